@@ -1,0 +1,14 @@
+//! offrec: an Off-the-Record messaging engine.
+//!
+//! The engine gives two people encrypted, mutually authenticated, forward-secret and deniable
+//! conversations over any text transport. See `PROTOCOL.md` for the wire protocol and
+//! `SECURITY.md` for the threat model.
+//!
+//! Layers, with data flowing one way:
+//! `wire` (bytes <-> messages) → `ake` / `ratchet` / `smp` (protocol state) → `conversation`
+//! (what an app drives) → `ffi` (the C ABI, the only place with `unsafe`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![deny(unsafe_code)]
+
+pub mod crypto;
+pub mod wire;
