@@ -1,3 +1,25 @@
 //! Thin, typed wrappers over the cryptographic crates. Nothing here implements a primitive; it
 //! only fixes how the protocol uses them (key types that zeroize, labelled KDFs, one AEAD).
+pub mod aead;
+pub mod kdf;
+pub mod keys;
 pub mod random;
+
+pub use keys::{DhKeyPair, IdentityKey, SecretKey};
+pub use random::{DeterministicRandom, OsRandom, RandomError, RandomSource};
+
+/// A cryptographic check failed. Deliberately says little: errors that reach a peer must not
+/// help an attacker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// A Diffie-Hellman output was all zeros (the peer sent a low-order point).
+    #[error("Diffie-Hellman output is not contributory (low-order public key)")]
+    NonContributory,
+    /// An authentication tag did not verify.
+    #[error("message authentication failed")]
+    AuthenticationFailed,
+    /// The operating system's random number generator failed.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
