@@ -1,1 +1,2 @@
 //! Bytes <-> messages.
+pub mod data_message;

@@ -1,0 +1,40 @@
+//! The two symmetric chains of a ratchet state.
+
+use crate::crypto::kdf::{chain_step, ChainStep};
+use crate::crypto::{DhKeyPair, SecretKey};
+
+/// Our sending chain: our current ratchet key pair and the chain key of the next message.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SendingChain {
+    pub key_pair: DhKeyPair,
+    pub chain_key: SecretKey,
+    pub next_number: u32,
+}
+
+/// The peer's current chain: their ratchet public key and the chain key of the next message
+/// we expect from it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ReceivingChain {
+    pub their_key: [u8; 32],
+    pub chain_key: SecretKey,
+    pub next_number: u32,
+}
+
+/// Steps a chain from `chain_key` (at `from`) up to and including message `to`, returning the
+/// skipped keys before `to`, the step for `to`, and nothing is changed in the caller's state.
+pub(crate) fn advance(chain_key: &SecretKey, from: u32, to: u32) -> (Vec<(u32, ChainStep)>, ChainStep) {
+    let mut skipped = Vec::with_capacity(to.saturating_sub(from) as usize);
+    let mut current = chain_step(chain_key);
+    for number in from..to {
+        let next = chain_step(&current.next_chain_key);
+        skipped.push((number, current));
+        current = next;
+    }
+    (skipped, current)
+}
+
+impl PartialEq for DhKeyPair {
+    fn eq(&self, other: &Self) -> bool {
+        self.public() == other.public() && self.secret_bytes() == other.secret_bytes()
+    }
+}

@@ -1,0 +1,305 @@
+//! The ratchet state machine. Decryption works on borrowed state and temporaries and commits
+//! only after the tag verifies, so a forged, replayed or out-of-window message leaves the state
+//! exactly as it was.
+
+use zeroize::Zeroizing;
+
+use super::chain::{advance, ReceivingChain, SendingChain};
+use super::pending_reveals::PendingReveals;
+use super::skipped_keys::{SkippedKey, SkippedKeys};
+use super::MAX_SKIP;
+use crate::crypto::aead::{open, seal, RevealedMaterial};
+use crate::crypto::kdf::{root_step, ChainStep};
+use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
+use crate::wire::data_message::{DataHeader, DataMessage};
+
+/// Why a message could not be sent or read. All of them leave the state unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RatchetError {
+    /// The tag did not verify: forged, corrupted, or for another session.
+    #[error("message failed authentication")]
+    AuthenticationFailed,
+    /// The message number was already used in this chain (a replay or duplicate).
+    #[error("message already received (replay or duplicate)")]
+    Duplicate,
+    /// Reading it would mean skipping more than the cap of messages.
+    #[error("too many skipped messages")]
+    TooManySkipped,
+    /// The peer's new ratchet key is a low-order point.
+    #[error("peer ratchet key is not contributory")]
+    NonContributory,
+    /// A sending chain reached 2³² messages.
+    #[error("sending chain exhausted")]
+    ChainExhausted,
+    /// The OS random number generator failed.
+    #[error("random number generator failed")]
+    Random,
+}
+
+impl From<CryptoError> for RatchetError {
+    fn from(error: CryptoError) -> Self {
+        match error {
+            CryptoError::NonContributory => Self::NonContributory,
+            CryptoError::Random(_) => Self::Random,
+            _ => Self::AuthenticationFailed,
+        }
+    }
+}
+
+/// An encrypted outgoing message.
+#[derive(Debug)]
+pub struct Encrypted {
+    /// The binary data message.
+    pub bytes: Vec<u8>,
+    /// Seed of this message's extra symmetric keys.
+    pub extra_key_seed: SecretKey,
+}
+
+/// A decrypted incoming message.
+#[derive(Debug)]
+pub struct Decrypted {
+    /// The plaintext body (wiped on drop).
+    pub body: Zeroizing<Vec<u8>>,
+    /// Seed of this message's extra symmetric keys.
+    pub extra_key_seed: SecretKey,
+    /// The message's flags.
+    pub flags: u8,
+}
+
+/// One side's Double Ratchet state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ratchet {
+    root_key: SecretKey,
+    sending: SendingChain,
+    receiving: Option<ReceivingChain>,
+    previous_chain_length: u32,
+    skipped: SkippedKeys,
+    receiving_dh_steps: u64,
+    pending_reveals: PendingReveals,
+}
+
+/// What a successful decryption will change, computed before anything is changed.
+struct ReceivePlan {
+    skipped: Vec<(u32, ChainStep)>,
+    skipped_key: [u8; 32],
+    old_chain_skipped: Vec<(u32, ChainStep)>,
+    old_chain_key: Option<[u8; 32]>,
+    current: ChainStep,
+    new_receiving: ReceivingChain,
+    new_root_and_sending: Option<(SecretKey, SendingChain)>,
+}
+
+impl Ratchet {
+    /// The handshake initiator's state: it already knows the responder's first ratchet key and
+    /// can send at once.
+    pub fn new_initiator(root_key: SecretKey, our_ratchet: DhKeyPair, their_ratchet: &[u8; 32]) -> Result<Self, RatchetError> {
+        let (root_key, chain_key) = root_step(&root_key, &our_ratchet.diffie_hellman(their_ratchet)?);
+        Ok(Self {
+            root_key,
+            sending: SendingChain { key_pair: our_ratchet, chain_key, next_number: 0 },
+            receiving: None,
+            previous_chain_length: 0,
+            skipped: SkippedKeys::default(),
+            receiving_dh_steps: 0,
+            pending_reveals: PendingReveals::default(),
+        })
+    }
+
+    /// The handshake responder's state: it receives the initiator's chain with its first ratchet
+    /// key and immediately steps to a new key of its own, so both can send at once.
+    pub fn new_responder(
+        root_key: SecretKey,
+        our_first_ratchet: DhKeyPair,
+        their_ratchet: &[u8; 32],
+        rng: &mut dyn RandomSource,
+    ) -> Result<Self, RatchetError> {
+        let (root_key, receiving_chain) = root_step(&root_key, &our_first_ratchet.diffie_hellman(their_ratchet)?);
+        let next = DhKeyPair::generate(rng)?;
+        let (root_key, sending_chain) = root_step(&root_key, &next.diffie_hellman(their_ratchet)?);
+        Ok(Self {
+            root_key,
+            sending: SendingChain { key_pair: next, chain_key: sending_chain, next_number: 0 },
+            receiving: Some(ReceivingChain { their_key: *their_ratchet, chain_key: receiving_chain, next_number: 0 }),
+            previous_chain_length: 0,
+            skipped: SkippedKeys::default(),
+            receiving_dh_steps: 0,
+            pending_reveals: PendingReveals::default(),
+        })
+    }
+
+    /// Encrypts `body` as a data message between the given instance tags. Queued reveals ride
+    /// in its header.
+    pub fn encrypt(&mut self, sender_tag: u32, receiver_tag: u32, flags: u8, body: &[u8]) -> Result<Encrypted, RatchetError> {
+        let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
+        let step = crate::crypto::kdf::chain_step(&self.sending.chain_key);
+        let header = DataHeader {
+            sender_tag,
+            receiver_tag,
+            flags,
+            ratchet_key: *self.sending.key_pair.public(),
+            previous_chain_length: self.previous_chain_length,
+            message_number: self.sending.next_number,
+            revealed: self.pending_reveals.peek_batch(),
+        };
+        let header_bytes = header.encode();
+        let mut ciphertext = body.to_vec();
+        let tag = seal(&step.message_key, &header_bytes, &mut ciphertext)?;
+        self.pending_reveals.consume(header.revealed.len());
+        self.sending.chain_key = step.next_chain_key.clone();
+        self.sending.next_number = next_number;
+        Ok(Encrypted { bytes: DataMessage::assemble(&header_bytes, &ciphertext, &tag), extra_key_seed: step.extra_key_seed.clone() })
+    }
+
+    /// Decrypts a data message. `now` (seconds) timestamps skipped keys for expiry. On any error
+    /// nothing in `self` has changed.
+    pub fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
+        let header = &message.header;
+        if let Some(index) = self.skipped.find(&header.ratchet_key, header.message_number) {
+            let key = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
+            let body = open_message(&key.message_key, message)?;
+            let extra_key_seed = key.extra_key_seed.clone();
+            if let Some(used) = self.skipped.remove(index) {
+                self.pending_reveals.push(RevealedMaterial::of_key(&used.message_key));
+            }
+            return Ok(Decrypted { body, extra_key_seed, flags: header.flags });
+        }
+        let plan = self.plan_receive(header, rng)?;
+        let body = open_message(&plan.current.message_key, message)?;
+        let extra_key_seed = plan.current.extra_key_seed.clone();
+        self.commit(plan, now);
+        Ok(Decrypted { body, extra_key_seed, flags: header.flags })
+    }
+
+    fn plan_receive(&self, header: &DataHeader, rng: &mut dyn RandomSource) -> Result<ReceivePlan, RatchetError> {
+        let number = header.message_number;
+        match &self.receiving {
+            Some(chain) if chain.their_key == header.ratchet_key => {
+                if number < chain.next_number {
+                    return Err(RatchetError::Duplicate);
+                }
+                if number - chain.next_number > MAX_SKIP {
+                    return Err(RatchetError::TooManySkipped);
+                }
+                let (skipped, current) = advance(&chain.chain_key, chain.next_number, number);
+                let next_chain_key = current.next_chain_key.clone();
+                Ok(ReceivePlan {
+                    skipped,
+                    skipped_key: chain.their_key,
+                    old_chain_skipped: Vec::new(),
+                    old_chain_key: None,
+                    current,
+                    new_receiving: ReceivingChain { their_key: chain.their_key, chain_key: next_chain_key, next_number: number + 1 },
+                    new_root_and_sending: None,
+                })
+            }
+            _ => {
+                // A new ratchet key from the peer: first the rest of its old chain, then a DH step.
+                if number > MAX_SKIP {
+                    return Err(RatchetError::TooManySkipped);
+                }
+                let (old_chain_skipped, old_chain_key) = match &self.receiving {
+                    Some(old) if header.previous_chain_length > old.next_number => {
+                        if header.previous_chain_length - old.next_number > MAX_SKIP {
+                            return Err(RatchetError::TooManySkipped);
+                        }
+                        let (mut skipped, last) = advance(&old.chain_key, old.next_number, header.previous_chain_length - 1);
+                        skipped.push((header.previous_chain_length - 1, last));
+                        (skipped, Some(old.their_key))
+                    }
+                    _ => (Vec::new(), None),
+                };
+                let (root_key, receiving_chain_key) = root_step(&self.root_key, &self.sending.key_pair.diffie_hellman(&header.ratchet_key)?);
+                let next_pair = DhKeyPair::generate(rng)?;
+                let (root_key, sending_chain_key) = root_step(&root_key, &next_pair.diffie_hellman(&header.ratchet_key)?);
+                let (skipped, current) = advance(&receiving_chain_key, 0, number);
+                let next_chain_key = current.next_chain_key.clone();
+                Ok(ReceivePlan {
+                    skipped,
+                    skipped_key: header.ratchet_key,
+                    old_chain_skipped,
+                    old_chain_key,
+                    current,
+                    new_receiving: ReceivingChain { their_key: header.ratchet_key, chain_key: next_chain_key, next_number: number + 1 },
+                    new_root_and_sending: Some((root_key, SendingChain { key_pair: next_pair, chain_key: sending_chain_key, next_number: 0 })),
+                })
+            }
+        }
+    }
+
+    fn commit(&mut self, plan: ReceivePlan, now: u64) {
+        self.pending_reveals.push(RevealedMaterial::of_key(&plan.current.message_key));
+        if let Some(old_key) = plan.old_chain_key {
+            self.store_skipped(old_key, plan.old_chain_skipped, now);
+        }
+        if let Some((root_key, sending)) = plan.new_root_and_sending {
+            self.receiving_dh_steps += 1;
+            self.root_key = root_key;
+            self.previous_chain_length = self.sending.next_number;
+            self.sending = sending;
+        }
+        self.store_skipped(plan.skipped_key, plan.skipped, now);
+        self.receiving = Some(plan.new_receiving);
+        self.expire_skipped(now);
+    }
+
+    fn store_skipped(&mut self, their_key: [u8; 32], steps: Vec<(u32, ChainStep)>, now: u64) {
+        for (number, step) in steps {
+            let evicted = self.skipped.insert(SkippedKey {
+                their_key,
+                number,
+                message_key: step.message_key.clone(),
+                extra_key_seed: step.extra_key_seed.clone(),
+                dh_step: self.receiving_dh_steps,
+                stored_at: now,
+            });
+            self.reveal_all(evicted);
+        }
+    }
+
+    fn reveal_all(&mut self, keys: Vec<SkippedKey>) {
+        for key in keys {
+            self.pending_reveals.push(RevealedMaterial::of_key(&key.message_key));
+        }
+    }
+
+    /// Drops skipped keys older than the limits (also done on every receive); their material is
+    /// queued for revealing.
+    pub fn expire_skipped(&mut self, now: u64) {
+        let expired = self.skipped.expire(self.receiving_dh_steps, now);
+        self.reveal_all(expired);
+    }
+
+    /// At session end: every stored key is discarded and its material queued, so the final
+    /// message can carry all remaining reveals.
+    pub fn reveal_everything(&mut self) {
+        let all = self.skipped.drain_all();
+        self.reveal_all(all);
+    }
+
+    /// Our current ratchet public key.
+    pub fn our_ratchet_key(&self) -> &[u8; 32] {
+        self.sending.key_pair.public()
+    }
+
+    /// How many skipped keys are stored.
+    pub fn skipped_key_count(&self) -> usize {
+        self.skipped.len()
+    }
+
+    /// How many reveals wait for our next message.
+    pub fn pending_reveal_count(&self) -> usize {
+        self.pending_reveals.len()
+    }
+
+    /// How many DH steps the receiving side has taken.
+    pub fn receiving_dh_steps(&self) -> u64 {
+        self.receiving_dh_steps
+    }
+}
+
+fn open_message(key: &SecretKey, message: &DataMessage) -> Result<Zeroizing<Vec<u8>>, RatchetError> {
+    let mut body = Zeroizing::new(message.ciphertext.clone());
+    open(key, &message.header_bytes, &mut body, &message.tag).map_err(|_| RatchetError::AuthenticationFailed)?;
+    Ok(body)
+}

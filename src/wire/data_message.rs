@@ -1,0 +1,208 @@
+//! The data message layout (PROTOCOL.md §Data message).
+//!
+//! ```text
+//! VER(2) ‖ 0x03 ‖ sender tag(4) ‖ receiver tag(4) ‖ flags(1) ‖ ratchet key(32) ‖ PN(4) ‖ N(4)
+//! ‖ reveal count(1) ‖ revealed(32 × count) ‖ ciphertext ‖ tag(16)
+//! ```
+//! Everything before the ciphertext is the header, and the header bytes are the AEAD's
+//! associated data, so no header field can be changed without breaking the tag.
+
+use crate::crypto::aead::{REVEALED_LEN, TAG_LEN};
+
+/// Version bytes at the start of every binary message.
+pub const PROTOCOL_VERSION: [u8; 2] = [0x4F, 0x01];
+/// Message type byte of a data message.
+pub const DATA_MESSAGE_TYPE: u8 = 0x03;
+/// Flag: the receiver should not complain if it cannot read this message (heartbeats).
+pub const FLAG_IGNORE_UNREADABLE: u8 = 0x01;
+/// At most this many revealed keys ride on one message (the count is one byte).
+pub const MAX_REVEALS_PER_MESSAGE: usize = 255;
+/// Header length without the revealed material.
+pub const FIXED_HEADER_LEN: usize = 2 + 1 + 4 + 4 + 1 + 32 + 4 + 4 + 1;
+
+/// A data message's header fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataHeader {
+    /// The sender's instance tag.
+    pub sender_tag: u32,
+    /// The receiver's instance tag.
+    pub receiver_tag: u32,
+    /// Flags ([`FLAG_IGNORE_UNREADABLE`]).
+    pub flags: u8,
+    /// The sender's current ratchet public key.
+    pub ratchet_key: [u8; 32],
+    /// Messages in the sender's previous sending chain.
+    pub previous_chain_length: u32,
+    /// This message's number in the current sending chain.
+    pub message_number: u32,
+    /// Deniability material for keys the sender received and discarded.
+    pub revealed: Vec<[u8; REVEALED_LEN]>,
+}
+
+impl DataHeader {
+    /// The header bytes (also the associated data).
+    pub fn encode(&self) -> Vec<u8> {
+        let count = self.revealed.len().min(MAX_REVEALS_PER_MESSAGE);
+        let mut out = Vec::with_capacity(FIXED_HEADER_LEN + count * REVEALED_LEN);
+        out.extend_from_slice(&PROTOCOL_VERSION);
+        out.push(DATA_MESSAGE_TYPE);
+        out.extend_from_slice(&self.sender_tag.to_be_bytes());
+        out.extend_from_slice(&self.receiver_tag.to_be_bytes());
+        out.push(self.flags);
+        out.extend_from_slice(&self.ratchet_key);
+        out.extend_from_slice(&self.previous_chain_length.to_be_bytes());
+        out.extend_from_slice(&self.message_number.to_be_bytes());
+        out.push(count as u8);
+        for material in self.revealed.iter().take(count) {
+            out.extend_from_slice(material);
+        }
+        out
+    }
+}
+
+/// A parsed data message, keeping the exact header bytes for authentication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataMessage {
+    /// The parsed header.
+    pub header: DataHeader,
+    /// The header exactly as received.
+    pub header_bytes: Vec<u8>,
+    /// The encrypted body.
+    pub ciphertext: Vec<u8>,
+    /// The GCM tag.
+    pub tag: [u8; TAG_LEN],
+}
+
+/// Why a data message could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataMessageError {
+    /// Shorter than its fixed fields.
+    #[error("data message truncated")]
+    Truncated,
+    /// Not version 1 of this protocol.
+    #[error("unknown protocol version")]
+    UnknownVersion,
+    /// Not a data message.
+    #[error("not a data message")]
+    WrongType,
+}
+
+impl DataMessage {
+    /// Builds the wire bytes from header bytes, ciphertext and tag.
+    pub fn assemble(header_bytes: &[u8], ciphertext: &[u8], tag: &[u8; TAG_LEN]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(header_bytes.len() + ciphertext.len() + TAG_LEN);
+        out.extend_from_slice(header_bytes);
+        out.extend_from_slice(ciphertext);
+        out.extend_from_slice(tag);
+        out
+    }
+
+    /// The wire bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        Self::assemble(&self.header_bytes, &self.ciphertext, &self.tag)
+    }
+
+    /// Parses wire bytes; every length is checked against what is actually there.
+    pub fn parse(bytes: &[u8]) -> Result<Self, DataMessageError> {
+        let fixed = bytes.get(..FIXED_HEADER_LEN).ok_or(DataMessageError::Truncated)?;
+        if fixed[..2] != PROTOCOL_VERSION {
+            return Err(DataMessageError::UnknownVersion);
+        }
+        if fixed[2] != DATA_MESSAGE_TYPE {
+            return Err(DataMessageError::WrongType);
+        }
+        let u32_at = |at: usize| u32::from_be_bytes([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        let mut ratchet_key = [0u8; 32];
+        ratchet_key.copy_from_slice(&fixed[12..44]);
+        let count = usize::from(fixed[FIXED_HEADER_LEN - 1]);
+        let header_len = FIXED_HEADER_LEN + count * REVEALED_LEN;
+        let body_end = bytes.len().checked_sub(TAG_LEN).ok_or(DataMessageError::Truncated)?;
+        if body_end < header_len {
+            return Err(DataMessageError::Truncated);
+        }
+        let revealed = bytes[FIXED_HEADER_LEN..header_len]
+            .chunks_exact(REVEALED_LEN)
+            .map(|chunk| {
+                let mut material = [0u8; REVEALED_LEN];
+                material.copy_from_slice(chunk);
+                material
+            })
+            .collect();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&bytes[body_end..]);
+        Ok(Self {
+            header: DataHeader {
+                sender_tag: u32_at(3),
+                receiver_tag: u32_at(7),
+                flags: fixed[11],
+                ratchet_key,
+                previous_chain_length: u32_at(44),
+                message_number: u32_at(48),
+                revealed,
+            },
+            header_bytes: bytes[..header_len].to_vec(),
+            ciphertext: bytes[header_len..body_end].to_vec(),
+            tag,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let header = DataHeader {
+            sender_tag: 0x1234_5678,
+            receiver_tag: 0x9abc_def0,
+            flags: FLAG_IGNORE_UNREADABLE,
+            ratchet_key: [7; 32],
+            previous_chain_length: 3,
+            message_number: 9,
+            revealed: vec![[1; 32], [2; 32]],
+        };
+        DataMessage::assemble(&header.encode(), b"ciphertext", &[0xEE; 16])
+    }
+
+    #[test]
+    fn parse_round_trip() {
+        let bytes = sample();
+        let message = DataMessage::parse(&bytes).unwrap();
+        assert_eq!(message.header.sender_tag, 0x1234_5678);
+        assert_eq!(message.header.revealed, vec![[1; 32], [2; 32]]);
+        assert_eq!(message.ciphertext, b"ciphertext");
+        assert_eq!(message.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let bytes = sample();
+        let ciphertext_start = FIXED_HEADER_LEN + 64;
+        for cut in 0..bytes.len() {
+            let result = DataMessage::parse(&bytes[..cut]);
+            // Cutting into the ciphertext still parses (with a shorter ciphertext, failing the
+            // tag later); cutting into the header or tag region must not.
+            if cut < ciphertext_start + TAG_LEN {
+                assert!(result.is_err(), "cut at {cut} parsed");
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_version_or_type_rejected() {
+        let mut bytes = sample();
+        bytes[0] = 0;
+        assert_eq!(DataMessage::parse(&bytes), Err(DataMessageError::UnknownVersion));
+        let mut bytes = sample();
+        bytes[2] = 0x21;
+        assert_eq!(DataMessage::parse(&bytes), Err(DataMessageError::WrongType));
+    }
+
+    #[test]
+    fn reveal_count_past_the_end_is_truncated() {
+        let mut bytes = sample();
+        bytes[FIXED_HEADER_LEN - 1] = 255;
+        assert_eq!(DataMessage::parse(&bytes), Err(DataMessageError::Truncated));
+    }
+}
