@@ -1,0 +1,171 @@
+//! What the conversation manager tells the application: actions to perform (send wire text,
+//! show a message) and typed events with stable numeric codes (the C API exposes the same
+//! numbers; they are never renumbered).
+
+use zeroize::Zeroizing;
+
+/// Identifies a message the application asked to send, so it can be told what became of it.
+pub type MessageId = u64;
+
+/// The security of a session with one remote instance, as a UI shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum SessionState {
+    /// No encryption.
+    Plaintext = 0,
+    /// Encrypted, but the peer's fingerprint is not verified.
+    EncryptedUnverified = 1,
+    /// Encrypted, and the peer's fingerprint is verified (by SMP or by hand).
+    EncryptedVerified = 2,
+    /// The peer ended the encrypted session; nothing is sent until the user ends or restarts it.
+    Finished = 3,
+}
+
+impl SessionState {
+    /// Whether messages are encrypted in this state.
+    pub fn is_encrypted(self) -> bool {
+        matches!(self, Self::EncryptedUnverified | Self::EncryptedVerified)
+    }
+}
+
+/// How a delivered message arrived. Same numbering as [`SessionState`]'s first three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Security {
+    /// It came in the clear.
+    Plaintext = 0,
+    /// It was encrypted by a peer whose fingerprint is not verified.
+    EncryptedUnverified = 1,
+    /// It was encrypted by a verified peer.
+    EncryptedVerified = 2,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum NotSentReason {
+    /// Encryption is required and no session came up in time.
+    EncryptionTimeout = 1,
+    /// The peer's session is finished; end or restart it first.
+    SessionFinished = 2,
+    /// The new session is with a different key than the verified one; not sent automatically.
+    KeyChanged = 3,
+    /// The session was ended by the user before it could be sent.
+    SessionEnded = 4,
+    /// The held-message queue for this peer is full.
+    QueueFull = 5,
+}
+
+/// Something the application may want to show or log. Carries codes, never English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A message is held until the session is encrypted; a handshake was started.
+    EncryptionRequired { message: MessageId },
+    /// A held message was sent encrypted.
+    HeldMessageSent { message: MessageId },
+    /// A message the user typed was not sent.
+    MessageNotSent { message: MessageId, reason: NotSentReason },
+    /// An encrypted message could not be read (no session, or it did not authenticate).
+    Unreadable,
+    /// A message of ours was not well-formed.
+    Malformed,
+    /// A data message arrived but we have no encrypted session with that instance.
+    NotInPrivate,
+    /// A message for another instance of this account (ignored).
+    ForOtherInstance,
+    /// A message that we sent came back to us.
+    Reflected,
+    /// A plaintext message arrived while the session is encrypted.
+    UnencryptedWhileEncrypted,
+    /// A plaintext message arrived while our policy requires encryption.
+    UnencryptedWhileRequired,
+    /// The peer sent an error message; the text is the peer's and untrusted.
+    PeerError { text: String },
+    /// The peer speaks OTR (v2/v3/v4), which this library does not; nothing was answered.
+    ForeignProtocol,
+    /// The peer sent a heartbeat.
+    HeartbeatReceived,
+    /// We sent a heartbeat.
+    HeartbeatSent,
+    /// The peer ended the encrypted session.
+    PeerEndedSession,
+    /// The session expired after a long silence and was wiped.
+    SessionExpired,
+    /// A handshake failed (the code says why; the previous session, if any, is kept).
+    HandshakeFailed { reason: u32 },
+    /// The handshake with a peer completed (also reported as a state change).
+    HandshakeComplete,
+    /// The peer used an extra symmetric key: `key` is the same key on both sides.
+    ExtraKeyReceived { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
+    /// The peer could not read some of our messages (after its session was lost).
+    PeerCouldNotRead,
+    /// The first key ever seen for this peer.
+    NewFingerprint { fingerprint: [u8; 32] },
+    /// The peer now uses a different key than before, like an SSH host-key change.
+    FingerprintChanged { old: [u8; 32], new: [u8; 32], old_was_verified: bool },
+    /// SMP: the peer asks us to answer (with their question, if any).
+    SmpAskedForSecret { question: Option<String> },
+    /// SMP: in progress.
+    SmpInProgress,
+    /// SMP: succeeded; the fingerprint is now verified.
+    SmpSucceeded,
+    /// SMP: the secrets did not match.
+    SmpFailed,
+    /// SMP: aborted (by either side or by an out-of-order message).
+    SmpAborted,
+    /// SMP: a proof failed: someone tried to cheat.
+    SmpCheated,
+    /// SMP: refused to start (rate limit or no encrypted session).
+    SmpRateLimited,
+}
+
+impl Event {
+    /// The stable numeric code of this event.
+    pub fn code(&self) -> u32 {
+        match self {
+            Self::EncryptionRequired { .. } => 1,
+            Self::HeldMessageSent { .. } => 2,
+            Self::MessageNotSent { .. } => 3,
+            Self::Unreadable => 4,
+            Self::Malformed => 5,
+            Self::NotInPrivate => 6,
+            Self::ForOtherInstance => 7,
+            Self::Reflected => 8,
+            Self::UnencryptedWhileEncrypted => 9,
+            Self::UnencryptedWhileRequired => 10,
+            Self::PeerError { .. } => 11,
+            Self::ForeignProtocol => 12,
+            Self::HeartbeatReceived => 13,
+            Self::HeartbeatSent => 14,
+            Self::PeerEndedSession => 15,
+            Self::SessionExpired => 16,
+            Self::HandshakeFailed { .. } => 17,
+            Self::HandshakeComplete => 18,
+            Self::ExtraKeyReceived { .. } => 19,
+            Self::PeerCouldNotRead => 20,
+            Self::NewFingerprint { .. } => 21,
+            Self::FingerprintChanged { .. } => 22,
+            Self::SmpAskedForSecret { .. } => 23,
+            Self::SmpInProgress => 24,
+            Self::SmpSucceeded => 25,
+            Self::SmpFailed => 26,
+            Self::SmpAborted => 27,
+            Self::SmpCheated => 28,
+            Self::SmpRateLimited => 29,
+        }
+    }
+}
+
+/// What the application must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send this text to the peer over the transport (already encoded and fragmented).
+    Send { peer: String, text: String },
+    /// Show this message to the user.
+    Deliver { peer: String, instance: u32, text: Zeroizing<Vec<u8>>, security: Security },
+    /// A session's state changed.
+    StateChanged { peer: String, instance: u32, state: SessionState },
+    /// Something happened; `instance` is 0 when no remote instance is involved.
+    Event { peer: String, instance: u32, event: Event },
+}
