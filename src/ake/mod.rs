@@ -1,0 +1,8 @@
+//! The deniable authenticated key exchange: Noise XX (`noise`) inside our framing (`message`),
+//! driven by `handshake`.
+pub mod handshake;
+pub mod message;
+pub mod noise;
+
+pub use handshake::{AkeConfig, AkeError, Established, Initiator, Responder};
+pub use message::{AkeKind, AkeMessage};
