@@ -1,0 +1,2 @@
+//! Authenticated key exchange.
+pub mod noise;
