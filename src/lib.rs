@@ -7,10 +7,7 @@
 //! Layers, with data flowing one way:
 //! `wire` (bytes <-> messages) → `ake` / `ratchet` / `smp` (protocol state) → `conversation`
 //! (what an app drives) → `ffi` (the C ABI, the only place with `unsafe`).
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![deny(unsafe_code)]
 
 pub mod ake;

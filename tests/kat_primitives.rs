@@ -48,12 +48,10 @@ fn rfc7748_5_2_scalar_mult() {
 
 #[test]
 fn rfc7748_6_1_diffie_hellman() {
-    let alice = StaticSecret::from(h32(
-        "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-    ));
-    let bob = StaticSecret::from(h32(
-        "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
-    ));
+    let alice =
+        StaticSecret::from(h32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+    let bob =
+        StaticSecret::from(h32("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
     let alice_pub = PublicKey::from(&alice);
     let bob_pub = PublicKey::from(&bob);
     assert_eq!(
@@ -90,9 +88,7 @@ fn low_order_points_are_not_contributory() {
     ];
     let secrets = [
         StaticSecret::from([0x42; 32]),
-        StaticSecret::from(h32(
-            "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-        )),
+        StaticSecret::from(h32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")),
     ];
     for point in low_order {
         for secret in &secrets {
@@ -136,11 +132,7 @@ fn rfc4231_hmac_sha256() {
             "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
         ),
         // Test case 5 is truncated to 128 bits.
-        (
-            vec![0x0c; 20],
-            b"Test With Truncation".to_vec(),
-            "a3b6167473100ee06e0c796c2955552b",
-        ),
+        (vec![0x0c; 20], b"Test With Truncation".to_vec(), "a3b6167473100ee06e0c796c2955552b"),
         (
             key_131.clone(),
             b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec(),
@@ -157,12 +149,7 @@ fn rfc4231_hmac_sha256() {
     for (n, (key, data, expected)) in cases.iter().enumerate() {
         let mac = hmac_sha256(key, data);
         let shown = &mac[..expected.len() / 2];
-        assert_eq!(
-            hex::encode(shown),
-            *expected,
-            "RFC 4231 test case {}",
-            n + 1
-        );
+        assert_eq!(hex::encode(shown), *expected, "RFC 4231 test case {}", n + 1);
     }
 }
 
@@ -238,15 +225,7 @@ fn gcm_spec_aes256_test_cases_13_to_16() {
             "cea7403d4d606b6e074ec5d3baf39d18",
             "d0d1c8a799996bf0265b98b5d48ab919",
         ),
-        (
-            "15",
-            k15,
-            "cafebabefacedbaddecaf888",
-            "",
-            p15,
-            c15,
-            "b094dac5d93471bdec1a502270e3cc6c",
-        ),
+        ("15", k15, "cafebabefacedbaddecaf888", "", p15, c15, "b094dac5d93471bdec1a502270e3cc6c"),
         (
             "16",
             k15,
@@ -261,41 +240,13 @@ fn gcm_spec_aes256_test_cases_13_to_16() {
         let cipher = Aes256Gcm::new(&h32(key).into());
         let nonce: [u8; 12] = h(iv).try_into().unwrap();
         let (aad, pt) = (h(aad), h(pt));
-        let sealed = cipher
-            .encrypt(
-                &nonce.into(),
-                Payload {
-                    msg: &pt,
-                    aad: &aad,
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            hex::encode(&sealed),
-            format!("{ct}{tag}"),
-            "test case {name}"
-        );
-        let opened = cipher
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: &sealed,
-                    aad: &aad,
-                },
-            )
-            .unwrap();
+        let sealed = cipher.encrypt(&nonce.into(), Payload { msg: &pt, aad: &aad }).unwrap();
+        assert_eq!(hex::encode(&sealed), format!("{ct}{tag}"), "test case {name}");
+        let opened = cipher.decrypt(&nonce.into(), Payload { msg: &sealed, aad: &aad }).unwrap();
         assert_eq!(opened, pt, "test case {name}");
         let mut forged = sealed.clone();
         let last = forged.len() - 1;
         forged[last] ^= 1;
-        assert!(cipher
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: &forged,
-                    aad: &aad
-                }
-            )
-            .is_err());
+        assert!(cipher.decrypt(&nonce.into(), Payload { msg: &forged, aad: &aad }).is_err());
     }
 }

@@ -21,12 +21,7 @@ impl RandomSource for FixedRandom {
 }
 
 fn field(v: &Value, name: &str) -> Vec<u8> {
-    hex::decode(
-        v[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("missing field {name}")),
-    )
-    .unwrap()
+    hex::decode(v[name].as_str().unwrap_or_else(|| panic!("missing field {name}"))).unwrap()
 }
 
 fn key(v: &Value, name: &str) -> [u8; 32] {
@@ -60,21 +55,9 @@ fn cacophony_xx_25519_aesgcm_sha256() {
             (&mut resp, &mut init, &mut resp_rng)
         };
         let wire = sender.write_message(&payload, rng).unwrap();
-        assert_eq!(
-            hex::encode(&wire),
-            hex::encode(&expected),
-            "handshake message {i}"
-        );
-        assert_eq!(
-            receiver.read_message(&wire).unwrap(),
-            payload,
-            "handshake payload {i}"
-        );
-        assert_eq!(
-            sender.handshake_hash(),
-            receiver.handshake_hash(),
-            "h after message {i}"
-        );
+        assert_eq!(hex::encode(&wire), hex::encode(&expected), "handshake message {i}");
+        assert_eq!(receiver.read_message(&wire).unwrap(), payload, "handshake payload {i}");
+        assert_eq!(sender.handshake_hash(), receiver.handshake_hash(), "h after message {i}");
     }
     assert!(init.is_finished() && resp.is_finished());
     assert_eq!(init.remote_static(), Some(resp.local_static_public()));
@@ -100,11 +83,7 @@ fn cacophony_xx_25519_aesgcm_sha256() {
             (&mut resp_send, &mut init_recv)
         };
         let wire = send.encrypt_with_ad(&[], &payload).unwrap();
-        assert_eq!(
-            hex::encode(&wire),
-            hex::encode(&expected),
-            "transport message {i}"
-        );
+        assert_eq!(hex::encode(&wire), hex::encode(&expected), "transport message {i}");
         assert_eq!(recv.decrypt_with_ad(&[], &wire).unwrap(), payload);
     }
     assert_eq!((init_send.nonce(), init_recv.nonce()), (1, 2));
@@ -136,9 +115,7 @@ fn rng_failure_is_reported_and_changes_nothing() {
     let v = vector();
     let mut init = HandshakeState::new(true, b"", key(&v, "init_static"));
     let before = init.handshake_hash();
-    let err = init
-        .write_message(b"", &mut FixedRandom(vec![0; 31]))
-        .unwrap_err();
+    let err = init.write_message(b"", &mut FixedRandom(vec![0; 31])).unwrap_err();
     assert_eq!(err, NoiseError::Random);
     assert_eq!(init.handshake_hash(), before);
     assert!(init.is_my_turn());

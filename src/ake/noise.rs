@@ -90,13 +90,7 @@ fn aead_encrypt(
 ) -> Result<Vec<u8>, NoiseError> {
     let cipher = Aes256Gcm::new(&(*k).into());
     cipher
-        .encrypt(
-            &aesgcm_nonce(n).into(),
-            Payload {
-                msg: plaintext,
-                aad: ad,
-            },
-        )
+        .encrypt(&aesgcm_nonce(n).into(), Payload { msg: plaintext, aad: ad })
         // aes-gcm only refuses inputs beyond GCM's length limits (2^36 bytes).
         .map_err(|_| NoiseError::WrongLength)
 }
@@ -113,13 +107,7 @@ fn aead_decrypt(
     }
     let cipher = Aes256Gcm::new(&(*k).into());
     cipher
-        .decrypt(
-            &aesgcm_nonce(n).into(),
-            Payload {
-                msg: ciphertext,
-                aad: ad,
-            },
-        )
+        .decrypt(&aesgcm_nonce(n).into(), Payload { msg: ciphertext, aad: ad })
         .map_err(|_| NoiseError::DecryptFailed)
 }
 
@@ -177,21 +165,13 @@ pub struct CipherState {
 impl CipherState {
     /// `InitializeKey(empty)`: a CipherState with no key.
     pub fn empty() -> Self {
-        Self {
-            k: [0; KEY_LEN],
-            has_key: false,
-            n: 0,
-        }
+        Self { k: [0; KEY_LEN], has_key: false, n: 0 }
     }
 
     /// `InitializeKey(k)`: a CipherState with key `k` and nonce 0.
     pub fn new(key: [u8; KEY_LEN]) -> Self {
         let mut key = key;
-        let state = Self {
-            k: key,
-            has_key: true,
-            n: 0,
-        };
+        let state = Self { k: key, has_key: true, n: 0 };
         key.zeroize();
         state
     }
@@ -275,11 +255,7 @@ impl SymmetricState {
         } else {
             h = Sha256::digest(protocol_name).into();
         }
-        Self {
-            ck: h,
-            h,
-            cipher: CipherState::empty(),
-        }
+        Self { ck: h, h, cipher: CipherState::empty() }
     }
 
     /// `MixKey(input_key_material)`.
@@ -337,9 +313,7 @@ impl SymmetricState {
 
 impl core::fmt::Debug for SymmetricState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SymmetricState")
-            .field("cipher", &self.cipher)
-            .finish_non_exhaustive()
+        f.debug_struct("SymmetricState").field("cipher", &self.cipher).finish_non_exhaustive()
     }
 }
 
@@ -375,16 +349,7 @@ impl HandshakeState {
         let s_pub = PublicKey::from(&s).to_bytes();
         let mut symmetric = SymmetricState::new(PROTOCOL_NAME);
         symmetric.mix_hash(prologue);
-        Self {
-            symmetric,
-            initiator,
-            s,
-            s_pub,
-            e: None,
-            rs: None,
-            re: None,
-            step: 0,
-        }
+        Self { symmetric, initiator, s, s_pub, e: None, rs: None, re: None, step: 0 }
     }
 
     /// `MixHash(data)` on the handshake transcript. The caller uses this to bind its own
@@ -565,11 +530,7 @@ impl HandshakeState {
 
     /// Reading `s`: the peer's static public key, decrypted and hashed.
     fn read_s(&mut self, input: &mut &[u8]) -> Result<(), NoiseError> {
-        let len = if self.symmetric.has_key() {
-            DH_LEN + TAG_LEN
-        } else {
-            DH_LEN
-        };
+        let len = if self.symmetric.has_key() { DH_LEN + TAG_LEN } else { DH_LEN };
         let ciphertext = take(input, len)?;
         let plaintext = self.symmetric.decrypt_and_hash(ciphertext)?;
         self.rs = Some(to_array32(&plaintext)?);
@@ -708,10 +669,7 @@ mod tests {
         let mut rng = DeterministicRandom::from_label("noise statics");
         let si: [u8; 32] = rng.array().unwrap();
         let sr: [u8; 32] = rng.array().unwrap();
-        (
-            HandshakeState::new(true, prologue_i, si),
-            HandshakeState::new(false, prologue_r, sr),
-        )
+        (HandshakeState::new(true, prologue_i, si), HandshakeState::new(false, prologue_r, sr))
     }
 
     /// Runs the handshake and returns both sides (finished) and the three messages.
@@ -772,10 +730,7 @@ mod tests {
                     let before = state.fingerprint();
                     let mut forged = genuine.clone();
                     forged[pos] ^= bit;
-                    assert!(
-                        state.read_message(&forged).is_err(),
-                        "message {index} byte {pos}"
-                    );
+                    assert!(state.read_message(&forged).is_err(), "message {index} byte {pos}");
                     assert_eq!(state.fingerprint(), before, "message {index} byte {pos}");
                     assert!(state.read_message(&genuine).is_ok());
                 }
@@ -792,10 +747,7 @@ mod tests {
             // error there; messages 2 and 3 are authenticated to their last byte.
             let limit = if index == 0 { DH_LEN } else { genuine.len() };
             for len in 0..limit {
-                assert!(
-                    state.read_message(&genuine[..len]).is_err(),
-                    "message {index} len {len}"
-                );
+                assert!(state.read_message(&genuine[..len]).is_err(), "message {index} len {len}");
                 assert_eq!(state.fingerprint(), before);
             }
             // Extra bytes are not a longer payload either, for the authenticated messages.
@@ -877,15 +829,9 @@ mod tests {
         let mut rng = DeterministicRandom::from_label("big");
         let big = vec![0u8; MAX_MESSAGE_LEN];
         let before = i.fingerprint();
-        assert_eq!(
-            i.write_message(&big, &mut rng),
-            Err(NoiseError::WrongLength)
-        );
+        assert_eq!(i.write_message(&big, &mut rng), Err(NoiseError::WrongLength));
         assert_eq!(i.fingerprint(), before);
-        assert_eq!(
-            r.read_message(&vec![9u8; MAX_MESSAGE_LEN + 1]),
-            Err(NoiseError::WrongLength)
-        );
+        assert_eq!(r.read_message(&vec![9u8; MAX_MESSAGE_LEN + 1]), Err(NoiseError::WrongLength));
         let fits = vec![0u8; MAX_MESSAGE_LEN - DH_LEN];
         let m1 = i.write_message(&fits, &mut rng).unwrap();
         assert_eq!(m1.len(), MAX_MESSAGE_LEN);
@@ -931,45 +877,24 @@ mod tests {
         let c0 = tx.encrypt_with_ad(b"ad", b"hello").unwrap();
         let mut bad = c0.clone();
         bad[0] ^= 1;
-        assert_eq!(
-            rx.decrypt_with_ad(b"ad", &bad),
-            Err(NoiseError::DecryptFailed)
-        );
-        assert_eq!(
-            rx.decrypt_with_ad(b"other", &c0),
-            Err(NoiseError::DecryptFailed)
-        );
-        assert_eq!(
-            rx.decrypt_with_ad(b"ad", &c0[..TAG_LEN - 1]),
-            Err(NoiseError::WrongLength)
-        );
+        assert_eq!(rx.decrypt_with_ad(b"ad", &bad), Err(NoiseError::DecryptFailed));
+        assert_eq!(rx.decrypt_with_ad(b"other", &c0), Err(NoiseError::DecryptFailed));
+        assert_eq!(rx.decrypt_with_ad(b"ad", &c0[..TAG_LEN - 1]), Err(NoiseError::WrongLength));
         assert_eq!(rx.nonce(), 0);
         assert_eq!(rx.decrypt_with_ad(b"ad", &c0).unwrap(), b"hello");
         assert_eq!(rx.nonce(), 1);
         // Replay fails: the nonce moved on.
-        assert_eq!(
-            rx.decrypt_with_ad(b"ad", &c0),
-            Err(NoiseError::DecryptFailed)
-        );
+        assert_eq!(rx.decrypt_with_ad(b"ad", &c0), Err(NoiseError::DecryptFailed));
         // The nonce is 32 zero bits then the counter big-endian.
-        assert_eq!(
-            aesgcm_nonce(0x0102_0304_0506_0708),
-            [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
-        );
+        assert_eq!(aesgcm_nonce(0x0102_0304_0506_0708), [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]
     fn cipher_state_exhaustion_and_rekey() {
         let mut c = CipherState::new([5; 32]);
         c.n = u64::MAX;
-        assert_eq!(
-            c.encrypt_with_ad(b"", b"x"),
-            Err(NoiseError::NonceExhausted)
-        );
-        assert_eq!(
-            c.decrypt_with_ad(b"", &[0; 17]),
-            Err(NoiseError::NonceExhausted)
-        );
+        assert_eq!(c.encrypt_with_ad(b"", b"x"), Err(NoiseError::NonceExhausted));
+        assert_eq!(c.decrypt_with_ad(b"", &[0; 17]), Err(NoiseError::NonceExhausted));
 
         let mut a = CipherState::new([5; 32]);
         let mut b = CipherState::new([5; 32]);
