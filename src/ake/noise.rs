@@ -400,6 +400,9 @@ impl HandshakeState {
         if !self.is_my_turn() {
             return Err(NoiseError::WrongState);
         }
+        if payload.len() > MAX_MESSAGE_LEN {
+            return Err(NoiseError::WrongLength);
+        }
         let mut next = self.clone();
         let message = next.write_tokens(payload, rng)?;
         if message.len() > MAX_MESSAGE_LEN {
@@ -542,7 +545,7 @@ impl HandshakeState {
         payload: &[u8],
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<u8>, NoiseError> {
-        let mut out = Vec::with_capacity(2 * DH_LEN + 2 * TAG_LEN + payload.len());
+        let mut out = Vec::with_capacity(MAX_MESSAGE_LEN.min(payload.len().saturating_add(128)));
         match self.step {
             // -> e
             0 => self.write_e(&mut out, rng)?,
@@ -928,5 +931,25 @@ mod tests {
             format!("{:?}", SymmetricState::new(PROTOCOL_NAME)),
             "SymmetricState { cipher: CipherState { has_key: false, n: 0, .. }, .. }"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_or_change_state(
+            index in 0usize..3,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+        ) {
+            let (mut state, genuine) = before_read(index);
+            let before = state.fingerprint();
+            let result = state.read_message(&bytes);
+            if result.is_err() {
+                proptest::prop_assert_eq!(state.fingerprint(), before);
+            }
+            // Message 1 is unauthenticated (any 32-byte non-low-order `e` is accepted);
+            // messages 2 and 3 are authenticated, so random bytes must be refused.
+            if index > 0 && bytes != genuine {
+                proptest::prop_assert!(result.is_err());
+            }
+        }
     }
 }
