@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![deny(unsafe_code)]
 
+pub mod ake;
 pub mod crypto;
 pub mod ratchet;
 pub mod wire;

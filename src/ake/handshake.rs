@@ -157,7 +157,7 @@ impl Initiator {
 
     /// Processes `Reply`; on success returns `Finish` and the established session. On error
     /// `self` is unchanged (a forged reply cannot break the handshake in progress).
-    pub fn finish(&self, config: AkeConfig<'_>, reply: &AkeMessage, rng: &mut dyn RandomSource) -> Result<(AkeMessage, Established), AkeError> {
+    pub fn finish(&self, reply: &AkeMessage, rng: &mut dyn RandomSource) -> Result<(AkeMessage, Established), AkeError> {
         if reply.kind != AkeKind::Reply {
             return Err(AkeError::Malformed);
         }
@@ -175,8 +175,8 @@ impl Initiator {
         let our_ratchet = DhKeyPair::generate(rng)?;
         noise.mix_hash(&header_bytes(AkeKind::Finish, self.our_tag, reply.sender_tag));
         let bytes = noise.write_message(our_ratchet.public(), rng)?;
-        let (root, _) = noise.chaining_key_split();
-        let ratchet = Ratchet::new_initiator(SecretKey::from_bytes(root), our_ratchet, &their_ratchet)?;
+        let (root, _) = noise.chaining_key_split()?;
+        let ratchet = Ratchet::new_initiator(SecretKey::from_bytes(*root), our_ratchet, &their_ratchet)?;
         let finish = AkeMessage { kind: AkeKind::Finish, sender_tag: self.our_tag, receiver_tag: reply.sender_tag, noise: bytes };
         let established = Established {
             ratchet,
@@ -242,8 +242,8 @@ impl Responder {
         let payload = noise.read_message(&finish.noise)?;
         let their_ratchet = read_key(&payload).ok_or(AkeError::Malformed)?;
         let their_identity = noise.remote_static().ok_or(AkeError::Malformed)?;
-        let (root, _) = noise.chaining_key_split();
-        let ratchet = Ratchet::new_responder(SecretKey::from_bytes(root), self.first_ratchet.clone(), &their_ratchet, rng)?;
+        let (root, _) = noise.chaining_key_split()?;
+        let ratchet = Ratchet::new_responder(SecretKey::from_bytes(*root), self.first_ratchet.clone(), &their_ratchet, rng)?;
         Ok(Established {
             ratchet,
             ssid: noise.handshake_hash(),
