@@ -7,8 +7,11 @@
 pub mod armour;
 pub mod codec;
 pub mod error;
+pub mod error_message;
 pub mod instance_tag;
+pub mod query;
 pub mod versions;
+pub mod whitespace;
 
 pub use armour::MAX_ENCODED_LEN;
 
