@@ -10,6 +10,7 @@ pub mod error;
 pub mod error_message;
 pub mod instance_tag;
 pub mod query;
+pub mod tlv;
 pub mod versions;
 pub mod whitespace;
 
@@ -19,6 +20,8 @@ pub use codec::{Reader, Writer};
 pub use error::WireError;
 
 pub use instance_tag::InstanceTag;
+pub use query::{encode_query, parse_query};
+pub use tlv::{decode_body, encode_body, Body, Tlv, TlvType};
 
 pub use versions::Versions;
 
