@@ -8,6 +8,7 @@ pub mod armour;
 pub mod codec;
 pub mod error;
 pub mod error_message;
+pub mod fragment;
 pub mod instance_tag;
 pub mod query;
 pub mod tlv;
@@ -18,6 +19,7 @@ pub use armour::MAX_ENCODED_LEN;
 
 pub use codec::{Reader, Writer};
 pub use error::WireError;
+pub use fragment::{parse_fragment, split, Fragment, Reassembler, MAX_FRAGMENTS};
 
 pub use instance_tag::InstanceTag;
 pub use query::{encode_query, parse_query};

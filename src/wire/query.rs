@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn digits_outside_the_field_are_ignored() {
-        assert_eq!(parse_query("?OFRv? version 1 please"), Some(Versions::empty()));
+        assert_eq!(
+            parse_query("?OFRv? version 1 please"),
+            Some(Versions::empty())
+        );
         assert_eq!(parse_query("?OFRv23? 1 1 1"), Some(Versions::empty()));
         assert_eq!(parse_query("1 ?OFRv?"), Some(Versions::empty()));
     }

@@ -58,7 +58,12 @@ pub struct Body {
 /// [`MAX_TLVS`].
 pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, WireError> {
     let padding_tlvs = usize::from(pad_to > 0);
-    if tlvs.len().checked_add(padding_tlvs).ok_or(WireError::TooManyTlvs)? > MAX_TLVS {
+    if tlvs
+        .len()
+        .checked_add(padding_tlvs)
+        .ok_or(WireError::TooManyTlvs)?
+        > MAX_TLVS
+    {
         return Err(WireError::TooManyTlvs);
     }
     let mut w = Writer::new();
@@ -75,7 +80,9 @@ pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, 
             .ok_or(WireError::TooLarge)?;
         let pad_len = total.checked_sub(min_total).ok_or(WireError::TooLarge)?;
         let pad_len16 = u16::try_from(pad_len).map_err(|_| WireError::TooLarge)?;
-        w.u16(TlvType::PADDING).u16(pad_len16).bytes(&vec![0u8; pad_len]);
+        w.u16(TlvType::PADDING)
+            .u16(pad_len16)
+            .bytes(&vec![0u8; pad_len]);
     }
     Ok(w.into_vec())
 }
@@ -104,7 +111,10 @@ mod tests {
     use super::*;
 
     fn smp(v: &[u8]) -> Tlv {
-        Tlv { kind: TlvType::SMP1, value: v.to_vec() }
+        Tlv {
+            kind: TlvType::SMP1,
+            value: v.to_vec(),
+        }
     }
 
     #[test]
@@ -122,7 +132,13 @@ mod tests {
         let body = encode_body(b"hi", &[], 16).unwrap();
         assert_eq!(body.len(), 16);
         let parsed = decode_body(&body).unwrap();
-        assert_eq!(parsed.tlvs, vec![Tlv { kind: TlvType::PADDING, value: vec![0; 6] }]);
+        assert_eq!(
+            parsed.tlvs,
+            vec![Tlv {
+                kind: TlvType::PADDING,
+                value: vec![0; 6]
+            }]
+        );
         // Exactly fitting: 4 + 8 + 4 = 16 -> zero-length padding value.
         let body = encode_body(b"12345678", &[], 16).unwrap();
         assert_eq!(body.len(), 16);
@@ -134,19 +150,28 @@ mod tests {
 
     #[test]
     fn unknown_types_are_kept() {
-        let odd = Tlv { kind: 0xBEEF, value: vec![1] };
+        let odd = Tlv {
+            kind: 0xBEEF,
+            value: vec![1],
+        };
         let body = encode_body(b"", core::slice::from_ref(&odd), 0).unwrap();
         assert_eq!(decode_body(&body).unwrap().tlvs, vec![odd]);
     }
 
     #[test]
     fn encode_limits() {
-        let big = Tlv { kind: 9, value: vec![0; 0x10000] };
+        let big = Tlv {
+            kind: 9,
+            value: vec![0; 0x10000],
+        };
         assert_eq!(encode_body(b"", &[big], 0), Err(WireError::TooLarge));
         let many = vec![smp(b""); MAX_TLVS];
         assert!(encode_body(b"", &many, 0).is_ok());
         assert_eq!(encode_body(b"", &many, 16), Err(WireError::TooManyTlvs));
-        assert_eq!(encode_body(b"", &vec![smp(b""); MAX_TLVS + 1], 0), Err(WireError::TooManyTlvs));
+        assert_eq!(
+            encode_body(b"", &vec![smp(b""); MAX_TLVS + 1], 0),
+            Err(WireError::TooManyTlvs)
+        );
         // Padding that would not fit a u16 length.
         assert_eq!(encode_body(b"", &[], 0x20000), Err(WireError::TooLarge));
         assert_eq!(encode_body(b"", &[], usize::MAX), Err(WireError::TooLarge));
@@ -154,17 +179,29 @@ mod tests {
 
     #[test]
     fn tlv_length_past_end_is_rejected() {
-        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2]), Err(WireError::Truncated));
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2]),
+            Err(WireError::Truncated)
+        );
         // Length 0xFFFF with only 3 bytes of value.
-        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0xFF, 0xFF, 1, 2, 3]), Err(WireError::Truncated));
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0xFF, 0xFF, 1, 2, 3]),
+            Err(WireError::Truncated)
+        );
         // A partial TLV header.
-        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0]), Err(WireError::Truncated));
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0]),
+            Err(WireError::Truncated)
+        );
         assert_eq!(decode_body(&[0, 0, 0, 0, 0]), Err(WireError::Truncated));
     }
 
     #[test]
     fn text_length_is_checked() {
-        assert_eq!(decode_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a']), Err(WireError::Truncated));
+        assert_eq!(
+            decode_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a']),
+            Err(WireError::Truncated)
+        );
         assert_eq!(decode_body(&[0, 0, 0, 2, b'a']), Err(WireError::Truncated));
         assert_eq!(decode_body(&[0, 0, 0]), Err(WireError::Truncated));
         assert_eq!(decode_body(&[]), Err(WireError::Truncated));
