@@ -5,6 +5,7 @@
 //! layers above decide what a message *means*.
 
 pub mod armour;
+pub mod classify;
 pub mod codec;
 pub mod error;
 pub mod error_message;
@@ -16,15 +17,13 @@ pub mod versions;
 pub mod whitespace;
 
 pub use armour::MAX_ENCODED_LEN;
-
+pub use classify::{classify, Incoming, OtrKind};
 pub use codec::{Reader, Writer};
 pub use error::WireError;
 pub use fragment::{parse_fragment, split, Fragment, Reassembler, MAX_FRAGMENTS};
-
 pub use instance_tag::InstanceTag;
-pub use query::{encode_query, parse_query};
+pub use query::{encode_query, parse_query, DEFAULT_QUERY_TEXT};
 pub use tlv::{decode_body, encode_body, Body, Tlv, TlvType};
-
 pub use versions::Versions;
 
 /// Every offrec message starts with this (or contains it, for queries). It deliberately differs
