@@ -25,7 +25,8 @@ pub fn encode(binary: &[u8]) -> String {
     out
 }
 
-/// Removes the armour and decodes the binary message.
+/// Removes the armour and decodes the binary message. The marker must be the very first
+/// character: unwrapping HTML or other transport markup is the host's job, not ours.
 pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
     if message.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
