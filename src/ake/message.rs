@@ -6,7 +6,7 @@
 //! VER(2) ‖ type(1: 0x21 | 0x22 | 0x23) ‖ sender tag(4) ‖ receiver tag(4) ‖ Noise message
 //! ```
 
-use crate::wire::data_message::PROTOCOL_VERSION;
+use crate::wire::{MSG_AKE1, MSG_AKE2, MSG_AKE3, PROTOCOL_VERSION};
 
 /// Length of the framing header.
 pub const AKE_HEADER_LEN: usize = 11;
@@ -15,21 +15,22 @@ pub const MAX_AKE_MESSAGE_LEN: usize = 1024;
 
 /// Which of the three handshake messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum AkeKind {
     /// Initiator's ephemeral and offer.
-    Start = 0x21,
+    Start = MSG_AKE1,
     /// Responder's ephemeral, encrypted static key and first ratchet key.
-    Reply = 0x22,
+    Reply = MSG_AKE2,
     /// Initiator's encrypted static key and first ratchet key.
-    Finish = 0x23,
+    Finish = MSG_AKE3,
 }
 
 impl AkeKind {
     fn from_byte(byte: u8) -> Option<Self> {
         match byte {
-            0x21 => Some(Self::Start),
-            0x22 => Some(Self::Reply),
-            0x23 => Some(Self::Finish),
+            MSG_AKE1 => Some(Self::Start),
+            MSG_AKE2 => Some(Self::Reply),
+            MSG_AKE3 => Some(Self::Finish),
             _ => None,
         }
     }

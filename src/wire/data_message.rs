@@ -9,10 +9,7 @@
 
 use crate::crypto::aead::{REVEALED_LEN, TAG_LEN};
 
-/// Version bytes at the start of every binary message.
-pub const PROTOCOL_VERSION: [u8; 2] = [0x4F, 0x01];
-/// Message type byte of a data message.
-pub const DATA_MESSAGE_TYPE: u8 = 0x03;
+pub use super::{MSG_DATA as DATA_MESSAGE_TYPE, PROTOCOL_VERSION};
 /// Flag: the receiver should not complain if it cannot read this message (heartbeats).
 pub const FLAG_IGNORE_UNREADABLE: u8 = 0x01;
 /// At most this many revealed keys ride on one message (the count is one byte).

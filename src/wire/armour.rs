@@ -1,0 +1,109 @@
+//! ASCII armour: a binary message travels as `?OFR:` + base64 + `.`. Decoding is strict (marker
+//! only at the start, exact terminator, canonical padded base64, no empty payload) because any
+//! laxness here is parsing surface an attacker gets for free. The empty-payload rule follows
+//! CVE-2012-3461, where libotr mishandled `?OTR:.`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use super::error::WireError;
+
+/// What an armoured message starts with.
+pub const ARMOUR_PREFIX: &str = "?OFR:";
+/// What an armoured message ends with.
+pub const ARMOUR_SUFFIX: &str = ".";
+/// The longest armoured (or reassembled) message accepted, checked before decoding.
+pub const MAX_ENCODED_LEN: usize = 128 * 1024;
+
+/// Armours a binary message. Callers never armour an empty message; if they did, the result
+/// would be rejected by [`decode`].
+pub fn encode(binary: &[u8]) -> String {
+    let mut out = String::with_capacity(ARMOUR_PREFIX.len() + binary.len().div_ceil(3) * 4 + 1);
+    out.push_str(ARMOUR_PREFIX);
+    STANDARD.encode_string(binary, &mut out);
+    out.push_str(ARMOUR_SUFFIX);
+    out
+}
+
+/// Removes the armour and decodes the binary message. The marker must be the very first
+/// character: unwrapping HTML or other transport markup is the host's job, not ours.
+pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
+    if message.len() > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    let body = message
+        .strip_prefix(ARMOUR_PREFIX)
+        .ok_or(WireError::MissingMarker)?;
+    let b64 = body
+        .strip_suffix(ARMOUR_SUFFIX)
+        .ok_or(WireError::MissingTerminator)?;
+    if b64.is_empty() {
+        return Err(WireError::Empty);
+    }
+    // The STANDARD engine rejects non-alphabet bytes (whitespace included), missing or
+    // non-canonical padding and non-zero trailing bits.
+    let binary = STANDARD.decode(b64).map_err(|_| WireError::BadBase64)?;
+    if binary.is_empty() {
+        return Err(WireError::Empty);
+    }
+    Ok(binary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_exact_form() {
+        assert_eq!(encode(b"hi"), "?OFR:aGk=.");
+        assert_eq!(decode("?OFR:aGk=.").unwrap(), b"hi");
+        assert_eq!(decode(&encode(&[0u8; 1000])).unwrap(), vec![0u8; 1000]);
+    }
+
+    #[test]
+    fn empty_payloads_are_rejected() {
+        assert_eq!(decode("?OFR:."), Err(WireError::Empty));
+        assert!(decode("?OFR:===.").is_err());
+        assert!(decode("?OFR:=.").is_err());
+    }
+
+    #[test]
+    fn marker_must_be_at_the_start() {
+        assert_eq!(decode("x?OFR:aGk=."), Err(WireError::MissingMarker));
+        assert_eq!(decode(" ?OFR:aGk=."), Err(WireError::MissingMarker));
+        assert_eq!(decode("?OTR:aGk=."), Err(WireError::MissingMarker));
+        assert_eq!(decode(""), Err(WireError::MissingMarker));
+    }
+
+    #[test]
+    fn terminator_is_exact() {
+        assert_eq!(decode("?OFR:aGk="), Err(WireError::MissingTerminator));
+        assert_eq!(decode("?OFR:aGk=.\n"), Err(WireError::MissingTerminator));
+        assert_eq!(decode("?OFR:aGk=. "), Err(WireError::MissingTerminator));
+        assert_eq!(decode("?OFR:aGk=.."), Err(WireError::BadBase64));
+        assert_eq!(decode("?OFR:aG.k=."), Err(WireError::BadBase64));
+    }
+
+    #[test]
+    fn base64_is_strict() {
+        assert_eq!(decode("?OFR:aGk*."), Err(WireError::BadBase64));
+        assert_eq!(decode("?OFR:aGk."), Err(WireError::BadBase64)); // missing padding
+        assert_eq!(decode("?OFR:aGk==."), Err(WireError::BadBase64)); // too much padding
+        assert_eq!(decode("?OFR:aGl=."), Err(WireError::BadBase64)); // non-zero trailing bits
+        assert_eq!(decode("?OFR:aG k=."), Err(WireError::BadBase64));
+        assert_eq!(decode("?OFR:aGk=\n."), Err(WireError::BadBase64));
+        assert_eq!(decode("?OFR:aG-_."), Err(WireError::BadBase64)); // URL-safe alphabet
+        assert_eq!(decode("?OFR:aGké."), Err(WireError::BadBase64));
+    }
+
+    #[test]
+    fn oversize_is_rejected_before_decoding() {
+        let big = format!("?OFR:{}.", "A".repeat(MAX_ENCODED_LEN));
+        assert_eq!(decode(&big), Err(WireError::TooLarge));
+        // Exactly at the limit is decoded (and here valid: length is a multiple of 4).
+        let n = (MAX_ENCODED_LEN - 6) / 4 * 4;
+        let edge = format!("?OFR:{}.", "A".repeat(n));
+        assert!(edge.len() <= MAX_ENCODED_LEN);
+        assert_eq!(decode(&edge).unwrap().len(), n / 4 * 3);
+    }
+}

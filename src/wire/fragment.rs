@@ -1,0 +1,754 @@
+//! Fragmentation: transports cap message length, so a long armoured message is sent as
+//! numbered pieces and put back together on arrival. Fragments are unauthenticated, so the
+//! [`Reassembler`] bounds everything an attacker could make it hold: pieces per message, bytes
+//! per message, open messages per sender and in total, and how long a message may stay open.
+//!
+//! Format: `?OFR|<id>|<sender>|<receiver>,<k>,<n>,<piece>,` with id and tags as 8 lowercase hex
+//! digits and `k`, `n` decimal without leading zeros, `1 <= k <= n <= 512`.
+
+use super::armour::{ARMOUR_PREFIX, ARMOUR_SUFFIX, MAX_ENCODED_LEN};
+use super::error::WireError;
+use super::instance_tag::InstanceTag;
+
+/// What a fragment starts with.
+pub const FRAGMENT_PREFIX: &str = "?OFR|";
+/// The most pieces one message may be split into.
+pub const MAX_FRAGMENTS: u16 = 512;
+/// The longest message reassembly will build (the same limit as an unfragmented message).
+pub const MAX_ASSEMBLED_LEN: usize = MAX_ENCODED_LEN;
+/// Open (incomplete) messages kept per sender instance tag.
+pub const MAX_OPEN_PER_SENDER: usize = 4;
+/// Open messages kept in total, across senders.
+pub const MAX_OPEN_TOTAL: usize = 64;
+/// Seconds after its first piece that an incomplete message is dropped.
+pub const FRAGMENT_TIMEOUT_SECS: u64 = 120;
+/// Everything in a fragment except the piece and the digits of `k` and `n`:
+/// prefix (5) + id (8) + `|` + sender (8) + `|` + receiver (8) + four commas.
+const FIXED_OVERHEAD: usize = 5 + 8 + 1 + 8 + 1 + 8 + 4;
+/// The most digits accepted for `k` or `n` (bounds parsing; the values are checked after).
+const MAX_NUMBER_DIGITS: usize = 5;
+
+/// One parsed fragment, borrowing its piece from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment<'a> {
+    /// Identifies the message this piece belongs to (per sender).
+    pub id: u32,
+    /// The sending client's instance tag (always valid).
+    pub sender: InstanceTag,
+    /// The receiving client's instance tag, or [`InstanceTag::NONE`]. Checking that it is ours
+    /// is the caller's job: the reassembler does not know who "we" are.
+    pub receiver: InstanceTag,
+    /// This piece's number, `1..=n`.
+    pub k: u16,
+    /// How many pieces the message has.
+    pub n: u16,
+    /// The slice of the armoured message.
+    pub piece: &'a str,
+}
+
+impl Fragment<'_> {
+    /// The fragment as sent.
+    pub fn encode(&self) -> String {
+        format!(
+            "{FRAGMENT_PREFIX}{:08x}|{}|{},{},{},{},",
+            self.id, self.sender, self.receiver, self.k, self.n, self.piece
+        )
+    }
+}
+
+/// Whether `c` can appear in an armoured message (`?OFR:` + base64 + `.`), hence in a piece.
+fn is_piece_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'?' | b':' | b'.')
+}
+
+/// Decimal digits of `x`.
+fn digits(mut x: usize) -> usize {
+    let mut d = 1;
+    while x >= 10 {
+        x /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Whether a tag may appear as a receiver (valid, or "none yet").
+fn receiver_ok(tag: InstanceTag) -> bool {
+    tag.is_valid() || tag.is_none()
+}
+
+/// Splits an armoured message into fragments of at most `max_len` bytes each.
+///
+/// A message that already fits is returned unchanged as the only element (whatever it is).
+/// Otherwise it must be an armoured message (`?OFR:...` + `.`, at most
+/// [`MAX_ENCODED_LEN`]); every fragment but the last is exactly `max_len` long. Fails if
+/// `encoded` is itself a fragment, if `max_len` leaves no room for payload
+/// ([`WireError::MaxLenTooSmall`]), if more than [`MAX_FRAGMENTS`] would be needed, or if the
+/// tags could not be parsed back (invalid sender, receiver neither valid nor none).
+pub fn split(
+    encoded: &str,
+    max_len: usize,
+    id: u32,
+    sender: InstanceTag,
+    receiver: InstanceTag,
+) -> Result<Vec<String>, WireError> {
+    if encoded.starts_with(FRAGMENT_PREFIX) {
+        return Err(WireError::BadFragment("refusing to fragment a fragment"));
+    }
+    if encoded.len() <= max_len {
+        return Ok(vec![encoded.to_owned()]);
+    }
+    if !sender.is_valid() || !receiver_ok(receiver) {
+        return Err(WireError::BadFragment("invalid instance tag"));
+    }
+    if encoded.len() > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    if !encoded.starts_with(ARMOUR_PREFIX)
+        || !encoded.ends_with(ARMOUR_SUFFIX)
+        || !encoded.bytes().all(is_piece_char)
+    {
+        return Err(WireError::BadFragment(
+            "only armoured messages can be fragmented",
+        ));
+    }
+    let bounds = piece_bounds(encoded.len(), max_len)?;
+    let n = u16::try_from(bounds.len()).map_err(|_| WireError::TooManyFragments)?;
+    let mut out = Vec::with_capacity(bounds.len());
+    for (k, (start, end)) in (1u16..).zip(bounds) {
+        let piece = encoded
+            .get(start..end)
+            .ok_or(WireError::BadFragment("piece boundary"))?;
+        out.push(
+            Fragment {
+                id,
+                sender,
+                receiver,
+                k,
+                n,
+                piece,
+            }
+            .encode(),
+        );
+    }
+    Ok(out)
+}
+
+/// Byte ranges of the pieces of a `len`-byte message so that each fragment is at most
+/// `max_len`: the overhead of fragment `k` is exact (digits of `k` and of the final `n`), so
+/// every fragment but the last is exactly `max_len`. Tries 1, 2 then 3 digits for `n`.
+fn piece_bounds(len: usize, max_len: usize) -> Result<Vec<(usize, usize)>, WireError> {
+    let max_n = usize::from(MAX_FRAGMENTS);
+    // The smallest fragment: one-digit k and n, one byte of piece.
+    if max_len < FIXED_OVERHEAD + 3 {
+        return Err(WireError::MaxLenTooSmall);
+    }
+    'digits: for n_digits in 1..=digits(max_n) {
+        let most = 10usize.pow(n_digits as u32).saturating_sub(1).min(max_n);
+        let mut bounds = Vec::new();
+        let mut pos = 0usize;
+        while pos < len && bounds.len() < most {
+            let k = bounds.len() + 1;
+            let overhead = FIXED_OVERHEAD + digits(k) + n_digits;
+            let Some(cap) = max_len.checked_sub(overhead).filter(|&c| c > 0) else {
+                continue 'digits;
+            };
+            let end = pos.saturating_add(cap).min(len);
+            bounds.push((pos, end));
+            pos = end;
+        }
+        if pos >= len && digits(bounds.len()) == n_digits {
+            return Ok(bounds);
+        }
+    }
+    Err(WireError::TooManyFragments)
+}
+
+/// Splits `s` at the first `sep`, or fails naming `what`.
+fn field<'a>(s: &'a str, sep: char, what: &'static str) -> Result<(&'a str, &'a str), WireError> {
+    s.split_once(sep).ok_or(WireError::BadFragment(what))
+}
+
+/// Exactly eight lowercase hex digits.
+fn hex8(s: &str) -> Result<u32, WireError> {
+    let ok = s.len() == 8
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !ok {
+        return Err(WireError::BadFragment("expected 8 lowercase hex digits"));
+    }
+    u32::from_str_radix(s, 16)
+        .map_err(|_| WireError::BadFragment("expected 8 lowercase hex digits"))
+}
+
+/// A decimal number: 1 to 5 ASCII digits, no sign, no leading zero (except `0` itself, which the
+/// caller rejects as a value).
+fn decimal(s: &str) -> Result<u32, WireError> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_NUMBER_DIGITS
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && !(s.len() > 1 && s.starts_with('0'));
+    if !ok {
+        return Err(WireError::BadFragment("bad decimal number"));
+    }
+    s.parse()
+        .map_err(|_| WireError::BadFragment("bad decimal number"))
+}
+
+/// Parses one fragment strictly. The piece must be non-empty and use only characters of an
+/// armoured message; `.` may only end the last piece. Whether the pieces together form a valid
+/// armoured message is checked when the reassembled message is decoded.
+pub fn parse_fragment(message: &str) -> Result<Fragment<'_>, WireError> {
+    if message.len() > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    let rest = message
+        .strip_prefix(FRAGMENT_PREFIX)
+        .ok_or(WireError::MissingMarker)?;
+    let (id, rest) = field(rest, '|', "missing '|' after id")?;
+    let (sender, rest) = field(rest, '|', "missing '|' after sender tag")?;
+    let (receiver, rest) = field(rest, ',', "missing ',' after receiver tag")?;
+    let (k, rest) = field(rest, ',', "missing ',' after k")?;
+    let (n, rest) = field(rest, ',', "missing ',' after n")?;
+    let piece = rest.strip_suffix(',').ok_or(WireError::MissingTerminator)?;
+
+    let id = hex8(id)?;
+    let sender = InstanceTag(hex8(sender)?);
+    let receiver = InstanceTag(hex8(receiver)?);
+    let (k, n) = (decimal(k)?, decimal(n)?);
+    if !sender.is_valid() {
+        return Err(WireError::BadFragment("invalid sender instance tag"));
+    }
+    if !receiver_ok(receiver) {
+        return Err(WireError::BadFragment("invalid receiver instance tag"));
+    }
+    if n == 0 {
+        return Err(WireError::BadFragment("n is zero"));
+    }
+    if n > u32::from(MAX_FRAGMENTS) {
+        return Err(WireError::TooManyFragments);
+    }
+    if k == 0 {
+        return Err(WireError::BadFragment("k is zero"));
+    }
+    if k > n {
+        return Err(WireError::BadFragment("k greater than n"));
+    }
+    if piece.is_empty() {
+        return Err(WireError::BadFragment("empty piece"));
+    }
+    if !piece.bytes().all(is_piece_char) {
+        return Err(WireError::BadFragment("character not allowed in a piece"));
+    }
+    let dot = piece.find('.');
+    if dot.is_some() && (k != n || dot != Some(piece.len() - 1)) {
+        return Err(WireError::BadFragment(
+            "'.' before the end of the last piece",
+        ));
+    }
+    let k = u16::try_from(k).map_err(|_| WireError::TooManyFragments)?;
+    let n = u16::try_from(n).map_err(|_| WireError::TooManyFragments)?;
+    Ok(Fragment {
+        id,
+        sender,
+        receiver,
+        k,
+        n,
+        piece,
+    })
+}
+
+/// One incomplete message.
+#[derive(Debug)]
+struct Buffer {
+    sender: InstanceTag,
+    id: u32,
+    n: u16,
+    /// Indexed by `k - 1`; sized by `n` only after `n <= MAX_FRAGMENTS` was checked.
+    pieces: Vec<Option<String>>,
+    received: u16,
+    total_len: usize,
+    /// `now` when the first piece arrived.
+    created: u64,
+    /// Reassembler tick of the last piece, for least-recently-used eviction.
+    last_used: u64,
+}
+
+/// Puts fragments back together. Time is injected (`now`, in seconds) so tests and hosts
+/// control expiry.
+///
+/// Memory is bounded by [`MAX_OPEN_TOTAL`] × [`MAX_ASSEMBLED_LEN`]. Sender tags are not
+/// authenticated, so per-sender limits only stop one careless peer; the total limit (evicting
+/// the least recently used message) is what stops a hostile one.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    buffers: Vec<Buffer>,
+    tick: u64,
+}
+
+impl Reassembler {
+    /// An empty reassembler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many incomplete messages are held.
+    pub fn open_buffers(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// How many incomplete messages from `sender` are held.
+    pub fn open_buffers_for(&self, sender: InstanceTag) -> usize {
+        self.buffers.iter().filter(|b| b.sender == sender).count()
+    }
+
+    /// Drops incomplete messages whose first piece is more than [`FRAGMENT_TIMEOUT_SECS`] old.
+    pub fn expire(&mut self, now: u64) {
+        self.buffers
+            .retain(|b| now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS);
+    }
+
+    /// Takes one fragment. Returns the whole armoured message once all its pieces have arrived
+    /// (in any order), `None` while pieces are missing. The result still has to be decoded
+    /// (which checks it is a well-formed armoured message), and the caller must check the
+    /// fragment's receiver tag *before* calling this.
+    ///
+    /// Rejects what [`parse_fragment`] rejects, a piece number already received, an `n` that
+    /// differs from earlier pieces of the same message, and a message growing past
+    /// [`MAX_ASSEMBLED_LEN`] (which also drops that message).
+    pub fn accept(&mut self, message: &str, now: u64) -> Result<Option<String>, WireError> {
+        self.expire(now);
+        let f = parse_fragment(message)?;
+        if f.n == 1 {
+            return Ok(Some(f.piece.to_owned()));
+        }
+        self.tick = self.tick.saturating_add(1);
+        let idx = match self.position(f.sender, f.id) {
+            Some(i) => i,
+            None => {
+                self.make_room(f.sender);
+                self.buffers.push(Buffer {
+                    sender: f.sender,
+                    id: f.id,
+                    n: f.n,
+                    pieces: vec![None; usize::from(f.n)],
+                    received: 0,
+                    total_len: 0,
+                    created: now,
+                    last_used: self.tick,
+                });
+                self.buffers.len().saturating_sub(1)
+            }
+        };
+        let tick = self.tick;
+        let buf = self
+            .buffers
+            .get_mut(idx)
+            .ok_or(WireError::BadFragment("lost buffer"))?;
+        if buf.n != f.n {
+            return Err(WireError::BadFragment("n differs from earlier pieces"));
+        }
+        let slot = buf
+            .pieces
+            .get_mut(usize::from(f.k).saturating_sub(1))
+            .ok_or(WireError::BadFragment("k greater than n"))?;
+        if slot.is_some() {
+            return Err(WireError::BadFragment("duplicate piece"));
+        }
+        let total = buf
+            .total_len
+            .checked_add(f.piece.len())
+            .filter(|&t| t <= MAX_ASSEMBLED_LEN);
+        let Some(total) = total else {
+            self.remove(idx);
+            return Err(WireError::TooLarge);
+        };
+        *slot = Some(f.piece.to_owned());
+        buf.total_len = total;
+        buf.received = buf.received.saturating_add(1);
+        buf.last_used = tick;
+        if buf.received < buf.n {
+            return Ok(None);
+        }
+        let mut whole = String::with_capacity(total);
+        for piece in buf.pieces.iter().flatten() {
+            whole.push_str(piece);
+        }
+        self.remove(idx);
+        Ok(Some(whole))
+    }
+
+    fn position(&self, sender: InstanceTag, id: u32) -> Option<usize> {
+        self.buffers
+            .iter()
+            .position(|b| b.sender == sender && b.id == id)
+    }
+
+    fn remove(&mut self, idx: usize) {
+        if idx < self.buffers.len() {
+            self.buffers.swap_remove(idx);
+        }
+    }
+
+    /// Least recently used buffer among those matching `pred`.
+    fn lru(&self, pred: impl Fn(&Buffer) -> bool) -> Option<usize> {
+        let candidates = self.buffers.iter().enumerate().filter(|(_, b)| pred(b));
+        candidates.min_by_key(|(_, b)| b.last_used).map(|(i, _)| i)
+    }
+
+    /// Evicts so one more buffer for `sender` fits both caps.
+    fn make_room(&mut self, sender: InstanceTag) {
+        while self.open_buffers_for(sender) >= MAX_OPEN_PER_SENDER {
+            let Some(i) = self.lru(|b| b.sender == sender) else {
+                break;
+            };
+            self.remove(i);
+        }
+        while self.buffers.len() >= MAX_OPEN_TOTAL {
+            let Some(i) = self.lru(|_| true) else { break };
+            self.remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: InstanceTag = InstanceTag(0x1000);
+    const B: InstanceTag = InstanceTag(0x2000);
+
+    fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {
+        Fragment {
+            id,
+            sender,
+            receiver: B,
+            k,
+            n,
+            piece,
+        }
+        .encode()
+    }
+
+    #[test]
+    fn exact_format_and_parse() {
+        let f = frag(0xAB, A, 2, 3, "QUJD");
+        assert_eq!(f, "?OFR|000000ab|00001000|00002000,2,3,QUJD,");
+        let p = parse_fragment(&f).unwrap();
+        assert_eq!(
+            (p.id, p.sender, p.receiver, p.k, p.n, p.piece),
+            (0xAB, A, B, 2, 3, "QUJD")
+        );
+        assert_eq!(f.len(), FIXED_OVERHEAD + 1 + 1 + 4);
+    }
+
+    #[test]
+    fn short_message_is_unchanged() {
+        let m = "?OFR:QUJD.";
+        assert_eq!(split(m, m.len(), 1, A, B).unwrap(), vec![m.to_string()]);
+        assert_eq!(
+            split("?OFRv1?", 100, 1, A, B).unwrap(),
+            vec!["?OFRv1?".to_string()]
+        );
+    }
+
+    #[test]
+    fn split_is_tight_and_reassembles() {
+        let m = crate::wire::armour::encode(&[7u8; 1500]);
+        for max_len in [45, 50, 60, 100, 1000] {
+            let frags = split(&m, max_len, 9, A, InstanceTag::NONE).unwrap();
+            assert!(frags.len() > 1);
+            assert!(
+                frags.iter().all(|f| f.len() <= max_len),
+                "max_len {max_len}"
+            );
+            for f in &frags[..frags.len() - 1] {
+                assert_eq!(f.len(), max_len);
+            }
+            let mut r = Reassembler::new();
+            let mut out = None;
+            for f in frags.iter().rev() {
+                out = r.accept(f, 0).unwrap();
+            }
+            assert_eq!(out.as_deref(), Some(m.as_str()));
+            assert_eq!(r.open_buffers(), 0);
+        }
+    }
+
+    #[test]
+    fn n_digits_are_accounted_for() {
+        // 9 pieces with 1-digit n vs. 10 pieces needing 2 digits: every fragment still fits.
+        for body_len in 1..400 {
+            let m = format!("?OFR:{}.", "A".repeat(body_len));
+            for max_len in [38, 39, 50] {
+                match split(&m, max_len, 1, A, B) {
+                    Ok(frags) if m.len() <= max_len => assert_eq!(frags, vec![m.clone()]),
+                    Ok(frags) => {
+                        assert!(frags.iter().all(|f| f.len() <= max_len));
+                        let pieces: String = frags
+                            .iter()
+                            .map(|f| parse_fragment(f).unwrap().piece)
+                            .collect();
+                        assert_eq!(pieces, m);
+                        assert_eq!(frags.len(), parse_fragment(&frags[0]).unwrap().n as usize);
+                    }
+                    Err(e) => assert!(matches!(
+                        e,
+                        WireError::MaxLenTooSmall | WireError::TooManyFragments
+                    )),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_refusals() {
+        let m = crate::wire::armour::encode(&[1u8; 300]);
+        assert_eq!(split(&m, 37, 1, A, B), Err(WireError::MaxLenTooSmall));
+        assert_eq!(split(&m, 0, 1, A, B), Err(WireError::MaxLenTooSmall));
+        assert_eq!(split(&m, 38, 1, A, B), Err(WireError::TooManyFragments));
+        assert_eq!(split(&m, 50, 1, A, B).unwrap().len(), 37); // 9 × 12 + 28 × 11 >= 406
+        let f = frag(1, A, 1, 2, "AAAA");
+        assert!(matches!(
+            split(&f, 10, 1, A, B),
+            Err(WireError::BadFragment(_))
+        ));
+        assert!(matches!(
+            split(&f, 1000, 1, A, B),
+            Err(WireError::BadFragment(_))
+        ));
+        assert!(matches!(
+            split(&"x".repeat(100), 50, 1, A, B),
+            Err(WireError::BadFragment(_))
+        ));
+        assert!(matches!(
+            split(&m, 50, 1, InstanceTag(5), B),
+            Err(WireError::BadFragment(_))
+        ));
+        assert!(matches!(
+            split(&m, 50, 1, A, InstanceTag(5)),
+            Err(WireError::BadFragment(_))
+        ));
+        // More than 512 pieces.
+        let big = crate::wire::armour::encode(&[1u8; 20_000]);
+        assert_eq!(split(&big, 45, 1, A, B), Err(WireError::TooManyFragments));
+        let huge = format!("?OFR:{}.", "A".repeat(MAX_ENCODED_LEN));
+        assert_eq!(split(&huge, 100_000, 1, A, B), Err(WireError::TooLarge));
+    }
+
+    #[test]
+    fn parse_rejects_bad_numbers() {
+        let bad = |s: &str| parse_fragment(s).unwrap_err();
+        let pre = "?OFR|00000001|00001000|00002000";
+        assert_eq!(
+            bad(&format!("{pre},0,2,AAAA,")),
+            WireError::BadFragment("k is zero")
+        );
+        assert_eq!(
+            bad(&format!("{pre},1,0,AAAA,")),
+            WireError::BadFragment("n is zero")
+        );
+        assert_eq!(
+            bad(&format!("{pre},3,2,AAAA,")),
+            WireError::BadFragment("k greater than n")
+        );
+        assert_eq!(
+            bad(&format!("{pre},1,65535,AAAA,")),
+            WireError::TooManyFragments
+        );
+        assert_eq!(
+            bad(&format!("{pre},1,513,AAAA,")),
+            WireError::TooManyFragments
+        );
+        assert!(parse_fragment(&format!("{pre},1,512,AAAA,")).is_ok());
+        for s in [
+            "+1,2", "01,2", "1,02", "1,999999", ",2", "1,", "-1,2", "1, 2", "1,2x",
+        ] {
+            assert!(
+                matches!(bad(&format!("{pre},{s},AAAA,")), WireError::BadFragment(_)),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_rejects_bad_headers() {
+        let bad = |s: &str| parse_fragment(s).unwrap_err();
+        assert_eq!(
+            bad("?OTR|00000001|00001000|00002000,1,2,AAAA,"),
+            WireError::MissingMarker
+        );
+        assert_eq!(
+            bad("x?OFR|00000001|00001000|00002000,1,2,AAAA,"),
+            WireError::MissingMarker
+        );
+        assert_eq!(
+            bad("?OFR|00000001|00001000|00002000,1,2,AAAA"),
+            WireError::MissingTerminator
+        );
+        for s in [
+            "?OFR|0000001|00001000|00002000,1,2,AAAA,",
+            "?OFR|000000001|00001000|00002000,1,2,AAAA,",
+            "?OFR|0000000G|00001000|00002000,1,2,AAAA,",
+            "?OFR|000000AB|00001000|00002000,1,2,AAAA,",
+            "?OFR|+0000001|00001000|00002000,1,2,AAAA,",
+            "?OFR|00000001|000000ff|00002000,1,2,AAAA,", // sender below 0x100
+            "?OFR|00000001|00000000|00002000,1,2,AAAA,", // sender none
+            "?OFR|00000001|00001000|00000001,1,2,AAAA,", // reserved receiver
+            "?OFR|00000001|00001000,1,2,AAAA,",
+            "?OFR|",
+        ] {
+            assert!(matches!(bad(s), WireError::BadFragment(_)), "{s}");
+        }
+        assert!(parse_fragment("?OFR|00000001|00001000|00002000|1,2,AAAA,").is_err());
+        assert!(parse_fragment("?OFR|00000001|00001000|00000000,1,2,AAAA,").is_ok());
+        let huge = format!(
+            "?OFR|00000001|00001000|00002000,1,2,{},",
+            "A".repeat(MAX_ENCODED_LEN)
+        );
+        assert_eq!(bad(&huge), WireError::TooLarge);
+    }
+
+    #[test]
+    fn parse_rejects_bad_pieces() {
+        let pre = "?OFR|00000001|00001000|00002000";
+        let bad =
+            |piece: &str, k: u16| parse_fragment(&format!("{pre},{k},2,{piece},")).unwrap_err();
+        assert_eq!(bad("", 1), WireError::BadFragment("empty piece"));
+        for p in ["AA,A", "AA A", "AA\nA", "AA-_", "é", "AA|"] {
+            assert!(matches!(bad(p, 1), WireError::BadFragment(_)), "{p:?}");
+        }
+        assert!(matches!(bad("AA.", 1), WireError::BadFragment(_))); // '.' not in last piece
+        assert!(matches!(bad("A.A", 2), WireError::BadFragment(_))); // '.' mid-piece
+        assert!(parse_fragment(&format!("{pre},2,2,AA.,")).is_ok());
+        assert!(parse_fragment(&format!("{pre},1,2,?OFR:AA,")).is_ok());
+    }
+
+    #[test]
+    fn reassembly_rejects_inconsistent_pieces() {
+        let mut r = Reassembler::new();
+        assert_eq!(r.accept(&frag(1, A, 1, 3, "?OFR:"), 0).unwrap(), None);
+        assert_eq!(
+            r.accept(&frag(1, A, 1, 3, "?OFR:"), 0),
+            Err(WireError::BadFragment("duplicate piece"))
+        );
+        assert_eq!(
+            r.accept(&frag(1, A, 2, 4, "AAAA"), 0),
+            Err(WireError::BadFragment("n differs from earlier pieces"))
+        );
+        assert_eq!(r.accept(&frag(1, A, 3, 3, "A=."), 0).unwrap(), None);
+        assert_eq!(
+            r.accept(&frag(1, A, 2, 3, "AAAA"), 0).unwrap().as_deref(),
+            Some("?OFR:AAAAA=.")
+        );
+        assert_eq!(r.open_buffers(), 0);
+    }
+
+    #[test]
+    fn single_piece_fragment_completes_immediately() {
+        let mut r = Reassembler::new();
+        assert_eq!(
+            r.accept(&frag(1, A, 1, 1, "?OFR:AA=."), 0)
+                .unwrap()
+                .as_deref(),
+            Some("?OFR:AA=.")
+        );
+        assert_eq!(r.open_buffers(), 0);
+    }
+
+    #[test]
+    fn messages_from_different_senders_and_ids_are_kept_apart() {
+        let mut r = Reassembler::new();
+        r.accept(&frag(1, A, 1, 2, "?OFR:"), 0).unwrap();
+        r.accept(&frag(1, B, 1, 2, "?OFR:"), 0).unwrap();
+        r.accept(&frag(2, A, 1, 2, "?OFR:"), 0).unwrap();
+        assert_eq!(r.open_buffers(), 3);
+        assert_eq!(
+            r.accept(&frag(1, B, 2, 2, "BB=."), 0).unwrap().as_deref(),
+            Some("?OFR:BB=.")
+        );
+        assert_eq!(
+            r.accept(&frag(1, A, 2, 2, "AA=."), 0).unwrap().as_deref(),
+            Some("?OFR:AA=.")
+        );
+        assert_eq!(r.open_buffers(), 1);
+    }
+
+    #[test]
+    fn per_sender_cap_evicts_least_recently_used() {
+        let mut r = Reassembler::new();
+        for id in 0..4 {
+            r.accept(&frag(id, A, 1, 3, "?OFR:"), 0).unwrap();
+        }
+        // A piece for id 0 makes id 1 the least recently used; a rejected piece would not count.
+        r.accept(&frag(0, A, 2, 3, "AA"), 0).unwrap();
+        r.accept(&frag(0, B, 1, 3, "?OFR:"), 0).unwrap();
+        r.accept(&frag(4, A, 1, 3, "?OFR:"), 0).unwrap();
+        assert_eq!(r.open_buffers_for(A), MAX_OPEN_PER_SENDER);
+        assert_eq!(r.open_buffers_for(B), 1, "other senders are untouched");
+        assert_eq!(r.open_buffers(), MAX_OPEN_PER_SENDER + 1);
+        // id 1 was evicted: its next piece opens a fresh buffer (evicting id 2, now the LRU).
+        assert_eq!(r.accept(&frag(1, A, 2, 3, "AA"), 0).unwrap(), None);
+        assert_eq!(r.accept(&frag(1, A, 3, 3, "A=."), 0).unwrap(), None);
+        // id 0 and id 3 survived and complete.
+        assert_eq!(
+            r.accept(&frag(0, A, 3, 3, "A=."), 0).unwrap().as_deref(),
+            Some("?OFR:AAA=.")
+        );
+        r.accept(&frag(3, A, 2, 3, "AA"), 0).unwrap();
+        assert_eq!(
+            r.accept(&frag(3, A, 3, 3, "A=."), 0).unwrap().as_deref(),
+            Some("?OFR:AAA=.")
+        );
+        // id 2 was evicted.
+        assert_eq!(r.accept(&frag(2, A, 2, 3, "AA"), 0).unwrap(), None);
+    }
+
+    #[test]
+    fn total_cap_evicts_least_recently_used() {
+        let mut r = Reassembler::new();
+        for s in 0..(MAX_OPEN_TOTAL as u32 + 10) {
+            r.accept(&frag(1, InstanceTag(0x100 + s), 1, 2, "?OFR:"), 0)
+                .unwrap();
+            assert!(r.open_buffers() <= MAX_OPEN_TOTAL);
+        }
+        assert_eq!(r.open_buffers(), MAX_OPEN_TOTAL);
+        // The oldest senders were evicted; the newest is still there.
+        assert_eq!(r.open_buffers_for(InstanceTag(0x100)), 0);
+        assert_eq!(
+            r.open_buffers_for(InstanceTag(0x100 + MAX_OPEN_TOTAL as u32 + 9)),
+            1
+        );
+    }
+
+    #[test]
+    fn stale_buffers_expire() {
+        let mut r = Reassembler::new();
+        r.accept(&frag(1, A, 1, 2, "?OFR:"), 1000).unwrap();
+        r.expire(1000 + FRAGMENT_TIMEOUT_SECS);
+        assert_eq!(r.open_buffers(), 1);
+        // The second piece arrives too late: the first was dropped, so nothing completes.
+        assert_eq!(
+            r.accept(&frag(1, A, 2, 2, "AA=."), 1001 + FRAGMENT_TIMEOUT_SECS)
+                .unwrap(),
+            None
+        );
+        assert_eq!(r.open_buffers(), 1);
+        r.expire(10_000);
+        assert_eq!(r.open_buffers(), 0);
+    }
+
+    #[test]
+    fn endless_stream_hits_the_size_cap() {
+        let mut r = Reassembler::new();
+        let piece = "A".repeat(1000);
+        let mut result = Ok(None);
+        for k in 1..=MAX_FRAGMENTS {
+            result = r.accept(&frag(7, A, k, MAX_FRAGMENTS, &piece), 0);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(WireError::TooLarge));
+        assert_eq!(r.open_buffers(), 0, "the oversized message is dropped");
+    }
+}

@@ -1,0 +1,220 @@
+//! The plaintext body of a data message: the user's text, then type-length-value records
+//! carrying control information (SMP, disconnect, padding). Unknown TLV types are kept, not
+//! rejected, so later versions can add records old peers skip.
+
+use super::codec::{Reader, Writer};
+use super::error::WireError;
+
+/// Known TLV types. A namespace of constants rather than an enum, because unknown types must
+/// survive parsing.
+#[derive(Debug)]
+pub enum TlvType {}
+
+impl TlvType {
+    /// Zeros that hide the message length.
+    pub const PADDING: u16 = 0;
+    /// The peer ended the encrypted conversation.
+    pub const DISCONNECTED: u16 = 1;
+    /// Socialist Millionaires' Protocol, step 1.
+    pub const SMP1: u16 = 2;
+    /// SMP step 2.
+    pub const SMP2: u16 = 3;
+    /// SMP step 3.
+    pub const SMP3: u16 = 4;
+    /// SMP step 4.
+    pub const SMP4: u16 = 5;
+    /// SMP aborted.
+    pub const SMP_ABORT: u16 = 6;
+    /// Request to use the extra symmetric key.
+    pub const EXTRA_SYMMETRIC_KEY: u16 = 7;
+}
+
+/// The most TLVs one body may carry (padding included). Bounds the work a hostile body causes.
+pub const MAX_TLVS: usize = 64;
+/// Bytes of a TLV header (type and length).
+const TLV_HEADER: usize = 4;
+
+/// One type-length-value record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tlv {
+    /// The record type; see [`TlvType`].
+    pub kind: u16,
+    /// The value, at most 65535 bytes.
+    pub value: Vec<u8>,
+}
+
+/// A decoded data-message body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// The user's message (may be empty, e.g. for a pure SMP message).
+    pub text: Vec<u8>,
+    /// Every TLV in order, unknown types and padding included.
+    pub tlvs: Vec<Tlv>,
+}
+
+/// `u32 text length ‖ text ‖ TLVs`, then, if `pad_to > 0`, one PADDING TLV making the total the
+/// smallest multiple of `pad_to` that fits it. Fails with [`WireError::TooLarge`] if the text,
+/// a value or the padding does not fit its length field, and [`WireError::TooManyTlvs`] past
+/// [`MAX_TLVS`].
+pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, WireError> {
+    let padding_tlvs = usize::from(pad_to > 0);
+    if tlvs
+        .len()
+        .checked_add(padding_tlvs)
+        .ok_or(WireError::TooManyTlvs)?
+        > MAX_TLVS
+    {
+        return Err(WireError::TooManyTlvs);
+    }
+    let mut w = Writer::new();
+    w.data(text)?;
+    for tlv in tlvs {
+        let len = u16::try_from(tlv.value.len()).map_err(|_| WireError::TooLarge)?;
+        w.u16(tlv.kind).u16(len).bytes(&tlv.value);
+    }
+    if pad_to > 0 {
+        let min_total = w.len().checked_add(TLV_HEADER).ok_or(WireError::TooLarge)?;
+        let total = min_total
+            .div_ceil(pad_to)
+            .checked_mul(pad_to)
+            .ok_or(WireError::TooLarge)?;
+        let pad_len = total.checked_sub(min_total).ok_or(WireError::TooLarge)?;
+        let pad_len16 = u16::try_from(pad_len).map_err(|_| WireError::TooLarge)?;
+        w.u16(TlvType::PADDING)
+            .u16(pad_len16)
+            .bytes(&vec![0u8; pad_len]);
+    }
+    Ok(w.into_vec())
+}
+
+/// Parses a body strictly: the text length and every TLV length must fit in what is left, a
+/// partial TLV header is an error, and at most [`MAX_TLVS`] TLVs are accepted.
+pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
+    let mut r = Reader::new(body);
+    let text = r.data()?.to_vec();
+    let mut tlvs = Vec::new();
+    while r.remaining() > 0 {
+        if tlvs.len() >= MAX_TLVS {
+            return Err(WireError::TooManyTlvs);
+        }
+        let kind = r.u16()?;
+        let len = r.u16()?;
+        let value = r.bytes(usize::from(len))?.to_vec();
+        tlvs.push(Tlv { kind, value });
+    }
+    r.finish()?;
+    Ok(Body { text, tlvs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smp(v: &[u8]) -> Tlv {
+        Tlv {
+            kind: TlvType::SMP1,
+            value: v.to_vec(),
+        }
+    }
+
+    #[test]
+    fn exact_layout_and_round_trip() {
+        let body = encode_body(b"hi", &[smp(&[7, 8])], 0).unwrap();
+        assert_eq!(body, [0, 0, 0, 2, b'h', b'i', 0, 2, 0, 2, 7, 8]);
+        let parsed = decode_body(&body).unwrap();
+        assert_eq!(parsed.text, b"hi");
+        assert_eq!(parsed.tlvs, vec![smp(&[7, 8])]);
+    }
+
+    #[test]
+    fn padding_reaches_the_smallest_fitting_multiple() {
+        // 4 + 2 text + 4 padding header = 10 -> 16.
+        let body = encode_body(b"hi", &[], 16).unwrap();
+        assert_eq!(body.len(), 16);
+        let parsed = decode_body(&body).unwrap();
+        assert_eq!(
+            parsed.tlvs,
+            vec![Tlv {
+                kind: TlvType::PADDING,
+                value: vec![0; 6]
+            }]
+        );
+        // Exactly fitting: 4 + 8 + 4 = 16 -> zero-length padding value.
+        let body = encode_body(b"12345678", &[], 16).unwrap();
+        assert_eq!(body.len(), 16);
+        assert_eq!(decode_body(&body).unwrap().tlvs[0].value.len(), 0);
+        // One over: 17 -> 32.
+        assert_eq!(encode_body(b"123456789", &[], 16).unwrap().len(), 32);
+        assert_eq!(encode_body(b"", &[], 1).unwrap().len(), 8);
+    }
+
+    #[test]
+    fn unknown_types_are_kept() {
+        let odd = Tlv {
+            kind: 0xBEEF,
+            value: vec![1],
+        };
+        let body = encode_body(b"", core::slice::from_ref(&odd), 0).unwrap();
+        assert_eq!(decode_body(&body).unwrap().tlvs, vec![odd]);
+    }
+
+    #[test]
+    fn encode_limits() {
+        let big = Tlv {
+            kind: 9,
+            value: vec![0; 0x10000],
+        };
+        assert_eq!(encode_body(b"", &[big], 0), Err(WireError::TooLarge));
+        let many = vec![smp(b""); MAX_TLVS];
+        assert!(encode_body(b"", &many, 0).is_ok());
+        assert_eq!(encode_body(b"", &many, 16), Err(WireError::TooManyTlvs));
+        assert_eq!(
+            encode_body(b"", &vec![smp(b""); MAX_TLVS + 1], 0),
+            Err(WireError::TooManyTlvs)
+        );
+        // Padding that would not fit a u16 length.
+        assert_eq!(encode_body(b"", &[], 0x20000), Err(WireError::TooLarge));
+        assert_eq!(encode_body(b"", &[], usize::MAX), Err(WireError::TooLarge));
+    }
+
+    #[test]
+    fn tlv_length_past_end_is_rejected() {
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2]),
+            Err(WireError::Truncated)
+        );
+        // Length 0xFFFF with only 3 bytes of value.
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0xFF, 0xFF, 1, 2, 3]),
+            Err(WireError::Truncated)
+        );
+        // A partial TLV header.
+        assert_eq!(
+            decode_body(&[0, 0, 0, 0, 0, 2, 0]),
+            Err(WireError::Truncated)
+        );
+        assert_eq!(decode_body(&[0, 0, 0, 0, 0]), Err(WireError::Truncated));
+    }
+
+    #[test]
+    fn text_length_is_checked() {
+        assert_eq!(
+            decode_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a']),
+            Err(WireError::Truncated)
+        );
+        assert_eq!(decode_body(&[0, 0, 0, 2, b'a']), Err(WireError::Truncated));
+        assert_eq!(decode_body(&[0, 0, 0]), Err(WireError::Truncated));
+        assert_eq!(decode_body(&[]), Err(WireError::Truncated));
+    }
+
+    #[test]
+    fn too_many_tlvs_are_rejected() {
+        let mut body = vec![0, 0, 0, 0];
+        for _ in 0..=MAX_TLVS {
+            body.extend_from_slice(&[0, 1, 0, 0]);
+        }
+        assert_eq!(decode_body(&body), Err(WireError::TooManyTlvs));
+        body.truncate(body.len() - 4);
+        assert_eq!(decode_body(&body).unwrap().tlvs.len(), MAX_TLVS);
+    }
+}
