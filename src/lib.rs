@@ -11,4 +11,5 @@
 #![deny(unsafe_code)]
 
 pub mod crypto;
+pub mod smp;
 pub mod wire;
