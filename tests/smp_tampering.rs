@@ -182,11 +182,13 @@ fn truncated_and_extended_payloads_abort() {
     }
 }
 
+type Edit = (&'static str, fn(&mut Vec<u8>), SmpError);
+
 #[test]
 fn bad_question_fields_abort() {
     let t = transcript();
     // Question length pointing past the end, over the cap, and invalid UTF-8.
-    let edits: [(&str, fn(&mut Vec<u8>), SmpError); 3] = [
+    let edits: [Edit; 3] = [
         ("length too big", |p| p[3] = 0xff, SmpError::Truncated),
         (
             "over cap",
