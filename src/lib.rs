@@ -13,4 +13,5 @@
 pub mod ake;
 pub mod crypto;
 pub mod ratchet;
+pub mod smp;
 pub mod wire;
