@@ -26,8 +26,8 @@ fn config<'a>(identity: &'a IdentityKey, tag: u32, phi: &'a [u8]) -> AkeConfig<'
 
 /// Bob initiates (he saw Alice's query), Alice responds.
 fn handshake(p: &mut Parties) -> (Established, Established) {
-    let (bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b10, &mut p.rng).unwrap();
-    let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b10, &mut p.rng).unwrap();
+    let (bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap();
     let (finish, bob) = bob_init.finish(&reply, &mut p.rng).unwrap();
     let alice = alice_resp.finish(&finish, &mut p.rng).unwrap();
     (alice, bob)
@@ -64,18 +64,18 @@ fn different_phi_fails_the_handshake() {
 fn stripped_or_altered_offer_is_a_downgrade_and_fails() {
     let mut p = parties("downgrade");
     // Bob saw an offer that differs from what Alice advertised (someone rewrote the query).
-    let (_b, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b100, &mut p.rng).unwrap();
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b10, &mut p.rng).unwrap_err(), AkeError::VersionMismatch);
+    let (_b, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b10, &mut p.rng).unwrap();
+    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap_err(), AkeError::VersionMismatch);
     // Tampering with the cleartext offer bytes in Start breaks the transcript at Reply/Finish.
-    let (bob_init, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b10, &mut p.rng).unwrap();
+    let (bob_init, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
     let offer_at = 32; // versions byte after the ephemeral key
-    start.noise[offer_at] = 0b110;
-    let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b10, &mut p.rng).unwrap();
+    start.noise[offer_at] = 0b11;
+    let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap();
     assert_eq!(bob_init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::AuthenticationFailed);
     let _ = alice_resp;
     // No version in common.
     let (_b, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
-    start.noise[offer_at] = 0b1000;
+    start.noise[offer_at] = 0b100;
     assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(), AkeError::VersionMismatch);
 }
 

@@ -10,9 +10,10 @@ use super::message::{header_bytes, AkeKind, AkeMessage};
 use super::noise::{HandshakeState, NoiseError};
 use crate::crypto::{DhKeyPair, IdentityKey, RandomSource, SecretKey};
 use crate::ratchet::{Ratchet, RatchetError};
+use crate::wire::Versions;
 
-/// The protocol versions we speak, as a bitmask (bit 1 = version 1).
-pub const SUPPORTED_VERSIONS: u8 = 0b0000_0010;
+/// The protocol versions we speak, as a bitmask (bit 0 = version 1, as in [`Versions`]).
+pub const SUPPORTED_VERSIONS: u8 = Versions::SUPPORTED.bits();
 /// The only handshake suite so far: Noise XX over X25519, AES-256-GCM, SHA-256.
 pub const SUITE_NOISE_XX: u8 = 0;
 /// Prologue label; the application's phi follows it.
@@ -122,9 +123,10 @@ fn prologue(phi: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The highest version both support (bit b means version b + 1).
 fn chosen_version(ours: u8, theirs: u8) -> Option<u8> {
     let common = ours & theirs;
-    (0..8u8).rev().find(|bit| common & (1 << bit) != 0)
+    (0..8u8).rev().find(|bit| common & (1 << bit) != 0).map(|bit| bit + 1)
 }
 
 fn read_key(bytes: &[u8]) -> Option<[u8; 32]> {

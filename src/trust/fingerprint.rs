@@ -1,0 +1,36 @@
+//! Human-readable fingerprints and session ids.
+
+/// A fingerprint as eight groups of eight upper-case hex digits, like OTR's
+/// `1A2B3C4D 5E6F...`, for reading aloud or comparing side by side.
+pub fn format_fingerprint(fingerprint: &[u8; 32]) -> String {
+    let hex: Vec<String> = fingerprint.chunks(4).map(|group| group.iter().map(|b| format!("{b:02X}")).collect()).collect();
+    hex.join(" ")
+}
+
+/// The session id for voice comparison: the first 8 bytes of the SSID as two halves. Both
+/// sides show the same two halves; OTR emphasises one half, and we emphasise the initiator's
+/// (the first), so both users read out the same half first. Never show fewer than these 64
+/// bits: the responder could grind a shorter prefix (PROTOCOL.md §Security).
+pub fn format_ssid(ssid: &[u8; 32]) -> (String, String) {
+    let half = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    (half(&ssid[..4]), half(&ssid[4..8]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouped_and_stable() {
+        let mut fp = [0u8; 32];
+        fp[0] = 0xAB;
+        fp[31] = 0x01;
+        let text = format_fingerprint(&fp);
+        assert_eq!(text.len(), 64 + 7);
+        assert!(text.starts_with("AB000000 "));
+        assert!(text.ends_with(" 00000001"));
+        assert_eq!(text, format_fingerprint(&fp));
+        let (a, b) = format_ssid(&[0x12; 32]);
+        assert_eq!((a.as_str(), b.as_str()), ("12121212", "12121212"));
+    }
+}

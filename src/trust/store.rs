@@ -1,0 +1,164 @@
+//! The trust store: per peer, every identity key seen and whether the user verified it.
+
+use std::collections::BTreeMap;
+
+/// How far a key is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Trust {
+    /// Seen, never verified.
+    Unverified = 0,
+    /// Verified by a successful Socialist Millionaires' Protocol run.
+    VerifiedSmp = 1,
+    /// Verified by the user comparing fingerprints out of band.
+    VerifiedManual = 2,
+}
+
+impl Trust {
+    /// Whether this counts as verified.
+    pub fn is_verified(self) -> bool {
+        !matches!(self, Trust::Unverified)
+    }
+
+    /// From the C API's integer; unknown values are rejected.
+    pub fn from_u32(value: u32) -> Option<Trust> {
+        match value {
+            0 => Some(Trust::Unverified),
+            1 => Some(Trust::VerifiedSmp),
+            2 => Some(Trust::VerifiedManual),
+            _ => None,
+        }
+    }
+}
+
+/// One key known for a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownKey {
+    /// Its fingerprint.
+    pub fingerprint: [u8; 32],
+    /// The user's decision.
+    pub trust: Trust,
+}
+
+/// What seeing a key for a peer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observation {
+    /// The first key ever seen for this peer.
+    FirstKey,
+    /// A key we already knew.
+    Known(Trust),
+    /// A key we did not know, while we knew others: loud, like an SSH host-key change.
+    Changed {
+        /// The most recently used other key.
+        previous: [u8; 32],
+        /// Whether any previously known key was verified.
+        previous_verified: bool,
+    },
+}
+
+/// A peer may accumulate at most this many keys; the oldest unverified ones go first. A peer
+/// changing keys endlessly cannot grow the store without bound.
+pub const MAX_KEYS_PER_PEER: usize = 16;
+
+/// Every peer's known keys, most recently used last.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustStore {
+    peers: BTreeMap<String, Vec<KnownKey>>,
+}
+
+impl TrustStore {
+    /// Records that `peer` used `fingerprint` and says what that means.
+    pub fn observe(&mut self, peer: &str, fingerprint: [u8; 32]) -> Observation {
+        let keys = self.peers.entry(peer.to_owned()).or_default();
+        if let Some(position) = keys.iter().position(|k| k.fingerprint == fingerprint) {
+            let key = keys.remove(position);
+            let trust = key.trust;
+            keys.push(key);
+            return Observation::Known(trust);
+        }
+        let observation = match keys.last() {
+            None => Observation::FirstKey,
+            Some(last) => Observation::Changed {
+                previous: last.fingerprint,
+                previous_verified: keys.iter().any(|k| k.trust.is_verified()),
+            },
+        };
+        if keys.len() >= MAX_KEYS_PER_PEER {
+            let victim = keys.iter().position(|k| !k.trust.is_verified()).unwrap_or(0);
+            keys.remove(victim);
+        }
+        keys.push(KnownKey { fingerprint, trust: Trust::Unverified });
+        observation
+    }
+
+    /// The trust of a peer's key (`Unverified` if unknown).
+    pub fn trust(&self, peer: &str, fingerprint: &[u8; 32]) -> Trust {
+        self.peers
+            .get(peer)
+            .and_then(|keys| keys.iter().find(|k| &k.fingerprint == fingerprint))
+            .map_or(Trust::Unverified, |k| k.trust)
+    }
+
+    /// Sets (or revokes, with `Unverified`) the trust of a peer's key, adding it if unknown.
+    pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) {
+        let keys = self.peers.entry(peer.to_owned()).or_default();
+        match keys.iter_mut().find(|k| k.fingerprint == fingerprint) {
+            Some(key) => key.trust = trust,
+            None => {
+                if keys.len() >= MAX_KEYS_PER_PEER {
+                    keys.remove(0);
+                }
+                keys.insert(0, KnownKey { fingerprint, trust });
+            }
+        }
+    }
+
+    /// Forgets a key.
+    pub fn forget(&mut self, peer: &str, fingerprint: &[u8; 32]) -> bool {
+        let Some(keys) = self.peers.get_mut(peer) else { return false };
+        let before = keys.len();
+        keys.retain(|k| &k.fingerprint != fingerprint);
+        before != keys.len()
+    }
+
+    /// A peer's known keys, oldest first.
+    pub fn keys(&self, peer: &str) -> &[KnownKey] {
+        self.peers.get(peer).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every peer with known keys.
+    pub fn peers(&self) -> impl Iterator<Item = (&str, &[KnownKey])> {
+        self.peers.iter().map(|(name, keys)| (name.as_str(), keys.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_known_and_changed() {
+        let mut store = TrustStore::default();
+        assert_eq!(store.observe("bob", [1; 32]), Observation::FirstKey);
+        assert_eq!(store.observe("bob", [1; 32]), Observation::Known(Trust::Unverified));
+        store.set_trust("bob", [1; 32], Trust::VerifiedSmp);
+        assert_eq!(store.observe("bob", [2; 32]), Observation::Changed { previous: [1; 32], previous_verified: true });
+        assert_eq!(store.trust("bob", &[2; 32]), Trust::Unverified);
+        assert_eq!(store.trust("bob", &[1; 32]), Trust::VerifiedSmp);
+        store.set_trust("bob", [1; 32], Trust::Unverified);
+        assert!(!store.trust("bob", &[1; 32]).is_verified());
+        assert_eq!(store.observe("carol", [1; 32]), Observation::FirstKey, "per peer");
+    }
+
+    #[test]
+    fn capped_per_peer_keeping_verified_keys() {
+        let mut store = TrustStore::default();
+        store.observe("bob", [0; 32]);
+        store.set_trust("bob", [0; 32], Trust::VerifiedManual);
+        for i in 1..100u8 {
+            store.observe("bob", [i; 32]);
+        }
+        assert_eq!(store.keys("bob").len(), MAX_KEYS_PER_PEER);
+        assert_eq!(store.trust("bob", &[0; 32]), Trust::VerifiedManual);
+    }
+}
