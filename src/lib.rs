@@ -11,7 +11,9 @@
 #![deny(unsafe_code)]
 
 pub mod ake;
+pub mod conversation;
 pub mod crypto;
 pub mod ratchet;
 pub mod smp;
+pub mod trust;
 pub mod wire;

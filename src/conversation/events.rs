@@ -54,6 +54,8 @@ pub enum NotSentReason {
     SessionEnded = 4,
     /// The held-message queue for this peer is full.
     QueueFull = 5,
+    /// The message is larger than the peer accepts.
+    TooLarge = 6,
 }
 
 /// Something the application may want to show or log. Carries codes, never English.

@@ -1,0 +1,331 @@
+//! A client is one local account: its identity key, instance tag, policy, trust store and all
+//! its conversations. It does no I/O and starts no threads: every call returns the [`Action`]s
+//! the application must carry out, in order. Several clients can live in one process.
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use super::context::Ctx;
+use super::error::ClientError;
+use super::events::{Action, MessageId, SessionState};
+use super::peer::Peer;
+use super::settings::{Settings, MAX_NAME_LEN};
+use crate::crypto::{IdentityKey, OsRandom, RandomSource};
+use crate::trust::{Trust, TrustStore};
+use crate::wire::InstanceTag;
+
+/// What a UI needs to know about one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The remote instance tag.
+    pub instance: u32,
+    /// Its state.
+    pub state: SessionState,
+    /// The peer's fingerprint in this session.
+    pub their_fingerprint: [u8; 32],
+    /// The session id (compare its first 8 bytes aloud).
+    pub ssid: [u8; 32],
+    /// Whether we were the handshake initiator.
+    pub we_initiated: bool,
+    /// Whether an SMP run is in progress.
+    pub smp_in_progress: bool,
+}
+
+/// One local account.
+pub struct Client {
+    account: String,
+    protocol: String,
+    identity: IdentityKey,
+    our_tag: u32,
+    settings: Settings,
+    trust: TrustStore,
+    peers: BTreeMap<String, Peer>,
+    rng: Box<dyn RandomSource>,
+    next_message_id: MessageId,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("account", &self.account)
+            .field("protocol", &self.protocol)
+            .field("instance_tag", &InstanceTag(self.our_tag))
+            .field("peers", &self.peers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_name(name: &str, what: &'static str) -> Result<(), ClientError> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(ClientError::InvalidArgument(what));
+    }
+    Ok(())
+}
+
+impl Client {
+    /// A client with a new identity and instance tag from the OS random number generator.
+    /// `account` is our name on the network and `protocol` names the network (both are bound
+    /// into every handshake, so use the same strings the peer uses for us).
+    pub fn new(account: &str, protocol: &str, settings: Settings) -> Result<Self, ClientError> {
+        let mut rng = OsRandom;
+        let identity = IdentityKey::generate(&mut rng).map_err(|_| ClientError::Random)?;
+        let tag = InstanceTag::random(&mut rng)?;
+        Self::with_parts(account, protocol, identity, tag.0, settings, Box::new(rng))
+    }
+
+    /// A client from stored parts and an explicit random source.
+    pub fn with_parts(
+        account: &str,
+        protocol: &str,
+        identity: IdentityKey,
+        instance_tag: u32,
+        settings: Settings,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Self, ClientError> {
+        check_name(account, "account")?;
+        check_name(protocol, "protocol")?;
+        if !InstanceTag(instance_tag).is_valid() {
+            return Err(ClientError::InvalidArgument("instance tag must be at least 0x100"));
+        }
+        Ok(Client {
+            account: account.to_owned(),
+            protocol: protocol.to_owned(),
+            identity,
+            our_tag: instance_tag,
+            settings,
+            trust: TrustStore::default(),
+            peers: BTreeMap::new(),
+            rng,
+            next_message_id: 1,
+        })
+    }
+
+    /// Our account name.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The network name.
+    pub fn protocol(&self) -> &str {
+        &self.protocol
+    }
+
+    /// Our instance tag.
+    pub fn instance_tag(&self) -> u32 {
+        self.our_tag
+    }
+
+    /// Our identity key.
+    pub fn identity(&self) -> &IdentityKey {
+        &self.identity
+    }
+
+    /// Our fingerprint.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.identity.fingerprint()
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Replaces the settings (policy, timers, padding...).
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+    }
+
+    /// The trust store.
+    pub fn trust_store(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// Replaces the trust store (after loading it).
+    pub fn set_trust_store(&mut self, trust: TrustStore) {
+        self.trust = trust;
+    }
+
+    fn with_peer<R>(&mut self, peer: &str, now: u64, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
+        let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, .. } = self;
+        let our_fingerprint = identity.fingerprint();
+        let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        let mut ctx = Ctx {
+            account,
+            protocol,
+            identity,
+            our_fingerprint,
+            our_tag: *our_tag,
+            settings,
+            trust,
+            rng: rng.as_mut(),
+            now,
+            out: Vec::new(),
+        };
+        let result = f(state, &mut ctx);
+        (result, ctx.out)
+    }
+
+    fn allocate_id(&mut self) -> MessageId {
+        let id = self.next_message_id;
+        self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// Sends `text` to `peer` as the policy says: encrypted if a session is up, held (and a
+    /// session started) if encryption is required, plaintext otherwise. Text may be any bytes
+    /// when encrypted; plaintext must be UTF-8.
+    pub fn send(&mut self, peer: &str, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
+        self.send_inner(peer, None, text, now)
+    }
+
+    /// Sends `text` encrypted to one remote instance of `peer`.
+    pub fn send_to_instance(&mut self, peer: &str, instance: u32, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
+        self.send_inner(peer, Some(instance), text, now)
+    }
+
+    fn send_inner(&mut self, peer: &str, instance: Option<u32>, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
+        check_name(peer, "peer")?;
+        let id = self.allocate_id();
+        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.send_user_message(ctx, id, text, instance));
+        result.map(|()| (id, actions))
+    }
+
+    /// Handles one message that arrived from `peer` over the transport.
+    pub fn receive(&mut self, peer: &str, text: &str, now: u64) -> Vec<Action> {
+        if check_name(peer, "peer").is_err() {
+            return Vec::new();
+        }
+        self.with_peer(peer, now, |p, ctx| p.receive(ctx, text)).1
+    }
+
+    /// Asks `peer` for an encrypted session (sends our query). While a session is up this
+    /// refreshes it; the old session keeps working until the new one completes.
+    pub fn start_session(&mut self, peer: &str, now: u64) -> Result<Vec<Action>, ClientError> {
+        check_name(peer, "peer")?;
+        if !self.settings.policy.allows_protocol() {
+            return Err(ClientError::PolicyForbids);
+        }
+        Ok(self.with_peer(peer, now, |p, ctx| p.send_query(ctx)).1)
+    }
+
+    /// Ends the session with one instance, or all of a peer's sessions: the peer is told, keys
+    /// are revealed and wiped, and held messages fail.
+    pub fn end_session(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Vec<Action> {
+        if !self.peers.contains_key(peer) {
+            return Vec::new();
+        }
+        self.with_peer(peer, now, |p, ctx| p.end_sessions(ctx, instance)).1
+    }
+
+    /// Drives time: heartbeats, session expiry, fragment and held-message timeouts.
+    pub fn tick(&mut self, now: u64) -> Vec<Action> {
+        let names: Vec<String> = self.peers.keys().cloned().collect();
+        let mut actions = Vec::new();
+        for name in names {
+            actions.extend(self.with_peer(&name, now, |p, ctx| p.tick(ctx)).1);
+        }
+        actions
+    }
+
+    /// Sets the largest message the transport carries to `peer` (0 = the client default).
+    pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
+        check_name(peer, "peer")?;
+        let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        state.max_message_size = (size > 0).then_some(size);
+        Ok(())
+    }
+
+    /// The sessions with `peer`, one per remote instance.
+    pub fn sessions(&self, peer: &str) -> Vec<SessionInfo> {
+        let Some(state) = self.peers.get(peer) else { return Vec::new() };
+        state
+            .sessions
+            .values()
+            .map(|s| SessionInfo {
+                instance: s.their_tag,
+                state: if s.finished {
+                    SessionState::Finished
+                } else if self.trust.trust(peer, &s.their_fingerprint).is_verified() {
+                    SessionState::EncryptedVerified
+                } else {
+                    SessionState::EncryptedUnverified
+                },
+                their_fingerprint: s.their_fingerprint,
+                ssid: s.ssid,
+                we_initiated: s.we_initiated,
+                smp_in_progress: s.smp.is_in_progress(),
+            })
+            .collect()
+    }
+
+    /// The state of the session a plain `send` would use (Plaintext if none).
+    pub fn session_state(&self, peer: &str) -> SessionState {
+        let Some(state) = self.peers.get(peer) else { return SessionState::Plaintext };
+        match state.choose_session(None) {
+            Ok(Some(tag)) => self.sessions(peer).into_iter().find(|s| s.instance == tag).map_or(SessionState::Plaintext, |s| s.state),
+            Err(ClientError::SessionFinished) => SessionState::Finished,
+            _ => SessionState::Plaintext,
+        }
+    }
+
+    /// Sets (or revokes) trust in a peer's key; sessions using it report their new state.
+    pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) -> Vec<Action> {
+        self.trust.set_trust(peer, fingerprint, trust);
+        let mut actions = Vec::new();
+        for info in self.sessions(peer) {
+            if info.their_fingerprint == fingerprint && info.state != SessionState::Finished {
+                actions.push(Action::StateChanged { peer: peer.to_owned(), instance: info.instance, state: info.state });
+            }
+        }
+        actions
+    }
+
+    fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
+        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(instance)?.ok_or(ClientError::NoSession)
+    }
+
+    /// Starts SMP with a peer's session, optionally with a question shown to them.
+    pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
+        let tag = self.session_tag(peer, instance)?;
+        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_start(ctx, tag, secret, question));
+        result.map(|()| actions)
+    }
+
+    /// Answers the peer's SMP request with our secret.
+    pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
+        let tag = self.session_tag(peer, instance)?;
+        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_respond(ctx, tag, secret));
+        result.map(|()| actions)
+    }
+
+    /// Aborts an SMP run.
+    pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
+        let tag = self.session_tag(peer, instance)?;
+        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_abort(ctx, tag));
+        result.map(|()| actions)
+    }
+
+    /// Derives an extra symmetric key for `usage` (e.g. a file transfer) and tells the peer,
+    /// who receives the same key in an [`super::Event::ExtraKeyReceived`] event.
+    pub fn extra_symmetric_key(
+        &mut self,
+        peer: &str,
+        instance: Option<u32>,
+        usage: u32,
+        context: &[u8],
+        now: u64,
+    ) -> Result<(Zeroizing<[u8; 32]>, Vec<Action>), ClientError> {
+        if context.len() > 4096 {
+            return Err(ClientError::InvalidArgument("context longer than 4096 bytes"));
+        }
+        let tag = self.session_tag(peer, instance)?;
+        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.use_extra_key(ctx, tag, usage, context));
+        result.map(|key| (key, actions))
+    }
+
+    /// Names of every peer this client has state for.
+    pub fn peers(&self) -> Vec<String> {
+        self.peers.keys().cloned().collect()
+    }
+}

@@ -1,0 +1,46 @@
+//! Errors returned to the application by the conversation manager. Each says what the caller
+//! can do about it; none leaks anything about keys.
+
+use crate::smp::SmpError;
+
+/// Why a client call failed. Nothing was sent and no state changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// There is no encrypted session with that peer (or instance).
+    #[error("no encrypted session with this peer; start one first")]
+    NoSession,
+    /// The peer ended the session; end it too (or start a new one) before sending.
+    #[error("the peer ended the encrypted session; end or restart it before sending")]
+    SessionFinished,
+    /// The policy does not allow the protocol at all.
+    #[error("the policy does not allow encrypted sessions")]
+    PolicyForbids,
+    /// The message would exceed what the peer accepts (128 KiB encoded, 512 fragments).
+    #[error("message too large")]
+    MessageTooLarge,
+    /// Too many messages are already waiting for encryption with this peer.
+    #[error("too many messages waiting for encryption")]
+    QueueFull,
+    /// Plaintext sending needs valid UTF-8 (encrypted messages may carry any bytes).
+    #[error("plaintext messages must be valid UTF-8")]
+    InvalidUtf8,
+    /// A peer name or account was empty or too long.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
+    /// SMP was started too often or failed too often in this session.
+    #[error("too many SMP attempts; wait before trying again")]
+    SmpRateLimited,
+    /// An SMP call was refused.
+    #[error("SMP: {0}")]
+    Smp(SmpError),
+    /// The OS random number generator failed.
+    #[error("random number generator failed")]
+    Random,
+}
+
+impl From<crate::crypto::RandomError> for ClientError {
+    fn from(_: crate::crypto::RandomError) -> Self {
+        ClientError::Random
+    }
+}

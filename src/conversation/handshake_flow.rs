@@ -1,0 +1,181 @@
+//! Driving the AKE for a peer: starting, answering, crossed starts, several remote instances,
+//! and installing the new session (the old one keeps working until then).
+
+use super::context::Ctx;
+use super::events::{Event, NotSentReason};
+use super::peer::{PendingInitiator, PendingResponder, Peer};
+use super::session::Session;
+use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
+use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
+use crate::trust::Observation;
+
+/// A stable code for each handshake failure, carried by [`Event::HandshakeFailed`].
+pub fn handshake_failure_code(error: AkeError) -> u32 {
+    match error {
+        AkeError::Malformed => 1,
+        AkeError::WrongInstance => 2,
+        AkeError::VersionMismatch => 3,
+        AkeError::AuthenticationFailed => 4,
+        AkeError::NonContributory => 5,
+        AkeError::Random => 6,
+    }
+}
+
+/// A fresh handshake start is not repeated more often than this (a query flood must not make
+/// us spin handshakes).
+const MIN_SECONDS_BETWEEN_STARTS: u64 = 2;
+
+impl Peer {
+    /// Starts a handshake as initiator; `offer_seen` is the versions the peer advertised.
+    pub fn start_handshake(&mut self, ctx: &mut Ctx<'_>, offer_seen: u8) {
+        if let Some(pending) = &self.initiator {
+            let fresh = ctx.now < pending.started_at.saturating_add(MIN_SECONDS_BETWEEN_STARTS);
+            if fresh && pending.finished_with.is_empty() {
+                return;
+            }
+        }
+        let phi = ctx.phi(&self.name);
+        let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };
+        match Initiator::start(config, 0, offer_seen, ctx.rng) {
+            Ok((state, start)) => {
+                self.initiator = Some(PendingInitiator { state, started_at: ctx.now, finished_with: Vec::new() });
+                // A handshake message is tiny; the only failure is a size limit too small to
+                // fragment into, which the app set.
+                if self.send_binary(ctx, &start.to_bytes(), 0).is_err() {
+                    ctx.event(&self.name, 0, Event::HandshakeFailed { reason: 7 });
+                }
+            }
+            Err(error) => ctx.event(&self.name, 0, Event::HandshakeFailed { reason: handshake_failure_code(error) }),
+        }
+    }
+
+    pub fn receive_ake(&mut self, ctx: &mut Ctx<'_>, message: AkeMessage) {
+        if message.sender_tag == ctx.our_tag {
+            return ctx.event(&self.name, 0, Event::Reflected);
+        }
+        let for_us = message.receiver_tag == ctx.our_tag || (message.kind == AkeKind::Start && message.receiver_tag == 0);
+        if !for_us {
+            return ctx.event(&self.name, message.sender_tag, Event::ForOtherInstance);
+        }
+        match message.kind {
+            AkeKind::Start => self.answer_start(ctx, &message),
+            AkeKind::Reply => self.finish_as_initiator(ctx, &message),
+            AkeKind::Finish => self.finish_as_responder(ctx, &message),
+        }
+    }
+
+    fn answer_start(&mut self, ctx: &mut Ctx<'_>, start: &AkeMessage) {
+        if let Some(pending) = &self.initiator {
+            if pending.finished_with.is_empty() {
+                // Crossed starts: the higher ephemeral hash stays initiator.
+                if !pending.state.should_yield_to(start) {
+                    return;
+                }
+                self.initiator = None;
+            }
+        }
+        let phi = ctx.phi(&self.name);
+        let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };
+        match Responder::respond(config, start, self.advertised, ctx.rng) {
+            Ok((state, reply)) => {
+                if !self.responders.contains_key(&start.sender_tag) && self.responders.len() >= MAX_PENDING_RESPONDERS {
+                    let oldest = self.responders.iter().min_by_key(|(_, r)| r.started_at).map(|(tag, _)| *tag);
+                    if let Some(tag) = oldest {
+                        self.responders.remove(&tag);
+                    }
+                }
+                self.responders.insert(start.sender_tag, PendingResponder { state, started_at: ctx.now });
+                if self.send_binary(ctx, &reply.to_bytes(), start.sender_tag).is_err() {
+                    ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: 7 });
+                }
+            }
+            Err(error) => {
+                ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
+            }
+        }
+    }
+
+    fn finish_as_initiator(&mut self, ctx: &mut Ctx<'_>, reply: &AkeMessage) {
+        let Some(pending) = &self.initiator else { return };
+        if pending.finished_with.contains(&reply.sender_tag) {
+            return; // a replayed Reply must not replace the live session
+        }
+        match pending.state.finish(reply, ctx.rng) {
+            Ok((finish, established)) => {
+                if let Some(pending) = &mut self.initiator {
+                    pending.finished_with.push(reply.sender_tag);
+                }
+                if self.send_binary(ctx, &finish.to_bytes(), reply.sender_tag).is_ok() {
+                    self.install(ctx, established);
+                } else {
+                    ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: 7 });
+                }
+            }
+            Err(error) => {
+                ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
+            }
+        }
+    }
+
+    fn finish_as_responder(&mut self, ctx: &mut Ctx<'_>, finish: &AkeMessage) {
+        let Some(pending) = self.responders.get(&finish.sender_tag) else { return };
+        match pending.state.finish(finish, ctx.rng) {
+            Ok(established) => {
+                self.responders.remove(&finish.sender_tag);
+                self.install(ctx, established);
+            }
+            Err(error) => {
+                ctx.event(&self.name, finish.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
+            }
+        }
+    }
+
+    /// Makes a completed handshake the session for its instance, tells the UI, and sends what
+    /// was held for encryption, unless the peer's key changed from a verified one.
+    fn install(&mut self, ctx: &mut Ctx<'_>, established: Established) {
+        let tag = established.their_tag;
+        let session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        let fingerprint = session.their_fingerprint;
+        let observation = ctx.trust.observe(&self.name, fingerprint);
+        let key_changed_from_verified = matches!(observation, Observation::Changed { previous_verified: true, .. });
+        match observation {
+            Observation::FirstKey => ctx.event(&self.name, tag, Event::NewFingerprint { fingerprint }),
+            Observation::Changed { previous, previous_verified } => ctx.event(
+                &self.name,
+                tag,
+                Event::FingerprintChanged { old: previous, new: fingerprint, old_was_verified: previous_verified },
+            ),
+            Observation::Known(_) => {}
+        }
+        if !self.sessions.contains_key(&tag) && self.sessions.len() >= MAX_INSTANCES_PER_PEER {
+            let idle = self.sessions.values().min_by_key(|s| s.last_activity()).map(|s| s.their_tag);
+            if let Some(idle) = idle {
+                self.sessions.remove(&idle);
+            }
+        }
+        self.sessions.insert(tag, session);
+        self.preferred = Some(tag);
+        let state = ctx.encrypted_state(&self.name, &fingerprint);
+        ctx.state(&self.name, tag, state);
+        ctx.event(&self.name, tag, Event::HandshakeComplete);
+
+        if self.held.is_empty() {
+            return;
+        }
+        if key_changed_from_verified {
+            // The irssi-otr#23 lesson: never push queued text to a key the user has not seen.
+            self.fail_held(ctx, NotSentReason::KeyChanged);
+            return;
+        }
+        for held in self.held.take_all() {
+            match self.encrypt_to(ctx, tag, &held.text, &[], 0) {
+                Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
+                Err(_) => ctx.event(
+                    &self.name,
+                    tag,
+                    Event::MessageNotSent { message: held.id, reason: NotSentReason::TooLarge },
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The conversation manager: what a chat program drives. It turns "send this to bob" and
+//! "this arrived from bob" into protocol actions, and reports what happened as typed actions
+//! and events (PROTOCOL.md §Conversation).
+//!
+//! Sans-I/O: no call performs I/O, sleeps or starts a thread; time comes in as `now`
+//! (seconds, from any monotonic or wall clock the application likes).
+mod client;
+mod context;
+mod data_flow;
+mod error;
+mod events;
+mod handshake_flow;
+mod held;
+mod peer;
+mod policy;
+mod session;
+mod settings;
+mod smp_flow;
+mod timers;
+
+pub use client::{Client, SessionInfo};
+pub use data_flow::UNREADABLE_ERROR_TEXT;
+pub use error::ClientError;
+pub use events::{Action, Event, MessageId, NotSentReason, Security, SessionState};
+pub use handshake_flow::handshake_failure_code;
+pub use policy::Policy;
+pub use settings::*;

@@ -1,0 +1,266 @@
+//! Everything about one remote name: its sessions (one per remote instance), handshakes in
+//! progress, fragments being reassembled, messages held for encryption. Incoming text is
+//! classified and dispatched here.
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use super::context::Ctx;
+use super::error::ClientError;
+use super::events::{Event, MessageId, NotSentReason, Security};
+use super::held::{Held, HeldMessages};
+use super::session::Session;
+use super::settings::ERROR_MESSAGE_INTERVAL;
+use crate::ake::{AkeMessage, Initiator, Responder};
+use crate::wire::data_message::DataMessage;
+use crate::wire::{armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions};
+use crate::wire::{encode_query, OtrKind};
+
+/// A handshake we started, kept until it times out so that several remote instances can each
+/// answer the same `Start`.
+#[derive(Debug)]
+pub(crate) struct PendingInitiator {
+    pub state: Initiator,
+    pub started_at: u64,
+    /// Instances that already completed with it (a replayed `Reply` is ignored).
+    pub finished_with: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PendingResponder {
+    pub state: Responder,
+    pub started_at: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Peer {
+    pub name: String,
+    pub sessions: BTreeMap<u32, Session>,
+    pub initiator: Option<PendingInitiator>,
+    pub responders: BTreeMap<u32, PendingResponder>,
+    /// Versions we advertised in our last query or tag (checked against the initiator's echo).
+    pub advertised: u8,
+    pub reassembler: Reassembler,
+    pub held: HeldMessages,
+    /// Stop tagging plaintext after the peer answers without a tag (OTR's rule).
+    pub stop_tagging: bool,
+    pub preferred: Option<u32>,
+    pub last_error_sent: Option<u64>,
+    pub last_query_sent: Option<u64>,
+    pub max_message_size: Option<usize>,
+}
+
+impl Peer {
+    pub fn new(name: &str) -> Self {
+        Peer { name: name.to_owned(), ..Peer::default() }
+    }
+
+    /// Handles one incoming transport message.
+    pub fn receive(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+        if !ctx.settings.policy.allows_protocol() {
+            self.deliver_plaintext(ctx, text.to_owned());
+            return;
+        }
+        match classify(text) {
+            Incoming::Fragment(message) => self.receive_fragment(ctx, message),
+            Incoming::Encoded(message) => self.receive_encoded(ctx, message),
+            Incoming::Error(peer_text) => self.receive_error(ctx, peer_text),
+            Incoming::Query(versions) => self.receive_query(ctx, versions),
+            Incoming::ForeignOtr(kind) => {
+                ctx.event(&self.name, 0, Event::ForeignProtocol);
+                // A human wrote the text around OTR's query or tag; OTR's binary messages are
+                // meaningless to show.
+                if matches!(kind, OtrKind::Query | OtrKind::WhitespaceTag) {
+                    self.deliver_plaintext(ctx, text.to_owned());
+                }
+            }
+            Incoming::Plaintext { text, tag } => self.receive_plaintext(ctx, text, tag),
+        }
+    }
+
+    fn receive_fragment(&mut self, ctx: &mut Ctx<'_>, message: &str) {
+        let fragment = match parse_fragment(message) {
+            Ok(fragment) => fragment,
+            Err(_) => return ctx.event(&self.name, 0, Event::Malformed),
+        };
+        if fragment.receiver != InstanceTag::NONE && fragment.receiver.0 != ctx.our_tag {
+            return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
+        }
+        if fragment.sender.0 == ctx.our_tag {
+            return ctx.event(&self.name, 0, Event::Reflected);
+        }
+        match self.reassembler.accept(message, ctx.now) {
+            Ok(Some(whole)) => match classify(&whole) {
+                // Never fragments inside fragments: only a complete armoured message counts.
+                Incoming::Encoded(encoded) => self.receive_encoded(ctx, encoded),
+                _ => ctx.event(&self.name, 0, Event::Malformed),
+            },
+            Ok(None) => {}
+            Err(_) => ctx.event(&self.name, 0, Event::Malformed),
+        }
+    }
+
+    fn receive_encoded(&mut self, ctx: &mut Ctx<'_>, message: &str) {
+        let Ok(bytes) = armour::decode(message) else {
+            return ctx.event(&self.name, 0, Event::Malformed);
+        };
+        if crate::ake::message::is_ake_message(&bytes) {
+            match AkeMessage::parse(&bytes) {
+                Some(ake) => self.receive_ake(ctx, ake),
+                None => ctx.event(&self.name, 0, Event::Malformed),
+            }
+            return;
+        }
+        match DataMessage::parse(&bytes) {
+            Ok(data) => self.receive_data(ctx, &data),
+            Err(_) => ctx.event(&self.name, 0, Event::Malformed),
+        }
+    }
+
+    fn receive_error(&mut self, ctx: &mut Ctx<'_>, peer_text: &str) {
+        // The text is the peer's and untrusted: pass it on bounded, never act on its content.
+        let text: String = peer_text.trim().chars().take(256).collect();
+        ctx.event(&self.name, 0, Event::PeerError { text });
+        if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
+            self.send_query(ctx);
+        }
+    }
+
+    fn receive_query(&mut self, ctx: &mut Ctx<'_>, versions: Versions) {
+        let common = versions.intersection(Versions::SUPPORTED);
+        if common.is_empty() {
+            return;
+        }
+        self.start_handshake(ctx, versions.bits());
+    }
+
+    fn receive_plaintext(&mut self, ctx: &mut Ctx<'_>, text: String, tag: Option<Versions>) {
+        match tag {
+            Some(versions) => {
+                let policy = ctx.settings.policy;
+                if policy.has(super::Policy::WHITESPACE_START_AKE) && !versions.intersection(Versions::SUPPORTED).is_empty() {
+                    self.start_handshake(ctx, versions.bits());
+                }
+            }
+            None => self.stop_tagging = true,
+        }
+        if self.sessions.values().any(|s| !s.finished) {
+            ctx.event(&self.name, 0, Event::UnencryptedWhileEncrypted);
+        } else if ctx.settings.policy.requires_encryption() {
+            ctx.event(&self.name, 0, Event::UnencryptedWhileRequired);
+        }
+        self.deliver_plaintext(ctx, text);
+    }
+
+    fn deliver_plaintext(&mut self, ctx: &mut Ctx<'_>, text: String) {
+        if text.is_empty() {
+            return;
+        }
+        ctx.out.push(super::Action::Deliver {
+            peer: self.name.clone(),
+            instance: 0,
+            text: Zeroizing::new(text.into_bytes()),
+            security: Security::Plaintext,
+        });
+    }
+
+    /// Sends our query message: the peer answers with a handshake in which we respond.
+    pub fn send_query(&mut self, ctx: &mut Ctx<'_>) {
+        self.advertised = Versions::SUPPORTED.bits();
+        self.last_query_sent = Some(ctx.now);
+        let query = encode_query(Versions::SUPPORTED, &ctx.settings.query_text);
+        ctx.send(&self.name, query);
+    }
+
+    /// Sends an error message, at most one per [`ERROR_MESSAGE_INTERVAL`]; error messages are
+    /// never answered with error messages, so two confused engines cannot loop.
+    pub fn send_error(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+        if let Some(last) = self.last_error_sent {
+            if ctx.now < last.saturating_add(ERROR_MESSAGE_INTERVAL) {
+                return;
+            }
+        }
+        self.last_error_sent = Some(ctx.now);
+        ctx.send(&self.name, error_message::encode(text));
+    }
+
+    /// Armours a binary message and fragments it to the transport's size.
+    pub fn send_binary(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32) -> Result<(), ClientError> {
+        let encoded = armour::encode(bytes);
+        if encoded.len() > crate::wire::MAX_ENCODED_LEN {
+            return Err(ClientError::MessageTooLarge);
+        }
+        let limit = self.max_message_size.unwrap_or(ctx.settings.max_message_size);
+        if limit == 0 || encoded.len() <= limit {
+            ctx.send(&self.name, encoded);
+            return Ok(());
+        }
+        let mut id = [0u8; 4];
+        ctx.rng.fill(&mut id)?;
+        let pieces = fragment::split(&encoded, limit, u32::from_be_bytes(id), InstanceTag(ctx.our_tag), InstanceTag(receiver_tag))
+            .map_err(|_| ClientError::MessageTooLarge)?;
+        for piece in pieces {
+            ctx.send(&self.name, piece);
+        }
+        Ok(())
+    }
+
+    /// Sends a message the user typed, by policy: encrypted if possible, held if encryption is
+    /// required, otherwise plaintext (tagged when the policy advertises).
+    pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
+        match self.choose_session(instance)? {
+            Some(tag) => return self.encrypt_to(ctx, tag, text, &[], 0),
+            None if instance.is_some() => return Err(ClientError::NoSession),
+            None => {}
+        }
+        let policy = ctx.settings.policy;
+        if policy.requires_encryption() {
+            let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
+            if !self.held.push(held) {
+                return Err(ClientError::QueueFull);
+            }
+            ctx.event(&self.name, 0, Event::EncryptionRequired { message: id });
+            if self.initiator.is_none() && self.responders.is_empty() {
+                self.send_query(ctx);
+            }
+            return Ok(());
+        }
+        let plain = std::str::from_utf8(text).map_err(|_| ClientError::InvalidUtf8)?;
+        if policy.allows_protocol() && policy.has(super::Policy::SEND_WHITESPACE_TAG) && !self.stop_tagging {
+            self.advertised = Versions::SUPPORTED.bits();
+            ctx.send(&self.name, whitespace::append_tag(plain, Versions::SUPPORTED));
+        } else {
+            ctx.send(&self.name, plain.to_owned());
+        }
+        Ok(())
+    }
+
+    /// The session a message goes to: the named instance, else the preferred one, else the
+    /// most recently active. `Ok(None)` if there is no session at all.
+    pub fn choose_session(&self, instance: Option<u32>) -> Result<Option<u32>, ClientError> {
+        if let Some(tag) = instance {
+            return match self.sessions.get(&tag) {
+                Some(session) if session.finished => Err(ClientError::SessionFinished),
+                Some(_) => Ok(Some(tag)),
+                None => Ok(None),
+            };
+        }
+        if let Some(session) = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| !s.finished) {
+            return Ok(Some(session.their_tag));
+        }
+        let best = self.sessions.values().filter(|s| !s.finished).max_by_key(|s| s.last_received);
+        match best {
+            Some(session) => Ok(Some(session.their_tag)),
+            None if self.sessions.values().any(|s| s.finished) => Err(ClientError::SessionFinished),
+            None => Ok(None),
+        }
+    }
+
+    /// Fails every held message with `reason`.
+    pub fn fail_held(&mut self, ctx: &mut Ctx<'_>, reason: NotSentReason) {
+        for held in self.held.take_all() {
+            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Tunables of a client, with the defaults the protocol recommends.
+
+use super::policy::Policy;
+
+/// A client's settings. All times are in seconds of the injected clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// What the client may and must do.
+    pub policy: Policy,
+    /// Largest message the transport carries, for peers without their own limit (0 = no limit).
+    pub max_message_size: usize,
+    /// Send a heartbeat when we received but sent nothing for this long (0 = never). libotr
+    /// uses 60 s; it moves the ratchet forward and flushes revealed material.
+    pub heartbeat_interval: u64,
+    /// Wipe a session with no traffic for this long, telling the peer (0 = never).
+    pub session_expiry: u64,
+    /// Messages held for encryption fail after this long.
+    pub held_message_timeout: u64,
+    /// A handshake that has not completed after this long is dropped.
+    pub handshake_timeout: u64,
+    /// Pad encrypted bodies to a multiple of this many bytes (0 = no padding), hiding exact
+    /// lengths at some cost in bytes.
+    pub padding_block: usize,
+    /// The human-readable text after our query message.
+    pub query_text: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: Policy::default(),
+            max_message_size: 0,
+            heartbeat_interval: 60,
+            session_expiry: 2 * 60 * 60,
+            held_message_timeout: 120,
+            handshake_timeout: 120,
+            padding_block: 16,
+            query_text: crate::wire::DEFAULT_QUERY_TEXT.to_owned(),
+        }
+    }
+}
+
+/// At most this many messages wait for encryption per peer.
+pub const MAX_HELD_MESSAGES: usize = 100;
+/// At most this many handshakes we are answering per peer (one per remote instance).
+pub const MAX_PENDING_RESPONDERS: usize = 8;
+/// At most this many remote instances per peer keep a session.
+pub const MAX_INSTANCES_PER_PEER: usize = 16;
+/// We send at most one error message per peer in this many seconds, so two broken engines
+/// cannot ping-pong errors.
+pub const ERROR_MESSAGE_INTERVAL: u64 = 10;
+/// We start at most one SMP run per session in this many seconds...
+pub const SMP_MIN_INTERVAL: u64 = 10;
+/// ...and refuse more after this many failed runs in one session: each run is an online guess.
+pub const SMP_MAX_FAILURES: u32 = 5;
+/// Longest peer or account name.
+pub const MAX_NAME_LEN: usize = 1024;

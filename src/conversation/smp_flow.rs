@@ -1,0 +1,78 @@
+//! Socialist Millionaires' Protocol runs inside a session: TLVs in, TLVs out, events for the
+//! UI, and a verified fingerprint in the trust store on success.
+
+use super::context::Ctx;
+use super::error::ClientError;
+use super::events::{Event, SessionState};
+use super::peer::Peer;
+use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use crate::smp::{SmpEvent, SmpTlv};
+use crate::trust::Trust;
+use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
+use crate::wire::Tlv;
+
+fn to_tlv(smp: SmpTlv) -> Tlv {
+    Tlv { kind: smp.tlv_type, value: smp.payload }
+}
+
+impl Peer {
+    pub fn receive_smp(&mut self, ctx: &mut Ctx<'_>, tag: u32, tlv: &Tlv) {
+        let Some(session) = self.sessions.get_mut(&tag) else { return };
+        let step = session.smp.receive(tlv.kind, &tlv.value, ctx.rng);
+        let fingerprint = session.their_fingerprint;
+        if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
+            session.smp_failures = session.smp_failures.saturating_add(1);
+        }
+        if let Some(reply) = step.reply {
+            // If the reply cannot be sent the peer's run times out on its side; ours is reset.
+            let _ = self.encrypt_to(ctx, tag, &[], &[to_tlv(reply)], FLAG_IGNORE_UNREADABLE);
+        }
+        let Some(event) = step.event else { return };
+        let event = match event {
+            SmpEvent::AskedForSecret { question } => Event::SmpAskedForSecret { question },
+            SmpEvent::InProgress => Event::SmpInProgress,
+            SmpEvent::Succeeded => {
+                ctx.trust.set_trust(&self.name, fingerprint, Trust::VerifiedSmp);
+                ctx.state(&self.name, tag, SessionState::EncryptedVerified);
+                Event::SmpSucceeded
+            }
+            SmpEvent::Failed => Event::SmpFailed,
+            SmpEvent::Cheated => Event::SmpCheated,
+            _ => Event::SmpAborted,
+        };
+        ctx.event(&self.name, tag, event);
+    }
+
+    /// Starts an SMP run with the session `tag`, asking `question` if given.
+    pub fn smp_start(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8], question: Option<&str>) -> Result<(), ClientError> {
+        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let too_soon = session.smp_last_started.is_some_and(|last| ctx.now < last.saturating_add(SMP_MIN_INTERVAL));
+        if too_soon || session.smp_failures >= SMP_MAX_FAILURES {
+            ctx.event(&self.name, tag, Event::SmpRateLimited);
+            return Err(ClientError::SmpRateLimited);
+        }
+        let tlvs: Vec<Tlv> = session.smp.start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
+        session.smp_last_started = Some(ctx.now);
+        self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
+        ctx.event(&self.name, tag, Event::SmpInProgress);
+        Ok(())
+    }
+
+    /// Answers the peer's SMP question with our secret.
+    pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
+        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let tlv = session.smp.respond(secret, ctx.rng).map_err(ClientError::Smp)?;
+        self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
+        ctx.event(&self.name, tag, Event::SmpInProgress);
+        Ok(())
+    }
+
+    /// Aborts a run in progress and tells the peer.
+    pub fn smp_abort(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
+        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let tlv = session.smp.abort();
+        self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
+        ctx.event(&self.name, tag, Event::SmpAborted);
+        Ok(())
+    }
+}

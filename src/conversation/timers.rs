@@ -1,0 +1,56 @@
+//! Everything that happens because time passed, driven by `Client::tick(now)`: no hidden
+//! threads, and tests run instantly with an injected clock.
+
+use super::context::Ctx;
+use super::events::{Event, NotSentReason, SessionState};
+use super::peer::Peer;
+use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
+use crate::wire::{Tlv, TlvType};
+
+impl Peer {
+    pub fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let settings = ctx.settings;
+        self.reassembler.expire(now);
+
+        let deadline = now.saturating_sub(settings.held_message_timeout);
+        for held in self.held.take_older_than(deadline) {
+            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason: NotSentReason::EncryptionTimeout });
+        }
+        let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
+        if self.initiator.as_ref().is_some_and(|p| p.started_at < handshake_deadline) {
+            self.initiator = None;
+        }
+        self.responders.retain(|_, r| r.started_at >= handshake_deadline);
+
+        let tags: Vec<u32> = self.sessions.keys().copied().collect();
+        for tag in tags {
+            let Some(session) = self.sessions.get_mut(&tag) else { continue };
+            if session.finished {
+                continue;
+            }
+            session.ratchet.expire_skipped(now);
+            let idle_for = now.saturating_sub(session.last_activity());
+            if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
+                session.ratchet.reveal_everything();
+                let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
+                let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
+                self.sessions.remove(&tag);
+                if self.preferred == Some(tag) {
+                    self.preferred = None;
+                }
+                ctx.state(&self.name, tag, SessionState::Plaintext);
+                ctx.event(&self.name, tag, Event::SessionExpired);
+                continue;
+            }
+            let owes_reply = session.last_received > session.last_sent;
+            let heartbeat_due = now >= session.last_received.saturating_add(settings.heartbeat_interval);
+            if settings.heartbeat_interval > 0 && owes_reply && heartbeat_due {
+                // An empty message: moves the ratchet on and publishes pending reveals.
+                if self.encrypt_to(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE).is_ok() {
+                    ctx.event(&self.name, tag, Event::HeartbeatSent);
+                }
+            }
+        }
+    }
+}
