@@ -42,6 +42,7 @@ impl Peer {
         }
         let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
         session.last_sent = ctx.now;
+        session.unanswered_since = None;
         self.send_binary(ctx, &encrypted.bytes, tag)?;
         Ok(encrypted.extra_key_seed)
     }
@@ -110,7 +111,9 @@ impl Peer {
             }
         }
         if !text.is_empty() {
-            let Some(session) = self.sessions.get(&tag) else { return };
+            let Some(session) = self.sessions.get_mut(&tag) else { return };
+            // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
+            session.unanswered_since.get_or_insert(ctx.now);
             let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint) {
                 SessionState::EncryptedVerified => super::Security::EncryptedVerified,
                 _ => super::Security::EncryptedUnverified,

@@ -55,7 +55,8 @@ impl Peer {
         }
         let for_us = message.receiver_tag == ctx.our_tag || (message.kind == AkeKind::Start && message.receiver_tag == 0);
         if !for_us {
-            return ctx.event(&self.name, message.sender_tag, Event::ForOtherInstance);
+            // Handshakes with our other instances are broadcast to us too: not worth an event.
+            return;
         }
         match message.kind {
             AkeKind::Start => self.answer_start(ctx, &message),

@@ -18,6 +18,8 @@ pub(crate) struct Session {
     pub finished: bool,
     pub last_received: u64,
     pub last_sent: u64,
+    /// When we first received something we have not answered yet (heartbeat trigger).
+    pub unanswered_since: Option<u64>,
     pub smp: Smp,
     pub smp_last_started: Option<u64>,
     pub smp_failures: u32,
@@ -36,6 +38,7 @@ impl Session {
             finished: false,
             last_received: now,
             last_sent: now,
+            unanswered_since: None,
             smp,
             smp_last_started: None,
             smp_failures: 0,

@@ -43,9 +43,9 @@ impl Peer {
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
             }
-            let owes_reply = session.last_received > session.last_sent;
-            let heartbeat_due = now >= session.last_received.saturating_add(settings.heartbeat_interval);
-            if settings.heartbeat_interval > 0 && owes_reply && heartbeat_due {
+            let heartbeat_due =
+                session.unanswered_since.is_some_and(|since| now >= since.saturating_add(settings.heartbeat_interval));
+            if settings.heartbeat_interval > 0 && heartbeat_due {
                 // An empty message: moves the ratchet on and publishes pending reveals.
                 if self.encrypt_to(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE).is_ok() {
                     ctx.event(&self.name, tag, Event::HeartbeatSent);

@@ -1,0 +1,480 @@
+//! Scripted conversations through the conversation manager, asserting the exact plaintexts,
+//! states and events both sides see.
+
+mod support;
+
+use offrec::conversation::{ClientError, Event, NotSentReason, Policy, Security, SessionState};
+use support::{settings, Net};
+
+fn pair(alice: Policy, bob: Policy) -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(alice));
+    net.add("bob", "bob", settings(bob));
+    net
+}
+
+fn encrypted_pair() -> Net {
+    let mut net = pair(Policy::MANUAL, Policy::MANUAL);
+    net.start("alice", "bob");
+    net.run();
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+    net
+}
+
+fn is_protocol_text(text: &str) -> bool {
+    text.starts_with("?OFR")
+}
+
+#[test]
+fn manual_start_encrypts_both_ways_with_matching_ssid() {
+    let mut net = encrypted_pair();
+    net.send("alice", "bob", "hello bob");
+    net.send("bob", "alice", "hello alice");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["hello bob"]);
+    assert_eq!(net.party("alice").texts(), ["hello alice"]);
+    assert_eq!(net.party("bob").delivered[0].security, Security::EncryptedUnverified);
+    let a = &net.party("alice").client.sessions("bob")[0];
+    let b = &net.party("bob").client.sessions("alice")[0];
+    assert_eq!(a.ssid, b.ssid);
+    assert_eq!(a.their_fingerprint, net.party("bob").client.fingerprint());
+    assert!(net.party("alice").saw(&Event::NewFingerprint { fingerprint: net.party("bob").client.fingerprint() }));
+    for (_, _, text) in &net.wire_log {
+        assert!(!text.contains("hello"), "plaintext on the wire: {text}");
+    }
+}
+
+#[test]
+fn opportunistic_whitespace_tag_starts_the_session() {
+    let mut net = pair(Policy::OPPORTUNISTIC, Policy::OPPORTUNISTIC);
+    net.send("alice", "bob", "hi there");
+    net.run();
+    // The first message went in the clear, tagged, and was shown without the tag.
+    assert_eq!(net.party("bob").delivered[0].text, "hi there");
+    assert_eq!(net.party("bob").delivered[0].security, Security::Plaintext);
+    assert!(net.wire_log[0].2.starts_with("hi there") && net.wire_log[0].2.len() > "hi there".len());
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+    net.send("bob", "alice", "now private");
+    net.run();
+    assert_eq!(net.party("alice").delivered.last().unwrap().security, Security::EncryptedUnverified);
+}
+
+#[test]
+fn untagged_reply_stops_tagging() {
+    let mut net = pair(Policy::OPPORTUNISTIC, Policy::NEVER);
+    net.send("alice", "bob", "one");
+    net.run();
+    net.send("bob", "alice", "plain reply");
+    net.run();
+    net.send("alice", "bob", "two");
+    net.run();
+    let sent: Vec<&String> = net.party("alice").sent.iter().map(|(_, t)| t).collect();
+    assert_ne!(sent[0], "one", "first message tagged");
+    assert_eq!(sent[1], "two", "tagging stopped after an untagged reply");
+}
+
+#[test]
+fn require_encryption_never_sends_plaintext_and_delivers_after_the_handshake() {
+    let mut net = pair(Policy::ALWAYS, Policy::MANUAL);
+    let id = net.send("alice", "bob", "the secret plan");
+    assert!(net.party("alice").saw(&Event::EncryptionRequired { message: id }));
+    net.run();
+    assert!(net.party("alice").saw(&Event::HeldMessageSent { message: id }));
+    assert_eq!(net.party("bob").texts(), ["the secret plan"]);
+    assert_eq!(net.party("bob").delivered[0].security, Security::EncryptedUnverified);
+    for (_, _, text) in &net.wire_log {
+        assert!(is_protocol_text(text), "non-protocol text on the wire: {text}");
+        assert!(!text.contains("secret plan"));
+    }
+}
+
+#[test]
+fn held_message_times_out_with_its_id() {
+    let mut net = pair(Policy::ALWAYS, Policy::NEVER);
+    let id = net.send("alice", "bob", "never in clear");
+    net.run();
+    net.now += 121;
+    net.tick("alice");
+    assert!(net.party("alice").saw(&Event::MessageNotSent { message: id, reason: NotSentReason::EncryptionTimeout }));
+    // Bob (policy never) saw only the query text, not the message.
+    assert!(net.party("bob").texts().iter().all(|t| !t.contains("never in clear")));
+}
+
+#[test]
+fn both_start_at_once_converge_on_one_session() {
+    let mut net = pair(Policy::MANUAL, Policy::MANUAL);
+    net.start("alice", "bob");
+    net.start("bob", "alice");
+    net.run();
+    let a = net.party("alice").client.sessions("bob");
+    let b = net.party("bob").client.sessions("alice");
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_eq!(a[0].ssid, b[0].ssid);
+    net.send("alice", "bob", "x");
+    net.send("bob", "alice", "y");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["x"]);
+    assert_eq!(net.party("alice").texts(), ["y"]);
+}
+
+#[test]
+fn refresh_keeps_old_session_until_new_one_completes() {
+    let mut net = encrypted_pair();
+    let old_ssid = net.party("alice").client.sessions("bob")[0].ssid;
+    net.start("alice", "bob"); // query queued, not yet delivered
+    net.send("alice", "bob", "during refresh");
+    assert!(net.queue.iter().all(|(_, _, t)| is_protocol_text(t)));
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["during refresh"]);
+    let new_ssid = net.party("alice").client.sessions("bob")[0].ssid;
+    assert_ne!(old_ssid, new_ssid);
+    assert_eq!(net.party("bob").client.sessions("alice")[0].ssid, new_ssid);
+    net.send("bob", "alice", "after refresh");
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["after refresh"]);
+}
+
+#[test]
+fn peer_restart_loses_session_and_heals_on_restart() {
+    let mut net = encrypted_pair();
+    // Bob's program restarts with the same identity but no session state.
+    let identity = net.party("bob").client.identity().clone();
+    net.parties.remove("bob");
+    net.add_with_identity("bob", "bob", settings(Policy::MANUAL), identity);
+    net.send("alice", "bob", "are you there?");
+    net.run();
+    assert!(net.party("bob").texts().is_empty());
+    assert!(net.party("bob").saw(&Event::NotInPrivate));
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::PeerError { .. })), 1);
+    // Either side restarts the session and the conversation continues.
+    net.start("bob", "alice");
+    net.run();
+    net.send("alice", "bob", "back again");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["back again"]);
+}
+
+#[test]
+fn three_instances_of_one_peer() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    for id in ["bob#1", "bob#2", "bob#3"] {
+        net.add(id, "bob", settings(Policy::MANUAL));
+    }
+    net.start("alice", "bob");
+    net.run();
+    let sessions = net.party("alice").client.sessions("bob");
+    assert_eq!(sessions.len(), 3);
+    for id in ["bob#1", "bob#2", "bob#3"] {
+        assert_eq!(net.state(id, "alice"), SessionState::EncryptedUnverified);
+    }
+    // Send to each instance explicitly; the others see a message for another instance.
+    for (i, id) in ["bob#1", "bob#2", "bob#3"].iter().enumerate() {
+        let tag = net.party(id).client.instance_tag();
+        let now = net.now;
+        let (_, actions) = net.client("alice").send_to_instance("bob", tag, format!("for {i}").as_bytes(), now).unwrap();
+        net.apply("alice", actions);
+        net.run();
+        assert_eq!(net.party(id).texts().last().unwrap(), &format!("for {i}"));
+    }
+    for id in ["bob#1", "bob#2", "bob#3"] {
+        assert_eq!(net.party(id).texts().len(), 1);
+        assert_eq!(net.party(id).count(|e| matches!(e, Event::ForOtherInstance)), 2);
+    }
+    // Replies come from distinct instances and are attributed correctly.
+    net.send("bob#2", "alice", "from two");
+    net.run();
+    let reply = net.party("alice").delivered.last().unwrap().clone();
+    assert_eq!((reply.text.as_str(), reply.instance), ("from two", net.party("bob#2").client.instance_tag()));
+}
+
+#[test]
+fn irc_sized_limit_fragments_and_reassembles() {
+    let mut net = encrypted_pair();
+    for id in ["alice", "bob"] {
+        let peer = if id == "alice" { "bob" } else { "alice" };
+        net.client(id).set_max_message_size(peer, 400).unwrap();
+    }
+    let long: String = (0..3000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    net.send("alice", "bob", &long);
+    let pieces = net.queue.len();
+    assert!(pieces > 5, "expected fragments, got {pieces}");
+    assert!(net.queue.iter().all(|(_, _, t)| t.len() <= 400 && t.starts_with("?OFR|")));
+    net.run();
+    assert_eq!(net.party("bob").texts(), [long]);
+}
+
+#[test]
+fn lossy_reordering_transport_never_desynchronises() {
+    let mut net = encrypted_pair();
+    let mut counter = 0u32;
+    net.filter = Some(Box::new(move |_, _, text| {
+        counter += 1;
+        match counter % 7 {
+            3 => vec![],                              // dropped
+            5 => vec![text.to_owned(), text.to_owned()], // duplicated
+            _ => vec![text.to_owned()],
+        }
+    }));
+    let mut expected_bob = Vec::new();
+    for round in 0..30 {
+        let text = format!("a{round}");
+        net.send("alice", "bob", &text);
+        expected_bob.push(text);
+        if round % 3 == 0 {
+            // Reorder: swap the two newest messages in flight.
+            let n = net.queue.len();
+            if n >= 2 {
+                net.queue.swap(n - 1, n - 2);
+            }
+        }
+        if round % 4 == 0 {
+            net.send("bob", "alice", &format!("b{round}"));
+            net.run();
+        }
+    }
+    net.run();
+    let got = net.party("bob").texts();
+    // Every delivered text is one that was sent, exactly once, and most arrived.
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), got.len(), "a message was delivered twice");
+    assert!(got.iter().all(|t| expected_bob.contains(t)));
+    assert!(got.len() >= 20, "too many lost: {}", got.len());
+    // Still in sync both ways.
+    net.filter = None;
+    net.send("alice", "bob", "final a");
+    net.send("bob", "alice", "final b");
+    net.run();
+    assert_eq!(net.party("bob").texts().last().unwrap(), "final a");
+    assert_eq!(net.party("alice").texts().last().unwrap(), "final b");
+}
+
+#[test]
+fn broken_engines_exchange_a_bounded_number_of_errors() {
+    let mut net = encrypted_pair();
+    // Both sides lose their sessions' keys in a way the other cannot know: restart both with
+    // fresh (different) sessions to a third handshake that never reached the other.
+    for id in ["alice", "bob"] {
+        let identity = net.party(id).client.identity().clone();
+        let account = net.party(id).account.clone();
+        net.parties.remove(id);
+        net.add_with_identity(id, &account, settings(Policy::MANUAL), identity);
+    }
+    // Forge a "broken state": each sends garbage data messages continuously for a minute.
+    let garbage = offrec::wire::armour::encode(&[0x4F, 0x01, 0x03, 0, 0, 0x11, 0x11, 0, 0, 0x22, 0x22, 0]);
+    for second in 0..60 {
+        net.now += 1;
+        for (from, to) in [("alice", "bob"), ("bob", "alice")] {
+            net.queue.push_back((from.to_owned(), to.to_owned(), garbage.clone()));
+        }
+        net.run();
+        let _ = second;
+    }
+    let errors: usize = net.wire_log.iter().filter(|(_, _, t)| t.starts_with("?OFR Error:")).count();
+    assert!(errors <= 2 * 7, "error messages are rate limited, got {errors}");
+}
+
+#[test]
+fn heartbeat_after_silence_moves_the_ratchet_and_publishes_reveals() {
+    let mut net = encrypted_pair();
+    net.send("alice", "bob", "ping");
+    net.run();
+    net.now += 30;
+    net.tick("bob");
+    assert!(!net.party("bob").saw(&Event::HeartbeatSent));
+    net.now += 31;
+    net.tick("bob");
+    assert!(net.party("bob").saw(&Event::HeartbeatSent));
+    net.run();
+    assert!(net.party("alice").saw(&Event::HeartbeatReceived));
+    assert_eq!(net.party("alice").texts(), Vec::<String>::new());
+    // Only once per received message.
+    net.now += 100;
+    net.tick("bob");
+    assert_eq!(net.party("bob").count(|e| matches!(e, Event::HeartbeatSent)), 1);
+}
+
+#[test]
+fn ending_a_session_finishes_it_for_the_peer() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let actions = net.client("alice").end_session("bob", None, now);
+    net.apply("alice", actions);
+    assert_eq!(net.state("alice", "bob"), SessionState::Plaintext);
+    net.run();
+    assert_eq!(net.state("bob", "alice"), SessionState::Finished);
+    assert!(net.party("bob").saw(&Event::PeerEndedSession));
+    let now = net.now;
+    assert_eq!(net.client("bob").send("alice", b"still there?", now).unwrap_err(), ClientError::SessionFinished);
+    // Bob ends too, and can then talk in plaintext again.
+    let actions = net.client("bob").end_session("alice", None, now);
+    net.apply("bob", actions);
+    assert_eq!(net.state("bob", "alice"), SessionState::Plaintext);
+}
+
+#[test]
+fn idle_session_expires_and_tells_the_peer() {
+    let mut net = encrypted_pair();
+    net.now += 2 * 60 * 60;
+    net.tick("alice");
+    assert!(net.party("alice").saw(&Event::SessionExpired));
+    assert_eq!(net.state("alice", "bob"), SessionState::Plaintext);
+    net.run();
+    assert_eq!(net.state("bob", "alice"), SessionState::Finished);
+}
+
+#[test]
+fn extra_symmetric_key_is_the_same_on_both_sides() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let (key, actions) = net.client("alice").extra_symmetric_key("bob", None, 7, b"file.tar", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    let received = net.party("bob").events.iter().find_map(|(_, _, e)| match e {
+        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), **key)),
+        _ => None,
+    });
+    assert_eq!(received, Some((7, b"file.tar".to_vec(), *key)));
+    let (other, _) = net.client("alice").extra_symmetric_key("bob", None, 8, b"", now).unwrap();
+    assert_ne!(*other, *key);
+}
+
+#[test]
+fn smp_verifies_and_failed_smp_does_not() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let actions = net.client("alice").smp_start("bob", None, b"blue", Some("favourite colour?"), now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("bob").saw(&Event::SmpAskedForSecret { question: Some("favourite colour?".into()) }));
+    let actions = net.client("bob").smp_respond("alice", None, b"blue", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+    assert!(net.party("bob").saw(&Event::SmpSucceeded));
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedVerified);
+    net.send("alice", "bob", "verified hello");
+    net.run();
+    assert_eq!(net.party("bob").delivered.last().unwrap().security, Security::EncryptedVerified);
+
+    let mut net = encrypted_pair();
+    let actions = net.client("alice").smp_start("bob", None, b"blue", None, now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    let actions = net.client("bob").smp_respond("alice", None, b"green", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpFailed));
+    assert!(net.party("bob").saw(&Event::SmpFailed));
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+    // Rate limit: an immediate second run is refused.
+    assert_eq!(net.client("alice").smp_start("bob", None, b"x", None, now).unwrap_err(), ClientError::SmpRateLimited);
+}
+
+#[test]
+fn changed_key_of_a_verified_peer_is_loud_and_held_messages_are_not_sent() {
+    let mut net = encrypted_pair();
+    let old = net.party("bob").client.fingerprint();
+    let now = net.now;
+    net.client("alice").set_trust("bob", old, offrec::trust::Trust::VerifiedManual);
+    // Bob comes back with a new key (or Mallory does).
+    net.parties.remove("bob");
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("new bob key");
+    let new_identity = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    net.add_with_identity("bob", "bob", settings(Policy::MANUAL), new_identity);
+    let actions = net.client("alice").end_session("bob", None, now);
+    net.apply("alice", actions);
+    net.run();
+    let mut s = settings(Policy::ALWAYS);
+    s.policy = Policy::ALWAYS;
+    net.client("alice").set_settings(s);
+    let id = net.send("alice", "bob", "for verified bob only");
+    net.run();
+    let new = net.party("bob").client.fingerprint();
+    assert!(net.party("alice").saw(&Event::FingerprintChanged { old, new, old_was_verified: true }));
+    assert!(net.party("alice").saw(&Event::MessageNotSent { message: id, reason: NotSentReason::KeyChanged }));
+    assert!(net.party("bob").texts().is_empty());
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+}
+
+#[test]
+fn otr_traffic_is_reported_never_answered() {
+    let mut net = pair(Policy::OPPORTUNISTIC, Policy::OPPORTUNISTIC);
+    let now = net.now;
+    for text in ["?OTRv3? Bob wants OTR", "?OTR:AAMDAAAA.", "?OTR|1|2,1,2,abc,"] {
+        let actions = net.client("alice").receive("bob", text, now);
+        net.apply("alice", actions);
+    }
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::ForeignProtocol)), 3);
+    assert!(net.party("alice").sent.is_empty(), "never auto-reply to OTR");
+    assert_eq!(net.party("alice").texts(), ["?OTRv3? Bob wants OTR"]);
+}
+
+#[test]
+fn policy_never_passes_everything_through_as_plaintext() {
+    let mut net = pair(Policy::NEVER, Policy::MANUAL);
+    net.start("bob", "alice");
+    net.run();
+    assert_eq!(net.state("alice", "bob"), SessionState::Plaintext);
+    assert!(net.party("alice").sent.is_empty());
+    assert_eq!(net.party("alice").delivered.len(), 1);
+    let now = net.now;
+    assert_eq!(net.client("alice").start_session("bob", now).unwrap_err(), ClientError::PolicyForbids);
+}
+
+#[test]
+fn reflected_and_other_instance_messages_are_ignored() {
+    let mut net = encrypted_pair();
+    net.send("alice", "bob", "mine");
+    let (_, _, wire) = net.queue.pop_front().unwrap();
+    let now = net.now;
+    // Reflected back at Alice.
+    let actions = net.client("alice").receive("bob", &wire, now);
+    net.apply("alice", actions);
+    assert!(net.party("alice").saw(&Event::ForOtherInstance) || net.party("alice").saw(&Event::Reflected));
+    assert!(net.party("alice").texts().is_empty());
+    // Bob still reads it.
+    let actions = net.client("bob").receive("alice", &wire, now);
+    net.apply("bob", actions);
+    assert_eq!(net.party("bob").texts(), ["mine"]);
+}
+
+#[test]
+fn binary_text_with_nul_bytes_survives_encryption() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let payload = b"a\0b\0\xffc";
+    let (_, actions) = net.client("alice").send("bob", payload, now).unwrap();
+    net.apply("alice", actions);
+    let (_, _, wire) = net.queue.pop_front().unwrap();
+    let actions = net.client("bob").receive("alice", &wire, now);
+    let text = actions.iter().find_map(|a| match a {
+        offrec::conversation::Action::Deliver { text, .. } => Some(text.to_vec()),
+        _ => None,
+    });
+    assert_eq!(text.as_deref(), Some(&payload[..]));
+    // Plaintext sending of invalid UTF-8 is refused, not mangled.
+    let mut plain = pair(Policy::MANUAL, Policy::MANUAL);
+    assert_eq!(plain.client("alice").send("bob", b"\xff", now).unwrap_err(), ClientError::InvalidUtf8);
+}
+
+#[test]
+fn heartbeats_do_not_ping_pong() {
+    let mut net = encrypted_pair();
+    net.send("alice", "bob", "ping");
+    net.run();
+    for _ in 0..10 {
+        net.now += 61;
+        net.tick("alice");
+        net.tick("bob");
+        net.run();
+    }
+    let sent = net.party("alice").count(|e| matches!(e, Event::HeartbeatSent))
+        + net.party("bob").count(|e| matches!(e, Event::HeartbeatSent));
+    assert_eq!(sent, 1);
+}
