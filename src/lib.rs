@@ -13,6 +13,7 @@
 pub mod ake;
 pub mod conversation;
 pub mod crypto;
+pub mod forge;
 pub mod ratchet;
 pub mod smp;
 pub mod trust;

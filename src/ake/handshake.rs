@@ -166,6 +166,9 @@ impl Initiator {
         if reply.receiver_tag != self.our_tag {
             return Err(AkeError::WrongInstance);
         }
+        if reply.sender_tag < 0x100 {
+            return Err(AkeError::Malformed);
+        }
         let mut noise = self.noise.clone();
         noise.mix_hash(&reply.header());
         let payload = noise.read_message(&reply.noise)?;

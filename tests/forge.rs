@@ -1,0 +1,111 @@
+//! Deniability: once the receiver has revealed a key's material, anyone holding the transcript
+//! can forge a different message under that key, and the original receiver's engine would
+//! accept it; yet nothing revealed decrypts anything.
+
+use offrec::ake::{AkeConfig, Established, Initiator, Responder};
+use offrec::crypto::aead::RevealedMaterial;
+use offrec::crypto::{DeterministicRandom, IdentityKey};
+use offrec::forge::{find_reveal, forge, forge_wire, parse_captured, ForgeError};
+use offrec::wire::data_message::DataMessage;
+use offrec::wire::{armour, decode_body, encode_body};
+
+fn sessions(rng: &mut DeterministicRandom) -> (Established, Established) {
+    let alice = IdentityKey::generate(rng).unwrap();
+    let bob = IdentityKey::generate(rng).unwrap();
+    let (init, start) = Initiator::start(AkeConfig { identity: &bob, our_tag: 0x200, phi: b"p" }, 0, 0, rng).unwrap();
+    let (resp, reply) = Responder::respond(AkeConfig { identity: &alice, our_tag: 0x100, phi: b"p" }, &start, 0, rng).unwrap();
+    let (finish, bob_session) = init.finish(&reply, rng).unwrap();
+    (resp.finish(&finish, rng).unwrap(), bob_session)
+}
+
+fn send(session: &mut Established, ours: u32, theirs: u32, text: &[u8]) -> String {
+    let body = encode_body(text, &[], 16).unwrap();
+    armour::encode(&session.ratchet.encrypt(ours, theirs, 0, &body).unwrap().bytes)
+}
+
+#[test]
+fn forged_message_is_accepted_by_the_original_receivers_engine() {
+    let mut rng = DeterministicRandom::from_label("forge");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    let captured = send(&mut alice, 0x100, 0x200, b"I will pay you 10 euros");
+    let before_reading = bob.ratchet.clone();
+    let snapshot = bob.ratchet.clone();
+
+    // Bob reads it, then replies: the reply carries the reveal.
+    let message = parse_captured(&captured).unwrap();
+    bob.ratchet.decrypt(&message, 0, &mut rng).unwrap();
+    let reply = send(&mut bob, 0x200, 0x100, b"ok");
+
+    // Before the reveal, nobody can forge.
+    assert_eq!(forge_wire(&captured, &[], b"I will pay you 10 euros", b"x").unwrap_err(), ForgeError::NoMatchingReveal);
+
+    // A third party with only the transcript forges a different message.
+    let forged = forge_wire(&captured, &[&reply], b"I will pay you 10 euros", b"I will pay you 99 euros").unwrap();
+    assert_ne!(forged, captured);
+    let mut receiver = before_reading; // Bob's engine as it was when the message arrived
+    let decrypted = receiver.decrypt(&parse_captured(&forged).unwrap(), 0, &mut rng).unwrap();
+    assert_eq!(decode_body(&decrypted.body).unwrap().text, b"I will pay you 99 euros");
+
+    // A shorter text works too (the slack becomes padding).
+    let forged = forge_wire(&captured, &[&reply], b"I will pay you 10 euros", b"hi").unwrap();
+    let mut receiver = snapshot;
+    let decrypted = receiver.decrypt(&parse_captured(&forged).unwrap(), 0, &mut rng).unwrap();
+    assert_eq!(decode_body(&decrypted.body).unwrap().text, b"hi");
+}
+
+#[test]
+fn wrong_known_text_or_oversize_new_text_is_refused() {
+    let mut rng = DeterministicRandom::from_label("forge sizes");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    let captured = send(&mut alice, 0x100, 0x200, b"short");
+    let message = parse_captured(&captured).unwrap();
+    bob.ratchet.decrypt(&message, 0, &mut rng).unwrap();
+    let reply = parse_captured(&send(&mut bob, 0x200, 0x100, b"")).unwrap();
+    let revealed = find_reveal(&message, reply.header.revealed.iter()).unwrap();
+    let too_long = vec![b'x'; message.ciphertext.len()];
+    assert_eq!(forge(&message, &revealed, b"short", &too_long).unwrap_err(), ForgeError::NewTextDoesNotFit);
+    assert_eq!(forge(&message, &revealed, &too_long, b"x").unwrap_err(), ForgeError::KnownTextDoesNotFit);
+}
+
+#[test]
+fn revealed_material_does_not_decrypt_anything() {
+    let mut rng = DeterministicRandom::from_label("forge secrecy");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    let secret = b"the meeting is at noon, bring the documents";
+    let captured = send(&mut alice, 0x100, 0x200, secret);
+    let message = parse_captured(&captured).unwrap();
+    bob.ratchet.decrypt(&message, 0, &mut rng).unwrap();
+    let reply = parse_captured(&send(&mut bob, 0x200, 0x100, b"")).unwrap();
+    let revealed = reply.header.revealed[0];
+    // Everything public: the captured ciphertext and the 32 revealed bytes. Neither block of
+    // the reveal is keystream, and used as a key it decrypts nothing.
+    for block in [&revealed[..16], &revealed[16..]] {
+        for window in message.ciphertext.chunks(16) {
+            let xored: Vec<u8> = window.iter().zip(block.iter().cycle()).map(|(c, k)| c ^ k).collect();
+            assert!(!secret.windows(4).any(|w| xored.windows(4).any(|x| x == w)));
+        }
+    }
+    let as_key = offrec::crypto::SecretKey::from_bytes(revealed);
+    let mut buffer = message.ciphertext.clone();
+    assert!(offrec::crypto::aead::open(&as_key, &message.header_bytes, &mut buffer, &message.tag).is_err());
+    // And a message whose key was not yet revealed cannot be forged with another's reveal.
+    let later = parse_captured(&send(&mut alice, 0x100, 0x200, b"second")).unwrap();
+    let material = RevealedMaterial::from_bytes(&revealed);
+    assert_eq!(forge(&later, &material, b"second", b"forged").unwrap_err(), ForgeError::NoMatchingReveal);
+}
+
+#[test]
+fn engine_rejects_a_message_whose_key_was_already_revealed() {
+    let mut rng = DeterministicRandom::from_label("forge replay");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    let captured = send(&mut alice, 0x100, 0x200, b"original");
+    let message = parse_captured(&captured).unwrap();
+    bob.ratchet.decrypt(&message, 0, &mut rng).unwrap();
+    let reply = send(&mut bob, 0x200, 0x100, b"ack");
+    let forged = forge_wire(&captured, &[&reply], b"original", b"forgery!").unwrap();
+    // The live receiver has deleted the key: a forgery injected now is rejected.
+    let before = bob.ratchet.clone();
+    assert!(bob.ratchet.decrypt(&parse_captured(&forged).unwrap(), 0, &mut rng).is_err());
+    assert_eq!(bob.ratchet, before);
+    let _ = DataMessage::parse(&[]);
+}
