@@ -480,6 +480,11 @@ fn unhex(v: &Value) -> Vec<u8> {
 /// messages, and compare every output.
 #[test]
 fn ake_vector_replays_from_its_recorded_randomness() {
+    replay_ake();
+}
+
+/// Replays ake.json (see the test above) and returns (Alice's, Bob's) ratchet afterwards.
+fn replay_ake() -> (Ratchet, Ratchet) {
     let v = committed("ake.json");
     let identity = |who: &str| {
         let id = IdentityKey::from_secret_bytes(unhex(&v["identities"][who]["secret"]).try_into().unwrap());
@@ -512,6 +517,43 @@ fn ake_vector_replays_from_its_recorded_randomness() {
         let mut rng = Replay(m["delivery"]["drew"].as_array().unwrap().iter().flat_map(unhex).collect());
         let decrypted = receiver.ratchet.decrypt(&DataMessage::parse(&encrypted.bytes).unwrap(), NOW, &mut rng).unwrap();
         assert_eq!(decode_body(&decrypted.body).unwrap().text, m["text"].as_str().unwrap().as_bytes());
+    }
+    (alice.ratchet, bob.ratchet)
+}
+
+/// The same for ratchet.json: continue from ake.json, run its events with only the recorded
+/// random bytes, and compare every message and every receiver fact.
+#[test]
+fn ratchet_vector_replays_from_its_recorded_randomness() {
+    let v = committed("ratchet.json");
+    let (mut alice, mut bob) = replay_ake();
+    let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
+    for event in v["events"].as_array().unwrap() {
+        let id = event["id"].as_str().unwrap().to_owned();
+        match event["event"].as_str().unwrap() {
+            "send" => {
+                let (sender, from, to) =
+                    if event["from"] == "bob" { (&mut bob, BOB_TAG, ALICE_TAG) } else { (&mut alice, ALICE_TAG, BOB_TAG) };
+                let body = encode_body(event["text"].as_str().unwrap().as_bytes(), &[], 0).unwrap();
+                assert_eq!(hex(&body), event["body"]);
+                let encrypted = sender.encrypt(from, to, 0, &body).unwrap();
+                assert_eq!(hex(&encrypted.bytes), event["bytes"], "send {id}");
+                assert_eq!(header_json(&DataMessage::parse(&encrypted.bytes).unwrap()), event["header"]);
+                sent.push((id, encrypted.bytes));
+            }
+            "deliver" => {
+                let receiver = if event["to"] == "alice" { &mut alice } else { &mut bob };
+                let bytes = &sent.iter().find(|(i, _)| *i == id).unwrap().1;
+                let mut rng = Replay(event["drew"].as_array().unwrap().iter().flat_map(unhex).collect());
+                let decrypted = receiver.decrypt(&DataMessage::parse(bytes).unwrap(), NOW, &mut rng).unwrap();
+                assert!(rng.0.is_empty());
+                let text = decode_body(&decrypted.body).unwrap().text;
+                assert_eq!(text, event["decrypted"].as_str().unwrap().as_bytes(), "deliver {id}");
+                assert_eq!(receiver_state_json(receiver), event["receiver_after"], "deliver {id}");
+            }
+            "lose" => {}
+            other => panic!("unknown event {other}"),
+        }
     }
 }
 
