@@ -569,3 +569,41 @@ fn regenerate() {
         std::fs::write(vector_path(name), text).unwrap();
     }
 }
+
+// ---------------------------------------------------------------- findings (src/ is not changed here)
+// These belong in tests/ake.rs; they live here because this branch only adds files. Each fails
+// today and is ignored so that `cargo test` stays green; see the comment on each.
+
+/// The responder refuses a `Start` whose sender tag is invalid (< 0x100), but the initiator
+/// accepts a `Reply` whose sender tag is invalid and then addresses `Finish` and every data
+/// message to it. The peer is authenticated, so this is a missing validation rather than an
+/// attack, but an invalid tag should never be accepted from the wire (wire::instance_tag: tags
+/// `1..0x100` are reserved, 0 is only allowed as the receiver of `Start`).
+/// Run with `cargo test --test vectors -- --ignored initiator_rejects`.
+#[test]
+#[ignore = "known bug: Initiator::finish does not validate reply.sender_tag (see comment)"]
+fn initiator_rejects_reply_from_an_invalid_instance_tag() {
+    let alice = IdentityKey::from_secret_bytes([1; 32]);
+    let bob = IdentityKey::from_secret_bytes([2; 32]);
+    let mut rng = DeterministicRandom::from_label("invalid reply tag");
+    for invalid in [0u32, 1, 0xFF] {
+        let (bob_init, start) =
+            Initiator::start(AkeConfig { identity: &bob, our_tag: BOB_TAG, phi: PHI }, 0, OFFER, &mut rng).unwrap();
+        let (_, reply) =
+            Responder::respond(AkeConfig { identity: &alice, our_tag: invalid, phi: PHI }, &start, OFFER, &mut rng)
+                .unwrap();
+        assert!(bob_init.finish(&reply, &mut rng).is_err(), "Reply from instance tag {invalid:#x} accepted");
+    }
+}
+
+/// The same protocol-version set has two encodings: `wire::Versions` (query and whitespace tag)
+/// uses bit 0 for version 1, the AKE (`SUPPORTED_VERSIONS`, `offer_seen`, `advertised`) uses
+/// bit 1. Nothing converts between them yet; a conversation layer that passes
+/// `Versions::bits()` as `offer_seen`/`advertised` would put 0b01 on the wire, where the AKE
+/// means "version 0". These vectors use the AKE encoding (0b10).
+/// Run with `cargo test --test vectors -- --ignored version_bitmasks`.
+#[test]
+#[ignore = "known inconsistency: wire::Versions and the AKE encode version 1 as different bits (see comment)"]
+fn version_bitmasks_agree_between_wire_and_ake() {
+    assert_eq!(Versions::SUPPORTED.bits(), offrec::ake::handshake::SUPPORTED_VERSIONS);
+}
