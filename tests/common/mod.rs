@@ -13,7 +13,7 @@ pub const BOB_TAG: u32 = 0x2222_2222;
 /// The shared session state both sides bind into the handshake.
 pub const PHI: &[u8] = b"alice@example.org\0bob@example.org\0xmpp";
 /// The version bitmask Alice advertised and Bob saw (AKE encoding: bit 1 = version 1).
-pub const OFFER: u8 = 0b10;
+pub const OFFER: u8 = offrec::wire::Versions::SUPPORTED.bits();
 
 /// The three handshake messages of one run.
 pub struct Transcript {
