@@ -12,5 +12,8 @@
 
 pub mod ake;
 pub mod crypto;
+// The C ABI: the only module allowed `unsafe` (see its docs for the Safety contracts).
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod ratchet;
 pub mod wire;
