@@ -50,7 +50,6 @@ test: cargo-test $(TEST_TARGETS)
 
 cargo-test:
 	$(CARGO) test --all-targets $(TEST_FEATURES)
-	$(CARGO) test --doc $(TEST_FEATURES)
 
 install-test: build
 	bash tests/install_test.sh
