@@ -14,6 +14,9 @@ pub mod ake;
 pub mod conversation;
 pub mod crypto;
 pub mod forge;
+// The C ABI: the only module allowed `unsafe` (see its docs for the Safety contracts).
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod ratchet;
 pub mod smp;
 pub mod trust;

@@ -1,0 +1,79 @@
+# offrec: build, header, test, install.
+#
+#   make build                   release build of liboffrec.{so,a} (target/release)
+#   make header                  regenerate include/offrec.h (commit it)
+#   make test                    Rust tests, then every target in TEST_TARGETS
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make lint                    clippy, warnings are errors
+#   make clean
+
+CARGO ?= cargo
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+# The package version (Cargo.toml) and the C ABI version (build.rs's ABI_VERSION, which the
+# generated header carries as OFFREC_ABI_VERSION and the soname as liboffrec.so.<ABI>).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+ABI_VERSION := $(shell sed -n 's/^\#define OFFREC_ABI_VERSION //p' include/offrec.h)
+
+RELEASE_DIR := target/release
+SHARED_LIB := $(RELEASE_DIR)/liboffrec.so
+STATIC_LIB := $(RELEASE_DIR)/liboffrec.a
+
+# Cargo features for tests: test-hooks exports offrec_test_panic (never in `make build`).
+TEST_FEATURES := --features test-hooks
+
+# ---------------------------------------------------------------------------------------------
+# Test hook: test fragments append their phony targets here (TEST_TARGETS += my-tests), and
+# `make test` runs them, in order, after the Rust tests. Include fragments before `test:`.
+TEST_TARGETS :=
+include tests/c/c-tests.mk
+TEST_TARGETS += install-test
+# ---------------------------------------------------------------------------------------------
+
+.PHONY: all build header test cargo-test install-test install uninstall lint clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# build.rs writes the header into OUT_DIR; copy the freshest one into the source tree.
+header: build
+	cp "$$(ls -t $(RELEASE_DIR)/build/offrec-*/out/offrec.h | head -n 1)" include/offrec.h
+	@echo "include/offrec.h updated; commit it"
+
+test: cargo-test $(TEST_TARGETS)
+
+cargo-test:
+	$(CARGO) test --all-targets $(TEST_FEATURES)
+
+install-test: build
+	bash tests/install_test.sh
+
+install: build
+	install -d "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	install -m 0755 $(SHARED_LIB) "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(VERSION)"
+	ln -sfn liboffrec.so.$(VERSION) "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(ABI_VERSION)"
+	ln -sfn liboffrec.so.$(ABI_VERSION) "$(DESTDIR)$(LIBDIR)/liboffrec.so"
+	install -m 0644 $(STATIC_LIB) "$(DESTDIR)$(LIBDIR)/liboffrec.a"
+	install -m 0644 include/offrec.h "$(DESTDIR)$(INCLUDEDIR)/offrec.h"
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    offrec.pc.in > "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
+	chmod 0644 "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(VERSION)" \
+	      "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(ABI_VERSION)" \
+	      "$(DESTDIR)$(LIBDIR)/liboffrec.so" "$(DESTDIR)$(LIBDIR)/liboffrec.a" \
+	      "$(DESTDIR)$(INCLUDEDIR)/offrec.h" "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
+
+lint:
+	$(CARGO) clippy --all-targets $(TEST_FEATURES) -- -D warnings
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,226 @@
+//! Bytes across the boundary: borrowed inputs, caller-buffer outputs and library-allocated
+//! buffers (ffi-style §7). The one place that turns `(ptr, len)` into a slice.
+//!
+//! * Inputs are `(const uint8_t *ptr, size_t len)`, borrowed for the call only: [`borrow`],
+//!   [`borrow_str`], with [`check_cap`] to refuse oversized input before touching it.
+//! * Outputs either go into a caller buffer with an out-length ([`write_into`]), or are
+//!   library-allocated as an [`offrec_buffer`] ([`write_buffer`]) that C releases with
+//!   `offrec_buffer_free`, never `free()`.
+
+use crate::ffi::out;
+use crate::ffi::panic::catch;
+use crate::ffi::result::OffrecResult;
+
+/// Borrows C's `(ptr, len)` as a byte slice for the duration of one call.
+///
+/// NULL with `len == 0` is the empty slice; NULL with `len > 0` is `NullArgument`; a `len` no
+/// Rust slice can have (over `isize::MAX`) is `InvalidArgument`. Caller's contract: a non-NULL
+/// `ptr` points to `len` readable bytes that nobody writes during the call.
+pub(crate) fn borrow<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], OffrecResult> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(&[]) } else { Err(OffrecResult::NullArgument) };
+    }
+    if len > isize::MAX as usize {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    // SAFETY: `ptr` is non-NULL, `len` fits a slice, and by the caller's contract the bytes are
+    // readable and not mutated during the call; the slice is not kept beyond it.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows C's `(ptr, len)` as UTF-8 text (not NUL-terminated; a NUL byte is just a character).
+/// Errors as [`borrow`], plus `InvalidUtf8`.
+pub(crate) fn borrow_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str, OffrecResult> {
+    std::str::from_utf8(borrow(ptr, len)?).map_err(|_| OffrecResult::InvalidUtf8)
+}
+
+/// Refuses an input length over `max` with `MessageTooLarge`. Call it before [`borrow`] so an
+/// oversized input is rejected without being read.
+pub(crate) fn check_cap(len: usize, max: usize) -> Result<(), OffrecResult> {
+    if len > max {
+        Err(OffrecResult::MessageTooLarge)
+    } else {
+        Ok(())
+    }
+}
+
+/// Copies `src` into the caller's buffer `(buf, cap)` and writes its length to `*out_len`.
+///
+/// If `cap < src.len()`, nothing is copied, the **needed** length is written to `*out_len` and
+/// `BufferTooSmall` is returned, so a caller may first ask with `buf = NULL, cap = 0`. This is
+/// the one documented exception to "outputs only on success". `out_len` NULL, or `buf` NULL with
+/// `cap > 0`, is `NullArgument` and writes nothing.
+pub(crate) fn write_into(
+    src: &[u8],
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), OffrecResult> {
+    out::check(out_len)?;
+    if buf.is_null() && cap > 0 {
+        return Err(OffrecResult::NullArgument);
+    }
+    if cap < src.len() {
+        out::write(out_len, src.len())?;
+        return Err(OffrecResult::BufferTooSmall);
+    }
+    if !src.is_empty() {
+        // SAFETY: `buf` is non-NULL here (cap >= src.len() > 0), by the caller's contract valid
+        // for `cap` writable bytes, and cannot overlap `src`, which Rust owns or borrows.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), buf, src.len()) };
+    }
+    out::write(out_len, src.len())
+}
+
+/// A byte buffer allocated by the library and owned by the caller.
+///
+/// Release it with `offrec_buffer_free`, never `free()`. An empty buffer has `data == NULL` and
+/// `len == 0`. Plain data: no internal locking; it belongs to whoever holds it.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct offrec_buffer {
+    /// The bytes, or NULL when `len` is 0.
+    pub data: *mut u8,
+    /// The number of bytes at `data`.
+    pub len: usize,
+}
+
+impl offrec_buffer {
+    /// An empty buffer (`data == NULL`, `len == 0`), safe to free.
+    pub const EMPTY: offrec_buffer = offrec_buffer { data: std::ptr::null_mut(), len: 0 };
+
+    /// Moves bytes into a library-allocated buffer for C.
+    pub fn from_vec(bytes: Vec<u8>) -> offrec_buffer {
+        if bytes.is_empty() {
+            return Self::EMPTY;
+        }
+        let boxed: Box<[u8]> = bytes.into_boxed_slice();
+        let len = boxed.len();
+        offrec_buffer { data: Box::into_raw(boxed).cast::<u8>(), len }
+    }
+}
+
+/// Hands `bytes` to C through `*out` as a library-allocated buffer. On NULL `out` nothing is
+/// allocated and `NullArgument` is returned.
+pub(crate) fn write_buffer(out: *mut offrec_buffer, bytes: Vec<u8>) -> Result<(), OffrecResult> {
+    out::check(out)?;
+    out::write(out, offrec_buffer::from_vec(bytes))
+}
+
+/// Releases the bytes of a buffer the library allocated and resets it to empty
+/// (`data = NULL`, `len = 0`), so freeing it again is harmless.
+///
+/// `buf` NULL, or a buffer whose `data` is NULL, is a no-op. The buffer must have come from this
+/// library with its `data` and `len` unchanged. Thread rules: not concurrently with any other use
+/// of the same buffer.
+///
+/// # Safety
+///
+/// `buf` is NULL or points to a writable `offrec_buffer` filled in by this library.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_buffer_free(buf: *mut offrec_buffer) {
+    catch(|| {
+        // SAFETY: a non-NULL `buf` points to an offrec_buffer the caller owns (# Safety above).
+        let Some(buf) = (unsafe { buf.as_mut() }) else { return };
+        let taken = std::mem::replace(buf, offrec_buffer::EMPTY);
+        if taken.data.is_null() {
+            return;
+        }
+        let slice = std::ptr::slice_from_raw_parts_mut(taken.data, taken.len);
+        // SAFETY: `data`/`len` are exactly what `from_vec` produced from a `Box<[u8]>` and are
+        // freed once: the caller's struct was reset to empty above.
+        drop(unsafe { Box::from_raw(slice) });
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrow_handles_null_and_empty() {
+        assert_eq!(borrow(std::ptr::null(), 0), Ok(&[][..]));
+        assert_eq!(borrow(std::ptr::null(), 1), Err(OffrecResult::NullArgument));
+        let data = [1u8, 2, 3];
+        assert_eq!(borrow(data.as_ptr(), 3), Ok(&data[..]));
+        assert_eq!(borrow(data.as_ptr(), usize::MAX), Err(OffrecResult::InvalidArgument));
+    }
+
+    #[test]
+    fn borrow_str_checks_utf8() {
+        let ok = "héllo";
+        assert_eq!(borrow_str(ok.as_ptr(), ok.len()), Ok(ok));
+        let bad = [0xffu8, 0xfe];
+        assert_eq!(borrow_str(bad.as_ptr(), 2), Err(OffrecResult::InvalidUtf8));
+    }
+
+    #[test]
+    fn cap() {
+        assert_eq!(check_cap(10, 10), Ok(()));
+        assert_eq!(check_cap(11, 10), Err(OffrecResult::MessageTooLarge));
+    }
+
+    #[test]
+    fn write_into_reports_needed_length() {
+        let src = b"hello";
+        let mut len = 0usize;
+        assert_eq!(
+            write_into(src, std::ptr::null_mut(), 0, &mut len),
+            Err(OffrecResult::BufferTooSmall)
+        );
+        assert_eq!(len, 5);
+        let mut small = [0u8; 4];
+        assert_eq!(
+            write_into(src, small.as_mut_ptr(), small.len(), &mut len),
+            Err(OffrecResult::BufferTooSmall)
+        );
+        assert_eq!(small, [0; 4], "nothing copied on failure");
+        let mut big = [0u8; 8];
+        assert_eq!(write_into(src, big.as_mut_ptr(), big.len(), &mut len), Ok(()));
+        assert_eq!((&big[..5], len), (&src[..], 5));
+        assert_eq!(
+            write_into(src, std::ptr::null_mut(), 8, &mut len),
+            Err(OffrecResult::NullArgument)
+        );
+        assert_eq!(
+            write_into(src, big.as_mut_ptr(), 8, std::ptr::null_mut()),
+            Err(OffrecResult::NullArgument)
+        );
+        assert_eq!(write_into(b"", std::ptr::null_mut(), 0, &mut len), Ok(()));
+        assert_eq!(len, 0);
+    }
+
+    #[test]
+    fn buffers_round_trip_and_free_is_idempotent() {
+        let mut buf = offrec_buffer::EMPTY;
+        assert_eq!(write_buffer(&mut buf, b"abc".to_vec()), Ok(()));
+        assert_eq!(buf.len, 3);
+        assert_eq!(borrow(buf.data, buf.len), Ok(&b"abc"[..]));
+        // SAFETY: the buffer came from this module.
+        unsafe { offrec_buffer_free(&mut buf) };
+        assert!(buf.data.is_null());
+        assert_eq!(buf.len, 0);
+        unsafe { offrec_buffer_free(&mut buf) }; // second free: no-op
+        unsafe { offrec_buffer_free(std::ptr::null_mut()) }; // NULL: no-op
+
+        let mut empty = offrec_buffer::EMPTY;
+        assert_eq!(write_buffer(&mut empty, Vec::new()), Ok(()));
+        assert!(empty.data.is_null());
+        // SAFETY: the buffer came from this module.
+        unsafe { offrec_buffer_free(&mut empty) };
+        assert_eq!(
+            write_buffer(std::ptr::null_mut(), b"x".to_vec()),
+            Err(OffrecResult::NullArgument)
+        );
+    }
+
+    #[test]
+    fn spare_capacity_is_not_leaked_or_mismatched() {
+        let mut v = Vec::with_capacity(64);
+        v.extend_from_slice(b"abc");
+        let mut buf = offrec_buffer::from_vec(v);
+        // SAFETY: the buffer came from this module.
+        unsafe { offrec_buffer_free(&mut buf) };
+    }
+}

@@ -1,0 +1,206 @@
+//! Stable, numbered result codes and their messages.
+//!
+//! # Numbering rules
+//!
+//! * A number, once published, is **never renumbered and never reused**. A retired code keeps its
+//!   number reserved (leave it here as a comment) so old binaries never misread a new one.
+//! * `0..100` are boundary errors: things the C caller got wrong, or the boundary itself.
+//! * `100..` are engine errors, added as the engine grows.
+//! * Codes coming *from* C are taken as plain integers and mapped with
+//!   [`OffrecResult::from_code`]; an unknown number is never transmuted into this enum.
+
+use std::ffi::{c_char, CStr};
+use std::fmt;
+
+/// Result of a fallible `offrec_*` call. `OFFREC_RESULT_OK` (0) means success; every other value
+/// is an error, and a function's outputs are written only when it returns `OFFREC_RESULT_OK`.
+///
+/// Numbers are stable across releases and never reused; new codes may be added, so treat an
+/// unknown value as a generic error and use `offrec_result_message` to describe it.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OffrecResult {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL (or NULL with a non-zero length).
+    NullArgument = 1,
+    /// An argument was out of range or otherwise invalid.
+    InvalidArgument = 2,
+    /// A caller-supplied buffer was too small; the needed length was written to the out-length.
+    BufferTooSmall = 3,
+    /// The library caught an internal panic. The handle that was in use should be freed.
+    Panic = 4,
+    /// A text argument was not valid UTF-8.
+    InvalidUtf8 = 5,
+    /// An allocation failed or a size computation overflowed.
+    OutOfMemory = 6,
+    /// An integer argument did not name any value of the expected enum.
+    UnknownEnumValue = 7,
+    // 8..=99: reserved for future boundary errors.
+    /// There is no session with that peer (or instance).
+    NoSession = 100,
+    /// The operation needs an encrypted session, and the session is not encrypted.
+    NotEncrypted = 101,
+    /// The peer ended the session; end it locally or restart it before sending.
+    SessionFinished = 102,
+    /// The configured policy forbids this operation (for example, sending in plaintext).
+    PolicyForbids = 103,
+    /// A Socialist Millionaires' Protocol run is already in progress.
+    SmpInProgress = 104,
+    /// The random number source failed.
+    RandomFailed = 105,
+    /// The key or trust store could not be read or written.
+    StoreError = 106,
+    /// The message is larger than the library accepts.
+    MessageTooLarge = 107,
+    /// The named peer is not known.
+    UnknownPeer = 108,
+}
+
+impl OffrecResult {
+    /// Every code, in numeric order (tests check messages, the header and the bindings with it).
+    pub const fn all() -> &'static [OffrecResult] {
+        &Self::ALL
+    }
+
+    // A function rather than a public constant, which cbindgen would export as a broken macro.
+    const ALL: [OffrecResult; 17] = [
+        Self::Ok,
+        Self::NullArgument,
+        Self::InvalidArgument,
+        Self::BufferTooSmall,
+        Self::Panic,
+        Self::InvalidUtf8,
+        Self::OutOfMemory,
+        Self::UnknownEnumValue,
+        Self::NoSession,
+        Self::NotEncrypted,
+        Self::SessionFinished,
+        Self::PolicyForbids,
+        Self::SmpInProgress,
+        Self::RandomFailed,
+        Self::StoreError,
+        Self::MessageTooLarge,
+        Self::UnknownPeer,
+    ];
+
+    /// The code's number, as C sees it.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Maps a number received from C to a code, or `None` for a number that names no code.
+    pub const fn from_code(code: u32) -> Option<Self> {
+        Some(match code {
+            0 => Self::Ok,
+            1 => Self::NullArgument,
+            2 => Self::InvalidArgument,
+            3 => Self::BufferTooSmall,
+            4 => Self::Panic,
+            5 => Self::InvalidUtf8,
+            6 => Self::OutOfMemory,
+            7 => Self::UnknownEnumValue,
+            100 => Self::NoSession,
+            101 => Self::NotEncrypted,
+            102 => Self::SessionFinished,
+            103 => Self::PolicyForbids,
+            104 => Self::SmpInProgress,
+            105 => Self::RandomFailed,
+            106 => Self::StoreError,
+            107 => Self::MessageTooLarge,
+            108 => Self::UnknownPeer,
+            _ => return None,
+        })
+    }
+
+    /// A short, static, English description (no trailing period).
+    pub const fn message(self) -> &'static CStr {
+        match self {
+            Self::Ok => c"success",
+            Self::NullArgument => c"a required pointer argument was NULL",
+            Self::InvalidArgument => c"an argument was invalid",
+            Self::BufferTooSmall => c"the output buffer is too small",
+            Self::Panic => c"internal error: the library caught a panic",
+            Self::InvalidUtf8 => c"text was not valid UTF-8",
+            Self::OutOfMemory => c"out of memory",
+            Self::UnknownEnumValue => c"an integer did not name a known enum value",
+            Self::NoSession => c"no session with that peer",
+            Self::NotEncrypted => c"the session is not encrypted",
+            Self::SessionFinished => c"the peer has ended the session",
+            Self::PolicyForbids => c"the policy forbids this operation",
+            Self::SmpInProgress => c"an SMP run is already in progress",
+            Self::RandomFailed => c"the random number source failed",
+            Self::StoreError => c"the store could not be read or written",
+            Self::MessageTooLarge => c"the message is too large",
+            Self::UnknownPeer => c"unknown peer",
+        }
+    }
+}
+
+impl fmt::Display for OffrecResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The messages are ASCII literals, so this never loses anything.
+        f.write_str(&self.message().to_string_lossy())
+    }
+}
+
+impl std::error::Error for OffrecResult {}
+
+/// The message for numbers that name no result code.
+const UNKNOWN_CODE: &CStr = c"unknown result code";
+
+/// Returns a static, NUL-terminated English description of a result code.
+///
+/// `code` is any integer (an `offrec_result` or a number from elsewhere): unknown numbers give
+/// `"unknown result code"`. The returned string is never NULL, lives for the whole process and
+/// must not be freed. Needs no thread-local state; safe from any thread.
+#[no_mangle]
+pub extern "C" fn offrec_result_message(code: u32) -> *const c_char {
+    crate::ffi::panic::catch(|| match OffrecResult::from_code(code) {
+        Some(result) => result.message().as_ptr(),
+        None => UNKNOWN_CODE.as_ptr(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_stable() {
+        let expected = [0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108];
+        let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes, expected, "result codes must never be renumbered");
+        for r in OffrecResult::ALL {
+            assert_eq!(OffrecResult::from_code(r.code()), Some(r));
+        }
+    }
+
+    #[test]
+    fn unknown_numbers_are_not_codes() {
+        for n in [8, 99, 109, 1000, u32::MAX] {
+            assert_eq!(OffrecResult::from_code(n), None);
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_distinct_message() {
+        let mut seen = std::collections::HashSet::new();
+        for r in OffrecResult::ALL {
+            let ptr = offrec_result_message(r.code());
+            // SAFETY: offrec_result_message returns a pointer to a static NUL-terminated string.
+            let msg = unsafe { CStr::from_ptr(ptr) };
+            assert_eq!(msg, r.message());
+            assert!(seen.insert(msg.to_bytes().to_vec()), "duplicate message for {r:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_codes_have_the_unknown_message() {
+        for n in [8, 99, 109, u32::MAX] {
+            // SAFETY: as above.
+            let msg = unsafe { CStr::from_ptr(offrec_result_message(n)) };
+            assert_eq!(msg, c"unknown result code");
+        }
+    }
+}

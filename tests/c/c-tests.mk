@@ -1,0 +1,48 @@
+# C tests, included from the top-level Makefile.
+#
+# Add a test: drop tests/c/<name>.c (it prints "<name>: N passed, N failed" and exits non-zero on
+# failure) and append <name> to C_TESTS. Each test is built twice against include/offrec.h and
+# target/release/liboffrec.so (through soname links in target/c-tests/lib, rpath) with -std=c11 -Wall -Wextra -Wpedantic -Werror, then run
+#   1. plainly,
+#   2. built with -fsanitize=address,undefined (the Rust library itself is not instrumented),
+#   3. under valgrind, failing on errors and on definite/indirect leaks.
+
+C_TESTS := test_basics
+
+C_TEST_DIR := tests/c
+C_BUILD_DIR := target/c-tests
+C_TEST_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -Iinclude
+# The library's soname is liboffrec.so.$(ABI_VERSION), which cargo does not create: link through
+# symlinks to target/release/liboffrec.so.
+C_LIB_DIR := $(C_BUILD_DIR)/lib
+C_TEST_LDLIBS := -L$(C_LIB_DIR) -Wl,-rpath,$(abspath $(C_LIB_DIR)) -loffrec
+C_SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --quiet
+
+C_TEST_BINS := $(addprefix $(C_BUILD_DIR)/,$(C_TESTS))
+C_TEST_ASAN_BINS := $(addsuffix .asan,$(C_TEST_BINS))
+
+TEST_TARGETS += c-tests
+
+.PHONY: c-tests c-tests-build
+
+c-tests-build: build
+	@mkdir -p $(C_LIB_DIR)
+	ln -sfn $(abspath $(SHARED_LIB)) $(C_LIB_DIR)/liboffrec.so.$(ABI_VERSION)
+	ln -sfn liboffrec.so.$(ABI_VERSION) $(C_LIB_DIR)/liboffrec.so
+	$(MAKE) --no-print-directory $(C_TEST_BINS) $(C_TEST_ASAN_BINS)
+
+c-tests: c-tests-build
+	@set -e; for t in $(C_TEST_BINS); do \
+	    echo "== $$t"; $$t; \
+	    echo "== $$t.asan"; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t.asan; \
+	    echo "== valgrind $$t"; $(VALGRIND) $$t; \
+	done
+
+$(C_BUILD_DIR)/%: $(C_TEST_DIR)/%.c include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
+	$(CC) $(C_TEST_CFLAGS) $< -o $@ $(C_TEST_LDLIBS)
+
+$(C_BUILD_DIR)/%.asan: $(C_TEST_DIR)/%.c include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
+	$(CC) $(C_TEST_CFLAGS) $(C_SAN_FLAGS) $< -o $@ $(C_TEST_LDLIBS)
