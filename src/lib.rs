@@ -19,5 +19,6 @@ pub mod forge;
 pub mod ffi;
 pub mod ratchet;
 pub mod smp;
+pub mod store;
 pub mod trust;
 pub mod wire;

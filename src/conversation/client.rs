@@ -34,15 +34,15 @@ pub struct SessionInfo {
 
 /// One local account.
 pub struct Client {
-    account: String,
-    protocol: String,
-    identity: IdentityKey,
-    our_tag: u32,
-    settings: Settings,
-    trust: TrustStore,
-    peers: BTreeMap<String, Peer>,
-    rng: Box<dyn RandomSource>,
-    next_message_id: MessageId,
+    pub(crate) account: String,
+    pub(crate) protocol: String,
+    pub(crate) identity: IdentityKey,
+    pub(crate) our_tag: u32,
+    pub(crate) settings: Settings,
+    pub(crate) trust: TrustStore,
+    pub(crate) peers: BTreeMap<String, Peer>,
+    pub(crate) rng: Box<dyn RandomSource>,
+    pub(crate) next_message_id: MessageId,
 }
 
 impl core::fmt::Debug for Client {

@@ -40,6 +40,10 @@ impl HeldMessages {
         expired.into()
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Held> {
+        self.0.iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

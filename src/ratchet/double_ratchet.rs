@@ -52,6 +52,10 @@ impl From<CryptoError> for RatchetError {
 pub struct Encrypted {
     /// The binary data message.
     pub bytes: Vec<u8>,
+    /// Our ratchet key it was sent under.
+    pub ratchet_key: [u8; 32],
+    /// Its number in that chain.
+    pub message_number: u32,
     /// Seed of this message's extra symmetric keys.
     pub extra_key_seed: SecretKey,
 }
@@ -70,13 +74,13 @@ pub struct Decrypted {
 /// One side's Double Ratchet state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ratchet {
-    root_key: SecretKey,
-    sending: SendingChain,
-    receiving: Option<ReceivingChain>,
-    previous_chain_length: u32,
-    skipped: SkippedKeys,
-    receiving_dh_steps: u64,
-    pending_reveals: PendingReveals,
+    pub(super) root_key: SecretKey,
+    pub(super) sending: SendingChain,
+    pub(super) receiving: Option<ReceivingChain>,
+    pub(super) previous_chain_length: u32,
+    pub(super) skipped: SkippedKeys,
+    pub(super) receiving_dh_steps: u64,
+    pub(super) pending_reveals: PendingReveals,
 }
 
 /// What a successful decryption will change, computed before anything is changed.
@@ -148,7 +152,12 @@ impl Ratchet {
         self.pending_reveals.consume(header.revealed.len());
         self.sending.chain_key = step.next_chain_key.clone();
         self.sending.next_number = next_number;
-        Ok(Encrypted { bytes: DataMessage::assemble(&header_bytes, &ciphertext, &tag), extra_key_seed: step.extra_key_seed.clone() })
+        Ok(Encrypted {
+            bytes: DataMessage::assemble(&header_bytes, &ciphertext, &tag),
+            ratchet_key: header.ratchet_key,
+            message_number: header.message_number,
+            extra_key_seed: step.extra_key_seed.clone(),
+        })
     }
 
     /// Decrypts a data message. `now` (seconds) timestamps skipped keys for expiry. On any error

@@ -34,4 +34,8 @@ impl PendingReveals {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &RevealedMaterial> {
+        self.0.iter()
+    }
 }

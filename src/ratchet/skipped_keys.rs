@@ -66,4 +66,8 @@ impl SkippedKeys {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
+        self.0.iter()
+    }
 }

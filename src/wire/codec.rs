@@ -82,16 +82,35 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Builds binary messages in the encoding [`Reader`] reads.
-#[derive(Debug, Clone, Default)]
+/// Builds binary messages in the encoding [`Reader`] reads. The buffer is wiped on drop, so
+/// it may carry secrets (stored session state); reserve the capacity up front with
+/// [`Writer::with_capacity`] so no reallocation leaves copies behind.
+#[derive(Clone, Default)]
 pub struct Writer {
     buf: Vec<u8>,
+}
+
+impl core::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Writer({} bytes)", self.buf.len())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.buf);
+    }
 }
 
 impl Writer {
     /// An empty writer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty writer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { buf: Vec::with_capacity(capacity) }
     }
 
     /// One byte.
@@ -138,8 +157,13 @@ impl Writer {
     }
 
     /// The finished message.
-    pub fn into_vec(self) -> Vec<u8> {
-        self.buf
+    pub fn into_vec(mut self) -> Vec<u8> {
+        core::mem::take(&mut self.buf)
+    }
+
+    /// The finished message, wiped when dropped.
+    pub fn into_zeroizing(mut self) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(core::mem::take(&mut self.buf))
     }
 }
 

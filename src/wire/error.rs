@@ -26,6 +26,9 @@ pub enum WireError {
     /// A payload that must not be empty was empty.
     #[error("empty payload")]
     Empty,
+    /// A field holds a value the format does not allow; the text names it.
+    #[error("invalid field: {0}")]
+    Invalid(&'static str),
     /// A fragment was malformed or inconsistent; the reason is fixed text.
     #[error("bad fragment: {0}")]
     BadFragment(&'static str),

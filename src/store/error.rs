@@ -1,0 +1,60 @@
+//! What can go wrong with a stored state. Every variant names the problem and what to do.
+
+/// Why a store could not be saved or loaded. A failed load never changes the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No store exists yet at that place.
+    #[error("no store found (nothing saved yet)")]
+    NotFound,
+    /// A directory is where the store file should be.
+    #[error("the store path is a directory, not a file")]
+    IsADirectory,
+    /// The file is empty.
+    #[error("the store file is empty")]
+    Empty,
+    /// The bytes are not an offrec store at all.
+    #[error("not an offrec store (bad magic)")]
+    NotAStore,
+    /// Written by a newer offrec; upgrade to read it.
+    #[error("store format version {0} is newer than this library understands")]
+    UnsupportedVersion(u16),
+    /// The file ends early (a partial copy?).
+    #[error("the store is truncated")]
+    Truncated,
+    /// The key or passphrase does not open this store.
+    #[error("wrong key or passphrase for this store")]
+    WrongKey,
+    /// The key is right but the contents fail authentication: the file was modified or damaged.
+    #[error("the store is corrupted (authentication failed)")]
+    Corrupted,
+    /// The store asks for password-hashing parameters outside the accepted range.
+    #[error("unacceptable key-derivation parameters in the store")]
+    BadKdfParameters,
+    /// The decrypted state is inconsistent; the text names the field.
+    #[error("invalid state in store: {0}")]
+    InvalidState(&'static str),
+    /// An operating-system call failed.
+    #[error("could not {operation}: {kind}")]
+    Io {
+        /// What we were doing.
+        operation: &'static str,
+        /// The OS error kind.
+        kind: std::io::ErrorKind,
+    },
+    /// The random number generator failed.
+    #[error("random number generator failed")]
+    Random,
+}
+
+impl StoreError {
+    pub(crate) fn io(operation: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
+        move |error| StoreError::Io { operation, kind: error.kind() }
+    }
+}
+
+impl From<crate::crypto::RandomError> for StoreError {
+    fn from(_: crate::crypto::RandomError) -> Self {
+        StoreError::Random
+    }
+}

@@ -1,0 +1,27 @@
+//! Persistence: identities, trust and live sessions that survive restarts (STORAGE.md).
+//!
+//! Two ways to store: [`FileStore`] manages a directory itself; [`save_to_bytes`] /
+//! [`load_from_bytes`] hand sealed bytes to applications that keep their own database. Both seal
+//! with AES-256-GCM under the application's key or an Argon2id-stretched passphrase.
+mod error;
+mod file;
+mod seal;
+mod state;
+
+pub use error::StoreError;
+pub use file::{FileStore, MAX_STORE_FILE_LEN, STORE_FILE_NAME};
+pub use seal::{open, seal, StoreKey, ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, SEAL_VERSION};
+pub use state::{decode_client, encode_client, MAX_STORED_PEERS, STATE_VERSION};
+
+use crate::conversation::{Client, Settings};
+use crate::crypto::{OsRandom, RandomSource};
+
+/// The client's state, sealed under `key`, for the application to keep.
+pub fn save_to_bytes(client: &Client, key: &StoreKey) -> Result<Vec<u8>, StoreError> {
+    seal(&encode_client(client), key, &mut OsRandom)
+}
+
+/// A client from bytes made by [`save_to_bytes`].
+pub fn load_from_bytes(sealed: &[u8], key: &StoreKey, settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StoreError> {
+    decode_client(&open(sealed, key)?, settings, rng)
+}

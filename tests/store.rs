@@ -1,0 +1,172 @@
+//! Persistence: sessions survive restarts with nothing lost, stores are sealed and written
+//! atomically, and every kind of bad store gives a clear error without touching the file.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use offrec::conversation::{Event, Policy, SessionState};
+use offrec::crypto::DeterministicRandom;
+use offrec::store::{encode_client, load_from_bytes, open, save_to_bytes, seal, FileStore, StoreError, StoreKey};
+use support::{settings, Net};
+use zeroize::Zeroizing;
+
+fn raw_key(byte: u8) -> StoreKey {
+    StoreKey::Raw(Zeroizing::new([byte; 32]))
+}
+
+fn encrypted_pair() -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.start("alice", "bob");
+    net.run();
+    net
+}
+
+/// Replaces a party's client with one restored from `sealed`, as after a program restart.
+fn restart(net: &mut Net, id: &str, sealed: &[u8], key: &StoreKey) {
+    let rng = Box::new(DeterministicRandom::from_label(&format!("restart {id} {}", net.now)));
+    let client = load_from_bytes(sealed, key, settings(Policy::MANUAL), rng).unwrap();
+    net.parties.get_mut(id).unwrap().client = client;
+}
+
+#[test]
+fn session_survives_a_restart_without_a_new_handshake() {
+    let mut net = encrypted_pair();
+    net.send("alice", "bob", "before");
+    net.run();
+    let ssid = net.party("alice").client.sessions("bob")[0].ssid;
+    let key = raw_key(7);
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    restart(&mut net, "alice", &sealed, &key);
+    let wire_before = net.wire_log.len();
+    net.send("alice", "bob", "after restart");
+    net.send("bob", "alice", "welcome back");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["before", "after restart"]);
+    assert_eq!(net.party("alice").texts(), ["welcome back"]);
+    assert_eq!(net.party("alice").client.sessions("bob")[0].ssid, ssid);
+    assert!(net.wire_log[wire_before..].iter().all(|(_, _, t)| t.starts_with("?OFR:")), "no handshake, only data");
+}
+
+#[test]
+fn message_in_flight_during_restart_is_not_lost() {
+    let mut net = encrypted_pair();
+    let key = raw_key(1);
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    net.send("bob", "alice", "sent while alice was restarting");
+    restart(&mut net, "alice", &sealed, &key);
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["sent while alice was restarting"]);
+}
+
+#[test]
+fn held_messages_and_trust_survive() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::ALWAYS));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    let fp = net.party("bob").client.fingerprint();
+    let now = net.now;
+    net.client("alice").set_trust("bob", fp, offrec::trust::Trust::VerifiedManual);
+    let id = net.send("alice", "bob", "queued before restart");
+    net.queue.clear(); // the query is lost with the old process
+    let key = raw_key(2);
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    let rng = Box::new(DeterministicRandom::from_label("alice again"));
+    net.parties.get_mut("alice").unwrap().client = load_from_bytes(&sealed, &key, settings(Policy::ALWAYS), rng).unwrap();
+    assert_eq!(net.party("alice").client.trust_store().trust("bob", &fp), offrec::trust::Trust::VerifiedManual);
+    let actions = net.client("alice").start_session("bob", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["queued before restart"]);
+    assert!(net.party("alice").saw(&Event::HeldMessageSent { message: id }));
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
+}
+
+#[test]
+fn passphrase_store_round_trips_and_rejects_wrong_passphrase() {
+    let net = encrypted_pair();
+    let key = StoreKey::Passphrase(Zeroizing::new("correct horse battery staple".into()));
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    let restored = load_from_bytes(&sealed, &key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("p"))).unwrap();
+    assert_eq!(restored.fingerprint(), net.party("alice").client.fingerprint());
+    let wrong = StoreKey::Passphrase(Zeroizing::new("wrong".into()));
+    assert_eq!(open(&sealed, &wrong).unwrap_err(), StoreError::WrongKey);
+    assert_eq!(open(&sealed, &raw_key(0)).unwrap_err(), StoreError::WrongKey);
+}
+
+#[test]
+fn secrets_are_never_written_in_the_clear() {
+    let net = encrypted_pair();
+    let client = &net.party("alice").client;
+    let identity_secret = *client.identity().key_pair().secret_bytes().expose();
+    let sealed = save_to_bytes(client, &raw_key(3)).unwrap();
+    assert!(!sealed.windows(32).any(|w| w == identity_secret));
+    assert!(!sealed.windows(5).any(|w| w == b"alice"), "even names are sealed");
+    // The plaintext state does contain the secret (so the check above means something).
+    assert!(encode_client(client).windows(32).any(|w| w == identity_secret));
+}
+
+#[test]
+fn bad_stores_give_clear_errors() {
+    let net = encrypted_pair();
+    let key = raw_key(9);
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    assert_eq!(open(&[], &key).unwrap_err(), StoreError::Empty);
+    assert_eq!(open(b"hello world, not a store at all", &key).unwrap_err(), StoreError::NotAStore);
+    for cut in [8usize, 20, 60, 70, sealed.len() - 1] {
+        let result = open(&sealed[..cut], &key).unwrap_err();
+        assert!(matches!(result, StoreError::Truncated | StoreError::Corrupted), "cut {cut}: {result:?}");
+    }
+    let mut future = sealed.clone();
+    future[9] = 99;
+    assert_eq!(open(&future, &key).unwrap_err(), StoreError::UnsupportedVersion(99));
+    assert_eq!(open(&sealed, &raw_key(8)).unwrap_err(), StoreError::WrongKey);
+    for position in [70usize, sealed.len() / 2, sealed.len() - 1] {
+        let mut flipped = sealed.clone();
+        flipped[position] ^= 1;
+        assert_eq!(open(&flipped, &key).unwrap_err(), StoreError::Corrupted, "flip at {position}");
+    }
+    let mut greedy = sealed.clone();
+    greedy[10] = 1; // passphrase kdf with absurd parameters
+    greedy[11..15].copy_from_slice(&u32::MAX.to_be_bytes());
+    let passphrase = StoreKey::Passphrase(Zeroizing::new("x".into()));
+    assert_eq!(open(&greedy, &passphrase).unwrap_err(), StoreError::BadKdfParameters);
+    // A valid seal of an invalid state.
+    let mut rng = DeterministicRandom::from_label("bad state");
+    let junk = seal(b"OFRSTATE\x00\x01\x00", &key, &mut rng).unwrap();
+    let error = load_from_bytes(&junk, &key, settings(Policy::MANUAL), Box::new(rng)).unwrap_err();
+    assert_eq!(error, StoreError::Truncated);
+}
+
+#[test]
+fn file_store_is_private_atomic_and_never_overwritten_by_a_failed_load() {
+    let dir = std::env::temp_dir().join(format!("offrec-store-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = FileStore::open_dir(&dir).unwrap();
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    let key = raw_key(4);
+    assert_eq!(store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("x"))).unwrap_err(), StoreError::NotFound);
+    let net = encrypted_pair();
+    store.save(&net.party("alice").client, &key).unwrap();
+    assert_eq!(std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777, 0o600);
+    let before = std::fs::read(store.path()).unwrap();
+    assert_eq!(store.load(&raw_key(5), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("y"))).unwrap_err(), StoreError::WrongKey);
+    assert_eq!(std::fs::read(store.path()).unwrap(), before, "failed load changed the file");
+    let loaded = store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("z"))).unwrap();
+    assert_eq!(loaded.sessions("bob").len(), 1);
+    store.save(&loaded, &key).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "offrec.store").collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // A directory where the file should be.
+    std::fs::remove_file(store.path()).unwrap();
+    std::fs::create_dir(store.path()).unwrap();
+    assert_eq!(store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("w"))).unwrap_err(), StoreError::IsADirectory);
+    assert_eq!(store.save(&loaded, &key).unwrap_err(), StoreError::IsADirectory);
+    // A file where the directory should be.
+    let file_path = dir.join("plain-file");
+    std::fs::write(&file_path, b"x").unwrap();
+    assert!(FileStore::open_dir(&file_path).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
