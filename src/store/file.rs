@@ -38,7 +38,23 @@ impl FileStore {
             }
             Err(error) => return Err(StoreError::io("inspect the store directory")(error)),
         }
-        Ok(FileStore { dir })
+        let store = FileStore { dir };
+        store.remove_stale_temporaries();
+        Ok(store)
+    }
+
+    /// Temporary files left by a writer that was killed mid-save are garbage: the rename never
+    /// happened, so the store file itself is intact.
+    fn remove_stale_temporaries(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let prefix = format!(".{STORE_FILE_NAME}.");
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The store file's path.

@@ -1,0 +1,65 @@
+//! A frozen version-1 store: today's library must keep loading what an earlier one wrote.
+//! Regenerate only on a deliberate format change:
+//! `cargo test --test store_vector -- --ignored regenerate_store_vector`.
+
+mod support;
+
+use offrec::conversation::{Action, Policy};
+use offrec::crypto::DeterministicRandom;
+use offrec::store::{encode_client, load_from_bytes, seal, StoreKey};
+use support::{settings, Net};
+use zeroize::Zeroizing;
+
+const PATH: &str = "tests/vectors/store_v1.json";
+
+fn key() -> StoreKey {
+    StoreKey::Raw(Zeroizing::new([0x42; 32]))
+}
+
+#[test]
+#[ignore = "rewrites tests/vectors/store_v1.json"]
+fn regenerate_store_vector() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.start("alice", "bob");
+    net.run();
+    net.send("alice", "bob", "stored conversation");
+    net.run();
+    let mut rng = DeterministicRandom::from_label("store vector");
+    let mut json = serde_json::Map::new();
+    json.insert("key".into(), hex::encode([0x42; 32]).into());
+    for id in ["alice", "bob"] {
+        let sealed = seal(&encode_client(&net.party(id).client), &key(), &mut rng).unwrap();
+        json.insert(id.into(), hex::encode(sealed).into());
+        json.insert(format!("{id}_fingerprint"), hex::encode(net.party(id).client.fingerprint()).into());
+    }
+    json.insert("ssid".into(), hex::encode(net.party("alice").client.sessions("bob")[0].ssid).into());
+    std::fs::write(PATH, serde_json::to_string_pretty(&json).unwrap() + "\n").unwrap();
+}
+
+#[test]
+fn frozen_v1_store_loads_and_the_conversation_continues() {
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    let load = |id: &str| {
+        let sealed = hex::decode(json[id].as_str().unwrap()).unwrap();
+        load_from_bytes(&sealed, &key(), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label(id))).unwrap()
+    };
+    let mut alice = load("alice");
+    let mut bob = load("bob");
+    assert_eq!(hex::encode(alice.fingerprint()), json["alice_fingerprint"].as_str().unwrap());
+    assert_eq!(hex::encode(alice.sessions("bob")[0].ssid), json["ssid"].as_str().unwrap());
+    assert_eq!(bob.sessions("alice")[0].ssid, alice.sessions("bob")[0].ssid);
+    let (_, actions) = bob.send("alice", b"still works", 5000).unwrap();
+    let mut delivered = Vec::new();
+    for action in actions {
+        if let Action::Send { text, .. } = action {
+            for got in alice.receive("bob", &text, 5000) {
+                if let Action::Deliver { text, .. } = got {
+                    delivered.push(String::from_utf8(text.to_vec()).unwrap());
+                }
+            }
+        }
+    }
+    assert_eq!(delivered, ["still works"]);
+}
