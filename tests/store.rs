@@ -170,3 +170,68 @@ fn file_store_is_private_atomic_and_never_overwritten_by_a_failed_load() {
     assert!(FileStore::open_dir(&file_path).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn lost_ids(net: &Net, id: &str) -> Vec<u64> {
+    net.party(id)
+        .events
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            Event::PeerCouldNotRead { message } => Some(*message),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn stale_session_heals_and_the_user_learns_which_messages_were_lost() {
+    // Bob restores a backup taken before this session existed.
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    let key = raw_key(6);
+    let old_backup = save_to_bytes(&net.party("bob").client, &key).unwrap();
+    net.start("alice", "bob");
+    net.run();
+    restart(&mut net, "bob", &old_backup, &key);
+    let ids: Vec<u64> = ["one", "two", "three"].iter().map(|t| net.send("alice", "bob", t)).collect();
+    net.run();
+    assert!(net.party("bob").texts().is_empty());
+    assert_eq!(lost_ids(&net, "alice"), ids, "alice is told exactly which messages bob lost");
+    // A new session came up by itself; nothing was resent automatically.
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+    assert!(net.party("bob").texts().is_empty());
+    net.send("alice", "bob", "again");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["again"]);
+}
+
+#[test]
+fn backup_with_an_older_ratchet_heals_too() {
+    let mut net = encrypted_pair();
+    let key = raw_key(7);
+    net.send("bob", "alice", "first");
+    net.run();
+    let old_backup = save_to_bytes(&net.party("bob").client, &key).unwrap();
+    for round in 0..3 {
+        net.send("alice", "bob", &format!("a{round}"));
+        net.send("bob", "alice", &format!("b{round}"));
+        net.run();
+    }
+    restart(&mut net, "bob", &old_backup, &key);
+    let lost = net.send("alice", "bob", "after bob's restore");
+    net.run();
+    assert!(lost_ids(&net, "alice").contains(&lost));
+    net.send("alice", "bob", "healed");
+    net.run();
+    assert_eq!(net.party("bob").texts().last().unwrap(), "healed");
+}
+
+#[test]
+fn a_forged_unreadable_report_for_an_unknown_message_does_nothing() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OFR Error: unreadable encrypted message 0011223344556677:3", now);
+    net.apply("alice", actions);
+    assert!(lost_ids(&net, "alice").is_empty());
+    assert!(net.queue.is_empty(), "no query sent for a message we never sent");
+}

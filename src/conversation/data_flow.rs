@@ -5,10 +5,11 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Action, Event, SessionState};
+use super::events::{Action, Event, MessageId, SessionState};
+use super::session::key_prefix;
 use super::peer::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
-use crate::crypto::SecretKey;
+use crate::ratchet::Encrypted;
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE};
 use crate::wire::{decode_body, encode_body, Tlv, TlvType};
 
@@ -16,20 +17,21 @@ use crate::wire::{decode_body, encode_body, Tlv, TlvType};
 pub const UNREADABLE_ERROR_TEXT: &str = "unreadable encrypted message";
 
 impl Peer {
-    /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it; returns the
-    /// message's extra-key seed.
+    /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
     pub fn encrypt_to(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<(), ClientError> {
-        self.encrypt_with_seed(ctx, tag, text, tlvs, flags).map(|_| ())
+        self.encrypt_and_send(ctx, tag, text, tlvs, flags).map(|_| ())
     }
 
-    pub fn encrypt_with_seed(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        tag: u32,
-        text: &[u8],
-        tlvs: &[Tlv],
-        flags: u8,
-    ) -> Result<SecretKey, ClientError> {
+    /// Encrypts and sends a message the user typed, remembering which wire message carried it.
+    pub fn encrypt_user_message(&mut self, ctx: &mut Ctx<'_>, tag: u32, id: MessageId, text: &[u8]) -> Result<(), ClientError> {
+        let sent = self.encrypt_and_send(ctx, tag, text, &[], 0)?;
+        if let Some(session) = self.sessions.get_mut(&tag) {
+            session.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+        }
+        Ok(())
+    }
+
+    fn encrypt_and_send(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<Encrypted, ClientError> {
         let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
         let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
         if session.finished {
@@ -44,7 +46,7 @@ impl Peer {
         session.last_sent = ctx.now;
         session.unanswered_since = None;
         self.send_binary(ctx, &encrypted.bytes, tag)?;
-        Ok(encrypted.extra_key_seed)
+        Ok(encrypted)
     }
 
     pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &DataMessage) {
@@ -57,10 +59,12 @@ impl Peer {
             return ctx.event(&self.name, tag, Event::Reflected);
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
+        // Names the message we could not read, so the sender can tell its user which one.
+        let report = unreadable_report(&header.ratchet_key, header.message_number);
         let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.finished) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
-                self.send_error(ctx, UNREADABLE_ERROR_TEXT);
+                self.send_error(ctx, &report);
             }
             return;
         };
@@ -69,7 +73,7 @@ impl Peer {
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    self.send_error(ctx, UNREADABLE_ERROR_TEXT);
+                    self.send_error(ctx, &report);
                 }
                 return;
             }
@@ -169,7 +173,53 @@ impl Peer {
         let mut value = usage.to_be_bytes().to_vec();
         value.extend_from_slice(context);
         let tlv = Tlv { kind: TlvType::EXTRA_SYMMETRIC_KEY, value };
-        let seed = self.encrypt_with_seed(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
-        Ok(Zeroizing::new(*extra_symmetric_key(&seed, usage).expose()))
+        let sent = self.encrypt_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
+        Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed, usage).expose()))
+    }
+}
+
+/// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`.
+pub fn unreadable_report(ratchet_key: &[u8; 32], number: u32) -> String {
+    let prefix: String = key_prefix(ratchet_key).iter().map(|b| format!("{b:02x}")).collect();
+    format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}")
+}
+
+/// Parses [`unreadable_report`]'s text back; `None` for any other error text.
+pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32)> {
+    let rest = text.trim().strip_prefix(UNREADABLE_ERROR_TEXT)?.trim();
+    let (prefix_hex, number) = rest.split_once(':')?;
+    if prefix_hex.len() != 16 || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut prefix = [0u8; 8];
+    for (i, byte) in prefix.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(prefix_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((prefix, number.parse().ok()?))
+}
+
+impl Peer {
+    /// The peer says it could not read one of our messages: tell the user which of ours were
+    /// lost and, if the policy allows, ask for a new session (the old one stays until then).
+    /// Nothing is resent automatically: the error is unauthenticated.
+    pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32) {
+        let mut lost = Vec::new();
+        for session in self.sessions.values() {
+            for id in session.sent_log.since_message(prefix, number) {
+                lost.push((session.their_tag, id));
+            }
+        }
+        if lost.is_empty() {
+            return;
+        }
+        for (tag, id) in lost {
+            ctx.event(&self.name, tag, Event::PeerCouldNotRead { message: id });
+        }
+        // One restart per report burst: the peer rate-limits its reports the same way.
+        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::ERROR_MESSAGE_INTERVAL));
+        if ctx.settings.policy.allows_protocol() && !recently_healed {
+            self.last_heal_started = Some(ctx.now);
+            self.send_query(ctx);
+        }
     }
 }

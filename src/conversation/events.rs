@@ -100,8 +100,9 @@ pub enum Event {
     HandshakeComplete,
     /// The peer used an extra symmetric key: `key` is the same key on both sides.
     ExtraKeyReceived { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
-    /// The peer could not read some of our messages (after its session was lost).
-    PeerCouldNotRead,
+    /// The peer could not read this message of ours (it lost its session); a new session is
+    /// being started if the policy allows. The message is not resent automatically.
+    PeerCouldNotRead { message: MessageId },
     /// The first key ever seen for this peer.
     NewFingerprint { fingerprint: [u8; 32] },
     /// The peer now uses a different key than before, like an SSH host-key change.
@@ -145,7 +146,7 @@ impl Event {
             Self::HandshakeFailed { .. } => 17,
             Self::HandshakeComplete => 18,
             Self::ExtraKeyReceived { .. } => 19,
-            Self::PeerCouldNotRead => 20,
+            Self::PeerCouldNotRead { .. } => 20,
             Self::NewFingerprint { .. } => 21,
             Self::FingerprintChanged { .. } => 22,
             Self::SmpAskedForSecret { .. } => 23,

@@ -169,7 +169,7 @@ impl Peer {
             return;
         }
         for held in self.held.take_all() {
-            match self.encrypt_to(ctx, tag, &held.text, &[], 0) {
+            match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
                 Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
                 Err(_) => ctx.event(
                     &self.name,

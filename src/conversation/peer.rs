@@ -48,6 +48,8 @@ pub(crate) struct Peer {
     pub preferred: Option<u32>,
     pub last_error_sent: Option<u64>,
     pub last_query_sent: Option<u64>,
+    /// When we last restarted the session because the peer reported it lost it.
+    pub last_heal_started: Option<u64>,
     pub max_message_size: Option<usize>,
 }
 
@@ -121,8 +123,11 @@ impl Peer {
     fn receive_error(&mut self, ctx: &mut Ctx<'_>, peer_text: &str) {
         // The text is the peer's and untrusted: pass it on bounded, never act on its content.
         let text: String = peer_text.trim().chars().take(256).collect();
+        let report = super::data_flow::parse_unreadable_report(&text);
         ctx.event(&self.name, 0, Event::PeerError { text });
-        if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
+        if let Some((prefix, number)) = report {
+            self.peer_could_not_read(ctx, &prefix, number);
+        } else if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
             self.send_query(ctx);
         }
     }
@@ -210,7 +215,7 @@ impl Peer {
     /// required, otherwise plaintext (tagged when the policy advertises).
     pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
         match self.choose_session(instance)? {
-            Some(tag) => return self.encrypt_to(ctx, tag, text, &[], 0),
+            Some(tag) => return self.encrypt_user_message(ctx, tag, id, text),
             None if instance.is_some() => return Err(ClientError::NoSession),
             None => {}
         }

@@ -5,6 +5,8 @@ use crate::crypto::keys::fingerprint;
 use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
+use super::events::MessageId;
+
 /// A session's live state. Replaced whole when a new handshake with the same instance
 /// completes; the old one keeps working until then.
 #[derive(Debug)]
@@ -23,6 +25,41 @@ pub(crate) struct Session {
     pub smp: Smp,
     pub smp_last_started: Option<u64>,
     pub smp_failures: u32,
+    /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
+    /// peer reports it could not read.
+    pub sent_log: SentLog,
+}
+
+/// How many recent user messages per session can be named in an unreadable report.
+pub const SENT_LOG_LEN: usize = 64;
+
+/// A short memory of which wire message carried which user message.
+#[derive(Debug, Default)]
+pub(crate) struct SentLog(std::collections::VecDeque<([u8; 8], u32, MessageId)>);
+
+impl SentLog {
+    pub fn record(&mut self, ratchet_key: &[u8; 32], number: u32, id: MessageId) {
+        if self.0.len() == SENT_LOG_LEN {
+            self.0.pop_front();
+        }
+        self.0.push_back((key_prefix(ratchet_key), number, id));
+    }
+
+    /// The named message and every later one: once the peer could not read one message of a
+    /// session, it could not read the rest of that session either.
+    pub fn since_message(&self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
+        match self.0.iter().position(|(k, n, _)| k == prefix && *n == number) {
+            Some(start) => self.0.iter().skip(start).map(|(_, _, id)| *id).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The 8-byte prefix of a ratchet key used to name a message in error reports.
+pub fn key_prefix(ratchet_key: &[u8; 32]) -> [u8; 8] {
+    let mut prefix = [0u8; 8];
+    prefix.copy_from_slice(&ratchet_key[..8]);
+    prefix
 }
 
 impl Session {
@@ -42,6 +79,7 @@ impl Session {
             smp,
             smp_last_started: None,
             smp_failures: 0,
+            sent_log: SentLog::default(),
         }
     }
 

@@ -189,6 +189,7 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
                     smp,
                     smp_last_started: None,
                     smp_failures,
+                    sent_log: Default::default(),
                 },
             );
         }
