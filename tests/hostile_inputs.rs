@@ -60,6 +60,10 @@ enum Sends {
     SmpAbortEach,
     /// One handshake Reply (a Start is unauthenticated: anyone may begin a handshake).
     OneAkeReply,
+    /// One handshake Start however many queries arrive (a query asks us to start one).
+    OneAkeStart,
+    /// At most one query however many error messages arrive (policy ERROR_START_AKE).
+    OneQuery,
 }
 
 /// How the sessions may differ afterwards.
@@ -126,9 +130,14 @@ fn run_case(case: &Case) {
             }
         }
         Sends::SmpAbortEach => {}
-        Sends::OneAkeReply => {
+        Sends::OneAkeReply | Sends::OneAkeStart => {
+            let kind = if case.sends == Sends::OneAkeReply { AkeKind::Reply } else { AkeKind::Start };
             assert_eq!(sends.len(), 1, "{sends:?}");
-            assert_eq!(ake_of(&sends[0]).map(|m| m.kind), Some(AkeKind::Reply));
+            assert_eq!(ake_of(&sends[0]).map(|m| m.kind), Some(kind));
+        }
+        Sends::OneQuery => {
+            assert_eq!(sends.len(), 1, "one query for {} error messages", injections.len());
+            assert!(sends[0].starts_with("?OFRv1?"));
         }
     }
     let mut expected: Vec<SessionInfo> = before;
@@ -938,6 +947,28 @@ static CATALOGUE: &[Case] = &[
     case("text_error_message_flood", |_| {
         (0..1000).map(|_| inj("?OFR Error: boom", &[Event::PeerError { text: "boom".into() }])).collect()
     }),
+    case_with(
+        "text_query_flood_starts_one_handshake",
+        |_| (0..500).map(|_| inj("?OFRv1?", &[])).collect(),
+        Sends::OneAkeStart,
+        After::Unchanged,
+    ),
+    Case {
+        name: "text_error_flood_with_error_start_ake_sends_one_query",
+        build: |fx| {
+            let mut settings = fx.net.party("alice").client.settings().clone();
+            settings.policy = Policy::MANUAL | Policy::ERROR_START_AKE;
+            fx.alice().set_settings(settings);
+            (0..100).map(|_| inj("?OFR Error: boom", &[Event::PeerError { text: "boom".into() }])).collect()
+        },
+        sends: Sends::OneQuery,
+        after: After::Unchanged,
+        bug: Some(
+            "Peer::receive_error calls send_query for every error message when the policy has \
+             ERROR_START_AKE; last_query_sent is recorded but never checked, so N injected error \
+             messages make Alice send N queries (and start N handshakes at the peer)",
+        ),
+    },
     case("text_error_message_long_is_bounded", |_| {
         let text = format!("?OFR Error: {}", "x".repeat(10_000));
         vec![inj(text, &[Event::PeerError { text: "x".repeat(256) }])]
@@ -1197,6 +1228,34 @@ static CATALOGUE: &[Case] = &[
         fx.alice().set_max_message_size("bob", 0).unwrap();
         vec![]
     }),
+    bug(
+        "api_transport_limit_too_small_does_not_burn_a_message",
+        |fx| {
+            // A message refused because the transport limit is too small to fragment into must
+            // leave the ratchet as it was (data_flow.rs: "Refuse before advancing the ratchet
+            // if the result could not be carried"): the next message is numbered right after
+            // the previous one.
+            let now = fx.now();
+            let number = |fx: &mut Fixture, text: &[u8]| {
+                let (_, actions) = fx.alice().send_to_instance("bob", PUPPET_TAG, text, now).unwrap();
+                let sent = fixture::split_actions(actions).sends;
+                let bytes = armour::decode(&sent[0]).unwrap();
+                assert_eq!(fx.puppet_read(&sent[0]), text);
+                u32::from_be_bytes(bytes[N..N + 4].try_into().unwrap())
+            };
+            let first = number(fx, b"one");
+            fx.alice().set_max_message_size("bob", 20).unwrap();
+            let refused = fx.alice().send_to_instance("bob", PUPPET_TAG, b"does not fit", now);
+            assert_eq!(refused.map(|_| ()), Err(ClientError::MessageTooLarge));
+            fx.alice().set_max_message_size("bob", 0).unwrap();
+            let second = number(fx, b"two");
+            assert_eq!(second, first + 1, "the refused message consumed a message key");
+            vec![]
+        },
+        "Peer::encrypt_with_seed runs ratchet.encrypt (advancing the chain and consuming the \
+         pending reveals) before send_binary fails with MaxLenTooSmall, so a refused send burns \
+         a message number and loses the revealed MAC material it carried",
+    ),
     case("api_oversize_plaintext_refused_before_encrypting", |fx| {
         let now = fx.now();
         let big = vec![b'x'; MAX_ENCODED_LEN];
@@ -1257,6 +1316,20 @@ fn hostile_encrypted_bodies() {
 #[test]
 fn hostile_api_misuse() {
     run_group("api_");
+}
+
+/// BUG (src/conversation/peer.rs, `receive_error`): see the case's note.
+#[test]
+#[ignore = "BUG: with ERROR_START_AKE every injected error message makes Alice send another query (no rate limit)"]
+fn bug_text_error_flood_with_error_start_ake_sends_one_query() {
+    run_named("text_error_flood_with_error_start_ake_sends_one_query");
+}
+
+/// BUG (src/conversation/data_flow.rs, `encrypt_with_seed`): see the case's note.
+#[test]
+#[ignore = "BUG: a send refused for a too-small transport limit still advances the ratchet and drops pending reveals"]
+fn bug_api_transport_limit_too_small_does_not_burn_a_message() {
+    run_named("api_transport_limit_too_small_does_not_burn_a_message");
 }
 
 /// BUG (src/conversation/data_flow.rs, `receive_data`): see the case's note.
