@@ -1271,6 +1271,7 @@ static CATALOGUE: &[Case] = &[
 #[test]
 fn catalogue_has_at_least_60_uniquely_named_cases_in_known_groups() {
     assert!(CATALOGUE.len() >= 60, "only {} cases", CATALOGUE.len());
+    eprintln!("hostile-input catalogue: {} cases ({} marked BUG)", CATALOGUE.len(), CATALOGUE.iter().filter(|c| c.bug.is_some()).count());
     let mut names: Vec<&str> = CATALOGUE.iter().map(|c| c.name).collect();
     names.sort_unstable();
     let before = names.len();
