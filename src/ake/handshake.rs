@@ -48,6 +48,7 @@ impl From<NoiseError> for AkeError {
         match error {
             NoiseError::NonContributory => Self::NonContributory,
             NoiseError::Random => Self::Random,
+            NoiseError::WrongLength => Self::Malformed,
             _ => Self::AuthenticationFailed,
         }
     }

@@ -37,11 +37,12 @@ impl Peer {
         if session.finished {
             return Err(ClientError::SessionFinished);
         }
-        // Refuse before advancing the ratchet if the result could not be carried.
-        let estimated = crate::wire::data_message::FIXED_HEADER_LEN + 32 * 255 + body.len() + 16;
-        if estimated.div_ceil(3) * 4 + 6 > crate::wire::MAX_ENCODED_LEN {
-            return Err(ClientError::MessageTooLarge);
-        }
+        // Refuse before advancing the ratchet if the result could not be carried: a refused
+        // send must not burn a message number or the reveals that would ride on it.
+        let reveals = session.ratchet.pending_reveal_count().min(crate::wire::data_message::MAX_REVEALS_PER_MESSAGE);
+        let binary_len = crate::wire::data_message::FIXED_HEADER_LEN + 32 * reveals + body.len() + 16;
+        self.check_fits(ctx, armoured_len(binary_len), tag)?;
+        let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
         let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
         session.last_sent = ctx.now;
         session.unanswered_since = None;
@@ -52,11 +53,12 @@ impl Peer {
     pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &DataMessage) {
         let header = &message.header;
         let tag = header.sender_tag;
-        if header.receiver_tag != ctx.our_tag {
-            return ctx.event(&self.name, tag, Event::ForOtherInstance);
-        }
+        // Reflection first: a message of ours bounced back is addressed to the peer.
         if tag == ctx.our_tag {
             return ctx.event(&self.name, tag, Event::Reflected);
+        }
+        if header.receiver_tag != ctx.our_tag {
+            return ctx.event(&self.name, tag, Event::ForOtherInstance);
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
@@ -222,4 +224,9 @@ impl Peer {
             self.send_query(ctx);
         }
     }
+}
+
+/// Length of the armoured form of `binary_len` bytes: "?OFR:" + padded base64 + ".".
+pub fn armoured_len(binary_len: usize) -> usize {
+    5 + binary_len.div_ceil(3) * 4 + 1
 }

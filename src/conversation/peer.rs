@@ -86,11 +86,11 @@ impl Peer {
             Ok(fragment) => fragment,
             Err(_) => return ctx.event(&self.name, 0, Event::Malformed),
         };
-        if fragment.receiver != InstanceTag::NONE && fragment.receiver.0 != ctx.our_tag {
-            return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
-        }
         if fragment.sender.0 == ctx.our_tag {
             return ctx.event(&self.name, 0, Event::Reflected);
+        }
+        if fragment.receiver != InstanceTag::NONE && fragment.receiver.0 != ctx.our_tag {
+            return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
         }
         match self.reassembler.accept(message, ctx.now) {
             Ok(Some(whole)) => match classify(&whole) {
@@ -128,7 +128,13 @@ impl Peer {
         if let Some((prefix, number)) = report {
             self.peer_could_not_read(ctx, &prefix, number);
         } else if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
-            self.send_query(ctx);
+            // Error messages are unauthenticated: a flood of them must not become a flood of
+            // queries.
+            let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
+            if !recently {
+                self.last_heal_started = Some(ctx.now);
+                self.send_query(ctx);
+            }
         }
     }
 
@@ -188,6 +194,22 @@ impl Peer {
         }
         self.last_error_sent = Some(ctx.now);
         ctx.send(&self.name, error_message::encode(text));
+    }
+
+    /// Whether an armoured message of `encoded_len` characters can be carried to this peer
+    /// (within the encoded-size cap, and fragmentable to the transport's limit).
+    pub fn check_fits(&self, ctx: &Ctx<'_>, encoded_len: usize, receiver_tag: u32) -> Result<(), ClientError> {
+        if encoded_len > crate::wire::MAX_ENCODED_LEN {
+            return Err(ClientError::MessageTooLarge);
+        }
+        let limit = self.max_message_size.unwrap_or(ctx.settings.max_message_size);
+        if limit == 0 || encoded_len <= limit {
+            return Ok(());
+        }
+        let probe = format!("?OFR:{}.", "A".repeat(encoded_len.saturating_sub(6)));
+        fragment::split(&probe, limit, 0, InstanceTag(ctx.our_tag), InstanceTag(receiver_tag.max(InstanceTag::MIN_VALID)))
+            .map(|_| ())
+            .map_err(|_| ClientError::MessageTooLarge)
     }
 
     /// Armours a binary message and fragments it to the transport's size.
