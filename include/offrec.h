@@ -43,6 +43,16 @@
 #define OFFREC_SSID_TEXT_SIZE 18
 
 /**
+ * Longest peer, account or network name, in bytes (names are 1 to this many bytes of UTF-8).
+ */
+#define OFFREC_MAX_NAME_LEN 1024
+
+/**
+ * Longest message text accepted by `offrec_client_send` and `offrec_client_receive`, in bytes.
+ */
+#define OFFREC_MAX_TEXT_LEN 131072
+
+/**
  * Longest SMP secret, in bytes.
  */
 #define OFFREC_MAX_SMP_SECRET_LEN 4096
@@ -307,6 +317,223 @@ enum offrec_trust
 typedef enum offrec_trust offrec_trust;
 #else
 typedef uint32_t offrec_trust;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The numeric code of an event (`offrec_event.code`). Same numbers as the engine's
+ * `Event::code()`; stable, never renumbered. New codes may be added: ignore unknown ones.
+ */
+enum offrec_event_code
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A message is held until the session is encrypted (`message_id`); a handshake was started.
+     */
+    OFFREC_EVENT_CODE_ENCRYPTION_REQUIRED = 1,
+    /**
+     * A held message (`message_id`) was sent encrypted.
+     */
+    OFFREC_EVENT_CODE_HELD_MESSAGE_SENT = 2,
+    /**
+     * A message (`message_id`) was not sent; `reason` is an `offrec_not_sent_reason`.
+     */
+    OFFREC_EVENT_CODE_MESSAGE_NOT_SENT = 3,
+    /**
+     * An encrypted message could not be read.
+     */
+    OFFREC_EVENT_CODE_UNREADABLE = 4,
+    /**
+     * A message of ours was not well-formed.
+     */
+    OFFREC_EVENT_CODE_MALFORMED = 5,
+    /**
+     * A data message arrived but there is no encrypted session with that instance.
+     */
+    OFFREC_EVENT_CODE_NOT_IN_PRIVATE = 6,
+    /**
+     * A message for another instance of this account (ignored).
+     */
+    OFFREC_EVENT_CODE_FOR_OTHER_INSTANCE = 7,
+    /**
+     * A message we sent came back to us.
+     */
+    OFFREC_EVENT_CODE_REFLECTED = 8,
+    /**
+     * A plaintext message arrived while the session is encrypted.
+     */
+    OFFREC_EVENT_CODE_UNENCRYPTED_WHILE_ENCRYPTED = 9,
+    /**
+     * A plaintext message arrived while our policy requires encryption.
+     */
+    OFFREC_EVENT_CODE_UNENCRYPTED_WHILE_REQUIRED = 10,
+    /**
+     * The peer sent an error message; `text` is the peer's words, untrusted.
+     */
+    OFFREC_EVENT_CODE_PEER_ERROR = 11,
+    /**
+     * The peer speaks OTR (v2/v3/v4), which this library does not.
+     */
+    OFFREC_EVENT_CODE_FOREIGN_PROTOCOL = 12,
+    /**
+     * The peer sent a heartbeat.
+     */
+    OFFREC_EVENT_CODE_HEARTBEAT_RECEIVED = 13,
+    /**
+     * We sent a heartbeat.
+     */
+    OFFREC_EVENT_CODE_HEARTBEAT_SENT = 14,
+    /**
+     * The peer ended the encrypted session.
+     */
+    OFFREC_EVENT_CODE_PEER_ENDED_SESSION = 15,
+    /**
+     * The session expired after a long silence and was wiped.
+     */
+    OFFREC_EVENT_CODE_SESSION_EXPIRED = 16,
+    /**
+     * A handshake failed; `reason` says why (the previous session, if any, is kept).
+     */
+    OFFREC_EVENT_CODE_HANDSHAKE_FAILED = 17,
+    /**
+     * The handshake completed (also reported as a state change).
+     */
+    OFFREC_EVENT_CODE_HANDSHAKE_COMPLETE = 18,
+    /**
+     * The peer used an extra symmetric key: `usage`, `context` and the 32-byte `key`.
+     */
+    OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED = 19,
+    /**
+     * The peer could not read some of our messages.
+     */
+    OFFREC_EVENT_CODE_PEER_COULD_NOT_READ = 20,
+    /**
+     * The first key ever seen for this peer: `fingerprint`.
+     */
+    OFFREC_EVENT_CODE_NEW_FINGERPRINT = 21,
+    /**
+     * The peer now uses a different key: `fingerprint`, `old_fingerprint`, `old_was_verified`.
+     */
+    OFFREC_EVENT_CODE_FINGERPRINT_CHANGED = 22,
+    /**
+     * SMP: the peer asks us to answer; `text` is their question, or NULL if none.
+     */
+    OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET = 23,
+    /**
+     * SMP: in progress.
+     */
+    OFFREC_EVENT_CODE_SMP_IN_PROGRESS = 24,
+    /**
+     * SMP: succeeded; the fingerprint is now verified.
+     */
+    OFFREC_EVENT_CODE_SMP_SUCCEEDED = 25,
+    /**
+     * SMP: the secrets did not match.
+     */
+    OFFREC_EVENT_CODE_SMP_FAILED = 26,
+    /**
+     * SMP: aborted (by either side or by an out-of-order message).
+     */
+    OFFREC_EVENT_CODE_SMP_ABORTED = 27,
+    /**
+     * SMP: a proof failed: someone tried to cheat.
+     */
+    OFFREC_EVENT_CODE_SMP_CHEATED = 28,
+    /**
+     * SMP: refused to start (rate limit or no encrypted session).
+     */
+    OFFREC_EVENT_CODE_SMP_RATE_LIMITED = 29,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_event_code offrec_event_code;
+#else
+typedef uint32_t offrec_event_code;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A client tunable for `offrec_client_set_option`. Times are in seconds of the `now` clock.
+ */
+enum offrec_option
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Send a heartbeat after receiving without sending for this long (0 = never; default 60).
+     */
+    OFFREC_OPTION_HEARTBEAT_INTERVAL = 0,
+    /**
+     * Wipe a session silent for this long, telling the peer (0 = never; default 7200).
+     */
+    OFFREC_OPTION_SESSION_EXPIRY = 1,
+    /**
+     * Messages held for encryption fail after this long (default 120).
+     */
+    OFFREC_OPTION_HELD_MESSAGE_TIMEOUT = 2,
+    /**
+     * A handshake not completed after this long is dropped (default 120).
+     */
+    OFFREC_OPTION_HANDSHAKE_TIMEOUT = 3,
+    /**
+     * Pad encrypted bodies to a multiple of this many bytes (0 = none, at most 4096; default 16).
+     */
+    OFFREC_OPTION_PADDING_BLOCK = 4,
+    /**
+     * Largest wire message for peers without their own limit (0 = unlimited, the default;
+     * otherwise at least 64 bytes).
+     */
+    OFFREC_OPTION_MAX_MESSAGE_SIZE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_option offrec_option;
+#else
+typedef uint32_t offrec_option;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a message was not sent (`reason` of an `OFFREC_EVENT_CODE_MESSAGE_NOT_SENT` event).
+ */
+enum offrec_not_sent_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Encryption is required and no session came up in time.
+     */
+    OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT = 1,
+    /**
+     * The peer's session is finished; end or restart it first.
+     */
+    OFFREC_NOT_SENT_REASON_SESSION_FINISHED = 2,
+    /**
+     * The new session is with a different key than the verified one; not sent automatically.
+     */
+    OFFREC_NOT_SENT_REASON_KEY_CHANGED = 3,
+    /**
+     * The session was ended by the user before it could be sent.
+     */
+    OFFREC_NOT_SENT_REASON_SESSION_ENDED = 4,
+    /**
+     * The held-message queue for this peer is full.
+     */
+    OFFREC_NOT_SENT_REASON_QUEUE_FULL = 5,
+    /**
+     * The message is larger than the peer accepts.
+     */
+    OFFREC_NOT_SENT_REASON_TOO_LARGE = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_not_sent_reason offrec_not_sent_reason;
+#else
+typedef uint32_t offrec_not_sent_reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 

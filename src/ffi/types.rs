@@ -15,9 +15,9 @@ pub const OFFREC_FINGERPRINT_TEXT_SIZE: usize = 72;
 /// Buffer size that always fits `offrec_ssid_format`'s output, NUL included.
 pub const OFFREC_SSID_TEXT_SIZE: usize = 18;
 /// Longest peer, account or network name, in bytes (names are 1 to this many bytes of UTF-8).
-pub const OFFREC_MAX_NAME_LEN: usize = crate::conversation::MAX_NAME_LEN;
+pub const OFFREC_MAX_NAME_LEN: usize = 1024;
 /// Longest message text accepted by `offrec_client_send` and `offrec_client_receive`, in bytes.
-pub const OFFREC_MAX_TEXT_LEN: usize = crate::wire::MAX_ENCODED_LEN;
+pub const OFFREC_MAX_TEXT_LEN: usize = 131072;
 /// Longest SMP secret, in bytes.
 pub const OFFREC_MAX_SMP_SECRET_LEN: usize = 4096;
 /// Longest SMP question, in bytes.
@@ -273,6 +273,9 @@ mod tests {
             assert_eq!(OffrecOption::from_c(n).map(|o| o as u32), Ok(n));
         }
         assert_eq!(OffrecOption::from_c(6).err(), Some(OffrecResult::UnknownEnumValue));
+        assert_eq!(OFFREC_MAX_NAME_LEN, crate::conversation::MAX_NAME_LEN);
+        assert_eq!(OFFREC_MAX_TEXT_LEN, crate::wire::MAX_ENCODED_LEN);
+        assert_eq!(OFFREC_MAX_SMP_QUESTION_LEN, crate::smp::MAX_QUESTION_LEN);
         assert_eq!(OFFREC_FINGERPRINT_TEXT_SIZE, crate::trust::format_fingerprint(&[0; 32]).len() + 1);
         let (a, b) = crate::trust::format_ssid(&[0; 32]);
         assert_eq!(OFFREC_SSID_TEXT_SIZE, a.len() + 1 + b.len() + 1);
