@@ -3,6 +3,7 @@
 #   make build                   release build of liboffrec.{so,a} (target/release)
 #   make header                  regenerate include/offrec.h (commit it)
 #   make test                    Rust tests, then every target in TEST_TARGETS
+#   make examples                build the C examples (examples-c/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make lint                    clippy, warnings are errors
 #   make clean
@@ -31,6 +32,7 @@ TEST_FEATURES := --features test-hooks
 # `make test` runs them, in order, after the Rust tests. Include fragments before `test:`.
 TEST_TARGETS :=
 include tests/c/c-tests.mk
+include examples-c/examples.mk
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 

@@ -23,6 +23,96 @@
 
 
 /**
+ * At most this many later messages are searched for the revealed material.
+ */
+#define OFFREC_MAX_FORGE_LATER 1024
+
+/**
+ * Length in bytes of a fingerprint, a session id and an extra symmetric key.
+ */
+#define OFFREC_FINGERPRINT_LEN 32
+
+/**
+ * Buffer size that always fits `offrec_fingerprint_format`'s output, NUL included.
+ */
+#define OFFREC_FINGERPRINT_TEXT_SIZE 72
+
+/**
+ * Buffer size that always fits `offrec_ssid_format`'s output, NUL included.
+ */
+#define OFFREC_SSID_TEXT_SIZE 18
+
+/**
+ * Longest peer, account or network name, in bytes (names are 1 to this many bytes of UTF-8).
+ */
+#define OFFREC_MAX_NAME_LEN 1024
+
+/**
+ * Longest message text accepted by `offrec_client_send` and `offrec_client_receive`, in bytes.
+ */
+#define OFFREC_MAX_TEXT_LEN 131072
+
+/**
+ * Longest SMP secret, in bytes.
+ */
+#define OFFREC_MAX_SMP_SECRET_LEN 4096
+
+/**
+ * Longest SMP question, in bytes.
+ */
+#define OFFREC_MAX_SMP_QUESTION_LEN 1024
+
+/**
+ * Longest extra-symmetric-key context, in bytes.
+ */
+#define OFFREC_MAX_CONTEXT_LEN 4096
+
+/**
+ * Policy flag: speak the protocol at all (answer queries, start sessions when asked).
+ */
+#define OFFREC_POLICY_ALLOW 1
+
+/**
+ * Policy flag: never send a message the user typed in the clear.
+ */
+#define OFFREC_POLICY_REQUIRE_ENCRYPTION 2
+
+/**
+ * Policy flag: append the whitespace tag to plaintext to advertise support.
+ */
+#define OFFREC_POLICY_SEND_WHITESPACE_TAG 4
+
+/**
+ * Policy flag: start a handshake when a whitespace-tagged plaintext arrives.
+ */
+#define OFFREC_POLICY_WHITESPACE_START_AKE 8
+
+/**
+ * Policy flag: start a handshake when an error message arrives (off in every preset).
+ */
+#define OFFREC_POLICY_ERROR_START_AKE 16
+
+/**
+ * Policy preset: never encrypt.
+ */
+#define OFFREC_POLICY_NEVER 0
+
+/**
+ * Policy preset: encrypt only when a user starts a session or the peer asks.
+ */
+#define OFFREC_POLICY_MANUAL OFFREC_POLICY_ALLOW
+
+/**
+ * Policy preset: advertise with the whitespace tag and encrypt whenever the peer can.
+ */
+#define OFFREC_POLICY_OPPORTUNISTIC ((OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG) | OFFREC_POLICY_WHITESPACE_START_AKE)
+
+/**
+ * Policy preset: encrypt or do not send.
+ */
+#define OFFREC_POLICY_ALWAYS ((OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION) | OFFREC_POLICY_WHITESPACE_START_AKE)
+
+/**
  * Result of a fallible `offrec_*` call. `OFFREC_RESULT_OK` (0) means success; every other value
  * is an error, and a function's outputs are written only when it returns `OFFREC_RESULT_OK`.
  *
@@ -102,6 +192,34 @@ enum offrec_result
      * The named peer is not known.
      */
     OFFREC_RESULT_UNKNOWN_PEER = 108,
+    /**
+     * Too many messages are already waiting for encryption with this peer.
+     */
+    OFFREC_RESULT_QUEUE_FULL = 109,
+    /**
+     * SMP was started too soon after the last run, or failed too often in this session.
+     */
+    OFFREC_RESULT_SMP_RATE_LIMITED = 110,
+    /**
+     * The SMP call was refused (for example, answering when no question is waiting).
+     */
+    OFFREC_RESULT_SMP_ERROR = 111,
+    /**
+     * A policy had bits that name no `OFFREC_POLICY_*` flag.
+     */
+    OFFREC_RESULT_INVALID_POLICY = 112,
+    /**
+     * Forging: the captured text is not an armoured data message.
+     */
+    OFFREC_RESULT_NOT_A_DATA_MESSAGE = 113,
+    /**
+     * Forging: none of the later messages reveals this message's key material.
+     */
+    OFFREC_RESULT_NO_MATCHING_REVEAL = 114,
+    /**
+     * Forging: the known or the new text does not fit the captured message's length.
+     */
+    OFFREC_RESULT_TEXT_DOES_NOT_FIT = 115,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -110,6 +228,324 @@ typedef enum offrec_result offrec_result;
 typedef uint32_t offrec_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * How a delivered message arrived.
+ */
+enum offrec_security
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * It came in the clear.
+     */
+    OFFREC_SECURITY_PLAINTEXT = 0,
+    /**
+     * It was encrypted by a peer whose fingerprint is not verified.
+     */
+    OFFREC_SECURITY_ENCRYPTED_UNVERIFIED = 1,
+    /**
+     * It was encrypted by a verified peer.
+     */
+    OFFREC_SECURITY_ENCRYPTED_VERIFIED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_security offrec_security;
+#else
+typedef uint32_t offrec_security;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The security of a session with one remote instance, as a UI shows it.
+ */
+enum offrec_session_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No encryption.
+     */
+    OFFREC_SESSION_STATE_PLAINTEXT = 0,
+    /**
+     * Encrypted, but the peer's fingerprint is not verified.
+     */
+    OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED = 1,
+    /**
+     * Encrypted, and the peer's fingerprint is verified (by SMP or by hand).
+     */
+    OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED = 2,
+    /**
+     * The peer ended the encrypted session; nothing is sent until the user ends or restarts it.
+     */
+    OFFREC_SESSION_STATE_FINISHED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_session_state offrec_session_state;
+#else
+typedef uint32_t offrec_session_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How far a peer's key is trusted.
+ */
+enum offrec_trust
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Seen, never verified (or verification revoked).
+     */
+    OFFREC_TRUST_UNVERIFIED = 0,
+    /**
+     * Verified by a successful Socialist Millionaires' Protocol run.
+     */
+    OFFREC_TRUST_VERIFIED_SMP = 1,
+    /**
+     * Verified by the user comparing fingerprints out of band.
+     */
+    OFFREC_TRUST_VERIFIED_MANUAL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_trust offrec_trust;
+#else
+typedef uint32_t offrec_trust;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The numeric code of an event (`offrec_event.code`). Same numbers as the engine's
+ * `Event::code()`; stable, never renumbered. New codes may be added: ignore unknown ones.
+ */
+enum offrec_event_code
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A message is held until the session is encrypted (`message_id`); a handshake was started.
+     */
+    OFFREC_EVENT_CODE_ENCRYPTION_REQUIRED = 1,
+    /**
+     * A held message (`message_id`) was sent encrypted.
+     */
+    OFFREC_EVENT_CODE_HELD_MESSAGE_SENT = 2,
+    /**
+     * A message (`message_id`) was not sent; `reason` is an `offrec_not_sent_reason`.
+     */
+    OFFREC_EVENT_CODE_MESSAGE_NOT_SENT = 3,
+    /**
+     * An encrypted message could not be read.
+     */
+    OFFREC_EVENT_CODE_UNREADABLE = 4,
+    /**
+     * A message of ours was not well-formed.
+     */
+    OFFREC_EVENT_CODE_MALFORMED = 5,
+    /**
+     * A data message arrived but there is no encrypted session with that instance.
+     */
+    OFFREC_EVENT_CODE_NOT_IN_PRIVATE = 6,
+    /**
+     * A message for another instance of this account (ignored).
+     */
+    OFFREC_EVENT_CODE_FOR_OTHER_INSTANCE = 7,
+    /**
+     * A message we sent came back to us.
+     */
+    OFFREC_EVENT_CODE_REFLECTED = 8,
+    /**
+     * A plaintext message arrived while the session is encrypted.
+     */
+    OFFREC_EVENT_CODE_UNENCRYPTED_WHILE_ENCRYPTED = 9,
+    /**
+     * A plaintext message arrived while our policy requires encryption.
+     */
+    OFFREC_EVENT_CODE_UNENCRYPTED_WHILE_REQUIRED = 10,
+    /**
+     * The peer sent an error message; `text` is the peer's words, untrusted.
+     */
+    OFFREC_EVENT_CODE_PEER_ERROR = 11,
+    /**
+     * The peer speaks OTR (v2/v3/v4), which this library does not.
+     */
+    OFFREC_EVENT_CODE_FOREIGN_PROTOCOL = 12,
+    /**
+     * The peer sent a heartbeat.
+     */
+    OFFREC_EVENT_CODE_HEARTBEAT_RECEIVED = 13,
+    /**
+     * We sent a heartbeat.
+     */
+    OFFREC_EVENT_CODE_HEARTBEAT_SENT = 14,
+    /**
+     * The peer ended the encrypted session.
+     */
+    OFFREC_EVENT_CODE_PEER_ENDED_SESSION = 15,
+    /**
+     * The session expired after a long silence and was wiped.
+     */
+    OFFREC_EVENT_CODE_SESSION_EXPIRED = 16,
+    /**
+     * A handshake failed; `reason` says why (the previous session, if any, is kept).
+     */
+    OFFREC_EVENT_CODE_HANDSHAKE_FAILED = 17,
+    /**
+     * The handshake completed (also reported as a state change).
+     */
+    OFFREC_EVENT_CODE_HANDSHAKE_COMPLETE = 18,
+    /**
+     * The peer used an extra symmetric key: `usage`, `context` and the 32-byte `key`.
+     */
+    OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED = 19,
+    /**
+     * The peer could not read some of our messages.
+     */
+    OFFREC_EVENT_CODE_PEER_COULD_NOT_READ = 20,
+    /**
+     * The first key ever seen for this peer: `fingerprint`.
+     */
+    OFFREC_EVENT_CODE_NEW_FINGERPRINT = 21,
+    /**
+     * The peer now uses a different key: `fingerprint`, `old_fingerprint`, `old_was_verified`.
+     */
+    OFFREC_EVENT_CODE_FINGERPRINT_CHANGED = 22,
+    /**
+     * SMP: the peer asks us to answer; `text` is their question, or NULL if none.
+     */
+    OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET = 23,
+    /**
+     * SMP: in progress.
+     */
+    OFFREC_EVENT_CODE_SMP_IN_PROGRESS = 24,
+    /**
+     * SMP: succeeded; the fingerprint is now verified.
+     */
+    OFFREC_EVENT_CODE_SMP_SUCCEEDED = 25,
+    /**
+     * SMP: the secrets did not match.
+     */
+    OFFREC_EVENT_CODE_SMP_FAILED = 26,
+    /**
+     * SMP: aborted (by either side or by an out-of-order message).
+     */
+    OFFREC_EVENT_CODE_SMP_ABORTED = 27,
+    /**
+     * SMP: a proof failed: someone tried to cheat.
+     */
+    OFFREC_EVENT_CODE_SMP_CHEATED = 28,
+    /**
+     * SMP: refused to start (rate limit or no encrypted session).
+     */
+    OFFREC_EVENT_CODE_SMP_RATE_LIMITED = 29,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_event_code offrec_event_code;
+#else
+typedef uint32_t offrec_event_code;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A client tunable for `offrec_client_set_option`. Times are in seconds of the `now` clock.
+ */
+enum offrec_option
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Send a heartbeat after receiving without sending for this long (0 = never; default 60).
+     */
+    OFFREC_OPTION_HEARTBEAT_INTERVAL = 0,
+    /**
+     * Wipe a session silent for this long, telling the peer (0 = never; default 7200).
+     */
+    OFFREC_OPTION_SESSION_EXPIRY = 1,
+    /**
+     * Messages held for encryption fail after this long (default 120).
+     */
+    OFFREC_OPTION_HELD_MESSAGE_TIMEOUT = 2,
+    /**
+     * A handshake not completed after this long is dropped (default 120).
+     */
+    OFFREC_OPTION_HANDSHAKE_TIMEOUT = 3,
+    /**
+     * Pad encrypted bodies to a multiple of this many bytes (0 = none, at most 4096; default 16).
+     */
+    OFFREC_OPTION_PADDING_BLOCK = 4,
+    /**
+     * Largest wire message for peers without their own limit (0 = unlimited, the default;
+     * otherwise at least 64 bytes).
+     */
+    OFFREC_OPTION_MAX_MESSAGE_SIZE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_option offrec_option;
+#else
+typedef uint32_t offrec_option;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a message was not sent (`reason` of an `OFFREC_EVENT_CODE_MESSAGE_NOT_SENT` event).
+ */
+enum offrec_not_sent_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Encryption is required and no session came up in time.
+     */
+    OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT = 1,
+    /**
+     * The peer's session is finished; end or restart it first.
+     */
+    OFFREC_NOT_SENT_REASON_SESSION_FINISHED = 2,
+    /**
+     * The new session is with a different key than the verified one; not sent automatically.
+     */
+    OFFREC_NOT_SENT_REASON_KEY_CHANGED = 3,
+    /**
+     * The session was ended by the user before it could be sent.
+     */
+    OFFREC_NOT_SENT_REASON_SESSION_ENDED = 4,
+    /**
+     * The held-message queue for this peer is full.
+     */
+    OFFREC_NOT_SENT_REASON_QUEUE_FULL = 5,
+    /**
+     * The message is larger than the peer accepts.
+     */
+    OFFREC_NOT_SENT_REASON_TOO_LARGE = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_not_sent_reason offrec_not_sent_reason;
+#else
+typedef uint32_t offrec_not_sent_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A conversation client: one local account with its identity key, instance tag, policy,
+ * trust store and every conversation.
+ *
+ * Thread rules: safe to use from many threads at once (internal locking). Callbacks run on
+ * the calling thread with no lock held, so they may call back into the library, on this
+ * client too. Free it once, when no other thread uses it any more.
+ */
+typedef struct offrec_client offrec_client;
 
 /**
  * A byte buffer allocated by the library and owned by the caller.
@@ -127,6 +563,177 @@ typedef struct offrec_buffer {
      */
     size_t len;
 } offrec_buffer;
+
+/**
+ * Something that happened, handed to the `event` callback.
+ *
+ * Every pointer in it is borrowed: valid only during the callback, owned by the library.
+ * Copy what you need to keep. Fields that do not apply to `code` are 0, false or NULL. Texts
+ * are NUL-terminated and also come with their length (which excludes the NUL).
+ */
+typedef struct offrec_event {
+    /**
+     * An `offrec_event_code` (taken as a number: unknown future codes may appear).
+     */
+    uint32_t code;
+    /**
+     * The peer's name (UTF-8, NUL-terminated).
+     */
+    const char *peer;
+    /**
+     * Length of `peer` in bytes, without the NUL.
+     */
+    size_t peer_len;
+    /**
+     * The remote instance tag, or 0 when no instance is involved.
+     */
+    uint32_t instance;
+    /**
+     * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+     */
+    uint64_t message_id;
+    /**
+     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+     */
+    uint32_t reason;
+    /**
+     * PEER_ERROR: the peer's error text; SMP_ASKED_FOR_SECRET: the question. NULL otherwise.
+     */
+    const char *text;
+    /**
+     * Length of `text` in bytes, without the NUL.
+     */
+    size_t text_len;
+    /**
+     * NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+     */
+    const uint8_t *fingerprint;
+    /**
+     * FINGERPRINT_CHANGED: the previous fingerprint, 32 bytes; else NULL.
+     */
+    const uint8_t *old_fingerprint;
+    /**
+     * FINGERPRINT_CHANGED: whether a previously known key was verified.
+     */
+    bool old_was_verified;
+    /**
+     * EXTRA_KEY_RECEIVED: the usage number the peer chose.
+     */
+    uint32_t usage;
+    /**
+     * EXTRA_KEY_RECEIVED: the context bytes the peer sent (may be NULL with length 0).
+     */
+    const uint8_t *context;
+    /**
+     * Length of `context` in bytes.
+     */
+    size_t context_len;
+    /**
+     * EXTRA_KEY_RECEIVED: the 32-byte shared key; wiped right after the callback returns.
+     */
+    const uint8_t *key;
+} offrec_event;
+
+/**
+ * The application's callbacks. `send` and `deliver` are required (creating a client without
+ * them fails with `OFFREC_RESULT_NULL_ARGUMENT`); the others may be NULL.
+ *
+ * Rules for every callback:
+ * * `userdata` is the pointer given to `offrec_client_new`, passed back untouched first.
+ * * A callback runs on the thread that made the `offrec_client_*` call that caused it, before
+ *   that call returns. When several threads use one client, callbacks run concurrently on
+ *   those threads: make them thread-safe.
+ * * No library lock is held during a callback: it may call any library function, including
+ *   functions on the same client (for example, send a reply from inside `deliver`). The
+ *   actions of such a nested call are carried out before the nested call returns, i.e. before
+ *   the remaining callbacks of the outer call.
+ * * Every pointer argument is borrowed: valid only until the callback returns. Texts are
+ *   NUL-terminated and also come with their length (without the NUL); they may contain NUL.
+ * * Callbacks must return normally (no longjmp, no C++ exception through the library).
+ *
+ * The struct is copied by `offrec_client_new`; it need not outlive that call.
+ */
+typedef struct offrec_callbacks {
+    /**
+     * Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
+     * transport, in order.
+     */
+    void (*send)(void *userdata,
+                 const char *peer,
+                 size_t peer_len,
+                 const char *text,
+                 size_t text_len);
+    /**
+     * Required. Show a message from `peer` (remote `instance`, 0 for plaintext) to the user.
+     * `text` is the plaintext bytes (UTF-8 unless the peer sent otherwise); it is wiped right
+     * after the callback returns. `security` says how it arrived.
+     */
+    void (*deliver)(void *userdata,
+                    const char *peer,
+                    size_t peer_len,
+                    uint32_t instance,
+                    const uint8_t *text,
+                    size_t text_len,
+                    offrec_security security);
+    /**
+     * Optional. The session with `peer`'s remote `instance` is now in `state`.
+     */
+    void (*state_changed)(void *userdata,
+                          const char *peer,
+                          size_t peer_len,
+                          uint32_t instance,
+                          offrec_session_state state);
+    /**
+     * Optional. Something happened (see `offrec_event`); the event and everything it points
+     * to are valid only during the callback.
+     */
+    void (*event)(void *userdata, const struct offrec_event *event);
+    /**
+     * Optional. The largest wire message the transport carries to `peer`, in bytes; longer
+     * messages are fragmented. 0 means no per-peer limit (the client-wide
+     * `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
+     * held, before every call that may send to `peer` (for `offrec_client_tick`: for every
+     * known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+     */
+    size_t (*max_message_size)(void *userdata, const char *peer, size_t peer_len);
+    /**
+     * Optional. The current time in seconds (any clock that does not go backwards). Asked,
+     * without any lock held, once per call that needs the time. NULL: the wall clock (seconds
+     * since the Unix epoch).
+     */
+    uint64_t (*now)(void *userdata);
+} offrec_callbacks;
+
+/**
+ * What a UI needs to know about one session (filled in by `offrec_client_session_info`).
+ * Plain data: it belongs to whoever holds it.
+ */
+typedef struct offrec_session_info {
+    /**
+     * The remote instance tag.
+     */
+    uint32_t instance;
+    /**
+     * The session's state.
+     */
+    offrec_session_state state;
+    /**
+     * The peer's fingerprint in this session.
+     */
+    uint8_t their_fingerprint[32];
+    /**
+     * The session id (show it with `offrec_ssid_format`).
+     */
+    uint8_t ssid[32];
+    /**
+     * Whether we were the handshake initiator.
+     */
+    bool we_initiated;
+    /**
+     * Whether an SMP run is in progress.
+     */
+    bool smp_in_progress;
+} offrec_session_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -146,6 +753,322 @@ extern "C" {
  */
 void offrec_buffer_free(struct offrec_buffer *buf);
 
+/**
+ * Creates a client with a new identity key and instance tag from the OS random generator.
+ *
+ * `account` is our name on the network and `protocol` names the network (1 to
+ * `OFFREC_MAX_NAME_LEN` bytes of UTF-8 each, not NUL-terminated; both are bound into every
+ * handshake). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
+ * `OFFREC_RESULT_INVALID_POLICY`). `callbacks` is copied; `send` and `deliver` are required
+ * (`OFFREC_RESULT_NULL_ARGUMENT` otherwise). `userdata` is passed back to every callback and
+ * never touched by the library.
+ *
+ * On success `*out` receives a new client, owned by the caller: release it with
+ * `offrec_client_free`. Save `offrec_client_identity_secret` and `offrec_client_instance_tag`
+ * to restore the same identity later with `offrec_client_new_with_identity`.
+ *
+ * # Safety
+ *
+ * Pointers are NULL or valid for their lengths; `callbacks` points to an `offrec_callbacks`;
+ * `out` is writable.
+ */
+offrec_result offrec_client_new(const char *account,
+                                size_t account_len,
+                                const char *protocol,
+                                size_t protocol_len,
+                                uint32_t policy,
+                                const struct offrec_callbacks *callbacks,
+                                void *userdata,
+                                struct offrec_client **out);
+
+/**
+ * Creates a client with a stored identity: `identity_secret` (32 bytes, from
+ * `offrec_client_identity_secret`) and `instance_tag` (at least 0x100, else
+ * `OFFREC_RESULT_INVALID_ARGUMENT`). Otherwise as `offrec_client_new`.
+ *
+ * # Safety
+ *
+ * As `offrec_client_new`; `identity_secret` points to 32 readable bytes.
+ */
+offrec_result offrec_client_new_with_identity(const char *account,
+                                              size_t account_len,
+                                              const char *protocol,
+                                              size_t protocol_len,
+                                              uint32_t policy,
+                                              const uint8_t *identity_secret,
+                                              uint32_t instance_tag,
+                                              const struct offrec_callbacks *callbacks,
+                                              void *userdata,
+                                              struct offrec_client **out);
+
+/**
+ * Frees a client and wipes its keys. NULL is a no-op. No callback is called. Thread rules: no
+ * other thread may be using the client, and it must not be freed from inside one of its own
+ * callbacks.
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client from `offrec_client_new*`, not used again afterwards.
+ */
+void offrec_client_free(struct offrec_client *client);
+
+/**
+ * Sends `text` to `peer` as the policy says: encrypted if a session is up; held (and a session
+ * started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
+ * may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
+ *
+ * On success `*out_message_id` receives the message's id (events about it carry the same id)
+ * after the resulting callbacks (`send`, events) have run on this thread.
+ *
+ * # Safety
+ *
+ * `client` is a live client; pointers are NULL or valid for their lengths; `out_message_id`
+ * is writable.
+ */
+offrec_result offrec_client_send(struct offrec_client *client,
+                                 const char *peer,
+                                 size_t peer_len,
+                                 const char *text,
+                                 size_t text_len,
+                                 uint64_t *out_message_id);
+
+/**
+ * Sends `text` encrypted to one remote `instance` of `peer` (non-zero;
+ * `OFFREC_RESULT_INVALID_ARGUMENT` for 0). `OFFREC_RESULT_NO_SESSION` if there is no session
+ * with it. Otherwise as `offrec_client_send`.
+ *
+ * # Safety
+ *
+ * As `offrec_client_send`.
+ */
+offrec_result offrec_client_send_to_instance(struct offrec_client *client,
+                                             const char *peer,
+                                             size_t peer_len,
+                                             uint32_t instance,
+                                             const char *text,
+                                             size_t text_len,
+                                             uint64_t *out_message_id);
+
+/**
+ * Handles one message (`text`, UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN`
+ * bytes) that arrived from `peer` over the transport. What it means comes through the
+ * callbacks: `deliver` for a message to show, `send` for replies, `state_changed`, `event`.
+ * A malformed or unreadable message is not an error of this call (it is reported as an event).
+ *
+ * # Safety
+ *
+ * `client` is a live client; pointers are NULL or valid for their lengths.
+ */
+offrec_result offrec_client_receive(struct offrec_client *client,
+                                    const char *peer,
+                                    size_t peer_len,
+                                    const char *text,
+                                    size_t text_len);
+
+/**
+ * Asks `peer` for an encrypted session (sends a query through `send`). While a session is up
+ * this refreshes it. `OFFREC_RESULT_POLICY_FORBIDS` if the policy does not allow the protocol.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_start_session(struct offrec_client *client,
+                                          const char *peer,
+                                          size_t peer_len);
+
+/**
+ * Ends the session with one remote `instance` of `peer`, or all of `peer`'s sessions when
+ * `instance` is 0: the peer is told, keys are revealed and wiped, held messages fail.
+ * Ending a session that does not exist is not an error.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_end_session(struct offrec_client *client,
+                                        const char *peer,
+                                        size_t peer_len,
+                                        uint32_t instance);
+
+/**
+ * Drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it every
+ * few seconds (for example from the app's event loop); it may call any callback.
+ *
+ * # Safety
+ *
+ * `client` is a live client.
+ */
+offrec_result offrec_client_tick(struct offrec_client *client);
+
+/**
+ * Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+ *
+ * # Safety
+ *
+ * `client` is a live client.
+ */
+offrec_result offrec_client_set_policy(struct offrec_client *client, uint32_t policy);
+
+/**
+ * Sets one tunable (`option` is an `offrec_option`; unknown numbers:
+ * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`; a value out of the documented range:
+ * `OFFREC_RESULT_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ *
+ * `client` is a live client.
+ */
+offrec_result offrec_client_set_option(struct offrec_client *client,
+                                       uint32_t option,
+                                       uint64_t value);
+
+/**
+ * Sets the largest wire message the transport carries to `peer` (0 = the client-wide
+ * `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). Overridden before each call by
+ * the `max_message_size` callback, if the app supplied one.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_set_max_message_size(struct offrec_client *client,
+                                                 const char *peer,
+                                                 size_t peer_len,
+                                                 size_t size);
+
+/**
+ * Writes to `*out` the state of the session a plain `offrec_client_send` to `peer` would use
+ * (`OFFREC_SESSION_STATE_PLAINTEXT` if none).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_session_state(const struct offrec_client *client,
+                                          const char *peer,
+                                          size_t peer_len,
+                                          offrec_session_state *out);
+
+/**
+ * Writes to `*out` how many sessions (one per remote instance) exist with `peer`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_session_count(const struct offrec_client *client,
+                                          const char *peer,
+                                          size_t peer_len,
+                                          size_t *out);
+
+/**
+ * Fills `*out` with session number `index` (0 ≤ index < `offrec_client_session_count`;
+ * otherwise `OFFREC_RESULT_INVALID_ARGUMENT`). Sessions are ordered by instance tag; another
+ * thread may change them between the two calls.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_session_info(const struct offrec_client *client,
+                                         const char *peer,
+                                         size_t peer_len,
+                                         size_t index,
+                                         struct offrec_session_info *out);
+
+/**
+ * Writes our own fingerprint (32 bytes) to `out` (show it with `offrec_fingerprint_format`).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `out` is NULL or 32 writable bytes.
+ */
+offrec_result offrec_client_fingerprint(const struct offrec_client *client, uint8_t *out);
+
+/**
+ * Writes our instance tag to `*out`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `out` is writable.
+ */
+offrec_result offrec_client_instance_tag(const struct offrec_client *client, uint32_t *out);
+
+/**
+ * Writes our identity key's secret (32 bytes) to `out`, for the app's own storage (restore it
+ * with `offrec_client_new_with_identity`). It is a long-term secret: whoever has it can
+ * impersonate this account. Store it encrypted and wipe the buffer after use.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `out` is NULL or 32 writable bytes.
+ */
+offrec_result offrec_client_identity_secret(const struct offrec_client *client, uint8_t *out);
+
+/**
+ * Derives an extra symmetric key (32 bytes, into `key_out`) for `usage` (for example a file
+ * transfer), with `context` (at most `OFFREC_MAX_CONTEXT_LEN` bytes), from the session with
+ * remote `instance` of `peer` (0 = the session `offrec_client_send` would use), and tells the
+ * peer, whose `event` callback receives the same key (`OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED`).
+ * `OFFREC_RESULT_NO_SESSION` without an encrypted session. Wipe the key after use.
+ *
+ * # Safety
+ *
+ * `client` is a live client; pointers are NULL or valid for their lengths; `key_out` is NULL
+ * or 32 writable bytes.
+ */
+offrec_result offrec_client_extra_symmetric_key(struct offrec_client *client,
+                                                const char *peer,
+                                                size_t peer_len,
+                                                uint32_t instance,
+                                                uint32_t usage,
+                                                const uint8_t *context,
+                                                size_t context_len,
+                                                uint8_t *key_out);
+
+#if defined(OFFREC_TEST_HOOKS)
+/**
+ * Test hook: makes the next call on `client` that takes its lock panic while holding it.
+ * That call returns `OFFREC_RESULT_PANIC`, the lock is poisoned, and every later call on the
+ * client returns `OFFREC_RESULT_PANIC` too; `offrec_client_free` still frees it. Exported only
+ * with the `test-hooks` cargo feature (never in release packages).
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client.
+ */
+offrec_result offrec_test_client_panic_next(struct offrec_client *client);
+#endif
+
+/**
+ * Rewrites the captured data message `captured` (wire text) so that it carries `new_text`
+ * instead of `known_text`, with a tag that verifies under the original key, using the key
+ * material the receiver revealed in one of its `later` messages (`later_count` wire texts, at
+ * most `OFFREC_MAX_FORGE_LATER`, the i-th `later_lens[i]` bytes long). Nothing secret is
+ * needed: this is what makes transcripts deniable.
+ *
+ * On success `*out` receives the forged wire text (not NUL-terminated), library-allocated:
+ * release it with `offrec_buffer_free`. Errors: `OFFREC_RESULT_NOT_A_DATA_MESSAGE`,
+ * `OFFREC_RESULT_NO_MATCHING_REVEAL`, `OFFREC_RESULT_TEXT_DOES_NOT_FIT`. Needs no client; safe
+ * from any thread.
+ *
+ * # Safety
+ *
+ * Pointers are NULL or valid for their lengths (`later` and `later_lens` for `later_count`
+ * elements); `out` is writable.
+ */
+offrec_result offrec_forge(const char *captured,
+                           size_t captured_len,
+                           const char *const *later,
+                           const size_t *later_lens,
+                           size_t later_count,
+                           const uint8_t *known_text,
+                           size_t known_len,
+                           const uint8_t *new_text,
+                           size_t new_len,
+                           struct offrec_buffer *out);
+
 #if defined(OFFREC_TEST_HOOKS)
 /**
  * Test hook: panics inside the panic boundary and returns what the boundary made of it.
@@ -164,6 +1087,147 @@ offrec_result offrec_test_panic(void);
  * must not be freed. Needs no thread-local state; safe from any thread.
  */
 const char *offrec_result_message(uint32_t code);
+
+/**
+ * Starts SMP with the session with remote `instance` of `peer` (0 = the session
+ * `offrec_client_send` would use), with `secret` (any bytes, at most
+ * `OFFREC_MAX_SMP_SECRET_LEN`) and optionally a `question` shown to the peer (UTF-8, at most
+ * `OFFREC_MAX_SMP_QUESTION_LEN` bytes; NULL with length 0 = no question).
+ *
+ * Errors: `OFFREC_RESULT_NO_SESSION` without an encrypted session,
+ * `OFFREC_RESULT_SMP_RATE_LIMITED` when started again within 10 s or after 5 failed runs in
+ * the session, `OFFREC_RESULT_SMP_ERROR` for other refusals.
+ *
+ * # Safety
+ *
+ * `client` is a live client; pointers are NULL or valid for their lengths.
+ */
+offrec_result offrec_client_smp_start(struct offrec_client *client,
+                                      const char *peer,
+                                      size_t peer_len,
+                                      uint32_t instance,
+                                      const uint8_t *secret,
+                                      size_t secret_len,
+                                      const char *question,
+                                      size_t question_len);
+
+/**
+ * Answers the peer's SMP request (after `OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET`) with our
+ * `secret`. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+ * `offrec_client_smp_start`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; pointers are NULL or valid for their lengths.
+ */
+offrec_result offrec_client_smp_respond(struct offrec_client *client,
+                                        const char *peer,
+                                        size_t peer_len,
+                                        uint32_t instance,
+                                        const uint8_t *secret,
+                                        size_t secret_len);
+
+/**
+ * Aborts the SMP run with the session with remote `instance` of `peer` (0 = the current
+ * session) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_smp_abort(struct offrec_client *client,
+                                      const char *peer,
+                                      size_t peer_len,
+                                      uint32_t instance);
+
+/**
+ * Writes a fingerprint (32 bytes at `fingerprint`) as eight groups of eight upper-case hex
+ * digits separated by spaces, NUL-terminated, into `buf` (`cap` bytes;
+ * `OFFREC_FINGERPRINT_TEXT_SIZE` always fits). `*out_len` receives the bytes written including
+ * the NUL. If `cap` is too small nothing is written to `buf`, `*out_len` receives the size
+ * needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned. Safe from any thread.
+ *
+ * # Safety
+ *
+ * `fingerprint` is NULL or 32 readable bytes; `buf` is NULL or `cap` writable bytes;
+ * `out_len` is writable.
+ */
+offrec_result offrec_fingerprint_format(const uint8_t *fingerprint,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *out_len);
+
+/**
+ * Writes a session id (32 bytes at `ssid`) for reading aloud: the first 8 bytes as two groups
+ * of 8 lower-case hex digits separated by a space, NUL-terminated (`OFFREC_SSID_TEXT_SIZE`
+ * always fits). Buffer rules as `offrec_fingerprint_format`.
+ *
+ * # Safety
+ *
+ * As `offrec_fingerprint_format`.
+ */
+offrec_result offrec_ssid_format(const uint8_t *ssid, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
+ * (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
+ * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
+ * `state_changed`. The trust store lives in memory only.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `fingerprint` is
+ * NULL or 32 readable bytes.
+ */
+offrec_result offrec_client_set_trust(struct offrec_client *client,
+                                      const char *peer,
+                                      size_t peer_len,
+                                      const uint8_t *fingerprint,
+                                      uint32_t trust);
+
+/**
+ * Writes to `*out` the trust in `peer`'s key `fingerprint` (`OFFREC_TRUST_UNVERIFIED` if the
+ * key is unknown).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `fingerprint` is
+ * NULL or 32 readable bytes; `out` is writable.
+ */
+offrec_result offrec_client_trust(const struct offrec_client *client,
+                                  const char *peer,
+                                  size_t peer_len,
+                                  const uint8_t *fingerprint,
+                                  offrec_trust *out);
+
+/**
+ * Writes to `*out` how many keys are known for `peer`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_known_key_count(const struct offrec_client *client,
+                                            const char *peer,
+                                            size_t peer_len,
+                                            size_t *out);
+
+/**
+ * Writes `peer`'s known key number `index` (0 ≤ index < `offrec_client_known_key_count`, else
+ * `OFFREC_RESULT_INVALID_ARGUMENT`; least recently used first): its fingerprint (32 bytes) to
+ * `fingerprint_out` and its trust to `*trust_out`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `fingerprint_out`
+ * is NULL or 32 writable bytes; `trust_out` is writable.
+ */
+offrec_result offrec_client_known_key(const struct offrec_client *client,
+                                      const char *peer,
+                                      size_t peer_len,
+                                      size_t index,
+                                      uint8_t *fingerprint_out,
+                                      offrec_trust *trust_out);
 
 /**
  * Returns the library's version as a static, NUL-terminated string such as `"0.1.0"`.

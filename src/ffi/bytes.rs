@@ -7,6 +7,9 @@
 //!   library-allocated as an [`offrec_buffer`] ([`write_buffer`]) that C releases with
 //!   `offrec_buffer_free`, never `free()`.
 
+use std::ffi::c_char;
+
+use crate::conversation::MAX_NAME_LEN;
 use crate::ffi::out;
 use crate::ffi::panic::catch;
 use crate::ffi::result::OffrecResult;
@@ -42,6 +45,80 @@ pub(crate) fn check_cap(len: usize, max: usize) -> Result<(), OffrecResult> {
     } else {
         Ok(())
     }
+}
+
+/// Borrows C text `(const char *ptr, size_t len)` as UTF-8 (not NUL-terminated). The one place
+/// that reinterprets `char` as bytes; errors as [`borrow_str`].
+pub(crate) fn borrow_chars<'a>(ptr: *const c_char, len: usize) -> Result<&'a str, OffrecResult> {
+    borrow_str(ptr.cast::<u8>(), len)
+}
+
+/// Borrows a peer, account or network name: 1..=`MAX_NAME_LEN` bytes of UTF-8. Empty or too
+/// long is `InvalidArgument` (checked before reading); NULL with `len > 0` is `NullArgument`.
+pub(crate) fn borrow_name<'a>(ptr: *const c_char, len: usize) -> Result<&'a str, OffrecResult> {
+    if ptr.is_null() && len > 0 {
+        return Err(OffrecResult::NullArgument);
+    }
+    if len == 0 || len > MAX_NAME_LEN {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    borrow_chars(ptr, len)
+}
+
+/// Borrows an optional C text: NULL with `len == 0` is `None`, NULL with `len > 0` is `NullArgument`; a non-NULL pointer gives `Some` (possibly empty).
+pub(crate) fn borrow_optional_chars<'a>(ptr: *const c_char, len: usize) -> Result<Option<&'a str>, OffrecResult> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(None) } else { Err(OffrecResult::NullArgument) };
+    }
+    borrow_chars(ptr, len).map(Some)
+}
+
+/// Reads a fixed 32-byte input (fingerprint, key). NULL is `NullArgument`.
+pub(crate) fn borrow_32(ptr: *const u8) -> Result<[u8; 32], OffrecResult> {
+    if ptr.is_null() {
+        return Err(OffrecResult::NullArgument);
+    }
+    let bytes = borrow(ptr, 32)?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(bytes);
+    Ok(out)
+}
+
+/// Borrows C's array `(const T *ptr, size_t count)` for one call, like [`borrow`] for bytes
+/// (NULL with `count == 0` is empty; NULL with `count > 0` is `NullArgument`).
+pub(crate) fn borrow_array<'a, T>(ptr: *const T, count: usize) -> Result<&'a [T], OffrecResult> {
+    if ptr.is_null() {
+        return if count == 0 { Ok(&[]) } else { Err(OffrecResult::NullArgument) };
+    }
+    if count.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    if !ptr.is_aligned() {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    // SAFETY: non-NULL, aligned, the size fits a slice, and by the caller's contract `count`
+    // initialised `T`s are readable and not mutated during the call.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
+/// Copies a plain struct C passed by pointer (NULL is `NullArgument`).
+pub(crate) fn read_struct<T: Copy>(ptr: *const T) -> Result<T, OffrecResult> {
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(OffrecResult::NullArgument);
+    }
+    // SAFETY: non-NULL and aligned; by the caller's contract it points to an initialised `T`.
+    Ok(unsafe { ptr.read() })
+}
+
+/// Writes exactly 32 bytes into a caller's 32-byte output (NULL is `NullArgument`).
+pub(crate) fn write_32(out: *mut u8, src: &[u8; 32]) -> Result<(), OffrecResult> {
+    if out.is_null() {
+        return Err(OffrecResult::NullArgument);
+    }
+    // SAFETY: non-NULL and, by the caller's contract, valid for 32 writable bytes that do not
+    // overlap `src` (which Rust owns).
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), out, 32) };
+    Ok(())
 }
 
 /// Copies `src` into the caller's buffer `(buf, cap)` and writes its length to `*out_len`.

@@ -35,18 +35,25 @@
 //! free it. Callbacks into C are invoked through the same rule in reverse: C code must not unwind
 //! (longjmp, C++ exceptions) through a callback frame.
 
-// The pointer helpers are crate-private (they would be unsound as safe public Rust API) and are
-// used by the per-object FFI files (client, smp, trust, store, forge) as those land; until then
-// some are only exercised by their tests.
-#[allow(dead_code)]
+// The pointer helpers (`bytes`, `handle`, `out`) are crate-private: they would be unsound as
+// safe public Rust API. The per-object files (client, callbacks, event, trust, smp, forge,
+// types) hold the exported functions, one concept per file.
 pub mod bytes;
-#[allow(dead_code)]
+pub mod callbacks;
+pub mod client;
+pub mod event;
+pub mod forge;
 pub mod handle;
-#[allow(dead_code)]
 pub mod out;
 pub mod panic;
 pub mod result;
+pub mod smp;
+pub mod trust;
+pub mod types;
 pub mod version;
 
 pub use bytes::offrec_buffer;
+pub use callbacks::OffrecCallbacks;
+pub use event::{OffrecEvent, OffrecEventCode};
 pub use result::OffrecResult;
+pub use types::{OffrecNotSentReason, OffrecOption, OffrecSecurity, OffrecSessionInfo, OffrecSessionState, OffrecTrust};

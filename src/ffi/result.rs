@@ -55,6 +55,20 @@ pub enum OffrecResult {
     MessageTooLarge = 107,
     /// The named peer is not known.
     UnknownPeer = 108,
+    /// Too many messages are already waiting for encryption with this peer.
+    QueueFull = 109,
+    /// SMP was started too soon after the last run, or failed too often in this session.
+    SmpRateLimited = 110,
+    /// The SMP call was refused (for example, answering when no question is waiting).
+    SmpError = 111,
+    /// A policy had bits that name no `OFFREC_POLICY_*` flag.
+    InvalidPolicy = 112,
+    /// Forging: the captured text is not an armoured data message.
+    NotADataMessage = 113,
+    /// Forging: none of the later messages reveals this message's key material.
+    NoMatchingReveal = 114,
+    /// Forging: the known or the new text does not fit the captured message's length.
+    TextDoesNotFit = 115,
 }
 
 impl OffrecResult {
@@ -64,7 +78,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 17] = [
+    const ALL: [OffrecResult; 24] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -82,6 +96,13 @@ impl OffrecResult {
         Self::StoreError,
         Self::MessageTooLarge,
         Self::UnknownPeer,
+        Self::QueueFull,
+        Self::SmpRateLimited,
+        Self::SmpError,
+        Self::InvalidPolicy,
+        Self::NotADataMessage,
+        Self::NoMatchingReveal,
+        Self::TextDoesNotFit,
     ];
 
     /// The code's number, as C sees it.
@@ -109,6 +130,13 @@ impl OffrecResult {
             106 => Self::StoreError,
             107 => Self::MessageTooLarge,
             108 => Self::UnknownPeer,
+            109 => Self::QueueFull,
+            110 => Self::SmpRateLimited,
+            111 => Self::SmpError,
+            112 => Self::InvalidPolicy,
+            113 => Self::NotADataMessage,
+            114 => Self::NoMatchingReveal,
+            115 => Self::TextDoesNotFit,
             _ => return None,
         })
     }
@@ -133,6 +161,13 @@ impl OffrecResult {
             Self::StoreError => c"the store could not be read or written",
             Self::MessageTooLarge => c"the message is too large",
             Self::UnknownPeer => c"unknown peer",
+            Self::QueueFull => c"too many messages are waiting for encryption",
+            Self::SmpRateLimited => c"too many SMP attempts; wait before trying again",
+            Self::SmpError => c"the SMP call was refused",
+            Self::InvalidPolicy => c"the policy has unknown bits",
+            Self::NotADataMessage => c"not an armoured data message",
+            Self::NoMatchingReveal => c"no revealed key material matches the message",
+            Self::TextDoesNotFit => c"the text does not fit the message's length",
         }
     }
 }
@@ -168,7 +203,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_are_stable() {
-        let expected = [0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108];
+        let expected = [0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");
         for r in OffrecResult::ALL {
@@ -178,7 +213,7 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_not_codes() {
-        for n in [8, 99, 109, 1000, u32::MAX] {
+        for n in [8, 99, 116, 1000, u32::MAX] {
             assert_eq!(OffrecResult::from_code(n), None);
         }
     }
@@ -197,7 +232,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_have_the_unknown_message() {
-        for n in [8, 99, 109, u32::MAX] {
+        for n in [8, 99, 116, u32::MAX] {
             // SAFETY: as above.
             let msg = unsafe { CStr::from_ptr(offrec_result_message(n)) };
             assert_eq!(msg, c"unknown result code");

@@ -7,7 +7,7 @@
 #   2. built with -fsanitize=address,undefined (the Rust library itself is not instrumented),
 #   3. under valgrind, failing on errors and on definite/indirect leaks.
 
-C_TESTS := test_basics
+C_TESTS := test_basics test_client test_threads
 
 C_TEST_DIR := tests/c
 C_BUILD_DIR := target/c-tests
@@ -15,7 +15,7 @@ C_TEST_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -Iinclude
 # The library's soname is liboffrec.so.$(ABI_VERSION), which cargo does not create: link through
 # symlinks to target/release/liboffrec.so.
 C_LIB_DIR := $(C_BUILD_DIR)/lib
-C_TEST_LDLIBS := -L$(C_LIB_DIR) -Wl,-rpath,$(abspath $(C_LIB_DIR)) -loffrec
+C_TEST_LDLIBS := -L$(C_LIB_DIR) -Wl,-rpath,$(abspath $(C_LIB_DIR)) -loffrec -pthread
 C_SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --quiet
@@ -41,8 +41,8 @@ c-tests: c-tests-build
 	    echo "== valgrind $$t"; $(VALGRIND) $$t; \
 	done
 
-$(C_BUILD_DIR)/%: $(C_TEST_DIR)/%.c include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
+$(C_BUILD_DIR)/%: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
 	$(CC) $(C_TEST_CFLAGS) $< -o $@ $(C_TEST_LDLIBS)
 
-$(C_BUILD_DIR)/%.asan: $(C_TEST_DIR)/%.c include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
+$(C_BUILD_DIR)/%.asan: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
 	$(CC) $(C_TEST_CFLAGS) $(C_SAN_FLAGS) $< -o $@ $(C_TEST_LDLIBS)

@@ -56,8 +56,15 @@ static void test_result_codes(void) {
         {OFFREC_RESULT_STORE_ERROR, 106},
         {OFFREC_RESULT_MESSAGE_TOO_LARGE, 107},
         {OFFREC_RESULT_UNKNOWN_PEER, 108},
+        {OFFREC_RESULT_QUEUE_FULL, 109},
+        {OFFREC_RESULT_SMP_RATE_LIMITED, 110},
+        {OFFREC_RESULT_SMP_ERROR, 111},
+        {OFFREC_RESULT_INVALID_POLICY, 112},
+        {OFFREC_RESULT_NOT_A_DATA_MESSAGE, 113},
+        {OFFREC_RESULT_NO_MATCHING_REVEAL, 114},
+        {OFFREC_RESULT_TEXT_DOES_NOT_FIT, 115},
     };
-    static const uint32_t unknown[] = {8, 99, 109, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {8, 99, 116, 1000, UINT32_MAX};
     const char *unknown_message = offrec_result_message(UINT32_MAX);
     size_t i, j;
 

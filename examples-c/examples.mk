@@ -1,0 +1,37 @@
+# C examples, included from the top-level Makefile.
+#
+#   make examples        build hello (linked), hello_dlopen (dlopen only) and chat
+#   make examples-test   run hello, hello_dlopen and the two-process chat test (in `make test`)
+
+EX_DIR := examples-c
+EX_BUILD_DIR := target/examples
+EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -Iinclude
+EX_LIB_DIR := $(C_LIB_DIR)
+EX_LINK := -L$(EX_LIB_DIR) -Wl,-rpath,$(abspath $(EX_LIB_DIR)) -loffrec
+
+EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat
+
+TEST_TARGETS += examples-test
+
+.PHONY: examples examples-test
+
+examples: c-tests-build
+	@mkdir -p $(EX_BUILD_DIR)
+	$(MAKE) --no-print-directory $(EXAMPLES)
+
+$(EX_BUILD_DIR)/hello: $(EX_DIR)/hello.c include/offrec.h $(SHARED_LIB)
+	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
+
+# No -loffrec: the library is found at run time with dlopen.
+$(EX_BUILD_DIR)/hello_dlopen: $(EX_DIR)/hello_dlopen.c $(EX_DIR)/hello.c include/offrec.h
+	$(CC) $(EX_CFLAGS) $< -o $@ -ldl
+
+$(EX_BUILD_DIR)/chat: $(EX_DIR)/chat.c include/offrec.h $(SHARED_LIB)
+	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
+
+examples-test: examples
+	$(EX_BUILD_DIR)/hello
+	@if ldd $(EX_BUILD_DIR)/hello_dlopen | grep -q liboffrec; then \
+	    echo "hello_dlopen must not link liboffrec"; exit 1; fi
+	$(EX_BUILD_DIR)/hello_dlopen $(abspath $(EX_LIB_DIR))/liboffrec.so.$(ABI_VERSION)
+	bash tests/c/chat_test.sh $(EX_BUILD_DIR)/chat

@@ -1,0 +1,187 @@
+//! The application's callbacks, and carrying out a call's actions through them.
+//!
+//! The client calls back **after** releasing its lock (see `client.rs`), so every callback may
+//! re-enter the library, including calls on the same client.
+
+use std::ffi::{c_char, c_void};
+
+use zeroize::Zeroizing;
+
+use crate::conversation::Action;
+use crate::ffi::event::{EventStorage, OffrecEvent};
+use crate::ffi::result::OffrecResult;
+use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
+
+/// The application's callbacks. `send` and `deliver` are required (creating a client without
+/// them fails with `OFFREC_RESULT_NULL_ARGUMENT`); the others may be NULL.
+///
+/// Rules for every callback:
+/// * `userdata` is the pointer given to `offrec_client_new`, passed back untouched first.
+/// * A callback runs on the thread that made the `offrec_client_*` call that caused it, before
+///   that call returns. When several threads use one client, callbacks run concurrently on
+///   those threads: make them thread-safe.
+/// * No library lock is held during a callback: it may call any library function, including
+///   functions on the same client (for example, send a reply from inside `deliver`). The
+///   actions of such a nested call are carried out before the nested call returns, i.e. before
+///   the remaining callbacks of the outer call.
+/// * Every pointer argument is borrowed: valid only until the callback returns. Texts are
+///   NUL-terminated and also come with their length (without the NUL); they may contain NUL.
+/// * Callbacks must return normally (no longjmp, no C++ exception through the library).
+///
+/// The struct is copied by `offrec_client_new`; it need not outlive that call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct OffrecCallbacks {
+    /// Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
+    /// transport, in order.
+    pub send: Option<
+        unsafe extern "C" fn(
+            userdata: *mut c_void,
+            peer: *const c_char,
+            peer_len: usize,
+            text: *const c_char,
+            text_len: usize,
+        ),
+    >,
+    /// Required. Show a message from `peer` (remote `instance`, 0 for plaintext) to the user.
+    /// `text` is the plaintext bytes (UTF-8 unless the peer sent otherwise); it is wiped right
+    /// after the callback returns. `security` says how it arrived.
+    pub deliver: Option<
+        unsafe extern "C" fn(
+            userdata: *mut c_void,
+            peer: *const c_char,
+            peer_len: usize,
+            instance: u32,
+            text: *const u8,
+            text_len: usize,
+            security: OffrecSecurity,
+        ),
+    >,
+    /// Optional. The session with `peer`'s remote `instance` is now in `state`.
+    pub state_changed: Option<
+        unsafe extern "C" fn(
+            userdata: *mut c_void,
+            peer: *const c_char,
+            peer_len: usize,
+            instance: u32,
+            state: OffrecSessionState,
+        ),
+    >,
+    /// Optional. Something happened (see `offrec_event`); the event and everything it points
+    /// to are valid only during the callback.
+    pub event: Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const OffrecEvent)>,
+    /// Optional. The largest wire message the transport carries to `peer`, in bytes; longer
+    /// messages are fragmented. 0 means no per-peer limit (the client-wide
+    /// `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
+    /// held, before every call that may send to `peer` (for `offrec_client_tick`: for every
+    /// known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+    pub max_message_size:
+        Option<unsafe extern "C" fn(userdata: *mut c_void, peer: *const c_char, peer_len: usize) -> usize>,
+    /// Optional. The current time in seconds (any clock that does not go backwards). Asked,
+    /// without any lock held, once per call that needs the time. NULL: the wall clock (seconds
+    /// since the Unix epoch).
+    pub now: Option<unsafe extern "C" fn(userdata: *mut c_void) -> u64>,
+}
+
+/// The callbacks with the required ones checked, and the app's userdata.
+pub(crate) struct Callbacks {
+    raw: OffrecCallbacks,
+    userdata: *mut c_void,
+}
+
+// Safety: `userdata` is the application's pointer; we never dereference it, only pass it back
+// to the application's own callbacks, which the application documents as callable from any
+// thread that uses the client (see `OffrecCallbacks`). The function pointers are plain code
+// pointers, shareable across threads.
+unsafe impl Send for Callbacks {}
+// Safety: as for Send; `Callbacks` is immutable after creation.
+unsafe impl Sync for Callbacks {}
+
+fn nul_terminated(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    v.extend_from_slice(bytes);
+    v.push(0);
+    v
+}
+
+impl Callbacks {
+    /// Checks that the required callbacks are present.
+    pub(crate) fn new(raw: OffrecCallbacks, userdata: *mut c_void) -> Result<Self, OffrecResult> {
+        if raw.send.is_none() || raw.deliver.is_none() {
+            return Err(OffrecResult::NullArgument);
+        }
+        Ok(Callbacks { raw, userdata })
+    }
+
+    /// The current time: the app's `now`, else the wall clock.
+    pub(crate) fn now(&self) -> u64 {
+        match self.raw.now {
+            // SAFETY: the app's callback, called with its own userdata (see the struct docs).
+            Some(now) => unsafe { now(self.userdata) },
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    /// The app's per-peer size limit, or `None` without the callback.
+    pub(crate) fn max_message_size(&self, peer: &str) -> Option<usize> {
+        let f = self.raw.max_message_size?;
+        let name = nul_terminated(peer.as_bytes());
+        // SAFETY: the app's callback; `name` is NUL-terminated and outlives the call.
+        Some(unsafe { f(self.userdata, name.as_ptr().cast::<c_char>(), peer.len()) })
+    }
+
+    /// Carries out a call's actions, in order. Must be called with no lock held.
+    pub(crate) fn dispatch(&self, actions: Vec<Action>) {
+        for action in actions {
+            self.dispatch_one(action);
+        }
+    }
+
+    fn dispatch_one(&self, action: Action) {
+        match action {
+            Action::Send { peer, text } => {
+                let Some(send) = self.raw.send else { return };
+                let p = nul_terminated(peer.as_bytes());
+                let t = nul_terminated(text.as_bytes());
+                // SAFETY: the app's callback; both buffers are NUL-terminated and live until
+                // after it returns.
+                unsafe {
+                    send(self.userdata, p.as_ptr().cast(), peer.len(), t.as_ptr().cast(), text.len())
+                };
+            }
+            Action::Deliver { peer, instance, text, security } => {
+                let Some(deliver) = self.raw.deliver else { return };
+                let p = nul_terminated(peer.as_bytes());
+                let t = nul_terminated(&text);
+                // SAFETY: as above; `t` is wiped when dropped after the call.
+                unsafe {
+                    deliver(
+                        self.userdata,
+                        p.as_ptr().cast(),
+                        peer.len(),
+                        instance,
+                        t.as_ptr(),
+                        text.len(),
+                        security.into(),
+                    )
+                };
+            }
+            Action::StateChanged { peer, instance, state } => {
+                let Some(changed) = self.raw.state_changed else { return };
+                let p = nul_terminated(peer.as_bytes());
+                // SAFETY: as above.
+                unsafe { changed(self.userdata, p.as_ptr().cast(), peer.len(), instance, state.into()) };
+            }
+            Action::Event { peer, instance, event } => {
+                let Some(on_event) = self.raw.event else { return };
+                let storage = EventStorage::new(&peer, event);
+                let view = storage.view(instance);
+                // SAFETY: as above; `view` points into `storage`, which outlives the call (and
+                // wipes the key and texts when dropped).
+                unsafe { on_event(self.userdata, &view) };
+            }
+        }
+    }
+}

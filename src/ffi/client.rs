@@ -1,0 +1,656 @@
+//! `offrec_client`: one local account, its conversations and its callbacks.
+//!
+//! Every call follows the same steps, so that callbacks may re-enter the library:
+//! 1. ask the app's `now` / `max_message_size` callbacks (no lock held),
+//! 2. lock the client, run the engine call, take its actions, **unlock**,
+//! 3. carry out the actions through the callbacks (no lock held).
+//!
+//! A panic inside the engine while the lock is held poisons it: that call and every later call
+//! on the client return `OFFREC_RESULT_PANIC`; only `offrec_client_free` remains useful.
+
+use std::ffi::{c_char, c_void};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::conversation::{Action, Client, ClientError, Settings};
+use crate::crypto::{IdentityKey, OsRandom};
+use crate::ffi::bytes;
+use crate::ffi::callbacks::{Callbacks, OffrecCallbacks};
+use crate::ffi::handle::{self, Handle};
+use crate::ffi::out;
+use crate::ffi::panic::{catch, catch_result};
+use crate::ffi::result::OffrecResult;
+use crate::ffi::types::{
+    policy_from_c, OffrecOption, OffrecSessionInfo, OffrecSessionState, OFFREC_MAX_CONTEXT_LEN,
+    OFFREC_MAX_TEXT_LEN,
+};
+use crate::smp::SmpError;
+
+/// A conversation client: one local account with its identity key, instance tag, policy,
+/// trust store and every conversation.
+///
+/// Thread rules: safe to use from many threads at once (internal locking). Callbacks run on
+/// the calling thread with no lock held, so they may call back into the library, on this
+/// client too. Free it once, when no other thread uses it any more.
+#[allow(non_camel_case_types)]
+pub struct offrec_client {
+    _private: [u8; 0],
+}
+
+/// What an `offrec_client` pointer stands for.
+pub(crate) struct ClientHandle {
+    client: Mutex<Client>,
+    callbacks: Callbacks,
+    #[cfg(feature = "test-hooks")]
+    panic_next: std::sync::atomic::AtomicBool,
+}
+
+impl Handle for ClientHandle {
+    type Opaque = offrec_client;
+}
+
+/// Which peers' size limits to ask the app for before a call.
+pub(crate) enum Sizing<'a> {
+    /// The call sends nothing.
+    None,
+    /// The call may send to this peer.
+    Peer(&'a str),
+    /// The call may send to any known peer (tick).
+    AllPeers,
+}
+
+/// Maps an engine error to its result code.
+pub(crate) fn client_error(error: ClientError) -> OffrecResult {
+    match error {
+        ClientError::NoSession => OffrecResult::NoSession,
+        ClientError::SessionFinished => OffrecResult::SessionFinished,
+        ClientError::PolicyForbids => OffrecResult::PolicyForbids,
+        ClientError::MessageTooLarge => OffrecResult::MessageTooLarge,
+        ClientError::QueueFull => OffrecResult::QueueFull,
+        ClientError::InvalidUtf8 => OffrecResult::InvalidUtf8,
+        ClientError::InvalidArgument(_) => OffrecResult::InvalidArgument,
+        ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
+        ClientError::Random => OffrecResult::RandomFailed,
+        ClientError::Smp(SmpError::Random(_)) => OffrecResult::RandomFailed,
+        ClientError::Smp(SmpError::QuestionTooLong { .. } | SmpError::SecretTooLong) => {
+            OffrecResult::MessageTooLarge
+        }
+        ClientError::Smp(SmpError::QuestionNotUtf8) => OffrecResult::InvalidUtf8,
+        ClientError::Smp(_) => OffrecResult::SmpError,
+    }
+}
+
+/// `0` from C means "no particular instance".
+pub(crate) fn instance_from_c(instance: u32) -> Option<u32> {
+    (instance != 0).then_some(instance)
+}
+
+impl ClientHandle {
+    fn new(client: Client, callbacks: Callbacks) -> Self {
+        ClientHandle {
+            client: Mutex::new(client),
+            callbacks,
+            #[cfg(feature = "test-hooks")]
+            panic_next: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the client; a poisoned lock (an earlier panic) is `Panic`.
+    fn lock(&self) -> Result<MutexGuard<'_, Client>, OffrecResult> {
+        let guard = self.client.lock().map_err(|_| OffrecResult::Panic)?;
+        #[cfg(feature = "test-hooks")]
+        if self.panic_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            #[allow(clippy::panic)]
+            {
+                panic!("offrec_test_client_panic_next: deliberate panic with the client locked");
+            }
+        }
+        Ok(guard)
+    }
+
+    /// Runs `f` on the locked client without callbacks (queries).
+    pub(crate) fn query<R>(&self, f: impl FnOnce(&Client) -> R) -> Result<R, OffrecResult> {
+        let guard = self.lock()?;
+        Ok(f(&guard))
+    }
+
+    /// The three steps of a client call (module docs): ask for time and sizes, run `f` under
+    /// the lock, then carry out its actions with the lock released. `f` gets the time.
+    pub(crate) fn run<R>(
+        &self,
+        sizing: Sizing<'_>,
+        f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
+    ) -> Result<R, OffrecResult> {
+        let now = self.callbacks.now();
+        let sizes: Vec<(String, usize)> = match sizing {
+            Sizing::None => Vec::new(),
+            Sizing::Peer(peer) => {
+                self.callbacks.max_message_size(peer).map(|s| (peer.to_owned(), s)).into_iter().collect()
+            }
+            Sizing::AllPeers => {
+                let peers = self.lock()?.peers();
+                peers.into_iter().filter_map(|p| self.callbacks.max_message_size(&p).map(|s| (p, s))).collect()
+            }
+        };
+        let (result, actions) = {
+            let mut client = self.lock()?;
+            for (peer, size) in &sizes {
+                client.set_max_message_size(peer, *size).map_err(client_error)?;
+            }
+            f(&mut client, now)?
+        }; // unlocked here
+        self.callbacks.dispatch(actions);
+        Ok(result)
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // mirrors the C signature
+fn create(
+    account: *const c_char,
+    account_len: usize,
+    protocol: *const c_char,
+    protocol_len: usize,
+    policy: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    identity: Option<(*const u8, u32)>,
+    out: *mut *mut offrec_client,
+) -> Result<(), OffrecResult> {
+    out::check(out)?;
+    let account = bytes::borrow_name(account, account_len)?;
+    let protocol = bytes::borrow_name(protocol, protocol_len)?;
+    let policy = policy_from_c(policy)?;
+    let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
+    let settings = Settings { policy, ..Settings::default() };
+    let client = match identity {
+        None => Client::new(account, protocol, settings),
+        Some((secret, tag)) => {
+            let secret = zeroize::Zeroizing::new(bytes::borrow_32(secret)?);
+            let identity = IdentityKey::from_secret_bytes(*secret);
+            Client::with_parts(account, protocol, identity, tag, settings, Box::new(OsRandom))
+        }
+    }
+    .map_err(client_error)?;
+    out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+}
+
+/// Creates a client with a new identity key and instance tag from the OS random generator.
+///
+/// `account` is our name on the network and `protocol` names the network (1 to
+/// `OFFREC_MAX_NAME_LEN` bytes of UTF-8 each, not NUL-terminated; both are bound into every
+/// handshake). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
+/// `OFFREC_RESULT_INVALID_POLICY`). `callbacks` is copied; `send` and `deliver` are required
+/// (`OFFREC_RESULT_NULL_ARGUMENT` otherwise). `userdata` is passed back to every callback and
+/// never touched by the library.
+///
+/// On success `*out` receives a new client, owned by the caller: release it with
+/// `offrec_client_free`. Save `offrec_client_identity_secret` and `offrec_client_instance_tag`
+/// to restore the same identity later with `offrec_client_new_with_identity`.
+///
+/// # Safety
+///
+/// Pointers are NULL or valid for their lengths; `callbacks` points to an `offrec_callbacks`;
+/// `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_new(
+    account: *const c_char,
+    account_len: usize,
+    protocol: *const c_char,
+    protocol_len: usize,
+    policy: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    out: *mut *mut offrec_client,
+) -> OffrecResult {
+    catch_result(|| create(account, account_len, protocol, protocol_len, policy, callbacks, userdata, None, out))
+}
+
+/// Creates a client with a stored identity: `identity_secret` (32 bytes, from
+/// `offrec_client_identity_secret`) and `instance_tag` (at least 0x100, else
+/// `OFFREC_RESULT_INVALID_ARGUMENT`). Otherwise as `offrec_client_new`.
+///
+/// # Safety
+///
+/// As `offrec_client_new`; `identity_secret` points to 32 readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_new_with_identity(
+    account: *const c_char,
+    account_len: usize,
+    protocol: *const c_char,
+    protocol_len: usize,
+    policy: u32,
+    identity_secret: *const u8,
+    instance_tag: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    out: *mut *mut offrec_client,
+) -> OffrecResult {
+    catch_result(|| {
+        create(
+            account,
+            account_len,
+            protocol,
+            protocol_len,
+            policy,
+            callbacks,
+            userdata,
+            Some((identity_secret, instance_tag)),
+            out,
+        )
+    })
+}
+
+/// Frees a client and wipes its keys. NULL is a no-op. No callback is called. Thread rules: no
+/// other thread may be using the client, and it must not be freed from inside one of its own
+/// callbacks.
+///
+/// # Safety
+///
+/// `client` is NULL or a live client from `offrec_client_new*`, not used again afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_free(client: *mut offrec_client) {
+    catch(|| handle::free::<ClientHandle>(client))
+}
+
+fn send_common(
+    client: *const offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    instance: Option<u32>,
+    text: *const c_char,
+    text_len: usize,
+    out_message_id: *mut u64,
+) -> Result<(), OffrecResult> {
+    let c = handle::borrow::<ClientHandle>(client)?;
+    let peer = bytes::borrow_name(peer, peer_len)?;
+    bytes::check_cap(text_len, OFFREC_MAX_TEXT_LEN)?;
+    let text = bytes::borrow(text.cast::<u8>(), text_len)?;
+    out::check(out_message_id)?;
+    let id = c.run(Sizing::Peer(peer), |client, now| {
+        let result = match instance {
+            None => client.send(peer, text, now),
+            Some(tag) => client.send_to_instance(peer, tag, text, now),
+        };
+        result.map_err(client_error)
+    })?;
+    out::write(out_message_id, id)
+}
+
+/// Sends `text` to `peer` as the policy says: encrypted if a session is up; held (and a session
+/// started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
+/// may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
+///
+/// On success `*out_message_id` receives the message's id (events about it carry the same id)
+/// after the resulting callbacks (`send`, events) have run on this thread.
+///
+/// # Safety
+///
+/// `client` is a live client; pointers are NULL or valid for their lengths; `out_message_id`
+/// is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_send(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    text: *const c_char,
+    text_len: usize,
+    out_message_id: *mut u64,
+) -> OffrecResult {
+    catch_result(|| send_common(client, peer, peer_len, None, text, text_len, out_message_id))
+}
+
+/// Sends `text` encrypted to one remote `instance` of `peer` (non-zero;
+/// `OFFREC_RESULT_INVALID_ARGUMENT` for 0). `OFFREC_RESULT_NO_SESSION` if there is no session
+/// with it. Otherwise as `offrec_client_send`.
+///
+/// # Safety
+///
+/// As `offrec_client_send`.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_send_to_instance(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    instance: u32,
+    text: *const c_char,
+    text_len: usize,
+    out_message_id: *mut u64,
+) -> OffrecResult {
+    catch_result(|| {
+        let tag = instance_from_c(instance).ok_or(OffrecResult::InvalidArgument)?;
+        send_common(client, peer, peer_len, Some(tag), text, text_len, out_message_id)
+    })
+}
+
+/// Handles one message (`text`, UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN`
+/// bytes) that arrived from `peer` over the transport. What it means comes through the
+/// callbacks: `deliver` for a message to show, `send` for replies, `state_changed`, `event`.
+/// A malformed or unreadable message is not an error of this call (it is reported as an event).
+///
+/// # Safety
+///
+/// `client` is a live client; pointers are NULL or valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_receive(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    text: *const c_char,
+    text_len: usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        bytes::check_cap(text_len, OFFREC_MAX_TEXT_LEN + crate::conversation::MAX_NAME_LEN)?;
+        let text = bytes::borrow_chars(text, text_len)?;
+        c.run(Sizing::Peer(peer), |client, now| Ok(((), client.receive(peer, text, now))))
+    })
+}
+
+/// Asks `peer` for an encrypted session (sends a query through `send`). While a session is up
+/// this refreshes it. `OFFREC_RESULT_POLICY_FORBIDS` if the policy does not allow the protocol.
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_start_session(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        c.run(Sizing::Peer(peer), |client, now| {
+            client.start_session(peer, now).map(|a| ((), a)).map_err(client_error)
+        })
+    })
+}
+
+/// Ends the session with one remote `instance` of `peer`, or all of `peer`'s sessions when
+/// `instance` is 0: the peer is told, keys are revealed and wiped, held messages fail.
+/// Ending a session that does not exist is not an error.
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_end_session(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    instance: u32,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        let instance = instance_from_c(instance);
+        c.run(Sizing::Peer(peer), |client, now| Ok(((), client.end_session(peer, instance, now))))
+    })
+}
+
+/// Drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it every
+/// few seconds (for example from the app's event loop); it may call any callback.
+///
+/// # Safety
+///
+/// `client` is a live client.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_tick(client: *mut offrec_client) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        c.run(Sizing::AllPeers, |client, now| Ok(((), client.tick(now))))
+    })
+}
+
+/// Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+///
+/// # Safety
+///
+/// `client` is a live client.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_set_policy(client: *mut offrec_client, policy: u32) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let policy = policy_from_c(policy)?;
+        c.run(Sizing::None, |client, _| {
+            let settings = Settings { policy, ..client.settings().clone() };
+            client.set_settings(settings);
+            Ok(((), Vec::new()))
+        })
+    })
+}
+
+/// Sets one tunable (`option` is an `offrec_option`; unknown numbers:
+/// `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`; a value out of the documented range:
+/// `OFFREC_RESULT_INVALID_ARGUMENT`).
+///
+/// # Safety
+///
+/// `client` is a live client.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, option: u32, value: u64) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let option = OffrecOption::from_c(option)?;
+        let size = usize::try_from(value).map_err(|_| OffrecResult::InvalidArgument);
+        c.run(Sizing::None, |client, _| {
+            let mut settings = client.settings().clone();
+            match option {
+                OffrecOption::HeartbeatInterval => settings.heartbeat_interval = value,
+                OffrecOption::SessionExpiry => settings.session_expiry = value,
+                OffrecOption::HeldMessageTimeout => settings.held_message_timeout = value,
+                OffrecOption::HandshakeTimeout => settings.handshake_timeout = value,
+                OffrecOption::PaddingBlock => {
+                    let size = size?;
+                    if size > 4096 {
+                        return Err(OffrecResult::InvalidArgument);
+                    }
+                    settings.padding_block = size;
+                }
+                OffrecOption::MaxMessageSize => {
+                    let size = size?;
+                    if size != 0 && size < 64 {
+                        return Err(OffrecResult::InvalidArgument);
+                    }
+                    settings.max_message_size = size;
+                }
+            }
+            client.set_settings(settings);
+            Ok(((), Vec::new()))
+        })
+    })
+}
+
+/// Sets the largest wire message the transport carries to `peer` (0 = the client-wide
+/// `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). Overridden before each call by
+/// the `max_message_size` callback, if the app supplied one.
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_set_max_message_size(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    size: usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        if size != 0 && size < 64 {
+            return Err(OffrecResult::InvalidArgument);
+        }
+        c.run(Sizing::None, |client, _| {
+            client.set_max_message_size(peer, size).map(|()| ((), Vec::new())).map_err(client_error)
+        })
+    })
+}
+
+/// Writes to `*out` the state of the session a plain `offrec_client_send` to `peer` would use
+/// (`OFFREC_SESSION_STATE_PLAINTEXT` if none).
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_session_state(
+    client: *const offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    out: *mut OffrecSessionState,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        out::check(out)?;
+        let state = c.query(|client| client.session_state(peer))?;
+        out::write(out, state.into())
+    })
+}
+
+/// Writes to `*out` how many sessions (one per remote instance) exist with `peer`.
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_session_count(
+    client: *const offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    out: *mut usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        out::check(out)?;
+        let count = c.query(|client| client.sessions(peer).len())?;
+        out::write(out, count)
+    })
+}
+
+/// Fills `*out` with session number `index` (0 ≤ index < `offrec_client_session_count`;
+/// otherwise `OFFREC_RESULT_INVALID_ARGUMENT`). Sessions are ordered by instance tag; another
+/// thread may change them between the two calls.
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_session_info(
+    client: *const offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    index: usize,
+    out: *mut OffrecSessionInfo,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        out::check(out)?;
+        let info = c.query(|client| client.sessions(peer).get(index).map(OffrecSessionInfo::from))?;
+        out::write(out, info.ok_or(OffrecResult::InvalidArgument)?)
+    })
+}
+
+/// Writes our own fingerprint (32 bytes) to `out` (show it with `offrec_fingerprint_format`).
+///
+/// # Safety
+///
+/// `client` is a live client; `out` is NULL or 32 writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_fingerprint(client: *const offrec_client, out: *mut u8) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        out::check(out)?;
+        let fp = c.query(Client::fingerprint)?;
+        bytes::write_32(out, &fp)
+    })
+}
+
+/// Writes our instance tag to `*out`.
+///
+/// # Safety
+///
+/// `client` is a live client; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_instance_tag(client: *const offrec_client, out: *mut u32) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        out::check(out)?;
+        let tag = c.query(Client::instance_tag)?;
+        out::write(out, tag)
+    })
+}
+
+/// Writes our identity key's secret (32 bytes) to `out`, for the app's own storage (restore it
+/// with `offrec_client_new_with_identity`). It is a long-term secret: whoever has it can
+/// impersonate this account. Store it encrypted and wipe the buffer after use.
+///
+/// # Safety
+///
+/// `client` is a live client; `out` is NULL or 32 writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_identity_secret(client: *const offrec_client, out: *mut u8) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        out::check(out)?;
+        let secret = c.query(|client| client.identity().key_pair().secret_bytes())?;
+        bytes::write_32(out, secret.expose())
+    })
+}
+
+/// Derives an extra symmetric key (32 bytes, into `key_out`) for `usage` (for example a file
+/// transfer), with `context` (at most `OFFREC_MAX_CONTEXT_LEN` bytes), from the session with
+/// remote `instance` of `peer` (0 = the session `offrec_client_send` would use), and tells the
+/// peer, whose `event` callback receives the same key (`OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED`).
+/// `OFFREC_RESULT_NO_SESSION` without an encrypted session. Wipe the key after use.
+///
+/// # Safety
+///
+/// `client` is a live client; pointers are NULL or valid for their lengths; `key_out` is NULL
+/// or 32 writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_extra_symmetric_key(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    instance: u32,
+    usage: u32,
+    context: *const u8,
+    context_len: usize,
+    key_out: *mut u8,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        bytes::check_cap(context_len, OFFREC_MAX_CONTEXT_LEN)?;
+        let context = bytes::borrow(context, context_len)?;
+        out::check(key_out)?;
+        let instance = instance_from_c(instance);
+        let key = c.run(Sizing::Peer(peer), |client, now| {
+            client.extra_symmetric_key(peer, instance, usage, context, now).map_err(client_error)
+        })?;
+        bytes::write_32(key_out, &key)
+    })
+}
+
+/// Test hook: makes the next call on `client` that takes its lock panic while holding it.
+/// That call returns `OFFREC_RESULT_PANIC`, the lock is poisoned, and every later call on the
+/// client returns `OFFREC_RESULT_PANIC` too; `offrec_client_free` still frees it. Exported only
+/// with the `test-hooks` cargo feature (never in release packages).
+///
+/// # Safety
+///
+/// `client` is NULL or a live client.
+#[cfg(feature = "test-hooks")]
+#[no_mangle]
+pub unsafe extern "C" fn offrec_test_client_panic_next(client: *mut offrec_client) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        c.panic_next.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    })
+}

@@ -1,0 +1,291 @@
+//! Events for the `event` callback: a flat C struct built from an engine [`Event`].
+
+use std::ffi::c_char;
+
+use zeroize::Zeroizing;
+
+use crate::conversation::Event;
+use crate::ffi::types::OffrecNotSentReason;
+
+/// The numeric code of an event (`offrec_event.code`). Same numbers as the engine's
+/// `Event::code()`; stable, never renumbered. New codes may be added: ignore unknown ones.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecEventCode {
+    /// A message is held until the session is encrypted (`message_id`); a handshake was started.
+    EncryptionRequired = 1,
+    /// A held message (`message_id`) was sent encrypted.
+    HeldMessageSent = 2,
+    /// A message (`message_id`) was not sent; `reason` is an `offrec_not_sent_reason`.
+    MessageNotSent = 3,
+    /// An encrypted message could not be read.
+    Unreadable = 4,
+    /// A message of ours was not well-formed.
+    Malformed = 5,
+    /// A data message arrived but there is no encrypted session with that instance.
+    NotInPrivate = 6,
+    /// A message for another instance of this account (ignored).
+    ForOtherInstance = 7,
+    /// A message we sent came back to us.
+    Reflected = 8,
+    /// A plaintext message arrived while the session is encrypted.
+    UnencryptedWhileEncrypted = 9,
+    /// A plaintext message arrived while our policy requires encryption.
+    UnencryptedWhileRequired = 10,
+    /// The peer sent an error message; `text` is the peer's words, untrusted.
+    PeerError = 11,
+    /// The peer speaks OTR (v2/v3/v4), which this library does not.
+    ForeignProtocol = 12,
+    /// The peer sent a heartbeat.
+    HeartbeatReceived = 13,
+    /// We sent a heartbeat.
+    HeartbeatSent = 14,
+    /// The peer ended the encrypted session.
+    PeerEndedSession = 15,
+    /// The session expired after a long silence and was wiped.
+    SessionExpired = 16,
+    /// A handshake failed; `reason` says why (the previous session, if any, is kept).
+    HandshakeFailed = 17,
+    /// The handshake completed (also reported as a state change).
+    HandshakeComplete = 18,
+    /// The peer used an extra symmetric key: `usage`, `context` and the 32-byte `key`.
+    ExtraKeyReceived = 19,
+    /// The peer could not read some of our messages.
+    PeerCouldNotRead = 20,
+    /// The first key ever seen for this peer: `fingerprint`.
+    NewFingerprint = 21,
+    /// The peer now uses a different key: `fingerprint`, `old_fingerprint`, `old_was_verified`.
+    FingerprintChanged = 22,
+    /// SMP: the peer asks us to answer; `text` is their question, or NULL if none.
+    SmpAskedForSecret = 23,
+    /// SMP: in progress.
+    SmpInProgress = 24,
+    /// SMP: succeeded; the fingerprint is now verified.
+    SmpSucceeded = 25,
+    /// SMP: the secrets did not match.
+    SmpFailed = 26,
+    /// SMP: aborted (by either side or by an out-of-order message).
+    SmpAborted = 27,
+    /// SMP: a proof failed: someone tried to cheat.
+    SmpCheated = 28,
+    /// SMP: refused to start (rate limit or no encrypted session).
+    SmpRateLimited = 29,
+}
+
+/// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
+/// compile here until it gets a C code.
+pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
+    use OffrecEventCode as C;
+    match event {
+        Event::EncryptionRequired { .. } => C::EncryptionRequired,
+        Event::HeldMessageSent { .. } => C::HeldMessageSent,
+        Event::MessageNotSent { .. } => C::MessageNotSent,
+        Event::Unreadable => C::Unreadable,
+        Event::Malformed => C::Malformed,
+        Event::NotInPrivate => C::NotInPrivate,
+        Event::ForOtherInstance => C::ForOtherInstance,
+        Event::Reflected => C::Reflected,
+        Event::UnencryptedWhileEncrypted => C::UnencryptedWhileEncrypted,
+        Event::UnencryptedWhileRequired => C::UnencryptedWhileRequired,
+        Event::PeerError { .. } => C::PeerError,
+        Event::ForeignProtocol => C::ForeignProtocol,
+        Event::HeartbeatReceived => C::HeartbeatReceived,
+        Event::HeartbeatSent => C::HeartbeatSent,
+        Event::PeerEndedSession => C::PeerEndedSession,
+        Event::SessionExpired => C::SessionExpired,
+        Event::HandshakeFailed { .. } => C::HandshakeFailed,
+        Event::HandshakeComplete => C::HandshakeComplete,
+        Event::ExtraKeyReceived { .. } => C::ExtraKeyReceived,
+        Event::PeerCouldNotRead => C::PeerCouldNotRead,
+        Event::NewFingerprint { .. } => C::NewFingerprint,
+        Event::FingerprintChanged { .. } => C::FingerprintChanged,
+        Event::SmpAskedForSecret { .. } => C::SmpAskedForSecret,
+        Event::SmpInProgress => C::SmpInProgress,
+        Event::SmpSucceeded => C::SmpSucceeded,
+        Event::SmpFailed => C::SmpFailed,
+        Event::SmpAborted => C::SmpAborted,
+        Event::SmpCheated => C::SmpCheated,
+        Event::SmpRateLimited => C::SmpRateLimited,
+    }
+}
+
+/// Something that happened, handed to the `event` callback.
+///
+/// Every pointer in it is borrowed: valid only during the callback, owned by the library.
+/// Copy what you need to keep. Fields that do not apply to `code` are 0, false or NULL. Texts
+/// are NUL-terminated and also come with their length (which excludes the NUL).
+#[repr(C)]
+#[derive(Debug)]
+pub struct OffrecEvent {
+    /// An `offrec_event_code` (taken as a number: unknown future codes may appear).
+    pub code: u32,
+    /// The peer's name (UTF-8, NUL-terminated).
+    pub peer: *const c_char,
+    /// Length of `peer` in bytes, without the NUL.
+    pub peer_len: usize,
+    /// The remote instance tag, or 0 when no instance is involved.
+    pub instance: u32,
+    /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+    pub message_id: u64,
+    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+    pub reason: u32,
+    /// PEER_ERROR: the peer's error text; SMP_ASKED_FOR_SECRET: the question. NULL otherwise.
+    pub text: *const c_char,
+    /// Length of `text` in bytes, without the NUL.
+    pub text_len: usize,
+    /// NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+    pub fingerprint: *const u8,
+    /// FINGERPRINT_CHANGED: the previous fingerprint, 32 bytes; else NULL.
+    pub old_fingerprint: *const u8,
+    /// FINGERPRINT_CHANGED: whether a previously known key was verified.
+    pub old_was_verified: bool,
+    /// EXTRA_KEY_RECEIVED: the usage number the peer chose.
+    pub usage: u32,
+    /// EXTRA_KEY_RECEIVED: the context bytes the peer sent (may be NULL with length 0).
+    pub context: *const u8,
+    /// Length of `context` in bytes.
+    pub context_len: usize,
+    /// EXTRA_KEY_RECEIVED: the 32-byte shared key; wiped right after the callback returns.
+    pub key: *const u8,
+}
+
+/// Owned storage the pointers of an [`OffrecEvent`] point into; lives across one callback.
+pub(crate) struct EventStorage {
+    peer: Vec<u8>,
+    text: Option<Zeroizing<Vec<u8>>>,
+    event: Event,
+}
+
+fn nul_terminated(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    v.extend_from_slice(bytes);
+    v.push(0);
+    v
+}
+
+impl EventStorage {
+    pub(crate) fn new(peer: &str, event: Event) -> Self {
+        let text = match &event {
+            Event::PeerError { text } => Some(nul_terminated(text.as_bytes())),
+            Event::SmpAskedForSecret { question: Some(q) } => Some(nul_terminated(q.as_bytes())),
+            _ => None,
+        };
+        let mut peer_bytes = peer.as_bytes().to_vec();
+        peer_bytes.push(0);
+        EventStorage { peer: peer_bytes, text, event }
+    }
+
+    /// The C view; borrows `self`, so the storage outlives every pointer in it.
+    pub(crate) fn view(&self, instance: u32) -> OffrecEvent {
+        let mut c = OffrecEvent {
+            code: event_code(&self.event) as u32,
+            peer: self.peer.as_ptr().cast::<c_char>(),
+            peer_len: self.peer.len() - 1,
+            instance,
+            message_id: 0,
+            reason: 0,
+            text: std::ptr::null(),
+            text_len: 0,
+            fingerprint: std::ptr::null(),
+            old_fingerprint: std::ptr::null(),
+            old_was_verified: false,
+            usage: 0,
+            context: std::ptr::null(),
+            context_len: 0,
+            key: std::ptr::null(),
+        };
+        if let Some(text) = &self.text {
+            c.text = text.as_ptr().cast::<c_char>();
+            c.text_len = text.len() - 1;
+        }
+        match &self.event {
+            Event::EncryptionRequired { message } | Event::HeldMessageSent { message } => {
+                c.message_id = *message;
+            }
+            Event::MessageNotSent { message, reason } => {
+                c.message_id = *message;
+                c.reason = OffrecNotSentReason::from(*reason) as u32;
+            }
+            Event::HandshakeFailed { reason } => c.reason = *reason,
+            Event::ExtraKeyReceived { usage, context, key } => {
+                c.usage = *usage;
+                if !context.is_empty() {
+                    c.context = context.as_ptr();
+                    c.context_len = context.len();
+                }
+                c.key = key.as_ptr();
+            }
+            Event::NewFingerprint { fingerprint } => c.fingerprint = fingerprint.as_ptr(),
+            Event::FingerprintChanged { old, new, old_was_verified } => {
+                c.fingerprint = new.as_ptr();
+                c.old_fingerprint = old.as_ptr();
+                c.old_was_verified = *old_was_verified;
+            }
+            _ => {}
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::NotSentReason;
+
+    /// One of every engine event (kept exhaustive by `event_code`'s match).
+    fn every_event() -> Vec<Event> {
+        vec![
+            Event::EncryptionRequired { message: 1 },
+            Event::HeldMessageSent { message: 2 },
+            Event::MessageNotSent { message: 3, reason: NotSentReason::QueueFull },
+            Event::Unreadable,
+            Event::Malformed,
+            Event::NotInPrivate,
+            Event::ForOtherInstance,
+            Event::Reflected,
+            Event::UnencryptedWhileEncrypted,
+            Event::UnencryptedWhileRequired,
+            Event::PeerError { text: "oops".into() },
+            Event::ForeignProtocol,
+            Event::HeartbeatReceived,
+            Event::HeartbeatSent,
+            Event::PeerEndedSession,
+            Event::SessionExpired,
+            Event::HandshakeFailed { reason: 9 },
+            Event::HandshakeComplete,
+            Event::ExtraKeyReceived { usage: 7, context: b"ctx".to_vec(), key: Zeroizing::new([5; 32]) },
+            Event::PeerCouldNotRead,
+            Event::NewFingerprint { fingerprint: [1; 32] },
+            Event::FingerprintChanged { old: [1; 32], new: [2; 32], old_was_verified: true },
+            Event::SmpAskedForSecret { question: Some("q?".into()) },
+            Event::SmpInProgress,
+            Event::SmpSucceeded,
+            Event::SmpFailed,
+            Event::SmpAborted,
+            Event::SmpCheated,
+            Event::SmpRateLimited,
+        ]
+    }
+
+    #[test]
+    fn every_event_maps_to_its_engine_code() {
+        let events = every_event();
+        assert_eq!(events.len(), 29);
+        let mut seen = std::collections::HashSet::new();
+        for e in &events {
+            assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
+            assert!(seen.insert(e.code()));
+        }
+    }
+
+    #[test]
+    fn views_carry_the_fields() {
+        let s = EventStorage::new("bob", Event::MessageNotSent { message: 3, reason: NotSentReason::QueueFull });
+        let v = s.view(0x100);
+        assert_eq!((v.code, v.message_id, v.reason, v.instance, v.peer_len), (3, 3, 5, 0x100, 3));
+        let s = EventStorage::new("bob", Event::SmpAskedForSecret { question: Some("q?".into()) });
+        assert_eq!(s.view(1).text_len, 2);
+        let s = EventStorage::new("bob", Event::SmpAskedForSecret { question: None });
+        assert!(s.view(1).text.is_null());
+    }
+}

@@ -1,0 +1,283 @@
+//! Plain C types of the client API: enums, policy bits, sizes and the session-info struct.
+//!
+//! Enums go *out* to C as these `repr(u32)` types. Integers coming *in* from C are taken as
+//! `uint32_t` and mapped with the `from_c` functions here; an unknown number is
+//! `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`, never transmuted.
+
+use crate::conversation::{NotSentReason, Policy, Security, SessionInfo, SessionState};
+use crate::ffi::result::OffrecResult;
+use crate::trust::Trust;
+
+/// Length in bytes of a fingerprint, a session id and an extra symmetric key.
+pub const OFFREC_FINGERPRINT_LEN: usize = 32;
+/// Buffer size that always fits `offrec_fingerprint_format`'s output, NUL included.
+pub const OFFREC_FINGERPRINT_TEXT_SIZE: usize = 72;
+/// Buffer size that always fits `offrec_ssid_format`'s output, NUL included.
+pub const OFFREC_SSID_TEXT_SIZE: usize = 18;
+/// Longest peer, account or network name, in bytes (names are 1 to this many bytes of UTF-8).
+pub const OFFREC_MAX_NAME_LEN: usize = 1024;
+/// Longest message text accepted by `offrec_client_send` and `offrec_client_receive`, in bytes.
+pub const OFFREC_MAX_TEXT_LEN: usize = 131072;
+/// Longest SMP secret, in bytes.
+pub const OFFREC_MAX_SMP_SECRET_LEN: usize = 4096;
+/// Longest SMP question, in bytes.
+pub const OFFREC_MAX_SMP_QUESTION_LEN: usize = 1024;
+/// Longest extra-symmetric-key context, in bytes.
+pub const OFFREC_MAX_CONTEXT_LEN: usize = 4096;
+
+/// Policy flag: speak the protocol at all (answer queries, start sessions when asked).
+pub const OFFREC_POLICY_ALLOW: u32 = 1;
+/// Policy flag: never send a message the user typed in the clear.
+pub const OFFREC_POLICY_REQUIRE_ENCRYPTION: u32 = 2;
+/// Policy flag: append the whitespace tag to plaintext to advertise support.
+pub const OFFREC_POLICY_SEND_WHITESPACE_TAG: u32 = 4;
+/// Policy flag: start a handshake when a whitespace-tagged plaintext arrives.
+pub const OFFREC_POLICY_WHITESPACE_START_AKE: u32 = 8;
+/// Policy flag: start a handshake when an error message arrives (off in every preset).
+pub const OFFREC_POLICY_ERROR_START_AKE: u32 = 16;
+/// Policy preset: never encrypt.
+pub const OFFREC_POLICY_NEVER: u32 = 0;
+/// Policy preset: encrypt only when a user starts a session or the peer asks.
+pub const OFFREC_POLICY_MANUAL: u32 = OFFREC_POLICY_ALLOW;
+/// Policy preset: advertise with the whitespace tag and encrypt whenever the peer can.
+pub const OFFREC_POLICY_OPPORTUNISTIC: u32 =
+    OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG | OFFREC_POLICY_WHITESPACE_START_AKE;
+/// Policy preset: encrypt or do not send.
+pub const OFFREC_POLICY_ALWAYS: u32 =
+    OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION | OFFREC_POLICY_WHITESPACE_START_AKE;
+
+/// Maps policy bits from C; unknown bits are `OFFREC_RESULT_INVALID_POLICY`.
+pub(crate) fn policy_from_c(bits: u32) -> Result<Policy, OffrecResult> {
+    Policy::from_bits(bits).ok_or(OffrecResult::InvalidPolicy)
+}
+
+/// The security of a session with one remote instance, as a UI shows it.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecSessionState {
+    /// No encryption.
+    Plaintext = 0,
+    /// Encrypted, but the peer's fingerprint is not verified.
+    EncryptedUnverified = 1,
+    /// Encrypted, and the peer's fingerprint is verified (by SMP or by hand).
+    EncryptedVerified = 2,
+    /// The peer ended the encrypted session; nothing is sent until the user ends or restarts it.
+    Finished = 3,
+}
+
+impl From<SessionState> for OffrecSessionState {
+    fn from(state: SessionState) -> Self {
+        match state {
+            SessionState::Plaintext => Self::Plaintext,
+            SessionState::EncryptedUnverified => Self::EncryptedUnverified,
+            SessionState::EncryptedVerified => Self::EncryptedVerified,
+            SessionState::Finished => Self::Finished,
+        }
+    }
+}
+
+/// How a delivered message arrived.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecSecurity {
+    /// It came in the clear.
+    Plaintext = 0,
+    /// It was encrypted by a peer whose fingerprint is not verified.
+    EncryptedUnverified = 1,
+    /// It was encrypted by a verified peer.
+    EncryptedVerified = 2,
+}
+
+impl From<Security> for OffrecSecurity {
+    fn from(security: Security) -> Self {
+        match security {
+            Security::Plaintext => Self::Plaintext,
+            Security::EncryptedUnverified => Self::EncryptedUnverified,
+            Security::EncryptedVerified => Self::EncryptedVerified,
+        }
+    }
+}
+
+/// How far a peer's key is trusted.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecTrust {
+    /// Seen, never verified (or verification revoked).
+    Unverified = 0,
+    /// Verified by a successful Socialist Millionaires' Protocol run.
+    VerifiedSmp = 1,
+    /// Verified by the user comparing fingerprints out of band.
+    VerifiedManual = 2,
+}
+
+impl From<Trust> for OffrecTrust {
+    fn from(trust: Trust) -> Self {
+        match trust {
+            Trust::Unverified => Self::Unverified,
+            Trust::VerifiedSmp => Self::VerifiedSmp,
+            Trust::VerifiedManual => Self::VerifiedManual,
+        }
+    }
+}
+
+/// Maps an `offrec_trust` number from C; unknown numbers are `UNKNOWN_ENUM_VALUE`.
+pub(crate) fn trust_from_c(value: u32) -> Result<Trust, OffrecResult> {
+    Trust::from_u32(value).ok_or(OffrecResult::UnknownEnumValue)
+}
+
+/// Why a message was not sent (`reason` of an `OFFREC_EVENT_CODE_MESSAGE_NOT_SENT` event).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecNotSentReason {
+    /// Encryption is required and no session came up in time.
+    EncryptionTimeout = 1,
+    /// The peer's session is finished; end or restart it first.
+    SessionFinished = 2,
+    /// The new session is with a different key than the verified one; not sent automatically.
+    KeyChanged = 3,
+    /// The session was ended by the user before it could be sent.
+    SessionEnded = 4,
+    /// The held-message queue for this peer is full.
+    QueueFull = 5,
+    /// The message is larger than the peer accepts.
+    TooLarge = 6,
+}
+
+impl From<NotSentReason> for OffrecNotSentReason {
+    fn from(reason: NotSentReason) -> Self {
+        match reason {
+            NotSentReason::EncryptionTimeout => Self::EncryptionTimeout,
+            NotSentReason::SessionFinished => Self::SessionFinished,
+            NotSentReason::KeyChanged => Self::KeyChanged,
+            NotSentReason::SessionEnded => Self::SessionEnded,
+            NotSentReason::QueueFull => Self::QueueFull,
+            NotSentReason::TooLarge => Self::TooLarge,
+        }
+    }
+}
+
+/// A client tunable for `offrec_client_set_option`. Times are in seconds of the `now` clock.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecOption {
+    /// Send a heartbeat after receiving without sending for this long (0 = never; default 60).
+    HeartbeatInterval = 0,
+    /// Wipe a session silent for this long, telling the peer (0 = never; default 7200).
+    SessionExpiry = 1,
+    /// Messages held for encryption fail after this long (default 120).
+    HeldMessageTimeout = 2,
+    /// A handshake not completed after this long is dropped (default 120).
+    HandshakeTimeout = 3,
+    /// Pad encrypted bodies to a multiple of this many bytes (0 = none, at most 4096; default 16).
+    PaddingBlock = 4,
+    /// Largest wire message for peers without their own limit (0 = unlimited, the default;
+    /// otherwise at least 64 bytes).
+    MaxMessageSize = 5,
+}
+
+impl OffrecOption {
+    /// Maps an `offrec_option` number from C.
+    pub(crate) fn from_c(value: u32) -> Result<Self, OffrecResult> {
+        Ok(match value {
+            0 => Self::HeartbeatInterval,
+            1 => Self::SessionExpiry,
+            2 => Self::HeldMessageTimeout,
+            3 => Self::HandshakeTimeout,
+            4 => Self::PaddingBlock,
+            5 => Self::MaxMessageSize,
+            _ => return Err(OffrecResult::UnknownEnumValue),
+        })
+    }
+}
+
+/// What a UI needs to know about one session (filled in by `offrec_client_session_info`).
+/// Plain data: it belongs to whoever holds it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct OffrecSessionInfo {
+    /// The remote instance tag.
+    pub instance: u32,
+    /// The session's state.
+    pub state: OffrecSessionState,
+    /// The peer's fingerprint in this session.
+    pub their_fingerprint: [u8; 32],
+    /// The session id (show it with `offrec_ssid_format`).
+    pub ssid: [u8; 32],
+    /// Whether we were the handshake initiator.
+    pub we_initiated: bool,
+    /// Whether an SMP run is in progress.
+    pub smp_in_progress: bool,
+}
+
+impl From<&SessionInfo> for OffrecSessionInfo {
+    fn from(info: &SessionInfo) -> Self {
+        OffrecSessionInfo {
+            instance: info.instance,
+            state: info.state.into(),
+            their_fingerprint: info.their_fingerprint,
+            ssid: info.ssid,
+            we_initiated: info.we_initiated,
+            smp_in_progress: info.smp_in_progress,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_constants_match_the_engine() {
+        assert_eq!(OFFREC_POLICY_ALLOW, Policy::ALLOW.bits());
+        assert_eq!(OFFREC_POLICY_REQUIRE_ENCRYPTION, Policy::REQUIRE_ENCRYPTION.bits());
+        assert_eq!(OFFREC_POLICY_SEND_WHITESPACE_TAG, Policy::SEND_WHITESPACE_TAG.bits());
+        assert_eq!(OFFREC_POLICY_WHITESPACE_START_AKE, Policy::WHITESPACE_START_AKE.bits());
+        assert_eq!(OFFREC_POLICY_ERROR_START_AKE, Policy::ERROR_START_AKE.bits());
+        assert_eq!(OFFREC_POLICY_NEVER, Policy::NEVER.bits());
+        assert_eq!(OFFREC_POLICY_MANUAL, Policy::MANUAL.bits());
+        assert_eq!(OFFREC_POLICY_OPPORTUNISTIC, Policy::OPPORTUNISTIC.bits());
+        assert_eq!(OFFREC_POLICY_ALWAYS, Policy::ALWAYS.bits());
+        assert_eq!(policy_from_c(1 << 5).err(), Some(OffrecResult::InvalidPolicy));
+    }
+
+    #[test]
+    fn enums_keep_the_engine_numbers() {
+        for (s, n) in [
+            (SessionState::Plaintext, 0),
+            (SessionState::EncryptedUnverified, 1),
+            (SessionState::EncryptedVerified, 2),
+            (SessionState::Finished, 3),
+        ] {
+            assert_eq!(OffrecSessionState::from(s) as u32, n);
+            assert_eq!(s as u32, n);
+        }
+        for s in [Security::Plaintext, Security::EncryptedUnverified, Security::EncryptedVerified] {
+            assert_eq!(OffrecSecurity::from(s) as u32, s as u32);
+        }
+        for t in [Trust::Unverified, Trust::VerifiedSmp, Trust::VerifiedManual] {
+            assert_eq!(OffrecTrust::from(t) as u32, t as u32);
+            assert_eq!(trust_from_c(t as u32), Ok(t));
+        }
+        assert_eq!(trust_from_c(3).err(), Some(OffrecResult::UnknownEnumValue));
+        for r in [
+            NotSentReason::EncryptionTimeout,
+            NotSentReason::SessionFinished,
+            NotSentReason::KeyChanged,
+            NotSentReason::SessionEnded,
+            NotSentReason::QueueFull,
+            NotSentReason::TooLarge,
+        ] {
+            assert_eq!(OffrecNotSentReason::from(r) as u32, r as u32);
+        }
+        for n in 0..6 {
+            assert_eq!(OffrecOption::from_c(n).map(|o| o as u32), Ok(n));
+        }
+        assert_eq!(OffrecOption::from_c(6).err(), Some(OffrecResult::UnknownEnumValue));
+        assert_eq!(OFFREC_MAX_NAME_LEN, crate::conversation::MAX_NAME_LEN);
+        assert_eq!(OFFREC_MAX_TEXT_LEN, crate::wire::MAX_ENCODED_LEN);
+        assert_eq!(OFFREC_MAX_SMP_QUESTION_LEN, crate::smp::MAX_QUESTION_LEN);
+        assert_eq!(OFFREC_FINGERPRINT_TEXT_SIZE, crate::trust::format_fingerprint(&[0; 32]).len() + 1);
+        let (a, b) = crate::trust::format_ssid(&[0; 32]);
+        assert_eq!(OFFREC_SSID_TEXT_SIZE, a.len() + 1 + b.len() + 1);
+    }
+}
