@@ -441,10 +441,6 @@ enum offrec_event_code
      * SMP: a proof failed: someone tried to cheat.
      */
     OFFREC_EVENT_CODE_SMP_CHEATED = 28,
-    /**
-     * SMP: refused to start (rate limit or no encrypted session).
-     */
-    OFFREC_EVENT_CODE_SMP_RATE_LIMITED = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

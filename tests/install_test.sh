@@ -34,7 +34,7 @@ export PKG_CONFIG_PATH=$lib/pkgconfig
 # shellcheck disable=SC2046  # pkg-config output is meant to be word-split
 "$cc" "${cflags[@]}" "$root/tests/c/test_basics.c" -o "$tmp/test_basics" \
     $(pkg-config --cflags --libs offrec) -Wl,-rpath,"$lib"
-ldd "$tmp/test_basics" | grep -q "liboffrec.so.$abi => $lib/" || fail "not linked to the installed .so"
+ldd "$tmp/test_basics" | grep "liboffrec.so.$abi => $lib/" >/dev/null || fail "not linked to the installed .so"
 "$tmp/test_basics"
 
 # Static link: liboffrec.a plus the Libs.private that pkg-config --static lists.
@@ -42,7 +42,7 @@ ldd "$tmp/test_basics" | grep -q "liboffrec.so.$abi => $lib/" || fail "not linke
 "$cc" "${cflags[@]}" "$root/tests/c/test_basics.c" -o "$tmp/test_basics_static" \
     $(pkg-config --cflags offrec) "$lib/liboffrec.a" \
     $(pkg-config --static --libs-only-l offrec | sed 's/-loffrec//')
-if ldd "$tmp/test_basics_static" | grep -q liboffrec; then fail "static binary loads liboffrec.so"; fi
+if ldd "$tmp/test_basics_static" | grep liboffrec >/dev/null; then fail "static binary loads liboffrec.so"; fi
 "$tmp/test_basics_static"
 
 echo "install_test: installed library, header, soname links and offrec.pc all check out"

@@ -119,8 +119,6 @@ pub enum Event {
     SmpAborted,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated,
-    /// SMP: refused to start (rate limit or no encrypted session).
-    SmpRateLimited,
 }
 
 impl Event {
@@ -155,7 +153,7 @@ impl Event {
             Self::SmpFailed => 26,
             Self::SmpAborted => 27,
             Self::SmpCheated => 28,
-            Self::SmpRateLimited => 29,
+            // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
         }
     }
 }

@@ -48,7 +48,6 @@ impl Peer {
         let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
         let too_soon = session.smp_last_started.is_some_and(|last| ctx.now < last.saturating_add(SMP_MIN_INTERVAL));
         if too_soon || session.smp_failures >= SMP_MAX_FAILURES {
-            ctx.event(&self.name, tag, Event::SmpRateLimited);
             return Err(ClientError::SmpRateLimited);
         }
         let tlvs: Vec<Tlv> = session.smp.start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();

@@ -68,8 +68,8 @@ pub enum OffrecEventCode {
     SmpAborted = 27,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated = 28,
-    /// SMP: refused to start (rate limit or no encrypted session).
-    SmpRateLimited = 29,
+    // 29 is retired (an SMP rate limit is reported by the result code
+    // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
 }
 
 /// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
@@ -96,7 +96,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::HandshakeFailed { .. } => C::HandshakeFailed,
         Event::HandshakeComplete => C::HandshakeComplete,
         Event::ExtraKeyReceived { .. } => C::ExtraKeyReceived,
-        Event::PeerCouldNotRead => C::PeerCouldNotRead,
+        Event::PeerCouldNotRead { .. } => C::PeerCouldNotRead,
         Event::NewFingerprint { .. } => C::NewFingerprint,
         Event::FingerprintChanged { .. } => C::FingerprintChanged,
         Event::SmpAskedForSecret { .. } => C::SmpAskedForSecret,
@@ -105,7 +105,6 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpFailed => C::SmpFailed,
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
-        Event::SmpRateLimited => C::SmpRateLimited,
     }
 }
 
@@ -199,7 +198,9 @@ impl EventStorage {
             c.text_len = text.len() - 1;
         }
         match &self.event {
-            Event::EncryptionRequired { message } | Event::HeldMessageSent { message } => {
+            Event::EncryptionRequired { message }
+            | Event::HeldMessageSent { message }
+            | Event::PeerCouldNotRead { message } => {
                 c.message_id = *message;
             }
             Event::MessageNotSent { message, reason } => {
@@ -254,7 +255,7 @@ mod tests {
             Event::HandshakeFailed { reason: 9 },
             Event::HandshakeComplete,
             Event::ExtraKeyReceived { usage: 7, context: b"ctx".to_vec(), key: Zeroizing::new([5; 32]) },
-            Event::PeerCouldNotRead,
+            Event::PeerCouldNotRead { message: 9 },
             Event::NewFingerprint { fingerprint: [1; 32] },
             Event::FingerprintChanged { old: [1; 32], new: [2; 32], old_was_verified: true },
             Event::SmpAskedForSecret { question: Some("q?".into()) },
@@ -263,14 +264,13 @@ mod tests {
             Event::SmpFailed,
             Event::SmpAborted,
             Event::SmpCheated,
-            Event::SmpRateLimited,
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 29);
+        assert_eq!(events.len(), 28, "codes 1..=28 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");

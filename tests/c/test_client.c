@@ -402,8 +402,7 @@ static void test_conversation(void) {
     /* SMP again too soon: rate limited */
     CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, (const uint8_t *)"x", 1, NULL, 0),
              OFFREC_RESULT_SMP_RATE_LIMITED);
-    /* (The engine's SMP_RATE_LIMITED event is discarded with the error: Client::smp_start
-     * returns Err without its actions. The result code is the signal.) */
+    /* The result code is the whole signal: there is no rate-limit event. */
 
     /* SMP without a question, different secrets: failure */
     clock_advance(11);
