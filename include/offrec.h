@@ -28,6 +28,21 @@
 #define OFFREC_MAX_FORGE_LATER 1024
 
 /**
+ * Longest passphrase accepted.
+ */
+#define OFFREC_MAX_PASSPHRASE_LEN 4096
+
+/**
+ * Longest store directory path accepted.
+ */
+#define OFFREC_MAX_PATH_LEN 4096
+
+/**
+ * Largest sealed store accepted from memory.
+ */
+#define OFFREC_MAX_STORE_LEN ((256 * 1024) * 1024)
+
+/**
  * Length in bytes of a fingerprint, a session id and an extra symmetric key.
  */
 #define OFFREC_FINGERPRINT_LEN 32
@@ -220,6 +235,22 @@ enum offrec_result
      * Forging: the known or the new text does not fit the captured message's length.
      */
     OFFREC_RESULT_TEXT_DOES_NOT_FIT = 115,
+    /**
+     * Store: nothing has been saved there yet.
+     */
+    OFFREC_RESULT_STORE_NOT_FOUND = 116,
+    /**
+     * Store: the key or passphrase does not open it.
+     */
+    OFFREC_RESULT_STORE_WRONG_KEY = 117,
+    /**
+     * Store: damaged, truncated, modified, or not a store at all.
+     */
+    OFFREC_RESULT_STORE_CORRUPTED = 118,
+    /**
+     * Store: written by a newer version of the library.
+     */
+    OFFREC_RESULT_STORE_UNSUPPORTED_VERSION = 119,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1135,6 +1166,81 @@ offrec_result offrec_client_smp_abort(struct offrec_client *client,
                                       const char *peer,
                                       size_t peer_len,
                                       uint32_t instance);
+
+/**
+ * Seals the client's whole state into `*out` (free it with `offrec_buffer_free`). Give either
+ * a 32-byte `key` (passphrase NULL) or a UTF-8 `passphrase` (key NULL; stretched with
+ * Argon2id, which takes a noticeable fraction of a second on purpose). The bytes are safe to
+ * store anywhere; without the key they reveal nothing but their length.
+ *
+ * Thread rules: as any call on the client; it sees a consistent snapshot.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `key` is NULL or 32 readable bytes; `passphrase` is NULL or valid
+ * for `passphrase_len`; `out` is writable.
+ */
+offrec_result offrec_client_save(const struct offrec_client *client,
+                                 const uint8_t *key,
+                                 const char *passphrase,
+                                 size_t passphrase_len,
+                                 struct offrec_buffer *out);
+
+/**
+ * Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
+ * `userdata` as in `offrec_client_new`. Sessions continue where they were: no new handshake.
+ * Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
+ * `..._STORE_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ *
+ * `sealed` is valid for `sealed_len`; key and passphrase as in `offrec_client_save`;
+ * `callbacks` points to an `offrec_callbacks`; `out` is writable.
+ */
+offrec_result offrec_client_load(const uint8_t *sealed,
+                                 size_t sealed_len,
+                                 const uint8_t *key,
+                                 const char *passphrase,
+                                 size_t passphrase_len,
+                                 uint32_t policy,
+                                 const struct offrec_callbacks *callbacks,
+                                 void *userdata,
+                                 struct offrec_client **out);
+
+/**
+ * Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
+ * 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
+ * new state, never a mix. Key and passphrase as in `offrec_client_save`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `dir` is valid for `dir_len`; key and passphrase as in
+ * `offrec_client_save`.
+ */
+offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
+                                        const char *dir,
+                                        size_t dir_len,
+                                        const uint8_t *key,
+                                        const char *passphrase,
+                                        size_t passphrase_len);
+
+/**
+ * Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
+ * nothing was saved there yet. A failed load never changes the stored file.
+ *
+ * # Safety
+ *
+ * As `offrec_client_load`, with `dir` valid for `dir_len`.
+ */
+offrec_result offrec_client_load_from_dir(const char *dir,
+                                          size_t dir_len,
+                                          const uint8_t *key,
+                                          const char *passphrase,
+                                          size_t passphrase_len,
+                                          uint32_t policy,
+                                          const struct offrec_callbacks *callbacks,
+                                          void *userdata,
+                                          struct offrec_client **out);
 
 /**
  * Writes a fingerprint (32 bytes at `fingerprint`) as eight groups of eight upper-case hex

@@ -207,7 +207,11 @@ pub unsafe extern "C" fn offrec_buffer_free(buf: *mut offrec_buffer) {
         let slice = std::ptr::slice_from_raw_parts_mut(taken.data, taken.len);
         // SAFETY: `data`/`len` are exactly what `from_vec` produced from a `Box<[u8]>` and are
         // freed once: the caller's struct was reset to empty above.
-        drop(unsafe { Box::from_raw(slice) });
+        let mut owned = unsafe { Box::from_raw(slice) };
+        // Buffers may hold secrets (a sealed store is not secret, but forged text may be):
+        // wipe before returning the memory.
+        zeroize::Zeroize::zeroize(&mut *owned);
+        drop(owned);
     })
 }
 

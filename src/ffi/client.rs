@@ -85,7 +85,7 @@ pub(crate) fn instance_from_c(instance: u32) -> Option<u32> {
 }
 
 impl ClientHandle {
-    fn new(client: Client, callbacks: Callbacks) -> Self {
+    pub(crate) fn new(client: Client, callbacks: Callbacks) -> Self {
         ClientHandle {
             client: Mutex::new(client),
             callbacks,

@@ -48,6 +48,7 @@ pub mod out;
 pub mod panic;
 pub mod result;
 pub mod smp;
+pub mod store;
 pub mod trust;
 pub mod types;
 pub mod version;

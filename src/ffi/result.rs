@@ -69,6 +69,14 @@ pub enum OffrecResult {
     NoMatchingReveal = 114,
     /// Forging: the known or the new text does not fit the captured message's length.
     TextDoesNotFit = 115,
+    /// Store: nothing has been saved there yet.
+    StoreNotFound = 116,
+    /// Store: the key or passphrase does not open it.
+    StoreWrongKey = 117,
+    /// Store: damaged, truncated, modified, or not a store at all.
+    StoreCorrupted = 118,
+    /// Store: written by a newer version of the library.
+    StoreUnsupportedVersion = 119,
 }
 
 impl OffrecResult {
@@ -78,7 +86,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 24] = [
+    const ALL: [OffrecResult; 28] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -103,6 +111,10 @@ impl OffrecResult {
         Self::NotADataMessage,
         Self::NoMatchingReveal,
         Self::TextDoesNotFit,
+        Self::StoreNotFound,
+        Self::StoreWrongKey,
+        Self::StoreCorrupted,
+        Self::StoreUnsupportedVersion,
     ];
 
     /// The code's number, as C sees it.
@@ -137,6 +149,10 @@ impl OffrecResult {
             113 => Self::NotADataMessage,
             114 => Self::NoMatchingReveal,
             115 => Self::TextDoesNotFit,
+            116 => Self::StoreNotFound,
+            117 => Self::StoreWrongKey,
+            118 => Self::StoreCorrupted,
+            119 => Self::StoreUnsupportedVersion,
             _ => return None,
         })
     }
@@ -168,6 +184,10 @@ impl OffrecResult {
             Self::NotADataMessage => c"not an armoured data message",
             Self::NoMatchingReveal => c"no revealed key material matches the message",
             Self::TextDoesNotFit => c"the text does not fit the message's length",
+            Self::StoreNotFound => c"no store found (nothing saved yet)",
+            Self::StoreWrongKey => c"wrong key or passphrase for this store",
+            Self::StoreCorrupted => c"the store is damaged or not a store",
+            Self::StoreUnsupportedVersion => c"the store was written by a newer version of the library",
         }
     }
 }

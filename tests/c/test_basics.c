@@ -63,8 +63,12 @@ static void test_result_codes(void) {
         {OFFREC_RESULT_NOT_A_DATA_MESSAGE, 113},
         {OFFREC_RESULT_NO_MATCHING_REVEAL, 114},
         {OFFREC_RESULT_TEXT_DOES_NOT_FIT, 115},
+        {OFFREC_RESULT_STORE_NOT_FOUND, 116},
+        {OFFREC_RESULT_STORE_WRONG_KEY, 117},
+        {OFFREC_RESULT_STORE_CORRUPTED, 118},
+        {OFFREC_RESULT_STORE_UNSUPPORTED_VERSION, 119},
     };
-    static const uint32_t unknown[] = {8, 99, 116, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {8, 99, 120, 1000, UINT32_MAX};
     const char *unknown_message = offrec_result_message(UINT32_MAX);
     size_t i, j;
 

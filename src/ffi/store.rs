@@ -1,0 +1,185 @@
+//! Persistence from C: save a client's whole state (identity, trust, live sessions, held
+//! messages) sealed under a key or passphrase, as bytes for the app's own database or into a
+//! directory the library manages, and load it back.
+
+use std::ffi::{c_char, c_void};
+
+use zeroize::Zeroizing;
+
+use crate::conversation::Settings;
+use crate::crypto::OsRandom;
+use crate::ffi::bytes;
+use crate::ffi::callbacks::{Callbacks, OffrecCallbacks};
+use crate::ffi::client::{offrec_client, ClientHandle};
+use crate::ffi::handle;
+use crate::ffi::out;
+use crate::ffi::panic::catch_result;
+use crate::ffi::result::OffrecResult;
+use crate::ffi::types::policy_from_c;
+use crate::store::{load_from_bytes, save_to_bytes, FileStore, StoreError, StoreKey};
+
+/// Longest passphrase accepted.
+pub const OFFREC_MAX_PASSPHRASE_LEN: usize = 4096;
+/// Longest store directory path accepted.
+pub const OFFREC_MAX_PATH_LEN: usize = 4096;
+/// Largest sealed store accepted from memory.
+pub const OFFREC_MAX_STORE_LEN: usize = 256 * 1024 * 1024;
+
+fn store_error(error: StoreError) -> OffrecResult {
+    match error {
+        StoreError::NotFound => OffrecResult::StoreNotFound,
+        StoreError::WrongKey => OffrecResult::StoreWrongKey,
+        StoreError::UnsupportedVersion(_) => OffrecResult::StoreUnsupportedVersion,
+        StoreError::Empty
+        | StoreError::NotAStore
+        | StoreError::Truncated
+        | StoreError::Corrupted
+        | StoreError::BadKdfParameters
+        | StoreError::InvalidState(_) => OffrecResult::StoreCorrupted,
+        StoreError::Random => OffrecResult::RandomFailed,
+        _ => OffrecResult::StoreError,
+    }
+}
+
+/// Exactly one of `key` (32 bytes) and `passphrase` must be given.
+fn store_key(key: *const u8, passphrase: *const c_char, passphrase_len: usize) -> Result<StoreKey, OffrecResult> {
+    match (key.is_null(), passphrase.is_null()) {
+        (false, true) => Ok(StoreKey::Raw(Zeroizing::new(bytes::borrow_32(key)?))),
+        (true, false) => {
+            bytes::check_cap(passphrase_len, OFFREC_MAX_PASSPHRASE_LEN)?;
+            let text = bytes::borrow_chars(passphrase, passphrase_len)?;
+            if text.is_empty() {
+                return Err(OffrecResult::InvalidArgument);
+            }
+            Ok(StoreKey::Passphrase(Zeroizing::new(text.to_owned())))
+        }
+        (true, true) => Err(OffrecResult::NullArgument),
+        (false, false) => Err(OffrecResult::InvalidArgument),
+    }
+}
+
+fn store_dir<'a>(dir: *const c_char, dir_len: usize) -> Result<&'a str, OffrecResult> {
+    bytes::check_cap(dir_len, OFFREC_MAX_PATH_LEN)?;
+    let dir = bytes::borrow_chars(dir, dir_len)?;
+    if dir.is_empty() {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    Ok(dir)
+}
+
+/// Seals the client's whole state into `*out` (free it with `offrec_buffer_free`). Give either
+/// a 32-byte `key` (passphrase NULL) or a UTF-8 `passphrase` (key NULL; stretched with
+/// Argon2id, which takes a noticeable fraction of a second on purpose). The bytes are safe to
+/// store anywhere; without the key they reveal nothing but their length.
+///
+/// Thread rules: as any call on the client; it sees a consistent snapshot.
+///
+/// # Safety
+///
+/// `client` is a live client; `key` is NULL or 32 readable bytes; `passphrase` is NULL or valid
+/// for `passphrase_len`; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_save(
+    client: *const offrec_client,
+    key: *const u8,
+    passphrase: *const c_char,
+    passphrase_len: usize,
+    out: *mut bytes::offrec_buffer,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        out::check(out)?;
+        let key = store_key(key, passphrase, passphrase_len)?;
+        let sealed = c.query(|client| save_to_bytes(client, &key))?.map_err(store_error)?;
+        bytes::write_buffer(out, sealed)
+    })
+}
+
+/// Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
+/// `userdata` as in `offrec_client_new`. Sessions continue where they were: no new handshake.
+/// Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
+/// `..._STORE_UNSUPPORTED_VERSION`.
+///
+/// # Safety
+///
+/// `sealed` is valid for `sealed_len`; key and passphrase as in `offrec_client_save`;
+/// `callbacks` points to an `offrec_callbacks`; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_load(
+    sealed: *const u8,
+    sealed_len: usize,
+    key: *const u8,
+    passphrase: *const c_char,
+    passphrase_len: usize,
+    policy: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    out: *mut *mut offrec_client,
+) -> OffrecResult {
+    catch_result(|| {
+        out::check(out)?;
+        bytes::check_cap(sealed_len, OFFREC_MAX_STORE_LEN)?;
+        let sealed = bytes::borrow(sealed, sealed_len)?;
+        let key = store_key(key, passphrase, passphrase_len)?;
+        let settings = Settings { policy: policy_from_c(policy)?, ..Settings::default() };
+        let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
+        let client = load_from_bytes(sealed, &key, settings, Box::new(OsRandom)).map_err(store_error)?;
+        out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+    })
+}
+
+/// Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
+/// 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
+/// new state, never a mix. Key and passphrase as in `offrec_client_save`.
+///
+/// # Safety
+///
+/// `client` is a live client; `dir` is valid for `dir_len`; key and passphrase as in
+/// `offrec_client_save`.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_save_to_dir(
+    client: *const offrec_client,
+    dir: *const c_char,
+    dir_len: usize,
+    key: *const u8,
+    passphrase: *const c_char,
+    passphrase_len: usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let dir = store_dir(dir, dir_len)?;
+        let key = store_key(key, passphrase, passphrase_len)?;
+        let store = FileStore::open_dir(dir).map_err(store_error)?;
+        c.query(|client| store.save(client, &key))?.map_err(store_error)
+    })
+}
+
+/// Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
+/// nothing was saved there yet. A failed load never changes the stored file.
+///
+/// # Safety
+///
+/// As `offrec_client_load`, with `dir` valid for `dir_len`.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_load_from_dir(
+    dir: *const c_char,
+    dir_len: usize,
+    key: *const u8,
+    passphrase: *const c_char,
+    passphrase_len: usize,
+    policy: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    out: *mut *mut offrec_client,
+) -> OffrecResult {
+    catch_result(|| {
+        out::check(out)?;
+        let dir = store_dir(dir, dir_len)?;
+        let key = store_key(key, passphrase, passphrase_len)?;
+        let settings = Settings { policy: policy_from_c(policy)?, ..Settings::default() };
+        let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
+        let store = FileStore::open_dir(dir).map_err(store_error)?;
+        let client = store.load(&key, settings, Box::new(OsRandom)).map_err(store_error)?;
+        out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+    })
+}
