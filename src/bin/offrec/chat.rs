@@ -73,8 +73,8 @@ pub enum Input {
     StdinClosed,
     /// A wire message from the peer.
     Net(String),
-    /// The transport is gone.
-    NetClosed(String),
+    /// The transport is gone: why, and whether it failed (rather than was closed cleanly).
+    NetClosed(String, bool),
     /// Something the transport wants to tell the user.
     Notice(String),
 }
@@ -258,9 +258,9 @@ impl Chat {
                     let actions = self.client.receive(&self.peer, &text, now());
                     self.perform(actions);
                 }
-                Ok(Input::NetClosed(why)) => {
-                    self.say(&format!("* {why}"));
-                    self.failed = true;
+                Ok(Input::NetClosed(why, failed)) => {
+                    self.say(&format!("* {why}; your sessions are saved: run the same command again to reconnect"));
+                    self.failed = failed;
                     break;
                 }
                 Ok(Input::Notice(text)) => self.say(&text),

@@ -29,7 +29,8 @@ Modes:
   --captured TEXT        the captured data message (`?OFR:...`; reassemble fragments first)
   --reveal-from TEXT...  the receiver's later messages from the same transcript (the ones it
                          sent after reading the captured one); one or more, may be repeated
-  --known TEXT           the captured message's text (known or guessed)
+  --known TEXT           the captured message's text (known or guessed; a wrong guess cannot
+                         be detected without the key, and yields a garbled forgery)
   --new TEXT             the replacement text; at most as long as the known text plus the
                          padding (the header and so the length stay the same)
 ";

@@ -148,11 +148,11 @@ pub fn connect(addr: &str, nick: &str, peer: &str, tx: Sender<Input>) -> Result<
                 continue;
             }
             Ok(None) => {
-                let _ = tx.send(Input::NetClosed("the IRC server closed the connection".to_owned()));
+                let _ = tx.send(Input::NetClosed("the IRC server closed the connection".to_owned(), false));
                 return;
             }
             Err(e) => {
-                let _ = tx.send(Input::NetClosed(format!("the IRC connection failed: {e}")));
+                let _ = tx.send(Input::NetClosed(format!("the IRC connection failed: {e}"), true));
                 return;
             }
         };
@@ -174,7 +174,7 @@ pub fn connect(addr: &str, nick: &str, peer: &str, tx: Sender<Input>) -> Result<
                 }
             }
             "ERROR" => {
-                let _ = tx.send(Input::NetClosed(format!("the IRC server closed the link: {}", printable(msg.params.last().copied().unwrap_or("")))));
+                let _ = tx.send(Input::NetClosed(format!("the IRC server closed the link: {}", printable(msg.params.last().copied().unwrap_or(""))), true));
                 return;
             }
             "401" => tx.send(Input::Notice(format!("* {peer_name} is not on the IRC server right now: messages to them are lost until they connect"))),

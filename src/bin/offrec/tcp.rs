@@ -77,11 +77,11 @@ fn start(stream: TcpStream, tx: Sender<Input>) -> Result<Tcp, CliError> {
                     let _ = tx.send(Input::Notice(format!("* {why}")));
                 }
                 Ok(None) => {
-                    let _ = tx.send(Input::NetClosed("the peer closed the connection".to_owned()));
+                    let _ = tx.send(Input::NetClosed("the peer closed the connection".to_owned(), false));
                     return;
                 }
                 Err(e) => {
-                    let _ = tx.send(Input::NetClosed(format!("the connection failed: {e}")));
+                    let _ = tx.send(Input::NetClosed(format!("the connection failed: {e}"), true));
                     return;
                 }
             }

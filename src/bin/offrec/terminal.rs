@@ -12,12 +12,13 @@ use crate::parse::printable;
 pub struct Screen {
     tty: bool,
     prompt_shown: bool,
+    last_prompt: String,
 }
 
 impl Screen {
     /// Output to stdout.
     pub fn new() -> Self {
-        Screen { tty: std::io::stdout().is_terminal(), prompt_shown: false }
+        Screen { tty: std::io::stdout().is_terminal(), prompt_shown: false, last_prompt: String::new() }
     }
 
     /// Prints one line, first moving past (or erasing, on a terminal) a shown prompt.
@@ -33,6 +34,10 @@ impl Screen {
 
     /// Shows the prompt.
     pub fn prompt(&mut self, text: &str) {
+        if self.prompt_shown && self.last_prompt == text {
+            return;
+        }
+        self.last_prompt = text.to_owned();
         let mut out = std::io::stdout().lock();
         if self.prompt_shown && self.tty {
             let _ = out.write_all(b"\r\x1b[K");
