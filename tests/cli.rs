@@ -475,3 +475,73 @@ fn chat_reports_a_missing_store_and_a_refused_connection() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("run `offrec identity new"), "{}", out.stderr);
 }
+
+/// A private ngircd on a free port, stopped on drop.
+struct IrcServer {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl IrcServer {
+    fn start() -> Option<Self> {
+        let binary = ["/usr/sbin/ngircd", "/usr/bin/ngircd", "/usr/local/sbin/ngircd", "/usr/local/bin/ngircd"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())?;
+        let dir = TempDir::new();
+        let port = free_port();
+        let config = dir.path("ngircd.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "[Global]\nName = irc.offrec.test\nInfo = offrec test server\nListen = 127.0.0.1\nPorts = {port}\n\
+                 MotdPhrase = offrec test\n[Limits]\nMaxNickLength = 30\n[Options]\nPAM = no\nIdent = no\nDNS = no\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary).args(["-n", "-f", &config]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let server = IrcServer { child, port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "ngircd did not start listening on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(server)
+    }
+}
+
+impl Drop for IrcServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn chat_over_irc_with_smp() {
+    let Some(server) = IrcServer::start() else {
+        eprintln!("SKIPPED chat_over_irc_with_smp: ngircd is not installed (apt-get install -y ngircd)");
+        return;
+    };
+    let dir = TempDir::new();
+    let key = new_identity(&dir, "alice", "alice", "irc");
+    new_identity(&dir, "bob", "bob", "irc");
+    let addr = format!("127.0.0.1:{}", server.port);
+    let mut bob = ChatProcess::spawn(
+        "bob",
+        &strings(&["--store", &dir.path("bob"), "--key-file", &key, "--irc", &addr, "--channel-less", "--peer", "alice", "--policy", "manual"]),
+    );
+    bob.wait_for("registered on");
+    let mut alice = ChatProcess::spawn(
+        "alice",
+        &strings(&["--store", &dir.path("alice"), "--key-file", &key, "--irc", &addr, "--nick", "alice", "--peer", "bob", "--policy", "manual"]),
+    );
+    alice.wait_for("registered on");
+    converse(&mut alice, &mut bob);
+    // A message longer than one IRC line travels in fragments.
+    let long = "long ".repeat(200);
+    alice.type_line(long.trim_end());
+    bob.wait_for(&format!("[encrypted-verified] <alice> {}", long.trim_end()));
+    assert_eq!(alice.quit(), 0);
+    assert_eq!(bob.quit(), 0);
+}
