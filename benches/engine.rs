@@ -42,7 +42,7 @@ fn ratchet(c: &mut Criterion) {
     let mut rng = DeterministicRandom::from_label("bench ratchet");
     let alice_id = IdentityKey::generate(&mut rng).unwrap();
     let bob_id = IdentityKey::generate(&mut rng).unwrap();
-    let (mut alice, mut bob) = handshake(&mut rng, &alice_id, &bob_id);
+    let (_, mut bob) = handshake(&mut rng, &alice_id, &bob_id);
     let body = encode_body(&[b'x'; 100], &[], 16).unwrap();
     c.bench_function("ratchet/encrypt_100B", |bench| {
         bench.iter(|| black_box(bob.ratchet.encrypt(0x200, 0x100, 0, &body).unwrap()))

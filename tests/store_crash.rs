@@ -34,8 +34,16 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_ENV) else { return };
     let store = FileStore::open_dir(&dir).unwrap();
     let mut count = 1;
+    let mut announced = false;
     loop {
         store.save(&client_with_peers(count), &key()).unwrap();
+        if !announced {
+            // Tell the parent we are writing, so its kill lands mid-loop, not during start-up.
+            use std::io::Write;
+            println!("saving");
+            std::io::stdout().flush().unwrap();
+            announced = true;
+        }
         count = count % 40 + 1;
     }
 }
@@ -50,19 +58,35 @@ fn crash_at_random_moments_leaves_a_loadable_store() {
     let mut rng = DeterministicRandom::from_label("crash timing");
     let trials = 200;
     let mut seen = std::collections::BTreeSet::new();
+    let mut mid_save = 0;
     for trial in 0..trials {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--ignored", "--test-threads=1"])
+            .args(["--exact", "crash_child", "--ignored", "--test-threads=1", "--nocapture"])
             .env(CHILD_ENV, &dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut delay = [0u8; 1];
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("saving") {
+            line.clear();
+            if std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+                break;
+            }
+        }
+        let mut delay = [0u8; 2];
         rng.fill(&mut delay).unwrap();
-        std::thread::sleep(Duration::from_micros(2_000 + u64::from(delay[0]) * 60));
+        std::thread::sleep(Duration::from_micros(u64::from(u16::from_be_bytes(delay)) % 4_000));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        // A leftover temporary file means the kill landed in the middle of a save.
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            if entry.file_name().to_string_lossy().ends_with(".tmp") {
+                mid_save += 1;
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
         let loaded = store
             .load(&key(), Settings::default(), Box::new(DeterministicRandom::from_label("load")))
             .unwrap_or_else(|e| panic!("trial {trial}: store did not load after kill -9: {e}"));
@@ -73,9 +97,11 @@ fn crash_at_random_moments_leaves_a_loadable_store() {
             assert!(peers.contains(&format!("peer-{i}")), "trial {trial}: torn state, peer-{i} missing");
         }
     }
-    // The kills really landed while the child was saving different states.
-    assert!(seen.len() >= 5, "only saw states {seen:?}");
-    // Reopening cleans up the temporary files that killed writers left behind.
+    // The kills really landed while the child was saving, and after different saves.
+    assert!(mid_save >= trials / 10, "only {mid_save} of {trials} kills hit a save in progress");
+    assert!(seen.len() >= 2, "only saw states {seen:?}");
+    // Reopening cleans up temporary files that killed writers left behind.
+    std::fs::write(dir.join(".offrec.store.0011223344556677.tmp"), b"torn").unwrap();
     FileStore::open_dir(&dir).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("offrec.store")]);

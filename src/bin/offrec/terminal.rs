@@ -1,0 +1,154 @@
+//! Terminal output for `offrec chat`: lines that do not collide with the prompt, the prompt
+//! itself, and every state and event put into words. Nothing here panics if stdout is gone.
+
+use std::io::{IsTerminal, Write};
+
+use offrec::conversation::{Event, NotSentReason, Security, SessionState};
+use offrec::trust::format_fingerprint;
+
+use crate::parse::printable;
+
+/// The chat's output.
+pub struct Screen {
+    tty: bool,
+    prompt_shown: bool,
+    last_prompt: String,
+}
+
+impl Screen {
+    /// Output to stdout.
+    pub fn new() -> Self {
+        Screen { tty: std::io::stdout().is_terminal(), prompt_shown: false, last_prompt: String::new() }
+    }
+
+    /// Prints one line, first moving past (or erasing, on a terminal) a shown prompt.
+    pub fn line(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        if self.prompt_shown {
+            let _ = out.write_all(if self.tty { b"\r\x1b[K" } else { b"\n" });
+            self.prompt_shown = false;
+        }
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+
+    /// Shows the prompt.
+    pub fn prompt(&mut self, text: &str) {
+        if self.prompt_shown && self.last_prompt == text {
+            return;
+        }
+        self.last_prompt = text.to_owned();
+        let mut out = std::io::stdout().lock();
+        if self.prompt_shown && self.tty {
+            let _ = out.write_all(b"\r\x1b[K");
+        } else if self.prompt_shown {
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+        self.prompt_shown = true;
+    }
+
+    /// The user pressed Enter: the prompt line is finished.
+    pub fn input_done(&mut self) {
+        if !self.tty && self.prompt_shown {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        }
+        self.prompt_shown = false;
+    }
+}
+
+/// A session state as the prompt shows it.
+pub fn state_name(state: SessionState) -> &'static str {
+    match state {
+        SessionState::Plaintext => "plaintext",
+        SessionState::EncryptedUnverified => "encrypted-unverified",
+        SessionState::EncryptedVerified => "encrypted-verified",
+        SessionState::Finished => "finished",
+    }
+}
+
+/// How a delivered message was protected.
+pub fn security_name(security: Security) -> &'static str {
+    match security {
+        Security::Plaintext => "plaintext",
+        Security::EncryptedUnverified => "encrypted-unverified",
+        Security::EncryptedVerified => "encrypted-verified",
+    }
+}
+
+/// What a state change means for the user.
+pub fn state_words(peer: &str, state: SessionState) -> String {
+    match state {
+        SessionState::Plaintext => format!("* the conversation with {peer} is now in plaintext: /start to encrypt it"),
+        SessionState::EncryptedUnverified => format!(
+            "* the conversation with {peer} is now encrypted-unverified: compare fingerprints with /fp and /trust, or verify with /smp SECRET"
+        ),
+        SessionState::EncryptedVerified => format!("* the conversation with {peer} is now encrypted-verified"),
+        SessionState::Finished => {
+            format!("* {peer} ended the encrypted session: nothing is sent until you /end it (back to plaintext) or /start a new one")
+        }
+    }
+}
+
+fn reason_words(reason: NotSentReason) -> &'static str {
+    match reason {
+        NotSentReason::EncryptionTimeout => "no encrypted session came up in time; /start one and send it again",
+        NotSentReason::SessionFinished => "the peer ended the session; /end or /start first",
+        NotSentReason::KeyChanged => "the peer's key changed from the verified one; verify the new key (/fp, /smp) and send it again",
+        NotSentReason::SessionEnded => "you ended the session before it could be sent",
+        NotSentReason::QueueFull => "too many messages are waiting for encryption",
+        NotSentReason::TooLarge => "it is larger than the peer accepts; send it in smaller pieces",
+    }
+}
+
+/// An event in words; `None` for events not worth showing (heartbeats).
+pub fn event_words(peer: &str, event: &Event) -> Option<String> {
+    let fp = |f: &[u8; 32]| format_fingerprint(f);
+    Some(match event {
+        Event::EncryptionRequired { message } => format!("* message {message} is held until the session is encrypted; starting one"),
+        Event::HeldMessageSent { message } => format!("* held message {message} was sent encrypted"),
+        Event::MessageNotSent { message, reason } => format!("* message {message} was not sent: {}", reason_words(*reason)),
+        Event::Unreadable => format!("* an encrypted message from {peer} could not be read (no session for it, or it was damaged); {peer} is told"),
+        Event::Malformed => format!("* {peer} sent a malformed message (ignored)"),
+        Event::NotInPrivate => format!("* {peer} sent an encrypted message for a session we do not have; /start a new one"),
+        Event::ForOtherInstance => return None,
+        Event::Reflected => "* a message we sent came back to us (ignored)".to_owned(),
+        Event::UnencryptedWhileEncrypted => format!("* warning: {peer} sent a message in the clear although the session is encrypted"),
+        Event::UnencryptedWhileRequired => format!("* warning: {peer} sent a message in the clear, but your policy requires encryption"),
+        Event::PeerError { text } => format!("* {peer} reports an error: {}", printable(text)),
+        Event::ForeignProtocol => format!("* {peer} seems to run OTR, not offrec: nothing was answered; ask them to use offrec"),
+        Event::HeartbeatReceived | Event::HeartbeatSent => return None,
+        Event::PeerEndedSession => return None, // reported by the state change to finished
+        Event::SessionExpired => "* the encrypted session expired after a long silence; /start a new one".to_owned(),
+        Event::HandshakeFailed { reason } => {
+            format!("* the handshake with {peer} failed (code {reason}); any previous session is kept; try /start again")
+        }
+        Event::HandshakeComplete => format!("* handshake with {peer} complete"),
+        Event::ExtraKeyReceived { usage, .. } => format!("* {peer} derived an extra symmetric key (usage {usage}); this program does not use it"),
+        Event::PeerCouldNotRead { message } => {
+            format!("* {peer} could not read your message {message} (they lost the session); a new one is being started: send it again")
+        }
+        Event::NewFingerprint { fingerprint } => {
+            format!("* first key seen for {peer}: {}\n  verify it: compare with /fp over another channel, then /trust; or /smp SECRET", fp(fingerprint))
+        }
+        Event::FingerprintChanged { old, new, old_was_verified } => format!(
+            "* WARNING: {peer}'s key CHANGED\n  old: {} ({})\n  new: {}\n  a new device, or someone in the middle: verify again (/fp, /smp) before trusting",
+            fp(old),
+            if *old_was_verified { "was verified" } else { "was not verified" },
+            fp(new)
+        ),
+        Event::SmpAskedForSecret { question: Some(q) } => {
+            format!("* {peer} asks you to prove you share a secret. Question: {}\n  answer with /answer SECRET", printable(q))
+        }
+        Event::SmpAskedForSecret { question: None } => format!("* {peer} asks you to prove you share a secret; answer with /answer SECRET"),
+        Event::SmpInProgress => "* SMP in progress...".to_owned(),
+        Event::SmpSucceeded => format!("* SMP succeeded: {peer}'s fingerprint is now verified"),
+        Event::SmpFailed => format!("* SMP failed: the secrets did not match; {peer} is not verified"),
+        Event::SmpAborted => "* SMP aborted".to_owned(),
+        Event::SmpCheated => "* SMP failed: a proof did not check out; someone may be tampering with the conversation".to_owned(),
+        other => format!("* event {}", other.code()),
+    })
+}
