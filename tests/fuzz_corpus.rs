@@ -3,7 +3,7 @@
 //! on the fuzz crate), so a stable `cargo test` catches regressions on every input the fuzzer
 //! ever kept. `make fuzz` (fuzz/fuzz.mk) runs the targets themselves on nightly.
 
-#[allow(dead_code, clippy::all)]
+#[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
 

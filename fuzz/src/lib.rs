@@ -33,9 +33,12 @@ use offrec::wire::{
     whitespace, Incoming, InstanceTag, Reassembler, Tlv, Versions,
 };
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the `fuzz/fuzz_targets/<name>.rs` binary and the
 /// `fuzz/corpus/<name>/` directory) and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("wire_text", wire_text),
     ("fragments", fragments),
     ("ake_messages", ake_messages),
