@@ -32,6 +32,8 @@ TEST_FEATURES := --features test-hooks
 # `make test` runs them, in order, after the Rust tests. Include fragments before `test:`.
 TEST_TARGETS :=
 include tests/c/c-tests.mk
+# make fuzz / fuzz-cmin (nightly + cargo-fuzz); the corpus itself is replayed by cargo test.
+include fuzz/fuzz.mk
 include examples-c/examples.mk
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------

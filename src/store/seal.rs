@@ -30,7 +30,7 @@ pub const ARGON2_T_COST: u32 = 2;
 /// Argon2id lanes.
 pub const ARGON2_P_COST: u32 = 1;
 // A store file is input: refuse parameters that would let it exhaust memory or time.
-const MAX_M_COST_KIB: u32 = 1 << 20;
+const MAX_M_COST_KIB: u32 = 1 << 18; // 256 MiB, 13x what we write
 const MAX_T_COST: u32 = 16;
 const MAX_P_COST: u32 = 8;
 
