@@ -9,7 +9,7 @@ EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -Iinclude
 EX_LIB_DIR := $(C_LIB_DIR)
 EX_LINK := -L$(EX_LIB_DIR) -Wl,-rpath,$(abspath $(EX_LIB_DIR)) -loffrec
 
-EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat
+EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat $(EX_BUILD_DIR)/party
 
 TEST_TARGETS += examples-test
 
@@ -27,6 +27,9 @@ $(EX_BUILD_DIR)/hello_dlopen: $(EX_DIR)/hello_dlopen.c $(EX_DIR)/hello.c include
 	$(CC) $(EX_CFLAGS) $< -o $@ -ldl
 
 $(EX_BUILD_DIR)/chat: $(EX_DIR)/chat.c include/offrec.h $(SHARED_LIB)
+	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
+
+$(EX_BUILD_DIR)/party: $(EX_DIR)/party.c include/offrec.h $(SHARED_LIB)
 	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
 
 examples-test: examples

@@ -1,0 +1,386 @@
+/*
+ * party: one offrec client on the example relay, scripted over stdin, reporting JSON lines on
+ * stdout (tests/cross/PARTY_PROTOCOL.md). The C member of the cross-language tests and of
+ * `make demo`; the Python and Go parties behave identically.
+ *
+ *   party --relay HOST:PORT --name NAME [--policy manual] [--max-message-size N]
+ *
+ * Single-threaded: poll() on stdin and the relay socket; callbacks run inside the calls.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "offrec.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { LINE_CAP = 512 * 1024 };
+
+static int relay = -1;
+static offrec_client *client;
+static size_t max_message_size;
+
+static const char *const event_names[] = {
+    "", "encryption_required", "held_message_sent", "message_not_sent", "unreadable", "malformed",
+    "not_in_private", "for_other_instance", "reflected", "unencrypted_while_encrypted",
+    "unencrypted_while_required", "peer_error", "foreign_protocol", "heartbeat_received",
+    "heartbeat_sent", "peer_ended_session", "session_expired", "handshake_failed",
+    "handshake_complete", "extra_key_received", "peer_could_not_read", "new_fingerprint",
+    "fingerprint_changed", "smp_asked_for_secret", "smp_in_progress", "smp_succeeded", "smp_failed",
+    "smp_aborted", "smp_cheated",
+};
+
+static const char *state_names[] = {"plaintext", "encrypted_unverified", "encrypted_verified", "finished"};
+
+/* Writes `s` (n bytes) as a JSON string. */
+static void json_string(const char *s, size_t n) {
+    size_t i;
+    putchar('"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            printf("\\%c", c);
+        } else if (c < 0x20) {
+            printf("\\u%04x", c);
+        } else {
+            putchar(c);
+        }
+    }
+    putchar('"');
+}
+
+static void json_hex(const uint8_t *b, size_t n) {
+    size_t i;
+    putchar('"');
+    for (i = 0; i < n; i++) {
+        printf("%02x", b[i]);
+    }
+    putchar('"');
+}
+
+static void write_relay(const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(relay, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            perror("party: relay write");
+            exit(1);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void on_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t len) {
+    (void)ud;
+    write_relay("TO ", 3);
+    write_relay(peer, peer_len);
+    write_relay(" ", 1);
+    write_relay(text, len);
+    write_relay("\n", 1);
+    printf("{\"type\":\"sent\",\"peer\":");
+    json_string(peer, peer_len);
+    printf(",\"bytes\":%zu}\n", len);
+    fflush(stdout);
+}
+
+static void on_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance, const uint8_t *text,
+                       size_t len, offrec_security security) {
+    (void)ud;
+    (void)instance;
+    printf("{\"type\":\"deliver\",\"peer\":");
+    json_string(peer, peer_len);
+    printf(",\"text\":");
+    json_string((const char *)text, len);
+    printf(",\"security\":\"%s\"}\n", security <= 2 ? state_names[security] : "?");
+    fflush(stdout);
+}
+
+static void on_state(void *ud, const char *peer, size_t peer_len, uint32_t instance, offrec_session_state state) {
+    (void)ud;
+    (void)instance;
+    printf("{\"type\":\"state\",\"peer\":");
+    json_string(peer, peer_len);
+    printf(",\"state\":\"%s\"}\n", state <= 3 ? state_names[state] : "?");
+    fflush(stdout);
+}
+
+static void on_event(void *ud, const offrec_event *e) {
+    (void)ud;
+    printf("{\"type\":\"event\",\"peer\":");
+    json_string(e->peer, e->peer_len);
+    printf(",\"code\":%u,\"name\":\"%s\"", e->code,
+           e->code < sizeof event_names / sizeof event_names[0] ? event_names[e->code] : "unknown");
+    if (e->code == OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET && e->text != NULL) {
+        printf(",\"question\":");
+        json_string(e->text, e->text_len);
+    }
+    if (e->code == OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED && e->key != NULL) {
+        printf(",\"usage\":%u,\"key\":", e->usage);
+        json_hex(e->key, 32);
+    }
+    printf("}\n");
+    fflush(stdout);
+}
+
+static size_t on_max_size(void *ud, const char *peer, size_t peer_len) {
+    (void)ud;
+    (void)peer;
+    (void)peer_len;
+    return max_message_size;
+}
+
+static void report_error(const char *command, offrec_result rc) {
+    printf("{\"type\":\"error\",\"command\":\"%s\",\"code\":%u,\"message\":", command, (unsigned)rc);
+    json_string(offrec_result_message(rc), strlen(offrec_result_message(rc)));
+    printf("}\n");
+    fflush(stdout);
+}
+
+static int connect_relay(const char *hostport) {
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    struct addrinfo hints, *res, *ai;
+    int fd = -1;
+    if (colon == NULL || (size_t)(colon - hostport) >= sizeof host) {
+        return -1;
+    }
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
+        return -1;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            break;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static uint32_t policy_named(const char *name) {
+    if (strcmp(name, "never") == 0) return OFFREC_POLICY_NEVER;
+    if (strcmp(name, "opportunistic") == 0) return OFFREC_POLICY_OPPORTUNISTIC;
+    if (strcmp(name, "always") == 0) return OFFREC_POLICY_ALWAYS;
+    return OFFREC_POLICY_MANUAL;
+}
+
+/* Splits off the next space-separated word of *rest (in place). */
+static char *word(char **rest) {
+    char *start = *rest, *space;
+    if (start == NULL || *start == '\0') {
+        return NULL;
+    }
+    space = strchr(start, ' ');
+    if (space != NULL) {
+        *space = '\0';
+        *rest = space + 1;
+    } else {
+        *rest = start + strlen(start);
+    }
+    return start;
+}
+
+static int run_command(char *line) {
+    char *rest = line;
+    char *cmd = word(&rest);
+    char *peer;
+    offrec_result rc = OFFREC_RESULT_OK;
+    if (cmd == NULL) {
+        return 1;
+    }
+    if (strcmp(cmd, "quit") == 0) {
+        return 0;
+    }
+    if (strcmp(cmd, "tick") == 0) {
+        rc = offrec_client_tick(client);
+    } else if (strcmp(cmd, "fingerprint") == 0) {
+        uint8_t fp[32];
+        rc = offrec_client_fingerprint(client, fp);
+        if (rc == OFFREC_RESULT_OK) {
+            printf("{\"type\":\"fingerprint\",\"fingerprint\":");
+            json_hex(fp, 32);
+            printf("}\n");
+        }
+    } else if ((peer = word(&rest)) == NULL) {
+        rc = OFFREC_RESULT_INVALID_ARGUMENT;
+    } else if (strcmp(cmd, "start") == 0) {
+        rc = offrec_client_start_session(client, peer, strlen(peer));
+    } else if (strcmp(cmd, "send") == 0) {
+        uint64_t id;
+        rc = offrec_client_send(client, peer, strlen(peer), rest, strlen(rest), &id);
+    } else if (strcmp(cmd, "smp") == 0 || strcmp(cmd, "answer") == 0) {
+        char *secret = word(&rest);
+        if (secret == NULL) {
+            rc = OFFREC_RESULT_INVALID_ARGUMENT;
+        } else if (cmd[0] == 's') {
+            rc = offrec_client_smp_start(client, peer, strlen(peer), 0, (const uint8_t *)secret, strlen(secret),
+                                         *rest ? rest : NULL, strlen(rest));
+        } else {
+            rc = offrec_client_smp_respond(client, peer, strlen(peer), 0, (const uint8_t *)secret, strlen(secret));
+        }
+    } else if (strcmp(cmd, "abort") == 0) {
+        rc = offrec_client_smp_abort(client, peer, strlen(peer), 0);
+    } else if (strcmp(cmd, "esk") == 0) {
+        char *usage = word(&rest);
+        uint8_t key[32];
+        if (usage == NULL) {
+            rc = OFFREC_RESULT_INVALID_ARGUMENT;
+        } else {
+            unsigned long u = strtoul(usage, NULL, 10);
+            rc = offrec_client_extra_symmetric_key(client, peer, strlen(peer), 0, (uint32_t)u, (const uint8_t *)rest,
+                                                   strlen(rest), key);
+            if (rc == OFFREC_RESULT_OK) {
+                printf("{\"type\":\"esk\",\"peer\":");
+                json_string(peer, strlen(peer));
+                printf(",\"usage\":%lu,\"key\":", u);
+                json_hex(key, 32);
+                printf("}\n");
+            }
+        }
+    } else if (strcmp(cmd, "end") == 0) {
+        rc = offrec_client_end_session(client, peer, strlen(peer), 0);
+    } else {
+        rc = OFFREC_RESULT_INVALID_ARGUMENT;
+    }
+    if (rc != OFFREC_RESULT_OK) {
+        report_error(cmd, rc);
+    }
+    fflush(stdout);
+    return 1;
+}
+
+/* Feeds complete lines from a buffer to `handle`; keeps the partial tail. */
+struct line_buffer {
+    char *data;
+    size_t len;
+};
+
+static int read_lines(int fd, struct line_buffer *b, int (*handle)(char *line)) {
+    ssize_t n;
+    char *start, *nl;
+    if (b->len >= LINE_CAP - 1) {
+        fprintf(stderr, "party: line too long; dropped\n");
+        b->len = 0;
+    }
+    n = read(fd, b->data + b->len, LINE_CAP - 1 - b->len);
+    if (n < 0 && errno == EINTR) {
+        return 1;
+    }
+    if (n <= 0) {
+        return 0;
+    }
+    b->len += (size_t)n;
+    start = b->data;
+    while ((nl = memchr(start, '\n', b->len - (size_t)(start - b->data))) != NULL) {
+        *nl = '\0';
+        if (nl > start && nl[-1] == '\r') {
+            nl[-1] = '\0';
+        }
+        if (!handle(start)) {
+            return 0;
+        }
+        start = nl + 1;
+    }
+    b->len -= (size_t)(start - b->data);
+    memmove(b->data, start, b->len);
+    return 1;
+}
+
+static int relay_line(char *line) {
+    char *rest = line;
+    char *cmd = word(&rest);
+    char *from = word(&rest);
+    if (cmd == NULL || from == NULL || strcmp(cmd, "FROM") != 0) {
+        return 1;
+    }
+    if (offrec_client_receive(client, from, strlen(from), rest, strlen(rest)) != OFFREC_RESULT_OK) {
+        report_error("receive", OFFREC_RESULT_INVALID_ARGUMENT);
+    }
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    const char *relay_addr = NULL, *name = NULL, *policy = "manual";
+    offrec_callbacks cb;
+    struct line_buffer in = {NULL, 0}, net = {NULL, 0};
+    uint8_t fp[32];
+    char hello[300];
+    int i, running = 1;
+
+    for (i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--relay") == 0) relay_addr = argv[i + 1];
+        else if (strcmp(argv[i], "--name") == 0) name = argv[i + 1];
+        else if (strcmp(argv[i], "--policy") == 0) policy = argv[i + 1];
+        else if (strcmp(argv[i], "--max-message-size") == 0) max_message_size = strtoul(argv[i + 1], NULL, 10);
+    }
+    if (relay_addr == NULL || name == NULL || strlen(name) > 200) {
+        fprintf(stderr, "usage: party --relay HOST:PORT --name NAME [--policy manual] [--max-message-size N]\n");
+        return 2;
+    }
+    relay = connect_relay(relay_addr);
+    if (relay < 0) {
+        fprintf(stderr, "party: cannot connect to the relay at %s\n", relay_addr);
+        return 1;
+    }
+    snprintf(hello, sizeof hello, "HELLO %s\n", name);
+    write_relay(hello, strlen(hello));
+
+    memset(&cb, 0, sizeof cb);
+    cb.send = on_send;
+    cb.deliver = on_deliver;
+    cb.state_changed = on_state;
+    cb.event = on_event;
+    cb.max_message_size = on_max_size;
+    if (offrec_client_new(name, strlen(name), "relay", 5, policy_named(policy), &cb, NULL, &client) != OFFREC_RESULT_OK) {
+        fprintf(stderr, "party: cannot create the client\n");
+        return 1;
+    }
+    offrec_client_fingerprint(client, fp);
+    printf("{\"type\":\"ready\",\"name\":");
+    json_string(name, strlen(name));
+    printf(",\"fingerprint\":");
+    json_hex(fp, 32);
+    printf("}\n");
+    fflush(stdout);
+
+    in.data = malloc(LINE_CAP);
+    net.data = malloc(LINE_CAP);
+    if (in.data == NULL || net.data == NULL) {
+        return 1;
+    }
+    while (running) {
+        struct pollfd fds[2] = {{0, POLLIN, 0}, {relay, POLLIN, 0}};
+        if (poll(fds, 2, 1000) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
+            running = read_lines(relay, &net, relay_line);
+        }
+        if (running && (fds[0].revents & (POLLIN | POLLHUP))) {
+            running = read_lines(0, &in, run_command);
+        }
+    }
+    offrec_client_free(client);
+    free(in.data);
+    free(net.data);
+    close(relay);
+    return 0;
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""A tiny chat relay for the offrec examples and cross-language tests (no server to install).
+
+Parties connect over TCP, say `HELLO <name>`, then send `TO <peer> <text>` lines; the relay
+forwards each as `FROM <sender> <text>` to the party of that name. It is a stand-in for a chat
+network: it sees only what a chat server would see, so everything it prints is what crossed
+"the wire". Lines longer than --max-line bytes are dropped, like a network with a size limit.
+
+    relay.py [--port 0] [--max-line 4096] [--quiet]
+
+Prints `LISTENING <port>` first, then `<from> -> <to>: <text>` for every forwarded line.
+"""
+import argparse
+import selectors
+import socket
+import sys
+
+
+class Relay:
+    def __init__(self, max_line: int, quiet: bool) -> None:
+        self.max_line = max_line
+        self.quiet = quiet
+        self.selector = selectors.DefaultSelector()
+        self.names: dict[socket.socket, str] = {}
+        self.by_name: dict[str, socket.socket] = {}
+        self.buffers: dict[socket.socket, bytes] = {}
+
+    def log(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def accept(self, server: socket.socket) -> None:
+        conn, _ = server.accept()
+        conn.setblocking(True)
+        self.buffers[conn] = b""
+        self.selector.register(conn, selectors.EVENT_READ, self.read)
+
+    def drop(self, conn: socket.socket) -> None:
+        self.selector.unregister(conn)
+        name = self.names.pop(conn, None)
+        if name is not None and self.by_name.get(name) is conn:
+            del self.by_name[name]
+        self.buffers.pop(conn, None)
+        conn.close()
+
+    def read(self, conn: socket.socket) -> None:
+        data = conn.recv(65536)
+        if not data:
+            self.drop(conn)
+            return
+        buffer = self.buffers[conn] + data
+        *lines, rest = buffer.split(b"\n")
+        if len(rest) > self.max_line + 64:
+            print(f"relay: dropping an over-long line from {self.names.get(conn, '?')}", file=sys.stderr)
+            rest = b""
+        self.buffers[conn] = rest
+        for line in lines:
+            self.handle(conn, line.decode("utf-8", "replace").rstrip("\r"))
+
+    def handle(self, conn: socket.socket, line: str) -> None:
+        if conn not in self.names:
+            command, _, name = line.partition(" ")
+            if command != "HELLO" or not name:
+                print(f"relay: expected HELLO, got {line[:40]!r}", file=sys.stderr)
+                return
+            self.names[conn] = name
+            self.by_name[name] = conn
+            return
+        command, _, rest = line.partition(" ")
+        peer, _, text = rest.partition(" ")
+        if command != "TO" or not peer:
+            print(f"relay: bad line {line[:40]!r}", file=sys.stderr)
+            return
+        sender = self.names[conn]
+        if len(text.encode()) > self.max_line:
+            print(f"relay: {sender} -> {peer}: dropped a {len(text)}-byte line (limit {self.max_line})", file=sys.stderr)
+            return
+        self.log(f"{sender} -> {peer}: {text}")
+        target = self.by_name.get(peer)
+        if target is None:
+            print(f"relay: {peer} is not connected; dropped", file=sys.stderr)
+            return
+        try:
+            target.sendall(f"FROM {sender} {text}\n".encode())
+        except OSError:
+            self.drop(target)
+
+    def serve(self, port: int) -> None:
+        server = socket.create_server(("127.0.0.1", port))
+        self.selector.register(server, selectors.EVENT_READ, self.accept)
+        print(f"LISTENING {server.getsockname()[1]}", flush=True)
+        while True:
+            for key, _ in self.selector.select():
+                key.data(key.fileobj)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--max-line", type=int, default=4096)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    try:
+        Relay(args.max_line, args.quiet).serve(args.port)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
