@@ -6,7 +6,10 @@ forwards each as `FROM <sender> <text>` to the party of that name. It is a stand
 network: it sees only what a chat server would see, so everything it prints is what crossed
 "the wire". Lines longer than --max-line bytes are dropped, like a network with a size limit.
 
-    relay.py [--port 0] [--max-line 4096] [--quiet]
+    relay.py [--port 0] [--max-line 4096] [--hold-every N] [--quiet]
+
+--hold-every N holds back every N-th encrypted message to a party and delivers it right after
+the next message to that party (or after 0.3 s if none comes), so delivery is out of order.
 
 Prints `LISTENING <port>` first, then `<from> -> <to>: <text>` for every forwarded line.
 """
@@ -14,12 +17,16 @@ import argparse
 import selectors
 import socket
 import sys
+import time
 
 
 class Relay:
-    def __init__(self, max_line: int, quiet: bool) -> None:
+    def __init__(self, max_line: int, quiet: bool, hold_every: int = 0) -> None:
         self.max_line = max_line
         self.quiet = quiet
+        self.hold_every = hold_every
+        self.counts: dict[str, int] = {}
+        self.held: dict[str, tuple[bytes, float]] = {}
         self.selector = selectors.DefaultSelector()
         self.names: dict[socket.socket, str] = {}
         self.by_name: dict[str, socket.socket] = {}
@@ -80,8 +87,19 @@ class Relay:
         if target is None:
             print(f"relay: {peer} is not connected; dropped", file=sys.stderr)
             return
+        line_out = f"FROM {sender} {text}\n".encode()
+        if self.hold_every and text.startswith("?OFR:"):
+            count = self.counts.get(peer, 0) + 1
+            self.counts[peer] = count
+            if count % self.hold_every == 0 and peer not in self.held:
+                self.held[peer] = (line_out, time.monotonic())
+                print(f"relay: holding a message to {peer} back (out-of-order delivery)", file=sys.stderr)
+                return
         try:
-            target.sendall(f"FROM {sender} {text}\n".encode())
+            target.sendall(line_out)
+            held = self.held.pop(peer, None)
+            if held is not None:
+                target.sendall(held[0])
         except OSError:
             self.drop(target)
 
@@ -90,18 +108,32 @@ class Relay:
         self.selector.register(server, selectors.EVENT_READ, self.accept)
         print(f"LISTENING {server.getsockname()[1]}", flush=True)
         while True:
-            for key, _ in self.selector.select():
+            for key, _ in self.selector.select(timeout=0.1):
                 key.data(key.fileobj)
+            self.release_stale()
+
+    def release_stale(self) -> None:
+        """A held message is delivered late, never lost."""
+        now = time.monotonic()
+        for peer, (line, since) in list(self.held.items()):
+            target = self.by_name.get(peer)
+            if now - since > 0.3 and target is not None:
+                del self.held[peer]
+                try:
+                    target.sendall(line)
+                except OSError:
+                    self.drop(target)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-line", type=int, default=4096)
+    parser.add_argument("--hold-every", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     try:
-        Relay(args.max_line, args.quiet).serve(args.port)
+        Relay(args.max_line, args.quiet, args.hold_every).serve(args.port)
     except KeyboardInterrupt:
         pass
 

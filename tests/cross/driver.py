@@ -40,9 +40,9 @@ def party_env() -> dict[str, str]:
 class Relay:
     """The example relay on a free port; `wire` collects every forwarded line."""
 
-    def __init__(self, max_line: int = 4096) -> None:
+    def __init__(self, max_line: int = 4096, hold_every: int = 0) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(RELAY), "--port", "0", "--max-line", str(max_line)],
+            [sys.executable, str(RELAY), "--port", "0", "--max-line", str(max_line), "--hold-every", str(hold_every)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
