@@ -3,8 +3,10 @@
  * stdout (tests/cross/PARTY_PROTOCOL.md). The C member of the cross-language tests and of
  * `make demo`; the Python and Go parties behave identically.
  *
- *   party --relay HOST:PORT --name NAME [--policy manual] [--max-message-size N]
+ *   party (--relay HOST:PORT | --irc HOST:PORT) --name NAME [--policy manual] [--max-message-size N]
  *
+ * On the relay a wire text goes out as "TO peer text"; on IRC as "PRIVMSG peer :text" (the
+ * party is a real IRC client: NICK/USER, waits for 001, answers PING, joins #offrec).
  * Single-threaded: poll() on stdin and the relay socket; callbacks run inside the calls.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -23,6 +25,9 @@
 enum { LINE_CAP = 512 * 1024 };
 
 static int relay = -1;
+static int irc_mode;
+static int irc_registered;
+static char my_name[256];
 static offrec_client *client;
 static size_t max_message_size;
 
@@ -81,11 +86,11 @@ static void write_relay(const char *p, size_t n) {
 
 static void on_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t len) {
     (void)ud;
-    write_relay("TO ", 3);
+    write_relay(irc_mode ? "PRIVMSG " : "TO ", irc_mode ? 8 : 3);
     write_relay(peer, peer_len);
-    write_relay(" ", 1);
+    write_relay(irc_mode ? " :" : " ", irc_mode ? 2 : 1);
     write_relay(text, len);
-    write_relay("\n", 1);
+    write_relay(irc_mode ? "\r\n" : "\n", irc_mode ? 2 : 1);
     printf("{\"type\":\"sent\",\"peer\":");
     json_string(peer, peer_len);
     printf(",\"bytes\":%zu}\n", len);
@@ -303,6 +308,53 @@ static int read_lines(int fd, struct line_buffer *b, int (*handle)(char *line)) 
     return 1;
 }
 
+static void print_ready(void) {
+    uint8_t fp[32];
+    offrec_client_fingerprint(client, fp);
+    printf("{\"type\":\"ready\",\"name\":");
+    json_string(my_name, strlen(my_name));
+    printf(",\"fingerprint\":");
+    json_hex(fp, 32);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* One line from the IRC server: registration, PING, and private messages to us. */
+static int irc_line(char *line) {
+    char *rest = line, *prefix = NULL, *command, *target, *bang;
+    if (*rest == ':') {
+        prefix = word(&rest) + 1;
+    }
+    command = word(&rest);
+    if (command == NULL) {
+        return 1;
+    }
+    if (strcmp(command, "PING") == 0) {
+        write_relay("PONG ", 5);
+        write_relay(rest, strlen(rest));
+        write_relay("\r\n", 2);
+    } else if (strcmp(command, "001") == 0 && !irc_registered) {
+        irc_registered = 1;
+        write_relay("JOIN #offrec\r\n", 14);
+        print_ready();
+    } else if (strcmp(command, "433") == 0) {
+        fprintf(stderr, "party: the nickname %s is taken\n", my_name);
+        exit(1);
+    } else if (strcmp(command, "PRIVMSG") == 0 && prefix != NULL) {
+        target = word(&rest);
+        if (target == NULL || strcmp(target, my_name) != 0 || *rest != ':') {
+            return 1; /* channel chatter, not for us */
+        }
+        bang = strchr(prefix, '!');
+        if (bang != NULL) {
+            *bang = '\0';
+        }
+        rest++;
+        offrec_client_receive(client, prefix, strlen(prefix), rest, strlen(rest));
+    }
+    return 1;
+}
+
 static int relay_line(char *line) {
     char *rest = line;
     char *cmd = word(&rest);
@@ -320,18 +372,18 @@ int main(int argc, char **argv) {
     const char *relay_addr = NULL, *name = NULL, *policy = "manual";
     offrec_callbacks cb;
     struct line_buffer in = {NULL, 0}, net = {NULL, 0};
-    uint8_t fp[32];
-    char hello[300];
+    char hello[600];
     int i, running = 1;
 
     for (i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--relay") == 0) relay_addr = argv[i + 1];
+        else if (strcmp(argv[i], "--irc") == 0) { relay_addr = argv[i + 1]; irc_mode = 1; max_message_size = 380; }
         else if (strcmp(argv[i], "--name") == 0) name = argv[i + 1];
         else if (strcmp(argv[i], "--policy") == 0) policy = argv[i + 1];
         else if (strcmp(argv[i], "--max-message-size") == 0) max_message_size = strtoul(argv[i + 1], NULL, 10);
     }
     if (relay_addr == NULL || name == NULL || strlen(name) > 200) {
-        fprintf(stderr, "usage: party --relay HOST:PORT --name NAME [--policy manual] [--max-message-size N]\n");
+        fprintf(stderr, "usage: party (--relay|--irc) HOST:PORT --name NAME [--policy manual] [--max-message-size N]\n");
         return 2;
     }
     relay = connect_relay(relay_addr);
@@ -339,7 +391,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "party: cannot connect to the relay at %s\n", relay_addr);
         return 1;
     }
-    snprintf(hello, sizeof hello, "HELLO %s\n", name);
+    snprintf(my_name, sizeof my_name, "%s", name);
+    if (irc_mode) {
+        snprintf(hello, sizeof hello, "NICK %s\r\nUSER %s 0 * :offrec party\r\n", name, name);
+    } else {
+        snprintf(hello, sizeof hello, "HELLO %s\n", name);
+    }
     write_relay(hello, strlen(hello));
 
     memset(&cb, 0, sizeof cb);
@@ -348,17 +405,14 @@ int main(int argc, char **argv) {
     cb.state_changed = on_state;
     cb.event = on_event;
     cb.max_message_size = on_max_size;
-    if (offrec_client_new(name, strlen(name), "relay", 5, policy_named(policy), &cb, NULL, &client) != OFFREC_RESULT_OK) {
+    if (offrec_client_new(name, strlen(name), irc_mode ? "irc" : "relay", irc_mode ? 3 : 5, policy_named(policy), &cb,
+                          NULL, &client) != OFFREC_RESULT_OK) {
         fprintf(stderr, "party: cannot create the client\n");
         return 1;
     }
-    offrec_client_fingerprint(client, fp);
-    printf("{\"type\":\"ready\",\"name\":");
-    json_string(name, strlen(name));
-    printf(",\"fingerprint\":");
-    json_hex(fp, 32);
-    printf("}\n");
-    fflush(stdout);
+    if (!irc_mode) {
+        print_ready(); /* on IRC: after the server's welcome */
+    }
 
     in.data = malloc(LINE_CAP);
     net.data = malloc(LINE_CAP);
@@ -372,7 +426,7 @@ int main(int argc, char **argv) {
             break;
         }
         if (fds[1].revents & (POLLIN | POLLHUP)) {
-            running = read_lines(relay, &net, relay_line);
+            running = read_lines(relay, &net, irc_mode ? irc_line : relay_line);
         }
         if (running && (fds[0].revents & (POLLIN | POLLHUP))) {
             running = read_lines(0, &in, run_command);

@@ -69,18 +69,67 @@ class Relay:
         self.process.wait()
 
 
-class Party:
-    """One scripted party process."""
+class IrcServer:
+    """A private ngircd on a free port (the real IRC server of `make demo-irc`)."""
 
-    def __init__(self, language: str, name: str, relay: Relay, policy: str = "manual", max_message_size: int = 0,
-                 on_report: Optional[Callable[["Party", dict], None]] = None) -> None:
+    BINARIES = ["/usr/sbin/ngircd", "/usr/bin/ngircd", "/usr/local/sbin/ngircd"]
+
+    def __init__(self) -> None:
+        binary = next((b for b in self.BINARIES if os.path.exists(b)), None)
+        if binary is None:
+            raise RuntimeError("ngircd is not installed (apt-get install -y ngircd)")
+        import socket
+        import tempfile
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir = tempfile.TemporaryDirectory(prefix="offrec-ngircd-")
+        config = Path(self.dir.name) / "ngircd.conf"
+        config.write_text(
+            "[Global]\nName = irc.offrec.test\nInfo = offrec demo server\nListen = 127.0.0.1\n"
+            f"Ports = {self.port}\nMotdPhrase = offrec demo\n[Limits]\nMaxNickLength = 30\n"
+            "[Options]\nPAM = no\nIdent = no\nDNS = no\n"
+        )
+        self.process = subprocess.Popen([binary, "-n", "-f", str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError("ngircd did not start")
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.dir.cleanup()
+
+
+class Party:
+    """One scripted party process, on the relay or (with `irc`) on a real IRC server."""
+
+    def __init__(self, language: str, name: str, relay: Optional[Relay] = None, policy: str = "manual",
+                 max_message_size: int = 0, on_report: Optional[Callable[["Party", dict], None]] = None,
+                 irc: Optional[IrcServer] = None) -> None:
         self.language = language
         self.name = name
         self.on_report = on_report
-        command = party_command(language) + [
-            "--relay", f"127.0.0.1:{relay.port}", "--name", name, "--policy", policy,
-            "--max-message-size", str(max_message_size),
-        ]
+        if irc is not None:
+            transport = ["--irc", f"127.0.0.1:{irc.port}"]
+        else:
+            assert relay is not None
+            transport = ["--relay", f"127.0.0.1:{relay.port}"]
+        command = party_command(language) + transport + ["--name", name, "--policy", policy]
+        if max_message_size or irc is None:
+            command += ["--max-message-size", str(max_message_size)]
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=party_env()
         )
@@ -128,6 +177,17 @@ class Party:
             if predicate(report):
                 report["_used"] = True
                 return report
+
+    def drain(self) -> list[dict]:
+        """Moves every report printed so far into `seen` and returns `seen`."""
+        while True:
+            try:
+                report = self.reports.get_nowait()
+            except queue.Empty:
+                return self.seen
+            self.seen.append(report)
+            if self.on_report is not None:
+                self.on_report(self, report)
 
     def expect_deliver(self, text: str, security: str = "encrypted_unverified") -> dict:
         report = self.expect(lambda r: r["type"] == "deliver" and r["text"] == text, what=f"delivery of {text!r}")
