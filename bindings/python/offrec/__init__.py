@@ -1,0 +1,87 @@
+"""offrec: Off-the-Record messaging (deniable handshake, Double Ratchet, SMP) for Python.
+
+A thin ctypes binding of liboffrec's C API. Start with :class:`Client`; see README.md.
+"""
+
+from __future__ import annotations
+
+from ._ffi import LibraryNotFoundError, loaded_from
+from .client import (
+    FINGERPRINT_LEN,
+    KEY_LEN,
+    Client,
+    KnownKey,
+    SessionInfo,
+    format_fingerprint,
+    format_ssid,
+    version,
+)
+from .errors import (
+    ArgumentError,
+    BufferTooSmallError,
+    ClosedError,
+    CorruptedError,
+    ForgeError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidPolicyError,
+    InvalidUtf8Error,
+    MessageTooLargeError,
+    NoMatchingRevealError,
+    NoSessionError,
+    NotADataMessageError,
+    NotEncryptedError,
+    NullArgumentError,
+    OffrecError,
+    OutOfMemoryError,
+    PanicError,
+    PolicyForbidsError,
+    QueueFullError,
+    RandomFailedError,
+    Result,
+    SessionError,
+    SessionFinishedError,
+    SmpError,
+    SmpInProgressError,
+    SmpRateLimitedError,
+    SmpRefusedError,
+    StoreError,
+    StoreIOError,
+    StoreNotFoundError,
+    TextDoesNotFitError,
+    UnknownEnumValueError,
+    UnknownPeerError,
+    UnsupportedVersionError,
+    WrongKeyError,
+    result_message,
+)
+from .events import Event, EventCode, NotSentReason, Option, Policy, Security, SessionState, Trust
+from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
+
+__version__ = "0.1.0"
+
+# Limits from include/offrec.h (checked against it by tests/test_header.py).
+MAX_NAME_LEN = 1024
+MAX_TEXT_LEN = 131072
+MAX_SMP_SECRET_LEN = 4096
+MAX_SMP_QUESTION_LEN = 1024
+MAX_CONTEXT_LEN = 4096
+MAX_PASSPHRASE_LEN = 4096
+MAX_PATH_LEN = 4096
+MAX_FORGE_LATER = 1024
+MAX_STORE_LEN = 256 * 1024 * 1024
+
+__all__ = [
+    "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
+    "EventCode", "FINGERPRINT_LEN", "ForgeError", "InternalError", "InvalidArgumentError",
+    "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
+    "MessageTooLargeError", "NoMatchingRevealError", "NoSessionError", "NotADataMessageError",
+    "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
+    "OutOfMemoryError", "PanicError", "Policy", "PolicyForbidsError", "QueueFullError",
+    "RandomFailedError", "Result", "Security", "SessionError", "SessionFinishedError",
+    "SessionInfo", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
+    "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotFoundError", "TextDoesNotFitError",
+    "Trust", "UnknownEnumValueError", "UnknownPeerError", "UnsupportedVersionError",
+    "WrongKeyError", "forge", "format_fingerprint", "format_ssid", "loaded_from",
+    "result_message", "version",
+]

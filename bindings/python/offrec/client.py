@@ -1,0 +1,747 @@
+"""The :class:`Client`: one local account, its keys, trust store and conversations.
+
+Callback plumbing
+-----------------
+C calls Python through six module-level ctypes trampolines, created once and kept alive for
+the whole process (a CFUNCTYPE object that is garbage-collected while C still holds its
+address would crash the process). The ``userdata`` the library hands back is a small integer,
+a key into :data:`_registry`, never ``id(obj)``; the registry holds only weak references so an
+unclosed client can still be collected (its ``__del__`` frees the C handle).
+
+Each trampoline copies everything it receives into Python objects (the pointers die when the
+callback returns), calls the user's function, and catches every ``BaseException``. The first
+one is stored on a per-thread, per-call frame and re-raised by the :class:`Client` method whose
+C call triggered the callback, after that call returns. Later exceptions of the same call are
+attached to the first one as notes; later callbacks of that call still run (the library has
+already committed the state they report, so dropping them would lose messages).
+
+Threads
+-------
+The C client is thread-safe and calls back without holding any lock, so callbacks may call
+back into the same client (for example reply from ``on_deliver``). This wrapper adds no lock
+around C calls; callbacks triggered by a call run on the thread that made it. If you use one
+client from several threads, your callbacks run concurrently and must be thread-safe. Do not
+``close()`` a client while another thread uses it, nor from inside its own callback (that
+raises ``RuntimeError``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import threading
+import time
+import traceback
+import weakref
+from ctypes import byref, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p, string_at
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import _types as T
+from ._ffi import lib
+from .errors import ClosedError, check
+from .events import Event, Option, Policy, Security, SessionState, Trust, event_code
+
+FINGERPRINT_LEN = 32
+KEY_LEN = 32
+
+StrOrBytes = Union[str, bytes]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+SendHandler = Callable[[str, str], Any]
+DeliverHandler = Callable[[str, str, Security, int], Any]
+StateHandler = Callable[[str, SessionState, int], Any]
+EventHandler = Callable[[Event], Any]
+SizeHandler = Callable[[str], int]
+NowHandler = Callable[[], int]
+
+# --- registry and trampolines ---------------------------------------------------------------
+_registry: Dict[int, "weakref.ref[Client]"] = {}
+_keys = itertools.count(1)
+_METHOD = object()  # handler marker: call the (overridden) method of that name
+
+
+def _client(userdata: Optional[int]) -> Optional["Client"]:
+    if not userdata:
+        return None
+    ref = _registry.get(userdata)
+    return ref() if ref is not None else None
+
+
+def _text(ptr: Optional[int], length: int) -> bytes:
+    return string_at(ptr, length) if ptr and length else b""
+
+
+def _peer(ptr: Optional[int], length: int) -> str:
+    return _text(ptr, length).decode("utf-8", "replace")
+
+
+def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return
+    try:
+        c._dispatch("on_send", _peer(peer, peer_len), _text(text, text_len).decode("ascii", "replace"))
+    except BaseException as e:  # noqa: BLE001 - re-raised from the triggering call
+        c._store_exception(e)
+
+
+def _tr_deliver(ud, peer, peer_len, instance, text, text_len, security):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return
+    try:
+        try:
+            sec: Union[Security, int] = Security(security)
+        except ValueError:
+            sec = security
+        msg = _text(text, text_len).decode("utf-8", "surrogateescape")
+        c._dispatch("on_deliver", _peer(peer, peer_len), msg, sec, instance)
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+
+
+def _tr_state_changed(ud, peer, peer_len, instance, state):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return
+    try:
+        try:
+            st: Union[SessionState, int] = SessionState(state)
+        except ValueError:
+            st = state
+        c._dispatch("on_state_changed", _peer(peer, peer_len), st, instance)
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+
+
+def _copy_event(e: T.offrec_event) -> Event:
+    def fixed(p: Optional[int]) -> Optional[bytes]:
+        return string_at(p, FINGERPRINT_LEN) if p else None
+
+    return Event(
+        code=event_code(e.code),
+        peer=_peer(e.peer, e.peer_len),
+        instance=e.instance,
+        message_id=e.message_id,
+        reason=e.reason,
+        text=_text(e.text, e.text_len).decode("utf-8", "replace") if e.text else None,
+        fingerprint=fixed(e.fingerprint),
+        old_fingerprint=fixed(e.old_fingerprint),
+        old_was_verified=bool(e.old_was_verified),
+        usage=e.usage,
+        context=_text(e.context, e.context_len) if e.context else None,
+        key=bytearray(string_at(e.key, KEY_LEN)) if e.key else None,
+    )
+
+
+def _tr_event(ud, event_p):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return
+    try:
+        c._dispatch("on_event", _copy_event(event_p.contents))
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+
+
+def _tr_max_message_size(ud, peer, peer_len):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return 0
+    try:
+        n = int(c._dispatch("max_message_size", _peer(peer, peer_len)))
+        if n < 0:
+            raise ValueError(f"max_message_size returned {n}; it must be >= 0")
+        return n
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+        return 0  # no per-peer limit
+
+
+def _tr_now(ud):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return int(time.time())
+    try:
+        t = int(c._dispatch("now"))
+        if t < 0:
+            raise ValueError(f"now returned {t}; it must be >= 0")
+        c._last_now = max(c._last_now, t)
+        return t
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+        return c._last_now  # never go backwards
+
+
+# Module-level, alive for the process: C keeps these addresses inside every client.
+_SEND = T.SEND_FN(_tr_send)
+_DELIVER = T.DELIVER_FN(_tr_deliver)
+_STATE_CHANGED = T.STATE_CHANGED_FN(_tr_state_changed)
+_EVENT = T.EVENT_FN(_tr_event)
+_MAX_MESSAGE_SIZE = T.MAX_MESSAGE_SIZE_FN(_tr_max_message_size)
+_NOW = T.NOW_FN(_tr_now)
+
+_HANDLER_NAMES = ("on_send", "on_deliver", "on_state_changed", "on_event", "max_message_size", "now")
+
+
+# --- helpers --------------------------------------------------------------------------------
+def _name(value: StrOrBytes, what: str = "name") -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+
+
+def _payload(value: StrOrBytes, what: str = "text") -> bytes:
+    # surrogateescape: a str delivered by on_deliver from non-UTF-8 bytes round-trips exactly.
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+
+
+def _fixed(value: Any, n: int, what: str) -> bytes:
+    b = bytes(value)
+    if len(b) != n:
+        raise ValueError(f"{what} must be exactly {n} bytes, got {len(b)}")
+    return b
+
+
+def _key_args(key: Optional[bytes], passphrase: Optional[StrOrBytes]) -> tuple:
+    if (key is None) == (passphrase is None):
+        raise TypeError("give exactly one of key= (32 bytes) or passphrase=")
+    if key is not None:
+        return (_fixed(key, KEY_LEN, "key"), None, 0)
+    p = _name(passphrase, "passphrase")  # type: ignore[arg-type]
+    return (None, p, len(p))
+
+
+def _wipe(buf: Any) -> None:
+    ctypes.memset(ctypes.addressof(buf), 0, ctypes.sizeof(buf))
+
+
+def version() -> str:
+    """The loaded library's version string, such as ``"0.1.0"``."""
+    raw: bytes = lib().offrec_version()
+    return raw.decode("ascii")
+
+
+def _format(fn_name: str, data: bytes, what: str) -> str:
+    data = _fixed(data, FINGERPRINT_LEN, what)
+    buf = ctypes.create_string_buffer(80)
+    n = c_size_t(0)
+    check(getattr(lib(), fn_name)(data, buf, len(buf), byref(n)))
+    return buf.raw[: max(n.value - 1, 0)].decode("ascii")
+
+
+def format_fingerprint(fingerprint: bytes) -> str:
+    """Eight groups of eight upper-case hex digits, as users compare them."""
+    return _format("offrec_fingerprint_format", fingerprint, "fingerprint")
+
+
+def format_ssid(ssid: bytes) -> str:
+    """A session id for reading aloud (two groups of eight lower-case hex digits)."""
+    return _format("offrec_ssid_format", ssid, "ssid")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One session with a remote instance (``offrec_session_info``)."""
+
+    instance: int
+    state: Union[SessionState, int]
+    their_fingerprint: bytes
+    ssid: bytes
+    we_initiated: bool
+    smp_in_progress: bool
+
+    @property
+    def ssid_text(self) -> str:
+        return format_ssid(self.ssid)
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """A key known for a peer, and how far it is trusted."""
+
+    fingerprint: bytes
+    trust: Union[Trust, int]
+
+
+def _enum(cls: Any, v: int) -> Any:
+    try:
+        return cls(v)
+    except ValueError:
+        return v
+
+
+# --- the client -----------------------------------------------------------------------------
+class Client:
+    """An offrec client: one local account (``account`` on network ``protocol``).
+
+    Callbacks are given either as keyword arguments (plain callables) or by overriding the
+    methods of the same name in a subclass; a keyword argument wins over a method:
+
+    * ``on_send(peer, text)`` - required: put wire ``text`` on the transport to ``peer``.
+    * ``on_deliver(peer, text, security, instance)`` - required: show a message. ``text`` is a
+      ``str``; bytes that are not UTF-8 are kept as surrogates (``text.encode("utf-8",
+      "surrogateescape")`` gives them back exactly).
+    * ``on_state_changed(peer, state, instance)``, ``on_event(event)`` - optional.
+    * ``max_message_size(peer) -> int`` - optional transport limit per peer (0 = none);
+      when given, it replaces :meth:`set_max_message_size`.
+    * ``now() -> int`` - optional clock in seconds (default: the wall clock).
+
+    An exception raised in a callback is re-raised by the method whose call triggered it.
+
+    To restore a saved client, give ``sealed=`` (bytes from :meth:`save`) or ``store_dir=``
+    (from :meth:`save_to_dir`) with ``key=`` or ``passphrase=`` instead of account and protocol,
+    or use :meth:`load` / :meth:`load_from_dir`.
+
+    Use it as a context manager or call :meth:`close`; a collected client is closed too.
+    See the module docstring for the threading rules.
+    """
+
+    _handle: Optional[int] = None
+    _key: int = 0
+
+    def __init__(
+        self,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+        policy: int = Policy.MANUAL,
+        *,
+        identity_secret: Optional[bytes] = None,
+        instance_tag: Optional[int] = None,
+        sealed: Optional[bytes] = None,
+        store_dir: Optional[PathLike] = None,
+        key: Optional[bytes] = None,
+        passphrase: Optional[StrOrBytes] = None,
+        on_send: Optional[SendHandler] = None,
+        on_deliver: Optional[DeliverHandler] = None,
+        on_state_changed: Optional[StateHandler] = None,
+        on_event: Optional[EventHandler] = None,
+        max_message_size: Optional[SizeHandler] = None,
+        now: Optional[NowHandler] = None,
+    ) -> None:
+        self._tls = threading.local()
+        self._last_now = 0
+        given = {
+            "on_send": on_send,
+            "on_deliver": on_deliver,
+            "on_state_changed": on_state_changed,
+            "on_event": on_event,
+            "max_message_size": max_message_size,
+            "now": now,
+        }
+        self._handlers: Dict[str, Any] = {}
+        for name in _HANDLER_NAMES:
+            fn = given[name]
+            if fn is not None:
+                if not callable(fn):
+                    raise TypeError(f"{name} must be callable")
+                self._handlers[name] = fn
+            elif getattr(type(self), name) is not getattr(Client, name):
+                self._handlers[name] = _METHOD
+        for required in ("on_send", "on_deliver"):
+            if required not in self._handlers:
+                raise TypeError(f"{required} is required: pass {required}= or override it in a subclass")
+
+        cbs = T.offrec_callbacks()
+        cbs.send = _SEND
+        cbs.deliver = _DELIVER
+        if "on_state_changed" in self._handlers:
+            cbs.state_changed = _STATE_CHANGED
+        if "on_event" in self._handlers:
+            cbs.event = _EVENT
+        if "max_message_size" in self._handlers:
+            cbs.max_message_size = _MAX_MESSAGE_SIZE
+        if "now" in self._handlers:
+            cbs.now = _NOW
+
+        key_ = next(_keys)
+        _registry[key_] = weakref.ref(self)
+        self._key = key_
+        out = c_void_p()
+        policy = int(policy)
+        restoring = sealed is not None or store_dir is not None
+        try:
+            if restoring:
+                if sealed is not None and store_dir is not None:
+                    raise TypeError("give sealed= or store_dir=, not both")
+                if account is not None or protocol is not None or identity_secret is not None:
+                    raise TypeError("a restored client takes its account, protocol and identity from the store")
+                k, p, plen = _key_args(key, passphrase)
+                if sealed is not None:
+                    data = bytes(sealed)
+                    self._raw_call(
+                        "offrec_client_load", data, len(data), k, p, plen, policy,
+                        byref(cbs), c_void_p(key_), byref(out),
+                    )
+                else:
+                    d = os.fsencode(store_dir)  # type: ignore[arg-type]
+                    self._raw_call(
+                        "offrec_client_load_from_dir", d, len(d), k, p, plen, policy,
+                        byref(cbs), c_void_p(key_), byref(out),
+                    )
+            else:
+                if account is None or protocol is None:
+                    raise TypeError("account and protocol are required (or sealed=/store_dir= to restore)")
+                if key is not None or passphrase is not None:
+                    raise TypeError("key=/passphrase= only apply with sealed= or store_dir=")
+                a, pr = _name(account, "account"), _name(protocol, "protocol")
+                if identity_secret is not None or instance_tag is not None:
+                    if identity_secret is None or instance_tag is None:
+                        raise TypeError("identity_secret and instance_tag go together")
+                    secret = _fixed(identity_secret, KEY_LEN, "identity_secret")
+                    self._raw_call(
+                        "offrec_client_new_with_identity", a, len(a), pr, len(pr), policy,
+                        secret, instance_tag, byref(cbs), c_void_p(key_), byref(out),
+                    )
+                else:
+                    self._raw_call(
+                        "offrec_client_new", a, len(a), pr, len(pr), policy,
+                        byref(cbs), c_void_p(key_), byref(out),
+                    )
+        except BaseException:
+            _registry.pop(key_, None)
+            raise
+        self._handle = out.value
+
+    # -- restoring -------------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        sealed: bytes,
+        *,
+        key: Optional[bytes] = None,
+        passphrase: Optional[StrOrBytes] = None,
+        policy: int = Policy.MANUAL,
+        **kwargs: Any,
+    ) -> "Client":
+        """A client restored from :meth:`save`'s bytes (sessions continue, no new handshake).
+
+        Raises :class:`~offrec.WrongKeyError`, :class:`~offrec.CorruptedError`, ...
+        ``kwargs`` are the callbacks, as for the constructor.
+        """
+        return cls(sealed=sealed, key=key, passphrase=passphrase, policy=policy, **kwargs)
+
+    @classmethod
+    def load_from_dir(
+        cls,
+        store_dir: PathLike,
+        *,
+        key: Optional[bytes] = None,
+        passphrase: Optional[StrOrBytes] = None,
+        policy: int = Policy.MANUAL,
+        **kwargs: Any,
+    ) -> "Client":
+        """A client restored from :meth:`save_to_dir` (:class:`~offrec.StoreNotFoundError` if
+        nothing was saved there)."""
+        return cls(store_dir=store_dir, key=key, passphrase=passphrase, policy=policy, **kwargs)
+
+    # -- lifetime --------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Frees the client and wipes its keys. Idempotent."""
+        handle = self._handle
+        if handle is None:
+            return
+        if getattr(self._tls, "frames", None):
+            raise RuntimeError("a client cannot be closed from inside one of its own callbacks")
+        self._handle = None
+        _registry.pop(self._key, None)
+        lib().offrec_client_free(handle)
+
+    def __enter__(self) -> "Client":
+        self._live()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            handle = self._handle
+            if handle is not None:
+                self._handle = None
+                _registry.pop(self._key, None)
+                lib().offrec_client_free(handle)
+        except Exception:  # noqa: BLE001 - interpreter shutdown; nothing useful to do
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else f"instance 0x{self.instance_tag:x}"
+        return f"<{type(self).__name__} {state}>"
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _live(self) -> int:
+        h = self._handle
+        if h is None:
+            raise ClosedError("the client is closed")
+        return h
+
+    def _dispatch(self, name: str, *args: Any) -> Any:
+        fn = self._handlers.get(name)
+        if fn is None:
+            return 0
+        if fn is _METHOD:
+            fn = getattr(self, name)
+        return fn(*args)
+
+    def _store_exception(self, exc: BaseException) -> None:
+        frames: Optional[List[List[Optional[BaseException]]]] = getattr(self._tls, "frames", None)
+        if not frames:
+            # A callback outside any call of ours (someone drove the C library directly).
+            traceback.print_exception(type(exc), exc, exc.__traceback__)
+            return
+        frame = frames[-1]
+        first = frame[0]
+        if first is None:
+            frame[0] = exc
+        elif hasattr(first, "add_note"):
+            first.add_note(f"a later callback of the same call also raised {exc!r}")
+
+    def _raw_call(self, fname: str, *args: Any) -> None:
+        """Calls ``fname``, then re-raises a callback's exception or maps the result code."""
+        frames = getattr(self._tls, "frames", None)
+        if frames is None:
+            frames = self._tls.frames = []
+        frame: List[Optional[BaseException]] = [None]
+        frames.append(frame)
+        try:
+            rc = getattr(lib(), fname)(*args)
+        finally:
+            frames.pop()
+        exc = frame[0]
+        if exc is not None:
+            frame[0] = None
+            raise exc
+        check(rc)
+
+    def _call(self, fname: str, *args: Any) -> None:
+        self._raw_call(fname, self._live(), *args)
+
+    # -- messaging -------------------------------------------------------------------------
+    def send(self, peer: StrOrBytes, text: StrOrBytes) -> int:
+        """Sends ``text`` as the policy says (encrypted, held, or plain); returns the message id."""
+        p, t = _name(peer, "peer"), _payload(text)
+        mid = c_uint64(0)
+        self._call("offrec_client_send", p, len(p), t, len(t), byref(mid))
+        return mid.value
+
+    def send_to_instance(self, peer: StrOrBytes, instance: int, text: StrOrBytes) -> int:
+        """Sends ``text`` encrypted to one remote instance; returns the message id."""
+        p, t = _name(peer, "peer"), _payload(text)
+        mid = c_uint64(0)
+        self._call("offrec_client_send_to_instance", p, len(p), instance, t, len(t), byref(mid))
+        return mid.value
+
+    def receive(self, peer: StrOrBytes, text: StrOrBytes) -> None:
+        """Handles one wire message from ``peer``; results arrive through the callbacks."""
+        p, t = _name(peer, "peer"), _payload(text)
+        self._call("offrec_client_receive", p, len(p), t, len(t))
+
+    def start_session(self, peer: StrOrBytes) -> None:
+        """Asks ``peer`` for an encrypted session (refreshes one that is up)."""
+        p = _name(peer, "peer")
+        self._call("offrec_client_start_session", p, len(p))
+
+    def end_session(self, peer: StrOrBytes, instance: int = 0) -> None:
+        """Ends the session with ``instance`` of ``peer`` (0: all of them)."""
+        p = _name(peer, "peer")
+        self._call("offrec_client_end_session", p, len(p), instance)
+
+    def tick(self) -> None:
+        """Drives time (heartbeats, expiry, timeouts); call it every few seconds."""
+        self._call("offrec_client_tick")
+
+    # -- configuration ---------------------------------------------------------------------
+    def set_policy(self, policy: int) -> None:
+        self._call("offrec_client_set_policy", int(policy))
+
+    def set_option(self, option: Option, value: int) -> None:
+        self._call("offrec_client_set_option", int(option), value)
+
+    def set_max_message_size(self, peer: StrOrBytes, size: int) -> None:
+        """Transport limit for ``peer`` (0 = client-wide option; else at least 64)."""
+        p = _name(peer, "peer")
+        self._call("offrec_client_set_max_message_size", p, len(p), size)
+
+    # -- sessions --------------------------------------------------------------------------
+    def session_state(self, peer: StrOrBytes) -> SessionState:
+        """State of the session a plain :meth:`send` to ``peer`` would use."""
+        p = _name(peer, "peer")
+        out = c_uint32(0)
+        self._call("offrec_client_session_state", p, len(p), byref(out))
+        return _enum(SessionState, out.value)  # type: ignore[no-any-return]
+
+    def session_count(self, peer: StrOrBytes) -> int:
+        p = _name(peer, "peer")
+        out = c_size_t(0)
+        self._call("offrec_client_session_count", p, len(p), byref(out))
+        return out.value
+
+    def session_info(self, peer: StrOrBytes, index: int) -> SessionInfo:
+        p = _name(peer, "peer")
+        info = T.offrec_session_info()
+        self._call("offrec_client_session_info", p, len(p), index, byref(info))
+        return SessionInfo(
+            instance=info.instance,
+            state=_enum(SessionState, info.state),
+            their_fingerprint=bytes(info.their_fingerprint),
+            ssid=bytes(info.ssid),
+            we_initiated=bool(info.we_initiated),
+            smp_in_progress=bool(info.smp_in_progress),
+        )
+
+    def sessions(self, peer: StrOrBytes) -> List[SessionInfo]:
+        """Every session with ``peer``, ordered by instance tag."""
+        out = []
+        for i in range(self.session_count(peer)):
+            try:
+                out.append(self.session_info(peer, i))
+            except Exception:  # noqa: BLE001 - another thread ended one meanwhile
+                break
+        return out
+
+    # -- identity --------------------------------------------------------------------------
+    @property
+    def fingerprint(self) -> bytes:
+        """Our own fingerprint (32 bytes; see :func:`format_fingerprint`)."""
+        buf = (c_uint8 * FINGERPRINT_LEN)()
+        self._call("offrec_client_fingerprint", buf)
+        return bytes(buf)
+
+    @property
+    def instance_tag(self) -> int:
+        out = c_uint32(0)
+        self._call("offrec_client_instance_tag", byref(out))
+        return out.value
+
+    def identity_secret(self) -> bytes:
+        """Our identity key's secret (32 bytes): whoever has it can impersonate us."""
+        buf = (c_uint8 * KEY_LEN)()
+        try:
+            self._call("offrec_client_identity_secret", buf)
+            return bytes(buf)
+        finally:
+            _wipe(buf)
+
+    def extra_symmetric_key(
+        self, peer: StrOrBytes, usage: int, context: bytes = b"", instance: int = 0
+    ) -> bytes:
+        """Derives a 32-byte key shared with ``peer`` (who gets an EXTRA_KEY_RECEIVED event)."""
+        p, ctx = _name(peer, "peer"), bytes(context)
+        buf = (c_uint8 * KEY_LEN)()
+        try:
+            self._call(
+                "offrec_client_extra_symmetric_key", p, len(p), instance, usage,
+                ctx or None, len(ctx), buf,
+            )
+            return bytes(buf)
+        finally:
+            _wipe(buf)
+
+    # -- SMP -------------------------------------------------------------------------------
+    def smp_start(
+        self,
+        peer: StrOrBytes,
+        secret: StrOrBytes,
+        question: Optional[str] = None,
+        instance: int = 0,
+    ) -> None:
+        """Starts the Socialist Millionaires' Protocol with ``secret``, optionally asking ``question``."""
+        p, s = _name(peer, "peer"), _payload(secret, "secret")
+        q = _name(question, "question") if question is not None else None
+        self._call(
+            "offrec_client_smp_start", p, len(p), instance, s, len(s), q, len(q) if q else 0
+        )
+
+    def smp_respond(self, peer: StrOrBytes, secret: StrOrBytes, instance: int = 0) -> None:
+        """Answers the peer's SMP request (after SMP_ASKED_FOR_SECRET)."""
+        p, s = _name(peer, "peer"), _payload(secret, "secret")
+        self._call("offrec_client_smp_respond", p, len(p), instance, s, len(s))
+
+    def smp_abort(self, peer: StrOrBytes, instance: int = 0) -> None:
+        p = _name(peer, "peer")
+        self._call("offrec_client_smp_abort", p, len(p), instance)
+
+    # -- trust -----------------------------------------------------------------------------
+    def set_trust(self, peer: StrOrBytes, fingerprint: bytes, trust: Trust) -> None:
+        """Sets (or revokes, with ``Trust.UNVERIFIED``) the trust in a key of ``peer``."""
+        p = _name(peer, "peer")
+        fp = _fixed(fingerprint, FINGERPRINT_LEN, "fingerprint")
+        self._call("offrec_client_set_trust", p, len(p), fp, int(trust))
+
+    def trust(self, peer: StrOrBytes, fingerprint: bytes) -> Trust:
+        p = _name(peer, "peer")
+        fp = _fixed(fingerprint, FINGERPRINT_LEN, "fingerprint")
+        out = c_uint32(0)
+        self._call("offrec_client_trust", p, len(p), fp, byref(out))
+        return _enum(Trust, out.value)  # type: ignore[no-any-return]
+
+    def known_keys(self, peer: StrOrBytes) -> List[KnownKey]:
+        """The keys known for ``peer`` (least recently used first)."""
+        p = _name(peer, "peer")
+        n = c_size_t(0)
+        self._call("offrec_client_known_key_count", p, len(p), byref(n))
+        keys = []
+        for i in range(n.value):
+            fp = (c_uint8 * FINGERPRINT_LEN)()
+            tr = c_uint32(0)
+            self._call("offrec_client_known_key", p, len(p), i, fp, byref(tr))
+            keys.append(KnownKey(bytes(fp), _enum(Trust, tr.value)))
+        return keys
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, *, key: Optional[bytes] = None, passphrase: Optional[StrOrBytes] = None) -> bytes:
+        """The client's whole state, sealed with a 32-byte ``key`` or a ``passphrase``."""
+        k, p, plen = _key_args(key, passphrase)
+        buf = T.offrec_buffer()
+        self._call("offrec_client_save", k, p, plen, byref(buf))
+        try:
+            return string_at(buf.data, buf.len) if buf.data else b""
+        finally:
+            lib().offrec_buffer_free(byref(buf))
+
+    def save_to_dir(
+        self,
+        store_dir: PathLike,
+        *,
+        key: Optional[bytes] = None,
+        passphrase: Optional[StrOrBytes] = None,
+    ) -> None:
+        """Saves into ``store_dir`` (created 0700), atomically replacing the previous save."""
+        k, p, plen = _key_args(key, passphrase)
+        d = os.fsencode(store_dir)
+        self._call("offrec_client_save_to_dir", d, len(d), k, p, plen)
+
+    # -- callbacks to override -------------------------------------------------------------
+    def on_send(self, peer: str, text: str) -> None:
+        """Required: send wire ``text`` to ``peer`` over the transport, in order."""
+        raise NotImplementedError
+
+    def on_deliver(self, peer: str, text: str, security: Security, instance: int) -> None:
+        """Required: show a message from ``peer``."""
+        raise NotImplementedError
+
+    def on_state_changed(self, peer: str, state: SessionState, instance: int) -> None:
+        """Optional: the session with ``peer``'s ``instance`` is now in ``state``."""
+
+    def on_event(self, event: Event) -> None:
+        """Optional: something happened."""
+
+    def max_message_size(self, peer: str) -> int:
+        """Optional: the largest wire message the transport carries to ``peer`` (0 = no limit)."""
+        return 0
+
+    def now(self) -> int:
+        """Optional: the current time in seconds, never going backwards."""
+        return int(time.time())

@@ -1,0 +1,139 @@
+"""Enums of the C API and the :class:`Event` handed to ``on_event``."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+
+class Security(enum.IntEnum):
+    """How a delivered message arrived (``offrec_security``)."""
+
+    PLAINTEXT = 0
+    ENCRYPTED_UNVERIFIED = 1
+    ENCRYPTED_VERIFIED = 2
+
+
+class SessionState(enum.IntEnum):
+    """The security of a session as a UI shows it (``offrec_session_state``)."""
+
+    PLAINTEXT = 0
+    ENCRYPTED_UNVERIFIED = 1
+    ENCRYPTED_VERIFIED = 2
+    FINISHED = 3
+
+
+class Trust(enum.IntEnum):
+    """How far a peer's key is trusted (``offrec_trust``)."""
+
+    UNVERIFIED = 0
+    VERIFIED_SMP = 1
+    VERIFIED_MANUAL = 2
+
+
+class EventCode(enum.IntEnum):
+    """``offrec_event_code``. Unknown future codes reach ``on_event`` as plain ints."""
+
+    ENCRYPTION_REQUIRED = 1
+    HELD_MESSAGE_SENT = 2
+    MESSAGE_NOT_SENT = 3
+    UNREADABLE = 4
+    MALFORMED = 5
+    NOT_IN_PRIVATE = 6
+    FOR_OTHER_INSTANCE = 7
+    REFLECTED = 8
+    UNENCRYPTED_WHILE_ENCRYPTED = 9
+    UNENCRYPTED_WHILE_REQUIRED = 10
+    PEER_ERROR = 11
+    FOREIGN_PROTOCOL = 12
+    HEARTBEAT_RECEIVED = 13
+    HEARTBEAT_SENT = 14
+    PEER_ENDED_SESSION = 15
+    SESSION_EXPIRED = 16
+    HANDSHAKE_FAILED = 17
+    HANDSHAKE_COMPLETE = 18
+    EXTRA_KEY_RECEIVED = 19
+    PEER_COULD_NOT_READ = 20
+    NEW_FINGERPRINT = 21
+    FINGERPRINT_CHANGED = 22
+    SMP_ASKED_FOR_SECRET = 23
+    SMP_IN_PROGRESS = 24
+    SMP_SUCCEEDED = 25
+    SMP_FAILED = 26
+    SMP_ABORTED = 27
+    SMP_CHEATED = 28
+    # 29 is retired (the SMP rate limit is the result code SMP_RATE_LIMITED); never reused.
+
+
+class NotSentReason(enum.IntEnum):
+    """Why a message was not sent (``reason`` of MESSAGE_NOT_SENT)."""
+
+    ENCRYPTION_TIMEOUT = 1
+    SESSION_FINISHED = 2
+    KEY_CHANGED = 3
+    SESSION_ENDED = 4
+    QUEUE_FULL = 5
+    TOO_LARGE = 6
+
+
+class Option(enum.IntEnum):
+    """Client tunables for :meth:`Client.set_option` (times in seconds of the ``now`` clock)."""
+
+    HEARTBEAT_INTERVAL = 0
+    SESSION_EXPIRY = 1
+    HELD_MESSAGE_TIMEOUT = 2
+    HANDSHAKE_TIMEOUT = 3
+    PADDING_BLOCK = 4
+    MAX_MESSAGE_SIZE = 5
+
+
+class Policy(enum.IntFlag):
+    """``OFFREC_POLICY_*`` flags and presets."""
+
+    NEVER = 0
+    ALLOW = 1
+    REQUIRE_ENCRYPTION = 2
+    SEND_WHITESPACE_TAG = 4
+    WHITESPACE_START_AKE = 8
+    ERROR_START_AKE = 16
+    MANUAL = ALLOW
+    OPPORTUNISTIC = ALLOW | SEND_WHITESPACE_TAG | WHITESPACE_START_AKE
+    ALWAYS = ALLOW | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened (a copy of ``offrec_event``; safe to keep).
+
+    Fields that do not apply to ``code`` are 0, False or None. ``key`` (EXTRA_KEY_RECEIVED)
+    is a secret: it is a ``bytearray`` so you can wipe it when done.
+    """
+
+    code: Union[EventCode, int]
+    peer: str
+    instance: int = 0
+    message_id: int = 0
+    reason: int = 0
+    text: Optional[str] = None
+    fingerprint: Optional[bytes] = None
+    old_fingerprint: Optional[bytes] = None
+    old_was_verified: bool = False
+    usage: int = 0
+    context: Optional[bytes] = None
+    key: Optional[bytearray] = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """``snake_case`` name of the code (``"event_<n>"`` for codes this binding predates)."""
+        if isinstance(self.code, EventCode):
+            return self.code.name.lower()
+        return f"event_{int(self.code)}"
+
+
+def event_code(n: int) -> Union[EventCode, int]:
+    """``EventCode(n)``, or ``n`` itself for a code newer than this binding."""
+    try:
+        return EventCode(n)
+    except ValueError:
+        return n
