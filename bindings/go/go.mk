@@ -11,7 +11,7 @@
 
 GO ?= go
 GO_DIR := bindings/go
-GO_ENV := CGO_ENABLED=1 GOFLAGS=-mod=mod GOTOOLCHAIN=local
+GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local
 
 TEST_TARGETS += go-tests
 
