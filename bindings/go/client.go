@@ -175,6 +175,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -191,6 +192,9 @@ type Client struct {
 	st *clientState
 	ud cgo.Handle // userdata: a handle of st
 }
+
+// liveClients counts clients not yet freed (tests check that finalizers free them).
+var liveClients atomic.Int64
 
 // StoreKey is what seals a saved client: a 32-byte key, or a passphrase (stretched with
 // Argon2id, which takes a noticeable fraction of a second on purpose).
@@ -233,6 +237,7 @@ func create(op string, h Handler, fn func(frame C.uintptr_t, mask C.uint, ud C.u
 		f.finish()
 		return nil, err
 	}
+	liveClients.Add(1)
 	c := &Client{ptr: out, st: st, ud: ud}
 	c.idle.L = &c.mu
 	runtime.SetFinalizer(c, (*Client).finalize)
@@ -356,6 +361,7 @@ func (c *Client) Close() error {
 	runtime.SetFinalizer(c, nil)
 	C.offrec_client_free(p)
 	c.ud.Delete()
+	liveClients.Add(-1)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestVersion(t *testing.T) {
@@ -640,13 +641,22 @@ func TestUseAfterClose(t *testing.T) {
 
 func TestFinalizerFreesUnclosedClients(t *testing.T) {
 	n := newNetwork()
+	before := liveClients.Load()
 	for i := 0; i < 20; i++ {
 		c, err := NewClient(fmt.Sprintf("f%d", i), "test", PolicyManual, &party{net: n})
 		must(t, err)
 		_, _ = c.Fingerprint()
 	}
-	for i := 0; i < 3; i++ {
+	if liveClients.Load() < before+20 {
+		t.Fatal("clients not counted")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for liveClients.Load() > before && time.Now().Before(deadline) {
 		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if left := liveClients.Load() - before; left > 0 {
+		t.Fatalf("%d unreachable clients never finalized", left)
 	}
 }
 

@@ -1,9 +1,11 @@
 package offrec
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +16,35 @@ func TestHeaderDrift(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the header: %v", err)
 	}
+	for _, p := range driftProblems(header) {
+		t.Error(p)
+	}
+}
+
+// The check itself catches a code added to the header, and a renumbered event.
+func TestHeaderDriftDetects(t *testing.T) {
+	header, err := os.ReadFile("../../include/offrec.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := strings.Replace(string(header), "    OFFREC_RESULT_OK = 0,", "    OFFREC_RESULT_OK = 0,\n    OFFREC_RESULT_BRAND_NEW = 120,", 1)
+	renumbered := strings.Replace(string(header), "OFFREC_EVENT_CODE_SMP_CHEATED = 28,", "OFFREC_EVENT_CODE_SMP_CHEATED = 30,", 1)
+	for _, tc := range []struct{ header, want string }{
+		{added, "OFFREC_RESULT_BRAND_NEW = 120 is in the header but missing"},
+		{renumbered, "OFFREC_EVENT_CODE_SMP_CHEATED: header 30, Go 28"},
+	} {
+		found := false
+		for _, p := range driftProblems([]byte(tc.header)) {
+			found = found || strings.Contains(p, tc.want)
+		}
+		if !found {
+			t.Errorf("drift check missed %q", tc.want)
+		}
+	}
+}
+
+func driftProblems(header []byte) []string {
+	var problems []string
 	type table struct {
 		prefix string
 		names  map[string]uint32
@@ -43,7 +74,7 @@ func TestHeaderDrift(t *testing.T) {
 		re := regexp.MustCompile(`(?m)^\s*` + tb.prefix + `([A-Z0-9_]+) = (\d+),`)
 		found := re.FindAllSubmatch(header, -1)
 		if len(found) == 0 {
-			t.Errorf("no %s* constants found in the header", tb.prefix)
+			problems = append(problems, fmt.Sprintf("no %s* constants found in the header", tb.prefix))
 		}
 		seen := map[string]bool{}
 		for _, m := range found {
@@ -52,14 +83,14 @@ func TestHeaderDrift(t *testing.T) {
 			seen[name] = true
 			got, ok := tb.names[name]
 			if !ok {
-				t.Errorf("%s%s = %d is in the header but missing from the Go mapping", tb.prefix, name, num)
+				problems = append(problems, fmt.Sprintf("%s%s = %d is in the header but missing from the Go mapping", tb.prefix, name, num))
 			} else if uint64(got) != num {
-				t.Errorf("%s%s: header %d, Go %d", tb.prefix, name, num, got)
+				problems = append(problems, fmt.Sprintf("%s%s: header %d, Go %d", tb.prefix, name, num, got))
 			}
 		}
 		for name := range tb.names {
 			if !seen[name] {
-				t.Errorf("Go maps %s%s, which the header does not have", tb.prefix, name)
+				problems = append(problems, fmt.Sprintf("Go maps %s%s, which the header does not have", tb.prefix, name))
 			}
 		}
 	}
@@ -72,9 +103,10 @@ func TestHeaderDrift(t *testing.T) {
 			continue // a preset, checked in drift.go
 		}
 		if got, ok := policies[name]; !ok || uint64(got) != num {
-			t.Errorf("OFFREC_POLICY_%s = %d: Go has %d (present: %v)", name, num, got, ok)
+			problems = append(problems, fmt.Sprintf("OFFREC_POLICY_%s = %d: Go has %d (present: %v)", name, num, got, ok))
 		}
 	}
+	return problems
 }
 
 func u32[T ~uint32](m map[T]string) map[uint32]string {
