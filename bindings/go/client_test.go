@@ -642,14 +642,18 @@ func TestUseAfterClose(t *testing.T) {
 func TestFinalizerFreesUnclosedClients(t *testing.T) {
 	n := newNetwork()
 	before := liveClients.Load()
+	keep := make([]*Client, 0, 20)
 	for i := 0; i < 20; i++ {
 		c, err := NewClient(fmt.Sprintf("f%d", i), "test", PolicyManual, &party{net: n})
 		must(t, err)
 		_, _ = c.Fingerprint()
+		keep = append(keep, c)
 	}
 	if liveClients.Load() < before+20 {
 		t.Fatal("clients not counted")
 	}
+	runtime.KeepAlive(keep)
+	keep = nil
 	deadline := time.Now().Add(5 * time.Second)
 	for liveClients.Load() > before && time.Now().Before(deadline) {
 		runtime.GC()
