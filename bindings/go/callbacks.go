@@ -1,0 +1,250 @@
+package offrec
+
+// The //export trampolines live in this file on their own: cgo allows only declarations in the
+// preamble of a file with //export. The C side (offrec.go) passes the userdata and the current
+// call frame as integers (cgo.Handle values).
+
+/*
+#include <stdint.h>
+#include <stddef.h>
+#include "offrec.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/cgo"
+	"runtime/debug"
+	"sync"
+)
+
+// Handler receives a client's callbacks. Send and Deliver are required.
+//
+// The client also uses these optional interfaces when the handler implements them:
+// [StateHandler], [EventHandler], [MaxMessageSizer], [Clock]. (Optional interfaces, as
+// net/http does with http.Flusher, rather than a struct of funcs: the handler is usually one
+// application object holding the transport and the UI, a method set documents each callback's
+// signature, and which optional callbacks the library gets is decided once, at creation, by
+// what the type implements; a nil func would otherwise have to mean "not supplied".)
+//
+// Callbacks run on the goroutine whose Client call caused them, before that call returns, with
+// no library lock held: they may call any method of any client, including the one calling them
+// (reply from Deliver, say), but must not Close it. When several goroutines use one client,
+// callbacks run concurrently: make them goroutine-safe. A panic is recovered and re-raised by
+// the Client method that caused the callback (see [CallbackPanic]); the library finishes its
+// call first, so later callbacks of the same call still run.
+type Handler interface {
+	// Send sends a wire text (one message or fragment, ASCII, no newline) to peer over the
+	// transport, in order.
+	Send(peer, text string)
+	// Deliver shows a message from peer (remote instance, 0 for plaintext) to the user. text
+	// is a copy the handler may keep.
+	Deliver(peer string, instance uint32, text []byte, security Security)
+}
+
+// StateHandler is told when the session with a peer's remote instance changes state.
+type StateHandler interface {
+	StateChanged(peer string, instance uint32, state SessionState)
+}
+
+// EventHandler receives events (SMP, fingerprints, errors, held messages, extra keys, ...).
+type EventHandler interface {
+	Event(ev Event)
+}
+
+// MaxMessageSizer says how large a wire message the transport carries to peer (0 = no per-peer
+// limit); longer messages are fragmented. Its answer replaces Client.SetMaxMessageSize.
+type MaxMessageSizer interface {
+	MaxMessageSize(peer string) int
+}
+
+// Clock gives the current time in seconds (any clock that does not go backwards). Without it
+// the library uses the wall clock.
+type Clock interface {
+	Now() uint64
+}
+
+// CallbackPanic is what a Client method panics with when one of its callbacks panicked: the
+// original value, and the callback's stack at the time.
+type CallbackPanic struct {
+	Value    any
+	Callback string // "Send", "Deliver", "StateChanged", "Event", "MaxMessageSize", "Now"
+	Stack    []byte
+}
+
+func (p *CallbackPanic) Error() string {
+	return fmt.Sprintf("offrec: panic in %s callback: %v\n\ncallback stack:\n%s", p.Callback, p.Value, p.Stack)
+}
+
+// Unwrap returns the original value when it is an error.
+func (p *CallbackPanic) Unwrap() error {
+	if err, ok := p.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// clientState is what the callbacks reach through the userdata handle. It does not refer to
+// the *Client, so an unreachable Client can still be finalized.
+type clientState struct {
+	handler Handler
+	state   StateHandler
+	event   EventHandler
+	sizer   MaxMessageSizer
+	clock   Clock
+
+	mu     sync.Mutex
+	orphan *CallbackPanic // a panic from a callback outside any framed call (should not happen)
+}
+
+// Which optional callbacks the library gets (GO_CB_* in offrec.go).
+const (
+	cbState = 1
+	cbEvent = 2
+	cbSize  = 4
+	cbNow   = 8
+)
+
+func newClientState(h Handler) (*clientState, uint) {
+	st := &clientState{handler: h}
+	var mask uint
+	if s, ok := h.(StateHandler); ok {
+		st.state = s
+		mask |= cbState
+	}
+	if e, ok := h.(EventHandler); ok {
+		st.event = e
+		mask |= cbEvent
+	}
+	if m, ok := h.(MaxMessageSizer); ok {
+		st.sizer = m
+		mask |= cbSize
+	}
+	if c, ok := h.(Clock); ok {
+		st.clock = c
+		mask |= cbNow
+	}
+	return st, mask
+}
+
+// callFrame is one Client call in progress; the C side knows it by its handle (thread-local,
+// set by the shims in offrec.go) and hands it back to every callback of that call.
+type callFrame struct {
+	st     *clientState
+	handle cgo.Handle
+	panic  *CallbackPanic // the first panic of a callback of this call
+}
+
+func newFrame(st *clientState) *callFrame {
+	f := &callFrame{st: st}
+	f.handle = cgo.NewHandle(f)
+	return f
+}
+
+func (f *callFrame) id() C.uintptr_t { return C.uintptr_t(f.handle) }
+
+// finish releases the frame and re-raises a callback's panic.
+func (f *callFrame) finish() {
+	f.handle.Delete()
+	if f.panic != nil {
+		panic(f.panic)
+	}
+	f.st.mu.Lock()
+	p := f.st.orphan
+	f.st.orphan = nil
+	f.st.mu.Unlock()
+	if p != nil {
+		panic(p)
+	}
+}
+
+// enterCallback finds the state and frame; guard recovers a panic into the frame.
+func enterCallback(ud, frame C.uintptr_t) (*clientState, *callFrame) {
+	gcStress()
+	st := cgo.Handle(ud).Value().(*clientState)
+	var f *callFrame
+	if frame != 0 {
+		if ff, ok := cgo.Handle(frame).Value().(*callFrame); ok && ff.st == st {
+			f = ff
+		}
+	}
+	return st, f
+}
+
+func guard(st *clientState, f *callFrame, name string) {
+	v := recover()
+	gcStress()
+	if v == nil {
+		return
+	}
+	p := &CallbackPanic{Value: v, Callback: name, Stack: debug.Stack()}
+	if f != nil {
+		if f.panic == nil {
+			f.panic = p
+		}
+		return
+	}
+	st.mu.Lock()
+	if st.orphan == nil {
+		st.orphan = p
+	}
+	st.mu.Unlock()
+}
+
+//export offrecGoSend
+func offrecGoSend(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t, text *C.char, textLen C.size_t) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "Send")
+	st.handler.Send(goString(peer, peerLen), goString(text, textLen))
+}
+
+//export offrecGoDeliver
+func offrecGoDeliver(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t, instance C.uint32_t, text *C.uint8_t, textLen C.size_t, security C.uint32_t) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "Deliver")
+	msg := goBytes(text, textLen)
+	if msg == nil {
+		msg = []byte{}
+	}
+	st.handler.Deliver(goString(peer, peerLen), uint32(instance), msg, Security(security))
+}
+
+//export offrecGoStateChanged
+func offrecGoStateChanged(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t, instance C.uint32_t, state C.uint32_t) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "StateChanged")
+	if st.state != nil {
+		st.state.StateChanged(goString(peer, peerLen), uint32(instance), SessionState(state))
+	}
+}
+
+//export offrecGoEvent
+func offrecGoEvent(ud, frame C.uintptr_t, event *C.struct_offrec_event) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "Event")
+	if st.event != nil && event != nil {
+		st.event.Event(eventFromC(event))
+	}
+}
+
+//export offrecGoMaxMessageSize
+func offrecGoMaxMessageSize(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t) (size C.size_t) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "MaxMessageSize")
+	if st.sizer != nil {
+		if n := st.sizer.MaxMessageSize(goString(peer, peerLen)); n > 0 {
+			size = C.size_t(n)
+		}
+	}
+	return size
+}
+
+//export offrecGoNow
+func offrecGoNow(ud, frame C.uintptr_t) (now C.uint64_t) {
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "Now")
+	if st.clock != nil {
+		now = C.uint64_t(st.clock.Now())
+	}
+	return now
+}

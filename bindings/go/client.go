@@ -1,0 +1,679 @@
+package offrec
+
+// The C shims (one per call that may run callbacks) and the C-side callback trampolines.
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include "offrec.h"
+
+// The Go side of the callbacks (//export functions in callbacks.go). They take the userdata
+// and the current call frame as integers, never as pointers: a cgo.Handle is a small integer,
+// which Go must not see in a pointer-typed slot.
+extern void offrecGoSend(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len, char *text, size_t text_len);
+extern void offrecGoDeliver(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len, uint32_t instance, uint8_t *text, size_t text_len, uint32_t security);
+extern void offrecGoStateChanged(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len, uint32_t instance, uint32_t state);
+extern void offrecGoEvent(uintptr_t ud, uintptr_t frame, struct offrec_event *event);
+extern size_t offrecGoMaxMessageSize(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len);
+extern uint64_t offrecGoNow(uintptr_t ud, uintptr_t frame);
+
+// The Go call that is running on this thread (a cgo.Handle of its frame, 0 if none). Callbacks
+// run on the thread of the call that caused them, so a callback finds its call's frame here,
+// and a panic in it is re-raised by that call. Nested calls save and restore it.
+static __thread uintptr_t offrec_go_frame;
+
+#define GO_ENTER uintptr_t offrec_go_prev = offrec_go_frame; offrec_go_frame = frame
+#define GO_LEAVE offrec_go_frame = offrec_go_prev; return r
+
+static void tr_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t text_len) {
+	offrecGoSend((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, (char *)text, text_len);
+}
+static void tr_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance, const uint8_t *text, size_t text_len, offrec_security security) {
+	offrecGoDeliver((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, instance, (uint8_t *)text, text_len, (uint32_t)security);
+}
+static void tr_state_changed(void *ud, const char *peer, size_t peer_len, uint32_t instance, offrec_session_state state) {
+	offrecGoStateChanged((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, instance, (uint32_t)state);
+}
+static void tr_event(void *ud, const struct offrec_event *event) {
+	offrecGoEvent((uintptr_t)ud, offrec_go_frame, (struct offrec_event *)event);
+}
+static size_t tr_max_message_size(void *ud, const char *peer, size_t peer_len) {
+	return offrecGoMaxMessageSize((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len);
+}
+static uint64_t tr_now(void *ud) {
+	return offrecGoNow((uintptr_t)ud, offrec_go_frame);
+}
+
+enum { GO_CB_STATE = 1, GO_CB_EVENT = 2, GO_CB_SIZE = 4, GO_CB_NOW = 8 };
+
+static offrec_callbacks go_callbacks(unsigned mask) {
+	offrec_callbacks cb = {0};
+	cb.send = tr_send;
+	cb.deliver = tr_deliver;
+	if (mask & GO_CB_STATE) cb.state_changed = tr_state_changed;
+	if (mask & GO_CB_EVENT) cb.event = tr_event;
+	if (mask & GO_CB_SIZE) cb.max_message_size = tr_max_message_size;
+	if (mask & GO_CB_NOW) cb.now = tr_now;
+	return cb;
+}
+
+// Shims: set the frame for the duration of the call, and turn the userdata integer into the
+// library's void * on the C side.
+
+static offrec_result go_new(uintptr_t frame, const char *acct, size_t acct_len, const char *proto, size_t proto_len,
+		uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
+	offrec_callbacks cb = go_callbacks(mask);
+	GO_ENTER;
+	offrec_result r = offrec_client_new(acct, acct_len, proto, proto_len, policy, &cb, (void *)ud, out);
+	GO_LEAVE;
+}
+static offrec_result go_new_with_identity(uintptr_t frame, const char *acct, size_t acct_len, const char *proto, size_t proto_len,
+		uint32_t policy, const uint8_t *secret, uint32_t tag, unsigned mask, uintptr_t ud, offrec_client **out) {
+	offrec_callbacks cb = go_callbacks(mask);
+	GO_ENTER;
+	offrec_result r = offrec_client_new_with_identity(acct, acct_len, proto, proto_len, policy, secret, tag, &cb, (void *)ud, out);
+	GO_LEAVE;
+}
+static offrec_result go_load(uintptr_t frame, const uint8_t *sealed, size_t sealed_len, const uint8_t *key,
+		const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
+	offrec_callbacks cb = go_callbacks(mask);
+	GO_ENTER;
+	offrec_result r = offrec_client_load(sealed, sealed_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
+	GO_LEAVE;
+}
+static offrec_result go_load_from_dir(uintptr_t frame, const char *dir, size_t dir_len, const uint8_t *key,
+		const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
+	offrec_callbacks cb = go_callbacks(mask);
+	GO_ENTER;
+	offrec_result r = offrec_client_load_from_dir(dir, dir_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
+	GO_LEAVE;
+}
+static offrec_result go_send(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
+		const char *text, size_t text_len, uint64_t *id) {
+	GO_ENTER;
+	offrec_result r = offrec_client_send(c, peer, peer_len, text, text_len, id);
+	GO_LEAVE;
+}
+static offrec_result go_send_to_instance(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
+		uint32_t instance, const char *text, size_t text_len, uint64_t *id) {
+	GO_ENTER;
+	offrec_result r = offrec_client_send_to_instance(c, peer, peer_len, instance, text, text_len, id);
+	GO_LEAVE;
+}
+static offrec_result go_receive(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
+		const char *text, size_t text_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_receive(c, peer, peer_len, text, text_len);
+	GO_LEAVE;
+}
+static offrec_result go_start_session(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_start_session(c, peer, peer_len);
+	GO_LEAVE;
+}
+static offrec_result go_end_session(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t instance) {
+	GO_ENTER;
+	offrec_result r = offrec_client_end_session(c, peer, peer_len, instance);
+	GO_LEAVE;
+}
+static offrec_result go_tick(uintptr_t frame, offrec_client *c) {
+	GO_ENTER;
+	offrec_result r = offrec_client_tick(c);
+	GO_LEAVE;
+}
+static offrec_result go_set_policy(uintptr_t frame, offrec_client *c, uint32_t policy) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_policy(c, policy);
+	GO_LEAVE;
+}
+static offrec_result go_set_option(uintptr_t frame, offrec_client *c, uint32_t option, uint64_t value) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_option(c, option, value);
+	GO_LEAVE;
+}
+static offrec_result go_set_max_message_size(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, size_t size) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_max_message_size(c, peer, peer_len, size);
+	GO_LEAVE;
+}
+static offrec_result go_set_trust(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
+		const uint8_t *fp, uint32_t trust) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_trust(c, peer, peer_len, fp, trust);
+	GO_LEAVE;
+}
+static offrec_result go_smp_start(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t instance,
+		const uint8_t *secret, size_t secret_len, const char *question, size_t question_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_smp_start(c, peer, peer_len, instance, secret, secret_len, question, question_len);
+	GO_LEAVE;
+}
+static offrec_result go_smp_respond(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t instance,
+		const uint8_t *secret, size_t secret_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_smp_respond(c, peer, peer_len, instance, secret, secret_len);
+	GO_LEAVE;
+}
+static offrec_result go_smp_abort(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t instance) {
+	GO_ENTER;
+	offrec_result r = offrec_client_smp_abort(c, peer, peer_len, instance);
+	GO_LEAVE;
+}
+static offrec_result go_extra_symmetric_key(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
+		uint32_t instance, uint32_t usage, const uint8_t *context, size_t context_len, uint8_t *key_out) {
+	GO_ENTER;
+	offrec_result r = offrec_client_extra_symmetric_key(c, peer, peer_len, instance, usage, context, context_len, key_out);
+	GO_LEAVE;
+}
+// The frame of the call running on this thread (0 outside any call): lets Close refuse to run
+// from inside one of the client's own callbacks.
+static uintptr_t go_current_frame(void) { return offrec_go_frame; }
+*/
+import "C"
+
+import (
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Client is one local account: its identity key, instance tag, policy, trust store and every
+// conversation. Create it with NewClient (or NewClientWithIdentity, LoadClient,
+// LoadClientFromDir) and release it with Close. Safe for use by many goroutines at once.
+type Client struct {
+	mu       sync.Mutex
+	idle     sync.Cond // signalled when inflight drops to 0
+	inflight int
+	closed   bool
+	ptr      *C.offrec_client
+
+	st *clientState
+	ud cgo.Handle // userdata: a handle of st
+}
+
+// liveClients counts clients not yet freed (tests check that finalizers free them).
+var liveClients atomic.Int64
+
+// StoreKey is what seals a saved client: a 32-byte key, or a passphrase (stretched with
+// Argon2id, which takes a noticeable fraction of a second on purpose).
+type StoreKey struct {
+	raw        *[32]byte
+	passphrase string
+}
+
+// RawKey seals with a 32-byte key.
+func RawKey(key [32]byte) StoreKey { return StoreKey{raw: &key} }
+
+// Passphrase seals with a passphrase (UTF-8, 1 to 4096 bytes).
+func Passphrase(p string) StoreKey { return StoreKey{passphrase: p} }
+
+func (k StoreKey) c() (*C.uint8_t, *C.char, C.size_t) {
+	if k.raw != nil {
+		return (*C.uint8_t)(unsafe.Pointer(&k.raw[0])), nil, 0
+	}
+	if k.passphrase == "" {
+		return nil, nil, 0 // neither: the library says NULL_ARGUMENT
+	}
+	p, n := cstr(k.passphrase)
+	return nil, p, n
+}
+
+// create runs one of the creation shims and wraps the result.
+func create(op string, h Handler, fn func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result) (*Client, error) {
+	if h == nil {
+		return nil, &Error{Code: ResultNullArgument, Message: "a Handler is required", Op: op}
+	}
+	st, mask := newClientState(h)
+	ud := cgo.NewHandle(st)
+	f := newFrame(st)
+	var out *C.offrec_client
+	gcStress()
+	r := fn(f.id(), C.uint(mask), C.uintptr_t(ud), &out)
+	gcStress()
+	if err := check(op, r); err != nil {
+		ud.Delete()
+		f.finish()
+		return nil, err
+	}
+	liveClients.Add(1)
+	c := &Client{ptr: out, st: st, ud: ud}
+	c.idle.L = &c.mu
+	runtime.SetFinalizer(c, (*Client).finalize)
+	f.finish()
+	return c, nil
+}
+
+// NewClient creates a client with a new identity key and instance tag. account is our name on
+// the network and protocol names the network (1 to 1024 bytes of UTF-8 each).
+func NewClient(account, protocol string, policy Policy, h Handler) (*Client, error) {
+	return create("NewClient", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
+		a, al := cstr(account)
+		p, pl := cstr(protocol)
+		return C.go_new(frame, a, al, p, pl, C.uint32_t(policy), mask, ud, out)
+	})
+}
+
+// NewClientWithIdentity creates a client with a stored identity (see IdentitySecret and
+// InstanceTag; the tag is at least 0x100).
+func NewClientWithIdentity(account, protocol string, policy Policy, secret [32]byte, instanceTag uint32, h Handler) (*Client, error) {
+	defer clear(secret[:])
+	return create("NewClientWithIdentity", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
+		a, al := cstr(account)
+		p, pl := cstr(protocol)
+		return C.go_new_with_identity(frame, a, al, p, pl, C.uint32_t(policy),
+			(*C.uint8_t)(unsafe.Pointer(&secret[0])), C.uint32_t(instanceTag), mask, ud, out)
+	})
+}
+
+// LoadClient creates a client from bytes made by Save. Sessions continue where they were.
+// Errors: ErrStoreWrongKey, ErrStoreCorrupted, ErrStoreUnsupportedVersion.
+func LoadClient(sealed []byte, key StoreKey, policy Policy, h Handler) (*Client, error) {
+	return create("LoadClient", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
+		s, sl := cbytes(sealed)
+		k, p, pl := key.c()
+		return C.go_load(frame, s, sl, k, p, pl, C.uint32_t(policy), mask, ud, out)
+	})
+}
+
+// LoadClientFromDir loads a client saved with SaveToDir; ErrStoreNotFound if nothing was saved
+// there yet. A failed load never changes the stored file.
+func LoadClientFromDir(dir string, key StoreKey, policy Policy, h Handler) (*Client, error) {
+	return create("LoadClientFromDir", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
+		d, dl := cstr(dir)
+		k, p, pl := key.c()
+		return C.go_load_from_dir(frame, d, dl, k, p, pl, C.uint32_t(policy), mask, ud, out)
+	})
+}
+
+// acquire marks a call in progress; Close waits for calls in progress to finish.
+func (c *Client) acquire() (*C.offrec_client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	c.inflight++
+	return c.ptr, nil
+}
+
+func (c *Client) release() {
+	c.mu.Lock()
+	c.inflight--
+	if c.inflight == 0 {
+		c.idle.Broadcast()
+	}
+	c.mu.Unlock()
+}
+
+// call runs a C call that may run callbacks (through a shim that sets the frame).
+func (c *Client) call(op string, fn func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result) error {
+	p, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	f := newFrame(c.st)
+	gcStress()
+	r := fn(p, f.id())
+	gcStress()
+	c.release()
+	runtime.KeepAlive(c)
+	f.finish() // re-raises a callback's panic
+	return check(op, r)
+}
+
+// query runs a C call that runs no callbacks.
+func (c *Client) query(op string, fn func(p *C.offrec_client) C.offrec_result) error {
+	p, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	gcStress()
+	r := fn(p)
+	gcStress()
+	c.release()
+	runtime.KeepAlive(c)
+	return check(op, r)
+}
+
+// Close frees the client and wipes its keys. It waits for calls in progress on other
+// goroutines; later calls return ErrClosed. Closing again is a no-op. It must not be called
+// from inside one of this client's callbacks (ErrCloseInCallback).
+func (c *Client) Close() error {
+	if fr := C.go_current_frame(); fr != 0 {
+		if f, ok := cgo.Handle(fr).Value().(*callFrame); ok && f.st == c.st {
+			return ErrCloseInCallback
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for c.inflight > 0 {
+		c.idle.Wait()
+	}
+	p := c.ptr
+	c.ptr = nil
+	c.mu.Unlock()
+	runtime.SetFinalizer(c, nil)
+	C.offrec_client_free(p)
+	c.ud.Delete()
+	liveClients.Add(-1)
+	return nil
+}
+
+func (c *Client) finalize() { _ = c.Close() }
+
+// Send sends text to peer as the policy says: encrypted if a session is up; held (and a
+// session started) if encryption is required; else in plaintext (which must be UTF-8).
+// Encrypted text may be any bytes, at most 131072. It returns the message's id; events about
+// the message carry the same id.
+func (c *Client) Send(peer, text string) (uint64, error) {
+	var id C.uint64_t
+	err := c.call("Send", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		t, tl := cstr(text)
+		return C.go_send(frame, p, pp, pl, t, tl, &id)
+	})
+	return uint64(id), err
+}
+
+// SendToInstance sends text encrypted to one remote instance of peer (non-zero); ErrNoSession
+// if there is no session with it.
+func (c *Client) SendToInstance(peer string, instance uint32, text string) (uint64, error) {
+	var id C.uint64_t
+	err := c.call("SendToInstance", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		t, tl := cstr(text)
+		return C.go_send_to_instance(frame, p, pp, pl, C.uint32_t(instance), t, tl, &id)
+	})
+	return uint64(id), err
+}
+
+// Receive handles one wire text that arrived from peer. What it means comes through the
+// handler. A malformed or unreadable message is not an error (it is reported as an event).
+func (c *Client) Receive(peer, text string) error {
+	return c.call("Receive", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		t, tl := cstr(text)
+		return C.go_receive(frame, p, pp, pl, t, tl)
+	})
+}
+
+// StartSession asks peer for an encrypted session (refreshes it when one is up).
+// ErrPolicyForbids if the policy does not allow the protocol.
+func (c *Client) StartSession(peer string) error {
+	return c.call("StartSession", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_start_session(frame, p, pp, pl)
+	})
+}
+
+// EndSession ends the session with one remote instance of peer, or all of peer's sessions
+// when instance is 0. Ending a session that does not exist is not an error.
+func (c *Client) EndSession(peer string, instance uint32) error {
+	return c.call("EndSession", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_end_session(frame, p, pp, pl, C.uint32_t(instance))
+	})
+}
+
+// Tick drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it
+// every few seconds.
+func (c *Client) Tick() error {
+	return c.call("Tick", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		return C.go_tick(frame, p)
+	})
+}
+
+// SetPolicy replaces the policy (unknown bits: ErrInvalidPolicy).
+func (c *Client) SetPolicy(policy Policy) error {
+	return c.call("SetPolicy", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		return C.go_set_policy(frame, p, C.uint32_t(policy))
+	})
+}
+
+// SetOption sets one tunable (ErrUnknownEnumValue, ErrInvalidArgument out of range).
+func (c *Client) SetOption(option Option, value uint64) error {
+	return c.call("SetOption", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		return C.go_set_option(frame, p, C.uint32_t(option), C.uint64_t(value))
+	})
+}
+
+// SetMaxMessageSize sets the largest wire message the transport carries to peer (0 = the
+// client-wide OptionMaxMessageSize; otherwise at least 64). A MaxMessageSizer handler
+// overrides it.
+func (c *Client) SetMaxMessageSize(peer string, size int) error {
+	if size < 0 {
+		return &Error{Code: ResultInvalidArgument, Message: "negative size", Op: "SetMaxMessageSize"}
+	}
+	return c.call("SetMaxMessageSize", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_set_max_message_size(frame, p, pp, pl, C.size_t(size))
+	})
+}
+
+// SessionState returns the state of the session a plain Send to peer would use
+// (StatePlaintext if none).
+func (c *Client) SessionState(peer string) (SessionState, error) {
+	var s C.offrec_session_state
+	err := c.query("SessionState", func(p *C.offrec_client) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.offrec_client_session_state(p, pp, pl, &s)
+	})
+	return SessionState(s), err
+}
+
+// SessionInfo is what a UI needs to know about one session.
+type SessionInfo struct {
+	Instance         uint32
+	State            SessionState
+	TheirFingerprint Fingerprint
+	SSID             SSID
+	WeInitiated      bool
+	SMPInProgress    bool
+}
+
+// Sessions lists the sessions (one per remote instance) with peer, ordered by instance tag.
+func (c *Client) Sessions(peer string) ([]SessionInfo, error) {
+	var n C.size_t
+	err := c.query("Sessions", func(p *C.offrec_client) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.offrec_client_session_count(p, pp, pl, &n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, 0, int(n))
+	for i := C.size_t(0); i < n; i++ {
+		var info C.offrec_session_info
+		err := c.query("Sessions", func(p *C.offrec_client) C.offrec_result {
+			pp, pl := cstr(peer)
+			return C.offrec_client_session_info(p, pp, pl, i, &info)
+		})
+		if err != nil {
+			if isCode(err, ResultInvalidArgument) {
+				break // another goroutine ended a session meanwhile
+			}
+			return nil, err
+		}
+		s := SessionInfo{
+			Instance:      uint32(info.instance),
+			State:         SessionState(info.state),
+			WeInitiated:   bool(info.we_initiated),
+			SMPInProgress: bool(info.smp_in_progress),
+		}
+		for j := range s.TheirFingerprint {
+			s.TheirFingerprint[j] = byte(info.their_fingerprint[j])
+			s.SSID[j] = byte(info.ssid[j])
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func isCode(err error, code Result) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == code
+}
+
+// Fingerprint returns our own fingerprint.
+func (c *Client) Fingerprint() (Fingerprint, error) {
+	var f Fingerprint
+	err := c.query("Fingerprint", func(p *C.offrec_client) C.offrec_result {
+		return C.offrec_client_fingerprint(p, (*C.uint8_t)(unsafe.Pointer(&f[0])))
+	})
+	return f, err
+}
+
+// InstanceTag returns our instance tag.
+func (c *Client) InstanceTag() (uint32, error) {
+	var t C.uint32_t
+	err := c.query("InstanceTag", func(p *C.offrec_client) C.offrec_result {
+		return C.offrec_client_instance_tag(p, &t)
+	})
+	return uint32(t), err
+}
+
+// IdentitySecret returns our identity key's secret, for the app's own storage (restore with
+// NewClientWithIdentity). Whoever has it can impersonate this account: store it encrypted and
+// wipe it after use.
+func (c *Client) IdentitySecret() ([32]byte, error) {
+	var s [32]byte
+	err := c.query("IdentitySecret", func(p *C.offrec_client) C.offrec_result {
+		return C.offrec_client_identity_secret(p, (*C.uint8_t)(unsafe.Pointer(&s[0])))
+	})
+	return s, err
+}
+
+// Save seals the client's whole state (identity, trust, live sessions, held messages). The
+// bytes reveal nothing but their length without the key.
+func (c *Client) Save(key StoreKey) ([]byte, error) {
+	var buf C.offrec_buffer
+	err := c.query("Save", func(p *C.offrec_client) C.offrec_result {
+		k, pp, pl := key.c()
+		return C.offrec_client_save(p, k, pp, pl, &buf)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(&buf), nil
+}
+
+// SaveToDir saves the client into dir (created 0700 if missing), replacing the previous save
+// atomically.
+func (c *Client) SaveToDir(dir string, key StoreKey) error {
+	return c.query("SaveToDir", func(p *C.offrec_client) C.offrec_result {
+		d, dl := cstr(dir)
+		k, pp, pl := key.c()
+		return C.offrec_client_save_to_dir(p, d, dl, k, pp, pl)
+	})
+}
+
+// SetTrust sets (or revokes, with TrustUnverified) the trust in peer's key fp, adding the key
+// if unknown. Sessions using that key report their new state through StateChanged.
+func (c *Client) SetTrust(peer string, fp Fingerprint, trust Trust) error {
+	return c.call("SetTrust", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_set_trust(frame, p, pp, pl, (*C.uint8_t)(unsafe.Pointer(&fp[0])), C.uint32_t(trust))
+	})
+}
+
+// Trust returns the trust in peer's key fp (TrustUnverified if the key is unknown).
+func (c *Client) Trust(peer string, fp Fingerprint) (Trust, error) {
+	var t C.offrec_trust
+	err := c.query("Trust", func(p *C.offrec_client) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.offrec_client_trust(p, pp, pl, (*C.uint8_t)(unsafe.Pointer(&fp[0])), &t)
+	})
+	return Trust(t), err
+}
+
+// KnownKey is one of a peer's known keys and our trust in it.
+type KnownKey struct {
+	Fingerprint Fingerprint
+	Trust       Trust
+}
+
+// KnownKeys lists peer's known keys, least recently used first.
+func (c *Client) KnownKeys(peer string) ([]KnownKey, error) {
+	var n C.size_t
+	err := c.query("KnownKeys", func(p *C.offrec_client) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.offrec_client_known_key_count(p, pp, pl, &n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KnownKey, 0, int(n))
+	for i := C.size_t(0); i < n; i++ {
+		var k KnownKey
+		var t C.offrec_trust
+		err := c.query("KnownKeys", func(p *C.offrec_client) C.offrec_result {
+			pp, pl := cstr(peer)
+			return C.offrec_client_known_key(p, pp, pl, i, (*C.uint8_t)(unsafe.Pointer(&k.Fingerprint[0])), &t)
+		})
+		if err != nil {
+			if isCode(err, ResultInvalidArgument) {
+				break
+			}
+			return nil, err
+		}
+		k.Trust = Trust(t)
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// SMPStart starts the Socialist Millionaires' Protocol with the session with remote instance
+// of peer (0 = the session Send would use), with secret and an optional question ("" = none).
+// Results arrive as events (EventSMPSucceeded, ...). Errors: ErrNoSession, ErrSMPRateLimited,
+// ErrSMPError.
+func (c *Client) SMPStart(peer string, instance uint32, secret []byte, question string) error {
+	return c.call("SMPStart", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		s, sl := cbytes(secret)
+		q, ql := cstr(question)
+		return C.go_smp_start(frame, p, pp, pl, C.uint32_t(instance), s, sl, q, ql)
+	})
+}
+
+// SMPRespond answers the peer's SMP request (after EventSMPAskedForSecret) with our secret.
+// ErrSMPError if no request is waiting.
+func (c *Client) SMPRespond(peer string, instance uint32, secret []byte) error {
+	return c.call("SMPRespond", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		s, sl := cbytes(secret)
+		return C.go_smp_respond(frame, p, pp, pl, C.uint32_t(instance), s, sl)
+	})
+}
+
+// SMPAbort aborts the SMP run with peer's remote instance (0 = the current session) and tells
+// the peer.
+func (c *Client) SMPAbort(peer string, instance uint32) error {
+	return c.call("SMPAbort", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_smp_abort(frame, p, pp, pl, C.uint32_t(instance))
+	})
+}
+
+// ExtraSymmetricKey derives a 32-byte key for usage (a file transfer, say) with context, from
+// the session with peer's remote instance (0 = the session Send would use), and tells the peer,
+// who receives the same key in EventExtraKeyReceived. ErrNoSession without an encrypted
+// session. Wipe the key after use.
+func (c *Client) ExtraSymmetricKey(peer string, instance, usage uint32, context []byte) ([]byte, error) {
+	key := make([]byte, FingerprintLen)
+	err := c.call("ExtraSymmetricKey", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		ctx, cl := cbytes(context)
+		return C.go_extra_symmetric_key(frame, p, pp, pl, C.uint32_t(instance), C.uint32_t(usage), ctx, cl,
+			(*C.uint8_t)(unsafe.Pointer(&key[0])))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}

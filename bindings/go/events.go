@@ -1,0 +1,337 @@
+package offrec
+
+// #include "offrec.h"
+import "C"
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SessionState is the security of a session with one remote instance (offrec_session_state).
+type SessionState uint32
+
+const (
+	StatePlaintext           SessionState = 0
+	StateEncryptedUnverified SessionState = 1
+	StateEncryptedVerified   SessionState = 2
+	StateFinished            SessionState = 3
+)
+
+var sessionStateNames = map[SessionState]string{
+	StatePlaintext:           "PLAINTEXT",
+	StateEncryptedUnverified: "ENCRYPTED_UNVERIFIED",
+	StateEncryptedVerified:   "ENCRYPTED_VERIFIED",
+	StateFinished:            "FINISHED",
+}
+
+// String returns the lower-case name, such as "encrypted_unverified".
+func (s SessionState) String() string { return lowerName(sessionStateNames, s, "SessionState") }
+
+// Encrypted reports whether messages in this state are encrypted.
+func (s SessionState) Encrypted() bool {
+	return s == StateEncryptedUnverified || s == StateEncryptedVerified
+}
+
+// Security says how a delivered message arrived (offrec_security).
+type Security uint32
+
+const (
+	SecurityPlaintext           Security = 0
+	SecurityEncryptedUnverified Security = 1
+	SecurityEncryptedVerified   Security = 2
+)
+
+var securityNames = map[Security]string{
+	SecurityPlaintext:           "PLAINTEXT",
+	SecurityEncryptedUnverified: "ENCRYPTED_UNVERIFIED",
+	SecurityEncryptedVerified:   "ENCRYPTED_VERIFIED",
+}
+
+// String returns the lower-case name, such as "plaintext".
+func (s Security) String() string { return lowerName(securityNames, s, "Security") }
+
+// Trust is how far a peer's key is trusted (offrec_trust).
+type Trust uint32
+
+const (
+	TrustUnverified     Trust = 0
+	TrustVerifiedSMP    Trust = 1
+	TrustVerifiedManual Trust = 2
+)
+
+var trustNames = map[Trust]string{
+	TrustUnverified:     "UNVERIFIED",
+	TrustVerifiedSMP:    "VERIFIED_SMP",
+	TrustVerifiedManual: "VERIFIED_MANUAL",
+}
+
+// String returns the lower-case name, such as "verified_smp".
+func (t Trust) String() string { return lowerName(trustNames, t, "Trust") }
+
+// EventCode is the kind of an [Event] (offrec_event_code). New codes may appear in newer
+// libraries: ignore the ones you do not know.
+type EventCode uint32
+
+const (
+	EventEncryptionRequired        EventCode = 1
+	EventHeldMessageSent           EventCode = 2
+	EventMessageNotSent            EventCode = 3
+	EventUnreadable                EventCode = 4
+	EventMalformed                 EventCode = 5
+	EventNotInPrivate              EventCode = 6
+	EventForOtherInstance          EventCode = 7
+	EventReflected                 EventCode = 8
+	EventUnencryptedWhileEncrypted EventCode = 9
+	EventUnencryptedWhileRequired  EventCode = 10
+	EventPeerError                 EventCode = 11
+	EventForeignProtocol           EventCode = 12
+	EventHeartbeatReceived         EventCode = 13
+	EventHeartbeatSent             EventCode = 14
+	EventPeerEndedSession          EventCode = 15
+	EventSessionExpired            EventCode = 16
+	EventHandshakeFailed           EventCode = 17
+	EventHandshakeComplete         EventCode = 18
+	EventExtraKeyReceived          EventCode = 19
+	EventPeerCouldNotRead          EventCode = 20
+	EventNewFingerprint            EventCode = 21
+	EventFingerprintChanged        EventCode = 22
+	EventSMPAskedForSecret         EventCode = 23
+	EventSMPInProgress             EventCode = 24
+	EventSMPSucceeded              EventCode = 25
+	EventSMPFailed                 EventCode = 26
+	EventSMPAborted                EventCode = 27
+	EventSMPCheated                EventCode = 28
+	// 29 is retired in the C API and never reused.
+)
+
+var eventNames = map[EventCode]string{
+	EventEncryptionRequired:        "ENCRYPTION_REQUIRED",
+	EventHeldMessageSent:           "HELD_MESSAGE_SENT",
+	EventMessageNotSent:            "MESSAGE_NOT_SENT",
+	EventUnreadable:                "UNREADABLE",
+	EventMalformed:                 "MALFORMED",
+	EventNotInPrivate:              "NOT_IN_PRIVATE",
+	EventForOtherInstance:          "FOR_OTHER_INSTANCE",
+	EventReflected:                 "REFLECTED",
+	EventUnencryptedWhileEncrypted: "UNENCRYPTED_WHILE_ENCRYPTED",
+	EventUnencryptedWhileRequired:  "UNENCRYPTED_WHILE_REQUIRED",
+	EventPeerError:                 "PEER_ERROR",
+	EventForeignProtocol:           "FOREIGN_PROTOCOL",
+	EventHeartbeatReceived:         "HEARTBEAT_RECEIVED",
+	EventHeartbeatSent:             "HEARTBEAT_SENT",
+	EventPeerEndedSession:          "PEER_ENDED_SESSION",
+	EventSessionExpired:            "SESSION_EXPIRED",
+	EventHandshakeFailed:           "HANDSHAKE_FAILED",
+	EventHandshakeComplete:         "HANDSHAKE_COMPLETE",
+	EventExtraKeyReceived:          "EXTRA_KEY_RECEIVED",
+	EventPeerCouldNotRead:          "PEER_COULD_NOT_READ",
+	EventNewFingerprint:            "NEW_FINGERPRINT",
+	EventFingerprintChanged:        "FINGERPRINT_CHANGED",
+	EventSMPAskedForSecret:         "SMP_ASKED_FOR_SECRET",
+	EventSMPInProgress:             "SMP_IN_PROGRESS",
+	EventSMPSucceeded:              "SMP_SUCCEEDED",
+	EventSMPFailed:                 "SMP_FAILED",
+	EventSMPAborted:                "SMP_ABORTED",
+	EventSMPCheated:                "SMP_CHEATED",
+}
+
+// String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
+// codes this package does not know.
+func (e EventCode) String() string {
+	if n, ok := eventNames[e]; ok {
+		return strings.ToLower(n)
+	}
+	return fmt.Sprintf("event_%d", uint32(e))
+}
+
+// NotSentReason says why a message was not sent (Event.Reason of EventMessageNotSent).
+type NotSentReason uint32
+
+const (
+	NotSentEncryptionTimeout NotSentReason = 1
+	NotSentSessionFinished   NotSentReason = 2
+	NotSentKeyChanged        NotSentReason = 3
+	NotSentSessionEnded      NotSentReason = 4
+	NotSentQueueFull         NotSentReason = 5
+	NotSentTooLarge          NotSentReason = 6
+)
+
+var notSentNames = map[NotSentReason]string{
+	NotSentEncryptionTimeout: "ENCRYPTION_TIMEOUT",
+	NotSentSessionFinished:   "SESSION_FINISHED",
+	NotSentKeyChanged:        "KEY_CHANGED",
+	NotSentSessionEnded:      "SESSION_ENDED",
+	NotSentQueueFull:         "QUEUE_FULL",
+	NotSentTooLarge:          "TOO_LARGE",
+}
+
+func (r NotSentReason) String() string { return lowerName(notSentNames, r, "NotSentReason") }
+
+// Option is a client tunable for [Client.SetOption] (offrec_option). Times are in seconds of
+// the client's clock.
+type Option uint32
+
+const (
+	OptionHeartbeatInterval  Option = 0 // 0 = never; default 60
+	OptionSessionExpiry      Option = 1 // 0 = never; default 7200
+	OptionHeldMessageTimeout Option = 2 // default 120
+	OptionHandshakeTimeout   Option = 3 // default 120
+	OptionPaddingBlock       Option = 4 // 0 = none, at most 4096; default 16
+	OptionMaxMessageSize     Option = 5 // 0 = unlimited (default), else at least 64
+)
+
+var optionNames = map[Option]string{
+	OptionHeartbeatInterval:  "HEARTBEAT_INTERVAL",
+	OptionSessionExpiry:      "SESSION_EXPIRY",
+	OptionHeldMessageTimeout: "HELD_MESSAGE_TIMEOUT",
+	OptionHandshakeTimeout:   "HANDSHAKE_TIMEOUT",
+	OptionPaddingBlock:       "PADDING_BLOCK",
+	OptionMaxMessageSize:     "MAX_MESSAGE_SIZE",
+}
+
+func (o Option) String() string { return lowerName(optionNames, o, "Option") }
+
+// Policy is a combination of policy flags (OFFREC_POLICY_*), or one of the presets.
+type Policy uint32
+
+const (
+	PolicyAllow              Policy = 1  // speak the protocol at all
+	PolicyRequireEncryption  Policy = 2  // never send typed text in the clear
+	PolicySendWhitespaceTag  Policy = 4  // advertise support in plaintext
+	PolicyWhitespaceStartAKE Policy = 8  // start a handshake on a tagged plaintext
+	PolicyErrorStartAKE      Policy = 16 // start a handshake on an error message
+
+	PolicyNever         Policy = 0
+	PolicyManual        Policy = PolicyAllow
+	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE
+	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE
+)
+
+// policyFlagNames names the flags (after OFFREC_POLICY_); presets are checked in drift.go.
+var policyFlagNames = []struct {
+	flag Policy
+	name string
+}{
+	{PolicyAllow, "ALLOW"},
+	{PolicyRequireEncryption, "REQUIRE_ENCRYPTION"},
+	{PolicySendWhitespaceTag, "SEND_WHITESPACE_TAG"},
+	{PolicyWhitespaceStartAKE, "WHITESPACE_START_AKE"},
+	{PolicyErrorStartAKE, "ERROR_START_AKE"},
+}
+
+// String returns a preset's name ("manual") or the flags joined by "|".
+func (p Policy) String() string {
+	switch p {
+	case PolicyNever:
+		return "never"
+	case PolicyManual:
+		return "manual"
+	case PolicyOpportunistic:
+		return "opportunistic"
+	case PolicyAlways:
+		return "always"
+	}
+	var parts []string
+	rest := p
+	for _, f := range policyFlagNames {
+		if p&f.flag != 0 {
+			parts = append(parts, strings.ToLower(f.name))
+			rest &^= f.flag
+		}
+	}
+	if rest != 0 {
+		parts = append(parts, fmt.Sprintf("0x%x", uint32(rest)))
+	}
+	return strings.Join(parts, "|")
+}
+
+// ParsePolicy parses a preset name: "never", "manual", "opportunistic" or "always".
+func ParsePolicy(name string) (Policy, error) {
+	switch strings.ToLower(name) {
+	case "never":
+		return PolicyNever, nil
+	case "manual":
+		return PolicyManual, nil
+	case "opportunistic":
+		return PolicyOpportunistic, nil
+	case "always":
+		return PolicyAlways, nil
+	}
+	return 0, fmt.Errorf("offrec: unknown policy %q (never, manual, opportunistic, always)", name)
+}
+
+// Event is something that happened, copied out of the library's offrec_event during the event
+// callback: it is the receiver's to keep. Fields that do not apply to Code are zero.
+type Event struct {
+	Code     EventCode
+	Peer     string
+	Instance uint32 // remote instance tag, 0 when none is involved
+	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent.
+	MessageID uint64
+	// Reason: a NotSentReason for EventMessageNotSent; the failure code for
+	// EventHandshakeFailed.
+	Reason uint32
+	// Text: the peer's (untrusted) words for EventPeerError; the question for
+	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).
+	Text    string
+	HasText bool
+	// Fingerprint: EventNewFingerprint, EventFingerprintChanged.
+	Fingerprint *Fingerprint
+	// OldFingerprint, OldWasVerified: EventFingerprintChanged.
+	OldFingerprint *Fingerprint
+	OldWasVerified bool
+	// Usage, Context, Key: EventExtraKeyReceived. Key is 32 bytes; wipe it after use.
+	Usage   uint32
+	Context []byte
+	Key     []byte
+}
+
+// NotSentReason returns Reason as a NotSentReason (meaningful for EventMessageNotSent).
+func (e *Event) NotSentReason() NotSentReason { return NotSentReason(e.Reason) }
+
+func fingerprintFrom(p *C.uint8_t) *Fingerprint {
+	if p == nil {
+		return nil
+	}
+	var f Fingerprint
+	copy(f[:], goBytes(p, FingerprintLen))
+	return &f
+}
+
+// eventFromC copies everything out of the borrowed C event.
+func eventFromC(e *C.offrec_event) Event {
+	return Event{
+		Code:           EventCode(e.code),
+		Peer:           goString(e.peer, e.peer_len),
+		Instance:       uint32(e.instance),
+		MessageID:      uint64(e.message_id),
+		Reason:         uint32(e.reason),
+		Text:           goString(e.text, e.text_len),
+		HasText:        e.text != nil,
+		Fingerprint:    fingerprintFrom(e.fingerprint),
+		OldFingerprint: fingerprintFrom(e.old_fingerprint),
+		OldWasVerified: bool(e.old_was_verified),
+		Usage:          uint32(e.usage),
+		Context:        goBytes(e.context, e.context_len),
+		Key:            goBytes(e.key, keyLen(e.key)),
+	}
+}
+
+func keyLen(p *C.uint8_t) C.size_t {
+	if p == nil {
+		return 0
+	}
+	return FingerprintLen
+}
+
+type named interface {
+	~uint32
+}
+
+func lowerName[T named](names map[T]string, v T, typ string) string {
+	if n, ok := names[v]; ok {
+		return strings.ToLower(n)
+	}
+	return fmt.Sprintf("%s(%d)", typ, uint32(v))
+}

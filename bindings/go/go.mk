@@ -1,0 +1,31 @@
+# Go binding (bindings/go), included from the top-level Makefile:
+#
+#   include bindings/go/go.mk
+#
+#   make go-lib     the soname link target/release/liboffrec.so.<ABI> that cgo's rpath needs
+#   make go-tests   go vet, go test -race, and the GC-stress run (in `make test`)
+#
+# The package links target/release/liboffrec.so by default (see bindings/go/link_default.go);
+# build with -tags offrec_pkgconfig to use an installed library through pkg-config instead.
+# Only the standard library is used: no module downloads.
+
+GO ?= go
+GO_DIR := bindings/go
+GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local
+
+TEST_TARGETS += go-tests
+
+.PHONY: go-lib go-tests
+
+go-lib: build
+	ln -sfn liboffrec.so $(RELEASE_DIR)/liboffrec.so.$(ABI_VERSION)
+
+go-tests: go-lib
+	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...
+	cd $(GO_DIR) && $(GO_ENV) OFFREC_GC_EVERY_CALL=1 $(GO) test -count=1 ./...
+
+# The Go scripted party for tests/cross (the driver runs target/go-party).
+.PHONY: go-party
+go-party: go-lib
+	cd $(GO_DIR) && $(GO_ENV) $(GO) build -o $(abspath $(RELEASE_DIR)/../go-party) ./cmd/party

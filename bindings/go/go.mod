@@ -1,0 +1,3 @@
+module github.com/offrec/offrec/bindings/go
+
+go 1.26
