@@ -35,6 +35,9 @@ include tests/c/c-tests.mk
 # make fuzz / fuzz-cmin (nightly + cargo-fuzz); the corpus itself is replayed by cargo test.
 include fuzz/fuzz.mk
 include examples-c/examples.mk
+include bindings/python/python.mk
+include bindings/go/go.mk
+include tests/cross/cross.mk
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ class Relay:
         self.hold_every = hold_every
         self.counts: dict[str, int] = {}
         self.held: dict[str, tuple[bytes, float]] = {}
+        # Lines for a party that has not said HELLO yet (it may be a moment behind its peer).
+        self.waiting: dict[str, list[bytes]] = {}
         self.selector = selectors.DefaultSelector()
         self.names: dict[socket.socket, str] = {}
         self.by_name: dict[str, socket.socket] = {}
@@ -72,6 +74,8 @@ class Relay:
                 return
             self.names[conn] = name
             self.by_name[name] = conn
+            for line_out in self.waiting.pop(name, []):
+                conn.sendall(line_out)
             return
         command, _, rest = line.partition(" ")
         peer, _, text = rest.partition(" ")
@@ -84,10 +88,12 @@ class Relay:
             return
         self.log(f"{sender} -> {peer}: {text}")
         target = self.by_name.get(peer)
-        if target is None:
-            print(f"relay: {peer} is not connected; dropped", file=sys.stderr)
-            return
         line_out = f"FROM {sender} {text}\n".encode()
+        if target is None:
+            waiting = self.waiting.setdefault(peer, [])
+            if len(waiting) < 1000:
+                waiting.append(line_out)
+            return
         if self.hold_every and text.startswith("?OFR:"):
             count = self.counts.get(peer, 0) + 1
             self.counts[peer] = count

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Python scripted party of tests/cross/PARTY_PROTOCOL.md.
 
-    party.py --relay HOST:PORT --name NAME [--policy never|manual|opportunistic|always]
+    party.py (--relay HOST:PORT | --irc HOST:PORT) --name NAME [--policy never|manual|opportunistic|always]
              [--max-message-size N]
 
 Reads commands on stdin, talks to the other parties through the relay, and reports one JSON
@@ -49,13 +49,15 @@ def state_name(value: int) -> str:
 
 
 class Party(offrec.Client):
-    def __init__(self, name: str, policy: int, sock: socket.socket, max_size: int) -> None:
+    def __init__(self, name: str, policy: int, sock: socket.socket, max_size: int, irc: bool = False) -> None:
         self.sock = sock
         self.max_size = max_size
-        super().__init__(name, "relay", policy)
+        self.irc = irc
+        super().__init__(name, "irc" if irc else "relay", policy)
 
     def on_send(self, peer: str, text: str) -> None:
-        self.sock.sendall(f"TO {peer} {text}\n".encode("utf-8"))
+        line = f"PRIVMSG {peer} :{text}\r\n" if self.irc else f"TO {peer} {text}\n"
+        self.sock.sendall(line.encode("utf-8"))
         report({"type": "sent", "peer": peer, "bytes": len(text.encode("utf-8"))})
 
     def on_deliver(self, peer: str, text: str, security: Security, instance: int) -> None:
@@ -149,6 +151,35 @@ def relay_line(party: Party, line: str) -> bool:
     return True
 
 
+class IrcSession:
+    """The IRC side of a party: registration, PING, and private messages addressed to us."""
+
+    def __init__(self, name: str, sock: socket.socket) -> None:
+        self.name = name
+        self.sock = sock
+        self.party: Optional[Party] = None
+        self.registered = False
+
+    def line(self, line: str) -> bool:
+        prefix = ""
+        if line.startswith(":"):
+            prefix, _, line = line[1:].partition(" ")
+        command, _, rest = line.partition(" ")
+        if command == "PING":
+            self.sock.sendall(f"PONG {rest}\r\n".encode("utf-8"))
+        elif command == "001" and not self.registered:
+            self.registered = True
+            self.sock.sendall(b"JOIN #offrec\r\n")
+        elif command == "433":
+            print(f"party: the nickname {self.name} is taken", file=sys.stderr)
+            return False
+        elif command == "PRIVMSG" and self.party is not None:
+            target, _, text = rest.partition(" ")
+            if target == self.name and text.startswith(":"):
+                relay_line(self.party, f"FROM {prefix.split('!', 1)[0]} {text[1:]}")
+        return True
+
+
 class LineReader:
     def __init__(self, read: Callable[[], bytes], handle: Callable[[str], bool]) -> None:
         self.read = read
@@ -180,23 +211,41 @@ def parse_relay(value: str) -> tuple[str, int]:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="offrec scripted party (Python)")
-    parser.add_argument("--relay", required=True, type=parse_relay, metavar="HOST:PORT")
+    transport = parser.add_mutually_exclusive_group(required=True)
+    transport.add_argument("--relay", type=parse_relay, metavar="HOST:PORT")
+    transport.add_argument("--irc", type=parse_relay, metavar="HOST:PORT", help="a real IRC server")
     parser.add_argument("--name", required=True)
     parser.add_argument("--policy", choices=sorted(POLICIES), default="manual")
-    parser.add_argument("--max-message-size", type=int, default=0)
+    parser.add_argument("--max-message-size", type=int, default=None)
     args = parser.parse_args(argv)
+    address = args.irc or args.relay
+    # IRC lines are 512 bytes with the server's sender prefix: 380 leaves room (PARTY_PROTOCOL.md).
+    max_size = args.max_message_size if args.max_message_size is not None else (380 if args.irc else 0)
 
     try:
-        sock = socket.create_connection(args.relay)
+        sock = socket.create_connection(address)
     except OSError as e:
-        print(f"party: cannot connect to the relay at {args.relay[0]}:{args.relay[1]}: {e}", file=sys.stderr)
+        print(f"party: cannot connect to {address[0]}:{address[1]}: {e}", file=sys.stderr)
         return 1
-    sock.sendall(f"HELLO {args.name}\n".encode("utf-8"))
+    irc = IrcSession(args.name, sock) if args.irc else None
+    if irc is not None:
+        sock.sendall(f"NICK {args.name}\r\nUSER {args.name} 0 * :offrec party\r\n".encode("utf-8"))
+        registration = LineReader(lambda: sock.recv(65536), irc.line)
+        while not irc.registered:
+            if not registration.pump():
+                print("party: the IRC server closed the connection", file=sys.stderr)
+                return 1
+    else:
+        sock.sendall(f"HELLO {args.name}\n".encode("utf-8"))
 
-    with Party(args.name, POLICIES[args.policy], sock, args.max_message_size) as party:
+    with Party(args.name, POLICIES[args.policy], sock, max_size, irc=irc is not None) as party:
         report({"type": "ready", "name": args.name, "fingerprint": party.fingerprint.hex()})
         stdin = LineReader(lambda: os.read(sys.stdin.fileno(), 65536), lambda l: run_command(party, l))
-        net = LineReader(lambda: sock.recv(65536), lambda l: relay_line(party, l))
+        if irc is not None:
+            irc.party = party
+            net = registration
+        else:
+            net = LineReader(lambda: sock.recv(65536), lambda l: relay_line(party, l))
         sel = selectors.DefaultSelector()
         sel.register(sys.stdin.fileno(), selectors.EVENT_READ, stdin)
         sel.register(sock, selectors.EVENT_READ, net)

@@ -2,7 +2,10 @@
 // (tests/cross/PARTY_PROTOCOL.md): one offrec client talking to the others through the relay,
 // scripted on standard input, reporting one JSON object per line on standard output.
 //
-//	party --relay HOST:PORT --name NAME [--policy never|manual|opportunistic|always] [--max-message-size N]
+//	party (--relay HOST:PORT | --irc HOST:PORT) --name NAME [--policy never|manual|opportunistic|always] [--max-message-size N]
+//
+// On IRC the party is a plain IRC client (NICK/USER, waits for 001, answers PING, joins
+// #offrec) and wire texts travel as PRIVMSG lines.
 package main
 
 import (
@@ -43,11 +46,16 @@ type party struct {
 	relay   net.Conn
 	relayMu sync.Mutex
 	maxSize int
+	irc     bool
 }
 
 func (p *party) Send(peer, text string) {
 	p.relayMu.Lock()
-	_, err := fmt.Fprintf(p.relay, "TO %s %s\n", peer, text)
+	format := "TO %s %s\n"
+	if p.irc {
+		format = "PRIVMSG %s :%s\r\n"
+	}
+	_, err := fmt.Fprintf(p.relay, format, peer, text)
 	p.relayMu.Unlock()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "party: relay write: %v\n", err)
@@ -184,14 +192,52 @@ func readLines(r *bufio.Reader, fromRelay bool, ch chan<- input) {
 	}
 }
 
+// ircLine handles one line from the IRC server; it returns the sender and text of a private
+// message to us ("" if the line is anything else).
+func ircLine(conn net.Conn, me string, line string, registered *bool) (string, string) {
+	prefix := ""
+	if strings.HasPrefix(line, ":") {
+		prefix, line = word(line[1:])
+	}
+	command, rest := word(line)
+	switch {
+	case command == "PING":
+		fmt.Fprintf(conn, "PONG %s\r\n", rest)
+	case command == "001" && !*registered:
+		*registered = true
+		fmt.Fprint(conn, "JOIN #offrec\r\n")
+	case command == "433":
+		fmt.Fprintf(os.Stderr, "party: the nickname %s is taken\n", me)
+		os.Exit(1)
+	case command == "PRIVMSG":
+		target, text := word(rest)
+		if target == me && strings.HasPrefix(text, ":") {
+			nick, _, _ := strings.Cut(prefix, "!")
+			return nick, text[1:]
+		}
+	}
+	return "", ""
+}
+
 func main() {
 	relayAddr := flag.String("relay", "", "relay address HOST:PORT")
+	ircAddr := flag.String("irc", "", "IRC server HOST:PORT (instead of --relay)")
 	name := flag.String("name", "", "our account name")
 	policyName := flag.String("policy", "manual", "never|manual|opportunistic|always")
-	maxSize := flag.Int("max-message-size", 0, "the transport's message size limit (0 = none)")
+	maxSize := flag.Int("max-message-size", -1, "the transport's message size limit (0 = none; 380 on IRC)")
 	flag.Parse()
+	irc := *ircAddr != ""
+	if irc {
+		relayAddr = ircAddr
+	}
+	if *maxSize < 0 {
+		*maxSize = 0
+		if irc {
+			*maxSize = 380 // IRC's 512-byte lines minus the sender prefix (PARTY_PROTOCOL.md)
+		}
+	}
 	if *relayAddr == "" || *name == "" {
-		fmt.Fprintln(os.Stderr, "usage: party --relay HOST:PORT --name NAME [--policy manual] [--max-message-size N]")
+		fmt.Fprintln(os.Stderr, "usage: party (--relay|--irc) HOST:PORT --name NAME [--policy manual] [--max-message-size N]")
 		os.Exit(2)
 	}
 	policy, err := offrec.ParsePolicy(*policyName)
@@ -205,13 +251,29 @@ func main() {
 		os.Exit(1)
 	}
 	defer conn.Close()
-	if _, err := fmt.Fprintf(conn, "HELLO %s\n", *name); err != nil {
+	netReader := bufio.NewReaderSize(conn, 1<<20)
+	if irc {
+		fmt.Fprintf(conn, "NICK %s\r\nUSER %s 0 * :offrec party\r\n", *name, *name)
+		registered := false
+		for !registered {
+			line, err := netReader.ReadString('\n')
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "party: the IRC server closed the connection:", err)
+				os.Exit(1)
+			}
+			ircLine(conn, *name, strings.TrimRight(line, "\r\n"), &registered)
+		}
+	} else if _, err := fmt.Fprintf(conn, "HELLO %s\n", *name); err != nil {
 		fmt.Fprintln(os.Stderr, "party:", err)
 		os.Exit(1)
 	}
 
-	p := &party{rep: &reporter{out: os.Stdout}, relay: conn, maxSize: *maxSize}
-	client, err := offrec.NewClient(*name, "relay", policy, p)
+	p := &party{rep: &reporter{out: os.Stdout}, relay: conn, maxSize: *maxSize, irc: irc}
+	network := "relay"
+	if irc {
+		network = "irc"
+	}
+	client, err := offrec.NewClient(*name, network, policy, p)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "party: cannot create the client:", err)
 		os.Exit(1)
@@ -227,7 +289,8 @@ func main() {
 	// One goroutine handles both inputs in arrival order, as the C party does with poll.
 	ch := make(chan input, 64)
 	go readLines(bufio.NewReaderSize(os.Stdin, 1<<16), false, ch)
-	go readLines(bufio.NewReaderSize(conn, 1<<20), true, ch)
+	go readLines(netReader, true, ch)
+	registered := true
 	for in := range ch {
 		if in.eof {
 			return // stdin closed or the relay went away
@@ -238,9 +301,17 @@ func main() {
 			}
 			continue
 		}
-		verb, rest := word(in.line)
-		from, text := word(rest)
-		if verb != "FROM" || from == "" {
+		var from, text string
+		if irc {
+			from, text = ircLine(conn, *name, in.line, &registered)
+		} else {
+			var verb, rest string
+			verb, rest = word(in.line)
+			if verb == "FROM" {
+				from, text = word(rest)
+			}
+		}
+		if from == "" {
 			continue
 		}
 		if err := client.Receive(from, text); err != nil {
