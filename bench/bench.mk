@@ -5,7 +5,7 @@
 #
 #   make bench          full run (several minutes; libotr sets up 10,000 sessions the slow way)
 #   make bench-smoke    the same program with tiny counts, so it cannot rot (< 30 s); part of
-#                       TEST_TARGETS, so `make test` runs it
+#                       TEST_TARGETS (appended by the top-level Makefile), so `make test` runs it
 #
 # BENCH_ARGS adds or overrides options, e.g. make bench BENCH_ARGS="--runs 3 --big 20000".
 # Needs libotr5-dev (libotr 4.1.1 and libgcrypt headers). Results: stdout table and
@@ -21,7 +21,6 @@ BENCH_ARGS ?=
 BENCH_SMOKE_ARGS := --runs 2 --ake 2 --conv 20 --burst 20 --frag 5 --smp 1 --mem 20 --big 200 \
                     --otr-big 0 --json $(BENCH_BUILD_DIR)/smoke.json
 
-TEST_TARGETS += bench-smoke
 
 .PHONY: bench bench-smoke bench-build
 
