@@ -38,6 +38,8 @@ include examples-c/examples.mk
 include bindings/python/python.mk
 include bindings/go/go.mk
 include tests/cross/cross.mk
+include bench/bench.mk
+TEST_TARGETS += bench-smoke
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 

@@ -1,0 +1,1060 @@
+/*
+ * offrec vs libotr 4.1.1, the same scenarios in one process, alternating per run, medians.
+ *
+ *   bench [--runs N] [--ake N] [--conv N] [--burst N] [--frag N] [--smp N]
+ *         [--mem N] [--big N] [--otr-big N] [--json PATH] [--only-offrec]
+ *
+ * Every decrypted plaintext is compared with what was sent; any mismatch, unexpected event or
+ * error code aborts with exit status 1. See BENCHMARKS.md for what each scenario measures.
+ * The last stdout line starting with "CAPI " is for the bindings benches (bench/bindings.md).
+ */
+#define _GNU_SOURCE
+#include "offrec.h"
+
+#include <gcrypt.h>
+/* libotr's headers are not self-contained: this order works */
+#include <libotr/proto.h>
+#include <libotr/tlv.h>
+#include <libotr/userstate.h>
+#include <libotr/context.h>
+#include <libotr/privkey.h>
+#include <libotr/instag.h>
+#include <libotr/message.h>
+
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+/* ---------------------------------------------------------------------------------------- */
+/* options, clock, failure                                                                   */
+
+static struct {
+    int runs, ake, conv, burst, frag, smp, mem, big, otr_big, only_offrec;
+    const char *json;
+} opt = {5, 60, 1000, 5000, 2000, 10, 10000, 100000, 0, 0, "bench/results.json"};
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: FAIL: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the in-memory transport shared by both libraries: one FIFO of wire texts                  */
+
+struct msg {
+    struct msg *next;
+    int to;
+    char from[24];
+    size_t len;
+    char text[];
+};
+
+static struct msg *q_head, *q_tail;
+static size_t wire_bytes, wire_msgs, wire_max; /* counted at enqueue */
+
+static void enqueue(int to, const char *from, const char *text, size_t len) {
+    struct msg *m = malloc(sizeof *m + len + 1);
+    if (m == NULL) {
+        die("out of memory");
+    }
+    m->next = NULL;
+    m->to = to;
+    snprintf(m->from, sizeof m->from, "%s", from);
+    m->len = len;
+    memcpy(m->text, text, len);
+    m->text[len] = '\0';
+    if (q_tail) {
+        q_tail->next = m;
+    } else {
+        q_head = m;
+    }
+    q_tail = m;
+    wire_bytes += len;
+    wire_msgs++;
+    if (len > wire_max) {
+        wire_max = len;
+    }
+}
+
+static struct msg *dequeue(void) {
+    struct msg *m = q_head;
+    if (m) {
+        q_head = m->next;
+        if (!q_head) {
+            q_tail = NULL;
+        }
+    }
+    return m;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* plaintexts: message i of size n is an 8-digit sequence number then a fixed letter pattern */
+
+static char pattern[8192];
+static char sendbuf[8192];
+
+static const char *make_msg(unsigned seq, size_t n) {
+    char digits[16];
+    memcpy(sendbuf, pattern, n);
+    snprintf(digits, sizeof digits, "%08u", seq % 100000000u);
+    memcpy(sendbuf, digits, 8);
+    sendbuf[n] = '\0';
+    return sendbuf;
+}
+
+/* per receiving side: what the next delivered message must be */
+struct expect {
+    unsigned next_seq;
+    size_t size;
+    unsigned delivered;
+};
+static struct expect expect[2];
+
+static void check_delivery(int who, const char *text, size_t len) {
+    struct expect *e = &expect[who];
+    char digits[16];
+    if (len != e->size) {
+        die("side %d: delivered %zu bytes, expected %zu", who, len, e->size);
+    }
+    snprintf(digits, sizeof digits, "%08u", e->next_seq % 100000000u);
+    if (memcmp(text, digits, 8) != 0 || memcmp(text + 8, pattern + 8, len - 8) != 0) {
+        die("side %d: plaintext #%u differs from what was sent", who, e->next_seq);
+    }
+    e->next_seq++;
+    e->delivered++;
+}
+
+static void expect_reset(size_t size) {
+    memset(expect, 0, sizeof expect);
+    expect[0].size = expect[1].size = size;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* offrec side                                                                               */
+
+struct orparty {
+    int idx;
+    char name[24];
+    offrec_client *c;
+    int encrypted;
+    int smp_asked, smp_ok;
+};
+static struct orparty orp[2];
+static uint64_t or_clock; /* the `now` callback: real start time, advanced past SMP limits */
+
+static void or_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t len) {
+    struct orparty *p = ud;
+    (void)peer;
+    (void)peer_len;
+    enqueue(1 - p->idx, p->name, text, len);
+}
+
+static void or_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance,
+                       const uint8_t *text, size_t len, offrec_security sec) {
+    struct orparty *p = ud;
+    (void)peer;
+    (void)peer_len;
+    (void)instance;
+    if (sec == OFFREC_SECURITY_PLAINTEXT) {
+        die("offrec: plaintext delivered");
+    }
+    check_delivery(p->idx, (const char *)text, len);
+}
+
+static void or_state(void *ud, const char *peer, size_t peer_len, uint32_t instance,
+                     offrec_session_state st) {
+    struct orparty *p = ud;
+    (void)peer;
+    (void)peer_len;
+    (void)instance;
+    p->encrypted = st == OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED ||
+                   st == OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED;
+}
+
+static void or_event(void *ud, const offrec_event *e) {
+    struct orparty *p = ud;
+    switch (e->code) {
+    case OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET:
+        p->smp_asked = 1;
+        break;
+    case OFFREC_EVENT_CODE_SMP_SUCCEEDED:
+        p->smp_ok++;
+        break;
+    case OFFREC_EVENT_CODE_UNREADABLE:
+    case OFFREC_EVENT_CODE_MALFORMED:
+    case OFFREC_EVENT_CODE_NOT_IN_PRIVATE:
+    case OFFREC_EVENT_CODE_HANDSHAKE_FAILED:
+    case OFFREC_EVENT_CODE_SMP_FAILED:
+    case OFFREC_EVENT_CODE_SMP_ABORTED:
+    case OFFREC_EVENT_CODE_SMP_CHEATED:
+    case OFFREC_EVENT_CODE_MESSAGE_NOT_SENT:
+    case OFFREC_EVENT_CODE_PEER_ERROR:
+        die("offrec %s: unexpected event %u", p->name, e->code);
+        break;
+    default:
+        break;
+    }
+}
+
+static uint64_t or_now(void *ud) {
+    (void)ud;
+    return or_clock;
+}
+
+static void or_check(const char *what, offrec_result rc) {
+    if (rc != OFFREC_RESULT_OK) {
+        die("offrec %s: %s", what, offrec_result_message(rc));
+    }
+}
+
+static void or_pump(void) {
+    struct msg *m;
+    while ((m = dequeue()) != NULL) {
+        or_check("receive", offrec_client_receive(orp[m->to].c, m->from, strlen(m->from), m->text,
+                                                  m->len));
+        free(m);
+    }
+}
+
+static void or_new(int idx, const char *name) {
+    offrec_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.send = or_send;
+    cb.deliver = or_deliver;
+    cb.state_changed = or_state;
+    cb.event = or_event;
+    cb.now = or_now;
+    memset(&orp[idx], 0, sizeof orp[idx]);
+    orp[idx].idx = idx;
+    snprintf(orp[idx].name, sizeof orp[idx].name, "%s", name);
+    or_check("client_new", offrec_client_new(name, strlen(name), S("bench"), OFFREC_POLICY_MANUAL,
+                                             &cb, &orp[idx], &orp[idx].c));
+}
+
+/* query -> both encrypted, from whatever state the two are in (each ends its session first) */
+static void or_handshake(void) {
+    orp[0].encrypted = orp[1].encrypted = 0;
+    or_check("start_session",
+             offrec_client_start_session(orp[0].c, orp[1].name, strlen(orp[1].name)));
+    or_pump();
+    if (!orp[0].encrypted || !orp[1].encrypted) {
+        die("offrec: handshake did not reach encrypted on both sides");
+    }
+}
+
+static void or_end_both(void) {
+    or_check("end", offrec_client_end_session(orp[0].c, orp[1].name, strlen(orp[1].name), 0));
+    or_check("end", offrec_client_end_session(orp[1].c, orp[0].name, strlen(orp[0].name), 0));
+    while (q_head) {
+        free(dequeue()); /* the peer already ended too: drop the notices */
+    }
+}
+
+static void or_send_one(int from, unsigned seq, size_t size) {
+    uint64_t id;
+    const char *t = make_msg(seq, size);
+    or_check("send", offrec_client_send(orp[from].c, orp[1 - from].name,
+                                        strlen(orp[1 - from].name), t, size, &id));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* libotr side                                                                               */
+
+#define OTR_PROTO "bench"
+struct otrparty {
+    int idx;
+    char account[24];
+    char peer[24]; /* the username we talk to */
+    OtrlUserState us;
+    int encrypted;
+    int smp_asked, smp_ok;
+    ConnContext *smp_ctx;
+};
+static struct otrparty otp[2];
+static int otr_mms; /* max_message_size answer, 0 = unlimited */
+static char keyfile[256], instfile[256];
+
+static OtrlPolicy ot_policy(void *od, ConnContext *c) {
+    (void)od;
+    (void)c;
+    return OTRL_POLICY_MANUAL;
+}
+
+static void ot_inject(void *od, const char *acct, const char *proto, const char *recipient,
+                      const char *message) {
+    struct otrparty *p = od;
+    (void)acct;
+    (void)proto;
+    (void)recipient;
+    /* The receiver knows us as its own `peer` (libotr binds no names into its AKE). */
+    enqueue(1 - p->idx, otp[1 - p->idx].peer, message, strlen(message));
+}
+
+static void ot_gone_secure(void *od, ConnContext *c) {
+    (void)c;
+    ((struct otrparty *)od)->encrypted = 1;
+}
+
+static void ot_gone_insecure(void *od, ConnContext *c) {
+    (void)c;
+    ((struct otrparty *)od)->encrypted = 0;
+}
+
+static int ot_mms(void *od, ConnContext *c) {
+    (void)od;
+    (void)c;
+    return otr_mms;
+}
+
+static void ot_smp(void *od, OtrlSMPEvent ev, ConnContext *c, unsigned short pct, char *q) {
+    struct otrparty *p = od;
+    (void)pct;
+    (void)q;
+    switch (ev) {
+    case OTRL_SMPEVENT_ASK_FOR_SECRET:
+    case OTRL_SMPEVENT_ASK_FOR_ANSWER:
+        p->smp_asked = 1;
+        p->smp_ctx = c;
+        break;
+    case OTRL_SMPEVENT_SUCCESS:
+        p->smp_ok++;
+        break;
+    case OTRL_SMPEVENT_IN_PROGRESS:
+    case OTRL_SMPEVENT_NONE:
+        break;
+    default:
+        die("libotr %s: SMP event %d", p->account, (int)ev);
+    }
+}
+
+static void ot_msg_event(void *od, OtrlMessageEvent ev, ConnContext *c, const char *m,
+                         gcry_error_t err) {
+    struct otrparty *p = od;
+    (void)c;
+    (void)m;
+    switch (ev) {
+    case OTRL_MSGEVENT_LOG_HEARTBEAT_RCVD:
+    case OTRL_MSGEVENT_LOG_HEARTBEAT_SENT:
+    case OTRL_MSGEVENT_NONE:
+        break;
+    default:
+        die("libotr %s: message event %d (%s)", p->account, (int)ev, gcry_strerror(err));
+    }
+}
+
+static void ot_create_instag(void *od, const char *acct, const char *proto) {
+    struct otrparty *p = od;
+    if (otrl_instag_generate(p->us, instfile, acct, proto)) {
+        die("libotr: instag generate");
+    }
+}
+
+static OtrlMessageAppOps ot_ops;
+
+static void ot_ops_init(void) {
+    memset(&ot_ops, 0, sizeof ot_ops);
+    ot_ops.policy = ot_policy;
+    ot_ops.inject_message = ot_inject;
+    ot_ops.gone_secure = ot_gone_secure;
+    ot_ops.gone_insecure = ot_gone_insecure;
+    ot_ops.max_message_size = ot_mms;
+    ot_ops.handle_smp_event = ot_smp;
+    ot_ops.handle_msg_event = ot_msg_event;
+    ot_ops.create_instag = ot_create_instag;
+}
+
+static void ot_new(int idx, const char *account, const char *peer) {
+    struct otrparty *p = &otp[idx];
+    memset(p, 0, sizeof *p);
+    p->idx = idx;
+    snprintf(p->account, sizeof p->account, "%s", account);
+    snprintf(p->peer, sizeof p->peer, "%s", peer);
+    p->us = otrl_userstate_create();
+    if (otrl_privkey_read(p->us, keyfile)) {
+        die("libotr: reading %s", keyfile);
+    }
+    if (otrl_privkey_find(p->us, account, OTR_PROTO) == NULL) {
+        die("libotr: no key for %s", account);
+    }
+    if (otrl_instag_generate(p->us, instfile, account, OTR_PROTO)) {
+        die("libotr: instag");
+    }
+}
+
+static void ot_free(int idx) {
+    otrl_userstate_free(otp[idx].us);
+    otp[idx].us = NULL;
+}
+
+static void ot_pump(void) {
+    struct msg *m;
+    while ((m = dequeue()) != NULL) {
+        struct otrparty *p = &otp[m->to];
+        char *newmsg = NULL;
+        OtrlTLV *tlvs = NULL;
+        int ignore = otrl_message_receiving(p->us, &ot_ops, p, p->account, OTR_PROTO, m->from,
+                                            m->text, &newmsg, &tlvs, NULL, NULL, NULL);
+        if (!ignore) {
+            if (newmsg == NULL) {
+                die("libotr %s: a message passed through unencrypted", p->account);
+            }
+            check_delivery(p->idx, newmsg, strlen(newmsg));
+        }
+        otrl_message_free(newmsg);
+        otrl_tlv_free(tlvs);
+        free(m);
+    }
+}
+
+static void ot_send_text(int from, const char *text) {
+    struct otrparty *p = &otp[from];
+    char *out = NULL;
+    gcry_error_t err = otrl_message_sending(p->us, &ot_ops, p, p->account, OTR_PROTO, p->peer,
+                                            OTRL_INSTAG_BEST, text, NULL, &out,
+                                            OTRL_FRAGMENT_SEND_ALL, NULL, NULL, NULL);
+    if (err) {
+        die("libotr send: %s", gcry_strerror(err));
+    }
+    otrl_message_free(out);
+}
+
+static void ot_send_one(int from, unsigned seq, size_t size) {
+    if (!otp[from].encrypted) {
+        die("libotr: sending while not encrypted");
+    }
+    ot_send_text(from, make_msg(seq, size));
+}
+
+static void ot_handshake(void) {
+    ot_send_text(0, "?OTR?");
+    ot_pump();
+    if (!otp[0].encrypted || !otp[1].encrypted) {
+        die("libotr: AKE did not reach encrypted on both sides");
+    }
+}
+
+static void ot_end_both(void) {
+    otrl_message_disconnect_all_instances(otp[0].us, &ot_ops, &otp[0], otp[0].account, OTR_PROTO,
+                                          otp[0].peer);
+    otrl_message_disconnect_all_instances(otp[1].us, &ot_ops, &otp[1], otp[1].account, OTR_PROTO,
+                                          otp[1].peer);
+    while (q_head) {
+        free(dequeue());
+    }
+    otp[0].encrypted = otp[1].encrypted = 0;
+}
+
+static ConnContext *ot_ctx(int idx) {
+    struct otrparty *p = &otp[idx];
+    ConnContext *c = otrl_context_find(p->us, p->peer, p->account, OTR_PROTO, OTRL_INSTAG_BEST, 0,
+                                       NULL, NULL, NULL);
+    if (c == NULL || c->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
+        die("libotr: no encrypted context");
+    }
+    return c;
+}
+
+static void ot_gen_keys(void) {
+    char dir[] = "/tmp/offrec-bench-XXXXXX";
+    OtrlUserState us;
+    double t0 = now_s();
+    if (mkdtemp(dir) == NULL) {
+        die("mkdtemp");
+    }
+    snprintf(keyfile, sizeof keyfile, "%s/keys", dir);
+    snprintf(instfile, sizeof instfile, "%s/instags", dir);
+    us = otrl_userstate_create();
+    /* Both two-party accounts and the many-session hub and peer; once, outside every timing. */
+    if (otrl_privkey_generate(us, keyfile, "alice", OTR_PROTO) ||
+        otrl_privkey_generate(us, keyfile, "bob", OTR_PROTO) ||
+        otrl_privkey_generate(us, keyfile, "hub", OTR_PROTO) ||
+        otrl_privkey_generate(us, keyfile, "peer", OTR_PROTO)) {
+        die("libotr: key generation");
+    }
+    otrl_userstate_free(us);
+    fprintf(stderr, "setup: four 1024-bit DSA keys for libotr in %.1f s (%s, not timed)\n",
+            now_s() - t0, dir);
+}
+
+static void ot_cleanup_keys(void) {
+    char dir[256];
+    unlink(keyfile);
+    unlink(instfile);
+    snprintf(dir, sizeof dir, "%s", keyfile);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* library-neutral drivers                                                                   */
+
+enum lib { OTR = 0, OFR = 1 };
+static const char *lib_name[2] = {"libotr", "offrec"};
+
+static void lib_setup(enum lib L) {
+    if (L == OTR) {
+        ot_new(0, "alice", "bob");
+        ot_new(1, "bob", "alice");
+        otr_mms = 0;
+    } else {
+        or_new(0, "alice");
+        or_new(1, "bob");
+    }
+}
+
+static void lib_teardown(enum lib L) {
+    while (q_head) {
+        free(dequeue());
+    }
+    if (L == OTR) {
+        ot_free(0);
+        ot_free(1);
+    } else {
+        offrec_client_free(orp[0].c);
+        offrec_client_free(orp[1].c);
+    }
+}
+
+static void lib_handshake(enum lib L) {
+    if (L == OTR) {
+        ot_handshake();
+    } else {
+        or_handshake();
+    }
+}
+
+static void lib_end(enum lib L) {
+    if (L == OTR) {
+        ot_end_both();
+    } else {
+        or_end_both();
+    }
+}
+
+static void lib_send(enum lib L, int from, unsigned seq, size_t size) {
+    if (L == OTR) {
+        ot_send_one(from, seq, size);
+    } else {
+        or_send_one(from, seq, size);
+    }
+}
+
+static void lib_pump(enum lib L) {
+    if (L == OTR) {
+        ot_pump();
+    } else {
+        or_pump();
+    }
+}
+
+static void lib_set_mms(enum lib L, size_t mms) {
+    if (L == OTR) {
+        otr_mms = (int)mms;
+    } else {
+        or_check("mms", offrec_client_set_max_message_size(orp[0].c, S("bob"), mms));
+        or_check("mms", offrec_client_set_max_message_size(orp[1].c, S("alice"), mms));
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* scenarios: each returns its measured value                                                */
+
+/* ms per full AKE: query to both encrypted (ending the previous session is not timed) */
+static double sc_ake(enum lib L, int n) {
+    double total = 0;
+    int i;
+    lib_setup(L);
+    for (i = 0; i < n; i++) {
+        double t0 = now_s();
+        lib_handshake(L);
+        total += now_s() - t0;
+        lib_end(L);
+    }
+    lib_teardown(L);
+    return total / n * 1e3;
+}
+
+/* messages/s, alternating sender each message; *wire gets mean wire bytes per message */
+static double sc_conv(enum lib L, int n, size_t size, double *wire) {
+    double t0, t;
+    size_t bytes = 0;
+    int i;
+    lib_setup(L);
+    lib_handshake(L);
+    expect_reset(size);
+    /* warm up: one exchange each way so both ratchets are in their steady state */
+    lib_send(L, 0, 0, size);
+    lib_pump(L);
+    lib_send(L, 1, 0, size);
+    lib_pump(L);
+    t0 = now_s();
+    for (i = 0; i < n; i++) {
+        int from = i & 1;
+        size_t before = wire_bytes;
+        lib_send(L, from, expect[1 - from].next_seq, size);
+        bytes += wire_bytes - before;
+        lib_pump(L);
+    }
+    t = now_s() - t0;
+    if (expect[0].delivered + expect[1].delivered != (unsigned)n + 2) {
+        die("%s conv: delivered %u of %d", lib_name[L], expect[0].delivered + expect[1].delivered,
+            n + 2);
+    }
+    lib_teardown(L);
+    *wire = (double)bytes / n;
+    return n / t;
+}
+
+/* messages/s, n messages one way then all received; mms > 0 fragments */
+static double sc_burst(enum lib L, int n, size_t size, size_t mms, double *wire) {
+    double t0, t;
+    size_t before;
+    int i;
+    lib_setup(L);
+    lib_handshake(L);
+    expect_reset(size);
+    /* warm up with one reply so the sender is past its first ratchet step */
+    lib_send(L, 1, 0, size);
+    lib_pump(L);
+    lib_set_mms(L, mms);
+    wire_max = 0;
+    before = wire_bytes;
+    t0 = now_s();
+    for (i = 0; i < n; i++) {
+        lib_send(L, 0, (unsigned)i, size);
+    }
+    lib_pump(L);
+    t = now_s() - t0;
+    if (expect[1].delivered != (unsigned)n) {
+        die("%s burst: delivered %u of %d", lib_name[L], expect[1].delivered, n);
+    }
+    if (mms && wire_max > mms) {
+        die("%s: a fragment of %zu bytes exceeds %zu", lib_name[L], wire_max, mms);
+    }
+    *wire = (double)(wire_bytes - before) / n;
+    lib_teardown(L);
+    return n / t;
+}
+
+/* ms per SMP run with matching secrets, start to success on both sides */
+static double sc_smp(enum lib L, int n) {
+    static const unsigned char secret[] = "correct horse battery staple";
+    double total = 0;
+    int i;
+    lib_setup(L);
+    lib_handshake(L);
+    for (i = 0; i < n; i++) {
+        double t0;
+        if (L == OFR) {
+            or_clock += 11; /* offrec refuses a new SMP run within 10 s of the last one */
+        }
+        t0 = now_s();
+        if (L == OTR) {
+            otp[0].smp_ok = otp[1].smp_ok = otp[1].smp_asked = 0;
+            otrl_message_initiate_smp(otp[0].us, &ot_ops, &otp[0], ot_ctx(0), secret,
+                                      sizeof secret - 1);
+            ot_pump();
+            if (!otp[1].smp_asked) {
+                die("libotr: SMP question did not arrive");
+            }
+            otrl_message_respond_smp(otp[1].us, &ot_ops, &otp[1], otp[1].smp_ctx, secret,
+                                     sizeof secret - 1);
+            ot_pump();
+            if (otp[0].smp_ok != 1 || otp[1].smp_ok != 1) {
+                die("libotr: SMP did not succeed on both sides");
+            }
+        } else {
+            orp[0].smp_ok = orp[1].smp_ok = orp[1].smp_asked = 0;
+            or_check("smp_start", offrec_client_smp_start(orp[0].c, S("bob"), 0, secret,
+                                                          sizeof secret - 1, NULL, 0));
+            or_pump();
+            if (!orp[1].smp_asked) {
+                die("offrec: SMP request did not arrive");
+            }
+            or_check("smp_respond",
+                     offrec_client_smp_respond(orp[1].c, S("alice"), 0, secret, sizeof secret - 1));
+            or_pump();
+            if (orp[0].smp_ok != 1 || orp[1].smp_ok != 1) {
+                die("offrec: SMP did not succeed on both sides");
+            }
+        }
+        total += now_s() - t0;
+    }
+    lib_teardown(L);
+    return total / n * 1e3;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* memory: a hub with n idle encrypted sessions, each set up against a throwaway counterpart   */
+
+struct memres {
+    double rss_per, heap_per, seconds;
+    long n;
+};
+
+static long statm_rss_bytes(void) {
+    long size = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%ld %ld", &size, &rss) != 2) {
+        die("reading /proc/self/statm");
+    }
+    fclose(f);
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static long heap_bytes(void) {
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
+}
+
+static void mem_child(enum lib L, long n, int fd) {
+    struct memres r;
+    long rss0, heap0, i;
+    double t0;
+    char name[24];
+    r.n = n;
+    if (L == OTR) {
+        ot_new(0, "hub", "");
+        ot_new(1, "peer", "");
+    } else {
+        or_new(0, "hub");
+    }
+    expect_reset(100);
+    malloc_trim(0);
+    rss0 = statm_rss_bytes();
+    heap0 = heap_bytes();
+    t0 = now_s();
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "p%07ld", i);
+        if (L == OTR) {
+            snprintf(otp[0].peer, sizeof otp[0].peer, "%s", name);
+            snprintf(otp[1].peer, sizeof otp[1].peer, "%s", name);
+            otp[0].encrypted = otp[1].encrypted = 0;
+            ot_handshake();
+        } else {
+            or_new(1, name);
+            or_handshake();
+        }
+        /* one message each way: the session has both chains, as after any exchange */
+        lib_send(L, 0, expect[1].next_seq, 100);
+        lib_pump(L);
+        lib_send(L, 1, expect[0].next_seq, 100);
+        lib_pump(L);
+        /* throw the counterpart away: only the hub's sessions are measured */
+        if (L == OTR) {
+            otrl_context_forget_all(otp[1].us);
+        } else {
+            offrec_client_free(orp[1].c);
+        }
+    }
+    r.seconds = now_s() - t0;
+    if (L == OTR) {
+        ot_free(1);
+    }
+    malloc_trim(0);
+    r.rss_per = (double)(statm_rss_bytes() - rss0) / n;
+    r.heap_per = (double)(heap_bytes() - heap0) / n;
+    if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) {
+        die("pipe");
+    }
+    _exit(0);
+}
+
+static struct memres sc_mem(enum lib L, long n) {
+    struct memres r;
+    int fds[2], status;
+    pid_t pid;
+    memset(&r, 0, sizeof r);
+    fflush(NULL);
+    if (pipe(fds) != 0 || (pid = fork()) < 0) {
+        die("fork");
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        mem_child(L, n, fds[1]);
+    }
+    close(fds[1]);
+    if (read(fds[0], &r, sizeof r) != (ssize_t)sizeof r) {
+        r.n = -1;
+    }
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    if (r.n != n || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        die("%s memory child (%ld sessions) failed", lib_name[L], n);
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* runs, medians, table                                                                      */
+
+enum {
+    R_AKE,
+    R_CONV100,
+    R_CONV4K,
+    R_BURST100,
+    R_BURST4K,
+    R_FRAG4K,
+    R_SMP,
+    R_WIRE100,
+    R_WIRE4K,
+    R_WIREB100,
+    R_FRAGWIRE,
+    R_COUNT
+};
+
+static const struct {
+    const char *key, *label, *unit;
+    int higher_better; /* ratio = offrec/libotr if 1, libotr/offrec if 0 */
+} rows[R_COUNT] = {
+    {"ake_ms", "AKE, query to both encrypted", "ms", 0},
+    {"conv_100B_msgs_per_s", "alternating conversation, 100 B", "msg/s", 1},
+    {"conv_4KiB_msgs_per_s", "alternating conversation, 4 KiB", "msg/s", 1},
+    {"burst_100B_msgs_per_s", "one-way burst, 100 B", "msg/s", 1},
+    {"burst_4KiB_msgs_per_s", "one-way burst, 4 KiB", "msg/s", 1},
+    {"burst_4KiB_frag1400_msgs_per_s", "burst 4 KiB, fragmented at 1400 B", "msg/s", 1},
+    {"smp_ms", "SMP, matching secrets", "ms", 0},
+    {"wire_100B_bytes", "wire bytes / 100 B msg (conversation)", "B", 0},
+    {"wire_4KiB_bytes", "wire bytes / 4 KiB msg (conversation)", "B", 0},
+    {"wire_burst_100B_bytes", "wire bytes / 100 B msg (burst)", "B", 0},
+    {"wire_frag_4KiB_bytes", "wire bytes / 4 KiB msg (fragmented)", "B", 0},
+};
+
+static double samples[R_COUNT][2][64];
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    double tmp[64];
+    if (n <= 0) {
+        return 0;
+    }
+    memcpy(tmp, v, (size_t)n * sizeof *v);
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
+    return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+static void run_one(enum lib L, int run) {
+    double w;
+    double t0 = now_s();
+    samples[R_AKE][L][run] = sc_ake(L, opt.ake);
+    samples[R_CONV100][L][run] = sc_conv(L, opt.conv, 100, &w);
+    samples[R_WIRE100][L][run] = w;
+    samples[R_CONV4K][L][run] = sc_conv(L, opt.conv, 4096, &w);
+    samples[R_WIRE4K][L][run] = w;
+    samples[R_BURST100][L][run] = sc_burst(L, opt.burst, 100, 0, &w);
+    samples[R_WIREB100][L][run] = w;
+    samples[R_BURST4K][L][run] = sc_burst(L, opt.burst, 4096, 0, &w);
+    samples[R_FRAG4K][L][run] = sc_burst(L, opt.frag, 4096, 1400, &w);
+    samples[R_FRAGWIRE][L][run] = w;
+    samples[R_SMP][L][run] = sc_smp(L, opt.smp);
+    fprintf(stderr, "run %d/%d %s: %.1f s\n", run + 1, opt.runs, lib_name[L], now_s() - t0);
+}
+
+struct target {
+    int row;
+    const char *text;
+    double need; /* ratio must be >= need (or, for wire bytes, offrec/libotr <= need) */
+};
+static const struct target targets[] = {
+    {R_AKE, ">= 15x faster", 15},      {R_CONV100, ">= 20x", 20}, {R_BURST100, ">= 2.5x", 2.5},
+    {R_BURST4K, ">= 3x", 3},           {R_SMP, ">= 30x faster", 30},
+    {R_WIRE100, "<= 60% of libotr", 0.60},
+};
+
+static const struct target *target_for(int row) {
+    size_t i;
+    for (i = 0; i < sizeof targets / sizeof *targets; i++) {
+        if (targets[i].row == row) {
+            return &targets[i];
+        }
+    }
+    return NULL;
+}
+
+static void parse_args(int argc, char **argv) {
+    int i;
+    for (i = 1; i < argc; i++) {
+        int *slot = NULL;
+        if (!strcmp(argv[i], "--only-offrec")) {
+            opt.only_offrec = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            die("usage: see the comment at the top of bench/bench.c");
+        }
+        if (!strcmp(argv[i], "--json")) {
+            opt.json = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--runs")) slot = &opt.runs;
+        else if (!strcmp(argv[i], "--ake")) slot = &opt.ake;
+        else if (!strcmp(argv[i], "--conv")) slot = &opt.conv;
+        else if (!strcmp(argv[i], "--burst")) slot = &opt.burst;
+        else if (!strcmp(argv[i], "--frag")) slot = &opt.frag;
+        else if (!strcmp(argv[i], "--smp")) slot = &opt.smp;
+        else if (!strcmp(argv[i], "--mem")) slot = &opt.mem;
+        else if (!strcmp(argv[i], "--big")) slot = &opt.big;
+        else if (!strcmp(argv[i], "--otr-big")) slot = &opt.otr_big;
+        else die("unknown option %s", argv[i]);
+        *slot = atoi(argv[++i]);
+    }
+    if (opt.runs < 1 || opt.runs > 64 || opt.ake < 1 || opt.conv < 2 || opt.burst < 1 ||
+        opt.frag < 1 || opt.smp < 1 || opt.mem < 0 || opt.big < 0 || opt.otr_big < 0) {
+        die("counts out of range (runs 1..64, others >= 1)");
+    }
+}
+
+int main(int argc, char **argv) {
+    int run, r;
+    size_t i;
+    struct memres mem[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}}, big_or = {0, 0, 0, 0},
+                  big_otr = {0, 0, 0, 0};
+    double med[R_COUNT][2];
+    FILE *js;
+    double t_start = now_s();
+
+    parse_args(argc, argv);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (i = 0; i < sizeof pattern; i++) {
+        pattern[i] = (char)('a' + (i * 7 + i / 26) % 26);
+    }
+    or_clock = (uint64_t)time(NULL);
+    gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+    OTRL_INIT;
+    ot_ops_init();
+    ot_gen_keys();
+
+    for (run = 0; run < opt.runs; run++) {
+        /* alternate which library goes first, so neither always meets a cold (or hot) machine */
+        enum lib first = run % 2 ? OFR : OTR;
+        if (!opt.only_offrec || first == OFR) run_one(first, run);
+        if (!opt.only_offrec || first == OTR) run_one((enum lib)(1 - first), run);
+    }
+    if (opt.mem > 0) {
+        mem[OFR] = sc_mem(OFR, opt.mem);
+        fprintf(stderr, "memory offrec %d sessions: %.1f s\n", opt.mem, mem[OFR].seconds);
+        if (!opt.only_offrec) {
+            mem[OTR] = sc_mem(OTR, opt.mem);
+            fprintf(stderr, "memory libotr %d sessions: %.1f s\n", opt.mem, mem[OTR].seconds);
+        }
+    }
+    if (opt.big > 0) {
+        big_or = sc_mem(OFR, opt.big);
+        fprintf(stderr, "memory offrec %d sessions: %.1f s\n", opt.big, big_or.seconds);
+    }
+    if (opt.otr_big > 0 && !opt.only_offrec) {
+        big_otr = sc_mem(OTR, opt.otr_big);
+        fprintf(stderr, "memory libotr %d sessions: %.1f s\n", opt.otr_big, big_otr.seconds);
+    }
+    ot_cleanup_keys();
+
+    for (r = 0; r < R_COUNT; r++) {
+        med[r][OTR] = opt.only_offrec ? 0 : median(samples[r][OTR], opt.runs);
+        med[r][OFR] = median(samples[r][OFR], opt.runs);
+    }
+
+    printf("\noffrec %s vs libotr %s; medians of %d runs, alternating order\n", offrec_version(),
+           otrl_version(), opt.runs);
+    printf("counts: ake %d, conversation %d, burst %d, fragmented burst %d, smp %d\n\n", opt.ake,
+           opt.conv, opt.burst, opt.frag, opt.smp);
+    printf("%-40s %-7s %12s %12s %9s  %-18s %s\n", "scenario", "unit", "libotr", "offrec", "ratio",
+           "target", "met");
+    for (r = 0; r < R_COUNT; r++) {
+        const struct target *t = target_for(r);
+        double a = med[r][OTR], b = med[r][OFR], ratio;
+        const char *met = "";
+        char rtext[32];
+        if (rows[r].unit[0] == 'B') {
+            ratio = a > 0 ? b / a : 0;
+            snprintf(rtext, sizeof rtext, "%.0f%%", ratio * 100);
+            if (t) met = ratio <= t->need ? "yes" : "NO";
+        } else {
+            ratio = rows[r].higher_better ? (a > 0 ? b / a : 0) : (b > 0 ? a / b : 0);
+            snprintf(rtext, sizeof rtext, "%.1fx", ratio);
+            if (t) met = ratio >= t->need ? "yes" : "NO";
+        }
+        printf("%-40s %-7s %12.*f %12.*f %9s  %-18s %s\n", rows[r].label, rows[r].unit,
+               rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, a,
+               rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, b, rtext,
+               t ? t->text : "", met);
+    }
+    if (opt.mem > 0) {
+        printf("%-40s %-7s %12.0f %12.0f %8.1fx  %-18s %s\n", "RSS / idle encrypted session",
+               "B", mem[OTR].rss_per, mem[OFR].rss_per,
+               mem[OFR].rss_per > 0 ? mem[OTR].rss_per / mem[OFR].rss_per : 0,
+               "offrec <= 2048 B", mem[OFR].rss_per <= 2048 ? "yes" : "NO");
+        printf("%-40s %-7s %12.0f %12.0f %8.1fx\n", "  heap in use / session (mallinfo2)", "B",
+               mem[OTR].heap_per, mem[OFR].heap_per,
+               mem[OFR].heap_per > 0 ? mem[OTR].heap_per / mem[OFR].heap_per : 0);
+        printf("%-40s %-7s %12.1f %12.1f    (%d sessions each)\n", "  time to set them up", "s",
+               mem[OTR].seconds, mem[OFR].seconds, opt.mem);
+    }
+    if (opt.big > 0) {
+        printf("%-40s %-7s %12s %12.0f  (%.1f MiB RSS, set up in %.1f s)\n",
+               "one process, offrec sessions", "B/sess", opt.otr_big ? "" : "-", big_or.rss_per,
+               big_or.rss_per * opt.big / 1048576.0, big_or.seconds);
+        printf("%-40s %-7s %12s %12d\n", "  sessions held", "count", "", opt.big);
+    }
+    if (opt.otr_big > 0 && !opt.only_offrec) {
+        printf("%-40s %-7s %12.0f  (%d sessions, %.1f MiB RSS, set up in %.1f s)\n",
+               "one process, libotr sessions", "B/sess", big_otr.rss_per, opt.otr_big,
+               big_otr.rss_per * opt.otr_big / 1048576.0, big_otr.seconds);
+    }
+    printf("\ntotal %.1f s\n", now_s() - t_start);
+    /* Machine-readable C-API throughput, the reference for the bindings (bench/bindings.md). */
+    printf("CAPI burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f conv_100B_msgs_per_s=%.0f "
+           "runs=%d burst=%d\n",
+           med[R_BURST100][OFR], med[R_BURST4K][OFR], med[R_CONV100][OFR], opt.runs, opt.burst);
+
+    js = fopen(opt.json, "w");
+    if (js == NULL) {
+        die("cannot write %s", opt.json);
+    }
+    fprintf(js, "{\n  \"offrec_version\": \"%s\",\n  \"libotr_version\": \"%s\",\n", offrec_version(),
+            otrl_version());
+    fprintf(js, "  \"runs\": %d,\n  \"counts\": {\"ake\": %d, \"conv\": %d, \"burst\": %d, "
+                "\"frag\": %d, \"smp\": %d, \"mem\": %d, \"big\": %d, \"otr_big\": %d},\n",
+            opt.runs, opt.ake, opt.conv, opt.burst, opt.frag, opt.smp, opt.mem, opt.big,
+            opt.otr_big);
+    fprintf(js, "  \"scenarios\": {\n");
+    for (r = 0; r < R_COUNT; r++) {
+        fprintf(js, "    \"%s\": {\"unit\": \"%s\", \"libotr\": %.6g, \"offrec\": %.6g}%s\n",
+                rows[r].key, rows[r].unit, med[r][OTR], med[r][OFR], ",");
+    }
+    fprintf(js, "    \"mem_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
+                "\"offrec\": %.1f},\n",
+            opt.mem, mem[OTR].rss_per, mem[OFR].rss_per);
+    fprintf(js, "    \"mem_heap_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
+                "\"offrec\": %.1f},\n",
+            opt.mem, mem[OTR].heap_per, mem[OFR].heap_per);
+    fprintf(js, "    \"big_offrec_rss_per_session_bytes\": {\"sessions\": %d, \"offrec\": %.1f},\n",
+            opt.big, big_or.rss_per);
+    fprintf(js, "    \"big_libotr_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f}\n",
+            opt.otr_big, big_otr.rss_per);
+    fprintf(js, "  }\n}\n");
+    fclose(js);
+    return 0;
+}
