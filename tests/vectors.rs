@@ -111,7 +111,7 @@ fn send(from: &mut Party, to_tag: u32, text: &str) -> (Vec<u8>, Value) {
         "bytes": hex(&encrypted.bytes),
         "armoured": armour::encode(&encrypted.bytes),
         "header": header_json(&parsed),
-        "extra_key_seed": hex(encrypted.extra_key_seed.expose()),
+        "extra_key_seed": hex(encrypted.extra_key_seed().expose()),
     });
     (encrypted.bytes, value)
 }
@@ -129,7 +129,7 @@ fn deliver(to: &mut Party, bytes: &[u8], text: &str) -> Value {
     json!({
         "to": to.name,
         "decrypted": String::from_utf8(body.text).unwrap(),
-        "extra_key_seed": hex(decrypted.extra_key_seed.expose()),
+        "extra_key_seed": hex(decrypted.extra_key_seed().expose()),
         "drew": to.rng.draws[draws_before..].iter().map(|d| hex(&d.bytes)).collect::<Vec<_>>(),
         "receiver_after": receiver_state_json(&to.session.ratchet),
     })

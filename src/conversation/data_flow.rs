@@ -106,7 +106,7 @@ impl Peer {
                         continue;
                     };
                     let usage = u32::from_be_bytes(*usage);
-                    let key = extra_symmetric_key(&decrypted.extra_key_seed, usage);
+                    let key = extra_symmetric_key(&decrypted.extra_key_seed(), usage);
                     ctx.event(
                         &self.name,
                         tag,
@@ -176,7 +176,7 @@ impl Peer {
         value.extend_from_slice(context);
         let tlv = Tlv { kind: TlvType::EXTRA_SYMMETRIC_KEY, value };
         let sent = self.encrypt_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
-        Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed, usage).expose()))
+        Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
     }
 }
 

@@ -41,26 +41,53 @@ pub fn root_step(root_key: &SecretKey, dh_output: &SecretKey) -> (SecretKey, Sec
 
 /// What one step of a symmetric chain yields.
 pub struct ChainStep {
+    /// The chain key this step started from (kept to derive the message's extra key seed on
+    /// demand, and as the compact form of a skipped key).
+    pub chain_key: SecretKey,
     /// The next chain key.
     pub next_chain_key: SecretKey,
     /// This message's AES-256-GCM key.
     pub message_key: SecretKey,
-    /// Seed for this message's extra symmetric keys.
-    pub extra_key_seed: SecretKey,
 }
 
-/// One chain step: mk = HMAC(ck, 0x01), ck' = HMAC(ck, 0x02), esk = HMAC(ck, 0x03); the AES key
-/// is HKDF(0³², mk, "offrec1 MK").
-pub fn chain_step(chain_key: &SecretKey) -> ChainStep {
-    let ck = chain_key.expose();
-    let mut mk = hmac_sha256(ck, &[&[0x01]]);
-    let message_key = SecretKey::from_bytes(hkdf(&[0u8; 32], &mk, &[b"offrec1 MK"]));
-    zeroize::Zeroize::zeroize(&mut mk);
-    ChainStep {
-        next_chain_key: SecretKey::from_bytes(hmac_sha256(ck, &[&[0x02]])),
-        message_key,
-        extra_key_seed: SecretKey::from_bytes(hmac_sha256(ck, &[&[0x03]])),
+fn keyed_hmac(key: &[u8; 32]) -> Option<Hmac<Sha256>> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()
+}
+
+fn finish(mac: Option<Hmac<Sha256>>, label: u8) -> SecretKey {
+    match mac {
+        Some(mut mac) => {
+            mac.update(&[label]);
+            SecretKey::from_bytes(mac.finalize().into_bytes().into())
+        }
+        None => SecretKey::from_bytes([0u8; 32]),
     }
+}
+
+/// One chain step: message key K = HMAC(ck, 0x01), next chain key ck' = HMAC(ck, 0x02). The
+/// HMAC key schedule is computed once for both.
+pub fn chain_step(chain_key: &SecretKey) -> ChainStep {
+    let mac = keyed_hmac(chain_key.expose());
+    ChainStep {
+        chain_key: chain_key.clone(),
+        message_key: finish(mac.clone(), 0x01),
+        next_chain_key: finish(mac, 0x02),
+    }
+}
+
+/// The next chain key alone, for stepping over skipped messages.
+pub fn next_chain_key(chain_key: &SecretKey) -> SecretKey {
+    finish(keyed_hmac(chain_key.expose()), 0x02)
+}
+
+/// The message key of the step that starts at `chain_key`.
+pub fn message_key(chain_key: &SecretKey) -> SecretKey {
+    finish(keyed_hmac(chain_key.expose()), 0x01)
+}
+
+/// The seed of a message's extra symmetric keys: HMAC(ck, 0x03), derived only when used.
+pub fn extra_key_seed(chain_key: &SecretKey) -> SecretKey {
+    finish(keyed_hmac(chain_key.expose()), 0x03)
 }
 
 /// An extra symmetric key for the application: HKDF(0³², seed, "offrec1 ESK" ‖ usage(4)).
@@ -77,12 +104,16 @@ mod tests {
     fn chain_outputs_are_distinct_and_labelled() {
         let ck = SecretKey::from_bytes([7; 32]);
         let step = chain_step(&ck);
+        let seed = extra_key_seed(&ck);
         assert_ne!(step.next_chain_key, step.message_key);
-        assert_ne!(step.next_chain_key, step.extra_key_seed);
-        assert_ne!(step.message_key, step.extra_key_seed);
+        assert_ne!(step.next_chain_key, seed);
+        assert_ne!(step.message_key, seed);
         assert_ne!(step.next_chain_key, ck);
-        let esk1 = extra_symmetric_key(&step.extra_key_seed, 1);
-        let esk2 = extra_symmetric_key(&step.extra_key_seed, 2);
+        assert_eq!(step.message_key, message_key(&ck));
+        assert_eq!(step.next_chain_key, next_chain_key(&ck));
+        assert_eq!(step.message_key, SecretKey::from_bytes(hmac_sha256(&[7; 32], &[&[0x01]])));
+        let esk1 = extra_symmetric_key(&seed, 1);
+        let esk2 = extra_symmetric_key(&seed, 2);
         assert_ne!(esk1, esk2);
     }
 

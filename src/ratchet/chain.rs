@@ -1,6 +1,6 @@
 //! The two symmetric chains of a ratchet state.
 
-use crate::crypto::kdf::{chain_step, ChainStep};
+use crate::crypto::kdf::{chain_step, next_chain_key, ChainStep};
 use crate::crypto::{DhKeyPair, SecretKey};
 
 /// Our sending chain: our current ratchet key pair and the chain key of the next message.
@@ -20,17 +20,18 @@ pub(crate) struct ReceivingChain {
     pub next_number: u32,
 }
 
-/// Steps a chain from `chain_key` (at `from`) up to and including message `to`, returning the
-/// skipped keys before `to`, the step for `to`, and nothing is changed in the caller's state.
-pub(crate) fn advance(chain_key: &SecretKey, from: u32, to: u32) -> (Vec<(u32, ChainStep)>, ChainStep) {
+/// Steps a chain from `chain_key` (at `from`) up to and including message `to`: the chain keys
+/// of the skipped messages before `to` (their compact form), and the full step for `to`.
+/// Nothing in the caller's state changes.
+pub(crate) fn advance(chain_key: &SecretKey, from: u32, to: u32) -> (Vec<(u32, SecretKey)>, ChainStep) {
     let mut skipped = Vec::with_capacity(to.saturating_sub(from) as usize);
-    let mut current = chain_step(chain_key);
+    let mut current = chain_key.clone();
     for number in from..to {
-        let next = chain_step(&current.next_chain_key);
+        let next = next_chain_key(&current);
         skipped.push((number, current));
         current = next;
     }
-    (skipped, current)
+    (skipped, chain_step(&current))
 }
 
 impl PartialEq for DhKeyPair {

@@ -9,7 +9,7 @@ use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
 use crate::crypto::aead::{open, seal, RevealedMaterial};
-use crate::crypto::kdf::{root_step, ChainStep};
+use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
 use crate::wire::data_message::{DataHeader, DataMessage};
 
@@ -56,8 +56,15 @@ pub struct Encrypted {
     pub ratchet_key: [u8; 32],
     /// Its number in that chain.
     pub message_number: u32,
-    /// Seed of this message's extra symmetric keys.
-    pub extra_key_seed: SecretKey,
+    /// The chain key of this message's step (for [`Encrypted::extra_key_seed`]).
+    chain_key: SecretKey,
+}
+
+impl Encrypted {
+    /// Seed of this message's extra symmetric keys (derived only when asked for).
+    pub fn extra_key_seed(&self) -> SecretKey {
+        extra_key_seed(&self.chain_key)
+    }
 }
 
 /// A decrypted incoming message.
@@ -65,10 +72,17 @@ pub struct Encrypted {
 pub struct Decrypted {
     /// The plaintext body (wiped on drop).
     pub body: Zeroizing<Vec<u8>>,
-    /// Seed of this message's extra symmetric keys.
-    pub extra_key_seed: SecretKey,
     /// The message's flags.
     pub flags: u8,
+    /// The chain key of this message's step (for [`Decrypted::extra_key_seed`]).
+    chain_key: SecretKey,
+}
+
+impl Decrypted {
+    /// Seed of this message's extra symmetric keys (derived only when asked for).
+    pub fn extra_key_seed(&self) -> SecretKey {
+        extra_key_seed(&self.chain_key)
+    }
 }
 
 /// One side's Double Ratchet state.
@@ -85,9 +99,9 @@ pub struct Ratchet {
 
 /// What a successful decryption will change, computed before anything is changed.
 struct ReceivePlan {
-    skipped: Vec<(u32, ChainStep)>,
+    skipped: Vec<(u32, SecretKey)>,
     skipped_key: [u8; 32],
-    old_chain_skipped: Vec<(u32, ChainStep)>,
+    old_chain_skipped: Vec<(u32, SecretKey)>,
     old_chain_key: Option<[u8; 32]>,
     current: ChainStep,
     new_receiving: ReceivingChain,
@@ -156,7 +170,7 @@ impl Ratchet {
             bytes: DataMessage::assemble(&header_bytes, &ciphertext, &tag),
             ratchet_key: header.ratchet_key,
             message_number: header.message_number,
-            extra_key_seed: step.extra_key_seed.clone(),
+            chain_key: step.chain_key.clone(),
         })
     }
 
@@ -165,19 +179,19 @@ impl Ratchet {
     pub fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
         let header = &message.header;
         if let Some(index) = self.skipped.find(&header.ratchet_key, header.message_number) {
-            let key = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
-            let body = open_message(&key.message_key, message)?;
-            let extra_key_seed = key.extra_key_seed.clone();
-            if let Some(used) = self.skipped.remove(index) {
-                self.pending_reveals.push(RevealedMaterial::of_key(&used.message_key));
-            }
-            return Ok(Decrypted { body, extra_key_seed, flags: header.flags });
+            let stored = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
+            let key = message_key(&stored.chain_key);
+            let body = open_message(&key, message)?;
+            let chain_key = stored.chain_key.clone();
+            self.skipped.remove(index);
+            self.pending_reveals.push(RevealedMaterial::of_key(&key));
+            return Ok(Decrypted { body, flags: header.flags, chain_key });
         }
         let plan = self.plan_receive(header, rng)?;
         let body = open_message(&plan.current.message_key, message)?;
-        let extra_key_seed = plan.current.extra_key_seed.clone();
+        let chain_key = plan.current.chain_key.clone();
         self.commit(plan, now);
-        Ok(Decrypted { body, extra_key_seed, flags: header.flags })
+        Ok(Decrypted { body, flags: header.flags, chain_key })
     }
 
     fn plan_receive(&self, header: &DataHeader, rng: &mut dyn RandomSource) -> Result<ReceivePlan, RatchetError> {
@@ -213,7 +227,7 @@ impl Ratchet {
                             return Err(RatchetError::TooManySkipped);
                         }
                         let (mut skipped, last) = advance(&old.chain_key, old.next_number, header.previous_chain_length - 1);
-                        skipped.push((header.previous_chain_length - 1, last));
+                        skipped.push((header.previous_chain_length - 1, last.chain_key));
                         (skipped, Some(old.their_key))
                     }
                     _ => (Vec::new(), None),
@@ -252,13 +266,12 @@ impl Ratchet {
         self.expire_skipped(now);
     }
 
-    fn store_skipped(&mut self, their_key: [u8; 32], steps: Vec<(u32, ChainStep)>, now: u64) {
-        for (number, step) in steps {
+    fn store_skipped(&mut self, their_key: [u8; 32], steps: Vec<(u32, SecretKey)>, now: u64) {
+        for (number, chain_key) in steps {
             let evicted = self.skipped.insert(SkippedKey {
                 their_key,
                 number,
-                message_key: step.message_key.clone(),
-                extra_key_seed: step.extra_key_seed.clone(),
+                chain_key,
                 dh_step: self.receiving_dh_steps,
                 stored_at: now,
             });
@@ -268,7 +281,7 @@ impl Ratchet {
 
     fn reveal_all(&mut self, keys: Vec<SkippedKey>) {
         for key in keys {
-            self.pending_reveals.push(RevealedMaterial::of_key(&key.message_key));
+            self.pending_reveals.push(RevealedMaterial::of_key(&message_key(&key.chain_key)));
         }
     }
 

@@ -12,7 +12,7 @@ use crate::wire::{Reader, WireError, Writer};
 
 /// Upper bound of [`Ratchet::write_state`]'s output, for reserving buffers.
 pub fn max_state_len(ratchet: &Ratchet) -> usize {
-    200 + ratchet.skipped.len() * 120 + ratchet.pending_reveals.len() * 32
+    200 + ratchet.skipped.len() * 88 + ratchet.pending_reveals.len() * 32
 }
 
 fn key(r: &mut Reader<'_>) -> Result<SecretKey, WireError> {
@@ -36,7 +36,7 @@ impl Ratchet {
         w.u32(self.previous_chain_length).u64(self.receiving_dh_steps);
         w.u32(self.skipped.len() as u32);
         for k in self.skipped.iter() {
-            w.bytes(&k.their_key).u32(k.number).bytes(k.message_key.expose()).bytes(k.extra_key_seed.expose());
+            w.bytes(&k.their_key).u32(k.number).bytes(k.chain_key.expose());
             w.u64(k.dh_step).u64(k.stored_at);
         }
         w.u32(self.pending_reveals.len() as u32);
@@ -66,8 +66,7 @@ impl Ratchet {
             skipped.insert(SkippedKey {
                 their_key: r.array()?,
                 number: r.u32()?,
-                message_key: key(r)?,
-                extra_key_seed: key(r)?,
+                chain_key: key(r)?,
                 dh_step: r.u64()?,
                 stored_at: r.u64()?,
             });

@@ -16,8 +16,8 @@ pub const MAX_SKIPPED_KEY_AGE_SECS: u64 = 24 * 60 * 60;
 pub(crate) struct SkippedKey {
     pub their_key: [u8; 32],
     pub number: u32,
-    pub message_key: SecretKey,
-    pub extra_key_seed: SecretKey,
+    /// The chain key at this message: its message key and extra key seed derive from it.
+    pub chain_key: SecretKey,
     pub dh_step: u64,
     pub stored_at: u64,
 }
