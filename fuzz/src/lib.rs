@@ -7,7 +7,7 @@
 //! corpus file means the same thing on every run; build expensive fixtures once
 //! ([`OnceLock`]) and clone or decode them per input.
 //!
-//! Adding a target (e.g. the C API driver, `ffi_calls`, once `src/ffi` exports its functions):
+//! Adding a target (as the C API driver, `ffi_calls`, was added):
 //! write `pub fn ffi_calls(data: &[u8])` here, decoding a call sequence with [`Input`] (one
 //! opcode byte per call, arguments from [`Input::u32`] / [`Input::chunk`], handles kept in a
 //! small table indexed by an input byte), add it to [`TARGETS`], add
