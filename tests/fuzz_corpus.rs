@@ -64,6 +64,7 @@ replay_tests!(
     smp_messages,
     store_load,
     client_receive,
+    ffi_calls,
 );
 
 /// Writes the seed corpus from real runs of the fixtures. Run after changing the wire format
