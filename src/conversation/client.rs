@@ -254,7 +254,7 @@ impl Client {
                 their_fingerprint: s.their_fingerprint,
                 ssid: s.ssid,
                 we_initiated: s.we_initiated,
-                smp_in_progress: s.smp.is_in_progress(),
+                smp_in_progress: s.smp_in_progress(),
             })
             .collect()
     }

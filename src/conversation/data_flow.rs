@@ -136,7 +136,7 @@ impl Peer {
                 return;
             }
             session.finished = true;
-            session.smp.abort();
+            session.smp_reset();
             ctx.state(&self.name, tag, SessionState::Finished);
             ctx.event(&self.name, tag, Event::PeerEndedSession);
         }

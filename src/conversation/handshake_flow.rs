@@ -38,7 +38,7 @@ impl Peer {
         let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };
         match Initiator::start(config, 0, offer_seen, ctx.rng) {
             Ok((state, start)) => {
-                self.initiator = Some(PendingInitiator { state, started_at: ctx.now, finished_with: Vec::new() });
+                self.initiator = Some(Box::new(PendingInitiator { state, started_at: ctx.now, finished_with: Vec::new() }));
                 // A handshake message is tiny; the only failure is a size limit too small to
                 // fragment into, which the app set.
                 if self.send_binary(ctx, &start.to_bytes(), 0).is_err() {
@@ -85,7 +85,7 @@ impl Peer {
                         self.responders.remove(&tag);
                     }
                 }
-                self.responders.insert(start.sender_tag, PendingResponder { state, started_at: ctx.now });
+                self.responders.insert(start.sender_tag, Box::new(PendingResponder { state, started_at: ctx.now }));
                 if self.send_binary(ctx, &reply.to_bytes(), start.sender_tag).is_err() {
                     ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: 7 });
                 }
@@ -154,7 +154,7 @@ impl Peer {
                 self.sessions.remove(&idle);
             }
         }
-        self.sessions.insert(tag, session);
+        self.sessions.insert(tag, Box::new(session));
         self.preferred = Some(tag);
         let state = ctx.encrypted_state(&self.name, &fingerprint);
         ctx.state(&self.name, tag, state);

@@ -36,9 +36,11 @@ pub(crate) struct PendingResponder {
 #[derive(Debug, Default)]
 pub(crate) struct Peer {
     pub name: String,
-    pub sessions: BTreeMap<u32, Session>,
-    pub initiator: Option<PendingInitiator>,
-    pub responders: BTreeMap<u32, PendingResponder>,
+    // Boxed: a B-tree leaf holds eleven values inline, so unboxed sessions and handshake
+    // states would cost every peer tens of kilobytes (BENCHMARKS.md, memory).
+    pub sessions: BTreeMap<u32, Box<Session>>,
+    pub initiator: Option<Box<PendingInitiator>>,
+    pub responders: BTreeMap<u32, Box<PendingResponder>>,
     /// Versions we advertised in our last query or tag (checked against the initiator's echo).
     pub advertised: u8,
     pub reassembler: Reassembler,

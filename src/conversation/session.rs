@@ -22,7 +22,9 @@ pub(crate) struct Session {
     pub last_sent: u64,
     /// When we first received something we have not answered yet (heartbeat trigger).
     pub unanswered_since: Option<u64>,
-    pub smp: Smp,
+    /// Created on first use: an idle SMP state machine is most of a session's size.
+    smp: Option<Box<Smp>>,
+    our_fingerprint: [u8; 32],
     pub smp_last_started: Option<u64>,
     pub smp_failures: u32,
     /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
@@ -65,7 +67,6 @@ pub fn key_prefix(ratchet_key: &[u8; 32]) -> [u8; 8] {
 impl Session {
     pub fn new(established: Established, our_fingerprint: [u8; 32], now: u64) -> Self {
         let their_fingerprint = fingerprint(&established.their_identity);
-        let smp = Smp::new(SmpContext { ssid: established.ssid, our_fingerprint, their_fingerprint });
         Session {
             their_tag: established.their_tag,
             ratchet: established.ratchet,
@@ -76,10 +77,60 @@ impl Session {
             last_received: now,
             last_sent: now,
             unanswered_since: None,
-            smp,
+            smp: None,
+            our_fingerprint,
             smp_last_started: None,
             smp_failures: 0,
             sent_log: SentLog::default(),
+        }
+    }
+
+    /// A session restored from storage (no SMP run survives a restart).
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        their_tag: u32,
+        ratchet: Ratchet,
+        ssid: [u8; 32],
+        their_fingerprint: [u8; 32],
+        our_fingerprint: [u8; 32],
+        we_initiated: bool,
+        finished: bool,
+        times: (u64, u64, Option<u64>),
+        smp_failures: u32,
+    ) -> Self {
+        Session {
+            their_tag,
+            ratchet,
+            ssid,
+            their_fingerprint,
+            we_initiated,
+            finished,
+            last_received: times.0,
+            last_sent: times.1,
+            unanswered_since: times.2,
+            smp: None,
+            our_fingerprint,
+            smp_last_started: None,
+            smp_failures,
+            sent_log: SentLog::default(),
+        }
+    }
+
+    /// The session's SMP state machine, created on first use.
+    pub fn smp(&mut self) -> &mut Smp {
+        let ctx = SmpContext { ssid: self.ssid, our_fingerprint: self.our_fingerprint, their_fingerprint: self.their_fingerprint };
+        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
+    }
+
+    /// Whether an SMP run is under way.
+    pub fn smp_in_progress(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
+    }
+
+    /// Aborts a run if one exists (nothing to do for an SMP never used).
+    pub fn smp_reset(&mut self) {
+        if let Some(smp) = self.smp.as_mut() {
+            smp.abort();
         }
     }
 

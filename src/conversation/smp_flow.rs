@@ -18,7 +18,7 @@ fn to_tlv(smp: SmpTlv) -> Tlv {
 impl Peer {
     pub fn receive_smp(&mut self, ctx: &mut Ctx<'_>, tag: u32, tlv: &Tlv) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
-        let step = session.smp.receive(tlv.kind, &tlv.value, ctx.rng);
+        let step = session.smp().receive(tlv.kind, &tlv.value, ctx.rng);
         let fingerprint = session.their_fingerprint;
         if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
             session.smp_failures = session.smp_failures.saturating_add(1);
@@ -50,7 +50,7 @@ impl Peer {
         if too_soon || session.smp_failures >= SMP_MAX_FAILURES {
             return Err(ClientError::SmpRateLimited);
         }
-        let tlvs: Vec<Tlv> = session.smp.start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
+        let tlvs: Vec<Tlv> = session.smp().start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
         session.smp_last_started = Some(ctx.now);
         self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
@@ -60,7 +60,7 @@ impl Peer {
     /// Answers the peer's SMP question with our secret.
     pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
-        let tlv = session.smp.respond(secret, ctx.rng).map_err(ClientError::Smp)?;
+        let tlv = session.smp().respond(secret, ctx.rng).map_err(ClientError::Smp)?;
         self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())
@@ -69,7 +69,7 @@ impl Peer {
     /// Aborts a run in progress and tells the peer.
     pub fn smp_abort(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
-        let tlv = session.smp.abort();
+        let tlv = session.smp().abort();
         self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpAborted);
         Ok(())

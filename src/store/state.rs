@@ -14,7 +14,6 @@ use crate::conversation::session::Session;
 use crate::conversation::{Client, Settings, MAX_HELD_MESSAGES, MAX_INSTANCES_PER_PEER, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::ratchet::{max_state_len, Ratchet};
-use crate::smp::{Smp, SmpContext};
 use crate::trust::{Trust, TrustStore, MAX_KEYS_PER_PEER};
 use crate::wire::{Reader, WireError, Writer};
 
@@ -173,25 +172,19 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
             let unanswered = r.u64().map_err(truncated)?;
             let smp_failures = r.u32().map_err(truncated)?;
             let ratchet = Ratchet::read_state(&mut r).map_err(truncated)?;
-            let smp = Smp::new(SmpContext { ssid, our_fingerprint, their_fingerprint });
-            peer.sessions.insert(
+            let times = (last_received, last_sent, has_unanswered.then_some(unanswered));
+            let session = Session::restore(
                 their_tag,
-                Session {
-                    their_tag,
-                    ratchet,
-                    ssid,
-                    their_fingerprint,
-                    we_initiated,
-                    finished,
-                    last_received,
-                    last_sent,
-                    unanswered_since: has_unanswered.then_some(unanswered),
-                    smp,
-                    smp_last_started: None,
-                    smp_failures,
-                    sent_log: Default::default(),
-                },
+                ratchet,
+                ssid,
+                their_fingerprint,
+                our_fingerprint,
+                we_initiated,
+                finished,
+                times,
+                smp_failures,
             );
+            peer.sessions.insert(their_tag, Box::new(session));
         }
         for _ in 0..count(&mut r, MAX_HELD_MESSAGES, "held message count")? {
             let id = r.u64().map_err(truncated)?;
