@@ -38,3 +38,22 @@ examples-test: examples
 	    echo "hello_dlopen must not link liboffrec"; exit 1; fi
 	$(EX_BUILD_DIR)/hello_dlopen $(abspath $(EX_LIB_DIR))/liboffrec.so.$(ABI_VERSION)
 	bash tests/c/chat_test.sh $(EX_BUILD_DIR)/chat
+
+# The two-command quick start's first command, and its IRC variant (needs ngircd).
+.PHONY: demo demo-irc demo-test
+
+DEMO_DEPS := examples go-party
+DEMO_ENV := OFFREC_LIB=$(abspath $(SHARED_LIB))
+
+demo: $(DEMO_DEPS)
+	$(DEMO_ENV) $(PYTHON) $(EX_DIR)/demo.py
+
+demo-irc: $(DEMO_DEPS)
+	$(DEMO_ENV) $(PYTHON) $(EX_DIR)/demo.py --irc
+
+# make test runs both demos, so the README's commands cannot rot.
+TEST_TARGETS += demo-test
+demo-test: $(DEMO_DEPS)
+	$(DEMO_ENV) $(PYTHON) $(EX_DIR)/demo.py > target/demo.log
+	$(DEMO_ENV) $(PYTHON) $(EX_DIR)/demo.py --irc > target/demo-irc.log
+	@tail -n 1 target/demo.log
