@@ -8,4 +8,4 @@ TEST_TARGETS += cross-tests
 .PHONY: cross-tests
 
 cross-tests: examples go-party
-	cd tests/cross && OFFREC_LIB=$(abspath $(SHARED_LIB)) $(PYTHON) -m pytest -q -p no:cacheprovider test_cross.py test_irc.py
+	cd tests/cross && OFFREC_LIB=$(abspath $(SHARED_LIB)) $(PYTHON) -m pytest -q -p no:cacheprovider test_cross.py test_irc.py test_readme.py
