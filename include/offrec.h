@@ -721,6 +721,8 @@ typedef struct offrec_callbacks {
      * `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
      * held, before every call that may send to `peer` (for `offrec_client_tick`: for every
      * known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+     * It is taken as the truth about the transport: an answer too small to fragment into (below
+     * about 64 bytes) makes sends to that peer fail with `OFFREC_RESULT_MESSAGE_TOO_LARGE`.
      */
     size_t (*max_message_size)(void *userdata, const char *peer, size_t peer_len);
     /**

@@ -75,6 +75,8 @@ pub struct OffrecCallbacks {
     /// `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
     /// held, before every call that may send to `peer` (for `offrec_client_tick`: for every
     /// known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+    /// It is taken as the truth about the transport: an answer too small to fragment into (below
+    /// about 64 bytes) makes sends to that peer fail with `OFFREC_RESULT_MESSAGE_TOO_LARGE`.
     pub max_message_size:
         Option<unsafe extern "C" fn(userdata: *mut c_void, peer: *const c_char, peer_len: usize) -> usize>,
     /// Optional. The current time in seconds (any clock that does not go backwards). Asked,
