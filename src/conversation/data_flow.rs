@@ -150,24 +150,30 @@ impl Peer {
             None => self.sessions.keys().copied().collect(),
         };
         for tag in tags {
-            let Some(session) = self.sessions.get_mut(&tag) else { continue };
-            if !session.finished {
-                session.ratchet.reveal_everything();
-                let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
-                // Best effort: the session is wiped whether or not the goodbye fits.
-                let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
-            }
-            self.sessions.remove(&tag);
-            if self.preferred == Some(tag) {
-                self.preferred = None;
-            }
-            ctx.state(&self.name, tag, SessionState::Plaintext);
+            self.close_session(ctx, tag);
         }
         if instance.is_none() {
             self.initiator = None;
             self.responders.clear();
             self.fail_held(ctx, super::NotSentReason::SessionEnded);
         }
+    }
+
+    /// Closes one session: unless the peer already ended it, every remaining key is revealed in
+    /// a final message that tells the peer (best effort: the session is wiped whether or not the
+    /// goodbye fits); then the session is dropped and the UI told it is back to plaintext.
+    pub fn close_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
+        let Some(session) = self.sessions.get_mut(&tag) else { return };
+        if !session.finished {
+            session.ratchet.reveal_everything();
+            let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
+            let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
+        }
+        self.sessions.remove(&tag);
+        if self.preferred == Some(tag) {
+            self.preferred = None;
+        }
+        ctx.state(&self.name, tag, SessionState::Plaintext);
     }
 
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.

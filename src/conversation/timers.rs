@@ -2,10 +2,9 @@
 //! threads, and tests run instantly with an injected clock.
 
 use super::context::Ctx;
-use super::events::{Event, NotSentReason, SessionState};
+use super::events::{Event, NotSentReason};
 use super::peer::Peer;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
-use crate::wire::{Tlv, TlvType};
 
 impl Peer {
     pub fn tick(&mut self, ctx: &mut Ctx<'_>) {
@@ -32,14 +31,7 @@ impl Peer {
             session.ratchet.expire_skipped(now);
             let idle_for = now.saturating_sub(session.last_activity());
             if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
-                session.ratchet.reveal_everything();
-                let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
-                let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
-                self.sessions.remove(&tag);
-                if self.preferred == Some(tag) {
-                    self.preferred = None;
-                }
-                ctx.state(&self.name, tag, SessionState::Plaintext);
+                self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
             }
