@@ -24,6 +24,9 @@ go-tests: go-lib
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
 	cd $(GO_DIR) && $(GO_ENV) $(GO) test -race -count=1 ./...
 	cd $(GO_DIR) && $(GO_ENV) OFFREC_GC_EVERY_CALL=1 $(GO) test -count=1 ./...
+	# AddressSanitizer over the cgo boundary and everything the library allocates (Go's runtime
+	# does not run under valgrind; -asan is its supported memory checker).
+	cd $(GO_DIR) && $(GO_ENV) ASAN_OPTIONS=detect_leaks=1 $(GO) test -asan -count=1 .
 
 # The Go scripted party for tests/cross (the driver runs target/go-party).
 .PHONY: go-party

@@ -1,0 +1,54 @@
+"""Run under valgrind and AddressSanitizer by `make python-memcheck` (not a pytest module):
+every kind of call through the binding (conversation, SMP, extra key, trust, persistence,
+forging, errors raised from callbacks), so memory errors or leaks in the library or in the
+binding's C boundary show up with the Python frames that caused them."""
+
+import offrec
+
+wire = []
+seen = []
+clients = {}
+
+
+def make(name):
+    return offrec.Client(name, "memcheck", on_send=lambda to, text: wire.append((to, name, text)),
+                         on_deliver=lambda peer, text, security, instance: seen.append((name, text)))
+
+
+def pump():
+    while wire:
+        to, sender, text = wire.pop(0)
+        clients[to].receive(sender, text)
+
+
+clients["alice"], clients["bob"] = alice, bob = make("alice"), make("bob")
+alice.start_session("bob")
+pump()
+for i in range(20):
+    alice.send("bob", f"message {i} " + "x" * (i * 50))
+    bob.send("alice", f"reply {i}")
+    pump()
+alice.smp_start("bob", "secret", "question?")
+pump()
+bob.smp_respond("alice", "secret")
+pump()
+key = alice.extra_symmetric_key("bob", 7, b"context")
+pump()
+alice.set_trust("bob", bob.fingerprint, offrec.Trust.VERIFIED_MANUAL)
+sealed = alice.save(key=bytes(32))
+restored = offrec.Client.load(sealed, key=bytes(32), on_send=lambda to, text: wire.append((to, "alice", text)),
+                              on_deliver=lambda peer, text, security, instance: seen.append(("alice", text)))
+alice.close()
+clients["alice"] = restored
+restored.send("bob", "after restore")
+pump()
+try:
+    offrec.Client.load(sealed, key=bytes([1] * 32), on_send=print, on_deliver=print)
+except offrec.OffrecError:
+    pass
+restored.end_session("bob")
+pump()
+restored.close()
+bob.close()
+assert ("bob", "after restore") in seen, seen
+print("memcheck_session: ok")
