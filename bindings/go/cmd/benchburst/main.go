@@ -1,0 +1,215 @@
+// Command benchburst measures the one-way burst throughput of the Go binding, to compare with
+// the C API's in the same run (bench/bindings.md, bench/bindings.sh):
+//
+//	benchburst [-burst N] [-runs R] [-cpuprofile FILE]
+//
+// The scenario of bench/bench.c's sc_burst: two clients in one process (alice and bob on
+// network bench, policy MANUAL), an in-memory FIFO as the transport; alice starts the session
+// and the queue is pumped until both are encrypted (not timed); one warm-up message
+// bob -> alice; then, timed, alice sends N messages (8-digit sequence number + the letter
+// pattern of make_msg, 100 B and 4 KiB) and bob receives them all, every delivered plaintext
+// compared with what was sent. Each figure is the median over R runs (new clients per run).
+// Prints one line:
+//
+//	GO burst_100B_msgs_per_s=<n> burst_4KiB_msgs_per_s=<n> runs=<r> burst=<n>
+//
+// Only the public API is used (Client.Send, Client.Receive, the Handler), as an application
+// would. -cpuprofile writes a pprof CPU profile of the timed sections.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	offrec "github.com/offrec/offrec/bindings/go"
+)
+
+var pattern = func() []byte {
+	p := make([]byte, 8192)
+	for i := range p {
+		p[i] = byte('a' + (i*7+i/26)%26)
+	}
+	return p
+}()
+
+func die(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchburst: FAIL: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// putSeq writes seq as 8 decimal digits at the start of b (make_msg's "%08u").
+func putSeq(b []byte, seq uint) {
+	seq %= 100000000
+	for i := 7; i >= 0; i-- {
+		b[i] = byte('0' + seq%10)
+		seq /= 10
+	}
+}
+
+type wire struct {
+	to   *offrec.Client
+	from string
+	text string
+}
+
+// pair is alice and bob, the FIFO between them, and what bob must receive next.
+type pair struct {
+	queue      []wire
+	head       int
+	size       int
+	expect     []byte // scratch: the plaintext bob must receive next
+	nextSeq    uint
+	delivered  int
+	alice, bob *offrec.Client
+	aliceEnc   bool
+	bobEnc     bool
+}
+
+// party is one client's Handler.
+type party struct {
+	p    *pair
+	name string
+	peer **offrec.Client // the receiver of what this party sends
+}
+
+func (h *party) Send(peer, text string) {
+	h.p.queue = append(h.p.queue, wire{*h.peer, h.name, text})
+}
+
+func (h *party) Deliver(peer string, instance uint32, text []byte, sec offrec.Security) {
+	if sec == offrec.SecurityPlaintext {
+		panic(h.name + ": plaintext delivered")
+	}
+	if h.name != "bob" {
+		return
+	}
+	p := h.p
+	putSeq(p.expect, p.nextSeq)
+	if !bytes.Equal(text, p.expect) {
+		panic(fmt.Sprintf("bob: plaintext #%d differs from what was sent", p.nextSeq))
+	}
+	p.nextSeq++
+	p.delivered++
+}
+
+func (h *party) StateChanged(peer string, instance uint32, st offrec.SessionState) {
+	enc := st == offrec.StateEncryptedUnverified || st == offrec.StateEncryptedVerified
+	if h.name == "alice" {
+		h.p.aliceEnc = enc
+	} else {
+		h.p.bobEnc = enc
+	}
+}
+
+func (h *party) Event(ev offrec.Event) {
+	switch ev.Code {
+	case offrec.EventMessageNotSent, offrec.EventUnreadable, offrec.EventMalformed,
+		offrec.EventNotInPrivate, offrec.EventHandshakeFailed, offrec.EventPeerError,
+		offrec.EventSMPFailed, offrec.EventSMPAborted, offrec.EventSMPCheated:
+		panic(fmt.Sprintf("%s: unexpected event %d", h.name, ev.Code))
+	}
+}
+
+func newPair(size int) *pair {
+	p := &pair{size: size, expect: append([]byte(nil), pattern[:size]...)}
+	var err error
+	if p.alice, err = offrec.NewClient("alice", "bench", offrec.PolicyManual, &party{p, "alice", &p.bob}); err != nil {
+		die("NewClient: %v", err)
+	}
+	if p.bob, err = offrec.NewClient("bob", "bench", offrec.PolicyManual, &party{p, "bob", &p.alice}); err != nil {
+		die("NewClient: %v", err)
+	}
+	return p
+}
+
+func (p *pair) pump() {
+	for p.head < len(p.queue) {
+		w := p.queue[p.head]
+		p.queue[p.head] = wire{}
+		p.head++
+		if err := w.to.Receive(w.from, w.text); err != nil {
+			die("Receive: %v", err)
+		}
+	}
+	p.queue, p.head = p.queue[:0], 0
+}
+
+func (p *pair) close() {
+	_ = p.alice.Close()
+	_ = p.bob.Close()
+}
+
+// burst returns messages per second: alice sends n, then bob receives them all (one run).
+func burst(n, size int) float64 {
+	p := newPair(size)
+	defer p.close()
+	if err := p.alice.StartSession("bob"); err != nil {
+		die("StartSession: %v", err)
+	}
+	p.pump()
+	if !p.aliceEnc || !p.bobEnc {
+		die("handshake did not reach encrypted on both sides")
+	}
+	// warm up with one reply so the sender is past its first ratchet step
+	msg := append([]byte(nil), pattern[:size]...)
+	putSeq(msg, 0)
+	if _, err := p.bob.Send("alice", string(msg)); err != nil {
+		die("Send: %v", err)
+	}
+	p.pump()
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		putSeq(msg, uint(i))
+		if _, err := p.alice.Send("bob", string(msg)); err != nil {
+			die("Send: %v", err)
+		}
+	}
+	p.pump()
+	t := time.Since(t0).Seconds()
+	if p.delivered != n {
+		die("burst: delivered %d of %d", p.delivered, n)
+	}
+	return float64(n) / t
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func main() {
+	n := flag.Int("burst", 5000, "messages per burst")
+	runs := flag.Int("runs", 5, "runs (the median is reported)")
+	cpuprofile := flag.String("cpuprofile", "", "write a pprof CPU profile to this file")
+	flag.Parse()
+	if *n < 1 || *runs < 1 {
+		die("-burst and -runs must be >= 1")
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			die("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			die("%v", err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	var r100, r4k []float64
+	for r := 0; r < *runs; r++ {
+		r100 = append(r100, burst(*n, 100))
+		r4k = append(r4k, burst(*n, 4096))
+	}
+	fmt.Printf("GO burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f runs=%d burst=%d\n",
+		median(r100), median(r4k), *runs, *n)
+}
