@@ -99,11 +99,25 @@ unsafe impl Send for Callbacks {}
 // Safety: as for Send; `Callbacks` is immutable after creation.
 unsafe impl Sync for Callbacks {}
 
-fn nul_terminated(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut v = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+/// A NUL-terminated copy of public bytes (peer names, wire text: nothing to wipe).
+fn nul_terminated(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
     v.extend_from_slice(bytes);
     v.push(0);
     v
+}
+
+/// Appends the NUL to secret text in place. The engine leaves one spare byte of capacity, so
+/// this never reallocates (a reallocation would leave an unwiped copy behind); if it ever had
+/// to, the text is first copied into a wiped buffer of the right size.
+fn nul_terminate_secret(mut text: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
+    if text.capacity() == text.len() {
+        let mut roomy = Zeroizing::new(Vec::with_capacity(text.len() + 1));
+        roomy.extend_from_slice(&text);
+        text = roomy;
+    }
+    text.push(0);
+    text
 }
 
 impl Callbacks {
@@ -146,17 +160,18 @@ impl Callbacks {
             Action::Send { peer, text } => {
                 let Some(send) = self.raw.send else { return };
                 let p = nul_terminated(peer.as_bytes());
-                let t = nul_terminated(text.as_bytes());
+                let len = text.len();
+                let mut t = text.into_bytes();
+                t.push(0);
                 // SAFETY: the app's callback; both buffers are NUL-terminated and live until
                 // after it returns.
-                unsafe {
-                    send(self.userdata, p.as_ptr().cast(), peer.len(), t.as_ptr().cast(), text.len())
-                };
+                unsafe { send(self.userdata, p.as_ptr().cast(), peer.len(), t.as_ptr().cast(), len) };
             }
             Action::Deliver { peer, instance, text, security } => {
                 let Some(deliver) = self.raw.deliver else { return };
                 let p = nul_terminated(peer.as_bytes());
-                let t = nul_terminated(&text);
+                let len = text.len();
+                let t = nul_terminate_secret(text);
                 // SAFETY: as above; `t` is wiped when dropped after the call.
                 unsafe {
                     deliver(
@@ -165,7 +180,7 @@ impl Callbacks {
                         peer.len(),
                         instance,
                         t.as_ptr(),
-                        text.len(),
+                        len,
                         security.into(),
                     )
                 };

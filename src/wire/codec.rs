@@ -140,6 +140,12 @@ impl Writer {
         self
     }
 
+    /// `n` zero bytes.
+    pub fn zeros(&mut self, n: usize) -> &mut Self {
+        self.buf.resize(self.buf.len() + n, 0);
+        self
+    }
+
     /// A u32 length prefix then the bytes; [`WireError::TooLarge`] if the length does not fit.
     pub fn data(&mut self, v: &[u8]) -> Result<&mut Self, WireError> {
         let len = u32::try_from(v.len()).map_err(|_| WireError::TooLarge)?;

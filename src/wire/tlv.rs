@@ -66,7 +66,11 @@ pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, 
     {
         return Err(WireError::TooManyTlvs);
     }
-    let mut w = Writer::new();
+    // Sized up front: the body is plaintext, and a growing buffer would leave copies behind.
+    let unpadded = tlvs.iter().fold(4 + text.len(), |n, t| n.saturating_add(TLV_HEADER + t.value.len()));
+    // Padding never exceeds one TLV's u16 length (larger requests fail below).
+    let padding_room = if pad_to > 0 { TLV_HEADER + pad_to.min(usize::from(u16::MAX)) } else { 0 };
+    let mut w = Writer::with_capacity(unpadded.saturating_add(padding_room));
     w.data(text)?;
     for tlv in tlvs {
         let len = u16::try_from(tlv.value.len()).map_err(|_| WireError::TooLarge)?;
@@ -80,9 +84,8 @@ pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, 
             .ok_or(WireError::TooLarge)?;
         let pad_len = total.checked_sub(min_total).ok_or(WireError::TooLarge)?;
         let pad_len16 = u16::try_from(pad_len).map_err(|_| WireError::TooLarge)?;
-        w.u16(TlvType::PADDING)
-            .u16(pad_len16)
-            .bytes(&vec![0u8; pad_len]);
+        w.u16(TlvType::PADDING).u16(pad_len16);
+        w.zeros(pad_len);
     }
     Ok(w.into_vec())
 }
@@ -91,7 +94,11 @@ pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, 
 /// partial TLV header is an error, and at most [`MAX_TLVS`] TLVs are accepted.
 pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
     let mut r = Reader::new(body);
-    let text = r.data()?.to_vec();
+    let raw = r.data()?;
+    // One spare byte: the C API NUL-terminates delivered text in place (no reallocation that
+    // would leave an unwiped copy of the plaintext).
+    let mut text = Vec::with_capacity(raw.len() + 1);
+    text.extend_from_slice(raw);
     let mut tlvs = Vec::new();
     while r.remaining() > 0 {
         if tlvs.len() >= MAX_TLVS {
