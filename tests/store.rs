@@ -235,3 +235,21 @@ fn a_forged_unreadable_report_for_an_unknown_message_does_nothing() {
     assert!(lost_ids(&net, "alice").is_empty());
     assert!(net.queue.is_empty(), "no query sent for a message we never sent");
 }
+
+#[test]
+fn messages_lost_before_our_restart_are_still_named() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    let key = raw_key(8);
+    let bob_backup = save_to_bytes(&net.party("bob").client, &key).unwrap();
+    net.start("alice", "bob");
+    net.run();
+    restart(&mut net, "bob", &bob_backup, &key); // bob loses the session
+    let ids: Vec<u64> = ["first", "second"].iter().map(|t| net.send("alice", "bob", t)).collect();
+    // Alice restarts too, before bob's complaint arrives.
+    let alice_save = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    restart(&mut net, "alice", &alice_save, &key);
+    net.run();
+    assert_eq!(lost_ids(&net, "alice"), ids);
+}

@@ -41,10 +41,20 @@ pub(crate) struct SentLog(std::collections::VecDeque<([u8; 8], u32, MessageId)>)
 
 impl SentLog {
     pub fn record(&mut self, ratchet_key: &[u8; 32], number: u32, id: MessageId) {
+        self.push(key_prefix(ratchet_key), number, id);
+    }
+
+    /// Appends an entry, forgetting the oldest beyond [`SENT_LOG_LEN`].
+    pub fn push(&mut self, prefix: [u8; 8], number: u32, id: MessageId) {
         if self.0.len() == SENT_LOG_LEN {
             self.0.pop_front();
         }
-        self.0.push_back((key_prefix(ratchet_key), number, id));
+        self.0.push_back((prefix, number, id));
+    }
+
+    /// The remembered entries, oldest first (for storage).
+    pub fn entries(&self) -> impl Iterator<Item = &([u8; 8], u32, MessageId)> {
+        self.0.iter()
     }
 
     /// The named message and every later one: once the peer could not read one message of a
@@ -97,6 +107,7 @@ impl Session {
         finished: bool,
         times: (u64, u64, Option<u64>),
         smp_failures: u32,
+        sent_log: SentLog,
     ) -> Self {
         Session {
             their_tag,
@@ -112,7 +123,7 @@ impl Session {
             our_fingerprint,
             smp_last_started: None,
             smp_failures,
-            sent_log: SentLog::default(),
+            sent_log,
         }
     }
 

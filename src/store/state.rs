@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::StoreError;
 use crate::conversation::held::Held;
 use crate::conversation::peer::Peer;
-use crate::conversation::session::Session;
+use crate::conversation::session::{SentLog, Session, SENT_LOG_LEN};
 use crate::conversation::{Client, Settings, MAX_HELD_MESSAGES, MAX_INSTANCES_PER_PEER, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::ratchet::{max_state_len, Ratchet};
@@ -51,7 +51,7 @@ fn capacity(client: &Client) -> usize {
     for (name, peer) in &client.peers {
         total += 64 + name.len();
         for session in peer.sessions.values() {
-            total += 160 + max_state_len(&session.ratchet);
+            total += 160 + 20 * SENT_LOG_LEN + max_state_len(&session.ratchet);
         }
         total += peer.held.iter().map(|h| 24 + h.text.len()).sum::<usize>();
     }
@@ -88,6 +88,11 @@ pub fn encode_client(client: &Client) -> Zeroizing<Vec<u8>> {
             w.u64(session.last_received).u64(session.last_sent);
             w.u8(u8::from(session.unanswered_since.is_some())).u64(session.unanswered_since.unwrap_or(0));
             w.u32(session.smp_failures);
+            let sent: Vec<_> = session.sent_log.entries().collect();
+            w.u32(sent.len() as u32);
+            for (prefix, number, id) in sent {
+                w.bytes(prefix).u32(*number).u64(*id);
+            }
             session.ratchet.write_state(&mut w);
         }
         let held: Vec<&Held> = peer.held.iter().collect();
@@ -171,6 +176,11 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
             let has_unanswered = flag(&mut r)?;
             let unanswered = r.u64().map_err(truncated)?;
             let smp_failures = r.u32().map_err(truncated)?;
+            let mut sent_log = SentLog::default();
+            for _ in 0..count(&mut r, SENT_LOG_LEN, "sent-log length")? {
+                let prefix = r.array::<8>().map_err(truncated)?;
+                sent_log.push(prefix, r.u32().map_err(truncated)?, r.u64().map_err(truncated)?);
+            }
             let ratchet = Ratchet::read_state(&mut r).map_err(truncated)?;
             let times = (last_received, last_sent, has_unanswered.then_some(unanswered));
             let session = Session::restore(
@@ -183,6 +193,7 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
                 finished,
                 times,
                 smp_failures,
+                sent_log,
             );
             peer.sessions.insert(their_tag, Box::new(session));
         }
