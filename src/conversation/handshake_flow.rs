@@ -9,6 +9,10 @@ use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 
+/// [`Event::HandshakeFailed`] reason when a handshake message could not be sent (the transport
+/// limit is too small to fragment it into).
+pub const HANDSHAKE_UNSENDABLE: u32 = 7;
+
 /// A stable code for each handshake failure, carried by [`Event::HandshakeFailed`].
 pub fn handshake_failure_code(error: AkeError) -> u32 {
     match error {
@@ -42,7 +46,7 @@ impl Peer {
                 // A handshake message is tiny; the only failure is a size limit too small to
                 // fragment into, which the app set.
                 if self.send_binary(ctx, &start.to_bytes(), 0).is_err() {
-                    ctx.event(&self.name, 0, Event::HandshakeFailed { reason: 7 });
+                    ctx.event(&self.name, 0, Event::HandshakeFailed { reason: HANDSHAKE_UNSENDABLE });
                 }
             }
             Err(error) => ctx.event(&self.name, 0, Event::HandshakeFailed { reason: handshake_failure_code(error) }),
@@ -87,7 +91,7 @@ impl Peer {
                 }
                 self.responders.insert(start.sender_tag, Box::new(PendingResponder { state, started_at: ctx.now }));
                 if self.send_binary(ctx, &reply.to_bytes(), start.sender_tag).is_err() {
-                    ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: 7 });
+                    ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_UNSENDABLE });
                 }
             }
             Err(error) => {
@@ -109,7 +113,7 @@ impl Peer {
                 if self.send_binary(ctx, &finish.to_bytes(), reply.sender_tag).is_ok() {
                     self.install(ctx, established);
                 } else {
-                    ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: 7 });
+                    ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_UNSENDABLE });
                 }
             }
             Err(error) => {

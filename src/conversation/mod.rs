@@ -22,6 +22,6 @@ pub use client::{Client, SessionInfo};
 pub use data_flow::UNREADABLE_ERROR_TEXT;
 pub use error::ClientError;
 pub use events::{Action, Event, MessageId, NotSentReason, Security, SessionState};
-pub use handshake_flow::handshake_failure_code;
+pub use handshake_flow::{handshake_failure_code, HANDSHAKE_UNSENDABLE};
 pub use policy::Policy;
 pub use settings::*;
