@@ -478,3 +478,27 @@ fn heartbeats_do_not_ping_pong() {
         + net.party("bob").count(|e| matches!(e, Event::HeartbeatSent));
     assert_eq!(sent, 1);
 }
+
+#[test]
+fn strangers_cannot_make_us_keep_state_per_name() {
+    let mut net = pair(Policy::OPPORTUNISTIC, Policy::MANUAL);
+    let now = net.now;
+    for i in 0..10_000 {
+        let name = format!("spammer{i}");
+        let actions = net.client("alice").receive(&name, "buy cheap things", now);
+        assert_eq!(actions.len(), 1, "delivered as plaintext");
+    }
+    assert!(net.party("alice").client.peers().is_empty(), "stateless strangers are forgotten");
+    // A stranger's query does start a handshake, which is kept only until it times out.
+    let actions = net.client("alice").receive("stranger", "?OFRv1?", now);
+    net.apply("alice", actions);
+    assert_eq!(net.party("alice").client.peers(), ["stranger"]);
+    let later = now + 121;
+    let actions = net.client("alice").tick(later);
+    net.apply("alice", actions);
+    assert!(net.party("alice").client.peers().is_empty());
+    // Someone we address is remembered even without a session (e.g. to stop tagging).
+    net.send("alice", "bob", "hi");
+    net.run();
+    assert_eq!(net.party("alice").client.peers(), ["bob"]);
+}

@@ -146,10 +146,21 @@ impl Client {
         self.trust = trust;
     }
 
-    fn with_peer<R>(&mut self, peer: &str, now: u64, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
+    /// Runs `f` on a peer's state (created if new). `pin` marks a peer the application itself
+    /// addressed; an unpinned peer left without state afterwards is forgotten.
+    fn with_peer<R>(&mut self, peer: &str, now: u64, pin: bool, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
+        let (result, actions) = self.run_on_peer(peer, now, pin, f);
+        if self.peers.get(peer).is_some_and(|p| !p.pinned && p.is_idle(now)) {
+            self.peers.remove(peer);
+        }
+        (result, actions)
+    }
+
+    fn run_on_peer<R>(&mut self, peer: &str, now: u64, pin: bool, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
         let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, .. } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        state.pinned |= pin;
         let mut ctx = Ctx {
             account,
             protocol,
@@ -187,7 +198,7 @@ impl Client {
     fn send_inner(&mut self, peer: &str, instance: Option<u32>, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
         check_name(peer, "peer")?;
         let id = self.allocate_id();
-        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.send_user_message(ctx, id, text, instance));
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.send_user_message(ctx, id, text, instance));
         result.map(|()| (id, actions))
     }
 
@@ -196,7 +207,7 @@ impl Client {
         if check_name(peer, "peer").is_err() {
             return Vec::new();
         }
-        self.with_peer(peer, now, |p, ctx| p.receive(ctx, text)).1
+        self.with_peer(peer, now, false, |p, ctx| p.receive(ctx, text)).1
     }
 
     /// Asks `peer` for an encrypted session (sends our query). While a session is up this
@@ -206,7 +217,7 @@ impl Client {
         if !self.settings.policy.allows_protocol() {
             return Err(ClientError::PolicyForbids);
         }
-        Ok(self.with_peer(peer, now, |p, ctx| p.send_query(ctx)).1)
+        Ok(self.with_peer(peer, now, true, |p, ctx| p.send_query(ctx)).1)
     }
 
     /// Ends the session with one instance, or all of a peer's sessions: the peer is told, keys
@@ -215,7 +226,7 @@ impl Client {
         if !self.peers.contains_key(peer) {
             return Vec::new();
         }
-        self.with_peer(peer, now, |p, ctx| p.end_sessions(ctx, instance)).1
+        self.with_peer(peer, now, false, |p, ctx| p.end_sessions(ctx, instance)).1
     }
 
     /// Drives time: heartbeats, session expiry, fragment and held-message timeouts.
@@ -223,7 +234,7 @@ impl Client {
         let names: Vec<String> = self.peers.keys().cloned().collect();
         let mut actions = Vec::new();
         for name in names {
-            actions.extend(self.with_peer(&name, now, |p, ctx| p.tick(ctx)).1);
+            actions.extend(self.with_peer(&name, now, false, |p, ctx| p.tick(ctx)).1);
         }
         actions
     }
@@ -232,6 +243,7 @@ impl Client {
     pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
         check_name(peer, "peer")?;
         let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        state.pinned = true;
         state.max_message_size = (size > 0).then_some(size);
         Ok(())
     }
@@ -288,21 +300,21 @@ impl Client {
     /// Starts SMP with a peer's session, optionally with a question shown to them.
     pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.session_tag(peer, instance)?;
-        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_start(ctx, tag, secret, question));
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_start(ctx, tag, secret, question));
         result.map(|()| actions)
     }
 
     /// Answers the peer's SMP request with our secret.
     pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.session_tag(peer, instance)?;
-        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_respond(ctx, tag, secret));
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
         result.map(|()| actions)
     }
 
     /// Aborts an SMP run.
     pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.session_tag(peer, instance)?;
-        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.smp_abort(ctx, tag));
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_abort(ctx, tag));
         result.map(|()| actions)
     }
 
@@ -320,7 +332,7 @@ impl Client {
             return Err(ClientError::InvalidArgument("context longer than 4096 bytes"));
         }
         let tag = self.session_tag(peer, instance)?;
-        let (result, actions) = self.with_peer(peer, now, |p, ctx| p.use_extra_key(ctx, tag, usage, context));
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.use_extra_key(ctx, tag, usage, context));
         result.map(|key| (key, actions))
     }
 

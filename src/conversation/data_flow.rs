@@ -212,8 +212,8 @@ impl Peer {
     /// Nothing is resent automatically: the error is unauthenticated.
     pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32) {
         let mut lost = Vec::new();
-        for session in self.sessions.values() {
-            for id in session.sent_log.since_message(prefix, number) {
+        for session in self.sessions.values_mut() {
+            for id in session.sent_log.take_since(prefix, number) {
                 lost.push((session.their_tag, id));
             }
         }

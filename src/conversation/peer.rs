@@ -53,11 +53,31 @@ pub(crate) struct Peer {
     /// When we last restarted the session because the peer reported it lost it.
     pub last_heal_started: Option<u64>,
     pub max_message_size: Option<usize>,
+    /// The application addressed this peer (sent to it, started a session, set a limit). Peers
+    /// that only ever sent us something are forgotten as soon as they hold no state, so strangers
+    /// cannot make us keep an entry per name they send from.
+    pub pinned: bool,
 }
 
 impl Peer {
     pub fn new(name: &str) -> Self {
         Peer { name: name.to_owned(), ..Peer::default() }
+    }
+
+    /// Whether nothing about this peer needs remembering at `now` (no session, handshake, held
+    /// message, fragment, setting, or rate limit still running).
+    pub fn is_idle(&self, now: u64) -> bool {
+        let limiting = [self.last_error_sent, self.last_query_sent, self.last_heal_started]
+            .into_iter()
+            .flatten()
+            .any(|at| now < at.saturating_add(ERROR_MESSAGE_INTERVAL));
+        !limiting
+            && self.sessions.is_empty()
+            && self.initiator.is_none()
+            && self.responders.is_empty()
+            && self.held.is_empty()
+            && self.reassembler.open_buffers() == 0
+            && self.max_message_size.is_none()
     }
 
     /// Handles one incoming transport message.

@@ -57,11 +57,12 @@ impl SentLog {
         self.0.iter()
     }
 
-    /// The named message and every later one: once the peer could not read one message of a
-    /// session, it could not read the rest of that session either.
-    pub fn since_message(&self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
+    /// Removes and returns the named message and every later one: once the peer could not read
+    /// one message of a session, it could not read the rest of that session either. Each is
+    /// reported once.
+    pub fn take_since(&mut self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
         match self.0.iter().position(|(k, n, _)| k == prefix && *n == number) {
-            Some(start) => self.0.iter().skip(start).map(|(_, _, id)| *id).collect(),
+            Some(start) => self.0.drain(start..).map(|(_, _, id)| id).collect(),
             None => Vec::new(),
         }
     }

@@ -159,6 +159,7 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
     for _ in 0..count(&mut r, MAX_STORED_PEERS, "peer count")? {
         let peer_name = read_name(&mut r)?;
         let mut peer = Peer::new(&peer_name);
+        peer.pinned = true; // it was worth storing
         let max_size = r.u64().map_err(truncated)?;
         peer.max_message_size = (max_size > 0).then_some(usize::try_from(max_size).unwrap_or(usize::MAX));
         peer.stop_tagging = flag(&mut r)?;
