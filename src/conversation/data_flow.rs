@@ -41,7 +41,7 @@ impl Peer {
         // send must not burn a message number or the reveals that would ride on it.
         let reveals = session.ratchet.pending_reveal_count().min(crate::wire::data_message::MAX_REVEALS_PER_MESSAGE);
         let binary_len = crate::wire::data_message::FIXED_HEADER_LEN + 32 * reveals + body.len() + 16;
-        self.check_fits(ctx, armoured_len(binary_len), tag)?;
+        self.check_fits(ctx, armoured_len(binary_len))?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
         let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
         session.last_sent = ctx.now;

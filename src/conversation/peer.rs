@@ -220,7 +220,7 @@ impl Peer {
 
     /// Whether an armoured message of `encoded_len` characters can be carried to this peer
     /// (within the encoded-size cap, and fragmentable to the transport's limit).
-    pub fn check_fits(&self, ctx: &Ctx<'_>, encoded_len: usize, receiver_tag: u32) -> Result<(), ClientError> {
+    pub fn check_fits(&self, ctx: &Ctx<'_>, encoded_len: usize) -> Result<(), ClientError> {
         if encoded_len > crate::wire::MAX_ENCODED_LEN {
             return Err(ClientError::MessageTooLarge);
         }
@@ -228,10 +228,7 @@ impl Peer {
         if limit == 0 || encoded_len <= limit {
             return Ok(());
         }
-        let probe = format!("?OFR:{}.", "A".repeat(encoded_len.saturating_sub(6)));
-        fragment::split(&probe, limit, 0, InstanceTag(ctx.our_tag), InstanceTag(receiver_tag.max(InstanceTag::MIN_VALID)))
-            .map(|_| ())
-            .map_err(|_| ClientError::MessageTooLarge)
+        fragment::fragments_needed(encoded_len, limit).map(|_| ()).map_err(|_| ClientError::MessageTooLarge)
     }
 
     /// Armours a binary message and fragments it to the transport's size.

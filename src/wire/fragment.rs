@@ -133,6 +133,18 @@ pub fn split(
     Ok(out)
 }
 
+/// How many fragments an armoured message of `len` bytes needs at `max_len` (1 if it fits), or
+/// why it cannot be fragmented; the same arithmetic as [`split`], without building anything.
+pub fn fragments_needed(len: usize, max_len: usize) -> Result<usize, WireError> {
+    if len <= max_len {
+        return Ok(1);
+    }
+    if len > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    piece_bounds(len, max_len).map(|bounds| bounds.len())
+}
+
 /// Byte ranges of the pieces of a `len`-byte message so that each fragment is at most
 /// `max_len`: the overhead of fragment `k` is exact (digits of `k` and of the final `n`), so
 /// every fragment but the last is exactly `max_len`. Tries 1, 2 then 3 digits for `n`.
@@ -416,6 +428,18 @@ mod tests {
 
     const A: InstanceTag = InstanceTag(0x1000);
     const B: InstanceTag = InstanceTag(0x2000);
+
+    #[test]
+    fn fragments_needed_agrees_with_split() {
+        for len in [40usize, 99, 100, 101, 399, 400, 401, 1_000, 5_000, 20_000] {
+            let encoded = format!("?OFR:{}.", "A".repeat(len - 6));
+            for max_len in [37usize, 38, 50, 100, 400, 1400] {
+                let split_count = split(&encoded, max_len, 1, A, B).map(|v| v.len());
+                assert_eq!(fragments_needed(len, max_len).ok(), split_count.ok(), "len {len} max {max_len}");
+            }
+        }
+        assert!(fragments_needed(MAX_ENCODED_LEN + 1, 1400).is_err());
+    }
 
     fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {
         Fragment {
