@@ -67,6 +67,21 @@ fn store_dir<'a>(dir: *const c_char, dir_len: usize) -> Result<&'a str, OffrecRe
     Ok(dir)
 }
 
+/// The common end of both loads: check the policy and callbacks, restore the client with
+/// `load`, and hand the new handle to C.
+fn restore_into(
+    out: *mut *mut offrec_client,
+    policy: u32,
+    callbacks: *const OffrecCallbacks,
+    userdata: *mut c_void,
+    load: impl FnOnce(Settings) -> Result<crate::conversation::Client, StoreError>,
+) -> Result<(), OffrecResult> {
+    let settings = Settings { policy: policy_from_c(policy)?, ..Settings::default() };
+    let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
+    let client = load(settings).map_err(store_error)?;
+    out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+}
+
 /// Seals the client's whole state into `*out` (free it with `offrec_buffer_free`). Give either
 /// a 32-byte `key` (passphrase NULL) or a UTF-8 `passphrase` (key NULL; stretched with
 /// Argon2id, which takes a noticeable fraction of a second on purpose). The bytes are safe to
@@ -121,10 +136,9 @@ pub unsafe extern "C" fn offrec_client_load(
         bytes::check_cap(sealed_len, OFFREC_MAX_STORE_LEN)?;
         let sealed = bytes::borrow(sealed, sealed_len)?;
         let key = store_key(key, passphrase, passphrase_len)?;
-        let settings = Settings { policy: policy_from_c(policy)?, ..Settings::default() };
-        let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
-        let client = load_from_bytes(sealed, &key, settings, Box::new(OsRandom)).map_err(store_error)?;
-        out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+        restore_into(out, policy, callbacks, userdata, |settings| {
+            load_from_bytes(sealed, &key, settings, Box::new(OsRandom))
+        })
     })
 }
 
@@ -176,10 +190,9 @@ pub unsafe extern "C" fn offrec_client_load_from_dir(
         out::check(out)?;
         let dir = store_dir(dir, dir_len)?;
         let key = store_key(key, passphrase, passphrase_len)?;
-        let settings = Settings { policy: policy_from_c(policy)?, ..Settings::default() };
-        let callbacks = Callbacks::new(bytes::read_struct(callbacks)?, userdata)?;
-        let store = FileStore::open_dir(dir).map_err(store_error)?;
-        let client = store.load(&key, settings, Box::new(OsRandom)).map_err(store_error)?;
-        out::write_handle(out, Box::new(ClientHandle::new(client, callbacks)))
+        // The directory is opened (and created) only after policy and callbacks passed.
+        restore_into(out, policy, callbacks, userdata, |settings| {
+            FileStore::open_dir(dir)?.load(&key, settings, Box::new(OsRandom))
+        })
     })
 }
