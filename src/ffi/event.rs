@@ -124,7 +124,8 @@ pub struct OffrecEvent {
     pub peer_len: usize,
     /// The remote instance tag, or 0 when no instance is involved.
     pub instance: u32,
-    /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+    /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
+    /// PEER_COULD_NOT_READ), else 0.
     pub message_id: u64,
     /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
     pub reason: u32,
