@@ -616,7 +616,8 @@ typedef struct offrec_event {
      */
     uint32_t instance;
     /**
-     * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+     * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
+     * PEER_COULD_NOT_READ), else 0.
      */
     uint64_t message_id;
     /**
@@ -1276,7 +1277,9 @@ offrec_result offrec_ssid_format(const uint8_t *ssid, char *buf, size_t cap, siz
  * Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
  * (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
  * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
- * `state_changed`. The trust store lives in memory only.
+ * `state_changed`. The trust store is part of the client's state: it is written by
+ * `offrec_client_save` / `offrec_client_save_to_dir` and read back by the loads, so save after
+ * changing trust (STORAGE.md).
  *
  * # Safety
  *
