@@ -2,7 +2,7 @@
 //! threads, and tests run instantly with an injected clock.
 
 use super::context::Ctx;
-use super::events::{Event, NotSentReason};
+use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES};
 use super::peer::Peer;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
@@ -14,6 +14,7 @@ impl Peer {
 
         let deadline = now.saturating_sub(settings.held_message_timeout);
         for held in self.held.take_older_than(deadline) {
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason: NotSentReason::EncryptionTimeout });
         }
         let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
@@ -34,6 +35,9 @@ impl Peer {
                 self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
+            }
+            if session.restored {
+                continue; // carries no traffic: no heartbeats
             }
             let heartbeat_due =
                 session.unanswered_since.is_some_and(|since| now >= since.saturating_add(settings.heartbeat_interval));

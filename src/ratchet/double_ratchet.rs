@@ -299,6 +299,17 @@ impl Ratchet {
         self.reveal_all(all);
     }
 
+    /// Discards every stored key (queuing its material) and moves everything queued for
+    /// revealing into `successor`'s queue, to ride in `successor`'s next headers. Used when a
+    /// session that must never send again (restored from a store) is replaced, so restarting a
+    /// session does not cost deniability.
+    pub fn hand_over_reveals(&mut self, successor: &mut Ratchet) {
+        self.reveal_everything();
+        for material in self.pending_reveals.take_all() {
+            successor.pending_reveals.push(material);
+        }
+    }
+
     /// Our current ratchet public key.
     pub fn our_ratchet_key(&self) -> &[u8; 32] {
         self.sending.key_pair.public()
