@@ -184,6 +184,24 @@ fn stored_reveals_are_published_by_the_new_session() {
 }
 
 #[test]
+fn a_restored_session_sends_nothing_on_tick_and_waits_to_be_replaced() {
+    let mut net = pair(Policy::MANUAL);
+    net.send("bob", "alice", "unanswered, so a heartbeat would be due");
+    net.run();
+    let save = save_to_bytes(&net.party("alice").client, &key()).unwrap();
+    crash_and_load(&mut net, "alice", &save, Policy::MANUAL, "1");
+    net.now += 100_000; // past heartbeat time and session expiry
+    net.tick("alice");
+    assert!(net.queue.is_empty(), "no heartbeat or goodbye on the stored chain");
+    assert!(!net.party("alice").saw(&Event::SessionExpired));
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 1, "kept until replaced");
+    net.send("alice", "bob", "later");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["later"]);
+    assert_no_key_reuse(&net);
+}
+
+#[test]
 fn reloading_a_reloaded_store_still_restarts() {
     let mut net = pair(Policy::MANUAL);
     let save = save_to_bytes(&net.party("alice").client, &key()).unwrap();

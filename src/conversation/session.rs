@@ -118,6 +118,9 @@ impl Session {
         smp_failures: u32,
         sent_log: SentLog,
     ) -> Self {
+        let mut ratchet = ratchet;
+        // Never used again: keep only what it still has to reveal.
+        ratchet.retire();
         Session {
             their_tag,
             ratchet,

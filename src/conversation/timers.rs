@@ -29,15 +29,17 @@ impl Peer {
             if session.finished {
                 continue;
             }
+            if session.restored {
+                // Carries no traffic and holds no usable key (`Ratchet::retire`); kept until a
+                // new session replaces it, so the reveals it still holds get published.
+                continue;
+            }
             session.ratchet.expire_skipped(now);
             let idle_for = now.saturating_sub(session.last_activity());
             if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
                 self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
-            }
-            if session.restored {
-                continue; // carries no traffic: no heartbeats
             }
             let heartbeat_due =
                 session.unanswered_since.is_some_and(|since| now >= since.saturating_add(settings.heartbeat_interval));
