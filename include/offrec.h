@@ -1020,7 +1020,9 @@ offrec_result offrec_client_set_max_message_size(struct offrec_client *client,
 
 /**
  * Writes to `*out` the state of the session a plain `offrec_client_send` to `peer` would use
- * (`OFFREC_SESSION_STATE_PLAINTEXT` if none).
+ * (`OFFREC_SESSION_STATE_PLAINTEXT` if none). A session loaded from a store counts as none
+ * until a new handshake replaces it (it carries no traffic), and `offrec_client_session_info`
+ * lists it with state `OFFREC_SESSION_STATE_PLAINTEXT`.
  *
  * # Safety
  *
