@@ -2,7 +2,7 @@
 //! and installing the new session (the old one keeps working until then).
 
 use super::context::Ctx;
-use super::events::{Event, NotSentReason};
+use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES, PERSIST_SESSIONS, PERSIST_TRUST};
 use super::peer::{PendingInitiator, PendingResponder, Peer};
 use super::session::Session;
 use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
@@ -139,9 +139,18 @@ impl Peer {
     /// was held for encryption, unless the peer's key changed from a verified one.
     fn install(&mut self, ctx: &mut Ctx<'_>, established: Established) {
         let tag = established.their_tag;
-        let session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        let mut session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        // Sessions restored from a store never send again: what they still had to reveal
+        // rides in the new session's headers instead, so a restart costs no deniability.
+        for old in self.sessions.values_mut().filter(|s| s.restored) {
+            old.ratchet.hand_over_reveals(&mut session.ratchet);
+        }
+        ctx.changed(PERSIST_SESSIONS);
         let fingerprint = session.their_fingerprint;
         let observation = ctx.trust.observe(&self.name, fingerprint);
+        if !matches!(observation, Observation::Known(_)) {
+            ctx.changed(PERSIST_TRUST);
+        }
         let key_changed_from_verified = matches!(observation, Observation::Changed { previous_verified: true, .. });
         match observation {
             Observation::FirstKey => ctx.event(&self.name, tag, Event::NewFingerprint { fingerprint }),
@@ -172,6 +181,7 @@ impl Peer {
             self.fail_held(ctx, NotSentReason::KeyChanged);
             return;
         }
+        ctx.changed(PERSIST_HELD_MESSAGES);
         for held in self.held.take_all() {
             match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
                 Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),

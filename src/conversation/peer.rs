@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Event, MessageId, NotSentReason, Security};
+use super::events::{Event, MessageId, NotSentReason, Security, PERSIST_HELD_MESSAGES};
 use super::held::{Held, HeldMessages};
 use super::session::Session;
 use super::settings::ERROR_MESSAGE_INTERVAL;
@@ -254,20 +254,33 @@ impl Peer {
 
     /// Sends a message the user typed, by policy: encrypted if possible, held if encryption is
     /// required, otherwise plaintext (tagged when the policy advertises).
+    ///
+    /// A session restored from a store never carries traffic: a message for it (or for the
+    /// peer, when restored sessions are all it has) is held and a new handshake started, as
+    /// under a policy that requires encryption; it is never sent in the clear.
     pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
-        match self.choose_session(instance)? {
-            Some(tag) => return self.encrypt_user_message(ctx, tag, id, text),
-            None if instance.is_some() => return Err(ClientError::NoSession),
-            None => {}
+        let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.restored && !s.finished));
+        if !restored_instance {
+            match self.choose_session(instance)? {
+                Some(tag) => return self.encrypt_user_message(ctx, tag, id, text),
+                None if instance.is_some() => return Err(ClientError::NoSession),
+                None => {}
+            }
         }
         let policy = ctx.settings.policy;
-        if policy.requires_encryption() {
+        let restarting = restored_instance || (instance.is_none() && self.has_restored_session());
+        if policy.requires_encryption() || (restarting && policy.allows_protocol()) {
             let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
             if !self.held.push(held) {
                 return Err(ClientError::QueueFull);
             }
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::EncryptionRequired { message: id });
-            if self.initiator.is_none() && self.responders.is_empty() {
+            if restarting {
+                // Asked again even while a handshake is pending (rate-limited): a handshake
+                // that crossed a crash or another start may never complete on its own.
+                self.restart_restored(ctx);
+            } else if self.initiator.is_none() && self.responders.is_empty() {
                 self.send_query(ctx);
             }
             return Ok(());
@@ -283,29 +296,50 @@ impl Peer {
     }
 
     /// The session a message goes to: the named instance, else the preferred one, else the
-    /// most recently active. `Ok(None)` if there is no session at all.
+    /// most recently active. `Ok(None)` if there is no session that can carry traffic (none at
+    /// all, or only sessions restored from a store, which are restarted instead).
     pub fn choose_session(&self, instance: Option<u32>) -> Result<Option<u32>, ClientError> {
         if let Some(tag) = instance {
             return match self.sessions.get(&tag) {
                 Some(session) if session.finished => Err(ClientError::SessionFinished),
+                Some(session) if session.restored => Ok(None),
                 Some(_) => Ok(Some(tag)),
                 None => Ok(None),
             };
         }
-        if let Some(session) = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| !s.finished) {
+        if let Some(session) = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| s.usable()) {
             return Ok(Some(session.their_tag));
         }
-        let best = self.sessions.values().filter(|s| !s.finished).max_by_key(|s| s.last_received);
+        let best = self.sessions.values().filter(|s| s.usable()).max_by_key(|s| s.last_received);
         match best {
             Some(session) => Ok(Some(session.their_tag)),
+            None if self.has_restored_session() => Ok(None),
             None if self.sessions.values().any(|s| s.finished) => Err(ClientError::SessionFinished),
             None => Ok(None),
+        }
+    }
+
+    /// Whether a session restored from a store (and not finished by the peer) is waiting to be
+    /// replaced by a new handshake.
+    pub fn has_restored_session(&self) -> bool {
+        self.sessions.values().any(|s| s.restored && !s.finished)
+    }
+
+    /// Starts a new handshake to replace sessions restored from a store, rate-limited like the
+    /// healing path (one per [`ERROR_MESSAGE_INTERVAL`]): we send our query and the peer
+    /// answers with a handshake.
+    pub fn restart_restored(&mut self, ctx: &mut Ctx<'_>) {
+        let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
+        if ctx.settings.policy.allows_protocol() && !recently {
+            self.last_heal_started = Some(ctx.now);
+            self.send_query(ctx);
         }
     }
 
     /// Fails every held message with `reason`.
     pub fn fail_held(&mut self, ctx: &mut Ctx<'_>, reason: NotSentReason) {
         for held in self.held.take_all() {
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
         }
     }

@@ -70,6 +70,34 @@ pub enum OffrecEventCode {
     SmpCheated = 28,
     // 29 is retired (an SMP rate limit is reported by the result code
     // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
+    /// State worth keeping changed during this call: save the client now (for example with
+    /// `offrec_client_save_to_dir`). It is delivered after every change of the call is complete
+    /// and with no lock held, so saving from inside the `event` callback is fine (or note it
+    /// and save when the call returns; a passphrase save costs an Argon2id run, so an app may
+    /// coalesce several). `reason` is a bitmask of
+    /// `offrec_persist_flag` values saying what changed; `peer` is empty and `instance` 0 (it is
+    /// about the whole client). At most one per call, delivered last. Sessions are never
+    /// resumed from a store (they are restarted with a new handshake), so saving keeps trust
+    /// decisions, messages held for encryption and the record of what was sent; see
+    /// STORAGE.md §5.1.
+    PersistNeeded = 30,
+}
+
+/// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
+/// New bits may be added: save on any non-zero value.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecPersistFlag {
+    /// A session was installed, ended, finished by the peer or expired.
+    Sessions = 1,
+    /// The trust store changed: a key was first seen or changed, or trust was set.
+    Trust = 2,
+    /// Messages held for encryption were queued, sent or failed.
+    HeldMessages = 4,
+    /// The record of sent messages changed (names lost messages after a restart).
+    SentLog = 8,
+    /// Other bookkeeping, such as the message id counter.
+    Other = 16,
 }
 
 /// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
@@ -105,6 +133,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpFailed => C::SmpFailed,
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
+        Event::PersistNeeded { .. } => C::PersistNeeded,
     }
 }
 
@@ -127,7 +156,8 @@ pub struct OffrecEvent {
     /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
     /// PEER_COULD_NOT_READ), else 0.
     pub message_id: u64,
-    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code;
+    /// PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
     pub reason: u32,
     /// PEER_ERROR: the peer's error text; SMP_ASKED_FOR_SECRET: the question. NULL otherwise.
     pub text: *const c_char,
@@ -209,6 +239,7 @@ impl EventStorage {
                 c.reason = OffrecNotSentReason::from(*reason) as u32;
             }
             Event::HandshakeFailed { reason } => c.reason = *reason,
+            Event::PersistNeeded { what } => c.reason = *what,
             Event::ExtraKeyReceived { usage, context, key } => {
                 c.usage = *usage;
                 if !context.is_empty() {
@@ -265,13 +296,14 @@ mod tests {
             Event::SmpFailed,
             Event::SmpAborted,
             Event::SmpCheated,
+            Event::PersistNeeded { what: 5 },
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 28, "codes 1..=28 (29 is retired)");
+        assert_eq!(events.len(), 29, "codes 1..=28 and 30 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -288,5 +320,18 @@ mod tests {
         assert_eq!(s.view(1).text_len, 2);
         let s = EventStorage::new("bob", Event::SmpAskedForSecret { question: None });
         assert!(s.view(1).text.is_null());
+        let s = EventStorage::new("", Event::PersistNeeded { what: 12 });
+        let v = s.view(0);
+        assert_eq!((v.code, v.reason, v.peer_len), (30, 12, 0));
+    }
+
+    #[test]
+    fn persist_flags_match_the_engine() {
+        use crate::conversation as e;
+        assert_eq!(OffrecPersistFlag::Sessions as u32, e::PERSIST_SESSIONS);
+        assert_eq!(OffrecPersistFlag::Trust as u32, e::PERSIST_TRUST);
+        assert_eq!(OffrecPersistFlag::HeldMessages as u32, e::PERSIST_HELD_MESSAGES);
+        assert_eq!(OffrecPersistFlag::SentLog as u32, e::PERSIST_SENT_LOG);
+        assert_eq!(OffrecPersistFlag::Other as u32, e::PERSIST_OTHER);
     }
 }
