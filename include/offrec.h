@@ -251,6 +251,15 @@ enum offrec_result
      * Store: written by a newer version of the library.
      */
     OFFREC_RESULT_STORE_UNSUPPORTED_VERSION = 119,
+    /**
+     * Store: it opened with the key but belongs to another account than the one named.
+     */
+    OFFREC_RESULT_STORE_WRONG_ACCOUNT = 121,
+    /**
+     * Store: the store path is not a regular file (a symbolic link, FIFO, device or socket);
+     * nothing was read from it.
+     */
+    OFFREC_RESULT_STORE_NOT_A_FILE = 122,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1016,6 +1025,23 @@ offrec_result offrec_client_session_info(const struct offrec_client *client,
 offrec_result offrec_client_fingerprint(const struct offrec_client *client, uint8_t *out);
 
 /**
+ * Writes our account name (the one the client was created with, or restored from its store)
+ * into `buf` (`cap` bytes), NUL-terminated; `*out_len` receives the bytes written including
+ * the NUL, so the name is `*out_len - 1` bytes of UTF-8 (`OFFREC_MAX_NAME_LEN + 1` always
+ * fits). If `cap` is too small nothing is written to `buf`, `*out_len` receives the size
+ * needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned. Use it after a load to show or
+ * check whose store was opened. Thread rules: as any call on the client.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+ */
+offrec_result offrec_client_account(const struct offrec_client *client,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+/**
  * Writes our instance tag to `*out`.
  *
  * # Safety
@@ -1190,17 +1216,26 @@ offrec_result offrec_client_save(const struct offrec_client *client,
 
 /**
  * Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
- * `userdata` as in `offrec_client_new`. Sessions continue where they were: no new handshake.
+ * `userdata` as in `offrec_client_new` (the policy given here applies, not the one in force
+ * when the store was saved: policies are not stored). Sessions continue where they were: no
+ * new handshake.
+ *
+ * `account` (UTF-8, `account_len` bytes, required) is the account the application expects:
+ * a store saved by a client of any other account name (compared byte for byte) is refused
+ * with `OFFREC_RESULT_STORE_WRONG_ACCOUNT`, so swapped or copied stores never load silently.
  * Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
- * `..._STORE_UNSUPPORTED_VERSION`.
+ * `..._STORE_UNSUPPORTED_VERSION`, `..._STORE_WRONG_ACCOUNT`.
  *
  * # Safety
  *
- * `sealed` is valid for `sealed_len`; key and passphrase as in `offrec_client_save`;
- * `callbacks` points to an `offrec_callbacks`; `out` is writable.
+ * `sealed` is valid for `sealed_len`; `account` is valid for `account_len`; key and
+ * passphrase as in `offrec_client_save`; `callbacks` points to an `offrec_callbacks`; `out`
+ * is writable.
  */
 offrec_result offrec_client_load(const uint8_t *sealed,
                                  size_t sealed_len,
+                                 const char *account,
+                                 size_t account_len,
                                  const uint8_t *key,
                                  const char *passphrase,
                                  size_t passphrase_len,
@@ -1212,7 +1247,8 @@ offrec_result offrec_client_load(const uint8_t *sealed,
 /**
  * Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
  * 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
- * new state, never a mix. Key and passphrase as in `offrec_client_save`.
+ * new state, never a mix. Temporary files of killed writers older than 10 minutes are removed
+ * here (and only here). Key and passphrase as in `offrec_client_save`.
  *
  * # Safety
  *
@@ -1227,8 +1263,12 @@ offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
                                         size_t passphrase_len);
 
 /**
- * Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
- * nothing was saved there yet. A failed load never changes the stored file.
+ * Loads a client saved with `offrec_client_save_to_dir`; `account`, policy, callbacks as in
+ * `offrec_client_load`. `OFFREC_RESULT_STORE_NOT_FOUND` if nothing was saved there yet (or
+ * the directory does not exist). A load never writes, creates or deletes anything, not even
+ * on failure. Only a regular file is read: a symbolic link, FIFO, device or socket in the
+ * store file's place gives `OFFREC_RESULT_STORE_NOT_A_FILE` without reading (or blocking),
+ * and a file over 256 MiB gives `OFFREC_RESULT_STORE_CORRUPTED` without reading.
  *
  * # Safety
  *
@@ -1236,6 +1276,8 @@ offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
  */
 offrec_result offrec_client_load_from_dir(const char *dir,
                                           size_t dir_len,
+                                          const char *account,
+                                          size_t account_len,
                                           const uint8_t *key,
                                           const char *passphrase,
                                           size_t passphrase_len,

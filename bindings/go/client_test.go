@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -463,7 +464,7 @@ func TestPersistence(t *testing.T) {
 	sealed, err := a.Save(RawKey(key))
 	must(t, err)
 	must(t, a.Close())
-	a2, err := LoadClient(sealed, RawKey(key), PolicyManual, pa)
+	a2, err := LoadClient(sealed, "alice", RawKey(key), PolicyManual, pa)
 	must(t, err)
 	t.Cleanup(func() { _ = a2.Close() })
 	n.mu.Lock()
@@ -484,30 +485,49 @@ func TestPersistence(t *testing.T) {
 
 	wrong := key
 	wrong[0] ^= 1
-	if _, err := LoadClient(sealed, RawKey(wrong), PolicyManual, pa); !errors.Is(err, ErrStoreWrongKey) {
+	if _, err := LoadClient(sealed, "alice", RawKey(wrong), PolicyManual, pa); !errors.Is(err, ErrStoreWrongKey) {
 		t.Fatalf("wrong key: %v", err)
 	}
-	if _, err := LoadClient(sealed[:10], RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreCorrupted) {
+	if _, err := LoadClient(sealed[:10], "alice", RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreCorrupted) {
 		t.Fatalf("truncated: %v", err)
 	}
-	if _, err := LoadClient(sealed, StoreKey{}, PolicyManual, pa); !errors.Is(err, ErrNullArgument) {
+	if _, err := LoadClient(sealed, "alice", StoreKey{}, PolicyManual, pa); !errors.Is(err, ErrNullArgument) {
 		t.Fatalf("no key: %v", err)
+	}
+	// Another account's store is refused; the account is readable after a load.
+	if _, err := LoadClient(sealed, "mallory", RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreWrongAccount) {
+		t.Fatalf("swapped store: %v", err)
+	}
+	if name, err := a2.Account(); err != nil || name != "alice" {
+		t.Fatalf("Account() = %q, %v", name, err)
 	}
 
 	// Directory, with a passphrase for bob.
 	dir := filepath.Join(t.TempDir(), "store")
-	if _, err := LoadClientFromDir(dir, Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotFound) {
+	if _, err := LoadClientFromDir(dir, "bob", Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotFound) {
 		t.Fatalf("empty dir: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a failed load created the directory: %v", err)
 	}
 	must(t, b.SaveToDir(dir, Passphrase("correct horse")))
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode: %v %v", fi, err)
 	}
-	if _, err := LoadClientFromDir(dir, Passphrase("wrong horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongKey) {
+	if _, err := LoadClientFromDir(dir, "bob", Passphrase("wrong horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongKey) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
+	if _, err := LoadClientFromDir(dir, "alice", Passphrase("correct horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongAccount) {
+		t.Fatalf("another account's store: %v", err)
+	}
+	fifoDir := filepath.Join(t.TempDir(), "fifo")
+	must(t, os.Mkdir(fifoDir, 0o700))
+	must(t, syscall.Mkfifo(filepath.Join(fifoDir, "offrec.store"), 0o600))
+	if _, err := LoadClientFromDir(fifoDir, "bob", Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotAFile) {
+		t.Fatalf("fifo: %v", err)
+	}
 	must(t, b.Close())
-	b2, err := LoadClientFromDir(dir, Passphrase("correct horse"), PolicyManual, pb)
+	b2, err := LoadClientFromDir(dir, "bob", Passphrase("correct horse"), PolicyManual, pb)
 	must(t, err)
 	t.Cleanup(func() { _ = b2.Close() })
 	n.mu.Lock()

@@ -36,6 +36,8 @@ func _() {
 	_ = x[ResultStoreWrongKey-C.OFFREC_RESULT_STORE_WRONG_KEY]
 	_ = x[ResultStoreCorrupted-C.OFFREC_RESULT_STORE_CORRUPTED]
 	_ = x[ResultStoreUnsupportedVersion-C.OFFREC_RESULT_STORE_UNSUPPORTED_VERSION]
+	_ = x[ResultStoreWrongAccount-C.OFFREC_RESULT_STORE_WRONG_ACCOUNT]
+	_ = x[ResultStoreNotAFile-C.OFFREC_RESULT_STORE_NOT_A_FILE]
 
 	_ = x[StatePlaintext-C.OFFREC_SESSION_STATE_PLAINTEXT]
 	_ = x[StateEncryptedUnverified-C.OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED]

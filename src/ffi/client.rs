@@ -570,6 +570,31 @@ pub unsafe extern "C" fn offrec_client_fingerprint(client: *const offrec_client,
     })
 }
 
+/// Writes our account name (the one the client was created with, or restored from its store)
+/// into `buf` (`cap` bytes), NUL-terminated; `*out_len` receives the bytes written including
+/// the NUL, so the name is `*out_len - 1` bytes of UTF-8 (`OFFREC_MAX_NAME_LEN + 1` always
+/// fits). If `cap` is too small nothing is written to `buf`, `*out_len` receives the size
+/// needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned. Use it after a load to show or
+/// check whose store was opened. Thread rules: as any call on the client.
+///
+/// # Safety
+///
+/// `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_account(
+    client: *const offrec_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let mut text = c.query(|client| client.account().as_bytes().to_vec())?;
+        text.push(0);
+        bytes::write_into(&text, buf.cast::<u8>(), cap, out_len)
+    })
+}
+
 /// Writes our instance tag to `*out`.
 ///
 /// # Safety
