@@ -434,7 +434,8 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SESSION_EXPIRED = 16,
     /**
-     * A handshake failed; `reason` says why (the previous session, if any, is kept).
+     * A handshake failed; `reason` is an `offrec_handshake_failure` saying why (the previous
+     * session, if any, is kept).
      */
     OFFREC_EVENT_CODE_HANDSHAKE_FAILED = 17,
     /**
@@ -523,6 +524,16 @@ enum offrec_option
      * otherwise at least 64 bytes).
      */
     OFFREC_OPTION_MAX_MESSAGE_SIZE = 5,
+    /**
+     * What the handshake binds about names (PROTOCOL.md §4.2): 1 = both account names and
+     * the network, normalised (the default: ASCII lower-case, trimmed, XMPP resource dropped,
+     * `prpl-jabber`/`jabber` = `xmpp`); 0 = the network only, for transports where names
+     * change mid-conversation (IRC nick changes). With 0, identity keys are still bound and
+     * checked, but the handshake no longer proves that the peer meant to talk to this account
+     * (SECURITY.md). Both sides must use the same value, or handshakes fail with
+     * `OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER`. Applies to handshakes started after the call.
+     */
+    OFFREC_OPTION_NAME_BINDING = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -570,6 +581,63 @@ enum offrec_not_sent_reason
 typedef enum offrec_not_sent_reason offrec_not_sent_reason;
 #else
 typedef uint32_t offrec_not_sent_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a handshake failed (`reason` of an `OFFREC_EVENT_CODE_HANDSHAKE_FAILED` event;
+ * PROTOCOL.md §4.5 and §9.6). The previous session, if any, is kept, and the handshake in
+ * progress is left as it was. New reasons may be added: treat an unknown number as a generic
+ * failure.
+ */
+enum offrec_handshake_failure
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A handshake message was not well-formed (or not the kind expected).
+     */
+    OFFREC_HANDSHAKE_FAILURE_MALFORMED = 1,
+    /**
+     * The message was for another instance of our account.
+     */
+    OFFREC_HANDSHAKE_FAILURE_WRONG_INSTANCE = 2,
+    /**
+     * The offered or chosen protocol versions do not match (a downgrade attempt?).
+     */
+    OFFREC_HANDSHAKE_FAILURE_VERSION_MISMATCH = 3,
+    /**
+     * A cryptographic check failed: a tampered or forged message, or the peer's key does not
+     * match what it proved.
+     */
+    OFFREC_HANDSHAKE_FAILURE_AUTHENTICATION_FAILED = 4,
+    /**
+     * A Diffie-Hellman result was all zeros (a malicious key).
+     */
+    OFFREC_HANDSHAKE_FAILURE_NON_CONTRIBUTORY = 5,
+    /**
+     * The operating system's random number generator failed.
+     */
+    OFFREC_HANDSHAKE_FAILURE_RANDOM = 6,
+    /**
+     * A handshake message could not be sent: the transport's size limit is too small to
+     * fragment it into.
+     */
+    OFFREC_HANDSHAKE_FAILURE_UNSENDABLE = 7,
+    /**
+     * The two sides bind different names into the handshake: their account names (after
+     * normalisation), networks, or `OFFREC_OPTION_NAME_BINDING` settings differ. Reported to
+     * both sides at once: the responder sees it in the peer's first message and tells the
+     * initiator. Check that each side uses the account name the other knows it by.
+     */
+    OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_handshake_failure offrec_handshake_failure;
+#else
+typedef uint32_t offrec_handshake_failure;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -629,7 +697,8 @@ typedef struct offrec_event {
      */
     uint64_t message_id;
     /**
-     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: an
+     * `offrec_handshake_failure`.
      */
     uint32_t reason;
     /**

@@ -11,7 +11,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::conversation::{Action, Client, ClientError, Settings};
+use crate::conversation::{Action, Client, ClientError, NameBinding, Settings};
 use crate::crypto::{IdentityKey, OsRandom};
 use crate::ffi::bytes;
 use crate::ffi::callbacks::{Callbacks, OffrecCallbacks};
@@ -454,6 +454,13 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
                         return Err(OffrecResult::InvalidArgument);
                     }
                     settings.max_message_size = size;
+                }
+                OffrecOption::NameBinding => {
+                    settings.name_binding = match value {
+                        0 => NameBinding::Off,
+                        1 => NameBinding::Normalised,
+                        _ => return Err(OffrecResult::InvalidArgument),
+                    }
                 }
             }
             client.set_settings(settings);

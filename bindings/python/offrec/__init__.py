@@ -57,7 +57,7 @@ from .errors import (
     WrongKeyError,
     result_message,
 )
-from .events import Event, EventCode, NotSentReason, Option, Policy, Security, SessionState, Trust
+from .events import Event, EventCode, HandshakeFailure, NotSentReason, Option, Policy, Security, SessionState, Trust
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
 
 __version__ = "0.1.0"
@@ -75,7 +75,7 @@ MAX_STORE_LEN = 256 * 1024 * 1024
 
 __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
-    "EventCode", "FINGERPRINT_LEN", "ForgeError", "InternalError", "InvalidArgumentError",
+    "EventCode", "FINGERPRINT_LEN", "ForgeError", "HandshakeFailure", "InternalError", "InvalidArgumentError",
     "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
     "MessageTooLargeError", "NoMatchingRevealError", "NoSessionError", "NotADataMessageError",
     "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
