@@ -794,3 +794,46 @@ func TestResultMessages(t *testing.T) {
 		t.Fatal("event names")
 	}
 }
+
+// Name binding (issue #13 item 7): names are normalised before binding, and a real mismatch
+// fails at once on both sides with HandshakeNamesDiffer.
+func TestNameBinding(t *testing.T) {
+	n := newNetwork()
+	pa, a := newParty(t, n, "alice", PolicyManual)
+	// Reached as "bob" on this network, but logged in as "Bob " (case and spaces normalise away).
+	pb := &party{name: "bob", net: n}
+	b, err := NewClient(" Bob", "TEST", PolicyManual, pb)
+	must(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	n.mu.Lock()
+	n.clients["bob"] = b
+	n.mu.Unlock()
+	must(t, a.StartSession("bob"))
+	n.pump(t)
+	if st, _ := a.SessionState("bob"); st != StateEncryptedUnverified {
+		t.Fatalf("normalised names: state %v, events %+v", st, pa.events)
+	}
+
+	// Someone else answering as "carol": both sides learn at once, with reason 8.
+	pm := &party{name: "carol", net: n}
+	m, err := NewClient("mallory", "test", PolicyManual, pm)
+	must(t, err)
+	t.Cleanup(func() { _ = m.Close() })
+	n.mu.Lock()
+	n.clients["carol"] = m
+	n.mu.Unlock()
+	must(t, a.StartSession("carol"))
+	n.pump(t)
+	ea, okA := pa.event(EventHandshakeFailed)
+	em, okM := pm.event(EventHandshakeFailed)
+	if !okA || !okM || ea.HandshakeFailure() != HandshakeNamesDiffer || em.HandshakeFailure() != HandshakeNamesDiffer {
+		t.Fatalf("alice %+v (%v), mallory %+v (%v)", ea, okA, em, okM)
+	}
+	if HandshakeNamesDiffer.String() != "names_differ" {
+		t.Fatalf("String() = %q", HandshakeNamesDiffer.String())
+	}
+	must(t, a.SetOption(OptionNameBinding, 0))
+	if err := a.SetOption(OptionNameBinding, 2); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("NameBinding 2: %v", err)
+	}
+}

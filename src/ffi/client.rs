@@ -177,7 +177,8 @@ fn create(
 ///
 /// `account` is our name on the network and `protocol` names the network (1 to
 /// `OFFREC_MAX_NAME_LEN` bytes of UTF-8 each, not NUL-terminated; both are bound into every
-/// handshake). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
+/// handshake after normalisation: ASCII lower-case, trimmed, an XMPP resource dropped,
+/// `prpl-jabber`/`jabber` = `xmpp`; see `OFFREC_OPTION_NAME_BINDING`). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
 /// `OFFREC_RESULT_INVALID_POLICY`). `callbacks` is copied; `send` and `deliver` are required
 /// (`OFFREC_RESULT_NULL_ARGUMENT` otherwise). `userdata` is passed back to every callback and
 /// never touched by the library.
