@@ -82,10 +82,14 @@ fn settings(binding: NameBinding) -> Settings {
 
 /// Alice starts a session (she sends the query; Bob answers with Start).
 fn start(a: &mut Side, b: &mut Side) -> usize {
+    start_at(a, b, 1_000)
+}
+
+fn start_at(a: &mut Side, b: &mut Side, now: u64) -> usize {
     let peer = a.peer.clone();
-    let actions = a.client.start_session(&peer, 1_000).unwrap();
+    let actions = a.client.start_session(&peer, now).unwrap();
     a.apply(actions);
-    run(a, b, 1_000)
+    run(a, b, now)
 }
 
 fn encrypted(s: &Side) -> bool {
@@ -125,6 +129,10 @@ fn a_real_mismatch_fails_at_once_on_both_sides_with_names_differ() {
     assert!(!bob.events.iter().any(|e| matches!(e, Event::PeerError { .. })), "{:?}", bob.events);
     assert!(bob.outbox.is_empty());
     assert!(!encrypted(&alice) && !encrypted(&bob));
+    // Trying again a few seconds later fails the same clear way on both sides: the error
+    // message is not swallowed by the one-error-per-10-s limit.
+    assert_eq!(start_at(&mut alice, &mut bob, 1_005), 3);
+    assert_eq!((alice.names_differ(), bob.names_differ()), (2, 2));
 }
 
 #[test]

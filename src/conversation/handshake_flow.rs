@@ -124,10 +124,12 @@ impl Peer {
             }
             Err(AkeError::NamesDiffer) => {
                 // Tell the initiator at once, naming its Start, instead of letting it wait for
-                // a Reply that would fail anyway.
+                // a Reply that would fail anyway. Not subject to the error-message rate limit:
+                // like a Reply it answers one Start (never an error message, so two engines
+                // cannot loop), and an earlier unrelated error must not swallow it.
                 ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_NAMES_DIFFER });
                 if let Some(prefix) = crate::ake::handshake::start_ephemeral_prefix(&start.noise) {
-                    self.send_error(ctx, &names_differ_report(&prefix));
+                    ctx.send(&self.name, crate::wire::error_message::encode(&names_differ_report(&prefix)));
                 }
             }
             Err(error) => {
