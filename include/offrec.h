@@ -251,6 +251,15 @@ enum offrec_result
      * Store: written by a newer version of the library.
      */
     OFFREC_RESULT_STORE_UNSUPPORTED_VERSION = 119,
+    /**
+     * Store: it opened with the key but belongs to another account than the one named.
+     */
+    OFFREC_RESULT_STORE_WRONG_ACCOUNT = 121,
+    /**
+     * Store: the store path is not a regular file (a symbolic link, FIFO, device or socket);
+     * nothing was read from it.
+     */
+    OFFREC_RESULT_STORE_NOT_A_FILE = 122,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -425,7 +434,8 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SESSION_EXPIRED = 16,
     /**
-     * A handshake failed; `reason` says why (the previous session, if any, is kept).
+     * A handshake failed; `reason` is an `offrec_handshake_failure` saying why (the previous
+     * session, if any, is kept).
      */
     OFFREC_EVENT_CODE_HANDSHAKE_FAILED = 17,
     /**
@@ -527,6 +537,16 @@ enum offrec_option
      * otherwise at least 64 bytes).
      */
     OFFREC_OPTION_MAX_MESSAGE_SIZE = 5,
+    /**
+     * What the handshake binds about names (PROTOCOL.md §4.2): 1 = both account names and
+     * the network, normalised (the default: ASCII lower-case, trimmed, XMPP resource dropped,
+     * `prpl-jabber`/`jabber` = `xmpp`); 0 = the network only, for transports where names
+     * change mid-conversation (IRC nick changes). With 0, identity keys are still bound and
+     * checked, but the handshake no longer proves that the peer meant to talk to this account
+     * (SECURITY.md). Both sides must use the same value, or handshakes fail with
+     * `OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER`. Applies to handshakes started after the call.
+     */
+    OFFREC_OPTION_NAME_BINDING = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -616,6 +636,63 @@ typedef uint32_t offrec_persist_flag;
 #endif // __cplusplus
 
 /**
+ * Why a handshake failed (`reason` of an `OFFREC_EVENT_CODE_HANDSHAKE_FAILED` event;
+ * PROTOCOL.md §4.5 and §9.6). The previous session, if any, is kept, and the handshake in
+ * progress is left as it was. New reasons may be added: treat an unknown number as a generic
+ * failure.
+ */
+enum offrec_handshake_failure
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A handshake message was not well-formed (or not the kind expected).
+     */
+    OFFREC_HANDSHAKE_FAILURE_MALFORMED = 1,
+    /**
+     * The message was for another instance of our account.
+     */
+    OFFREC_HANDSHAKE_FAILURE_WRONG_INSTANCE = 2,
+    /**
+     * The offered or chosen protocol versions do not match (a downgrade attempt?).
+     */
+    OFFREC_HANDSHAKE_FAILURE_VERSION_MISMATCH = 3,
+    /**
+     * A cryptographic check failed: a tampered or forged message, or the peer's key does not
+     * match what it proved.
+     */
+    OFFREC_HANDSHAKE_FAILURE_AUTHENTICATION_FAILED = 4,
+    /**
+     * A Diffie-Hellman result was all zeros (a malicious key).
+     */
+    OFFREC_HANDSHAKE_FAILURE_NON_CONTRIBUTORY = 5,
+    /**
+     * The operating system's random number generator failed.
+     */
+    OFFREC_HANDSHAKE_FAILURE_RANDOM = 6,
+    /**
+     * A handshake message could not be sent: the transport's size limit is too small to
+     * fragment it into.
+     */
+    OFFREC_HANDSHAKE_FAILURE_UNSENDABLE = 7,
+    /**
+     * The two sides bind different names into the handshake: their account names (after
+     * normalisation), networks, or `OFFREC_OPTION_NAME_BINDING` settings differ. Reported to
+     * both sides at once: the responder sees it in the peer's first message and tells the
+     * initiator. Check that each side uses the account name the other knows it by.
+     */
+    OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_handshake_failure offrec_handshake_failure;
+#else
+typedef uint32_t offrec_handshake_failure;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A conversation client: one local account with its identity key, instance tag, policy,
  * trust store and every conversation.
  *
@@ -672,8 +749,8 @@ typedef struct offrec_event {
      */
     uint64_t message_id;
     /**
-     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code;
-     * PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
+     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: an
+     * `offrec_handshake_failure`; PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
      */
     uint32_t reason;
     /**
@@ -840,7 +917,8 @@ void offrec_buffer_free(struct offrec_buffer *buf);
  *
  * `account` is our name on the network and `protocol` names the network (1 to
  * `OFFREC_MAX_NAME_LEN` bytes of UTF-8 each, not NUL-terminated; both are bound into every
- * handshake). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
+ * handshake after normalisation: ASCII lower-case, trimmed, an XMPP resource dropped,
+ * `prpl-jabber`/`jabber` = `xmpp`; see `OFFREC_OPTION_NAME_BINDING`). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
  * `OFFREC_RESULT_INVALID_POLICY`). `callbacks` is copied; `send` and `deliver` are required
  * (`OFFREC_RESULT_NULL_ARGUMENT` otherwise). `userdata` is passed back to every callback and
  * never touched by the library.
@@ -1071,6 +1149,23 @@ offrec_result offrec_client_session_info(const struct offrec_client *client,
 offrec_result offrec_client_fingerprint(const struct offrec_client *client, uint8_t *out);
 
 /**
+ * Writes our account name (the one the client was created with, or restored from its store)
+ * into `buf` (`cap` bytes), NUL-terminated; `*out_len` receives the bytes written including
+ * the NUL, so the name is `*out_len - 1` bytes of UTF-8 (`OFFREC_MAX_NAME_LEN + 1` always
+ * fits). If `cap` is too small nothing is written to `buf`, `*out_len` receives the size
+ * needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned. Use it after a load to show or
+ * check whose store was opened. Thread rules: as any call on the client.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+ */
+offrec_result offrec_client_account(const struct offrec_client *client,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+/**
  * Writes our instance tag to `*out`.
  *
  * # Safety
@@ -1245,7 +1340,12 @@ offrec_result offrec_client_save(const struct offrec_client *client,
 
 /**
  * Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
- * `userdata` as in `offrec_client_new`.
+ * `userdata` as in `offrec_client_new` (the policy given here applies, not the one in force
+ * when the store was saved: policies are not stored).
+ *
+ * `account` (UTF-8, `account_len` bytes, required) is the account the application expects:
+ * a store saved by a client of any other account name (compared byte for byte) is refused
+ * with `OFFREC_RESULT_STORE_WRONG_ACCOUNT`, so swapped or copied stores never load silently.
  *
  * Identity, instance tag, trust decisions, held messages and the record of sent messages come
  * back as saved. Encrypted sessions do **not** resume: the library cannot tell whether the
@@ -1261,15 +1361,18 @@ offrec_result offrec_client_save(const struct offrec_client *client,
  * arrives (STORAGE.md §5.1).
  *
  * Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
- * `..._STORE_UNSUPPORTED_VERSION`.
+ * `..._STORE_UNSUPPORTED_VERSION`, `..._STORE_WRONG_ACCOUNT`.
  *
  * # Safety
  *
- * `sealed` is valid for `sealed_len`; key and passphrase as in `offrec_client_save`;
- * `callbacks` points to an `offrec_callbacks`; `out` is writable.
+ * `sealed` is valid for `sealed_len`; `account` is valid for `account_len`; key and
+ * passphrase as in `offrec_client_save`; `callbacks` points to an `offrec_callbacks`; `out`
+ * is writable.
  */
 offrec_result offrec_client_load(const uint8_t *sealed,
                                  size_t sealed_len,
+                                 const char *account,
+                                 size_t account_len,
                                  const uint8_t *key,
                                  const char *passphrase,
                                  size_t passphrase_len,
@@ -1281,7 +1384,8 @@ offrec_result offrec_client_load(const uint8_t *sealed,
 /**
  * Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
  * 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
- * new state, never a mix. Key and passphrase as in `offrec_client_save`.
+ * new state, never a mix. Temporary files of killed writers older than 10 minutes are removed
+ * here (and only here). Key and passphrase as in `offrec_client_save`.
  *
  * # Safety
  *
@@ -1296,8 +1400,12 @@ offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
                                         size_t passphrase_len);
 
 /**
- * Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
- * nothing was saved there yet. A failed load never changes the stored file. As with
+ * Loads a client saved with `offrec_client_save_to_dir`; `account`, policy, callbacks as in
+ * `offrec_client_load`. `OFFREC_RESULT_STORE_NOT_FOUND` if nothing was saved there yet (or
+ * the directory does not exist). A load never writes, creates or deletes anything, not even
+ * on failure. Only a regular file is read: a symbolic link, FIFO, device or socket in the
+ * store file's place gives `OFFREC_RESULT_STORE_NOT_A_FILE` without reading (or blocking),
+ * and a file over 256 MiB gives `OFFREC_RESULT_STORE_CORRUPTED` without reading. As with
  * `offrec_client_load`, stored sessions are not resumed but restarted with a new handshake.
  *
  * # Safety
@@ -1306,6 +1414,8 @@ offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
  */
 offrec_result offrec_client_load_from_dir(const char *dir,
                                           size_t dir_len,
+                                          const char *account,
+                                          size_t account_len,
                                           const uint8_t *key,
                                           const char *passphrase,
                                           size_t passphrase_len,

@@ -1,7 +1,7 @@
 //! The handshake: agreement, crossed starts, downgrade and misbinding attempts, wrong
 //! instances, messages in the wrong state, replays from another session.
 
-use offrec::ake::{AkeConfig, AkeError, AkeMessage, Established, Initiator, Responder};
+use offrec::ake::{phi_commitment, AkeConfig, AkeError, AkeMessage, Established, Initiator, Responder, PHI_COMMITMENT_LEN};
 use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::wire::data_message::DataMessage;
 
@@ -55,9 +55,29 @@ fn both_sides_agree_on_ssid_identities_and_keys() {
 #[test]
 fn different_phi_fails_the_handshake() {
     let mut p = parties("phi");
-    let (bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
-    let (_alice, reply) = Responder::respond(config(&p.alice, ALICE_TAG, b"alice\0mallory\0xmpp"), &start, 0, &mut p.rng).unwrap();
+    let other_phi: &[u8] = b"alice\0mallory\0xmpp";
+    // The responder sees the mismatch in Start itself (the phi commitment) and says so.
+    let (_bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
+    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, other_phi), &start, 0, &mut p.rng).unwrap_err(), AkeError::NamesDiffer);
+}
+
+#[test]
+fn a_forged_phi_commitment_does_not_defeat_the_binding() {
+    // The commitment is only an early warning: phi itself is in the prologue. A man in the
+    // middle who rewrites the commitment in Start to match the responder's phi gets past the
+    // responder's check, and the initiator's check of Reply fails.
+    let mut p = parties("forged commitment");
+    let other_phi: &[u8] = b"alice\0mallory\0xmpp";
+    let (bob_init, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
+    let at = start.noise.len() - PHI_COMMITMENT_LEN;
+    start.noise[at..].copy_from_slice(&phi_commitment(other_phi));
+    let (_alice, reply) = Responder::respond(config(&p.alice, ALICE_TAG, other_phi), &start, 0, &mut p.rng).unwrap();
     assert_eq!(bob_init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::AuthenticationFailed);
+    // And with equal phis, a tampered commitment is refused as a mismatch, not ignored.
+    let (_b, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
+    let last = start.noise.len() - 1;
+    start.noise[last] ^= 1;
+    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(), AkeError::NamesDiffer);
 }
 
 #[test]

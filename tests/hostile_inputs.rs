@@ -236,11 +236,17 @@ fn low_order_points() -> Vec<[u8; 32]> {
 }
 
 /// A `Start` from Bob's real instance tag with a chosen ephemeral and a plaintext payload
-/// (message 1 of Noise XX carries its payload unencrypted).
+/// (message 1 of Noise XX carries its payload unencrypted). A 3-byte payload (versions, offer
+/// echo, suite) gets the genuine phi commitment for alice and bob appended, so only the chosen
+/// bytes are wrong; any other length is sent as given.
 fn start_with(sender: u32, receiver: u32, e: &[u8; 32], payload: &[u8]) -> String {
     let mut bytes = header_bytes(AkeKind::Start, sender, receiver).to_vec();
     bytes.extend_from_slice(e);
     bytes.extend_from_slice(payload);
+    if payload.len() == 3 {
+        let phi = offrec::conversation::phi("alice", "bob", support::PROTOCOL, offrec::conversation::NameBinding::Normalised);
+        bytes.extend_from_slice(&offrec::ake::phi_commitment(&phi));
+    }
     armour::encode(&bytes)
 }
 

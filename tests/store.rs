@@ -160,11 +160,11 @@ fn file_store_is_private_atomic_and_never_overwritten_by_a_failed_load() {
     let dir = std::env::temp_dir().join(format!("offrec-store-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let store = FileStore::open_dir(&dir).unwrap();
-    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     let key = raw_key(4);
     assert_eq!(store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("x"))).unwrap_err(), StoreError::NotFound);
     let net = encrypted_pair();
     store.save(&net.party("alice").client, &key).unwrap();
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     assert_eq!(std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777, 0o600);
     let before = std::fs::read(store.path()).unwrap();
     assert_eq!(store.load(&raw_key(5), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("y"))).unwrap_err(), StoreError::WrongKey);

@@ -100,9 +100,16 @@ fn crash_at_random_moments_leaves_a_loadable_store() {
     // The kills really landed while the child was saving, and after different saves.
     assert!(mid_save >= trials / 10, "only {mid_save} of {trials} kills hit a save in progress");
     assert!(seen.len() >= 2, "only saw states {seen:?}");
-    // Reopening cleans up temporary files that killed writers left behind.
-    std::fs::write(dir.join(".offrec.store.0011223344556677.tmp"), b"torn").unwrap();
-    FileStore::open_dir(&dir).unwrap();
+    // The next save cleans up temporary files that killed writers left behind, once they are
+    // stale (a fresh one may belong to a save in progress; loads never delete anything).
+    let torn = dir.join(".offrec.store.0011223344556677.tmp");
+    std::fs::write(&torn, b"torn").unwrap();
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(offrec::store::STALE_TEMP_SECS + 1);
+    std::fs::File::options().write(true).open(&torn).unwrap().set_modified(long_ago).unwrap();
+    let store = FileStore::open_dir(&dir).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "opening the directory must not delete anything");
+    store.save(&client_with_peers(1), &key()).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("offrec.store")]);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -74,18 +74,18 @@ static offrec_result go_new_with_identity(uintptr_t frame, const char *acct, siz
 	offrec_result r = offrec_client_new_with_identity(acct, acct_len, proto, proto_len, policy, secret, tag, &cb, (void *)ud, out);
 	GO_LEAVE;
 }
-static offrec_result go_load(uintptr_t frame, const uint8_t *sealed, size_t sealed_len, const uint8_t *key,
-		const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
+static offrec_result go_load(uintptr_t frame, const uint8_t *sealed, size_t sealed_len, const char *acct, size_t acct_len,
+		const uint8_t *key, const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
 	offrec_callbacks cb = go_callbacks(mask);
 	GO_ENTER;
-	offrec_result r = offrec_client_load(sealed, sealed_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
+	offrec_result r = offrec_client_load(sealed, sealed_len, acct, acct_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
 	GO_LEAVE;
 }
-static offrec_result go_load_from_dir(uintptr_t frame, const char *dir, size_t dir_len, const uint8_t *key,
-		const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
+static offrec_result go_load_from_dir(uintptr_t frame, const char *dir, size_t dir_len, const char *acct, size_t acct_len,
+		const uint8_t *key, const char *pass, size_t pass_len, uint32_t policy, unsigned mask, uintptr_t ud, offrec_client **out) {
 	offrec_callbacks cb = go_callbacks(mask);
 	GO_ENTER;
-	offrec_result r = offrec_client_load_from_dir(dir, dir_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
+	offrec_result r = offrec_client_load_from_dir(dir, dir_len, acct, acct_len, key, pass, pass_len, policy, &cb, (void *)ud, out);
 	GO_LEAVE;
 }
 static offrec_result go_send(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len,
@@ -267,30 +267,35 @@ func NewClientWithIdentity(account, protocol string, policy Policy, secret [32]b
 	})
 }
 
-// LoadClient creates a client from bytes made by Save. Identity, trust, held messages and the
-// record of sent messages come back; stored sessions are restarted with a new handshake, never
-// resumed (a store cannot be proven current, and resuming a stale one would reuse message
-// keys): they report StatePlaintext, a message sent to the peer is held until the new session
-// is up, and a message arriving on the old session is not delivered (the peer is told which).
-// SMPStart and ExtraSymmetricKey on them return ErrNoSession. Save again on every
+// LoadClient creates a client from bytes made by Save. account is the account the store must
+// belong to (compared byte for byte): another account's store gives ErrStoreWrongAccount.
+// policy applies to the restored client (policies are not stored). Identity, trust, held
+// messages and the record of sent messages come back; stored sessions are restarted with a new
+// handshake, never resumed (a store cannot be proven current, and resuming a stale one would
+// reuse message keys): they report StatePlaintext, a message sent to the peer is held until the
+// new session is up, and a message arriving on the old session is not delivered (the peer is
+// told which). SMPStart and ExtraSymmetricKey on them return ErrNoSession. Save again on every
 // EventPersistNeeded event.
-// Errors: ErrStoreWrongKey, ErrStoreCorrupted, ErrStoreUnsupportedVersion.
-func LoadClient(sealed []byte, key StoreKey, policy Policy, h Handler) (*Client, error) {
+// Errors: ErrStoreWrongKey, ErrStoreCorrupted, ErrStoreUnsupportedVersion, ErrStoreWrongAccount.
+func LoadClient(sealed []byte, account string, key StoreKey, policy Policy, h Handler) (*Client, error) {
 	return create("LoadClient", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
 		s, sl := cbytes(sealed)
+		a, al := cstr(account)
 		k, p, pl := key.c()
-		return C.go_load(frame, s, sl, k, p, pl, C.uint32_t(policy), mask, ud, out)
+		return C.go_load(frame, s, sl, a, al, k, p, pl, C.uint32_t(policy), mask, ud, out)
 	})
 }
 
-// LoadClientFromDir loads a client saved with SaveToDir; ErrStoreNotFound if nothing was saved
-// there yet. A failed load never changes the stored file. Stored sessions are restarted, as
-// with LoadClient.
-func LoadClientFromDir(dir string, key StoreKey, policy Policy, h Handler) (*Client, error) {
+// LoadClientFromDir loads a client saved with SaveToDir (account and policy as in
+// LoadClient); ErrStoreNotFound if nothing was saved there yet, ErrStoreNotAFile if the
+// store path is a symbolic link, FIFO or device (nothing is read). A load never creates,
+// changes or deletes anything. Stored sessions are restarted, as with LoadClient.
+func LoadClientFromDir(dir string, account string, key StoreKey, policy Policy, h Handler) (*Client, error) {
 	return create("LoadClientFromDir", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
 		d, dl := cstr(dir)
+		a, al := cstr(account)
 		k, p, pl := key.c()
-		return C.go_load_from_dir(frame, d, dl, k, p, pl, C.uint32_t(policy), mask, ud, out)
+		return C.go_load_from_dir(frame, d, dl, a, al, k, p, pl, C.uint32_t(policy), mask, ud, out)
 	})
 }
 
@@ -534,6 +539,19 @@ func (c *Client) Fingerprint() (Fingerprint, error) {
 		return C.offrec_client_fingerprint(p, (*C.uint8_t)(unsafe.Pointer(&f[0])))
 	})
 	return f, err
+}
+
+// Account returns our account name (as created, or as restored from the store).
+func (c *Client) Account() (string, error) {
+	var buf [C.OFFREC_MAX_NAME_LEN + 1]C.char
+	var n C.size_t
+	err := c.query("Account", func(p *C.offrec_client) C.offrec_result {
+		return C.offrec_client_account(p, &buf[0], C.size_t(len(buf)), &n)
+	})
+	if err != nil || n == 0 {
+		return "", err
+	}
+	return C.GoStringN(&buf[0], C.int(n-1)), nil
 }
 
 // InstanceTag returns our instance tag.

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -464,7 +465,7 @@ func TestPersistence(t *testing.T) {
 	sealed, err := a.Save(RawKey(key))
 	must(t, err)
 	must(t, a.Close())
-	a2, err := LoadClient(sealed, RawKey(key), PolicyManual, pa)
+	a2, err := LoadClient(sealed, "alice", RawKey(key), PolicyManual, pa)
 	must(t, err)
 	t.Cleanup(func() { _ = a2.Close() })
 	n.mu.Lock()
@@ -491,30 +492,49 @@ func TestPersistence(t *testing.T) {
 
 	wrong := key
 	wrong[0] ^= 1
-	if _, err := LoadClient(sealed, RawKey(wrong), PolicyManual, pa); !errors.Is(err, ErrStoreWrongKey) {
+	if _, err := LoadClient(sealed, "alice", RawKey(wrong), PolicyManual, pa); !errors.Is(err, ErrStoreWrongKey) {
 		t.Fatalf("wrong key: %v", err)
 	}
-	if _, err := LoadClient(sealed[:10], RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreCorrupted) {
+	if _, err := LoadClient(sealed[:10], "alice", RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreCorrupted) {
 		t.Fatalf("truncated: %v", err)
 	}
-	if _, err := LoadClient(sealed, StoreKey{}, PolicyManual, pa); !errors.Is(err, ErrNullArgument) {
+	if _, err := LoadClient(sealed, "alice", StoreKey{}, PolicyManual, pa); !errors.Is(err, ErrNullArgument) {
 		t.Fatalf("no key: %v", err)
+	}
+	// Another account's store is refused; the account is readable after a load.
+	if _, err := LoadClient(sealed, "mallory", RawKey(key), PolicyManual, pa); !errors.Is(err, ErrStoreWrongAccount) {
+		t.Fatalf("swapped store: %v", err)
+	}
+	if name, err := a2.Account(); err != nil || name != "alice" {
+		t.Fatalf("Account() = %q, %v", name, err)
 	}
 
 	// Directory, with a passphrase for bob.
 	dir := filepath.Join(t.TempDir(), "store")
-	if _, err := LoadClientFromDir(dir, Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotFound) {
+	if _, err := LoadClientFromDir(dir, "bob", Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotFound) {
 		t.Fatalf("empty dir: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a failed load created the directory: %v", err)
 	}
 	must(t, b.SaveToDir(dir, Passphrase("correct horse")))
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode: %v %v", fi, err)
 	}
-	if _, err := LoadClientFromDir(dir, Passphrase("wrong horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongKey) {
+	if _, err := LoadClientFromDir(dir, "bob", Passphrase("wrong horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongKey) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
+	if _, err := LoadClientFromDir(dir, "alice", Passphrase("correct horse"), PolicyManual, pb); !errors.Is(err, ErrStoreWrongAccount) {
+		t.Fatalf("another account's store: %v", err)
+	}
+	fifoDir := filepath.Join(t.TempDir(), "fifo")
+	must(t, os.Mkdir(fifoDir, 0o700))
+	must(t, syscall.Mkfifo(filepath.Join(fifoDir, "offrec.store"), 0o600))
+	if _, err := LoadClientFromDir(fifoDir, "bob", Passphrase("pw"), PolicyManual, pb); !errors.Is(err, ErrStoreNotAFile) {
+		t.Fatalf("fifo: %v", err)
+	}
 	must(t, b.Close())
-	b2, err := LoadClientFromDir(dir, Passphrase("correct horse"), PolicyManual, pb)
+	b2, err := LoadClientFromDir(dir, "bob", Passphrase("correct horse"), PolicyManual, pb)
 	must(t, err)
 	t.Cleanup(func() { _ = b2.Close() })
 	n.mu.Lock()
@@ -570,7 +590,7 @@ func TestRestoredSenderNeverReusesAKey(t *testing.T) {
 	must(t, err)
 	n.pump(t)
 	must(t, a.Close()) // kill -9: nothing after the save survives
-	a2, err := LoadClient(sealed, RawKey(key), PolicyManual, pa)
+	a2, err := LoadClient(sealed, "alice", RawKey(key), PolicyManual, pa)
 	must(t, err)
 	t.Cleanup(func() { _ = a2.Close() })
 	n.mu.Lock()
@@ -623,7 +643,7 @@ func TestRestoredReceiverRejectsReplayAndForgery(t *testing.T) {
 	forged, err := Forge(pay, pb.sentTexts(), []byte("pay 10 EUR"), []byte("pay 99 EUR"))
 	must(t, err)
 	must(t, b.Close())
-	b2, err := LoadClient(sealed, RawKey(key), PolicyManual, pb)
+	b2, err := LoadClient(sealed, "bob", RawKey(key), PolicyManual, pb)
 	must(t, err)
 	t.Cleanup(func() { _ = b2.Close() })
 	n.mu.Lock()
@@ -923,5 +943,48 @@ func TestResultMessages(t *testing.T) {
 	}
 	if EventSMPAskedForSecret.String() != "smp_asked_for_secret" || EventCode(99).String() != "event_99" {
 		t.Fatal("event names")
+	}
+}
+
+// Name binding (issue #13 item 7): names are normalised before binding, and a real mismatch
+// fails at once on both sides with HandshakeNamesDiffer.
+func TestNameBinding(t *testing.T) {
+	n := newNetwork()
+	pa, a := newParty(t, n, "alice", PolicyManual)
+	// Reached as "bob" on this network, but logged in as "Bob " (case and spaces normalise away).
+	pb := &party{name: "bob", net: n}
+	b, err := NewClient(" Bob", "TEST", PolicyManual, pb)
+	must(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	n.mu.Lock()
+	n.clients["bob"] = b
+	n.mu.Unlock()
+	must(t, a.StartSession("bob"))
+	n.pump(t)
+	if st, _ := a.SessionState("bob"); st != StateEncryptedUnverified {
+		t.Fatalf("normalised names: state %v, events %+v", st, pa.events)
+	}
+
+	// Someone else answering as "carol": both sides learn at once, with reason 8.
+	pm := &party{name: "carol", net: n}
+	m, err := NewClient("mallory", "test", PolicyManual, pm)
+	must(t, err)
+	t.Cleanup(func() { _ = m.Close() })
+	n.mu.Lock()
+	n.clients["carol"] = m
+	n.mu.Unlock()
+	must(t, a.StartSession("carol"))
+	n.pump(t)
+	ea, okA := pa.event(EventHandshakeFailed)
+	em, okM := pm.event(EventHandshakeFailed)
+	if !okA || !okM || ea.HandshakeFailure() != HandshakeNamesDiffer || em.HandshakeFailure() != HandshakeNamesDiffer {
+		t.Fatalf("alice %+v (%v), mallory %+v (%v)", ea, okA, em, okM)
+	}
+	if HandshakeNamesDiffer.String() != "names_differ" {
+		t.Fatalf("String() = %q", HandshakeNamesDiffer.String())
+	}
+	must(t, a.SetOption(OptionNameBinding, 0))
+	if err := a.SetOption(OptionNameBinding, 2); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("NameBinding 2: %v", err)
 	}
 }

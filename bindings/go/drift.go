@@ -36,6 +36,8 @@ func _() {
 	_ = x[ResultStoreWrongKey-C.OFFREC_RESULT_STORE_WRONG_KEY]
 	_ = x[ResultStoreCorrupted-C.OFFREC_RESULT_STORE_CORRUPTED]
 	_ = x[ResultStoreUnsupportedVersion-C.OFFREC_RESULT_STORE_UNSUPPORTED_VERSION]
+	_ = x[ResultStoreWrongAccount-C.OFFREC_RESULT_STORE_WRONG_ACCOUNT]
+	_ = x[ResultStoreNotAFile-C.OFFREC_RESULT_STORE_NOT_A_FILE]
 
 	_ = x[StatePlaintext-C.OFFREC_SESSION_STATE_PLAINTEXT]
 	_ = x[StateEncryptedUnverified-C.OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED]
@@ -97,6 +99,16 @@ func _() {
 	_ = x[OptionHandshakeTimeout-C.OFFREC_OPTION_HANDSHAKE_TIMEOUT]
 	_ = x[OptionPaddingBlock-C.OFFREC_OPTION_PADDING_BLOCK]
 	_ = x[OptionMaxMessageSize-C.OFFREC_OPTION_MAX_MESSAGE_SIZE]
+	_ = x[OptionNameBinding-C.OFFREC_OPTION_NAME_BINDING]
+
+	_ = x[HandshakeMalformed-C.OFFREC_HANDSHAKE_FAILURE_MALFORMED]
+	_ = x[HandshakeWrongInstance-C.OFFREC_HANDSHAKE_FAILURE_WRONG_INSTANCE]
+	_ = x[HandshakeVersionMismatch-C.OFFREC_HANDSHAKE_FAILURE_VERSION_MISMATCH]
+	_ = x[HandshakeAuthenticationFailed-C.OFFREC_HANDSHAKE_FAILURE_AUTHENTICATION_FAILED]
+	_ = x[HandshakeNonContributory-C.OFFREC_HANDSHAKE_FAILURE_NON_CONTRIBUTORY]
+	_ = x[HandshakeRandom-C.OFFREC_HANDSHAKE_FAILURE_RANDOM]
+	_ = x[HandshakeUnsendable-C.OFFREC_HANDSHAKE_FAILURE_UNSENDABLE]
+	_ = x[HandshakeNamesDiffer-C.OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER]
 
 	_ = x[PolicyAllow-C.OFFREC_POLICY_ALLOW]
 	_ = x[PolicyRequireEncryption-C.OFFREC_POLICY_REQUIRE_ENCRYPTION]

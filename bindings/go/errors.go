@@ -43,6 +43,8 @@ const (
 	ResultStoreWrongKey           Result = 117
 	ResultStoreCorrupted          Result = 118
 	ResultStoreUnsupportedVersion Result = 119
+	ResultStoreWrongAccount       Result = 121
+	ResultStoreNotAFile           Result = 122
 )
 
 // resultNames maps every code to its name in the header (after OFFREC_RESULT_). The drift test
@@ -76,6 +78,8 @@ var resultNames = map[Result]string{
 	ResultStoreWrongKey:           "STORE_WRONG_KEY",
 	ResultStoreCorrupted:          "STORE_CORRUPTED",
 	ResultStoreUnsupportedVersion: "STORE_UNSUPPORTED_VERSION",
+	ResultStoreWrongAccount:       "STORE_WRONG_ACCOUNT",
+	ResultStoreNotAFile:           "STORE_NOT_A_FILE",
 }
 
 // String returns the header's name of the code, such as "NO_SESSION", or "Result(n)".
@@ -148,6 +152,8 @@ var (
 	ErrStoreWrongKey           = sentinel(ResultStoreWrongKey)
 	ErrStoreCorrupted          = sentinel(ResultStoreCorrupted)
 	ErrStoreUnsupportedVersion = sentinel(ResultStoreUnsupportedVersion)
+	ErrStoreWrongAccount       = sentinel(ResultStoreWrongAccount)
+	ErrStoreNotAFile           = sentinel(ResultStoreNotAFile)
 )
 
 // Errors of the binding itself (no library call was made).

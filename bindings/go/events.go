@@ -215,6 +215,38 @@ var notSentNames = map[NotSentReason]string{
 
 func (r NotSentReason) String() string { return lowerName(notSentNames, r, "NotSentReason") }
 
+// HandshakeFailure says why a handshake failed (Event.Reason of EventHandshakeFailed;
+// offrec_handshake_failure). HandshakeNamesDiffer: the two sides bind different names
+// (account names after normalisation, network, or OptionNameBinding); both sides get it at
+// once (PROTOCOL.md §4.2).
+type HandshakeFailure uint32
+
+const (
+	HandshakeMalformed            HandshakeFailure = 1
+	HandshakeWrongInstance        HandshakeFailure = 2
+	HandshakeVersionMismatch      HandshakeFailure = 3
+	HandshakeAuthenticationFailed HandshakeFailure = 4
+	HandshakeNonContributory      HandshakeFailure = 5
+	HandshakeRandom               HandshakeFailure = 6
+	HandshakeUnsendable           HandshakeFailure = 7
+	HandshakeNamesDiffer          HandshakeFailure = 8
+)
+
+var handshakeFailureNames = map[HandshakeFailure]string{
+	HandshakeMalformed:            "MALFORMED",
+	HandshakeWrongInstance:        "WRONG_INSTANCE",
+	HandshakeVersionMismatch:      "VERSION_MISMATCH",
+	HandshakeAuthenticationFailed: "AUTHENTICATION_FAILED",
+	HandshakeNonContributory:      "NON_CONTRIBUTORY",
+	HandshakeRandom:               "RANDOM",
+	HandshakeUnsendable:           "UNSENDABLE",
+	HandshakeNamesDiffer:          "NAMES_DIFFER",
+}
+
+func (r HandshakeFailure) String() string {
+	return lowerName(handshakeFailureNames, r, "HandshakeFailure")
+}
+
 // Option is a client tunable for [Client.SetOption] (offrec_option). Times are in seconds of
 // the client's clock.
 type Option uint32
@@ -226,6 +258,9 @@ const (
 	OptionHandshakeTimeout   Option = 3 // default 120
 	OptionPaddingBlock       Option = 4 // 0 = none, at most 4096; default 16
 	OptionMaxMessageSize     Option = 5 // 0 = unlimited (default), else at least 64
+	// OptionNameBinding: 1 = bind both account names and the network, normalised (default);
+	// 0 = the network only (IRC nick changes). Both sides must agree.
+	OptionNameBinding Option = 7
 )
 
 var optionNames = map[Option]string{
@@ -235,6 +270,7 @@ var optionNames = map[Option]string{
 	OptionHandshakeTimeout:   "HANDSHAKE_TIMEOUT",
 	OptionPaddingBlock:       "PADDING_BLOCK",
 	OptionMaxMessageSize:     "MAX_MESSAGE_SIZE",
+	OptionNameBinding:        "NAME_BINDING",
 }
 
 func (o Option) String() string { return lowerName(optionNames, o, "Option") }
@@ -316,7 +352,7 @@ type Event struct {
 	Instance uint32 // remote instance tag, 0 when none is involved
 	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent.
 	MessageID uint64
-	// Reason: a NotSentReason for EventMessageNotSent; the failure code for
+	// Reason: a NotSentReason for EventMessageNotSent; a HandshakeFailure for
 	// EventHandshakeFailed; a PersistFlag bitmask for EventPersistNeeded.
 	Reason uint32
 	// Text: the peer's (untrusted) words for EventPeerError; the question for
@@ -336,6 +372,9 @@ type Event struct {
 
 // NotSentReason returns Reason as a NotSentReason (meaningful for EventMessageNotSent).
 func (e *Event) NotSentReason() NotSentReason { return NotSentReason(e.Reason) }
+
+// HandshakeFailure returns Reason as a HandshakeFailure (meaningful for EventHandshakeFailed).
+func (e *Event) HandshakeFailure() HandshakeFailure { return HandshakeFailure(e.Reason) }
 
 func fingerprintFrom(p *C.uint8_t) *Fingerprint {
 	if p == nil {

@@ -2238,6 +2238,12 @@ mod ffi_driver {
             };
             let (key, pass, which) = key_arg(input);
             let policy = policy_arg(input);
+            // Usually the store's own account; sometimes another one, which must be refused.
+            let intruder = input.u8() % 8 == 0;
+            let account = match (&genuine, intruder) {
+                (Some((_, a, _)), false) if !a.is_empty() => a.clone(),
+                _ => "intruder".to_owned(),
+            };
             let (cbs, cbs_ok) = callbacks(input.u8());
             let nul = out_null(input);
             self.free_slot(slot);
@@ -2247,13 +2253,27 @@ mod ffi_driver {
             let kp = key.as_ref().map_or(null(), |k| k.as_ptr());
             // SAFETY: see `step`.
             let r = check("load", unsafe {
-                fstore::offrec_client_load(sealed.ptr(), sealed.len, kp, pass.cptr(), pass.len, policy, cbp, userdata(slot), outp)
+                fstore::offrec_client_load(
+                    sealed.ptr(),
+                    sealed.len,
+                    account.as_ptr().cast(),
+                    account.len(),
+                    kp,
+                    pass.cptr(),
+                    pass.len,
+                    policy,
+                    cbp,
+                    userdata(slot),
+                    outp,
+                )
             });
+            let foreign = genuine.as_ref().is_none_or(|(_, a, _)| *a != account);
             let untouched = genuine.as_ref().is_some_and(|(g, _, _)| sealed.slice() == Some(&g[..]));
             let right_key = genuine.as_ref().is_some_and(|(_, _, k)| which == Some(*k));
             let args_ok = !nul && policy & !31 == 0 && cbs_ok;
             if untouched && right_key && args_ok {
-                expect("load of a genuine store", r, OffrecResult::Ok);
+                let want = if foreign { OffrecResult::StoreWrongAccount } else { OffrecResult::Ok };
+                expect("load of a genuine store", r, want);
             }
             if r != OffrecResult::Ok {
                 assert_eq!(out as usize, SENTINEL_PTR, "load wrote *out on error");
@@ -2262,6 +2282,7 @@ mod ffi_driver {
             assert!(args_ok, "load succeeded with bad arguments");
             assert!(untouched, "a tampered or foreign store loaded");
             assert!(right_key, "a store loaded with the wrong key");
+            assert!(!foreign, "another account's store loaded");
             self.install(slot, out, genuine.map(|(_, a, _)| a));
         }
 
@@ -2296,18 +2317,34 @@ mod ffi_driver {
                 let policy = policy_arg(input);
                 let (cbs, _) = callbacks(input.u8());
                 let nul = out_null(input);
+                // The account of whichever client was saved there last is not tracked: try the
+                // live slots' accounts, or one nobody has.
+                let names: Vec<String> = self.slots.iter().flatten().map(|s| s.account.clone()).collect();
+                let pick = usize::from(input.u8());
+                let account = if names.is_empty() { "nobody".to_owned() } else { names[pick % names.len()].clone() };
                 self.free_slot(slot);
                 let mut out = SENTINEL_PTR as *mut offrec_client;
                 let outp = if nul { null_mut() } else { &raw mut out };
                 let cbp = cbs.as_ref().map_or(null(), |c| c as *const OffrecCallbacks);
                 // SAFETY: see `step`.
                 let r = check("load_from_dir", unsafe {
-                    fstore::offrec_client_load_from_dir(dir.cptr(), dir.len, kp, pass.cptr(), pass.len, policy, cbp, userdata(slot), outp)
+                    fstore::offrec_client_load_from_dir(
+                        dir.cptr(),
+                        dir.len,
+                        account.as_ptr().cast(),
+                        account.len(),
+                        kp,
+                        pass.cptr(),
+                        pass.len,
+                        policy,
+                        cbp,
+                        userdata(slot),
+                        outp,
+                    )
                 });
                 if r == OffrecResult::Ok {
                     assert!(dir_ok && !nul, "load_from_dir succeeded with bad arguments");
-                    // The account is whichever client was saved last; not tracked.
-                    self.install(slot, out, None);
+                    self.install(slot, out, Some(account));
                 } else {
                     assert_eq!(out as usize, SENTINEL_PTR, "load_from_dir wrote *out on error");
                 }

@@ -18,6 +18,22 @@ pub const SUPPORTED_VERSIONS: u8 = Versions::SUPPORTED.bits();
 pub const SUITE_NOISE_XX: u8 = 0;
 /// Prologue label; the application's phi follows it.
 pub const PROLOGUE_LABEL: &[u8] = b"offrec1 AKE";
+/// Label of the phi commitment the initiator sends in `Start`.
+pub const PHI_COMMITMENT_LABEL: &[u8] = b"offrec1 phi";
+/// Length of the phi commitment.
+pub const PHI_COMMITMENT_LEN: usize = 16;
+/// Length of the `Start` payload: versions, offer echo, suite, phi commitment.
+pub const START_PAYLOAD_LEN: usize = 3 + PHI_COMMITMENT_LEN;
+
+/// `SHA-256("offrec1 phi" ‖ phi)`, first 16 bytes: sent in clear in `Start` (and hashed into
+/// the transcript) so that the responder sees at once whether both sides bind the same phi,
+/// instead of the mismatch surfacing later as an authentication failure.
+pub fn phi_commitment(phi: &[u8]) -> [u8; PHI_COMMITMENT_LEN] {
+    let digest = Sha256::new().chain_update(PHI_COMMITMENT_LABEL).chain_update(phi).finalize();
+    let mut out = [0u8; PHI_COMMITMENT_LEN];
+    out.copy_from_slice(&digest[..PHI_COMMITMENT_LEN]);
+    out
+}
 
 /// Why a handshake failed. The handshake in progress is left as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +57,10 @@ pub enum AkeError {
     /// The random number generator failed.
     #[error("random number generator failed")]
     Random,
+    /// The initiator's phi commitment differs from ours: the two sides name the conversation
+    /// differently (account names, network, or name-binding setting).
+    #[error("the two sides bind different names (account names, network or name-binding setting)")]
+    NamesDiffer,
 }
 
 impl From<NoiseError> for AkeError {
@@ -105,6 +125,7 @@ pub struct Initiator {
     noise: HandshakeState,
     our_tag: u32,
     ephemeral_hash: [u8; 32],
+    ephemeral_prefix: [u8; 8],
 }
 
 /// The responder, after sending `Reply`, waiting for `Finish`.
@@ -130,6 +151,11 @@ fn chosen_version(ours: u8, theirs: u8) -> Option<u8> {
     (0..8u8).rev().find(|bit| common & (1 << bit) != 0).map(|bit| bit + 1)
 }
 
+/// The first 8 bytes of a `Start`'s ephemeral key (its Noise bytes begin with it).
+pub fn start_ephemeral_prefix(noise: &[u8]) -> Option<[u8; 8]> {
+    noise.get(..8)?.try_into().ok()
+}
+
 fn read_key(bytes: &[u8]) -> Option<[u8; 32]> {
     bytes.try_into().ok()
 }
@@ -141,11 +167,18 @@ impl Initiator {
     pub fn start(config: AkeConfig<'_>, their_tag: u32, offer_seen: u8, rng: &mut dyn RandomSource) -> Result<(Self, AkeMessage), AkeError> {
         let mut noise = HandshakeState::new(true, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
         noise.mix_hash(&header_bytes(AkeKind::Start, config.our_tag, their_tag));
-        let payload = [SUPPORTED_VERSIONS, offer_seen, SUITE_NOISE_XX];
+        let mut payload = vec![SUPPORTED_VERSIONS, offer_seen, SUITE_NOISE_XX];
+        payload.extend_from_slice(&phi_commitment(config.phi));
         let bytes = noise.write_message(&payload, rng)?;
         let ephemeral_hash = bytes.get(..32).map(|e| Sha256::digest(e).into()).ok_or(AkeError::Malformed)?;
+        let ephemeral_prefix = start_ephemeral_prefix(&bytes).ok_or(AkeError::Malformed)?;
         let message = AkeMessage { kind: AkeKind::Start, sender_tag: config.our_tag, receiver_tag: their_tag, noise: bytes };
-        Ok((Self { noise, our_tag: config.our_tag, ephemeral_hash }, message))
+        Ok((Self { noise, our_tag: config.our_tag, ephemeral_hash, ephemeral_prefix }, message))
+    }
+
+    /// The first 8 bytes of our `Start`'s ephemeral key: a "names differ" error names it.
+    pub fn ephemeral_prefix(&self) -> [u8; 8] {
+        self.ephemeral_prefix
     }
 
     /// Crossed starts: both sides sent `Start`. The side whose ephemeral key hashes higher stays
@@ -212,9 +245,17 @@ impl Responder {
         let mut noise = HandshakeState::new(false, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
         noise.mix_hash(&start.header());
         let payload = noise.read_message(&start.noise)?;
-        let [their_versions, offer_seen, suite] = <[u8; 3]>::try_from(payload.as_slice()).map_err(|_| AkeError::Malformed)?;
+        if payload.len() != START_PAYLOAD_LEN {
+            return Err(AkeError::Malformed);
+        }
+        let (their_versions, offer_seen, suite) = (payload[0], payload[1], payload[2]);
         if suite != SUITE_NOISE_XX {
             return Err(AkeError::Malformed);
+        }
+        // Public values (a hash of names both sides use on the transport anyway): a plain
+        // comparison is fine.
+        if payload[3..] != phi_commitment(config.phi) {
+            return Err(AkeError::NamesDiffer);
         }
         if offer_seen != 0 && advertised != 0 && offer_seen != advertised {
             return Err(AkeError::VersionMismatch);

@@ -4,5 +4,5 @@ pub mod handshake;
 pub mod message;
 pub mod noise;
 
-pub use handshake::{AkeConfig, AkeError, Established, Initiator, Responder};
+pub use handshake::{phi_commitment, AkeConfig, AkeError, Established, Initiator, Responder, PHI_COMMITMENT_LEN};
 pub use message::{AkeKind, AkeMessage};

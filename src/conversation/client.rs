@@ -68,7 +68,9 @@ fn check_name(name: &str, what: &'static str) -> Result<(), ClientError> {
 impl Client {
     /// A client with a new identity and instance tag from the OS random number generator.
     /// `account` is our name on the network and `protocol` names the network (both are bound
-    /// into every handshake, so use the same strings the peer uses for us).
+    /// into every handshake after normalisation, PROTOCOL.md §4.2: use the name the peer
+    /// knows us by; case, surrounding spaces, an XMPP resource and `prpl-`/`jabber` aliases
+    /// do not matter).
     pub fn new(account: &str, protocol: &str, settings: Settings) -> Result<Self, ClientError> {
         let mut rng = OsRandom;
         let identity = IdentityKey::generate(&mut rng).map_err(|_| ClientError::Random)?;

@@ -48,16 +48,11 @@ impl Ctx<'_> {
         }
     }
 
-    /// phi, the session context both sides bind into the handshake: both account names in
-    /// sorted order and the network, each length-prefixed. A handshake relayed to a different
-    /// pair of accounts fails.
+    /// phi, the session context both sides bind into the handshake (see `names`): both
+    /// normalised account names in sorted order and the normalised network, or the network
+    /// only when name binding is off. A handshake relayed to a different pair of accounts
+    /// fails, and says so: "names differ".
     pub fn phi(&self, peer: &str) -> Vec<u8> {
-        let (first, second) = if self.account <= peer { (self.account, peer) } else { (peer, self.account) };
-        let mut out = Vec::with_capacity(12 + first.len() + second.len() + self.protocol.len());
-        for part in [first, second, self.protocol] {
-            out.extend_from_slice(&(part.len() as u32).to_be_bytes());
-            out.extend_from_slice(part.as_bytes());
-        }
-        out
+        super::names::phi(self.account, peer, self.protocol, self.settings.name_binding)
     }
 }

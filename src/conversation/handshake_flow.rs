@@ -12,6 +12,33 @@ use crate::trust::Observation;
 /// [`Event::HandshakeFailed`] reason when a handshake message could not be sent (the transport
 /// limit is too small to fragment it into).
 pub const HANDSHAKE_UNSENDABLE: u32 = 7;
+/// [`Event::HandshakeFailed`] reason when the two sides bind different names (account names,
+/// network, or the name-binding setting; PROTOCOL.md §4.2): the responder sees it in `Start`
+/// and tells the initiator with a [`NAMES_DIFFER_ERROR_TEXT`] error message.
+pub const HANDSHAKE_NAMES_DIFFER: u32 = 8;
+/// The error text a responder sends when a `Start` binds other names than it does:
+/// `handshake names differ <16 hex digits>`, the first 8 bytes of that `Start`'s ephemeral key.
+pub const NAMES_DIFFER_ERROR_TEXT: &str = "handshake names differ";
+
+/// The error text telling the initiator of the `Start` with ephemeral `prefix` that the names
+/// differ.
+pub fn names_differ_report(prefix: &[u8; 8]) -> String {
+    let hex: String = prefix.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{NAMES_DIFFER_ERROR_TEXT} {hex}")
+}
+
+/// Parses [`names_differ_report`]'s text back; `None` for any other error text.
+pub fn parse_names_differ_report(text: &str) -> Option<[u8; 8]> {
+    let hex = text.trim().strip_prefix(NAMES_DIFFER_ERROR_TEXT)?.trim();
+    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut prefix = [0u8; 8];
+    for (i, byte) in prefix.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(prefix)
+}
 
 /// A stable code for each handshake failure, carried by [`Event::HandshakeFailed`].
 pub fn handshake_failure_code(error: AkeError) -> u32 {
@@ -22,6 +49,7 @@ pub fn handshake_failure_code(error: AkeError) -> u32 {
         AkeError::AuthenticationFailed => 4,
         AkeError::NonContributory => 5,
         AkeError::Random => 6,
+        AkeError::NamesDiffer => HANDSHAKE_NAMES_DIFFER,
     }
 }
 
@@ -94,10 +122,32 @@ impl Peer {
                     ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_UNSENDABLE });
                 }
             }
+            Err(AkeError::NamesDiffer) => {
+                // Tell the initiator at once, naming its Start, instead of letting it wait for
+                // a Reply that would fail anyway. Not subject to the error-message rate limit:
+                // like a Reply it answers one Start (never an error message, so two engines
+                // cannot loop), and an earlier unrelated error must not swallow it.
+                ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_NAMES_DIFFER });
+                if let Some(prefix) = crate::ake::handshake::start_ephemeral_prefix(&start.noise) {
+                    ctx.send(&self.name, crate::wire::error_message::encode(&names_differ_report(&prefix)));
+                }
+            }
             Err(error) => {
                 ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
             }
         }
+    }
+
+    /// The peer says the `Start` whose ephemeral begins with `prefix` binds other names than it
+    /// does. Reported only if that is our pending `Start` (the error is unauthenticated, so a
+    /// stranger who never saw it cannot produce one); the pending handshake is kept, since a
+    /// forged error must not cancel a genuine handshake.
+    pub fn names_differ_reported(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8]) -> bool {
+        let ours = self.initiator.as_ref().is_some_and(|p| p.finished_with.is_empty() && p.state.ephemeral_prefix() == *prefix);
+        if ours {
+            ctx.event(&self.name, 0, Event::HandshakeFailed { reason: HANDSHAKE_NAMES_DIFFER });
+        }
+        ours
     }
 
     fn finish_as_initiator(&mut self, ctx: &mut Ctx<'_>, reply: &AkeMessage) {

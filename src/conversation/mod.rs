@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod handshake_flow;
 pub(crate) mod held;
+mod names;
 pub(crate) mod peer;
 mod policy;
 pub(crate) mod session;
@@ -25,6 +26,7 @@ pub use events::{
     Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER, PERSIST_SENT_LOG,
     PERSIST_SESSIONS, PERSIST_TRUST,
 };
-pub use handshake_flow::{handshake_failure_code, HANDSHAKE_UNSENDABLE};
+pub use handshake_flow::{handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT};
+pub use names::{normalise_name, normalise_protocol, phi, NameBinding};
 pub use policy::Policy;
 pub use settings::*;

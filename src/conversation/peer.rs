@@ -145,6 +145,13 @@ impl Peer {
     fn receive_error(&mut self, ctx: &mut Ctx<'_>, peer_text: &str) {
         // The text is the peer's and untrusted: pass it on bounded, never act on its content.
         let text: String = peer_text.trim().chars().take(256).collect();
+        if let Some(prefix) = super::handshake_flow::parse_names_differ_report(&text) {
+            if self.names_differ_reported(ctx, &prefix) {
+                // Our handshake failed for a reason the peer told us: no PeerError, and no
+                // query (a new handshake would fail the same way).
+                return;
+            }
+        }
         let report = super::data_flow::parse_unreadable_report(&text);
         ctx.event(&self.name, 0, Event::PeerError { text });
         if let Some((prefix, number)) = report {

@@ -1,5 +1,6 @@
 //! Tunables of a client, with the defaults the protocol recommends.
 
+use super::names::NameBinding;
 use super::policy::Policy;
 
 /// A client's settings. All times are in seconds of the injected clock.
@@ -23,6 +24,9 @@ pub struct Settings {
     pub padding_block: usize,
     /// The human-readable text after our query message.
     pub query_text: String,
+    /// What the handshake binds about names (PROTOCOL.md §4.2): normalised account names and
+    /// network (default), or the network only. Both sides must agree.
+    pub name_binding: NameBinding,
 }
 
 impl Default for Settings {
@@ -36,6 +40,7 @@ impl Default for Settings {
             handshake_timeout: 120,
             padding_block: 16,
             query_text: crate::wire::DEFAULT_QUERY_TEXT.to_owned(),
+            name_binding: NameBinding::Normalised,
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::conversation::{Action, Client, ClientError, Settings};
+use crate::conversation::{Action, Client, ClientError, NameBinding, Settings};
 use crate::crypto::{IdentityKey, OsRandom};
 use crate::ffi::bytes;
 use crate::ffi::callbacks::{Callbacks, OffrecCallbacks};
@@ -177,7 +177,8 @@ fn create(
 ///
 /// `account` is our name on the network and `protocol` names the network (1 to
 /// `OFFREC_MAX_NAME_LEN` bytes of UTF-8 each, not NUL-terminated; both are bound into every
-/// handshake). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
+/// handshake after normalisation: ASCII lower-case, trimmed, an XMPP resource dropped,
+/// `prpl-jabber`/`jabber` = `xmpp`; see `OFFREC_OPTION_NAME_BINDING`). `policy` is a combination of `OFFREC_POLICY_*` bits (unknown bits:
 /// `OFFREC_RESULT_INVALID_POLICY`). `callbacks` is copied; `send` and `deliver` are required
 /// (`OFFREC_RESULT_NULL_ARGUMENT` otherwise). `userdata` is passed back to every callback and
 /// never touched by the library.
@@ -455,6 +456,13 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
                     }
                     settings.max_message_size = size;
                 }
+                OffrecOption::NameBinding => {
+                    settings.name_binding = match value {
+                        0 => NameBinding::Off,
+                        1 => NameBinding::Normalised,
+                        _ => return Err(OffrecResult::InvalidArgument),
+                    }
+                }
             }
             client.set_settings(settings);
             Ok(((), Vec::new()))
@@ -569,6 +577,31 @@ pub unsafe extern "C" fn offrec_client_fingerprint(client: *const offrec_client,
         out::check(out)?;
         let fp = c.query(Client::fingerprint)?;
         bytes::write_32(out, &fp)
+    })
+}
+
+/// Writes our account name (the one the client was created with, or restored from its store)
+/// into `buf` (`cap` bytes), NUL-terminated; `*out_len` receives the bytes written including
+/// the NUL, so the name is `*out_len - 1` bytes of UTF-8 (`OFFREC_MAX_NAME_LEN + 1` always
+/// fits). If `cap` is too small nothing is written to `buf`, `*out_len` receives the size
+/// needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned. Use it after a load to show or
+/// check whose store was opened. Thread rules: as any call on the client.
+///
+/// # Safety
+///
+/// `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_account(
+    client: *const offrec_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let mut text = c.query(|client| client.account().as_bytes().to_vec())?;
+        text.push(0);
+        bytes::write_into(&text, buf.cast::<u8>(), cap, out_len)
     })
 }
 

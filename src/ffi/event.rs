@@ -44,7 +44,8 @@ pub enum OffrecEventCode {
     PeerEndedSession = 15,
     /// The session expired after a long silence and was wiped.
     SessionExpired = 16,
-    /// A handshake failed; `reason` says why (the previous session, if any, is kept).
+    /// A handshake failed; `reason` is an `offrec_handshake_failure` saying why (the previous
+    /// session, if any, is kept).
     HandshakeFailed = 17,
     /// The handshake completed (also reported as a state change).
     HandshakeComplete = 18,
@@ -156,8 +157,8 @@ pub struct OffrecEvent {
     /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
     /// PEER_COULD_NOT_READ), else 0.
     pub message_id: u64,
-    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code;
-    /// PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
+    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: an
+    /// `offrec_handshake_failure`; PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
     pub reason: u32,
     /// PEER_ERROR: the peer's error text; SMP_ASKED_FOR_SECRET: the question. NULL otherwise.
     pub text: *const c_char,

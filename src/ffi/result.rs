@@ -77,6 +77,11 @@ pub enum OffrecResult {
     StoreCorrupted = 118,
     /// Store: written by a newer version of the library.
     StoreUnsupportedVersion = 119,
+    /// Store: it opened with the key but belongs to another account than the one named.
+    StoreWrongAccount = 121,
+    /// Store: the store path is not a regular file (a symbolic link, FIFO, device or socket);
+    /// nothing was read from it.
+    StoreNotAFile = 122,
 }
 
 impl OffrecResult {
@@ -86,7 +91,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 28] = [
+    const ALL: [OffrecResult; 30] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -115,6 +120,8 @@ impl OffrecResult {
         Self::StoreWrongKey,
         Self::StoreCorrupted,
         Self::StoreUnsupportedVersion,
+        Self::StoreWrongAccount,
+        Self::StoreNotAFile,
     ];
 
     /// The code's number, as C sees it.
@@ -153,6 +160,8 @@ impl OffrecResult {
             117 => Self::StoreWrongKey,
             118 => Self::StoreCorrupted,
             119 => Self::StoreUnsupportedVersion,
+            121 => Self::StoreWrongAccount,
+            122 => Self::StoreNotAFile,
             _ => return None,
         })
     }
@@ -188,6 +197,8 @@ impl OffrecResult {
             Self::StoreWrongKey => c"wrong key or passphrase for this store",
             Self::StoreCorrupted => c"the store is damaged or not a store",
             Self::StoreUnsupportedVersion => c"the store was written by a newer version of the library",
+            Self::StoreWrongAccount => c"the store belongs to another account",
+            Self::StoreNotAFile => c"the store path is not a regular file",
         }
     }
 }
@@ -225,7 +236,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
-            118, 119,
+            118, 119, 121, 122,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

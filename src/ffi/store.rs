@@ -16,7 +16,7 @@ use crate::ffi::out;
 use crate::ffi::panic::catch_result;
 use crate::ffi::result::OffrecResult;
 use crate::ffi::types::policy_from_c;
-use crate::store::{load_from_bytes, save_to_bytes, FileStore, StoreError, StoreKey};
+use crate::store::{load_account_from_bytes, save_to_bytes, FileStore, StoreError, StoreKey};
 
 /// Longest passphrase accepted.
 pub const OFFREC_MAX_PASSPHRASE_LEN: usize = 4096;
@@ -29,6 +29,8 @@ fn store_error(error: StoreError) -> OffrecResult {
     match error {
         StoreError::NotFound => OffrecResult::StoreNotFound,
         StoreError::WrongKey => OffrecResult::StoreWrongKey,
+        StoreError::WrongAccount => OffrecResult::StoreWrongAccount,
+        StoreError::NotAFile => OffrecResult::StoreNotAFile,
         StoreError::UnsupportedVersion(_) => OffrecResult::StoreUnsupportedVersion,
         StoreError::Empty
         | StoreError::NotAStore
@@ -56,6 +58,16 @@ fn store_key(key: *const u8, passphrase: *const c_char, passphrase_len: usize) -
         (true, true) => Err(OffrecResult::NullArgument),
         (false, false) => Err(OffrecResult::InvalidArgument),
     }
+}
+
+/// The account a load expects: required, 1 to `OFFREC_MAX_NAME_LEN` bytes of UTF-8.
+fn expected_account<'a>(account: *const c_char, account_len: usize) -> Result<&'a str, OffrecResult> {
+    bytes::check_cap(account_len, crate::conversation::MAX_NAME_LEN)?;
+    let account = bytes::borrow_chars(account, account_len)?;
+    if account.is_empty() {
+        return Err(OffrecResult::InvalidArgument);
+    }
+    Ok(account)
 }
 
 fn store_dir<'a>(dir: *const c_char, dir_len: usize) -> Result<&'a str, OffrecResult> {
@@ -111,7 +123,12 @@ pub unsafe extern "C" fn offrec_client_save(
 }
 
 /// Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
-/// `userdata` as in `offrec_client_new`.
+/// `userdata` as in `offrec_client_new` (the policy given here applies, not the one in force
+/// when the store was saved: policies are not stored).
+///
+/// `account` (UTF-8, `account_len` bytes, required) is the account the application expects:
+/// a store saved by a client of any other account name (compared byte for byte) is refused
+/// with `OFFREC_RESULT_STORE_WRONG_ACCOUNT`, so swapped or copied stores never load silently.
 ///
 /// Identity, instance tag, trust decisions, held messages and the record of sent messages come
 /// back as saved. Encrypted sessions do **not** resume: the library cannot tell whether the
@@ -127,16 +144,19 @@ pub unsafe extern "C" fn offrec_client_save(
 /// arrives (STORAGE.md §5.1).
 ///
 /// Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
-/// `..._STORE_UNSUPPORTED_VERSION`.
+/// `..._STORE_UNSUPPORTED_VERSION`, `..._STORE_WRONG_ACCOUNT`.
 ///
 /// # Safety
 ///
-/// `sealed` is valid for `sealed_len`; key and passphrase as in `offrec_client_save`;
-/// `callbacks` points to an `offrec_callbacks`; `out` is writable.
+/// `sealed` is valid for `sealed_len`; `account` is valid for `account_len`; key and
+/// passphrase as in `offrec_client_save`; `callbacks` points to an `offrec_callbacks`; `out`
+/// is writable.
 #[no_mangle]
 pub unsafe extern "C" fn offrec_client_load(
     sealed: *const u8,
     sealed_len: usize,
+    account: *const c_char,
+    account_len: usize,
     key: *const u8,
     passphrase: *const c_char,
     passphrase_len: usize,
@@ -149,16 +169,18 @@ pub unsafe extern "C" fn offrec_client_load(
         out::check(out)?;
         bytes::check_cap(sealed_len, OFFREC_MAX_STORE_LEN)?;
         let sealed = bytes::borrow(sealed, sealed_len)?;
+        let account = expected_account(account, account_len)?;
         let key = store_key(key, passphrase, passphrase_len)?;
         restore_into(out, policy, callbacks, userdata, |settings| {
-            load_from_bytes(sealed, &key, settings, Box::new(OsRandom))
+            load_account_from_bytes(sealed, account, &key, settings, Box::new(OsRandom))
         })
     })
 }
 
 /// Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
 /// 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
-/// new state, never a mix. Key and passphrase as in `offrec_client_save`.
+/// new state, never a mix. Temporary files of killed writers older than 10 minutes are removed
+/// here (and only here). Key and passphrase as in `offrec_client_save`.
 ///
 /// # Safety
 ///
@@ -182,8 +204,12 @@ pub unsafe extern "C" fn offrec_client_save_to_dir(
     })
 }
 
-/// Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
-/// nothing was saved there yet. A failed load never changes the stored file. As with
+/// Loads a client saved with `offrec_client_save_to_dir`; `account`, policy, callbacks as in
+/// `offrec_client_load`. `OFFREC_RESULT_STORE_NOT_FOUND` if nothing was saved there yet (or
+/// the directory does not exist). A load never writes, creates or deletes anything, not even
+/// on failure. Only a regular file is read: a symbolic link, FIFO, device or socket in the
+/// store file's place gives `OFFREC_RESULT_STORE_NOT_A_FILE` without reading (or blocking),
+/// and a file over 256 MiB gives `OFFREC_RESULT_STORE_CORRUPTED` without reading. As with
 /// `offrec_client_load`, stored sessions are not resumed but restarted with a new handshake.
 ///
 /// # Safety
@@ -193,6 +219,8 @@ pub unsafe extern "C" fn offrec_client_save_to_dir(
 pub unsafe extern "C" fn offrec_client_load_from_dir(
     dir: *const c_char,
     dir_len: usize,
+    account: *const c_char,
+    account_len: usize,
     key: *const u8,
     passphrase: *const c_char,
     passphrase_len: usize,
@@ -204,10 +232,11 @@ pub unsafe extern "C" fn offrec_client_load_from_dir(
     catch_result(|| {
         out::check(out)?;
         let dir = store_dir(dir, dir_len)?;
+        let account = expected_account(account, account_len)?;
         let key = store_key(key, passphrase, passphrase_len)?;
-        // The directory is opened (and created) only after policy and callbacks passed.
+        // The directory is looked at only after policy and callbacks passed.
         restore_into(out, policy, callbacks, userdata, |settings| {
-            FileStore::open_dir(dir)?.load(&key, settings, Box::new(OsRandom))
+            FileStore::open_dir(dir)?.load_account(account, &key, settings, Box::new(OsRandom))
         })
     })
 }

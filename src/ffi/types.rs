@@ -156,6 +156,36 @@ impl From<NotSentReason> for OffrecNotSentReason {
     }
 }
 
+/// Why a handshake failed (`reason` of an `OFFREC_EVENT_CODE_HANDSHAKE_FAILED` event;
+/// PROTOCOL.md §4.5 and §9.6). The previous session, if any, is kept, and the handshake in
+/// progress is left as it was. New reasons may be added: treat an unknown number as a generic
+/// failure.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecHandshakeFailure {
+    /// A handshake message was not well-formed (or not the kind expected).
+    Malformed = 1,
+    /// The message was for another instance of our account.
+    WrongInstance = 2,
+    /// The offered or chosen protocol versions do not match (a downgrade attempt?).
+    VersionMismatch = 3,
+    /// A cryptographic check failed: a tampered or forged message, or the peer's key does not
+    /// match what it proved.
+    AuthenticationFailed = 4,
+    /// A Diffie-Hellman result was all zeros (a malicious key).
+    NonContributory = 5,
+    /// The operating system's random number generator failed.
+    Random = 6,
+    /// A handshake message could not be sent: the transport's size limit is too small to
+    /// fragment it into.
+    Unsendable = 7,
+    /// The two sides bind different names into the handshake: their account names (after
+    /// normalisation), networks, or `OFFREC_OPTION_NAME_BINDING` settings differ. Reported to
+    /// both sides at once: the responder sees it in the peer's first message and tells the
+    /// initiator. Check that each side uses the account name the other knows it by.
+    NamesDiffer = 8,
+}
+
 /// A client tunable for `offrec_client_set_option`. Times are in seconds of the `now` clock.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +203,14 @@ pub enum OffrecOption {
     /// Largest wire message for peers without their own limit (0 = unlimited, the default;
     /// otherwise at least 64 bytes).
     MaxMessageSize = 5,
+    /// What the handshake binds about names (PROTOCOL.md §4.2): 1 = both account names and
+    /// the network, normalised (the default: ASCII lower-case, trimmed, XMPP resource dropped,
+    /// `prpl-jabber`/`jabber` = `xmpp`); 0 = the network only, for transports where names
+    /// change mid-conversation (IRC nick changes). With 0, identity keys are still bound and
+    /// checked, but the handshake no longer proves that the peer meant to talk to this account
+    /// (SECURITY.md). Both sides must use the same value, or handshakes fail with
+    /// `OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER`. Applies to handshakes started after the call.
+    NameBinding = 7,
 }
 
 impl OffrecOption {
@@ -185,6 +223,8 @@ impl OffrecOption {
             3 => Self::HandshakeTimeout,
             4 => Self::PaddingBlock,
             5 => Self::MaxMessageSize,
+            // 6 is reserved (assigned elsewhere).
+            7 => Self::NameBinding,
             _ => return Err(OffrecResult::UnknownEnumValue),
         })
     }
@@ -269,10 +309,25 @@ mod tests {
         ] {
             assert_eq!(OffrecNotSentReason::from(r) as u32, r as u32);
         }
-        for n in 0..6 {
+        for n in [0, 1, 2, 3, 4, 5, 7] {
             assert_eq!(OffrecOption::from_c(n).map(|o| o as u32), Ok(n));
         }
-        assert_eq!(OffrecOption::from_c(6).err(), Some(OffrecResult::UnknownEnumValue));
+        assert_eq!(OffrecOption::from_c(8).err(), Some(OffrecResult::UnknownEnumValue));
+        use crate::ake::AkeError;
+        let failures = [
+            (AkeError::Malformed, OffrecHandshakeFailure::Malformed),
+            (AkeError::WrongInstance, OffrecHandshakeFailure::WrongInstance),
+            (AkeError::VersionMismatch, OffrecHandshakeFailure::VersionMismatch),
+            (AkeError::AuthenticationFailed, OffrecHandshakeFailure::AuthenticationFailed),
+            (AkeError::NonContributory, OffrecHandshakeFailure::NonContributory),
+            (AkeError::Random, OffrecHandshakeFailure::Random),
+            (AkeError::NamesDiffer, OffrecHandshakeFailure::NamesDiffer),
+        ];
+        for (error, code) in failures {
+            assert_eq!(crate::conversation::handshake_failure_code(error), code as u32, "{error:?}");
+        }
+        assert_eq!(crate::conversation::HANDSHAKE_UNSENDABLE, OffrecHandshakeFailure::Unsendable as u32);
+        assert_eq!(crate::conversation::HANDSHAKE_NAMES_DIFFER, OffrecHandshakeFailure::NamesDiffer as u32);
         assert_eq!(OFFREC_MAX_NAME_LEN, crate::conversation::MAX_NAME_LEN);
         assert_eq!(OFFREC_MAX_TEXT_LEN, crate::wire::MAX_ENCODED_LEN);
         assert_eq!(OFFREC_MAX_SMP_QUESTION_LEN, crate::smp::MAX_QUESTION_LEN);

@@ -10,6 +10,13 @@ pub enum StoreError {
     /// A directory is where the store file should be.
     #[error("the store path is a directory, not a file")]
     IsADirectory,
+    /// The store path is not a regular file: a symbolic link, FIFO, device or socket. Nothing
+    /// was read from it.
+    #[error("the store path is not a regular file (symbolic link, FIFO, device or socket)")]
+    NotAFile,
+    /// The store opened with the key but belongs to another account (swapped or copied files).
+    #[error("the store belongs to another account")]
+    WrongAccount,
     /// The file is empty.
     #[error("the store file is empty")]
     Empty,
@@ -22,8 +29,10 @@ pub enum StoreError {
     /// The file ends early (a partial copy?).
     #[error("the store is truncated")]
     Truncated,
-    /// The key or passphrase does not open this store.
-    #[error("wrong key or passphrase for this store")]
+    /// The key or passphrase does not open this store. The version-1 format cannot tell this
+    /// apart from damage to the salt or key-check bytes (STORAGE.md §3): both are checked
+    /// only through a value derived from the key.
+    #[error("wrong key or passphrase for this store (or its salt or key-check bytes are damaged)")]
     WrongKey,
     /// The key is right but the contents fail authentication: the file was modified or damaged.
     #[error("the store is corrupted (authentication failed)")]

@@ -9,7 +9,7 @@ mod seal;
 mod state;
 
 pub use error::StoreError;
-pub use file::{FileStore, MAX_STORE_FILE_LEN, STORE_FILE_NAME};
+pub use file::{FileStore, MAX_STORE_FILE_LEN, STALE_TEMP_SECS, STORE_FILE_NAME};
 pub use seal::{open, seal, StoreKey, ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, SEAL_VERSION};
 pub use state::{decode_client, encode_client, MAX_STORED_PEERS, STATE_VERSION};
 
@@ -24,4 +24,17 @@ pub fn save_to_bytes(client: &Client, key: &StoreKey) -> Result<Vec<u8>, StoreEr
 /// A client from bytes made by [`save_to_bytes`].
 pub fn load_from_bytes(sealed: &[u8], key: &StoreKey, settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StoreError> {
     decode_client(&open(sealed, key)?, settings, rng)
+}
+
+/// As [`load_from_bytes`], but the store must belong to `account` (byte for byte the account
+/// name it was saved with), else [`StoreError::WrongAccount`]: another account's store is
+/// refused, not silently loaded.
+pub fn load_account_from_bytes(
+    sealed: &[u8],
+    account: &str,
+    key: &StoreKey,
+    settings: Settings,
+    rng: Box<dyn RandomSource>,
+) -> Result<Client, StoreError> {
+    file::check_account(load_from_bytes(sealed, key, settings, rng)?, account)
 }

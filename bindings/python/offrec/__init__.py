@@ -47,15 +47,17 @@ from .errors import (
     SmpRefusedError,
     StoreError,
     StoreIOError,
+    StoreNotAFileError,
     StoreNotFoundError,
     TextDoesNotFitError,
     UnknownEnumValueError,
     UnknownPeerError,
     UnsupportedVersionError,
+    WrongAccountError,
     WrongKeyError,
     result_message,
 )
-from .events import Event, EventCode, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
+from .events import Event, EventCode, HandshakeFailure, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
 
 __version__ = "0.1.0"
@@ -73,15 +75,15 @@ MAX_STORE_LEN = 256 * 1024 * 1024
 
 __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
-    "EventCode", "FINGERPRINT_LEN", "ForgeError", "InternalError", "InvalidArgumentError",
+    "EventCode", "FINGERPRINT_LEN", "ForgeError", "HandshakeFailure", "InternalError", "InvalidArgumentError",
     "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
     "MessageTooLargeError", "NoMatchingRevealError", "NoSessionError", "NotADataMessageError",
     "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
     "OutOfMemoryError", "PanicError", "PersistFlag", "Policy", "PolicyForbidsError", "QueueFullError",
     "RandomFailedError", "Result", "Security", "SessionError", "SessionFinishedError",
     "SessionInfo", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
-    "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotFoundError", "TextDoesNotFitError",
+    "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotAFileError", "StoreNotFoundError", "TextDoesNotFitError",
     "Trust", "UnknownEnumValueError", "UnknownPeerError", "UnsupportedVersionError",
-    "WrongKeyError", "forge", "format_fingerprint", "format_ssid", "loaded_from",
+    "WrongAccountError", "WrongKeyError", "forge", "format_fingerprint", "format_ssid", "loaded_from",
     "result_message", "version",
 ]

@@ -136,6 +136,7 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     ),
     "offrec_client_fingerprint": (R, [CLIENT_P, U8_OUT], False),
     "offrec_client_instance_tag": (R, [CLIENT_P, U32_P], False),
+    "offrec_client_account": (R, [CLIENT_P, CHAR_OUT, c_size_t, SIZE_P], False),
     "offrec_client_identity_secret": (R, [CLIENT_P, U8_OUT], False),
     "offrec_client_extra_symmetric_key": (
         R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, c_uint32, BYTES_IN, c_size_t, U8_OUT], False,
@@ -161,7 +162,7 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     "offrec_client_save": (R, [CLIENT_P, BYTES_IN, BYTES_IN, c_size_t, BUFFER_P], False),
     "offrec_client_load": (
         R,
-        [BYTES_IN, c_size_t, BYTES_IN, BYTES_IN, c_size_t, c_uint32, CALLBACKS_P, c_void_p, CLIENT_PP],
+        [BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, BYTES_IN, c_size_t, c_uint32, CALLBACKS_P, c_void_p, CLIENT_PP],
         False,
     ),
     "offrec_client_save_to_dir": (
@@ -169,7 +170,7 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     ),
     "offrec_client_load_from_dir": (
         R,
-        [BYTES_IN, c_size_t, BYTES_IN, BYTES_IN, c_size_t, c_uint32, CALLBACKS_P, c_void_p, CLIENT_PP],
+        [BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, BYTES_IN, c_size_t, c_uint32, CALLBACKS_P, c_void_p, CLIENT_PP],
         False,
     ),
     "offrec_fingerprint_format": (R, [BYTES_IN, CHAR_OUT, c_size_t, SIZE_P], False),

@@ -298,13 +298,14 @@ class Client:
     An exception raised in a callback is re-raised by the method whose call triggered it.
 
     To restore a saved client, give ``sealed=`` (bytes from :meth:`save`) or ``store_dir=``
-    (from :meth:`save_to_dir`) with ``key=`` or ``passphrase=`` instead of account and protocol,
-    or use :meth:`load` / :meth:`load_from_dir`. Identity, trust, held messages and the record of
-    sent messages come back; stored sessions are *restarted*, never resumed (a store cannot be
-    proven current, and resuming a stale one would reuse message keys): they show
-    ``SessionState.PLAINTEXT``, a message sent to the peer is held until a new handshake
-    completes, and a message arriving on the old session is not delivered (the peer is told).
-    Save again on every ``EventCode.PERSIST_NEEDED`` event (see STORAGE.md).
+    (from :meth:`save_to_dir`) with ``key=`` or ``passphrase=`` and the expected ``account``
+    (no protocol: it comes from the store), or use :meth:`load` / :meth:`load_from_dir`. A
+    store of any other account raises :class:`~offrec.WrongAccountError`. Identity, trust, held
+    messages and the record of sent messages come back; stored sessions are *restarted*, never
+    resumed (a store cannot be proven current, and resuming a stale one would reuse message
+    keys): they show ``SessionState.PLAINTEXT``, a message sent to the peer is held until a new
+    handshake completes, and a message arriving on the old session is not delivered (the peer
+    is told). Save again on every ``EventCode.PERSIST_NEEDED`` event (see STORAGE.md).
 
     Use it as a context manager or call :meth:`close`; a collected client is closed too.
     See the module docstring for the threading rules.
@@ -377,19 +378,22 @@ class Client:
             if restoring:
                 if sealed is not None and store_dir is not None:
                     raise TypeError("give sealed= or store_dir=, not both")
-                if account is not None or protocol is not None or identity_secret is not None:
-                    raise TypeError("a restored client takes its account, protocol and identity from the store")
+                if account is None:
+                    raise TypeError("account is required to restore: the store must belong to it")
+                if protocol is not None or identity_secret is not None:
+                    raise TypeError("a restored client takes its protocol and identity from the store")
+                a = _name(account, "account")
                 k, p, plen = _key_args(key, passphrase)
                 if sealed is not None:
                     data = bytes(sealed)
                     self._raw_call(
-                        "offrec_client_load", data, len(data), k, p, plen, policy,
+                        "offrec_client_load", data, len(data), a, len(a), k, p, plen, policy,
                         byref(cbs), c_void_p(key_), byref(out),
                     )
                 else:
                     d = os.fsencode(store_dir)  # type: ignore[arg-type]
                     self._raw_call(
-                        "offrec_client_load_from_dir", d, len(d), k, p, plen, policy,
+                        "offrec_client_load_from_dir", d, len(d), a, len(a), k, p, plen, policy,
                         byref(cbs), c_void_p(key_), byref(out),
                     )
             else:
@@ -422,6 +426,7 @@ class Client:
         cls,
         sealed: bytes,
         *,
+        account: StrOrBytes,
         key: Optional[bytes] = None,
         passphrase: Optional[StrOrBytes] = None,
         policy: int = Policy.MANUAL,
@@ -430,24 +435,29 @@ class Client:
         """A client restored from :meth:`save`'s bytes. Stored sessions are restarted with a new
         handshake, never resumed (see the class docstring).
 
-        Raises :class:`~offrec.WrongKeyError`, :class:`~offrec.CorruptedError`, ...
-        ``kwargs`` are the callbacks, as for the constructor.
+        ``account`` is the account the store must belong to (compared byte for byte); the
+        ``policy`` given here applies (policies are not stored). Raises
+        :class:`~offrec.WrongKeyError`, :class:`~offrec.WrongAccountError`,
+        :class:`~offrec.CorruptedError`, ... ``kwargs`` are the callbacks, as for the
+        constructor.
         """
-        return cls(sealed=sealed, key=key, passphrase=passphrase, policy=policy, **kwargs)
+        return cls(account, sealed=sealed, key=key, passphrase=passphrase, policy=policy, **kwargs)
 
     @classmethod
     def load_from_dir(
         cls,
         store_dir: PathLike,
         *,
+        account: StrOrBytes,
         key: Optional[bytes] = None,
         passphrase: Optional[StrOrBytes] = None,
         policy: int = Policy.MANUAL,
         **kwargs: Any,
     ) -> "Client":
         """A client restored from :meth:`save_to_dir` (:class:`~offrec.StoreNotFoundError` if
-        nothing was saved there)."""
-        return cls(store_dir=store_dir, key=key, passphrase=passphrase, policy=policy, **kwargs)
+        nothing was saved there, :class:`~offrec.StoreNotAFileError` if the store path is a
+        symbolic link, FIFO or device). Never creates, changes or deletes anything."""
+        return cls(account, store_dir=store_dir, key=key, passphrase=passphrase, policy=policy, **kwargs)
 
     # -- lifetime --------------------------------------------------------------------------
     @property
@@ -624,6 +634,14 @@ class Client:
         buf = (c_uint8 * FINGERPRINT_LEN)()
         self._call("offrec_client_fingerprint", buf)
         return bytes(buf)
+
+    @property
+    def account(self) -> str:
+        """Our account name (as created, or as restored from the store)."""
+        buf = ctypes.create_string_buffer(1025)
+        n = c_size_t(0)
+        self._call("offrec_client_account", buf, len(buf), byref(n))
+        return buf.raw[: max(n.value - 1, 0)].decode("utf-8")
 
     @property
     def instance_tag(self) -> int:

@@ -43,6 +43,8 @@ class Result(enum.IntEnum):
     STORE_WRONG_KEY = 117
     STORE_CORRUPTED = 118
     STORE_UNSUPPORTED_VERSION = 119
+    STORE_WRONG_ACCOUNT = 121
+    STORE_NOT_A_FILE = 122
 
 
 class OffrecError(Exception):
@@ -199,6 +201,14 @@ class UnsupportedVersionError(StoreError):
     """The store was written by a newer version of the library."""
 
 
+class WrongAccountError(StoreError):
+    """The store opened with the key but belongs to another account than the one named."""
+
+
+class StoreNotAFileError(StoreError):
+    """The store path is a symbolic link, FIFO, device or socket; nothing was read."""
+
+
 ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.NULL_ARGUMENT: NullArgumentError,
     Result.INVALID_ARGUMENT: InvalidArgumentError,
@@ -227,6 +237,8 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.STORE_WRONG_KEY: WrongKeyError,
     Result.STORE_CORRUPTED: CorruptedError,
     Result.STORE_UNSUPPORTED_VERSION: UnsupportedVersionError,
+    Result.STORE_WRONG_ACCOUNT: WrongAccountError,
+    Result.STORE_NOT_A_FILE: StoreNotAFileError,
 }
 
 

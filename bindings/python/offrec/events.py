@@ -95,8 +95,29 @@ class NotSentReason(enum.IntEnum):
     TOO_LARGE = 6
 
 
+class HandshakeFailure(enum.IntEnum):
+    """Why a handshake failed (``reason`` of HANDSHAKE_FAILED; ``offrec_handshake_failure``).
+
+    NAMES_DIFFER: the two sides bind different names (account names after normalisation,
+    network, or ``Option.NAME_BINDING``); both sides get it at once (PROTOCOL.md §4.2).
+    """
+
+    MALFORMED = 1
+    WRONG_INSTANCE = 2
+    VERSION_MISMATCH = 3
+    AUTHENTICATION_FAILED = 4
+    NON_CONTRIBUTORY = 5
+    RANDOM = 6
+    UNSENDABLE = 7
+    NAMES_DIFFER = 8
+
+
 class Option(enum.IntEnum):
-    """Client tunables for :meth:`Client.set_option` (times in seconds of the ``now`` clock)."""
+    """Client tunables for :meth:`Client.set_option` (times in seconds of the ``now`` clock).
+
+    NAME_BINDING: 1 = bind both account names and the network, normalised (default);
+    0 = the network only (IRC nick changes). Both sides must agree.
+    """
 
     HEARTBEAT_INTERVAL = 0
     SESSION_EXPIRY = 1
@@ -104,6 +125,7 @@ class Option(enum.IntEnum):
     HANDSHAKE_TIMEOUT = 3
     PADDING_BLOCK = 4
     MAX_MESSAGE_SIZE = 5
+    NAME_BINDING = 7
 
 
 class Policy(enum.IntFlag):

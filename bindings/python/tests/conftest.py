@@ -74,7 +74,7 @@ class Party(Client):
         self.sent: List[str] = []
         self.size_limit = 0
         if "sealed" in kw or "store_dir" in kw:
-            super().__init__(policy=policy, **kw)
+            super().__init__(kw.pop("account", name), policy=policy, **kw)
         else:
             super().__init__(name, "test", policy, **kw)
 

@@ -36,7 +36,7 @@ key = alice.extra_symmetric_key("bob", 7, b"context")
 pump()
 alice.set_trust("bob", bob.fingerprint, offrec.Trust.VERIFIED_MANUAL)
 sealed = alice.save(key=bytes(32))
-restored = offrec.Client.load(sealed, key=bytes(32), on_send=lambda to, text: wire.append((to, "alice", text)),
+restored = offrec.Client.load(sealed, account="alice", key=bytes(32), on_send=lambda to, text: wire.append((to, "alice", text)),
                               on_deliver=lambda peer, text, security, instance: seen.append(("alice", text)))
 alice.close()
 clients["alice"] = restored
@@ -44,7 +44,7 @@ restored.send("bob", "after restore")
 pump()
 # The error path through the boundary, checked: a wrong key must raise WrongKeyError exactly.
 try:
-    offrec.Client.load(sealed, key=bytes([1] * 32), on_send=print, on_deliver=print)
+    offrec.Client.load(sealed, account="alice", key=bytes([1] * 32), on_send=print, on_deliver=print)
 except offrec.WrongKeyError:
     pass
 else:

@@ -58,10 +58,10 @@ def test_save_load_bytes_restarts_the_session(pair) -> None:  # type: ignore[no-
 def test_passphrase_and_classmethod_load(net: Net) -> None:
     a = net.party("ann")
     sealed = a.save(passphrase="correct horse")
-    with offrec.Client.load(sealed, passphrase="correct horse", on_send=print, on_deliver=print) as c:
+    with offrec.Client.load(sealed, account="ann", passphrase="correct horse", on_send=print, on_deliver=print) as c:
         assert c.fingerprint == a.fingerprint
     with pytest.raises(offrec.WrongKeyError):
-        offrec.Client.load(sealed, passphrase="wrong horse", on_send=print, on_deliver=print)
+        offrec.Client.load(sealed, account="ann", passphrase="wrong horse", on_send=print, on_deliver=print)
 
 
 def test_save_to_dir_and_load_from_dir(net: Net, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +81,7 @@ def test_save_to_dir_and_load_from_dir(net: Net, tmp_path) -> None:  # type: ign
     net.pump()
     assert b.texts() == ["one", "two"]
     with pytest.raises(offrec.WrongKeyError):
-        offrec.Client.load_from_dir(store, key=bytes(32), on_send=print, on_deliver=print)
+        offrec.Client.load_from_dir(store, account="ann", key=bytes(32), on_send=print, on_deliver=print)
 
 
 def test_key_argument_checks(net: Net) -> None:
@@ -179,3 +179,79 @@ def test_persist_needed_event(net: Net) -> None:
     a.events.clear()
     a.set_trust("bob", b.fingerprint, offrec.Trust.VERIFIED_MANUAL)
     assert [e.reason for e in persists(a)] == [PersistFlag.TRUST]
+
+
+# -- issue #13 item 6 / issue #19: loads refuse what is not theirs and never write ---------------
+
+
+def test_another_accounts_store_is_refused_and_account_is_readable(net: Net, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    a = net.party("ann")
+    assert a.account == "ann"
+    sealed = a.save(key=KEY)
+    with pytest.raises(offrec.WrongAccountError) as info:
+        offrec.Client.load(sealed, account="ben", key=KEY, on_send=print, on_deliver=print)
+    assert isinstance(info.value, offrec.StoreError) and info.value.code == offrec.Result.STORE_WRONG_ACCOUNT
+    with offrec.Client.load(sealed, account="ann", key=KEY, on_send=print, on_deliver=print) as c:
+        assert c.account == "ann" and c.fingerprint == a.fingerprint
+    store = tmp_path / "ann"
+    a.save_to_dir(store, key=KEY)
+    before = (store / "offrec.store").read_bytes()
+    with pytest.raises(offrec.WrongAccountError):
+        offrec.Client.load_from_dir(store, account="ben", key=KEY, on_send=print, on_deliver=print)
+    assert (store / "offrec.store").read_bytes() == before
+    with pytest.raises(TypeError):
+        offrec.Client(sealed=sealed, key=KEY, on_send=print, on_deliver=print)  # no account
+    long_name = "é" * 300  # multi-byte UTF-8, 600 bytes
+    with offrec.Client(long_name, "xmpp", on_send=print, on_deliver=print) as c:
+        assert c.account == long_name
+
+
+def test_a_failed_load_creates_and_deletes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "never-created"
+    with pytest.raises(offrec.StoreNotFoundError):
+        offrec.Client.load_from_dir(missing, account="ann", key=KEY, on_send=print, on_deliver=print)
+    assert not missing.exists()
+    store = tmp_path / "store"
+    with offrec.Client("ann", "test", on_send=print, on_deliver=print) as c:
+        c.save_to_dir(store, key=KEY)
+    theirs = store / ".offrec.store.0123456789abcdef.tmp"  # a concurrent saver's file
+    theirs.write_bytes(b"in progress")
+    with pytest.raises(offrec.WrongKeyError):
+        offrec.Client.load_from_dir(store, account="ann", key=bytes(32), on_send=print, on_deliver=print)
+    assert theirs.exists()
+
+
+def test_only_a_regular_file_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fifo_dir = tmp_path / "fifo"
+    fifo_dir.mkdir()
+    os.mkfifo(fifo_dir / "offrec.store")
+    with pytest.raises(offrec.StoreNotAFileError):  # used to block forever
+        offrec.Client.load_from_dir(fifo_dir, account="ann", key=KEY, on_send=print, on_deliver=print)
+    link_dir = tmp_path / "link"
+    link_dir.mkdir()
+    os.symlink("/dev/zero", link_dir / "offrec.store")
+    with pytest.raises(offrec.StoreNotAFileError):  # used to read until memory ran out
+        offrec.Client.load_from_dir(link_dir, account="ann", key=KEY, on_send=print, on_deliver=print)
+
+
+def test_load_applies_the_policy_it_is_given(net: Net) -> None:
+    """The policy argument of a load is the restored client's policy (issue #19)."""
+    a = net.party("ann")
+    sealed = a.save(key=KEY)
+    sent: list = []
+    with offrec.Client.load(
+        sealed, account="ann", key=KEY, policy=offrec.Policy.ALWAYS,
+        on_send=lambda peer, text: sent.append(text), on_deliver=print,
+    ) as c:
+        c.send("ben", "must not go out in plaintext")
+        assert sent and all(text.startswith("?OFR") for text in sent), sent
+        assert not any("must not go out" in text for text in sent)
+    sent.clear()
+    with offrec.Client.load(
+        sealed, account="ann", key=KEY, policy=offrec.Policy.MANUAL,
+        on_send=lambda peer, text: sent.append(text), on_deliver=print,
+    ) as c:
+        c.send("ben", "plaintext is fine here")
+        assert sent == ["plaintext is fine here"]
+    with pytest.raises(offrec.InvalidPolicyError):
+        offrec.Client.load(sealed, account="ann", key=KEY, policy=1 << 20, on_send=print, on_deliver=print)

@@ -1,0 +1,69 @@
+# Mutation testing (TESTING.md), included from the top-level Makefile. Not part of `make test`:
+# a full pass over the security modules takes hours on two cores, so it runs one module at a
+# time, each against the test targets that exercise it.
+#
+#   make mutants                       every module in MUTANTS_MODULES, one after the other
+#   make mutants MUTANTS_MODULES=ratchet
+#   make mutants-list                  what would be mutated, without running anything
+#
+# Results go to target/mutants/<module>/mutants.out (caught.txt, missed.txt, timeout.txt).
+# cargo-mutants is installed (pinned) on first use.
+
+CARGO_MUTANTS_VERSION ?= 27.1.0
+MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi
+MUTANTS_JOBS ?= 1
+MUTANTS_TIMEOUT ?= 300
+
+# Which files each module covers, and the test targets that exercise it (the whole suite per
+# mutant would cost minutes each; these sets were chosen to include every test that names the
+# module's behaviour). `--lib` runs the unit tests in src/.
+MUTANTS_FILES_crypto := src/crypto/**
+MUTANTS_TESTS_crypto := --lib --test kat_primitives --test vectors --test ratchet --test ake --test zeroize_evidence
+MUTANTS_FILES_ratchet := src/ratchet/**
+MUTANTS_TESTS_ratchet := --lib --test ratchet --test ratchet_boundaries --test ratchet_props --test vectors --test forge --test hostile_inputs
+MUTANTS_FILES_ake := src/ake/**
+MUTANTS_TESTS_ake := --lib --test ake --test ake_finish_tags --test noise_cacophony --test vectors --test hostile_inputs --test conversation
+MUTANTS_FILES_smp := src/smp/**
+MUTANTS_TESTS_smp := --lib --test smp_protocol --test smp_tampering --test smp_mitm --test smp_vectors --test smp_degenerate
+MUTANTS_FILES_wire := src/wire/**
+MUTANTS_TESTS_wire := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test conversation
+MUTANTS_FILES_conversation := src/conversation/**
+MUTANTS_TESTS_conversation := --lib --test conversation --test conversation_caps --test hostile_inputs --test smp_mitm --test store --test adversarial_network
+MUTANTS_FILES_store := src/store/**
+MUTANTS_TESTS_store := --lib --test store --test store_vector --test store_crash
+MUTANTS_FILES_trust := src/trust/**
+MUTANTS_TESTS_trust := --lib --test conversation --test smp_mitm --test store
+MUTANTS_FILES_forge := src/forge.rs
+MUTANTS_TESTS_forge := --lib --test forge --test forge_vector
+MUTANTS_FILES_ffi := src/ffi/**
+MUTANTS_TESTS_ffi := --lib --test panic_boundary --test zeroize_evidence --test header_drift
+
+.PHONY: mutants mutants-list mutants-tool
+
+mutants-tool:
+	@cargo mutants --version 2>/dev/null | grep -qx 'cargo-mutants $(CARGO_MUTANTS_VERSION)' || \
+	    cargo install --locked cargo-mutants --version $(CARGO_MUTANTS_VERSION)
+
+mutants-list: mutants-tool
+	@for m in $(MUTANTS_MODULES); do \
+	    printf '%-14s %s mutants\n' $$m "$$(cargo mutants --list -f '$(MUTANTS_FILES_'$$m')' | wc -l)"; \
+	done
+
+# `|| true`: cargo-mutants exits non-zero when mutants survive; the summary below says which.
+mutants: mutants-tool
+	@set -e; for m in $(MUTANTS_MODULES); do \
+	    echo "== mutants: $$m"; \
+	    $(MAKE) --no-print-directory mutants-one MUTANTS_MODULE=$$m || true; \
+	done; \
+	for m in $(MUTANTS_MODULES); do \
+	    out=target/mutants/$$m/mutants.out; \
+	    printf '%-14s caught %4s  missed %4s  timeout %4s  unviable %4s\n' $$m \
+	        "$$(cat $$out/caught.txt 2>/dev/null | wc -l)" "$$(cat $$out/missed.txt 2>/dev/null | wc -l)" \
+	        "$$(cat $$out/timeout.txt 2>/dev/null | wc -l)" "$$(cat $$out/unviable.txt 2>/dev/null | wc -l)"; \
+	done
+
+mutants-one:
+	mkdir -p target/mutants/$(MUTANTS_MODULE)
+	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) --timeout $(MUTANTS_TIMEOUT) \
+	    -f '$(MUTANTS_FILES_$(MUTANTS_MODULE))' -o target/mutants/$(MUTANTS_MODULE) \
+	    $(foreach a,$(MUTANTS_TESTS_$(MUTANTS_MODULE)),--cargo-test-arg=$(a))
