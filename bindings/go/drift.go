@@ -76,6 +76,7 @@ func _() {
 	_ = x[EventSMPFailed-C.OFFREC_EVENT_CODE_SMP_FAILED]
 	_ = x[EventSMPAborted-C.OFFREC_EVENT_CODE_SMP_ABORTED]
 	_ = x[EventSMPCheated-C.OFFREC_EVENT_CODE_SMP_CHEATED]
+	_ = x[EventInputDropped-C.OFFREC_EVENT_CODE_INPUT_DROPPED]
 
 	_ = x[NotSentEncryptionTimeout-C.OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT]
 	_ = x[NotSentSessionFinished-C.OFFREC_NOT_SENT_REASON_SESSION_FINISHED]
@@ -90,6 +91,7 @@ func _() {
 	_ = x[OptionHandshakeTimeout-C.OFFREC_OPTION_HANDSHAKE_TIMEOUT]
 	_ = x[OptionPaddingBlock-C.OFFREC_OPTION_PADDING_BLOCK]
 	_ = x[OptionMaxMessageSize-C.OFFREC_OPTION_MAX_MESSAGE_SIZE]
+	_ = x[OptionUnauthenticatedBudget-C.OFFREC_OPTION_UNAUTHENTICATED_BUDGET]
 
 	_ = x[PolicyAllow-C.OFFREC_POLICY_ALLOW]
 	_ = x[PolicyRequireEncryption-C.OFFREC_POLICY_REQUIRE_ENCRYPTION]

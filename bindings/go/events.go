@@ -103,6 +103,7 @@ const (
 	EventSMPAborted                EventCode = 27
 	EventSMPCheated                EventCode = 28
 	// 29 is retired in the C API and never reused.
+	EventInputDropped EventCode = 33 // unauthenticated input dropped: the client's budget is full
 )
 
 var eventNames = map[EventCode]string{
@@ -134,6 +135,7 @@ var eventNames = map[EventCode]string{
 	EventSMPFailed:                 "SMP_FAILED",
 	EventSMPAborted:                "SMP_ABORTED",
 	EventSMPCheated:                "SMP_CHEATED",
+	EventInputDropped:              "INPUT_DROPPED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -179,15 +181,19 @@ const (
 	OptionHandshakeTimeout   Option = 3 // default 120
 	OptionPaddingBlock       Option = 4 // 0 = none, at most 4096; default 16
 	OptionMaxMessageSize     Option = 5 // 0 = unlimited (default), else at least 64
+	// Bytes held for unauthenticated input (fragments, strangers, pending handshakes);
+	// default 4 MiB. Input past it is dropped with EventInputDropped.
+	OptionUnauthenticatedBudget Option = 6
 )
 
 var optionNames = map[Option]string{
-	OptionHeartbeatInterval:  "HEARTBEAT_INTERVAL",
-	OptionSessionExpiry:      "SESSION_EXPIRY",
-	OptionHeldMessageTimeout: "HELD_MESSAGE_TIMEOUT",
-	OptionHandshakeTimeout:   "HANDSHAKE_TIMEOUT",
-	OptionPaddingBlock:       "PADDING_BLOCK",
-	OptionMaxMessageSize:     "MAX_MESSAGE_SIZE",
+	OptionHeartbeatInterval:     "HEARTBEAT_INTERVAL",
+	OptionSessionExpiry:         "SESSION_EXPIRY",
+	OptionHeldMessageTimeout:    "HELD_MESSAGE_TIMEOUT",
+	OptionHandshakeTimeout:      "HANDSHAKE_TIMEOUT",
+	OptionPaddingBlock:          "PADDING_BLOCK",
+	OptionMaxMessageSize:        "MAX_MESSAGE_SIZE",
+	OptionUnauthenticatedBudget: "UNAUTHENTICATED_BUDGET",
 }
 
 func (o Option) String() string { return lowerName(optionNames, o, "Option") }

@@ -119,6 +119,10 @@ pub enum Event {
     SmpAborted,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated,
+    /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the
+    /// application never addressed) was dropped because the client's unauthenticated-input
+    /// budget is full ([`super::Settings::unauthenticated_budget`]).
+    InputDropped,
 }
 
 impl Event {
@@ -154,6 +158,7 @@ impl Event {
             Self::SmpAborted => 27,
             Self::SmpCheated => 28,
             // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
+            Self::InputDropped => 33,
         }
     }
 }

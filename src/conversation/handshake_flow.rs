@@ -5,7 +5,7 @@ use super::context::Ctx;
 use super::events::{Event, NotSentReason};
 use super::peer::{PendingInitiator, PendingResponder, Peer};
 use super::session::Session;
-use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
+use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 
@@ -78,6 +78,14 @@ impl Peer {
                 }
                 self.initiator = None;
             }
+        }
+        // A Start is unauthenticated: a new pending handshake must fit the client's budget.
+        let grows = !self.responders.contains_key(&start.sender_tag) && self.responders.len() < MAX_PENDING_RESPONDERS;
+        if grows {
+            if ctx.unauth_room < PENDING_HANDSHAKE_COST {
+                return ctx.event(&self.name, start.sender_tag, Event::InputDropped);
+            }
+            ctx.unauth_room = ctx.unauth_room.saturating_sub(PENDING_HANDSHAKE_COST);
         }
         let phi = ctx.phi(&self.name);
         let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };

@@ -70,6 +70,10 @@ pub enum OffrecEventCode {
     SmpCheated = 28,
     // 29 is retired (an SMP rate limit is reported by the result code
     // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
+    /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the app
+    /// never addressed) was dropped: the client's budget for unauthenticated input
+    /// (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
+    InputDropped = 33,
 }
 
 /// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
@@ -105,6 +109,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpFailed => C::SmpFailed,
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
+        Event::InputDropped => C::InputDropped,
     }
 }
 
@@ -264,13 +269,14 @@ mod tests {
             Event::SmpFailed,
             Event::SmpAborted,
             Event::SmpCheated,
+            Event::InputDropped,
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 28, "codes 1..=28 (29 is retired)");
+        assert_eq!(events.len(), 29, "codes 1..=28 (29 is retired) and 33");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");

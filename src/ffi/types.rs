@@ -173,6 +173,13 @@ pub enum OffrecOption {
     /// Largest wire message for peers without their own limit (0 = unlimited, the default;
     /// otherwise at least 64 bytes).
     MaxMessageSize = 5,
+    /// Bytes the client may hold for input from senders it has not authenticated: fragments of
+    /// incomplete messages (counted by bytes actually received, plus a fixed cost per message
+    /// and per piece), entries for peers the app never addressed, and handshakes in progress
+    /// (1 KiB each). Input past it is dropped with `OFFREC_EVENT_CODE_INPUT_DROPPED`.
+    /// Default 4194304 (4 MiB: 32 incomplete messages of the largest size at once); 0 drops
+    /// every such input. Lowering it drops nothing already held; it stops new growth.
+    UnauthenticatedBudget = 6,
 }
 
 impl OffrecOption {
@@ -185,6 +192,7 @@ impl OffrecOption {
             3 => Self::HandshakeTimeout,
             4 => Self::PaddingBlock,
             5 => Self::MaxMessageSize,
+            6 => Self::UnauthenticatedBudget,
             _ => return Err(OffrecResult::UnknownEnumValue),
         })
     }
@@ -269,10 +277,10 @@ mod tests {
         ] {
             assert_eq!(OffrecNotSentReason::from(r) as u32, r as u32);
         }
-        for n in 0..6 {
+        for n in 0..7 {
             assert_eq!(OffrecOption::from_c(n).map(|o| o as u32), Ok(n));
         }
-        assert_eq!(OffrecOption::from_c(6).err(), Some(OffrecResult::UnknownEnumValue));
+        assert_eq!(OffrecOption::from_c(7).err(), Some(OffrecResult::UnknownEnumValue));
         assert_eq!(OFFREC_MAX_NAME_LEN, crate::conversation::MAX_NAME_LEN);
         assert_eq!(OFFREC_MAX_TEXT_LEN, crate::wire::MAX_ENCODED_LEN);
         assert_eq!(OFFREC_MAX_SMP_QUESTION_LEN, crate::smp::MAX_QUESTION_LEN);

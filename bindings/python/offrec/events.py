@@ -64,6 +64,7 @@ class EventCode(enum.IntEnum):
     SMP_ABORTED = 27
     SMP_CHEATED = 28
     # 29 is retired (the SMP rate limit is the result code SMP_RATE_LIMITED); never reused.
+    INPUT_DROPPED = 33
 
 
 class NotSentReason(enum.IntEnum):
@@ -86,6 +87,7 @@ class Option(enum.IntEnum):
     HANDSHAKE_TIMEOUT = 3
     PADDING_BLOCK = 4
     MAX_MESSAGE_SIZE = 5
+    UNAUTHENTICATED_BUDGET = 6
 
 
 class Policy(enum.IntFlag):
