@@ -160,9 +160,15 @@ impl Peer {
             ),
             Observation::Known(_) => {}
         }
-        if !self.sessions.contains_key(&tag) && self.sessions.len() >= MAX_INSTANCES_PER_PEER {
+        let mut session = session;
+        if let Some(old) = self.sessions.get_mut(&tag) {
+            // A refresh: the old session's pending reveals and skipped keys ride on the new
+            // session's next messages instead of being dropped with it.
+            session.ratchet.inherit_reveals(&mut old.ratchet);
+        } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
             let idle = self.sessions.values().min_by_key(|s| s.last_activity()).map(|s| s.their_tag);
             if let Some(idle) = idle {
+                self.retire_session(ctx, idle);
                 self.sessions.remove(&idle);
             }
         }
