@@ -170,12 +170,12 @@ impl Client {
         let (result, mut actions) = self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
         let mut after = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
         let forget = match self.peers.get(peer) {
+            Some(p) if !p.pinned && p.is_idle(now) => true,
             Some(p) if p.is_stranger() && after > room => {
                 actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
                 true
             }
-            Some(p) => !p.pinned && p.is_idle(now),
-            None => false,
+            _ => false,
         };
         if forget {
             self.peers.remove(peer);
