@@ -495,6 +495,12 @@ enum offrec_event_code
      * STORAGE.md §5.1.
      */
     OFFREC_EVENT_CODE_PERSIST_NEEDED = 30,
+    /**
+     * Unauthenticated input (a fragment, a handshake start, or anything from a peer the app
+     * never addressed) was dropped: the client's budget for unauthenticated input
+     * (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
+     */
+    OFFREC_EVENT_CODE_INPUT_DROPPED = 33,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -537,6 +543,15 @@ enum offrec_option
      * otherwise at least 64 bytes).
      */
     OFFREC_OPTION_MAX_MESSAGE_SIZE = 5,
+    /**
+     * Bytes the client may hold for input from senders it has not authenticated: fragments of
+     * incomplete messages (counted by bytes actually received, plus a fixed cost per message
+     * and per piece), entries for peers the app never addressed, and handshakes in progress
+     * (1 KiB each). Input past it is dropped with `OFFREC_EVENT_CODE_INPUT_DROPPED`.
+     * Default 4194304 (4 MiB: 32 incomplete messages of the largest size at once); 0 drops
+     * every such input. Lowering it drops nothing already held; it stops new growth.
+     */
+    OFFREC_OPTION_UNAUTHENTICATED_BUDGET = 6,
     /**
      * What the handshake binds about names (PROTOCOL.md §4.2): 1 = both account names and
      * the network, normalised (the default: ASCII lower-case, trimmed, XMPP resource dropped,
@@ -850,7 +865,9 @@ typedef struct offrec_callbacks {
      * messages are fragmented. 0 means no per-peer limit (the client-wide
      * `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
      * held, before every call that may send to `peer` (for `offrec_client_tick`: for every
-     * known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+     * known peer); its answer holds for that call only (it is never stored, so a peer that only
+     * sent us something is still forgotten) and takes precedence over any value set with
+     * `offrec_client_set_max_message_size`.
      * It is taken as the truth about the transport: an answer too small to fragment into (below
      * about 64 bytes) makes sends to that peer fail with `OFFREC_RESULT_MESSAGE_TOO_LARGE`.
      */
@@ -1085,8 +1102,8 @@ offrec_result offrec_client_set_option(struct offrec_client *client,
 
 /**
  * Sets the largest wire message the transport carries to `peer` (0 = the client-wide
- * `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). Overridden before each call by
- * the `max_message_size` callback, if the app supplied one.
+ * `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). While the app supplies a
+ * `max_message_size` callback, each call uses the callback's answer instead (not stored).
  *
  * # Safety
  *

@@ -190,3 +190,52 @@ fn receiver_reveals_material_of_used_keys_in_its_next_message() {
     let second = send(&mut bob, "again");
     assert!(second.header.revealed.is_empty());
 }
+
+#[test]
+fn the_reveal_queue_keeps_only_the_newest_up_to_its_cap() {
+    use offrec::ratchet::MAX_PENDING_REVEALS;
+    let Pair { mut alice, mut bob, mut rng } = pair();
+    // Bob reads far more than the cap without ever writing.
+    let messages: Vec<DataMessage> = (0..MAX_PENDING_REVEALS + 100).map(|i| send(&mut bob, &format!("m{i}"))).collect();
+    for m in &messages {
+        recv(&mut alice, m, &mut rng).unwrap();
+    }
+    assert_eq!(alice.pending_reveal_count(), MAX_PENDING_REVEALS);
+    // What is kept is the newest: her next message reveals the oldest kept one first.
+    let reply = send(&mut alice, "reply");
+    let first_kept = &messages[100];
+    let dropped = &messages[99];
+    let verifies = |m: &DataMessage| {
+        reply.header.revealed.iter().map(RevealedMaterial::from_bytes).any(|r| r.verifies(&m.header_bytes, &m.ciphertext, &m.tag))
+    };
+    assert!(verifies(first_kept));
+    assert!(!verifies(dropped));
+}
+
+#[test]
+fn a_replacing_state_inherits_every_reveal_up_to_its_own_cap() {
+    use offrec::ratchet::{MAX_INHERITED_REVEALS, MAX_PENDING_REVEALS};
+    let Pair { mut alice, mut bob, mut rng } = pair();
+    for i in 0..MAX_PENDING_REVEALS {
+        let m = send(&mut bob, &format!("m{i}"));
+        recv(&mut alice, &m, &mut rng).unwrap();
+    }
+    // Then MAX_STORED_SKIPPED_KEYS are skipped.
+    let skipped: Vec<DataMessage> = (0..=MAX_STORED_SKIPPED_KEYS).map(|i| send(&mut bob, &format!("s{i}"))).collect();
+    recv(&mut alice, skipped.last().unwrap(), &mut rng).unwrap();
+    assert_eq!(alice.skipped_key_count(), MAX_STORED_SKIPPED_KEYS);
+    let Pair { alice: mut fresh, .. } = pair();
+    fresh.inherit_reveals(&mut alice);
+    assert_eq!(fresh.pending_reveal_count(), MAX_INHERITED_REVEALS);
+    assert_eq!((alice.pending_reveal_count(), alice.skipped_key_count()), (0, 0));
+    // A second refresh without writing cannot grow it further.
+    let Pair { alice: mut newer, .. } = pair();
+    newer.inherit_reveals(&mut fresh);
+    assert_eq!(newer.pending_reveal_count(), MAX_INHERITED_REVEALS);
+    // Reading more keeps the size (the oldest inherited go first), never grows it.
+    let Pair { alice: mut reader, bob: mut sender, mut rng } = pair();
+    reader.inherit_reveals(&mut newer);
+    let m = send(&mut sender, "one more");
+    recv(&mut reader, &m, &mut rng).unwrap();
+    assert_eq!(reader.pending_reveal_count(), MAX_INHERITED_REVEALS);
+}

@@ -456,8 +456,8 @@ func (c *Client) SetOption(option Option, value uint64) error {
 }
 
 // SetMaxMessageSize sets the largest wire message the transport carries to peer (0 = the
-// client-wide OptionMaxMessageSize; otherwise at least 64). A MaxMessageSizer handler
-// overrides it.
+// client-wide OptionMaxMessageSize; otherwise at least 64). A MaxMessageSizer handler's
+// answer is used instead, for each call only (it is never stored).
 func (c *Client) SetMaxMessageSize(peer string, size int) error {
 	if size < 0 {
 		return &Error{Code: ResultInvalidArgument, Message: "negative size", Op: "SetMaxMessageSize"}

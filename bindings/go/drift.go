@@ -85,6 +85,7 @@ func _() {
 	_ = x[PersistHeldMessages-C.OFFREC_PERSIST_FLAG_HELD_MESSAGES]
 	_ = x[PersistSentLog-C.OFFREC_PERSIST_FLAG_SENT_LOG]
 	_ = x[PersistOther-C.OFFREC_PERSIST_FLAG_OTHER]
+	_ = x[EventInputDropped-C.OFFREC_EVENT_CODE_INPUT_DROPPED]
 
 	_ = x[NotSentEncryptionTimeout-C.OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT]
 	_ = x[NotSentSessionFinished-C.OFFREC_NOT_SENT_REASON_SESSION_FINISHED]
@@ -109,6 +110,7 @@ func _() {
 	_ = x[HandshakeRandom-C.OFFREC_HANDSHAKE_FAILURE_RANDOM]
 	_ = x[HandshakeUnsendable-C.OFFREC_HANDSHAKE_FAILURE_UNSENDABLE]
 	_ = x[HandshakeNamesDiffer-C.OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER]
+	_ = x[OptionUnauthenticatedBudget-C.OFFREC_OPTION_UNAUTHENTICATED_BUDGET]
 
 	_ = x[PolicyAllow-C.OFFREC_POLICY_ALLOW]
 	_ = x[PolicyRequireEncryption-C.OFFREC_POLICY_REQUIRE_ENCRYPTION]

@@ -108,6 +108,7 @@ const (
 	// Event callback is fine). Event.Reason is a [PersistFlag] bitmask, Event.Peer is empty.
 	// At most one per call, delivered last.
 	EventPersistNeeded EventCode = 30
+	EventInputDropped EventCode = 33 // unauthenticated input dropped: the client's budget is full
 )
 
 var eventNames = map[EventCode]string{
@@ -140,6 +141,7 @@ var eventNames = map[EventCode]string{
 	EventSMPAborted:                "SMP_ABORTED",
 	EventSMPCheated:                "SMP_CHEATED",
 	EventPersistNeeded:             "PERSIST_NEEDED",
+	EventInputDropped:              "INPUT_DROPPED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -258,19 +260,24 @@ const (
 	OptionHandshakeTimeout   Option = 3 // default 120
 	OptionPaddingBlock       Option = 4 // 0 = none, at most 4096; default 16
 	OptionMaxMessageSize     Option = 5 // 0 = unlimited (default), else at least 64
+	// Bytes held for unauthenticated input (fragments, strangers, pending handshakes);
+	// default 4 MiB. Input past it is dropped with EventInputDropped.
+	OptionUnauthenticatedBudget Option = 6
+
 	// OptionNameBinding: 1 = bind both account names and the network, normalised (default);
 	// 0 = the network only (IRC nick changes). Both sides must agree.
 	OptionNameBinding Option = 7
 )
 
 var optionNames = map[Option]string{
-	OptionHeartbeatInterval:  "HEARTBEAT_INTERVAL",
-	OptionSessionExpiry:      "SESSION_EXPIRY",
-	OptionHeldMessageTimeout: "HELD_MESSAGE_TIMEOUT",
-	OptionHandshakeTimeout:   "HANDSHAKE_TIMEOUT",
-	OptionPaddingBlock:       "PADDING_BLOCK",
-	OptionMaxMessageSize:     "MAX_MESSAGE_SIZE",
-	OptionNameBinding:        "NAME_BINDING",
+	OptionHeartbeatInterval:     "HEARTBEAT_INTERVAL",
+	OptionSessionExpiry:         "SESSION_EXPIRY",
+	OptionHeldMessageTimeout:    "HELD_MESSAGE_TIMEOUT",
+	OptionHandshakeTimeout:      "HANDSHAKE_TIMEOUT",
+	OptionPaddingBlock:          "PADDING_BLOCK",
+	OptionMaxMessageSize:        "MAX_MESSAGE_SIZE",
+	OptionUnauthenticatedBudget: "UNAUTHENTICATED_BUDGET",
+	OptionNameBinding:           "NAME_BINDING",
 }
 
 func (o Option) String() string { return lowerName(optionNames, o, "Option") }

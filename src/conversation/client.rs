@@ -10,7 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::Peer;
-use super::settings::{Settings, MAX_NAME_LEN};
+use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
 use crate::wire::InstanceTag;
@@ -45,6 +45,12 @@ pub struct Client {
     pub(crate) next_message_id: MessageId,
     /// `PERSIST_*` bits gathered during the current call (see [`Client::finish_call`]).
     pub(crate) dirty: u32,
+    /// The sum of every peer's [`Peer::unauthenticated_bytes`], kept within
+    /// `settings.unauthenticated_budget`.
+    pub(crate) unauthenticated_held: usize,
+    /// Transport limits the application gave for the current call only
+    /// ([`Client::with_transport_limits`]); empty between calls.
+    pub(crate) call_limits: BTreeMap<String, usize>,
 }
 
 impl core::fmt::Debug for Client {
@@ -103,6 +109,8 @@ impl Client {
             rng,
             next_message_id: 1,
             dirty: 0,
+            unauthenticated_held: 0,
+            call_limits: BTreeMap::new(),
         })
     }
 
@@ -153,16 +161,44 @@ impl Client {
 
     /// Runs `f` on a peer's state (created if new). `pin` marks a peer the application itself
     /// addressed; an unpinned peer left without state afterwards is forgotten.
+    ///
+    /// The unauthenticated-input budget is kept here: `f` may grow what the peer holds for
+    /// unauthenticated senders by at most the room left (fragments and handshakes check it
+    /// before keeping anything); a stranger that still ends up over it is forgotten whole, with
+    /// [`super::Event::InputDropped`].
     fn with_peer<R>(&mut self, peer: &str, now: u64, pin: bool, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
-        let (result, actions) = self.run_on_peer(peer, now, pin, f);
-        if self.peers.get(peer).is_some_and(|p| !p.pinned && p.is_idle(now)) {
+        let before = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
+        let others = self.unauthenticated_held.saturating_sub(before);
+        let room = self.settings.unauthenticated_budget.saturating_sub(others);
+        // A new stranger's own entry comes out of the room first.
+        let entry = if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
+        let (result, mut actions) = self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
+        let mut after = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
+        let forget = match self.peers.get(peer) {
+            Some(p) if !p.pinned && p.is_idle(now) => true,
+            Some(p) if p.is_stranger() && after > room => {
+                actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
+                true
+            }
+            _ => false,
+        };
+        if forget {
             self.peers.remove(peer);
+            after = 0;
         }
+        self.unauthenticated_held = others.saturating_add(after);
         (result, actions)
     }
 
-    fn run_on_peer<R>(&mut self, peer: &str, now: u64, pin: bool, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
-        let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, .. } = self;
+    fn run_on_peer<R>(
+        &mut self,
+        peer: &str,
+        now: u64,
+        pin: bool,
+        unauth_room: usize,
+        f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
+    ) -> (R, Vec<Action>) {
+        let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, .. } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
         state.pinned |= pin;
@@ -178,6 +214,8 @@ impl Client {
             now,
             out: Vec::new(),
             dirty: 0,
+            unauth_room,
+            transport_limit: call_limits.get(peer).copied(),
         };
         let result = f(state, &mut ctx);
         self.dirty |= ctx.dirty;
@@ -209,6 +247,29 @@ impl Client {
                 Err(error)
             }
         }
+    }
+
+    /// Runs `f` with transport limits the application reported for this call only: `limits`
+    /// maps a peer name to the largest wire message the transport carries to it (0 = the
+    /// client-wide `Settings::max_message_size`). For those peers they replace any limit set
+    /// with [`Client::set_max_message_size`] during `f`; nothing is stored, so a peer that only
+    /// sent us something stays a stranger and is forgotten as usual.
+    pub fn with_transport_limits<R>(&mut self, limits: BTreeMap<String, usize>, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.call_limits = limits;
+        let result = f(self);
+        self.call_limits.clear();
+        result
+    }
+
+    /// Bytes currently held for unauthenticated input (never more than
+    /// `Settings::unauthenticated_budget`, unless the budget was lowered after they came).
+    pub fn unauthenticated_bytes(&self) -> usize {
+        self.unauthenticated_held
+    }
+
+    /// Recomputes [`Client::unauthenticated_bytes`] from every peer (after a load).
+    pub(crate) fn recount_unauthenticated(&mut self) {
+        self.unauthenticated_held = self.peers.values().map(Peer::unauthenticated_bytes).fold(0, usize::saturating_add);
     }
 
     fn allocate_id(&mut self) -> MessageId {
@@ -287,8 +348,11 @@ impl Client {
     pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
         check_name(peer, "peer")?;
         let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        let before = state.unauthenticated_bytes();
         state.pinned = true;
         state.max_message_size = (size > 0).then_some(size);
+        let after = state.unauthenticated_bytes();
+        self.unauthenticated_held = self.unauthenticated_held.saturating_sub(before).saturating_add(after);
         Ok(())
     }
 

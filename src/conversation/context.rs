@@ -19,6 +19,12 @@ pub(crate) struct Ctx<'a> {
     pub out: Vec<Action>,
     /// `PERSIST_*` bits for what stored state this call changed.
     pub dirty: u32,
+    /// How many more bytes this call may make the client hold for unauthenticated input
+    /// (fragments, handshakes in progress) before its budget is full.
+    pub unauth_room: usize,
+    /// The transport's limit for this peer as the application answered it for this call only
+    /// (0 = the client-wide limit); `None` when it was not asked (then the peer's own limit).
+    pub transport_limit: Option<usize>,
 }
 
 impl Ctx<'_> {
@@ -37,6 +43,16 @@ impl Ctx<'_> {
 
     pub fn state(&mut self, peer: &str, instance: u32, state: SessionState) {
         self.out.push(Action::StateChanged { peer: peer.to_owned(), instance, state });
+    }
+
+    /// The largest wire message for `peer`, given its own stored limit: this call's answer
+    /// from the application if any, else the peer's, else the client-wide one (0 = none).
+    pub fn message_limit(&self, peer_limit: Option<usize>) -> usize {
+        match self.transport_limit {
+            Some(0) => self.settings.max_message_size,
+            Some(limit) => limit,
+            None => peer_limit.unwrap_or(self.settings.max_message_size),
+        }
     }
 
     /// The session state a UI shows for an encrypted session with this key.

@@ -10,7 +10,7 @@ use super::session::key_prefix;
 use super::peer::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::Encrypted;
-use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE};
+use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::{decode_body, encode_body, Tlv, TlvType};
 
 /// The text of the error message we send when we cannot read something.
@@ -33,9 +33,23 @@ impl Peer {
     }
 
     fn encrypt_and_send(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<Encrypted, ClientError> {
+        self.seal_and_send(ctx, tag, text, tlvs, flags, false)
+    }
+
+    /// Encrypts and sends; `even_finished` lets a session the peer ended still publish its
+    /// reveals (never user text).
+    fn seal_and_send(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tag: u32,
+        text: &[u8],
+        tlvs: &[Tlv],
+        flags: u8,
+        even_finished: bool,
+    ) -> Result<Encrypted, ClientError> {
         let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
         let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
-        if session.finished {
+        if session.finished && !even_finished {
             return Err(ClientError::SessionFinished);
         }
         if session.restored {
@@ -178,9 +192,11 @@ impl Peer {
         }
     }
 
-    /// Closes one session: unless the peer already ended it, every remaining key is revealed in
-    /// a final message that tells the peer (best effort: the session is wiped whether or not the
-    /// goodbye fits); then the session is dropped and the UI told it is back to plaintext.
+    /// Closes one session: every remaining key is revealed (skipped keys included), in as many
+    /// messages as that takes ([`MAX_REVEALS_PER_MESSAGE`] each); unless the peer already ended
+    /// it, the last one tells the peer. If the peer ended first, the reveals still go out, in
+    /// messages the peer ignores. Best effort: the session is wiped whether or not they fit the
+    /// transport; then it is dropped and the UI told it is back to plaintext.
     ///
     /// A session restored from a store sends nothing (its sending chain may be stale); its
     /// remaining reveals move to another live session with the peer if there is one, and are
@@ -194,8 +210,13 @@ impl Peer {
                     restored.ratchet.hand_over_reveals(&mut live.ratchet);
                 }
             }
-        } else if !session.finished {
+        } else if session.finished {
             session.ratchet.reveal_everything();
+            self.publish_reveals(ctx, tag, 0);
+        } else {
+            session.ratchet.reveal_everything();
+            // The disconnect message carries the last batch.
+            self.publish_reveals(ctx, tag, MAX_REVEALS_PER_MESSAGE);
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
         }
@@ -204,6 +225,31 @@ impl Peer {
             self.preferred = None;
         }
         ctx.state(&self.name, tag, SessionState::Plaintext);
+    }
+
+    /// Before a session is evicted (too many instances): reveals every key it still holds, in
+    /// empty messages the peer ignores, so the material is published before the state is dropped.
+    pub fn retire_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
+        let Some(session) = self.sessions.get_mut(&tag) else { return };
+        session.ratchet.reveal_everything();
+        self.publish_reveals(ctx, tag, 0);
+    }
+
+    /// Sends empty messages (flagged ignore-if-unreadable) until at most `keep` reveals are
+    /// pending in the session, or a message cannot be sent (the transport limit is too small).
+    fn publish_reveals(&mut self, ctx: &mut Ctx<'_>, tag: u32, keep: usize) {
+        let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.ratchet.pending_reveal_count());
+        // Each message takes up to MAX_REVEALS_PER_MESSAGE; the bound only guards against a
+        // message that published nothing.
+        let rounds = pending(self).div_ceil(MAX_REVEALS_PER_MESSAGE);
+        for _ in 0..rounds {
+            if pending(self) <= keep {
+                break;
+            }
+            if self.seal_and_send(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE, true).is_err() {
+                break;
+            }
+        }
     }
 
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.

@@ -124,6 +124,10 @@ pub enum Event {
     /// most once per client call, as its last action, with an empty peer name and instance 0
     /// (it is about the whole client).
     PersistNeeded { what: u32 },
+    /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the
+    /// application never addressed) was dropped because the client's unauthenticated-input
+    /// budget is full ([`super::Settings::unauthenticated_budget`]).
+    InputDropped,
 }
 
 /// [`Event::PersistNeeded`]: the set of sessions changed (one was installed, ended, finished by
@@ -175,6 +179,7 @@ impl Event {
             Self::SmpCheated => 28,
             // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
             Self::PersistNeeded { .. } => 30,
+            Self::InputDropped => 33,
         }
     }
 }

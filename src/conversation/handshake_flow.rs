@@ -5,7 +5,7 @@ use super::context::Ctx;
 use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES, PERSIST_SESSIONS, PERSIST_TRUST};
 use super::peer::{PendingInitiator, PendingResponder, Peer};
 use super::session::Session;
-use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
+use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 
@@ -106,6 +106,14 @@ impl Peer {
                 }
                 self.initiator = None;
             }
+        }
+        // A Start is unauthenticated: a new pending handshake must fit the client's budget.
+        let grows = !self.responders.contains_key(&start.sender_tag) && self.responders.len() < MAX_PENDING_RESPONDERS;
+        if grows {
+            if ctx.unauth_room < PENDING_HANDSHAKE_COST {
+                return ctx.event(&self.name, start.sender_tag, Event::InputDropped);
+            }
+            ctx.unauth_room = ctx.unauth_room.saturating_sub(PENDING_HANDSHAKE_COST);
         }
         let phi = ctx.phi(&self.name);
         let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };
@@ -211,9 +219,15 @@ impl Peer {
             ),
             Observation::Known(_) => {}
         }
-        if !self.sessions.contains_key(&tag) && self.sessions.len() >= MAX_INSTANCES_PER_PEER {
+        let mut session = session;
+        if let Some(old) = self.sessions.get_mut(&tag) {
+            // A refresh: the old session's pending reveals and skipped keys ride on the new
+            // session's next messages instead of being dropped with it.
+            session.ratchet.inherit_reveals(&mut old.ratchet);
+        } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
             let idle = self.sessions.values().min_by_key(|s| s.last_activity()).map(|s| s.their_tag);
             if let Some(idle) = idle {
+                self.retire_session(ctx, idle);
                 self.sessions.remove(&idle);
             }
         }

@@ -11,7 +11,7 @@ use super::error::ClientError;
 use super::events::{Event, MessageId, NotSentReason, Security, PERSIST_HELD_MESSAGES};
 use super::held::{Held, HeldMessages};
 use super::session::Session;
-use super::settings::ERROR_MESSAGE_INTERVAL;
+use super::settings::{ERROR_MESSAGE_INTERVAL, PENDING_HANDSHAKE_COST, STRANGER_ENTRY_COST};
 use crate::ake::{AkeMessage, Initiator, Responder};
 use crate::wire::data_message::DataMessage;
 use crate::wire::{armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions};
@@ -80,6 +80,28 @@ impl Peer {
             && self.max_message_size.is_none()
     }
 
+    /// Bytes this peer makes the client hold for unauthenticated input: its fragment buffers,
+    /// handshakes it started with us, and, while the application never addressed it and it has
+    /// no session ("a stranger"), its entry and any handshake we started for it.
+    pub fn unauthenticated_bytes(&self) -> usize {
+        let mut total = self.reassembler.held_bytes();
+        total = total.saturating_add(self.responders.len().saturating_mul(PENDING_HANDSHAKE_COST));
+        if self.is_stranger() {
+            total = total.saturating_add(STRANGER_ENTRY_COST).saturating_add(self.name.len());
+            if self.initiator.is_some() {
+                total = total.saturating_add(PENDING_HANDSHAKE_COST);
+            }
+        }
+        total
+    }
+
+    /// Whether this peer holds only what unauthenticated senders gave it: the application never
+    /// addressed it, and it has no session and no message of ours waiting. Strangers are never
+    /// stored, and are forgotten as soon as they are idle.
+    pub fn is_stranger(&self) -> bool {
+        !self.pinned && self.sessions.is_empty() && self.held.is_empty()
+    }
+
     /// Handles one incoming transport message.
     pub fn receive(&mut self, ctx: &mut Ctx<'_>, text: &str) {
         if !ctx.settings.policy.allows_protocol() {
@@ -114,7 +136,12 @@ impl Peer {
         if fragment.receiver != InstanceTag::NONE && fragment.receiver.0 != ctx.our_tag {
             return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
         }
-        match self.reassembler.accept(message, ctx.now) {
+        let before = self.reassembler.held_bytes();
+        let accepted = self.reassembler.accept_within(message, ctx.now, ctx.unauth_room);
+        let grown = self.reassembler.held_bytes().saturating_sub(before);
+        ctx.unauth_room = ctx.unauth_room.saturating_sub(grown);
+        match accepted {
+            Err(crate::wire::WireError::OverBudget) => ctx.event(&self.name, 0, Event::InputDropped),
             Ok(Some(whole)) => match classify(&whole) {
                 // Never fragments inside fragments: only a complete armoured message counts.
                 Incoming::Encoded(encoded) => self.receive_encoded(ctx, encoded),
@@ -231,7 +258,7 @@ impl Peer {
         if encoded_len > crate::wire::MAX_ENCODED_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        let limit = self.max_message_size.unwrap_or(ctx.settings.max_message_size);
+        let limit = ctx.message_limit(self.max_message_size);
         if limit == 0 || encoded_len <= limit {
             return Ok(());
         }
@@ -244,7 +271,7 @@ impl Peer {
         if encoded.len() > crate::wire::MAX_ENCODED_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        let limit = self.max_message_size.unwrap_or(ctx.settings.max_message_size);
+        let limit = ctx.message_limit(self.max_message_size);
         if limit == 0 || encoded.len() <= limit {
             ctx.send(&self.name, encoded);
             return Ok(());
@@ -349,5 +376,21 @@ impl Peer {
             ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::settings::{PENDING_HANDSHAKE_COST, STRANGER_ENTRY_COST};
+
+    #[test]
+    fn budget_costs_cover_what_is_held() {
+        // A map entry holds the value plus its key's header; handshake states live in boxes.
+        let entry = core::mem::size_of::<Peer>() + core::mem::size_of::<String>();
+        assert!(entry <= STRANGER_ENTRY_COST, "a peer entry is {entry} bytes");
+        let responder = core::mem::size_of::<PendingResponder>() + 2 * core::mem::size_of::<usize>();
+        let initiator = core::mem::size_of::<PendingInitiator>() + 2 * core::mem::size_of::<usize>();
+        assert!(responder <= PENDING_HANDSHAKE_COST && initiator <= PENDING_HANDSHAKE_COST, "{responder} / {initiator}");
     }
 }

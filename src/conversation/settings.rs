@@ -27,6 +27,11 @@ pub struct Settings {
     /// What the handshake binds about names (PROTOCOL.md §4.2): normalised account names and
     /// network (default), or the network only. Both sides must agree.
     pub name_binding: NameBinding,
+    /// Bytes the whole client may hold for senders it has not authenticated: fragments of
+    /// incomplete messages (bytes actually received), entries for peers the application never
+    /// addressed ("strangers"), and handshakes in progress. Input that would go past it is
+    /// dropped with [`super::Event::InputDropped`]. Default [`DEFAULT_UNAUTHENTICATED_BUDGET`].
+    pub unauthenticated_budget: usize,
 }
 
 impl Default for Settings {
@@ -41,9 +46,20 @@ impl Default for Settings {
             padding_block: 16,
             query_text: crate::wire::DEFAULT_QUERY_TEXT.to_owned(),
             name_binding: NameBinding::Normalised,
+            unauthenticated_budget: DEFAULT_UNAUTHENTICATED_BUDGET,
         }
     }
 }
+
+/// The default [`Settings::unauthenticated_budget`]: 4 MiB. Room for 32 incomplete messages of
+/// the largest size (128 KiB each) at once, or tens of thousands of strangers and handshakes,
+/// far more than real traffic holds at a time, while a flood from any number of names and
+/// instance tags costs at most this much memory.
+pub const DEFAULT_UNAUTHENTICATED_BUDGET: usize = 4 * 1024 * 1024;
+/// What one stranger's entry costs in the budget, besides its name's bytes.
+pub const STRANGER_ENTRY_COST: usize = 512;
+/// What one handshake in progress costs in the budget (its state and the map entry).
+pub const PENDING_HANDSHAKE_COST: usize = 1024;
 
 /// At most this many messages wait for encryption per peer.
 pub const MAX_HELD_MESSAGES: usize = 100;

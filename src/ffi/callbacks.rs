@@ -74,7 +74,9 @@ pub struct OffrecCallbacks {
     /// messages are fragmented. 0 means no per-peer limit (the client-wide
     /// `OFFREC_OPTION_MAX_MESSAGE_SIZE` applies, unlimited by default). Asked, without any lock
     /// held, before every call that may send to `peer` (for `offrec_client_tick`: for every
-    /// known peer); its answer replaces any value set with `offrec_client_set_max_message_size`.
+    /// known peer); its answer holds for that call only (it is never stored, so a peer that only
+    /// sent us something is still forgotten) and takes precedence over any value set with
+    /// `offrec_client_set_max_message_size`.
     /// It is taken as the truth about the transport: an answer too small to fragment into (below
     /// about 64 bytes) makes sends to that peer fail with `OFFREC_RESULT_MESSAGE_TOO_LARGE`.
     pub max_message_size:

@@ -133,10 +133,10 @@ impl ClientHandle {
         };
         let (result, actions) = {
             let mut client = self.lock()?;
-            for (peer, size) in &sizes {
-                client.set_max_message_size(peer, *size).map_err(client_error)?;
-            }
-            f(&mut client, now)?
+            // The app's answers are inputs of this call only, never stored on a peer: storing
+            // them would pin every stranger that sent us something.
+            let limits = sizes.into_iter().collect();
+            client.with_transport_limits(limits, |client| f(client, now))?
         }; // unlocked here
         self.callbacks.dispatch(actions);
         Ok(result)
@@ -463,6 +463,7 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
                         _ => return Err(OffrecResult::InvalidArgument),
                     }
                 }
+                OffrecOption::UnauthenticatedBudget => settings.unauthenticated_budget = size?,
             }
             client.set_settings(settings);
             Ok(((), Vec::new()))
@@ -471,8 +472,8 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
 }
 
 /// Sets the largest wire message the transport carries to `peer` (0 = the client-wide
-/// `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). Overridden before each call by
-/// the `max_message_size` callback, if the app supplied one.
+/// `OFFREC_OPTION_MAX_MESSAGE_SIZE`; otherwise at least 64). While the app supplies a
+/// `max_message_size` callback, each call uses the callback's answer instead (not stored).
 ///
 /// # Safety
 ///

@@ -82,6 +82,10 @@ pub enum OffrecEventCode {
     /// decisions, messages held for encryption and the record of what was sent; see
     /// STORAGE.md §5.1.
     PersistNeeded = 30,
+    /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the app
+    /// never addressed) was dropped: the client's budget for unauthenticated input
+    /// (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
+    InputDropped = 33,
 }
 
 /// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
@@ -135,6 +139,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
         Event::PersistNeeded { .. } => C::PersistNeeded,
+        Event::InputDropped => C::InputDropped,
     }
 }
 
@@ -298,13 +303,14 @@ mod tests {
             Event::SmpAborted,
             Event::SmpCheated,
             Event::PersistNeeded { what: 5 },
+            Event::InputDropped,
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 29, "codes 1..=28 and 30 (29 is retired)");
+        assert_eq!(events.len(), 30, "codes 1..=28, 30 and 33 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");

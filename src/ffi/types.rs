@@ -203,6 +203,13 @@ pub enum OffrecOption {
     /// Largest wire message for peers without their own limit (0 = unlimited, the default;
     /// otherwise at least 64 bytes).
     MaxMessageSize = 5,
+    /// Bytes the client may hold for input from senders it has not authenticated: fragments of
+    /// incomplete messages (counted by bytes actually received, plus a fixed cost per message
+    /// and per piece), entries for peers the app never addressed, and handshakes in progress
+    /// (1 KiB each). Input past it is dropped with `OFFREC_EVENT_CODE_INPUT_DROPPED`.
+    /// Default 4194304 (4 MiB: 32 incomplete messages of the largest size at once); 0 drops
+    /// every such input. Lowering it drops nothing already held; it stops new growth.
+    UnauthenticatedBudget = 6,
     /// What the handshake binds about names (PROTOCOL.md §4.2): 1 = both account names and
     /// the network, normalised (the default: ASCII lower-case, trimmed, XMPP resource dropped,
     /// `prpl-jabber`/`jabber` = `xmpp`); 0 = the network only, for transports where names
@@ -223,7 +230,7 @@ impl OffrecOption {
             3 => Self::HandshakeTimeout,
             4 => Self::PaddingBlock,
             5 => Self::MaxMessageSize,
-            // 6 is reserved (assigned elsewhere).
+            6 => Self::UnauthenticatedBudget,
             7 => Self::NameBinding,
             _ => return Err(OffrecResult::UnknownEnumValue),
         })
@@ -309,7 +316,7 @@ mod tests {
         ] {
             assert_eq!(OffrecNotSentReason::from(r) as u32, r as u32);
         }
-        for n in [0, 1, 2, 3, 4, 5, 7] {
+        for n in 0..8 {
             assert_eq!(OffrecOption::from_c(n).map(|o| o as u32), Ok(n));
         }
         assert_eq!(OffrecOption::from_c(8).err(), Some(OffrecResult::UnknownEnumValue));

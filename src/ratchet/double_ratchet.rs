@@ -293,10 +293,21 @@ impl Ratchet {
     }
 
     /// At session end: every stored key is discarded and its material queued, so the final
-    /// message can carry all remaining reveals.
+    /// messages can carry all remaining reveals. Nothing already queued is pushed out: the
+    /// queue may exceed [`super::MAX_PENDING_REVEALS`] until the session is dropped.
     pub fn reveal_everything(&mut self) {
-        let all = self.skipped.drain_all();
-        self.reveal_all(all);
+        for key in self.skipped.drain_all() {
+            self.pending_reveals.push_uncapped(RevealedMaterial::of_key(&message_key(&key.chain_key)));
+        }
+    }
+
+    /// When a new session replaces `old` (a refresh): everything `old` still had to reveal, its
+    /// skipped keys included, is queued ahead of this state's own reveals, so our next messages
+    /// publish it. At most [`super::MAX_INHERITED_REVEALS`] are kept (the newest), so repeated
+    /// refreshes without writing cannot grow the queue.
+    pub fn inherit_reveals(&mut self, old: &mut Ratchet) {
+        old.reveal_everything();
+        self.pending_reveals.inherit(&mut old.pending_reveals);
     }
 
     /// For a session that will never encrypt or decrypt again (restored from a store, which
@@ -318,10 +329,7 @@ impl Ratchet {
     /// session that must never send again (restored from a store) is replaced, so restarting a
     /// session does not cost deniability.
     pub fn hand_over_reveals(&mut self, successor: &mut Ratchet) {
-        self.reveal_everything();
-        for material in self.pending_reveals.take_all() {
-            successor.pending_reveals.push(material);
-        }
+        successor.inherit_reveals(self);
     }
 
     /// Our current ratchet public key.

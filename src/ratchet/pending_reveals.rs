@@ -10,14 +10,36 @@ use crate::wire::data_message::MAX_REVEALS_PER_MESSAGE;
 /// deniability material for those messages, never security).
 pub const MAX_PENDING_REVEALS: usize = 1024;
 
+/// Cap on a queue that inherited reveals from the session it replaced (a refresh): the old
+/// session's queue and every skipped key it stored fit.
+pub const MAX_INHERITED_REVEALS: usize = MAX_PENDING_REVEALS + super::MAX_STORED_SKIPPED_KEYS;
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct PendingReveals(VecDeque<RevealedMaterial>);
 
 impl PendingReveals {
     pub fn push(&mut self, material: RevealedMaterial) {
-        if self.0.len() == MAX_PENDING_REVEALS {
+        // `>=`: a queue that inherited more than the cap does not grow further.
+        if self.0.len() >= MAX_PENDING_REVEALS {
             self.0.pop_front();
         }
+        self.0.push_back(material);
+    }
+
+    /// Puts everything queued in `old` ahead of this queue's own material, keeping the newest
+    /// [`MAX_INHERITED_REVEALS`].
+    pub fn inherit(&mut self, old: &mut PendingReveals) {
+        let mut all = std::mem::take(&mut old.0);
+        all.append(&mut self.0);
+        let excess = all.len().saturating_sub(MAX_INHERITED_REVEALS);
+        all.drain(..excess);
+        self.0 = all;
+    }
+
+    /// Queues material past the cap: for a session's end (its queue is published and dropped
+    /// right away) and for restoring a stored queue (checked against
+    /// [`MAX_INHERITED_REVEALS`] by the reader).
+    pub fn push_uncapped(&mut self, material: RevealedMaterial) {
         self.0.push_back(material);
     }
 
@@ -29,11 +51,6 @@ impl PendingReveals {
 
     pub fn consume(&mut self, count: usize) {
         self.0.drain(..count.min(self.0.len()));
-    }
-
-    /// Removes and returns every queued item, oldest first.
-    pub fn take_all(&mut self) -> Vec<RevealedMaterial> {
-        self.0.drain(..).collect()
     }
 
     pub fn len(&self) -> usize {

@@ -4,7 +4,7 @@
 
 use super::chain::{ReceivingChain, SendingChain};
 use super::double_ratchet::Ratchet;
-use super::pending_reveals::{PendingReveals, MAX_PENDING_REVEALS};
+use super::pending_reveals::{PendingReveals, MAX_INHERITED_REVEALS};
 use super::skipped_keys::{SkippedKey, SkippedKeys, MAX_STORED_SKIPPED_KEYS};
 use crate::crypto::aead::RevealedMaterial;
 use crate::crypto::{DhKeyPair, SecretKey};
@@ -72,12 +72,13 @@ impl Ratchet {
             });
         }
         let reveal_count = r.u32()? as usize;
-        if reveal_count > MAX_PENDING_REVEALS {
+        // A refreshed session may hold what it inherited past the usual cap.
+        if reveal_count > MAX_INHERITED_REVEALS {
             return Err(WireError::TooLarge);
         }
         let mut pending_reveals = PendingReveals::default();
         for _ in 0..reveal_count {
-            pending_reveals.push(RevealedMaterial::from_bytes(&r.array()?));
+            pending_reveals.push_uncapped(RevealedMaterial::from_bytes(&r.array()?));
         }
         Ok(Ratchet { root_key, sending, receiving, previous_chain_length, skipped, receiving_dh_steps, pending_reveals })
     }

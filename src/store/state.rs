@@ -1,7 +1,8 @@
 //! A client's whole state as bytes (STORAGE.md §State): identity, instance tag, trust store,
 //! every live session with its ratchet, and the messages still waiting for encryption.
-//! Not stored, on purpose: SMP runs and handshakes in flight (they restart), and fragments
-//! being reassembled.
+//! Not stored, on purpose: SMP runs and handshakes in flight (they restart), fragments
+//! being reassembled, and strangers (peers the application never addressed that hold no
+//! session and no held message).
 
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ fn capacity(client: &Client) -> usize {
     for (peer, keys) in client.trust.peers() {
         total += 8 + peer.len() + keys.len() * 33;
     }
-    for (name, peer) in &client.peers {
+    for (name, peer) in client.peers.iter().filter(|(_, p)| !p.is_stranger()) {
         total += 64 + name.len();
         for session in peer.sessions.values() {
             total += 160 + 20 * SENT_LOG_LEN + max_state_len(&session.ratchet);
@@ -76,8 +77,11 @@ pub fn encode_client(client: &Client) -> Zeroizing<Vec<u8>> {
         }
     }
 
-    w.u32(client.peers.len() as u32);
-    for (peer_name, peer) in &client.peers {
+    // Strangers (peers the application never addressed, holding only what unauthenticated
+    // senders gave them) are never stored: a reload must not make them permanent.
+    let stored: Vec<(&String, &Peer)> = client.peers.iter().filter(|(_, p)| !p.is_stranger()).collect();
+    w.u32(stored.len() as u32);
+    for (peer_name, peer) in stored {
         name(&mut w, peer_name);
         w.u64(peer.max_message_size.unwrap_or(0) as u64).u8(u8::from(peer.stop_tagging)).u32(peer.preferred.unwrap_or(0));
         w.u8(peer.advertised);
@@ -215,5 +219,6 @@ pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource
     client.trust = trust;
     client.peers = peers;
     client.next_message_id = next_message_id.max(1);
+    client.recount_unauthenticated();
     Ok(client)
 }

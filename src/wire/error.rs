@@ -41,4 +41,7 @@ pub enum WireError {
     /// A data-message body held more TLVs than allowed.
     #[error("too many TLVs")]
     TooManyTlvs,
+    /// Keeping the input would exceed the budget for unauthenticated input.
+    #[error("unauthenticated-input budget full")]
+    OverBudget,
 }

@@ -269,15 +269,15 @@ pub fn parse_fragment(message: &str) -> Result<Fragment<'_>, WireError> {
     })
 }
 
-/// One incomplete message.
+/// One incomplete message. Its pieces are kept in arrival order and grow with what was actually
+/// received: a claimed `n` costs nothing until pieces arrive.
 #[derive(Debug)]
 struct Buffer {
     sender: InstanceTag,
     id: u32,
     n: u16,
-    /// Indexed by `k - 1`; sized by `n` only after `n <= MAX_FRAGMENTS` was checked.
-    pieces: Vec<Option<String>>,
-    received: u16,
+    /// `(k, piece)` in arrival order; at most `n` entries, no `k` twice.
+    pieces: Vec<(u16, String)>,
     total_len: usize,
     /// `now` when the first piece arrived.
     created: u64,
@@ -285,12 +285,29 @@ struct Buffer {
     last_used: u64,
 }
 
+/// What holding one incomplete message costs before any piece (the buffer record itself).
+pub const BUFFER_OVERHEAD: usize = core::mem::size_of::<Buffer>();
+/// What holding one piece costs besides its bytes (its slot and string header).
+pub const PIECE_OVERHEAD: usize = core::mem::size_of::<(u16, String)>();
+
+impl Buffer {
+    /// The bytes this buffer holds, by the same accounting as [`Reassembler::held_bytes`].
+    fn held_bytes(&self) -> usize {
+        BUFFER_OVERHEAD
+            .saturating_add(self.pieces.len().saturating_mul(PIECE_OVERHEAD))
+            .saturating_add(self.total_len)
+    }
+}
+
 /// Puts fragments back together. Time is injected (`now`, in seconds) so tests and hosts
 /// control expiry.
 ///
-/// Memory is bounded by [`MAX_OPEN_TOTAL`] × [`MAX_ASSEMBLED_LEN`]. Sender tags are not
-/// authenticated, so per-sender limits only stop one careless peer; the total limit (evicting
-/// the least recently used message) is what stops a hostile one.
+/// Memory is bounded by [`MAX_OPEN_TOTAL`] × [`MAX_ASSEMBLED_LEN`], and grows only with the
+/// pieces actually received (see [`Reassembler::held_bytes`]); a client also caps the sum
+/// over all its peers with its unauthenticated-input budget ([`Reassembler::accept_within`]).
+/// Sender tags are not authenticated, so per-sender limits only stop one careless peer; the
+/// total limit (evicting the least recently used message) and the client's budget are what stop
+/// a hostile one.
 #[derive(Debug, Default)]
 pub struct Reassembler {
     buffers: Vec<Buffer>,
@@ -319,6 +336,12 @@ impl Reassembler {
             .retain(|b| now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS);
     }
 
+    /// Bytes held for incomplete messages: per message [`BUFFER_OVERHEAD`], per received piece
+    /// [`PIECE_OVERHEAD`] plus the piece's bytes. Grows only with pieces actually received.
+    pub fn held_bytes(&self) -> usize {
+        self.buffers.iter().map(Buffer::held_bytes).fold(0, usize::saturating_add)
+    }
+
     /// Takes one fragment. Returns the whole armoured message once all its pieces have arrived
     /// (in any order), `None` while pieces are missing. The result still has to be decoded
     /// (which checks it is a well-formed armoured message), and the caller must check the
@@ -328,13 +351,30 @@ impl Reassembler {
     /// differs from earlier pieces of the same message, and a message growing past
     /// [`MAX_ASSEMBLED_LEN`] (which also drops that message).
     pub fn accept(&mut self, message: &str, now: u64) -> Result<Option<String>, WireError> {
+        self.accept_within(message, now, usize::MAX)
+    }
+
+    /// As [`Reassembler::accept`], but refuses ([`WireError::OverBudget`], nothing changed) a
+    /// piece that would make [`Reassembler::held_bytes`] grow by more than `room` bytes. A piece
+    /// that completes its message is always taken: completing frees the buffer.
+    pub fn accept_within(&mut self, message: &str, now: u64, room: usize) -> Result<Option<String>, WireError> {
         self.expire(now);
         let f = parse_fragment(message)?;
         if f.n == 1 {
             return Ok(Some(f.piece.to_owned()));
         }
+        let existing = self.position(f.sender, f.id);
+        let completes = existing
+            .and_then(|i| self.buffers.get(i))
+            .is_some_and(|b| b.n == f.n && b.pieces.len() + 1 == usize::from(f.n));
+        let growth = PIECE_OVERHEAD
+            .saturating_add(f.piece.len())
+            .saturating_add(if existing.is_none() { BUFFER_OVERHEAD } else { 0 });
+        if growth > room && !completes {
+            return Err(WireError::OverBudget);
+        }
         self.tick = self.tick.saturating_add(1);
-        let idx = match self.position(f.sender, f.id) {
+        let idx = match existing {
             Some(i) => i,
             None => {
                 self.make_room(f.sender);
@@ -342,8 +382,7 @@ impl Reassembler {
                     sender: f.sender,
                     id: f.id,
                     n: f.n,
-                    pieces: vec![None; usize::from(f.n)],
-                    received: 0,
+                    pieces: Vec::new(),
                     total_len: 0,
                     created: now,
                     last_used: self.tick,
@@ -359,11 +398,7 @@ impl Reassembler {
         if buf.n != f.n {
             return Err(WireError::BadFragment("n differs from earlier pieces"));
         }
-        let slot = buf
-            .pieces
-            .get_mut(usize::from(f.k).saturating_sub(1))
-            .ok_or(WireError::BadFragment("k greater than n"))?;
-        if slot.is_some() {
+        if buf.pieces.iter().any(|(k, _)| *k == f.k) {
             return Err(WireError::BadFragment("duplicate piece"));
         }
         let total = buf
@@ -374,15 +409,17 @@ impl Reassembler {
             self.remove(idx);
             return Err(WireError::TooLarge);
         };
-        *slot = Some(f.piece.to_owned());
+        // Exact growth: the slots grow one piece at a time, as pieces arrive.
+        buf.pieces.reserve_exact(1);
+        buf.pieces.push((f.k, f.piece.to_owned()));
         buf.total_len = total;
-        buf.received = buf.received.saturating_add(1);
         buf.last_used = tick;
-        if buf.received < buf.n {
+        if buf.pieces.len() < usize::from(buf.n) {
             return Ok(None);
         }
+        buf.pieces.sort_unstable_by_key(|(k, _)| *k);
         let mut whole = String::with_capacity(total);
-        for piece in buf.pieces.iter().flatten() {
+        for (_, piece) in &buf.pieces {
             whole.push_str(piece);
         }
         self.remove(idx);

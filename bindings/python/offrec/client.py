@@ -292,7 +292,8 @@ class Client:
       "surrogateescape")`` gives them back exactly).
     * ``on_state_changed(peer, state, instance)``, ``on_event(event)`` - optional.
     * ``max_message_size(peer) -> int`` - optional transport limit per peer (0 = none);
-      when given, it replaces :meth:`set_max_message_size`.
+      when given, its answer is used for each call instead of :meth:`set_max_message_size`
+      (it is never stored, so peers that only sent us something are still forgotten).
     * ``now() -> int`` - optional clock in seconds (default: the wall clock).
 
     An exception raised in a callback is re-raised by the method whose call triggered it.

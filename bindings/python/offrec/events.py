@@ -67,6 +67,7 @@ class EventCode(enum.IntEnum):
     PERSIST_NEEDED = 30
     """State worth keeping changed in this call: save now. ``reason`` is a :class:`PersistFlag`
     bitmask; ``peer`` is empty. At most one per call, delivered last."""
+    INPUT_DROPPED = 33
 
 
 class PersistFlag(enum.IntFlag):
@@ -125,6 +126,7 @@ class Option(enum.IntEnum):
     HANDSHAKE_TIMEOUT = 3
     PADDING_BLOCK = 4
     MAX_MESSAGE_SIZE = 5
+    UNAUTHENTICATED_BUDGET = 6
     NAME_BINDING = 7
 
 

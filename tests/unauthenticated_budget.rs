@@ -1,0 +1,274 @@
+//! Issue #13, item 3: everything an unauthenticated sender can make a client hold (fragment
+//! buffers, stranger entries, pending handshakes) fits one client-wide budget; buffers grow with
+//! the bytes actually received, never with a claimed piece count; the transport limit the
+//! application reports for a call is never stored on a stranger; strangers are never saved.
+//!
+//! The memory tests measure live heap bytes with a counting global allocator, so every test in
+//! this file takes `SERIAL` (the test harness runs tests on several threads).
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Mutex;
+
+use offrec::conversation::{
+    Action, Client, Event, Policy, Settings, DEFAULT_UNAUTHENTICATED_BUDGET, PENDING_HANDSHAKE_COST,
+};
+use offrec::crypto::{DeterministicRandom, IdentityKey};
+use offrec::store::{decode_client, encode_client};
+use offrec::wire::fragment::{Fragment, MAX_FRAGMENTS};
+use offrec::wire::InstanceTag;
+use support::{settings, Net};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator and only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const NOW: u64 = 1_000;
+const OUR_TAG: u32 = 0x4000;
+
+fn client(settings: Settings) -> Client {
+    let mut rng = DeterministicRandom::from_label("budget identity");
+    let identity = IdentityKey::generate(&mut rng).unwrap();
+    Client::with_parts("us", "testnet", identity, OUR_TAG, settings, Box::new(DeterministicRandom::from_label("budget"))).unwrap()
+}
+
+/// The first piece of a message that claims the most pieces there can be (43 bytes).
+fn claiming_fragment(id: u32, sender: u32) -> String {
+    Fragment { id, sender: InstanceTag(sender), receiver: InstanceTag::NONE, k: 1, n: MAX_FRAGMENTS, piece: "?OFR:" }.encode()
+}
+
+fn dropped(actions: &[Action]) -> usize {
+    actions.iter().filter(|a| matches!(a, Action::Event { event: Event::InputDropped, .. })).count()
+}
+
+/// The issue's flood: 1,000 names × 64 incomplete fragments claiming n = 512, each from its own
+/// sender tag so no per-sender or per-peer cap evicts anything, with the application reporting a
+/// transport limit for every call (as the C API does when its callback is set).
+fn flood(client: &mut Client) -> usize {
+    let mut drops = 0;
+    for name in 0..1_000u32 {
+        let peer = format!("stranger{name}");
+        let limits = BTreeMap::from([(peer.clone(), 1_400)]);
+        client.with_transport_limits(limits, |client| {
+            for i in 0..64u32 {
+                let actions = client.receive(&peer, &claiming_fragment(i, 0x1_0000 + name * 64 + i), NOW);
+                drops += dropped(&actions);
+            }
+        });
+    }
+    drops
+}
+
+#[test]
+fn fragment_flood_from_many_names_stays_within_the_budget() {
+    let _serial = serial();
+    let mut c = client(settings(Policy::MANUAL));
+    let before = LIVE.load(Ordering::Relaxed);
+    let drops = flood(&mut c);
+    let grown = LIVE.load(Ordering::Relaxed) - before;
+    assert!(c.unauthenticated_bytes() <= DEFAULT_UNAUTHENTICATED_BUDGET, "{} held", c.unauthenticated_bytes());
+    assert!(drops > 0, "the flood outgrew the budget: some input was dropped, with an event");
+    // The accounting is honest: what the heap actually grew by is the budget plus container
+    // slack (measured: 4.0 MB for the 4 MiB budget). Before the budget, with slots sized by the
+    // claimed n, this flood grew the heap by ~760 MiB.
+    assert!(grown < 2 * DEFAULT_UNAUTHENTICATED_BUDGET as isize, "heap grew by {grown} bytes");
+    // Strangers holding nothing are gone once the fragments expire.
+    let _ = c.tick(NOW + 1_000);
+    assert!(c.peers().is_empty(), "{} peers left", c.peers().len());
+    assert_eq!(c.unauthenticated_bytes(), 0);
+}
+
+#[test]
+fn one_fragment_claiming_512_pieces_costs_what_was_received() {
+    let _serial = serial();
+    let mut c = client(settings(Policy::MANUAL));
+    c.set_max_message_size("known", 0).unwrap(); // a pinned peer: only its buffer is charged
+    let before = LIVE.load(Ordering::Relaxed);
+    let actions = c.receive("known", &claiming_fragment(1, 0x1000), NOW);
+    let grown = LIVE.load(Ordering::Relaxed) - before;
+    assert_eq!(dropped(&actions), 0);
+    // 512 empty slots were 12 KiB; one received piece of 5 bytes is a few hundred at most.
+    assert!(grown < 1_024, "one 43-byte fragment holds {grown} bytes");
+    assert!(c.unauthenticated_bytes() < 1_024);
+}
+
+#[test]
+fn budget_option_bounds_fragments_and_drops_the_new_input_with_an_event() {
+    let _serial = serial();
+    // Below one peer's own cap of 64 open messages, so the budget is what stops the growth.
+    let budget = 4_000;
+    let mut c = client(Settings { unauthenticated_budget: budget, ..settings(Policy::MANUAL) });
+    c.set_max_message_size("bob", 0).unwrap();
+    let piece = |k: u16| Fragment { id: 7, sender: InstanceTag(0x1000), receiver: InstanceTag::NONE, k, n: 2, piece: "?OFR:" }.encode();
+    assert_eq!(dropped(&c.receive("bob", &piece(1), NOW)), 0);
+    let mut drops = 0;
+    for i in 0..200u32 {
+        drops += dropped(&c.receive("bob", &claiming_fragment(i, 0x2000 + i), NOW));
+        assert!(c.unauthenticated_bytes() <= budget);
+    }
+    assert!(drops > 0, "the budget filled up");
+    // Full: a new message is dropped with an event and nothing changes...
+    let held = c.unauthenticated_bytes();
+    let actions = c.receive("bob", &claiming_fragment(9, 0x9999), NOW);
+    assert_eq!(dropped(&actions), 1);
+    assert_eq!(c.unauthenticated_bytes(), held, "nothing changed");
+    // ...but a piece that completes a message is taken (it frees its buffer).
+    let actions = c.receive("bob", &piece(2), NOW);
+    assert_eq!(dropped(&actions), 0);
+    assert!(c.unauthenticated_bytes() < held);
+}
+
+#[test]
+fn a_full_budget_still_lets_plaintext_and_sessions_through() {
+    let _serial = serial();
+    let mut net = Net::new();
+    let small = Settings { unauthenticated_budget: 4_096, ..settings(Policy::MANUAL) };
+    net.add("alice", "alice", small.clone());
+    net.add("bob", "bob", small);
+    net.start("alice", "bob");
+    net.run();
+    for i in 0..100u32 {
+        let now = net.now;
+        let actions = net.client("bob").receive("mallory", &claiming_fragment(i, 0x9000 + i), now);
+        net.apply("bob", actions);
+    }
+    assert!(net.party("bob").saw(&Event::InputDropped));
+    assert!(net.client("bob").unauthenticated_bytes() <= 4_096);
+    net.send("alice", "bob", "still works");
+    net.run();
+    assert_eq!(net.party("bob").texts(), vec!["still works".to_owned()]);
+    let now = net.now;
+    let actions = net.client("bob").receive("newcomer", "hello in plaintext", now);
+    net.apply("bob", actions);
+    assert!(net.party("bob").texts().contains(&"hello in plaintext".to_owned()));
+}
+
+/// Delivers what is in flight now to the parties `wanted` accepts; the rest is lost.
+fn deliver_only(net: &mut Net, wanted: impl Fn(&str) -> bool) {
+    let queue: Vec<_> = net.queue.drain(..).collect();
+    for (from, to, text) in queue {
+        if wanted(&to) {
+            let now = net.now;
+            let actions = net.client(&to).receive(&from, &text, now);
+            net.apply(&to, actions);
+        }
+    }
+}
+
+#[test]
+fn handshakes_strangers_make_us_start_are_bounded_by_the_budget() {
+    let _serial = serial();
+    let mut net = Net::new();
+    let budget = 16 * PENDING_HANDSHAKE_COST;
+    net.add("bob", "bob", Settings { unauthenticated_budget: budget, ..settings(Policy::MANUAL) });
+    for i in 0..40 {
+        let name = format!("m{i}");
+        net.add(&name, &name, settings(Policy::MANUAL));
+        net.start(&name, "bob"); // a query: bob starts a handshake for a stranger
+    }
+    deliver_only(&mut net, |to| to == "bob");
+    assert!(net.client("bob").unauthenticated_bytes() <= budget);
+    assert!(net.party("bob").saw(&Event::InputDropped));
+    let kept = net.client("bob").peers().len();
+    assert!(kept > 0 && kept < 40, "{kept} strangers kept");
+}
+
+#[test]
+fn pending_responders_are_bounded_by_the_budget() {
+    let _serial = serial();
+    let mut net = Net::new();
+    let budget = 8 * PENDING_HANDSHAKE_COST;
+    net.add("bob", "bob", Settings { unauthenticated_budget: budget, ..settings(Policy::MANUAL) });
+    let names: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
+    for name in &names {
+        net.add(name, name, settings(Policy::MANUAL));
+        net.start("bob", name); // bob addresses them: they are not strangers
+    }
+    deliver_only(&mut net, |to| to != "bob"); // each answers bob's query with a handshake start
+    deliver_only(&mut net, |to| to == "bob"); // bob answers the starts that fit; no finish ever comes
+    assert!(net.client("bob").unauthenticated_bytes() <= budget);
+    let drops = net.party("bob").count(|e| *e == Event::InputDropped);
+    assert_eq!(drops, 20 - 8, "8 pending handshakes fit, the other starts were dropped");
+    // Timed-out handshakes give their room back.
+    net.now += 1_000;
+    net.tick("bob");
+    assert_eq!(net.client("bob").unauthenticated_bytes(), 0);
+}
+
+#[test]
+fn transport_limits_given_per_call_do_not_keep_strangers() {
+    let _serial = serial();
+    let mut c = client(settings(Policy::MANUAL));
+    for i in 0..100 {
+        let peer = format!("stranger{i}");
+        let limits = BTreeMap::from([(peer.clone(), 1_400)]);
+        c.with_transport_limits(limits, |c| c.receive(&peer, "hello", NOW));
+    }
+    assert!(c.peers().is_empty(), "100 strangers kept: {}", c.peers().len());
+}
+
+#[test]
+fn transport_limits_given_per_call_apply_to_what_the_call_sends() {
+    let _serial = serial();
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.start("alice", "bob");
+    net.run();
+    let now = net.now;
+    let text = "x".repeat(1_000);
+    let limits = BTreeMap::from([("bob".to_owned(), 200)]);
+    let (_, actions) = net.client("alice").with_transport_limits(limits, |c| c.send("bob", text.as_bytes(), now)).unwrap();
+    let sends: Vec<&String> = actions.iter().filter_map(|a| if let Action::Send { text, .. } = a { Some(text) } else { None }).collect();
+    assert!(sends.len() > 1 && sends.iter().all(|t| t.len() <= 200));
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.party("bob").texts(), vec![text.clone()]);
+    // Nothing was stored: the next call without limits sends one message.
+    let (_, actions) = net.client("alice").send("bob", text.as_bytes(), now).unwrap();
+    assert_eq!(actions.iter().filter(|a| matches!(a, Action::Send { .. })).count(), 1);
+}
+
+#[test]
+fn strangers_are_never_saved() {
+    let _serial = serial();
+    let mut c = client(settings(Policy::MANUAL));
+    c.set_max_message_size("friend", 500).unwrap();
+    // Strangers that still hold something (an incomplete message) when the client is saved.
+    for i in 0..10u32 {
+        c.receive(&format!("stranger{i}"), &claiming_fragment(1, 0x1000 + i), NOW);
+    }
+    assert_eq!(c.peers().len(), 11);
+    let bytes = encode_client(&c);
+    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("r"))).unwrap();
+    assert_eq!(restored.peers(), vec!["friend".to_owned()]);
+    assert_eq!(restored.unauthenticated_bytes(), 0);
+}
