@@ -365,6 +365,49 @@ mod tests {
     use crate::crypto::DeterministicRandom;
     use crate::wire::data_message::DataMessage;
 
+    /// A random source that has failed (the OS generator returned an error).
+    struct BrokenRandom;
+
+    impl RandomSource for BrokenRandom {
+        fn fill(&mut self, _out: &mut [u8]) -> Result<(), crate::crypto::RandomError> {
+            Err(crate::crypto::RandomError)
+        }
+    }
+
+    #[test]
+    fn a_failed_random_source_is_reported_as_such_and_changes_nothing() {
+        let mut rng = DeterministicRandom::from_label("broken rng");
+        let alice_first = DhKeyPair::generate(&mut rng).unwrap();
+        let bob_first = DhKeyPair::generate(&mut rng).unwrap();
+        let root = SecretKey::from_bytes([9; 32]);
+        let mut bob = Ratchet::new_initiator(root.clone(), bob_first.clone(), alice_first.public()).unwrap();
+        let mut alice = Ratchet::new_responder(root, alice_first, bob_first.public(), &mut rng).unwrap();
+        // Alice's reply carries a new ratchet key: reading it draws Bob's next key pair.
+        let first = DataMessage::parse(&bob.encrypt(1, 2, 0, b"hi").unwrap().bytes).unwrap();
+        alice.decrypt(&first, 0, &mut rng).unwrap();
+        let reply = DataMessage::parse(&alice.encrypt(2, 1, 0, b"hello").unwrap().bytes).unwrap();
+        let before = bob.clone();
+        assert_eq!(bob.decrypt(&reply, 0, &mut BrokenRandom).unwrap_err(), RatchetError::Random);
+        assert_eq!(bob, before);
+        assert_eq!(&bob.decrypt(&reply, 0, &mut rng).unwrap().body[..], b"hello");
+    }
+
+    #[test]
+    fn states_with_different_ratchet_key_pairs_are_not_equal() {
+        // The byte-for-byte "state unchanged" checks of the tests rest on this equality.
+        let mut rng = DeterministicRandom::from_label("key pair equality");
+        let a = DhKeyPair::generate(&mut rng).unwrap();
+        let b = DhKeyPair::generate(&mut rng).unwrap();
+        assert!(a == a.clone());
+        assert!(a != b);
+        // Same public key, different secret bytes: not equal either.
+        let mut forged = a.secret_bytes().expose().to_owned();
+        forged[31] ^= 0x80; // X25519 ignores this bit: the public key stays the same
+        let twin = DhKeyPair::from_secret_bytes(forged);
+        assert_eq!(twin.public(), a.public());
+        assert!(a != twin);
+    }
+
     #[test]
     fn a_retired_ratchet_holds_no_usable_key_and_keeps_its_reveals() {
         let mut rng = DeterministicRandom::from_label("retire");
