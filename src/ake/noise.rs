@@ -11,7 +11,8 @@
 //! - the pattern is fixed to XX (`-> e`, `<- e, ee, s, es`, `-> s, se`), without PSKs;
 //! - every DH output must be contributory (not the all-zero encoding of the identity), so a
 //!   low-order public key from the peer is an error ([`NoiseError::NonContributory`]). A received
-//!   ephemeral is checked as soon as it is read, so a forged first message is refused at once;
+//!   ephemeral is not checked when read (no extra DH): the `ee` that uses it refuses it, so a
+//!   forged first message is refused when the responder writes its reply;
 //! - a failed [`HandshakeState::read_message`] or [`HandshakeState::write_message`] leaves the
 //!   state exactly as it was (the work is done on a copy that is kept only on success), so a
 //!   forged or corrupted message cannot break a handshake in progress;
@@ -513,8 +514,8 @@ impl HandshakeState {
         Ok(())
     }
 
-    /// Reading `e`: take the peer's ephemeral, mix it into `h`, and refuse a low-order one
-    /// now (DH with our static key is zero exactly when the point has small order).
+    /// Reading `e`: take the peer's ephemeral and mix it into `h`. A low-order one is refused
+    /// by the first DH that uses it (`ee`), not here.
     fn read_e(&mut self, input: &mut &[u8]) -> Result<(), NoiseError> {
         let re = to_array32(take(input, DH_LEN)?)?;
         // No DH here: the `ee`/`es` tokens that use `re` check it is contributory, so a
