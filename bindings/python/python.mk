@@ -16,7 +16,14 @@ TEST_TARGETS += python-tests python-install-test
 
 .PHONY: python-tests python-install-test
 
+# A missing test dependency stops the run with the command that installs it, rather than being
+# installed here: the interpreter may be the system's (PEP 668 forbids pip there; Debian's
+# python3-pytest and python3-cryptography packages are what .ci/run installs) or a venv.
 python-tests: build
+	@$(PYTHON) -c 'import pytest, cryptography' 2>/dev/null || { \
+	    echo "python-tests: $(PYTHON) lacks pytest or cryptography (test_oracle.py needs cryptography);" \
+	         "install them with: $(PYTHON) -m pip install -r $(PY_DIR)/requirements-test.txt" \
+	         "(or apt-get install python3-pytest python3-cryptography)" >&2; exit 1; }
 	OFFREC_LIB=$(abspath $(SHARED_LIB)) $(PYTHON) -m pytest -q -p no:cacheprovider $(PY_DIR)/tests
 
 # pip builds in the source tree and runs cargo (already up to date after `build`). The venv is

@@ -11,7 +11,8 @@
 //! - the pattern is fixed to XX (`-> e`, `<- e, ee, s, es`, `-> s, se`), without PSKs;
 //! - every DH output must be contributory (not the all-zero encoding of the identity), so a
 //!   low-order public key from the peer is an error ([`NoiseError::NonContributory`]). A received
-//!   ephemeral is checked as soon as it is read, so a forged first message is refused at once;
+//!   ephemeral is not checked when read (no extra DH): the `ee` that uses it refuses it, so a
+//!   forged first message is refused when the responder writes its reply;
 //! - a failed [`HandshakeState::read_message`] or [`HandshakeState::write_message`] leaves the
 //!   state exactly as it was (the work is done on a copy that is kept only on success), so a
 //!   forged or corrupted message cannot break a handshake in progress;
