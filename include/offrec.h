@@ -457,7 +457,9 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SMP_IN_PROGRESS = 24,
     /**
-     * SMP: succeeded; the fingerprint is now verified.
+     * SMP: succeeded; the fingerprint is now verified. Without a question both sides get this;
+     * after a run with a question only the asker does (the answerer gets
+     * `SMP_VERIFIED_BY_PEER`).
      */
     OFFREC_EVENT_CODE_SMP_SUCCEEDED = 25,
     /**
@@ -472,6 +474,22 @@ enum offrec_event_code
      * SMP: a proof failed: someone tried to cheat.
      */
     OFFREC_EVENT_CODE_SMP_CHEATED = 28,
+    /**
+     * SMP: we answered the peer's question correctly, so the peer now trusts our key. We
+     * learned nothing about theirs (the asker chose the question): our trust store is NOT
+     * changed. To verify the peer, ask your own question (or run SMP without a question).
+     */
+    OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER = 31,
+    /**
+     * A live session uses an unverified key (`fingerprint`, 32 bytes) while a key of this peer
+     * is verified: plain sends do not use it until the application consents
+     * (`offrec_client_accept_key`, `offrec_client_send_to_instance` to that `instance`, or
+     * `offrec_client_set_trust` with a verified level). `message_id` is 0 when the session is
+     * set up; otherwise that message was held because only such sessions are live: it is sent
+     * on consent, or fails with `OFFREC_NOT_SENT_REASON_KEY_CHANGED` after the held-message
+     * timeout.
+     */
+    OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED = 32,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -616,7 +634,8 @@ typedef struct offrec_event {
      */
     uint32_t instance;
     /**
-     * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+     * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
+     * PEER_COULD_NOT_READ, KEY_CONSENT_REQUIRED), else 0.
      */
     uint64_t message_id;
     /**
@@ -632,7 +651,8 @@ typedef struct offrec_event {
      */
     size_t text_len;
     /**
-     * NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+     * NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
+     * fingerprint, 32 bytes; else NULL.
      */
     const uint8_t *fingerprint;
     /**
@@ -864,7 +884,8 @@ offrec_result offrec_client_send(struct offrec_client *client,
 /**
  * Sends `text` encrypted to one remote `instance` of `peer` (non-zero;
  * `OFFREC_RESULT_INVALID_ARGUMENT` for 0). `OFFREC_RESULT_NO_SESSION` if there is no session
- * with it. Otherwise as `offrec_client_send`.
+ * with it. Naming the instance is consent to its key, exactly as `offrec_client_accept_key`
+ * (held messages are sent to it first, then this one). Otherwise as `offrec_client_send`.
  *
  * # Safety
  *
@@ -877,6 +898,29 @@ offrec_result offrec_client_send_to_instance(struct offrec_client *client,
                                              const char *text,
                                              size_t text_len,
                                              uint64_t *out_message_id);
+
+/**
+ * Accepts the key of `peer`'s session with remote `instance` for routing: plain
+ * `offrec_client_send` calls may use that session although a key of this peer is verified and
+ * this one is not (`OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED`). The session becomes the one
+ * plain sends use, and messages held for `peer` are sent to it now
+ * (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT` each). The key's trust level is NOT changed: it stays
+ * unverified (use `offrec_client_set_trust` or SMP to verify it). The acceptance lives in
+ * memory only; it is not saved by `offrec_client_save`, so after a load the app is asked again.
+ *
+ * Errors: `OFFREC_RESULT_INVALID_ARGUMENT` for instance 0, `OFFREC_RESULT_NO_SESSION` if there
+ * is no session with that instance, `OFFREC_RESULT_SESSION_FINISHED` if it is finished.
+ * Thread rules as every client call (any thread; callbacks run on this thread before it
+ * returns).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_accept_key(struct offrec_client *client,
+                                       const char *peer,
+                                       size_t peer_len,
+                                       uint32_t instance);
 
 /**
  * Handles one message (`text`, UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN`

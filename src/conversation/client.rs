@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, MessageId, SessionState};
-use super::peer::Peer;
+use super::peer::{Peer, Route};
 use super::settings::{Settings, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
@@ -190,7 +190,8 @@ impl Client {
         self.send_inner(peer, None, text, now)
     }
 
-    /// Sends `text` encrypted to one remote instance of `peer`.
+    /// Sends `text` encrypted to one remote instance of `peer`. Naming the instance is the
+    /// application's consent to its key, as [`Client::accept_key`] (held messages go first).
     pub fn send_to_instance(&mut self, peer: &str, instance: u32, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
         self.send_inner(peer, Some(instance), text, now)
     }
@@ -271,17 +272,23 @@ impl Client {
             .collect()
     }
 
-    /// The state of the session a plain `send` would use (Plaintext if none).
+    /// The state of the session a plain `send` would use (Plaintext if none). While sends are
+    /// held for the application's consent to a new key, the state of that session
+    /// (EncryptedUnverified): nothing goes out in the clear.
     pub fn session_state(&self, peer: &str) -> SessionState {
         let Some(state) = self.peers.get(peer) else { return SessionState::Plaintext };
-        match state.choose_session(None) {
-            Ok(Some(tag)) => self.sessions(peer).into_iter().find(|s| s.instance == tag).map_or(SessionState::Plaintext, |s| s.state),
+        match state.route(&self.trust, None) {
+            Ok(Route::To(tag) | Route::AwaitingConsent(tag)) => {
+                self.sessions(peer).into_iter().find(|s| s.instance == tag).map_or(SessionState::Plaintext, |s| s.state)
+            }
             Err(ClientError::SessionFinished) => SessionState::Finished,
             _ => SessionState::Plaintext,
         }
     }
 
     /// Sets (or revokes) trust in a peer's key; sessions using it report their new state.
+    /// Marking a key verified is also consent to route plain sends to it (held messages go
+    /// out on the next `tick` or `send`).
     pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) -> Vec<Action> {
         self.trust.set_trust(peer, fingerprint, trust);
         let mut actions = Vec::new();
@@ -293,8 +300,22 @@ impl Client {
         actions
     }
 
+    /// Accepts the key of `peer`'s session with `instance` for routing: plain `send`s may use
+    /// it although a key of this peer is verified and this one is not. The session becomes the
+    /// preferred one and messages held for `peer` are sent to it. The key's trust level is not
+    /// changed (it stays unverified). The acceptance lives in memory only (it is not stored).
+    /// Errors: `NoSession` if there is no such session, `SessionFinished` if it is finished.
+    pub fn accept_key(&mut self, peer: &str, instance: u32, now: u64) -> Result<Vec<Action>, ClientError> {
+        check_name(peer, "peer")?;
+        if !self.peers.get(peer).is_some_and(|p| p.sessions.contains_key(&instance)) {
+            return Err(ClientError::NoSession);
+        }
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.accept_key(ctx, instance));
+        result.map(|()| actions)
+    }
+
     fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
-        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(instance)?.ok_or(ClientError::NoSession)
+        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(&self.trust, instance)?.ok_or(ClientError::NoSession)
     }
 
     /// Starts SMP with a peer's session, optionally with a question shown to them.

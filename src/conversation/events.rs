@@ -111,7 +111,8 @@ pub enum Event {
     SmpAskedForSecret { question: Option<String> },
     /// SMP: in progress.
     SmpInProgress,
-    /// SMP: succeeded; the fingerprint is now verified.
+    /// SMP: succeeded; the fingerprint is now verified. Without a question both sides get
+    /// this; with a question only the asker does (see [`Event::SmpVerifiedByPeer`]).
     SmpSucceeded,
     /// SMP: the secrets did not match.
     SmpFailed,
@@ -119,6 +120,17 @@ pub enum Event {
     SmpAborted,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated,
+    /// SMP: we answered the peer's *question* correctly. The peer now trusts us; we learned
+    /// nothing about the peer (they chose the question, so anyone can ask one they can answer).
+    /// Our trust store is unchanged: to verify them, ask your own question (or use a shared
+    /// secret without a question).
+    SmpVerifiedByPeer,
+    /// A live session uses an unverified key (`fingerprint`) while a key of this peer is
+    /// verified: plain sends do not use it until the application consents (accept the key,
+    /// send to that instance explicitly, or mark the key verified). `message` is 0 when the
+    /// session is set up; otherwise that message was held because only such sessions are
+    /// live (it is sent on consent, or fails with `KeyChanged` after the held-message timeout).
+    KeyConsentRequired { message: MessageId, fingerprint: [u8; 32] },
 }
 
 impl Event {
@@ -154,6 +166,8 @@ impl Event {
             Self::SmpAborted => 27,
             Self::SmpCheated => 28,
             // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
+            Self::SmpVerifiedByPeer => 31,
+            Self::KeyConsentRequired { .. } => 32,
         }
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct Session {
     pub finished: bool,
     pub last_received: u64,
     pub last_sent: u64,
+    /// When user text last arrived on it (control messages do not count): orders sessions for
+    /// routing when no preferred one applies. Not stored; a restored session starts at
+    /// `last_received`.
+    pub last_text_received: u64,
     /// When we first received something we have not answered yet (heartbeat trigger).
     pub unanswered_since: Option<u64>,
     /// Created on first use: an idle SMP state machine is most of a session's size.
@@ -87,6 +91,7 @@ impl Session {
             finished: false,
             last_received: now,
             last_sent: now,
+            last_text_received: now,
             unanswered_since: None,
             smp: None,
             our_fingerprint,
@@ -119,6 +124,7 @@ impl Session {
             finished,
             last_received: times.0,
             last_sent: times.1,
+            last_text_received: times.0,
             unanswered_since: times.2,
             smp: None,
             our_fingerprint,

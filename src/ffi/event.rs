@@ -60,7 +60,9 @@ pub enum OffrecEventCode {
     SmpAskedForSecret = 23,
     /// SMP: in progress.
     SmpInProgress = 24,
-    /// SMP: succeeded; the fingerprint is now verified.
+    /// SMP: succeeded; the fingerprint is now verified. Without a question both sides get this;
+    /// after a run with a question only the asker does (the answerer gets
+    /// `SMP_VERIFIED_BY_PEER`).
     SmpSucceeded = 25,
     /// SMP: the secrets did not match.
     SmpFailed = 26,
@@ -70,6 +72,18 @@ pub enum OffrecEventCode {
     SmpCheated = 28,
     // 29 is retired (an SMP rate limit is reported by the result code
     // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
+    /// SMP: we answered the peer's question correctly, so the peer now trusts our key. We
+    /// learned nothing about theirs (the asker chose the question): our trust store is NOT
+    /// changed. To verify the peer, ask your own question (or run SMP without a question).
+    SmpVerifiedByPeer = 31,
+    /// A live session uses an unverified key (`fingerprint`, 32 bytes) while a key of this peer
+    /// is verified: plain sends do not use it until the application consents
+    /// (`offrec_client_accept_key`, `offrec_client_send_to_instance` to that `instance`, or
+    /// `offrec_client_set_trust` with a verified level). `message_id` is 0 when the session is
+    /// set up; otherwise that message was held because only such sessions are live: it is sent
+    /// on consent, or fails with `OFFREC_NOT_SENT_REASON_KEY_CHANGED` after the held-message
+    /// timeout.
+    KeyConsentRequired = 32,
 }
 
 /// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
@@ -105,6 +119,8 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpFailed => C::SmpFailed,
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
+        Event::SmpVerifiedByPeer => C::SmpVerifiedByPeer,
+        Event::KeyConsentRequired { .. } => C::KeyConsentRequired,
     }
 }
 
@@ -124,7 +140,8 @@ pub struct OffrecEvent {
     pub peer_len: usize,
     /// The remote instance tag, or 0 when no instance is involved.
     pub instance: u32,
-    /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT), else 0.
+    /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
+    /// PEER_COULD_NOT_READ, KEY_CONSENT_REQUIRED), else 0.
     pub message_id: u64,
     /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
     pub reason: u32,
@@ -132,7 +149,8 @@ pub struct OffrecEvent {
     pub text: *const c_char,
     /// Length of `text` in bytes, without the NUL.
     pub text_len: usize,
-    /// NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+    /// NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
+    /// fingerprint, 32 bytes; else NULL.
     pub fingerprint: *const u8,
     /// FINGERPRINT_CHANGED: the previous fingerprint, 32 bytes; else NULL.
     pub old_fingerprint: *const u8,
@@ -217,6 +235,10 @@ impl EventStorage {
                 c.key = key.as_ptr();
             }
             Event::NewFingerprint { fingerprint } => c.fingerprint = fingerprint.as_ptr(),
+            Event::KeyConsentRequired { message, fingerprint } => {
+                c.message_id = *message;
+                c.fingerprint = fingerprint.as_ptr();
+            }
             Event::FingerprintChanged { old, new, old_was_verified } => {
                 c.fingerprint = new.as_ptr();
                 c.old_fingerprint = old.as_ptr();
@@ -264,13 +286,15 @@ mod tests {
             Event::SmpFailed,
             Event::SmpAborted,
             Event::SmpCheated,
+            Event::SmpVerifiedByPeer,
+            Event::KeyConsentRequired { message: 4, fingerprint: [3; 32] },
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 28, "codes 1..=28 (29 is retired)");
+        assert_eq!(events.len(), 30, "codes 1..=28, 31, 32 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -287,5 +311,10 @@ mod tests {
         assert_eq!(s.view(1).text_len, 2);
         let s = EventStorage::new("bob", Event::SmpAskedForSecret { question: None });
         assert!(s.view(1).text.is_null());
+        let s = EventStorage::new("bob", Event::KeyConsentRequired { message: 9, fingerprint: [7; 32] });
+        let v = s.view(0x101);
+        assert_eq!((v.code, v.message_id, v.instance), (32, 9, 0x101));
+        // Safety: the view borrows `s`, which holds the 32-byte fingerprint.
+        assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[7; 32]);
     }
 }
