@@ -59,11 +59,20 @@ class EventCode(enum.IntEnum):
     FINGERPRINT_CHANGED = 22
     SMP_ASKED_FOR_SECRET = 23
     SMP_IN_PROGRESS = 24
+    #: SMP succeeded and the key is now verified. With a question only the asker gets this.
     SMP_SUCCEEDED = 25
     SMP_FAILED = 26
     SMP_ABORTED = 27
     SMP_CHEATED = 28
     # 29 is retired (the SMP rate limit is the result code SMP_RATE_LIMITED); never reused.
+    #: We answered the peer's SMP *question* correctly: the peer now trusts us. Our trust in
+    #: the peer is NOT changed (the asker chose the question); ask your own to verify them.
+    SMP_VERIFIED_BY_PEER = 31
+    #: A session uses an unverified key (``fingerprint``) while a key of this peer is verified:
+    #: plain sends do not go to it until you consent (``accept_key``, ``send_to_instance``, or
+    #: ``set_trust`` verified). ``message_id`` 0: the session was set up; otherwise that message
+    #: is held (sent on consent, else MESSAGE_NOT_SENT with KEY_CHANGED after the timeout).
+    KEY_CONSENT_REQUIRED = 32
 
 
 class NotSentReason(enum.IntEnum):
