@@ -103,6 +103,17 @@ const (
 	EventSMPAborted                EventCode = 27
 	EventSMPCheated                EventCode = 28
 	// 29 is retired in the C API and never reused.
+
+	// EventSMPVerifiedByPeer: we answered the peer's SMP question correctly, so the peer now
+	// trusts our key. Our trust in the peer is NOT changed (the asker chose the question); ask
+	// your own question to verify them. The asker gets EventSMPSucceeded.
+	EventSMPVerifiedByPeer EventCode = 31
+	// EventKeyConsentRequired: a session uses an unverified key (Event.Fingerprint) while a key
+	// of this peer is verified; plain sends do not use it until the app consents
+	// (Client.AcceptKey, Client.SendToInstance, or SetTrust verified). MessageID 0: the session
+	// was set up; otherwise that message is held (sent on consent, else EventMessageNotSent
+	// with NotSentKeyChanged after the held-message timeout).
+	EventKeyConsentRequired EventCode = 32
 )
 
 var eventNames = map[EventCode]string{
@@ -134,6 +145,8 @@ var eventNames = map[EventCode]string{
 	EventSMPFailed:                 "SMP_FAILED",
 	EventSMPAborted:                "SMP_ABORTED",
 	EventSMPCheated:                "SMP_CHEATED",
+	EventSMPVerifiedByPeer:         "SMP_VERIFIED_BY_PEER",
+	EventKeyConsentRequired:        "KEY_CONSENT_REQUIRED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -267,7 +280,8 @@ type Event struct {
 	Code     EventCode
 	Peer     string
 	Instance uint32 // remote instance tag, 0 when none is involved
-	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent.
+	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent,
+	// EventPeerCouldNotRead, EventKeyConsentRequired.
 	MessageID uint64
 	// Reason: a NotSentReason for EventMessageNotSent; the failure code for
 	// EventHandshakeFailed.
@@ -276,7 +290,7 @@ type Event struct {
 	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).
 	Text    string
 	HasText bool
-	// Fingerprint: EventNewFingerprint, EventFingerprintChanged.
+	// Fingerprint: EventNewFingerprint, EventFingerprintChanged, EventKeyConsentRequired.
 	Fingerprint *Fingerprint
 	// OldFingerprint, OldWasVerified: EventFingerprintChanged.
 	OldFingerprint *Fingerprint
