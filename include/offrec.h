@@ -866,6 +866,14 @@ void offrec_client_free(struct offrec_client *client);
  * started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
  * may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
  *
+ * Routing: once a key of `peer` is verified, a plain send never goes to a session with an
+ * unverified key of `peer` unless the app consented (`offrec_client_accept_key`,
+ * `offrec_client_send_to_instance` to it, or `offrec_client_set_trust` verified). While the
+ * verified session lives, sends go there; if only sessions awaiting consent are live, the
+ * message is held (never sent in the clear) and reported by
+ * `OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED` with its id. Control messages (heartbeats, SMP,
+ * extra keys) never change which session plain sends use; only user text does.
+ *
  * On success `*out_message_id` receives the message's id (events about it carry the same id)
  * after the resulting callbacks (`send`, events) have run on this thread.
  *
@@ -1186,7 +1194,10 @@ offrec_result offrec_client_smp_start(struct offrec_client *client,
 
 /**
  * Answers the peer's SMP request (after `OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET`) with our
- * `secret`. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+ * `secret`. If the request came with a question, a correct answer gives
+ * `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
+ * but our trust in theirs is NOT changed (they chose the question); start a run with your own
+ * question to verify them. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
  * `offrec_client_smp_start`.
  *
  * # Safety
@@ -1320,7 +1331,9 @@ offrec_result offrec_ssid_format(const uint8_t *ssid, char *buf, size_t cap, siz
  * Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
  * (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
  * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
- * `state_changed`. The trust store lives in memory only.
+ * `state_changed`. Marking a key verified is also consent to send to it (see
+ * `offrec_client_accept_key`): messages held for `peer` go to it at the next
+ * `offrec_client_tick` or `offrec_client_send`. The trust store lives in memory only.
  *
  * # Safety
  *

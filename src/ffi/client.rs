@@ -279,6 +279,14 @@ fn send_common(
 /// started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
 /// may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
 ///
+/// Routing: once a key of `peer` is verified, a plain send never goes to a session with an
+/// unverified key of `peer` unless the app consented (`offrec_client_accept_key`,
+/// `offrec_client_send_to_instance` to it, or `offrec_client_set_trust` verified). While the
+/// verified session lives, sends go there; if only sessions awaiting consent are live, the
+/// message is held (never sent in the clear) and reported by
+/// `OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED` with its id. Control messages (heartbeats, SMP,
+/// extra keys) never change which session plain sends use; only user text does.
+///
 /// On success `*out_message_id` receives the message's id (events about it carry the same id)
 /// after the resulting callbacks (`send`, events) have run on this thread.
 ///

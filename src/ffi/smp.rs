@@ -1,7 +1,9 @@
 //! The Socialist Millionaires' Protocol: verifying a peer's key by a shared secret.
 //!
-//! Results of a run arrive through the `event` callback (`OFFREC_EVENT_CODE_SMP_*`); a success
-//! marks the peer's fingerprint `OFFREC_TRUST_VERIFIED_SMP` and reports the new state.
+//! Results of a run arrive through the `event` callback (`OFFREC_EVENT_CODE_SMP_*`). A success
+//! without a question marks the peer's fingerprint `OFFREC_TRUST_VERIFIED_SMP` on both sides and
+//! reports the new state; with a question only the asker does (the answerer gets
+//! `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER` and its trust is unchanged).
 
 use std::ffi::c_char;
 
@@ -50,7 +52,10 @@ pub unsafe extern "C" fn offrec_client_smp_start(
 }
 
 /// Answers the peer's SMP request (after `OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET`) with our
-/// `secret`. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+/// `secret`. If the request came with a question, a correct answer gives
+/// `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
+/// but our trust in theirs is NOT changed (they chose the question); start a run with your own
+/// question to verify them. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
 /// `offrec_client_smp_start`.
 ///
 /// # Safety

@@ -62,7 +62,9 @@ pub unsafe extern "C" fn offrec_ssid_format(
 /// Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
 /// (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
 /// `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
-/// `state_changed`. The trust store lives in memory only.
+/// `state_changed`. Marking a key verified is also consent to send to it (see
+/// `offrec_client_accept_key`): messages held for `peer` go to it at the next
+/// `offrec_client_tick` or `offrec_client_send`. The trust store lives in memory only.
 ///
 /// # Safety
 ///
