@@ -1171,7 +1171,8 @@ const char *offrec_result_message(uint32_t code);
 
 /**
  * Starts SMP with the session with remote `instance` of `peer` (0 = the session
- * `offrec_client_send` would use), with `secret` (any bytes, at most
+ * `offrec_client_send` would use, else the newest session whose new key awaits the app's
+ * consent: SMP is how that key gets verified), with `secret` (any bytes, at most
  * `OFFREC_MAX_SMP_SECRET_LEN`) and optionally a `question` shown to the peer (UTF-8, at most
  * `OFFREC_MAX_SMP_QUESTION_LEN` bytes; NULL with length 0 = no question).
  *
@@ -1197,7 +1198,8 @@ offrec_result offrec_client_smp_start(struct offrec_client *client,
  * `secret`. If the request came with a question, a correct answer gives
  * `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
  * but our trust in theirs is NOT changed (they chose the question); start a run with your own
- * question to verify them. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+ * question to verify them. `instance` 0 = the session whose request is waiting for our secret
+ * (SMP messages do not change which session plain sends use). `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
  * `offrec_client_smp_start`.
  *
  * # Safety
@@ -1212,8 +1214,8 @@ offrec_result offrec_client_smp_respond(struct offrec_client *client,
                                         size_t secret_len);
 
 /**
- * Aborts the SMP run with the session with remote `instance` of `peer` (0 = the current
- * session) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
+ * Aborts the SMP run with the session with remote `instance` of `peer` (0 = the session with a
+ * run in progress, else as `offrec_client_smp_start`) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
  *
  * # Safety
  *

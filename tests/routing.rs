@@ -313,3 +313,54 @@ fn mallory_handshakes_unverified(net: &mut Net) {
     });
     assert!(!net.party("alice").events.iter().any(|(_, _, e)| matches!(e, Event::KeyConsentRequired { .. })));
 }
+
+#[test]
+fn smp_without_an_instance_reaches_the_session_awaiting_consent_and_verifying_is_consent() {
+    let mut net = verified_pair();
+    let tag = bob_tag(&net);
+    mallory_handshakes(&mut net, tag);
+    let id = net.send("alice", "bob", "held until SMP verifies the key");
+    // The new key's owner proves the shared secret: SMP is how the new key gets verified.
+    let now = net.now;
+    let actions = net.client("alice").smp_start("bob", None, b"shared", None, now).unwrap();
+    net.apply("alice", actions);
+    offline("bob", &mut net, |net| {
+        net.run();
+        let now = net.now;
+        let actions = net.client("mallory").smp_respond("alice", None, b"shared", now).unwrap();
+        net.apply("mallory", actions);
+        net.run();
+    });
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+    assert_eq!(net.party("alice").client.trust_store().trust("bob", &mallory_fp(&net)), Trust::VerifiedSmp);
+    offline("bob", &mut net, |net| {
+        net.tick("alice");
+        net.run();
+    });
+    assert!(net.party("alice").saw(&Event::HeldMessageSent { message: id }));
+    assert_eq!(texts(&net, "mallory"), ["held until SMP verifies the key"]);
+}
+
+#[test]
+fn smp_respond_without_an_instance_answers_the_session_that_asked() {
+    // SMP messages do not move routing, so the request may come from a session plain sends do
+    // not use: answering without an instance goes to the session that asked.
+    let mut net = verified_pair();
+    mallory_handshakes(&mut net, MALLORY_TAG);
+    let now = net.now;
+    let actions = net.client("mallory").smp_start("alice", None, b"s", Some("question?"), now).unwrap();
+    net.apply("mallory", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpAskedForSecret { question: Some("question?".into()) }));
+    let actions = net.client("alice").smp_respond("bob", None, b"s", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("mallory").saw(&Event::SmpSucceeded));
+    // Alice answered a question: she is told she was verified, and trusts nothing new.
+    assert!(net.party("alice").saw(&Event::SmpVerifiedByPeer));
+    assert_eq!(net.party("alice").client.trust_store().trust("bob", &mallory_fp(&net)), Trust::Unverified);
+    // Routing did not move.
+    net.send("alice", "bob", "still for bob");
+    net.run();
+    assert_eq!(texts(&net, "bob"), ["still for bob"]);
+}

@@ -10,6 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, MessageId, SessionState};
 use super::peer::{Peer, Route};
+use super::session::Session;
 use super::settings::{Settings, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
@@ -318,23 +319,45 @@ impl Client {
         self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(&self.trust, instance)?.ok_or(ClientError::NoSession)
     }
 
-    /// Starts SMP with a peer's session, optionally with a question shown to them.
+    /// The session an SMP call without an instance acts on. SMP is how a new key gets verified,
+    /// so unlike plain sends it may use a session awaiting consent (it carries no user text):
+    /// the session whose run matches `pick` (a request waiting for our secret, a run in
+    /// progress), else the one a plain send would use, else the newest session awaiting consent.
+    fn smp_session_tag(&self, peer: &str, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
+        let state = self.peers.get(peer).ok_or(ClientError::NoSession)?;
+        if instance.is_none() {
+            let running = state.sessions.values().filter(|s| !s.finished && pick(s)).max_by_key(|s| s.last_received);
+            if let Some(session) = running {
+                return Ok(session.their_tag);
+            }
+        }
+        match state.route(&self.trust, instance)? {
+            Route::To(tag) | Route::AwaitingConsent(tag) => Ok(tag),
+            Route::Nothing => Err(ClientError::NoSession),
+        }
+    }
+
+    /// Starts SMP with a peer's session, optionally with a question shown to them. Without an
+    /// instance: the session a plain send would use, else one awaiting consent to its new key
+    /// (SMP is how that key gets verified).
     pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, |_| false)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_start(ctx, tag, secret, question));
         result.map(|()| actions)
     }
 
-    /// Answers the peer's SMP request with our secret.
+    /// Answers the peer's SMP request with our secret. Without an instance: the session whose
+    /// request waits for our secret (SMP messages do not change routing, so this need not be
+    /// the session plain sends use).
     pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, Session::smp_awaiting_secret)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
         result.map(|()| actions)
     }
 
-    /// Aborts an SMP run.
+    /// Aborts an SMP run (without an instance: the session with a run in progress, if any).
     pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, Session::smp_in_progress)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_abort(ctx, tag));
         result.map(|()| actions)
     }

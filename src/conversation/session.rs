@@ -145,6 +145,11 @@ impl Session {
         self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
     }
 
+    /// Whether the peer's SMP request waits for our secret.
+    pub fn smp_awaiting_secret(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
+    }
+
     /// Aborts a run if one exists (nothing to do for an SMP never used).
     pub fn smp_reset(&mut self) {
         if let Some(smp) = self.smp.as_mut() {

@@ -15,7 +15,8 @@ use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{OFFREC_MAX_SMP_QUESTION_LEN, OFFREC_MAX_SMP_SECRET_LEN};
 
 /// Starts SMP with the session with remote `instance` of `peer` (0 = the session
-/// `offrec_client_send` would use), with `secret` (any bytes, at most
+/// `offrec_client_send` would use, else the newest session whose new key awaits the app's
+/// consent: SMP is how that key gets verified), with `secret` (any bytes, at most
 /// `OFFREC_MAX_SMP_SECRET_LEN`) and optionally a `question` shown to the peer (UTF-8, at most
 /// `OFFREC_MAX_SMP_QUESTION_LEN` bytes; NULL with length 0 = no question).
 ///
@@ -55,7 +56,8 @@ pub unsafe extern "C" fn offrec_client_smp_start(
 /// `secret`. If the request came with a question, a correct answer gives
 /// `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
 /// but our trust in theirs is NOT changed (they chose the question); start a run with your own
-/// question to verify them. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+/// question to verify them. `instance` 0 = the session whose request is waiting for our secret
+/// (SMP messages do not change which session plain sends use). `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
 /// `offrec_client_smp_start`.
 ///
 /// # Safety
@@ -82,8 +84,8 @@ pub unsafe extern "C" fn offrec_client_smp_respond(
     })
 }
 
-/// Aborts the SMP run with the session with remote `instance` of `peer` (0 = the current
-/// session) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
+/// Aborts the SMP run with the session with remote `instance` of `peer` (0 = the session with a
+/// run in progress, else as `offrec_client_smp_start`) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
 ///
 /// # Safety
 ///
