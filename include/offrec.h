@@ -475,6 +475,19 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SMP_CHEATED = 28,
     /**
+     * State worth keeping changed during this call: save the client now (for example with
+     * `offrec_client_save_to_dir`). It is delivered after every change of the call is complete
+     * and with no lock held, so saving from inside the `event` callback is fine (or note it
+     * and save when the call returns; a passphrase save costs an Argon2id run, so an app may
+     * coalesce several). `reason` is a bitmask of
+     * `offrec_persist_flag` values saying what changed; `peer` is empty and `instance` 0 (it is
+     * about the whole client). At most one per call, delivered last. Sessions are never
+     * resumed from a store (they are restarted with a new handshake), so saving keeps trust
+     * decisions, messages held for encryption and the record of what was sent; see
+     * STORAGE.md §5.1.
+     */
+    OFFREC_EVENT_CODE_PERSIST_NEEDED = 30,
+    /**
      * SMP: we answered the peer's question correctly, so the peer now trusts our key. We
      * learned nothing about theirs (the asker chose the question): our trust store is NOT
      * changed. To verify the peer, ask your own question (or run SMP without a question).
@@ -583,6 +596,44 @@ typedef uint32_t offrec_not_sent_reason;
 #endif // __cplusplus
 
 /**
+ * Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
+ * New bits may be added: save on any non-zero value.
+ */
+enum offrec_persist_flag
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A session was installed, ended, finished by the peer or expired.
+     */
+    OFFREC_PERSIST_FLAG_SESSIONS = 1,
+    /**
+     * The trust store changed: a key was first seen or changed, or trust was set.
+     */
+    OFFREC_PERSIST_FLAG_TRUST = 2,
+    /**
+     * Messages held for encryption were queued, sent or failed.
+     */
+    OFFREC_PERSIST_FLAG_HELD_MESSAGES = 4,
+    /**
+     * The record of sent messages changed (names lost messages after a restart).
+     */
+    OFFREC_PERSIST_FLAG_SENT_LOG = 8,
+    /**
+     * Other bookkeeping, such as the message id counter.
+     */
+    OFFREC_PERSIST_FLAG_OTHER = 16,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_persist_flag offrec_persist_flag;
+#else
+typedef uint32_t offrec_persist_flag;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A conversation client: one local account with its identity key, instance tag, policy,
  * trust store and every conversation.
  *
@@ -639,7 +690,8 @@ typedef struct offrec_event {
      */
     uint64_t message_id;
     /**
-     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+     * MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code;
+     * PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
      */
     uint32_t reason;
     /**
@@ -1020,7 +1072,9 @@ offrec_result offrec_client_set_max_message_size(struct offrec_client *client,
 
 /**
  * Writes to `*out` the state of the session a plain `offrec_client_send` to `peer` would use
- * (`OFFREC_SESSION_STATE_PLAINTEXT` if none).
+ * (`OFFREC_SESSION_STATE_PLAINTEXT` if none). A session loaded from a store counts as none
+ * until a new handshake replaces it (it carries no traffic), and `offrec_client_session_info`
+ * lists it with state `OFFREC_SESSION_STATE_PLAINTEXT`.
  *
  * # Safety
  *
@@ -1247,7 +1301,21 @@ offrec_result offrec_client_save(const struct offrec_client *client,
 
 /**
  * Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
- * `userdata` as in `offrec_client_new`. Sessions continue where they were: no new handshake.
+ * `userdata` as in `offrec_client_new`.
+ *
+ * Identity, instance tag, trust decisions, held messages and the record of sent messages come
+ * back as saved. Encrypted sessions do **not** resume: the library cannot tell whether the
+ * store is the latest state (a crash after a save makes it stale), and resuming a stale
+ * session would reuse message keys and accept replays. Every stored session is loaded as
+ * *restored*: it is listed with state `OFFREC_SESSION_STATE_PLAINTEXT` (never show a lock for
+ * it), never encrypts or decrypts, and is replaced by a new handshake: a message sent to the
+ * peer is held (`OFFREC_EVENT_CODE_ENCRYPTION_REQUIRED`) and goes out when the new session is
+ * up (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT`); an encrypted message arriving on the old session
+ * is not delivered (`OFFREC_EVENT_CODE_NOT_IN_PRIVATE`), the peer is told which message was
+ * lost, and a new handshake is started. SMP and extra-key calls on a restored session return
+ * `OFFREC_RESULT_NO_SESSION`. Save again whenever an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event
+ * arrives (STORAGE.md §5.1).
+ *
  * Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
  * `..._STORE_UNSUPPORTED_VERSION`.
  *
@@ -1285,7 +1353,8 @@ offrec_result offrec_client_save_to_dir(const struct offrec_client *client,
 
 /**
  * Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
- * nothing was saved there yet. A failed load never changes the stored file.
+ * nothing was saved there yet. A failed load never changes the stored file. As with
+ * `offrec_client_load`, stored sessions are not resumed but restarted with a new handshake.
  *
  * # Safety
  *
@@ -1335,7 +1404,9 @@ offrec_result offrec_ssid_format(const uint8_t *ssid, char *buf, size_t cap, siz
  * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
  * `state_changed`. Marking a key verified is also consent to send to it (see
  * `offrec_client_accept_key`): messages held for `peer` go to it at the next
- * `offrec_client_tick` or `offrec_client_send`. The trust store lives in memory only.
+ * `offrec_client_tick` or `offrec_client_send`. The trust store is part of the client's state:
+ * it is written by `offrec_client_save` / `offrec_client_save_to_dir` and read back by the
+ * loads, so save after changing trust (STORAGE.md).
  *
  * # Safety
  *

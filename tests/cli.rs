@@ -1,6 +1,6 @@
 //! The `offrec` command-line tool, run as a separate process: help and usage errors, identity
 //! round trip, parsing every kind of wire message, forging, and two chats talking over TCP
-//! (and IRC, when ngircd is installed).
+//! (and IRC on a private ngircd, which must be installed unless OFFREC_SKIP_IRC is set).
 
 mod support;
 
@@ -530,8 +530,13 @@ impl Drop for IrcServer {
 #[test]
 fn chat_over_irc_with_smp() {
     let Some(server) = IrcServer::start() else {
-        eprintln!("SKIPPED chat_over_irc_with_smp: ngircd is not installed (apt-get install -y ngircd)");
-        return;
+        // A missing tool fails the suite instead of passing it quietly; skipping is a decision
+        // someone has to write down.
+        if std::env::var_os("OFFREC_SKIP_IRC").is_some() {
+            eprintln!("SKIPPED chat_over_irc_with_smp: OFFREC_SKIP_IRC is set");
+            return;
+        }
+        panic!("ngircd is not installed (apt-get install -y ngircd), or set OFFREC_SKIP_IRC=1 to skip this test");
     };
     let dir = TempDir::new();
     let key = new_identity(&dir, "alice", "alice", "irc");

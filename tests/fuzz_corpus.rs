@@ -72,6 +72,10 @@ replay_tests!(
 #[test]
 #[ignore = "generator: rewrites fuzz/corpus/*/seed-*"]
 fn generate_seed_corpus() {
+    if std::env::var_os("OFFREC_WRITE_VECTORS").is_none() {
+        eprintln!("not rewriting frozen files: set OFFREC_WRITE_VECTORS=1 to regenerate (TESTING.md)");
+        return;
+    }
     let mut counters = std::collections::BTreeMap::new();
     for (target, data) in harness::seeds() {
         let dir = corpus_dir().join(target);

@@ -10,7 +10,8 @@
 //! - a tampered message is rejected (at parsing or decryption) and leaves the state equal;
 //! - afterwards both sides can still talk in both directions (never desynchronised).
 //!
-//! The expiry model: a skipped key of the peer's chain K is stored with the receiver's DH-step
+//! The expiry model (its own DH-step count, never the counter under test): a skipped key of the
+//! peer's chain K is stored with the receiver's DH-step
 //! count at the moment it first stepped onto K (0 for the initiator's first chain, which the
 //! responder starts on) and is dropped once the receiver has taken more than
 //! `MAX_SKIPPED_KEY_DH_STEPS` steps since. Time-based expiry never triggers (`now` is
@@ -93,6 +94,9 @@ struct World {
     delivered: Vec<usize>,
     /// Per receiver: the DH-step count at which it stepped onto each of the peer's chains.
     chain_start: [HashMap<[u8; 32], u64>; 2],
+    /// Per receiver: DH steps counted by the model itself (one per first message on a peer
+    /// chain it had not seen), never read from the code under test.
+    model_steps: [u64; 2],
 }
 
 fn index(side: Side) -> usize {
@@ -122,6 +126,7 @@ impl World {
             in_flight: Vec::new(),
             delivered: Vec::new(),
             chain_start,
+            model_steps: [0, 0],
         }
     }
 
@@ -171,7 +176,7 @@ impl World {
     fn deliver(&mut self, id: usize) -> Result<(), TestCaseError> {
         let to = self.receiver(id);
         let key = self.sent[id].ratchet_key;
-        let steps = self.ratchet(to).receiving_dh_steps();
+        let steps = self.model_steps[index(to)];
         let expired = self.chain_start[index(to)].get(&key).is_some_and(|&start| steps - start > MAX_SKIPPED_KEY_DH_STEPS);
         let bytes = self.sent[id].bytes.clone();
         let got = self.receive(to, &bytes)?;
@@ -179,8 +184,14 @@ impl World {
             prop_assert_eq!(got, None, "message {} decrypted although its key should have expired", id);
         } else {
             prop_assert_eq!(got.as_deref(), Some(self.sent[id].text.as_str()), "message {} not decrypted", id);
-            let steps = self.ratchet(to).receiving_dh_steps();
-            self.chain_start[index(to)].entry(key).or_insert(steps);
+            // A peer chain seen for the first time is a DH step (chains arrive in order: the
+            // peer cannot start a chain before we read one of its previous chain's messages).
+            if !self.chain_start[index(to)].contains_key(&key) {
+                self.model_steps[index(to)] += 1;
+                self.chain_start[index(to)].insert(key, self.model_steps[index(to)]);
+            }
+            let model = self.model_steps[index(to)];
+            prop_assert_eq!(self.ratchet(to).receiving_dh_steps(), model, "the ratchet's DH-step count disagrees with the model");
         }
         self.delivered.push(id);
         Ok(())

@@ -364,3 +364,24 @@ fn smp_respond_without_an_instance_answers_the_session_that_asked() {
     net.run();
     assert_eq!(texts(&net, "bob"), ["still for bob"]);
 }
+
+#[test]
+fn after_a_restart_a_new_key_waits_for_consent_and_the_restarted_verified_session_gets_the_message() {
+    use offrec::store::{load_from_bytes, save_to_bytes, StoreKey};
+    let mut net = verified_pair();
+    let key = StoreKey::Raw(zeroize::Zeroizing::new([9; 32]));
+    let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
+    let rng = Box::new(DeterministicRandom::from_label("alice restarted"));
+    net.parties.get_mut("alice").unwrap().client = load_from_bytes(&sealed, &key, settings(Policy::MANUAL), rng).unwrap();
+    // While Bob's stored session waits to be restarted, Mallory completes a handshake.
+    mallory_handshakes(&mut net, MALLORY_TAG);
+    let id = net.send("alice", "bob", "after the restart");
+    let fp = mallory_fp(&net);
+    assert!(net.party("alice").saw(&Event::KeyConsentRequired { message: id, fingerprint: fp }));
+    assert!(texts(&net, "mallory").is_empty());
+    // The restart handshake brings Bob's verified key back: the held message goes to him.
+    net.run();
+    assert!(net.party("alice").saw(&Event::HeldMessageSent { message: id }));
+    assert_eq!(texts(&net, "bob"), ["after the restart"]);
+    assert!(texts(&net, "mallory").is_empty());
+}

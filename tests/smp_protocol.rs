@@ -288,7 +288,7 @@ fn debug_does_not_print_secrets() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
     fn random_secrets_give_the_right_result(
         sa in proptest::collection::vec(any::<u8>(), 0..40),

@@ -272,7 +272,13 @@ func NewClientWithIdentity(account, protocol string, policy Policy, secret [32]b
 	})
 }
 
-// LoadClient creates a client from bytes made by Save. Sessions continue where they were.
+// LoadClient creates a client from bytes made by Save. Identity, trust, held messages and the
+// record of sent messages come back; stored sessions are restarted with a new handshake, never
+// resumed (a store cannot be proven current, and resuming a stale one would reuse message
+// keys): they report StatePlaintext, a message sent to the peer is held until the new session
+// is up, and a message arriving on the old session is not delivered (the peer is told which).
+// SMPStart and ExtraSymmetricKey on them return ErrNoSession. Save again on every
+// EventPersistNeeded event.
 // Errors: ErrStoreWrongKey, ErrStoreCorrupted, ErrStoreUnsupportedVersion.
 func LoadClient(sealed []byte, key StoreKey, policy Policy, h Handler) (*Client, error) {
 	return create("LoadClient", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
@@ -283,7 +289,8 @@ func LoadClient(sealed []byte, key StoreKey, policy Policy, h Handler) (*Client,
 }
 
 // LoadClientFromDir loads a client saved with SaveToDir; ErrStoreNotFound if nothing was saved
-// there yet. A failed load never changes the stored file.
+// there yet. A failed load never changes the stored file. Stored sessions are restarted, as
+// with LoadClient.
 func LoadClientFromDir(dir string, key StoreKey, policy Policy, h Handler) (*Client, error) {
 	return create("LoadClientFromDir", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
 		d, dl := cstr(dir)

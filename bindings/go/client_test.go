@@ -2,6 +2,7 @@ package offrec
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -468,7 +469,7 @@ func TestPersistence(t *testing.T) {
 	}
 	fa, _ := a.Fingerprint()
 
-	// Bytes: alice saved, closed, reloaded; the session continues without a handshake.
+	// Bytes: alice saved, closed, reloaded; the stored session is restarted, not resumed.
 	sealed, err := a.Save(RawKey(key))
 	must(t, err)
 	must(t, a.Close())
@@ -481,14 +482,20 @@ func TestPersistence(t *testing.T) {
 	if fp, _ := a2.Fingerprint(); fp != fa {
 		t.Fatal("fingerprint changed")
 	}
-	if st, _ := a2.SessionState("bob"); st != StateEncryptedUnverified {
-		t.Fatalf("state after load %v", st)
+	if st, _ := a2.SessionState("bob"); st != StatePlaintext {
+		t.Fatalf("state after load %v (a restored session must not look encrypted)", st)
 	}
 	_, err = a2.Send("bob", "after reload")
 	must(t, err)
+	if _, ok := pa.event(EventEncryptionRequired); !ok {
+		t.Fatal("the message was not held for the new session")
+	}
 	n.pump(t)
 	if d := pb.lastDelivered(); d.text != "after reload" {
 		t.Fatalf("bob got %q", d.text)
+	}
+	if st, _ := a2.SessionState("bob"); st != StateEncryptedUnverified {
+		t.Fatalf("state after the new handshake %v", st)
 	}
 
 	wrong := key
@@ -527,6 +534,150 @@ func TestPersistence(t *testing.T) {
 	n.pump(t)
 	if d := pa.lastDelivered(); d.text != "bob is back" || d.security != SecurityEncryptedUnverified {
 		t.Fatalf("alice got %+v", d)
+	}
+}
+
+// dataKeyUses returns the (ratchet key, N) of every data message in texts (PROTOCOL.md header:
+// version 2, type 1 = 0x03, sender 4, receiver 4, flags 1, ratchet key 32, PN 4, N 4).
+func dataKeyUses(texts []string) [][36]byte {
+	var out [][36]byte
+	for _, text := range texts {
+		if !strings.HasPrefix(text, "?OFR:") {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(text[5:], "."))
+		if err != nil || len(raw) < 52 || raw[2] != 0x03 {
+			continue
+		}
+		var id [36]byte
+		copy(id[:32], raw[12:44])
+		copy(id[32:], raw[48:52])
+		out = append(out, id)
+	}
+	return out
+}
+
+func (p *party) sentTexts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.sent...)
+}
+
+func (p *party) deliveredCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.delivered)
+}
+
+// Issue #13 item 1, sender side: a client restored after a crash never reuses a message key.
+func TestRestoredSenderNeverReusesAKey(t *testing.T) {
+	n, pa, a, pb, _ := encryptedPair(t)
+	key := [32]byte{9}
+	sealed, err := a.Save(RawKey(key))
+	must(t, err)
+	_, err = a.Send("bob", "first, after the save")
+	must(t, err)
+	n.pump(t)
+	must(t, a.Close()) // kill -9: nothing after the save survives
+	a2, err := LoadClient(sealed, RawKey(key), PolicyManual, pa)
+	must(t, err)
+	t.Cleanup(func() { _ = a2.Close() })
+	n.mu.Lock()
+	n.clients["alice"] = a2
+	n.mu.Unlock()
+	before := len(pa.sentTexts())
+	_, err = a2.Send("bob", "second, after the load")
+	must(t, err)
+	if uses := dataKeyUses(pa.sentTexts()[before:]); len(uses) != 0 {
+		t.Fatal("a data message went out on the stored chain")
+	}
+	if err := a2.SMPStart("bob", 0, []byte("secret"), ""); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("SMP on a restored session: %v", err)
+	}
+	n.pump(t)
+	if d := pb.lastDelivered(); d.text != "second, after the load" {
+		t.Fatalf("bob got %q", d.text)
+	}
+	seen := map[[36]byte]bool{}
+	uses := dataKeyUses(pa.sentTexts())
+	for _, id := range uses {
+		if seen[id] {
+			t.Fatal("a (ratchet key, N) pair encrypted two messages")
+		}
+		seen[id] = true
+	}
+	if len(uses) < 2 {
+		t.Fatalf("only %d data messages captured", len(uses))
+	}
+}
+
+// Issue #13 item 1, receiver side: replays and forgeries from revealed material are refused.
+func TestRestoredReceiverRejectsReplayAndForgery(t *testing.T) {
+	n, pa, a, pb, b := encryptedPair(t)
+	key := [32]byte{7}
+	sealed, err := b.Save(RawKey(key))
+	must(t, err)
+	_, err = a.Send("bob", "pay 10 EUR")
+	must(t, err)
+	n.pump(t)
+	_, err = b.Send("alice", "ok") // reveals the key of "pay 10 EUR"
+	must(t, err)
+	n.pump(t)
+	var pay string
+	for _, text := range pa.sentTexts() {
+		if len(dataKeyUses([]string{text})) == 1 {
+			pay = text
+		}
+	}
+	forged, err := Forge(pay, pb.sentTexts(), []byte("pay 10 EUR"), []byte("pay 99 EUR"))
+	must(t, err)
+	must(t, b.Close())
+	b2, err := LoadClient(sealed, RawKey(key), PolicyManual, pb)
+	must(t, err)
+	t.Cleanup(func() { _ = b2.Close() })
+	n.mu.Lock()
+	n.clients["bob"] = b2
+	n.mu.Unlock()
+	got := pb.deliveredCount()
+	must(t, b2.Receive("alice", pay))
+	must(t, b2.Receive("alice", forged))
+	if pb.deliveredCount() != got {
+		t.Fatalf("delivered after restore: %q", pb.lastDelivered().text)
+	}
+	if _, ok := pb.event(EventNotInPrivate); !ok {
+		t.Fatal("no NotInPrivate event")
+	}
+	n.pump(t)
+	_, err = a.Send("bob", "after the restart")
+	must(t, err)
+	n.pump(t)
+	if d := pb.lastDelivered(); d.text != "after the restart" {
+		t.Fatalf("bob got %q", d.text)
+	}
+}
+
+func TestPersistNeededEvent(t *testing.T) {
+	_, pa, a, pb, _ := encryptedPair(t)
+	for _, p := range []*party{pa, pb} {
+		e, ok := p.event(EventPersistNeeded)
+		if !ok || e.Peer != "" || e.Instance != 0 {
+			t.Fatalf("%s: no PersistNeeded after the handshake: %+v", p.name, e)
+		}
+	}
+	pa.mu.Lock()
+	pa.events = nil
+	pa.mu.Unlock()
+	_, err := a.Send("bob", "hi")
+	must(t, err)
+	e, ok := pa.event(EventPersistNeeded)
+	if !ok || PersistFlag(e.Reason) != PersistSentLog|PersistOther {
+		t.Fatalf("after a send: %+v", e)
+	}
+	if s := (PersistSentLog | PersistOther).String(); s != "sent_log|other" {
+		t.Fatalf("String: %q", s)
+	}
+	if EventPersistNeeded.String() != "persist_needed" {
+		t.Fatal(EventPersistNeeded.String())
 	}
 }
 

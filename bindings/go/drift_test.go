@@ -69,6 +69,7 @@ func driftProblems(header []byte) []string {
 		{"OFFREC_TRUST_", conv(func() map[uint32]string { return u32(trustNames) })},
 		{"OFFREC_NOT_SENT_REASON_", conv(func() map[uint32]string { return u32(notSentNames) })},
 		{"OFFREC_OPTION_", conv(func() map[uint32]string { return u32(optionNames) })},
+		{"OFFREC_PERSIST_FLAG_", conv(func() map[uint32]string { return u32(persistFlagNames) })},
 	}
 	for _, tb := range tables {
 		re := regexp.MustCompile(`(?m)^\s*` + tb.prefix + `([A-Z0-9_]+) = (\d+),`)

@@ -104,6 +104,10 @@ const (
 	EventSMPCheated                EventCode = 28
 	// 29 is retired in the C API and never reused.
 
+	// EventPersistNeeded: state worth keeping changed during the call; save now (from the
+	// Event callback is fine). Event.Reason is a [PersistFlag] bitmask, Event.Peer is empty.
+	// At most one per call, delivered last.
+	EventPersistNeeded EventCode = 30
 	// EventSMPVerifiedByPeer: we answered the peer's SMP question correctly, so the peer now
 	// trusts our key. Our trust in the peer is NOT changed (the asker chose the question); ask
 	// your own question to verify them. The asker gets EventSMPSucceeded.
@@ -145,6 +149,7 @@ var eventNames = map[EventCode]string{
 	EventSMPFailed:                 "SMP_FAILED",
 	EventSMPAborted:                "SMP_ABORTED",
 	EventSMPCheated:                "SMP_CHEATED",
+	EventPersistNeeded:             "PERSIST_NEEDED",
 	EventSMPVerifiedByPeer:         "SMP_VERIFIED_BY_PEER",
 	EventKeyConsentRequired:        "KEY_CONSENT_REQUIRED",
 }
@@ -156,6 +161,47 @@ func (e EventCode) String() string {
 		return strings.ToLower(n)
 	}
 	return fmt.Sprintf("event_%d", uint32(e))
+}
+
+// PersistFlag says what changed, in Event.Reason of an [EventPersistNeeded] event
+// (offrec_persist_flag). Stored sessions are never resumed after a load (they are restarted
+// with a new handshake), so saving keeps trust, held messages and the record of sent
+// messages. New bits may appear: save on any non-zero value.
+type PersistFlag uint32
+
+const (
+	PersistSessions     PersistFlag = 1  // a session was installed, ended, finished or expired
+	PersistTrust        PersistFlag = 2  // a key was first seen or changed, or trust was set
+	PersistHeldMessages PersistFlag = 4  // messages held for encryption were queued, sent or failed
+	PersistSentLog      PersistFlag = 8  // the record of sent messages changed
+	PersistOther        PersistFlag = 16 // other bookkeeping, such as the message id counter
+)
+
+var persistFlagNames = map[PersistFlag]string{
+	PersistSessions:     "SESSIONS",
+	PersistTrust:        "TRUST",
+	PersistHeldMessages: "HELD_MESSAGES",
+	PersistSentLog:      "SENT_LOG",
+	PersistOther:        "OTHER",
+}
+
+// String returns the set bits' lower-case names joined by "|", such as "sent_log|other".
+func (f PersistFlag) String() string {
+	var parts []string
+	for bit := PersistFlag(1); bit != 0; bit <<= 1 {
+		if f&bit == 0 {
+			continue
+		}
+		if n, ok := persistFlagNames[bit]; ok {
+			parts = append(parts, strings.ToLower(n))
+		} else {
+			parts = append(parts, fmt.Sprintf("0x%x", uint32(bit)))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, "|")
 }
 
 // NotSentReason says why a message was not sent (Event.Reason of EventMessageNotSent).
@@ -284,7 +330,7 @@ type Event struct {
 	// EventPeerCouldNotRead, EventKeyConsentRequired.
 	MessageID uint64
 	// Reason: a NotSentReason for EventMessageNotSent; the failure code for
-	// EventHandshakeFailed.
+	// EventHandshakeFailed; a PersistFlag bitmask for EventPersistNeeded.
 	Reason uint32
 	// Text: the peer's (untrusted) words for EventPeerError; the question for
 	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).

@@ -41,5 +41,11 @@ python-memcheck: build
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite --quiet \
 	    --suppressions=$(abspath $(PY_DIR))/tests/cpython.supp \
 	    $(PY_REAL) $(abspath $(PY_DIR))/tests/memcheck_session.py
-	cd /tmp && $(PY_MEMCHECK_ENV) LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+	@# Fail loudly rather than run a plain interpreter when ASan is missing: -print-file-name
+	@# answers a bare name when it finds nothing, and LD_PRELOAD then only prints a warning.
+	@asan=$$($(CC) -print-file-name=libasan.so); \
+	case "$$asan" in /*) ;; *) echo "python-memcheck: libasan.so not found (apt-get install libasan8)" >&2; exit 1;; esac; \
+	cd /tmp && LD_PRELOAD=$$asan ASAN_OPTIONS=detect_leaks=0 $(PY_REAL) -c \
+	    'import ctypes; ctypes.CDLL(None).__asan_init; print("python-memcheck: ASan is loaded")' && \
+	$(PY_MEMCHECK_ENV) LD_PRELOAD=$$asan ASAN_OPTIONS=detect_leaks=0 \
 	    $(PY_REAL) $(abspath $(PY_DIR))/tests/memcheck_session.py

@@ -1144,7 +1144,7 @@ mod ffi_driver {
         assert!(!event.is_null(), "event: NULL event");
         // SAFETY: valid during the callback.
         let e = unsafe { &*event };
-        assert!(matches!(e.code, 1..=28 | 31 | 32), "event: unknown code {}", e.code);
+        assert!(matches!(e.code, 1..=28 | 30..=32), "event: unknown code {}", e.code);
         if trace() {
             eprintln!("  event {}", e.code);
         }

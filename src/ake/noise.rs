@@ -513,8 +513,8 @@ impl HandshakeState {
         Ok(())
     }
 
-    /// Reading `e`: take the peer's ephemeral, mix it into `h`, and refuse a low-order one
-    /// now (DH with our static key is zero exactly when the point has small order).
+    /// Reading `e`: take the peer's ephemeral and mix it into `h`. A low-order one is refused
+    /// by the first DH token that uses it (PROTOCOL.md §4.1(3)), not here.
     fn read_e(&mut self, input: &mut &[u8]) -> Result<(), NoiseError> {
         let re = to_array32(take(input, DH_LEN)?)?;
         // No DH here: the `ee`/`es` tokens that use `re` check it is contributory, so a

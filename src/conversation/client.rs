@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Action, MessageId, SessionState};
+use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Peer, Route};
 use super::session::Session;
 use super::settings::{Settings, MAX_NAME_LEN};
@@ -44,6 +44,8 @@ pub struct Client {
     pub(crate) peers: BTreeMap<String, Peer>,
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) next_message_id: MessageId,
+    /// `PERSIST_*` bits gathered during the current call (see [`Client::finish_call`]).
+    pub(crate) dirty: u32,
 }
 
 impl core::fmt::Debug for Client {
@@ -99,6 +101,7 @@ impl Client {
             peers: BTreeMap::new(),
             rng,
             next_message_id: 1,
+            dirty: 0,
         })
     }
 
@@ -173,14 +176,44 @@ impl Client {
             rng: rng.as_mut(),
             now,
             out: Vec::new(),
+            dirty: 0,
         };
         let result = f(state, &mut ctx);
+        self.dirty |= ctx.dirty;
         (result, ctx.out)
+    }
+
+    /// Ends a public call: if stored state changed, appends the call's one
+    /// [`Event::PersistNeeded`] as its last action.
+    fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
+        let what = std::mem::take(&mut self.dirty);
+        if what != 0 {
+            actions.push(Action::Event { peer: String::new(), instance: 0, event: Event::PersistNeeded { what } });
+        }
+        actions
+    }
+
+    /// Ends a public call that failed: its actions are dropped with the error, and so is the
+    /// persist notice (a failed call changes nothing worth saving except, possibly, the message
+    /// id counter, which the next successful call reports).
+    fn finish_failed_call(&mut self) {
+        self.dirty &= PERSIST_OTHER;
+    }
+
+    fn finish_result(&mut self, result: Result<Vec<Action>, ClientError>) -> Result<Vec<Action>, ClientError> {
+        match result {
+            Ok(actions) => Ok(self.finish_call(actions)),
+            Err(error) => {
+                self.finish_failed_call();
+                Err(error)
+            }
+        }
     }
 
     fn allocate_id(&mut self) -> MessageId {
         let id = self.next_message_id;
         self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
+        self.dirty |= PERSIST_OTHER;
         id
     }
 
@@ -201,7 +234,13 @@ impl Client {
         check_name(peer, "peer")?;
         let id = self.allocate_id();
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.send_user_message(ctx, id, text, instance));
-        result.map(|()| (id, actions))
+        match result {
+            Ok(()) => Ok((id, self.finish_call(actions))),
+            Err(error) => {
+                self.finish_failed_call();
+                Err(error)
+            }
+        }
     }
 
     /// Handles one message that arrived from `peer` over the transport.
@@ -209,7 +248,8 @@ impl Client {
         if check_name(peer, "peer").is_err() {
             return Vec::new();
         }
-        self.with_peer(peer, now, false, |p, ctx| p.receive(ctx, text)).1
+        let actions = self.with_peer(peer, now, false, |p, ctx| p.receive(ctx, text)).1;
+        self.finish_call(actions)
     }
 
     /// Asks `peer` for an encrypted session (sends our query). While a session is up this
@@ -219,7 +259,8 @@ impl Client {
         if !self.settings.policy.allows_protocol() {
             return Err(ClientError::PolicyForbids);
         }
-        Ok(self.with_peer(peer, now, true, |p, ctx| p.send_query(ctx)).1)
+        let actions = self.with_peer(peer, now, true, |p, ctx| p.send_query(ctx)).1;
+        Ok(self.finish_call(actions))
     }
 
     /// Ends the session with one instance, or all of a peer's sessions: the peer is told, keys
@@ -228,7 +269,8 @@ impl Client {
         if !self.peers.contains_key(peer) {
             return Vec::new();
         }
-        self.with_peer(peer, now, false, |p, ctx| p.end_sessions(ctx, instance)).1
+        let actions = self.with_peer(peer, now, false, |p, ctx| p.end_sessions(ctx, instance)).1;
+        self.finish_call(actions)
     }
 
     /// Drives time: heartbeats, session expiry, fragment and held-message timeouts.
@@ -238,7 +280,7 @@ impl Client {
         for name in names {
             actions.extend(self.with_peer(&name, now, false, |p, ctx| p.tick(ctx)).1);
         }
-        actions
+        self.finish_call(actions)
     }
 
     /// Sets the largest message the transport carries to `peer` (0 = the client default).
@@ -260,6 +302,10 @@ impl Client {
                 instance: s.their_tag,
                 state: if s.finished {
                     SessionState::Finished
+                } else if s.restored {
+                    // Restored from a store: carries no traffic until a new handshake replaces
+                    // it, so it must not be shown as encrypted (no lock icon).
+                    SessionState::Plaintext
                 } else if self.trust.trust(peer, &s.their_fingerprint).is_verified() {
                     SessionState::EncryptedVerified
                 } else {
@@ -292,13 +338,14 @@ impl Client {
     /// out on the next `tick` or `send`).
     pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) -> Vec<Action> {
         self.trust.set_trust(peer, fingerprint, trust);
+        self.dirty |= PERSIST_TRUST;
         let mut actions = Vec::new();
         for info in self.sessions(peer) {
-            if info.their_fingerprint == fingerprint && info.state != SessionState::Finished {
+            if info.their_fingerprint == fingerprint && info.state.is_encrypted() {
                 actions.push(Action::StateChanged { peer: peer.to_owned(), instance: info.instance, state: info.state });
             }
         }
-        actions
+        self.finish_call(actions)
     }
 
     /// Accepts the key of `peer`'s session with `instance` for routing: plain `send`s may use
@@ -312,7 +359,7 @@ impl Client {
             return Err(ClientError::NoSession);
         }
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.accept_key(ctx, instance));
-        result.map(|()| actions)
+        self.finish_result(result.map(|()| actions))
     }
 
     fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
@@ -343,7 +390,7 @@ impl Client {
     pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.smp_session_tag(peer, instance, |_| false)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_start(ctx, tag, secret, question));
-        result.map(|()| actions)
+        self.finish_result(result.map(|()| actions))
     }
 
     /// Answers the peer's SMP request with our secret. Without an instance: the session whose
@@ -352,14 +399,14 @@ impl Client {
     pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.smp_session_tag(peer, instance, Session::smp_awaiting_secret)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
-        result.map(|()| actions)
+        self.finish_result(result.map(|()| actions))
     }
 
     /// Aborts an SMP run (without an instance: the session with a run in progress, if any).
     pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
         let tag = self.smp_session_tag(peer, instance, Session::smp_in_progress)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_abort(ctx, tag));
-        result.map(|()| actions)
+        self.finish_result(result.map(|()| actions))
     }
 
     /// Derives an extra symmetric key for `usage` (e.g. a file transfer) and tells the peer,
@@ -377,7 +424,13 @@ impl Client {
         }
         let tag = self.session_tag(peer, instance)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.use_extra_key(ctx, tag, usage, context));
-        result.map(|key| (key, actions))
+        match result {
+            Ok(key) => Ok((key, self.finish_call(actions))),
+            Err(error) => {
+                self.finish_failed_call();
+                Err(error)
+            }
+        }
     }
 
     /// Names of every peer this client has state for.

@@ -17,11 +17,18 @@ pub(crate) struct Ctx<'a> {
     pub rng: &'a mut dyn RandomSource,
     pub now: u64,
     pub out: Vec<Action>,
+    /// `PERSIST_*` bits for what stored state this call changed.
+    pub dirty: u32,
 }
 
 impl Ctx<'_> {
     pub fn event(&mut self, peer: &str, instance: u32, event: Event) {
         self.out.push(Action::Event { peer: peer.to_owned(), instance, event });
+    }
+
+    /// Notes that stored state changed (`PERSIST_*` bits).
+    pub fn changed(&mut self, what: u32) {
+        self.dirty |= what;
     }
 
     pub fn send(&mut self, peer: &str, text: String) {

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Action, Event, MessageId, SessionState};
+use super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
 use super::session::key_prefix;
 use super::peer::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
@@ -27,6 +27,7 @@ impl Peer {
         let sent = self.encrypt_and_send(ctx, tag, text, &[], 0)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
             session.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+            ctx.changed(PERSIST_SENT_LOG);
         }
         Ok(())
     }
@@ -36,6 +37,11 @@ impl Peer {
         let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
         if session.finished {
             return Err(ClientError::SessionFinished);
+        }
+        if session.restored {
+            // Its stored sending chain may already have been used after the save it came from:
+            // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
+            return Err(ClientError::NoSession);
         }
         // Refuse before advancing the ratchet if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
@@ -70,6 +76,18 @@ impl Peer {
             }
             return;
         };
+        if session.restored {
+            // A restored session never decrypts: the store may predate messages already
+            // delivered (replays) and keys already revealed (forgeries). It is treated like a
+            // session that is gone: the user and the peer are told which message was lost, and
+            // a new handshake replaces it.
+            if !quiet {
+                ctx.event(&self.name, tag, Event::NotInPrivate);
+                self.send_error(ctx, &report);
+            }
+            self.restart_restored(ctx);
+            return;
+        }
         let decrypted = match session.ratchet.decrypt(message, ctx.now, ctx.rng) {
             Ok(decrypted) => decrypted,
             Err(_) => {
@@ -142,6 +160,7 @@ impl Peer {
             }
             session.finished = true;
             session.smp_reset();
+            ctx.changed(PERSIST_SESSIONS);
             ctx.state(&self.name, tag, SessionState::Finished);
             ctx.event(&self.name, tag, Event::PeerEndedSession);
         }
@@ -167,9 +186,20 @@ impl Peer {
     /// Closes one session: unless the peer already ended it, every remaining key is revealed in
     /// a final message that tells the peer (best effort: the session is wiped whether or not the
     /// goodbye fits); then the session is dropped and the UI told it is back to plaintext.
+    ///
+    /// A session restored from a store sends nothing (its sending chain may be stale); its
+    /// remaining reveals move to another live session with the peer if there is one, and are
+    /// otherwise dropped (a deniability cost for those messages, never a confidentiality one).
     pub fn close_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
-        if !session.finished {
+        ctx.changed(PERSIST_SESSIONS);
+        if session.restored {
+            if let Some(mut restored) = self.sessions.remove(&tag) {
+                if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
+                    restored.ratchet.hand_over_reveals(&mut live.ratchet);
+                }
+            }
+        } else if !session.finished {
             session.ratchet.reveal_everything();
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
@@ -225,6 +255,7 @@ impl Peer {
         if lost.is_empty() {
             return;
         }
+        ctx.changed(PERSIST_SENT_LOG);
         for (tag, id) in lost {
             ctx.event(&self.name, tag, Event::PeerCouldNotRead { message: id });
         }

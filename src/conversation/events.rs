@@ -120,6 +120,11 @@ pub enum Event {
     SmpAborted,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated,
+    /// State worth keeping changed during this call: save the client now (after carrying out
+    /// the call's other actions). `what` is a bitmask of the `PERSIST_*` constants. Emitted at
+    /// most once per client call, as its last action, with an empty peer name and instance 0
+    /// (it is about the whole client).
+    PersistNeeded { what: u32 },
     /// SMP: we answered the peer's *question* correctly. The peer now trusts us; we learned
     /// nothing about the peer (they chose the question, so anyone can ask one they can answer).
     /// Our trust store is unchanged: to verify them, ask your own question (or use a shared
@@ -132,6 +137,21 @@ pub enum Event {
     /// live (it is sent on consent, or fails with `KeyChanged` after the held-message timeout).
     KeyConsentRequired { message: MessageId, fingerprint: [u8; 32] },
 }
+
+/// [`Event::PersistNeeded`]: the set of sessions changed (one was installed, ended, finished by
+/// the peer or expired).
+pub const PERSIST_SESSIONS: u32 = 1;
+/// [`Event::PersistNeeded`]: the trust store changed (a key was first seen, changed, or its
+/// trust was set by SMP or `set_trust`).
+pub const PERSIST_TRUST: u32 = 2;
+/// [`Event::PersistNeeded`]: messages held for encryption were queued, sent or failed.
+pub const PERSIST_HELD_MESSAGES: u32 = 4;
+/// [`Event::PersistNeeded`]: the record of sent messages changed (a user message went out
+/// encrypted, or the peer reported some lost). It names lost messages after a restart.
+pub const PERSIST_SENT_LOG: u32 = 8;
+/// [`Event::PersistNeeded`]: other bookkeeping changed, such as the message id counter (so
+/// ids are not handed out twice across a restart).
+pub const PERSIST_OTHER: u32 = 16;
 
 impl Event {
     /// The stable numeric code of this event.
@@ -166,6 +186,7 @@ impl Event {
             Self::SmpAborted => 27,
             Self::SmpCheated => 28,
             // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
+            Self::PersistNeeded { .. } => 30,
             Self::SmpVerifiedByPeer => 31,
             Self::KeyConsentRequired { .. } => 32,
         }

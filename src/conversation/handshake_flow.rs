@@ -2,7 +2,7 @@
 //! and installing the new session (the old one keeps working until then).
 
 use super::context::Ctx;
-use super::events::Event;
+use super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
 use super::peer::{PendingInitiator, PendingResponder, Peer};
 use super::session::Session;
 use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS};
@@ -141,9 +141,18 @@ impl Peer {
     /// application's consent ([`Event::KeyConsentRequired`]), and so do the held messages.
     fn install(&mut self, ctx: &mut Ctx<'_>, established: Established) {
         let tag = established.their_tag;
-        let session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        let mut session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        // Sessions restored from a store never send again: what they still had to reveal
+        // rides in the new session's headers instead, so a restart costs no deniability.
+        for old in self.sessions.values_mut().filter(|s| s.restored) {
+            old.ratchet.hand_over_reveals(&mut session.ratchet);
+        }
+        ctx.changed(PERSIST_SESSIONS);
         let fingerprint = session.their_fingerprint;
         let observation = ctx.trust.observe(&self.name, fingerprint);
+        if !matches!(observation, Observation::Known(_)) {
+            ctx.changed(PERSIST_TRUST);
+        }
         match observation {
             Observation::FirstKey => ctx.event(&self.name, tag, Event::NewFingerprint { fingerprint }),
             Observation::Changed { previous, previous_verified } => ctx.event(

@@ -21,7 +21,10 @@ mod timers;
 pub use client::{Client, SessionInfo};
 pub use data_flow::UNREADABLE_ERROR_TEXT;
 pub use error::ClientError;
-pub use events::{Action, Event, MessageId, NotSentReason, Security, SessionState};
+pub use events::{
+    Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER, PERSIST_SENT_LOG,
+    PERSIST_SESSIONS, PERSIST_TRUST,
+};
 pub use handshake_flow::{handshake_failure_code, HANDSHAKE_UNSENDABLE};
 pub use policy::Policy;
 pub use settings::*;

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Event, MessageId, NotSentReason, Security};
+use super::events::{Event, MessageId, NotSentReason, Security, PERSIST_HELD_MESSAGES};
 use super::held::{Held, HeldMessages};
 use super::session::Session;
 use super::settings::ERROR_MESSAGE_INTERVAL;
@@ -276,39 +276,57 @@ impl Peer {
     /// sessions use an unverified key of a peer with a verified key, the message is held until
     /// the application accepts that key (never sent in the clear, never to that key).
     /// Naming an instance is consent to its key ([`Peer::accept_key`]).
+    ///
+    /// A session restored from a store never carries traffic: a message for it (or for the
+    /// peer, when restored sessions are all it has) is held and a new handshake started, as
+    /// under a policy that requires encryption; it is never sent in the clear.
     pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
-        match self.route(ctx.trust, instance)? {
-            Route::To(tag) => {
-                if instance.is_some() && !self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
-                    self.accept_key(ctx, tag)?;
-                } else {
-                    // Messages held earlier go first, in order.
-                    self.flush_held(ctx, tag);
+        let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.restored && !s.finished));
+        if !restored_instance {
+            match self.route(ctx.trust, instance)? {
+                Route::To(tag) => {
+                    if instance.is_some() && !self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
+                        self.accept_key(ctx, tag)?;
+                    } else {
+                        // Messages held earlier go first, in order.
+                        self.flush_held(ctx, tag);
+                    }
+                    return self.encrypt_user_message(ctx, tag, id, text);
                 }
-                return self.encrypt_user_message(ctx, tag, id, text);
-            }
-            Route::AwaitingConsent(tag) => {
-                let Some(fingerprint) = self.sessions.get(&tag).map(|s| s.their_fingerprint) else {
-                    return Err(ClientError::NoSession);
-                };
-                let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
-                if !self.held.push(held) {
-                    return Err(ClientError::QueueFull);
+                Route::AwaitingConsent(tag) => {
+                    let Some(fingerprint) = self.sessions.get(&tag).map(|s| s.their_fingerprint) else {
+                        return Err(ClientError::NoSession);
+                    };
+                    let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
+                    if !self.held.push(held) {
+                        return Err(ClientError::QueueFull);
+                    }
+                    ctx.changed(PERSIST_HELD_MESSAGES);
+                    ctx.event(&self.name, tag, Event::KeyConsentRequired { message: id, fingerprint });
+                    if self.has_restored_session() {
+                        // The verified session may come back from the restart.
+                        self.restart_restored(ctx);
+                    }
+                    return Ok(());
                 }
-                ctx.event(&self.name, tag, Event::KeyConsentRequired { message: id, fingerprint });
-                return Ok(());
+                Route::Nothing if instance.is_some() => return Err(ClientError::NoSession),
+                Route::Nothing => {}
             }
-            Route::Nothing if instance.is_some() => return Err(ClientError::NoSession),
-            Route::Nothing => {}
         }
         let policy = ctx.settings.policy;
-        if policy.requires_encryption() {
+        let restarting = restored_instance || (instance.is_none() && self.has_restored_session());
+        if policy.requires_encryption() || (restarting && policy.allows_protocol()) {
             let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
             if !self.held.push(held) {
                 return Err(ClientError::QueueFull);
             }
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::EncryptionRequired { message: id });
-            if self.initiator.is_none() && self.responders.is_empty() {
+            if restarting {
+                // Asked again even while a handshake is pending (rate-limited): a handshake
+                // that crossed a crash or another start may never complete on its own.
+                self.restart_restored(ctx);
+            } else if self.initiator.is_none() && self.responders.is_empty() {
                 self.send_query(ctx);
             }
             return Ok(());
@@ -323,24 +341,28 @@ impl Peer {
         Ok(())
     }
 
-    /// Whether a plain `send` may use this session: it is live, and its key is verified, or
-    /// no key of this peer is verified, or the application accepted the key. Routing therefore
-    /// never moves from a verified key to an unverified one without the application's consent.
+    /// Whether a plain `send` may use this session: it can carry traffic (not finished, not
+    /// restored from a store), and its key is verified, or no key of this peer is verified, or
+    /// the application accepted the key. Routing therefore never moves from a verified key to
+    /// an unverified one without the application's consent.
     pub fn routable(&self, trust: &TrustStore, session: &Session) -> bool {
-        !session.finished
+        session.usable()
             && (trust.trust(&self.name, &session.their_fingerprint).is_verified()
                 || !trust.has_verified(&self.name)
                 || self.accepted_keys.contains(&session.their_fingerprint))
     }
 
     /// Where a message goes. With `instance`: that session (whatever its key: naming it is
-    /// the application's choice). Without: the preferred session if routable, else the
-    /// routable one that most recently sent user text; else, if live sessions exist that await
-    /// consent, the most recent of them ([`Route::AwaitingConsent`]).
+    /// the application's choice), unless it was restored from a store. Without: the preferred
+    /// session if routable, else the routable one that most recently sent user text; else, if
+    /// sessions that can carry traffic exist but await consent, the most recent of them
+    /// ([`Route::AwaitingConsent`]). Sessions restored from a store never carry traffic (they
+    /// are restarted instead): with nothing else, [`Route::Nothing`].
     pub fn route(&self, trust: &TrustStore, instance: Option<u32>) -> Result<Route, ClientError> {
         if let Some(tag) = instance {
             return match self.sessions.get(&tag) {
                 Some(session) if session.finished => Err(ClientError::SessionFinished),
+                Some(session) if session.restored => Ok(Route::Nothing),
                 Some(_) => Ok(Route::To(tag)),
                 None => Ok(Route::Nothing),
             };
@@ -349,12 +371,15 @@ impl Peer {
         if let Some(session) = preferred {
             return Ok(Route::To(session.their_tag));
         }
-        let live = || self.sessions.values().filter(|s| !s.finished);
+        let live = || self.sessions.values().filter(|s| s.usable());
         if let Some(session) = live().filter(|s| self.routable(trust, s)).max_by_key(|s| s.last_text_received) {
             return Ok(Route::To(session.their_tag));
         }
         if let Some(session) = live().max_by_key(|s| s.last_text_received) {
             return Ok(Route::AwaitingConsent(session.their_tag));
+        }
+        if self.has_restored_session() {
+            return Ok(Route::Nothing);
         }
         if self.sessions.values().any(|s| s.finished) {
             return Err(ClientError::SessionFinished);
@@ -363,8 +388,9 @@ impl Peer {
     }
 
     /// The session a message goes to: the named instance, else a routable one (see
-    /// [`Peer::route`]). `Ok(None)` if there is none (sessions awaiting consent are reached
-    /// only by naming their instance).
+    /// [`Peer::route`]). `Ok(None)` if there is none that can carry traffic (none at all,
+    /// only sessions restored from a store, which are restarted instead, or only sessions
+    /// awaiting consent, which are reached only by naming their instance).
     pub fn choose_session(&self, trust: &TrustStore, instance: Option<u32>) -> Result<Option<u32>, ClientError> {
         Ok(match self.route(trust, instance)? {
             Route::To(tag) => Some(tag),
@@ -374,26 +400,34 @@ impl Peer {
 
     /// The application's consent to the key of session `tag`: plain sends may use it (the key
     /// stays unverified in the trust store), it becomes the preferred session, and messages
-    /// held for this peer are sent to it.
+    /// held for this peer are sent to it. For a session restored from a store only the key is
+    /// accepted: the restarted session with that key will take the sends.
     pub fn accept_key(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
         let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
         if session.finished {
             return Err(ClientError::SessionFinished);
         }
         let fingerprint = session.their_fingerprint;
+        let restored = session.restored;
         if !self.accepted_keys.contains(&fingerprint) {
             if self.accepted_keys.len() >= MAX_KEYS_PER_PEER {
                 self.accepted_keys.remove(0);
             }
             self.accepted_keys.push(fingerprint);
         }
-        self.preferred = Some(tag);
-        self.flush_held(ctx, tag);
+        if !restored {
+            self.preferred = Some(tag);
+            self.flush_held(ctx, tag);
+        }
         Ok(())
     }
 
     /// Sends every held message to session `tag`, each reported as sent or not sent.
     pub fn flush_held(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
+        if self.held.is_empty() {
+            return;
+        }
+        ctx.changed(PERSIST_HELD_MESSAGES);
         for held in self.held.take_all() {
             match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
                 Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
@@ -402,9 +436,27 @@ impl Peer {
         }
     }
 
+    /// Whether a session restored from a store (and not finished by the peer) is waiting to be
+    /// replaced by a new handshake.
+    pub fn has_restored_session(&self) -> bool {
+        self.sessions.values().any(|s| s.restored && !s.finished)
+    }
+
+    /// Starts a new handshake to replace sessions restored from a store, rate-limited like the
+    /// healing path (one per [`ERROR_MESSAGE_INTERVAL`]): we send our query and the peer
+    /// answers with a handshake.
+    pub fn restart_restored(&mut self, ctx: &mut Ctx<'_>) {
+        let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
+        if ctx.settings.policy.allows_protocol() && !recently {
+            self.last_heal_started = Some(ctx.now);
+            self.send_query(ctx);
+        }
+    }
+
     /// Fails every held message with `reason`.
     pub fn fail_held(&mut self, ctx: &mut Ctx<'_>, reason: NotSentReason) {
         for held in self.held.take_all() {
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
         }
     }

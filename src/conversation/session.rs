@@ -34,6 +34,12 @@ pub(crate) struct Session {
     /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
     /// peer reports it could not read.
     pub sent_log: SentLog,
+    /// Loaded from a store. A store cannot be proven current (a crash after a save makes it
+    /// stale), so a restored session never encrypts with its stored sending chain (no
+    /// (ratchet key, N) pair can repeat) and never decrypts (no replay of messages delivered
+    /// after the save, no forgery from material already revealed): it is restarted with a new
+    /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
+    pub restored: bool,
 }
 
 /// How many recent user messages per session can be named in an unreadable report.
@@ -98,10 +104,12 @@ impl Session {
             smp_last_started: None,
             smp_failures: 0,
             sent_log: SentLog::default(),
+            restored: false,
         }
     }
 
-    /// A session restored from storage (no SMP run survives a restart).
+    /// A session restored from storage: marked [`Session::restored`], so it carries no traffic
+    /// (no SMP run survives a restart either).
     #[allow(clippy::too_many_arguments)]
     pub fn restore(
         their_tag: u32,
@@ -115,6 +123,9 @@ impl Session {
         smp_failures: u32,
         sent_log: SentLog,
     ) -> Self {
+        let mut ratchet = ratchet;
+        // Never used again: keep only what it still has to reveal.
+        ratchet.retire();
         Session {
             their_tag,
             ratchet,
@@ -131,7 +142,13 @@ impl Session {
             smp_last_started: None,
             smp_failures,
             sent_log,
+            restored: true,
         }
+    }
+
+    /// Whether this session can carry traffic: neither finished by the peer nor restored.
+    pub fn usable(&self) -> bool {
+        !self.finished && !self.restored
     }
 
     /// The session's SMP state machine, created on first use.

@@ -4,7 +4,7 @@
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Event, SessionState};
+use super::events::{Event, SessionState, PERSIST_TRUST};
 use super::peer::Peer;
 use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
 use crate::smp::{SmpEvent, SmpTlv};
@@ -23,6 +23,7 @@ impl Peer {
         let answered_question = session.smp().answering_question();
         let fingerprint = session.their_fingerprint;
         if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
+            // Not a reason to save: a restored session is restarted, with a fresh counter.
             session.smp_failures = session.smp_failures.saturating_add(1);
         }
         if let Some(reply) = step.reply {
@@ -39,6 +40,7 @@ impl Peer {
             SmpEvent::Succeeded if answered_question => Event::SmpVerifiedByPeer,
             SmpEvent::Succeeded => {
                 ctx.trust.set_trust(&self.name, fingerprint, Trust::VerifiedSmp);
+                ctx.changed(PERSIST_TRUST);
                 ctx.state(&self.name, tag, SessionState::EncryptedVerified);
                 Event::SmpSucceeded
             }
@@ -51,7 +53,7 @@ impl Peer {
 
     /// Starts an SMP run with the session `tag`, asking `question` if given.
     pub fn smp_start(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8], question: Option<&str>) -> Result<(), ClientError> {
-        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
         let too_soon = session.smp_last_started.is_some_and(|last| ctx.now < last.saturating_add(SMP_MIN_INTERVAL));
         if too_soon || session.smp_failures >= SMP_MAX_FAILURES {
             return Err(ClientError::SmpRateLimited);
@@ -65,7 +67,7 @@ impl Peer {
 
     /// Answers the peer's SMP question with our secret.
     pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
-        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
         let tlv = session.smp().respond(secret, ctx.rng).map_err(ClientError::Smp)?;
         self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
@@ -74,7 +76,7 @@ impl Peer {
 
     /// Aborts a run in progress and tells the peer.
     pub fn smp_abort(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
-        let session = self.sessions.get_mut(&tag).filter(|s| !s.finished).ok_or(ClientError::NoSession)?;
+        let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
         let tlv = session.smp().abort();
         self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpAborted);

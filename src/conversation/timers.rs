@@ -2,7 +2,7 @@
 //! threads, and tests run instantly with an injected clock.
 
 use super::context::Ctx;
-use super::events::{Event, NotSentReason};
+use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES};
 use super::peer::{Peer, Route};
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
@@ -26,6 +26,7 @@ impl Peer {
         };
         let deadline = now.saturating_sub(settings.held_message_timeout);
         for held in self.held.take_older_than(deadline) {
+            ctx.changed(PERSIST_HELD_MESSAGES);
             ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
         }
         let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
@@ -38,6 +39,11 @@ impl Peer {
         for tag in tags {
             let Some(session) = self.sessions.get_mut(&tag) else { continue };
             if session.finished {
+                continue;
+            }
+            if session.restored {
+                // Carries no traffic and holds no usable key (`Ratchet::retire`); kept until a
+                // new session replaces it, so the reveals it still holds get published.
                 continue;
             }
             session.ratchet.expire_skipped(now);

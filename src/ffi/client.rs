@@ -529,7 +529,9 @@ pub unsafe extern "C" fn offrec_client_set_max_message_size(
 }
 
 /// Writes to `*out` the state of the session a plain `offrec_client_send` to `peer` would use
-/// (`OFFREC_SESSION_STATE_PLAINTEXT` if none).
+/// (`OFFREC_SESSION_STATE_PLAINTEXT` if none). A session loaded from a store counts as none
+/// until a new handshake replaces it (it carries no traffic), and `offrec_client_session_info`
+/// lists it with state `OFFREC_SESSION_STATE_PLAINTEXT`.
 ///
 /// # Safety
 ///

@@ -72,6 +72,17 @@ pub enum OffrecEventCode {
     SmpCheated = 28,
     // 29 is retired (an SMP rate limit is reported by the result code
     // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
+    /// State worth keeping changed during this call: save the client now (for example with
+    /// `offrec_client_save_to_dir`). It is delivered after every change of the call is complete
+    /// and with no lock held, so saving from inside the `event` callback is fine (or note it
+    /// and save when the call returns; a passphrase save costs an Argon2id run, so an app may
+    /// coalesce several). `reason` is a bitmask of
+    /// `offrec_persist_flag` values saying what changed; `peer` is empty and `instance` 0 (it is
+    /// about the whole client). At most one per call, delivered last. Sessions are never
+    /// resumed from a store (they are restarted with a new handshake), so saving keeps trust
+    /// decisions, messages held for encryption and the record of what was sent; see
+    /// STORAGE.md §5.1.
+    PersistNeeded = 30,
     /// SMP: we answered the peer's question correctly, so the peer now trusts our key. We
     /// learned nothing about theirs (the asker chose the question): our trust store is NOT
     /// changed. To verify the peer, ask your own question (or run SMP without a question).
@@ -84,6 +95,23 @@ pub enum OffrecEventCode {
     /// on consent, or fails with `OFFREC_NOT_SENT_REASON_KEY_CHANGED` after the held-message
     /// timeout.
     KeyConsentRequired = 32,
+}
+
+/// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
+/// New bits may be added: save on any non-zero value.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffrecPersistFlag {
+    /// A session was installed, ended, finished by the peer or expired.
+    Sessions = 1,
+    /// The trust store changed: a key was first seen or changed, or trust was set.
+    Trust = 2,
+    /// Messages held for encryption were queued, sent or failed.
+    HeldMessages = 4,
+    /// The record of sent messages changed (names lost messages after a restart).
+    SentLog = 8,
+    /// Other bookkeeping, such as the message id counter.
+    Other = 16,
 }
 
 /// Maps an engine event to its C code. Exhaustive on purpose: a new engine event fails to
@@ -121,6 +149,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpCheated => C::SmpCheated,
         Event::SmpVerifiedByPeer => C::SmpVerifiedByPeer,
         Event::KeyConsentRequired { .. } => C::KeyConsentRequired,
+        Event::PersistNeeded { .. } => C::PersistNeeded,
     }
 }
 
@@ -143,7 +172,8 @@ pub struct OffrecEvent {
     /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
     /// PEER_COULD_NOT_READ, KEY_CONSENT_REQUIRED), else 0.
     pub message_id: u64,
-    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code.
+    /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: the failure code;
+    /// PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
     pub reason: u32,
     /// PEER_ERROR: the peer's error text; SMP_ASKED_FOR_SECRET: the question. NULL otherwise.
     pub text: *const c_char,
@@ -226,6 +256,7 @@ impl EventStorage {
                 c.reason = OffrecNotSentReason::from(*reason) as u32;
             }
             Event::HandshakeFailed { reason } => c.reason = *reason,
+            Event::PersistNeeded { what } => c.reason = *what,
             Event::ExtraKeyReceived { usage, context, key } => {
                 c.usage = *usage;
                 if !context.is_empty() {
@@ -288,13 +319,14 @@ mod tests {
             Event::SmpCheated,
             Event::SmpVerifiedByPeer,
             Event::KeyConsentRequired { message: 4, fingerprint: [3; 32] },
+            Event::PersistNeeded { what: 5 },
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 30, "codes 1..=28, 31, 32 (29 is retired)");
+        assert_eq!(events.len(), 31, "codes 1..=28, 30, 31, 32 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -316,5 +348,18 @@ mod tests {
         assert_eq!((v.code, v.message_id, v.instance), (32, 9, 0x101));
         // Safety: the view borrows `s`, which holds the 32-byte fingerprint.
         assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[7; 32]);
+        let s = EventStorage::new("", Event::PersistNeeded { what: 12 });
+        let v = s.view(0);
+        assert_eq!((v.code, v.reason, v.peer_len), (30, 12, 0));
+    }
+
+    #[test]
+    fn persist_flags_match_the_engine() {
+        use crate::conversation as e;
+        assert_eq!(OffrecPersistFlag::Sessions as u32, e::PERSIST_SESSIONS);
+        assert_eq!(OffrecPersistFlag::Trust as u32, e::PERSIST_TRUST);
+        assert_eq!(OffrecPersistFlag::HeldMessages as u32, e::PERSIST_HELD_MESSAGES);
+        assert_eq!(OffrecPersistFlag::SentLog as u32, e::PERSIST_SENT_LOG);
+        assert_eq!(OffrecPersistFlag::Other as u32, e::PERSIST_OTHER);
     }
 }

@@ -55,6 +55,6 @@ pub mod version;
 
 pub use bytes::offrec_buffer;
 pub use callbacks::OffrecCallbacks;
-pub use event::{OffrecEvent, OffrecEventCode};
+pub use event::{OffrecEvent, OffrecEventCode, OffrecPersistFlag};
 pub use result::OffrecResult;
 pub use types::{OffrecNotSentReason, OffrecOption, OffrecSecurity, OffrecSessionInfo, OffrecSessionState, OffrecTrust};

@@ -111,7 +111,21 @@ pub unsafe extern "C" fn offrec_client_save(
 }
 
 /// Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
-/// `userdata` as in `offrec_client_new`. Sessions continue where they were: no new handshake.
+/// `userdata` as in `offrec_client_new`.
+///
+/// Identity, instance tag, trust decisions, held messages and the record of sent messages come
+/// back as saved. Encrypted sessions do **not** resume: the library cannot tell whether the
+/// store is the latest state (a crash after a save makes it stale), and resuming a stale
+/// session would reuse message keys and accept replays. Every stored session is loaded as
+/// *restored*: it is listed with state `OFFREC_SESSION_STATE_PLAINTEXT` (never show a lock for
+/// it), never encrypts or decrypts, and is replaced by a new handshake: a message sent to the
+/// peer is held (`OFFREC_EVENT_CODE_ENCRYPTION_REQUIRED`) and goes out when the new session is
+/// up (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT`); an encrypted message arriving on the old session
+/// is not delivered (`OFFREC_EVENT_CODE_NOT_IN_PRIVATE`), the peer is told which message was
+/// lost, and a new handshake is started. SMP and extra-key calls on a restored session return
+/// `OFFREC_RESULT_NO_SESSION`. Save again whenever an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event
+/// arrives (STORAGE.md §5.1).
+///
 /// Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
 /// `..._STORE_UNSUPPORTED_VERSION`.
 ///
@@ -169,7 +183,8 @@ pub unsafe extern "C" fn offrec_client_save_to_dir(
 }
 
 /// Loads a client saved with `offrec_client_save_to_dir`; `OFFREC_RESULT_STORE_NOT_FOUND` if
-/// nothing was saved there yet. A failed load never changes the stored file.
+/// nothing was saved there yet. A failed load never changes the stored file. As with
+/// `offrec_client_load`, stored sessions are not resumed but restarted with a new handshake.
 ///
 /// # Safety
 ///

@@ -64,7 +64,9 @@ pub unsafe extern "C" fn offrec_ssid_format(
 /// `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
 /// `state_changed`. Marking a key verified is also consent to send to it (see
 /// `offrec_client_accept_key`): messages held for `peer` go to it at the next
-/// `offrec_client_tick` or `offrec_client_send`. The trust store lives in memory only.
+/// `offrec_client_tick` or `offrec_client_send`. The trust store is part of the client's state:
+/// it is written by `offrec_client_save` / `offrec_client_save_to_dir` and read back by the
+/// loads, so save after changing trust (STORAGE.md).
 ///
 /// # Safety
 ///

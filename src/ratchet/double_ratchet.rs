@@ -299,6 +299,31 @@ impl Ratchet {
         self.reveal_all(all);
     }
 
+    /// For a session that will never encrypt or decrypt again (restored from a store, which
+    /// cannot be proven current): every stored skipped key is discarded and its material queued
+    /// for revealing, and the root and chain keys are overwritten with zeros, so neither memory
+    /// nor any later save holds a key that could still decrypt a message. What stays is the
+    /// queue of reveals (for [`Ratchet::hand_over_reveals`]) and public values.
+    pub fn retire(&mut self) {
+        self.reveal_everything();
+        self.root_key = SecretKey::from_bytes([0; 32]);
+        self.sending.chain_key = SecretKey::from_bytes([0; 32]);
+        if let Some(chain) = self.receiving.as_mut() {
+            chain.chain_key = SecretKey::from_bytes([0; 32]);
+        }
+    }
+
+    /// Discards every stored key (queuing its material) and moves everything queued for
+    /// revealing into `successor`'s queue, to ride in `successor`'s next headers. Used when a
+    /// session that must never send again (restored from a store) is replaced, so restarting a
+    /// session does not cost deniability.
+    pub fn hand_over_reveals(&mut self, successor: &mut Ratchet) {
+        self.reveal_everything();
+        for material in self.pending_reveals.take_all() {
+            successor.pending_reveals.push(material);
+        }
+    }
+
     /// Our current ratchet public key.
     pub fn our_ratchet_key(&self) -> &[u8; 32] {
         self.sending.key_pair.public()
@@ -324,4 +349,40 @@ fn open_message(key: &SecretKey, message: &DataMessage) -> Result<Zeroizing<Vec<
     let mut body = Zeroizing::new(message.ciphertext.clone());
     open(key, &message.header_bytes, &mut body, &message.tag).map_err(|_| RatchetError::AuthenticationFailed)?;
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DeterministicRandom;
+    use crate::wire::data_message::DataMessage;
+
+    #[test]
+    fn a_retired_ratchet_holds_no_usable_key_and_keeps_its_reveals() {
+        let mut rng = DeterministicRandom::from_label("retire");
+        let alice_first = DhKeyPair::generate(&mut rng).unwrap();
+        let bob_first = DhKeyPair::generate(&mut rng).unwrap();
+        let root = SecretKey::from_bytes([7; 32]);
+        let mut alice = Ratchet::new_initiator(root.clone(), alice_first, bob_first.public()).unwrap();
+        let alice_key = *alice.our_ratchet_key();
+        let mut bob = Ratchet::new_responder(root, bob_first, &alice_key, &mut rng).unwrap();
+        let messages: Vec<DataMessage> =
+            (0..3).map(|i| DataMessage::parse(&alice.encrypt(1, 2, 0, &[i; 20]).unwrap().bytes).unwrap()).collect();
+        bob.decrypt(&messages[2], 0, &mut rng).unwrap(); // 0 and 1 become skipped keys
+        assert_eq!((bob.skipped_key_count(), bob.pending_reveal_count()), (2, 1));
+        let mut retired = bob.clone();
+        retired.retire();
+        assert_eq!((retired.skipped_key_count(), retired.pending_reveal_count()), (0, 3));
+        assert_eq!(retired.root_key.expose(), &[0; 32]);
+        assert_eq!(retired.sending.chain_key.expose(), &[0; 32]);
+        assert_eq!(retired.receiving.as_ref().unwrap().chain_key.expose(), &[0; 32]);
+        for message in &messages[..2] {
+            assert!(retired.clone().decrypt(message, 0, &mut rng).is_err());
+            assert!(bob.clone().decrypt(message, 0, &mut rng).is_ok(), "the live ratchet could");
+        }
+        let mut successor = alice.clone();
+        let before = successor.pending_reveal_count();
+        retired.hand_over_reveals(&mut successor);
+        assert_eq!((retired.pending_reveal_count(), successor.pending_reveal_count()), (0, before + 3));
+    }
 }

@@ -31,6 +31,11 @@ impl PendingReveals {
         self.0.drain(..count.min(self.0.len()));
     }
 
+    /// Removes and returns every queued item, oldest first.
+    pub fn take_all(&mut self) -> Vec<RevealedMaterial> {
+        self.0.drain(..).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -55,7 +55,7 @@ from .errors import (
     WrongKeyError,
     result_message,
 )
-from .events import Event, EventCode, NotSentReason, Option, Policy, Security, SessionState, Trust
+from .events import Event, EventCode, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
 
 __version__ = "0.1.0"
@@ -77,7 +77,7 @@ __all__ = [
     "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
     "MessageTooLargeError", "NoMatchingRevealError", "NoSessionError", "NotADataMessageError",
     "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
-    "OutOfMemoryError", "PanicError", "Policy", "PolicyForbidsError", "QueueFullError",
+    "OutOfMemoryError", "PanicError", "PersistFlag", "Policy", "PolicyForbidsError", "QueueFullError",
     "RandomFailedError", "Result", "Security", "SessionError", "SessionFinishedError",
     "SessionInfo", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
     "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotFoundError", "TextDoesNotFitError",

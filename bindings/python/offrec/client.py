@@ -299,7 +299,12 @@ class Client:
 
     To restore a saved client, give ``sealed=`` (bytes from :meth:`save`) or ``store_dir=``
     (from :meth:`save_to_dir`) with ``key=`` or ``passphrase=`` instead of account and protocol,
-    or use :meth:`load` / :meth:`load_from_dir`.
+    or use :meth:`load` / :meth:`load_from_dir`. Identity, trust, held messages and the record of
+    sent messages come back; stored sessions are *restarted*, never resumed (a store cannot be
+    proven current, and resuming a stale one would reuse message keys): they show
+    ``SessionState.PLAINTEXT``, a message sent to the peer is held until a new handshake
+    completes, and a message arriving on the old session is not delivered (the peer is told).
+    Save again on every ``EventCode.PERSIST_NEEDED`` event (see STORAGE.md).
 
     Use it as a context manager or call :meth:`close`; a collected client is closed too.
     See the module docstring for the threading rules.
@@ -422,7 +427,8 @@ class Client:
         policy: int = Policy.MANUAL,
         **kwargs: Any,
     ) -> "Client":
-        """A client restored from :meth:`save`'s bytes (sessions continue, no new handshake).
+        """A client restored from :meth:`save`'s bytes. Stored sessions are restarted with a new
+        handshake, never resumed (see the class docstring).
 
         Raises :class:`~offrec.WrongKeyError`, :class:`~offrec.CorruptedError`, ...
         ``kwargs`` are the callbacks, as for the constructor.

@@ -65,6 +65,9 @@ class EventCode(enum.IntEnum):
     SMP_ABORTED = 27
     SMP_CHEATED = 28
     # 29 is retired (the SMP rate limit is the result code SMP_RATE_LIMITED); never reused.
+    PERSIST_NEEDED = 30
+    """State worth keeping changed in this call: save now. ``reason`` is a :class:`PersistFlag`
+    bitmask; ``peer`` is empty. At most one per call, delivered last."""
     #: We answered the peer's SMP *question* correctly: the peer now trusts us. Our trust in
     #: the peer is NOT changed (the asker chose the question); ask your own to verify them.
     SMP_VERIFIED_BY_PEER = 31
@@ -73,6 +76,21 @@ class EventCode(enum.IntEnum):
     #: ``set_trust`` verified). ``message_id`` 0: the session was set up; otherwise that message
     #: is held (sent on consent, else MESSAGE_NOT_SENT with KEY_CHANGED after the timeout).
     KEY_CONSENT_REQUIRED = 32
+
+
+class PersistFlag(enum.IntFlag):
+    """What changed (``offrec_persist_flag``), in ``Event.reason`` of PERSIST_NEEDED.
+
+    Stored sessions are never resumed after a load (they are restarted with a new handshake),
+    so saving keeps trust decisions, held messages and the record of sent messages. New bits may
+    appear: save on any non-zero value.
+    """
+
+    SESSIONS = 1
+    TRUST = 2
+    HELD_MESSAGES = 4
+    SENT_LOG = 8
+    OTHER = 16
 
 
 class NotSentReason(enum.IntEnum):

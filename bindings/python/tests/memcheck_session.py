@@ -47,10 +47,13 @@ alice.close()
 clients["alice"] = restored
 restored.send("bob", "after restore")
 pump()
+# The error path through the boundary, checked: a wrong key must raise WrongKeyError exactly.
 try:
     offrec.Client.load(sealed, key=bytes([1] * 32), on_send=print, on_deliver=print)
-except offrec.OffrecError:
+except offrec.WrongKeyError:
     pass
+else:
+    raise AssertionError("a wrong key opened the store")
 restored.end_session("bob")
 pump()
 restored.close()

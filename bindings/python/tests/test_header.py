@@ -21,7 +21,7 @@ import pytest
 import offrec
 from offrec import _ffi, _types as T
 from offrec.errors import ERROR_CLASSES, Result
-from offrec.events import EventCode, NotSentReason, Option, Policy, Security, SessionState, Trust
+from offrec.events import EventCode, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
 
 from conftest import PKG_ROOT, REPO_ROOT, header_text
 
@@ -258,6 +258,7 @@ def test_result_messages_come_from_the_library() -> None:
         ("offrec_trust", Trust),
         ("offrec_option", Option),
         ("offrec_not_sent_reason", NotSentReason),
+        ("offrec_persist_flag", PersistFlag),
     ],
 )
 def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 import offrec
-from offrec import SessionState
+from offrec import EventCode, PersistFlag, SessionState
 
 from conftest import Net, Party
 
@@ -21,20 +21,25 @@ def _restore(net: Net, name: str, **kw) -> Party:  # type: ignore[no-untyped-def
     return net.add(Party(net, name, **kw), name)  # type: ignore[return-value]
 
 
-def test_save_load_bytes_continues_the_session(pair) -> None:  # type: ignore[no-untyped-def]
+def test_save_load_bytes_restarts_the_session(pair) -> None:  # type: ignore[no-untyped-def]
     a, b = pair
     net = a.net
     fp, tag = a.fingerprint, a.instance_tag
+    old_ssid = a.sessions("bob")[0].ssid
     sealed = a.save(key=KEY)
     assert isinstance(sealed, bytes) and len(sealed) > 64 and b"alice" not in sealed
     a2 = _restore(net, "alice", sealed=sealed, key=KEY)
     assert a2.fingerprint == fp and a2.instance_tag == tag
-    assert a2.session_state("bob") == SessionState.ENCRYPTED_UNVERIFIED
-    start = len(net.wire)
+    # Listed, but restarted rather than resumed: no lock for it.
+    assert len(a2.sessions("bob")) == 1
+    assert a2.session_state("bob") == SessionState.PLAINTEXT
     a2.send("bob", "after restore")
+    assert EventCode.ENCRYPTION_REQUIRED in a2.codes()
     net.pump()
+    assert EventCode.HELD_MESSAGE_SENT in a2.codes()
     assert b.texts()[-1] == "after restore"
-    assert not any(t.startswith("?OFR:") and "Query" in t for _, _, t in net.wire[start:])
+    assert a2.session_state("bob") == SessionState.ENCRYPTED_UNVERIFIED
+    assert a2.sessions("bob")[0].ssid != old_ssid
     b.send("alice", "welcome back")
     net.pump()
     assert a2.texts() == ["welcome back"]
@@ -72,7 +77,7 @@ def test_save_to_dir_and_load_from_dir(net: Net, tmp_path) -> None:  # type: ign
     net.pump()
     a.save_to_dir(str(store), key=KEY)  # replaces the previous save
     a2 = _restore(net, "ann", store_dir=store, key=KEY)
-    a2.send("ben", "two")
+    a2.send("ben", "two")  # held until the restarted session is up
     net.pump()
     assert b.texts() == ["one", "two"]
     with pytest.raises(offrec.WrongKeyError):
@@ -89,3 +94,88 @@ def test_key_argument_checks(net: Net) -> None:
         a.save(key=b"short")
     with pytest.raises(TypeError):
         offrec.Client("ann", "test", sealed=b"x", key=KEY, on_send=print, on_deliver=print)
+
+
+# -- issue #13 item 1: a restored store never reuses a key, never accepts a replay or forgery --
+
+
+def _data_key_uses(wire, sender: str):  # type: ignore[no-untyped-def]
+    """(ratchet key, N) of every data message ``sender`` put on the wire."""
+    import base64
+
+    uses = []
+    for frm, _, text in wire:
+        if frm != sender or not text.startswith("?OFR:"):
+            continue
+        raw = base64.b64decode(text[5:].rstrip("."))
+        if len(raw) >= 52 and raw[2] == 0x03:  # a data message: header per PROTOCOL.md
+            uses.append((raw[12:44], raw[48:52], text))
+    return uses
+
+
+def test_restored_sender_never_reuses_a_message_key(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    net = a.net
+    sealed = a.save(key=KEY)
+    a.send("bob", "first, after the save")
+    net.pump()
+    a2 = _restore(net, "alice", sealed=sealed, key=KEY)  # kill -9, then load
+    before = len(net.wire)
+    a2.send("bob", "second, after the load")
+    assert not _data_key_uses(net.wire[before:], "alice"), "nothing on the stored chain"
+    net.pump()
+    assert b.texts() == ["first, after the save", "second, after the load"]
+    uses = _data_key_uses(net.wire, "alice")
+    assert len(uses) >= 2
+    assert len({(k, n) for k, n, _ in uses}) == len({t for _, _, t in uses}), "a (ratchet key, N) pair was reused"
+    with pytest.raises(offrec.NoSessionError):
+        _restore(net, "alice", sealed=sealed, key=KEY).smp_start("bob", "secret")
+
+
+def test_restored_receiver_rejects_replays_and_forgeries(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    net = a.net
+    sealed = b.save(key=KEY)
+    a.send("bob", "pay 10 EUR")
+    net.pump()
+    b.send("alice", "ok")  # reveals the key of "pay 10 EUR"
+    net.pump()
+    pay = _data_key_uses(net.wire, "alice")[-1][2]
+    later = [t for _, _, t in _data_key_uses(net.wire, "bob")]
+    forged = offrec.forge(pay, later, "pay 10 EUR", "pay 99 EUR")
+    b2 = _restore(net, "bob", sealed=sealed, key=KEY)
+    b2.receive("alice", pay)
+    b2.receive("alice", forged)
+    assert b2.texts() == [], "a replay or a forgery was delivered"
+    assert EventCode.NOT_IN_PRIVATE in b2.codes()
+    net.pump()  # bob asked for a new session
+    assert b2.session_state("alice") == SessionState.ENCRYPTED_UNVERIFIED
+    a.send("bob", "after the restart")
+    net.pump()
+    b2.receive("alice", forged)
+    assert b2.texts() == ["after the restart"]
+
+
+def test_persist_needed_event(net: Net) -> None:
+    a, b = net.party("alice"), net.party("bob")
+
+    def persists(p):  # type: ignore[no-untyped-def]
+        return [e for e in p.events if e.code == EventCode.PERSIST_NEEDED]
+
+    a.start_session("bob")
+    assert persists(a) == []
+    net.pump()
+    for p in (a, b):
+        flags = PersistFlag(0)
+        for e in persists(p):
+            assert e.peer == "" and e.instance == 0 and e.name == "persist_needed"
+            flags |= e.reason
+        assert PersistFlag.SESSIONS in flags and PersistFlag.TRUST in flags
+    a.events.clear()
+    a.send("bob", "hi")
+    assert [e.reason for e in persists(a)] == [PersistFlag.SENT_LOG | PersistFlag.OTHER]
+    assert a.events[-1].code == EventCode.PERSIST_NEEDED, "delivered last"
+    net.pump()
+    a.events.clear()
+    a.set_trust("bob", b.fingerprint, offrec.Trust.VERIFIED_MANUAL)
+    assert [e.reason for e in persists(a)] == [PersistFlag.TRUST]

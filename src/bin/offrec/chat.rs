@@ -40,8 +40,10 @@ Transport (one of):
                             must use as --peer: both names are bound into the handshake)
 
 Options:
-  --store DIR               the store made by `offrec identity new` (saved on exit and after
-                            each handshake or trust change, so sessions survive restarts)
+  --store DIR               the store made by `offrec identity new` (saved on exit and
+                            whenever the library reports a change worth keeping: keys, trust,
+                            queued messages; after a restart each session is restarted with a
+                            new handshake, never resumed)
   --peer NAME               the peer's account name (their IRC nick on IRC)
   --policy P                never | manual | opportunistic (default) | always
   --max-message-size N      largest wire line to send, in bytes (0 = unlimited; on IRC the
@@ -63,7 +65,7 @@ Commands:
   /abort              abort an SMP run
   /state              show the sessions
   /help               this list
-  /quit               save and leave (sessions stay up; end them with /end first if you like)
+  /quit               save and leave (the next run starts a new session with the peer)
   //text              send a line that starts with `/`
 ";
 
@@ -314,13 +316,10 @@ impl Chat {
                 Action::StateChanged { state, .. } => {
                     let line = state_words(&self.peer, state);
                     self.say(&line);
-                    save = true;
                 }
                 Action::Event { event, .. } => {
-                    if matches!(
-                        event,
-                        Event::HandshakeComplete | Event::SmpSucceeded | Event::NewFingerprint { .. } | Event::FingerprintChanged { .. }
-                    ) {
+                    // The library says when stored state changed (at most once per call, last).
+                    if matches!(event, Event::PersistNeeded { .. }) {
                         save = true;
                     }
                     if let Some(words) = event_words(&self.peer, &event) {

@@ -160,6 +160,7 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
         Event::SmpFailed => format!("* SMP failed: the secrets did not match; {peer} is not verified"),
         Event::SmpAborted => "* SMP aborted".to_owned(),
         Event::SmpCheated => "* SMP failed: a proof did not check out; someone may be tampering with the conversation".to_owned(),
+        Event::PersistNeeded { .. } => return None, // the chat saves the store
         other => format!("* event {}", other.code()),
     })
 }

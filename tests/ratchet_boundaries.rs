@@ -1,0 +1,105 @@
+//! The skip caps at their exact boundaries, with genuine messages (valid tags), so that an
+//! off-by-one in a cap fails here instead of hiding behind a broken tag: N on a new ratchet key,
+//! N on the current chain, and PN (the rest of an old chain) on a DH step.
+
+use offrec::crypto::{DeterministicRandom, DhKeyPair, SecretKey};
+use offrec::ratchet::{Ratchet, RatchetError, MAX_SKIP};
+use offrec::wire::data_message::DataMessage;
+
+fn pair(label: &str) -> (Ratchet, Ratchet, DeterministicRandom) {
+    let mut rng = DeterministicRandom::from_label(label);
+    let root = [7u8; 32];
+    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
+    let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
+    let bob = Ratchet::new_initiator(SecretKey::from_bytes(root), bob_ratchet.clone(), alice_first.public()).unwrap();
+    let alice = Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    (alice, bob, rng)
+}
+
+fn send(from: &mut Ratchet, text: &str) -> DataMessage {
+    DataMessage::parse(&from.encrypt(0x100, 0x200, 0, text.as_bytes()).unwrap().bytes).unwrap()
+}
+
+fn recv(to: &mut Ratchet, message: &DataMessage, rng: &mut DeterministicRandom) -> Result<String, RatchetError> {
+    to.decrypt(message, 1000, rng).map(|d| String::from_utf8(d.body.to_vec()).unwrap())
+}
+
+/// Bob's messages on a chain Alice has not seen yet (his ratchet key is new to her): `count`
+/// messages, after one round trip so that Bob's chain really is a fresh DH step.
+fn new_chain(count: u32, label: &str) -> (Ratchet, Vec<DataMessage>, DeterministicRandom) {
+    let (mut alice, mut bob, mut rng) = pair(label);
+    let hello = send(&mut bob, "hello");
+    recv(&mut alice, &hello, &mut rng).unwrap();
+    let reply = send(&mut alice, "reply");
+    recv(&mut bob, &reply, &mut rng).unwrap();
+    let msgs: Vec<_> = (0..count).map(|i| send(&mut bob, &format!("n{i}"))).collect();
+    assert_ne!(msgs[0].header.ratchet_key, hello.header.ratchet_key, "Bob stepped to a new key");
+    (alice, msgs, rng)
+}
+
+#[test]
+fn new_ratchet_key_accepts_exactly_max_skip_skipped() {
+    let (mut alice, msgs, mut rng) = new_chain(MAX_SKIP + 1, "boundary new key ok");
+    let last = &msgs[MAX_SKIP as usize];
+    assert_eq!(last.header.message_number, MAX_SKIP);
+    assert_eq!(recv(&mut alice, last, &mut rng).unwrap(), format!("n{MAX_SKIP}"));
+    assert_eq!(alice.skipped_key_count(), MAX_SKIP as usize);
+    // The skipped ones are all still readable.
+    assert_eq!(recv(&mut alice, &msgs[0], &mut rng).unwrap(), "n0");
+}
+
+#[test]
+fn new_ratchet_key_refuses_max_skip_plus_one_skipped_and_changes_nothing() {
+    let (mut alice, msgs, mut rng) = new_chain(MAX_SKIP + 2, "boundary new key refused");
+    let over = &msgs[(MAX_SKIP + 1) as usize];
+    let before = alice.clone();
+    assert_eq!(recv(&mut alice, over, &mut rng), Err(RatchetError::TooManySkipped));
+    assert_eq!(alice, before);
+    // The chain is still usable from its start.
+    assert_eq!(recv(&mut alice, &msgs[0], &mut rng).unwrap(), "n0");
+}
+
+/// Alice read the first message of Bob's chain; Bob then sent `rest` more on it that she never
+/// got, then a message on a new chain after her reply: its PN says how many to skip.
+fn old_chain_gap(rest: u32, label: &str) -> (Ratchet, DataMessage, DeterministicRandom) {
+    let (mut alice, mut bob, mut rng) = pair(label);
+    let first = send(&mut bob, "first");
+    recv(&mut alice, &first, &mut rng).unwrap();
+    for i in 0..rest {
+        send(&mut bob, &format!("lost {i}"));
+    }
+    let reply = send(&mut alice, "reply");
+    recv(&mut bob, &reply, &mut rng).unwrap();
+    let next = send(&mut bob, "next chain");
+    assert_eq!(next.header.previous_chain_length, rest + 1);
+    assert_eq!(next.header.message_number, 0);
+    (alice, next, rng)
+}
+
+#[test]
+fn previous_chain_gap_of_exactly_max_skip_is_accepted() {
+    let (mut alice, next, mut rng) = old_chain_gap(MAX_SKIP, "pn boundary ok");
+    assert_eq!(recv(&mut alice, &next, &mut rng).unwrap(), "next chain");
+    assert_eq!(alice.skipped_key_count(), MAX_SKIP as usize);
+}
+
+#[test]
+fn previous_chain_gap_of_max_skip_plus_one_is_refused_and_changes_nothing() {
+    let (mut alice, next, mut rng) = old_chain_gap(MAX_SKIP + 1, "pn boundary refused");
+    let before = alice.clone();
+    assert_eq!(recv(&mut alice, &next, &mut rng), Err(RatchetError::TooManySkipped));
+    assert_eq!(alice, before);
+}
+
+#[test]
+fn same_chain_gap_boundaries_with_genuine_messages() {
+    let (mut alice, mut bob, mut rng) = pair("same chain boundary");
+    let first = send(&mut bob, "first");
+    recv(&mut alice, &first, &mut rng).unwrap();
+    let msgs: Vec<_> = (0..MAX_SKIP + 2).map(|i| send(&mut bob, &format!("s{i}"))).collect();
+    // next_number is 1: message 1 + MAX_SKIP + 1 skips MAX_SKIP + 1.
+    let before = alice.clone();
+    assert_eq!(recv(&mut alice, &msgs[(MAX_SKIP + 1) as usize], &mut rng), Err(RatchetError::TooManySkipped));
+    assert_eq!(alice, before);
+    assert_eq!(recv(&mut alice, &msgs[MAX_SKIP as usize], &mut rng).unwrap(), format!("s{MAX_SKIP}"));
+}
