@@ -118,6 +118,17 @@ static void on_event(void *ud, const offrec_event *e) {
                e->text ? ", asking: \"" : "", e->text ? e->text : "", e->text ? "\"" : "");
         break;
     case OFFREC_EVENT_CODE_SMP_SUCCEEDED: printf("\n* SMP succeeded: %s is verified\n", e->peer); break;
+    case OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER:
+        printf("\n* you answered %s's question: %s has verified you; %s is NOT verified by this\n"
+               "  (they chose the question): ask your own with /smp SECRET QUESTION\n",
+               e->peer, e->peer, e->peer);
+        break;
+    case OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED:
+        printf("\n* %s's session with a NEW, unverified key is not used for your messages%s\n"
+               "  (an earlier key was verified): verify it (/fp, /trust or /smp)\n",
+               e->peer, e->message_id != 0 ? "; your message is held" : "");
+        print_fp("  new:", e->fingerprint);
+        break;
     case OFFREC_EVENT_CODE_SMP_FAILED: printf("\n* SMP failed: the secrets differ\n"); break;
     case OFFREC_EVENT_CODE_SMP_ABORTED: printf("\n* SMP aborted\n"); break;
     case OFFREC_EVENT_CODE_SMP_CHEATED: printf("\n* SMP: someone cheated!\n"); break;

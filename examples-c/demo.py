@@ -80,8 +80,15 @@ def conversation(a: Party, b: Party, long_limit: int) -> None:
     assert question.get("question") == "Which sled?", question
     typed(b, f"answer {a.name} rosebud")
     a.expect_event("smp_succeeded")
-    b.expect_event("smp_succeeded")
+    # With a question only the asker learns something: the answerer is told it was verified,
+    # and verifies the asker with a question of its own.
+    b.expect_event("smp_verified_by_peer")
     a.expect_state(b.name, "encrypted_verified")
+    typed(b, f"smp {a.name} tardis Whose blue box?")
+    a.expect_event("smp_asked_for_secret")
+    typed(a, f"answer {b.name} tardis")
+    b.expect_event("smp_succeeded")
+    a.expect_event("smp_verified_by_peer")
     b.expect_state(a.name, "encrypted_verified")
     big = "A long letter. " * (long_limit // 15 * 3)
     typed(b, f"send {a.name} {big.strip()}")

@@ -38,7 +38,8 @@ static const char *const event_names[] = {
     "heartbeat_sent", "peer_ended_session", "session_expired", "handshake_failed",
     "handshake_complete", "extra_key_received", "peer_could_not_read", "new_fingerprint",
     "fingerprint_changed", "smp_asked_for_secret", "smp_in_progress", "smp_succeeded", "smp_failed",
-    "smp_aborted", "smp_cheated",
+    "smp_aborted", "smp_cheated", "event_29", "persist_needed", "smp_verified_by_peer",
+    "key_consent_required",
 };
 
 static const char *state_names[] = {"plaintext", "encrypted_unverified", "encrypted_verified", "finished"};

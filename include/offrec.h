@@ -467,7 +467,9 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SMP_IN_PROGRESS = 24,
     /**
-     * SMP: succeeded; the fingerprint is now verified.
+     * SMP: succeeded; the fingerprint is now verified. Without a question both sides get this;
+     * after a run with a question only the asker does (the answerer gets
+     * `SMP_VERIFIED_BY_PEER`).
      */
     OFFREC_EVENT_CODE_SMP_SUCCEEDED = 25,
     /**
@@ -495,6 +497,22 @@ enum offrec_event_code
      * STORAGE.md §5.1.
      */
     OFFREC_EVENT_CODE_PERSIST_NEEDED = 30,
+    /**
+     * SMP: we answered the peer's question correctly, so the peer now trusts our key. We
+     * learned nothing about theirs (the asker chose the question): our trust store is NOT
+     * changed. To verify the peer, ask your own question (or run SMP without a question).
+     */
+    OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER = 31,
+    /**
+     * A live session uses an unverified key (`fingerprint`, 32 bytes) while a key of this peer
+     * is verified: plain sends do not use it until the application consents
+     * (`offrec_client_accept_key`, `offrec_client_send_to_instance` to that `instance`, or
+     * `offrec_client_set_trust` with a verified level). `message_id` is 0 when the session is
+     * set up; otherwise that message was held because only such sessions are live: it is sent
+     * on consent, or fails with `OFFREC_NOT_SENT_REASON_KEY_CHANGED` after the held-message
+     * timeout.
+     */
+    OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED = 32,
     /**
      * Unauthenticated input (a fragment, a handshake start, or anything from a peer the app
      * never addressed) was dropped: the client's budget for unauthenticated input
@@ -760,7 +778,7 @@ typedef struct offrec_event {
     uint32_t instance;
     /**
      * The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
-     * PEER_COULD_NOT_READ), else 0.
+     * PEER_COULD_NOT_READ, KEY_CONSENT_REQUIRED), else 0.
      */
     uint64_t message_id;
     /**
@@ -777,7 +795,8 @@ typedef struct offrec_event {
      */
     size_t text_len;
     /**
-     * NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+     * NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
+     * fingerprint, 32 bytes; else NULL.
      */
     const uint8_t *fingerprint;
     /**
@@ -994,6 +1013,14 @@ void offrec_client_free(struct offrec_client *client);
  * started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
  * may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
  *
+ * Routing: once a key of `peer` is verified, a plain send never goes to a session with an
+ * unverified key of `peer` unless the app consented (`offrec_client_accept_key`,
+ * `offrec_client_send_to_instance` to it, or `offrec_client_set_trust` verified). While the
+ * verified session lives, sends go there; if only sessions awaiting consent are live, the
+ * message is held (never sent in the clear) and reported by
+ * `OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED` with its id. Control messages (heartbeats, SMP,
+ * extra keys) never change which session plain sends use; only user text does.
+ *
  * On success `*out_message_id` receives the message's id (events about it carry the same id)
  * after the resulting callbacks (`send`, events) have run on this thread.
  *
@@ -1012,7 +1039,8 @@ offrec_result offrec_client_send(struct offrec_client *client,
 /**
  * Sends `text` encrypted to one remote `instance` of `peer` (non-zero;
  * `OFFREC_RESULT_INVALID_ARGUMENT` for 0). `OFFREC_RESULT_NO_SESSION` if there is no session
- * with it. Otherwise as `offrec_client_send`.
+ * with it. Naming the instance is consent to its key, exactly as `offrec_client_accept_key`
+ * (held messages are sent to it first, then this one). Otherwise as `offrec_client_send`.
  *
  * # Safety
  *
@@ -1025,6 +1053,29 @@ offrec_result offrec_client_send_to_instance(struct offrec_client *client,
                                              const char *text,
                                              size_t text_len,
                                              uint64_t *out_message_id);
+
+/**
+ * Accepts the key of `peer`'s session with remote `instance` for routing: plain
+ * `offrec_client_send` calls may use that session although a key of this peer is verified and
+ * this one is not (`OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED`). The session becomes the one
+ * plain sends use, and messages held for `peer` are sent to it now
+ * (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT` each). The key's trust level is NOT changed: it stays
+ * unverified (use `offrec_client_set_trust` or SMP to verify it). The acceptance lives in
+ * memory only; it is not saved by `offrec_client_save`, so after a load the app is asked again.
+ *
+ * Errors: `OFFREC_RESULT_INVALID_ARGUMENT` for instance 0, `OFFREC_RESULT_NO_SESSION` if there
+ * is no session with that instance, `OFFREC_RESULT_SESSION_FINISHED` if it is finished.
+ * Thread rules as every client call (any thread; callbacks run on this thread before it
+ * returns).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_accept_key(struct offrec_client *client,
+                                       const char *peer,
+                                       size_t peer_len,
+                                       uint32_t instance);
 
 /**
  * Handles one message (`text`, UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN`
@@ -1286,7 +1337,8 @@ const char *offrec_result_message(uint32_t code);
 
 /**
  * Starts SMP with the session with remote `instance` of `peer` (0 = the session
- * `offrec_client_send` would use), with `secret` (any bytes, at most
+ * `offrec_client_send` would use, else the newest session whose new key awaits the app's
+ * consent: SMP is how that key gets verified), with `secret` (any bytes, at most
  * `OFFREC_MAX_SMP_SECRET_LEN`) and optionally a `question` shown to the peer (UTF-8, at most
  * `OFFREC_MAX_SMP_QUESTION_LEN` bytes; NULL with length 0 = no question).
  *
@@ -1309,7 +1361,11 @@ offrec_result offrec_client_smp_start(struct offrec_client *client,
 
 /**
  * Answers the peer's SMP request (after `OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET`) with our
- * `secret`. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+ * `secret`. If the request came with a question, a correct answer gives
+ * `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
+ * but our trust in theirs is NOT changed (they chose the question); start a run with your own
+ * question to verify them. `instance` 0 = the session whose request is waiting for our secret
+ * (SMP messages do not change which session plain sends use). `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
  * `offrec_client_smp_start`.
  *
  * # Safety
@@ -1324,8 +1380,8 @@ offrec_result offrec_client_smp_respond(struct offrec_client *client,
                                         size_t secret_len);
 
 /**
- * Aborts the SMP run with the session with remote `instance` of `peer` (0 = the current
- * session) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
+ * Aborts the SMP run with the session with remote `instance` of `peer` (0 = the session with a
+ * run in progress, else as `offrec_client_smp_start`) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
  *
  * # Safety
  *
@@ -1473,9 +1529,11 @@ offrec_result offrec_ssid_format(const uint8_t *ssid, char *buf, size_t cap, siz
  * Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
  * (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
  * `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
- * `state_changed`. The trust store is part of the client's state: it is written by
- * `offrec_client_save` / `offrec_client_save_to_dir` and read back by the loads, so save after
- * changing trust (STORAGE.md).
+ * `state_changed`. Marking a key verified is also consent to send to it (see
+ * `offrec_client_accept_key`): messages held for `peer` go to it at the next
+ * `offrec_client_tick` or `offrec_client_send`. The trust store is part of the client's state:
+ * it is written by `offrec_client_save` / `offrec_client_save_to_dir` and read back by the
+ * loads, so save after changing trust (STORAGE.md).
  *
  * # Safety
  *

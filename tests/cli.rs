@@ -427,10 +427,20 @@ fn converse(alice: &mut ChatProcess, bob: &mut ChatProcess) {
     bob.wait_for("Question: what is our word");
     bob.type_line("/answer tr0ub4dor");
     alice.wait_for("SMP succeeded");
-    bob.wait_for("SMP succeeded");
+    // With a question only the asker learns the result: Bob is told he was verified, and
+    // verifies Alice with his own question.
+    bob.wait_for("alice has verified YOU");
+    bob.wait_for("to verify them, ask your own");
+    assert!(!bob.output().contains("SMP succeeded"), "{}", bob.output());
     alice.wait_for("[encrypted-verified] bob> ");
     bob.type_line("verified now");
     alice.wait_for("[encrypted-verified] <bob> verified now");
+    bob.type_line("/smp c0rrect-h0rse and yours?");
+    alice.wait_for("Question: and yours?");
+    alice.type_line("/answer c0rrect-h0rse");
+    bob.wait_for("SMP succeeded");
+    alice.wait_for("bob has verified YOU");
+    bob.wait_for("[encrypted-verified] alice> ");
 
     alice.type_line("/fp");
     alice.wait_for("session id: [");

@@ -381,9 +381,11 @@ fn extra_symmetric_key_is_the_same_on_both_sides() {
 }
 
 #[test]
-fn smp_verifies_and_failed_smp_does_not() {
+fn smp_with_a_question_verifies_only_the_asker() {
     let mut net = encrypted_pair();
     let now = net.now;
+    let alice_fp = net.party("alice").client.fingerprint();
+    let bob_fp = net.party("bob").client.fingerprint();
     let actions = net.client("alice").smp_start("bob", None, b"blue", Some("favourite colour?"), now).unwrap();
     net.apply("alice", actions);
     net.run();
@@ -391,8 +393,51 @@ fn smp_verifies_and_failed_smp_does_not() {
     let actions = net.client("bob").smp_respond("alice", None, b"blue", now).unwrap();
     net.apply("bob", actions);
     net.run();
+    // The asker chose the question: only the asker learns that the peer is who it expects.
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+    assert_eq!(net.party("alice").client.trust_store().trust("bob", &bob_fp), offrec::trust::Trust::VerifiedSmp);
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
+    // The answerer is told it was verified, and trusts nothing new.
+    assert!(net.party("bob").saw(&Event::SmpVerifiedByPeer));
+    assert!(!net.party("bob").saw(&Event::SmpSucceeded));
+    assert_eq!(net.party("bob").client.trust_store().trust("alice", &alice_fp), offrec::trust::Trust::Unverified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+    assert!(!net.party("bob").states.iter().any(|(_, _, s)| *s == SessionState::EncryptedVerified));
+    net.send("alice", "bob", "from an unverified key, for Bob");
+    net.run();
+    assert_eq!(net.party("bob").delivered.last().unwrap().security, Security::EncryptedUnverified);
+    net.send("bob", "alice", "from a verified key, for Alice");
+    net.run();
+    assert_eq!(net.party("alice").delivered.last().unwrap().security, Security::EncryptedVerified);
+
+    // Bob verifies Alice by asking his own question.
+    net.now += offrec::conversation::SMP_MIN_INTERVAL;
+    let now = net.now;
+    let actions = net.client("bob").smp_start("alice", None, b"red", Some("my colour?"), now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    let actions = net.client("alice").smp_respond("bob", None, b"red", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpVerifiedByPeer));
+    assert_eq!(net.party("bob").client.trust_store().trust("alice", &alice_fp), offrec::trust::Trust::VerifiedSmp);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedVerified);
+}
+
+#[test]
+fn smp_without_a_question_verifies_both_and_failed_smp_does_not() {
+    let mut net = encrypted_pair();
+    let now = net.now;
+    let actions = net.client("alice").smp_start("bob", None, b"blue", None, now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("bob").saw(&Event::SmpAskedForSecret { question: None }));
+    let actions = net.client("bob").smp_respond("alice", None, b"blue", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
     assert!(net.party("alice").saw(&Event::SmpSucceeded));
     assert!(net.party("bob").saw(&Event::SmpSucceeded));
+    assert!(!net.party("bob").saw(&Event::SmpVerifiedByPeer));
     assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
     assert_eq!(net.state("bob", "alice"), SessionState::EncryptedVerified);
     net.send("alice", "bob", "verified hello");
@@ -413,8 +458,28 @@ fn smp_verifies_and_failed_smp_does_not() {
     assert_eq!(net.client("alice").smp_start("bob", None, b"x", None, now).unwrap_err(), ClientError::SmpRateLimited);
 }
 
+/// Issue #19 mutation survivor: failed runs must be counted, or the guessing limit never bites.
 #[test]
-fn changed_key_of_a_verified_peer_is_loud_and_held_messages_are_not_sent() {
+fn five_failed_smp_runs_lock_out_smp_in_the_session() {
+    let mut net = encrypted_pair();
+    for run in 0..offrec::conversation::SMP_MAX_FAILURES {
+        net.now += offrec::conversation::SMP_MIN_INTERVAL;
+        let now = net.now;
+        let actions = net.client("alice").smp_start("bob", None, b"right", None, now).unwrap();
+        net.apply("alice", actions);
+        net.run();
+        let actions = net.client("bob").smp_respond("alice", None, b"wrong guess", now).unwrap();
+        net.apply("bob", actions);
+        net.run();
+        assert_eq!(net.party("alice").count(|e| matches!(e, Event::SmpFailed)), run as usize + 1);
+    }
+    net.now += offrec::conversation::SMP_MIN_INTERVAL * 100;
+    let now = net.now;
+    assert_eq!(net.client("alice").smp_start("bob", None, b"right", None, now).unwrap_err(), ClientError::SmpRateLimited);
+}
+
+#[test]
+fn changed_key_of_a_verified_peer_is_loud_and_held_messages_wait_for_consent() {
     let mut net = encrypted_pair();
     let old = net.party("bob").client.fingerprint();
     let now = net.now;
@@ -434,9 +499,15 @@ fn changed_key_of_a_verified_peer_is_loud_and_held_messages_are_not_sent() {
     net.run();
     let new = net.party("bob").client.fingerprint();
     assert!(net.party("alice").saw(&Event::FingerprintChanged { old, new, old_was_verified: true }));
-    assert!(net.party("alice").saw(&Event::MessageNotSent { message: id, reason: NotSentReason::KeyChanged }));
+    assert!(net.party("alice").saw(&Event::KeyConsentRequired { message: 0, fingerprint: new }));
     assert!(net.party("bob").texts().is_empty());
     assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+    // Without the app's consent the held message fails after the held-message timeout.
+    net.now += 121;
+    net.tick("alice");
+    net.run();
+    assert!(net.party("alice").saw(&Event::MessageNotSent { message: id, reason: NotSentReason::KeyChanged }));
+    assert!(net.party("bob").texts().is_empty());
 }
 
 #[test]

@@ -116,6 +116,11 @@ static offrec_result go_end_session(uintptr_t frame, offrec_client *c, const cha
 	offrec_result r = offrec_client_end_session(c, peer, peer_len, instance);
 	GO_LEAVE;
 }
+static offrec_result go_accept_key(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t instance) {
+	GO_ENTER;
+	offrec_result r = offrec_client_accept_key(c, peer, peer_len, instance);
+	GO_LEAVE;
+}
 static offrec_result go_tick(uintptr_t frame, offrec_client *c) {
 	GO_ENTER;
 	offrec_result r = offrec_client_tick(c);
@@ -394,7 +399,8 @@ func (c *Client) Send(peer, text string) (uint64, error) {
 }
 
 // SendToInstance sends text encrypted to one remote instance of peer (non-zero); ErrNoSession
-// if there is no session with it.
+// if there is no session with it. Naming the instance is consent to its key, exactly as
+// [Client.AcceptKey] (messages held for peer are sent to it first).
 func (c *Client) SendToInstance(peer string, instance uint32, text string) (uint64, error) {
 	var id C.uint64_t
 	err := c.call("SendToInstance", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
@@ -430,6 +436,19 @@ func (c *Client) EndSession(peer string, instance uint32) error {
 	return c.call("EndSession", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
 		pp, pl := cstr(peer)
 		return C.go_end_session(frame, p, pp, pl, C.uint32_t(instance))
+	})
+}
+
+// AcceptKey lets plain [Client.Send] use peer's session with instance although its key is not
+// verified while an earlier key of peer is (after [EventKeyConsentRequired]). The session
+// becomes the one plain sends use and held messages are sent to it now. The key stays
+// unverified (verify it with SetTrust or SMP). The consent lives in memory only: it is not
+// saved. ErrNoSession if there is no such session, ErrSessionFinished if it is finished,
+// ErrInvalidArgument for instance 0.
+func (c *Client) AcceptKey(peer string, instance uint32) error {
+	return c.call("AcceptKey", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		pp, pl := cstr(peer)
+		return C.go_accept_key(frame, p, pp, pl, C.uint32_t(instance))
 	})
 }
 

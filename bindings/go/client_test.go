@@ -259,10 +259,19 @@ func TestSMP(t *testing.T) {
 	if e, ok := pb.event(EventSMPAskedForSecret); !ok || !e.HasText || e.Text != "favourite colour?" {
 		t.Fatalf("asked: %+v", e)
 	}
-	for _, p := range []*party{pa, pb} {
-		if _, ok := p.event(EventSMPSucceeded); !ok {
-			t.Fatalf("%s: no SMP_SUCCEEDED", p.name)
-		}
+	// With a question only the asker verifies; the answerer is told it was verified.
+	if _, ok := pa.event(EventSMPSucceeded); !ok {
+		t.Fatal("alice: no SMP_SUCCEEDED")
+	}
+	if _, ok := pb.event(EventSMPSucceeded); ok {
+		t.Fatal("bob (the answerer) got SMP_SUCCEEDED")
+	}
+	if _, ok := pb.event(EventSMPVerifiedByPeer); !ok {
+		t.Fatal("bob: no SMP_VERIFIED_BY_PEER")
+	}
+	fa, _ := a.Fingerprint()
+	if tr, _ := b.Trust("alice", fa); tr != TrustUnverified {
+		t.Errorf("answerer's trust after SMP with a question: %v", tr)
 	}
 	if tr, _ := a.Trust("bob", fb); tr != TrustVerifiedSMP {
 		t.Errorf("trust after SMP: %v", tr)

@@ -108,6 +108,16 @@ const (
 	// Event callback is fine). Event.Reason is a [PersistFlag] bitmask, Event.Peer is empty.
 	// At most one per call, delivered last.
 	EventPersistNeeded EventCode = 30
+	// EventSMPVerifiedByPeer: we answered the peer's SMP question correctly, so the peer now
+	// trusts our key. Our trust in the peer is NOT changed (the asker chose the question); ask
+	// your own question to verify them. The asker gets EventSMPSucceeded.
+	EventSMPVerifiedByPeer EventCode = 31
+	// EventKeyConsentRequired: a session uses an unverified key (Event.Fingerprint) while a key
+	// of this peer is verified; plain sends do not use it until the app consents
+	// (Client.AcceptKey, Client.SendToInstance, or SetTrust verified). MessageID 0: the session
+	// was set up; otherwise that message is held (sent on consent, else EventMessageNotSent
+	// with NotSentKeyChanged after the held-message timeout).
+	EventKeyConsentRequired EventCode = 32
 	EventInputDropped EventCode = 33 // unauthenticated input dropped: the client's budget is full
 )
 
@@ -141,6 +151,8 @@ var eventNames = map[EventCode]string{
 	EventSMPAborted:                "SMP_ABORTED",
 	EventSMPCheated:                "SMP_CHEATED",
 	EventPersistNeeded:             "PERSIST_NEEDED",
+	EventSMPVerifiedByPeer:         "SMP_VERIFIED_BY_PEER",
+	EventKeyConsentRequired:        "KEY_CONSENT_REQUIRED",
 	EventInputDropped:              "INPUT_DROPPED",
 }
 
@@ -357,7 +369,8 @@ type Event struct {
 	Code     EventCode
 	Peer     string
 	Instance uint32 // remote instance tag, 0 when none is involved
-	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent.
+	// MessageID: EventEncryptionRequired, EventHeldMessageSent, EventMessageNotSent,
+	// EventPeerCouldNotRead, EventKeyConsentRequired.
 	MessageID uint64
 	// Reason: a NotSentReason for EventMessageNotSent; a HandshakeFailure for
 	// EventHandshakeFailed; a PersistFlag bitmask for EventPersistNeeded.
@@ -366,7 +379,7 @@ type Event struct {
 	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).
 	Text    string
 	HasText bool
-	// Fingerprint: EventNewFingerprint, EventFingerprintChanged.
+	// Fingerprint: EventNewFingerprint, EventFingerprintChanged, EventKeyConsentRequired.
 	Fingerprint *Fingerprint
 	// OldFingerprint, OldWasVerified: EventFingerprintChanged.
 	OldFingerprint *Fingerprint

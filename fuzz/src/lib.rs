@@ -1144,7 +1144,7 @@ mod ffi_driver {
         assert!(!event.is_null(), "event: NULL event");
         // SAFETY: valid during the callback.
         let e = unsafe { &*event };
-        assert!((1..=28).contains(&e.code), "event: unknown code {}", e.code);
+        assert!(matches!(e.code, 1..=28 | 30..=32), "event: unknown code {}", e.code);
         if trace() {
             eprintln!("  event {}", e.code);
         }
@@ -1164,6 +1164,7 @@ mod ffi_driver {
             21 => assert!(!e.fingerprint.is_null(), "NEW_FINGERPRINT without a fingerprint"),
             22 => assert!(!e.fingerprint.is_null() && !e.old_fingerprint.is_null(), "FINGERPRINT_CHANGED without both"),
             19 => assert!(!e.key.is_null(), "EXTRA_KEY_RECEIVED without a key"),
+            32 => assert!(!e.fingerprint.is_null(), "KEY_CONSENT_REQUIRED without a fingerprint"),
             _ => {}
         }
     }

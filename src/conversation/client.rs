@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
-use super::peer::Peer;
+use super::peer::{Peer, Route};
+use super::session::Session;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
@@ -286,7 +287,8 @@ impl Client {
         self.send_inner(peer, None, text, now)
     }
 
-    /// Sends `text` encrypted to one remote instance of `peer`.
+    /// Sends `text` encrypted to one remote instance of `peer`. Naming the instance is the
+    /// application's consent to its key, as [`Client::accept_key`] (held messages go first).
     pub fn send_to_instance(&mut self, peer: &str, instance: u32, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
         self.send_inner(peer, Some(instance), text, now)
     }
@@ -383,17 +385,23 @@ impl Client {
             .collect()
     }
 
-    /// The state of the session a plain `send` would use (Plaintext if none).
+    /// The state of the session a plain `send` would use (Plaintext if none). While sends are
+    /// held for the application's consent to a new key, the state of that session
+    /// (EncryptedUnverified): nothing goes out in the clear.
     pub fn session_state(&self, peer: &str) -> SessionState {
         let Some(state) = self.peers.get(peer) else { return SessionState::Plaintext };
-        match state.choose_session(None) {
-            Ok(Some(tag)) => self.sessions(peer).into_iter().find(|s| s.instance == tag).map_or(SessionState::Plaintext, |s| s.state),
+        match state.route(&self.trust, None) {
+            Ok(Route::To(tag) | Route::AwaitingConsent(tag)) => {
+                self.sessions(peer).into_iter().find(|s| s.instance == tag).map_or(SessionState::Plaintext, |s| s.state)
+            }
             Err(ClientError::SessionFinished) => SessionState::Finished,
             _ => SessionState::Plaintext,
         }
     }
 
     /// Sets (or revokes) trust in a peer's key; sessions using it report their new state.
+    /// Marking a key verified is also consent to route plain sends to it (held messages go
+    /// out on the next `tick` or `send`).
     pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) -> Vec<Action> {
         self.trust.set_trust(peer, fingerprint, trust);
         self.dirty |= PERSIST_TRUST;
@@ -406,27 +414,63 @@ impl Client {
         self.finish_call(actions)
     }
 
-    fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
-        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(instance)?.ok_or(ClientError::NoSession)
+    /// Accepts the key of `peer`'s session with `instance` for routing: plain `send`s may use
+    /// it although a key of this peer is verified and this one is not. The session becomes the
+    /// preferred one and messages held for `peer` are sent to it. The key's trust level is not
+    /// changed (it stays unverified). The acceptance lives in memory only (it is not stored).
+    /// Errors: `NoSession` if there is no such session, `SessionFinished` if it is finished.
+    pub fn accept_key(&mut self, peer: &str, instance: u32, now: u64) -> Result<Vec<Action>, ClientError> {
+        check_name(peer, "peer")?;
+        if !self.peers.get(peer).is_some_and(|p| p.sessions.contains_key(&instance)) {
+            return Err(ClientError::NoSession);
+        }
+        let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.accept_key(ctx, instance));
+        self.finish_result(result.map(|()| actions))
     }
 
-    /// Starts SMP with a peer's session, optionally with a question shown to them.
+    fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
+        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(&self.trust, instance)?.ok_or(ClientError::NoSession)
+    }
+
+    /// The session an SMP call without an instance acts on. SMP is how a new key gets verified,
+    /// so unlike plain sends it may use a session awaiting consent (it carries no user text):
+    /// the session whose run matches `pick` (a request waiting for our secret, a run in
+    /// progress), else the one a plain send would use, else the newest session awaiting consent.
+    fn smp_session_tag(&self, peer: &str, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
+        let state = self.peers.get(peer).ok_or(ClientError::NoSession)?;
+        if instance.is_none() {
+            let running = state.sessions.values().filter(|s| !s.finished && pick(s)).max_by_key(|s| s.last_received);
+            if let Some(session) = running {
+                return Ok(session.their_tag);
+            }
+        }
+        match state.route(&self.trust, instance)? {
+            Route::To(tag) | Route::AwaitingConsent(tag) => Ok(tag),
+            Route::Nothing => Err(ClientError::NoSession),
+        }
+    }
+
+    /// Starts SMP with a peer's session, optionally with a question shown to them. Without an
+    /// instance: the session a plain send would use, else one awaiting consent to its new key
+    /// (SMP is how that key gets verified).
     pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, |_| false)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_start(ctx, tag, secret, question));
         self.finish_result(result.map(|()| actions))
     }
 
-    /// Answers the peer's SMP request with our secret.
+    /// Answers the peer's SMP request with our secret. Without an instance: the session whose
+    /// request waits for our secret (SMP messages do not change routing, so this need not be
+    /// the session plain sends use).
     pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, Session::smp_awaiting_secret)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
         self.finish_result(result.map(|()| actions))
     }
 
-    /// Aborts an SMP run.
+    /// Aborts an SMP run (without an instance: the session with a run in progress, if any).
     pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.session_tag(peer, instance)?;
+        let tag = self.smp_session_tag(peer, instance, Session::smp_in_progress)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_abort(ctx, tag));
         self.finish_result(result.map(|()| actions))
     }

@@ -113,7 +113,6 @@ impl Peer {
             }
         };
         session.last_received = ctx.now;
-        self.preferred = Some(tag);
         let body = match decode_body(&decrypted.body) {
             Ok(body) => body,
             Err(_) => return ctx.event(&self.name, tag, Event::Malformed),
@@ -149,7 +148,13 @@ impl Peer {
             }
         }
         if !text.is_empty() {
+            // Only user text moves routing, and only to a session plain sends may use: control
+            // messages (heartbeats, SMP, padding, extra keys) never do.
+            if self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
+                self.preferred = Some(tag);
+            }
             let Some(session) = self.sessions.get_mut(&tag) else { return };
+            session.last_text_received = ctx.now;
             // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
             session.unanswered_since.get_or_insert(ctx.now);
             let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint) {

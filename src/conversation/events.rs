@@ -111,7 +111,8 @@ pub enum Event {
     SmpAskedForSecret { question: Option<String> },
     /// SMP: in progress.
     SmpInProgress,
-    /// SMP: succeeded; the fingerprint is now verified.
+    /// SMP: succeeded; the fingerprint is now verified. Without a question both sides get
+    /// this; with a question only the asker does (see [`Event::SmpVerifiedByPeer`]).
     SmpSucceeded,
     /// SMP: the secrets did not match.
     SmpFailed,
@@ -124,6 +125,17 @@ pub enum Event {
     /// most once per client call, as its last action, with an empty peer name and instance 0
     /// (it is about the whole client).
     PersistNeeded { what: u32 },
+    /// SMP: we answered the peer's *question* correctly. The peer now trusts us; we learned
+    /// nothing about the peer (they chose the question, so anyone can ask one they can answer).
+    /// Our trust store is unchanged: to verify them, ask your own question (or use a shared
+    /// secret without a question).
+    SmpVerifiedByPeer,
+    /// A live session uses an unverified key (`fingerprint`) while a key of this peer is
+    /// verified: plain sends do not use it until the application consents (accept the key,
+    /// send to that instance explicitly, or mark the key verified). `message` is 0 when the
+    /// session is set up; otherwise that message was held because only such sessions are
+    /// live (it is sent on consent, or fails with `KeyChanged` after the held-message timeout).
+    KeyConsentRequired { message: MessageId, fingerprint: [u8; 32] },
     /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the
     /// application never addressed) was dropped because the client's unauthenticated-input
     /// budget is full ([`super::Settings::unauthenticated_budget`]).
@@ -179,6 +191,8 @@ impl Event {
             Self::SmpCheated => 28,
             // 29 is retired: an SMP rate limit is the error `ClientError::SmpRateLimited`.
             Self::PersistNeeded { .. } => 30,
+            Self::SmpVerifiedByPeer => 31,
+            Self::KeyConsentRequired { .. } => 32,
             Self::InputDropped => 33,
         }
     }

@@ -2,7 +2,7 @@
 //! and installing the new session (the old one keeps working until then).
 
 use super::context::Ctx;
-use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES, PERSIST_SESSIONS, PERSIST_TRUST};
+use super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
 use super::peer::{PendingInitiator, PendingResponder, Peer};
 use super::session::Session;
 use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
@@ -193,8 +193,10 @@ impl Peer {
         }
     }
 
-    /// Makes a completed handshake the session for its instance, tells the UI, and sends what
-    /// was held for encryption, unless the peer's key changed from a verified one.
+    /// Makes a completed handshake the session for its instance and tells the UI. The new
+    /// session becomes preferred and receives the held messages only if plain sends may use it
+    /// ([`Peer::routable`]): a new unverified key of a peer with a verified key waits for the
+    /// application's consent ([`Event::KeyConsentRequired`]), and so do the held messages.
     fn install(&mut self, ctx: &mut Ctx<'_>, established: Established) {
         let tag = established.their_tag;
         let mut session = Session::new(established, ctx.our_fingerprint, ctx.now);
@@ -209,7 +211,6 @@ impl Peer {
         if !matches!(observation, Observation::Known(_)) {
             ctx.changed(PERSIST_TRUST);
         }
-        let key_changed_from_verified = matches!(observation, Observation::Changed { previous_verified: true, .. });
         match observation {
             Observation::FirstKey => ctx.event(&self.name, tag, Event::NewFingerprint { fingerprint }),
             Observation::Changed { previous, previous_verified } => ctx.event(
@@ -225,36 +226,35 @@ impl Peer {
             // session's next messages instead of being dropped with it.
             session.ratchet.inherit_reveals(&mut old.ratchet);
         } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
-            let idle = self.sessions.values().min_by_key(|s| s.last_activity()).map(|s| s.their_tag);
+            // Make room: sessions with an unverified key go first, then the idlest, so a flood
+            // of new instances cannot push out the verified session before others.
+            let trust = &*ctx.trust;
+            let idle = self
+                .sessions
+                .values()
+                .min_by_key(|s| (trust.trust(&self.name, &s.their_fingerprint).is_verified(), s.last_activity()))
+                .map(|s| s.their_tag);
             if let Some(idle) = idle {
                 self.retire_session(ctx, idle);
                 self.sessions.remove(&idle);
             }
         }
         self.sessions.insert(tag, Box::new(session));
-        self.preferred = Some(tag);
+        let routable = self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s));
+        if routable {
+            self.preferred = Some(tag);
+        } else if self.preferred == Some(tag) {
+            // The session this instance had is gone (replaced by one with another key).
+            self.preferred = None;
+        }
         let state = ctx.encrypted_state(&self.name, &fingerprint);
         ctx.state(&self.name, tag, state);
         ctx.event(&self.name, tag, Event::HandshakeComplete);
-
-        if self.held.is_empty() {
+        if !routable {
+            // The irssi-otr#23 lesson: never push text to a key the user has not accepted.
+            ctx.event(&self.name, tag, Event::KeyConsentRequired { message: 0, fingerprint });
             return;
         }
-        if key_changed_from_verified {
-            // The irssi-otr#23 lesson: never push queued text to a key the user has not seen.
-            self.fail_held(ctx, NotSentReason::KeyChanged);
-            return;
-        }
-        ctx.changed(PERSIST_HELD_MESSAGES);
-        for held in self.held.take_all() {
-            match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
-                Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
-                Err(_) => ctx.event(
-                    &self.name,
-                    tag,
-                    Event::MessageNotSent { message: held.id, reason: NotSentReason::TooLarge },
-                ),
-            }
-        }
+        self.flush_held(ctx, tag);
     }
 }

@@ -13,6 +13,7 @@ use super::held::{Held, HeldMessages};
 use super::session::Session;
 use super::settings::{ERROR_MESSAGE_INTERVAL, PENDING_HANDSHAKE_COST, STRANGER_ENTRY_COST};
 use crate::ake::{AkeMessage, Initiator, Responder};
+use crate::trust::{TrustStore, MAX_KEYS_PER_PEER};
 use crate::wire::data_message::DataMessage;
 use crate::wire::{armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions};
 use crate::wire::{encode_query, OtrKind};
@@ -33,6 +34,18 @@ pub(crate) struct PendingResponder {
     pub started_at: u64,
 }
 
+/// Where a plain `send` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// To this session.
+    To(u32),
+    /// Nowhere yet: the live sessions use an unverified key while a key of this peer is
+    /// verified; this is the most recent of them. Messages are held until the app consents.
+    AwaitingConsent(u32),
+    /// There is no live session.
+    Nothing,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Peer {
     pub name: String,
@@ -47,7 +60,13 @@ pub(crate) struct Peer {
     pub held: HeldMessages,
     /// Stop tagging plaintext after the peer answers without a tag (OTR's rule).
     pub stop_tagging: bool,
+    /// Where a plain `send` goes (among sessions [`Peer::routable`] allows): set only by the
+    /// application's consent or by user text arriving on an allowed session, never by control
+    /// messages (heartbeats, SMP, padding, extra keys, disconnects).
     pub preferred: Option<u32>,
+    /// Unverified keys the application accepted for routing while a key of this peer is
+    /// verified ([`Peer::accept_key`]). Memory only, at most `MAX_KEYS_PER_PEER`.
+    pub accepted_keys: Vec<[u8; 32]>,
     pub last_error_sent: Option<u64>,
     pub last_query_sent: Option<u64>,
     /// When we last restarted the session because the peer reported it lost it.
@@ -287,7 +306,10 @@ impl Peer {
     }
 
     /// Sends a message the user typed, by policy: encrypted if possible, held if encryption is
-    /// required, otherwise plaintext (tagged when the policy advertises).
+    /// required, otherwise plaintext (tagged when the policy advertises). While the only live
+    /// sessions use an unverified key of a peer with a verified key, the message is held until
+    /// the application accepts that key (never sent in the clear, never to that key).
+    /// Naming an instance is consent to its key ([`Peer::accept_key`]).
     ///
     /// A session restored from a store never carries traffic: a message for it (or for the
     /// peer, when restored sessions are all it has) is held and a new handshake started, as
@@ -295,10 +317,34 @@ impl Peer {
     pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
         let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.restored && !s.finished));
         if !restored_instance {
-            match self.choose_session(instance)? {
-                Some(tag) => return self.encrypt_user_message(ctx, tag, id, text),
-                None if instance.is_some() => return Err(ClientError::NoSession),
-                None => {}
+            match self.route(ctx.trust, instance)? {
+                Route::To(tag) => {
+                    if instance.is_some() && !self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
+                        self.accept_key(ctx, tag)?;
+                    } else {
+                        // Messages held earlier go first, in order.
+                        self.flush_held(ctx, tag);
+                    }
+                    return self.encrypt_user_message(ctx, tag, id, text);
+                }
+                Route::AwaitingConsent(tag) => {
+                    let Some(fingerprint) = self.sessions.get(&tag).map(|s| s.their_fingerprint) else {
+                        return Err(ClientError::NoSession);
+                    };
+                    let held = Held { id, text: Zeroizing::new(text.to_vec()), queued_at: ctx.now };
+                    if !self.held.push(held) {
+                        return Err(ClientError::QueueFull);
+                    }
+                    ctx.changed(PERSIST_HELD_MESSAGES);
+                    ctx.event(&self.name, tag, Event::KeyConsentRequired { message: id, fingerprint });
+                    if self.has_restored_session() {
+                        // The verified session may come back from the restart.
+                        self.restart_restored(ctx);
+                    }
+                    return Ok(());
+                }
+                Route::Nothing if instance.is_some() => return Err(ClientError::NoSession),
+                Route::Nothing => {}
             }
         }
         let policy = ctx.settings.policy;
@@ -329,27 +375,98 @@ impl Peer {
         Ok(())
     }
 
-    /// The session a message goes to: the named instance, else the preferred one, else the
-    /// most recently active. `Ok(None)` if there is no session that can carry traffic (none at
-    /// all, or only sessions restored from a store, which are restarted instead).
-    pub fn choose_session(&self, instance: Option<u32>) -> Result<Option<u32>, ClientError> {
+    /// Whether a plain `send` may use this session: it can carry traffic (not finished, not
+    /// restored from a store), and its key is verified, or no key of this peer is verified, or
+    /// the application accepted the key. Routing therefore never moves from a verified key to
+    /// an unverified one without the application's consent.
+    pub fn routable(&self, trust: &TrustStore, session: &Session) -> bool {
+        session.usable()
+            && (trust.trust(&self.name, &session.their_fingerprint).is_verified()
+                || !trust.has_verified(&self.name)
+                || self.accepted_keys.contains(&session.their_fingerprint))
+    }
+
+    /// Where a message goes. With `instance`: that session (whatever its key: naming it is
+    /// the application's choice), unless it was restored from a store. Without: the preferred
+    /// session if routable, else the routable one that most recently sent user text; else, if
+    /// sessions that can carry traffic exist but await consent, the most recent of them
+    /// ([`Route::AwaitingConsent`]). Sessions restored from a store never carry traffic (they
+    /// are restarted instead): with nothing else, [`Route::Nothing`].
+    pub fn route(&self, trust: &TrustStore, instance: Option<u32>) -> Result<Route, ClientError> {
         if let Some(tag) = instance {
             return match self.sessions.get(&tag) {
                 Some(session) if session.finished => Err(ClientError::SessionFinished),
-                Some(session) if session.restored => Ok(None),
-                Some(_) => Ok(Some(tag)),
-                None => Ok(None),
+                Some(session) if session.restored => Ok(Route::Nothing),
+                Some(_) => Ok(Route::To(tag)),
+                None => Ok(Route::Nothing),
             };
         }
-        if let Some(session) = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| s.usable()) {
-            return Ok(Some(session.their_tag));
+        let preferred = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| self.routable(trust, s));
+        if let Some(session) = preferred {
+            return Ok(Route::To(session.their_tag));
         }
-        let best = self.sessions.values().filter(|s| s.usable()).max_by_key(|s| s.last_received);
-        match best {
-            Some(session) => Ok(Some(session.their_tag)),
-            None if self.has_restored_session() => Ok(None),
-            None if self.sessions.values().any(|s| s.finished) => Err(ClientError::SessionFinished),
-            None => Ok(None),
+        let live = || self.sessions.values().filter(|s| s.usable());
+        if let Some(session) = live().filter(|s| self.routable(trust, s)).max_by_key(|s| s.last_text_received) {
+            return Ok(Route::To(session.their_tag));
+        }
+        if let Some(session) = live().max_by_key(|s| s.last_text_received) {
+            return Ok(Route::AwaitingConsent(session.their_tag));
+        }
+        if self.has_restored_session() {
+            return Ok(Route::Nothing);
+        }
+        if self.sessions.values().any(|s| s.finished) {
+            return Err(ClientError::SessionFinished);
+        }
+        Ok(Route::Nothing)
+    }
+
+    /// The session a message goes to: the named instance, else a routable one (see
+    /// [`Peer::route`]). `Ok(None)` if there is none that can carry traffic (none at all,
+    /// only sessions restored from a store, which are restarted instead, or only sessions
+    /// awaiting consent, which are reached only by naming their instance).
+    pub fn choose_session(&self, trust: &TrustStore, instance: Option<u32>) -> Result<Option<u32>, ClientError> {
+        Ok(match self.route(trust, instance)? {
+            Route::To(tag) => Some(tag),
+            Route::AwaitingConsent(_) | Route::Nothing => None,
+        })
+    }
+
+    /// The application's consent to the key of session `tag`: plain sends may use it (the key
+    /// stays unverified in the trust store), it becomes the preferred session, and messages
+    /// held for this peer are sent to it. For a session restored from a store only the key is
+    /// accepted: the restarted session with that key will take the sends.
+    pub fn accept_key(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
+        let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
+        if session.finished {
+            return Err(ClientError::SessionFinished);
+        }
+        let fingerprint = session.their_fingerprint;
+        let restored = session.restored;
+        if !self.accepted_keys.contains(&fingerprint) {
+            if self.accepted_keys.len() >= MAX_KEYS_PER_PEER {
+                self.accepted_keys.remove(0);
+            }
+            self.accepted_keys.push(fingerprint);
+        }
+        if !restored {
+            self.preferred = Some(tag);
+            self.flush_held(ctx, tag);
+        }
+        Ok(())
+    }
+
+    /// Sends every held message to session `tag`, each reported as sent or not sent.
+    pub fn flush_held(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
+        if self.held.is_empty() {
+            return;
+        }
+        ctx.changed(PERSIST_HELD_MESSAGES);
+        for held in self.held.take_all() {
+            match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
+                Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
+                Err(_) => ctx.event(&self.name, tag, Event::MessageNotSent { message: held.id, reason: NotSentReason::TooLarge }),
+            }
         }
     }
 

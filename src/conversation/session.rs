@@ -20,6 +20,10 @@ pub(crate) struct Session {
     pub finished: bool,
     pub last_received: u64,
     pub last_sent: u64,
+    /// When user text last arrived on it (control messages do not count): orders sessions for
+    /// routing when no preferred one applies. Not stored; a restored session starts at
+    /// `last_received`.
+    pub last_text_received: u64,
     /// When we first received something we have not answered yet (heartbeat trigger).
     pub unanswered_since: Option<u64>,
     /// Created on first use: an idle SMP state machine is most of a session's size.
@@ -93,6 +97,7 @@ impl Session {
             finished: false,
             last_received: now,
             last_sent: now,
+            last_text_received: now,
             unanswered_since: None,
             smp: None,
             our_fingerprint,
@@ -130,6 +135,7 @@ impl Session {
             finished,
             last_received: times.0,
             last_sent: times.1,
+            last_text_received: times.0,
             unanswered_since: times.2,
             smp: None,
             our_fingerprint,
@@ -154,6 +160,11 @@ impl Session {
     /// Whether an SMP run is under way.
     pub fn smp_in_progress(&self) -> bool {
         self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
+    }
+
+    /// Whether the peer's SMP request waits for our secret.
+    pub fn smp_awaiting_secret(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
     }
 
     /// Aborts a run if one exists (nothing to do for an SMP never used).

@@ -1,5 +1,6 @@
 //! Socialist Millionaires' Protocol runs inside a session: TLVs in, TLVs out, events for the
-//! UI, and a verified fingerprint in the trust store on success.
+//! UI, and a verified fingerprint in the trust store on success: on both sides without a
+//! question, only on the asker's side with one.
 
 use super::context::Ctx;
 use super::error::ClientError;
@@ -19,6 +20,7 @@ impl Peer {
     pub fn receive_smp(&mut self, ctx: &mut Ctx<'_>, tag: u32, tlv: &Tlv) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
         let step = session.smp().receive(tlv.kind, &tlv.value, ctx.rng);
+        let answered_question = session.smp().answering_question();
         let fingerprint = session.their_fingerprint;
         if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
             // Not a reason to save: a restored session is restarted, with a fresh counter.
@@ -32,6 +34,10 @@ impl Peer {
         let event = match event {
             SmpEvent::AskedForSecret { question } => Event::SmpAskedForSecret { question },
             SmpEvent::InProgress => Event::SmpInProgress,
+            // With a question only the asker learns something (it chose the question): the
+            // answerer is told the peer verified it, and its trust store is left alone
+            // (libotr's semantics).
+            SmpEvent::Succeeded if answered_question => Event::SmpVerifiedByPeer,
             SmpEvent::Succeeded => {
                 ctx.trust.set_trust(&self.name, fingerprint, Trust::VerifiedSmp);
                 ctx.changed(PERSIST_TRUST);

@@ -3,7 +3,7 @@
 
 use super::context::Ctx;
 use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES};
-use super::peer::Peer;
+use super::peer::{Peer, Route};
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
 impl Peer {
@@ -12,10 +12,22 @@ impl Peer {
         let settings = ctx.settings;
         self.reassembler.expire(now);
 
+        // Held messages go out as soon as a session may take them (the app accepted a key, or
+        // verified it with set_trust or SMP); those left too long fail, with KeyChanged if a
+        // session exists but awaits the app's consent.
+        let route = self.route(ctx.trust, None);
+        match route {
+            Ok(Route::To(tag)) if !self.held.is_empty() => self.flush_held(ctx, tag),
+            _ => {}
+        }
+        let reason = match route {
+            Ok(Route::AwaitingConsent(_)) => NotSentReason::KeyChanged,
+            _ => NotSentReason::EncryptionTimeout,
+        };
         let deadline = now.saturating_sub(settings.held_message_timeout);
         for held in self.held.take_older_than(deadline) {
             ctx.changed(PERSIST_HELD_MESSAGES);
-            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason: NotSentReason::EncryptionTimeout });
+            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
         }
         let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
         if self.initiator.as_ref().is_some_and(|p| p.started_at < handshake_deadline) {

@@ -280,6 +280,14 @@ fn send_common(
 /// started) if encryption is required; else in plaintext (which must be UTF-8). Encrypted text
 /// may be any bytes, at most `OFFREC_MAX_TEXT_LEN`.
 ///
+/// Routing: once a key of `peer` is verified, a plain send never goes to a session with an
+/// unverified key of `peer` unless the app consented (`offrec_client_accept_key`,
+/// `offrec_client_send_to_instance` to it, or `offrec_client_set_trust` verified). While the
+/// verified session lives, sends go there; if only sessions awaiting consent are live, the
+/// message is held (never sent in the clear) and reported by
+/// `OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED` with its id. Control messages (heartbeats, SMP,
+/// extra keys) never change which session plain sends use; only user text does.
+///
 /// On success `*out_message_id` receives the message's id (events about it carry the same id)
 /// after the resulting callbacks (`send`, events) have run on this thread.
 ///
@@ -301,7 +309,8 @@ pub unsafe extern "C" fn offrec_client_send(
 
 /// Sends `text` encrypted to one remote `instance` of `peer` (non-zero;
 /// `OFFREC_RESULT_INVALID_ARGUMENT` for 0). `OFFREC_RESULT_NO_SESSION` if there is no session
-/// with it. Otherwise as `offrec_client_send`.
+/// with it. Naming the instance is consent to its key, exactly as `offrec_client_accept_key`
+/// (held messages are sent to it first, then this one). Otherwise as `offrec_client_send`.
 ///
 /// # Safety
 ///
@@ -319,6 +328,37 @@ pub unsafe extern "C" fn offrec_client_send_to_instance(
     catch_result(|| {
         let tag = instance_from_c(instance).ok_or(OffrecResult::InvalidArgument)?;
         send_common(client, peer, peer_len, Some(tag), text, text_len, out_message_id)
+    })
+}
+
+/// Accepts the key of `peer`'s session with remote `instance` for routing: plain
+/// `offrec_client_send` calls may use that session although a key of this peer is verified and
+/// this one is not (`OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED`). The session becomes the one
+/// plain sends use, and messages held for `peer` are sent to it now
+/// (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT` each). The key's trust level is NOT changed: it stays
+/// unverified (use `offrec_client_set_trust` or SMP to verify it). The acceptance lives in
+/// memory only; it is not saved by `offrec_client_save`, so after a load the app is asked again.
+///
+/// Errors: `OFFREC_RESULT_INVALID_ARGUMENT` for instance 0, `OFFREC_RESULT_NO_SESSION` if there
+/// is no session with that instance, `OFFREC_RESULT_SESSION_FINISHED` if it is finished.
+/// Thread rules as every client call (any thread; callbacks run on this thread before it
+/// returns).
+///
+/// # Safety
+///
+/// `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn offrec_client_accept_key(
+    client: *mut offrec_client,
+    peer: *const c_char,
+    peer_len: usize,
+    instance: u32,
+) -> OffrecResult {
+    catch_result(|| {
+        let c = handle::borrow::<ClientHandle>(client)?;
+        let peer = bytes::borrow_name(peer, peer_len)?;
+        let tag = instance_from_c(instance).ok_or(OffrecResult::InvalidArgument)?;
+        c.run(Sizing::Peer(peer), |client, now| client.accept_key(peer, tag, now).map(|a| ((), a)).map_err(client_error))
     })
 }
 

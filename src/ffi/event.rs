@@ -61,7 +61,9 @@ pub enum OffrecEventCode {
     SmpAskedForSecret = 23,
     /// SMP: in progress.
     SmpInProgress = 24,
-    /// SMP: succeeded; the fingerprint is now verified.
+    /// SMP: succeeded; the fingerprint is now verified. Without a question both sides get this;
+    /// after a run with a question only the asker does (the answerer gets
+    /// `SMP_VERIFIED_BY_PEER`).
     SmpSucceeded = 25,
     /// SMP: the secrets did not match.
     SmpFailed = 26,
@@ -82,6 +84,18 @@ pub enum OffrecEventCode {
     /// decisions, messages held for encryption and the record of what was sent; see
     /// STORAGE.md §5.1.
     PersistNeeded = 30,
+    /// SMP: we answered the peer's question correctly, so the peer now trusts our key. We
+    /// learned nothing about theirs (the asker chose the question): our trust store is NOT
+    /// changed. To verify the peer, ask your own question (or run SMP without a question).
+    SmpVerifiedByPeer = 31,
+    /// A live session uses an unverified key (`fingerprint`, 32 bytes) while a key of this peer
+    /// is verified: plain sends do not use it until the application consents
+    /// (`offrec_client_accept_key`, `offrec_client_send_to_instance` to that `instance`, or
+    /// `offrec_client_set_trust` with a verified level). `message_id` is 0 when the session is
+    /// set up; otherwise that message was held because only such sessions are live: it is sent
+    /// on consent, or fails with `OFFREC_NOT_SENT_REASON_KEY_CHANGED` after the held-message
+    /// timeout.
+    KeyConsentRequired = 32,
     /// Unauthenticated input (a fragment, a handshake start, or anything from a peer the app
     /// never addressed) was dropped: the client's budget for unauthenticated input
     /// (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
@@ -138,6 +152,8 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::SmpFailed => C::SmpFailed,
         Event::SmpAborted => C::SmpAborted,
         Event::SmpCheated => C::SmpCheated,
+        Event::SmpVerifiedByPeer => C::SmpVerifiedByPeer,
+        Event::KeyConsentRequired { .. } => C::KeyConsentRequired,
         Event::PersistNeeded { .. } => C::PersistNeeded,
         Event::InputDropped => C::InputDropped,
     }
@@ -160,7 +176,7 @@ pub struct OffrecEvent {
     /// The remote instance tag, or 0 when no instance is involved.
     pub instance: u32,
     /// The message id (ENCRYPTION_REQUIRED, HELD_MESSAGE_SENT, MESSAGE_NOT_SENT,
-    /// PEER_COULD_NOT_READ), else 0.
+    /// PEER_COULD_NOT_READ, KEY_CONSENT_REQUIRED), else 0.
     pub message_id: u64,
     /// MESSAGE_NOT_SENT: an `offrec_not_sent_reason`; HANDSHAKE_FAILED: an
     /// `offrec_handshake_failure`; PERSIST_NEEDED: a bitmask of `offrec_persist_flag`.
@@ -169,7 +185,8 @@ pub struct OffrecEvent {
     pub text: *const c_char,
     /// Length of `text` in bytes, without the NUL.
     pub text_len: usize,
-    /// NEW_FINGERPRINT, FINGERPRINT_CHANGED: the peer's (new) fingerprint, 32 bytes; else NULL.
+    /// NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
+    /// fingerprint, 32 bytes; else NULL.
     pub fingerprint: *const u8,
     /// FINGERPRINT_CHANGED: the previous fingerprint, 32 bytes; else NULL.
     pub old_fingerprint: *const u8,
@@ -255,6 +272,10 @@ impl EventStorage {
                 c.key = key.as_ptr();
             }
             Event::NewFingerprint { fingerprint } => c.fingerprint = fingerprint.as_ptr(),
+            Event::KeyConsentRequired { message, fingerprint } => {
+                c.message_id = *message;
+                c.fingerprint = fingerprint.as_ptr();
+            }
             Event::FingerprintChanged { old, new, old_was_verified } => {
                 c.fingerprint = new.as_ptr();
                 c.old_fingerprint = old.as_ptr();
@@ -302,6 +323,8 @@ mod tests {
             Event::SmpFailed,
             Event::SmpAborted,
             Event::SmpCheated,
+            Event::SmpVerifiedByPeer,
+            Event::KeyConsentRequired { message: 4, fingerprint: [3; 32] },
             Event::PersistNeeded { what: 5 },
             Event::InputDropped,
         ]
@@ -310,7 +333,7 @@ mod tests {
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 30, "codes 1..=28, 30 and 33 (29 is retired)");
+        assert_eq!(events.len(), 32, "codes 1..=28 and 30..=33 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -327,6 +350,11 @@ mod tests {
         assert_eq!(s.view(1).text_len, 2);
         let s = EventStorage::new("bob", Event::SmpAskedForSecret { question: None });
         assert!(s.view(1).text.is_null());
+        let s = EventStorage::new("bob", Event::KeyConsentRequired { message: 9, fingerprint: [7; 32] });
+        let v = s.view(0x101);
+        assert_eq!((v.code, v.message_id, v.instance), (32, 9, 0x101));
+        // Safety: the view borrows `s`, which holds the 32-byte fingerprint.
+        assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[7; 32]);
         let s = EventStorage::new("", Event::PersistNeeded { what: 12 });
         let v = s.view(0);
         assert_eq!((v.code, v.reason, v.peer_len), (30, 12, 0));

@@ -1,7 +1,9 @@
 //! The Socialist Millionaires' Protocol: verifying a peer's key by a shared secret.
 //!
-//! Results of a run arrive through the `event` callback (`OFFREC_EVENT_CODE_SMP_*`); a success
-//! marks the peer's fingerprint `OFFREC_TRUST_VERIFIED_SMP` and reports the new state.
+//! Results of a run arrive through the `event` callback (`OFFREC_EVENT_CODE_SMP_*`). A success
+//! without a question marks the peer's fingerprint `OFFREC_TRUST_VERIFIED_SMP` on both sides and
+//! reports the new state; with a question only the asker does (the answerer gets
+//! `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER` and its trust is unchanged).
 
 use std::ffi::c_char;
 
@@ -13,7 +15,8 @@ use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{OFFREC_MAX_SMP_QUESTION_LEN, OFFREC_MAX_SMP_SECRET_LEN};
 
 /// Starts SMP with the session with remote `instance` of `peer` (0 = the session
-/// `offrec_client_send` would use), with `secret` (any bytes, at most
+/// `offrec_client_send` would use, else the newest session whose new key awaits the app's
+/// consent: SMP is how that key gets verified), with `secret` (any bytes, at most
 /// `OFFREC_MAX_SMP_SECRET_LEN`) and optionally a `question` shown to the peer (UTF-8, at most
 /// `OFFREC_MAX_SMP_QUESTION_LEN` bytes; NULL with length 0 = no question).
 ///
@@ -50,7 +53,11 @@ pub unsafe extern "C" fn offrec_client_smp_start(
 }
 
 /// Answers the peer's SMP request (after `OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET`) with our
-/// `secret`. `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
+/// `secret`. If the request came with a question, a correct answer gives
+/// `OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER`, not `SMP_SUCCEEDED`: the peer now trusts our key,
+/// but our trust in theirs is NOT changed (they chose the question); start a run with your own
+/// question to verify them. `instance` 0 = the session whose request is waiting for our secret
+/// (SMP messages do not change which session plain sends use). `OFFREC_RESULT_SMP_ERROR` if no request is waiting. Otherwise as
 /// `offrec_client_smp_start`.
 ///
 /// # Safety
@@ -77,8 +84,8 @@ pub unsafe extern "C" fn offrec_client_smp_respond(
     })
 }
 
-/// Aborts the SMP run with the session with remote `instance` of `peer` (0 = the current
-/// session) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
+/// Aborts the SMP run with the session with remote `instance` of `peer` (0 = the session with a
+/// run in progress, else as `offrec_client_smp_start`) and tells the peer. `OFFREC_RESULT_NO_SESSION` without an encrypted session.
 ///
 /// # Safety
 ///

@@ -62,9 +62,11 @@ pub unsafe extern "C" fn offrec_ssid_format(
 /// Sets (or revokes, with `OFFREC_TRUST_UNVERIFIED`) the trust in `peer`'s key `fingerprint`
 /// (32 bytes), adding the key if unknown. `trust` is an `offrec_trust` (unknown numbers:
 /// `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`). Sessions using that key report their new state through
-/// `state_changed`. The trust store is part of the client's state: it is written by
-/// `offrec_client_save` / `offrec_client_save_to_dir` and read back by the loads, so save after
-/// changing trust (STORAGE.md).
+/// `state_changed`. Marking a key verified is also consent to send to it (see
+/// `offrec_client_accept_key`): messages held for `peer` go to it at the next
+/// `offrec_client_tick` or `offrec_client_send`. The trust store is part of the client's state:
+/// it is written by `offrec_client_save` / `offrec_client_save_to_dir` and read back by the
+/// loads, so save after changing trust (STORAGE.md).
 ///
 /// # Safety
 ///

@@ -134,6 +134,8 @@ impl State {
 pub struct Smp {
     ctx: SmpContext,
     state: State,
+    /// The current (or last) run was started by the peer with a non-empty question.
+    answering_question: bool,
 }
 
 impl fmt::Debug for Smp {
@@ -151,7 +153,7 @@ fn sub_not_identity(a: &RistrettoPoint, b: &RistrettoPoint) -> Result<RistrettoP
 impl Smp {
     /// An idle SMP for the session described by `ctx`.
     pub fn new(ctx: SmpContext) -> Self {
-        Self { ctx, state: State::Expect1 }
+        Self { ctx, state: State::Expect1, answering_question: false }
     }
 
     /// The session context.
@@ -167,6 +169,14 @@ impl Smp {
     /// Whether a received SMP1 is waiting for [`Smp::respond`].
     pub fn is_awaiting_secret(&self) -> bool {
         matches!(self.state, State::AwaitingSecret { .. })
+    }
+
+    /// Whether the current (or last finished) run is one the peer started with a non-empty
+    /// question, i.e. we are its answerer. With a question only the asker learns anything from
+    /// a success (it chose the question); the conversation layer uses this to leave the
+    /// answerer's trust unchanged.
+    pub fn answering_question(&self) -> bool {
+        self.answering_question
     }
 
     /// Whether any secret exponent is currently held (for tests and audits).
@@ -202,6 +212,7 @@ impl Smp {
             out.push(SmpTlv::abort());
         }
         self.state = State::Expect2 { x, a2, a3 };
+        self.answering_question = false;
         out.push(SmpTlv { tlv_type: TLV_SMP1, payload });
         Ok(out)
     }
@@ -304,6 +315,7 @@ impl Smp {
                 msg.proof2.verify(&ssid, TAG_G2A, &msg.g2a)?;
                 msg.proof3.verify(&ssid, TAG_G3A, &msg.g3a)?;
                 self.state = State::AwaitingSecret { g2a: msg.g2a, g3a: msg.g3a };
+                self.answering_question = msg.question.as_deref().is_some_and(|q| !q.is_empty());
                 Ok(SmpStep {
                     reply: None,
                     event: Some(SmpEvent::AskedForSecret { question: msg.question }),

@@ -99,6 +99,11 @@ impl TrustStore {
             .map_or(Trust::Unverified, |k| k.trust)
     }
 
+    /// Whether any known key of `peer` is verified.
+    pub fn has_verified(&self, peer: &str) -> bool {
+        self.peers.get(peer).is_some_and(|keys| keys.iter().any(|k| k.trust.is_verified()))
+    }
+
     /// Sets (or revokes, with `Unverified`) the trust of a peer's key, adding it if unknown.
     pub fn set_trust(&mut self, peer: &str, fingerprint: [u8; 32], trust: Trust) {
         let keys = self.peers.entry(peer.to_owned()).or_default();

@@ -7,7 +7,7 @@
 #   2. built with -fsanitize=address,undefined (the Rust library itself is not instrumented),
 #   3. under valgrind, failing on errors and on definite/indirect leaks.
 
-C_TESTS := test_basics test_client test_threads test_store test_vectors test_names test_budget test_reveals
+C_TESTS := test_basics test_client test_threads test_store test_vectors test_names test_budget test_reveals test_routing
 
 C_TEST_DIR := tests/c
 C_BUILD_DIR := target/c-tests

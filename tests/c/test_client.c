@@ -393,11 +393,15 @@ static void test_conversation(void) {
              OFFREC_RESULT_OK);
     pump_all();
     CHECK(party_has_event(a, OFFREC_EVENT_CODE_SMP_SUCCEEDED));
-    CHECK(party_has_event(b, OFFREC_EVENT_CODE_SMP_SUCCEEDED));
+    /* With a question only the asker verifies; the answerer is told it was verified. */
+    CHECK(!party_has_event(b, OFFREC_EVENT_CODE_SMP_SUCCEEDED));
+    CHECK(party_has_event(b, OFFREC_EVENT_CODE_SMP_VERIFIED_BY_PEER));
     CHECK_RC(offrec_client_trust(a->client, S("bob"), fb, &tr), OFFREC_RESULT_OK);
     CHECK(tr == OFFREC_TRUST_VERIFIED_SMP);
+    CHECK_RC(offrec_client_trust(b->client, S("alice"), fa, &tr), OFFREC_RESULT_OK);
+    CHECK(tr == OFFREC_TRUST_UNVERIFIED);
     CHECK(state_of(a, b) == OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED);
-    CHECK(state_of(b, a) == OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED);
+    CHECK(state_of(b, a) == OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED);
 
     /* SMP again too soon: rate limited */
     CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, (const uint8_t *)"x", 1, NULL, 0),

@@ -40,7 +40,8 @@ def test_conversation_over_ngircd(irc, starter, responder):
         bob.expect_event("smp_asked_for_secret")
         bob.command(f"answer {alice.name} opensesame")
         alice.expect_event("smp_succeeded")
-        bob.expect_event("smp_succeeded")
+        # With a question only the asker verifies; the answerer is told it was verified.
+        bob.expect_event("smp_verified_by_peer")
     finally:
         alice.close()
         bob.close()

@@ -125,6 +125,7 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     "offrec_client_receive": (R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t], False),
     "offrec_client_start_session": (R, [CLIENT_P, BYTES_IN, c_size_t], False),
     "offrec_client_end_session": (R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32], False),
+    "offrec_client_accept_key": (R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32], False),
     "offrec_client_tick": (R, [CLIENT_P], False),
     "offrec_client_set_policy": (R, [CLIENT_P, c_uint32], False),
     "offrec_client_set_option": (R, [CLIENT_P, c_uint32, c_uint64], False),

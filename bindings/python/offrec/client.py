@@ -554,11 +554,27 @@ class Client:
         return mid.value
 
     def send_to_instance(self, peer: StrOrBytes, instance: int, text: StrOrBytes) -> int:
-        """Sends ``text`` encrypted to one remote instance; returns the message id."""
+        """Sends ``text`` encrypted to one remote instance; returns the message id.
+
+        Naming the instance is consent to its key, exactly as :meth:`accept_key` (messages
+        held for ``peer`` are sent to it first).
+        """
         p, t = _name(peer, "peer"), _payload(text)
         mid = c_uint64(0)
         self._call("offrec_client_send_to_instance", p, len(p), instance, t, len(t), byref(mid))
         return mid.value
+
+    def accept_key(self, peer: StrOrBytes, instance: int) -> None:
+        """Lets plain :meth:`send` use the session with ``instance`` although its key is not
+        verified while an earlier key of ``peer`` is (after KEY_CONSENT_REQUIRED).
+
+        The session becomes the one plain sends use and held messages are sent to it now. The
+        key stays unverified (verify with :meth:`set_trust` or SMP). The consent lives in
+        memory only: it is not saved. Raises :class:`NoSessionError` if there is no such
+        session, :class:`SessionFinishedError` if it is finished, ``InvalidArgumentError`` for 0.
+        """
+        p = _name(peer, "peer")
+        self._call("offrec_client_accept_key", p, len(p), instance)
 
     def receive(self, peer: StrOrBytes, text: StrOrBytes) -> None:
         """Handles one wire message from ``peer``; results arrive through the callbacks."""
@@ -690,7 +706,11 @@ class Client:
         )
 
     def smp_respond(self, peer: StrOrBytes, secret: StrOrBytes, instance: int = 0) -> None:
-        """Answers the peer's SMP request (after SMP_ASKED_FOR_SECRET)."""
+        """Answers the peer's SMP request (after SMP_ASKED_FOR_SECRET).
+
+        If the peer asked a question and we answer correctly we get SMP_VERIFIED_BY_PEER, not
+        SMP_SUCCEEDED: the peer trusts us now, but our trust in the peer is unchanged.
+        """
         p, s = _name(peer, "peer"), _payload(secret, "secret")
         self._call("offrec_client_smp_respond", p, len(p), instance, s, len(s))
 

@@ -59,6 +59,7 @@ class EventCode(enum.IntEnum):
     FINGERPRINT_CHANGED = 22
     SMP_ASKED_FOR_SECRET = 23
     SMP_IN_PROGRESS = 24
+    #: SMP succeeded and the key is now verified. With a question only the asker gets this.
     SMP_SUCCEEDED = 25
     SMP_FAILED = 26
     SMP_ABORTED = 27
@@ -67,6 +68,14 @@ class EventCode(enum.IntEnum):
     PERSIST_NEEDED = 30
     """State worth keeping changed in this call: save now. ``reason`` is a :class:`PersistFlag`
     bitmask; ``peer`` is empty. At most one per call, delivered last."""
+    #: We answered the peer's SMP *question* correctly: the peer now trusts us. Our trust in
+    #: the peer is NOT changed (the asker chose the question); ask your own to verify them.
+    SMP_VERIFIED_BY_PEER = 31
+    #: A session uses an unverified key (``fingerprint``) while a key of this peer is verified:
+    #: plain sends do not go to it until you consent (``accept_key``, ``send_to_instance``, or
+    #: ``set_trust`` verified). ``message_id`` 0: the session was set up; otherwise that message
+    #: is held (sent on consent, else MESSAGE_NOT_SENT with KEY_CHANGED after the timeout).
+    KEY_CONSENT_REQUIRED = 32
     INPUT_DROPPED = 33
 
 

@@ -35,6 +35,11 @@ pump()
 key = alice.extra_symmetric_key("bob", 7, b"context")
 pump()
 alice.set_trust("bob", bob.fingerprint, offrec.Trust.VERIFIED_MANUAL)
+alice.accept_key("bob", bob.instance_tag)
+try:
+    alice.accept_key("bob", 0x4242)
+except offrec.NoSessionError:
+    pass
 sealed = alice.save(key=bytes(32))
 restored = offrec.Client.load(sealed, account="alice", key=bytes(32), on_send=lambda to, text: wire.append((to, "alice", text)),
                               on_deliver=lambda peer, text, security, instance: seen.append(("alice", text)))

@@ -22,13 +22,16 @@ def test_smp_success_with_question_then_failure_and_abort(pair) -> None:  # type
     assert asked and asked[-1].text == "favourite colour?"
     b.smp_respond("alice", "blue")
     net.pump()
-    assert EventCode.SMP_SUCCEEDED in a.codes() and EventCode.SMP_SUCCEEDED in b.codes()
+    # With a question only the asker verifies; the answerer is told it was verified.
+    assert EventCode.SMP_SUCCEEDED in a.codes() and EventCode.SMP_SUCCEEDED not in b.codes()
+    assert EventCode.SMP_VERIFIED_BY_PEER in b.codes()
     assert a.session_state("bob") == SessionState.ENCRYPTED_VERIFIED
-    assert b.session_state("alice") == SessionState.ENCRYPTED_VERIFIED
+    assert b.session_state("alice") == SessionState.ENCRYPTED_UNVERIFIED
     assert a.trust("bob", b.fingerprint) == Trust.VERIFIED_SMP
-    a.send("bob", "verified now")
+    assert b.trust("alice", a.fingerprint) == Trust.UNVERIFIED
+    b.send("alice", "verified now")
     net.pump()
-    assert b.delivered[-1][2] == offrec.Security.ENCRYPTED_VERIFIED
+    assert a.delivered[-1][2] == offrec.Security.ENCRYPTED_VERIFIED
 
     with pytest.raises(offrec.SmpRateLimitedError):
         a.smp_start("bob", "again")

@@ -160,7 +160,9 @@ def test_party_over_relay() -> None:
         assert asked["question"] == "what colour?" and asked["code"] == 23
         bob.cmd("answer alice blue")
         alice.expect(type="event", name="smp_succeeded")
-        bob.expect(type="state", peer="alice", state="encrypted_verified")
+        alice.expect(type="state", peer="bob", state="encrypted_verified")
+        # The answerer of a question is told it was verified; its own trust is unchanged.
+        assert bob.expect(type="event", name="smp_verified_by_peer")["code"] == 31
         alice.cmd("esk bob 7 file.txt")
         mine = alice.expect(type="esk", peer="bob", usage=7)
         theirs = bob.expect(type="event", name="extra_key_received")

@@ -56,7 +56,11 @@ Commands:
   /trust              mark the peer's current fingerprint as verified (after comparing /fp
                       over another channel: in person, by phone)
   /distrust           mark it unverified again
-  /smp SECRET [QUESTION...]  verify the peer with a shared secret (one word) and a question
+  /accept             send to the peer's new, unverified key although an earlier key was
+                      verified (it stays unverified; held messages are sent to it)
+  /smp SECRET [QUESTION...]  verify the peer with a shared secret (one word) and an optional
+                      question. With a question only YOU (the asker) learn the result: the
+                      peer who answers is told it was verified and must ask its own question
   /answer SECRET      answer the peer's SMP request (the rest of the line is the secret)
   /abort              abort an SMP run
   /state              show the sessions
@@ -65,7 +69,7 @@ Commands:
   //text              send a line that starts with `/`
 ";
 
-const COMMANDS: &str = "commands: /start /end /fp /trust /distrust /smp SECRET [QUESTION] /answer SECRET /abort /state /help /quit";
+const COMMANDS: &str = "commands: /start /end /fp /trust /distrust /accept /smp SECRET [QUESTION] /answer SECRET /abort /state /help /quit";
 
 /// What the main loop waits for.
 pub enum Input {
@@ -394,6 +398,19 @@ impl Chat {
                 self.say(&format!("* {peer}'s fingerprint {} is now {}", format_fingerprint(&session.their_fingerprint), trust_words(trust)));
                 self.perform(actions);
                 self.save();
+            }
+            "/accept" => {
+                let waiting = self.client.sessions(&peer).into_iter().rev().find(|s| s.state == SessionState::EncryptedUnverified);
+                let Some(session) = waiting else {
+                    self.say(&format!("* no session with an unverified key of {peer} to accept"));
+                    return;
+                };
+                let result = self.client.accept_key(&peer, session.instance, now);
+                let done = format!(
+                    "* your messages now go to {peer}'s key {} (still unverified)",
+                    format_fingerprint(&session.their_fingerprint)
+                );
+                self.client_result(result, &done);
             }
             "/smp" => {
                 let (secret, question) = rest.split_once(' ').map_or((rest, None), |(s, q)| (s, Some(q.trim())));

@@ -97,7 +97,7 @@ fn reason_words(reason: NotSentReason) -> &'static str {
     match reason {
         NotSentReason::EncryptionTimeout => "no encrypted session came up in time; /start one and send it again",
         NotSentReason::SessionFinished => "the peer ended the session; /end or /start first",
-        NotSentReason::KeyChanged => "the peer's key changed from the verified one; verify the new key (/fp, /smp) and send it again",
+        NotSentReason::KeyChanged => "the peer's key changed from the verified one and you did not accept the new key; verify it (/fp, /smp) or /accept it, then send again",
         NotSentReason::SessionEnded => "you ended the session before it could be sent",
         NotSentReason::QueueFull => "too many messages are waiting for encryption",
         NotSentReason::TooLarge => "it is larger than the peer accepts; send it in smaller pieces",
@@ -146,6 +146,17 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
         Event::SmpAskedForSecret { question: None } => format!("* {peer} asks you to prove you share a secret; answer with /answer SECRET"),
         Event::SmpInProgress => "* SMP in progress...".to_owned(),
         Event::SmpSucceeded => format!("* SMP succeeded: {peer}'s fingerprint is now verified"),
+        Event::SmpVerifiedByPeer => format!(
+            "* you answered {peer}'s question correctly: {peer} has verified YOU.\n  {peer} is NOT verified by this (they chose the question); to verify them, ask your own: /smp SECRET QUESTION"
+        ),
+        Event::KeyConsentRequired { message: 0, fingerprint } => format!(
+            "* {peer}'s session with the NEW key {} is not used for your messages: an earlier key of {peer} is verified.\n  verify it (/fp then /trust, or /smp), or send to it anyway with /accept",
+            fp(fingerprint)
+        ),
+        Event::KeyConsentRequired { message, fingerprint } => format!(
+            "* message {message} is held: {peer}'s only session uses the new, unverified key {}.\n  verify it (/fp then /trust, or /smp) or /accept it to send; otherwise the message is dropped after a while",
+            fp(fingerprint)
+        ),
         Event::SmpFailed => format!("* SMP failed: the secrets did not match; {peer} is not verified"),
         Event::SmpAborted => "* SMP aborted".to_owned(),
         Event::SmpCheated => "* SMP failed: a proof did not check out; someone may be tampering with the conversation".to_owned(),

@@ -196,7 +196,8 @@ func TestPartyOverRelay(t *testing.T) {
 	b.expect(map[string]any{"type": "event", "name": "smp_asked_for_secret", "question": "what colour?"})
 	b.do("answer alice blue")
 	a.expect(map[string]any{"type": "event", "name": "smp_succeeded", "code": 25})
-	b.expect(map[string]any{"type": "event", "name": "smp_succeeded"})
+	// With a question only the asker verifies; the answerer is told it was verified.
+	b.expect(map[string]any{"type": "event", "name": "smp_verified_by_peer", "code": 31})
 	a.expect(map[string]any{"type": "state", "peer": "bob", "state": "encrypted_verified"})
 
 	a.do("esk bob 7 file.txt")
