@@ -103,3 +103,23 @@ fn same_chain_gap_boundaries_with_genuine_messages() {
     assert_eq!(alice, before);
     assert_eq!(recv(&mut alice, &msgs[MAX_SKIP as usize], &mut rng).unwrap(), format!("s{MAX_SKIP}"));
 }
+
+#[test]
+fn a_small_gap_in_the_previous_chain_stores_exactly_the_missing_keys() {
+    // Alice read message 0 of Bob's chain; messages 1, 2 and 3 are still on their way when
+    // Bob's next chain starts (PN = 4): exactly three keys are stored, each the right one.
+    let (mut alice, mut bob, mut rng) = pair("small pn gap");
+    let first = send(&mut bob, "first");
+    recv(&mut alice, &first, &mut rng).unwrap();
+    let late: Vec<_> = (1..4).map(|i| send(&mut bob, &format!("late {i}"))).collect();
+    let reply = send(&mut alice, "reply");
+    recv(&mut bob, &reply, &mut rng).unwrap();
+    let next = send(&mut bob, "next chain");
+    assert_eq!(next.header.previous_chain_length, 4);
+    recv(&mut alice, &next, &mut rng).unwrap();
+    assert_eq!(alice.skipped_key_count(), 3);
+    for (i, message) in late.iter().enumerate().rev() {
+        assert_eq!(recv(&mut alice, message, &mut rng).unwrap(), format!("late {}", i + 1));
+    }
+    assert_eq!(alice.skipped_key_count(), 0);
+}
