@@ -117,12 +117,16 @@ fn a_refresh_carries_a_full_queue_and_every_skipped_key_through_a_save() {
     let bytes = encode_client(&net.parties["bob"].client);
     let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("restored bob")));
     net.parties.get_mut("bob").unwrap().client = restored.expect("a refreshed session's queue loads back");
+    // A loaded session never sends (STORAGE.md §5.1): the new session that replaces it takes
+    // over its queue and publishes it.
+    net.start("alice", "bob");
+    net.run();
 
     let now = net.now;
     let actions = net.client("bob").end_session("alice", None, now);
     let material = revealed(&sent_texts(&actions));
     // What the queue held (its cap: the newest reads, the last message read among them) and the
-    // 1,000 skipped keys: MAX_INHERITED_REVEALS, all of them.
+    // 1,000 skipped keys: MAX_INHERITED_REVEALS, all of them, through the save and the restart.
     assert_eq!(material.len(), MAX_INHERITED_REVEALS);
     assert_eq!(MAX_INHERITED_REVEALS, MAX_PENDING_REVEALS + MAX_SKIP as usize);
     for captured in skipped.iter().step_by(97).chain(read.iter().rev().step_by(101)) {
