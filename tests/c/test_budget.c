@@ -190,7 +190,7 @@ static void test_saves_contain_no_strangers(void) {
     CHECK(c.size_questions == 20); /* still held in memory until their fragments expire */
     CHECK_RC(offrec_client_save(client, key, NULL, 0, &flooded), OFFREC_RESULT_OK);
     CHECK(flooded.len == fresh.len);
-    CHECK_RC(offrec_client_load(flooded.data, flooded.len, key, NULL, 0, OFFREC_POLICY_MANUAL, &cb, &c, &restored),
+    CHECK_RC(offrec_client_load(flooded.data, flooded.len, S("us"), key, NULL, 0, OFFREC_POLICY_MANUAL, &cb, &c, &restored),
              OFFREC_RESULT_OK);
     c.size_questions = 0;
     CHECK_RC(offrec_client_tick(restored), OFFREC_RESULT_OK);
