@@ -215,7 +215,7 @@ static void test_argument_checks(struct party *a) {
              OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
     CHECK_RC(offrec_client_set_trust(a->client, S("zed"), NULL, OFFREC_TRUST_VERIFIED_MANUAL),
              OFFREC_RESULT_NULL_ARGUMENT);
-    CHECK_RC(offrec_client_set_option(a->client, 7, 1), OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
+    CHECK_RC(offrec_client_set_option(a->client, 8, 1), OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
     CHECK_RC(offrec_client_set_option(a->client, UINT32_MAX, 1), OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
     CHECK_RC(offrec_client_set_option(a->client, OFFREC_OPTION_PADDING_BLOCK, 4097),
              OFFREC_RESULT_INVALID_ARGUMENT);
