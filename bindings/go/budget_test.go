@@ -71,7 +71,7 @@ func TestUnauthenticatedBudgetDropsInputAndSavesNoStranger(t *testing.T) {
 	if len(flooded) != len(fresh) {
 		t.Fatalf("save grew from %d to %d bytes: strangers were stored", len(fresh), len(flooded))
 	}
-	if err := c.SetOption(Option(7), 1); !errors.Is(err, ErrUnknownEnumValue) {
+	if err := c.SetOption(Option(8), 1); !errors.Is(err, ErrUnknownEnumValue) {
 		t.Fatalf("option 7: %v", err)
 	}
 	if EventInputDropped.String() != "input_dropped" || OptionUnauthenticatedBudget.String() != "unauthenticated_budget" {

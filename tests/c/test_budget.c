@@ -212,7 +212,7 @@ static void test_budget_option(void) {
     CHECK_RC(offrec_client_set_option(client, OFFREC_OPTION_UNAUTHENTICATED_BUDGET, 1u << 20), OFFREC_RESULT_OK);
     receive(client, "bob", text, claiming_fragment(text, sizeof text, 2, 0x1000));
     CHECK(c.dropped_events == 1);
-    CHECK_RC(offrec_client_set_option(client, 7, 1), OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
+    CHECK_RC(offrec_client_set_option(client, 8, 1), OFFREC_RESULT_UNKNOWN_ENUM_VALUE);
     offrec_client_free(client);
 }
 

@@ -73,7 +73,7 @@ def test_budget_option_and_saves_without_strangers(net: Net) -> None:
     assert 0 < us.questions < 40  # strangers still holding a fragment, within the budget
     assert len(us.save(key=key)) == len(fresh)  # none of them is saved
     with pytest.raises(offrec.UnknownEnumValueError):
-        us.set_option(7, 1)  # type: ignore[arg-type]
+        us.set_option(8, 1)  # type: ignore[arg-type]
 
 
 def test_ending_reveals_every_skipped_key(pair) -> None:  # type: ignore[no-untyped-def]
