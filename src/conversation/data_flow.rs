@@ -9,7 +9,7 @@ use super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PE
 use super::session::key_prefix;
 use super::peer::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
-use crate::ratchet::Encrypted;
+use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::{decode_body, encode_body, Tlv, TlvType};
 
@@ -82,7 +82,7 @@ impl Peer {
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
-        let report = unreadable_report(&header.ratchet_key, header.message_number);
+        let report = unreadable_report(&header.ratchet_key, header.message_number, LostScope::Session);
         let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.finished) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
@@ -104,10 +104,17 @@ impl Peer {
         }
         let decrypted = match session.ratchet.decrypt(message, ctx.now, ctx.rng) {
             Ok(decrypted) => decrypted,
+            // A copy of a message already read (the transport duplicated it, or someone replays
+            // it): nothing was lost, so the peer is not told so (a report would make it tell
+            // its user a delivered message was lost, and restart the session).
+            Err(RatchetError::Duplicate) => return ctx.event(&self.name, tag, Event::Unreadable),
+            // The session works; this message alone was corrupted, forged, or too late: the
+            // sender is told about it alone (no new session: it would lose what is in flight).
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    self.send_error(ctx, &report);
+                    let one = unreadable_report(&header.ratchet_key, header.message_number, LostScope::OneMessage);
+                    self.send_error(ctx, &one);
                 }
                 return;
             }
@@ -214,6 +221,7 @@ impl Peer {
                 if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
                     restored.ratchet.hand_over_reveals(&mut live.ratchet);
                 }
+                self.retire_sent_log(restored.sent_log);
             }
         } else if session.finished {
             session.ratchet.reveal_everything();
@@ -225,7 +233,9 @@ impl Peer {
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
         }
-        self.sessions.remove(&tag);
+        if let Some(session) = self.sessions.remove(&tag) {
+            self.retire_sent_log(session.sent_log);
+        }
         if self.preferred == Some(tag) {
             self.preferred = None;
         }
@@ -267,16 +277,34 @@ impl Peer {
     }
 }
 
-/// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`.
-pub fn unreadable_report(ratchet_key: &[u8; 32], number: u32) -> String {
+/// What an unreadable report says was lost (PROTOCOL.md §9.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostScope {
+    /// We have no usable session for it: this message and every later one of that session.
+    Session,
+    /// Our session is fine but this one message did not authenticate (corrupted or forged in
+    /// transit) or arrived after its key was discarded: only this message.
+    OneMessage,
+}
+
+/// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`,
+/// followed by ` only` when only that message was lost.
+pub fn unreadable_report(ratchet_key: &[u8; 32], number: u32, scope: LostScope) -> String {
     let prefix: String = key_prefix(ratchet_key).iter().map(|b| format!("{b:02x}")).collect();
-    format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}")
+    match scope {
+        LostScope::Session => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}"),
+        LostScope::OneMessage => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number} only"),
+    }
 }
 
 /// Parses [`unreadable_report`]'s text back; `None` for any other error text.
-pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32)> {
+pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32, LostScope)> {
     let rest = text.trim().strip_prefix(UNREADABLE_ERROR_TEXT)?.trim();
     let (prefix_hex, number) = rest.split_once(':')?;
+    let (number, scope) = match number.strip_suffix(" only") {
+        Some(number) => (number, LostScope::OneMessage),
+        None => (number, LostScope::Session),
+    };
     if prefix_hex.len() != 16 || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -284,19 +312,28 @@ pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32)> {
     for (i, byte) in prefix.iter_mut().enumerate() {
         *byte = u8::from_str_radix(prefix_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
-    Some((prefix, number.parse().ok()?))
+    Some((prefix, number.parse().ok()?, scope))
 }
 
 impl Peer {
     /// The peer says it could not read one of our messages: tell the user which of ours were
-    /// lost and, if the policy allows, ask for a new session (the old one stays until then).
-    /// Nothing is resent automatically: the error is unauthenticated.
-    pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32) {
+    /// lost. If the peer lost the session, every later message of it is lost too and, if the
+    /// policy allows, a new session is asked for (the old one stays until then); if only that
+    /// message was lost, the session goes on. Nothing is resent automatically: the error is
+    /// unauthenticated.
+    pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32, scope: LostScope) {
+        let take = |log: &mut super::session::SentLog| match scope {
+            LostScope::Session => log.take_since(prefix, number),
+            LostScope::OneMessage => log.take_one(prefix, number),
+        };
         let mut lost = Vec::new();
         for session in self.sessions.values_mut() {
-            for id in session.sent_log.take_since(prefix, number) {
+            for id in take(&mut session.sent_log) {
                 lost.push((session.their_tag, id));
             }
+        }
+        for log in &mut self.retired_sent_logs {
+            lost.extend(take(log).into_iter().map(|id| (0, id)));
         }
         if lost.is_empty() {
             return;
@@ -304,6 +341,9 @@ impl Peer {
         ctx.changed(PERSIST_SENT_LOG);
         for (tag, id) in lost {
             ctx.event(&self.name, tag, Event::PeerCouldNotRead { message: id });
+        }
+        if scope == LostScope::OneMessage {
+            return;
         }
         // One restart per report burst: the peer rate-limits its reports the same way.
         let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::ERROR_MESSAGE_INTERVAL));

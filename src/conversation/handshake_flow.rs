@@ -225,6 +225,8 @@ impl Peer {
             // A refresh: the old session's pending reveals and skipped keys ride on the new
             // session's next messages instead of being dropped with it.
             session.ratchet.inherit_reveals(&mut old.ratchet);
+            let log = std::mem::take(&mut old.sent_log);
+            self.retire_sent_log(log);
         } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
             // Make room: sessions with an unverified key go first, then the idlest, so a flood
             // of new instances cannot push out the verified session before others.
@@ -236,7 +238,9 @@ impl Peer {
                 .map(|s| s.their_tag);
             if let Some(idle) = idle {
                 self.retire_session(ctx, idle);
-                self.sessions.remove(&idle);
+                if let Some(evicted) = self.sessions.remove(&idle) {
+                    self.retire_sent_log(evicted.sent_log);
+                }
             }
         }
         self.sessions.insert(tag, Box::new(session));

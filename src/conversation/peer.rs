@@ -10,7 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Event, MessageId, NotSentReason, Security, PERSIST_HELD_MESSAGES};
 use super::held::{Held, HeldMessages};
-use super::session::Session;
+use super::session::{SentLog, Session};
 use super::settings::{ERROR_MESSAGE_INTERVAL, PENDING_HANDSHAKE_COST, STRANGER_ENTRY_COST};
 use crate::ake::{AkeMessage, Initiator, Responder};
 use crate::trust::{TrustStore, MAX_KEYS_PER_PEER};
@@ -46,6 +46,9 @@ pub(crate) enum Route {
     Nothing,
 }
 
+/// How many replaced or ended sessions' sent logs a peer keeps for late unreadable reports.
+pub const RETIRED_SENT_LOGS: usize = 4;
+
 #[derive(Debug, Default)]
 pub(crate) struct Peer {
     pub name: String,
@@ -67,6 +70,10 @@ pub(crate) struct Peer {
     /// Unverified keys the application accepted for routing while a key of this peer is
     /// verified ([`Peer::accept_key`]). Memory only, at most `MAX_KEYS_PER_PEER`.
     pub accepted_keys: Vec<[u8; 32]>,
+    /// Sent logs of sessions replaced or ended recently: a report that one of their messages
+    /// was unreadable can arrive after the session is gone, and must still name it (memory
+    /// only, the newest [`RETIRED_SENT_LOGS`]).
+    pub retired_sent_logs: std::collections::VecDeque<SentLog>,
     pub last_error_sent: Option<u64>,
     pub last_query_sent: Option<u64>,
     /// When we last restarted the session because the peer reported it lost it.
@@ -200,8 +207,8 @@ impl Peer {
         }
         let report = super::data_flow::parse_unreadable_report(&text);
         ctx.event(&self.name, 0, Event::PeerError { text });
-        if let Some((prefix, number)) = report {
-            self.peer_could_not_read(ctx, &prefix, number);
+        if let Some((prefix, number, scope)) = report {
+            self.peer_could_not_read(ctx, &prefix, number, scope);
         } else if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
             // Error messages are unauthenticated: a flood of them must not become a flood of
             // queries.
@@ -509,5 +516,19 @@ mod tests {
         let responder = core::mem::size_of::<PendingResponder>() + 2 * core::mem::size_of::<usize>();
         let initiator = core::mem::size_of::<PendingInitiator>() + 2 * core::mem::size_of::<usize>();
         assert!(responder <= PENDING_HANDSHAKE_COST && initiator <= PENDING_HANDSHAKE_COST, "{responder} / {initiator}");
+    }
+}
+
+impl Peer {
+    /// Keeps the sent log of a session that is being replaced or dropped, so that a late report
+    /// from the peer still names the lost messages.
+    pub fn retire_sent_log(&mut self, log: SentLog) {
+        if log.is_empty() {
+            return;
+        }
+        if self.retired_sent_logs.len() == RETIRED_SENT_LOGS {
+            self.retired_sent_logs.pop_front();
+        }
+        self.retired_sent_logs.push_back(log);
     }
 }

@@ -62,9 +62,22 @@ impl SentLog {
         self.0.push_back((prefix, number, id));
     }
 
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The remembered entries, oldest first (for storage).
     pub fn entries(&self) -> impl Iterator<Item = &([u8; 8], u32, MessageId)> {
         self.0.iter()
+    }
+
+    /// Removes and returns the named message alone (the peer lost only that one).
+    pub fn take_one(&mut self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
+        match self.0.iter().position(|(k, n, _)| k == prefix && *n == number) {
+            Some(at) => self.0.remove(at).map(|(_, _, id)| id).into_iter().collect(),
+            None => Vec::new(),
+        }
     }
 
     /// Removes and returns the named message and every later one: once the peer could not read

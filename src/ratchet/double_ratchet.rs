@@ -23,6 +23,10 @@ pub enum RatchetError {
     /// The message number was already used in this chain (a replay or duplicate).
     #[error("message already received (replay or duplicate)")]
     Duplicate,
+    /// The message was skipped earlier and its stored key has since been discarded (the cap
+    /// of stored keys, or their age): it arrived too late to be read.
+    #[error("message key already discarded (arrived too late)")]
+    KeyDiscarded,
     /// Reading it would mean skipping more than the cap of messages.
     #[error("too many skipped messages")]
     TooManySkipped,
@@ -95,6 +99,10 @@ pub struct Ratchet {
     pub(super) skipped: SkippedKeys,
     pub(super) receiving_dh_steps: u64,
     pub(super) pending_reveals: PendingReveals,
+    /// The peer chain of the most recently discarded skipped key, and the highest number
+    /// discarded on it: a number at or below it on that chain is a late message that was lost,
+    /// not a duplicate of one read (memory only: a loaded session never decrypts).
+    pub(super) discarded: Option<([u8; 32], u32)>,
 }
 
 /// What a successful decryption will change, computed before anything is changed.
@@ -121,6 +129,7 @@ impl Ratchet {
             skipped: SkippedKeys::default(),
             receiving_dh_steps: 0,
             pending_reveals: PendingReveals::default(),
+            discarded: None,
         })
     }
 
@@ -143,6 +152,7 @@ impl Ratchet {
             skipped: SkippedKeys::default(),
             receiving_dh_steps: 0,
             pending_reveals: PendingReveals::default(),
+            discarded: None,
         })
     }
 
@@ -199,7 +209,8 @@ impl Ratchet {
         match &self.receiving {
             Some(chain) if chain.their_key == header.ratchet_key => {
                 if number < chain.next_number {
-                    return Err(RatchetError::Duplicate);
+                    let lost = self.discarded.is_some_and(|(key, upto)| key == chain.their_key && number <= upto);
+                    return Err(if lost { RatchetError::KeyDiscarded } else { RatchetError::Duplicate });
                 }
                 if number - chain.next_number > MAX_SKIP {
                     return Err(RatchetError::TooManySkipped);
@@ -281,6 +292,10 @@ impl Ratchet {
 
     fn reveal_all(&mut self, keys: Vec<SkippedKey>) {
         for key in keys {
+            self.discarded = match self.discarded {
+                Some((chain, upto)) if chain == key.their_key => Some((chain, upto.max(key.number))),
+                _ => Some((key.their_key, key.number)),
+            };
             self.pending_reveals.push(RevealedMaterial::of_key(&message_key(&key.chain_key)));
         }
     }
