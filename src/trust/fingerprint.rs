@@ -10,7 +10,8 @@ pub fn format_fingerprint(fingerprint: &[u8; 32]) -> String {
 /// The session id for voice comparison: the first 8 bytes of the SSID as two halves. Both
 /// sides show the same two halves; OTR emphasises one half, and we emphasise the initiator's
 /// (the first), so both users read out the same half first. Never show fewer than these 64
-/// bits: the responder could grind a shorter prefix (PROTOCOL.md §Security).
+/// bits: a man in the middle who writes a Finish can grind a shorter prefix offline, since the
+/// SSID is the handshake hash after Finish (SECURITY.md §4).
 pub fn format_ssid(ssid: &[u8; 32]) -> (String, String) {
     let half = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     (half(&ssid[..4]), half(&ssid[4..8]))
