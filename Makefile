@@ -6,6 +6,7 @@
 #   make examples                build the C examples (examples-c/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make lint                    clippy, warnings are errors
+#   make mutants                 mutation testing of the security modules (slow; TESTING.md)
 #   make clean
 
 CARGO ?= cargo
@@ -39,6 +40,8 @@ include bindings/python/python.mk
 include bindings/go/go.mk
 include tests/cross/cross.mk
 include bench/bench.mk
+# make mutants (not in make test; TESTING.md)
+include tests/mutants.mk
 TEST_TARGETS += bench-smoke
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 # target/release/liboffrec.so (through soname links in target/c-tests/lib, rpath) with -std=c11 -Wall -Wextra -Wpedantic -Werror, then run
 #   1. plainly,
 #   2. built with -fsanitize=address,undefined (the Rust library itself is not instrumented),
-#   3. under valgrind, failing on errors and on definite/indirect leaks.
+#   3. under valgrind, failing on errors and on definite/indirect leaks;
+# and `c-tests-rust-asan` runs them once more against a library built with ASan itself.
 
 C_TESTS := test_basics test_client test_threads test_store test_vectors test_names test_budget test_reveals test_routing
 
@@ -46,3 +47,37 @@ $(C_BUILD_DIR)/%: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(S
 
 $(C_BUILD_DIR)/%.asan: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
 	$(CC) $(C_TEST_CFLAGS) $(C_SAN_FLAGS) $< -o $@ $(C_TEST_LDLIBS)
+
+# The same C tests against a liboffrec whose own Rust code is instrumented by AddressSanitizer
+# (nightly rustc -Zsanitizer=address; std itself is not rebuilt, so its internals are not
+# instrumented, but every generic instantiated in our crate and every allocation is). The
+# runtime comes from gcc's -fsanitize=address in the test binaries. Missing nightly fails
+# loudly: the image ships one beside stable (TESTING.md).
+RUST_ASAN_TARGET := x86_64-unknown-linux-gnu
+RUST_ASAN_DIR := target/asan
+RUST_ASAN_LIB := $(RUST_ASAN_DIR)/$(RUST_ASAN_TARGET)/release/liboffrec.so
+C_ASAN_LIB_DIR := $(C_BUILD_DIR)/asan-lib
+C_TEST_RUST_ASAN_BINS := $(addsuffix .rust-asan,$(C_TEST_BINS))
+
+TEST_TARGETS += c-tests-rust-asan
+.PHONY: c-tests-rust-asan rust-asan-lib
+
+rust-asan-lib:
+	@cargo +nightly --version >/dev/null 2>&1 || { \
+	    echo "c-tests-rust-asan: the nightly toolchain is missing (rustup toolchain install nightly)" >&2; exit 1; }
+	RUSTFLAGS="-Zsanitizer=address" cargo +nightly build --release --lib \
+	    --target $(RUST_ASAN_TARGET) --target-dir $(RUST_ASAN_DIR)
+	@nm -D $(RUST_ASAN_LIB) | grep -q ' U __asan_init' || { echo "$(RUST_ASAN_LIB) is not instrumented" >&2; exit 1; }
+	@mkdir -p $(C_ASAN_LIB_DIR)
+	ln -sfn $(abspath $(RUST_ASAN_LIB)) $(C_ASAN_LIB_DIR)/liboffrec.so.$(ABI_VERSION)
+	ln -sfn liboffrec.so.$(ABI_VERSION) $(C_ASAN_LIB_DIR)/liboffrec.so
+
+c-tests-rust-asan: rust-asan-lib
+	@mkdir -p $(C_BUILD_DIR)
+	@set -e; for t in $(C_TESTS); do \
+	    $(CC) $(C_TEST_CFLAGS) -fsanitize=address -fno-omit-frame-pointer $(C_TEST_DIR)/$$t.c \
+	        -o $(C_BUILD_DIR)/$$t.rust-asan -L$(C_ASAN_LIB_DIR) -Wl,-rpath,$(abspath $(C_ASAN_LIB_DIR)) \
+	        -loffrec -pthread; \
+	    echo "== $(C_BUILD_DIR)/$$t.rust-asan (instrumented library)"; \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD_DIR)/$$t.rust-asan; \
+	done
