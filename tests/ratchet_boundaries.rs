@@ -123,3 +123,18 @@ fn a_small_gap_in_the_previous_chain_stores_exactly_the_missing_keys() {
     }
     assert_eq!(alice.skipped_key_count(), 0);
 }
+
+#[test]
+fn a_skipped_key_lives_exactly_its_age_limit() {
+    use offrec::ratchet::MAX_SKIPPED_KEY_AGE_SECS;
+    assert_eq!(MAX_SKIPPED_KEY_AGE_SECS, 24 * 3600);
+    let (mut alice, mut bob, mut rng) = pair("age boundary");
+    let late = send(&mut bob, "late");
+    let read = send(&mut bob, "read");
+    recv(&mut alice, &read, &mut rng).unwrap(); // stored at now = 1000
+    alice.expire_skipped(1000 + MAX_SKIPPED_KEY_AGE_SECS);
+    assert_eq!(alice.skipped_key_count(), 1, "kept at exactly the limit");
+    alice.expire_skipped(1000 + MAX_SKIPPED_KEY_AGE_SECS + 1);
+    assert_eq!(alice.skipped_key_count(), 0, "dropped one second later");
+    assert!(recv(&mut alice, &late, &mut rng).is_err());
+}

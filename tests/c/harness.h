@@ -59,7 +59,8 @@ struct party {
     char delivered[MAX_LOG][MAX_TEXT];
     uint32_t delivered_security[MAX_LOG];
     int event_count;
-    uint32_t events[256];
+    uint32_t events[4096];
+    int persist_events; /* PERSIST_NEEDED, counted apart: one comes with nearly every call */
     char smp_question[MAX_TEXT];
     uint8_t extra_key[32];
     uint32_t extra_usage;
@@ -189,8 +190,12 @@ static inline void cb_event(void *ud, const offrec_event *e) {
         failed++;
     }
     pthread_mutex_lock(&p->lock);
-    if (p->event_count < 256) {
+    if (e->code == OFFREC_EVENT_CODE_PERSIST_NEEDED) {
+        p->persist_events++;
+    } else if (p->event_count < (int)(sizeof p->events / sizeof p->events[0])) {
         p->events[p->event_count++] = e->code;
+    } else {
+        failed++; /* a test that needs more must say so, not lose events silently */
     }
     if (e->code == OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET) {
         if (e->text != NULL) {
