@@ -13,6 +13,8 @@ CARGO_MUTANTS_VERSION ?= 27.1.0
 MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi
 MUTANTS_JOBS ?= 1
 MUTANTS_TIMEOUT ?= 300
+# Extra cargo-mutants arguments, e.g. MUTANTS_ARGS=--iterate to retry only what was not caught.
+MUTANTS_ARGS ?=
 
 # Which files each module covers, and the test targets that exercise it (the whole suite per
 # mutant would cost minutes each; these sets were chosen to include every test that names the
@@ -64,6 +66,6 @@ mutants: mutants-tool
 
 mutants-one:
 	mkdir -p target/mutants/$(MUTANTS_MODULE)
-	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) --timeout $(MUTANTS_TIMEOUT) \
+	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) --timeout $(MUTANTS_TIMEOUT) $(MUTANTS_ARGS) \
 	    -f '$(MUTANTS_FILES_$(MUTANTS_MODULE))' -o target/mutants/$(MUTANTS_MODULE) \
 	    $(foreach a,$(MUTANTS_TESTS_$(MUTANTS_MODULE)),--cargo-test-arg=$(a))

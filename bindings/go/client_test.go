@@ -997,3 +997,27 @@ func TestNameBinding(t *testing.T) {
 		t.Fatalf("NameBinding 2: %v", err)
 	}
 }
+
+// The policy set on a live client is the one it follows (a no-op SetPolicy used to be caught
+// by a single C check).
+func TestSetPolicyTakesEffect(t *testing.T) {
+	n := newNetwork()
+	pa, a := newParty(t, n, "ann", PolicyManual)
+	pb, _ := newParty(t, n, "ben", PolicyManual)
+	must(t, a.SetPolicy(PolicyAlways))
+	_, err := a.Send("ben", "never in the clear")
+	must(t, err)
+	for _, text := range pa.sentTexts() {
+		if !strings.HasPrefix(text, "?OFR") {
+			t.Fatalf("sent in the clear under PolicyAlways: %q", text)
+		}
+	}
+	n.pump(t)
+	if d := pb.lastDelivered(); d.text != "never in the clear" || d.security == SecurityPlaintext {
+		t.Fatalf("ben got %+v", d)
+	}
+	must(t, a.SetPolicy(PolicyNever))
+	if err := a.StartSession("ben"); !errors.Is(err, ErrPolicyForbids) {
+		t.Fatalf("StartSession after SetPolicy(PolicyNever): %v", err)
+	}
+}

@@ -205,3 +205,18 @@ def test_message_not_sent_reason_enum() -> None:
     assert NotSentReason(6) is NotSentReason.TOO_LARGE
     assert offrec.Event(code=99, peer="x").name == "event_99"
     assert offrec.Event(code=EventCode.SMP_FAILED, peer="x").name == "smp_failed"
+
+
+def test_set_policy_takes_effect(net: Net) -> None:
+    """The policy set on a live client is the one it follows (issue #19: a no-op set_policy
+    used to be caught by a single C check)."""
+    a, b = net.party("ann"), net.party("ben")
+    a.set_policy(Policy.ALWAYS)
+    a.send("ben", "never in the clear")
+    assert all(text.startswith("?OFR") for _, _, text in net.wire), net.wire
+    assert EventCode.ENCRYPTION_REQUIRED in a.codes()
+    net.pump()
+    assert b.texts() == ["never in the clear"]
+    a.set_policy(Policy.NEVER)
+    with pytest.raises(offrec.PolicyForbidsError):
+        a.start_session("ben")
