@@ -290,10 +290,9 @@ static inline void party_free_all(void) {
     queue_tail = NULL;
 }
 
-/* Pops one message and hands it to its receiver; returns 0 when the queue was empty. */
-static inline int pump_one(void) {
+/* Takes the oldest message in flight off the queue (NULL if none); the caller frees it. */
+static inline struct wire_msg *queue_pop(void) {
     struct wire_msg *m;
-    offrec_result rc;
     pthread_mutex_lock(&queue_lock);
     m = queue_head;
     if (m != NULL) {
@@ -303,6 +302,13 @@ static inline int pump_one(void) {
         }
     }
     pthread_mutex_unlock(&queue_lock);
+    return m;
+}
+
+/* Pops one message and hands it to its receiver; returns 0 when the queue was empty. */
+static inline int pump_one(void) {
+    struct wire_msg *m = queue_pop();
+    offrec_result rc;
     if (m == NULL) {
         return 0;
     }

@@ -24,16 +24,7 @@ static char *queued_tail_copy(void) {
 
 /* Drops the oldest message in flight (a lossy network). */
 static void drop_one(void) {
-    struct wire_msg *m;
-    pthread_mutex_lock(&queue_lock);
-    m = queue_head;
-    if (m != NULL) {
-        queue_head = m->next;
-        if (queue_head == NULL) {
-            queue_tail = NULL;
-        }
-    }
-    pthread_mutex_unlock(&queue_lock);
+    struct wire_msg *m = queue_pop();
     free(m);
 }
 

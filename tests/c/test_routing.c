@@ -98,16 +98,7 @@ static void receive_into(int to, const struct wire_msg *m) {
 /* Delivers everything; what goes to "bob" reaches every online instance of the account. */
 static void pump(void) {
     for (;;) {
-        struct wire_msg *m;
-        pthread_mutex_lock(&queue_lock);
-        m = queue_head;
-        if (m != NULL) {
-            queue_head = m->next;
-            if (queue_head == NULL) {
-                queue_tail = NULL;
-            }
-        }
-        pthread_mutex_unlock(&queue_lock);
+        struct wire_msg *m = queue_pop();
         if (m == NULL) {
             return;
         }
