@@ -146,3 +146,30 @@ fn a_late_message_whose_key_was_discarded_is_a_loss_not_a_duplicate() {
     // "read" is above what was discarded: still a duplicate.
     assert_eq!(alice.clone().decrypt(&read, 1000, &mut rng).unwrap_err(), RatchetError::Duplicate);
 }
+
+#[test]
+fn the_discard_watermark_follows_the_chain_keys_were_last_discarded_from() {
+    // Alice holds skipped keys on two of Bob's chains; when all expire, a late message on the
+    // current chain is a loss. The watermark must name the current chain, not the older one.
+    let mut rng = DeterministicRandom::from_label("two chains discarded");
+    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
+    let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
+    let root = SecretKey::from_bytes([6; 32]);
+    let mut bob = Ratchet::new_initiator(root.clone(), bob_ratchet.clone(), alice_first.public()).unwrap();
+    let mut alice = Ratchet::new_responder(root, alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let send = |r: &mut Ratchet, t: &[u8]| DataMessage::parse(&r.encrypt(1, 2, 0, t).unwrap().bytes).unwrap();
+    // Chain 1: messages 0..=5, only 5 read (0..4 stored).
+    let chain1: Vec<_> = (0..6).map(|i| send(&mut bob, format!("c1 {i}").as_bytes())).collect();
+    alice.decrypt(&chain1[5], 1000, &mut rng).unwrap();
+    let reply = send(&mut alice, b"reply");
+    bob.decrypt(&reply, 1000, &mut rng).unwrap();
+    // Chain 2: messages 0..=2, only 2 read (0, 1 stored).
+    let chain2: Vec<_> = (0..3).map(|i| send(&mut bob, format!("c2 {i}").as_bytes())).collect();
+    alice.decrypt(&chain2[2], 1000, &mut rng).unwrap();
+    assert_eq!(alice.skipped_key_count(), 7);
+    alice.expire_skipped(1000 + 24 * 3600 + 1);
+    assert_eq!(alice.skipped_key_count(), 0);
+    assert_eq!(alice.clone().decrypt(&chain2[1], 1000, &mut rng).unwrap_err(), RatchetError::KeyDiscarded);
+    assert_eq!(alice.clone().decrypt(&chain2[0], 1000, &mut rng).unwrap_err(), RatchetError::KeyDiscarded);
+    assert_eq!(alice.clone().decrypt(&chain2[2], 1000, &mut rng).unwrap_err(), RatchetError::Duplicate);
+}
