@@ -11,35 +11,35 @@ use super::events::MessageId;
 /// completes; the old one keeps working until then.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub their_tag: u32,
-    pub ratchet: Ratchet,
-    pub ssid: [u8; 32],
-    pub their_fingerprint: [u8; 32],
-    pub we_initiated: bool,
+    pub(super) their_tag: u32,
+    pub(super) ratchet: Ratchet,
+    pub(super) ssid: [u8; 32],
+    pub(super) their_fingerprint: [u8; 32],
+    pub(super) we_initiated: bool,
     /// The peer ended it (TLV 1); nothing more is sent until the user ends or restarts it.
-    pub finished: bool,
-    pub last_received: u64,
-    pub last_sent: u64,
+    pub(super) finished: bool,
+    pub(super) last_received: u64,
+    pub(super) last_sent: u64,
     /// When user text last arrived on it (control messages do not count): orders sessions for
     /// routing when no preferred one applies. Not stored; a restored session starts at
     /// `last_received`.
-    pub last_text_received: u64,
+    pub(super) last_text_received: u64,
     /// When we first received something we have not answered yet (heartbeat trigger).
-    pub unanswered_since: Option<u64>,
+    pub(super) unanswered_since: Option<u64>,
     /// Created on first use: an idle SMP state machine is most of a session's size.
-    smp: Option<Box<Smp>>,
-    our_fingerprint: [u8; 32],
-    pub smp_last_started: Option<u64>,
-    pub smp_failures: u32,
+    pub(super) smp: Option<Box<Smp>>,
+    pub(super) our_fingerprint: [u8; 32],
+    pub(super) smp_last_started: Option<u64>,
+    pub(super) smp_failures: u32,
     /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
     /// peer reports it could not read.
-    pub sent_log: SentLog,
+    pub(super) sent_log: SentLog,
     /// Loaded from a store. A store cannot be proven current (a crash after a save makes it
     /// stale), so a restored session never encrypts with its stored sending chain (no
     /// (ratchet key, N) pair can repeat) and never decrypts (no replay of messages delivered
     /// after the save, no forgery from material already revealed): it is restarted with a new
     /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
-    pub restored: bool,
+    pub(super) restored: bool,
 }
 
 /// How many recent user messages per session can be named in an unreadable report.
@@ -118,44 +118,6 @@ impl Session {
             smp_failures: 0,
             sent_log: SentLog::default(),
             restored: false,
-        }
-    }
-
-    /// A session restored from storage: marked [`Session::restored`], so it carries no traffic
-    /// (no SMP run survives a restart either).
-    #[allow(clippy::too_many_arguments)]
-    pub fn restore(
-        their_tag: u32,
-        ratchet: Ratchet,
-        ssid: [u8; 32],
-        their_fingerprint: [u8; 32],
-        our_fingerprint: [u8; 32],
-        we_initiated: bool,
-        finished: bool,
-        times: (u64, u64, Option<u64>),
-        smp_failures: u32,
-        sent_log: SentLog,
-    ) -> Self {
-        let mut ratchet = ratchet;
-        // Never used again: keep only what it still has to reveal.
-        ratchet.retire();
-        Session {
-            their_tag,
-            ratchet,
-            ssid,
-            their_fingerprint,
-            we_initiated,
-            finished,
-            last_received: times.0,
-            last_sent: times.1,
-            last_text_received: times.0,
-            unanswered_since: times.2,
-            smp: None,
-            our_fingerprint,
-            smp_last_started: None,
-            smp_failures,
-            sent_log,
-            restored: true,
         }
     }
 
