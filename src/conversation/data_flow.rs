@@ -6,15 +6,12 @@ use zeroize::Zeroizing;
 use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
-use super::session::key_prefix;
 use super::peer::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
-use crate::wire::{decode_body, encode_body, Tlv, TlvType};
-
-/// The text of the error message we send when we cannot read something.
-pub const UNREADABLE_ERROR_TEXT: &str = "unreadable encrypted message";
+use crate::wire::unreadable_report::{self, LostScope};
+use crate::wire::{armour, data_message, fragment, decode_body, encode_body, Tlv, TlvType};
 
 impl Peer {
     /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
@@ -59,14 +56,14 @@ impl Peer {
         }
         // Refuse before advancing the ratchet if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
-        let reveals = session.ratchet.pending_reveal_count().min(crate::wire::data_message::MAX_REVEALS_PER_MESSAGE);
-        let binary_len = crate::wire::data_message::FIXED_HEADER_LEN + 32 * reveals + body.len() + 16;
-        self.check_fits(ctx, armoured_len(binary_len))?;
+        let reveals = session.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
+        let limit = self.transport_limit(ctx);
+        fragment::fits(armour::encoded_len(data_message::encoded_len(reveals, body.len())), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
         let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
         session.last_sent = ctx.now;
         session.unanswered_since = None;
-        self.send_binary(ctx, &encrypted.bytes, tag)?;
+        self.send_binary_within(ctx, &encrypted.bytes, tag, limit)?;
         Ok(encrypted)
     }
 
@@ -82,7 +79,7 @@ impl Peer {
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
-        let report = unreadable_report(&header.ratchet_key, header.message_number, LostScope::Session);
+        let report = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
         let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.finished) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
@@ -113,7 +110,7 @@ impl Peer {
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    let one = unreadable_report(&header.ratchet_key, header.message_number, LostScope::OneMessage);
+                    let one = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
                     self.send_error(ctx, &one);
                 }
                 return;
@@ -139,11 +136,10 @@ impl Peer {
                 }
                 TlvType::EXTRA_SYMMETRIC_KEY => {
                     only_padding = false;
-                    let Some((usage, context)) = tlv.value.split_first_chunk::<4>() else {
+                    let Some((usage, context)) = Tlv::parse_extra_key(&tlv.value) else {
                         ctx.event(&self.name, tag, Event::Malformed);
                         continue;
                     };
-                    let usage = u32::from_be_bytes(*usage);
                     let key = extra_symmetric_key(&decrypted.extra_key_seed(), usage);
                     ctx.event(
                         &self.name,
@@ -269,50 +265,10 @@ impl Peer {
 
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.
     pub fn use_extra_key(&mut self, ctx: &mut Ctx<'_>, tag: u32, usage: u32, context: &[u8]) -> Result<Zeroizing<[u8; 32]>, ClientError> {
-        let mut value = usage.to_be_bytes().to_vec();
-        value.extend_from_slice(context);
-        let tlv = Tlv { kind: TlvType::EXTRA_SYMMETRIC_KEY, value };
+        let tlv = Tlv::extra_key(usage, context);
         let sent = self.encrypt_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
         Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
     }
-}
-
-/// What an unreadable report says was lost (PROTOCOL.md §9.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LostScope {
-    /// We have no usable session for it: this message and every later one of that session.
-    Session,
-    /// Our session is fine but this one message did not authenticate (corrupted or forged in
-    /// transit) or arrived after its key was discarded: only this message.
-    OneMessage,
-}
-
-/// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`,
-/// followed by ` only` when only that message was lost.
-pub fn unreadable_report(ratchet_key: &[u8; 32], number: u32, scope: LostScope) -> String {
-    let prefix: String = key_prefix(ratchet_key).iter().map(|b| format!("{b:02x}")).collect();
-    match scope {
-        LostScope::Session => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}"),
-        LostScope::OneMessage => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number} only"),
-    }
-}
-
-/// Parses [`unreadable_report`]'s text back; `None` for any other error text.
-pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32, LostScope)> {
-    let rest = text.trim().strip_prefix(UNREADABLE_ERROR_TEXT)?.trim();
-    let (prefix_hex, number) = rest.split_once(':')?;
-    let (number, scope) = match number.strip_suffix(" only") {
-        Some(number) => (number, LostScope::OneMessage),
-        None => (number, LostScope::Session),
-    };
-    if prefix_hex.len() != 16 || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut prefix = [0u8; 8];
-    for (i, byte) in prefix.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(prefix_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((prefix, number.parse().ok()?, scope))
 }
 
 impl Peer {
@@ -352,9 +308,4 @@ impl Peer {
             self.send_query(ctx);
         }
     }
-}
-
-/// Length of the armoured form of `binary_len` bytes: "?OFR:" + padded base64 + ".".
-pub fn armoured_len(binary_len: usize) -> usize {
-    5 + binary_len.div_ceil(3) * 4 + 1
 }

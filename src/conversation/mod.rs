@@ -21,7 +21,6 @@ mod smp_flow;
 mod timers;
 
 pub use client::{Client, SessionInfo};
-pub use data_flow::UNREADABLE_ERROR_TEXT;
 pub use error::ClientError;
 pub use events::{
     Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER, PERSIST_SENT_LOG,
@@ -31,3 +30,4 @@ pub use handshake_flow::{handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHA
 pub use names::{normalise_name, normalise_protocol, phi, NameBinding};
 pub use policy::Policy;
 pub use settings::*;
+pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;

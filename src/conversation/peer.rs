@@ -205,7 +205,7 @@ impl Peer {
                 return;
             }
         }
-        let report = super::data_flow::parse_unreadable_report(&text);
+        let report = crate::wire::unreadable_report::parse(&text);
         ctx.event(&self.name, 0, Event::PeerError { text });
         if let Some((prefix, number, scope)) = report {
             self.peer_could_not_read(ctx, &prefix, number, scope);
@@ -278,26 +278,27 @@ impl Peer {
         ctx.send(&self.name, error_message::encode(text));
     }
 
-    /// Whether an armoured message of `encoded_len` characters can be carried to this peer
-    /// (within the encoded-size cap, and fragmentable to the transport's limit).
-    pub fn check_fits(&self, ctx: &Ctx<'_>, encoded_len: usize) -> Result<(), ClientError> {
-        if encoded_len > crate::wire::MAX_ENCODED_LEN {
-            return Err(ClientError::MessageTooLarge);
-        }
-        let limit = ctx.message_limit(self.max_message_size);
-        if limit == 0 || encoded_len <= limit {
-            return Ok(());
-        }
-        fragment::fragments_needed(encoded_len, limit).map(|_| ()).map_err(|_| ClientError::MessageTooLarge)
+    /// The largest wire message to this peer in this call (0 = no limit): the application's
+    /// answer for this call, else this peer's own limit, else the client-wide one. Computed
+    /// once per message sent.
+    pub fn transport_limit(&self, ctx: &Ctx<'_>) -> usize {
+        ctx.message_limit(self.max_message_size)
     }
 
-    /// Armours a binary message and fragments it to the transport's size.
+    /// Armours a binary message and sends it, fragmented to the transport's limit.
     pub fn send_binary(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32) -> Result<(), ClientError> {
+        let limit = self.transport_limit(ctx);
+        self.send_binary_within(ctx, bytes, receiver_tag, limit)
+    }
+
+    /// Armours a binary message and sends it whole if it fits `limit` (0 = no limit), else in
+    /// fragments of at most `limit`; `MessageTooLarge` if it cannot be carried (the check is
+    /// [`fragment::fits`], which a sender can make before building the message).
+    pub fn send_binary_within(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32, limit: usize) -> Result<(), ClientError> {
         let encoded = armour::encode(bytes);
         if encoded.len() > crate::wire::MAX_ENCODED_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        let limit = ctx.message_limit(self.max_message_size);
         if limit == 0 || encoded.len() <= limit {
             ctx.send(&self.name, encoded);
             return Ok(());

@@ -6,6 +6,7 @@ use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
 use super::events::MessageId;
+use crate::wire::unreadable_report::key_prefix;
 
 /// A session's live state. Replaced whole when a new handshake with the same instance
 /// completes; the old one keeps working until then.
@@ -89,13 +90,6 @@ impl SentLog {
             None => Vec::new(),
         }
     }
-}
-
-/// The 8-byte prefix of a ratchet key used to name a message in error reports.
-pub fn key_prefix(ratchet_key: &[u8; 32]) -> [u8; 8] {
-    let mut prefix = [0u8; 8];
-    prefix.copy_from_slice(&ratchet_key[..8]);
-    prefix
 }
 
 impl Session {
