@@ -14,7 +14,7 @@ use super::client::Client;
 use super::held::{Held, HeldMessages};
 use super::peer::Peer;
 use super::session::{SentLog, Session, SENT_LOG_LEN};
-use super::settings::{Settings, MAX_HELD_MESSAGES, MAX_INSTANCES_PER_PEER, MAX_NAME_LEN};
+use super::settings::{Settings, MAX_HELD_MESSAGES, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::ratchet::{max_state_len, Ratchet};
 use crate::trust::{Trust, TrustStore, MAX_KEYS_PER_PEER};
@@ -43,11 +43,11 @@ impl From<WireError> for StateError {
     }
 }
 
-fn write_name(w: &mut Writer, text: &str) {
+pub(super) fn write_name(w: &mut Writer, text: &str) {
     w.u32(text.len() as u32).bytes(text.as_bytes());
 }
 
-fn read_name(r: &mut Reader<'_>) -> Result<String, StateError> {
+pub(super) fn read_name(r: &mut Reader<'_>) -> Result<String, StateError> {
     let bytes = r.data()?;
     if bytes.is_empty() || bytes.len() > MAX_NAME_LEN {
         return Err(StateError::Invalid("name length"));
@@ -55,7 +55,7 @@ fn read_name(r: &mut Reader<'_>) -> Result<String, StateError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| StateError::Invalid("name is not UTF-8"))
 }
 
-fn read_flag(r: &mut Reader<'_>) -> Result<bool, StateError> {
+pub(super) fn read_flag(r: &mut Reader<'_>) -> Result<bool, StateError> {
     match r.u8()? {
         0 => Ok(false),
         1 => Ok(true),
@@ -63,7 +63,7 @@ fn read_flag(r: &mut Reader<'_>) -> Result<bool, StateError> {
     }
 }
 
-fn read_count(r: &mut Reader<'_>, cap: usize, what: &'static str) -> Result<usize, StateError> {
+pub(super) fn read_count(r: &mut Reader<'_>, cap: usize, what: &'static str) -> Result<usize, StateError> {
     let n = r.u32()? as usize;
     if n > cap {
         return Err(StateError::Invalid(what));
@@ -147,7 +147,7 @@ impl Client {
         let mut peers = BTreeMap::new();
         for _ in 0..read_count(r, MAX_STORED_PEERS, "peer count")? {
             let peer = Peer::read_state(r, our_fingerprint)?;
-            peers.insert(peer.name.clone(), peer);
+            peers.insert(peer.name().to_owned(), peer);
         }
         if r.remaining() != 0 {
             return Err(StateError::Invalid("trailing bytes"));
@@ -163,51 +163,12 @@ impl Client {
     }
 }
 
-impl Peer {
-    fn max_state_len(&self) -> usize {
-        let sessions: usize = self.sessions.values().map(|s| s.max_state_len()).sum();
-        sessions + self.held.iter().map(|h| 24 + h.text.len()).sum::<usize>()
-    }
-
-    /// Appends this peer's stored state: its limits and routing, its sessions, its held
-    /// messages.
-    fn write_state(&self, w: &mut Writer) {
-        write_name(w, &self.name);
-        w.u64(self.max_message_size.unwrap_or(0) as u64).u8(u8::from(self.stop_tagging)).u32(self.preferred.unwrap_or(0));
-        w.u8(self.advertised);
-        w.u32(self.sessions.len() as u32);
-        for session in self.sessions.values() {
-            session.write_state(w);
-        }
-        self.held.write_state(w);
-    }
-
-    /// Reads a peer written by [`Peer::write_state`]; it was worth storing, so it is pinned.
-    fn read_state(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<Peer, StateError> {
-        let name = read_name(r)?;
-        let mut peer = Peer::new(&name);
-        peer.pinned = true;
-        let max_size = r.u64()?;
-        peer.max_message_size = (max_size > 0).then_some(usize::try_from(max_size).unwrap_or(usize::MAX));
-        peer.stop_tagging = read_flag(r)?;
-        let preferred = r.u32()?;
-        peer.preferred = (preferred != 0).then_some(preferred);
-        peer.advertised = r.u8()?;
-        for _ in 0..read_count(r, MAX_INSTANCES_PER_PEER, "session count")? {
-            let session = Session::read_state(r, our_fingerprint)?;
-            peer.sessions.insert(session.their_tag, Box::new(session));
-        }
-        peer.held = HeldMessages::read_state(r)?;
-        Ok(peer)
-    }
-}
-
 impl Session {
-    fn max_state_len(&self) -> usize {
+    pub(super) fn max_state_len(&self) -> usize {
         160 + 20 * SENT_LOG_LEN + max_state_len(&self.ratchet)
     }
 
-    fn write_state(&self, w: &mut Writer) {
+    pub(super) fn write_state(&self, w: &mut Writer) {
         w.u32(self.their_tag).bytes(&self.ssid).bytes(&self.their_fingerprint);
         w.u8(u8::from(self.we_initiated)).u8(u8::from(self.finished));
         w.u64(self.last_received).u64(self.last_sent);
@@ -219,7 +180,7 @@ impl Session {
 
     /// Reads a session written by [`Session::write_state`]: it comes back
     /// [`Session::restored`] (it carries no traffic, and its ratchet is retired).
-    fn read_state(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<Session, StateError> {
+    pub(super) fn read_state(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<Session, StateError> {
         let their_tag = r.u32()?;
         let ssid = r.array::<32>()?;
         let their_fingerprint = r.array::<32>()?;
@@ -275,7 +236,7 @@ impl SentLog {
 }
 
 impl HeldMessages {
-    fn write_state(&self, w: &mut Writer) {
+    pub(super) fn write_state(&self, w: &mut Writer) {
         let held: Vec<&Held> = self.iter().collect();
         w.u32(held.len() as u32);
         for message in held {
@@ -283,7 +244,7 @@ impl HeldMessages {
         }
     }
 
-    fn read_state(r: &mut Reader<'_>) -> Result<HeldMessages, StateError> {
+    pub(super) fn read_state(r: &mut Reader<'_>) -> Result<HeldMessages, StateError> {
         let mut held = HeldMessages::default();
         for _ in 0..read_count(r, MAX_HELD_MESSAGES, "held message count")? {
             let id = r.u64()?;

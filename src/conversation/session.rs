@@ -5,8 +5,26 @@ use crate::crypto::keys::fingerprint;
 use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
-use super::events::MessageId;
+use super::events::{MessageId, SessionState};
+use crate::trust::TrustStore;
 use crate::wire::unreadable_report::key_prefix;
+
+/// What a UI needs to know about one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The remote instance tag.
+    pub instance: u32,
+    /// Its state.
+    pub state: SessionState,
+    /// The peer's fingerprint in this session.
+    pub their_fingerprint: [u8; 32],
+    /// The session id (compare its first 8 bytes aloud).
+    pub ssid: [u8; 32],
+    /// Whether we were the handshake initiator.
+    pub we_initiated: bool,
+    /// Whether an SMP run is in progress.
+    pub smp_in_progress: bool,
+}
 
 /// A session's live state. Replaced whole when a new handshake with the same instance
 /// completes; the old one keeps working until then.
@@ -140,6 +158,28 @@ impl Session {
     pub fn smp_reset(&mut self) {
         if let Some(smp) = self.smp.as_mut() {
             smp.abort();
+        }
+    }
+
+    /// What a UI shows about this session with `peer`.
+    pub fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo {
+        SessionInfo {
+            instance: self.their_tag,
+            state: if self.finished {
+                SessionState::Finished
+            } else if self.restored {
+                // Restored from a store: carries no traffic until a new handshake replaces
+                // it, so it must not be shown as encrypted (no lock icon).
+                SessionState::Plaintext
+            } else if trust.trust(peer, &self.their_fingerprint).is_verified() {
+                SessionState::EncryptedVerified
+            } else {
+                SessionState::EncryptedUnverified
+            },
+            their_fingerprint: self.their_fingerprint,
+            ssid: self.ssid,
+            we_initiated: self.we_initiated,
+            smp_in_progress: self.smp_in_progress(),
         }
     }
 

@@ -3,10 +3,10 @@
 
 use zeroize::Zeroizing;
 
-use super::context::Ctx;
-use super::error::ClientError;
-use super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
-use super::peer::Peer;
+use super::super::context::Ctx;
+use super::super::error::ClientError;
+use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
+use super::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
@@ -161,8 +161,8 @@ impl Peer {
             // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
             session.unanswered_since.get_or_insert(ctx.now);
             let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint) {
-                SessionState::EncryptedVerified => super::Security::EncryptedVerified,
-                _ => super::Security::EncryptedUnverified,
+                SessionState::EncryptedVerified => super::super::Security::EncryptedVerified,
+                _ => super::super::Security::EncryptedUnverified,
             };
             ctx.out.push(Action::Deliver { peer: self.name.clone(), instance: tag, text, security });
         } else if only_padding {
@@ -196,7 +196,7 @@ impl Peer {
         if instance.is_none() {
             self.initiator = None;
             self.responders.clear();
-            self.fail_held(ctx, super::NotSentReason::SessionEnded);
+            self.fail_held(ctx, super::super::NotSentReason::SessionEnded);
         }
     }
 
@@ -278,7 +278,7 @@ impl Peer {
     /// message was lost, the session goes on. Nothing is resent automatically: the error is
     /// unauthenticated.
     pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32, scope: LostScope) {
-        let take = |log: &mut super::session::SentLog| match scope {
+        let take = |log: &mut super::super::session::SentLog| match scope {
             LostScope::Session => log.take_since(prefix, number),
             LostScope::OneMessage => log.take_one(prefix, number),
         };
@@ -302,7 +302,7 @@ impl Peer {
             return;
         }
         // One restart per report burst: the peer rate-limits its reports the same way.
-        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::ERROR_MESSAGE_INTERVAL));
+        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::super::ERROR_MESSAGE_INTERVAL));
         if ctx.settings.policy.allows_protocol() && !recently_healed {
             self.last_heal_started = Some(ctx.now);
             self.send_query(ctx);

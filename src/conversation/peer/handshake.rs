@@ -1,11 +1,11 @@
 //! Driving the AKE for a peer: starting, answering, crossed starts, several remote instances,
 //! and installing the new session (the old one keeps working until then).
 
-use super::context::Ctx;
-use super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
-use super::peer::{PendingInitiator, PendingResponder, Peer};
-use super::session::Session;
-use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
+use super::super::context::Ctx;
+use super::super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
+use super::{PendingInitiator, PendingResponder, Peer};
+use super::super::session::Session;
+use super::super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 

@@ -2,11 +2,11 @@
 //! UI, and a verified fingerprint in the trust store on success: on both sides without a
 //! question, only on the asker's side with one.
 
-use super::context::Ctx;
-use super::error::ClientError;
-use super::events::{Event, SessionState, PERSIST_TRUST};
-use super::peer::Peer;
-use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use super::super::context::Ctx;
+use super::super::error::ClientError;
+use super::super::events::{Event, SessionState, PERSIST_TRUST};
+use super::Peer;
+use super::super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
 use crate::smp::{SmpEvent, SmpTlv};
 use crate::trust::Trust;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;

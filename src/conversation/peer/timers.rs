@@ -1,9 +1,9 @@
 //! Everything that happens because time passed, driven by `Client::tick(now)`: no hidden
 //! threads, and tests run instantly with an injected clock.
 
-use super::context::Ctx;
-use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES};
-use super::peer::{Peer, Route};
+use super::super::context::Ctx;
+use super::super::events::{Event, NotSentReason};
+use super::{Peer, Route};
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
 impl Peer {
@@ -25,10 +25,7 @@ impl Peer {
             _ => NotSentReason::EncryptionTimeout,
         };
         let deadline = now.saturating_sub(settings.held_message_timeout);
-        for held in self.held.take_older_than(deadline) {
-            ctx.changed(PERSIST_HELD_MESSAGES);
-            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
-        }
+        self.expire_held(ctx, deadline, reason);
         let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
         if self.initiator.as_ref().is_some_and(|p| p.started_at < handshake_deadline) {
             self.initiator = None;
