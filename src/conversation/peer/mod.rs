@@ -371,6 +371,20 @@ impl Peer {
 
 }
 
+impl Peer {
+    /// Keeps the sent log of a session that is being replaced or dropped, so that a late report
+    /// from the peer still names the lost messages.
+    pub fn retire_sent_log(&mut self, log: SentLog) {
+        if log.is_empty() {
+            return;
+        }
+        if self.retired_sent_logs.len() == RETIRED_SENT_LOGS {
+            self.retired_sent_logs.pop_front();
+        }
+        self.retired_sent_logs.push_back(log);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,19 +398,5 @@ mod tests {
         let responder = core::mem::size_of::<PendingResponder>() + 2 * core::mem::size_of::<usize>();
         let initiator = core::mem::size_of::<PendingInitiator>() + 2 * core::mem::size_of::<usize>();
         assert!(responder <= PENDING_HANDSHAKE_COST && initiator <= PENDING_HANDSHAKE_COST, "{responder} / {initiator}");
-    }
-}
-
-impl Peer {
-    /// Keeps the sent log of a session that is being replaced or dropped, so that a late report
-    /// from the peer still names the lost messages.
-    pub fn retire_sent_log(&mut self, log: SentLog) {
-        if log.is_empty() {
-            return;
-        }
-        if self.retired_sent_logs.len() == RETIRED_SENT_LOGS {
-            self.retired_sent_logs.pop_front();
-        }
-        self.retired_sent_logs.push_back(log);
     }
 }
