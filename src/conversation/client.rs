@@ -10,6 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
+use super::protocol::ProtocolSession;
 use super::session::{Session, SessionInfo};
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};

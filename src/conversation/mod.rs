@@ -13,6 +13,7 @@ mod names;
 mod peer;
 pub(crate) mod persist;
 mod policy;
+mod protocol;
 mod session;
 mod settings;
 

@@ -6,12 +6,13 @@ use zeroize::Zeroizing;
 use super::super::context::Ctx;
 use super::super::error::ClientError;
 use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
+use super::super::protocol::ProtocolSession;
 use super::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{self, LostScope};
-use crate::wire::{armour, data_message, fragment, decode_body, encode_body, Tlv, TlvType};
+use crate::wire::{armour, fragment, decode_body, encode_body, Tlv, TlvType};
 
 impl Peer {
     /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
@@ -23,7 +24,7 @@ impl Peer {
     pub fn encrypt_user_message(&mut self, ctx: &mut Ctx<'_>, tag: u32, id: MessageId, text: &[u8]) -> Result<(), ClientError> {
         let sent = self.encrypt_and_send(ctx, tag, text, &[], 0)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
-            session.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+            session.record_sent(&sent, id);
             ctx.changed(PERSIST_SENT_LOG);
         }
         Ok(())
@@ -46,23 +47,21 @@ impl Peer {
     ) -> Result<Encrypted, ClientError> {
         let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
         let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
-        if session.finished && !even_finished {
+        if session.is_finished() && !even_finished {
             return Err(ClientError::SessionFinished);
         }
-        if session.restored {
+        if session.is_restored() {
             // Its stored sending chain may already have been used after the save it came from:
             // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
             return Err(ClientError::NoSession);
         }
         // Refuse before advancing the ratchet if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
-        let reveals = session.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
+        let binary_len = session.encrypted_len(body.len());
         let limit = self.transport_limit(ctx);
-        fragment::fits(armour::encoded_len(data_message::encoded_len(reveals, body.len())), limit).map_err(|_| ClientError::MessageTooLarge)?;
+        fragment::fits(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
-        let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
-        session.last_sent = ctx.now;
-        session.unanswered_since = None;
+        let encrypted = session.encrypt(ctx.our_tag, flags, &body, ctx.now)?;
         self.send_binary_within(ctx, &encrypted.bytes, tag, limit)?;
         Ok(encrypted)
     }
@@ -80,14 +79,14 @@ impl Peer {
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
         let report = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
-        let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.finished) else {
+        let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.is_finished()) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
                 self.send_error(ctx, &report);
             }
             return;
         };
-        if session.restored {
+        if session.is_restored() {
             // A restored session never decrypts: the store may predate messages already
             // delivered (replays) and keys already revealed (forgeries). It is treated like a
             // session that is gone: the user and the peer are told which message was lost, and
@@ -99,7 +98,7 @@ impl Peer {
             self.restart_restored(ctx);
             return;
         }
-        let decrypted = match session.ratchet.decrypt(message, ctx.now, ctx.rng) {
+        let decrypted = match session.decrypt(message, ctx.now, ctx.rng) {
             Ok(decrypted) => decrypted,
             // A copy of a message already read (the transport duplicated it, or someone replays
             // it): nothing was lost, so the peer is not told so (a report would make it tell
@@ -116,7 +115,6 @@ impl Peer {
                 return;
             }
         };
-        session.last_received = ctx.now;
         let body = match decode_body(&decrypted.body) {
             Ok(body) => body,
             Err(_) => return ctx.event(&self.name, tag, Event::Malformed),
@@ -157,10 +155,8 @@ impl Peer {
                 self.preferred = Some(tag);
             }
             let Some(session) = self.sessions.get_mut(&tag) else { return };
-            session.last_text_received = ctx.now;
-            // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
-            session.unanswered_since.get_or_insert(ctx.now);
-            let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint) {
+            session.text_received(ctx.now);
+            let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint()) {
                 SessionState::EncryptedVerified => super::super::Security::EncryptedVerified,
                 _ => super::super::Security::EncryptedUnverified,
             };
@@ -172,11 +168,9 @@ impl Peer {
 
     fn peer_ended(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         if let Some(session) = self.sessions.get_mut(&tag) {
-            if session.finished {
+            if !session.end_by_peer() {
                 return;
             }
-            session.finished = true;
-            session.smp_reset();
             ctx.changed(PERSIST_SESSIONS);
             ctx.state(&self.name, tag, SessionState::Finished);
             ctx.event(&self.name, tag, Event::PeerEndedSession);
@@ -212,25 +206,25 @@ impl Peer {
     pub fn close_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
         ctx.changed(PERSIST_SESSIONS);
-        if session.restored {
+        if session.is_restored() {
             if let Some(mut restored) = self.sessions.remove(&tag) {
                 if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
-                    restored.ratchet.hand_over_reveals(&mut live.ratchet);
+                    restored.hand_over_reveals_to(live);
                 }
-                self.retire_sent_log(restored.sent_log);
+                self.retire_sent_log(restored.take_sent_log());
             }
-        } else if session.finished {
-            session.ratchet.reveal_everything();
+        } else if session.is_finished() {
+            session.reveal_everything();
             self.publish_reveals(ctx, tag, 0);
         } else {
-            session.ratchet.reveal_everything();
+            session.reveal_everything();
             // The disconnect message carries the last batch.
             self.publish_reveals(ctx, tag, MAX_REVEALS_PER_MESSAGE);
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
         }
-        if let Some(session) = self.sessions.remove(&tag) {
-            self.retire_sent_log(session.sent_log);
+        if let Some(mut session) = self.sessions.remove(&tag) {
+            self.retire_sent_log(session.take_sent_log());
         }
         if self.preferred == Some(tag) {
             self.preferred = None;
@@ -242,14 +236,14 @@ impl Peer {
     /// empty messages the peer ignores, so the material is published before the state is dropped.
     pub fn retire_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
-        session.ratchet.reveal_everything();
+        session.reveal_everything();
         self.publish_reveals(ctx, tag, 0);
     }
 
     /// Sends empty messages (flagged ignore-if-unreadable) until at most `keep` reveals are
     /// pending in the session, or a message cannot be sent (the transport limit is too small).
     fn publish_reveals(&mut self, ctx: &mut Ctx<'_>, tag: u32, keep: usize) {
-        let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.ratchet.pending_reveal_count());
+        let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.pending_reveals());
         // Each message takes up to MAX_REVEALS_PER_MESSAGE; the bound only guards against a
         // message that published nothing.
         let rounds = pending(self).div_ceil(MAX_REVEALS_PER_MESSAGE);
@@ -278,18 +272,14 @@ impl Peer {
     /// message was lost, the session goes on. Nothing is resent automatically: the error is
     /// unauthenticated.
     pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32, scope: LostScope) {
-        let take = |log: &mut super::super::session::SentLog| match scope {
-            LostScope::Session => log.take_since(prefix, number),
-            LostScope::OneMessage => log.take_one(prefix, number),
-        };
         let mut lost = Vec::new();
         for session in self.sessions.values_mut() {
-            for id in take(&mut session.sent_log) {
-                lost.push((session.their_tag, id));
+            for id in session.take_lost(prefix, number, scope) {
+                lost.push((session.their_tag(), id));
             }
         }
         for log in &mut self.retired_sent_logs {
-            lost.extend(take(log).into_iter().map(|id| (0, id)));
+            lost.extend(log.take_lost(prefix, number, scope).into_iter().map(|id| (0, id)));
         }
         if lost.is_empty() {
             return;

@@ -19,6 +19,7 @@ pub(crate) use routing::Route;
 pub(crate) use strangers::Afterwards;
 
 use super::context::Ctx;
+use super::protocol::ProtocolSession;
 use super::error::ClientError;
 use super::events::{Event, MessageId, Security};
 use super::held::HeldMessages;
@@ -200,7 +201,7 @@ impl Peer {
             }
             None => self.stop_tagging = true,
         }
-        if self.sessions.values().any(|s| !s.finished) {
+        if self.sessions.values().any(|s| !s.is_finished()) {
             ctx.event(&self.name, 0, Event::UnencryptedWhileEncrypted);
         } else if ctx.settings.policy.requires_encryption() {
             ctx.event(&self.name, 0, Event::UnencryptedWhileRequired);
@@ -285,7 +286,7 @@ impl Peer {
     /// peer, when restored sessions are all it has) is held and a new handshake started, as
     /// under a policy that requires encryption; it is never sent in the clear.
     pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
-        let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.restored && !s.finished));
+        let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.is_restored() && !s.is_finished()));
         if !restored_instance {
             match self.route(ctx.trust, instance)? {
                 Route::To(tag) => {
@@ -298,7 +299,7 @@ impl Peer {
                     return self.encrypt_user_message(ctx, tag, id, text);
                 }
                 Route::AwaitingConsent(tag) => {
-                    let Some(fingerprint) = self.sessions.get(&tag).map(|s| s.their_fingerprint) else {
+                    let Some(fingerprint) = self.sessions.get(&tag).map(|s| s.their_fingerprint()) else {
                         return Err(ClientError::NoSession);
                     };
                     self.hold(ctx, id, text)?;
@@ -355,7 +356,7 @@ impl Peer {
     /// Whether a session restored from a store (and not finished by the peer) is waiting to be
     /// replaced by a new handshake.
     pub fn has_restored_session(&self) -> bool {
-        self.sessions.values().any(|s| s.restored && !s.finished)
+        self.sessions.values().any(|s| s.is_restored() && !s.is_finished())
     }
 
     /// Starts a new handshake to replace sessions restored from a store, rate-limited like the

@@ -3,6 +3,7 @@
 //! `conversation/persist.rs`.
 
 use super::Peer;
+use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::held::HeldMessages;
 use crate::conversation::persist::{read_count, read_flag, read_name, write_name, StateError};
 use crate::conversation::session::Session;
@@ -41,7 +42,7 @@ impl Peer {
         peer.advertised = r.u8()?;
         for _ in 0..read_count(r, MAX_INSTANCES_PER_PEER, "session count")? {
             let session = Session::read_state(r, our_fingerprint)?;
-            peer.sessions.insert(session.their_tag, Box::new(session));
+            peer.sessions.insert(session.their_tag(), Box::new(session));
         }
         peer.held = HeldMessages::read_state(r)?;
         Ok(peer)

@@ -2,6 +2,7 @@
 //! call goes to, and the application's consent to a new key.
 
 use super::Peer;
+use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::context::Ctx;
 use crate::conversation::error::ClientError;
 use crate::conversation::session::Session;
@@ -26,9 +27,9 @@ impl Peer {
     /// an unverified one without the application's consent.
     pub fn routable(&self, trust: &TrustStore, session: &Session) -> bool {
         session.usable()
-            && (trust.trust(&self.name, &session.their_fingerprint).is_verified()
+            && (trust.trust(&self.name, &session.their_fingerprint()).is_verified()
                 || !trust.has_verified(&self.name)
-                || self.accepted_keys.contains(&session.their_fingerprint))
+                || self.accepted_keys.contains(&session.their_fingerprint()))
     }
 
     /// Where a message goes. With `instance`: that session (whatever its key: naming it is
@@ -40,27 +41,27 @@ impl Peer {
     pub fn route(&self, trust: &TrustStore, instance: Option<u32>) -> Result<Route, ClientError> {
         if let Some(tag) = instance {
             return match self.sessions.get(&tag) {
-                Some(session) if session.finished => Err(ClientError::SessionFinished),
-                Some(session) if session.restored => Ok(Route::Nothing),
+                Some(session) if session.is_finished() => Err(ClientError::SessionFinished),
+                Some(session) if session.is_restored() => Ok(Route::Nothing),
                 Some(_) => Ok(Route::To(tag)),
                 None => Ok(Route::Nothing),
             };
         }
         let preferred = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| self.routable(trust, s));
         if let Some(session) = preferred {
-            return Ok(Route::To(session.their_tag));
+            return Ok(Route::To(session.their_tag()));
         }
         let live = || self.sessions.values().filter(|s| s.usable());
-        if let Some(session) = live().filter(|s| self.routable(trust, s)).max_by_key(|s| s.last_text_received) {
-            return Ok(Route::To(session.their_tag));
+        if let Some(session) = live().filter(|s| self.routable(trust, s)).max_by_key(|s| s.last_text_received()) {
+            return Ok(Route::To(session.their_tag()));
         }
-        if let Some(session) = live().max_by_key(|s| s.last_text_received) {
-            return Ok(Route::AwaitingConsent(session.their_tag));
+        if let Some(session) = live().max_by_key(|s| s.last_text_received()) {
+            return Ok(Route::AwaitingConsent(session.their_tag()));
         }
         if self.has_restored_session() {
             return Ok(Route::Nothing);
         }
-        if self.sessions.values().any(|s| s.finished) {
+        if self.sessions.values().any(|s| s.is_finished()) {
             return Err(ClientError::SessionFinished);
         }
         Ok(Route::Nothing)
@@ -83,11 +84,11 @@ impl Peer {
     /// accepted: the restarted session with that key will take the sends.
     pub fn accept_key(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
         let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
-        if session.finished {
+        if session.is_finished() {
             return Err(ClientError::SessionFinished);
         }
-        let fingerprint = session.their_fingerprint;
-        let restored = session.restored;
+        let fingerprint = session.their_fingerprint();
+        let restored = session.is_restored();
         if !self.accepted_keys.contains(&fingerprint) {
             if self.accepted_keys.len() >= MAX_KEYS_PER_PEER {
                 self.accepted_keys.remove(0);
@@ -108,9 +109,9 @@ impl Peer {
     /// consent.
     pub fn smp_route(&self, trust: &TrustStore, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
         if instance.is_none() {
-            let running = self.sessions.values().filter(|s| !s.finished && pick(s)).max_by_key(|s| s.last_received);
+            let running = self.sessions.values().filter(|s| !s.is_finished() && pick(s)).max_by_key(|s| s.last_received());
             if let Some(session) = running {
-                return Ok(session.their_tag);
+                return Ok(session.their_tag());
             }
         }
         match self.route(trust, instance)? {

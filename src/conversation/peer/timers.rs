@@ -4,6 +4,7 @@
 use super::super::context::Ctx;
 use super::super::events::{Event, NotSentReason};
 use super::{Peer, Route};
+use super::super::protocol::ProtocolSession;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
 impl Peer {
@@ -35,23 +36,22 @@ impl Peer {
         let tags: Vec<u32> = self.sessions.keys().copied().collect();
         for tag in tags {
             let Some(session) = self.sessions.get_mut(&tag) else { continue };
-            if session.finished {
+            if session.is_finished() {
                 continue;
             }
-            if session.restored {
+            if session.is_restored() {
                 // Carries no traffic and holds no usable key (`Ratchet::retire`); kept until a
                 // new session replaces it, so the reveals it still holds get published.
                 continue;
             }
-            session.ratchet.expire_skipped(now);
+            session.expire(now);
             let idle_for = now.saturating_sub(session.last_activity());
             if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
                 self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
             }
-            let heartbeat_due =
-                session.unanswered_since.is_some_and(|since| now >= since.saturating_add(settings.heartbeat_interval));
+            let heartbeat_due = session.heartbeat_due(now, settings.heartbeat_interval);
             if settings.heartbeat_interval > 0 && heartbeat_due {
                 // An empty message: moves the ratchet on and publishes pending reveals.
                 if self.encrypt_to(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE).is_ok() {

@@ -1,13 +1,21 @@
 //! One encrypted session with one remote instance of a peer.
 
+mod persist;
+
 use crate::ake::Established;
 use crate::crypto::keys::fingerprint;
 use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
+use super::error::ClientError;
 use super::events::{MessageId, SessionState};
+use super::protocol::ProtocolSession;
+use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use crate::crypto::RandomSource;
+use crate::ratchet::{Decrypted, Encrypted, RatchetError};
 use crate::trust::TrustStore;
-use crate::wire::unreadable_report::key_prefix;
+use crate::wire::data_message::{self, DataMessage, MAX_REVEALS_PER_MESSAGE};
+use crate::wire::unreadable_report::{key_prefix, LostScope};
 
 /// What a UI needs to know about one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,35 +38,35 @@ pub struct SessionInfo {
 /// completes; the old one keeps working until then.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub(super) their_tag: u32,
-    pub(super) ratchet: Ratchet,
-    pub(super) ssid: [u8; 32],
-    pub(super) their_fingerprint: [u8; 32],
-    pub(super) we_initiated: bool,
+    their_tag: u32,
+    ratchet: Ratchet,
+    ssid: [u8; 32],
+    their_fingerprint: [u8; 32],
+    we_initiated: bool,
     /// The peer ended it (TLV 1); nothing more is sent until the user ends or restarts it.
-    pub(super) finished: bool,
-    pub(super) last_received: u64,
-    pub(super) last_sent: u64,
+    finished: bool,
+    last_received: u64,
+    last_sent: u64,
     /// When user text last arrived on it (control messages do not count): orders sessions for
     /// routing when no preferred one applies. Not stored; a restored session starts at
     /// `last_received`.
-    pub(super) last_text_received: u64,
+    last_text_received: u64,
     /// When we first received something we have not answered yet (heartbeat trigger).
-    pub(super) unanswered_since: Option<u64>,
+    unanswered_since: Option<u64>,
     /// Created on first use: an idle SMP state machine is most of a session's size.
-    pub(super) smp: Option<Box<Smp>>,
-    pub(super) our_fingerprint: [u8; 32],
-    pub(super) smp_last_started: Option<u64>,
-    pub(super) smp_failures: u32,
+    smp: Option<Box<Smp>>,
+    our_fingerprint: [u8; 32],
+    smp_last_started: Option<u64>,
+    smp_failures: u32,
     /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
     /// peer reports it could not read.
-    pub(super) sent_log: SentLog,
+    sent_log: SentLog,
     /// Loaded from a store. A store cannot be proven current (a crash after a save makes it
     /// stale), so a restored session never encrypts with its stored sending chain (no
     /// (ratchet key, N) pair can repeat) and never decrypts (no replay of messages delivered
     /// after the save, no forgery from material already revealed): it is restarted with a new
     /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
-    pub(super) restored: bool,
+    restored: bool,
 }
 
 /// How many recent user messages per session can be named in an unreadable report.
@@ -89,6 +97,15 @@ impl SentLog {
     /// The remembered entries, oldest first (for storage).
     pub fn entries(&self) -> impl Iterator<Item = &([u8; 8], u32, MessageId)> {
         self.0.iter()
+    }
+
+    /// Removes and returns what a report with `scope` says was lost: the named message alone,
+    /// or it and every later one.
+    pub fn take_lost(&mut self, prefix: &[u8; 8], number: u32, scope: LostScope) -> Vec<MessageId> {
+        match scope {
+            LostScope::Session => self.take_since(prefix, number),
+            LostScope::OneMessage => self.take_one(prefix, number),
+        }
     }
 
     /// Removes and returns the named message alone (the peer lost only that one).
@@ -133,36 +150,37 @@ impl Session {
         }
     }
 
-    /// Whether this session can carry traffic: neither finished by the peer nor restored.
-    pub fn usable(&self) -> bool {
-        !self.finished && !self.restored
-    }
-
-    /// The session's SMP state machine, created on first use.
-    pub fn smp(&mut self) -> &mut Smp {
-        let ctx = SmpContext { ssid: self.ssid, our_fingerprint: self.our_fingerprint, their_fingerprint: self.their_fingerprint };
-        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
-    }
-
-    /// Whether an SMP run is under way.
-    pub fn smp_in_progress(&self) -> bool {
-        self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
-    }
-
-    /// Whether the peer's SMP request waits for our secret.
-    pub fn smp_awaiting_secret(&self) -> bool {
-        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
-    }
-
     /// Aborts a run if one exists (nothing to do for an SMP never used).
-    pub fn smp_reset(&mut self) {
+    fn smp_reset(&mut self) {
         if let Some(smp) = self.smp.as_mut() {
             smp.abort();
         }
     }
 
-    /// What a UI shows about this session with `peer`.
-    pub fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo {
+    /// Moves what this session still has to reveal (stored keys included) into `successor`'s
+    /// queue, to ride in its next headers: for a restored session, which never sends again,
+    /// when a new one replaces it. Between modern sessions only.
+    pub fn hand_over_reveals_to(&mut self, successor: &mut Session) {
+        self.ratchet.hand_over_reveals(&mut successor.ratchet);
+    }
+
+    /// Takes over what `old` (the session this one refreshes) still had to reveal. Between
+    /// modern sessions only.
+    pub fn inherit_reveals_from(&mut self, old: &mut Session) {
+        self.ratchet.inherit_reveals(&mut old.ratchet);
+    }
+}
+
+impl ProtocolSession for Session {
+    fn their_tag(&self) -> u32 {
+        self.their_tag
+    }
+
+    fn their_fingerprint(&self) -> [u8; 32] {
+        self.their_fingerprint
+    }
+
+    fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo {
         SessionInfo {
             instance: self.their_tag,
             state: if self.finished {
@@ -183,8 +201,111 @@ impl Session {
         }
     }
 
-    /// When anything last happened in either direction.
-    pub fn last_activity(&self) -> u64 {
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn is_restored(&self) -> bool {
+        self.restored
+    }
+
+    fn last_received(&self) -> u64 {
+        self.last_received
+    }
+
+    fn last_text_received(&self) -> u64 {
+        self.last_text_received
+    }
+
+    fn last_activity(&self) -> u64 {
         self.last_received.max(self.last_sent)
+    }
+
+    fn encrypted_len(&self, body_len: usize) -> usize {
+        let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
+        data_message::encoded_len(reveals, body_len)
+    }
+
+    fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError> {
+        let encrypted = self.ratchet.encrypt(our_tag, self.their_tag, flags, body).map_err(|_| ClientError::MessageTooLarge)?;
+        self.last_sent = now;
+        self.unanswered_since = None;
+        Ok(encrypted)
+    }
+
+    fn record_sent(&mut self, sent: &Encrypted, id: MessageId) {
+        self.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+    }
+
+    fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
+        let decrypted = self.ratchet.decrypt(message, now, rng)?;
+        self.last_received = now;
+        Ok(decrypted)
+    }
+
+    fn text_received(&mut self, now: u64) {
+        self.last_text_received = now;
+        // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
+        self.unanswered_since.get_or_insert(now);
+    }
+
+    fn take_lost(&mut self, prefix: &[u8; 8], number: u32, scope: LostScope) -> Vec<MessageId> {
+        self.sent_log.take_lost(prefix, number, scope)
+    }
+
+    fn smp(&mut self) -> &mut Smp {
+        let ctx = SmpContext { ssid: self.ssid, our_fingerprint: self.our_fingerprint, their_fingerprint: self.their_fingerprint };
+        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
+    }
+
+    fn smp_in_progress(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
+    }
+
+    fn smp_awaiting_secret(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
+    }
+
+    fn smp_may_start(&self, now: u64) -> bool {
+        let too_soon = self.smp_last_started.is_some_and(|last| now < last.saturating_add(SMP_MIN_INTERVAL));
+        !too_soon && self.smp_failures < SMP_MAX_FAILURES
+    }
+
+    fn smp_started(&mut self, now: u64) {
+        self.smp_last_started = Some(now);
+    }
+
+    fn smp_failed(&mut self) {
+        // Not a reason to save: a restored session is restarted, with a fresh counter.
+        self.smp_failures = self.smp_failures.saturating_add(1);
+    }
+
+    fn expire(&mut self, now: u64) {
+        self.ratchet.expire_skipped(now);
+    }
+
+    fn heartbeat_due(&self, now: u64, interval: u64) -> bool {
+        self.unanswered_since.is_some_and(|since| now >= since.saturating_add(interval))
+    }
+
+    fn end_by_peer(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        self.finished = true;
+        self.smp_reset();
+        true
+    }
+
+    fn reveal_everything(&mut self) {
+        self.ratchet.reveal_everything();
+    }
+
+    fn pending_reveals(&self) -> usize {
+        self.ratchet.pending_reveal_count()
+    }
+
+    fn take_sent_log(&mut self) -> SentLog {
+        std::mem::take(&mut self.sent_log)
     }
 }
