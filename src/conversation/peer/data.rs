@@ -17,21 +17,17 @@ use crate::wire::{armour, fragment, decode_body, encode_body, Tlv, TlvType};
 impl Peer {
     /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
     pub fn encrypt_to(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<(), ClientError> {
-        self.encrypt_and_send(ctx, tag, text, tlvs, flags).map(|_| ())
+        self.seal_and_send(ctx, tag, text, tlvs, flags, false).map(|_| ())
     }
 
     /// Encrypts and sends a message the user typed, remembering which wire message carried it.
     pub fn encrypt_user_message(&mut self, ctx: &mut Ctx<'_>, tag: u32, id: MessageId, text: &[u8]) -> Result<(), ClientError> {
-        let sent = self.encrypt_and_send(ctx, tag, text, &[], 0)?;
+        let sent = self.seal_and_send(ctx, tag, text, &[], 0, false)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
             session.record_sent(&sent, id);
             ctx.changed(PERSIST_SENT_LOG);
         }
         Ok(())
-    }
-
-    fn encrypt_and_send(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<Encrypted, ClientError> {
-        self.seal_and_send(ctx, tag, text, tlvs, flags, false)
     }
 
     /// Encrypts and sends; `even_finished` lets a session the peer ended still publish its
@@ -78,11 +74,11 @@ impl Peer {
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
-        let report = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
+        let report = || unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
         let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.is_finished()) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
-                self.send_error(ctx, &report);
+                self.send_error(ctx, &report());
             }
             return;
         };
@@ -93,7 +89,7 @@ impl Peer {
             // a new handshake replaces it.
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
-                self.send_error(ctx, &report);
+                self.send_error(ctx, &report());
             }
             self.restart_restored(ctx);
             return;
@@ -260,7 +256,7 @@ impl Peer {
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.
     pub fn use_extra_key(&mut self, ctx: &mut Ctx<'_>, tag: u32, usage: u32, context: &[u8]) -> Result<Zeroizing<[u8; 32]>, ClientError> {
         let tlv = Tlv::extra_key(usage, context);
-        let sent = self.encrypt_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
+        let sent = self.seal_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE, false)?;
         Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
     }
 }
