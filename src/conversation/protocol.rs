@@ -46,10 +46,12 @@ pub(crate) trait ProtocolSession {
 
     // --- Sending ---
 
-    /// Length of the binary message [`ProtocolSession::encrypt`] makes of a `body_len`-byte
-    /// body now (reveals included), so that a message that cannot be carried is refused before
-    /// the session advances.
-    fn encrypted_len(&self, body_len: usize) -> usize;
+    /// Whether the session may encrypt now and, if so, the length of the binary message
+    /// [`ProtocolSession::encrypt`] would make of a `body_len`-byte body (reveals included), so
+    /// that a message that cannot be carried is refused before the session advances.
+    /// `even_finished` lets a session the peer ended still publish its reveals (never user
+    /// text). `SessionFinished` if the peer ended it, `NoSession` if it was restored.
+    fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError>;
     /// Encrypts an encoded body to the peer's instance, with the message `flags`. The session
     /// counts it as our answer (no heartbeat is due).
     fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError>;

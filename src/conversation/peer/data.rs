@@ -42,18 +42,10 @@ impl Peer {
         even_finished: bool,
     ) -> Result<Encrypted, ClientError> {
         let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
-        let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
-        if session.is_finished() && !even_finished {
-            return Err(ClientError::SessionFinished);
-        }
-        if session.is_restored() {
-            // Its stored sending chain may already have been used after the save it came from:
-            // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
-            return Err(ClientError::NoSession);
-        }
-        // Refuse before advancing the ratchet if the result could not be carried: a refused
+        let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
+        // Refuse before advancing the session if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
-        let binary_len = session.encrypted_len(body.len());
+        let binary_len = session.sendable_len(body.len(), even_finished)?;
         let limit = self.transport_limit(ctx);
         fragment::fits(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };

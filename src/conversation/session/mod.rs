@@ -221,9 +221,21 @@ impl ProtocolSession for Session {
         self.last_received.max(self.last_sent)
     }
 
-    fn encrypted_len(&self, body_len: usize) -> usize {
+    fn usable(&self) -> bool {
+        !self.finished && !self.restored
+    }
+
+    fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError> {
+        if self.finished && !even_finished {
+            return Err(ClientError::SessionFinished);
+        }
+        if self.restored {
+            // Its stored sending chain may already have been used after the save it came from:
+            // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
+            return Err(ClientError::NoSession);
+        }
         let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
-        data_message::encoded_len(reveals, body_len)
+        Ok(data_message::encoded_len(reveals, body_len))
     }
 
     fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError> {
