@@ -9,29 +9,13 @@ use zeroize::Zeroizing;
 use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
-use super::peer::{Peer, Route};
-use super::session::Session;
+use super::peer::{Afterwards, Peer, Route};
+use super::protocol::ProtocolSession;
+use super::session::{Session, SessionInfo};
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
 use crate::wire::InstanceTag;
-
-/// What a UI needs to know about one session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionInfo {
-    /// The remote instance tag.
-    pub instance: u32,
-    /// Its state.
-    pub state: SessionState,
-    /// The peer's fingerprint in this session.
-    pub their_fingerprint: [u8; 32],
-    /// The session id (compare its first 8 bytes aloud).
-    pub ssid: [u8; 32],
-    /// Whether we were the handshake initiator.
-    pub we_initiated: bool,
-    /// Whether an SMP run is in progress.
-    pub smp_in_progress: bool,
-}
 
 /// One local account.
 pub struct Client {
@@ -175,13 +159,13 @@ impl Client {
         let entry = if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
         let (result, mut actions) = self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
         let mut after = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
-        let forget = match self.peers.get(peer) {
-            Some(p) if !p.pinned && p.is_idle(now) => true,
-            Some(p) if p.is_stranger() && after > room => {
+        let forget = match self.peers.get(peer).map(|p| p.afterwards(now, room)) {
+            Some(Afterwards::Forget) => true,
+            Some(Afterwards::DropOverBudget) => {
                 actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
                 true
             }
-            _ => false,
+            Some(Afterwards::Keep) | None => false,
         };
         if forget {
             self.peers.remove(peer);
@@ -202,7 +186,9 @@ impl Client {
         let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, .. } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
-        state.pinned |= pin;
+        if pin {
+            state.pin();
+        }
         let mut ctx = Ctx {
             account,
             protocol,
@@ -351,8 +337,7 @@ impl Client {
         check_name(peer, "peer")?;
         let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
         let before = state.unauthenticated_bytes();
-        state.pinned = true;
-        state.max_message_size = (size > 0).then_some(size);
+        state.set_max_message_size(size);
         let after = state.unauthenticated_bytes();
         self.unauthenticated_held = self.unauthenticated_held.saturating_sub(before).saturating_add(after);
         Ok(())
@@ -361,28 +346,7 @@ impl Client {
     /// The sessions with `peer`, one per remote instance.
     pub fn sessions(&self, peer: &str) -> Vec<SessionInfo> {
         let Some(state) = self.peers.get(peer) else { return Vec::new() };
-        state
-            .sessions
-            .values()
-            .map(|s| SessionInfo {
-                instance: s.their_tag,
-                state: if s.finished {
-                    SessionState::Finished
-                } else if s.restored {
-                    // Restored from a store: carries no traffic until a new handshake replaces
-                    // it, so it must not be shown as encrypted (no lock icon).
-                    SessionState::Plaintext
-                } else if self.trust.trust(peer, &s.their_fingerprint).is_verified() {
-                    SessionState::EncryptedVerified
-                } else {
-                    SessionState::EncryptedUnverified
-                },
-                their_fingerprint: s.their_fingerprint,
-                ssid: s.ssid,
-                we_initiated: s.we_initiated,
-                smp_in_progress: s.smp_in_progress(),
-            })
-            .collect()
+        state.session_infos(&self.trust)
     }
 
     /// The state of the session a plain `send` would use (Plaintext if none). While sends are
@@ -421,7 +385,7 @@ impl Client {
     /// Errors: `NoSession` if there is no such session, `SessionFinished` if it is finished.
     pub fn accept_key(&mut self, peer: &str, instance: u32, now: u64) -> Result<Vec<Action>, ClientError> {
         check_name(peer, "peer")?;
-        if !self.peers.get(peer).is_some_and(|p| p.sessions.contains_key(&instance)) {
+        if !self.peers.get(peer).is_some_and(|p| p.has_session(instance)) {
             return Err(ClientError::NoSession);
         }
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.accept_key(ctx, instance));
@@ -437,17 +401,7 @@ impl Client {
     /// the session whose run matches `pick` (a request waiting for our secret, a run in
     /// progress), else the one a plain send would use, else the newest session awaiting consent.
     fn smp_session_tag(&self, peer: &str, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
-        let state = self.peers.get(peer).ok_or(ClientError::NoSession)?;
-        if instance.is_none() {
-            let running = state.sessions.values().filter(|s| !s.finished && pick(s)).max_by_key(|s| s.last_received);
-            if let Some(session) = running {
-                return Ok(session.their_tag);
-            }
-        }
-        match state.route(&self.trust, instance)? {
-            Route::To(tag) | Route::AwaitingConsent(tag) => Ok(tag),
-            Route::Nothing => Err(ClientError::NoSession),
-        }
+        self.peers.get(peer).ok_or(ClientError::NoSession)?.smp_route(&self.trust, instance, pick)
     }
 
     /// Starts SMP with a peer's session, optionally with a question shown to them. Without an

@@ -6,27 +6,26 @@
 //! (seconds, from any monotonic or wall clock the application likes).
 mod client;
 mod context;
-mod data_flow;
 mod error;
 mod events;
-mod handshake_flow;
-pub(crate) mod held;
+mod held;
 mod names;
-pub(crate) mod peer;
+mod peer;
+pub(crate) mod persist;
 mod policy;
-pub(crate) mod session;
+mod protocol;
+mod session;
 mod settings;
-mod smp_flow;
-mod timers;
 
-pub use client::{Client, SessionInfo};
-pub use data_flow::UNREADABLE_ERROR_TEXT;
+pub use client::Client;
+pub use session::SessionInfo;
 pub use error::ClientError;
 pub use events::{
     Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER, PERSIST_SENT_LOG,
     PERSIST_SESSIONS, PERSIST_TRUST,
 };
-pub use handshake_flow::{handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT};
+pub use peer::handshake::{handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT};
 pub use names::{normalise_name, normalise_protocol, phi, NameBinding};
 pub use policy::Policy;
 pub use settings::*;
+pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;

@@ -8,7 +8,7 @@ use super::chain::{advance, ReceivingChain, SendingChain};
 use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
-use crate::crypto::aead::{open, seal, RevealedMaterial};
+use crate::crypto::aead::{open, seal, RevealedMaterial, TAG_LEN};
 use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
 use crate::wire::data_message::{DataHeader, DataMessage};
@@ -171,13 +171,18 @@ impl Ratchet {
             revealed: self.pending_reveals.peek_batch(),
         };
         let header_bytes = header.encode();
-        let mut ciphertext = body.to_vec();
-        let tag = seal(&step.message_key, &header_bytes, &mut ciphertext)?;
+        // The message is built in one buffer and the body encrypted in place in it (one copy
+        // of the payload, not two).
+        let mut bytes = Vec::with_capacity(header_bytes.len() + body.len() + TAG_LEN);
+        bytes.extend_from_slice(&header_bytes);
+        bytes.extend_from_slice(body);
+        let tag = seal(&step.message_key, &header_bytes, &mut bytes[header_bytes.len()..])?;
+        bytes.extend_from_slice(&tag);
         self.pending_reveals.consume(header.revealed.len());
         self.sending.chain_key = step.next_chain_key.clone();
         self.sending.next_number = next_number;
         Ok(Encrypted {
-            bytes: DataMessage::assemble(&header_bytes, &ciphertext, &tag),
+            bytes,
             ratchet_key: header.ratchet_key,
             message_number: header.message_number,
             chain_key: step.chain_key.clone(),

@@ -113,29 +113,30 @@ pub struct Smp4 {
     pub proof_r: EqualLogsProof,
 }
 
-/// A cursor that never panics: every read checks the remaining length.
-struct Reader<'a> {
-    rest: &'a [u8],
+/// SMP's fields read with the wire codec's cursor (which never panics: every read checks the
+/// remaining length); a short payload is [`SmpError::Truncated`], a long one
+/// [`SmpError::TrailingBytes`].
+struct Reader<'a>(crate::wire::Reader<'a>);
+
+fn truncated(_: crate::wire::WireError) -> SmpError {
+    SmpError::Truncated
 }
 
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        Self(crate::wire::Reader::new(bytes))
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], SmpError> {
-        let (head, tail) = self.rest.split_at_checked(n).ok_or(SmpError::Truncated)?;
-        self.rest = tail;
-        Ok(head)
+        self.0.bytes(n).map_err(truncated)
     }
 
     fn array(&mut self) -> Result<[u8; ELEMENT_LEN], SmpError> {
-        self.take(ELEMENT_LEN)?.try_into().map_err(|_| SmpError::Truncated)
+        self.0.array().map_err(truncated)
     }
 
     fn u32(&mut self) -> Result<u32, SmpError> {
-        let bytes: [u8; 4] = self.take(4)?.try_into().map_err(|_| SmpError::Truncated)?;
-        Ok(u32::from_be_bytes(bytes))
+        self.0.u32().map_err(truncated)
     }
 
     fn point(&mut self) -> Result<RistrettoPoint, SmpError> {
@@ -159,11 +160,7 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(self) -> Result<(), SmpError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(SmpError::TrailingBytes)
-        }
+        self.0.finish().map_err(|_| SmpError::TrailingBytes)
     }
 }
 

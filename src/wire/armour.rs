@@ -15,10 +15,15 @@ pub const ARMOUR_SUFFIX: &str = ".";
 /// The longest armoured (or reassembled) message accepted, checked before decoding.
 pub const MAX_ENCODED_LEN: usize = 128 * 1024;
 
+/// Length of the armoured form of `binary_len` bytes: the prefix, padded base64, the suffix.
+pub fn encoded_len(binary_len: usize) -> usize {
+    ARMOUR_PREFIX.len() + binary_len.div_ceil(3) * 4 + ARMOUR_SUFFIX.len()
+}
+
 /// Armours a binary message. Callers never armour an empty message; if they did, the result
 /// would be rejected by [`decode`].
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(ARMOUR_PREFIX.len() + binary.len().div_ceil(3) * 4 + 1);
+    let mut out = String::with_capacity(encoded_len(binary.len()));
     out.push_str(ARMOUR_PREFIX);
     STANDARD.encode_string(binary, &mut out);
     out.push_str(ARMOUR_SUFFIX);
@@ -52,6 +57,13 @@ pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_len_is_the_armoured_length() {
+        for n in [1usize, 2, 3, 4, 100, 1000] {
+            assert_eq!(encoded_len(n), encode(&vec![7u8; n]).len(), "{n}");
+        }
+    }
 
     #[test]
     fn round_trip_and_exact_form() {

@@ -17,6 +17,12 @@ pub const MAX_REVEALS_PER_MESSAGE: usize = 255;
 /// Header length without the revealed material.
 pub const FIXED_HEADER_LEN: usize = 2 + 1 + 4 + 4 + 1 + 32 + 4 + 4 + 1;
 
+/// Length of a data message carrying `reveals` revealed keys and a body of `body_len` bytes
+/// (the ciphertext is as long as the body).
+pub fn encoded_len(reveals: usize, body_len: usize) -> usize {
+    FIXED_HEADER_LEN + REVEALED_LEN * reveals + body_len + TAG_LEN
+}
+
 /// A data message's header fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataHeader {
@@ -160,6 +166,11 @@ mod tests {
             revealed: vec![[1; 32], [2; 32]],
         };
         DataMessage::assemble(&header.encode(), b"ciphertext", &[0xEE; 16])
+    }
+
+    #[test]
+    fn encoded_len_counts_header_reveals_ciphertext_and_tag() {
+        assert_eq!(sample().len(), encoded_len(2, b"ciphertext".len()));
     }
 
     #[test]

@@ -145,6 +145,19 @@ pub fn fragments_needed(len: usize, max_len: usize) -> Result<usize, WireError> 
     piece_bounds(len, max_len).map(|bounds| bounds.len())
 }
 
+/// Whether an armoured message of `len` bytes can be carried by a transport whose messages
+/// are at most `max_len` long (0 = no limit): within [`MAX_ENCODED_LEN`], and whole or in
+/// fragments. The check [`split`] makes, without building anything.
+pub fn fits(len: usize, max_len: usize) -> Result<(), WireError> {
+    if len > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    if max_len == 0 {
+        return Ok(());
+    }
+    fragments_needed(len, max_len).map(|_| ())
+}
+
 /// Byte ranges of the pieces of a `len`-byte message so that each fragment is at most
 /// `max_len`: the overhead of fragment `k` is exact (digits of `k` and of the final `n`), so
 /// every fragment but the last is exactly `max_len`. Tries 1, 2 then 3 digits for `n`.
@@ -465,6 +478,16 @@ mod tests {
 
     const A: InstanceTag = InstanceTag(0x1000);
     const B: InstanceTag = InstanceTag(0x2000);
+
+    #[test]
+    fn fits_agrees_with_split() {
+        let message = format!("?OFR:{}.", "A".repeat(2000));
+        for max_len in [0usize, 10, 20, 40, 100, 3000] {
+            let split_ok = max_len == 0 || split(&message, max_len, 1, A, B).is_ok();
+            assert_eq!(fits(message.len(), max_len).is_ok(), split_ok, "{max_len}");
+        }
+        assert!(fits(MAX_ENCODED_LEN + 1, 0).is_err());
+    }
 
     #[test]
     fn fragments_needed_agrees_with_split() {

@@ -14,6 +14,7 @@ pub mod fragment;
 pub mod instance_tag;
 pub mod query;
 pub mod tlv;
+pub mod unreadable_report;
 pub mod versions;
 pub mod whitespace;
 

@@ -43,6 +43,22 @@ pub struct Tlv {
     pub value: Vec<u8>,
 }
 
+impl Tlv {
+    /// The extra-symmetric-key record: `u32 usage ‖ context`.
+    pub fn extra_key(usage: u32, context: &[u8]) -> Tlv {
+        let mut value = usage.to_be_bytes().to_vec();
+        value.extend_from_slice(context);
+        Tlv { kind: TlvType::EXTRA_SYMMETRIC_KEY, value }
+    }
+
+    /// Reads an extra-symmetric-key record's value back: (usage, context); `None` if it is
+    /// shorter than the usage field.
+    pub fn parse_extra_key(value: &[u8]) -> Option<(u32, &[u8])> {
+        let (usage, context) = value.split_first_chunk::<4>()?;
+        Some((u32::from_be_bytes(*usage), context))
+    }
+}
+
 /// A decoded data-message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
@@ -116,6 +132,15 @@ pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extra_key_record_round_trips() {
+        let tlv = Tlv::extra_key(0x0102_0304, b"file");
+        assert_eq!(tlv.kind, TlvType::EXTRA_SYMMETRIC_KEY);
+        assert_eq!(tlv.value, b"\x01\x02\x03\x04file");
+        assert_eq!(Tlv::parse_extra_key(&tlv.value), Some((0x0102_0304, &b"file"[..])));
+        assert_eq!(Tlv::parse_extra_key(&[1, 2, 3]), None);
+    }
 
     fn smp(v: &[u8]) -> Tlv {
         Tlv {

@@ -1,9 +1,10 @@
 //! Everything that happens because time passed, driven by `Client::tick(now)`: no hidden
 //! threads, and tests run instantly with an injected clock.
 
-use super::context::Ctx;
-use super::events::{Event, NotSentReason, PERSIST_HELD_MESSAGES};
-use super::peer::{Peer, Route};
+use super::super::context::Ctx;
+use super::super::events::{Event, NotSentReason};
+use super::{Peer, Route};
+use super::super::protocol::ProtocolSession;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
 impl Peer {
@@ -25,10 +26,7 @@ impl Peer {
             _ => NotSentReason::EncryptionTimeout,
         };
         let deadline = now.saturating_sub(settings.held_message_timeout);
-        for held in self.held.take_older_than(deadline) {
-            ctx.changed(PERSIST_HELD_MESSAGES);
-            ctx.event(&self.name, 0, Event::MessageNotSent { message: held.id, reason });
-        }
+        self.expire_held(ctx, deadline, reason);
         let handshake_deadline = now.saturating_sub(settings.handshake_timeout);
         if self.initiator.as_ref().is_some_and(|p| p.started_at < handshake_deadline) {
             self.initiator = None;
@@ -38,23 +36,22 @@ impl Peer {
         let tags: Vec<u32> = self.sessions.keys().copied().collect();
         for tag in tags {
             let Some(session) = self.sessions.get_mut(&tag) else { continue };
-            if session.finished {
+            if session.is_finished() {
                 continue;
             }
-            if session.restored {
+            if session.is_restored() {
                 // Carries no traffic and holds no usable key (`Ratchet::retire`); kept until a
                 // new session replaces it, so the reveals it still holds get published.
                 continue;
             }
-            session.ratchet.expire_skipped(now);
+            session.expire(now);
             let idle_for = now.saturating_sub(session.last_activity());
             if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
                 self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;
             }
-            let heartbeat_due =
-                session.unanswered_since.is_some_and(|since| now >= since.saturating_add(settings.heartbeat_interval));
+            let heartbeat_due = session.heartbeat_due(now, settings.heartbeat_interval);
             if settings.heartbeat_interval > 0 && heartbeat_due {
                 // An empty message: moves the ratchet on and publishes pending reveals.
                 if self.encrypt_to(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE).is_ok() {

@@ -1,11 +1,12 @@
 //! Driving the AKE for a peer: starting, answering, crossed starts, several remote instances,
 //! and installing the new session (the old one keeps working until then).
 
-use super::context::Ctx;
-use super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
-use super::peer::{PendingInitiator, PendingResponder, Peer};
-use super::session::Session;
-use super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
+use super::super::context::Ctx;
+use super::super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
+use super::{PendingInitiator, PendingResponder, Peer};
+use super::super::protocol::ProtocolSession;
+use super::super::session::Session;
+use super::super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 
@@ -202,11 +203,11 @@ impl Peer {
         let mut session = Session::new(established, ctx.our_fingerprint, ctx.now);
         // Sessions restored from a store never send again: what they still had to reveal
         // rides in the new session's headers instead, so a restart costs no deniability.
-        for old in self.sessions.values_mut().filter(|s| s.restored) {
-            old.ratchet.hand_over_reveals(&mut session.ratchet);
+        for old in self.sessions.values_mut().filter(|s| s.is_restored()) {
+            old.hand_over_reveals_to(&mut session);
         }
         ctx.changed(PERSIST_SESSIONS);
-        let fingerprint = session.their_fingerprint;
+        let fingerprint = session.their_fingerprint();
         let observation = ctx.trust.observe(&self.name, fingerprint);
         if !matches!(observation, Observation::Known(_)) {
             ctx.changed(PERSIST_TRUST);
@@ -224,8 +225,8 @@ impl Peer {
         if let Some(old) = self.sessions.get_mut(&tag) {
             // A refresh: the old session's pending reveals and skipped keys ride on the new
             // session's next messages instead of being dropped with it.
-            session.ratchet.inherit_reveals(&mut old.ratchet);
-            let log = std::mem::take(&mut old.sent_log);
+            session.inherit_reveals_from(old);
+            let log = old.take_sent_log();
             self.retire_sent_log(log);
         } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
             // Make room: sessions with an unverified key go first, then the idlest, so a flood
@@ -234,12 +235,12 @@ impl Peer {
             let idle = self
                 .sessions
                 .values()
-                .min_by_key(|s| (trust.trust(&self.name, &s.their_fingerprint).is_verified(), s.last_activity()))
-                .map(|s| s.their_tag);
+                .min_by_key(|s| (trust.trust(&self.name, &s.their_fingerprint()).is_verified(), s.last_activity()))
+                .map(|s| s.their_tag());
             if let Some(idle) = idle {
                 self.retire_session(ctx, idle);
-                if let Some(evicted) = self.sessions.remove(&idle) {
-                    self.retire_sent_log(evicted.sent_log);
+                if let Some(mut evicted) = self.sessions.remove(&idle) {
+                    self.retire_sent_log(evicted.take_sent_log());
                 }
             }
         }

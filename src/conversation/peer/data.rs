@@ -3,37 +3,31 @@
 
 use zeroize::Zeroizing;
 
-use super::context::Ctx;
-use super::error::ClientError;
-use super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
-use super::session::key_prefix;
-use super::peer::Peer;
+use super::super::context::Ctx;
+use super::super::error::ClientError;
+use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
+use super::super::protocol::ProtocolSession;
+use super::Peer;
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
-use crate::wire::{decode_body, encode_body, Tlv, TlvType};
-
-/// The text of the error message we send when we cannot read something.
-pub const UNREADABLE_ERROR_TEXT: &str = "unreadable encrypted message";
+use crate::wire::unreadable_report::{self, LostScope};
+use crate::wire::{armour, fragment, decode_body, encode_body, Tlv, TlvType};
 
 impl Peer {
     /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
     pub fn encrypt_to(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<(), ClientError> {
-        self.encrypt_and_send(ctx, tag, text, tlvs, flags).map(|_| ())
+        self.seal_and_send(ctx, tag, text, tlvs, flags, false).map(|_| ())
     }
 
     /// Encrypts and sends a message the user typed, remembering which wire message carried it.
     pub fn encrypt_user_message(&mut self, ctx: &mut Ctx<'_>, tag: u32, id: MessageId, text: &[u8]) -> Result<(), ClientError> {
-        let sent = self.encrypt_and_send(ctx, tag, text, &[], 0)?;
+        let sent = self.seal_and_send(ctx, tag, text, &[], 0, false)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
-            session.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+            session.record_sent(&sent, id);
             ctx.changed(PERSIST_SENT_LOG);
         }
         Ok(())
-    }
-
-    fn encrypt_and_send(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<Encrypted, ClientError> {
-        self.seal_and_send(ctx, tag, text, tlvs, flags, false)
     }
 
     /// Encrypts and sends; `even_finished` lets a session the peer ended still publish its
@@ -48,25 +42,15 @@ impl Peer {
         even_finished: bool,
     ) -> Result<Encrypted, ClientError> {
         let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
-        let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
-        if session.finished && !even_finished {
-            return Err(ClientError::SessionFinished);
-        }
-        if session.restored {
-            // Its stored sending chain may already have been used after the save it came from:
-            // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
-            return Err(ClientError::NoSession);
-        }
-        // Refuse before advancing the ratchet if the result could not be carried: a refused
+        let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
+        // Refuse before advancing the session if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
-        let reveals = session.ratchet.pending_reveal_count().min(crate::wire::data_message::MAX_REVEALS_PER_MESSAGE);
-        let binary_len = crate::wire::data_message::FIXED_HEADER_LEN + 32 * reveals + body.len() + 16;
-        self.check_fits(ctx, armoured_len(binary_len))?;
+        let binary_len = session.sendable_len(body.len(), even_finished)?;
+        let limit = self.transport_limit(ctx);
+        fragment::fits(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
-        let encrypted = session.ratchet.encrypt(ctx.our_tag, tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
-        session.last_sent = ctx.now;
-        session.unanswered_since = None;
-        self.send_binary(ctx, &encrypted.bytes, tag)?;
+        let encrypted = session.encrypt(ctx.our_tag, flags, &body, ctx.now)?;
+        self.send_binary_within(ctx, &encrypted.bytes, tag, limit)?;
         Ok(encrypted)
     }
 
@@ -82,27 +66,27 @@ impl Peer {
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
-        let report = unreadable_report(&header.ratchet_key, header.message_number, LostScope::Session);
-        let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.finished) else {
+        let report = || unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
+        let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.is_finished()) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
-                self.send_error(ctx, &report);
+                self.send_error(ctx, &report());
             }
             return;
         };
-        if session.restored {
+        if session.is_restored() {
             // A restored session never decrypts: the store may predate messages already
             // delivered (replays) and keys already revealed (forgeries). It is treated like a
             // session that is gone: the user and the peer are told which message was lost, and
             // a new handshake replaces it.
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
-                self.send_error(ctx, &report);
+                self.send_error(ctx, &report());
             }
             self.restart_restored(ctx);
             return;
         }
-        let decrypted = match session.ratchet.decrypt(message, ctx.now, ctx.rng) {
+        let decrypted = match session.decrypt(message, ctx.now, ctx.rng) {
             Ok(decrypted) => decrypted,
             // A copy of a message already read (the transport duplicated it, or someone replays
             // it): nothing was lost, so the peer is not told so (a report would make it tell
@@ -113,13 +97,12 @@ impl Peer {
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    let one = unreadable_report(&header.ratchet_key, header.message_number, LostScope::OneMessage);
+                    let one = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
                     self.send_error(ctx, &one);
                 }
                 return;
             }
         };
-        session.last_received = ctx.now;
         let body = match decode_body(&decrypted.body) {
             Ok(body) => body,
             Err(_) => return ctx.event(&self.name, tag, Event::Malformed),
@@ -139,11 +122,10 @@ impl Peer {
                 }
                 TlvType::EXTRA_SYMMETRIC_KEY => {
                     only_padding = false;
-                    let Some((usage, context)) = tlv.value.split_first_chunk::<4>() else {
+                    let Some((usage, context)) = Tlv::parse_extra_key(&tlv.value) else {
                         ctx.event(&self.name, tag, Event::Malformed);
                         continue;
                     };
-                    let usage = u32::from_be_bytes(*usage);
                     let key = extra_symmetric_key(&decrypted.extra_key_seed(), usage);
                     ctx.event(
                         &self.name,
@@ -161,12 +143,10 @@ impl Peer {
                 self.preferred = Some(tag);
             }
             let Some(session) = self.sessions.get_mut(&tag) else { return };
-            session.last_text_received = ctx.now;
-            // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
-            session.unanswered_since.get_or_insert(ctx.now);
-            let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint) {
-                SessionState::EncryptedVerified => super::Security::EncryptedVerified,
-                _ => super::Security::EncryptedUnverified,
+            session.text_received(ctx.now);
+            let security = match ctx.encrypted_state(&self.name, &session.their_fingerprint()) {
+                SessionState::EncryptedVerified => super::super::Security::EncryptedVerified,
+                _ => super::super::Security::EncryptedUnverified,
             };
             ctx.out.push(Action::Deliver { peer: self.name.clone(), instance: tag, text, security });
         } else if only_padding {
@@ -176,11 +156,9 @@ impl Peer {
 
     fn peer_ended(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         if let Some(session) = self.sessions.get_mut(&tag) {
-            if session.finished {
+            if !session.end_by_peer() {
                 return;
             }
-            session.finished = true;
-            session.smp_reset();
             ctx.changed(PERSIST_SESSIONS);
             ctx.state(&self.name, tag, SessionState::Finished);
             ctx.event(&self.name, tag, Event::PeerEndedSession);
@@ -200,7 +178,7 @@ impl Peer {
         if instance.is_none() {
             self.initiator = None;
             self.responders.clear();
-            self.fail_held(ctx, super::NotSentReason::SessionEnded);
+            self.fail_held(ctx, super::super::NotSentReason::SessionEnded);
         }
     }
 
@@ -216,25 +194,25 @@ impl Peer {
     pub fn close_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
         ctx.changed(PERSIST_SESSIONS);
-        if session.restored {
+        if session.is_restored() {
             if let Some(mut restored) = self.sessions.remove(&tag) {
                 if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
-                    restored.ratchet.hand_over_reveals(&mut live.ratchet);
+                    restored.hand_over_reveals_to(live);
                 }
-                self.retire_sent_log(restored.sent_log);
+                self.retire_sent_log(restored.take_sent_log());
             }
-        } else if session.finished {
-            session.ratchet.reveal_everything();
+        } else if session.is_finished() {
+            session.reveal_everything();
             self.publish_reveals(ctx, tag, 0);
         } else {
-            session.ratchet.reveal_everything();
+            session.reveal_everything();
             // The disconnect message carries the last batch.
             self.publish_reveals(ctx, tag, MAX_REVEALS_PER_MESSAGE);
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
         }
-        if let Some(session) = self.sessions.remove(&tag) {
-            self.retire_sent_log(session.sent_log);
+        if let Some(mut session) = self.sessions.remove(&tag) {
+            self.retire_sent_log(session.take_sent_log());
         }
         if self.preferred == Some(tag) {
             self.preferred = None;
@@ -246,14 +224,14 @@ impl Peer {
     /// empty messages the peer ignores, so the material is published before the state is dropped.
     pub fn retire_session(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
-        session.ratchet.reveal_everything();
+        session.reveal_everything();
         self.publish_reveals(ctx, tag, 0);
     }
 
     /// Sends empty messages (flagged ignore-if-unreadable) until at most `keep` reveals are
     /// pending in the session, or a message cannot be sent (the transport limit is too small).
     fn publish_reveals(&mut self, ctx: &mut Ctx<'_>, tag: u32, keep: usize) {
-        let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.ratchet.pending_reveal_count());
+        let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.pending_reveals());
         // Each message takes up to MAX_REVEALS_PER_MESSAGE; the bound only guards against a
         // message that published nothing.
         let rounds = pending(self).div_ceil(MAX_REVEALS_PER_MESSAGE);
@@ -269,50 +247,10 @@ impl Peer {
 
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.
     pub fn use_extra_key(&mut self, ctx: &mut Ctx<'_>, tag: u32, usage: u32, context: &[u8]) -> Result<Zeroizing<[u8; 32]>, ClientError> {
-        let mut value = usage.to_be_bytes().to_vec();
-        value.extend_from_slice(context);
-        let tlv = Tlv { kind: TlvType::EXTRA_SYMMETRIC_KEY, value };
-        let sent = self.encrypt_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE)?;
+        let tlv = Tlv::extra_key(usage, context);
+        let sent = self.seal_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE, false)?;
         Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
     }
-}
-
-/// What an unreadable report says was lost (PROTOCOL.md §9.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LostScope {
-    /// We have no usable session for it: this message and every later one of that session.
-    Session,
-    /// Our session is fine but this one message did not authenticate (corrupted or forged in
-    /// transit) or arrived after its key was discarded: only this message.
-    OneMessage,
-}
-
-/// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`,
-/// followed by ` only` when only that message was lost.
-pub fn unreadable_report(ratchet_key: &[u8; 32], number: u32, scope: LostScope) -> String {
-    let prefix: String = key_prefix(ratchet_key).iter().map(|b| format!("{b:02x}")).collect();
-    match scope {
-        LostScope::Session => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}"),
-        LostScope::OneMessage => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number} only"),
-    }
-}
-
-/// Parses [`unreadable_report`]'s text back; `None` for any other error text.
-pub fn parse_unreadable_report(text: &str) -> Option<([u8; 8], u32, LostScope)> {
-    let rest = text.trim().strip_prefix(UNREADABLE_ERROR_TEXT)?.trim();
-    let (prefix_hex, number) = rest.split_once(':')?;
-    let (number, scope) = match number.strip_suffix(" only") {
-        Some(number) => (number, LostScope::OneMessage),
-        None => (number, LostScope::Session),
-    };
-    if prefix_hex.len() != 16 || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut prefix = [0u8; 8];
-    for (i, byte) in prefix.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(prefix_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((prefix, number.parse().ok()?, scope))
 }
 
 impl Peer {
@@ -322,18 +260,14 @@ impl Peer {
     /// message was lost, the session goes on. Nothing is resent automatically: the error is
     /// unauthenticated.
     pub fn peer_could_not_read(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8], number: u32, scope: LostScope) {
-        let take = |log: &mut super::session::SentLog| match scope {
-            LostScope::Session => log.take_since(prefix, number),
-            LostScope::OneMessage => log.take_one(prefix, number),
-        };
         let mut lost = Vec::new();
         for session in self.sessions.values_mut() {
-            for id in take(&mut session.sent_log) {
-                lost.push((session.their_tag, id));
+            for id in session.take_lost(prefix, number, scope) {
+                lost.push((session.their_tag(), id));
             }
         }
         for log in &mut self.retired_sent_logs {
-            lost.extend(take(log).into_iter().map(|id| (0, id)));
+            lost.extend(log.take_lost(prefix, number, scope).into_iter().map(|id| (0, id)));
         }
         if lost.is_empty() {
             return;
@@ -346,15 +280,10 @@ impl Peer {
             return;
         }
         // One restart per report burst: the peer rate-limits its reports the same way.
-        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::ERROR_MESSAGE_INTERVAL));
+        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::super::ERROR_MESSAGE_INTERVAL));
         if ctx.settings.policy.allows_protocol() && !recently_healed {
             self.last_heal_started = Some(ctx.now);
             self.send_query(ctx);
         }
     }
-}
-
-/// Length of the armoured form of `binary_len` bytes: "?OFR:" + padded base64 + ".".
-pub fn armoured_len(binary_len: usize) -> usize {
-    5 + binary_len.div_ceil(3) * 4 + 1
 }

@@ -2,11 +2,11 @@
 //! UI, and a verified fingerprint in the trust store on success: on both sides without a
 //! question, only on the asker's side with one.
 
-use super::context::Ctx;
-use super::error::ClientError;
-use super::events::{Event, SessionState, PERSIST_TRUST};
-use super::peer::Peer;
-use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use super::super::context::Ctx;
+use super::super::error::ClientError;
+use super::super::events::{Event, SessionState, PERSIST_TRUST};
+use super::Peer;
+use crate::conversation::protocol::ProtocolSession;
 use crate::smp::{SmpEvent, SmpTlv};
 use crate::trust::Trust;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
@@ -21,10 +21,9 @@ impl Peer {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
         let step = session.smp().receive(tlv.kind, &tlv.value, ctx.rng);
         let answered_question = session.smp().answering_question();
-        let fingerprint = session.their_fingerprint;
+        let fingerprint = session.their_fingerprint();
         if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
-            // Not a reason to save: a restored session is restarted, with a fresh counter.
-            session.smp_failures = session.smp_failures.saturating_add(1);
+            session.smp_failed();
         }
         if let Some(reply) = step.reply {
             // If the reply cannot be sent the peer's run times out on its side; ours is reset.
@@ -54,12 +53,11 @@ impl Peer {
     /// Starts an SMP run with the session `tag`, asking `question` if given.
     pub fn smp_start(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8], question: Option<&str>) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
-        let too_soon = session.smp_last_started.is_some_and(|last| ctx.now < last.saturating_add(SMP_MIN_INTERVAL));
-        if too_soon || session.smp_failures >= SMP_MAX_FAILURES {
+        if !session.smp_may_start(ctx.now) {
             return Err(ClientError::SmpRateLimited);
         }
         let tlvs: Vec<Tlv> = session.smp().start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
-        session.smp_last_started = Some(ctx.now);
+        session.smp_started(ctx.now);
         self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())

@@ -1,0 +1,323 @@
+//! One encrypted session with one remote instance of a peer.
+
+mod persist;
+
+use crate::ake::Established;
+use crate::crypto::keys::fingerprint;
+use crate::ratchet::Ratchet;
+use crate::smp::{Smp, SmpContext};
+
+use super::error::ClientError;
+use super::events::{MessageId, SessionState};
+use super::protocol::ProtocolSession;
+use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use crate::crypto::RandomSource;
+use crate::ratchet::{Decrypted, Encrypted, RatchetError};
+use crate::trust::TrustStore;
+use crate::wire::data_message::{self, DataMessage, MAX_REVEALS_PER_MESSAGE};
+use crate::wire::unreadable_report::{key_prefix, LostScope};
+
+/// What a UI needs to know about one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The remote instance tag.
+    pub instance: u32,
+    /// Its state.
+    pub state: SessionState,
+    /// The peer's fingerprint in this session.
+    pub their_fingerprint: [u8; 32],
+    /// The session id (compare its first 8 bytes aloud).
+    pub ssid: [u8; 32],
+    /// Whether we were the handshake initiator.
+    pub we_initiated: bool,
+    /// Whether an SMP run is in progress.
+    pub smp_in_progress: bool,
+}
+
+/// A session's live state. Replaced whole when a new handshake with the same instance
+/// completes; the old one keeps working until then.
+#[derive(Debug)]
+pub(crate) struct Session {
+    their_tag: u32,
+    ratchet: Ratchet,
+    ssid: [u8; 32],
+    their_fingerprint: [u8; 32],
+    we_initiated: bool,
+    /// The peer ended it (TLV 1); nothing more is sent until the user ends or restarts it.
+    finished: bool,
+    last_received: u64,
+    last_sent: u64,
+    /// When user text last arrived on it (control messages do not count): orders sessions for
+    /// routing when no preferred one applies. Not stored; a restored session starts at
+    /// `last_received`.
+    last_text_received: u64,
+    /// When we first received something we have not answered yet (heartbeat trigger).
+    unanswered_since: Option<u64>,
+    /// Created on first use: an idle SMP state machine is most of a session's size.
+    smp: Option<Box<Smp>>,
+    our_fingerprint: [u8; 32],
+    smp_last_started: Option<u64>,
+    smp_failures: u32,
+    /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
+    /// peer reports it could not read.
+    sent_log: SentLog,
+    /// Loaded from a store. A store cannot be proven current (a crash after a save makes it
+    /// stale), so a restored session never encrypts with its stored sending chain (no
+    /// (ratchet key, N) pair can repeat) and never decrypts (no replay of messages delivered
+    /// after the save, no forgery from material already revealed): it is restarted with a new
+    /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
+    restored: bool,
+}
+
+/// How many recent user messages per session can be named in an unreadable report.
+pub const SENT_LOG_LEN: usize = 64;
+
+/// A short memory of which wire message carried which user message.
+#[derive(Debug, Default)]
+pub(crate) struct SentLog(std::collections::VecDeque<([u8; 8], u32, MessageId)>);
+
+impl SentLog {
+    pub fn record(&mut self, ratchet_key: &[u8; 32], number: u32, id: MessageId) {
+        self.push(key_prefix(ratchet_key), number, id);
+    }
+
+    /// Appends an entry, forgetting the oldest beyond [`SENT_LOG_LEN`].
+    pub fn push(&mut self, prefix: [u8; 8], number: u32, id: MessageId) {
+        if self.0.len() == SENT_LOG_LEN {
+            self.0.pop_front();
+        }
+        self.0.push_back((prefix, number, id));
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The remembered entries, oldest first (for storage).
+    pub fn entries(&self) -> impl Iterator<Item = &([u8; 8], u32, MessageId)> {
+        self.0.iter()
+    }
+
+    /// Removes and returns what a report with `scope` says was lost: the named message alone,
+    /// or it and every later one.
+    pub fn take_lost(&mut self, prefix: &[u8; 8], number: u32, scope: LostScope) -> Vec<MessageId> {
+        match scope {
+            LostScope::Session => self.take_since(prefix, number),
+            LostScope::OneMessage => self.take_one(prefix, number),
+        }
+    }
+
+    /// Removes and returns the named message alone (the peer lost only that one).
+    pub fn take_one(&mut self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
+        match self.0.iter().position(|(k, n, _)| k == prefix && *n == number) {
+            Some(at) => self.0.remove(at).map(|(_, _, id)| id).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Removes and returns the named message and every later one: once the peer could not read
+    /// one message of a session, it could not read the rest of that session either. Each is
+    /// reported once.
+    pub fn take_since(&mut self, prefix: &[u8; 8], number: u32) -> Vec<MessageId> {
+        match self.0.iter().position(|(k, n, _)| k == prefix && *n == number) {
+            Some(start) => self.0.drain(start..).map(|(_, _, id)| id).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl Session {
+    pub fn new(established: Established, our_fingerprint: [u8; 32], now: u64) -> Self {
+        let their_fingerprint = fingerprint(&established.their_identity);
+        Session {
+            their_tag: established.their_tag,
+            ratchet: established.ratchet,
+            ssid: established.ssid,
+            their_fingerprint,
+            we_initiated: established.we_initiated,
+            finished: false,
+            last_received: now,
+            last_sent: now,
+            last_text_received: now,
+            unanswered_since: None,
+            smp: None,
+            our_fingerprint,
+            smp_last_started: None,
+            smp_failures: 0,
+            sent_log: SentLog::default(),
+            restored: false,
+        }
+    }
+
+    /// Aborts a run if one exists (nothing to do for an SMP never used).
+    fn smp_reset(&mut self) {
+        if let Some(smp) = self.smp.as_mut() {
+            smp.abort();
+        }
+    }
+
+    /// Moves what this session still has to reveal (stored keys included) into `successor`'s
+    /// queue, to ride in its next headers: for a restored session, which never sends again,
+    /// when a new one replaces it. Between modern sessions only.
+    pub fn hand_over_reveals_to(&mut self, successor: &mut Session) {
+        self.ratchet.hand_over_reveals(&mut successor.ratchet);
+    }
+
+    /// Takes over what `old` (the session this one refreshes) still had to reveal. Between
+    /// modern sessions only.
+    pub fn inherit_reveals_from(&mut self, old: &mut Session) {
+        self.ratchet.inherit_reveals(&mut old.ratchet);
+    }
+}
+
+impl ProtocolSession for Session {
+    fn their_tag(&self) -> u32 {
+        self.their_tag
+    }
+
+    fn their_fingerprint(&self) -> [u8; 32] {
+        self.their_fingerprint
+    }
+
+    fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo {
+        SessionInfo {
+            instance: self.their_tag,
+            state: if self.finished {
+                SessionState::Finished
+            } else if self.restored {
+                // Restored from a store: carries no traffic until a new handshake replaces
+                // it, so it must not be shown as encrypted (no lock icon).
+                SessionState::Plaintext
+            } else if trust.trust(peer, &self.their_fingerprint).is_verified() {
+                SessionState::EncryptedVerified
+            } else {
+                SessionState::EncryptedUnverified
+            },
+            their_fingerprint: self.their_fingerprint,
+            ssid: self.ssid,
+            we_initiated: self.we_initiated,
+            smp_in_progress: self.smp_in_progress(),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn is_restored(&self) -> bool {
+        self.restored
+    }
+
+    fn last_received(&self) -> u64 {
+        self.last_received
+    }
+
+    fn last_text_received(&self) -> u64 {
+        self.last_text_received
+    }
+
+    fn last_activity(&self) -> u64 {
+        self.last_received.max(self.last_sent)
+    }
+
+    fn usable(&self) -> bool {
+        !self.finished && !self.restored
+    }
+
+    fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError> {
+        if self.finished && !even_finished {
+            return Err(ClientError::SessionFinished);
+        }
+        if self.restored {
+            // Its stored sending chain may already have been used after the save it came from:
+            // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
+            return Err(ClientError::NoSession);
+        }
+        let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
+        Ok(data_message::encoded_len(reveals, body_len))
+    }
+
+    fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError> {
+        let encrypted = self.ratchet.encrypt(our_tag, self.their_tag, flags, body).map_err(|_| ClientError::MessageTooLarge)?;
+        self.last_sent = now;
+        self.unanswered_since = None;
+        Ok(encrypted)
+    }
+
+    fn record_sent(&mut self, sent: &Encrypted, id: MessageId) {
+        self.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+    }
+
+    fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
+        let decrypted = self.ratchet.decrypt(message, now, rng)?;
+        self.last_received = now;
+        Ok(decrypted)
+    }
+
+    fn text_received(&mut self, now: u64) {
+        self.last_text_received = now;
+        // Only real messages ask for an answer; heartbeats must not trigger heartbeats.
+        self.unanswered_since.get_or_insert(now);
+    }
+
+    fn take_lost(&mut self, prefix: &[u8; 8], number: u32, scope: LostScope) -> Vec<MessageId> {
+        self.sent_log.take_lost(prefix, number, scope)
+    }
+
+    fn smp(&mut self) -> &mut Smp {
+        let ctx = SmpContext { ssid: self.ssid, our_fingerprint: self.our_fingerprint, their_fingerprint: self.their_fingerprint };
+        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
+    }
+
+    fn smp_in_progress(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
+    }
+
+    fn smp_awaiting_secret(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
+    }
+
+    fn smp_may_start(&self, now: u64) -> bool {
+        let too_soon = self.smp_last_started.is_some_and(|last| now < last.saturating_add(SMP_MIN_INTERVAL));
+        !too_soon && self.smp_failures < SMP_MAX_FAILURES
+    }
+
+    fn smp_started(&mut self, now: u64) {
+        self.smp_last_started = Some(now);
+    }
+
+    fn smp_failed(&mut self) {
+        // Not a reason to save: a restored session is restarted, with a fresh counter.
+        self.smp_failures = self.smp_failures.saturating_add(1);
+    }
+
+    fn expire(&mut self, now: u64) {
+        self.ratchet.expire_skipped(now);
+    }
+
+    fn heartbeat_due(&self, now: u64, interval: u64) -> bool {
+        self.unanswered_since.is_some_and(|since| now >= since.saturating_add(interval))
+    }
+
+    fn end_by_peer(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        self.finished = true;
+        self.smp_reset();
+        true
+    }
+
+    fn reveal_everything(&mut self) {
+        self.ratchet.reveal_everything();
+    }
+
+    fn pending_reveals(&self) -> usize {
+        self.ratchet.pending_reveal_count()
+    }
+
+    fn take_sent_log(&mut self) -> SentLog {
+        std::mem::take(&mut self.sent_log)
+    }
+}
