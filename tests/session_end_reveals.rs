@@ -160,3 +160,22 @@ fn when_the_peer_ended_first_the_reveals_are_still_published() {
     assert_eq!(net.party("alice").events.len(), events);
     assert_eq!(net.party("alice").sent.len(), sent, "no error message in answer");
 }
+
+#[test]
+fn skipped_keys_saved_in_a_store_are_published_after_the_restart() {
+    let mut net = pair();
+    let wire = alice_sends(&mut net, 6);
+    deliver_to_bob(&mut net, &wire[5]); // 0..=4 skipped: their keys are stored
+    let bytes = encode_client(&net.parties["bob"].client);
+    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("bob again")));
+    net.parties.get_mut("bob").unwrap().client = restored.expect("a session with skipped keys loads back");
+    // The loaded session is replaced; the new one publishes what the old one held.
+    net.start("alice", "bob");
+    net.run();
+    let now = net.now;
+    let actions = net.client("bob").end_session("alice", None, now);
+    let material = revealed(&sent_texts(&actions));
+    for captured in &wire[..5] {
+        assert!(forgeable(captured, &material), "a skipped key stored before the restart was not revealed");
+    }
+}
