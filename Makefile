@@ -5,7 +5,7 @@
 #   make test                    Rust tests, then every target in TEST_TARGETS
 #   make examples                build the C examples (examples-c/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
-#   make lint                    clippy, warnings are errors
+#   make lint                    clippy, rustfmt --check, cargo doc; warnings are errors
 #   make mutants                 mutation testing of the security modules (slow; TESTING.md)
 #   make clean
 
@@ -84,8 +84,11 @@ uninstall:
 	      "$(DESTDIR)$(LIBDIR)/liboffrec.so" "$(DESTDIR)$(LIBDIR)/liboffrec.a" \
 	      "$(DESTDIR)$(INCLUDEDIR)/offrec.h" "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
 
+# Clippy, formatting and the API docs, each with warnings as errors (CI runs it).
 lint:
 	$(CARGO) clippy --all-targets $(TEST_FEATURES) -- -D warnings
+	$(CARGO) fmt --check
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib
 
 clean:
 	$(CARGO) clean

@@ -12,8 +12,10 @@ use offrec::wire::data_message::DataMessage;
 use offrec::wire::{armour, encode_body, fragment, InstanceTag, Reassembler};
 
 fn handshake(rng: &mut DeterministicRandom, alice: &IdentityKey, bob: &IdentityKey) -> (Established, Established) {
-    let (init, start) = Initiator::start(AkeConfig { identity: bob, our_tag: 0x200, phi: b"bench" }, 0, 1, rng).unwrap();
-    let (resp, reply) = Responder::respond(AkeConfig { identity: alice, our_tag: 0x100, phi: b"bench" }, &start, 1, rng).unwrap();
+    let (init, start) =
+        Initiator::start(AkeConfig { identity: bob, our_tag: 0x200, phi: b"bench" }, 0, 1, rng).unwrap();
+    let (resp, reply) =
+        Responder::respond(AkeConfig { identity: alice, our_tag: 0x100, phi: b"bench" }, &start, 1, rng).unwrap();
     let (finish, b) = init.finish(&reply, rng).unwrap();
     (resp.finish(&finish, rng).unwrap(), b)
 }
@@ -25,7 +27,9 @@ fn primitives(c: &mut Criterion) {
     c.bench_function("primitive/x25519", |bench| bench.iter(|| black_box(a.diffie_hellman(b.public()).unwrap())));
     let key = SecretKey::from_bytes([7; 32]);
     let mut buffer = vec![0u8; 128];
-    c.bench_function("primitive/aes256gcm_seal_128B", |bench| bench.iter(|| black_box(seal(&key, b"header", &mut buffer).unwrap())));
+    c.bench_function("primitive/aes256gcm_seal_128B", |bench| {
+        bench.iter(|| black_box(seal(&key, b"header", &mut buffer).unwrap()))
+    });
     c.bench_function("primitive/hmac_sha256", |bench| {
         bench.iter(|| black_box(offrec::crypto::kdf::hmac_sha256(&[1; 32], &[&[1]])))
     });

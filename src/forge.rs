@@ -43,7 +43,10 @@ pub fn revealed_in(message: &DataMessage) -> Vec<RevealedMaterial> {
 }
 
 /// Finds, among revealed material, the one for `captured`'s key (the one whose tag verifies).
-pub fn find_reveal<'a>(captured: &DataMessage, candidates: impl IntoIterator<Item = &'a [u8; REVEALED_LEN]>) -> Option<RevealedMaterial> {
+pub fn find_reveal<'a>(
+    captured: &DataMessage,
+    candidates: impl IntoIterator<Item = &'a [u8; REVEALED_LEN]>,
+) -> Option<RevealedMaterial> {
     candidates
         .into_iter()
         .map(RevealedMaterial::from_bytes)
@@ -73,7 +76,12 @@ fn standard_body(text: &[u8], body_len: usize) -> Option<Zeroizing<Vec<u8>>> {
 /// Rewrites `captured` so it carries `new_text` instead of `known_text`, with a tag that
 /// verifies under the original key. Nothing secret is needed: only the revealed material, which
 /// the receiver published. The header (and so the associated data) stays the same.
-pub fn forge(captured: &DataMessage, revealed: &RevealedMaterial, known_text: &[u8], new_text: &[u8]) -> Result<DataMessage, ForgeError> {
+pub fn forge(
+    captured: &DataMessage,
+    revealed: &RevealedMaterial,
+    known_text: &[u8],
+    new_text: &[u8],
+) -> Result<DataMessage, ForgeError> {
     if !revealed.verifies(&captured.header_bytes, &captured.ciphertext, &captured.tag) {
         return Err(ForgeError::NoMatchingReveal);
     }
@@ -81,14 +89,20 @@ pub fn forge(captured: &DataMessage, revealed: &RevealedMaterial, known_text: &[
     let old_body = standard_body(known_text, length).ok_or(ForgeError::KnownTextDoesNotFit)?;
     let new_body = standard_body(new_text, length).ok_or(ForgeError::NewTextDoesNotFit)?;
     // CTR mode is malleable: C' = C ⊕ P ⊕ P'.
-    let ciphertext: Vec<u8> = captured.ciphertext.iter().zip(old_body.iter().zip(new_body.iter())).map(|(c, (p, q))| c ^ p ^ q).collect();
+    let ciphertext: Vec<u8> =
+        captured.ciphertext.iter().zip(old_body.iter().zip(new_body.iter())).map(|(c, (p, q))| c ^ p ^ q).collect();
     let tag = revealed.tag_for(&captured.header_bytes, &ciphertext);
     Ok(DataMessage { header: captured.header.clone(), header_bytes: captured.header_bytes.clone(), ciphertext, tag })
 }
 
 /// [`forge`] on wire text: finds the matching reveal among `later_messages` (the receiver's
 /// later messages in the same transcript) and returns the forged armoured message.
-pub fn forge_wire(captured: &str, later_messages: &[&str], known_text: &[u8], new_text: &[u8]) -> Result<String, ForgeError> {
+pub fn forge_wire(
+    captured: &str,
+    later_messages: &[&str],
+    known_text: &[u8],
+    new_text: &[u8],
+) -> Result<String, ForgeError> {
     let captured = parse_captured(captured)?;
     let mut reveals = Vec::new();
     for text in later_messages {

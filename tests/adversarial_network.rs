@@ -81,36 +81,38 @@ fn hundred_thousand_messages_over_a_hostile_network() {
     let mut id_of_text: HashMap<String, (String, u64)> = HashMap::new();
     let mut arrived_intact: HashSet<String> = HashSet::new();
 
-    let deliver = |net: &mut Net, from: &str, to: &str, text: &str, tampered: bool, delivered: &mut HashMap<String, usize>| {
-        let receivers: Vec<String> = net.parties.iter().filter(|(_, p)| p.account == to).map(|(id, _)| id.clone()).collect();
-        let mut replies = Vec::new();
-        for id in receivers {
-            let now = net.now;
-            for action in net.client(&id).receive(from, text, now) {
-                match action {
-                    Action::Deliver { text: got, security, .. } => {
-                        let got = String::from_utf8(got.to_vec()).unwrap();
-                        if security == Security::Plaintext {
-                            // Unencrypted protocol chatter (an error message the chaos mangled
-                            // into plain text); never one of the test's messages.
-                            assert!(!got.contains(" #"), "a message arrived in plaintext: {got}");
-                            continue;
+    let deliver =
+        |net: &mut Net, from: &str, to: &str, text: &str, tampered: bool, delivered: &mut HashMap<String, usize>| {
+            let receivers: Vec<String> =
+                net.parties.iter().filter(|(_, p)| p.account == to).map(|(id, _)| id.clone()).collect();
+            let mut replies = Vec::new();
+            for id in receivers {
+                let now = net.now;
+                for action in net.client(&id).receive(from, text, now) {
+                    match action {
+                        Action::Deliver { text: got, security, .. } => {
+                            let got = String::from_utf8(got.to_vec()).unwrap();
+                            if security == Security::Plaintext {
+                                // Unencrypted protocol chatter (an error message the chaos mangled
+                                // into plain text); never one of the test's messages.
+                                assert!(!got.contains(" #"), "a message arrived in plaintext: {got}");
+                                continue;
+                            }
+                            if tampered {
+                                tampered_accepted.set(tampered_accepted.get() + 1);
+                            }
+                            *delivered.entry(got).or_default() += 1;
                         }
-                        if tampered {
-                            tampered_accepted.set(tampered_accepted.get() + 1);
+                        Action::Send { peer, text } => replies.push((net.parties[&id].account.clone(), peer, text)),
+                        Action::Event { event: Event::PeerCouldNotRead { message }, .. } => {
+                            reported_lost.borrow_mut().insert((id.clone(), message));
                         }
-                        *delivered.entry(got).or_default() += 1;
+                        _ => {}
                     }
-                    Action::Send { peer, text } => replies.push((net.parties[&id].account.clone(), peer, text)),
-                    Action::Event { event: Event::PeerCouldNotRead { message }, .. } => {
-                        reported_lost.borrow_mut().insert((id.clone(), message));
-                    }
-                    _ => {}
                 }
             }
-        }
-        replies
-    };
+            replies
+        };
 
     while count < TOTAL_MESSAGES || !in_flight.is_empty() {
         if count < TOTAL_MESSAGES && (in_flight.len() < 4 || chaos.below(2) == 0) {
@@ -176,8 +178,13 @@ fn hundred_thousand_messages_over_a_hostile_network() {
     let delivered_set: HashSet<String> = delivered.keys().cloned().collect();
     let reported = reported_lost.borrow();
     let not_delivered: Vec<&String> = arrived_intact.difference(&delivered_set).collect();
-    let sample: Vec<_> = not_delivered.iter().take(5).map(|t| (t, reported.contains(&id_of_text[t.as_str()]))).collect();
-    assert!(not_delivered.is_empty(), "{} arrived intact but were not delivered (text, reported): {sample:?}", not_delivered.len());
+    let sample: Vec<_> =
+        not_delivered.iter().take(5).map(|t| (t, reported.contains(&id_of_text[t.as_str()]))).collect();
+    assert!(
+        not_delivered.is_empty(),
+        "{} arrived intact but were not delivered (text, reported): {sample:?}",
+        not_delivered.len()
+    );
     // Loss reports come only from tampered copies (the report names whatever the tampered
     // header says, so it may name another message: reports are unauthenticated, SECURITY.md §6),
     // at most one per 10 s per receiver.

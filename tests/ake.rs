@@ -1,7 +1,9 @@
 //! The handshake: agreement, crossed starts, downgrade and misbinding attempts, wrong
 //! instances, messages in the wrong state, replays from another session.
 
-use offrec::ake::{phi_commitment, AkeConfig, AkeError, AkeMessage, Established, Initiator, Responder, PHI_COMMITMENT_LEN};
+use offrec::ake::{
+    phi_commitment, AkeConfig, AkeError, AkeMessage, Established, Initiator, Responder, PHI_COMMITMENT_LEN,
+};
 use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::wire::data_message::DataMessage;
 
@@ -58,7 +60,10 @@ fn different_phi_fails_the_handshake() {
     let other_phi: &[u8] = b"alice\0mallory\0xmpp";
     // The responder sees the mismatch in Start itself (the phi commitment) and says so.
     let (_bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, other_phi), &start, 0, &mut p.rng).unwrap_err(), AkeError::NamesDiffer);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, other_phi), &start, 0, &mut p.rng).unwrap_err(),
+        AkeError::NamesDiffer
+    );
 }
 
 #[test]
@@ -77,7 +82,10 @@ fn a_forged_phi_commitment_does_not_defeat_the_binding() {
     let (_b, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
     let last = start.noise.len() - 1;
     start.noise[last] ^= 1;
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(), AkeError::NamesDiffer);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(),
+        AkeError::NamesDiffer
+    );
 }
 
 #[test]
@@ -85,7 +93,10 @@ fn stripped_or_altered_offer_is_a_downgrade_and_fails() {
     let mut p = parties("downgrade");
     // Bob saw an offer that differs from what Alice advertised (someone rewrote the query).
     let (_b, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b10, &mut p.rng).unwrap();
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap_err(), AkeError::VersionMismatch);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap_err(),
+        AkeError::VersionMismatch
+    );
     // Tampering with the cleartext offer bytes in Start breaks the transcript at Reply/Finish.
     let (bob_init, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
     let offer_at = 32; // versions byte after the ephemeral key
@@ -96,7 +107,10 @@ fn stripped_or_altered_offer_is_a_downgrade_and_fails() {
     // No version in common.
     let (_b, mut start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
     start.noise[offer_at] = 0b100;
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(), AkeError::VersionMismatch);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(),
+        AkeError::VersionMismatch
+    );
 }
 
 #[test]
@@ -116,7 +130,10 @@ fn altered_instance_tags_fail() {
     assert_eq!(bob_init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::WrongInstance);
     // A start naming another instance of Alice is refused.
     let (_b, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0x5555_5555, 0, &mut p.rng).unwrap();
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(), AkeError::WrongInstance);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap_err(),
+        AkeError::WrongInstance
+    );
 }
 
 #[test]
@@ -145,7 +162,10 @@ fn messages_of_the_wrong_kind_are_refused() {
     let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0, &mut p.rng).unwrap();
     assert_eq!(bob_init.finish(&start, &mut p.rng).unwrap_err(), AkeError::Malformed);
     assert_eq!(alice_resp.finish(&reply, &mut p.rng).unwrap_err(), AkeError::Malformed);
-    assert_eq!(Responder::respond(config(&p.alice, ALICE_TAG, PHI), &reply, 0, &mut p.rng).unwrap_err(), AkeError::Malformed);
+    assert_eq!(
+        Responder::respond(config(&p.alice, ALICE_TAG, PHI), &reply, 0, &mut p.rng).unwrap_err(),
+        AkeError::Malformed
+    );
 }
 
 #[test]

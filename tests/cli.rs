@@ -54,7 +54,11 @@ impl TempDir {
     fn new() -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("offrec-cli-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+        let dir = std::env::temp_dir().join(format!(
+            "offrec-cli-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -80,7 +84,21 @@ fn key_file(dir: &TempDir) -> String {
 
 fn new_identity(dir: &TempDir, store: &str, account: &str, network: &str) -> String {
     let key = key_file(dir);
-    let out = run(&["identity", "new", "--store", &dir.path(store), "--account", account, "--network", network, "--key-file", &key], None);
+    let out = run(
+        &[
+            "identity",
+            "new",
+            "--store",
+            &dir.path(store),
+            "--account",
+            account,
+            "--network",
+            network,
+            "--key-file",
+            &key,
+        ],
+        None,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     key
 }
@@ -130,7 +148,10 @@ fn identity_new_and_show_round_trip() {
     let dir = TempDir::new();
     let store = dir.path("store");
     let key = key_file(&dir);
-    let new = run(&["identity", "new", "--store", &store, "--account", "alice", "--network", "irc", "--key-file", &key], None);
+    let new = run(
+        &["identity", "new", "--store", &store, "--account", "alice", "--network", "irc", "--key-file", &key],
+        None,
+    );
     assert_eq!(new.code, 0, "{}", new.stderr);
     let fingerprint_line = |text: &str| text.lines().find(|l| l.starts_with("fingerprint:")).unwrap().to_owned();
     let show = run(&["identity", "show", "--store", &store, "--key-file", &key], None);
@@ -145,17 +166,46 @@ fn identity_new_and_show_round_trip() {
     assert_eq!(mode & 0o777, 0o600);
 
     // No overwrite without --force; --force makes a new identity.
-    let again = run(&["identity", "new", "--store", &store, "--account", "alice", "--network", "irc", "--key-file", &key], None);
+    let again = run(
+        &["identity", "new", "--store", &store, "--account", "alice", "--network", "irc", "--key-file", &key],
+        None,
+    );
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("--force"), "{}", again.stderr);
-    let forced = run(&["identity", "new", "--store", &store, "--account", "alice", "--network", "irc", "--key-file", &key, "--force"], None);
+    let forced = run(
+        &[
+            "identity",
+            "new",
+            "--store",
+            &store,
+            "--account",
+            "alice",
+            "--network",
+            "irc",
+            "--key-file",
+            &key,
+            "--force",
+        ],
+        None,
+    );
     assert_eq!(forced.code, 0, "{}", forced.stderr);
     assert_ne!(fingerprint_line(&forced.stdout), fingerprint_line(&new.stdout));
 
     // Passphrase from the environment, and the errors that say what to do.
     let pw_store = dir.path("pw");
     let out = Command::new(BIN)
-        .args(["identity", "new", "--store", &pw_store, "--account", "a", "--network", "n", "--passphrase-env", "OFFREC_TEST_PW"])
+        .args([
+            "identity",
+            "new",
+            "--store",
+            &pw_store,
+            "--account",
+            "a",
+            "--network",
+            "n",
+            "--passphrase-env",
+            "OFFREC_TEST_PW",
+        ])
         .env("OFFREC_TEST_PW", "correct horse")
         .output()
         .unwrap();
@@ -187,10 +237,7 @@ fn encrypted_pair() -> Net {
 }
 
 fn field<'a>(stdout: &'a str, name: &str) -> &'a str {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+    stdout.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).unwrap_or_else(|| panic!("no {name} in {stdout}"))
 }
 
 #[test]
@@ -303,7 +350,11 @@ fn forge_round_trip_and_read() {
     assert_eq!(forged.header_bytes, original.header_bytes);
     let reveals = parse_captured(&later).unwrap().header.revealed;
     assert!(
-        reveals.iter().map(RevealedMaterial::from_bytes).any(|m| m.verifies(&forged.header_bytes, &forged.ciphertext, &forged.tag)),
+        reveals.iter().map(RevealedMaterial::from_bytes).any(|m| m.verifies(
+            &forged.header_bytes,
+            &forged.ciphertext,
+            &forged.tag
+        )),
         "the forged tag verifies under revealed material"
     );
 
@@ -313,13 +364,15 @@ fn forge_round_trip_and_read() {
     assert!(read.stdout.contains("public data only"));
 
     // Without the reveal, nothing matches; a bad capture is malformed input.
-    let none = run(&["forge", "--captured", &captured, "--reveal-from", &captured, "--known", known, "--new", new], None);
+    let none =
+        run(&["forge", "--captured", &captured, "--reveal-from", &captured, "--known", known, "--new", new], None);
     assert_eq!(none.code, 1);
     assert!(none.stderr.contains("no revealed material"), "{}", none.stderr);
     let bad = run(&["forge", "--captured", "?OFR:.", "--reveal-from", &later, "--known", known, "--new", new], None);
     assert_eq!(bad.code, 2);
     let long = "x".repeat(200);
-    let too_long = run(&["forge", "--captured", &captured, "--reveal-from", &later, "--known", known, "--new", &long], None);
+    let too_long =
+        run(&["forge", "--captured", &captured, "--reveal-from", &later, "--known", known, "--new", &long], None);
     assert_eq!(too_long.code, 2, "{}", too_long.stderr);
     assert!(too_long.stderr.contains("shorten --new"), "{}", too_long.stderr);
 }
@@ -344,7 +397,10 @@ impl ChatProcess {
             .spawn()
             .unwrap();
         let output = Arc::new(Mutex::new(String::new()));
-        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let output = Arc::clone(&output);
             std::thread::spawn(move || {
                 let mut stream = stream;
@@ -457,12 +513,34 @@ fn chat_over_tcp_with_smp() {
     let listen = format!("127.0.0.1:{port}");
     let mut bob = ChatProcess::spawn(
         "bob",
-        &strings(&["--store", &dir.path("bob"), "--key-file", &key, "--tcp-listen", &listen, "--peer", "alice", "--policy", "manual"]),
+        &strings(&[
+            "--store",
+            &dir.path("bob"),
+            "--key-file",
+            &key,
+            "--tcp-listen",
+            &listen,
+            "--peer",
+            "alice",
+            "--policy",
+            "manual",
+        ]),
     );
     bob.wait_for("listening on");
     let mut alice = ChatProcess::spawn(
         "alice",
-        &strings(&["--store", &dir.path("alice"), "--key-file", &key, "--tcp-connect", &listen, "--peer", "bob", "--policy", "manual"]),
+        &strings(&[
+            "--store",
+            &dir.path("alice"),
+            "--key-file",
+            &key,
+            "--tcp-connect",
+            &listen,
+            "--peer",
+            "bob",
+            "--policy",
+            "manual",
+        ]),
     );
     alice.wait_for("connected");
     bob.wait_for("connected");
@@ -481,7 +559,10 @@ fn chat_over_tcp_with_smp() {
 fn chat_reports_a_missing_store_and_a_refused_connection() {
     let dir = TempDir::new();
     let key = key_file(&dir);
-    let out = run(&["chat", "--store", &dir.path("none"), "--key-file", &key, "--tcp-connect", "127.0.0.1:1", "--peer", "bob"], None);
+    let out = run(
+        &["chat", "--store", &dir.path("none"), "--key-file", &key, "--tcp-connect", "127.0.0.1:1", "--peer", "bob"],
+        None,
+    );
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("run `offrec identity new"), "{}", out.stderr);
 }
@@ -509,7 +590,12 @@ impl IrcServer {
             ),
         )
         .unwrap();
-        let child = Command::new(binary).args(["-n", "-f", &config]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let child = Command::new(binary)
+            .args(["-n", "-f", &config])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let server = IrcServer { child, port, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -544,12 +630,37 @@ fn chat_over_irc_with_smp() {
     let addr = format!("127.0.0.1:{}", server.port);
     let mut bob = ChatProcess::spawn(
         "bob",
-        &strings(&["--store", &dir.path("bob"), "--key-file", &key, "--irc", &addr, "--channel-less", "--peer", "alice", "--policy", "manual"]),
+        &strings(&[
+            "--store",
+            &dir.path("bob"),
+            "--key-file",
+            &key,
+            "--irc",
+            &addr,
+            "--channel-less",
+            "--peer",
+            "alice",
+            "--policy",
+            "manual",
+        ]),
     );
     bob.wait_for("registered on");
     let mut alice = ChatProcess::spawn(
         "alice",
-        &strings(&["--store", &dir.path("alice"), "--key-file", &key, "--irc", &addr, "--nick", "alice", "--peer", "bob", "--policy", "manual"]),
+        &strings(&[
+            "--store",
+            &dir.path("alice"),
+            "--key-file",
+            &key,
+            "--irc",
+            &addr,
+            "--nick",
+            "alice",
+            "--peer",
+            "bob",
+            "--policy",
+            "manual",
+        ]),
     );
     alice.wait_for("registered on");
     converse(&mut alice, &mut bob);

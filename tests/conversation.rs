@@ -174,7 +174,8 @@ fn three_instances_of_one_peer() {
     for (i, id) in ["bob#1", "bob#2", "bob#3"].iter().enumerate() {
         let tag = net.party(id).client.instance_tag();
         let now = net.now;
-        let (_, actions) = net.client("alice").send_to_instance("bob", tag, format!("for {i}").as_bytes(), now).unwrap();
+        let (_, actions) =
+            net.client("alice").send_to_instance("bob", tag, format!("for {i}").as_bytes(), now).unwrap();
         net.apply("alice", actions);
         net.run();
         assert_eq!(net.party(id).texts().last().unwrap(), &format!("for {i}"));
@@ -286,7 +287,15 @@ fn broken_engines_exchange_a_bounded_number_of_errors() {
         let old = &net.party(id).client;
         let (identity, tag) = (old.identity().clone(), old.instance_tag());
         let rng = offrec::crypto::DeterministicRandom::from_label(&format!("restarted {id}"));
-        let fresh = offrec::conversation::Client::with_parts(id, support::PROTOCOL, identity, tag, settings(Policy::MANUAL), Box::new(rng)).unwrap();
+        let fresh = offrec::conversation::Client::with_parts(
+            id,
+            support::PROTOCOL,
+            identity,
+            tag,
+            settings(Policy::MANUAL),
+            Box::new(rng),
+        )
+        .unwrap();
         net.parties.get_mut(id).unwrap().client = fresh;
     }
     let before = net.wire_log.len();
@@ -475,7 +484,10 @@ fn five_failed_smp_runs_lock_out_smp_in_the_session() {
     }
     net.now += offrec::conversation::SMP_MIN_INTERVAL * 100;
     let now = net.now;
-    assert_eq!(net.client("alice").smp_start("bob", None, b"right", None, now).unwrap_err(), ClientError::SmpRateLimited);
+    assert_eq!(
+        net.client("alice").smp_start("bob", None, b"right", None, now).unwrap_err(),
+        ClientError::SmpRateLimited
+    );
 }
 
 #[test]

@@ -13,7 +13,8 @@ fn sessions(rng: &mut DeterministicRandom) -> (Established, Established) {
     let alice = IdentityKey::generate(rng).unwrap();
     let bob = IdentityKey::generate(rng).unwrap();
     let (init, start) = Initiator::start(AkeConfig { identity: &bob, our_tag: 0x200, phi: b"p" }, 0, 0, rng).unwrap();
-    let (resp, reply) = Responder::respond(AkeConfig { identity: &alice, our_tag: 0x100, phi: b"p" }, &start, 0, rng).unwrap();
+    let (resp, reply) =
+        Responder::respond(AkeConfig { identity: &alice, our_tag: 0x100, phi: b"p" }, &start, 0, rng).unwrap();
     let (finish, bob_session) = init.finish(&reply, rng).unwrap();
     (resp.finish(&finish, rng).unwrap(), bob_session)
 }

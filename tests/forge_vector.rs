@@ -13,8 +13,10 @@ fn transcript() -> (String, String) {
     let mut rng = DeterministicRandom::from_label("forge vector");
     let alice = IdentityKey::generate(&mut rng).unwrap();
     let bob = IdentityKey::generate(&mut rng).unwrap();
-    let (init, start) = Initiator::start(AkeConfig { identity: &bob, our_tag: 0x200, phi: b"v" }, 0, 1, &mut rng).unwrap();
-    let (resp, reply) = Responder::respond(AkeConfig { identity: &alice, our_tag: 0x100, phi: b"v" }, &start, 1, &mut rng).unwrap();
+    let (init, start) =
+        Initiator::start(AkeConfig { identity: &bob, our_tag: 0x200, phi: b"v" }, 0, 1, &mut rng).unwrap();
+    let (resp, reply) =
+        Responder::respond(AkeConfig { identity: &alice, our_tag: 0x100, phi: b"v" }, &start, 1, &mut rng).unwrap();
     let (finish, mut bob_session) = init.finish(&reply, &mut rng).unwrap();
     let mut alice_session = resp.finish(&finish, &mut rng).unwrap();
     let body = encode_body(b"I will pay you 10 euros", &[], 16).unwrap();

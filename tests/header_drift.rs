@@ -8,8 +8,7 @@ use std::path::Path;
 const GENERATED: &str = env!("OFFREC_GENERATED_HEADER");
 
 fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 fn committed() -> String {

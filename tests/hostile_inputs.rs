@@ -15,9 +15,9 @@
 //! See `hostile/fixture.rs` for the fixture (a real Bob and a puppet Bob whose ratchet the
 //! tests hold, to encrypt bodies no `Client` would produce).
 
-mod support;
 #[path = "hostile/fixture.rs"]
 mod fixture;
+mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -48,7 +48,11 @@ fn inj(text: impl Into<String>, events: &[Event]) -> Inj {
 }
 
 fn inj_plain(text: impl Into<String>, events: &[Event], shown: &str) -> Inj {
-    Inj { text: text.into(), events: events.to_vec(), delivered: vec![(Security::Plaintext, shown.as_bytes().to_vec())] }
+    Inj {
+        text: text.into(),
+        events: events.to_vec(),
+        delivered: vec![(Security::Plaintext, shown.as_bytes().to_vec())],
+    }
 }
 
 /// What Alice may send while the case's texts are injected.
@@ -247,7 +251,8 @@ fn start_with(sender: u32, receiver: u32, e: &[u8; 32], payload: &[u8]) -> Strin
     bytes.extend_from_slice(e);
     bytes.extend_from_slice(payload);
     if payload.len() == 3 {
-        let phi = offrec::conversation::phi("alice", "bob", support::PROTOCOL, offrec::conversation::NameBinding::Normalised);
+        let phi =
+            offrec::conversation::phi("alice", "bob", support::PROTOCOL, offrec::conversation::NameBinding::Normalised);
         bytes.extend_from_slice(&offrec::ake::phi_commitment(&phi));
     }
     armour::encode(&bytes)
@@ -469,7 +474,9 @@ static CATALOGUE: &[Case] = &[
         let b2 = mutated(fx, |b| b[2] = 0x23);
         vec![inj(a, &[]), inj(b2, &[])]
     }),
-    case("data_receiver_tag_zero", |fx| vec![inj(mutated(fx, |b| put_u32(b, RECEIVER, 0)), &[Event::ForOtherInstance])]),
+    case("data_receiver_tag_zero", |fx| {
+        vec![inj(mutated(fx, |b| put_u32(b, RECEIVER, 0)), &[Event::ForOtherInstance])]
+    }),
     case("data_receiver_tag_other_instance", |fx| {
         vec![
             inj(mutated(fx, |b| put_u32(b, RECEIVER, 0x9999_9999)), &[Event::ForOtherInstance]),
@@ -509,7 +516,13 @@ static CATALOGUE: &[Case] = &[
         unreadable(mutated(fx, |b| put_u32(b, SENDER, PUPPET_TAG)))
     }),
     case("data_unknown_instance_quiet_flag", |fx| {
-        vec![inj(mutated(fx, |b| { put_u32(b, SENDER, 0x5555_5555); b[FLAGS] |= FLAG_IGNORE_UNREADABLE }), &[])]
+        vec![inj(
+            mutated(fx, |b| {
+                put_u32(b, SENDER, 0x5555_5555);
+                b[FLAGS] |= FLAG_IGNORE_UNREADABLE
+            }),
+            &[],
+        )]
     }),
     case_with(
         "data_replay_after_delivery",
@@ -815,7 +828,10 @@ static CATALOGUE: &[Case] = &[
     case("frag_empty_piece", |fx| malformed(frag(1, fx.bob_tag, fx.alice_tag, "1", "2", ""))),
     case("frag_bad_piece_chars", |fx| {
         let (b, a) = (fx.bob_tag, fx.alice_tag);
-        ["AA AA", "AA|AA", "AA\u{e9}", "AA-A", "AA\nA"].iter().map(|p| inj(frag(1, b, a, "1", "2", p), &[Event::Malformed])).collect()
+        ["AA AA", "AA|AA", "AA\u{e9}", "AA-A", "AA\nA"]
+            .iter()
+            .map(|p| inj(frag(1, b, a, "1", "2", p), &[Event::Malformed]))
+            .collect()
     }),
     case("frag_dot_before_last_piece", |fx| {
         let (b, a) = (fx.bob_tag, fx.alice_tag);
@@ -862,7 +878,11 @@ static CATALOGUE: &[Case] = &[
         assert_ne!(whole, genuine);
         let last = if armour::decode(&whole).is_err() { Event::Malformed } else { Event::Unreadable };
         let count = texts.len();
-        texts.into_iter().enumerate().map(|(i, t)| inj(t, if i + 1 == count { std::slice::from_ref(&last) } else { &[] })).collect()
+        texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| inj(t, if i + 1 == count { std::slice::from_ref(&last) } else { &[] }))
+            .collect()
     }),
     case("frag_of_tampered_message", |fx| {
         let text = mutated(fx, |b| {
@@ -871,7 +891,11 @@ static CATALOGUE: &[Case] = &[
         });
         let pieces = fragment::split(&text, 80, 3, InstanceTag(fx.bob_tag), InstanceTag(fx.alice_tag)).unwrap();
         let count = pieces.len();
-        pieces.into_iter().enumerate().map(|(i, p)| inj(p, if i + 1 == count { &[Event::Unreadable] } else { &[] })).collect()
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| inj(p, if i + 1 == count { &[Event::Unreadable] } else { &[] }))
+            .collect()
     }),
     case("frag_of_non_armoured_text", |fx| {
         let (b, a) = (fx.bob_tag, fx.alice_tag);
@@ -907,7 +931,9 @@ static CATALOGUE: &[Case] = &[
     }),
     case("frag_511_of_512_pieces", |fx| {
         let (b, a) = (fx.bob_tag, fx.alice_tag);
-        (1..512u32).map(|k| inj(frag(77, b, a, &k.to_string(), "512", if k == 1 { "?OFR:AAAA" } else { "AAAA" }), &[])).collect()
+        (1..512u32)
+            .map(|k| inj(frag(77, b, a, &k.to_string(), "512", if k == 1 { "?OFR:AAAA" } else { "AAAA" }), &[]))
+            .collect()
     }),
     case("frag_for_other_instance", |fx| {
         let b = fx.bob_tag;
@@ -1022,7 +1048,9 @@ static CATALOGUE: &[Case] = &[
     case("text_empty_message", |_| vec![inj("", &[Event::UnencryptedWhileEncrypted])]),
     // ----- encrypted bodies (from the puppet, whose ratchet the test holds) -----
     case("body_empty", |fx| vec![inj(fx.puppet_body(&[], 0), &[Event::Malformed])]),
-    case("body_text_length_ffffffff", |fx| vec![inj(fx.puppet_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a'], 0), &[Event::Malformed])]),
+    case("body_text_length_ffffffff", |fx| {
+        vec![inj(fx.puppet_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a'], 0), &[Event::Malformed])]
+    }),
     case("body_text_length_past_end", |fx| vec![inj(fx.puppet_body(&[0, 0, 0, 9, b'a'], 0), &[Event::Malformed])]),
     case("body_tlv_length_past_end", |fx| {
         vec![
@@ -1117,7 +1145,9 @@ static CATALOGUE: &[Case] = &[
         |fx| {
             [(3u16, 352usize), (4, 256), (5, 96)]
                 .iter()
-                .map(|&(kind, len)| inj(fx.puppet_body(&body_with(&[tlv(kind, &vec![0u8; len])]), 0), &[Event::SmpAborted]))
+                .map(|&(kind, len)| {
+                    inj(fx.puppet_body(&body_with(&[tlv(kind, &vec![0u8; len])]), 0), &[Event::SmpAborted])
+                })
                 .collect()
         },
         Sends::SmpAbortEach,
@@ -1186,7 +1216,12 @@ static CATALOGUE: &[Case] = &[
     }),
     case("api_send_without_session_under_each_policy", |_| {
         let mut net = support::Net::new();
-        for (id, policy) in [("never", Policy::NEVER), ("manual", Policy::MANUAL), ("opportunistic", Policy::OPPORTUNISTIC), ("always", Policy::ALWAYS)] {
+        for (id, policy) in [
+            ("never", Policy::NEVER),
+            ("manual", Policy::MANUAL),
+            ("opportunistic", Policy::OPPORTUNISTIC),
+            ("always", Policy::ALWAYS),
+        ] {
             net.add(id, id, support::settings(policy));
         }
         let now = net.now;
@@ -1207,7 +1242,11 @@ static CATALOGUE: &[Case] = &[
         assert!(sent[0].starts_with("?OFRv1?"));
         assert!(actions.iter().any(|a| matches!(a, offrec::conversation::Action::Event { event: Event::EncryptionRequired { message }, .. } if *message == id)));
         for id in ["never", "manual", "opportunistic", "always"] {
-            assert_eq!(net.client(id).send_to_instance("carol", 0x4444, b"x", now).map(|_| ()), Err(ClientError::NoSession), "{id}");
+            assert_eq!(
+                net.client(id).send_to_instance("carol", 0x4444, b"x", now).map(|_| ()),
+                Err(ClientError::NoSession),
+                "{id}"
+            );
             assert!(net.client(id).sessions("carol").is_empty());
         }
         vec![]
@@ -1310,7 +1349,11 @@ static CATALOGUE: &[Case] = &[
 #[test]
 fn catalogue_has_at_least_60_uniquely_named_cases_in_known_groups() {
     assert!(CATALOGUE.len() >= 60, "only {} cases", CATALOGUE.len());
-    eprintln!("hostile-input catalogue: {} cases ({} marked BUG)", CATALOGUE.len(), CATALOGUE.iter().filter(|c| c.bug.is_some()).count());
+    eprintln!(
+        "hostile-input catalogue: {} cases ({} marked BUG)",
+        CATALOGUE.len(),
+        CATALOGUE.iter().filter(|c| c.bug.is_some()).count()
+    );
     let mut names: Vec<&str> = CATALOGUE.iter().map(|c| c.name).collect();
     names.sort_unstable();
     let before = names.len();

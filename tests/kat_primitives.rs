@@ -48,20 +48,12 @@ fn rfc7748_5_2_scalar_mult() {
 
 #[test]
 fn rfc7748_6_1_diffie_hellman() {
-    let alice =
-        StaticSecret::from(h32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-    let bob =
-        StaticSecret::from(h32("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
+    let alice = StaticSecret::from(h32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+    let bob = StaticSecret::from(h32("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
     let alice_pub = PublicKey::from(&alice);
     let bob_pub = PublicKey::from(&bob);
-    assert_eq!(
-        hex::encode(alice_pub.as_bytes()),
-        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
-    );
-    assert_eq!(
-        hex::encode(bob_pub.as_bytes()),
-        "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
-    );
+    assert_eq!(hex::encode(alice_pub.as_bytes()), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+    assert_eq!(hex::encode(bob_pub.as_bytes()), "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
     let k = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
     assert_eq!(hex::encode(alice.diffie_hellman(&bob_pub).as_bytes()), k);
     assert_eq!(hex::encode(bob.diffie_hellman(&alice_pub).as_bytes()), k);
@@ -111,26 +103,14 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 fn rfc4231_hmac_sha256() {
     let key_131 = vec![0xaa; 131];
     let cases: [(Vec<u8>, Vec<u8>, &str); 7] = [
-        (
-            vec![0x0b; 20],
-            b"Hi There".to_vec(),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
-        ),
+        (vec![0x0b; 20], b"Hi There".to_vec(), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
         (
             b"Jefe".to_vec(),
             b"what do ya want for nothing?".to_vec(),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
         ),
-        (
-            vec![0xaa; 20],
-            vec![0xdd; 50],
-            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
-        ),
-        (
-            (0x01..=0x19).collect(),
-            vec![0xcd; 50],
-            "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
-        ),
+        (vec![0xaa; 20], vec![0xdd; 50], "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+        ((0x01..=0x19).collect(), vec![0xcd; 50], "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
         // Test case 5 is truncated to 128 bits.
         (vec![0x0c; 20], b"Test With Truncation".to_vec(), "a3b6167473100ee06e0c796c2955552b"),
         (
@@ -207,15 +187,7 @@ fn gcm_spec_aes256_test_cases_13_to_16() {
                8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad";
     // (name, key, iv, aad, plaintext, ciphertext, tag)
     let cases = [
-        (
-            "13",
-            &"00".repeat(32)[..],
-            "000000000000000000000000",
-            "",
-            "",
-            "",
-            "530f8afbc74536b9a963b4f1c4cb738b",
-        ),
+        ("13", &"00".repeat(32)[..], "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"),
         (
             "14",
             &"00".repeat(32)[..],

@@ -23,14 +23,22 @@ fn encrypted_pair() -> Net {
 }
 
 fn errors_from(net: &Net, who: &str, since: usize) -> Vec<String> {
-    net.wire_log[since..].iter().filter(|(from, _, t)| from == who && t.starts_with("?OFR Error:")).map(|(_, _, t)| t.clone()).collect()
+    net.wire_log[since..]
+        .iter()
+        .filter(|(from, _, t)| from == who && t.starts_with("?OFR Error:"))
+        .map(|(_, _, t)| t.clone())
+        .collect()
 }
 
 fn lost(net: &Net, who: &str) -> Vec<u64> {
-    net.party(who).events.iter().filter_map(|(_, _, e)| match e {
-        Event::PeerCouldNotRead { message } => Some(*message),
-        _ => None,
-    }).collect()
+    net.party(who)
+        .events
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            Event::PeerCouldNotRead { message } => Some(*message),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]

@@ -49,7 +49,10 @@ impl Side {
     }
 
     fn failures(&self) -> Vec<u32> {
-        self.events.iter().filter_map(|e| if let Event::HandshakeFailed { reason } = e { Some(*reason) } else { None }).collect()
+        self.events
+            .iter()
+            .filter_map(|e| if let Event::HandshakeFailed { reason } = e { Some(*reason) } else { None })
+            .collect()
     }
 }
 
@@ -100,7 +103,8 @@ fn encrypted(s: &Side) -> bool {
 fn full_and_bare_jids_and_protocol_aliases_agree() {
     // Alice's client is logged in with a resource and calls the network prpl-jabber
     // (libpurple); Bob's calls it xmpp and sees Alice's full JID, Alice addresses Bob's bare JID.
-    let mut alice = side("alice", "Alice@Example.org/laptop", "prpl-jabber", "bob@example.org", settings(NameBinding::Normalised));
+    let mut alice =
+        side("alice", "Alice@Example.org/laptop", "prpl-jabber", "bob@example.org", settings(NameBinding::Normalised));
     let mut bob = side("bob", "bob@example.org", "xmpp", "alice@example.org/laptop", settings(NameBinding::Normalised));
     start(&mut alice, &mut bob);
     assert!(encrypted(&alice) && encrypted(&bob), "alice {:?} bob {:?}", alice.events, bob.events);

@@ -49,11 +49,8 @@ fn cacophony_xx_25519_aesgcm_sha256() {
     for (i, m) in messages.iter().take(3).enumerate() {
         let payload = field(m, "payload");
         let expected = field(m, "ciphertext");
-        let (sender, receiver, rng) = if i % 2 == 0 {
-            (&mut init, &mut resp, &mut init_rng)
-        } else {
-            (&mut resp, &mut init, &mut resp_rng)
-        };
+        let (sender, receiver, rng) =
+            if i % 2 == 0 { (&mut init, &mut resp, &mut init_rng) } else { (&mut resp, &mut init, &mut resp_rng) };
         let wire = sender.write_message(&payload, rng).unwrap();
         assert_eq!(hex::encode(&wire), hex::encode(&expected), "handshake message {i}");
         assert_eq!(receiver.read_message(&wire).unwrap(), payload, "handshake payload {i}");
@@ -64,10 +61,7 @@ fn cacophony_xx_25519_aesgcm_sha256() {
     assert_eq!(resp.remote_static(), Some(init.local_static_public()));
     // The vector carries no handshake_hash field, so h is checked for agreement only.
     assert_eq!(init.handshake_hash(), resp.handshake_hash());
-    assert_eq!(
-        init.chaining_key_split().unwrap().0.as_slice(),
-        resp.chaining_key_split().unwrap().0.as_slice()
-    );
+    assert_eq!(init.chaining_key_split().unwrap().0.as_slice(), resp.chaining_key_split().unwrap().0.as_slice());
 
     // Transport: the exchange keeps alternating, so the responder sends message 4.
     let (init_c1, init_c2) = init.split().unwrap();
@@ -77,11 +71,7 @@ fn cacophony_xx_25519_aesgcm_sha256() {
     for (i, m) in messages.iter().enumerate().skip(3) {
         let payload = field(m, "payload");
         let expected = field(m, "ciphertext");
-        let (send, recv) = if i % 2 == 0 {
-            (&mut init_send, &mut resp_recv)
-        } else {
-            (&mut resp_send, &mut init_recv)
-        };
+        let (send, recv) = if i % 2 == 0 { (&mut init_send, &mut resp_recv) } else { (&mut resp_send, &mut init_recv) };
         let wire = send.encrypt_with_ad(&[], &payload).unwrap();
         assert_eq!(hex::encode(&wire), hex::encode(&expected), "transport message {i}");
         assert_eq!(recv.decrypt_with_ad(&[], &wire).unwrap(), payload);

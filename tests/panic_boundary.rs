@@ -34,12 +34,24 @@ mod hooked {
     mod client_panic {
         use std::ffi::{c_char, c_void};
 
-        use offrec::ffi::client::{offrec_client, offrec_client_free, offrec_client_new, offrec_client_send, offrec_client_session_count, offrec_test_client_panic_next};
+        use offrec::ffi::client::{
+            offrec_client, offrec_client_free, offrec_client_new, offrec_client_send, offrec_client_session_count,
+            offrec_test_client_panic_next,
+        };
         use offrec::ffi::types::OFFREC_POLICY_MANUAL;
         use offrec::ffi::{OffrecCallbacks, OffrecResult, OffrecSecurity};
 
         unsafe extern "C" fn send(_: *mut c_void, _: *const c_char, _: usize, _: *const c_char, _: usize) {}
-        unsafe extern "C" fn deliver(_: *mut c_void, _: *const c_char, _: usize, _: u32, _: *const u8, _: usize, _: OffrecSecurity) {}
+        unsafe extern "C" fn deliver(
+            _: *mut c_void,
+            _: *const c_char,
+            _: usize,
+            _: u32,
+            _: *const u8,
+            _: usize,
+            _: OffrecSecurity,
+        ) {
+        }
 
         #[test]
         fn a_panic_with_the_client_locked_is_reported_and_the_client_stays_poisoned() {
@@ -56,15 +68,33 @@ mod hooked {
             let mut count = 7usize;
             // SAFETY: valid pointers and lengths throughout; the client is freed once at the end.
             unsafe {
-                let r = offrec_client_new(c"alice".as_ptr(), 5, c"net".as_ptr(), 3, OFFREC_POLICY_MANUAL, &callbacks, std::ptr::null_mut(), &mut client);
+                let r = offrec_client_new(
+                    c"alice".as_ptr(),
+                    5,
+                    c"net".as_ptr(),
+                    3,
+                    OFFREC_POLICY_MANUAL,
+                    &callbacks,
+                    std::ptr::null_mut(),
+                    &mut client,
+                );
                 assert_eq!(r, OffrecResult::Ok);
-                assert_eq!(offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id), OffrecResult::Ok);
+                assert_eq!(
+                    offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id),
+                    OffrecResult::Ok
+                );
                 assert_eq!(id, 1);
                 assert_eq!(offrec_test_client_panic_next(client), OffrecResult::Ok);
-                assert_eq!(offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id), OffrecResult::Panic);
+                assert_eq!(
+                    offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id),
+                    OffrecResult::Panic
+                );
                 assert_eq!(id, 1, "no output on failure");
                 // Poisoned from now on: reported, never a crash or a deadlock.
-                assert_eq!(offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id), OffrecResult::Panic);
+                assert_eq!(
+                    offrec_client_send(client, c"bob".as_ptr(), 3, c"hi".as_ptr(), 2, &mut id),
+                    OffrecResult::Panic
+                );
                 assert_eq!(offrec_client_session_count(client, c"bob".as_ptr(), 3, &mut count), OffrecResult::Panic);
                 assert_eq!(count, 7);
                 offrec_client_free(client);

@@ -18,7 +18,8 @@ fn pair() -> Pair {
     let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
     let bob = Ratchet::new_initiator(SecretKey::from_bytes(root), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let alice = Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let alice =
+        Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
     Pair { alice, bob, rng }
 }
 
@@ -150,7 +151,7 @@ fn skipped_key_store_is_capped_and_evicts_oldest() {
     let Pair { mut alice, mut bob, mut rng } = pair();
     let first: Vec<_> = (0..=MAX_SKIP).map(|i| send(&mut bob, &format!("a{i}"))).collect();
     recv(&mut alice, &first[MAX_SKIP as usize], &mut rng).unwrap(); // stores 1000
-    // A DH step, then another 500 skipped on the new chain.
+                                                                    // A DH step, then another 500 skipped on the new chain.
     let reply = send(&mut alice, "r");
     recv(&mut bob, &reply, &mut rng).unwrap();
     let second: Vec<_> = (0..=500).map(|i| send(&mut bob, &format!("b{i}"))).collect();
@@ -206,7 +207,12 @@ fn the_reveal_queue_keeps_only_the_newest_up_to_its_cap() {
     let first_kept = &messages[100];
     let dropped = &messages[99];
     let verifies = |m: &DataMessage| {
-        reply.header.revealed.iter().map(RevealedMaterial::from_bytes).any(|r| r.verifies(&m.header_bytes, &m.ciphertext, &m.tag))
+        reply
+            .header
+            .revealed
+            .iter()
+            .map(RevealedMaterial::from_bytes)
+            .any(|r| r.verifies(&m.header_bytes, &m.ciphertext, &m.tag))
     };
     assert!(verifies(first_kept));
     assert!(!verifies(dropped));

@@ -12,7 +12,8 @@ fn pair(label: &str) -> (Ratchet, Ratchet, DeterministicRandom) {
     let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
     let bob = Ratchet::new_initiator(SecretKey::from_bytes(root), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let alice = Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let alice =
+        Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
     (alice, bob, rng)
 }
 

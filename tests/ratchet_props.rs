@@ -177,7 +177,8 @@ impl World {
         let to = self.receiver(id);
         let key = self.sent[id].ratchet_key;
         let steps = self.model_steps[index(to)];
-        let expired = self.chain_start[index(to)].get(&key).is_some_and(|&start| steps - start > MAX_SKIPPED_KEY_DH_STEPS);
+        let expired =
+            self.chain_start[index(to)].get(&key).is_some_and(|&start| steps - start > MAX_SKIPPED_KEY_DH_STEPS);
         let bytes = self.sent[id].bytes.clone();
         let got = self.receive(to, &bytes)?;
         if expired {
@@ -191,7 +192,11 @@ impl World {
                 self.chain_start[index(to)].insert(key, self.model_steps[index(to)]);
             }
             let model = self.model_steps[index(to)];
-            prop_assert_eq!(self.ratchet(to).receiving_dh_steps(), model, "the ratchet's DH-step count disagrees with the model");
+            prop_assert_eq!(
+                self.ratchet(to).receiving_dh_steps(),
+                model,
+                "the ratchet's DH-step count disagrees with the model"
+            );
         }
         self.delivered.push(id);
         Ok(())

@@ -42,7 +42,8 @@ fn mallory_handshakes(net: &mut Net, tag: u32) {
     let mut rng = DeterministicRandom::from_label("mallory's key");
     let identity = IdentityKey::generate(&mut rng).unwrap();
     let client = Client::with_parts("bob", PROTOCOL, identity, tag, settings(Policy::MANUAL), Box::new(rng)).unwrap();
-    let party = Party { account: "bob".into(), client, delivered: vec![], events: vec![], states: vec![], sent: vec![] };
+    let party =
+        Party { account: "bob".into(), client, delivered: vec![], events: vec![], states: vec![], sent: vec![] };
     net.parties.insert("mallory".into(), party);
     offline("bob", net, |net| {
         net.start("mallory", "alice");
@@ -134,7 +135,8 @@ fn control_messages_never_move_routing_even_between_accepted_sessions() {
     assert!(texts(&net, "mallory").is_empty());
     // A heartbeat is a control message too.
     let now = net.now;
-    let (_, actions) = net.client("alice").send_to_instance("bob", MALLORY_TAG, b"mallory will owe a heartbeat", now).unwrap();
+    let (_, actions) =
+        net.client("alice").send_to_instance("bob", MALLORY_TAG, b"mallory will owe a heartbeat", now).unwrap();
     net.apply("alice", actions);
     net.run();
     net.send("bob", "alice", "bob writes last");
@@ -304,8 +306,10 @@ fn without_a_verified_key_new_sessions_are_used_as_before() {
 fn mallory_handshakes_unverified(net: &mut Net) {
     let mut rng = DeterministicRandom::from_label("mallory's key");
     let identity = IdentityKey::generate(&mut rng).unwrap();
-    let client = Client::with_parts("bob", PROTOCOL, identity, MALLORY_TAG, settings(Policy::MANUAL), Box::new(rng)).unwrap();
-    let party = Party { account: "bob".into(), client, delivered: vec![], events: vec![], states: vec![], sent: vec![] };
+    let client =
+        Client::with_parts("bob", PROTOCOL, identity, MALLORY_TAG, settings(Policy::MANUAL), Box::new(rng)).unwrap();
+    let party =
+        Party { account: "bob".into(), client, delivered: vec![], events: vec![], states: vec![], sent: vec![] };
     net.parties.insert("mallory".into(), party);
     offline("bob", net, |net| {
         net.start("mallory", "alice");
@@ -372,7 +376,8 @@ fn after_a_restart_a_new_key_waits_for_consent_and_the_restarted_verified_sessio
     let key = StoreKey::Raw(zeroize::Zeroizing::new([9; 32]));
     let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
     let rng = Box::new(DeterministicRandom::from_label("alice restarted"));
-    net.parties.get_mut("alice").unwrap().client = load_from_bytes(&sealed, &key, settings(Policy::MANUAL), rng).unwrap();
+    net.parties.get_mut("alice").unwrap().client =
+        load_from_bytes(&sealed, &key, settings(Policy::MANUAL), rng).unwrap();
     // While Bob's stored session waits to be restarted, Mallory completes a handshake.
     mallory_handshakes(&mut net, MALLORY_TAG);
     let id = net.send("alice", "bob", "after the restart");

@@ -8,11 +8,11 @@
 mod support;
 
 use offrec::conversation::{Action, Event, Policy};
+use offrec::crypto::DeterministicRandom;
 use offrec::forge::{find_reveal, parse_captured, revealed_in};
 use offrec::ratchet::{MAX_INHERITED_REVEALS, MAX_PENDING_REVEALS, MAX_SKIP};
 use offrec::store::{decode_client, encode_client};
 use offrec::wire::data_message::MAX_REVEALS_PER_MESSAGE;
-use offrec::crypto::DeterministicRandom;
 use support::{settings, Net};
 
 fn pair() -> Net {
@@ -85,7 +85,7 @@ fn a_refresh_before_writing_again_publishes_the_old_sessions_reveals() {
     let wire = alice_sends(&mut net, 3);
     deliver_to_bob(&mut net, &wire[0]);
     deliver_to_bob(&mut net, &wire[2]); // wire[1] is skipped: its key is stored
-    // A refresh replaces both sessions before bob writes anything.
+                                        // A refresh replaces both sessions before bob writes anything.
     net.start("alice", "bob");
     net.run();
     assert_eq!(net.party("bob").count(|e| *e == Event::HandshakeComplete), 2);
@@ -115,7 +115,8 @@ fn a_refresh_carries_a_full_queue_and_every_skipped_key_through_a_save() {
 
     // The refreshed session is saved and restored with everything it inherited.
     let bytes = encode_client(&net.parties["bob"].client);
-    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("restored bob")));
+    let restored =
+        decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("restored bob")));
     net.parties.get_mut("bob").unwrap().client = restored.expect("a refreshed session's queue loads back");
     // A loaded session never sends (STORAGE.md §5.1): the new session that replaces it takes
     // over its queue and publishes it.

@@ -35,10 +35,7 @@ impl Recording {
 
     /// Every scalar drawn so far (each draw is 64 bytes reduced mod ℓ).
     fn scalars(&self) -> Vec<Scalar> {
-        self.log
-            .chunks_exact(64)
-            .map(|c| Scalar::from_bytes_mod_order_wide(c.try_into().unwrap()))
-            .collect()
+        self.log.chunks_exact(64).map(|c| Scalar::from_bytes_mod_order_wide(c.try_into().unwrap())).collect()
     }
 
     /// The drawn scalar `s` with `base·s == target`.
@@ -72,12 +69,20 @@ fn pa_equal_to_pb_with_valid_proofs_is_detected_as_cheating() {
     let pa = parsed2.pb;
     let qa = RistrettoPoint::mul_base(&r4_bob) + g2 * x;
     let mut rm = DeterministicRandom::from_label("mallory proofs");
-    let proof_pq = CoordsProof::prove(&SSID, TAG_PQ_A, CoordsStatement { g2: &g2, g3: &g3, p: &pa, q: &qa }, &r4_bob, &x, &mut rm).unwrap();
+    let proof_pq =
+        CoordsProof::prove(&SSID, TAG_PQ_A, CoordsStatement { g2: &g2, g3: &g3, p: &pa, q: &qa }, &r4_bob, &x, &mut rm)
+            .unwrap();
     let qa_minus_qb = qa - parsed2.qb;
     let ra_point = qa_minus_qb * a3;
     let g3a = parsed1.g3a;
-    let proof_r =
-        EqualLogsProof::prove(&SSID, TAG_R_A, EqualLogsStatement { g3x: &g3a, d: &qa_minus_qb, r: &ra_point }, &a3, &mut rm).unwrap();
+    let proof_r = EqualLogsProof::prove(
+        &SSID,
+        TAG_R_A,
+        EqualLogsStatement { g3x: &g3a, d: &qa_minus_qb, r: &ra_point },
+        &a3,
+        &mut rm,
+    )
+    .unwrap();
     let smp3 = Smp3 { pa, qa, proof_pq, ra: ra_point, proof_r }.to_bytes();
 
     let step = bob.receive(TLV_SMP3, &smp3, &mut rb);

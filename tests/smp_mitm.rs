@@ -9,14 +9,20 @@ use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::smp::{Smp, SmpContext, SmpEvent, SmpTlv};
 
 fn handshake(a: &IdentityKey, b: &IdentityKey, rng: &mut DeterministicRandom) -> (Established, Established) {
-    let (init, start) = Initiator::start(AkeConfig { identity: a, our_tag: 0x100, phi: b"alice bob" }, 0, 0, rng).unwrap();
-    let (resp, reply) = Responder::respond(AkeConfig { identity: b, our_tag: 0x200, phi: b"alice bob" }, &start, 0, rng).unwrap();
+    let (init, start) =
+        Initiator::start(AkeConfig { identity: a, our_tag: 0x100, phi: b"alice bob" }, 0, 0, rng).unwrap();
+    let (resp, reply) =
+        Responder::respond(AkeConfig { identity: b, our_tag: 0x200, phi: b"alice bob" }, &start, 0, rng).unwrap();
     let (finish, a_side) = init.finish(&reply, rng).unwrap();
     (a_side, resp.finish(&finish, rng).unwrap())
 }
 
 fn context(session: &Established, ours: &IdentityKey) -> SmpContext {
-    SmpContext { ssid: session.ssid, our_fingerprint: ours.fingerprint(), their_fingerprint: fingerprint(&session.their_identity) }
+    SmpContext {
+        ssid: session.ssid,
+        our_fingerprint: ours.fingerprint(),
+        their_fingerprint: fingerprint(&session.their_identity),
+    }
 }
 
 #[test]
@@ -52,7 +58,11 @@ fn relayed_smp_fails_on_both_ends_with_the_right_secret() {
     }
     assert!(!events.0.contains(&SmpEvent::Succeeded), "alice: {:?}", events.0);
     assert!(!events.1.contains(&SmpEvent::Succeeded), "bob: {:?}", events.1);
-    assert!(events.0.iter().chain(events.1.iter()).any(|e| matches!(e, SmpEvent::Cheated | SmpEvent::Failed | SmpEvent::Aborted)));
+    assert!(events
+        .0
+        .iter()
+        .chain(events.1.iter())
+        .any(|e| matches!(e, SmpEvent::Cheated | SmpEvent::Failed | SmpEvent::Aborted)));
 }
 
 #[test]

@@ -6,10 +6,7 @@ use curve25519_dalek::traits::Identity;
 use offrec::crypto::random::{DeterministicRandom, RandomSource};
 use offrec::smp::messages::Smp1;
 use offrec::smp::proofs::{LogProof, TAG_G2A, TAG_G3A};
-use offrec::smp::{
-    Smp, SmpContext, SmpError, SmpEvent, SmpTlv, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4,
-    TLV_SMP_ABORT,
-};
+use offrec::smp::{Smp, SmpContext, SmpError, SmpEvent, SmpTlv, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT};
 use proptest::prelude::*;
 
 const SSID: [u8; 32] = [1; 32];
@@ -28,13 +25,7 @@ fn rng(label: &str) -> DeterministicRandom {
 }
 
 /// Runs a whole exchange and returns (Alice's final event, Bob's final event).
-fn run(
-    alice: &mut Smp,
-    bob: &mut Smp,
-    sa: &[u8],
-    sb: &[u8],
-    q: Option<&str>,
-) -> (SmpEvent, SmpEvent) {
+fn run(alice: &mut Smp, bob: &mut Smp, sa: &[u8], sb: &[u8], q: Option<&str>) -> (SmpEvent, SmpEvent) {
     let (mut ra, mut rb) = (rng("alice"), rng("bob"));
     let mut m1 = alice.start(sa, q, &mut ra).unwrap();
     assert_eq!(m1.len(), 1);
@@ -73,24 +64,15 @@ fn equal_secrets_succeed_on_both_sides() {
 #[test]
 fn unequal_secrets_fail_on_both_sides() {
     let (mut a, mut b) = pair(SSID);
-    assert_eq!(
-        run(&mut a, &mut b, b"correct horse", b"battery staple", None),
-        (SmpEvent::Failed, SmpEvent::Failed)
-    );
+    assert_eq!(run(&mut a, &mut b, b"correct horse", b"battery staple", None), (SmpEvent::Failed, SmpEvent::Failed));
 }
 
 #[test]
 fn question_is_delivered_and_machine_is_reusable() {
     let (mut a, mut b) = pair(SSID);
-    assert_eq!(
-        run(&mut a, &mut b, b"x", b"x", Some("Where did we meet?")),
-        (SmpEvent::Succeeded, SmpEvent::Succeeded)
-    );
+    assert_eq!(run(&mut a, &mut b, b"x", b"x", Some("Where did we meet?")), (SmpEvent::Succeeded, SmpEvent::Succeeded));
     // Second run, roles reversed, on the same machines.
-    assert_eq!(
-        run(&mut b, &mut a, b"y", b"y", Some("é?")),
-        (SmpEvent::Succeeded, SmpEvent::Succeeded)
-    );
+    assert_eq!(run(&mut b, &mut a, b"y", b"y", Some("é?")), (SmpEvent::Succeeded, SmpEvent::Succeeded));
     assert_eq!(run(&mut a, &mut b, b"y", b"z", None), (SmpEvent::Failed, SmpEvent::Failed));
 }
 
@@ -98,10 +80,7 @@ fn question_is_delivered_and_machine_is_reusable() {
 fn too_long_question_is_refused_without_state_change() {
     let (mut a, _) = pair(SSID);
     let q = "q".repeat(offrec::smp::MAX_QUESTION_LEN + 1);
-    assert!(matches!(
-        a.start(b"s", Some(&q), &mut rng("a")),
-        Err(SmpError::QuestionTooLong { .. })
-    ));
+    assert!(matches!(a.start(b"s", Some(&q), &mut rng("a")), Err(SmpError::QuestionTooLong { .. })));
     assert!(!a.is_in_progress());
 }
 
@@ -129,37 +108,23 @@ fn relay_with_mismatched_fingerprints_fails() {
     // Even with the same ssid, each victim binds the fingerprint it actually authenticated
     // (Mallory's), so forwarding every message verbatim gives Failed on both sides.
     let fp_m = [7; 32];
-    let mut alice =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: fp_m });
-    let mut bob =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_B, their_fingerprint: fp_m });
-    assert_eq!(
-        run(&mut alice, &mut bob, b"same", b"same", None),
-        (SmpEvent::Failed, SmpEvent::Failed)
-    );
+    let mut alice = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: fp_m });
+    let mut bob = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_B, their_fingerprint: fp_m });
+    assert_eq!(run(&mut alice, &mut bob, b"same", b"same", None), (SmpEvent::Failed, SmpEvent::Failed));
     // Swapped fingerprints (each side thinks it is the other) also fail.
-    let mut alice =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: FP_B });
-    let mut bob =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: FP_B });
-    assert_eq!(
-        run(&mut alice, &mut bob, b"same", b"same", None),
-        (SmpEvent::Failed, SmpEvent::Failed)
-    );
+    let mut alice = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: FP_B });
+    let mut bob = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_A, their_fingerprint: FP_B });
+    assert_eq!(run(&mut alice, &mut bob, b"same", b"same", None), (SmpEvent::Failed, SmpEvent::Failed));
 }
 
 #[test]
 fn mallory_running_two_sessions_without_the_secret_fails_both() {
     // Mallory runs his own SMP with each victim and can only guess.
     let fp_m = [7; 32];
-    let mut alice =
-        Smp::new(SmpContext { ssid: [20; 32], our_fingerprint: FP_A, their_fingerprint: fp_m });
-    let mut m_to_a =
-        Smp::new(SmpContext { ssid: [20; 32], our_fingerprint: fp_m, their_fingerprint: FP_A });
-    let mut m_to_b =
-        Smp::new(SmpContext { ssid: [21; 32], our_fingerprint: fp_m, their_fingerprint: FP_B });
-    let mut bob =
-        Smp::new(SmpContext { ssid: [21; 32], our_fingerprint: FP_B, their_fingerprint: fp_m });
+    let mut alice = Smp::new(SmpContext { ssid: [20; 32], our_fingerprint: FP_A, their_fingerprint: fp_m });
+    let mut m_to_a = Smp::new(SmpContext { ssid: [20; 32], our_fingerprint: fp_m, their_fingerprint: FP_A });
+    let mut m_to_b = Smp::new(SmpContext { ssid: [21; 32], our_fingerprint: fp_m, their_fingerprint: FP_B });
+    let mut bob = Smp::new(SmpContext { ssid: [21; 32], our_fingerprint: FP_B, their_fingerprint: fp_m });
     assert_eq!(run(&mut alice, &mut m_to_a, b"secret", b"guess", None).0, SmpEvent::Failed);
     assert_eq!(run(&mut m_to_b, &mut bob, b"guess", b"secret", None).1, SmpEvent::Failed);
 }
@@ -226,10 +191,7 @@ fn restarting_mid_run_sends_abort_first_and_peer_follows() {
     let tlvs = a.start(b"new", Some("again"), &mut ra).unwrap();
     assert_eq!(tlvs.len(), 2);
     assert_eq!(tlvs[0], SmpTlv::abort());
-    assert_eq!(
-        b.receive(tlvs[0].tlv_type, &tlvs[0].payload, &mut rb).event,
-        Some(SmpEvent::Aborted)
-    );
+    assert_eq!(b.receive(tlvs[0].tlv_type, &tlvs[0].payload, &mut rb).event, Some(SmpEvent::Aborted));
     let step = b.receive(tlvs[1].tlv_type, &tlvs[1].payload, &mut rb);
     assert_eq!(step.event, Some(SmpEvent::AskedForSecret { question: Some("again".into()) }));
     let m2 = b.respond(b"new", &mut rb).unwrap();
@@ -246,8 +208,7 @@ fn restarting_mid_run_sends_abort_first_and_peer_follows() {
 fn identity_smp1(g2_identity: bool, g3_identity: bool, rng: &mut dyn RandomSource) -> Vec<u8> {
     let zero = Scalar::ZERO;
     let honest = Scalar::from(5u64);
-    let (a2, a3) =
-        (if g2_identity { zero } else { honest }, if g3_identity { zero } else { honest });
+    let (a2, a3) = (if g2_identity { zero } else { honest }, if g3_identity { zero } else { honest });
     let (g2a, g3a) = (RistrettoPoint::mul_base(&a2), RistrettoPoint::mul_base(&a3));
     assert_eq!(g2a == RistrettoPoint::identity(), g2_identity);
     let proof2 = LogProof::prove(&SSID, TAG_G2A, &a2, &g2a, rng).unwrap();

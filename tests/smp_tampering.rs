@@ -85,11 +85,7 @@ fn tampered(t: &[SmpTlv; 4], k: usize, tamper: impl FnOnce(&mut Vec<u8>)) -> (Sm
 
 fn assert_aborted(step: &SmpStep, receiver: &Smp, what: &str) {
     assert_eq!(step.reply, Some(SmpTlv::abort()), "{what}: no abort reply");
-    assert!(
-        matches!(step.event, Some(SmpEvent::Cheated) | Some(SmpEvent::Aborted)),
-        "{what}: event {:?}",
-        step.event
-    );
+    assert!(matches!(step.event, Some(SmpEvent::Cheated) | Some(SmpEvent::Aborted)), "{what}: event {:?}", step.event);
     assert!(!receiver.is_in_progress(), "{what}: receiver not reset");
     assert!(!receiver.holds_secrets(), "{what}: receiver still holds secrets");
 }
@@ -120,8 +116,7 @@ fn every_slot_replacement_aborts(k: usize) {
                 ],
             };
             for (replacement, event, error) in cases {
-                let what =
-                    format!("SMP{k} slot {slot} ({kind:?}) <- {}", hex::encode(&replacement[..4]));
+                let what = format!("SMP{k} slot {slot} ({kind:?}) <- {}", hex::encode(&replacement[..4]));
                 let (step, receiver) = tampered(&t, k, |p| {
                     assert_ne!(&p[at..at + 32], &replacement, "{k}/{slot}");
                     p[at..at + 32].copy_from_slice(&replacement);
@@ -168,11 +163,7 @@ fn truncated_and_extended_payloads_abort() {
             let (step, receiver) = tampered(&t, k, |p| p.truncate(p.len().saturating_sub(cut)));
             assert_aborted(&step, &receiver, &format!("SMP{k} cut {cut}"));
             assert_eq!(step.event, Some(SmpEvent::Aborted));
-            assert!(
-                matches!(step.error, Some(SmpError::Truncated)),
-                "SMP{k} cut {cut}: {:?}",
-                step.error
-            );
+            assert!(matches!(step.error, Some(SmpError::Truncated)), "SMP{k} cut {cut}: {:?}", step.error);
         }
         for extra in [1usize, 32] {
             let (step, receiver) = tampered(&t, k, |p| p.extend(std::iter::repeat_n(0u8, extra)));
@@ -190,11 +181,7 @@ fn bad_question_fields_abort() {
     // Question length pointing past the end, over the cap, and invalid UTF-8.
     let edits: [Edit; 3] = [
         ("length too big", |p| p[3] = 0xff, SmpError::Truncated),
-        (
-            "over cap",
-            |p| p[..4].copy_from_slice(&1025u32.to_be_bytes()),
-            SmpError::QuestionTooLong { max: 1024 },
-        ),
+        ("over cap", |p| p[..4].copy_from_slice(&1025u32.to_be_bytes()), SmpError::QuestionTooLong { max: 1024 }),
         (
             "not utf8",
             |p| {

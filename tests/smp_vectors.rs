@@ -19,10 +19,8 @@ fn path() -> std::path::PathBuf {
 }
 
 fn generate() -> Value {
-    let mut alice =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_ALICE, their_fingerprint: FP_BOB });
-    let mut bob =
-        Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_BOB, their_fingerprint: FP_ALICE });
+    let mut alice = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_ALICE, their_fingerprint: FP_BOB });
+    let mut bob = Smp::new(SmpContext { ssid: SSID, our_fingerprint: FP_BOB, their_fingerprint: FP_ALICE });
     let mut ra = DeterministicRandom::from_label(ALICE_RNG);
     let mut rb = DeterministicRandom::from_label(BOB_RNG);
     let m1 = alice.start(SECRET.as_bytes(), Some(QUESTION), &mut ra).unwrap().remove(0);

@@ -89,7 +89,8 @@ fn held_messages_and_trust_survive() {
     let key = raw_key(2);
     let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
     let rng = Box::new(DeterministicRandom::from_label("alice again"));
-    net.parties.get_mut("alice").unwrap().client = load_from_bytes(&sealed, &key, settings(Policy::ALWAYS), rng).unwrap();
+    net.parties.get_mut("alice").unwrap().client =
+        load_from_bytes(&sealed, &key, settings(Policy::ALWAYS), rng).unwrap();
     assert_eq!(net.party("alice").client.trust_store().trust("bob", &fp), offrec::trust::Trust::VerifiedManual);
     let actions = net.client("alice").start_session("bob", now).unwrap();
     net.apply("alice", actions);
@@ -104,7 +105,9 @@ fn passphrase_store_round_trips_and_rejects_wrong_passphrase() {
     let net = encrypted_pair();
     let key = StoreKey::Passphrase(Zeroizing::new("correct horse battery staple".into()));
     let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
-    let restored = load_from_bytes(&sealed, &key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("p"))).unwrap();
+    let restored =
+        load_from_bytes(&sealed, &key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("p")))
+            .unwrap();
     assert_eq!(restored.fingerprint(), net.party("alice").client.fingerprint());
     let wrong = StoreKey::Passphrase(Zeroizing::new("wrong".into()));
     assert_eq!(open(&sealed, &wrong).unwrap_err(), StoreError::WrongKey);
@@ -161,23 +164,33 @@ fn file_store_is_private_atomic_and_never_overwritten_by_a_failed_load() {
     let _ = std::fs::remove_dir_all(&dir);
     let store = FileStore::open_dir(&dir).unwrap();
     let key = raw_key(4);
-    assert_eq!(store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("x"))).unwrap_err(), StoreError::NotFound);
+    assert_eq!(
+        store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("x"))).unwrap_err(),
+        StoreError::NotFound
+    );
     let net = encrypted_pair();
     store.save(&net.party("alice").client, &key).unwrap();
     assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     assert_eq!(std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777, 0o600);
     let before = std::fs::read(store.path()).unwrap();
-    assert_eq!(store.load(&raw_key(5), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("y"))).unwrap_err(), StoreError::WrongKey);
+    assert_eq!(
+        store.load(&raw_key(5), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("y"))).unwrap_err(),
+        StoreError::WrongKey
+    );
     assert_eq!(std::fs::read(store.path()).unwrap(), before, "failed load changed the file");
     let loaded = store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("z"))).unwrap();
     assert_eq!(loaded.sessions("bob").len(), 1);
     store.save(&loaded, &key).unwrap();
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "offrec.store").collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "offrec.store").collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     // A directory where the file should be.
     std::fs::remove_file(store.path()).unwrap();
     std::fs::create_dir(store.path()).unwrap();
-    assert_eq!(store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("w"))).unwrap_err(), StoreError::IsADirectory);
+    assert_eq!(
+        store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("w"))).unwrap_err(),
+        StoreError::IsADirectory
+    );
     assert_eq!(store.save(&loaded, &key).unwrap_err(), StoreError::IsADirectory);
     // A file where the directory should be.
     let file_path = dir.join("plain-file");
@@ -245,7 +258,8 @@ fn backup_with_an_older_ratchet_heals_too() {
 fn a_forged_unreadable_report_for_an_unknown_message_does_nothing() {
     let mut net = encrypted_pair();
     let now = net.now;
-    let actions = net.client("alice").receive("bob", "?OFR Error: unreadable encrypted message 0011223344556677:3", now);
+    let actions =
+        net.client("alice").receive("bob", "?OFR Error: unreadable encrypted message 0011223344556677:3", now);
     net.apply("alice", actions);
     assert!(lost_ids(&net, "alice").is_empty());
     assert!(net.queue.is_empty(), "no query sent for a message we never sent");

@@ -17,9 +17,15 @@ fn key() -> StoreKey {
 
 fn client_with_peers(count: usize) -> Client {
     let identity = IdentityKey::from_secret_bytes([3; 32]);
-    let mut client =
-        Client::with_parts("writer", "crashnet", identity, 0x1234, Settings { policy: Policy::MANUAL, ..Settings::default() }, Box::new(DeterministicRandom::from_label("c")))
-            .unwrap();
+    let mut client = Client::with_parts(
+        "writer",
+        "crashnet",
+        identity,
+        0x1234,
+        Settings { policy: Policy::MANUAL, ..Settings::default() },
+        Box::new(DeterministicRandom::from_label("c")),
+    )
+    .unwrap();
     for i in 0..count {
         // Each peer records its own index, so a loaded state can be checked for consistency.
         client.set_max_message_size(&format!("peer-{i}"), 1000 + i).unwrap();

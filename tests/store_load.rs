@@ -37,8 +37,11 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -133,7 +136,8 @@ fn another_accounts_store_is_refused() {
     let loaded = load_from_bytes(&sealed, &key, settings(Policy::MANUAL), rng("any")).unwrap();
     assert_eq!(loaded.account(), "alice@example.org");
     // With one, a swapped store is refused, whether bytes or a directory.
-    let error = load_account_from_bytes(&sealed, "bob@example.org", &key, settings(Policy::MANUAL), rng("b")).unwrap_err();
+    let error =
+        load_account_from_bytes(&sealed, "bob@example.org", &key, settings(Policy::MANUAL), rng("b")).unwrap_err();
     assert_eq!(error, StoreError::WrongAccount);
     let ok = load_account_from_bytes(&sealed, "alice@example.org", &key, settings(Policy::MANUAL), rng("a")).unwrap();
     assert_eq!(ok.fingerprint(), alice.fingerprint());
@@ -144,7 +148,10 @@ fn another_accounts_store_is_refused() {
     let error = store.load_account("bob@example.org", &key, settings(Policy::MANUAL), rng("b")).unwrap_err();
     assert_eq!(error, StoreError::WrongAccount);
     assert_eq!(std::fs::read(store.path()).unwrap(), before);
-    assert_eq!(store.load_account("alice@example.org", &key, settings(Policy::MANUAL), rng("a")).unwrap().account(), "alice@example.org");
+    assert_eq!(
+        store.load_account("alice@example.org", &key, settings(Policy::MANUAL), rng("a")).unwrap().account(),
+        "alice@example.org"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

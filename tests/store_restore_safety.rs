@@ -58,7 +58,13 @@ fn assert_no_key_reuse(net: &Net) {
     let mut seen: BTreeMap<KeyUse, String> = BTreeMap::new();
     for (id, text) in data_messages(net) {
         if let Some(earlier) = seen.insert(id.clone(), text.clone()) {
-            assert_eq!(earlier, text, "(ratchet key, N) = ({}, {}) encrypted two different messages", hex::encode(&id.1[..8]), id.2);
+            assert_eq!(
+                earlier,
+                text,
+                "(ratchet key, N) = ({}, {}) encrypted two different messages",
+                hex::encode(&id.1[..8]),
+                id.2
+            );
         }
     }
 }
@@ -85,7 +91,10 @@ fn sender_restored_after_a_crash_never_reuses_a_message_key() {
     assert_eq!(net.party("alice").client.sessions("bob")[0].state, SessionState::Plaintext);
     let wire_before = net.wire_log.len() + net.queue.len();
     let second = net.send("alice", "bob", "second, sent after the load");
-    assert!(net.party("alice").saw(&Event::EncryptionRequired { message: second }), "held, not sent on the stale chain");
+    assert!(
+        net.party("alice").saw(&Event::EncryptionRequired { message: second }),
+        "held, not sent on the stale chain"
+    );
     assert!(net.queue.iter().all(|(_, _, t)| parse_captured(t).is_err()), "no data message on the restored chain");
     net.run();
     assert!(net.party("alice").saw(&Event::HeldMessageSent { message: second }));
@@ -180,7 +189,10 @@ fn stored_reveals_are_published_by_the_new_session() {
     assert_eq!(net.party("alice").texts(), ["hello again"]);
     let later: Vec<String> = data_messages(&net).into_iter().map(|(_, t)| t).collect();
     let later: Vec<&str> = later.iter().map(String::as_str).collect();
-    assert!(forge_wire(&pay, &later, b"read by bob, reveal not yet sent", b"forged").is_ok(), "deniability kept across the restart");
+    assert!(
+        forge_wire(&pay, &later, b"read by bob, reveal not yet sent", b"forged").is_ok(),
+        "deniability kept across the restart"
+    );
 }
 
 #[test]
@@ -351,7 +363,10 @@ fn random_save_crash_restore_schedules_never_reuse_keys_or_redeliver() {
         if !recovered {
             for id in ["alice", "bob"] {
                 eprintln!("{id}: texts {:?}", net.party(id).texts());
-                eprintln!("{id}: sessions {:?}", net.party(id).client.sessions(if id == "alice" { "bob" } else { "alice" }));
+                eprintln!(
+                    "{id}: sessions {:?}",
+                    net.party(id).client.sessions(if id == "alice" { "bob" } else { "alice" })
+                );
                 for e in net.party(id).events.iter().rev().take(30).rev() {
                     eprintln!("  {e:?}");
                 }

@@ -47,7 +47,8 @@ fn frozen_v1_store_loads_and_the_conversation_continues() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     let load = |id: &str| {
         let sealed = hex::decode(json[id].as_str().unwrap()).unwrap();
-        load_from_bytes(&sealed, &key(), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label(id))).unwrap()
+        load_from_bytes(&sealed, &key(), settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label(id)))
+            .unwrap()
     };
     let mut alice = load("alice");
     let mut bob = load("bob");
@@ -58,15 +59,16 @@ fn frozen_v1_store_loads_and_the_conversation_continues() {
     let (_, actions) = bob.send("alice", b"still works", 5000).unwrap();
     let mut delivered = Vec::new();
     let mut in_flight: Vec<(bool, String)> = Vec::new(); // (to alice, text)
-    let collect = |actions: Vec<Action>, to_alice: bool, in_flight: &mut Vec<(bool, String)>, delivered: &mut Vec<String>| {
-        for action in actions {
-            match action {
-                Action::Send { text, .. } => in_flight.push((to_alice, text)),
-                Action::Deliver { text, .. } => delivered.push(String::from_utf8(text.to_vec()).unwrap()),
-                _ => {}
+    let collect =
+        |actions: Vec<Action>, to_alice: bool, in_flight: &mut Vec<(bool, String)>, delivered: &mut Vec<String>| {
+            for action in actions {
+                match action {
+                    Action::Send { text, .. } => in_flight.push((to_alice, text)),
+                    Action::Deliver { text, .. } => delivered.push(String::from_utf8(text.to_vec()).unwrap()),
+                    _ => {}
+                }
             }
-        }
-    };
+        };
     collect(actions, true, &mut in_flight, &mut delivered);
     let mut steps = 0;
     while !in_flight.is_empty() {

@@ -57,12 +57,21 @@ const OUR_TAG: u32 = 0x4000;
 fn client(settings: Settings) -> Client {
     let mut rng = DeterministicRandom::from_label("budget identity");
     let identity = IdentityKey::generate(&mut rng).unwrap();
-    Client::with_parts("us", "testnet", identity, OUR_TAG, settings, Box::new(DeterministicRandom::from_label("budget"))).unwrap()
+    Client::with_parts(
+        "us",
+        "testnet",
+        identity,
+        OUR_TAG,
+        settings,
+        Box::new(DeterministicRandom::from_label("budget")),
+    )
+    .unwrap()
 }
 
 /// The first piece of a message that claims the most pieces there can be (43 bytes).
 fn claiming_fragment(id: u32, sender: u32) -> String {
-    Fragment { id, sender: InstanceTag(sender), receiver: InstanceTag::NONE, k: 1, n: MAX_FRAGMENTS, piece: "?OFR:" }.encode()
+    Fragment { id, sender: InstanceTag(sender), receiver: InstanceTag::NONE, k: 1, n: MAX_FRAGMENTS, piece: "?OFR:" }
+        .encode()
 }
 
 fn dropped(actions: &[Action]) -> usize {
@@ -127,7 +136,9 @@ fn budget_option_bounds_fragments_and_drops_the_new_input_with_an_event() {
     let budget = 4_000;
     let mut c = client(Settings { unauthenticated_budget: budget, ..settings(Policy::MANUAL) });
     c.set_max_message_size("bob", 0).unwrap();
-    let piece = |k: u16| Fragment { id: 7, sender: InstanceTag(0x1000), receiver: InstanceTag::NONE, k, n: 2, piece: "?OFR:" }.encode();
+    let piece = |k: u16| {
+        Fragment { id: 7, sender: InstanceTag(0x1000), receiver: InstanceTag::NONE, k, n: 2, piece: "?OFR:" }.encode()
+    };
     assert_eq!(dropped(&c.receive("bob", &piece(1), NOW)), 0);
     let mut drops = 0;
     for i in 0..200u32 {
@@ -246,8 +257,10 @@ fn transport_limits_given_per_call_apply_to_what_the_call_sends() {
     let now = net.now;
     let text = "x".repeat(1_000);
     let limits = BTreeMap::from([("bob".to_owned(), 200)]);
-    let (_, actions) = net.client("alice").with_transport_limits(limits, |c| c.send("bob", text.as_bytes(), now)).unwrap();
-    let sends: Vec<&String> = actions.iter().filter_map(|a| if let Action::Send { text, .. } = a { Some(text) } else { None }).collect();
+    let (_, actions) =
+        net.client("alice").with_transport_limits(limits, |c| c.send("bob", text.as_bytes(), now)).unwrap();
+    let sends: Vec<&String> =
+        actions.iter().filter_map(|a| if let Action::Send { text, .. } = a { Some(text) } else { None }).collect();
     assert!(sends.len() > 1 && sends.iter().all(|t| t.len() <= 200));
     net.apply("alice", actions);
     net.run();
@@ -268,7 +281,8 @@ fn strangers_are_never_saved() {
     }
     assert_eq!(c.peers().len(), 11);
     let bytes = encode_client(&c);
-    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("r"))).unwrap();
+    let restored =
+        decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("r"))).unwrap();
     assert_eq!(restored.peers(), vec!["friend".to_owned()]);
     assert_eq!(restored.unauthenticated_bytes(), 0);
 }

@@ -234,8 +234,8 @@ fn generate() -> Vectors {
 
     let ake = json!({
         "description": "offrec v1 handshake (Noise_XX_25519_AESGCM_SHA256 in offrec framing) where Bob initiates \
-after seeing Alice's offer and Alice responds, then the first data message each way (Bob to Alice, delivered, then \
-Alice to Bob, delivered). All hex is lowercase; instance tags are 8 hex digits.",
+    after seeing Alice's offer and Alice responds, then the first data message each way (Bob to Alice, delivered, then \
+    Alice to Bob, delivered). All hex is lowercase; instance tags are 8 hex digits.",
         "generator": GENERATOR,
         "regenerate": REGENERATE,
         "inputs": {
@@ -347,12 +347,12 @@ Alice to Bob, delivered). All hex is lowercase; instance tags are 8 hex digits."
     assert_eq!(alice.session.ratchet.skipped_key_count(), 1, "the lost message's key stays stored");
     let ratchet = json!({
         "description": "A scripted exchange continuing ake.json exactly where it ends (same sessions, same random \
-sources). Events run in order: 'send' encrypts (flags 0, body = encode_body(text, no TLVs, no padding)) and records \
-the wire bytes and the parsed header, including the revealed material (H || E_K(J0), 32 bytes each) it carries; \
-'deliver' decrypts at the receiver (now = decrypt_now) and records the text, the bytes the receiver drew and facts \
-about its state afterwards; 'lose' means the message is never delivered. Phases: in order; reordered (the second \
-message delivered before the first); one lost message; a DH step (Alice replies, Bob answers with a new ratchet \
-key); a long message (used by encoding.json for fragmentation).",
+    sources). Events run in order: 'send' encrypts (flags 0, body = encode_body(text, no TLVs, no padding)) and records \
+    the wire bytes and the parsed header, including the revealed material (H || E_K(J0), 32 bytes each) it carries; \
+    'deliver' decrypts at the receiver (now = decrypt_now) and records the text, the bytes the receiver drew and facts \
+    about its state afterwards; 'lose' means the message is never delivered. Phases: in order; reordered (the second \
+    message delivered before the first); one lost message; a DH step (Alice replies, Bob answers with a new ratchet \
+    key); a long message (used by encoding.json for fragmentation).",
         "generator": GENERATOR,
         "regenerate": REGENERATE,
         "continues": "ake.json",
@@ -379,7 +379,7 @@ key); a long message (used by encoding.json for fragmentation).",
     let error = error_message::encode(error_text);
     let encoding = json!({
         "description": "Text forms of offrec v1 messages. 'message' is the exact string sent; 'hex' is its UTF-8 \
-bytes.",
+    bytes.",
         "regenerate": REGENERATE,
         "query": {
             "versions": "1",
@@ -493,9 +493,8 @@ fn replay_ake() -> (Ratchet, Ratchet) {
         id
     };
     let (alice_id, bob_id) = (identity("alice"), identity("bob"));
-    let randomness = |who: &str| {
-        Replay(v["randomness"][who].as_array().unwrap().iter().flat_map(|d| unhex(&d["bytes"])).collect())
-    };
+    let randomness =
+        |who: &str| Replay(v["randomness"][who].as_array().unwrap().iter().flat_map(|d| unhex(&d["bytes"])).collect());
     let (mut alice_rng, mut bob_rng) = (randomness("alice"), randomness("bob"));
     let (t, mut alice, mut bob) = handshake(&alice_id, &bob_id, &mut alice_rng, &mut bob_rng);
     for (message, expected) in [&t.start, &t.reply, &t.finish].into_iter().zip(v["handshake"].as_array().unwrap()) {
@@ -515,7 +514,8 @@ fn replay_ake() -> (Ratchet, Ratchet) {
         assert_eq!(hex(&encrypted.bytes), m["bytes"]);
         assert_eq!(armour::encode(&encrypted.bytes), m["armoured"]);
         let mut rng = Replay(m["delivery"]["drew"].as_array().unwrap().iter().flat_map(unhex).collect());
-        let decrypted = receiver.ratchet.decrypt(&DataMessage::parse(&encrypted.bytes).unwrap(), NOW, &mut rng).unwrap();
+        let decrypted =
+            receiver.ratchet.decrypt(&DataMessage::parse(&encrypted.bytes).unwrap(), NOW, &mut rng).unwrap();
         assert_eq!(decode_body(&decrypted.body).unwrap().text, m["text"].as_str().unwrap().as_bytes());
     }
     (alice.ratchet, bob.ratchet)
@@ -532,8 +532,11 @@ fn ratchet_vector_replays_from_its_recorded_randomness() {
         let id = event["id"].as_str().unwrap().to_owned();
         match event["event"].as_str().unwrap() {
             "send" => {
-                let (sender, from, to) =
-                    if event["from"] == "bob" { (&mut bob, BOB_TAG, ALICE_TAG) } else { (&mut alice, ALICE_TAG, BOB_TAG) };
+                let (sender, from, to) = if event["from"] == "bob" {
+                    (&mut bob, BOB_TAG, ALICE_TAG)
+                } else {
+                    (&mut alice, ALICE_TAG, BOB_TAG)
+                };
                 let body = encode_body(event["text"].as_str().unwrap().as_bytes(), &[], 0).unwrap();
                 assert_eq!(hex(&body), event["body"]);
                 let encrypted = sender.encrypt(from, to, 0, &body).unwrap();

@@ -2,24 +2,15 @@
 //! full send path (body → armour → fragments → reassembly → armour → body).
 
 use offrec::wire::{
-    self, armour, classify, decode_body, encode_body, encode_query, error_message, split,
-    whitespace, Incoming, InstanceTag, Reassembler, Tlv, TlvType, Versions, WireError,
-    DEFAULT_QUERY_TEXT, MAX_ENCODED_LEN, MAX_FRAGMENTS,
+    self, armour, classify, decode_body, encode_body, encode_query, error_message, split, whitespace, Incoming,
+    InstanceTag, Reassembler, Tlv, TlvType, Versions, WireError, DEFAULT_QUERY_TEXT, MAX_ENCODED_LEN, MAX_FRAGMENTS,
 };
 
 #[test]
 fn protocol_constants() {
     assert_eq!(wire::MARKER, "?OFR");
     assert_eq!(wire::PROTOCOL_VERSION, [0x4F, 0x01]);
-    assert_eq!(
-        [
-            wire::MSG_AKE1,
-            wire::MSG_AKE2,
-            wire::MSG_AKE3,
-            wire::MSG_DATA
-        ],
-        [0x21, 0x22, 0x23, 0x03]
-    );
+    assert_eq!([wire::MSG_AKE1, wire::MSG_AKE2, wire::MSG_AKE3, wire::MSG_DATA], [0x21, 0x22, 0x23, 0x03]);
     assert_eq!(MAX_ENCODED_LEN, 128 * 1024);
     assert_eq!(MAX_FRAGMENTS, 512);
 }
@@ -45,27 +36,15 @@ fn nothing_we_send_looks_like_otr() {
 
 #[test]
 fn full_send_path() {
-    let tlvs = [Tlv {
-        kind: TlvType::DISCONNECTED,
-        value: vec![],
-    }];
+    let tlvs = [Tlv { kind: TlvType::DISCONNECTED, value: vec![] }];
     let body = encode_body(&[b'x'; 5000], &tlvs, 256).unwrap();
     let armoured = armour::encode(&body);
-    let frags = split(
-        &armoured,
-        400,
-        0xC0FFEE,
-        InstanceTag(0x1234),
-        InstanceTag(0x5678),
-    )
-    .unwrap();
+    let frags = split(&armoured, 400, 0xC0FFEE, InstanceTag(0x1234), InstanceTag(0x5678)).unwrap();
     assert!(frags.len() > 1);
     let mut r = Reassembler::new();
     let mut whole = None;
     for f in frags.iter().rev() {
-        let Incoming::Fragment(f) = classify(f) else {
-            panic!("not a fragment: {f}")
-        };
+        let Incoming::Fragment(f) = classify(f) else { panic!("not a fragment: {f}") };
         whole = r.accept(f, 100).unwrap();
     }
     let whole = whole.unwrap();
@@ -93,12 +72,7 @@ fn hostile_stream_of_new_messages_stays_bounded() {
     let mut r = Reassembler::new();
     let piece = "A".repeat(1000);
     for i in 0..5000u32 {
-        let m = format!(
-            "?OFR|{:08x}|{}|00000000,1,{},{piece},",
-            i,
-            InstanceTag(0x100 + i % 300),
-            MAX_FRAGMENTS
-        );
+        let m = format!("?OFR|{:08x}|{}|00000000,1,{},{piece},", i, InstanceTag(0x100 + i % 300), MAX_FRAGMENTS);
         assert_eq!(r.accept(&m, u64::from(i / 100)).unwrap(), None);
         assert!(r.open_buffers() <= 64);
     }

@@ -2,14 +2,13 @@
 //! any order, and no parser panics on arbitrary input.
 
 use offrec::wire::{
-    armour, classify, decode_body, encode_body, parse_fragment, split, Body, InstanceTag, Reader,
-    Reassembler, Tlv, WireError,
+    armour, classify, decode_body, encode_body, parse_fragment, split, Body, InstanceTag, Reader, Reassembler, Tlv,
+    WireError,
 };
 use proptest::prelude::*;
 
 fn tlv() -> impl Strategy<Value = Tlv> {
-    (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..300))
-        .prop_map(|(kind, value)| Tlv { kind, value })
+    (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..300)).prop_map(|(kind, value)| Tlv { kind, value })
 }
 
 proptest! {

@@ -35,7 +35,8 @@ unsafe impl GlobalAlloc for Inspecting {
         if ARMED.load(Ordering::SeqCst) && layout.size() >= WATCH_LEN {
             // SAFETY: the block is still ours until System.dealloc below.
             let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            let hit = block.windows(WATCH_LEN).any(|w| w.iter().zip(&WATCH).all(|(b, x)| *b == x.load(Ordering::Relaxed)));
+            let hit =
+                block.windows(WATCH_LEN).any(|w| w.iter().zip(&WATCH).all(|(b, x)| *b == x.load(Ordering::Relaxed)));
             if hit {
                 FOUND.fetch_add(1, Ordering::SeqCst);
             }
@@ -82,7 +83,8 @@ fn offrec_buffer_free_wipes_the_buffer_before_freeing_it() {
     let vector: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("tests/vectors/forge.json").unwrap()).unwrap();
     let text = |k: &str| vector[k].as_str().unwrap().to_owned();
-    let (captured, later, known, new) = (text("captured"), vector["later"][0].as_str().unwrap().to_owned(), text("known"), text("new"));
+    let (captured, later, known, new) =
+        (text("captured"), vector["later"][0].as_str().unwrap().to_owned(), text("known"), text("new"));
     let later_ptrs = [later.as_ptr().cast::<c_char>()];
     let later_lens = [later.len()];
     let mut out = offrec_buffer::EMPTY;

@@ -29,8 +29,8 @@ use offrec::wire::data_message::DataMessage;
 use offrec::wire::fragment::{MAX_ASSEMBLED_LEN, MAX_OPEN_TOTAL};
 use offrec::wire::tlv::MAX_TLVS;
 use offrec::wire::{
-    armour, classify, decode_body, encode_body, error_message, parse_fragment, parse_query, split,
-    whitespace, Incoming, InstanceTag, Reassembler, Tlv, Versions,
+    armour, classify, decode_body, encode_body, error_message, parse_fragment, parse_query, split, whitespace,
+    Incoming, InstanceTag, Reassembler, Tlv, Versions,
 };
 
 /// A target's body.
@@ -240,14 +240,8 @@ pub fn ratchet_fixture() -> &'static RatchetFixture {
         assert_eq!(alice_session.ssid, bob_session.ssid);
         let (mut alice, mut bob) = (alice_session.ratchet, bob_session.ratchet);
         let bodies: Vec<Vec<u8>> = (0..GENUINE_MESSAGES).map(|i| format!("genuine message {i}").into_bytes()).collect();
-        let to_alice = bodies
-            .iter()
-            .map(|b| bob.encrypt(BOB_TAG, ALICE_TAG, 0, b).expect("encrypt").bytes)
-            .collect();
-        let to_bob = bodies
-            .iter()
-            .map(|b| alice.encrypt(ALICE_TAG, BOB_TAG, 0, b).expect("encrypt").bytes)
-            .collect();
+        let to_alice = bodies.iter().map(|b| bob.encrypt(BOB_TAG, ALICE_TAG, 0, b).expect("encrypt").bytes).collect();
+        let to_bob = bodies.iter().map(|b| alice.encrypt(ALICE_TAG, BOB_TAG, 0, b).expect("encrypt").bytes).collect();
         RatchetFixture { alice, bob, to_alice, to_bob, bodies }
     })
 }
@@ -352,7 +346,8 @@ fn new_client(account: &str, tag: u32, state_label: &str) -> Client {
 }
 
 fn load_client(state: &[u8], label: &str) -> Client {
-    store::decode_client(state, client_settings(), Box::new(DeterministicRandom::from_label(label))).expect("fixture state")
+    store::decode_client(state, client_settings(), Box::new(DeterministicRandom::from_label(label)))
+        .expect("fixture state")
 }
 
 /// Sends in both directions until quiet; returns every Send text per direction.
@@ -697,7 +692,8 @@ pub fn store_load(data: &[u8]) {
         1 => {
             if let Ok(client) = store::decode_client(input.rest(), Settings::default(), rng()) {
                 let once = store::encode_client(&client);
-                let again = store::decode_client(&once, Settings::default(), rng()).expect("re-encoded state does not decode");
+                let again =
+                    store::decode_client(&once, Settings::default(), rng()).expect("re-encoded state does not decode");
                 assert_eq!(*store::encode_client(&again), *once, "state encoding is not stable");
             }
         }
@@ -748,7 +744,8 @@ pub fn client_receive(data: &[u8]) {
                     Action::Send { text, .. } => queue.push_back((!at_bob, text)),
                     Action::Deliver { text, security, .. } if security != Security::Plaintext => {
                         assert!(at_bob, "Alice delivered encrypted text Bob never sent");
-                        let idx = f.sent.iter().position(|s| **s == **text).expect("delivered text that was never sent");
+                        let idx =
+                            f.sent.iter().position(|s| **s == **text).expect("delivered text that was never sent");
                         assert!(delivered.insert(idx), "message delivered twice");
                     }
                     _ => {}
@@ -780,7 +777,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let rat = ratchet_fixture();
     let cl = client_fixture();
     let smp = smp_transcript();
-    let armoured: Vec<String> = [&ake.start, &ake.reply, &ake.finish].iter().map(|m| armour::encode(&m.to_bytes())).collect();
+    let armoured: Vec<String> =
+        [&ake.start, &ake.reply, &ake.finish].iter().map(|m| armour::encode(&m.to_bytes())).collect();
 
     // wire_text
     let mut texts: Vec<String> = armoured.clone();
@@ -1054,9 +1052,17 @@ mod ffi_driver {
         &s[..len]
     }
 
-    unsafe extern "C" fn cb_send(ud: *mut c_void, peer: *const c_char, peer_len: usize, text: *const c_char, text_len: usize) {
+    unsafe extern "C" fn cb_send(
+        ud: *mut c_void,
+        peer: *const c_char,
+        peer_len: usize,
+        text: *const c_char,
+        text_len: usize,
+    ) {
         // SAFETY: callback arguments, valid during the call.
-        let (peer, text) = unsafe { (callback_text(peer.cast(), peer_len, "send peer"), callback_text(text.cast(), text_len, "send text")) };
+        let (peer, text) = unsafe {
+            (callback_text(peer.cast(), peer_len, "send peer"), callback_text(text.cast(), text_len, "send text"))
+        };
         let peer = std::str::from_utf8(peer).expect("send: peer name is not UTF-8").to_owned();
         let text = std::str::from_utf8(text).expect("send: wire text is not UTF-8").to_owned();
         world(|w| {
@@ -1083,7 +1089,9 @@ mod ffi_driver {
         security: OffrecSecurity,
     ) {
         // SAFETY: callback arguments, valid during the call.
-        let (peer, body) = unsafe { (callback_text(peer.cast(), peer_len, "deliver peer"), callback_text(text, text_len, "deliver text")) };
+        let (peer, body) = unsafe {
+            (callback_text(peer.cast(), peer_len, "deliver peer"), callback_text(text, text_len, "deliver text"))
+        };
         let peer = std::str::from_utf8(peer).expect("deliver: peer name is not UTF-8").to_owned();
         let sec = security as u32;
         assert!(sec <= 2, "deliver: unknown security {sec}");
@@ -1127,14 +1135,27 @@ mod ffi_driver {
                 let mut id = SENTINEL_U64;
                 // SAFETY: as above.
                 let _ = check("reentrant send", unsafe {
-                    fc::offrec_client_send(h, peer.as_ptr().cast(), peer.len(), reply.as_ptr().cast(), reply.len(), &mut id)
+                    fc::offrec_client_send(
+                        h,
+                        peer.as_ptr().cast(),
+                        peer.len(),
+                        reply.as_ptr().cast(),
+                        reply.len(),
+                        &mut id,
+                    )
                 });
             }
             world(|w| w.depth -= 1);
         }
     }
 
-    unsafe extern "C" fn cb_state(_ud: *mut c_void, peer: *const c_char, peer_len: usize, _instance: u32, state: OffrecSessionState) {
+    unsafe extern "C" fn cb_state(
+        _ud: *mut c_void,
+        peer: *const c_char,
+        peer_len: usize,
+        _instance: u32,
+        state: OffrecSessionState,
+    ) {
         // SAFETY: callback arguments.
         let _ = unsafe { callback_text(peer.cast(), peer_len, "state peer") };
         assert!((state as u32) <= 3, "state_changed: unknown state");
@@ -1233,7 +1254,9 @@ mod ffi_driver {
         }
         /// Readable as a `(ptr, len)` text of at most `max` bytes: NULL only with length 0.
         fn valid_text(&self, max: usize) -> bool {
-            self.len <= max && (self.buf.is_some() || self.len == 0) && self.slice().is_none_or(|s| std::str::from_utf8(s).is_ok())
+            self.len <= max
+                && (self.buf.is_some() || self.len == 0)
+                && self.slice().is_none_or(|s| std::str::from_utf8(s).is_ok())
         }
         fn valid_bytes(&self, max: usize) -> bool {
             self.len <= max && (self.buf.is_some() || self.len == 0)
@@ -1310,8 +1333,8 @@ mod ffi_driver {
     fn policy_arg(input: &mut Input<'_>) -> u32 {
         let b = input.u8();
         match b % 10 {
-            0..=1 => 1,  // MANUAL
-            2 => 0,      // NEVER
+            0..=1 => 1, // MANUAL
+            2 => 0,     // NEVER
             3 => 1 | 4 | 8,
             4 => 1 | 2 | 8, // ALWAYS
             5 => 31,
@@ -1471,7 +1494,15 @@ mod ffi_driver {
                         let mut id = SENTINEL_U64;
                         let out = if nul { null_mut() } else { &raw mut id };
                         let r = if to_instance {
-                            fc::offrec_client_send_to_instance(h, peer.cptr(), peer.len, instance, text.cptr(), text.len, out)
+                            fc::offrec_client_send_to_instance(
+                                h,
+                                peer.cptr(),
+                                peer.len,
+                                instance,
+                                text.cptr(),
+                                text.len,
+                                out,
+                            )
                         } else {
                             fc::offrec_client_send(h, peer.cptr(), peer.len, text.cptr(), text.len, out)
                         };
@@ -1482,7 +1513,10 @@ mod ffi_driver {
                             expect("send(NULL)", r, OffrecResult::NullArgument);
                         }
                         if r == OffrecResult::Ok {
-                            assert!(!nul && peer.valid_name() && text.valid_bytes(MAX_TEXT), "send succeeded with bad arguments");
+                            assert!(
+                                !nul && peer.valid_name() && text.valid_bytes(MAX_TEXT),
+                                "send succeeded with bad arguments"
+                            );
                             world(|w| w.sent.insert(text.slice().unwrap_or(&[]).to_vec()));
                         } else {
                             assert_eq!(id, SENTINEL_U64, "send wrote the message id on error");
@@ -1494,11 +1528,24 @@ mod ffi_driver {
                         let peer = name_arg(input);
                         let b = input.u8();
                         let text = match b % 4 {
-                            0 => Arg::bytes(world(|w| w.history.get(usize::from(b >> 2) % w.history.len().max(1)).cloned()).unwrap_or_default().into_bytes()),
-                            1 => Arg::bytes(self.forged.get(usize::from(b >> 2) % self.forged.len().max(1)).cloned().unwrap_or_default().into_bytes()),
+                            0 => Arg::bytes(
+                                world(|w| w.history.get(usize::from(b >> 2) % w.history.len().max(1)).cloned())
+                                    .unwrap_or_default()
+                                    .into_bytes(),
+                            ),
+                            1 => Arg::bytes(
+                                self.forged
+                                    .get(usize::from(b >> 2) % self.forged.len().max(1))
+                                    .cloned()
+                                    .unwrap_or_default()
+                                    .into_bytes(),
+                            ),
                             _ => text_arg(input, MAX_TEXT + MAX_NAME),
                         };
-                        let r = check("receive", fc::offrec_client_receive(h, peer.cptr(), peer.len, text.cptr(), text.len));
+                        let r = check(
+                            "receive",
+                            fc::offrec_client_receive(h, peer.cptr(), peer.len, text.cptr(), text.len),
+                        );
                         if h.is_null() {
                             expect("receive(NULL)", r, OffrecResult::NullArgument);
                         } else if peer.valid_name() && text.valid_text(MAX_TEXT + MAX_NAME) {
@@ -1596,11 +1643,15 @@ mod ffi_driver {
                         if let (Some(s), Some(cb)) = (slot, cb) {
                             world(|w| w.max_size[s] = cb);
                         }
-                        let r = check("set_max_message_size", fc::offrec_client_set_max_message_size(h, peer.cptr(), peer.len, size));
+                        let r = check(
+                            "set_max_message_size",
+                            fc::offrec_client_set_max_message_size(h, peer.cptr(), peer.len, size),
+                        );
                         if h.is_null() {
                             expect("set_max_message_size(NULL)", r, OffrecResult::NullArgument);
                         } else if peer.valid_name() {
-                            let want = if size != 0 && size < 64 { OffrecResult::InvalidArgument } else { OffrecResult::Ok };
+                            let want =
+                                if size != 0 && size < 64 { OffrecResult::InvalidArgument } else { OffrecResult::Ok };
                             expect("set_max_message_size", r, want);
                         }
                     }
@@ -1669,9 +1720,16 @@ mod ffi_driver {
                         let peer = name_arg(input);
                         let fp = self.fp_arg(input);
                         let b = input.u8();
-                        let trust = if b % 8 < 3 { u32::from(b % 8) } else if b % 8 == 3 { 3 } else { input.u32() };
+                        let trust = if b % 8 < 3 {
+                            u32::from(b % 8)
+                        } else if b % 8 == 3 {
+                            3
+                        } else {
+                            input.u32()
+                        };
                         let fptr = fp.as_ref().map_or(null(), |f| f.as_ptr());
-                        let r = check("set_trust", ftrust::offrec_client_set_trust(h, peer.cptr(), peer.len, fptr, trust));
+                        let r =
+                            check("set_trust", ftrust::offrec_client_set_trust(h, peer.cptr(), peer.len, fptr, trust));
                         if h.is_null() {
                             expect("set_trust(NULL)", r, OffrecResult::NullArgument);
                         } else if peer.valid_name() && fp.is_some() {
@@ -1680,7 +1738,16 @@ mod ffi_driver {
                             if r == OffrecResult::Ok {
                                 // Read it back.
                                 let mut raw = SENTINEL_U32;
-                                let r = check("trust", ftrust::offrec_client_trust(h, peer.cptr(), peer.len, fptr, (&raw mut raw).cast::<OffrecTrust>()));
+                                let r = check(
+                                    "trust",
+                                    ftrust::offrec_client_trust(
+                                        h,
+                                        peer.cptr(),
+                                        peer.len,
+                                        fptr,
+                                        (&raw mut raw).cast::<OffrecTrust>(),
+                                    ),
+                                );
                                 expect("trust after set_trust", r, OffrecResult::Ok);
                                 assert_eq!(raw, trust, "trust read back differs from what was set");
                             }
@@ -1715,11 +1782,27 @@ mod ffi_driver {
                             op::SMP_START => {
                                 let secret = text_arg(input, MAX_SECRET);
                                 let question = text_arg(input, MAX_QUESTION);
-                                fsmp::offrec_client_smp_start(h, peer.cptr(), peer.len, instance, secret.ptr(), secret.len, question.cptr(), question.len)
+                                fsmp::offrec_client_smp_start(
+                                    h,
+                                    peer.cptr(),
+                                    peer.len,
+                                    instance,
+                                    secret.ptr(),
+                                    secret.len,
+                                    question.cptr(),
+                                    question.len,
+                                )
                             }
                             op::SMP_RESPOND => {
                                 let secret = text_arg(input, MAX_SECRET);
-                                fsmp::offrec_client_smp_respond(h, peer.cptr(), peer.len, instance, secret.ptr(), secret.len)
+                                fsmp::offrec_client_smp_respond(
+                                    h,
+                                    peer.cptr(),
+                                    peer.len,
+                                    instance,
+                                    secret.ptr(),
+                                    secret.len,
+                                )
                             }
                             _ => fsmp::offrec_client_smp_abort(h, peer.cptr(), peer.len, instance),
                         };
@@ -1739,7 +1822,16 @@ mod ffi_driver {
                         let out = if nul { null_mut() } else { key.as_mut_ptr() };
                         let r = check(
                             "extra_symmetric_key",
-                            fc::offrec_client_extra_symmetric_key(h, peer.cptr(), peer.len, instance, usage, context.ptr(), context.len, out),
+                            fc::offrec_client_extra_symmetric_key(
+                                h,
+                                peer.cptr(),
+                                peer.len,
+                                instance,
+                                usage,
+                                context.ptr(),
+                                context.len,
+                                out,
+                            ),
                         );
                         if h.is_null() {
                             expect("extra_symmetric_key(NULL)", r, OffrecResult::NullArgument);
@@ -1783,7 +1875,10 @@ mod ffi_driver {
                                 let n = self.buffers.len();
                                 if let Some(s) = self.buffers.get_mut(usize::from(b >> 2) % n.max(1)) {
                                     offrec_buffer_free(&mut s.buf);
-                                    assert!(s.buf.data.is_null() && s.buf.len == 0, "offrec_buffer_free did not reset the buffer");
+                                    assert!(
+                                        s.buf.data.is_null() && s.buf.len == 0,
+                                        "offrec_buffer_free did not reset the buffer"
+                                    );
                                 }
                             }
                         }
@@ -1830,7 +1925,9 @@ mod ffi_driver {
                             Some(s) => {
                                 let mut secret = [SENTINEL; 32];
                                 // SAFETY: live handle, 32 writable bytes.
-                                let r = check("identity_secret", unsafe { fc::offrec_client_identity_secret(s.handle, secret.as_mut_ptr()) });
+                                let r = check("identity_secret", unsafe {
+                                    fc::offrec_client_identity_secret(s.handle, secret.as_mut_ptr())
+                                });
                                 expect("identity_secret", r, OffrecResult::Ok);
                                 (Some(secret), Some(src))
                             }
@@ -1865,7 +1962,16 @@ mod ffi_driver {
             // SAFETY: see `step`.
             let r = unsafe {
                 match identity {
-                    None => fc::offrec_client_new(account.cptr(), account.len, protocol.cptr(), protocol.len, policy, cbp, ud, outp),
+                    None => fc::offrec_client_new(
+                        account.cptr(),
+                        account.len,
+                        protocol.cptr(),
+                        protocol.len,
+                        policy,
+                        cbp,
+                        ud,
+                        outp,
+                    ),
                     Some((secret, _, tag)) => fc::offrec_client_new_with_identity(
                         account.cptr(),
                         account.len,
@@ -1968,7 +2074,9 @@ mod ffi_driver {
             let peer = name_arg(input);
             let mut count = SENTINEL_USIZE;
             // SAFETY: see `step`.
-            let rc = check("session_count", unsafe { fc::offrec_client_session_count(h, peer.cptr(), peer.len, &mut count) });
+            let rc = check("session_count", unsafe {
+                fc::offrec_client_session_count(h, peer.cptr(), peer.len, &mut count)
+            });
             let b = input.u8();
             let index = match b % 4 {
                 0 => usize::from(b >> 2),
@@ -1983,7 +2091,8 @@ mod ffi_driver {
             unsafe { std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), SENTINEL, size) };
             let out = if nul { null_mut() } else { raw.as_mut_ptr() };
             // SAFETY: see `step`.
-            let r = check("session_info", unsafe { fc::offrec_client_session_info(h, peer.cptr(), peer.len, index, out) });
+            let r =
+                check("session_info", unsafe { fc::offrec_client_session_info(h, peer.cptr(), peer.len, index, out) });
             if h.is_null() {
                 expect("session_info(NULL)", r, OffrecResult::NullArgument);
             } else if rc == OffrecResult::Ok && !nul {
@@ -2007,7 +2116,9 @@ mod ffi_driver {
             let peer = name_arg(input);
             let mut count = SENTINEL_USIZE;
             // SAFETY: see `step`.
-            let rc = check("known_key_count", unsafe { ftrust::offrec_client_known_key_count(h, peer.cptr(), peer.len, &mut count) });
+            let rc = check("known_key_count", unsafe {
+                ftrust::offrec_client_known_key_count(h, peer.cptr(), peer.len, &mut count)
+            });
             if h.is_null() {
                 expect("known_key_count(NULL)", rc, OffrecResult::NullArgument);
             } else if peer.valid_name() {
@@ -2020,7 +2131,9 @@ mod ffi_driver {
                 let nul = out_null(input);
                 if nul {
                     // SAFETY: see `step`.
-                    let r = check("known_key_count", unsafe { ftrust::offrec_client_known_key_count(h, peer.cptr(), peer.len, null_mut()) });
+                    let r = check("known_key_count", unsafe {
+                        ftrust::offrec_client_known_key_count(h, peer.cptr(), peer.len, null_mut())
+                    });
                     assert_ne!(r, OffrecResult::Ok);
                 }
                 return;
@@ -2038,7 +2151,9 @@ mod ffi_driver {
             let fpo = if nfp { null_mut() } else { fp.as_mut_ptr() };
             let to = if ntrust { null_mut() } else { (&raw mut trust).cast::<OffrecTrust>() };
             // SAFETY: see `step`.
-            let r = check("known_key", unsafe { ftrust::offrec_client_known_key(h, peer.cptr(), peer.len, index, fpo, to) });
+            let r = check("known_key", unsafe {
+                ftrust::offrec_client_known_key(h, peer.cptr(), peer.len, index, fpo, to)
+            });
             if h.is_null() || (peer.valid_name() && (nfp || ntrust)) {
                 expect("known_key(NULL)", r, OffrecResult::NullArgument);
             } else if rc == OffrecResult::Ok {
@@ -2061,7 +2176,9 @@ mod ffi_driver {
                     let mut info = std::mem::MaybeUninit::<OffrecSessionInfo>::uninit();
                     let peer = NAMES[usize::from(b >> 5) % NAMES.len()];
                     // SAFETY: see `step`.
-                    let r = unsafe { fc::offrec_client_session_info(h, peer.as_ptr().cast(), peer.len(), 0, info.as_mut_ptr()) };
+                    let r = unsafe {
+                        fc::offrec_client_session_info(h, peer.as_ptr().cast(), peer.len(), 0, info.as_mut_ptr())
+                    };
                     if check("session_info", r) == OffrecResult::Ok {
                         // SAFETY: written on success.
                         let info = unsafe { info.assume_init() };
@@ -2132,7 +2249,13 @@ mod ffi_driver {
             let b = input.u8();
             let captured = match b % 4 {
                 0 | 1 => Arg::bytes(self.history_text(b >> 2).into_bytes()),
-                2 => Arg::bytes(self.forged.get(usize::from(b >> 2) % self.forged.len().max(1)).cloned().unwrap_or_default().into_bytes()),
+                2 => Arg::bytes(
+                    self.forged
+                        .get(usize::from(b >> 2) % self.forged.len().max(1))
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_bytes(),
+                ),
                 _ => text_arg(input, MAX_TEXT),
             };
             let k = input.u8();
@@ -2154,7 +2277,10 @@ mod ffi_driver {
             };
             let kb = input.u8();
             let known = match kb % 4 {
-                0 | 1 => Arg::bytes(world(|w| w.sent.iter().nth(usize::from(kb >> 2) % w.sent.len().max(1)).cloned()).unwrap_or_default()),
+                0 | 1 => Arg::bytes(
+                    world(|w| w.sent.iter().nth(usize::from(kb >> 2) % w.sent.len().max(1)).cloned())
+                        .unwrap_or_default(),
+                ),
                 _ => text_arg(input, MAX_TEXT),
             };
             let new = text_arg(input, MAX_TEXT);
@@ -2163,7 +2289,18 @@ mod ffi_driver {
             let outp = if nul { null_mut() } else { &raw mut out };
             // SAFETY: see `step` (`ptrs` and `lens` have `later.len()` elements).
             let r = check("forge", unsafe {
-                offrec_forge(captured.cptr(), captured.len, pp, lp, count, known.ptr(), known.len, new.ptr(), new.len, outp)
+                offrec_forge(
+                    captured.cptr(),
+                    captured.len,
+                    pp,
+                    lp,
+                    count,
+                    known.ptr(),
+                    known.len,
+                    new.ptr(),
+                    new.len,
+                    outp,
+                )
             });
             if nul {
                 expect("forge(out NULL)", r, OffrecResult::NullArgument);
@@ -2307,7 +2444,9 @@ mod ffi_driver {
             if b & 0x80 == 0 {
                 let (h, _) = self.pick(input);
                 // SAFETY: see `step`.
-                let r = check("save_to_dir", unsafe { fstore::offrec_client_save_to_dir(h, dir.cptr(), dir.len, kp, pass.cptr(), pass.len) });
+                let r = check("save_to_dir", unsafe {
+                    fstore::offrec_client_save_to_dir(h, dir.cptr(), dir.len, kp, pass.cptr(), pass.len)
+                });
                 if h.is_null() {
                     expect("save_to_dir(NULL)", r, OffrecResult::NullArgument);
                 } else if !dir_ok {

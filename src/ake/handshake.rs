@@ -164,15 +164,22 @@ impl Initiator {
     /// Starts a handshake. `their_tag` is the peer's instance tag if known (else 0);
     /// `offer_seen` is the version bitmask we saw in the peer's query or tag (0 if we start
     /// unprompted): echoing it lets the responder detect a stripped offer.
-    pub fn start(config: AkeConfig<'_>, their_tag: u32, offer_seen: u8, rng: &mut dyn RandomSource) -> Result<(Self, AkeMessage), AkeError> {
-        let mut noise = HandshakeState::new(true, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
+    pub fn start(
+        config: AkeConfig<'_>,
+        their_tag: u32,
+        offer_seen: u8,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, AkeMessage), AkeError> {
+        let mut noise =
+            HandshakeState::new(true, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
         noise.mix_hash(&header_bytes(AkeKind::Start, config.our_tag, their_tag));
         let mut payload = vec![SUPPORTED_VERSIONS, offer_seen, SUITE_NOISE_XX];
         payload.extend_from_slice(&phi_commitment(config.phi));
         let bytes = noise.write_message(&payload, rng)?;
         let ephemeral_hash = bytes.get(..32).map(|e| Sha256::digest(e).into()).ok_or(AkeError::Malformed)?;
         let ephemeral_prefix = start_ephemeral_prefix(&bytes).ok_or(AkeError::Malformed)?;
-        let message = AkeMessage { kind: AkeKind::Start, sender_tag: config.our_tag, receiver_tag: their_tag, noise: bytes };
+        let message =
+            AkeMessage { kind: AkeKind::Start, sender_tag: config.our_tag, receiver_tag: their_tag, noise: bytes };
         Ok((Self { noise, our_tag: config.our_tag, ephemeral_hash, ephemeral_prefix }, message))
     }
 
@@ -193,7 +200,11 @@ impl Initiator {
 
     /// Processes `Reply`; on success returns `Finish` and the established session. On error
     /// `self` is unchanged (a forged reply cannot break the handshake in progress).
-    pub fn finish(&self, reply: &AkeMessage, rng: &mut dyn RandomSource) -> Result<(AkeMessage, Established), AkeError> {
+    pub fn finish(
+        &self,
+        reply: &AkeMessage,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(AkeMessage, Established), AkeError> {
         if reply.kind != AkeKind::Reply {
             return Err(AkeError::Malformed);
         }
@@ -216,7 +227,12 @@ impl Initiator {
         let bytes = noise.write_message(our_ratchet.public(), rng)?;
         let (root, _) = noise.chaining_key_split()?;
         let ratchet = Ratchet::new_initiator(SecretKey::from_bytes(*root), our_ratchet, &their_ratchet)?;
-        let finish = AkeMessage { kind: AkeKind::Finish, sender_tag: self.our_tag, receiver_tag: reply.sender_tag, noise: bytes };
+        let finish = AkeMessage {
+            kind: AkeKind::Finish,
+            sender_tag: self.our_tag,
+            receiver_tag: reply.sender_tag,
+            noise: bytes,
+        };
         let established = Established {
             ratchet,
             ssid: noise.handshake_hash(),
@@ -232,7 +248,12 @@ impl Initiator {
 impl Responder {
     /// Answers a `Start`. `advertised` is the version bitmask we put in our query or tag (0 if
     /// we sent none); if the initiator echoes an offer, it must be exactly that.
-    pub fn respond(config: AkeConfig<'_>, start: &AkeMessage, advertised: u8, rng: &mut dyn RandomSource) -> Result<(Self, AkeMessage), AkeError> {
+    pub fn respond(
+        config: AkeConfig<'_>,
+        start: &AkeMessage,
+        advertised: u8,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, AkeMessage), AkeError> {
         if start.kind != AkeKind::Start {
             return Err(AkeError::Malformed);
         }
@@ -242,7 +263,8 @@ impl Responder {
         if start.sender_tag < 0x100 {
             return Err(AkeError::Malformed);
         }
-        let mut noise = HandshakeState::new(false, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
+        let mut noise =
+            HandshakeState::new(false, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
         noise.mix_hash(&start.header());
         let payload = noise.read_message(&start.noise)?;
         if payload.len() != START_PAYLOAD_LEN {
@@ -267,7 +289,12 @@ impl Responder {
         let mut reply_payload = vec![SUPPORTED_VERSIONS];
         reply_payload.extend_from_slice(first_ratchet.public());
         let bytes = noise.write_message(&reply_payload, rng)?;
-        let reply = AkeMessage { kind: AkeKind::Reply, sender_tag: config.our_tag, receiver_tag: start.sender_tag, noise: bytes };
+        let reply = AkeMessage {
+            kind: AkeKind::Reply,
+            sender_tag: config.our_tag,
+            receiver_tag: start.sender_tag,
+            noise: bytes,
+        };
         Ok((Self { noise, our_tag: config.our_tag, their_tag: start.sender_tag, version, first_ratchet }, reply))
     }
 
@@ -290,7 +317,8 @@ impl Responder {
         let their_ratchet = read_key(&payload).ok_or(AkeError::Malformed)?;
         let their_identity = noise.remote_static().ok_or(AkeError::Malformed)?;
         let (root, _) = noise.chaining_key_split()?;
-        let ratchet = Ratchet::new_responder(SecretKey::from_bytes(*root), self.first_ratchet.clone(), &their_ratchet, rng)?;
+        let ratchet =
+            Ratchet::new_responder(SecretKey::from_bytes(*root), self.first_ratchet.clone(), &their_ratchet, rng)?;
         Ok(Established {
             ratchet,
             ssid: noise.handshake_hash(),

@@ -83,12 +83,7 @@ fn aesgcm_nonce(n: u64) -> [u8; 12] {
 }
 
 /// `ENCRYPT(k, n, ad, plaintext)` with AES-256-GCM.
-fn aead_encrypt(
-    k: &[u8; KEY_LEN],
-    n: u64,
-    ad: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, NoiseError> {
+fn aead_encrypt(k: &[u8; KEY_LEN], n: u64, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, NoiseError> {
     let cipher = Aes256Gcm::new(&(*k).into());
     cipher
         .encrypt(&aesgcm_nonce(n).into(), Payload { msg: plaintext, aad: ad })
@@ -97,19 +92,12 @@ fn aead_encrypt(
 }
 
 /// `DECRYPT(k, n, ad, ciphertext)` with AES-256-GCM.
-fn aead_decrypt(
-    k: &[u8; KEY_LEN],
-    n: u64,
-    ad: &[u8],
-    ciphertext: &[u8],
-) -> Result<Vec<u8>, NoiseError> {
+fn aead_decrypt(k: &[u8; KEY_LEN], n: u64, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, NoiseError> {
     if ciphertext.len() < TAG_LEN {
         return Err(NoiseError::WrongLength);
     }
     let cipher = Aes256Gcm::new(&(*k).into());
-    cipher
-        .decrypt(&aesgcm_nonce(n).into(), Payload { msg: ciphertext, aad: ad })
-        .map_err(|_| NoiseError::DecryptFailed)
+    cipher.decrypt(&aesgcm_nonce(n).into(), Payload { msg: ciphertext, aad: ad }).map_err(|_| NoiseError::DecryptFailed)
 }
 
 /// Noise's `HKDF(chaining_key, input_key_material, 2)` (§4.3), via RFC 5869 HKDF-SHA256.
@@ -230,10 +218,7 @@ impl CipherState {
 
 impl core::fmt::Debug for CipherState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CipherState")
-            .field("has_key", &self.has_key)
-            .field("n", &self.n)
-            .finish_non_exhaustive()
+        f.debug_struct("CipherState").field("has_key", &self.has_key).field("n", &self.n).finish_non_exhaustive()
     }
 }
 
@@ -393,11 +378,7 @@ impl HandshakeState {
     /// `WriteMessage(payload, message_buffer)`: the next handshake message, carrying `payload`
     /// (encrypted from message 2 on). Fails with [`NoiseError::WrongState`] if it is the peer's
     /// turn or the handshake is finished; on any failure `self` is unchanged.
-    pub fn write_message(
-        &mut self,
-        payload: &[u8],
-        rng: &mut dyn RandomSource,
-    ) -> Result<Vec<u8>, NoiseError> {
+    pub fn write_message(&mut self, payload: &[u8], rng: &mut dyn RandomSource) -> Result<Vec<u8>, NoiseError> {
         if !self.is_my_turn() {
             return Err(NoiseError::WrongState);
         }
@@ -542,11 +523,7 @@ impl HandshakeState {
         Ok(())
     }
 
-    fn write_tokens(
-        &mut self,
-        payload: &[u8],
-        rng: &mut dyn RandomSource,
-    ) -> Result<Vec<u8>, NoiseError> {
+    fn write_tokens(&mut self, payload: &[u8], rng: &mut dyn RandomSource) -> Result<Vec<u8>, NoiseError> {
         let mut out = Vec::with_capacity(MAX_MESSAGE_LEN.min(payload.len().saturating_add(128)));
         match self.step {
             // -> e
@@ -637,36 +614,28 @@ mod tests {
     const LOW_ORDER: [[u8; 32]; 7] = [
         // u = 0 and u = 1
         [0; 32],
-        [
-            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0,
-        ],
+        [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         // the two points of order 8
         [
-            0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f,
-            0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16,
-            0x5f, 0x49, 0xb8, 0x00,
+            0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09,
+            0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
         ],
         [
-            0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83,
-            0xef, 0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd,
-            0xd0, 0x9f, 0x11, 0x57,
+            0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44,
+            0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
         ],
         // p - 1, and p and p + 1 (non-canonical encodings of 0 and 1)
         [
-            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0x7f,
+            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
         ],
         [
-            0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0x7f,
+            0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
         ],
         [
-            0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0x7f,
+            0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
         ],
     ];
 
@@ -711,10 +680,7 @@ mod tests {
     #[test]
     fn handshake_completes_and_agrees() {
         let (i, r, msgs) = full_handshake();
-        assert_eq!(
-            msgs.iter().map(Vec::len).collect::<Vec<_>>(),
-            [32 + 3, 32 + 48 + 3 + 16, 48 + 5 + 16]
-        );
+        assert_eq!(msgs.iter().map(Vec::len).collect::<Vec<_>>(), [32 + 3, 32 + 48 + 3 + 16, 48 + 5 + 16]);
         assert!(i.is_finished() && r.is_finished());
         assert_eq!(i.handshake_hash(), r.handshake_hash());
         assert_eq!(i.remote_static(), Some(r.local_static_public()));
@@ -910,10 +876,7 @@ mod tests {
         assert_ne!(a.k, [5; 32]);
         let ct = a.encrypt_with_ad(b"", b"after rekey").unwrap();
         assert_eq!(b.decrypt_with_ad(b"", &ct).unwrap(), b"after rekey");
-        assert_eq!(
-            CipherState::new([5; 32]).decrypt_with_ad(b"", &ct),
-            Err(NoiseError::DecryptFailed)
-        );
+        assert_eq!(CipherState::new([5; 32]).decrypt_with_ad(b"", &ct), Err(NoiseError::DecryptFailed));
 
         let mut empty = CipherState::empty();
         assert_eq!(empty.encrypt_with_ad(b"ad", b"clear").unwrap(), b"clear");
@@ -923,14 +886,8 @@ mod tests {
     #[test]
     fn debug_output_shows_no_secrets() {
         let (i, _, _) = full_handshake();
-        assert_eq!(
-            format!("{i:?}"),
-            "HandshakeState { initiator: true, step: 3, has_remote_static: true, .. }"
-        );
-        assert_eq!(
-            format!("{:?}", CipherState::new([9; 32])),
-            "CipherState { has_key: true, n: 0, .. }"
-        );
+        assert_eq!(format!("{i:?}"), "HandshakeState { initiator: true, step: 3, has_remote_static: true, .. }");
+        assert_eq!(format!("{:?}", CipherState::new([9; 32])), "CipherState { has_key: true, n: 0, .. }");
         assert_eq!(
             format!("{:?}", SymmetricState::new(PROTOCOL_NAME)),
             "SymmetricState { cipher: CipherState { has_key: false, n: 0, .. }, .. }"

@@ -151,13 +151,21 @@ impl Client {
     /// unauthenticated senders by at most the room left (fragments and handshakes check it
     /// before keeping anything); a stranger that still ends up over it is forgotten whole, with
     /// [`super::Event::InputDropped`].
-    fn with_peer<R>(&mut self, peer: &str, now: u64, pin: bool, f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R) -> (R, Vec<Action>) {
+    fn with_peer<R>(
+        &mut self,
+        peer: &str,
+        now: u64,
+        pin: bool,
+        f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
+    ) -> (R, Vec<Action>) {
         let before = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
         let others = self.unauthenticated_held.saturating_sub(before);
         let room = self.settings.unauthenticated_budget.saturating_sub(others);
         // A new stranger's own entry comes out of the room first.
-        let entry = if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
-        let (result, mut actions) = self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
+        let entry =
+            if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
+        let (result, mut actions) =
+            self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
         let mut after = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
         let forget = match self.peers.get(peer).map(|p| p.afterwards(now, room)) {
             Some(Afterwards::Forget) => true,
@@ -275,11 +283,23 @@ impl Client {
 
     /// Sends `text` encrypted to one remote instance of `peer`. Naming the instance is the
     /// application's consent to its key, as [`Client::accept_key`] (held messages go first).
-    pub fn send_to_instance(&mut self, peer: &str, instance: u32, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
+    pub fn send_to_instance(
+        &mut self,
+        peer: &str,
+        instance: u32,
+        text: &[u8],
+        now: u64,
+    ) -> Result<(MessageId, Vec<Action>), ClientError> {
         self.send_inner(peer, Some(instance), text, now)
     }
 
-    fn send_inner(&mut self, peer: &str, instance: Option<u32>, text: &[u8], now: u64) -> Result<(MessageId, Vec<Action>), ClientError> {
+    fn send_inner(
+        &mut self,
+        peer: &str,
+        instance: Option<u32>,
+        text: &[u8],
+        now: u64,
+    ) -> Result<(MessageId, Vec<Action>), ClientError> {
         check_name(peer, "peer")?;
         let id = self.allocate_id();
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.send_user_message(ctx, id, text, instance));
@@ -372,7 +392,11 @@ impl Client {
         let mut actions = Vec::new();
         for info in self.sessions(peer) {
             if info.their_fingerprint == fingerprint && info.state.is_encrypted() {
-                actions.push(Action::StateChanged { peer: peer.to_owned(), instance: info.instance, state: info.state });
+                actions.push(Action::StateChanged {
+                    peer: peer.to_owned(),
+                    instance: info.instance,
+                    state: info.state,
+                });
             }
         }
         self.finish_call(actions)
@@ -393,21 +417,37 @@ impl Client {
     }
 
     fn session_tag(&self, peer: &str, instance: Option<u32>) -> Result<u32, ClientError> {
-        self.peers.get(peer).ok_or(ClientError::NoSession)?.choose_session(&self.trust, instance)?.ok_or(ClientError::NoSession)
+        self.peers
+            .get(peer)
+            .ok_or(ClientError::NoSession)?
+            .choose_session(&self.trust, instance)?
+            .ok_or(ClientError::NoSession)
     }
 
     /// The session an SMP call without an instance acts on. SMP is how a new key gets verified,
     /// so unlike plain sends it may use a session awaiting consent (it carries no user text):
     /// the session whose run matches `pick` (a request waiting for our secret, a run in
     /// progress), else the one a plain send would use, else the newest session awaiting consent.
-    fn smp_session_tag(&self, peer: &str, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
+    fn smp_session_tag(
+        &self,
+        peer: &str,
+        instance: Option<u32>,
+        pick: fn(&Session) -> bool,
+    ) -> Result<u32, ClientError> {
         self.peers.get(peer).ok_or(ClientError::NoSession)?.smp_route(&self.trust, instance, pick)
     }
 
     /// Starts SMP with a peer's session, optionally with a question shown to them. Without an
     /// instance: the session a plain send would use, else one awaiting consent to its new key
     /// (SMP is how that key gets verified).
-    pub fn smp_start(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], question: Option<&str>, now: u64) -> Result<Vec<Action>, ClientError> {
+    pub fn smp_start(
+        &mut self,
+        peer: &str,
+        instance: Option<u32>,
+        secret: &[u8],
+        question: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<Action>, ClientError> {
         let tag = self.smp_session_tag(peer, instance, |_| false)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_start(ctx, tag, secret, question));
         self.finish_result(result.map(|()| actions))
@@ -416,7 +456,13 @@ impl Client {
     /// Answers the peer's SMP request with our secret. Without an instance: the session whose
     /// request waits for our secret (SMP messages do not change routing, so this need not be
     /// the session plain sends use).
-    pub fn smp_respond(&mut self, peer: &str, instance: Option<u32>, secret: &[u8], now: u64) -> Result<Vec<Action>, ClientError> {
+    pub fn smp_respond(
+        &mut self,
+        peer: &str,
+        instance: Option<u32>,
+        secret: &[u8],
+        now: u64,
+    ) -> Result<Vec<Action>, ClientError> {
         let tag = self.smp_session_tag(peer, instance, Session::smp_awaiting_secret)?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
         self.finish_result(result.map(|()| actions))

@@ -17,15 +17,17 @@ mod protocol;
 mod session;
 mod settings;
 
+pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;
 pub use client::Client;
-pub use session::SessionInfo;
 pub use error::ClientError;
 pub use events::{
-    Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER, PERSIST_SENT_LOG,
-    PERSIST_SESSIONS, PERSIST_TRUST,
+    Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER,
+    PERSIST_SENT_LOG, PERSIST_SESSIONS, PERSIST_TRUST,
 };
-pub use peer::handshake::{handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT};
 pub use names::{normalise_name, normalise_protocol, phi, NameBinding};
+pub use peer::handshake::{
+    handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT,
+};
 pub use policy::Policy;
+pub use session::SessionInfo;
 pub use settings::*;
-pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;

@@ -133,7 +133,11 @@ impl Client {
     /// Rebuilds a client from [`Client::write_state`]'s bytes, with the application's current
     /// settings and random source. `r` holds the rest of the framing: bytes left over are an
     /// error.
-    pub(crate) fn read_state(mut r: Reader<'_>, settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StateError> {
+    pub(crate) fn read_state(
+        mut r: Reader<'_>,
+        settings: Settings,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Client, StateError> {
         let r = &mut r;
         let account = read_name(r)?;
         let protocol = read_name(r)?;

@@ -61,7 +61,12 @@ pub(crate) trait ProtocolSession {
     // --- Receiving ---
 
     /// Decrypts a data message addressed to this session.
-    fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError>;
+    fn decrypt(
+        &mut self,
+        message: &DataMessage,
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Decrypted, RatchetError>;
     /// User text arrived at `now` (it asks for an answer; control messages do not).
     fn text_received(&mut self, now: u64);
     /// The user messages the peer reports it could not read (message `number` under the ratchet

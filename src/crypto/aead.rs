@@ -35,7 +35,12 @@ pub fn seal(key: &SecretKey, associated_data: &[u8], buffer: &mut [u8]) -> Resul
 
 /// Decrypts `buffer` in place if `tag` verifies (constant-time comparison inside aes-gcm). On
 /// failure the buffer is left as ciphertext.
-pub fn open(key: &SecretKey, associated_data: &[u8], buffer: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<(), CryptoError> {
+pub fn open(
+    key: &SecretKey,
+    associated_data: &[u8],
+    buffer: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<(), CryptoError> {
     let cipher = Aes256Gcm::new(key.expose().into());
     cipher
         .decrypt_inout_detached(&Nonce::default(), associated_data, buffer.into(), &Tag::from(*tag))

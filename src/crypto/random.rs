@@ -97,8 +97,7 @@ mod tests {
         let mut a = DeterministicRandom::from_label("a");
         let mut a2 = DeterministicRandom::from_label("a");
         let mut b = DeterministicRandom::from_label("b");
-        let (x, y, z): ([u8; 70], [u8; 70], [u8; 70]) =
-            (a.array().unwrap(), a2.array().unwrap(), b.array().unwrap());
+        let (x, y, z): ([u8; 70], [u8; 70], [u8; 70]) = (a.array().unwrap(), a2.array().unwrap(), b.array().unwrap());
         assert_eq!(x, y);
         assert_ne!(x, z);
         // Split reads give the same stream as one read.

@@ -1,10 +1,10 @@
 //! Bytes across the boundary: borrowed inputs, caller-buffer outputs and library-allocated
-//! buffers (ffi-style §7). The one place that turns `(ptr, len)` into a slice.
+//! buffers (SECURITY.md §9, "Pointers"). The one place that turns `(ptr, len)` into a slice.
 //!
-//! * Inputs are `(const uint8_t *ptr, size_t len)`, borrowed for the call only: [`borrow`],
-//!   [`borrow_str`], with [`check_cap`] to refuse oversized input before touching it.
-//! * Outputs either go into a caller buffer with an out-length ([`write_into`]), or are
-//!   library-allocated as an [`offrec_buffer`] ([`write_buffer`]) that C releases with
+//! * Inputs are `(const uint8_t *ptr, size_t len)`, borrowed for the call only: `borrow`,
+//!   `borrow_str`, with `check_cap` to refuse oversized input before touching it.
+//! * Outputs either go into a caller buffer with an out-length (`write_into`), or are
+//!   library-allocated as an `offrec_buffer` (`write_buffer`) that C releases with
 //!   `offrec_buffer_free`, never `free()`.
 
 use std::ffi::c_char;
@@ -127,12 +127,7 @@ pub(crate) fn write_32(out: *mut u8, src: &[u8; 32]) -> Result<(), OffrecResult>
 /// `BufferTooSmall` is returned, so a caller may first ask with `buf = NULL, cap = 0`. This is
 /// the one documented exception to "outputs only on success". `out_len` NULL, or `buf` NULL with
 /// `cap > 0`, is `NullArgument` and writes nothing.
-pub(crate) fn write_into(
-    src: &[u8],
-    buf: *mut u8,
-    cap: usize,
-    out_len: *mut usize,
-) -> Result<(), OffrecResult> {
+pub(crate) fn write_into(src: &[u8], buf: *mut u8, cap: usize, out_len: *mut usize) -> Result<(), OffrecResult> {
     out::check(out_len)?;
     if buf.is_null() && cap > 0 {
         return Err(OffrecResult::NullArgument);
@@ -246,28 +241,16 @@ mod tests {
     fn write_into_reports_needed_length() {
         let src = b"hello";
         let mut len = 0usize;
-        assert_eq!(
-            write_into(src, std::ptr::null_mut(), 0, &mut len),
-            Err(OffrecResult::BufferTooSmall)
-        );
+        assert_eq!(write_into(src, std::ptr::null_mut(), 0, &mut len), Err(OffrecResult::BufferTooSmall));
         assert_eq!(len, 5);
         let mut small = [0u8; 4];
-        assert_eq!(
-            write_into(src, small.as_mut_ptr(), small.len(), &mut len),
-            Err(OffrecResult::BufferTooSmall)
-        );
+        assert_eq!(write_into(src, small.as_mut_ptr(), small.len(), &mut len), Err(OffrecResult::BufferTooSmall));
         assert_eq!(small, [0; 4], "nothing copied on failure");
         let mut big = [0u8; 8];
         assert_eq!(write_into(src, big.as_mut_ptr(), big.len(), &mut len), Ok(()));
         assert_eq!((&big[..5], len), (&src[..], 5));
-        assert_eq!(
-            write_into(src, std::ptr::null_mut(), 8, &mut len),
-            Err(OffrecResult::NullArgument)
-        );
-        assert_eq!(
-            write_into(src, big.as_mut_ptr(), 8, std::ptr::null_mut()),
-            Err(OffrecResult::NullArgument)
-        );
+        assert_eq!(write_into(src, std::ptr::null_mut(), 8, &mut len), Err(OffrecResult::NullArgument));
+        assert_eq!(write_into(src, big.as_mut_ptr(), 8, std::ptr::null_mut()), Err(OffrecResult::NullArgument));
         assert_eq!(write_into(b"", std::ptr::null_mut(), 0, &mut len), Ok(()));
         assert_eq!(len, 0);
     }
@@ -290,10 +273,7 @@ mod tests {
         assert!(empty.data.is_null());
         // SAFETY: the buffer came from this module.
         unsafe { offrec_buffer_free(&mut empty) };
-        assert_eq!(
-            write_buffer(std::ptr::null_mut(), b"x".to_vec()),
-            Err(OffrecResult::NullArgument)
-        );
+        assert_eq!(write_buffer(std::ptr::null_mut(), b"x".to_vec()), Err(OffrecResult::NullArgument));
     }
 
     #[test]

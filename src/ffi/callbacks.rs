@@ -136,9 +136,7 @@ impl Callbacks {
         match self.raw.now {
             // SAFETY: the app's callback, called with its own userdata (see the struct docs).
             Some(now) => unsafe { now(self.userdata) },
-            None => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         }
     }
 
@@ -176,15 +174,7 @@ impl Callbacks {
                 let t = nul_terminate_secret(text);
                 // SAFETY: as above; `t` is wiped when dropped after the call.
                 unsafe {
-                    deliver(
-                        self.userdata,
-                        p.as_ptr().cast(),
-                        peer.len(),
-                        instance,
-                        t.as_ptr(),
-                        len,
-                        security.into(),
-                    )
+                    deliver(self.userdata, p.as_ptr().cast(), peer.len(), instance, t.as_ptr(), len, security.into())
                 };
             }
             Action::StateChanged { peer, instance, state } => {

@@ -20,8 +20,7 @@ use crate::ffi::out;
 use crate::ffi::panic::{catch, catch_result};
 use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{
-    policy_from_c, OffrecOption, OffrecSessionInfo, OffrecSessionState, OFFREC_MAX_CONTEXT_LEN,
-    OFFREC_MAX_TEXT_LEN,
+    policy_from_c, OffrecOption, OffrecSessionInfo, OffrecSessionState, OFFREC_MAX_CONTEXT_LEN, OFFREC_MAX_TEXT_LEN,
 };
 use crate::smp::SmpError;
 
@@ -71,9 +70,7 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
         ClientError::Random => OffrecResult::RandomFailed,
         ClientError::Smp(SmpError::Random(_)) => OffrecResult::RandomFailed,
-        ClientError::Smp(SmpError::QuestionTooLong { .. } | SmpError::SecretTooLong) => {
-            OffrecResult::MessageTooLarge
-        }
+        ClientError::Smp(SmpError::QuestionTooLong { .. } | SmpError::SecretTooLong) => OffrecResult::MessageTooLarge,
         ClientError::Smp(SmpError::QuestionNotUtf8) => OffrecResult::InvalidUtf8,
         ClientError::Smp(_) => OffrecResult::SmpError,
     }
@@ -358,7 +355,9 @@ pub unsafe extern "C" fn offrec_client_accept_key(
         let c = handle::borrow::<ClientHandle>(client)?;
         let peer = bytes::borrow_name(peer, peer_len)?;
         let tag = instance_from_c(instance).ok_or(OffrecResult::InvalidArgument)?;
-        c.run(Sizing::Peer(peer), |client, now| client.accept_key(peer, tag, now).map(|a| ((), a)).map_err(client_error))
+        c.run(Sizing::Peer(peer), |client, now| {
+            client.accept_key(peer, tag, now).map(|a| ((), a)).map_err(client_error)
+        })
     })
 }
 
@@ -402,9 +401,7 @@ pub unsafe extern "C" fn offrec_client_start_session(
     catch_result(|| {
         let c = handle::borrow::<ClientHandle>(client)?;
         let peer = bytes::borrow_name(peer, peer_len)?;
-        c.run(Sizing::Peer(peer), |client, now| {
-            client.start_session(peer, now).map(|a| ((), a)).map_err(client_error)
-        })
+        c.run(Sizing::Peer(peer), |client, now| client.start_session(peer, now).map(|a| ((), a)).map_err(client_error))
     })
 }
 

@@ -1,7 +1,7 @@
 //! Opaque handles: the one place that turns a C pointer into a Rust reference.
 //!
 //! Each C object is a zero-sized opaque struct on the C side (`typedef struct offrec_client
-//! offrec_client;`), tied to exactly one Rust type through the [`Handle`] trait. A handle pointer
+//! offrec_client;`), tied to exactly one Rust type through the `Handle` trait. A handle pointer
 //! is a `Box<T>` turned into a raw pointer and cast to `*mut T::Opaque`; the helpers here are the
 //! only code that casts it back.
 //!
@@ -35,13 +35,13 @@
 //! call runs. Under that contract the helpers are sound; NULL is always detected and reported as
 //! `OFFREC_RESULT_NULL_ARGUMENT` (or ignored, for `free`). Handles are only ever lent out as
 //! shared references (`&T`): mutation goes through the type's internal locking, which is why
-//! [`Handle`] requires `Send + Sync`.
+//! `Handle` requires `Send + Sync`.
 
 use crate::ffi::result::OffrecResult;
 
 /// Ties a Rust type to the opaque C struct that stands for it.
 ///
-/// `T: Send + Sync` because C may use a handle from several threads at once (ffi-style §9): put
+/// `T: Send + Sync` because C may use a handle from several threads at once (SECURITY.md §9, "Threads"): put
 /// interior state behind a lock, and give any `unsafe impl Send/Sync` a `// Safety:` comment.
 pub(crate) trait Handle: Sized + Send + Sync {
     /// The zero-sized struct exported to C as `offrec_<object>`.

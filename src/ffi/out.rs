@@ -1,7 +1,7 @@
 //! Out-pointers: the one place that writes through a pointer C gave us for a result.
 //!
-//! Rule (ffi-style §4): outputs are written only on success. Check every out-pointer with
-//! [`check`] *before* doing work that has effects, then [`write`] / [`write_handle`] at the end.
+//! Rule (SECURITY.md §9): outputs are written only on success. Check every out-pointer with
+//! `check` *before* doing work that has effects, then `write` / `write_handle` at the end.
 
 use crate::ffi::handle::{self, Handle};
 use crate::ffi::result::OffrecResult;

@@ -235,8 +235,8 @@ mod tests {
     #[test]
     fn codes_round_trip_and_are_stable() {
         let expected = [
-            0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
-            118, 119, 121, 122,
+            0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
+            116, 117, 118, 119, 121, 122,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

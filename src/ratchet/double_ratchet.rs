@@ -119,7 +119,11 @@ struct ReceivePlan {
 impl Ratchet {
     /// The handshake initiator's state: it already knows the responder's first ratchet key and
     /// can send at once.
-    pub fn new_initiator(root_key: SecretKey, our_ratchet: DhKeyPair, their_ratchet: &[u8; 32]) -> Result<Self, RatchetError> {
+    pub fn new_initiator(
+        root_key: SecretKey,
+        our_ratchet: DhKeyPair,
+        their_ratchet: &[u8; 32],
+    ) -> Result<Self, RatchetError> {
         let (root_key, chain_key) = root_step(&root_key, &our_ratchet.diffie_hellman(their_ratchet)?);
         Ok(Self {
             root_key,
@@ -158,7 +162,13 @@ impl Ratchet {
 
     /// Encrypts `body` as a data message between the given instance tags. Queued reveals ride
     /// in its header.
-    pub fn encrypt(&mut self, sender_tag: u32, receiver_tag: u32, flags: u8, body: &[u8]) -> Result<Encrypted, RatchetError> {
+    pub fn encrypt(
+        &mut self,
+        sender_tag: u32,
+        receiver_tag: u32,
+        flags: u8,
+        body: &[u8],
+    ) -> Result<Encrypted, RatchetError> {
         let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
         let step = crate::crypto::kdf::chain_step(&self.sending.chain_key);
         let header = DataHeader {
@@ -191,7 +201,12 @@ impl Ratchet {
 
     /// Decrypts a data message. `now` (seconds) timestamps skipped keys for expiry. On any error
     /// nothing in `self` has changed.
-    pub fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
+    pub fn decrypt(
+        &mut self,
+        message: &DataMessage,
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Decrypted, RatchetError> {
         let header = &message.header;
         if let Some(index) = self.skipped.find(&header.ratchet_key, header.message_number) {
             let stored = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
@@ -228,7 +243,11 @@ impl Ratchet {
                     old_chain_skipped: Vec::new(),
                     old_chain_key: None,
                     current,
-                    new_receiving: ReceivingChain { their_key: chain.their_key, chain_key: next_chain_key, next_number: number + 1 },
+                    new_receiving: ReceivingChain {
+                        their_key: chain.their_key,
+                        chain_key: next_chain_key,
+                        next_number: number + 1,
+                    },
                     new_root_and_sending: None,
                 })
             }
@@ -242,15 +261,18 @@ impl Ratchet {
                         if header.previous_chain_length - old.next_number > MAX_SKIP {
                             return Err(RatchetError::TooManySkipped);
                         }
-                        let (mut skipped, last) = advance(&old.chain_key, old.next_number, header.previous_chain_length - 1);
+                        let (mut skipped, last) =
+                            advance(&old.chain_key, old.next_number, header.previous_chain_length - 1);
                         skipped.push((header.previous_chain_length - 1, last.chain_key));
                         (skipped, Some(old.their_key))
                     }
                     _ => (Vec::new(), None),
                 };
-                let (root_key, receiving_chain_key) = root_step(&self.root_key, &self.sending.key_pair.diffie_hellman(&header.ratchet_key)?);
+                let (root_key, receiving_chain_key) =
+                    root_step(&self.root_key, &self.sending.key_pair.diffie_hellman(&header.ratchet_key)?);
                 let next_pair = DhKeyPair::generate(rng)?;
-                let (root_key, sending_chain_key) = root_step(&root_key, &next_pair.diffie_hellman(&header.ratchet_key)?);
+                let (root_key, sending_chain_key) =
+                    root_step(&root_key, &next_pair.diffie_hellman(&header.ratchet_key)?);
                 let (skipped, current) = advance(&receiving_chain_key, 0, number);
                 let next_chain_key = current.next_chain_key.clone();
                 Ok(ReceivePlan {
@@ -259,8 +281,15 @@ impl Ratchet {
                     old_chain_skipped,
                     old_chain_key,
                     current,
-                    new_receiving: ReceivingChain { their_key: header.ratchet_key, chain_key: next_chain_key, next_number: number + 1 },
-                    new_root_and_sending: Some((root_key, SendingChain { key_pair: next_pair, chain_key: sending_chain_key, next_number: 0 })),
+                    new_receiving: ReceivingChain {
+                        their_key: header.ratchet_key,
+                        chain_key: next_chain_key,
+                        next_number: number + 1,
+                    },
+                    new_root_and_sending: Some((
+                        root_key,
+                        SendingChain { key_pair: next_pair, chain_key: sending_chain_key, next_number: 0 },
+                    )),
                 })
             }
         }

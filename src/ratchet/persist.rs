@@ -80,6 +80,15 @@ impl Ratchet {
         for _ in 0..reveal_count {
             pending_reveals.push_uncapped(RevealedMaterial::from_bytes(&r.array()?));
         }
-        Ok(Ratchet { root_key, sending, receiving, previous_chain_length, skipped, receiving_dh_steps, pending_reveals, discarded: None })
+        Ok(Ratchet {
+            root_key,
+            sending,
+            receiving,
+            previous_chain_length,
+            skipped,
+            receiving_dh_steps,
+            pending_reveals,
+            discarded: None,
+        })
     }
 }

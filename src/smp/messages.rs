@@ -194,8 +194,7 @@ impl Smp1 {
     pub fn to_bytes(&self) -> Result<Vec<u8>, SmpError> {
         let question = self.question.as_deref().unwrap_or("");
         check_question(question)?;
-        let len = u32::try_from(question.len())
-            .map_err(|_| SmpError::QuestionTooLong { max: MAX_QUESTION_LEN })?;
+        let len = u32::try_from(question.len()).map_err(|_| SmpError::QuestionTooLong { max: MAX_QUESTION_LEN })?;
         let mut out = Vec::with_capacity(4 + question.len() + 6 * ELEMENT_LEN);
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(question.as_bytes());
@@ -209,20 +208,13 @@ impl Smp1 {
     /// Parses and checks encodings (not the proofs).
     pub fn parse(bytes: &[u8]) -> Result<Self, SmpError> {
         let mut r = Reader::new(bytes);
-        let len = usize::try_from(r.u32()?)
-            .map_err(|_| SmpError::QuestionTooLong { max: MAX_QUESTION_LEN })?;
+        let len = usize::try_from(r.u32()?).map_err(|_| SmpError::QuestionTooLong { max: MAX_QUESTION_LEN })?;
         if len > MAX_QUESTION_LEN {
             return Err(SmpError::QuestionTooLong { max: MAX_QUESTION_LEN });
         }
         let question = core::str::from_utf8(r.take(len)?).map_err(|_| SmpError::QuestionNotUtf8)?;
         let question = (!question.is_empty()).then(|| question.to_owned());
-        let msg = Self {
-            question,
-            g2a: r.point()?,
-            proof2: r.log_proof()?,
-            g3a: r.point()?,
-            proof3: r.log_proof()?,
-        };
+        let msg = Self { question, g2a: r.point()?, proof2: r.log_proof()?, g3a: r.point()?, proof3: r.log_proof()? };
         r.finish()?;
         Ok(msg)
     }
@@ -314,13 +306,7 @@ mod tests {
     }
 
     fn smp1(question: Option<&str>) -> Smp1 {
-        Smp1 {
-            question: question.map(str::to_owned),
-            g2a: G,
-            proof2: log(),
-            g3a: G + G,
-            proof3: log(),
-        }
+        Smp1 { question: question.map(str::to_owned), g2a: G, proof2: log(), g3a: G + G, proof3: log() }
     }
 
     #[test]
@@ -355,8 +341,7 @@ mod tests {
 
     #[test]
     fn fixed_messages_round_trip() {
-        let c =
-            CoordsProof { c: Scalar::from(3u64), d5: Scalar::from(4u64), d6: Scalar::from(5u64) };
+        let c = CoordsProof { c: Scalar::from(3u64), d5: Scalar::from(4u64), d6: Scalar::from(5u64) };
         let e = EqualLogsProof { c: Scalar::from(6u64), d7: Scalar::from(7u64) };
         let m2 = Smp2 { g2b: G, proof2: log(), g3b: G, proof3: log(), pb: G, qb: G, proof_pq: c };
         assert_eq!(m2.to_bytes().len(), SMP2_LEN);

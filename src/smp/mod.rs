@@ -29,7 +29,5 @@ pub mod secret;
 pub mod state;
 
 pub use error::SmpError;
-pub use messages::{
-    SmpTlv, MAX_QUESTION_LEN, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT,
-};
+pub use messages::{SmpTlv, MAX_QUESTION_LEN, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT};
 pub use state::{Smp, SmpContext, SmpEvent, SmpStep};

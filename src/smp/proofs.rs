@@ -92,12 +92,7 @@ impl LogProof {
     }
 
     /// Verifies the proof for `x_point`.
-    pub fn verify(
-        &self,
-        ssid: &[u8; 32],
-        tag: u8,
-        x_point: &RistrettoPoint,
-    ) -> Result<(), SmpError> {
+    pub fn verify(&self, ssid: &[u8; 32], tag: u8, x_point: &RistrettoPoint) -> Result<(), SmpError> {
         let t = RistrettoPoint::mul_base(&self.d) + x_point * self.c;
         check(&self.c, &challenge(ssid, tag, &[x_point, &t]), tag)
     }
@@ -146,12 +141,7 @@ impl CoordsProof {
     }
 
     /// Verifies the proof.
-    pub fn verify(
-        &self,
-        ssid: &[u8; 32],
-        tag: u8,
-        st: CoordsStatement<'_>,
-    ) -> Result<(), SmpError> {
+    pub fn verify(&self, ssid: &[u8; 32], tag: u8, st: CoordsStatement<'_>) -> Result<(), SmpError> {
         let t1 = st.g3 * self.d5 + st.p * self.c;
         let t2 = G * self.d5 + st.g2 * self.d6 + st.q * self.c;
         check(&self.c, &challenge(ssid, tag, &[st.g2, st.g3, st.p, st.q, &t1, &t2]), tag)
@@ -195,12 +185,7 @@ impl EqualLogsProof {
     }
 
     /// Verifies the proof.
-    pub fn verify(
-        &self,
-        ssid: &[u8; 32],
-        tag: u8,
-        st: EqualLogsStatement<'_>,
-    ) -> Result<(), SmpError> {
+    pub fn verify(&self, ssid: &[u8; 32], tag: u8, st: EqualLogsStatement<'_>) -> Result<(), SmpError> {
         let t1 = RistrettoPoint::mul_base(&self.d7) + st.g3x * self.c;
         let t2 = st.d * self.d7 + st.r * self.c;
         check(&self.c, &challenge(ssid, tag, &[st.g3x, st.d, st.r, &t1, &t2]), tag)
@@ -233,8 +218,7 @@ mod tests {
     #[test]
     fn coords_proof_round_trip_and_binding() {
         let mut rng = rng();
-        let (g2, g3) =
-            (G * *random_scalar(&mut rng).unwrap(), G * *random_scalar(&mut rng).unwrap());
+        let (g2, g3) = (G * *random_scalar(&mut rng).unwrap(), G * *random_scalar(&mut rng).unwrap());
         let (r4, x) = (random_scalar(&mut rng).unwrap(), random_scalar(&mut rng).unwrap());
         let p = g3 * *r4;
         let q = G * *r4 + g2 * *x;

@@ -31,12 +31,11 @@ use zeroize::Zeroizing;
 use super::error::SmpError;
 use super::group::{check_not_identity, random_scalar};
 use super::messages::{
-    check_question, Smp1, Smp2, Smp3, Smp4, SmpTlv, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4,
-    TLV_SMP_ABORT,
+    check_question, Smp1, Smp2, Smp3, Smp4, SmpTlv, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT,
 };
 use super::proofs::{
-    CoordsProof, CoordsStatement, EqualLogsProof, EqualLogsStatement, LogProof, TAG_G2A, TAG_G2B,
-    TAG_G3A, TAG_G3B, TAG_PQ_A, TAG_PQ_B, TAG_R_A, TAG_R_B,
+    CoordsProof, CoordsStatement, EqualLogsProof, EqualLogsStatement, LogProof, TAG_G2A, TAG_G2B, TAG_G3A, TAG_G3B,
+    TAG_PQ_A, TAG_PQ_B, TAG_R_A, TAG_R_B,
 };
 use super::secret::derive_secret;
 use crate::crypto::random::RandomSource;
@@ -105,12 +104,7 @@ enum State {
         qb: RistrettoPoint,
     },
     /// Alice: SMP3 sent.
-    Expect4 {
-        a3: Zeroizing<Scalar>,
-        g3b: RistrettoPoint,
-        pa_minus_pb: RistrettoPoint,
-        qa_minus_qb: RistrettoPoint,
-    },
+    Expect4 { a3: Zeroizing<Scalar>, g3b: RistrettoPoint, pa_minus_pb: RistrettoPoint, qa_minus_qb: RistrettoPoint },
 }
 
 impl State {
@@ -220,11 +214,7 @@ impl Smp {
     /// Answers a received SMP1 (after [`SmpEvent::AskedForSecret`]) as Bob: returns SMP2.
     /// Fails with [`SmpError::NotAwaitingSecret`] if no SMP1 is pending; on `Err` nothing
     /// changed.
-    pub fn respond(
-        &mut self,
-        secret: &[u8],
-        rng: &mut dyn RandomSource,
-    ) -> Result<SmpTlv, SmpError> {
+    pub fn respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, SmpError> {
         let State::AwaitingSecret { g2a, g3a } = self.state else {
             return Err(SmpError::NotAwaitingSecret);
         };
@@ -260,12 +250,7 @@ impl Smp {
     /// step). Never fails: every problem becomes an abort, see the module docs. Receiving
     /// `SMP_ABORT` resets the machine without a reply and reports [`SmpEvent::Aborted`] if a
     /// run was in progress.
-    pub fn receive(
-        &mut self,
-        tlv_type: u16,
-        payload: &[u8],
-        rng: &mut dyn RandomSource,
-    ) -> SmpStep {
+    pub fn receive(&mut self, tlv_type: u16, payload: &[u8], rng: &mut dyn RandomSource) -> SmpStep {
         match tlv_type {
             TLV_SMP_ABORT => {
                 let was_running = self.is_in_progress();
@@ -284,16 +269,10 @@ impl Smp {
                     Ok(step) => step,
                     Err(error) => {
                         let event = match error {
-                            SmpError::ProofFailed { .. } | SmpError::IdentityPoint => {
-                                SmpEvent::Cheated
-                            }
+                            SmpError::ProofFailed { .. } | SmpError::IdentityPoint => SmpEvent::Cheated,
                             _ => SmpEvent::Aborted,
                         };
-                        SmpStep {
-                            reply: Some(SmpTlv::abort()),
-                            event: Some(event),
-                            error: Some(error),
-                        }
+                        SmpStep { reply: Some(SmpTlv::abort()), event: Some(event), error: Some(error) }
                     }
                 }
             }
@@ -366,10 +345,7 @@ impl Smp {
                 let rab = msg.ra * *b3;
                 let event = result_event(&rab, &pa_minus_pb);
                 Ok(SmpStep {
-                    reply: Some(SmpTlv {
-                        tlv_type: TLV_SMP4,
-                        payload: Smp4 { rb, proof_r }.to_bytes(),
-                    }),
+                    reply: Some(SmpTlv { tlv_type: TLV_SMP4, payload: Smp4 { rb, proof_r }.to_bytes() }),
                     event: Some(event),
                     error: None,
                 })
@@ -379,11 +355,7 @@ impl Smp {
                 let st = EqualLogsStatement { g3x: &g3b, d: &qa_minus_qb, r: &msg.rb };
                 msg.proof_r.verify(&ssid, TAG_R_B, st)?;
                 let rab = msg.rb * *a3;
-                Ok(SmpStep {
-                    reply: None,
-                    event: Some(result_event(&rab, &pa_minus_pb)),
-                    error: None,
-                })
+                Ok(SmpStep { reply: None, event: Some(result_event(&rab, &pa_minus_pb)), error: None })
             }
             (_, tlv_type) => Err(SmpError::UnexpectedMessage { tlv_type }),
         }

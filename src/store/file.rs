@@ -60,9 +60,11 @@ impl FileStore {
         match fs::metadata(&self.dir) {
             Ok(meta) if meta.is_dir() => Ok(()),
             Ok(_) => Err(StoreError::InvalidState("store path exists and is not a directory")),
-            Err(error) if error.kind() == ErrorKind::NotFound => {
-                fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir).map_err(StoreError::io("create the store directory"))
-            }
+            Err(error) if error.kind() == ErrorKind::NotFound => fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(StoreError::io("create the store directory")),
             Err(error) => Err(StoreError::io("inspect the store directory")(error)),
         }
     }
@@ -120,7 +122,13 @@ impl FileStore {
     /// As [`load`](Self::load), but the store must belong to `account` (compared byte for
     /// byte with the account name it was saved with), else [`StoreError::WrongAccount`]:
     /// swapped or copied store files are refused instead of silently becoming someone else.
-    pub fn load_account(&self, account: &str, key: &StoreKey, settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StoreError> {
+    pub fn load_account(
+        &self,
+        account: &str,
+        key: &StoreKey,
+        settings: Settings,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Client, StoreError> {
         let client = self.load(key, settings, rng)?;
         check_account(client, account)
     }
@@ -179,7 +187,9 @@ impl FileStore {
         }
         let mut suffix = [0u8; 8];
         OsRandom.fill(&mut suffix)?;
-        let temp = self.dir.join(format!(".{STORE_FILE_NAME}.{}.tmp", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        let temp = self
+            .dir
+            .join(format!(".{STORE_FILE_NAME}.{}.tmp", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()));
         let result = (|| {
             let mut file = OpenOptions::new()
                 .write(true)

@@ -22,7 +22,12 @@ pub fn save_to_bytes(client: &Client, key: &StoreKey) -> Result<Vec<u8>, StoreEr
 }
 
 /// A client from bytes made by [`save_to_bytes`].
-pub fn load_from_bytes(sealed: &[u8], key: &StoreKey, settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StoreError> {
+pub fn load_from_bytes(
+    sealed: &[u8],
+    key: &StoreKey,
+    settings: Settings,
+    rng: Box<dyn RandomSource>,
+) -> Result<Client, StoreError> {
     decode_client(&open(sealed, key)?, settings, rng)
 }
 

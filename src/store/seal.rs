@@ -69,7 +69,9 @@ fn master_key(key: &StoreKey, params: &KdfParams, salt: &[u8; 16]) -> Result<Zer
                 .map_err(|_| StoreError::BadKdfParameters)?;
             let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
             let mut out = Zeroizing::new([0u8; 32]);
-            argon.hash_password_into(passphrase.as_bytes(), salt, out.as_mut()).map_err(|_| StoreError::BadKdfParameters)?;
+            argon
+                .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
+                .map_err(|_| StoreError::BadKdfParameters)?;
             Ok(out)
         }
         // A passphrase for a raw-key store or the other way round.
@@ -87,7 +89,9 @@ fn derived(master: &[u8; 32], salt: &[u8; 16]) -> (Zeroizing<[u8; 32]>, [u8; 16]
 pub fn seal(plaintext: &[u8], key: &StoreKey, rng: &mut dyn RandomSource) -> Result<Vec<u8>, StoreError> {
     let params = match key {
         StoreKey::Raw(_) => KdfParams { kind: 0, m_cost: 0, t_cost: 0, p_cost: 0 },
-        StoreKey::Passphrase(_) => KdfParams { kind: 1, m_cost: ARGON2_M_COST_KIB, t_cost: ARGON2_T_COST, p_cost: ARGON2_P_COST },
+        StoreKey::Passphrase(_) => {
+            KdfParams { kind: 1, m_cost: ARGON2_M_COST_KIB, t_cost: ARGON2_T_COST, p_cost: ARGON2_P_COST }
+        }
     };
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];

@@ -3,7 +3,8 @@
 /// A fingerprint as eight groups of eight upper-case hex digits, like OTR's
 /// `1A2B3C4D 5E6F...`, for reading aloud or comparing side by side.
 pub fn format_fingerprint(fingerprint: &[u8; 32]) -> String {
-    let hex: Vec<String> = fingerprint.chunks(4).map(|group| group.iter().map(|b| format!("{b:02X}")).collect()).collect();
+    let hex: Vec<String> =
+        fingerprint.chunks(4).map(|group| group.iter().map(|b| format!("{b:02X}")).collect()).collect();
     hex.join(" ")
 }
 

@@ -36,12 +36,8 @@ pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
     if message.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
-    let body = message
-        .strip_prefix(ARMOUR_PREFIX)
-        .ok_or(WireError::MissingMarker)?;
-    let b64 = body
-        .strip_suffix(ARMOUR_SUFFIX)
-        .ok_or(WireError::MissingTerminator)?;
+    let body = message.strip_prefix(ARMOUR_PREFIX).ok_or(WireError::MissingMarker)?;
+    let b64 = body.strip_suffix(ARMOUR_SUFFIX).ok_or(WireError::MissingTerminator)?;
     if b64.is_empty() {
         return Err(WireError::Empty);
     }

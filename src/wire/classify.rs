@@ -88,18 +88,12 @@ pub fn classify(message: &str) -> Incoming<'_> {
         return Incoming::ForeignOtr(*kind);
     }
     if let Some((text, versions)) = whitespace::find_tag(message) {
-        return Incoming::Plaintext {
-            text,
-            tag: Some(versions),
-        };
+        return Incoming::Plaintext { text, tag: Some(versions) };
     }
     if whitespace::is_otr_tag(message) {
         return Incoming::ForeignOtr(OtrKind::WhitespaceTag);
     }
-    Incoming::Plaintext {
-        text: message.to_owned(),
-        tag: None,
-    }
+    Incoming::Plaintext { text: message.to_owned(), tag: None }
 }
 
 #[cfg(test)]
@@ -108,10 +102,7 @@ mod tests {
     use crate::wire::whitespace::{append_tag, OTR_TAG_BASE};
 
     fn plain(text: &str) -> Incoming<'static> {
-        Incoming::Plaintext {
-            text: text.to_owned(),
-            tag: None,
-        }
+        Incoming::Plaintext { text: text.to_owned(), tag: None }
     }
 
     #[test]
@@ -126,20 +117,13 @@ mod tests {
         assert_eq!(classify(""), plain(""));
         assert_eq!(
             classify(&append_tag("hello", Versions::V1)),
-            Incoming::Plaintext {
-                text: "hello".into(),
-                tag: Some(Versions::V1)
-            }
+            Incoming::Plaintext { text: "hello".into(), tag: Some(Versions::V1) }
         );
     }
 
     #[test]
     fn our_markers_mid_message_are_plaintext() {
-        for m in [
-            "see ?OFR:AAAA.",
-            " ?OFR|00000001|00001000|00002000,1,2,AAAA,",
-            "x ?OFR Error: y",
-        ] {
+        for m in ["see ?OFR:AAAA.", " ?OFR|00000001|00001000|00002000,1,2,AAAA,", "x ?OFR Error: y"] {
             assert_eq!(classify(m), plain(m), "{m}");
         }
     }
@@ -155,23 +139,11 @@ mod tests {
     #[test]
     fn otr_is_reported() {
         assert_eq!(classify("?OTR:AAAA."), Incoming::ForeignOtr(OtrKind::Data));
-        assert_eq!(
-            classify("?OTR|1|2,1,2,A,"),
-            Incoming::ForeignOtr(OtrKind::Fragment)
-        );
-        assert_eq!(
-            classify("?OTRv23? hi"),
-            Incoming::ForeignOtr(OtrKind::Query)
-        );
+        assert_eq!(classify("?OTR|1|2,1,2,A,"), Incoming::ForeignOtr(OtrKind::Fragment));
+        assert_eq!(classify("?OTRv23? hi"), Incoming::ForeignOtr(OtrKind::Query));
         assert_eq!(classify("?OTR?"), Incoming::ForeignOtr(OtrKind::Query));
-        assert_eq!(
-            classify("?OTR Error: x"),
-            Incoming::ForeignOtr(OtrKind::Error)
-        );
-        assert_eq!(
-            classify(&format!("hi{OTR_TAG_BASE}  \t\t  \t\t")),
-            Incoming::ForeignOtr(OtrKind::WhitespaceTag)
-        );
+        assert_eq!(classify("?OTR Error: x"), Incoming::ForeignOtr(OtrKind::Error));
+        assert_eq!(classify(&format!("hi{OTR_TAG_BASE}  \t\t  \t\t")), Incoming::ForeignOtr(OtrKind::WhitespaceTag));
     }
 
     #[test]
@@ -186,12 +158,6 @@ mod tests {
         assert_eq!(classify(&both), Incoming::ForeignOtr(OtrKind::Data));
         // Our whitespace tag beats OTR's.
         let tags = append_tag(&format!("x{OTR_TAG_BASE}"), Versions::V1);
-        assert_eq!(
-            classify(&tags),
-            Incoming::Plaintext {
-                text: format!("x{OTR_TAG_BASE}"),
-                tag: Some(Versions::V1)
-            }
-        );
+        assert_eq!(classify(&tags), Incoming::Plaintext { text: format!("x{OTR_TAG_BASE}"), tag: Some(Versions::V1) });
     }
 }

@@ -180,10 +180,7 @@ mod tests {
     #[test]
     fn integers_round_trip_big_endian() {
         let mut w = Writer::new();
-        w.u8(0xAB)
-            .u16(0x0102)
-            .u32(0x03040506)
-            .u64(0x0708090A0B0C0D0E);
+        w.u8(0xAB).u16(0x0102).u32(0x03040506).u64(0x0708090A0B0C0D0E);
         w.data(b"xyz").unwrap();
         w.bytes(&[9, 9]);
         let v = w.into_vec();

@@ -103,32 +103,15 @@ pub fn split(
     if encoded.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
-    if !encoded.starts_with(ARMOUR_PREFIX)
-        || !encoded.ends_with(ARMOUR_SUFFIX)
-        || !encoded.bytes().all(is_piece_char)
-    {
-        return Err(WireError::BadFragment(
-            "only armoured messages can be fragmented",
-        ));
+    if !encoded.starts_with(ARMOUR_PREFIX) || !encoded.ends_with(ARMOUR_SUFFIX) || !encoded.bytes().all(is_piece_char) {
+        return Err(WireError::BadFragment("only armoured messages can be fragmented"));
     }
     let bounds = piece_bounds(encoded.len(), max_len)?;
     let n = u16::try_from(bounds.len()).map_err(|_| WireError::TooManyFragments)?;
     let mut out = Vec::with_capacity(bounds.len());
     for (k, (start, end)) in (1u16..).zip(bounds) {
-        let piece = encoded
-            .get(start..end)
-            .ok_or(WireError::BadFragment("piece boundary"))?;
-        out.push(
-            Fragment {
-                id,
-                sender,
-                receiver,
-                k,
-                n,
-                piece,
-            }
-            .encode(),
-        );
+        let piece = encoded.get(start..end).ok_or(WireError::BadFragment("piece boundary"))?;
+        out.push(Fragment { id, sender, receiver, k, n, piece }.encode());
     }
     Ok(out)
 }
@@ -195,14 +178,11 @@ fn field<'a>(s: &'a str, sep: char, what: &'static str) -> Result<(&'a str, &'a 
 
 /// Exactly eight lowercase hex digits.
 fn hex8(s: &str) -> Result<u32, WireError> {
-    let ok = s.len() == 8
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let ok = s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !ok {
         return Err(WireError::BadFragment("expected 8 lowercase hex digits"));
     }
-    u32::from_str_radix(s, 16)
-        .map_err(|_| WireError::BadFragment("expected 8 lowercase hex digits"))
+    u32::from_str_radix(s, 16).map_err(|_| WireError::BadFragment("expected 8 lowercase hex digits"))
 }
 
 /// A decimal number: 1 to 5 ASCII digits, no sign, no leading zero (except `0` itself, which the
@@ -215,8 +195,7 @@ fn decimal(s: &str) -> Result<u32, WireError> {
     if !ok {
         return Err(WireError::BadFragment("bad decimal number"));
     }
-    s.parse()
-        .map_err(|_| WireError::BadFragment("bad decimal number"))
+    s.parse().map_err(|_| WireError::BadFragment("bad decimal number"))
 }
 
 /// Parses one fragment strictly. The piece must be non-empty and use only characters of an
@@ -226,9 +205,7 @@ pub fn parse_fragment(message: &str) -> Result<Fragment<'_>, WireError> {
     if message.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
-    let rest = message
-        .strip_prefix(FRAGMENT_PREFIX)
-        .ok_or(WireError::MissingMarker)?;
+    let rest = message.strip_prefix(FRAGMENT_PREFIX).ok_or(WireError::MissingMarker)?;
     let (id, rest) = field(rest, '|', "missing '|' after id")?;
     let (sender, rest) = field(rest, '|', "missing '|' after sender tag")?;
     let (receiver, rest) = field(rest, ',', "missing ',' after receiver tag")?;
@@ -266,20 +243,11 @@ pub fn parse_fragment(message: &str) -> Result<Fragment<'_>, WireError> {
     }
     let dot = piece.find('.');
     if dot.is_some() && (k != n || dot != Some(piece.len() - 1)) {
-        return Err(WireError::BadFragment(
-            "'.' before the end of the last piece",
-        ));
+        return Err(WireError::BadFragment("'.' before the end of the last piece"));
     }
     let k = u16::try_from(k).map_err(|_| WireError::TooManyFragments)?;
     let n = u16::try_from(n).map_err(|_| WireError::TooManyFragments)?;
-    Ok(Fragment {
-        id,
-        sender,
-        receiver,
-        k,
-        n,
-        piece,
-    })
+    Ok(Fragment { id, sender, receiver, k, n, piece })
 }
 
 /// One incomplete message. Its pieces are kept in arrival order and grow with what was actually
@@ -306,9 +274,7 @@ pub const PIECE_OVERHEAD: usize = core::mem::size_of::<(u16, String)>();
 impl Buffer {
     /// The bytes this buffer holds, by the same accounting as [`Reassembler::held_bytes`].
     fn held_bytes(&self) -> usize {
-        BUFFER_OVERHEAD
-            .saturating_add(self.pieces.len().saturating_mul(PIECE_OVERHEAD))
-            .saturating_add(self.total_len)
+        BUFFER_OVERHEAD.saturating_add(self.pieces.len().saturating_mul(PIECE_OVERHEAD)).saturating_add(self.total_len)
     }
 }
 
@@ -345,8 +311,7 @@ impl Reassembler {
 
     /// Drops incomplete messages whose first piece is more than [`FRAGMENT_TIMEOUT_SECS`] old.
     pub fn expire(&mut self, now: u64) {
-        self.buffers
-            .retain(|b| now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS);
+        self.buffers.retain(|b| now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS);
     }
 
     /// Bytes held for incomplete messages: per message [`BUFFER_OVERHEAD`], per received piece
@@ -380,9 +345,11 @@ impl Reassembler {
         let completes = existing
             .and_then(|i| self.buffers.get(i))
             .is_some_and(|b| b.n == f.n && b.pieces.len() + 1 == usize::from(f.n));
-        let growth = PIECE_OVERHEAD
-            .saturating_add(f.piece.len())
-            .saturating_add(if existing.is_none() { BUFFER_OVERHEAD } else { 0 });
+        let growth = PIECE_OVERHEAD.saturating_add(f.piece.len()).saturating_add(if existing.is_none() {
+            BUFFER_OVERHEAD
+        } else {
+            0
+        });
         if growth > room && !completes {
             return Err(WireError::OverBudget);
         }
@@ -404,20 +371,14 @@ impl Reassembler {
             }
         };
         let tick = self.tick;
-        let buf = self
-            .buffers
-            .get_mut(idx)
-            .ok_or(WireError::BadFragment("lost buffer"))?;
+        let buf = self.buffers.get_mut(idx).ok_or(WireError::BadFragment("lost buffer"))?;
         if buf.n != f.n {
             return Err(WireError::BadFragment("n differs from earlier pieces"));
         }
         if buf.pieces.iter().any(|(k, _)| *k == f.k) {
             return Err(WireError::BadFragment("duplicate piece"));
         }
-        let total = buf
-            .total_len
-            .checked_add(f.piece.len())
-            .filter(|&t| t <= MAX_ASSEMBLED_LEN);
+        let total = buf.total_len.checked_add(f.piece.len()).filter(|&t| t <= MAX_ASSEMBLED_LEN);
         let Some(total) = total else {
             self.remove(idx);
             return Err(WireError::TooLarge);
@@ -440,9 +401,7 @@ impl Reassembler {
     }
 
     fn position(&self, sender: InstanceTag, id: u32) -> Option<usize> {
-        self.buffers
-            .iter()
-            .position(|b| b.sender == sender && b.id == id)
+        self.buffers.iter().position(|b| b.sender == sender && b.id == id)
     }
 
     fn remove(&mut self, idx: usize) {
@@ -502,15 +461,7 @@ mod tests {
     }
 
     fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {
-        Fragment {
-            id,
-            sender,
-            receiver: B,
-            k,
-            n,
-            piece,
-        }
-        .encode()
+        Fragment { id, sender, receiver: B, k, n, piece }.encode()
     }
 
     #[test]
@@ -518,10 +469,7 @@ mod tests {
         let f = frag(0xAB, A, 2, 3, "QUJD");
         assert_eq!(f, "?OFR|000000ab|00001000|00002000,2,3,QUJD,");
         let p = parse_fragment(&f).unwrap();
-        assert_eq!(
-            (p.id, p.sender, p.receiver, p.k, p.n, p.piece),
-            (0xAB, A, B, 2, 3, "QUJD")
-        );
+        assert_eq!((p.id, p.sender, p.receiver, p.k, p.n, p.piece), (0xAB, A, B, 2, 3, "QUJD"));
         assert_eq!(f.len(), FIXED_OVERHEAD + 1 + 1 + 4);
     }
 
@@ -529,10 +477,7 @@ mod tests {
     fn short_message_is_unchanged() {
         let m = "?OFR:QUJD.";
         assert_eq!(split(m, m.len(), 1, A, B).unwrap(), vec![m.to_string()]);
-        assert_eq!(
-            split("?OFRv1?", 100, 1, A, B).unwrap(),
-            vec!["?OFRv1?".to_string()]
-        );
+        assert_eq!(split("?OFRv1?", 100, 1, A, B).unwrap(), vec!["?OFRv1?".to_string()]);
     }
 
     #[test]
@@ -541,10 +486,7 @@ mod tests {
         for max_len in [45, 50, 60, 100, 1000] {
             let frags = split(&m, max_len, 9, A, InstanceTag::NONE).unwrap();
             assert!(frags.len() > 1);
-            assert!(
-                frags.iter().all(|f| f.len() <= max_len),
-                "max_len {max_len}"
-            );
+            assert!(frags.iter().all(|f| f.len() <= max_len), "max_len {max_len}");
             for f in &frags[..frags.len() - 1] {
                 assert_eq!(f.len(), max_len);
             }
@@ -568,17 +510,11 @@ mod tests {
                     Ok(frags) if m.len() <= max_len => assert_eq!(frags, vec![m.clone()]),
                     Ok(frags) => {
                         assert!(frags.iter().all(|f| f.len() <= max_len));
-                        let pieces: String = frags
-                            .iter()
-                            .map(|f| parse_fragment(f).unwrap().piece)
-                            .collect();
+                        let pieces: String = frags.iter().map(|f| parse_fragment(f).unwrap().piece).collect();
                         assert_eq!(pieces, m);
                         assert_eq!(frags.len(), parse_fragment(&frags[0]).unwrap().n as usize);
                     }
-                    Err(e) => assert!(matches!(
-                        e,
-                        WireError::MaxLenTooSmall | WireError::TooManyFragments
-                    )),
+                    Err(e) => assert!(matches!(e, WireError::MaxLenTooSmall | WireError::TooManyFragments)),
                 }
             }
         }
@@ -592,26 +528,11 @@ mod tests {
         assert_eq!(split(&m, 38, 1, A, B), Err(WireError::TooManyFragments));
         assert_eq!(split(&m, 50, 1, A, B).unwrap().len(), 37); // 9 × 12 + 28 × 11 >= 406
         let f = frag(1, A, 1, 2, "AAAA");
-        assert!(matches!(
-            split(&f, 10, 1, A, B),
-            Err(WireError::BadFragment(_))
-        ));
-        assert!(matches!(
-            split(&f, 1000, 1, A, B),
-            Err(WireError::BadFragment(_))
-        ));
-        assert!(matches!(
-            split(&"x".repeat(100), 50, 1, A, B),
-            Err(WireError::BadFragment(_))
-        ));
-        assert!(matches!(
-            split(&m, 50, 1, InstanceTag(5), B),
-            Err(WireError::BadFragment(_))
-        ));
-        assert!(matches!(
-            split(&m, 50, 1, A, InstanceTag(5)),
-            Err(WireError::BadFragment(_))
-        ));
+        assert!(matches!(split(&f, 10, 1, A, B), Err(WireError::BadFragment(_))));
+        assert!(matches!(split(&f, 1000, 1, A, B), Err(WireError::BadFragment(_))));
+        assert!(matches!(split(&"x".repeat(100), 50, 1, A, B), Err(WireError::BadFragment(_))));
+        assert!(matches!(split(&m, 50, 1, InstanceTag(5), B), Err(WireError::BadFragment(_))));
+        assert!(matches!(split(&m, 50, 1, A, InstanceTag(5)), Err(WireError::BadFragment(_))));
         // More than 512 pieces.
         let big = crate::wire::armour::encode(&[1u8; 20_000]);
         assert_eq!(split(&big, 45, 1, A, B), Err(WireError::TooManyFragments));
@@ -623,52 +544,23 @@ mod tests {
     fn parse_rejects_bad_numbers() {
         let bad = |s: &str| parse_fragment(s).unwrap_err();
         let pre = "?OFR|00000001|00001000|00002000";
-        assert_eq!(
-            bad(&format!("{pre},0,2,AAAA,")),
-            WireError::BadFragment("k is zero")
-        );
-        assert_eq!(
-            bad(&format!("{pre},1,0,AAAA,")),
-            WireError::BadFragment("n is zero")
-        );
-        assert_eq!(
-            bad(&format!("{pre},3,2,AAAA,")),
-            WireError::BadFragment("k greater than n")
-        );
-        assert_eq!(
-            bad(&format!("{pre},1,65535,AAAA,")),
-            WireError::TooManyFragments
-        );
-        assert_eq!(
-            bad(&format!("{pre},1,513,AAAA,")),
-            WireError::TooManyFragments
-        );
+        assert_eq!(bad(&format!("{pre},0,2,AAAA,")), WireError::BadFragment("k is zero"));
+        assert_eq!(bad(&format!("{pre},1,0,AAAA,")), WireError::BadFragment("n is zero"));
+        assert_eq!(bad(&format!("{pre},3,2,AAAA,")), WireError::BadFragment("k greater than n"));
+        assert_eq!(bad(&format!("{pre},1,65535,AAAA,")), WireError::TooManyFragments);
+        assert_eq!(bad(&format!("{pre},1,513,AAAA,")), WireError::TooManyFragments);
         assert!(parse_fragment(&format!("{pre},1,512,AAAA,")).is_ok());
-        for s in [
-            "+1,2", "01,2", "1,02", "1,999999", ",2", "1,", "-1,2", "1, 2", "1,2x",
-        ] {
-            assert!(
-                matches!(bad(&format!("{pre},{s},AAAA,")), WireError::BadFragment(_)),
-                "{s}"
-            );
+        for s in ["+1,2", "01,2", "1,02", "1,999999", ",2", "1,", "-1,2", "1, 2", "1,2x"] {
+            assert!(matches!(bad(&format!("{pre},{s},AAAA,")), WireError::BadFragment(_)), "{s}");
         }
     }
 
     #[test]
     fn parse_rejects_bad_headers() {
         let bad = |s: &str| parse_fragment(s).unwrap_err();
-        assert_eq!(
-            bad("?OTR|00000001|00001000|00002000,1,2,AAAA,"),
-            WireError::MissingMarker
-        );
-        assert_eq!(
-            bad("x?OFR|00000001|00001000|00002000,1,2,AAAA,"),
-            WireError::MissingMarker
-        );
-        assert_eq!(
-            bad("?OFR|00000001|00001000|00002000,1,2,AAAA"),
-            WireError::MissingTerminator
-        );
+        assert_eq!(bad("?OTR|00000001|00001000|00002000,1,2,AAAA,"), WireError::MissingMarker);
+        assert_eq!(bad("x?OFR|00000001|00001000|00002000,1,2,AAAA,"), WireError::MissingMarker);
+        assert_eq!(bad("?OFR|00000001|00001000|00002000,1,2,AAAA"), WireError::MissingTerminator);
         for s in [
             "?OFR|0000001|00001000|00002000,1,2,AAAA,",
             "?OFR|000000001|00001000|00002000,1,2,AAAA,",
@@ -685,18 +577,14 @@ mod tests {
         }
         assert!(parse_fragment("?OFR|00000001|00001000|00002000|1,2,AAAA,").is_err());
         assert!(parse_fragment("?OFR|00000001|00001000|00000000,1,2,AAAA,").is_ok());
-        let huge = format!(
-            "?OFR|00000001|00001000|00002000,1,2,{},",
-            "A".repeat(MAX_ENCODED_LEN)
-        );
+        let huge = format!("?OFR|00000001|00001000|00002000,1,2,{},", "A".repeat(MAX_ENCODED_LEN));
         assert_eq!(bad(&huge), WireError::TooLarge);
     }
 
     #[test]
     fn parse_rejects_bad_pieces() {
         let pre = "?OFR|00000001|00001000|00002000";
-        let bad =
-            |piece: &str, k: u16| parse_fragment(&format!("{pre},{k},2,{piece},")).unwrap_err();
+        let bad = |piece: &str, k: u16| parse_fragment(&format!("{pre},{k},2,{piece},")).unwrap_err();
         assert_eq!(bad("", 1), WireError::BadFragment("empty piece"));
         for p in ["AA,A", "AA A", "AA\nA", "AA-_", "é", "AA|"] {
             assert!(matches!(bad(p, 1), WireError::BadFragment(_)), "{p:?}");
@@ -711,31 +599,20 @@ mod tests {
     fn reassembly_rejects_inconsistent_pieces() {
         let mut r = Reassembler::new();
         assert_eq!(r.accept(&frag(1, A, 1, 3, "?OFR:"), 0).unwrap(), None);
-        assert_eq!(
-            r.accept(&frag(1, A, 1, 3, "?OFR:"), 0),
-            Err(WireError::BadFragment("duplicate piece"))
-        );
+        assert_eq!(r.accept(&frag(1, A, 1, 3, "?OFR:"), 0), Err(WireError::BadFragment("duplicate piece")));
         assert_eq!(
             r.accept(&frag(1, A, 2, 4, "AAAA"), 0),
             Err(WireError::BadFragment("n differs from earlier pieces"))
         );
         assert_eq!(r.accept(&frag(1, A, 3, 3, "A=."), 0).unwrap(), None);
-        assert_eq!(
-            r.accept(&frag(1, A, 2, 3, "AAAA"), 0).unwrap().as_deref(),
-            Some("?OFR:AAAAA=.")
-        );
+        assert_eq!(r.accept(&frag(1, A, 2, 3, "AAAA"), 0).unwrap().as_deref(), Some("?OFR:AAAAA=."));
         assert_eq!(r.open_buffers(), 0);
     }
 
     #[test]
     fn single_piece_fragment_completes_immediately() {
         let mut r = Reassembler::new();
-        assert_eq!(
-            r.accept(&frag(1, A, 1, 1, "?OFR:AA=."), 0)
-                .unwrap()
-                .as_deref(),
-            Some("?OFR:AA=.")
-        );
+        assert_eq!(r.accept(&frag(1, A, 1, 1, "?OFR:AA=."), 0).unwrap().as_deref(), Some("?OFR:AA=."));
         assert_eq!(r.open_buffers(), 0);
     }
 
@@ -746,14 +623,8 @@ mod tests {
         r.accept(&frag(1, B, 1, 2, "?OFR:"), 0).unwrap();
         r.accept(&frag(2, A, 1, 2, "?OFR:"), 0).unwrap();
         assert_eq!(r.open_buffers(), 3);
-        assert_eq!(
-            r.accept(&frag(1, B, 2, 2, "BB=."), 0).unwrap().as_deref(),
-            Some("?OFR:BB=.")
-        );
-        assert_eq!(
-            r.accept(&frag(1, A, 2, 2, "AA=."), 0).unwrap().as_deref(),
-            Some("?OFR:AA=.")
-        );
+        assert_eq!(r.accept(&frag(1, B, 2, 2, "BB=."), 0).unwrap().as_deref(), Some("?OFR:BB=."));
+        assert_eq!(r.accept(&frag(1, A, 2, 2, "AA=."), 0).unwrap().as_deref(), Some("?OFR:AA=."));
         assert_eq!(r.open_buffers(), 1);
     }
 
@@ -774,15 +645,9 @@ mod tests {
         assert_eq!(r.accept(&frag(1, A, 2, 3, "AA"), 0).unwrap(), None);
         assert_eq!(r.accept(&frag(1, A, 3, 3, "A=."), 0).unwrap(), None);
         // id 0 and id 3 survived and complete.
-        assert_eq!(
-            r.accept(&frag(0, A, 3, 3, "A=."), 0).unwrap().as_deref(),
-            Some("?OFR:AAA=.")
-        );
+        assert_eq!(r.accept(&frag(0, A, 3, 3, "A=."), 0).unwrap().as_deref(), Some("?OFR:AAA=."));
         r.accept(&frag(3, A, 2, 3, "AA"), 0).unwrap();
-        assert_eq!(
-            r.accept(&frag(3, A, 3, 3, "A=."), 0).unwrap().as_deref(),
-            Some("?OFR:AAA=.")
-        );
+        assert_eq!(r.accept(&frag(3, A, 3, 3, "A=."), 0).unwrap().as_deref(), Some("?OFR:AAA=."));
         // id 2 was evicted.
         assert_eq!(r.accept(&frag(2, A, 2, 3, "AA"), 0).unwrap(), None);
     }
@@ -791,17 +656,13 @@ mod tests {
     fn total_cap_evicts_least_recently_used() {
         let mut r = Reassembler::new();
         for s in 0..(MAX_OPEN_TOTAL as u32 + 10) {
-            r.accept(&frag(1, InstanceTag(0x100 + s), 1, 2, "?OFR:"), 0)
-                .unwrap();
+            r.accept(&frag(1, InstanceTag(0x100 + s), 1, 2, "?OFR:"), 0).unwrap();
             assert!(r.open_buffers() <= MAX_OPEN_TOTAL);
         }
         assert_eq!(r.open_buffers(), MAX_OPEN_TOTAL);
         // The oldest senders were evicted; the newest is still there.
         assert_eq!(r.open_buffers_for(InstanceTag(0x100)), 0);
-        assert_eq!(
-            r.open_buffers_for(InstanceTag(0x100 + MAX_OPEN_TOTAL as u32 + 9)),
-            1
-        );
+        assert_eq!(r.open_buffers_for(InstanceTag(0x100 + MAX_OPEN_TOTAL as u32 + 9)), 1);
     }
 
     #[test]
@@ -811,11 +672,7 @@ mod tests {
         r.expire(1000 + FRAGMENT_TIMEOUT_SECS);
         assert_eq!(r.open_buffers(), 1);
         // The second piece arrives too late: the first was dropped, so nothing completes.
-        assert_eq!(
-            r.accept(&frag(1, A, 2, 2, "AA=."), 1001 + FRAGMENT_TIMEOUT_SECS)
-                .unwrap(),
-            None
-        );
+        assert_eq!(r.accept(&frag(1, A, 2, 2, "AA=."), 1001 + FRAGMENT_TIMEOUT_SECS).unwrap(), None);
         assert_eq!(r.open_buffers(), 1);
         r.expire(10_000);
         assert_eq!(r.open_buffers(), 0);

@@ -59,11 +59,7 @@ mod tests {
     impl RandomSource for Script {
         fn fill(&mut self, out: &mut [u8]) -> Result<(), RandomError> {
             for b in out.iter_mut() {
-                *b = if self.0.is_empty() {
-                    0
-                } else {
-                    self.0.remove(0)
-                };
+                *b = if self.0.is_empty() { 0 } else { self.0.remove(0) };
             }
             Ok(())
         }

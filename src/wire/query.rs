@@ -7,8 +7,7 @@ use super::versions::Versions;
 /// What a query message starts with; the advertised version characters follow.
 pub const QUERY_PREFIX: &str = "?OFRv";
 /// The explanatory text sent when the caller gives none.
-pub const DEFAULT_QUERY_TEXT: &str =
-    "An encrypted conversation was requested, but your program does not support it.";
+pub const DEFAULT_QUERY_TEXT: &str = "An encrypted conversation was requested, but your program does not support it.";
 /// The most version characters read between `?OFRv` and `?`; more means "not a query".
 const MAX_VERSION_CHARS: usize = 16;
 
@@ -38,12 +37,7 @@ pub fn parse_query(message: &str) -> Option<Versions> {
     if field.len() > MAX_VERSION_CHARS || !field.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
-    Some(
-        field
-            .chars()
-            .filter_map(Versions::from_char)
-            .fold(Versions::empty(), Versions::union),
-    )
+    Some(field.chars().filter_map(Versions::from_char).fold(Versions::empty(), Versions::union))
 }
 
 #[cfg(test)]
@@ -62,10 +56,7 @@ mod tests {
 
     #[test]
     fn digits_outside_the_field_are_ignored() {
-        assert_eq!(
-            parse_query("?OFRv? version 1 please"),
-            Some(Versions::empty())
-        );
+        assert_eq!(parse_query("?OFRv? version 1 please"), Some(Versions::empty()));
         assert_eq!(parse_query("?OFRv23? 1 1 1"), Some(Versions::empty()));
         assert_eq!(parse_query("1 ?OFRv?"), Some(Versions::empty()));
     }

@@ -74,12 +74,7 @@ pub struct Body {
 /// [`MAX_TLVS`].
 pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, WireError> {
     let padding_tlvs = usize::from(pad_to > 0);
-    if tlvs
-        .len()
-        .checked_add(padding_tlvs)
-        .ok_or(WireError::TooManyTlvs)?
-        > MAX_TLVS
-    {
+    if tlvs.len().checked_add(padding_tlvs).ok_or(WireError::TooManyTlvs)? > MAX_TLVS {
         return Err(WireError::TooManyTlvs);
     }
     // Sized up front: the body is plaintext, and a growing buffer would leave copies behind.
@@ -94,10 +89,7 @@ pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, 
     }
     if pad_to > 0 {
         let min_total = w.len().checked_add(TLV_HEADER).ok_or(WireError::TooLarge)?;
-        let total = min_total
-            .div_ceil(pad_to)
-            .checked_mul(pad_to)
-            .ok_or(WireError::TooLarge)?;
+        let total = min_total.div_ceil(pad_to).checked_mul(pad_to).ok_or(WireError::TooLarge)?;
         let pad_len = total.checked_sub(min_total).ok_or(WireError::TooLarge)?;
         let pad_len16 = u16::try_from(pad_len).map_err(|_| WireError::TooLarge)?;
         w.u16(TlvType::PADDING).u16(pad_len16);
@@ -143,10 +135,7 @@ mod tests {
     }
 
     fn smp(v: &[u8]) -> Tlv {
-        Tlv {
-            kind: TlvType::SMP1,
-            value: v.to_vec(),
-        }
+        Tlv { kind: TlvType::SMP1, value: v.to_vec() }
     }
 
     #[test]
@@ -164,13 +153,7 @@ mod tests {
         let body = encode_body(b"hi", &[], 16).unwrap();
         assert_eq!(body.len(), 16);
         let parsed = decode_body(&body).unwrap();
-        assert_eq!(
-            parsed.tlvs,
-            vec![Tlv {
-                kind: TlvType::PADDING,
-                value: vec![0; 6]
-            }]
-        );
+        assert_eq!(parsed.tlvs, vec![Tlv { kind: TlvType::PADDING, value: vec![0; 6] }]);
         // Exactly fitting: 4 + 8 + 4 = 16 -> zero-length padding value.
         let body = encode_body(b"12345678", &[], 16).unwrap();
         assert_eq!(body.len(), 16);
@@ -182,28 +165,19 @@ mod tests {
 
     #[test]
     fn unknown_types_are_kept() {
-        let odd = Tlv {
-            kind: 0xBEEF,
-            value: vec![1],
-        };
+        let odd = Tlv { kind: 0xBEEF, value: vec![1] };
         let body = encode_body(b"", core::slice::from_ref(&odd), 0).unwrap();
         assert_eq!(decode_body(&body).unwrap().tlvs, vec![odd]);
     }
 
     #[test]
     fn encode_limits() {
-        let big = Tlv {
-            kind: 9,
-            value: vec![0; 0x10000],
-        };
+        let big = Tlv { kind: 9, value: vec![0; 0x10000] };
         assert_eq!(encode_body(b"", &[big], 0), Err(WireError::TooLarge));
         let many = vec![smp(b""); MAX_TLVS];
         assert!(encode_body(b"", &many, 0).is_ok());
         assert_eq!(encode_body(b"", &many, 16), Err(WireError::TooManyTlvs));
-        assert_eq!(
-            encode_body(b"", &vec![smp(b""); MAX_TLVS + 1], 0),
-            Err(WireError::TooManyTlvs)
-        );
+        assert_eq!(encode_body(b"", &vec![smp(b""); MAX_TLVS + 1], 0), Err(WireError::TooManyTlvs));
         // Padding that would not fit a u16 length.
         assert_eq!(encode_body(b"", &[], 0x20000), Err(WireError::TooLarge));
         assert_eq!(encode_body(b"", &[], usize::MAX), Err(WireError::TooLarge));
@@ -211,29 +185,17 @@ mod tests {
 
     #[test]
     fn tlv_length_past_end_is_rejected() {
-        assert_eq!(
-            decode_body(&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2]),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2]), Err(WireError::Truncated));
         // Length 0xFFFF with only 3 bytes of value.
-        assert_eq!(
-            decode_body(&[0, 0, 0, 0, 0, 2, 0xFF, 0xFF, 1, 2, 3]),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0xFF, 0xFF, 1, 2, 3]), Err(WireError::Truncated));
         // A partial TLV header.
-        assert_eq!(
-            decode_body(&[0, 0, 0, 0, 0, 2, 0]),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(decode_body(&[0, 0, 0, 0, 0, 2, 0]), Err(WireError::Truncated));
         assert_eq!(decode_body(&[0, 0, 0, 0, 0]), Err(WireError::Truncated));
     }
 
     #[test]
     fn text_length_is_checked() {
-        assert_eq!(
-            decode_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a']),
-            Err(WireError::Truncated)
-        );
+        assert_eq!(decode_body(&[0xFF, 0xFF, 0xFF, 0xFF, b'a']), Err(WireError::Truncated));
         assert_eq!(decode_body(&[0, 0, 0, 2, b'a']), Err(WireError::Truncated));
         assert_eq!(decode_body(&[0, 0, 0]), Err(WireError::Truncated));
         assert_eq!(decode_body(&[]), Err(WireError::Truncated));

@@ -65,7 +65,12 @@ mod tests {
         assert_eq!(parse(&session), Some(([0xAB; 8], 7, LostScope::Session)));
         let one = encode(&key, 8, LostScope::OneMessage);
         assert_eq!(parse(&format!("  {one} ")), Some(([0xAB; 8], 8, LostScope::OneMessage)));
-        for other in ["unreadable encrypted message", "unreadable encrypted message abab:1", "names differ", "unreadable encrypted message abababababababab:x"] {
+        for other in [
+            "unreadable encrypted message",
+            "unreadable encrypted message abab:1",
+            "names differ",
+            "unreadable encrypted message abababababababab:x",
+        ] {
             assert_eq!(parse(other), None, "{other}");
         }
     }

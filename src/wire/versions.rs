@@ -52,10 +52,7 @@ impl Versions {
 
     /// The advertised characters, lowest version first (`"1"` for v1).
     pub fn chars(self) -> impl Iterator<Item = char> {
-        [('1', Versions::V1)]
-            .into_iter()
-            .filter(move |(_, v)| self.contains(*v))
-            .map(|(c, _)| c)
+        [('1', Versions::V1)].into_iter().filter(move |(_, v)| self.contains(*v)).map(|(c, _)| c)
     }
 }
 
@@ -69,10 +66,7 @@ mod tests {
         assert!(Versions::V1.contains(Versions::V1));
         assert!(!Versions::empty().contains(Versions::V1));
         assert_eq!(Versions::empty().union(Versions::V1), Versions::V1);
-        assert_eq!(
-            Versions::V1.intersection(Versions::empty()),
-            Versions::empty()
-        );
+        assert_eq!(Versions::V1.intersection(Versions::empty()), Versions::empty());
         assert_eq!(Versions::from_char('1'), Some(Versions::V1));
         assert_eq!(Versions::from_char('2'), None);
         assert_eq!(Versions::V1.chars().collect::<String>(), "1");

@@ -114,15 +114,9 @@ mod tests {
     #[test]
     fn partial_group_is_left_in_place() {
         let tagged = format!("x{TAG_BASE}  \t\t \ty");
-        assert_eq!(
-            find_tag(&tagged),
-            Some(("x  \t\t \ty".to_string(), Versions::empty()))
-        );
+        assert_eq!(find_tag(&tagged), Some(("x  \t\t \ty".to_string(), Versions::empty())));
         let tagged = format!("x{TAG_BASE}");
-        assert_eq!(
-            find_tag(&tagged),
-            Some(("x".to_string(), Versions::empty()))
-        );
+        assert_eq!(find_tag(&tagged), Some(("x".to_string(), Versions::empty())));
     }
 
     #[test]

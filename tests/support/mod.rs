@@ -74,7 +74,14 @@ impl Net {
         let client = Client::with_parts(account, PROTOCOL, identity, tag, settings, Box::new(rng)).unwrap();
         self.parties.insert(
             id.to_owned(),
-            Party { account: account.to_owned(), client, delivered: vec![], events: vec![], states: vec![], sent: vec![] },
+            Party {
+                account: account.to_owned(),
+                client,
+                delivered: vec![],
+                events: vec![],
+                states: vec![],
+                sent: vec![],
+            },
         );
     }
 
@@ -134,7 +141,8 @@ impl Net {
             Some(filter) => filter(&from, &to, &text),
             None => vec![text],
         };
-        let receivers: Vec<String> = self.parties.iter().filter(|(_, p)| p.account == to).map(|(id, _)| id.clone()).collect();
+        let receivers: Vec<String> =
+            self.parties.iter().filter(|(_, p)| p.account == to).map(|(id, _)| id.clone()).collect();
         for copy in copies {
             for id in &receivers {
                 let now = self.now;

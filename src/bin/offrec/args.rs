@@ -89,7 +89,8 @@ pub fn parse(args: &[String], spec: &[(&str, Kind)], max_positional: usize, usag
                 let value = match inline {
                     Some(value) => value,
                     None => {
-                        let value = args.get(i).ok_or_else(|| CliError::usage(format!("{name} needs a value"), usage))?;
+                        let value =
+                            args.get(i).ok_or_else(|| CliError::usage(format!("{name} needs a value"), usage))?;
                         i += 1;
                         value.clone()
                     }

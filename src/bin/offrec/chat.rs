@@ -111,7 +111,9 @@ fn parse_policy(text: &str) -> Result<Policy, CliError> {
         "manual" => Ok(Policy::MANUAL),
         "opportunistic" => Ok(Policy::OPPORTUNISTIC),
         "always" => Ok(Policy::ALWAYS),
-        other => Err(CliError::usage(format!("unknown policy {other:?}: use never, manual, opportunistic or always"), USAGE)),
+        other => {
+            Err(CliError::usage(format!("unknown policy {other:?}: use never, manual, opportunistic or always"), USAGE))
+        }
     }
 }
 
@@ -168,10 +170,13 @@ pub fn run(args: &[String]) -> CliResult {
         return Err(CliError::usage("--nick and --channel-less are for --irc", &usage));
     }
     let policy = parse_policy(parsed.value("--policy").unwrap_or("opportunistic"))?;
-    let max_size = match parsed.value("--max-message-size") {
-        Some(n) => Some(n.parse::<usize>().map_err(|_| CliError::usage(format!("--max-message-size needs a number of bytes, not {n:?}"), &usage))?),
-        None => None,
-    };
+    let max_size =
+        match parsed.value("--max-message-size") {
+            Some(n) => Some(n.parse::<usize>().map_err(|_| {
+                CliError::usage(format!("--max-message-size needs a number of bytes, not {n:?}"), &usage)
+            })?),
+            None => None,
+        };
     let key = keys::store_key(&parsed)?;
     let (store, mut client) = keys::load(dir, &key, Settings { policy, ..Settings::default() })?;
     if peer == client.account() {
@@ -210,13 +215,25 @@ pub fn run(args: &[String]) -> CliResult {
         client.set_max_message_size(&peer, n).map_err(|e| CliError::input(format!("--peer: {e}")))?;
     }
     catch_signals();
-    let mut chat = Chat { client, store, key, dir: dir.to_owned(), peer, transport, screen: Screen::new(), quit: false, failed: false };
+    let mut chat = Chat {
+        client,
+        store,
+        key,
+        dir: dir.to_owned(),
+        peer,
+        transport,
+        screen: Screen::new(),
+        quit: false,
+        failed: false,
+    };
     chat.screen.line(&format!("* chatting with {} ({COMMANDS})", chat.peer));
     chat.main_loop(&rx);
     chat.transport.close();
     chat.save();
     if chat.failed {
-        return Err(CliError::fail("the connection is gone; your sessions are saved: run the same command again to reconnect"));
+        return Err(CliError::fail(
+            "the connection is gone; your sessions are saved: run the same command again to reconnect",
+        ));
     }
     Ok(())
 }
@@ -289,7 +306,11 @@ impl Chat {
 
     fn save(&mut self) {
         if let Err(e) = self.store.save(&self.client, &self.key) {
-            let message = format!("* could not save the store: {} (check the disk and the permissions of {})", keys::explain(&e, &self.dir), self.dir);
+            let message = format!(
+                "* could not save the store: {} (check the disk and the permissions of {})",
+                keys::explain(&e, &self.dir),
+                self.dir
+            );
             self.say(&message);
         }
     }
@@ -336,7 +357,12 @@ impl Chat {
     fn current_session(&self) -> Option<SessionInfo> {
         let sessions = self.client.sessions(&self.peer);
         let state = self.client.session_state(&self.peer);
-        sessions.iter().rev().find(|s| s.state == state && state.is_encrypted()).or_else(|| sessions.iter().rev().find(|s| s.state != SessionState::Finished)).cloned()
+        sessions
+            .iter()
+            .rev()
+            .find(|s| s.state == state && state.is_encrypted())
+            .or_else(|| sessions.iter().rev().find(|s| s.state != SessionState::Finished))
+            .cloned()
     }
 
     fn client_result(&mut self, result: Result<Vec<Action>, ClientError>, done: &str) {
@@ -395,12 +421,21 @@ impl Chat {
                 };
                 let trust = if command == "/trust" { Trust::VerifiedManual } else { Trust::Unverified };
                 let actions = self.client.set_trust(&peer, session.their_fingerprint, trust);
-                self.say(&format!("* {peer}'s fingerprint {} is now {}", format_fingerprint(&session.their_fingerprint), trust_words(trust)));
+                self.say(&format!(
+                    "* {peer}'s fingerprint {} is now {}",
+                    format_fingerprint(&session.their_fingerprint),
+                    trust_words(trust)
+                ));
                 self.perform(actions);
                 self.save();
             }
             "/accept" => {
-                let waiting = self.client.sessions(&peer).into_iter().rev().find(|s| s.state == SessionState::EncryptedUnverified);
+                let waiting = self
+                    .client
+                    .sessions(&peer)
+                    .into_iter()
+                    .rev()
+                    .find(|s| s.state == SessionState::EncryptedUnverified);
                 let Some(session) = waiting else {
                     self.say(&format!("* no session with an unverified key of {peer} to accept"));
                     return;
@@ -418,8 +453,12 @@ impl Chat {
                     self.say("* usage: /smp SECRET [QUESTION...] (the secret is one word; the question, if any, is shown to the peer)");
                     return;
                 }
-                let result = self.client.smp_start(&peer, None, secret.as_bytes(), question.filter(|q| !q.is_empty()), now);
-                self.client_result(result, &format!("* asked {peer} to prove they know the secret; waiting for their answer"));
+                let result =
+                    self.client.smp_start(&peer, None, secret.as_bytes(), question.filter(|q| !q.is_empty()), now);
+                self.client_result(
+                    result,
+                    &format!("* asked {peer} to prove they know the secret; waiting for their answer"),
+                );
             }
             "/answer" => {
                 if rest.is_empty() {
@@ -434,7 +473,8 @@ impl Chat {
                 self.client_result(result, "* SMP aborted");
             }
             "/state" => self.state(),
-            other => self.say(&format!("* unknown command {}: {COMMANDS} (start a line with // to send a /)", printable(other))),
+            other => self
+                .say(&format!("* unknown command {}: {COMMANDS} (start a line with // to send a /)", printable(other))),
         }
     }
 

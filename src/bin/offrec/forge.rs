@@ -99,7 +99,13 @@ fn no_match() -> CliError {
 }
 
 fn read(captured: &DataMessage, reveals: &[(usize, usize, RevealedMaterial)], known: Option<&str>) -> CliResult {
-    println!("captured: data message {:08x} -> {:08x}, N {}, {} bytes of ciphertext", captured.header.sender_tag, captured.header.receiver_tag, captured.header.message_number, captured.ciphertext.len());
+    println!(
+        "captured: data message {:08x} -> {:08x}, N {}, {} bytes of ciphertext",
+        captured.header.sender_tag,
+        captured.header.receiver_tag,
+        captured.header.message_number,
+        captured.ciphertext.len()
+    );
     println!("captured tag: {}", to_hex(&captured.tag));
     let mut found = None;
     for (message, index, material) in reveals {
@@ -123,7 +129,9 @@ fn read(captured: &DataMessage, reveals: &[(usize, usize, RevealedMaterial)], kn
         if known.len() <= room {
             println!("with the known text ({} bytes), anyone can replace it by any text of up to {room} bytes: run without --read and give --new", known.len());
         } else {
-            println!("the known text is longer than this message can hold ({room} bytes): it is not this message's text");
+            println!(
+                "the known text is longer than this message can hold ({room} bytes): it is not this message's text"
+            );
         }
     }
     Ok(())

@@ -52,7 +52,12 @@ pub fn run(args: &[String]) -> CliResult {
 }
 
 fn new(args: &[String], usage: &str) -> CliResult {
-    let mut spec = vec![("--store", Kind::Value), ("--account", Kind::Value), ("--network", Kind::Value), ("--force", Kind::Switch)];
+    let mut spec = vec![
+        ("--store", Kind::Value),
+        ("--account", Kind::Value),
+        ("--network", Kind::Value),
+        ("--force", Kind::Switch),
+    ];
     spec.extend(KEY_FLAGS);
     let parsed = args::parse(args, &spec, 0, usage)?;
     let dir = parsed.required("--store", usage)?;
@@ -65,8 +70,9 @@ fn new(args: &[String], usage: &str) -> CliResult {
             "a store already exists at {dir}: use `offrec identity show --store {dir}` to see it, or add --force to replace it (its identity and sessions are lost)"
         )));
     }
-    let client = Client::new(account, network, Settings::default())
-        .map_err(|e| CliError::input(format!("cannot create the identity: {e} (account and network must be 1 to 1024 bytes)")))?;
+    let client = Client::new(account, network, Settings::default()).map_err(|e| {
+        CliError::input(format!("cannot create the identity: {e} (account and network must be 1 to 1024 bytes)"))
+    })?;
     store.save(&client, &key).map_err(|e| CliError::fail(keys::explain(&e, dir)))?;
     println!("created a new identity in {}", store.path().display());
     print_identity(&client);

@@ -91,7 +91,9 @@ impl Transport for Irc {
 }
 
 fn valid_nick(nick: &str) -> bool {
-    !nick.is_empty() && !nick.starts_with(|c: char| c.is_ascii_digit() || c == '-') && nick.chars().all(|c| c.is_ascii_alphanumeric() || "-[]\\`^{}_|".contains(c))
+    !nick.is_empty()
+        && !nick.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        && nick.chars().all(|c| c.is_ascii_alphanumeric() || "-[]\\`^{}_|".contains(c))
 }
 
 /// Connects to `addr`, registers as `nick` and relays the peer's PRIVMSGs to `tx`.
@@ -101,10 +103,13 @@ pub fn connect(addr: &str, nick: &str, peer: &str, tx: Sender<Input>) -> Result<
     }
     for (what, name) in [("--nick", nick), ("--peer", peer)] {
         if !valid_nick(name) {
-            return Err(CliError::input(format!("{what} {name:?} is not a valid IRC nick (letters, digits and -[]\\`^{{}}_|)")));
+            return Err(CliError::input(format!(
+                "{what} {name:?} is not a valid IRC nick (letters, digits and -[]\\`^{{}}_|)"
+            )));
         }
     }
-    let stream = TcpStream::connect(addr).map_err(|e| CliError::fail(format!("cannot connect to the IRC server {addr}: {e} (check host and port)")))?;
+    let stream = TcpStream::connect(addr)
+        .map_err(|e| CliError::fail(format!("cannot connect to the IRC server {addr}: {e} (check host and port)")))?;
     let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
     let reader = stream.try_clone().map_err(|e| CliError::fail(format!("cannot use the connection: {e}")))?;
     let writer = Arc::new(Mutex::new(stream));
@@ -120,17 +125,30 @@ pub fn connect(addr: &str, nick: &str, peer: &str, tx: Sender<Input>) -> Result<
         let line = match read_line_limited(&mut reader, MAX_IRC_LINE) {
             Ok(Some(Ok(line))) => line,
             Ok(Some(Err(_))) => continue,
-            Ok(None) => return Err(CliError::fail(format!("the IRC server {addr} closed the connection during registration"))),
+            Ok(None) => {
+                return Err(CliError::fail(format!("the IRC server {addr} closed the connection during registration")))
+            }
             Err(e) => return Err(CliError::fail(format!("no welcome from the IRC server {addr}: {e}"))),
         };
         let Some(msg) = parse_line(&line) else { continue };
         match msg.command {
             "001" => break,
-            "PING" => write_line(&writer, &format!("PONG :{}", msg.params.first().copied().unwrap_or(""))).map_err(fail)?,
-            "433" => return Err(CliError::fail(format!("the nick {nick} is already in use on {addr}: choose another with --nick"))),
-            "432" => return Err(CliError::fail(format!("the server refuses the nick {nick}: choose another with --nick"))),
+            "PING" => {
+                write_line(&writer, &format!("PONG :{}", msg.params.first().copied().unwrap_or(""))).map_err(fail)?
+            }
+            "433" => {
+                return Err(CliError::fail(format!(
+                    "the nick {nick} is already in use on {addr}: choose another with --nick"
+                )))
+            }
+            "432" => {
+                return Err(CliError::fail(format!("the server refuses the nick {nick}: choose another with --nick")))
+            }
             "ERROR" => {
-                return Err(CliError::fail(format!("the IRC server refused us: {}", printable(msg.params.last().copied().unwrap_or("")))))
+                return Err(CliError::fail(format!(
+                    "the IRC server refused us: {}",
+                    printable(msg.params.last().copied().unwrap_or(""))
+                )))
             }
             _ => {}
         }
@@ -170,18 +188,28 @@ pub fn connect(addr: &str, nick: &str, peer: &str, tx: Sender<Input>) -> Result<
                 } else if from.eq_ignore_ascii_case(&peer_name) {
                     tx.send(Input::Net(text.to_owned()))
                 } else {
-                    tx.send(Input::Notice(format!("* ignored a message from {} (this chat is with {peer_name})", printable(from))))
+                    tx.send(Input::Notice(format!(
+                        "* ignored a message from {} (this chat is with {peer_name})",
+                        printable(from)
+                    )))
                 }
             }
             "ERROR" => {
-                let _ = tx.send(Input::NetClosed(format!("the IRC server closed the link: {}", printable(msg.params.last().copied().unwrap_or(""))), true));
+                let _ = tx.send(Input::NetClosed(
+                    format!("the IRC server closed the link: {}", printable(msg.params.last().copied().unwrap_or(""))),
+                    true,
+                ));
                 return;
             }
-            "401" => tx.send(Input::Notice(format!("* {peer_name} is not on the IRC server right now: messages to them are lost until they connect"))),
-            "NICK" if msg.prefix.map(nick_of).is_some_and(|n| n.eq_ignore_ascii_case(&peer_name)) => tx.send(Input::Notice(format!(
-                "* {peer_name} changed nick to {}; this chat still talks to {peer_name}",
-                printable(msg.params.first().copied().unwrap_or(""))
+            "401" => tx.send(Input::Notice(format!(
+                "* {peer_name} is not on the IRC server right now: messages to them are lost until they connect"
             ))),
+            "NICK" if msg.prefix.map(nick_of).is_some_and(|n| n.eq_ignore_ascii_case(&peer_name)) => {
+                tx.send(Input::Notice(format!(
+                    "* {peer_name} changed nick to {}; this chat still talks to {peer_name}",
+                    printable(msg.params.first().copied().unwrap_or(""))
+                )))
+            }
             numeric if numeric.len() == 3 && numeric.starts_with(['4', '5']) => {
                 tx.send(Input::Notice(format!("* server: {}", printable(&msg.params[1..].join(" ")))))
             }

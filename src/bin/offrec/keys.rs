@@ -47,10 +47,12 @@ fn passphrase_from(var: &str) -> Result<StoreKey, CliError> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Ok(StoreKey::Passphrase(Zeroizing::new(value))),
         Ok(_) => Err(CliError::input(format!("environment variable {var} is empty: put the passphrase in it"))),
-        Err(std::env::VarError::NotPresent) => {
-            Err(CliError::input(format!("environment variable {var} is not set: export {var} with the passphrase first")))
+        Err(std::env::VarError::NotPresent) => Err(CliError::input(format!(
+            "environment variable {var} is not set: export {var} with the passphrase first"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(CliError::input(format!("environment variable {var} is not valid UTF-8")))
         }
-        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::input(format!("environment variable {var} is not valid UTF-8"))),
     }
 }
 
@@ -71,17 +73,19 @@ fn key_from_file(path: &Path) -> Result<StoreKey, CliError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         CliError::fail(format!("cannot read key file {}: {e} (create it with 64 hex digits, e.g. `head -c32 /dev/urandom | xxd -p -c64 > FILE`)", path.display()))
     })?);
-    let bytes = Zeroizing::new(
-        from_hex(text.trim())
-            .filter(|b| b.len() == 32)
-            .ok_or_else(|| CliError::input(format!("key file {} must hold exactly 64 hex digits (a 32-byte key)", path.display())))?,
-    );
+    let bytes = Zeroizing::new(from_hex(text.trim()).filter(|b| b.len() == 32).ok_or_else(|| {
+        CliError::input(format!("key file {} must hold exactly 64 hex digits (a 32-byte key)", path.display()))
+    })?);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path) {
             if meta.permissions().mode() & 0o077 != 0 {
-                eprintln!("offrec: warning: key file {} is readable by other users; run `chmod 600 {}`", path.display(), path.display());
+                eprintln!(
+                    "offrec: warning: key file {} is readable by other users; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
             }
         }
     }
@@ -93,8 +97,12 @@ fn key_from_file(path: &Path) -> Result<StoreKey, CliError> {
 /// Explains a store error with what to do about it.
 pub fn explain(error: &StoreError, dir: &str) -> String {
     match error {
-        StoreError::NotFound => format!("no store at {dir}: run `offrec identity new --store {dir} --account NAME --network NET ...` first"),
-        StoreError::WrongKey => format!("{error}: the passphrase or key file does not open the store at {dir}; use the one it was created with"),
+        StoreError::NotFound => {
+            format!("no store at {dir}: run `offrec identity new --store {dir} --account NAME --network NET ...` first")
+        }
+        StoreError::WrongKey => format!(
+            "{error}: the passphrase or key file does not open the store at {dir}; use the one it was created with"
+        ),
         StoreError::Corrupted | StoreError::Truncated | StoreError::NotAStore | StoreError::Empty => {
             format!("{error} ({dir}): restore it from a backup, or create a new identity with `offrec identity new --store {dir} --force`")
         }

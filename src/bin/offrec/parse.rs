@@ -40,9 +40,9 @@ pub fn run(args: &[String]) -> CliResult {
     let text = match parsed.positional.first().map(String::as_str) {
         None | Some("-") => {
             let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::input(format!("cannot read standard input: {e} (the message must be UTF-8 text)")))?;
+            std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                CliError::input(format!("cannot read standard input: {e} (the message must be UTF-8 text)"))
+            })?;
             if text.ends_with('\n') {
                 text.pop();
                 if text.ends_with('\r') {
@@ -110,7 +110,11 @@ pub fn describe(text: &str) -> Result<Vec<String>, CliError> {
             out.push("kind: fragment".to_owned());
             out.push(format!("id: {:08x}", f.id));
             out.push(format!("sender instance: {:08x}", f.sender.0));
-            out.push(format!("receiver instance: {:08x}{}", f.receiver.0, if f.receiver.is_none() { " (none)" } else { "" }));
+            out.push(format!(
+                "receiver instance: {:08x}{}",
+                f.receiver.0,
+                if f.receiver.is_none() { " (none)" } else { "" }
+            ));
             out.push(format!("piece: {} of {}", f.k, f.n));
             out.push(format!("piece length: {}", f.piece.len()));
         }
@@ -139,7 +143,8 @@ pub fn describe(text: &str) -> Result<Vec<String>, CliError> {
 }
 
 fn describe_ake(bytes: &[u8], out: &mut Vec<String>) -> Result<(), CliError> {
-    let m = AkeMessage::parse(bytes).ok_or_else(|| CliError::input("malformed handshake message: too long or truncated header"))?;
+    let m = AkeMessage::parse(bytes)
+        .ok_or_else(|| CliError::input("malformed handshake message: too long or truncated header"))?;
     let (name, byte) = match m.kind {
         AkeKind::Start => ("Start (AKE 1: initiator's ephemeral key and offer)", 0x21),
         AkeKind::Reply => ("Reply (AKE 2: responder's ephemeral key, encrypted identity and ratchet key)", 0x22),
@@ -149,7 +154,11 @@ fn describe_ake(bytes: &[u8], out: &mut Vec<String>) -> Result<(), CliError> {
     out.push(format!("version: {} (offrec 1)", to_hex(&PROTOCOL_VERSION)));
     out.push(format!("type: 0x{byte:02x}"));
     out.push(format!("sender instance: {:08x}", m.sender_tag));
-    out.push(format!("receiver instance: {:08x}{}", m.receiver_tag, if m.receiver_tag == 0 { " (not known yet)" } else { "" }));
+    out.push(format!(
+        "receiver instance: {:08x}{}",
+        m.receiver_tag,
+        if m.receiver_tag == 0 { " (not known yet)" } else { "" }
+    ));
     out.push(format!("header length: {AKE_HEADER_LEN}"));
     out.push(format!("noise message length: {}", m.noise.len()));
     let truncated = || CliError::input("malformed handshake message: the Noise message is shorter than its tokens");
@@ -162,7 +171,9 @@ fn describe_ake(bytes: &[u8], out: &mut Vec<String>) -> Result<(), CliError> {
             out.push(format!("ephemeral key: {}", to_hex(e)));
             out.push(format!("payload length: {} (in the clear)", payload.len()));
             if let [ours, seen, suite] = payload {
-                out.push(format!("payload: versions {ours:#04x}, offer seen {seen:#04x}, suite {suite} (0 = Noise XX)"));
+                out.push(format!(
+                    "payload: versions {ours:#04x}, offer seen {seen:#04x}, suite {suite} (0 = Noise XX)"
+                ));
             }
         }
         AkeKind::Reply => {

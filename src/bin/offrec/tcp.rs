@@ -94,11 +94,14 @@ fn start(stream: TcpStream, tx: Sender<Input>) -> Result<Tcp, CliError> {
 pub fn listen(addr: &str, peer: &str, tx: Sender<Input>) -> Result<Tcp, CliError> {
     let addr = if addr.contains(':') { addr.to_owned() } else { format!("0.0.0.0:{addr}") };
     let listener = TcpListener::bind(&addr).map_err(|e| {
-        CliError::fail(format!("cannot listen on {addr}: {e} (is the port in use? pick another with --tcp-listen PORT)"))
+        CliError::fail(format!(
+            "cannot listen on {addr}: {e} (is the port in use? pick another with --tcp-listen PORT)"
+        ))
     })?;
     let local = listener.local_addr().map_or(addr.clone(), |a| a.to_string());
     println!("* listening on {local}; waiting for {peer} to connect");
-    let (stream, from) = listener.accept().map_err(|e| CliError::fail(format!("accepting a connection failed: {e}")))?;
+    let (stream, from) =
+        listener.accept().map_err(|e| CliError::fail(format!("accepting a connection failed: {e}")))?;
     println!("* connected: {from}");
     start(stream, tx)
 }

@@ -12,16 +12,29 @@ use crate::crypto::kdf::extra_symmetric_key;
 use crate::ratchet::{Encrypted, RatchetError};
 use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{self, LostScope};
-use crate::wire::{armour, fragment, decode_body, encode_body, Tlv, TlvType};
+use crate::wire::{armour, decode_body, encode_body, fragment, Tlv, TlvType};
 
 impl Peer {
     /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
-    pub fn encrypt_to(&mut self, ctx: &mut Ctx<'_>, tag: u32, text: &[u8], tlvs: &[Tlv], flags: u8) -> Result<(), ClientError> {
+    pub fn encrypt_to(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tag: u32,
+        text: &[u8],
+        tlvs: &[Tlv],
+        flags: u8,
+    ) -> Result<(), ClientError> {
         self.seal_and_send(ctx, tag, text, tlvs, flags, false).map(|_| ())
     }
 
     /// Encrypts and sends a message the user typed, remembering which wire message carried it.
-    pub fn encrypt_user_message(&mut self, ctx: &mut Ctx<'_>, tag: u32, id: MessageId, text: &[u8]) -> Result<(), ClientError> {
+    pub fn encrypt_user_message(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tag: u32,
+        id: MessageId,
+        text: &[u8],
+    ) -> Result<(), ClientError> {
         let sent = self.seal_and_send(ctx, tag, text, &[], 0, false)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
             session.record_sent(&sent, id);
@@ -41,7 +54,9 @@ impl Peer {
         flags: u8,
         even_finished: bool,
     ) -> Result<Encrypted, ClientError> {
-        let body = Zeroizing::new(encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?);
+        let body = Zeroizing::new(
+            encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?,
+        );
         let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
         // Refuse before advancing the session if the result could not be carried: a refused
         // send must not burn a message number or the reveals that would ride on it.
@@ -97,7 +112,8 @@ impl Peer {
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    let one = unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
+                    let one =
+                        unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
                     self.send_error(ctx, &one);
                 }
                 return;
@@ -130,7 +146,11 @@ impl Peer {
                     ctx.event(
                         &self.name,
                         tag,
-                        Event::ExtraKeyReceived { usage, context: context.to_vec(), key: Zeroizing::new(*key.expose()) },
+                        Event::ExtraKeyReceived {
+                            usage,
+                            context: context.to_vec(),
+                            key: Zeroizing::new(*key.expose()),
+                        },
                     );
                 }
                 _ => only_padding = false, // unknown TLVs are ignored, as the protocol says
@@ -246,7 +266,13 @@ impl Peer {
     }
 
     /// Sends the extra-symmetric-key TLV to the session and returns the key both sides get.
-    pub fn use_extra_key(&mut self, ctx: &mut Ctx<'_>, tag: u32, usage: u32, context: &[u8]) -> Result<Zeroizing<[u8; 32]>, ClientError> {
+    pub fn use_extra_key(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tag: u32,
+        usage: u32,
+        context: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, ClientError> {
         let tlv = Tlv::extra_key(usage, context);
         let sent = self.seal_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE, false)?;
         Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
@@ -280,7 +306,8 @@ impl Peer {
             return;
         }
         // One restart per report burst: the peer rate-limits its reports the same way.
-        let recently_healed = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::super::ERROR_MESSAGE_INTERVAL));
+        let recently_healed =
+            self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::super::ERROR_MESSAGE_INTERVAL));
         if ctx.settings.policy.allows_protocol() && !recently_healed {
             self.last_heal_started = Some(ctx.now);
             self.send_query(ctx);

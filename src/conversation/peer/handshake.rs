@@ -3,10 +3,10 @@
 
 use super::super::context::Ctx;
 use super::super::events::{Event, PERSIST_SESSIONS, PERSIST_TRUST};
-use super::{PendingInitiator, PendingResponder, Peer};
 use super::super::protocol::ProtocolSession;
 use super::super::session::Session;
 use super::super::settings::{MAX_INSTANCES_PER_PEER, MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
+use super::{Peer, PendingInitiator, PendingResponder};
 use crate::ake::{AkeConfig, AkeError, AkeKind, AkeMessage, Established, Initiator, Responder};
 use crate::trust::Observation;
 
@@ -71,7 +71,8 @@ impl Peer {
         let config = AkeConfig { identity: ctx.identity, our_tag: ctx.our_tag, phi: &phi };
         match Initiator::start(config, 0, offer_seen, ctx.rng) {
             Ok((state, start)) => {
-                self.initiator = Some(Box::new(PendingInitiator { state, started_at: ctx.now, finished_with: Vec::new() }));
+                self.initiator =
+                    Some(Box::new(PendingInitiator { state, started_at: ctx.now, finished_with: Vec::new() }));
                 // A handshake message is tiny; the only failure is a size limit too small to
                 // fragment into, which the app set.
                 if self.send_binary(ctx, &start.to_bytes(), 0).is_err() {
@@ -86,7 +87,8 @@ impl Peer {
         if message.sender_tag == ctx.our_tag {
             return ctx.event(&self.name, 0, Event::Reflected);
         }
-        let for_us = message.receiver_tag == ctx.our_tag || (message.kind == AkeKind::Start && message.receiver_tag == 0);
+        let for_us =
+            message.receiver_tag == ctx.our_tag || (message.kind == AkeKind::Start && message.receiver_tag == 0);
         if !for_us {
             // Handshakes with our other instances are broadcast to us too: not worth an event.
             return;
@@ -141,9 +143,11 @@ impl Peer {
                     ctx.send(&self.name, crate::wire::error_message::encode(&names_differ_report(&prefix)));
                 }
             }
-            Err(error) => {
-                ctx.event(&self.name, start.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
-            }
+            Err(error) => ctx.event(
+                &self.name,
+                start.sender_tag,
+                Event::HandshakeFailed { reason: handshake_failure_code(error) },
+            ),
         }
     }
 
@@ -152,7 +156,10 @@ impl Peer {
     /// stranger who never saw it cannot produce one); the pending handshake is kept, since a
     /// forged error must not cancel a genuine handshake.
     pub fn names_differ_reported(&mut self, ctx: &mut Ctx<'_>, prefix: &[u8; 8]) -> bool {
-        let ours = self.initiator.as_ref().is_some_and(|p| p.finished_with.is_empty() && p.state.ephemeral_prefix() == *prefix);
+        let ours = self
+            .initiator
+            .as_ref()
+            .is_some_and(|p| p.finished_with.is_empty() && p.state.ephemeral_prefix() == *prefix);
         if ours {
             ctx.event(&self.name, 0, Event::HandshakeFailed { reason: HANDSHAKE_NAMES_DIFFER });
         }
@@ -175,9 +182,11 @@ impl Peer {
                     ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: HANDSHAKE_UNSENDABLE });
                 }
             }
-            Err(error) => {
-                ctx.event(&self.name, reply.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
-            }
+            Err(error) => ctx.event(
+                &self.name,
+                reply.sender_tag,
+                Event::HandshakeFailed { reason: handshake_failure_code(error) },
+            ),
         }
     }
 
@@ -188,9 +197,11 @@ impl Peer {
                 self.responders.remove(&finish.sender_tag);
                 self.install(ctx, established);
             }
-            Err(error) => {
-                ctx.event(&self.name, finish.sender_tag, Event::HandshakeFailed { reason: handshake_failure_code(error) })
-            }
+            Err(error) => ctx.event(
+                &self.name,
+                finish.sender_tag,
+                Event::HandshakeFailed { reason: handshake_failure_code(error) },
+            ),
         }
     }
 

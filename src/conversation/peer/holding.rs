@@ -29,7 +29,11 @@ impl Peer {
         for held in self.held.take_all() {
             match self.encrypt_user_message(ctx, tag, held.id, &held.text) {
                 Ok(()) => ctx.event(&self.name, tag, Event::HeldMessageSent { message: held.id }),
-                Err(_) => ctx.event(&self.name, tag, Event::MessageNotSent { message: held.id, reason: NotSentReason::TooLarge }),
+                Err(_) => ctx.event(
+                    &self.name,
+                    tag,
+                    Event::MessageNotSent { message: held.id, reason: NotSentReason::TooLarge },
+                ),
             }
         }
     }

@@ -19,16 +19,18 @@ pub(crate) use routing::Route;
 pub(crate) use strangers::Afterwards;
 
 use super::context::Ctx;
-use super::protocol::ProtocolSession;
 use super::error::ClientError;
 use super::events::{Event, MessageId, Security};
 use super::held::HeldMessages;
+use super::protocol::ProtocolSession;
 use super::session::{SentLog, Session, SessionInfo};
 use super::settings::ERROR_MESSAGE_INTERVAL;
 use crate::ake::{AkeMessage, Initiator, Responder};
 use crate::trust::TrustStore;
 use crate::wire::data_message::DataMessage;
-use crate::wire::{armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions};
+use crate::wire::{
+    armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions,
+};
 use crate::wire::{encode_query, OtrKind};
 
 /// A handshake we started, kept until it times out so that several remote instances can each
@@ -195,7 +197,9 @@ impl Peer {
         match tag {
             Some(versions) => {
                 let policy = ctx.settings.policy;
-                if policy.has(super::Policy::WHITESPACE_START_AKE) && !versions.intersection(Versions::SUPPORTED).is_empty() {
+                if policy.has(super::Policy::WHITESPACE_START_AKE)
+                    && !versions.intersection(Versions::SUPPORTED).is_empty()
+                {
                     self.start_handshake(ctx, versions.bits());
                 }
             }
@@ -257,7 +261,13 @@ impl Peer {
     /// Armours a binary message and sends it whole if it fits `limit` (0 = no limit), else in
     /// fragments of at most `limit`; `MessageTooLarge` if it cannot be carried (the check is
     /// [`fragment::fits`], which a sender can make before building the message).
-    pub fn send_binary_within(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32, limit: usize) -> Result<(), ClientError> {
+    pub fn send_binary_within(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        bytes: &[u8],
+        receiver_tag: u32,
+        limit: usize,
+    ) -> Result<(), ClientError> {
         let encoded = armour::encode(bytes);
         if encoded.len() > crate::wire::MAX_ENCODED_LEN {
             return Err(ClientError::MessageTooLarge);
@@ -268,8 +278,14 @@ impl Peer {
         }
         let mut id = [0u8; 4];
         ctx.rng.fill(&mut id)?;
-        let pieces = fragment::split(&encoded, limit, u32::from_be_bytes(id), InstanceTag(ctx.our_tag), InstanceTag(receiver_tag))
-            .map_err(|_| ClientError::MessageTooLarge)?;
+        let pieces = fragment::split(
+            &encoded,
+            limit,
+            u32::from_be_bytes(id),
+            InstanceTag(ctx.our_tag),
+            InstanceTag(receiver_tag),
+        )
+        .map_err(|_| ClientError::MessageTooLarge)?;
         for piece in pieces {
             ctx.send(&self.name, piece);
         }
@@ -285,8 +301,15 @@ impl Peer {
     /// A session restored from a store never carries traffic: a message for it (or for the
     /// peer, when restored sessions are all it has) is held and a new handshake started, as
     /// under a policy that requires encryption; it is never sent in the clear.
-    pub fn send_user_message(&mut self, ctx: &mut Ctx<'_>, id: MessageId, text: &[u8], instance: Option<u32>) -> Result<(), ClientError> {
-        let restored_instance = instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.is_restored() && !s.is_finished()));
+    pub fn send_user_message(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        text: &[u8],
+        instance: Option<u32>,
+    ) -> Result<(), ClientError> {
+        let restored_instance =
+            instance.is_some_and(|tag| self.sessions.get(&tag).is_some_and(|s| s.is_restored() && !s.is_finished()));
         if !restored_instance {
             match self.route(ctx.trust, instance)? {
                 Route::To(tag) => {
@@ -369,7 +392,6 @@ impl Peer {
             self.send_query(ctx);
         }
     }
-
 }
 
 impl Peer {
@@ -398,6 +420,9 @@ mod tests {
         assert!(entry <= STRANGER_ENTRY_COST, "a peer entry is {entry} bytes");
         let responder = core::mem::size_of::<PendingResponder>() + 2 * core::mem::size_of::<usize>();
         let initiator = core::mem::size_of::<PendingInitiator>() + 2 * core::mem::size_of::<usize>();
-        assert!(responder <= PENDING_HANDSHAKE_COST && initiator <= PENDING_HANDSHAKE_COST, "{responder} / {initiator}");
+        assert!(
+            responder <= PENDING_HANDSHAKE_COST && initiator <= PENDING_HANDSHAKE_COST,
+            "{responder} / {initiator}"
+        );
     }
 }

@@ -3,9 +3,9 @@
 //! `conversation/persist.rs`.
 
 use super::Peer;
-use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::held::HeldMessages;
 use crate::conversation::persist::{read_count, read_flag, read_name, write_name, StateError};
+use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::session::Session;
 use crate::conversation::settings::MAX_INSTANCES_PER_PEER;
 use crate::wire::{Reader, Writer};
@@ -20,7 +20,9 @@ impl Peer {
     /// messages.
     pub(in crate::conversation) fn write_state(&self, w: &mut Writer) {
         write_name(w, &self.name);
-        w.u64(self.max_message_size.unwrap_or(0) as u64).u8(u8::from(self.stop_tagging)).u32(self.preferred.unwrap_or(0));
+        w.u64(self.max_message_size.unwrap_or(0) as u64)
+            .u8(u8::from(self.stop_tagging))
+            .u32(self.preferred.unwrap_or(0));
         w.u8(self.advertised);
         w.u32(self.sessions.len() as u32);
         for session in self.sessions.values() {
@@ -30,7 +32,10 @@ impl Peer {
     }
 
     /// Reads a peer written by [`Peer::write_state`]; it was worth storing, so it is pinned.
-    pub(in crate::conversation) fn read_state(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<Peer, StateError> {
+    pub(in crate::conversation) fn read_state(
+        r: &mut Reader<'_>,
+        our_fingerprint: [u8; 32],
+    ) -> Result<Peer, StateError> {
         let name = read_name(r)?;
         let mut peer = Peer::new(&name);
         peer.pinned = true;

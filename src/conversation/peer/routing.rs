@@ -2,9 +2,9 @@
 //! call goes to, and the application's consent to a new key.
 
 use super::Peer;
-use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::context::Ctx;
 use crate::conversation::error::ClientError;
+use crate::conversation::protocol::ProtocolSession;
 use crate::conversation::session::Session;
 use crate::trust::{TrustStore, MAX_KEYS_PER_PEER};
 
@@ -107,9 +107,15 @@ impl Peer {
     /// instance, the session whose run matches `pick` (a request waiting for our secret, a run
     /// in progress), else the one a plain send would use, else the newest session awaiting
     /// consent.
-    pub fn smp_route(&self, trust: &TrustStore, instance: Option<u32>, pick: fn(&Session) -> bool) -> Result<u32, ClientError> {
+    pub fn smp_route(
+        &self,
+        trust: &TrustStore,
+        instance: Option<u32>,
+        pick: fn(&Session) -> bool,
+    ) -> Result<u32, ClientError> {
         if instance.is_none() {
-            let running = self.sessions.values().filter(|s| !s.is_finished() && pick(s)).max_by_key(|s| s.last_received());
+            let running =
+                self.sessions.values().filter(|s| !s.is_finished() && pick(s)).max_by_key(|s| s.last_received());
             if let Some(session) = running {
                 return Ok(session.their_tag());
             }

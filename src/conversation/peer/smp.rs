@@ -51,12 +51,19 @@ impl Peer {
     }
 
     /// Starts an SMP run with the session `tag`, asking `question` if given.
-    pub fn smp_start(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8], question: Option<&str>) -> Result<(), ClientError> {
+    pub fn smp_start(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tag: u32,
+        secret: &[u8],
+        question: Option<&str>,
+    ) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
         if !session.smp_may_start(ctx.now) {
             return Err(ClientError::SmpRateLimited);
         }
-        let tlvs: Vec<Tlv> = session.smp().start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
+        let tlvs: Vec<Tlv> =
+            session.smp().start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
         session.smp_started(ctx.now);
         self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);

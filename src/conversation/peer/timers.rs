@@ -3,8 +3,8 @@
 
 use super::super::context::Ctx;
 use super::super::events::{Event, NotSentReason};
-use super::{Peer, Route};
 use super::super::protocol::ProtocolSession;
+use super::{Peer, Route};
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
 impl Peer {

@@ -239,7 +239,8 @@ impl ProtocolSession for Session {
     }
 
     fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError> {
-        let encrypted = self.ratchet.encrypt(our_tag, self.their_tag, flags, body).map_err(|_| ClientError::MessageTooLarge)?;
+        let encrypted =
+            self.ratchet.encrypt(our_tag, self.their_tag, flags, body).map_err(|_| ClientError::MessageTooLarge)?;
         self.last_sent = now;
         self.unanswered_since = None;
         Ok(encrypted)
@@ -249,7 +250,12 @@ impl ProtocolSession for Session {
         self.sent_log.record(&sent.ratchet_key, sent.message_number, id);
     }
 
-    fn decrypt(&mut self, message: &DataMessage, now: u64, rng: &mut dyn RandomSource) -> Result<Decrypted, RatchetError> {
+    fn decrypt(
+        &mut self,
+        message: &DataMessage,
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Decrypted, RatchetError> {
         let decrypted = self.ratchet.decrypt(message, now, rng)?;
         self.last_received = now;
         Ok(decrypted)
@@ -266,7 +272,11 @@ impl ProtocolSession for Session {
     }
 
     fn smp(&mut self) -> &mut Smp {
-        let ctx = SmpContext { ssid: self.ssid, our_fingerprint: self.our_fingerprint, their_fingerprint: self.their_fingerprint };
+        let ctx = SmpContext {
+            ssid: self.ssid,
+            our_fingerprint: self.our_fingerprint,
+            their_fingerprint: self.their_fingerprint,
+        };
         self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
     }
 

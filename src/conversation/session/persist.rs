@@ -24,7 +24,10 @@ impl Session {
 
     /// Reads a session written by [`Session::write_state`]: it comes back
     /// restored (it carries no traffic, and its ratchet is retired).
-    pub(in crate::conversation) fn read_state(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<Session, StateError> {
+    pub(in crate::conversation) fn read_state(
+        r: &mut Reader<'_>,
+        our_fingerprint: [u8; 32],
+    ) -> Result<Session, StateError> {
         let their_tag = r.u32()?;
         let ssid = r.array::<32>()?;
         let their_fingerprint = r.array::<32>()?;
