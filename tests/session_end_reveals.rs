@@ -168,7 +168,8 @@ fn skipped_keys_saved_in_a_store_are_published_after_the_restart() {
     let wire = alice_sends(&mut net, 6);
     deliver_to_bob(&mut net, &wire[5]); // 0..=4 skipped: their keys are stored
     let bytes = encode_client(&net.parties["bob"].client);
-    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("bob again")));
+    let restored =
+        decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("bob again")));
     net.parties.get_mut("bob").unwrap().client = restored.expect("a session with skipped keys loads back");
     // The loaded session is replaced; the new one publishes what the old one held.
     net.start("alice", "bob");
