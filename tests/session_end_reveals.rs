@@ -181,3 +181,21 @@ fn skipped_keys_saved_in_a_store_are_published_after_the_restart() {
         assert!(forgeable(captured, &material), "a skipped key stored before the restart was not revealed");
     }
 }
+
+#[test]
+fn a_store_holding_the_most_skipped_keys_a_session_can_have_loads() {
+    // Exactly MAX_STORED_SKIPPED_KEYS at the save: the reader's cap must accept its own maximum.
+    let mut net = pair();
+    let wire = alice_sends(&mut net, MAX_SKIP as usize + 1);
+    deliver_to_bob(&mut net, wire.last().unwrap()); // MAX_SKIP keys stored
+    let bytes = encode_client(&net.parties["bob"].client);
+    let restored = decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("full")));
+    net.parties.get_mut("bob").unwrap().client = restored.expect("a store at the skipped-key cap loads");
+    net.start("alice", "bob");
+    net.run();
+    let now = net.now;
+    let material = revealed(&sent_texts(&net.client("bob").end_session("alice", None, now)));
+    for captured in wire[..MAX_SKIP as usize].iter().step_by(111) {
+        assert!(forgeable(captured, &material));
+    }
+}
