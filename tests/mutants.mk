@@ -11,6 +11,8 @@
 
 CARGO_MUTANTS_VERSION ?= 27.1.0
 MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi
+# Extra module groups that may be named in MUTANTS_MODULES: trust-routing (routing consent, SMP trust,
+# name binding: the security fixes of 2026-11).
 MUTANTS_JOBS ?= 1
 MUTANTS_TIMEOUT ?= 300
 # Extra cargo-mutants arguments, e.g. MUTANTS_ARGS=--iterate to retry only what was not caught.
@@ -34,6 +36,8 @@ MUTANTS_TESTS_conversation := --lib --test conversation --test conversation_caps
 MUTANTS_FILES_store := src/store/**
 MUTANTS_TESTS_store := --lib --test store --test store_vector --test store_crash
 MUTANTS_FILES_trust := src/trust/**
+MUTANTS_FILES_trust-routing := {src/conversation/peer/routing.rs,src/conversation/peer/smp.rs,src/conversation/names.rs}
+MUTANTS_TESTS_trust-routing := --lib --test conversation --test routing --test name_binding --test smp_mitm --test store_restore_safety
 MUTANTS_TESTS_trust := --lib --test conversation --test smp_mitm --test store
 MUTANTS_FILES_forge := src/forge.rs
 MUTANTS_TESTS_forge := --lib --test forge --test forge_vector

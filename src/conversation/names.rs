@@ -101,4 +101,13 @@ mod tests {
         assert_ne!(off_a, phi("alice", "bob", "xmpp", NameBinding::Off), "the network stays bound");
         assert_eq!(off_a, [&[0u8; 8][..], &3u32.to_be_bytes(), b"irc"].concat());
     }
+
+    #[test]
+    fn phi_lists_the_names_in_ascending_byte_order_as_documented() {
+        // Another implementation computes phi from PROTOCOL.md §4.2: the order is part of it.
+        let expected =
+            [&5u32.to_be_bytes()[..], b"alice", &3u32.to_be_bytes(), b"bob", &4u32.to_be_bytes(), b"xmpp"].concat();
+        assert_eq!(phi("bob", "alice", "xmpp", NameBinding::Normalised), expected);
+        assert_eq!(phi("alice", "bob", "xmpp", NameBinding::Normalised), expected);
+    }
 }
