@@ -10,17 +10,7 @@ use offrec::crypto::{DeterministicRandom, DhKeyPair, SecretKey};
 use offrec::ratchet::{Ratchet, RatchetError};
 use offrec::wire::armour;
 use offrec::wire::data_message::DataMessage;
-use support::{settings, Net};
-
-fn encrypted_pair() -> Net {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(Policy::MANUAL));
-    net.add("bob", "bob", settings(Policy::MANUAL));
-    net.start("alice", "bob");
-    net.run();
-    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
-    net
-}
+use support::{encrypted_pair, settings, Net};
 
 fn errors_from(net: &Net, who: &str, since: usize) -> Vec<String> {
     net.wire_log[since..]

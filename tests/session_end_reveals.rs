@@ -13,16 +13,7 @@ use offrec::forge::{find_reveal, parse_captured, revealed_in};
 use offrec::ratchet::{MAX_INHERITED_REVEALS, MAX_PENDING_REVEALS, MAX_SKIP};
 use offrec::store::{decode_client, encode_client};
 use offrec::wire::data_message::MAX_REVEALS_PER_MESSAGE;
-use support::{settings, Net};
-
-fn pair() -> Net {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(Policy::MANUAL));
-    net.add("bob", "bob", settings(Policy::MANUAL));
-    net.start("alice", "bob");
-    net.run();
-    net
-}
+use support::{encrypted_pair, settings, Net};
 
 /// Alice sends `count` messages; they are taken off the network (not delivered).
 fn alice_sends(net: &mut Net, count: usize) -> Vec<String> {
@@ -53,7 +44,7 @@ fn forgeable(captured: &str, material: &[[u8; 32]]) -> bool {
 
 #[test]
 fn ending_a_session_reveals_every_skipped_key_in_several_messages() {
-    let mut net = pair();
+    let mut net = encrypted_pair();
     let wire = alice_sends(&mut net, MAX_SKIP as usize + 1);
     // Only the last arrives: bob stores the 1,000 skipped keys before it.
     deliver_to_bob(&mut net, wire.last().unwrap());
@@ -81,7 +72,7 @@ fn ending_a_session_reveals_every_skipped_key_in_several_messages() {
 
 #[test]
 fn a_refresh_before_writing_again_publishes_the_old_sessions_reveals() {
-    let mut net = pair();
+    let mut net = encrypted_pair();
     let wire = alice_sends(&mut net, 3);
     deliver_to_bob(&mut net, &wire[0]);
     deliver_to_bob(&mut net, &wire[2]); // wire[1] is skipped: its key is stored
@@ -102,7 +93,7 @@ fn a_refresh_before_writing_again_publishes_the_old_sessions_reveals() {
 
 #[test]
 fn a_refresh_carries_a_full_queue_and_every_skipped_key_through_a_save() {
-    let mut net = pair();
+    let mut net = encrypted_pair();
     // Bob reads more than the queue holds without writing, then skips 1,000 keys.
     let read = alice_sends(&mut net, MAX_PENDING_REVEALS + 50);
     for w in &read {
@@ -137,7 +128,7 @@ fn a_refresh_carries_a_full_queue_and_every_skipped_key_through_a_save() {
 
 #[test]
 fn when_the_peer_ended_first_the_reveals_are_still_published() {
-    let mut net = pair();
+    let mut net = encrypted_pair();
     let wire = alice_sends(&mut net, 2);
     deliver_to_bob(&mut net, &wire[1]); // wire[0] skipped
     let now = net.now;
@@ -164,7 +155,7 @@ fn when_the_peer_ended_first_the_reveals_are_still_published() {
 
 #[test]
 fn skipped_keys_saved_in_a_store_are_published_after_the_restart() {
-    let mut net = pair();
+    let mut net = encrypted_pair();
     let wire = alice_sends(&mut net, 6);
     deliver_to_bob(&mut net, &wire[5]); // 0..=4 skipped: their keys are stored
     let bytes = encode_client(&net.parties["bob"].client);
@@ -185,7 +176,7 @@ fn skipped_keys_saved_in_a_store_are_published_after_the_restart() {
 #[test]
 fn a_store_holding_the_most_skipped_keys_a_session_can_have_loads() {
     // Exactly MAX_STORED_SKIPPED_KEYS at the save: the reader's cap must accept its own maximum.
-    let mut net = pair();
+    let mut net = encrypted_pair();
     let wire = alice_sends(&mut net, MAX_SKIP as usize + 1);
     deliver_to_bob(&mut net, wire.last().unwrap()); // MAX_SKIP keys stored
     let bytes = encode_client(&net.parties["bob"].client);

@@ -9,20 +9,11 @@ use std::os::unix::fs::PermissionsExt;
 use offrec::conversation::{Event, Policy, SessionState};
 use offrec::crypto::DeterministicRandom;
 use offrec::store::{encode_client, load_from_bytes, open, save_to_bytes, seal, FileStore, StoreError, StoreKey};
-use support::{settings, Net};
+use support::{encrypted_pair, settings, Net};
 use zeroize::Zeroizing;
 
 fn raw_key(byte: u8) -> StoreKey {
     StoreKey::Raw(Zeroizing::new([byte; 32]))
-}
-
-fn encrypted_pair() -> Net {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(Policy::MANUAL));
-    net.add("bob", "bob", settings(Policy::MANUAL));
-    net.start("alice", "bob");
-    net.run();
-    net
 }
 
 /// Replaces a party's client with one restored from `sealed`, as after a program restart.

@@ -171,3 +171,15 @@ impl Net {
 pub fn settings(policy: offrec::conversation::Policy) -> Settings {
     Settings { policy, ..Settings::default() }
 }
+
+/// Alice and Bob (policy MANUAL) with an encrypted session: Alice asked, Bob started the handshake.
+pub fn encrypted_pair() -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(offrec::conversation::Policy::MANUAL));
+    net.add("bob", "bob", settings(offrec::conversation::Policy::MANUAL));
+    net.start("alice", "bob");
+    net.run();
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+    net
+}
