@@ -390,3 +390,29 @@ fn after_a_restart_a_new_key_waits_for_consent_and_the_restarted_verified_sessio
     assert_eq!(texts(&net, "bob"), ["after the restart"]);
     assert!(texts(&net, "mallory").is_empty());
 }
+
+#[test]
+fn sending_to_a_finished_instance_is_refused_and_nothing_is_sent_or_held() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.start("alice", "bob");
+    net.run();
+    let bob_tag = net.client("bob").instance_tag();
+    let now = net.now;
+    let actions = net.client("bob").end_session("alice", None, now);
+    net.apply("bob", actions);
+    net.run();
+    assert_eq!(net.state("alice", "bob"), SessionState::Finished);
+    let before = net.wire_log.len();
+    let now = net.now;
+    let refused = net.client("alice").send_to_instance("bob", bob_tag, b"too late", now);
+    assert!(matches!(refused, Err(ClientError::SessionFinished)), "{refused:?}");
+    assert!(matches!(
+        net.client("alice").smp_start("bob", Some(bob_tag), b"s", None, now),
+        Err(ClientError::SessionFinished)
+    ));
+    net.run();
+    assert_eq!(net.wire_log.len(), before, "nothing went out");
+    assert!(net.party("bob").texts().is_empty());
+}
