@@ -283,21 +283,8 @@ fn broken_engines_exchange_a_bounded_number_of_errors() {
     // Both sides lose that session (a restart without state): from now on every captured
     // message is unreadable to them, and each answers with an error message, which the other
     // must never answer with an error of its own.
-    for id in ["alice", "bob"] {
-        let old = &net.party(id).client;
-        let (identity, tag) = (old.identity().clone(), old.instance_tag());
-        let rng = offrec::crypto::DeterministicRandom::from_label(&format!("restarted {id}"));
-        let fresh = offrec::conversation::Client::with_parts(
-            id,
-            support::PROTOCOL,
-            identity,
-            tag,
-            settings(Policy::MANUAL),
-            Box::new(rng),
-        )
-        .unwrap();
-        net.parties.get_mut(id).unwrap().client = fresh;
-    }
+    net.lose_sessions("alice");
+    net.lose_sessions("bob");
     let before = net.wire_log.len();
     let seconds = 60u64;
     for _ in 0..seconds {

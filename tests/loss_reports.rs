@@ -5,12 +5,12 @@
 
 mod support;
 
-use offrec::conversation::{Event, Policy, SessionState};
+use offrec::conversation::{Event, SessionState};
 use offrec::crypto::{DeterministicRandom, DhKeyPair, SecretKey};
 use offrec::ratchet::{Ratchet, RatchetError};
 use offrec::wire::armour;
 use offrec::wire::data_message::DataMessage;
-use support::{encrypted_pair, settings, Net};
+use support::{encrypted_pair, Net};
 
 fn errors_from(net: &Net, who: &str, since: usize) -> Vec<String> {
     net.wire_log[since..]
@@ -21,14 +21,7 @@ fn errors_from(net: &Net, who: &str, since: usize) -> Vec<String> {
 }
 
 fn lost(net: &Net, who: &str) -> Vec<u64> {
-    net.party(who)
-        .events
-        .iter()
-        .filter_map(|(_, _, e)| match e {
-            Event::PeerCouldNotRead { message } => Some(*message),
-            _ => None,
-        })
-        .collect()
+    net.party(who).lost_messages()
 }
 
 #[test]
@@ -76,18 +69,7 @@ fn a_corrupted_message_is_reported_alone_and_the_session_goes_on() {
 fn a_receiver_without_the_session_reports_that_message_and_every_later_one() {
     let mut net = encrypted_pair();
     // Bob loses his session (a restart without state, same instance tag).
-    let old = &net.party("bob").client;
-    let (identity, tag) = (old.identity().clone(), old.instance_tag());
-    let fresh = offrec::conversation::Client::with_parts(
-        "bob",
-        support::PROTOCOL,
-        identity,
-        tag,
-        settings(Policy::MANUAL),
-        Box::new(DeterministicRandom::from_label("bob again")),
-    )
-    .unwrap();
-    net.parties.get_mut("bob").unwrap().client = fresh;
+    net.lose_sessions("bob");
     let a = net.send("alice", "bob", "a");
     let b = net.send("alice", "bob", "b");
     let before = net.wire_log.len();

@@ -191,14 +191,7 @@ fn file_store_is_private_atomic_and_never_overwritten_by_a_failed_load() {
 }
 
 fn lost_ids(net: &Net, id: &str) -> Vec<u64> {
-    net.party(id)
-        .events
-        .iter()
-        .filter_map(|(_, _, e)| match e {
-            Event::PeerCouldNotRead { message } => Some(*message),
-            _ => None,
-        })
-        .collect()
+    net.party(id).lost_messages()
 }
 
 #[test]

@@ -40,6 +40,17 @@ impl Party {
         self.events.iter().filter(|(_, _, e)| wanted(e)).count()
     }
 
+    /// The ids of our messages the peer reported it could not read, in order.
+    pub fn lost_messages(&self) -> Vec<MessageId> {
+        self.events
+            .iter()
+            .filter_map(|(_, _, e)| match e {
+                Event::PeerCouldNotRead { message } => Some(*message),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn last_state(&self, peer: &str) -> Option<SessionState> {
         self.states.iter().rev().find(|(p, _, _)| p == peer).map(|(_, _, s)| *s)
     }
@@ -161,6 +172,16 @@ impl Net {
             assert!(steps < 100_000, "network did not quiesce");
         }
         steps
+    }
+
+    /// Party `id` restarts without its state but with the same identity and instance tag (a
+    /// program that keeps its keys but stores no sessions): every session it had is gone.
+    pub fn lose_sessions(&mut self, id: &str) {
+        let party = self.parties.get_mut(id).unwrap();
+        let (identity, tag) = (party.client.identity().clone(), party.client.instance_tag());
+        let settings = party.client.settings().clone();
+        let rng = DeterministicRandom::from_label(&format!("{id} after losing its sessions"));
+        party.client = Client::with_parts(&party.account, PROTOCOL, identity, tag, settings, Box::new(rng)).unwrap();
     }
 
     pub fn state(&self, id: &str, peer: &str) -> SessionState {
