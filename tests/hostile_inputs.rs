@@ -1277,7 +1277,7 @@ static CATALOGUE: &[Case] = &[
         let now = fx.now();
         let question = "q".repeat(1025);
         let result = fx.alice().smp_start("bob", None, b"s", Some(&question), now);
-        assert!(matches!(result, Err(ClientError::Smp(_))), "{result:?}");
+        assert!(matches!(result, Err(ClientError::MessageTooLarge)), "{result:?}");
         vec![]
     }),
     case("api_extra_key_5kib_context", |fx| {
@@ -1299,9 +1299,15 @@ static CATALOGUE: &[Case] = &[
         vec![]
     }),
     case("api_transport_limit_too_small", |fx| {
+        // Below 64 bytes a limit is refused outright (nothing could be carried).
+        assert_eq!(
+            fx.alice().set_max_message_size("bob", 20),
+            Err(ClientError::InvalidArgument("transport limit below 64 bytes"))
+        );
         let now = fx.now();
-        fx.alice().set_max_message_size("bob", 20).unwrap();
-        let result = fx.alice().send("bob", b"does not fit", now);
+        // The smallest legal limit (64) and a message too long for 512 fragments of it.
+        fx.alice().set_max_message_size("bob", 64).unwrap();
+        let result = fx.alice().send("bob", &[b'x'; 20_000], now);
         assert_eq!(result.map(|_| ()), Err(ClientError::MessageTooLarge));
         fx.alice().set_max_message_size("bob", 0).unwrap();
         vec![]
@@ -1322,8 +1328,8 @@ static CATALOGUE: &[Case] = &[
                 u32::from_be_bytes(bytes[N..N + 4].try_into().unwrap())
             };
             let first = number(fx, b"one");
-            fx.alice().set_max_message_size("bob", 20).unwrap();
-            let refused = fx.alice().send_to_instance("bob", PUPPET_TAG, b"does not fit", now);
+            fx.alice().set_max_message_size("bob", 64).unwrap();
+            let refused = fx.alice().send_to_instance("bob", PUPPET_TAG, &[b'x'; 20_000], now);
             assert_eq!(refused.map(|_| ()), Err(ClientError::MessageTooLarge));
             fx.alice().set_max_message_size("bob", 0).unwrap();
             let second = number(fx, b"two");

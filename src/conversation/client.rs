@@ -134,6 +134,14 @@ impl Client {
         self.settings = settings;
     }
 
+    /// Replaces the settings after checking their ranges ([`Settings::check`]); on error
+    /// nothing changes. What the C API's `offrec_client_set_option` uses.
+    pub fn change_settings(&mut self, settings: Settings) -> Result<(), ClientError> {
+        settings.check()?;
+        self.settings = settings;
+        Ok(())
+    }
+
     /// The trust store.
     pub fn trust_store(&self) -> &TrustStore {
         &self.trust
@@ -355,6 +363,7 @@ impl Client {
     /// Sets the largest message the transport carries to `peer` (0 = the client default).
     pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
         check_name(peer, "peer")?;
+        super::settings::check_transport_limit(size)?;
         let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
         let before = state.unauthenticated_bytes();
         state.set_max_message_size(size);

@@ -44,3 +44,16 @@ impl From<crate::crypto::RandomError> for ClientError {
         ClientError::Random
     }
 }
+
+impl From<SmpError> for ClientError {
+    /// Errors the caller can act on keep their own kind (the secret or question is too long
+    /// or not UTF-8, the random source failed); the rest are SMP refusals.
+    fn from(error: SmpError) -> Self {
+        match error {
+            SmpError::Random(_) => ClientError::Random,
+            SmpError::QuestionTooLong { .. } | SmpError::SecretTooLong => ClientError::MessageTooLarge,
+            SmpError::QuestionNotUtf8 => ClientError::InvalidUtf8,
+            other => ClientError::Smp(other),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Tunables of a client, with the defaults the protocol recommends.
 
+use super::error::ClientError;
 use super::names::NameBinding;
 use super::policy::Policy;
 
@@ -50,6 +51,31 @@ impl Default for Settings {
         }
     }
 }
+
+impl Settings {
+    /// Checks the ranges the options document: padding blocks of at most [`MAX_PADDING_BLOCK`]
+    /// bytes, and a transport limit of 0 (none) or at least [`MIN_TRANSPORT_LIMIT`].
+    pub fn check(&self) -> Result<(), ClientError> {
+        if self.padding_block > MAX_PADDING_BLOCK {
+            return Err(ClientError::InvalidArgument("padding block larger than 4096 bytes"));
+        }
+        check_transport_limit(self.max_message_size)
+    }
+}
+
+/// A transport limit is 0 (none) or at least [`MIN_TRANSPORT_LIMIT`]: anything smaller could
+/// not carry a fragment header and a useful piece.
+pub fn check_transport_limit(size: usize) -> Result<(), ClientError> {
+    if size != 0 && size < MIN_TRANSPORT_LIMIT {
+        return Err(ClientError::InvalidArgument("transport limit below 64 bytes"));
+    }
+    Ok(())
+}
+
+/// The largest [`Settings::padding_block`].
+pub const MAX_PADDING_BLOCK: usize = 4096;
+/// The smallest non-zero transport limit ([`Settings::max_message_size`], per-peer limits).
+pub const MIN_TRANSPORT_LIMIT: usize = 64;
 
 /// The default [`Settings::unauthenticated_budget`]: 4 MiB. Room for 32 incomplete messages of
 /// the largest size (128 KiB each) at once, or tens of thousands of strangers and handshakes,

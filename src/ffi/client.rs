@@ -22,7 +22,6 @@ use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{
     policy_from_c, OffrecOption, OffrecSessionInfo, OffrecSessionState, OFFREC_MAX_CONTEXT_LEN, OFFREC_MAX_TEXT_LEN,
 };
-use crate::smp::SmpError;
 
 /// A conversation client: one local account with its identity key, instance tag, policy,
 /// trust store and every conversation.
@@ -69,9 +68,6 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::InvalidArgument(_) => OffrecResult::InvalidArgument,
         ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
         ClientError::Random => OffrecResult::RandomFailed,
-        ClientError::Smp(SmpError::Random(_)) => OffrecResult::RandomFailed,
-        ClientError::Smp(SmpError::QuestionTooLong { .. } | SmpError::SecretTooLong) => OffrecResult::MessageTooLarge,
-        ClientError::Smp(SmpError::QuestionNotUtf8) => OffrecResult::InvalidUtf8,
         ClientError::Smp(_) => OffrecResult::SmpError,
     }
 }
@@ -479,20 +475,8 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
                 OffrecOption::SessionExpiry => settings.session_expiry = value,
                 OffrecOption::HeldMessageTimeout => settings.held_message_timeout = value,
                 OffrecOption::HandshakeTimeout => settings.handshake_timeout = value,
-                OffrecOption::PaddingBlock => {
-                    let size = size?;
-                    if size > 4096 {
-                        return Err(OffrecResult::InvalidArgument);
-                    }
-                    settings.padding_block = size;
-                }
-                OffrecOption::MaxMessageSize => {
-                    let size = size?;
-                    if size != 0 && size < 64 {
-                        return Err(OffrecResult::InvalidArgument);
-                    }
-                    settings.max_message_size = size;
-                }
+                OffrecOption::PaddingBlock => settings.padding_block = size?,
+                OffrecOption::MaxMessageSize => settings.max_message_size = size?,
                 OffrecOption::NameBinding => {
                     settings.name_binding = match value {
                         0 => NameBinding::Off,
@@ -502,7 +486,7 @@ pub unsafe extern "C" fn offrec_client_set_option(client: *mut offrec_client, op
                 }
                 OffrecOption::UnauthenticatedBudget => settings.unauthenticated_budget = size?,
             }
-            client.set_settings(settings);
+            client.change_settings(settings).map_err(client_error)?;
             Ok(((), Vec::new()))
         })
     })
@@ -525,9 +509,6 @@ pub unsafe extern "C" fn offrec_client_set_max_message_size(
     catch_result(|| {
         let c = handle::borrow::<ClientHandle>(client)?;
         let peer = bytes::borrow_name(peer, peer_len)?;
-        if size != 0 && size < 64 {
-            return Err(OffrecResult::InvalidArgument);
-        }
         c.run(Sizing::None, |client, _| {
             client.set_max_message_size(peer, size).map(|()| ((), Vec::new())).map_err(client_error)
         })

@@ -62,8 +62,13 @@ impl Peer {
         if !session.smp_may_start(ctx.now) {
             return Err(ClientError::SmpRateLimited);
         }
-        let tlvs: Vec<Tlv> =
-            session.smp().start(secret, question, ctx.rng).map_err(ClientError::Smp)?.into_iter().map(to_tlv).collect();
+        let tlvs: Vec<Tlv> = session
+            .smp()
+            .start(secret, question, ctx.rng)
+            .map_err(ClientError::from)?
+            .into_iter()
+            .map(to_tlv)
+            .collect();
         session.smp_started(ctx.now);
         self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
@@ -73,7 +78,7 @@ impl Peer {
     /// Answers the peer's SMP question with our secret.
     pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
-        let tlv = session.smp().respond(secret, ctx.rng).map_err(ClientError::Smp)?;
+        let tlv = session.smp().respond(secret, ctx.rng).map_err(ClientError::from)?;
         self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())
