@@ -220,3 +220,37 @@ def test_set_policy_takes_effect(net: Net) -> None:
     a.set_policy(Policy.NEVER)
     with pytest.raises(offrec.PolicyForbidsError):
         a.start_session("ben")
+
+
+def test_loss_reports_through_the_binding(pair) -> None:  # type: ignore[no-untyped-def]
+    """PROTOCOL.md §9.8 where apps meet it: a duplicate is not reported as lost; a corrupted
+    message is reported alone and the session goes on (no new handshake)."""
+    import base64
+
+    a, b = pair
+    net = a.net
+    peer = "bob"
+    first = a.send(peer, "once")
+    copy = net.queue[-1]
+    net.pump()
+    net.queue.append(copy)  # the transport delivers it twice
+    before = len(net.wire)
+    net.pump()
+    assert b.texts() == ["once"]
+    assert not any(t.startswith("?OFR Error:") for _, _, t in net.wire[before:]), "a duplicate was reported"
+    assert EventCode.PEER_COULD_NOT_READ not in a.codes()
+    # A corrupted message: reported alone, with the ' only' form; later messages still flow.
+    before = len(net.wire)
+    lost = a.send(peer, "corrupted in transit")
+    sender, to, text = net.queue.pop()
+    raw = bytearray(base64.b64decode(text[5:-1]))
+    raw[-1] ^= 1  # the GCM tag
+    net.queue.append((sender, to, "?OFR:" + base64.b64encode(bytes(raw)).decode() + "."))
+    net.pump()
+    reports = [e for e in a.events if e.code == EventCode.PEER_COULD_NOT_READ]
+    assert [e.message_id for e in reports] == [lost]
+    assert not any(t.startswith("?OFRv") for _, _, t in net.wire[before:]), "no new session was asked for"
+    a.send(peer, "after")
+    net.pump()
+    assert b.texts() == ["once", "after"]
+    assert first != lost
