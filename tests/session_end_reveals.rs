@@ -190,3 +190,27 @@ fn a_store_holding_the_most_skipped_keys_a_session_can_have_loads() {
         assert!(forgeable(captured, &material));
     }
 }
+
+#[test]
+fn a_loaded_session_with_a_full_queue_and_full_skipped_store_saves_and_loads_again() {
+    // A refreshed session inherits a full queue (MAX_INHERITED_REVEALS) and then stores
+    // MAX_SKIP skipped keys of its own. Loading retires it (skipped keys become reveals); the
+    // result must still fit what a store may hold, or the next load would fail.
+    let mut net = encrypted_pair();
+    for w in &alice_sends(&mut net, MAX_PENDING_REVEALS + 50) {
+        deliver_to_bob(&mut net, w);
+    }
+    let skipped = alice_sends(&mut net, MAX_SKIP as usize + 1);
+    deliver_to_bob(&mut net, skipped.last().unwrap());
+    net.start("alice", "bob");
+    net.run();
+    let more = alice_sends(&mut net, MAX_SKIP as usize + 1);
+    deliver_to_bob(&mut net, more.last().unwrap());
+    let load = |bytes: &[u8], label: &str| {
+        decode_client(bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label(label)))
+            .expect("the store loads")
+    };
+    let first = load(&encode_client(&net.parties["bob"].client), "first load");
+    let second = load(&encode_client(&first), "second load");
+    assert_eq!(encode_client(&second).len(), encode_client(&first).len());
+}

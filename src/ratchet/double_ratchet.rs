@@ -341,9 +341,10 @@ impl Ratchet {
         self.reveal_all(expired);
     }
 
-    /// At session end: every stored key is discarded and its material queued, so the final
-    /// messages can carry all remaining reveals. Nothing already queued is pushed out: the
-    /// queue may exceed [`super::MAX_PENDING_REVEALS`] until the session is dropped.
+    /// At session end (and when a loaded session retires): every stored key is discarded and
+    /// its material queued, so the final messages can carry all remaining reveals. Nothing
+    /// already queued is pushed out: the queue may exceed [`super::MAX_PENDING_REVEALS`] until
+    /// the session is dropped or [`Ratchet::retire`] trims it.
     pub fn reveal_everything(&mut self) {
         for key in self.skipped.drain_all() {
             self.pending_reveals.push_uncapped(RevealedMaterial::of_key(&message_key(&key.chain_key)));
@@ -363,9 +364,12 @@ impl Ratchet {
     /// cannot be proven current): every stored skipped key is discarded and its material queued
     /// for revealing, and the root and chain keys are overwritten with zeros, so neither memory
     /// nor any later save holds a key that could still decrypt a message. What stays is the
-    /// queue of reveals (for [`Ratchet::hand_over_reveals`]) and public values.
+    /// queue of reveals (for [`Ratchet::hand_over_reveals`]) and public values. The session
+    /// stays in the client and is saved again, so its queue keeps the newest
+    /// [`super::MAX_INHERITED_REVEALS`], what a store may hold.
     pub fn retire(&mut self) {
         self.reveal_everything();
+        self.pending_reveals.keep_newest(super::MAX_INHERITED_REVEALS);
         self.root_key = SecretKey::from_bytes([0; 32]);
         self.sending.chain_key = SecretKey::from_bytes([0; 32]);
         if let Some(chain) = self.receiving.as_mut() {

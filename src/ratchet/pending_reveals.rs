@@ -31,9 +31,15 @@ impl PendingReveals {
     pub fn inherit(&mut self, old: &mut PendingReveals) {
         let mut all = std::mem::take(&mut old.0);
         all.append(&mut self.0);
-        let excess = all.len().saturating_sub(MAX_INHERITED_REVEALS);
-        all.drain(..excess);
         self.0 = all;
+        self.keep_newest(MAX_INHERITED_REVEALS);
+    }
+
+    /// Drops the oldest items beyond `cap` (each costs deniability for one message, never
+    /// security): what any queue that is stored again must fit, since the reader refuses more.
+    pub fn keep_newest(&mut self, cap: usize) {
+        let excess = self.0.len().saturating_sub(cap);
+        self.0.drain(..excess);
     }
 
     /// Queues material past the cap: for a session's end (its queue is published and dropped
