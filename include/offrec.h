@@ -1059,7 +1059,9 @@ offrec_result offrec_client_send_to_instance(struct offrec_client *client,
  * `offrec_client_send` calls may use that session although a key of this peer is verified and
  * this one is not (`OFFREC_EVENT_CODE_KEY_CONSENT_REQUIRED`). The session becomes the one
  * plain sends use, and messages held for `peer` are sent to it now
- * (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT` each). The key's trust level is NOT changed: it stays
+ * (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT` each). For a session loaded from a store (which is
+ * restarted, never resumed) only the key is accepted: held messages go to the new session
+ * with that key once it is set up. The key's trust level is NOT changed: it stays
  * unverified (use `offrec_client_set_trust` or SMP to verify it). The acceptance lives in
  * memory only; it is not saved by `offrec_client_save`, so after a load the app is asked again.
  *
