@@ -24,10 +24,27 @@ pub fn key_prefix(ratchet_key: &[u8; 32]) -> [u8; 8] {
     prefix
 }
 
+/// An 8-byte prefix as 16 lowercase hex digits, as error reports write it.
+pub fn prefix_to_hex(prefix: &[u8; 8]) -> String {
+    prefix.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads 16 hex digits (either case) back into an 8-byte prefix; `None` for anything else.
+pub fn prefix_from_hex(hex: &str) -> Option<[u8; 8]> {
+    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut prefix = [0u8; 8];
+    for (i, byte) in prefix.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(prefix)
+}
+
 /// The error text for an unreadable message: `unreadable encrypted message <key8 hex>:<n>`,
 /// followed by ` only` when only that message was lost.
 pub fn encode(ratchet_key: &[u8; 32], number: u32, scope: LostScope) -> String {
-    let prefix: String = key_prefix(ratchet_key).iter().map(|b| format!("{b:02x}")).collect();
+    let prefix = prefix_to_hex(&key_prefix(ratchet_key));
     match scope {
         LostScope::Session => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number}"),
         LostScope::OneMessage => format!("{UNREADABLE_ERROR_TEXT} {prefix}:{number} only"),
@@ -43,14 +60,7 @@ pub fn parse(text: &str) -> Option<([u8; 8], u32, LostScope)> {
         Some(number) => (number, LostScope::OneMessage),
         None => (number, LostScope::Session),
     };
-    if prefix_hex.len() != 16 || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut prefix = [0u8; 8];
-    for (i, byte) in prefix.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(prefix_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((prefix, number.parse().ok()?, scope))
+    Some((prefix_from_hex(prefix_hex)?, number.parse().ok()?, scope))
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ impl Peer {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
                 self.send_error(ctx, &report());
             }
-            self.restart_restored(ctx);
+            self.ask_for_new_session(ctx);
             return;
         }
         let decrypted = match session.decrypt(message, ctx.now, ctx.rng) {
@@ -215,11 +215,10 @@ impl Peer {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
         ctx.changed(PERSIST_SESSIONS);
         if session.is_restored() {
-            if let Some(mut restored) = self.sessions.remove(&tag) {
+            if let Some(mut restored) = self.drop_session(tag) {
                 if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
                     restored.hand_over_reveals_to(live);
                 }
-                self.retire_sent_log(restored.take_sent_log());
             }
         } else if session.is_finished() {
             session.reveal_everything();
@@ -231,9 +230,7 @@ impl Peer {
             let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
             let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
         }
-        if let Some(mut session) = self.sessions.remove(&tag) {
-            self.retire_sent_log(session.take_sent_log());
-        }
+        self.drop_session(tag);
         if self.preferred == Some(tag) {
             self.preferred = None;
         }
@@ -306,11 +303,6 @@ impl Peer {
             return;
         }
         // One restart per report burst: the peer rate-limits its reports the same way.
-        let recently_healed =
-            self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(super::super::ERROR_MESSAGE_INTERVAL));
-        if ctx.settings.policy.allows_protocol() && !recently_healed {
-            self.last_heal_started = Some(ctx.now);
-            self.send_query(ctx);
-        }
+        self.ask_for_new_session(ctx);
     }
 }

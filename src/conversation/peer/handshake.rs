@@ -24,21 +24,12 @@ pub const NAMES_DIFFER_ERROR_TEXT: &str = "handshake names differ";
 /// The error text telling the initiator of the `Start` with ephemeral `prefix` that the names
 /// differ.
 pub fn names_differ_report(prefix: &[u8; 8]) -> String {
-    let hex: String = prefix.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{NAMES_DIFFER_ERROR_TEXT} {hex}")
+    format!("{NAMES_DIFFER_ERROR_TEXT} {}", crate::wire::unreadable_report::prefix_to_hex(prefix))
 }
 
 /// Parses [`names_differ_report`]'s text back; `None` for any other error text.
 pub fn parse_names_differ_report(text: &str) -> Option<[u8; 8]> {
-    let hex = text.trim().strip_prefix(NAMES_DIFFER_ERROR_TEXT)?.trim();
-    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut prefix = [0u8; 8];
-    for (i, byte) in prefix.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(prefix)
+    crate::wire::unreadable_report::prefix_from_hex(text.trim().strip_prefix(NAMES_DIFFER_ERROR_TEXT)?.trim())
 }
 
 /// A stable code for each handshake failure, carried by [`Event::HandshakeFailed`].
@@ -238,7 +229,7 @@ impl Peer {
             // session's next messages instead of being dropped with it.
             session.inherit_reveals_from(old);
             let log = old.take_sent_log();
-            self.retire_sent_log(log);
+            self.retire_sent_log(log); // the old session itself is replaced by the insert below
         } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
             // Make room: sessions with an unverified key go first, then the idlest, so a flood
             // of new instances cannot push out the verified session before others.
@@ -250,9 +241,7 @@ impl Peer {
                 .map(|s| s.their_tag());
             if let Some(idle) = idle {
                 self.retire_session(ctx, idle);
-                if let Some(mut evicted) = self.sessions.remove(&idle) {
-                    self.retire_sent_log(evicted.take_sent_log());
-                }
+                self.drop_session(idle);
             }
         }
         self.sessions.insert(tag, Box::new(session));

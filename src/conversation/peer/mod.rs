@@ -175,13 +175,7 @@ impl Peer {
         if let Some((prefix, number, scope)) = report {
             self.peer_could_not_read(ctx, &prefix, number, scope);
         } else if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
-            // Error messages are unauthenticated: a flood of them must not become a flood of
-            // queries.
-            let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
-            if !recently {
-                self.last_heal_started = Some(ctx.now);
-                self.send_query(ctx);
-            }
+            self.ask_for_new_session(ctx);
         }
     }
 
@@ -329,7 +323,7 @@ impl Peer {
                     ctx.event(&self.name, tag, Event::KeyConsentRequired { message: id, fingerprint });
                     if self.has_restored_session() {
                         // The verified session may come back from the restart.
-                        self.restart_restored(ctx);
+                        self.ask_for_new_session(ctx);
                     }
                     return Ok(());
                 }
@@ -345,7 +339,7 @@ impl Peer {
             if restarting {
                 // Asked again even while a handshake is pending (rate-limited): a handshake
                 // that crossed a crash or another start may never complete on its own.
-                self.restart_restored(ctx);
+                self.ask_for_new_session(ctx);
             } else if self.initiator.is_none() && self.responders.is_empty() {
                 self.send_query(ctx);
             }
@@ -382,10 +376,12 @@ impl Peer {
         self.sessions.values().any(|s| s.is_restored() && !s.is_finished())
     }
 
-    /// Starts a new handshake to replace sessions restored from a store, rate-limited like the
-    /// healing path (one per [`ERROR_MESSAGE_INTERVAL`]): we send our query and the peer
-    /// answers with a handshake.
-    pub fn restart_restored(&mut self, ctx: &mut Ctx<'_>) {
+    /// Asks the peer for a new session (our query; the peer answers with a handshake), at most
+    /// once per [`ERROR_MESSAGE_INTERVAL`]: after the peer reported it lost the session, to
+    /// replace sessions restored from a store, and on an error message under
+    /// `ERROR_START_AKE`. Every trigger is unauthenticated or repeatable, so none may become a
+    /// flood of queries.
+    pub fn ask_for_new_session(&mut self, ctx: &mut Ctx<'_>) {
         let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
         if ctx.settings.policy.allows_protocol() && !recently {
             self.last_heal_started = Some(ctx.now);
@@ -397,6 +393,13 @@ impl Peer {
 impl Peer {
     /// Keeps the sent log of a session that is being replaced or dropped, so that a late report
     /// from the peer still names the lost messages.
+    /// Removes a session, keeping its sent log for late reports ([`Peer::retire_sent_log`]).
+    pub fn drop_session(&mut self, tag: u32) -> Option<Box<Session>> {
+        let mut session = self.sessions.remove(&tag)?;
+        self.retire_sent_log(session.take_sent_log());
+        Some(session)
+    }
+
     pub fn retire_sent_log(&mut self, log: SentLog) {
         if log.is_empty() {
             return;

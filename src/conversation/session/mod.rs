@@ -221,10 +221,6 @@ impl ProtocolSession for Session {
         self.last_received.max(self.last_sent)
     }
 
-    fn usable(&self) -> bool {
-        !self.finished && !self.restored
-    }
-
     fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError> {
         if self.finished && !even_finished {
             return Err(ClientError::SessionFinished);
