@@ -46,7 +46,7 @@ TEST_TARGETS += bench-smoke
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 
-.PHONY: all build header test cargo-test install-test install uninstall lint clean
+.PHONY: all build header test test-setup cargo-test install-test install uninstall lint clean
 
 all: build
 
@@ -58,7 +58,11 @@ header: build
 	cp "$$(ls -t $(RELEASE_DIR)/build/offrec-*/out/offrec.h | head -n 1)" include/offrec.h
 	@echo "include/offrec.h updated; commit it"
 
-test: cargo-test $(TEST_TARGETS)
+# test-setup installs (as root) or names what is missing before anything runs (tests/setup.sh).
+test: test-setup cargo-test $(TEST_TARGETS)
+
+test-setup:
+	bash tests/setup.sh
 
 cargo-test:
 	$(CARGO) test --all-targets $(TEST_FEATURES)
