@@ -7,3 +7,4 @@
 //! `dsa` crate, hashes, HMAC and AES-CTR from RustCrypto.
 
 pub mod group;
+pub mod mpi;
