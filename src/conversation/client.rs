@@ -11,7 +11,7 @@ use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
 use super::protocol::ProtocolSession;
-use super::session::{Session, SessionInfo};
+use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::trust::{Trust, TrustStore};
@@ -441,7 +441,7 @@ impl Client {
         &self,
         peer: &str,
         instance: Option<u32>,
-        pick: fn(&Session) -> bool,
+        pick: fn(&dyn ProtocolSession) -> bool,
     ) -> Result<u32, ClientError> {
         self.peers.get(peer).ok_or(ClientError::NoSession)?.smp_route(&self.trust, instance, pick)
     }
@@ -472,14 +472,14 @@ impl Client {
         secret: &[u8],
         now: u64,
     ) -> Result<Vec<Action>, ClientError> {
-        let tag = self.smp_session_tag(peer, instance, Session::smp_awaiting_secret)?;
+        let tag = self.smp_session_tag(peer, instance, |s| s.smp_awaiting_secret())?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_respond(ctx, tag, secret));
         self.finish_result(result.map(|()| actions))
     }
 
     /// Aborts an SMP run (without an instance: the session with a run in progress, if any).
     pub fn smp_abort(&mut self, peer: &str, instance: Option<u32>, now: u64) -> Result<Vec<Action>, ClientError> {
-        let tag = self.smp_session_tag(peer, instance, Session::smp_in_progress)?;
+        let tag = self.smp_session_tag(peer, instance, |s| s.smp_in_progress())?;
         let (result, actions) = self.with_peer(peer, now, true, |p, ctx| p.smp_abort(ctx, tag));
         self.finish_result(result.map(|()| actions))
     }

@@ -29,5 +29,6 @@ pub use peer::handshake::{
     handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT,
 };
 pub use policy::Policy;
+pub use protocol::Protocol;
 pub use session::SessionInfo;
 pub use settings::*;

@@ -1,31 +1,126 @@
 //! The interface between a peer and "a protocol session": one encrypted session with one remote
 //! instance. The peer owns routing, holding, events, errors to the peer and persistence
-//! framing; the session owns its keys and its protocol state, and is reached only through
-//! [`ProtocolSession`]. Today the one implementation is the modern session
-//! ([`super::session::Session`]: AKE + double ratchet); an OTR v3/v2 session is meant to
-//! implement the same trait beside it.
+//! framing; the session owns its keys, its protocol state and its body encoding, and is reached
+//! only through [`ProtocolSession`]. Two implementations: the modern session
+//! ([`super::session::Session`]: Noise AKE + double ratchet) and the OTR v3/v2 session
+//! ([`super::otr_session::OtrSession`]).
 //!
-//! Kept to what a peer needs: encrypt a body (user text and control TLVs), decrypt, the SMP
-//! state machine, what a UI shows, and ending (the peer's end, revealing keys). Bodies are
-//! already encoded by the caller (`wire::tlv`); sessions do not send anything themselves.
+//! Everything crossing the interface is protocol-neutral: the peer asks to seal user text and
+//! [`Control`]s and gets wire bytes back ([`Sealed`]); it hands over a received data message
+//! ([`Inbound`]) and gets text and [`ReceivedControl`]s back ([`Opened`]). TLV numbers, body
+//! layouts and key derivations stay inside each protocol.
+
+use zeroize::Zeroizing;
 
 use super::error::ClientError;
 use super::events::MessageId;
-use super::session::{SentLog, SessionInfo};
+use super::session::{SentLog, Session, SessionInfo};
 use crate::crypto::RandomSource;
-use crate::ratchet::{Decrypted, Encrypted, RatchetError};
-use crate::smp::Smp;
+use crate::smp::{SmpError, SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::DataMessage;
 use crate::wire::unreadable_report::LostScope;
 
+/// Which protocol a session speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Protocol {
+    /// offrec's own protocol (Noise XX AKE, double ratchet, AES-GCM).
+    ModernV1 = 1,
+    /// OTR version 3 (libotr, Pidgin, Adium, irssi-otr, Jitsi...).
+    OtrV3 = 2,
+    /// OTR version 2 (python-potr: weechat-otr, Gajim).
+    OtrV2 = 3,
+}
+
+impl Protocol {
+    /// Whether this is one of OTR's versions (weaker: SECURITY.md "Legacy OTR").
+    pub fn is_legacy(self) -> bool {
+        !matches!(self, Protocol::ModernV1)
+    }
+}
+
+/// A control item to send inside an encrypted message, beside the user text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Control<'a> {
+    /// We end the session.
+    Disconnected,
+    /// An SMP message made by this session's own SMP state machine.
+    Smp(&'a SmpTlv),
+    /// Use the extra symmetric key for `usage`, with application `context`.
+    ExtraKey { usage: u32, context: &'a [u8] },
+}
+
+/// A control item that arrived inside an encrypted message.
+#[derive(Debug)]
+pub(crate) enum ReceivedControl {
+    /// The peer ended the session.
+    Disconnected,
+    /// An SMP message for this session's SMP state machine.
+    Smp(SmpTlv),
+    /// The peer uses the extra symmetric key; `key` is the key both sides hold for it.
+    ExtraKey { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
+    /// A TLV that was malformed (reported, otherwise ignored).
+    Malformed,
+    /// A TLV of a type this protocol does not define (ignored, as the protocols say).
+    Other,
+}
+
+/// A sealed data message.
+#[derive(Debug)]
+pub(crate) struct Sealed {
+    /// The binary message, ready for the protocol's armour.
+    pub bytes: Vec<u8>,
+    /// The extra symmetric key when the message carried [`Control::ExtraKey`].
+    pub extra_key: Option<Zeroizing<[u8; 32]>>,
+    /// What names this message in the peer's unreadable reports (modern only; OTR's error
+    /// messages name no message).
+    pub(crate) log_marker: Option<([u8; 8], u32)>,
+}
+
+/// A received data message, as parsed by the protocol's own codec.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Inbound<'a> {
+    /// A modern data message.
+    Modern(&'a DataMessage),
+    /// An OTR data message, binary (header included).
+    #[allow(dead_code)] // until the OTR session lands (the next commits)
+    Otr(&'a [u8]),
+}
+
+/// What an opened data message carried.
+#[derive(Debug, Default)]
+pub(crate) struct Opened {
+    /// The user text (empty for control-only messages and heartbeats).
+    pub text: Zeroizing<Vec<u8>>,
+    /// Control items, in the order the protocol defines.
+    pub controls: Vec<ReceivedControl>,
+}
+
+/// Why a data message could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// A copy of a message already read: nothing was lost.
+    Duplicate,
+    /// Corrupted, forged, too late, or under keys we no longer have.
+    Unreadable,
+    /// It decrypted but its body is not well formed.
+    Malformed,
+}
+
+/// Checks the length of a binary message before the session advances (the transport's limit).
+pub(crate) type LengthCheck<'a> = &'a mut dyn FnMut(usize) -> Result<(), ClientError>;
+
 /// One protocol session with one remote instance of a peer.
-pub(crate) trait ProtocolSession {
+pub(crate) trait ProtocolSession: core::fmt::Debug + Send {
     // --- What it is ---
 
+    /// The protocol it speaks.
+    fn protocol(&self) -> Protocol;
     /// The remote instance tag.
     fn their_tag(&self) -> u32;
-    /// The fingerprint of the peer's identity key in this session.
+    /// The key id of the peer's identity key in this session (its trust-store key: a modern
+    /// fingerprint, or an OTR DSA fingerprint in its 32-byte form, `trust::dsa_key_id`).
     fn their_fingerprint(&self) -> [u8; 32];
     /// What a UI shows about this session with `peer`.
     fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo;
@@ -43,30 +138,43 @@ pub(crate) trait ProtocolSession {
     fn last_text_received(&self) -> u64;
     /// When anything last happened in either direction.
     fn last_activity(&self) -> u64;
+    /// The modern session, for what only it has (persistence, handing reveals over).
+    fn as_modern(&self) -> Option<&Session> {
+        None
+    }
+    /// The modern session, mutably.
+    fn as_modern_mut(&mut self) -> Option<&mut Session> {
+        None
+    }
 
     // --- Sending ---
 
-    /// Whether the session may encrypt now and, if so, the length of the binary message
-    /// [`ProtocolSession::encrypt`] would make of a `body_len`-byte body (reveals included), so
-    /// that a message that cannot be carried is refused before the session advances.
+    /// Encodes `text` and `controls` in the protocol's body, asks `check` whether the binary
+    /// message's length can be carried (refusing before the session advances, so a refused
+    /// send burns no message number and no reveal), then encrypts to the peer's instance with
+    /// the message `flags` (`wire::data_message::FLAG_IGNORE_UNREADABLE` is the only one).
     /// `even_finished` lets a session the peer ended still publish its reveals (never user
-    /// text). `SessionFinished` if the peer ended it, `NoSession` if it was restored.
-    fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError>;
-    /// Encrypts an encoded body to the peer's instance, with the message `flags`. The session
-    /// counts it as our answer (no heartbeat is due).
-    fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError>;
+    /// text). The session counts it as our answer (no heartbeat is due).
+    #[allow(clippy::too_many_arguments)]
+    fn seal(
+        &mut self,
+        our_tag: u32,
+        flags: u8,
+        text: &[u8],
+        controls: &[Control<'_>],
+        padding_block: usize,
+        even_finished: bool,
+        check: LengthCheck<'_>,
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Sealed, ClientError>;
     /// Remembers that `sent` carried the user's message `id` (for unreadable reports).
-    fn record_sent(&mut self, sent: &Encrypted, id: MessageId);
+    fn record_sent(&mut self, sent: &Sealed, id: MessageId);
 
     // --- Receiving ---
 
-    /// Decrypts a data message addressed to this session.
-    fn decrypt(
-        &mut self,
-        message: &DataMessage,
-        now: u64,
-        rng: &mut dyn RandomSource,
-    ) -> Result<Decrypted, RatchetError>;
+    /// Decrypts a data message addressed to this session and decodes its body.
+    fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError>;
     /// User text arrived at `now` (it asks for an answer; control messages do not).
     fn text_received(&mut self, now: u64);
     /// The user messages the peer reports it could not read (message `number` under the ratchet
@@ -74,10 +182,23 @@ pub(crate) trait ProtocolSession {
     /// returned once.
     fn take_lost(&mut self, prefix: &[u8; 8], number: u32, scope: LostScope) -> Vec<MessageId>;
 
-    // --- SMP ---
+    // --- SMP (each protocol runs its own; steps and events are shared) ---
 
-    /// The session's SMP state machine, created on first use.
-    fn smp(&mut self) -> &mut Smp;
+    /// Starts a run; the messages to send.
+    fn smp_start(
+        &mut self,
+        secret: &[u8],
+        question: Option<&str>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<SmpTlv>, SmpError>;
+    /// Answers the peer's request with our secret.
+    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, SmpError>;
+    /// An SMP message arrived.
+    fn smp_receive(&mut self, message: &SmpTlv, rng: &mut dyn RandomSource) -> SmpStep;
+    /// Aborts any run; the message telling the peer.
+    fn smp_abort(&mut self) -> SmpTlv;
+    /// Whether the run under way answers the peer's question (then only the asker verifies).
+    fn smp_answering_question(&self) -> bool;
     /// Whether an SMP run is under way.
     fn smp_in_progress(&self) -> bool;
     /// Whether the peer's SMP request waits for our secret.
@@ -103,6 +224,8 @@ pub(crate) trait ProtocolSession {
     fn reveal_everything(&mut self);
     /// How many revealed keys wait to ride on the next messages.
     fn pending_reveals(&self) -> usize;
+    /// How many reveals one message carries at most.
+    fn reveals_per_message(&self) -> usize;
     /// Takes the memory of which wire message carried which user message (kept by the peer
     /// after the session is gone, for late reports).
     fn take_sent_log(&mut self) -> SentLog;

@@ -6,25 +6,22 @@ use zeroize::Zeroizing;
 use super::super::context::Ctx;
 use super::super::error::ClientError;
 use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
-use super::super::protocol::ProtocolSession;
-use super::Peer;
-use crate::crypto::kdf::extra_symmetric_key;
-use crate::ratchet::{Encrypted, RatchetError};
-use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE, MAX_REVEALS_PER_MESSAGE};
+use super::super::protocol::{Control, Inbound, OpenError, Opened, ReceivedControl, Sealed};
+use super::{transport, Peer};
+use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE};
 use crate::wire::unreadable_report::{self, LostScope};
-use crate::wire::{armour, decode_body, encode_body, fragment, Tlv, TlvType};
 
 impl Peer {
-    /// Encrypts `text` and `tlvs` to the session with instance `tag` and sends it.
+    /// Encrypts `text` and `controls` to the session with instance `tag` and sends it.
     pub fn encrypt_to(
         &mut self,
         ctx: &mut Ctx<'_>,
         tag: u32,
         text: &[u8],
-        tlvs: &[Tlv],
+        controls: &[Control<'_>],
         flags: u8,
-    ) -> Result<(), ClientError> {
-        self.seal_and_send(ctx, tag, text, tlvs, flags, false).map(|_| ())
+    ) -> Result<Sealed, ClientError> {
+        self.seal_and_send(ctx, tag, text, controls, flags, false)
     }
 
     /// Encrypts and sends a message the user typed, remembering which wire message carried it.
@@ -38,7 +35,9 @@ impl Peer {
         let sent = self.seal_and_send(ctx, tag, text, &[], 0, false)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
             session.record_sent(&sent, id);
-            ctx.changed(PERSIST_SENT_LOG);
+            if sent.log_marker.is_some() {
+                ctx.changed(PERSIST_SENT_LOG);
+            }
         }
         Ok(())
     }
@@ -50,23 +49,29 @@ impl Peer {
         ctx: &mut Ctx<'_>,
         tag: u32,
         text: &[u8],
-        tlvs: &[Tlv],
+        controls: &[Control<'_>],
         flags: u8,
         even_finished: bool,
-    ) -> Result<Encrypted, ClientError> {
-        let body = Zeroizing::new(
-            encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?,
-        );
-        let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
-        // Refuse before advancing the session if the result could not be carried: a refused
-        // send must not burn a message number or the reveals that would ride on it.
-        let binary_len = session.sendable_len(body.len(), even_finished)?;
+    ) -> Result<Sealed, ClientError> {
         let limit = self.transport_limit(ctx);
-        fragment::fits(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
-        let encrypted = session.encrypt(ctx.our_tag, flags, &body, ctx.now)?;
-        self.send_binary_within(ctx, &encrypted.bytes, tag, limit)?;
-        Ok(encrypted)
+        let protocol = session.protocol();
+        // Refused before the session advances if the result could not be carried: a refused
+        // send must not burn a message number or the reveals that would ride on it.
+        let mut check = |binary_len: usize| transport::fits(protocol, binary_len, limit);
+        let sealed = session.seal(
+            ctx.our_tag,
+            flags,
+            text,
+            controls,
+            ctx.settings.padding_block,
+            even_finished,
+            &mut check,
+            ctx.now,
+            ctx.rng,
+        )?;
+        self.send_binary_within(ctx, protocol, &sealed.bytes, tag, limit)?;
+        Ok(sealed)
     }
 
     pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &DataMessage) {
@@ -101,65 +106,46 @@ impl Peer {
             self.ask_for_new_session(ctx);
             return;
         }
-        let decrypted = match session.decrypt(message, ctx.now, ctx.rng) {
-            Ok(decrypted) => decrypted,
+        match session.open(Inbound::Modern(message), ctx.now, ctx.rng) {
+            Ok(opened) => self.receive_opened(ctx, tag, opened),
             // A copy of a message already read (the transport duplicated it, or someone replays
             // it): nothing was lost, so the peer is not told so (a report would make it tell
             // its user a delivered message was lost, and restart the session).
-            Err(RatchetError::Duplicate) => return ctx.event(&self.name, tag, Event::Unreadable),
+            Err(OpenError::Duplicate) => ctx.event(&self.name, tag, Event::Unreadable),
+            Err(OpenError::Malformed) => ctx.event(&self.name, tag, Event::Malformed),
             // The session works; this message alone was corrupted, forged, or too late: the
             // sender is told about it alone (no new session: it would lose what is in flight).
-            Err(_) => {
+            Err(OpenError::Unreadable) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
                     let one =
                         unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
                     self.send_error(ctx, &one);
                 }
-                return;
             }
-        };
-        let body = match decode_body(&decrypted.body) {
-            Ok(body) => body,
-            Err(_) => return ctx.event(&self.name, tag, Event::Malformed),
-        };
-        let text = Zeroizing::new(body.text);
-        let mut only_padding = true;
-        for tlv in &body.tlvs {
-            match tlv.kind {
-                TlvType::PADDING => {}
-                TlvType::DISCONNECTED => {
-                    only_padding = false;
-                    self.peer_ended(ctx, tag);
+        }
+    }
+
+    /// Acts on what an opened data message carried, whatever its protocol: control items
+    /// (disconnect, SMP, extra key), then the text, delivered with the session's security.
+    pub(super) fn receive_opened(&mut self, ctx: &mut Ctx<'_>, tag: u32, opened: Opened) {
+        let Opened { text, controls } = opened;
+        let only_padding = controls.is_empty();
+        for control in controls {
+            match control {
+                ReceivedControl::Disconnected => self.peer_ended(ctx, tag),
+                ReceivedControl::Smp(message) => self.receive_smp(ctx, tag, &message),
+                ReceivedControl::ExtraKey { usage, context, key } => {
+                    ctx.event(&self.name, tag, Event::ExtraKeyReceived { usage, context, key })
                 }
-                TlvType::SMP1..=TlvType::SMP_ABORT => {
-                    only_padding = false;
-                    self.receive_smp(ctx, tag, tlv);
-                }
-                TlvType::EXTRA_SYMMETRIC_KEY => {
-                    only_padding = false;
-                    let Some((usage, context)) = Tlv::parse_extra_key(&tlv.value) else {
-                        ctx.event(&self.name, tag, Event::Malformed);
-                        continue;
-                    };
-                    let key = extra_symmetric_key(&decrypted.extra_key_seed(), usage);
-                    ctx.event(
-                        &self.name,
-                        tag,
-                        Event::ExtraKeyReceived {
-                            usage,
-                            context: context.to_vec(),
-                            key: Zeroizing::new(*key.expose()),
-                        },
-                    );
-                }
-                _ => only_padding = false, // unknown TLVs are ignored, as the protocol says
+                ReceivedControl::Malformed => ctx.event(&self.name, tag, Event::Malformed),
+                ReceivedControl::Other => {} // unknown TLVs are ignored, as the protocols say
             }
         }
         if !text.is_empty() {
             // Only user text moves routing, and only to a session plain sends may use: control
             // messages (heartbeats, SMP, padding, extra keys) never do.
-            if self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
+            if self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref())) {
                 self.preferred = Some(tag);
             }
             let Some(session) = self.sessions.get_mut(&tag) else { return };
@@ -216,7 +202,8 @@ impl Peer {
         ctx.changed(PERSIST_SESSIONS);
         if session.is_restored() {
             if let Some(mut restored) = self.drop_session(tag) {
-                if let Some(live) = self.sessions.values_mut().find(|s| s.usable()) {
+                let live = self.sessions.values_mut().filter(|s| s.usable()).find_map(|s| s.as_modern_mut());
+                if let (Some(restored), Some(live)) = (restored.as_modern_mut(), live) {
                     restored.hand_over_reveals_to(live);
                 }
             }
@@ -226,9 +213,9 @@ impl Peer {
         } else {
             session.reveal_everything();
             // The disconnect message carries the last batch.
-            self.publish_reveals(ctx, tag, MAX_REVEALS_PER_MESSAGE);
-            let disconnect = [Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }];
-            let _ = self.encrypt_to(ctx, tag, &[], &disconnect, FLAG_IGNORE_UNREADABLE);
+            let per_message = session.reveals_per_message();
+            self.publish_reveals(ctx, tag, per_message);
+            let _ = self.encrypt_to(ctx, tag, &[], &[Control::Disconnected], FLAG_IGNORE_UNREADABLE);
         }
         self.drop_session(tag);
         if self.preferred == Some(tag) {
@@ -249,9 +236,10 @@ impl Peer {
     /// pending in the session, or a message cannot be sent (the transport limit is too small).
     fn publish_reveals(&mut self, ctx: &mut Ctx<'_>, tag: u32, keep: usize) {
         let pending = |peer: &Self| peer.sessions.get(&tag).map_or(0, |s| s.pending_reveals());
-        // Each message takes up to MAX_REVEALS_PER_MESSAGE; the bound only guards against a
-        // message that published nothing.
-        let rounds = pending(self).div_ceil(MAX_REVEALS_PER_MESSAGE);
+        let per_message = self.sessions.get(&tag).map_or(1, |s| s.reveals_per_message()).max(1);
+        // Each message takes up to `per_message`; the bound only guards against a message
+        // that published nothing.
+        let rounds = pending(self).div_ceil(per_message);
         for _ in 0..rounds {
             if pending(self) <= keep {
                 break;
@@ -270,9 +258,9 @@ impl Peer {
         usage: u32,
         context: &[u8],
     ) -> Result<Zeroizing<[u8; 32]>, ClientError> {
-        let tlv = Tlv::extra_key(usage, context);
-        let sent = self.seal_and_send(ctx, tag, &[], &[tlv], FLAG_IGNORE_UNREADABLE, false)?;
-        Ok(Zeroizing::new(*extra_symmetric_key(&sent.extra_key_seed(), usage).expose()))
+        let sent =
+            self.seal_and_send(ctx, tag, &[], &[Control::ExtraKey { usage, context }], FLAG_IGNORE_UNREADABLE, false)?;
+        sent.extra_key.ok_or(ClientError::NoSession)
     }
 }
 

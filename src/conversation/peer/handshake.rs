@@ -201,12 +201,21 @@ impl Peer {
     /// ([`Peer::routable`]): a new unverified key of a peer with a verified key waits for the
     /// application's consent ([`Event::KeyConsentRequired`]), and so do the held messages.
     fn install(&mut self, ctx: &mut Ctx<'_>, established: Established) {
-        let tag = established.their_tag;
-        let mut session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        let session = Session::new(established, ctx.our_fingerprint, ctx.now);
+        self.install_session(ctx, Box::new(session));
+    }
+
+    /// Installs a new session of any protocol for its instance (see [`Peer::install`]).
+    pub(super) fn install_session(&mut self, ctx: &mut Ctx<'_>, mut session: Box<dyn ProtocolSession>) {
+        let tag = session.their_tag();
         // Sessions restored from a store never send again: what they still had to reveal
         // rides in the new session's headers instead, so a restart costs no deniability.
-        for old in self.sessions.values_mut().filter(|s| s.is_restored()) {
-            old.hand_over_reveals_to(&mut session);
+        if let Some(new) = session.as_modern_mut() {
+            for old in self.sessions.values_mut().filter(|s| s.is_restored()) {
+                if let Some(old) = old.as_modern_mut() {
+                    old.hand_over_reveals_to(new);
+                }
+            }
         }
         ctx.changed(PERSIST_SESSIONS);
         let fingerprint = session.their_fingerprint();
@@ -223,11 +232,19 @@ impl Peer {
             ),
             Observation::Known(_) => {}
         }
-        let mut session = session;
+        let same_protocol = self.sessions.get(&tag).is_some_and(|old| old.protocol() == session.protocol());
+        if self.sessions.contains_key(&tag) && !same_protocol {
+            // Another protocol's session with this instance (an upgrade from OTR, say): it
+            // publishes what it still has to reveal in its own messages, then goes.
+            self.retire_session(ctx, tag);
+            self.drop_session(tag);
+        }
         if let Some(old) = self.sessions.get_mut(&tag) {
             // A refresh: the old session's pending reveals and skipped keys ride on the new
             // session's next messages instead of being dropped with it.
-            session.inherit_reveals_from(old);
+            if let (Some(new), Some(old)) = (session.as_modern_mut(), old.as_modern_mut()) {
+                new.inherit_reveals_from(old);
+            }
             let log = old.take_sent_log();
             self.retire_sent_log(log); // the old session itself is replaced by the insert below
         } else if self.sessions.len() >= MAX_INSTANCES_PER_PEER {
@@ -244,8 +261,8 @@ impl Peer {
                 self.drop_session(idle);
             }
         }
-        self.sessions.insert(tag, Box::new(session));
-        let routable = self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s));
+        self.sessions.insert(tag, session);
+        let routable = self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref()));
         if routable {
             self.preferred = Some(tag);
         } else if self.preferred == Some(tag) {

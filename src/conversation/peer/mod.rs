@@ -14,6 +14,7 @@ mod routing;
 mod smp;
 mod strangers;
 mod timers;
+mod transport;
 
 pub(crate) use routing::Route;
 pub(crate) use strangers::Afterwards;
@@ -23,13 +24,13 @@ use super::error::ClientError;
 use super::events::{Event, MessageId, Security};
 use super::held::HeldMessages;
 use super::protocol::ProtocolSession;
-use super::session::{SentLog, Session, SessionInfo};
+use super::session::{SentLog, SessionInfo};
 use super::settings::ERROR_MESSAGE_INTERVAL;
 use crate::ake::{AkeMessage, Initiator, Responder};
 use crate::trust::TrustStore;
 use crate::wire::data_message::DataMessage;
 use crate::wire::{
-    armour, classify, error_message, fragment, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions,
+    armour, classify, error_message, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions,
 };
 use crate::wire::{encode_query, OtrKind};
 
@@ -57,7 +58,7 @@ pub(crate) struct Peer {
     name: String,
     // Boxed: a B-tree leaf holds eleven values inline, so unboxed sessions and handshake
     // states would cost every peer tens of kilobytes (BENCHMARKS.md, memory).
-    sessions: BTreeMap<u32, Box<Session>>,
+    sessions: BTreeMap<u32, Box<dyn ProtocolSession>>,
     initiator: Option<Box<PendingInitiator>>,
     responders: BTreeMap<u32, Box<PendingResponder>>,
     /// Versions we advertised in our last query or tag (checked against the initiator's echo).
@@ -246,46 +247,6 @@ impl Peer {
         ctx.message_limit(self.max_message_size)
     }
 
-    /// Armours a binary message and sends it, fragmented to the transport's limit.
-    pub fn send_binary(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32) -> Result<(), ClientError> {
-        let limit = self.transport_limit(ctx);
-        self.send_binary_within(ctx, bytes, receiver_tag, limit)
-    }
-
-    /// Armours a binary message and sends it whole if it fits `limit` (0 = no limit), else in
-    /// fragments of at most `limit`; `MessageTooLarge` if it cannot be carried (the check is
-    /// [`fragment::fits`], which a sender can make before building the message).
-    pub fn send_binary_within(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        bytes: &[u8],
-        receiver_tag: u32,
-        limit: usize,
-    ) -> Result<(), ClientError> {
-        let encoded = armour::encode(bytes);
-        if encoded.len() > crate::wire::MAX_ENCODED_LEN {
-            return Err(ClientError::MessageTooLarge);
-        }
-        if limit == 0 || encoded.len() <= limit {
-            ctx.send(&self.name, encoded);
-            return Ok(());
-        }
-        let mut id = [0u8; 4];
-        ctx.rng.fill(&mut id)?;
-        let pieces = fragment::split(
-            &encoded,
-            limit,
-            u32::from_be_bytes(id),
-            InstanceTag(ctx.our_tag),
-            InstanceTag(receiver_tag),
-        )
-        .map_err(|_| ClientError::MessageTooLarge)?;
-        for piece in pieces {
-            ctx.send(&self.name, piece);
-        }
-        Ok(())
-    }
-
     /// Sends a message the user typed, by policy: encrypted if possible, held if encryption is
     /// required, otherwise plaintext (tagged when the policy advertises). While the only live
     /// sessions use an unverified key of a peer with a verified key, the message is held until
@@ -307,7 +268,9 @@ impl Peer {
         if !restored_instance {
             match self.route(ctx.trust, instance)? {
                 Route::To(tag) => {
-                    if instance.is_some() && !self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s)) {
+                    if instance.is_some()
+                        && !self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref()))
+                    {
                         self.accept_key(ctx, tag)?;
                     } else {
                         // Messages held earlier go first, in order.
@@ -394,7 +357,7 @@ impl Peer {
     /// Keeps the sent log of a session that is being replaced or dropped, so that a late report
     /// from the peer still names the lost messages.
     /// Removes a session, keeping its sent log for late reports ([`Peer::retire_sent_log`]).
-    pub fn drop_session(&mut self, tag: u32) -> Option<Box<Session>> {
+    pub fn drop_session(&mut self, tag: u32) -> Option<Box<dyn ProtocolSession>> {
         let mut session = self.sessions.remove(&tag)?;
         self.retire_sent_log(session.take_sent_log());
         Some(session)

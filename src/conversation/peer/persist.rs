@@ -12,7 +12,7 @@ use crate::wire::{Reader, Writer};
 
 impl Peer {
     pub(in crate::conversation) fn max_state_len(&self) -> usize {
-        let sessions: usize = self.sessions.values().map(|s| s.max_state_len()).sum();
+        let sessions: usize = self.sessions.values().filter_map(|s| s.as_modern()).map(|s| s.max_state_len()).sum();
         sessions + self.held.iter().map(|h| 24 + h.text.len()).sum::<usize>()
     }
 
@@ -24,8 +24,11 @@ impl Peer {
             .u8(u8::from(self.stop_tagging))
             .u32(self.preferred.unwrap_or(0));
         w.u8(self.advertised);
-        w.u32(self.sessions.len() as u32);
-        for session in self.sessions.values() {
+        // Only modern sessions are stored (to be restarted on load); OTR sessions are not, as
+        // libotr does not store them either (PROTOCOL.md part B).
+        let stored: Vec<&Session> = self.sessions.values().filter_map(|s| s.as_modern()).collect();
+        w.u32(stored.len() as u32);
+        for session in stored {
             session.write_state(w);
         }
         self.held.write_state(w);

@@ -5,7 +5,6 @@ use super::Peer;
 use crate::conversation::context::Ctx;
 use crate::conversation::error::ClientError;
 use crate::conversation::protocol::ProtocolSession;
-use crate::conversation::session::Session;
 use crate::trust::{TrustStore, MAX_KEYS_PER_PEER};
 
 /// Where a plain `send` goes.
@@ -25,7 +24,7 @@ impl Peer {
     /// restored from a store), and its key is verified, or no key of this peer is verified, or
     /// the application accepted the key. Routing therefore never moves from a verified key to
     /// an unverified one without the application's consent.
-    pub fn routable(&self, trust: &TrustStore, session: &Session) -> bool {
+    pub fn routable(&self, trust: &TrustStore, session: &dyn ProtocolSession) -> bool {
         session.usable()
             && (trust.trust(&self.name, &session.their_fingerprint()).is_verified()
                 || !trust.has_verified(&self.name)
@@ -47,12 +46,15 @@ impl Peer {
                 None => Ok(Route::Nothing),
             };
         }
-        let preferred = self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| self.routable(trust, s));
+        let preferred =
+            self.preferred.and_then(|tag| self.sessions.get(&tag)).filter(|s| self.routable(trust, s.as_ref()));
         if let Some(session) = preferred {
             return Ok(Route::To(session.their_tag()));
         }
         let live = || self.sessions.values().filter(|s| s.usable());
-        if let Some(session) = live().filter(|s| self.routable(trust, s)).max_by_key(|s| s.last_text_received()) {
+        if let Some(session) =
+            live().filter(|s| self.routable(trust, s.as_ref())).max_by_key(|s| s.last_text_received())
+        {
             return Ok(Route::To(session.their_tag()));
         }
         if let Some(session) = live().max_by_key(|s| s.last_text_received()) {
@@ -111,11 +113,14 @@ impl Peer {
         &self,
         trust: &TrustStore,
         instance: Option<u32>,
-        pick: fn(&Session) -> bool,
+        pick: fn(&dyn ProtocolSession) -> bool,
     ) -> Result<u32, ClientError> {
         if instance.is_none() {
-            let running =
-                self.sessions.values().filter(|s| !s.is_finished() && pick(s)).max_by_key(|s| s.last_received());
+            let running = self
+                .sessions
+                .values()
+                .filter(|s| !s.is_finished() && pick(s.as_ref()))
+                .max_by_key(|s| s.last_received());
             if let Some(session) = running {
                 return Ok(session.their_tag());
             }

@@ -6,28 +6,23 @@ use super::super::context::Ctx;
 use super::super::error::ClientError;
 use super::super::events::{Event, SessionState, PERSIST_TRUST};
 use super::Peer;
-use crate::conversation::protocol::ProtocolSession;
+use crate::conversation::protocol::Control;
 use crate::smp::{SmpEvent, SmpTlv};
 use crate::trust::Trust;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
-use crate::wire::Tlv;
-
-fn to_tlv(smp: SmpTlv) -> Tlv {
-    Tlv { kind: smp.tlv_type, value: smp.payload }
-}
 
 impl Peer {
-    pub fn receive_smp(&mut self, ctx: &mut Ctx<'_>, tag: u32, tlv: &Tlv) {
+    pub fn receive_smp(&mut self, ctx: &mut Ctx<'_>, tag: u32, message: &SmpTlv) {
         let Some(session) = self.sessions.get_mut(&tag) else { return };
-        let step = session.smp().receive(tlv.kind, &tlv.value, ctx.rng);
-        let answered_question = session.smp().answering_question();
+        let step = session.smp_receive(message, ctx.rng);
+        let answered_question = session.smp_answering_question();
         let fingerprint = session.their_fingerprint();
         if matches!(step.event, Some(SmpEvent::Failed | SmpEvent::Cheated)) {
             session.smp_failed();
         }
         if let Some(reply) = step.reply {
             // If the reply cannot be sent the peer's run times out on its side; ours is reset.
-            let _ = self.encrypt_to(ctx, tag, &[], &[to_tlv(reply)], FLAG_IGNORE_UNREADABLE);
+            let _ = self.encrypt_to(ctx, tag, &[], &[Control::Smp(&reply)], FLAG_IGNORE_UNREADABLE);
         }
         let Some(event) = step.event else { return };
         let event = match event {
@@ -62,15 +57,10 @@ impl Peer {
         if !session.smp_may_start(ctx.now) {
             return Err(ClientError::SmpRateLimited);
         }
-        let tlvs: Vec<Tlv> = session
-            .smp()
-            .start(secret, question, ctx.rng)
-            .map_err(ClientError::from)?
-            .into_iter()
-            .map(to_tlv)
-            .collect();
+        let messages = session.smp_start(secret, question, ctx.rng).map_err(ClientError::from)?;
         session.smp_started(ctx.now);
-        self.encrypt_to(ctx, tag, &[], &tlvs, FLAG_IGNORE_UNREADABLE)?;
+        let controls: Vec<Control<'_>> = messages.iter().map(Control::Smp).collect();
+        self.encrypt_to(ctx, tag, &[], &controls, FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())
     }
@@ -78,8 +68,8 @@ impl Peer {
     /// Answers the peer's SMP question with our secret.
     pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
-        let tlv = session.smp().respond(secret, ctx.rng).map_err(ClientError::from)?;
-        self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
+        let message = session.smp_respond(secret, ctx.rng).map_err(ClientError::from)?;
+        self.encrypt_to(ctx, tag, &[], &[Control::Smp(&message)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())
     }
@@ -87,8 +77,8 @@ impl Peer {
     /// Aborts a run in progress and tells the peer.
     pub fn smp_abort(&mut self, ctx: &mut Ctx<'_>, tag: u32) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
-        let tlv = session.smp().abort();
-        self.encrypt_to(ctx, tag, &[], &[to_tlv(tlv)], FLAG_IGNORE_UNREADABLE)?;
+        let message = session.smp_abort();
+        self.encrypt_to(ctx, tag, &[], &[Control::Smp(&message)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpAborted);
         Ok(())
     }

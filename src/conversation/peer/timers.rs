@@ -3,7 +3,6 @@
 
 use super::super::context::Ctx;
 use super::super::events::{Event, NotSentReason};
-use super::super::protocol::ProtocolSession;
 use super::{Peer, Route};
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 

@@ -9,13 +9,19 @@ use crate::smp::{Smp, SmpContext};
 
 use super::error::ClientError;
 use super::events::{MessageId, SessionState};
-use super::protocol::ProtocolSession;
+use super::protocol::{
+    Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
+};
 use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use crate::crypto::kdf::extra_symmetric_key;
 use crate::crypto::RandomSource;
-use crate::ratchet::{Decrypted, Encrypted, RatchetError};
+use crate::ratchet::RatchetError;
+use crate::smp::{SmpError, SmpStep, SmpTlv};
 use crate::trust::TrustStore;
-use crate::wire::data_message::{self, DataMessage, MAX_REVEALS_PER_MESSAGE};
+use crate::wire::data_message::{self, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{key_prefix, LostScope};
+use crate::wire::{decode_body, encode_body, Tlv, TlvType};
+use zeroize::Zeroizing;
 
 /// What a UI needs to know about one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,10 +83,6 @@ pub const SENT_LOG_LEN: usize = 64;
 pub(crate) struct SentLog(std::collections::VecDeque<([u8; 8], u32, MessageId)>);
 
 impl SentLog {
-    pub fn record(&mut self, ratchet_key: &[u8; 32], number: u32, id: MessageId) {
-        self.push(key_prefix(ratchet_key), number, id);
-    }
-
     /// Appends an entry, forgetting the oldest beyond [`SENT_LOG_LEN`].
     pub fn push(&mut self, prefix: [u8; 8], number: u32, id: MessageId) {
         if self.0.len() == SENT_LOG_LEN {
@@ -150,6 +152,16 @@ impl Session {
         }
     }
 
+    /// The SMP state machine, created on first use.
+    fn smp(&mut self) -> &mut Smp {
+        let ctx = SmpContext {
+            ssid: self.ssid,
+            our_fingerprint: self.our_fingerprint,
+            their_fingerprint: self.their_fingerprint,
+        };
+        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
+    }
+
     /// Aborts a run if one exists (nothing to do for an SMP never used).
     fn smp_reset(&mut self) {
         if let Some(smp) = self.smp.as_mut() {
@@ -172,6 +184,10 @@ impl Session {
 }
 
 impl ProtocolSession for Session {
+    fn protocol(&self) -> Protocol {
+        Protocol::ModernV1
+    }
+
     fn their_tag(&self) -> u32 {
         self.their_tag
     }
@@ -221,7 +237,18 @@ impl ProtocolSession for Session {
         self.last_received.max(self.last_sent)
     }
 
-    fn sendable_len(&self, body_len: usize, even_finished: bool) -> Result<usize, ClientError> {
+    fn seal(
+        &mut self,
+        our_tag: u32,
+        flags: u8,
+        text: &[u8],
+        controls: &[Control<'_>],
+        padding_block: usize,
+        even_finished: bool,
+        check: LengthCheck<'_>,
+        now: u64,
+        _rng: &mut dyn RandomSource,
+    ) -> Result<Sealed, ClientError> {
         if self.finished && !even_finished {
             return Err(ClientError::SessionFinished);
         }
@@ -230,31 +257,68 @@ impl ProtocolSession for Session {
             // encrypting with it could repeat a (ratchet key, N) pair, hence a key and nonce.
             return Err(ClientError::NoSession);
         }
+        let mut usage = None;
+        let tlvs: Vec<Tlv> = controls
+            .iter()
+            .map(|control| match *control {
+                Control::Disconnected => Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() },
+                Control::Smp(smp) => Tlv { kind: smp.tlv_type, value: smp.payload.clone() },
+                Control::ExtraKey { usage: u, context } => {
+                    usage = Some(u);
+                    Tlv::extra_key(u, context)
+                }
+            })
+            .collect();
+        let body = Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
         let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
-        Ok(data_message::encoded_len(reveals, body_len))
-    }
-
-    fn encrypt(&mut self, our_tag: u32, flags: u8, body: &[u8], now: u64) -> Result<Encrypted, ClientError> {
+        check(data_message::encoded_len(reveals, body.len()))?;
         let encrypted =
-            self.ratchet.encrypt(our_tag, self.their_tag, flags, body).map_err(|_| ClientError::MessageTooLarge)?;
+            self.ratchet.encrypt(our_tag, self.their_tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
         self.last_sent = now;
         self.unanswered_since = None;
-        Ok(encrypted)
+        let extra_key = usage.map(|u| Zeroizing::new(*extra_symmetric_key(&encrypted.extra_key_seed(), u).expose()));
+        Ok(Sealed {
+            log_marker: Some((key_prefix(&encrypted.ratchet_key), encrypted.message_number)),
+            bytes: encrypted.bytes,
+            extra_key,
+        })
     }
 
-    fn record_sent(&mut self, sent: &Encrypted, id: MessageId) {
-        self.sent_log.record(&sent.ratchet_key, sent.message_number, id);
+    fn record_sent(&mut self, sent: &Sealed, id: MessageId) {
+        if let Some((prefix, number)) = sent.log_marker {
+            self.sent_log.push(prefix, number, id);
+        }
     }
 
-    fn decrypt(
-        &mut self,
-        message: &DataMessage,
-        now: u64,
-        rng: &mut dyn RandomSource,
-    ) -> Result<Decrypted, RatchetError> {
-        let decrypted = self.ratchet.decrypt(message, now, rng)?;
+    fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
+        let Inbound::Modern(message) = message else { return Err(OpenError::Unreadable) };
+        let decrypted = match self.ratchet.decrypt(message, now, rng) {
+            Ok(decrypted) => decrypted,
+            Err(RatchetError::Duplicate) => return Err(OpenError::Duplicate),
+            Err(_) => return Err(OpenError::Unreadable),
+        };
         self.last_received = now;
-        Ok(decrypted)
+        let body = decode_body(&decrypted.body).map_err(|_| OpenError::Malformed)?;
+        let mut controls = Vec::new();
+        for tlv in body.tlvs {
+            controls.push(match tlv.kind {
+                TlvType::PADDING => continue,
+                TlvType::DISCONNECTED => ReceivedControl::Disconnected,
+                TlvType::SMP1..=TlvType::SMP_ABORT => {
+                    ReceivedControl::Smp(SmpTlv { tlv_type: tlv.kind, payload: tlv.value })
+                }
+                TlvType::EXTRA_SYMMETRIC_KEY => match Tlv::parse_extra_key(&tlv.value) {
+                    Some((usage, context)) => ReceivedControl::ExtraKey {
+                        usage,
+                        context: context.to_vec(),
+                        key: Zeroizing::new(*extra_symmetric_key(&decrypted.extra_key_seed(), usage).expose()),
+                    },
+                    None => ReceivedControl::Malformed,
+                },
+                _ => ReceivedControl::Other,
+            });
+        }
+        Ok(Opened { text: Zeroizing::new(body.text), controls })
     }
 
     fn text_received(&mut self, now: u64) {
@@ -267,13 +331,29 @@ impl ProtocolSession for Session {
         self.sent_log.take_lost(prefix, number, scope)
     }
 
-    fn smp(&mut self) -> &mut Smp {
-        let ctx = SmpContext {
-            ssid: self.ssid,
-            our_fingerprint: self.our_fingerprint,
-            their_fingerprint: self.their_fingerprint,
-        };
-        self.smp.get_or_insert_with(|| Box::new(Smp::new(ctx)))
+    fn smp_start(
+        &mut self,
+        secret: &[u8],
+        question: Option<&str>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<SmpTlv>, SmpError> {
+        self.smp().start(secret, question, rng)
+    }
+
+    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, SmpError> {
+        self.smp().respond(secret, rng)
+    }
+
+    fn smp_receive(&mut self, message: &SmpTlv, rng: &mut dyn RandomSource) -> SmpStep {
+        self.smp().receive(message.tlv_type, &message.payload, rng)
+    }
+
+    fn smp_abort(&mut self) -> SmpTlv {
+        self.smp().abort()
+    }
+
+    fn smp_answering_question(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.answering_question())
     }
 
     fn smp_in_progress(&self) -> bool {
@@ -321,6 +401,18 @@ impl ProtocolSession for Session {
 
     fn pending_reveals(&self) -> usize {
         self.ratchet.pending_reveal_count()
+    }
+
+    fn reveals_per_message(&self) -> usize {
+        MAX_REVEALS_PER_MESSAGE
+    }
+
+    fn as_modern(&self) -> Option<&Session> {
+        Some(self)
+    }
+
+    fn as_modern_mut(&mut self) -> Option<&mut Session> {
+        Some(self)
     }
 
     fn take_sent_log(&mut self) -> SentLog {
