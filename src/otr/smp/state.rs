@@ -18,7 +18,10 @@
 //!   (Pidgin) then aborts. We do that ourselves: reply abort, reset, report
 //!   [`OtrSmpEvent::WrongState`]. A libotr peer receiving our abort goes back to `EXPECT1` and
 //!   reports `SMPEVENT_ABORT`. Simultaneous starts therefore end with both sides idle.
-//! * Group elements must also be quadratic residues (libotr checks only [2, p-2]).
+//! * Group elements must also be quadratic residues (libotr checks only [2, p-2]); no byte may
+//!   follow the last MPI; questions are capped at [`super::MAX_QUESTION_LEN`] bytes.
+//! * An empty SMP1Q value is cheating here, an `SMPEVENT_ERROR` in libotr (both end in an abort).
+//! * An abort received while idle is silent here; libotr reports `SMPEVENT_ABORT` anyway.
 //!
 //! As in libotr, a new SMP1 while we wait for our user's secret replaces the pending one (libotr
 //! stays in `EXPECT1` until the secret is given).
