@@ -1,0 +1,2 @@
+#include "interop.h"
+const struct scenario fragment_scenarios[] = {{NULL, NULL, NULL}};

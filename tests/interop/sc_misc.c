@@ -1,0 +1,2 @@
+#include "interop.h"
+const struct scenario misc_scenarios[] = {{NULL, NULL, NULL}};
