@@ -212,6 +212,9 @@ struct party *party_libotr(const char *label, const char *account, const char *p
 /* Creates an offrec client for `account` on OFFREC_NETWORK with `policy`. */
 struct party *party_offrec(const char *label, const char *account, const char *peer,
                            uint32_t policy);
+/* A libotr restart: a new userstate with the same DSA key and instance tag (contexts, and so
+ * sessions, are gone: libotr does not persist them). */
+void party_libotr_restart(struct party *p);
 /* Frees every party and its records (between scenarios). */
 void parties_reset(void);
 /* Removes the DSA key cache (end of the run). */
@@ -330,6 +333,8 @@ void net_send(struct party *from, const char *to_account, const char *text);
 void net_inject(struct party *from, struct party *to, const char *text);
 /* Delivers until nothing is deliverable now. Returns the number delivered. */
 size_t net_pump(void);
+/* Delivers at most `max` messages (stepping through an exchange). */
+size_t net_pump_n(size_t max);
 /* Lets messages held back by RULE_REORDER go (and pumps). */
 void net_release_held(void);
 /* While true, wire-tap findings are observations instead of failures (for scenarios that

@@ -1,7 +1,8 @@
 /*
- * The runner: every scenario of every group, one line each, then a summary; exit status 1 if
- * any check failed. `interop -v` traces every wire message and event; `interop ID...` runs only
- * those scenarios; `interop --list` lists them.
+ * The runner: every scenario of every group, one line each, then the observed libotr
+ * behaviour and a summary; exit status 1 if any check failed. Options: -v traces every wire
+ * message and event; -q prints only failures and the summary; --list lists the scenarios;
+ * scenario ids run only those.
  */
 #include "interop.h"
 
@@ -12,6 +13,7 @@
 #include <time.h>
 
 int verbose;
+static int quiet;
 static int scenario_failures;
 static const char *current_id = "-";
 
@@ -97,8 +99,10 @@ static bool run_one(const struct scenario *s) {
     if (scenario_failures > 0) net_dump_tail(24);
     parties_reset();
     net_reset();
-    printf("%s  %-5s %s (%.2f s)\n", scenario_failures ? "FAIL" : "PASS", s->id, s->title,
-           seconds() - t0);
+    if (!quiet || scenario_failures) {
+        printf("%s  %-5s %s (%.2f s)\n", scenario_failures ? "FAIL" : "PASS", s->id, s->title,
+               seconds() - t0);
+    }
     fflush(stdout);
     current_id = "-";
     return scenario_failures == 0;
@@ -108,6 +112,7 @@ int main(int argc, char **argv) {
     bool list = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-v")) verbose = 1;
+        if (!strcmp(argv[i], "-q")) quiet = 1;
         if (!strcmp(argv[i], "--list")) list = true;
     }
     OTRL_INIT;
@@ -135,11 +140,11 @@ int main(int argc, char **argv) {
     }
     keys_cleanup();
     if (list) return 0;
-    if (nobs > 0) {
+    if (nobs > 0 && !quiet) {
         printf("observed behaviour:\n");
         for (int i = 0; i < nobs; i++) printf("  - %s  [%s]\n", obs[i].text, obs[i].ids);
     }
-    if (waiting > 0) {
+    if (waiting > 0 && !quiet) {
         printf("waiting for offrec's OTR API (OFFREC_POLICY_ALLOW_OTR_V3):%s\n", waiting_ids);
     }
     printf("interop: %d passed, %d failed, %d waiting (%.1f s, libotr %s, offrec %s)\n", passed,

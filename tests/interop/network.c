@@ -6,6 +6,9 @@
  *     base64 and a final `.`;
  *   - OTR fragments must be libotr's format, `?OTR|%08x|%08x,%05u,%05u,piece,` (v3) or
  *     `?OTR,%05u,%05u,piece,` (v2);
+ *   - the base64 of an encoded message is padded (libotr drops an unpadded tail);
+ *   - a v3 message names its sender's instance tag (>= 0x100) and, except a D-H Commit, one of
+ *     the recipient account's instance tags (never 0);
  *   - nothing offrec-modern (`?OFR:`, `?OFR|`) ever reaches a libotr party;
  *   - an offrec party never puts an OTR encoded message or fragment longer than its
  *     max_message_size on the wire (libotr's own oversize messages are observed, not failed).
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_RULES 8
 /* A pump that delivers more than this many messages is an error-message or AKE loop. */
@@ -84,10 +88,34 @@ static void tap_violation(const struct party *from, const struct party *to, cons
                to->label, why, text, strlen(text) > 80 ? "..." : "");
 }
 
+static bool account_has_tag(const char *account, uint32_t tag) {
+    for (int i = 0; i < nparties; i++) {
+        if (!strcmp(parties[i]->account, account) && party_instag(parties[i]) == tag) return true;
+    }
+    return false;
+}
+
+/* Padding and instance tags of a whole encoded message. */
+static void tap_encoded(const struct party *from, const struct party *to, const char *text) {
+    if ((strlen(text) - 6) % 4 != 0) tap_violation(from, to, "base64 without its padding", text);
+    struct otr_header h;
+    if (from == NULL || !otr_wire_header(text, &h) || h.version != 3) return;
+    if (h.sender < 0x100 || h.sender != party_instag(from)) {
+        tap_violation(from, to, "sender instance tag is not the sender's", text);
+    }
+    if (h.receiver == 0 && h.type != OTR_TYPE_COMMIT) {
+        tap_violation(from, to, "receiver instance tag 0 outside a D-H Commit", text);
+    }
+    if (h.receiver != 0 && !account_has_tag(to->account, h.receiver)) {
+        tap_violation(from, to, "receiver instance tag names no instance of the recipient", text);
+    }
+}
+
 static void tap(const struct party *from, const struct party *to, const char *text) {
     tap_init();
-    if (!strncmp(text, "?OTR:", 5) && !matches(&re_encoded, text)) {
-        tap_violation(from, to, "malformed OTR encoded message", text);
+    if (!strncmp(text, "?OTR:", 5)) {
+        if (!matches(&re_encoded, text)) tap_violation(from, to, "malformed OTR encoded message", text);
+        tap_encoded(from, to, text);
     }
     if (!strncmp(text, "?OTR|", 5) && !matches(&re_frag_v3, text)) {
         tap_violation(from, to, "not libotr's v3 fragment format", text);
@@ -102,8 +130,8 @@ static void tap(const struct party *from, const struct party *to, const char *te
         if (from->kind == PARTY_OFFREC) {
             tap_violation(from, to, "longer than the sender's max_message_size", text);
         } else {
-            observe("libotr sends some %.9s messages longer than its max_message_size, "
-                    "unfragmented", text);
+            trace("  libotr %s sent %zu chars over its max_message_size %d (see T12)", from->label,
+                  strlen(text), from->mms);
         }
     }
 }
@@ -246,36 +274,36 @@ void net_rule_add(struct party *from, struct party *to, struct net_rule rule) {
     l->rules[l->nrules++] = rule;
 }
 
-/* The deliverable message with the lowest sequence number, over all links. */
-static bool next_message(int *from, int *to) {
-    unsigned long best = (unsigned long)-1;
-    bool found = false;
+/* The first message of a link that may be delivered now. Sequence numbers grow along a
+ * link's list, so it is also the link's lowest deliverable one. */
+static struct wire_msg **first_deliverable(struct link *l) {
+    for (struct wire_msg **pp = &l->head; *pp; pp = &(*pp)->next) {
+        if ((*pp)->deliver_at <= clock_now()) return pp;
+    }
+    return NULL;
+}
+
+/* The deliverable message with the lowest sequence number over all links, unlinked. */
+static char *next_message(int *from, int *to) {
+    struct wire_msg **best = NULL;
+    struct link *best_link = NULL;
     for (int i = 0; i < nparties; i++) {
         for (int j = 0; j < nparties; j++) {
-            for (struct wire_msg *m = links[i][j].head; m; m = m->next) {
-                if (m->deliver_at <= clock_now() && m->seq < best) {
-                    best = m->seq;
-                    *from = i;
-                    *to = j;
-                    found = true;
-                }
+            struct wire_msg **pp = first_deliverable(&links[i][j]);
+            if (pp != NULL && (best == NULL || (*pp)->seq < (*best)->seq)) {
+                best = pp;
+                best_link = &links[i][j];
+                *from = i;
+                *to = j;
             }
         }
     }
-    return found;
-}
-
-/* Removes the deliverable message with the lowest seq from this link. */
-static char *take(struct link *l) {
-    struct wire_msg **pp = &l->head, **best = NULL;
-    for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->deliver_at <= clock_now() && (best == NULL || (*pp)->seq < (*best)->seq)) best = pp;
-    }
+    if (best == NULL) return NULL;
     struct wire_msg *m = *best;
     *best = m->next;
-    if (l->tail == m) {
-        l->tail = NULL;
-        for (struct wire_msg *t = l->head; t; t = t->next) l->tail = t;
+    if (best_link->tail == m) {
+        best_link->tail = NULL;
+        for (struct wire_msg *t = best_link->head; t; t = t->next) best_link->tail = t;
     }
     char *text = m->text;
     free(m);
@@ -283,16 +311,20 @@ static char *take(struct link *l) {
 }
 
 size_t net_pump(void) {
+    return net_pump_n(PUMP_LIMIT);
+}
+
+size_t net_pump_n(size_t max) {
     if (pumping) return 0; /* a nested send: the outer pump delivers it */
     pumping = 1;
     size_t delivered = 0;
-    for (;;) {
+    while (delivered < max) {
         int from, to;
-        if (!next_message(&from, &to)) break;
-        char *text = take(&links[from][to]);
+        char *text = next_message(&from, &to);
+        if (text == NULL) break;
         party_receive(parties[to], from, parties[from]->account, text);
         free(text);
-        if (++delivered == PUMP_LIMIT) {
+        if (++delivered == PUMP_LIMIT && max == PUMP_LIMIT) {
             check_fail(__FILE__, __LINE__, "the network did not settle after %d messages (a loop)",
                        PUMP_LIMIT);
             break;
@@ -389,5 +421,18 @@ void net_dump_tail(size_t n) {
         fprintf(stderr, "    [t+%ld] %s -> %s (%zu B): %.90s\n", (long)(wlog[i].at - CLOCK_START),
                 f ? f->label : "(injected)", t ? t->label : "?", strlen(wlog[i].text),
                 wlog[i].text);
+    }
+    /* libotr's own dissector on the last whole OTR message (libotr5-bin's otr_parse). */
+    for (size_t i = nlog; i-- > start;) {
+        if (strncmp(wlog[i].text, "?OTR:", 5) != 0) continue;
+        if (access("/usr/bin/otr_parse", X_OK) != 0) break;
+        fprintf(stderr, "    otr_parse of message %zu:\n", i);
+        fflush(stderr);
+        FILE *p = popen("/usr/bin/otr_parse 1>&2", "w");
+        if (p != NULL) {
+            fprintf(p, "%s\n", wlog[i].text);
+            pclose(p);
+        }
+        break;
     }
 }

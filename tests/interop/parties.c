@@ -179,6 +179,17 @@ static void load_key(struct party *p, const char *account) {
     if (err) fatal("otrl_privkey_read: %s", gcry_strerror(err));
 }
 
+/* Gives p's userstate the instance tag `tag` (as if read from its otr.instance_tags). */
+static void set_instag(struct party *p, uint32_t tag) {
+    FILE *f = tmpfile();
+    if (f == NULL) fatal("tmpfile");
+    fprintf(f, "%s\t%s\t%08x\n", p->account, OTR_PROTO, tag);
+    rewind(f);
+    gcry_error_t err = otrl_instag_read_FILEp(p->us, f);
+    fclose(f);
+    if (err) fatal("otrl_instag_read: %s", gcry_strerror(err));
+}
+
 static void new_instag(struct party *p, const char *account) {
     FILE *devnull = fopen("/dev/null", "w");
     if (devnull == NULL) fatal("/dev/null");
@@ -490,6 +501,17 @@ void party_offrec_restart(struct party *p) {
                                                        tag, &cb, p, &p->client);
     memset(secret, 0, sizeof secret);
     if (rc != OFFREC_RESULT_OK) fatal("offrec_client_new_with_identity: %s", offrec_result_message(rc));
+}
+
+void party_libotr_restart(struct party *p) {
+    uint32_t tag = party_instag(p);
+    otrl_userstate_free(p->us);
+    p->us = otrl_userstate_create();
+    p->smp_ctx = NULL;
+    p->smp_pending = false;
+    p->timer_interval = 0;
+    load_key(p, p->account);
+    set_instag(p, tag);
 }
 
 void parties_reset(void) {

@@ -176,6 +176,9 @@ static void d8_no_session(void) {
     CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_NOT_IN_PRIVATE) == 1);
     CHECK(net_count_containing(l, o, "?OTR Error:") == 0);
     CHECK(delivered_count(l) == 0);
+    CHECK(offrec_client_end_session(o->client, "bob", 3, 0) == OFFREC_RESULT_OK); /* tidy up */
+    net_pump();
+    assert_global();
     parties_reset();
     net_reset();
 
@@ -189,7 +192,7 @@ static void d8_no_session(void) {
     CHECK(net_count_containing(o, l, "?OTR Error: You transmitted an unreadable encrypted message.") == 1);
     CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR) == 1);
     CHECK(delivered_count(o) == 0);
-    /* the healing that follows (query, AKE, "[resent] ...") is N8's; MANUAL stops here */
+    /* MANUAL has no ERROR_START_AKE, so libotr stops here (and would not resend: T15) */
     otr_disconnect(l, o);
 }
 #endif

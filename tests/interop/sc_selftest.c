@@ -70,6 +70,16 @@ static void t1_ake(void) {
     /* The Reveal Signature's sender (bob) shows the first half of the SSID bold. */
     ConnContext *cb = otr_ctx(b, a);
     CHECK(cb && cb->sessionid_half == OTRL_SESSIONID_FIRST_HALF_BOLD);
+    /* The master context keeps waiting for more D-H Keys (other instances) until the poll
+     * after MAX_AKE_WAIT_TIME (60 s) clears it and stops the timer. */
+    ConnContext *mb = otr_master(b);
+    REQUIRE(mb != NULL);
+    CHECK(mb->auth.authstate == OTRL_AUTHSTATE_AWAITING_DHKEY);
+    clock_advance(75);
+    CHECK(mb->auth.authstate == OTRL_AUTHSTATE_NONE);
+    timer = ev_last(b, EV_OTR_OP, OP_TIMER_CONTROL);
+    CHECK(timer != NULL && timer->usage == 0);
+    CHECK(party_encrypted_with(a, b) && party_encrypted_with(b, a));
 }
 
 /* T2: D1 between two libotr users, unfragmented and at IRC's 417. */
@@ -210,7 +220,7 @@ static void t6_heartbeat(void) {
     CHECK(delivered_count(a) == 1); /* only "hey": the heartbeat is not shown */
 }
 
-/* T7: the AKE and 3000 B both ways at F1's sizes. The query goes out whole (see T10), then
+/* T7: the AKE and 3000 B (50 kB at mms 40) both ways at F1's sizes. The query goes out whole (see T10), then
  * the size applies: libotr's fragments are at most mms - 1 characters. */
 static void t7_fragment_sizes(void) {
     static const int mmss[] = {40, 120, 200, 417, 1409};
@@ -223,7 +233,7 @@ static void t7_fragment_sizes(void) {
         net_autopump = true;
         net_pump();
         REQUIRE(party_encrypted_with(a, b) && party_encrypted_with(b, a));
-        char *t = text_of(3000, 'k');
+        char *t = text_of(mmss[m] == 40 ? 50000 : 3000, 'k'); /* F1's heaviest case at 40 */
         chat(a, t);
         chat(b, t);
         free(t);
@@ -377,6 +387,147 @@ static void t11_keys_and_counters(void) {
     check_burst(b, a, 50);
 }
 
+/* The longest OTR message p sent that starts with `prefix`. */
+static size_t longest_sent(const struct party *p, const char *prefix) {
+    size_t max = 0;
+    for (size_t i = 0; i < net_log_count(); i++) {
+        const struct wire_rec *w = net_log(i);
+        if (w->from == p->id && !strncmp(w->text, prefix, strlen(prefix)) && strlen(w->text) > max) {
+            max = strlen(w->text);
+        }
+    }
+    return max;
+}
+
+/* T12: libotr fragments user messages and SMP messages to fit max_message_size, but injects
+ * heartbeats, extra-key messages, TLV 1 disconnects and error messages whole, however long. */
+static void t12_unfragmented_kinds(void) {
+    struct party *a, *b;
+    libotr_pair(&a, &b, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(libotr_ake(a, b));
+    a->mms = b->mms = 200;
+    chat(a, "fragmented to fit");
+    CHECK(net_count_containing(a, b, "?OTR|") > 0);
+    b->smp_auto_secret = "s";
+    otr_smp_start(a, b, NULL, "s");
+    CHECK(ev_count(a, EV_OTR_SMP, OTRL_SMPEVENT_SUCCESS) == 1);
+    CHECK(longest_sent(a, "?OTR|") <= 199 && longest_sent(b, "?OTR|") <= 199);
+    size_t whole_before = net_count_containing(a, b, "?OTR:AAMD");
+    uint8_t key[32];
+    otr_symkey(a, b, 1, NULL, 0, key);
+    CHECK(net_count_containing(a, b, "?OTR:AAMD") == whole_before + 1);
+    chat(b, "turn");
+    clock_advance(61);
+    chat(b, "wakes a heartbeat");
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_LOG_HEARTBEAT_SENT) == 1);
+    CHECK(net_count_containing(a, b, "?OTR:AAMD") == whole_before + 2);
+    otr_disconnect(a, b);
+    CHECK(net_count_containing(a, b, "?OTR:AAMD") == whole_before + 3);
+    CHECK(longest_sent(a, "?OTR:AAMD") > 200);
+    observe("libotr injects heartbeats, extra-key and TLV 1 messages whole (here %zu chars at mms 200); "
+            "only user and SMP messages are fragmented", longest_sent(a, "?OTR:AAMD"));
+}
+
+/* T13: a data message to a libotr party without a session (reference for D8): only
+ * RCVDMSG_NOT_IN_PRIVATE, no error message. */
+static void t13_not_in_private(void) {
+    struct party *a, *b;
+    libotr_pair(&a, &b, OTRL_POLICY_OPPORTUNISTIC, 0);
+    REQUIRE(libotr_ake(a, b));
+    otrl_context_force_plaintext(otr_ctx(a, b));
+    size_t sent = net_count(a, b);
+    party_send(b, "hello?");
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_NOT_IN_PRIVATE) == 1);
+    CHECK(net_count(a, b) == sent);
+    CHECK(delivered_count(a) == 0);
+    otr_disconnect(b, a);
+}
+
+/* T14: libotr restarted (same key and instance tag, contexts gone; reference for D9/P10):
+ * the peer's data messages vanish without an event or error; a new query recovers. */
+static void t14_libotr_restart(void) {
+    struct party *a, *b;
+    libotr_pair(&a, &b, OTRL_POLICY_OPPORTUNISTIC, 0);
+    REQUIRE(libotr_ake(a, b));
+    uint32_t tag = party_instag(b);
+    party_libotr_restart(b);
+    CHECK(party_instag(b) == tag);
+    size_t events = b->nev, sent = net_count(b, a);
+    party_send(a, "into the void");
+    CHECK(delivered_count(b) == 0);
+    CHECK(b->nev == events); /* not even an event */
+    CHECK(net_count(b, a) == sent);
+    CHECK(party_encrypted_with(a, b));
+    REQUIRE(libotr_ake(a, b));
+    chat(a, "recovered");
+}
+
+/* T15: libotr's healing (reference for N8). An unreadable message makes the receiver send
+ * an error; the sender (ERROR_START_AKE) queries and the AKE re-keys. But libotr does NOT
+ * resend the lost message: the error message carries no instance tag, so libotr handles it
+ * in the master context, which is not ENCRYPTED, and never marks the instance context's last
+ * message for retransmission. The re-key also reports gone_secure (not still_secure) on the
+ * side that answered the query: taking the D-H Key into the instance context copies the
+ * master context's PLAINTEXT state over it first. */
+static void t15_healing(void) {
+    struct party *a, *b;
+    libotr_pair(&a, &b, OTRL_POLICY_OPPORTUNISTIC, 0);
+    REQUIRE(libotr_ake(a, b));
+    chat(b, "hello");
+    size_t n = net_count(a, b);
+    net_rule_add(a, b, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1, .rewrite = flip_middle});
+    party_send(a, "lost once");
+    CHECK(ev_count(b, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_UNREADABLE) == 1);
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR) == 1);
+    CHECK(net_count_containing(a, b, "?OTRv23?") == 2); /* the first AKE's and the healing one */
+    CHECK(party_encrypted_with(a, b) && party_encrypted_with(b, a));
+    CHECK(ev_count(a, EV_OTR_OP, OP_STILL_SECURE) == 1 && ev_count(a, EV_OTR_OP, OP_GONE_SECURE) == 1);
+    CHECK(ev_count(b, EV_OTR_OP, OP_STILL_SECURE) == 0 && ev_count(b, EV_OTR_OP, OP_GONE_SECURE) == 2);
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_MSG_RESENT) == 0);
+    CHECK(!delivered(b, "[resent] lost once", 18));
+    CHECK(otr_master(a) != NULL && otr_master(a)->context_priv->may_retransmit == 0);
+    observe("libotr v3 does not resend after an error message (handled in the master context); "
+            "the query-answering side reports gone_secure on a re-key");
+    chat(a, "after healing");
+}
+
+/* T16: a re-key started by a query while ENCRYPTED: the answering libotr's instance context is
+ * PLAINTEXT from the D-H Key until the Signature, and user text typed then goes out in the
+ * clear (MANUAL policy: no tag, no query). A message held for REQUIRE_ENCRYPTION is sent
+ * without "[resent]" once the session is up. */
+static void t16_rekey_window(void) {
+    struct party *a, *b;
+    libotr_pair(&a, &b, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(libotr_ake(a, b));
+    net_autopump = false;
+    otr_query(a);
+    net_pump_n(1); /* b: query -> D-H Commit from the master context */
+    net_pump_n(1); /* a: commit -> D-H Key */
+    net_pump_n(1); /* b: D-H Key -> Reveal Signature */
+    ConnContext *cb = otr_ctx(b, a);
+    CHECK(cb != NULL && cb->msgstate == OTRL_MSGSTATE_PLAINTEXT);
+    size_t before = net_count(b, a);
+    party_send(b, "typed during the re-key");
+    CHECK(net_count(b, a) == before + 1 && !strcmp(net_last(b, a), "typed during the re-key"));
+    net_autopump = true;
+    net_pump();
+    CHECK(party_encrypted_with(a, b) && party_encrypted_with(b, a));
+    const struct evrec *u = ev_last(a, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_UNENCRYPTED);
+    CHECK(u != NULL && u->text && !strcmp(u->text, "typed during the re-key"));
+    observe("libotr: during a query-started re-key the answering side is PLAINTEXT from D-H Key to "
+            "Signature; user text sent then goes out in the clear (MANUAL)");
+    parties_reset();
+    net_reset();
+
+    a = party_libotr("alice", "alice", "bob", OTRL_POLICY_ALWAYS, NULL);
+    b = party_libotr("bob", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+    expect_delivery(b, "held until encrypted", 20, SEC_ENCRYPTED);
+    party_send(a, "held until encrypted");
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_ENCRYPTION_REQUIRED) == 1);
+    CHECK(party_encrypted_with(a, b) && party_encrypted_with(b, a));
+    CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_MSG_RESENT) == 0);
+}
+
 const struct scenario selftest_scenarios[] = {
     {"T1", "libotr<->libotr: AKE via query, message order and tags", t1_ake},
     {"T2", "libotr<->libotr: D1 text both ways, mms 0 and 417", t2_text},
@@ -384,10 +535,15 @@ const struct scenario selftest_scenarios[] = {
     {"T4", "libotr<->libotr: K1 extra symmetric key", t4_symkey},
     {"T5", "libotr<->libotr: E1 disconnect, CONNECTION_ENDED, restart", t5_disconnect},
     {"T6", "libotr<->libotr: H1 heartbeat on the fake clock", t6_heartbeat},
-    {"T7", "libotr<->libotr: AKE and 3000 B at mms 40/120/200/417/1409", t7_fragment_sizes},
+    {"T7", "libotr<->libotr: AKE and 3-50 kB at mms 40/120/200/417/1409", t7_fragment_sizes},
     {"T8", "libotr<->libotr: one account logged in twice", t8_two_instances},
     {"T9", "libotr<->libotr: drop, duplicate, delay, reorder, rewrite, split", t9_faults},
     {"T10", "libotr<->libotr: libotr fragments its own query at small mms", t10_query_fragments},
     {"T11", "libotr<->libotr: key ids, counters, revealed MAC keys (D2/D3 checkers)", t11_keys_and_counters},
+    {"T12", "libotr<->libotr: which messages libotr leaves unfragmented", t12_unfragmented_kinds},
+    {"T13", "libotr<->libotr: data without a session: NOT_IN_PRIVATE, no error", t13_not_in_private},
+    {"T14", "libotr<->libotr: restarted libotr drops data silently; query recovers", t14_libotr_restart},
+    {"T15", "libotr<->libotr: healing: error, query, re-key, but no [resent]", t15_healing},
+    {"T16", "libotr<->libotr: re-key window in plaintext; held message sent", t16_rekey_window},
     {NULL, NULL, NULL},
 };
