@@ -8,7 +8,7 @@
 #   make interop-planned  compile the prepared OTR scenarios against the planned API
 #                         (tests/interop/planned_api.h) without linking, so they cannot rot
 #                         while the API is being written
-#   make interop-valgrind the plain harness under valgrind (slow, about 30 s today)
+#   make interop-valgrind the plain harness under valgrind (slow, about 40 s today)
 #
 # INTEROP_ARGS passes options: -v traces every message and event, -q prints only failures,
 # --list lists the scenarios, scenario ids (T1 N10 ...) run only those.

@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--list")) list = true;
     }
     OTRL_INIT;
+    atexit(keys_cleanup); /* also on a fatal exit */
     setvbuf(stderr, NULL, _IOLBF, 0);
     double t0 = seconds();
     int passed = 0, failed = 0, waiting = 0;
@@ -138,7 +139,6 @@ int main(int argc, char **argv) {
             }
         }
     }
-    keys_cleanup();
     if (list) return 0;
     if (nobs > 0 && !quiet) {
         printf("observed behaviour:\n");

@@ -528,6 +528,29 @@ static void t16_rekey_window(void) {
     CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_MSG_RESENT) == 0);
 }
 
+/* T17: whitespace tags between libotr users (reference for N3/N4): the receiver strips the tag
+ * whatever its policy, starts the AKE only with WHITESPACE_START_AKE, and the sender stops
+ * tagging after an untagged reply. */
+static void t17_whitespace_tags(void) {
+    struct party *a = party_libotr("alice", "alice", "bob", OTRL_POLICY_OPPORTUNISTIC, NULL);
+    struct party *b = party_libotr("bob", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+    expect_delivery(b, "one", 3, SEC_PLAIN);
+    party_send(a, "one");
+    CHECK(strlen(net_last(a, b)) == 3 + 16 + 8 + 8); /* base, v2 and v3 groups */
+    CHECK(!party_encrypted_with(a, b) && net_count(b, a) == 0);
+    chat(b, "two");
+    chat(a, "three");
+    CHECK(!strcmp(net_last(a, b), "three"));
+    parties_reset();
+    net_reset();
+
+    a = party_libotr("alice", "alice", "bob", OTRL_POLICY_OPPORTUNISTIC, NULL);
+    b = party_libotr("bob", "bob", "alice", OTRL_POLICY_OPPORTUNISTIC, NULL);
+    expect_delivery(b, "hi", 2, SEC_PLAIN);
+    party_send(a, "hi");
+    CHECK(party_encrypted_with(a, b) && party_encrypted_with(b, a));
+}
+
 const struct scenario selftest_scenarios[] = {
     {"T1", "libotr<->libotr: AKE via query, message order and tags", t1_ake},
     {"T2", "libotr<->libotr: D1 text both ways, mms 0 and 417", t2_text},
@@ -545,5 +568,6 @@ const struct scenario selftest_scenarios[] = {
     {"T14", "libotr<->libotr: restarted libotr drops data silently; query recovers", t14_libotr_restart},
     {"T15", "libotr<->libotr: healing: error, query, re-key, but no [resent]", t15_healing},
     {"T16", "libotr<->libotr: re-key window in plaintext; held message sent", t16_rekey_window},
+    {"T17", "libotr<->libotr: whitespace tags stripped, AKE only with WS_START", t17_whitespace_tags},
     {NULL, NULL, NULL},
 };
