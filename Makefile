@@ -40,9 +40,12 @@ include bindings/python/python.mk
 include bindings/go/go.mk
 include tests/cross/cross.mk
 include bench/bench.mk
+# make interop: offrec against libotr 4.1.1 in one process (tests/interop/README.md)
+include tests/interop/interop.mk
 # make mutants (not in make test; TESTING.md)
 include tests/mutants.mk
 TEST_TARGETS += bench-smoke
+TEST_TARGETS += interop
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 

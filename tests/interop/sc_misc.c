@@ -1,0 +1,153 @@
+/*
+ * Extra keys, ending sessions, heartbeats, multiple instances (brief §5.2 K1, E1, H*, I*).
+ * libotr<->libotr versions are the self-tests T4, T5, T6, T8; these wait for offrec's OTR API.
+ */
+#include "interop.h"
+
+#include <string.h>
+
+#if HAVE_OFFREC_OTR
+static offrec_result or_extra_key(struct party *o, uint32_t usage, const uint8_t *ctx, size_t len,
+                                  uint8_t key[32]) {
+    o->last_rc = offrec_client_extra_symmetric_key(o->client, o->peer, strlen(o->peer), 0, usage,
+                                                   ctx, len, key);
+    net_settle();
+    return o->last_rc;
+}
+
+/* K1: offrec's extra key reaches libotr's received_symkey with the same use, context and key;
+ * libotr's reaches offrec the same way; the key changes after a rotation. */
+static void k1_extra_key(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+    static const uint8_t ctx[] = "photo.jpg";
+    uint8_t k1[32], k2[32], k3[32];
+    CHECK(or_extra_key(o, 0x01020304, ctx, 9, k1) == OFFREC_RESULT_OK);
+    const struct evrec *r = ev_last(l, EV_OTR_OP, OP_RECEIVED_SYMKEY);
+    REQUIRE(r != NULL);
+    CHECK(r->usage == 0x01020304 && r->data_len == 9 && !memcmp(r->data, ctx, 9));
+    CHECK(!memcmp(r->key, k1, 32));
+
+    CHECK(otr_symkey(l, o, 77, ctx, 5, k2) == 0);
+    const struct evrec *e = ev_last(o, EV_OFFREC, OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED);
+    REQUIRE(e != NULL);
+    CHECK(e->usage == 77 && e->data_len == 5 && !memcmp(e->data, ctx, 5));
+    CHECK(e->has_key && !memcmp(e->key, k2, 32));
+
+    chat(l, "rotate");
+    chat(o, "rotated");
+    CHECK(or_extra_key(o, 0x01020304, ctx, 9, k3) == OFFREC_RESULT_OK);
+    CHECK(memcmp(k1, k3, 32) != 0);
+    r = ev_last(l, EV_OTR_OP, OP_RECEIVED_SYMKEY);
+    CHECK(r != NULL && !memcmp(r->key, k3, 32));
+}
+
+/* E1: libotr ends the session: offrec FINISHED (PEER_ENDED_SESSION), its sends fail with
+ * SESSION_FINISHED; offrec ends it: libotr FINISHED and CONNECTION_ENDED on send; a new query
+ * restarts it. */
+static void e1_end(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+    otr_disconnect(l, o);
+    struct offrec_session_info info;
+    CHECK(or_session_info(o, l, &info) && info.state == OFFREC_SESSION_STATE_FINISHED);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_PEER_ENDED_SESSION) == 1);
+    size_t before = net_count(o, l);
+    CHECK(party_send(o, "too late") == OFFREC_RESULT_SESSION_FINISHED);
+    CHECK(net_count(o, l) == before);
+
+    REQUIRE(ake_libotr_asks(l, o));
+    chat(o, "again");
+    CHECK(offrec_client_end_session(o->client, "bob", 3, 0) == OFFREC_RESULT_OK);
+    net_pump();
+    ConnContext *c = otr_ctx(l, o);
+    CHECK(c != NULL && c->msgstate == OTRL_MSGSTATE_FINISHED);
+    CHECK(ev_count(l, EV_OTR_TLV, OTRL_TLV_DISCONNECTED) == 1);
+    before = net_count(l, o);
+    party_send(l, "anyone?");
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_CONNECTION_ENDED) == 1);
+    CHECK(net_count(l, o) == before);
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(l, "back");
+}
+
+/* H1: libotr's heartbeat after 61 s of its silence: offrec HEARTBEAT_RECEIVED, nothing shown,
+ * and offrec's next message uses libotr's new key. offrec's own heartbeats are off here. */
+static void h1_libotr_heartbeat(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    CHECK(offrec_client_set_option(o->client, OFFREC_OPTION_HEARTBEAT_INTERVAL, 0) == OFFREC_RESULT_OK);
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(o, "hi");
+    chat(l, "hey");
+    clock_advance(61);
+    size_t shown = delivered_count(o);
+    chat(o, "ping");
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_LOG_HEARTBEAT_SENT) == 1);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_HEARTBEAT_RECEIVED) == 1);
+    CHECK(delivered_count(o) == shown);
+    ConnContext *c = otr_ctx(l, o);
+    REQUIRE(c != NULL);
+    unsigned libotr_newest = c->context_priv->our_keyid;
+    net_autopump = false;
+    expect_delivery(l, "after the heartbeat", 19, SEC_ENCRYPTED);
+    party_send(o, "after the heartbeat");
+    struct otr_data d;
+    REQUIRE(otr_wire_data(net_last(o, l), &d));
+    CHECKF(d.recipient_keyid == libotr_newest, "offrec used key %u, libotr's newest is %u",
+           d.recipient_keyid, libotr_newest);
+    net_autopump = true;
+    net_pump();
+}
+
+/* H2: offrec's heartbeat after it received and stayed silent for its interval (60 s):
+ * libotr LOG_HEARTBEAT_RCVD, nothing shown. */
+static void h2_offrec_heartbeat(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(o, "hi");
+    chat(l, "say nothing for a while");
+    size_t shown = delivered_count(l);
+    clock_advance(61);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_HEARTBEAT_SENT) == 1);
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_LOG_HEARTBEAT_RCVD) == 1);
+    CHECK(delivered_count(l) == shown);
+}
+
+/* I1: a libotr account logged in twice; offrec queries: two commits to receiver 0, two
+ * sessions; a message to one instance is FOR_OTHER_INSTANCE at the other. */
+static void i1_two_logins(void) {
+    struct party *o = party_offrec("alice", "alice", "bob", OR_POLICY_OTR);
+    struct party *b1 = party_libotr("bob#1", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+    struct party *b2 = party_libotr("bob#2", "bob", "alice", OTRL_POLICY_MANUAL, "bob-laptop");
+    CHECK(or_start(o) == OFFREC_RESULT_OK);
+    net_pump();
+    CHECK(net_count_containing(b1, o, "?OTR:AAMC") == 1 && net_count_containing(b2, o, "?OTR:AAMC") == 1);
+    size_t n = 0;
+    CHECK(offrec_client_session_count(o->client, "bob", 3, &n) == OFFREC_RESULT_OK && n == 2);
+    CHECK(party_encrypted_with(o, b1) && party_encrypted_with(b1, o));
+    CHECK(party_encrypted_with(o, b2) && party_encrypted_with(b2, o));
+
+    size_t other = ev_count(b2, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_FOR_OTHER_INSTANCE);
+    expect_delivery(b1, "to the desktop", 14, SEC_ENCRYPTED);
+    CHECK(party_send_to(o, party_instag(b1), "to the desktop") == OFFREC_RESULT_OK);
+    CHECK(ev_count(b2, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_FOR_OTHER_INSTANCE) == other + 1);
+    expect_delivery(b2, "to the laptop", 13, SEC_ENCRYPTED);
+    CHECK(party_send_to(o, party_instag(b2), "to the laptop") == OFFREC_RESULT_OK);
+    expect_delivery(o, "from the laptop", 15, SEC_ENCRYPTED);
+    party_send(b2, "from the laptop");
+    CHECK(last_delivery(o) != NULL && last_delivery(o)->instance == party_instag(b2));
+}
+#endif
+
+const struct scenario misc_scenarios[] = {
+    OTR_SCENARIO("K1", "extra symmetric key both ways, changes after rotation", k1_extra_key),
+    OTR_SCENARIO("E1", "ending the session from either side, restart", e1_end),
+    OTR_SCENARIO("H1", "libotr heartbeat after 61 s (fake clock)", h1_libotr_heartbeat),
+    OTR_SCENARIO("H2", "offrec heartbeat after 60 s (fake clock)", h2_offrec_heartbeat),
+    OTR_SCENARIO("I1", "libotr account logged in twice: two sessions from one query", i1_two_logins),
+    {NULL, NULL, NULL},
+};
