@@ -36,6 +36,8 @@ pub struct Client {
     /// Transport limits the application gave for the current call only
     /// ([`Client::with_transport_limits`]); empty between calls.
     pub(crate) call_limits: BTreeMap<String, usize>,
+    /// The OTR DSA identity, encoded by the OTR layer and stored as is (`persist.rs`).
+    pub(crate) otr_identity: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl core::fmt::Debug for Client {
@@ -96,6 +98,7 @@ impl Client {
             dirty: 0,
             unauthenticated_held: 0,
             call_limits: BTreeMap::new(),
+            otr_identity: None,
         })
     }
 
