@@ -57,15 +57,15 @@ impl Peer {
         let body = Zeroizing::new(
             encode_body(text, tlvs, ctx.settings.padding_block).map_err(|_| ClientError::MessageTooLarge)?,
         );
-        let session = self.sessions.get(&tag).ok_or(ClientError::NoSession)?;
-        // Refuse before advancing the session if the result could not be carried: a refused
-        // send must not burn a message number or the reveals that would ride on it.
-        let binary_len = session.sendable_len(body.len(), even_finished)?;
         let limit = self.transport_limit(ctx);
-        fragment::fits(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
-        let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
+        let session = self.sessions.get_mut(&tag).ok_or(ClientError::NoSession)?;
+        // Refuse before advancing the session if the result could not be carried: a refused
+        // send must not burn a message number or the reveals that would ride on it. The plan
+        // made here is the one the message is sent by.
+        let binary_len = session.sendable_len(body.len(), even_finished)?;
+        let plan = fragment::plan(armour::encoded_len(binary_len), limit).map_err(|_| ClientError::MessageTooLarge)?;
         let encrypted = session.encrypt(ctx.our_tag, flags, &body, ctx.now)?;
-        self.send_binary_within(ctx, &encrypted.bytes, tag, limit)?;
+        self.send_binary_planned(ctx, &encrypted.bytes, tag, plan)?;
         Ok(encrypted)
     }
 

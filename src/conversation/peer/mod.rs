@@ -128,7 +128,7 @@ impl Peer {
             return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
         }
         let before = self.reassembler.held_bytes();
-        let accepted = self.reassembler.accept_within(message, ctx.now, ctx.unauth_room);
+        let accepted = self.reassembler.accept_fragment(fragment, ctx.now, ctx.unauth_room);
         let grown = self.reassembler.held_bytes().saturating_sub(before);
         ctx.unauth_room = ctx.unauth_room.saturating_sub(grown);
         match accepted {
@@ -248,38 +248,32 @@ impl Peer {
 
     /// Armours a binary message and sends it, fragmented to the transport's limit.
     pub fn send_binary(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], receiver_tag: u32) -> Result<(), ClientError> {
-        let limit = self.transport_limit(ctx);
-        self.send_binary_within(ctx, bytes, receiver_tag, limit)
+        let plan = fragment::plan(armour::encoded_len(bytes.len()), self.transport_limit(ctx))
+            .map_err(|_| ClientError::MessageTooLarge)?;
+        self.send_binary_planned(ctx, bytes, receiver_tag, plan)
     }
 
-    /// Armours a binary message and sends it whole if it fits `limit` (0 = no limit), else in
-    /// fragments of at most `limit`; `MessageTooLarge` if it cannot be carried (the check is
-    /// [`fragment::fits`], which a sender can make before building the message).
-    pub fn send_binary_within(
+    /// Armours a binary message and sends it as `plan` says: whole, or in fragments. The plan
+    /// ([`fragment::plan`]: the size check and the fragment count in one) is made before the
+    /// message is built, so a message that cannot be carried is refused before anything
+    /// advances; `MessageTooLarge` if it cannot be carried.
+    pub fn send_binary_planned(
         &mut self,
         ctx: &mut Ctx<'_>,
         bytes: &[u8],
         receiver_tag: u32,
-        limit: usize,
+        plan: fragment::Plan,
     ) -> Result<(), ClientError> {
         let encoded = armour::encode(bytes);
-        if encoded.len() > crate::wire::MAX_ENCODED_LEN {
-            return Err(ClientError::MessageTooLarge);
-        }
-        if limit == 0 || encoded.len() <= limit {
+        if plan.goes_whole(encoded.len()) {
             ctx.send(&self.name, encoded);
             return Ok(());
         }
         let mut id = [0u8; 4];
         ctx.rng.fill(&mut id)?;
-        let pieces = fragment::split(
-            &encoded,
-            limit,
-            u32::from_be_bytes(id),
-            InstanceTag(ctx.our_tag),
-            InstanceTag(receiver_tag),
-        )
-        .map_err(|_| ClientError::MessageTooLarge)?;
+        let pieces = plan
+            .pieces(&encoded, u32::from_be_bytes(id), InstanceTag(ctx.our_tag), InstanceTag(receiver_tag))
+            .map_err(|_| ClientError::MessageTooLarge)?;
         for piece in pieces {
             ctx.send(&self.name, piece);
         }
