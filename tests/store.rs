@@ -9,6 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use offrec::conversation::{Event, Policy, SessionState};
 use offrec::crypto::DeterministicRandom;
 use offrec::store::{encode_client, load_from_bytes, open, save_to_bytes, seal, FileStore, StoreError, StoreKey};
+use sha2::Digest;
 use support::{encrypted_pair, settings, Net};
 use zeroize::Zeroizing;
 
@@ -124,22 +125,29 @@ fn bad_stores_give_clear_errors() {
     let sealed = save_to_bytes(&net.party("alice").client, &key).unwrap();
     assert_eq!(open(&[], &key).unwrap_err(), StoreError::Empty);
     assert_eq!(open(b"hello world, not a store at all", &key).unwrap_err(), StoreError::NotAStore);
-    for cut in [8usize, 20, 60, 70, sealed.len() - 1] {
-        let result = open(&sealed[..cut], &key).unwrap_err();
-        assert!(matches!(result, StoreError::Truncated | StoreError::Corrupted), "cut {cut}: {result:?}");
+    for cut in [3usize, 8, 20, 60, 70, 100, sealed.len() - 1] {
+        assert_eq!(open(&sealed[..cut], &key).unwrap_err(), StoreError::Truncated, "cut {cut}");
     }
     let mut future = sealed.clone();
     future[9] = 99;
     assert_eq!(open(&future, &key).unwrap_err(), StoreError::UnsupportedVersion(99));
     assert_eq!(open(&sealed, &raw_key(8)).unwrap_err(), StoreError::WrongKey);
-    for position in [70usize, sealed.len() / 2, sealed.len() - 1] {
+    // The header (91 bytes) is checked by its checksum, the rest by the GCM tag.
+    for position in [70usize, 90] {
+        let mut flipped = sealed.clone();
+        flipped[position] ^= 1;
+        assert_eq!(open(&flipped, &key).unwrap_err(), StoreError::HeaderDamaged, "flip at {position}");
+    }
+    for position in [91usize, sealed.len() / 2, sealed.len() - 1] {
         let mut flipped = sealed.clone();
         flipped[position] ^= 1;
         assert_eq!(open(&flipped, &key).unwrap_err(), StoreError::Corrupted, "flip at {position}");
     }
     let mut greedy = sealed.clone();
-    greedy[10] = 1; // passphrase kdf with absurd parameters
+    greedy[10] = 1; // passphrase kdf with absurd parameters, and a checksum to match
     greedy[11..15].copy_from_slice(&u32::MAX.to_be_bytes());
+    let sum = sha2::Sha256::digest(&greedy[..75]);
+    greedy[75..91].copy_from_slice(&sum[..16]);
     let passphrase = StoreKey::Passphrase(Zeroizing::new("x".into()));
     assert_eq!(open(&greedy, &passphrase).unwrap_err(), StoreError::BadKdfParameters);
     // A valid seal of an invalid state.

@@ -15,6 +15,7 @@ use offrec::store::{
     load_account_from_bytes, load_from_bytes, open, save_to_bytes, FileStore, StoreError, StoreKey, ARGON2_M_COST_KIB,
     ARGON2_P_COST, ARGON2_T_COST, STALE_TEMP_SECS,
 };
+use sha2::{Digest, Sha256};
 use support::settings;
 use zeroize::Zeroizing;
 
@@ -155,6 +156,14 @@ fn another_accounts_store_is_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Recomputes a version-2 header's checksum (STORAGE.md §2: the first 16 bytes of SHA-256
+/// over the 75 header bytes before it), as someone planting a file would.
+fn with_checksum(mut sealed: Vec<u8>) -> Vec<u8> {
+    let sum = Sha256::digest(&sealed[..75]);
+    sealed[75..91].copy_from_slice(&sum[..16]);
+    sealed
+}
+
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap())
 }
@@ -183,6 +192,7 @@ fn argon2_costs_above_our_caps_are_refused_before_hashing() {
         greedy[11..15].copy_from_slice(&m.to_be_bytes());
         greedy[15..19].copy_from_slice(&t.to_be_bytes());
         greedy[19..23].copy_from_slice(&p.to_be_bytes());
+        let greedy = with_checksum(greedy);
         let started = Instant::now();
         assert_eq!(open(&greedy, &passphrase).unwrap_err(), StoreError::BadKdfParameters, "({m}, {t}, {p})");
         assert!(started.elapsed() < Duration::from_secs(1), "({m}, {t}, {p}) was hashed before being refused");
@@ -193,7 +203,7 @@ fn argon2_costs_above_our_caps_are_refused_before_hashing() {
     at_cap[11..15].copy_from_slice(&8u32.to_be_bytes());
     at_cap[15..19].copy_from_slice(&16u32.to_be_bytes());
     at_cap[19..23].copy_from_slice(&1u32.to_be_bytes());
-    assert_eq!(open(&at_cap, &passphrase).unwrap_err(), StoreError::WrongKey);
+    assert_eq!(open(&with_checksum(at_cap), &passphrase).unwrap_err(), StoreError::WrongKey);
 }
 
 #[test]
@@ -209,19 +219,61 @@ fn every_save_has_a_fresh_nonzero_nonce_and_salt() {
 }
 
 #[test]
-fn damage_to_salt_or_key_check_reads_as_wrong_key_as_documented() {
-    // STORAGE.md §3: version 1 has nothing but the key to check these fields with, so their
-    // damage cannot be told apart from a wrong key; the error text says so.
+fn damage_to_the_kdf_fields_salt_or_key_check_is_not_a_wrong_key() {
+    // STORAGE.md §3: a version-2 header carries a checksum, so its damage is told apart from a
+    // wrong key, before any key is tried (no Argon2id run for a damaged passphrase store).
+    let passphrase = StoreKey::Passphrase(Zeroizing::new("correct horse".into()));
+    let sealed = save_to_bytes(&client("alice"), &passphrase).unwrap();
+    let wrong = StoreKey::Passphrase(Zeroizing::new("wrong horse".into()));
+    assert_eq!(open(&sealed, &wrong).unwrap_err(), StoreError::WrongKey, "a wrong passphrase is still that");
+    let fields = [("KDF kind", 10usize), ("m", 14), ("t", 15), ("p", 22), ("salt", 23), ("salt", 38)];
+    let fields = fields.into_iter().chain([("key check", 39), ("key check", 54), ("checksum", 80)]);
+    for (field, position) in fields {
+        let mut damaged = sealed.clone();
+        damaged[position] ^= 0x10;
+        let started = Instant::now();
+        let error = open(&damaged, &passphrase).unwrap_err();
+        assert_eq!(error, StoreError::HeaderDamaged, "{field}, byte {position}");
+        assert!(started.elapsed() < Duration::from_millis(500), "{field}: a key was tried on a damaged header");
+        assert_eq!(open(&damaged, &wrong).unwrap_err(), StoreError::HeaderDamaged, "whatever the key");
+        assert!(!error.to_string().contains("wrong key"), "{error}");
+    }
+    // The same for a raw-key store, and the right key still opens the undamaged one.
     let key = raw_key(3);
     let sealed = save_to_bytes(&client("alice"), &key).unwrap();
+    for position in [10usize, 11, 23, 38, 39, 54] {
+        let mut damaged = sealed.clone();
+        damaged[position] ^= 0x01;
+        assert_eq!(open(&damaged, &key).unwrap_err(), StoreError::HeaderDamaged, "byte {position}");
+    }
+    assert!(open(&sealed, &key).is_ok());
+    // Someone who rewrites the checksum too is not stopped by it: the key check still fails
+    // (WrongKey), and the GCM tag, which covers the whole header, catches anything else.
+    let mut salt = sealed.clone();
+    salt[30] ^= 1;
+    assert_eq!(open(&with_checksum(salt), &key).unwrap_err(), StoreError::WrongKey);
+    let mut nonce = sealed.clone();
+    nonce[60] ^= 1;
+    assert_eq!(open(&with_checksum(nonce), &key).unwrap_err(), StoreError::Corrupted);
+}
+
+#[test]
+fn a_version_1_store_still_cannot_tell_salt_damage_from_a_wrong_key() {
+    // Version 1 has nothing but the key to check these fields with; the error text says so.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/vectors/store_v1.json").unwrap()).unwrap();
+    let sealed = hex::decode(json["alice"].as_str().unwrap()).unwrap();
+    let key = raw_key(0x42);
+    assert_eq!(u16::from_be_bytes([sealed[8], sealed[9]]), 1);
+    assert!(open(&sealed, &key).is_ok());
     for position in [23usize, 38, 39, 54] {
         let mut damaged = sealed.clone();
         damaged[position] ^= 0x10;
         let error = open(&damaged, &key).unwrap_err();
         assert_eq!(error, StoreError::WrongKey, "byte {position}");
-        assert!(error.to_string().contains("damaged"), "{error}");
+        assert!(error.to_string().contains("version-1") && error.to_string().contains("damaged"), "{error}");
     }
-    // Damage to the nonce or KDF fields is caught by the tag: Corrupted.
+    // Damage to the nonce is caught by the tag: Corrupted.
     let mut nonce = sealed.clone();
     nonce[60] ^= 1;
     assert_eq!(open(&nonce, &key).unwrap_err(), StoreError::Corrupted);

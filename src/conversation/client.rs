@@ -36,6 +36,8 @@ pub struct Client {
     /// Transport limits the application gave for the current call only
     /// ([`Client::with_transport_limits`]); empty between calls.
     pub(crate) call_limits: BTreeMap<String, usize>,
+    /// The OTR DSA identity, encoded by the OTR layer and stored as is (`persist.rs`).
+    pub(crate) otr_identity: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl core::fmt::Debug for Client {
@@ -96,6 +98,7 @@ impl Client {
             dirty: 0,
             unauthenticated_held: 0,
             call_limits: BTreeMap::new(),
+            otr_identity: None,
         })
     }
 
@@ -174,14 +177,17 @@ impl Client {
             if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
         let (result, mut actions) =
             self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
-        let mut after = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
-        let forget = match self.peers.get(peer).map(|p| p.afterwards(now, room)) {
-            Some(Afterwards::Forget) => true,
-            Some(Afterwards::DropOverBudget) => {
+        let (mut after, fate) = match self.peers.get(peer) {
+            Some(state) => (state.unauthenticated_bytes(), state.afterwards(now, room)),
+            None => (0, Afterwards::Keep),
+        };
+        let forget = match fate {
+            Afterwards::Forget => true,
+            Afterwards::DropOverBudget => {
                 actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
                 true
             }
-            Some(Afterwards::Keep) | None => false,
+            Afterwards::Keep => false,
         };
         if forget {
             self.peers.remove(peer);

@@ -1,25 +1,34 @@
-//! The conversation layer's state as bytes, for storing a client (STORAGE.md §State): each
-//! type writes and reads its own fields, the way `ratchet/persist.rs` does for the ratchet.
-//! `store/` only frames the result (magic, version) and seals it.
+//! The conversation layer's state as bytes, for storing a client (STORAGE.md §4): each type
+//! writes and reads its own fields, the way `ratchet/persist.rs` does for the ratchet, and the
+//! client frames them as tagged sections (`persist/section.rs`) so that new kinds of state are
+//! new sections, not new format versions. `store/` only adds the magic and version and seals
+//! the result.
 //!
 //! Not stored, on purpose: SMP runs and handshakes in flight (they restart), fragments being
 //! reassembled, and strangers (peers the application never addressed that hold no session and
 //! no held message). Everything read back is checked against the live caps.
+
+mod section;
+mod trust;
 
 use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::error::ClientError;
+use super::events::PERSIST_OTHER;
 use super::held::{Held, HeldMessages};
 use super::peer::Peer;
 use super::settings::{Settings, MAX_HELD_MESSAGES, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
-use crate::trust::{Trust, TrustStore, MAX_KEYS_PER_PEER};
+use crate::trust::TrustStore;
 use crate::wire::{Reader, WireError, Writer};
 
 /// A stored state may name at most this many peers.
 pub const MAX_STORED_PEERS: usize = 1_000_000;
+/// Longest OTR identity kept with a client (a DSA-1024 key's five numbers take about 450 bytes).
+pub const MAX_OTR_IDENTITY_LEN: usize = 4096;
 
 /// Why stored conversation state could not be read back (`store/` turns it into a
 /// `StoreError`).
@@ -29,6 +38,10 @@ pub(crate) enum StateError {
     Truncated,
     /// A field is out of range or malformed.
     Invalid(&'static str),
+    /// A critical section this library does not know (written by a newer one).
+    UnsupportedSection(u16),
+    /// Trust entries of a key kind this library cannot hold (written by a newer one).
+    UnsupportedKeyKind(u8),
 }
 
 impl From<WireError> for StateError {
@@ -69,99 +82,188 @@ pub(super) fn read_count(r: &mut Reader<'_>, cap: usize, what: &'static str) -> 
     Ok(n)
 }
 
-fn write_trust(w: &mut Writer, trust: &TrustStore) {
-    let trusted: Vec<_> = trust.peers().collect();
-    w.u32(trusted.len() as u32);
-    for (peer, keys) in trusted {
-        write_name(w, peer);
-        w.u32(keys.len() as u32);
-        for key in keys {
-            w.bytes(&key.fingerprint).u8(key.trust as u8);
-        }
+/// The client section's fields (the same in both versions, where they open the state).
+struct Own {
+    account: String,
+    protocol: String,
+    identity: IdentityKey,
+    our_tag: u32,
+    next_message_id: u64,
+}
+
+impl Own {
+    fn read(r: &mut Reader<'_>) -> Result<Own, StateError> {
+        Ok(Own {
+            account: read_name(r)?,
+            protocol: read_name(r)?,
+            identity: IdentityKey::from_secret_bytes(r.array::<32>()?),
+            our_tag: r.u32()?,
+            next_message_id: r.u64()?,
+        })
     }
 }
 
-fn read_trust(r: &mut Reader<'_>) -> Result<TrustStore, StateError> {
-    let mut trust = TrustStore::default();
-    for _ in 0..read_count(r, MAX_STORED_PEERS, "trusted peer count")? {
-        let peer = read_name(r)?;
-        let keys = read_count(r, MAX_KEYS_PER_PEER, "key count")?;
-        let mut loaded = Vec::with_capacity(keys);
-        for _ in 0..keys {
-            let fingerprint = r.array::<32>()?;
-            let level = Trust::from_u32(u32::from(r.u8()?)).ok_or(StateError::Invalid("trust level"))?;
-            loaded.push((fingerprint, level));
-        }
-        // Observe in stored order (oldest first) to keep "most recently used last".
-        for (fingerprint, level) in loaded {
-            trust.observe(&peer, fingerprint);
-            trust.set_trust(&peer, fingerprint, level);
-        }
+fn read_peers(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<BTreeMap<String, Peer>, StateError> {
+    let mut peers = BTreeMap::new();
+    for _ in 0..read_count(r, MAX_STORED_PEERS, "peer count")? {
+        let peer = Peer::read_state(r, our_fingerprint)?;
+        peers.insert(peer.name().to_owned(), peer);
     }
-    Ok(trust)
+    Ok(peers)
+}
+
+/// The sections of a version-2 state that this library knows, as found.
+#[derive(Default)]
+struct Known<'a> {
+    own: Option<&'a [u8]>,
+    trust: Option<&'a [u8]>,
+    peers: Option<&'a [u8]>,
+    otr_identity: Option<&'a [u8]>,
+}
+
+impl Known<'_> {
+    fn required<'b>(section: Option<&'b [u8]>) -> Result<Reader<'b>, StateError> {
+        section.map(Reader::new).ok_or(StateError::Invalid("a required section is missing"))
+    }
 }
 
 impl Client {
     /// Upper bound of [`Client::write_state`]'s output, for reserving buffers.
     pub(crate) fn max_state_len(&self) -> usize {
-        let mut total = 256 + self.account.len() + self.protocol.len();
-        for (peer, keys) in self.trust.peers() {
-            total += 8 + peer.len() + keys.len() * 33;
-        }
-        for (name, peer) in self.peers.iter().filter(|(_, p)| !p.is_stranger()) {
-            total += 64 + name.len() + peer.max_state_len();
-        }
-        total
+        4 * section::FRAMING_LEN
+            + self.own_section_len()
+            + trust::max_len(&self.trust)
+            + self.peers_section_len()
+            + self.otr_identity.as_ref().map_or(0, |identity| identity.len())
     }
 
-    /// Appends everything worth keeping to `w`. The result holds secrets: seal it before
-    /// storing.
+    fn own_section_len(&self) -> usize {
+        8 + self.account.len() + 4 + self.protocol.len() + 32 + 4 + 8
+    }
+
+    fn peers_section_len(&self) -> usize {
+        let peers = self.peers.iter().filter(|(_, p)| !p.is_stranger());
+        4 + peers.map(|(name, peer)| 64 + name.len() + peer.max_state_len()).sum::<usize>()
+    }
+
+    /// Appends everything worth keeping to `w`, as version-2 sections (STORAGE.md §4.1). The
+    /// result holds secrets: seal it before storing.
     pub(crate) fn write_state(&self, w: &mut Writer) {
-        write_name(w, &self.account);
-        write_name(w, &self.protocol);
-        w.bytes(self.identity.key_pair().secret_bytes().expose()).u32(self.our_tag).u64(self.next_message_id);
-        write_trust(w, &self.trust);
-        // Strangers (peers the application never addressed, holding only what unauthenticated
-        // senders gave them) are never stored: a reload must not make them permanent.
-        let stored: Vec<&Peer> = self.peers.values().filter(|p| !p.is_stranger()).collect();
-        w.u32(stored.len() as u32);
-        for peer in stored {
-            peer.write_state(w);
+        section::write(w, section::CLIENT, true, self.own_section_len(), |w| {
+            write_name(w, &self.account);
+            write_name(w, &self.protocol);
+            w.bytes(self.identity.key_pair().secret_bytes().expose()).u32(self.our_tag).u64(self.next_message_id);
+        });
+        section::write(w, section::TRUST, true, trust::max_len(&self.trust), |w| trust::write(w, &self.trust));
+        section::write(w, section::PEERS, true, self.peers_section_len(), |w| {
+            // Strangers (peers the application never addressed, holding only what
+            // unauthenticated senders gave them) are never stored: a reload must not make them
+            // permanent.
+            let stored: Vec<&Peer> = self.peers.values().filter(|p| !p.is_stranger()).collect();
+            w.u32(stored.len() as u32);
+            for peer in stored {
+                peer.write_state(w);
+            }
+        });
+        if let Some(identity) = &self.otr_identity {
+            // Critical: a reader that dropped it would give the user a new OTR fingerprint.
+            section::write(w, section::OTR_IDENTITY, true, identity.len(), |w| {
+                w.bytes(identity);
+            });
         }
     }
 
-    /// Rebuilds a client from [`Client::write_state`]'s bytes, with the application's current
-    /// settings and random source. `r` holds the rest of the framing: bytes left over are an
-    /// error.
+    /// Rebuilds a client from [`Client::write_state`]'s sections, with the application's
+    /// current settings and random source. `r` holds the rest of the framing, to its end.
     pub(crate) fn read_state(
+        r: Reader<'_>,
+        settings: Settings,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Client, StateError> {
+        let mut known = Known::default();
+        let mut sections = section::Sections::new(r);
+        while let Some(found) = sections.next_section()? {
+            let slot = match found.tag {
+                section::CLIENT => &mut known.own,
+                section::TRUST => &mut known.trust,
+                section::PEERS => &mut known.peers,
+                section::OTR_IDENTITY => &mut known.otr_identity,
+                tag if found.critical => return Err(StateError::UnsupportedSection(tag)),
+                // Optional and unknown: skipped (and not written back, section.rs).
+                _ => continue,
+            };
+            *slot = Some(found.body);
+        }
+        let mut r = Known::required(known.own)?;
+        let own = Own::read(&mut r)?;
+        section::finish(r)?;
+        let mut r = Known::required(known.trust)?;
+        let trust = trust::read(&mut r, true)?;
+        section::finish(r)?;
+        let mut r = Known::required(known.peers)?;
+        let peers = read_peers(&mut r, own.identity.fingerprint())?;
+        section::finish(r)?;
+        let otr_identity = match known.otr_identity {
+            Some(bytes) if bytes.len() > MAX_OTR_IDENTITY_LEN => {
+                return Err(StateError::Invalid("OTR identity length"))
+            }
+            found => found.map(|bytes| Zeroizing::new(bytes.to_vec())),
+        };
+        Client::assemble(own, trust, peers, otr_identity, settings, rng)
+    }
+
+    /// Rebuilds a client from a version-1 state (STORAGE.md §4.1): the same fields, in one
+    /// run, without sections or key kinds.
+    pub(crate) fn read_state_v1(
         mut r: Reader<'_>,
         settings: Settings,
         rng: Box<dyn RandomSource>,
     ) -> Result<Client, StateError> {
         let r = &mut r;
-        let account = read_name(r)?;
-        let protocol = read_name(r)?;
-        let identity = IdentityKey::from_secret_bytes(r.array::<32>()?);
-        let our_tag = r.u32()?;
-        let next_message_id = r.u64()?;
-        let our_fingerprint = identity.fingerprint();
-        let trust = read_trust(r)?;
-        let mut peers = BTreeMap::new();
-        for _ in 0..read_count(r, MAX_STORED_PEERS, "peer count")? {
-            let peer = Peer::read_state(r, our_fingerprint)?;
-            peers.insert(peer.name().to_owned(), peer);
-        }
+        let own = Own::read(r)?;
+        let trust = trust::read(r, false)?;
+        let peers = read_peers(r, own.identity.fingerprint())?;
         if r.remaining() != 0 {
             return Err(StateError::Invalid("trailing bytes"));
         }
+        Client::assemble(own, trust, peers, None, settings, rng)
+    }
 
-        let mut client = Client::with_parts(&account, &protocol, identity, our_tag, settings, rng)
+    fn assemble(
+        own: Own,
+        trust: TrustStore,
+        peers: BTreeMap<String, Peer>,
+        otr_identity: Option<Zeroizing<Vec<u8>>>,
+        settings: Settings,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Client, StateError> {
+        let mut client = Client::with_parts(&own.account, &own.protocol, own.identity, own.our_tag, settings, rng)
             .map_err(|_| StateError::Invalid("account, protocol or instance tag"))?;
         client.trust = trust;
         client.peers = peers;
-        client.next_message_id = next_message_id.max(1);
+        client.next_message_id = own.next_message_id.max(1);
+        client.otr_identity = otr_identity;
         client.recount_unauthenticated();
         Ok(client)
+    }
+
+    /// The client's OTR DSA identity as the OTR layer encoded it, if it has one. Stored in
+    /// its own section (STORAGE.md §4.1); this layer never looks inside.
+    #[cfg_attr(not(test), expect(dead_code, reason = "the OTR identity (src/otr) is its caller"))]
+    pub(crate) fn otr_identity(&self) -> Option<&[u8]> {
+        self.otr_identity.as_ref().map(|identity| identity.as_slice())
+    }
+
+    /// Sets (`None`: removes) the OTR identity saved with the client, and asks for a save
+    /// (`PERSIST_OTHER`). Longer than [`MAX_OTR_IDENTITY_LEN`] is refused.
+    #[cfg_attr(not(test), expect(dead_code, reason = "the OTR identity (src/otr) is its caller"))]
+    pub(crate) fn set_otr_identity(&mut self, identity: Option<Zeroizing<Vec<u8>>>) -> Result<(), ClientError> {
+        if identity.as_ref().is_some_and(|identity| identity.len() > MAX_OTR_IDENTITY_LEN) {
+            return Err(ClientError::InvalidArgument("OTR identity too long"));
+        }
+        self.otr_identity = identity;
+        self.dirty |= PERSIST_OTHER;
+        Ok(())
     }
 }
 
@@ -185,5 +287,56 @@ impl HeldMessages {
             }
         }
         Ok(held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DeterministicRandom;
+
+    fn client() -> Client {
+        let mut rng = DeterministicRandom::from_label("persist");
+        let identity = IdentityKey::generate(&mut rng).unwrap();
+        Client::with_parts("alice", "xmpp", identity, 0x1234, Settings::default(), Box::new(rng)).unwrap()
+    }
+
+    fn reload(client: &Client) -> (Vec<u8>, Client) {
+        let mut w = Writer::with_capacity(client.max_state_len());
+        client.write_state(&mut w);
+        let bytes = w.into_vec();
+        assert!(bytes.len() <= client.max_state_len());
+        let rng = Box::new(DeterministicRandom::from_label("reload"));
+        let loaded = Client::read_state(Reader::new(&bytes), Settings::default(), rng).unwrap();
+        (bytes, loaded)
+    }
+
+    #[test]
+    fn the_otr_identity_is_kept_in_its_own_section() {
+        let mut alice = client();
+        let (without, loaded) = reload(&alice);
+        assert_eq!(loaded.otr_identity(), None);
+        assert!(alice.set_otr_identity(Some(Zeroizing::new(vec![0xD5; 450]))).is_ok());
+        assert_ne!(alice.dirty, 0, "a new identity asks for a save");
+        let (with, loaded) = reload(&alice);
+        assert_eq!(loaded.otr_identity(), Some(&[0xD5; 450][..]));
+        // The same state plus one critical section, tag 4, at the end.
+        assert_eq!(&with[..without.len()], &without[..]);
+        assert_eq!(&with[without.len()..without.len() + 7], &[0, 4, 1, 0, 0, 0x01, 0xC2]);
+        assert_eq!(with.len(), without.len() + 7 + 450);
+        let too_long = Some(Zeroizing::new(vec![0; MAX_OTR_IDENTITY_LEN + 1]));
+        assert!(alice.set_otr_identity(too_long).is_err());
+        assert!(alice.set_otr_identity(None).is_ok());
+        assert_eq!(reload(&alice).0, without);
+    }
+
+    #[test]
+    fn the_required_sections_must_all_be_there() {
+        let (bytes, _) = reload(&client());
+        // Drop the peers section (the last one: tag 3, an empty list).
+        let cut = &bytes[..bytes.len() - 7 - 4];
+        let rng = Box::new(DeterministicRandom::from_label("cut"));
+        let error = Client::read_state(Reader::new(cut), Settings::default(), rng).err();
+        assert_eq!(error, Some(StateError::Invalid("a required section is missing")));
     }
 }

@@ -31,8 +31,11 @@ fn store_error(error: StoreError) -> OffrecResult {
         StoreError::WrongKey => OffrecResult::StoreWrongKey,
         StoreError::WrongAccount => OffrecResult::StoreWrongAccount,
         StoreError::NotAFile => OffrecResult::StoreNotAFile,
-        StoreError::UnsupportedVersion(_) => OffrecResult::StoreUnsupportedVersion,
+        StoreError::UnsupportedVersion(_) | StoreError::UnsupportedSection(_) | StoreError::UnsupportedKeyKind(_) => {
+            OffrecResult::StoreUnsupportedVersion
+        }
         StoreError::Empty
+        | StoreError::HeaderDamaged
         | StoreError::NotAStore
         | StoreError::Truncated
         | StoreError::Corrupted

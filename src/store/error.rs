@@ -26,14 +26,30 @@ pub enum StoreError {
     /// Written by a newer offrec; upgrade to read it.
     #[error("store format version {0} is newer than this library understands")]
     UnsupportedVersion(u16),
+    /// The store holds a section this library does not know and must not ignore (STORAGE.md
+    /// §4.1): written by a newer offrec; upgrade to read it.
+    #[error("the store holds section {0}, which this library does not understand (written by a newer offrec)")]
+    UnsupportedSection(u16),
+    /// The store holds trust entries of a key kind this library cannot keep (STORAGE.md §4.2):
+    /// written by a newer offrec; upgrade to read it.
+    #[error(
+        "the store holds trust entries of key kind {0}, which this library cannot keep (written by a newer offrec)"
+    )]
+    UnsupportedKeyKind(u8),
     /// The file ends early (a partial copy?).
     #[error("the store is truncated")]
     Truncated,
-    /// The key or passphrase does not open this store. The version-1 format cannot tell this
-    /// apart from damage to the salt or key-check bytes (STORAGE.md §3): both are checked
-    /// only through a value derived from the key.
-    #[error("wrong key or passphrase for this store (or its salt or key-check bytes are damaged)")]
+    /// The key or passphrase does not open this store. In a version-2 store the header's
+    /// checksum rules out damage first ([`StoreError::HeaderDamaged`]); a version-1 store
+    /// cannot tell a wrong key apart from damage to its salt or key-check bytes (STORAGE.md §3).
+    #[error(
+        "wrong key or passphrase for this store (or, in a version-1 store, its salt or key-check bytes are damaged)"
+    )]
     WrongKey,
+    /// The header (KDF parameters, salt, key check, nonce or lengths) fails its checksum: the
+    /// file is damaged, and no key was tried. Not a wrong key.
+    #[error("the store's header is damaged (its checksum does not match); the key was not tried")]
+    HeaderDamaged,
     /// The key is right but the contents fail authentication: the file was modified or damaged.
     #[error("the store is corrupted (authentication failed)")]
     Corrupted,

@@ -5,12 +5,14 @@
 //! with AES-256-GCM under the application's key or an Argon2id-stretched passphrase.
 mod error;
 mod file;
+mod header;
 mod seal;
 mod state;
 
 pub use error::StoreError;
 pub use file::{FileStore, MAX_STORE_FILE_LEN, STALE_TEMP_SECS, STORE_FILE_NAME};
-pub use seal::{open, seal, StoreKey, ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, SEAL_VERSION};
+pub use header::SEAL_VERSION;
+pub use seal::{open, seal, StoreKey, ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST};
 pub use state::{decode_client, encode_client, MAX_STORED_PEERS, STATE_VERSION};
 
 use crate::conversation::{Client, Settings};

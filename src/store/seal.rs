@@ -1,27 +1,17 @@
-//! Encryption at rest (STORAGE.md §Sealed file). AES-256-GCM under a key derived from the
+//! Encryption at rest (STORAGE.md §2, §3). AES-256-GCM under a key derived from the
 //! application's 32-byte key, or from a passphrase through Argon2id. A short key-check value
-//! tells "wrong key" apart from "corrupted file".
-//!
-//! ```text
-//! "OFRSTORE" ‖ version u16 ‖ kdf u8 ‖ m_cost u32 ‖ t_cost u32 ‖ p_cost u32 ‖ salt(16)
-//! ‖ key check(16) ‖ nonce(12) ‖ ciphertext ‖ tag(16)
-//! ```
-//! Everything before the ciphertext is the associated data.
+//! tells "wrong key" apart from "corrupted file"; the header's layout and its checksum are in
+//! `header.rs`. Writes seal version 2; reads versions 1 and 2.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::header::{self, KdfParams, TAG_LEN};
 use super::StoreError;
 use crate::crypto::kdf::hkdf;
 use crate::crypto::RandomSource;
-
-const MAGIC: &[u8; 8] = b"OFRSTORE";
-/// The sealed-file format version written by this library.
-pub const SEAL_VERSION: u16 = 1;
-const HEADER_LEN: usize = 8 + 2 + 1 + 12 + 16 + 16 + 12;
-const TAG_LEN: usize = 16;
 
 /// Argon2id parameters for passphrases (OWASP's second recommendation: 19 MiB, 2 passes).
 pub const ARGON2_M_COST_KIB: u32 = 19 * 1024;
@@ -51,13 +41,6 @@ impl core::fmt::Debug for StoreKey {
     }
 }
 
-struct KdfParams {
-    kind: u8,
-    m_cost: u32,
-    t_cost: u32,
-    p_cost: u32,
-}
-
 fn master_key(key: &StoreKey, params: &KdfParams, salt: &[u8; 16]) -> Result<Zeroizing<[u8; 32]>, StoreError> {
     match (key, params.kind) {
         (StoreKey::Raw(raw), 0) => Ok(Zeroizing::new(**raw)),
@@ -85,7 +68,7 @@ fn derived(master: &[u8; 32], salt: &[u8; 16]) -> (Zeroizing<[u8; 32]>, [u8; 16]
     (key, check)
 }
 
-/// Encrypts `plaintext` for storage.
+/// Encrypts `plaintext` for storage, in seal version 2.
 pub fn seal(plaintext: &[u8], key: &StoreKey, rng: &mut dyn RandomSource) -> Result<Vec<u8>, StoreError> {
     let params = match key {
         StoreKey::Raw(_) => KdfParams { kind: 0, m_cost: 0, t_cost: 0, p_cost: 0 },
@@ -100,64 +83,40 @@ pub fn seal(plaintext: &[u8], key: &StoreKey, rng: &mut dyn RandomSource) -> Res
     let master = master_key(key, &params, &salt)?;
     let (enc_key, check) = derived(&master, &salt);
 
-    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&SEAL_VERSION.to_be_bytes());
-    out.push(params.kind);
-    for value in [params.m_cost, params.t_cost, params.p_cost] {
-        out.extend_from_slice(&value.to_be_bytes());
-    }
-    out.extend_from_slice(&salt);
-    out.extend_from_slice(&check);
-    out.extend_from_slice(&nonce);
-    let header = out.clone();
-    let mut body = Zeroizing::new(plaintext.to_vec());
+    // Wiped if sealing fails: it holds the plaintext until it is encrypted in place.
+    let mut out = Zeroizing::new(Vec::with_capacity(128 + plaintext.len() + TAG_LEN));
+    header::write(&mut out, &params, &salt, &check, &nonce, plaintext.len());
+    let header_len = out.len();
+    // Encrypted in place in the output: the plaintext is never copied anywhere else.
+    out.extend_from_slice(plaintext);
+    let (header_bytes, body) = out.split_at_mut(header_len);
     let cipher = Aes256Gcm::new((&*enc_key).into());
     let tag = cipher
-        .encrypt_inout_detached(&Nonce::from(nonce), &header, body.as_mut_slice().into())
+        .encrypt_inout_detached(&Nonce::from(nonce), header_bytes, body.into())
         .map_err(|_| StoreError::InvalidState("state too large to seal"))?;
-    out.extend_from_slice(&body);
     out.extend_from_slice(&tag);
-    Ok(out)
+    Ok(core::mem::take(&mut *out))
 }
 
-/// Decrypts a sealed store, telling apart every way it can be wrong.
+/// Decrypts a sealed store of either version, telling apart every way it can be wrong.
 pub fn open(sealed: &[u8], key: &StoreKey) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-    if sealed.is_empty() {
-        return Err(StoreError::Empty);
-    }
-    if sealed.len() < MAGIC.len() || &sealed[..MAGIC.len()] != MAGIC {
-        return Err(StoreError::NotAStore);
-    }
-    if sealed.len() < HEADER_LEN + TAG_LEN {
-        return Err(StoreError::Truncated);
-    }
-    let version = u16::from_be_bytes([sealed[8], sealed[9]]);
-    if version != SEAL_VERSION {
-        return Err(StoreError::UnsupportedVersion(version));
-    }
-    let u32_at = |at: usize| u32::from_be_bytes([sealed[at], sealed[at + 1], sealed[at + 2], sealed[at + 3]]);
-    let params = KdfParams { kind: sealed[10], m_cost: u32_at(11), t_cost: u32_at(15), p_cost: u32_at(19) };
-    if params.kind > 1 {
-        return Err(StoreError::BadKdfParameters);
-    }
-    let mut salt = [0u8; 16];
-    salt.copy_from_slice(&sealed[23..39]);
-    let stored_check = &sealed[39..55];
-    let mut nonce = [0u8; 12];
-    nonce.copy_from_slice(&sealed[55..67]);
-    let master = master_key(key, &params, &salt)?;
-    let (enc_key, check) = derived(&master, &salt);
-    if !bool::from(check.ct_eq(stored_check)) {
+    let header = header::parse(sealed)?;
+    let master = master_key(key, &header.kdf, &header.salt)?;
+    let (enc_key, check) = derived(&master, &header.salt);
+    if !bool::from(check.ct_eq(&header.check)) {
         return Err(StoreError::WrongKey);
     }
-    let body_end = sealed.len() - TAG_LEN;
-    let mut body = Zeroizing::new(sealed[HEADER_LEN..body_end].to_vec());
-    let mut tag = [0u8; TAG_LEN];
-    tag.copy_from_slice(&sealed[body_end..]);
+    let body_end = header.len + header.ciphertext_len;
+    let (Some(associated), Some(ciphertext), Some(tag)) =
+        (sealed.get(..header.len), sealed.get(header.len..body_end), sealed.get(body_end..))
+    else {
+        return Err(StoreError::Truncated);
+    };
+    let tag = Tag::try_from(tag).map_err(|_| StoreError::Truncated)?;
+    let mut body = Zeroizing::new(ciphertext.to_vec());
     let cipher = Aes256Gcm::new((&*enc_key).into());
     cipher
-        .decrypt_inout_detached(&Nonce::from(nonce), &sealed[..HEADER_LEN], body.as_mut_slice().into(), &Tag::from(tag))
+        .decrypt_inout_detached(&Nonce::from(header.nonce), associated, body.as_mut_slice().into(), &tag)
         .map_err(|_| StoreError::Corrupted)?;
     Ok(body)
 }

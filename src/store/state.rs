@@ -1,7 +1,7 @@
-//! A client's whole state as bytes (STORAGE.md §State): the outer format only (magic and
-//! version), around the conversation layer's own state (`conversation/persist.rs`: identity,
-//! instance tag, trust store, every live session with its ratchet, and the messages still
-//! waiting for encryption).
+//! A client's whole state as bytes (STORAGE.md §4): the outer format only (magic and version),
+//! around the conversation layer's own state (`conversation/persist.rs`: identity, instance
+//! tag, trust store, every stored session, and the messages still waiting for encryption, as
+//! tagged sections). Writes version 2; reads versions 1 and 2.
 
 use zeroize::Zeroizing;
 
@@ -15,7 +15,7 @@ pub use crate::conversation::persist::MAX_STORED_PEERS;
 
 const MAGIC: &[u8; 8] = b"OFRSTATE";
 /// The state format version written by this library.
-pub const STATE_VERSION: u16 = 1;
+pub const STATE_VERSION: u16 = 2;
 
 fn truncated(error: WireError) -> StoreError {
     state_error(error.into())
@@ -25,6 +25,8 @@ fn state_error(error: StateError) -> StoreError {
     match error {
         StateError::Truncated => StoreError::Truncated,
         StateError::Invalid(what) => StoreError::InvalidState(what),
+        StateError::UnsupportedSection(tag) => StoreError::UnsupportedSection(tag),
+        StateError::UnsupportedKeyKind(kind) => StoreError::UnsupportedKeyKind(kind),
     }
 }
 
@@ -36,16 +38,18 @@ pub fn encode_client(client: &Client) -> Zeroizing<Vec<u8>> {
     w.into_zeroizing()
 }
 
-/// Rebuilds a client from [`encode_client`]'s bytes, with the application's current settings
-/// and random source. Every count is checked against the live caps.
+/// Rebuilds a client from [`encode_client`]'s bytes (state version 2) or from a version-1 state,
+/// with the application's current settings and random source. Every count is checked against
+/// the live caps.
 pub fn decode_client(bytes: &[u8], settings: Settings, rng: Box<dyn RandomSource>) -> Result<Client, StoreError> {
     let mut r = Reader::new(bytes);
     if r.bytes(MAGIC.len()).map_err(truncated)? != MAGIC {
         return Err(StoreError::InvalidState("state magic"));
     }
-    let version = r.u16().map_err(truncated)?;
-    if version != STATE_VERSION {
-        return Err(StoreError::UnsupportedVersion(version));
+    match r.u16().map_err(truncated)? {
+        1 => Client::read_state_v1(r, settings, rng),
+        2 => Client::read_state(r, settings, rng),
+        version => return Err(StoreError::UnsupportedVersion(version)),
     }
-    Client::read_state(r, settings, rng).map_err(state_error)
+    .map_err(state_error)
 }

@@ -1,7 +1,9 @@
 //! Who the peers are: fingerprints in a form people can compare, and what the user has decided
 //! to trust.
 pub mod fingerprint;
+pub mod key_kind;
 pub mod store;
 
 pub use fingerprint::{format_fingerprint, format_ssid};
+pub use key_kind::KeyKind;
 pub use store::{KnownKey, Observation, Trust, TrustStore, MAX_KEYS_PER_PEER};

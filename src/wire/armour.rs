@@ -21,9 +21,10 @@ pub fn encoded_len(binary_len: usize) -> usize {
 }
 
 /// Armours a binary message. Callers never armour an empty message; if they did, the result
-/// would be rejected by [`decode`].
+/// would be rejected by [`decode`]. One spare byte of capacity lets the C API append its NUL
+/// without copying the message into a larger buffer.
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(binary.len()));
+    let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
     out.push_str(ARMOUR_PREFIX);
     STANDARD.encode_string(binary, &mut out);
     out.push_str(ARMOUR_SUFFIX);

@@ -6,6 +6,8 @@
 //! Format: `?OFR|<id>|<sender>|<receiver>,<k>,<n>,<piece>,` with id and tags as 8 lowercase hex
 //! digits and `k`, `n` decimal without leading zeros, `1 <= k <= n <= 512`.
 
+use core::fmt::Write as _;
+
 use super::armour::{ARMOUR_PREFIX, ARMOUR_SUFFIX, MAX_ENCODED_LEN};
 use super::error::WireError;
 use super::instance_tag::InstanceTag;
@@ -47,12 +49,17 @@ pub struct Fragment<'a> {
 }
 
 impl Fragment<'_> {
-    /// The fragment as sent.
+    /// The fragment as sent, built in one buffer of its exact length (plus one spare byte, so
+    /// the C API's NUL terminator does not reallocate it).
     pub fn encode(&self) -> String {
-        format!(
-            "{FRAGMENT_PREFIX}{:08x}|{}|{},{},{},{},",
-            self.id, self.sender, self.receiver, self.k, self.n, self.piece
-        )
+        let len = FIXED_OVERHEAD + digits(usize::from(self.k)) + digits(usize::from(self.n)) + self.piece.len();
+        let mut out = String::with_capacity(len + 1);
+        // Writing to a String cannot fail.
+        let _ =
+            write!(out, "{FRAGMENT_PREFIX}{:08x}|{}|{},{},{},", self.id, self.sender, self.receiver, self.k, self.n);
+        out.push_str(self.piece);
+        out.push(',');
+        out
     }
 }
 
@@ -76,6 +83,124 @@ fn receiver_ok(tag: InstanceTag) -> bool {
     tag.is_valid() || tag.is_none()
 }
 
+/// How an armoured message is carried by the transport: whole, or in `count` fragments. Made
+/// once per message by [`plan`], before the message is built (a message that cannot be
+/// carried must be refused before a session advances), and followed by [`Plan::pieces`]: the
+/// size check and the fragmenting are one computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The armoured message's length.
+    len: usize,
+    /// The transport's limit (0 = none).
+    max_len: usize,
+    /// How many fragments; 1 means the message goes whole.
+    count: usize,
+    /// The digits of `count`, as every fragment writes it.
+    n_digits: usize,
+}
+
+/// How an armoured message of `len` bytes travels over a transport whose messages are at most
+/// `max_len` long (0 = no limit): whole if it fits, else in fragments; or why it cannot (over
+/// [`MAX_ENCODED_LEN`], a limit too small for any payload, more than [`MAX_FRAGMENTS`] pieces).
+/// Pure arithmetic: nothing is built.
+pub fn plan(len: usize, max_len: usize) -> Result<Plan, WireError> {
+    if len > MAX_ENCODED_LEN {
+        return Err(WireError::TooLarge);
+    }
+    if max_len == 0 || len <= max_len {
+        return Ok(Plan { len, max_len, count: 1, n_digits: 1 });
+    }
+    let (count, n_digits) = count_pieces(len, max_len)?;
+    Ok(Plan { len, max_len, count, n_digits })
+}
+
+impl Plan {
+    /// How many transport messages the message takes (1: it goes whole).
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the message, `len` bytes long once built (the planned length, unless the plan
+    /// was wrong), goes whole, unfragmented.
+    pub fn goes_whole(&self, len: usize) -> bool {
+        len <= MAX_ENCODED_LEN && (self.max_len == 0 || len <= self.max_len)
+    }
+
+    /// This plan if the message has the planned length `len`, else a new plan for `len` at
+    /// the same limit (a plan is made before its message exists).
+    fn matching(&self, len: usize) -> Result<Plan, WireError> {
+        if len == self.len {
+            Ok(*self)
+        } else {
+            plan(len, self.max_len)
+        }
+    }
+
+    /// The fragments of `encoded`, the armoured message this plan was made for (made by
+    /// [`crate::wire::armour::encode`]: its characters are not checked again), numbered with
+    /// message `id` and the two instance tags; planned again if `encoded` has another length.
+    /// Empty for a message that goes whole.
+    pub fn pieces<'a>(
+        &self,
+        encoded: &'a str,
+        id: u32,
+        sender: InstanceTag,
+        receiver: InstanceTag,
+    ) -> Result<Pieces<'a>, WireError> {
+        let plan = self.matching(encoded.len())?;
+        if !sender.is_valid() || !receiver_ok(receiver) {
+            return Err(WireError::BadFragment("invalid instance tag"));
+        }
+        if !encoded.starts_with(ARMOUR_PREFIX) || !encoded.ends_with(ARMOUR_SUFFIX) {
+            return Err(WireError::BadFragment("only armoured messages can be fragmented"));
+        }
+        let n = u16::try_from(plan.count).map_err(|_| WireError::TooManyFragments)?;
+        let k = if plan.goes_whole(plan.len) { n.saturating_add(1) } else { 1 };
+        Ok(Pieces { encoded, plan, id, sender, receiver, n, k, pos: 0 })
+    }
+}
+
+/// The fragments of one message, built one at a time ([`Plan::pieces`]).
+#[derive(Debug, Clone)]
+pub struct Pieces<'a> {
+    encoded: &'a str,
+    plan: Plan,
+    id: u32,
+    sender: InstanceTag,
+    receiver: InstanceTag,
+    n: u16,
+    /// The next piece's number (past `n`: done).
+    k: u16,
+    /// Where the next piece starts in `encoded`.
+    pos: usize,
+}
+
+impl Iterator for Pieces<'_> {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.k > self.n {
+            return None;
+        }
+        // The overhead of fragment k is exact (digits of k and of n), so every fragment but
+        // the last is exactly the limit; the last takes the rest.
+        let cap = piece_capacity(self.plan.max_len, usize::from(self.k), self.plan.n_digits)?;
+        let end = self.pos.saturating_add(cap).min(self.encoded.len());
+        let piece = self.encoded.get(self.pos..end)?;
+        let fragment =
+            Fragment { id: self.id, sender: self.sender, receiver: self.receiver, k: self.k, n: self.n, piece }
+                .encode();
+        self.pos = end;
+        self.k = self.k.saturating_add(1);
+        Some(fragment)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::from(self.n.saturating_add(1).saturating_sub(self.k));
+        (left, Some(left))
+    }
+}
+
 /// Splits an armoured message into fragments of at most `max_len` bytes each.
 ///
 /// A message that already fits is returned unchanged as the only element (whatever it is).
@@ -84,6 +209,7 @@ fn receiver_ok(tag: InstanceTag) -> bool {
 /// `encoded` is itself a fragment, if `max_len` leaves no room for payload
 /// ([`WireError::MaxLenTooSmall`]), if more than [`MAX_FRAGMENTS`] would be needed, or if the
 /// tags could not be parsed back (invalid sender, receiver neither valid nor none).
+/// [`plan`] and [`Plan::pieces`] do the same without the checks of the text.
 pub fn split(
     encoded: &str,
     max_len: usize,
@@ -106,14 +232,9 @@ pub fn split(
     if !encoded.starts_with(ARMOUR_PREFIX) || !encoded.ends_with(ARMOUR_SUFFIX) || !encoded.bytes().all(is_piece_char) {
         return Err(WireError::BadFragment("only armoured messages can be fragmented"));
     }
-    let bounds = piece_bounds(encoded.len(), max_len)?;
-    let n = u16::try_from(bounds.len()).map_err(|_| WireError::TooManyFragments)?;
-    let mut out = Vec::with_capacity(bounds.len());
-    for (k, (start, end)) in (1u16..).zip(bounds) {
-        let piece = encoded.get(start..end).ok_or(WireError::BadFragment("piece boundary"))?;
-        out.push(Fragment { id, sender, receiver, k, n, piece }.encode());
-    }
-    Ok(out)
+    let (count, n_digits) = count_pieces(encoded.len(), max_len)?;
+    let plan = Plan { len: encoded.len(), max_len, count, n_digits };
+    Ok(plan.pieces(encoded, id, sender, receiver)?.collect())
 }
 
 /// How many fragments an armoured message of `len` bytes needs at `max_len` (1 if it fits), or
@@ -125,26 +246,24 @@ pub fn fragments_needed(len: usize, max_len: usize) -> Result<usize, WireError> 
     if len > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
-    piece_bounds(len, max_len).map(|bounds| bounds.len())
+    count_pieces(len, max_len).map(|(count, _)| count)
 }
 
 /// Whether an armoured message of `len` bytes can be carried by a transport whose messages
-/// are at most `max_len` long (0 = no limit): within [`MAX_ENCODED_LEN`], and whole or in
-/// fragments. The check [`split`] makes, without building anything.
+/// are at most `max_len` long (0 = no limit): [`plan`] succeeds.
 pub fn fits(len: usize, max_len: usize) -> Result<(), WireError> {
-    if len > MAX_ENCODED_LEN {
-        return Err(WireError::TooLarge);
-    }
-    if max_len == 0 {
-        return Ok(());
-    }
-    fragments_needed(len, max_len).map(|_| ())
+    plan(len, max_len).map(|_| ())
 }
 
-/// Byte ranges of the pieces of a `len`-byte message so that each fragment is at most
-/// `max_len`: the overhead of fragment `k` is exact (digits of `k` and of the final `n`), so
-/// every fragment but the last is exactly `max_len`. Tries 1, 2 then 3 digits for `n`.
-fn piece_bounds(len: usize, max_len: usize) -> Result<Vec<(usize, usize)>, WireError> {
+/// The payload room of fragment `k` when `n` has `n_digits` digits, if there is any.
+fn piece_capacity(max_len: usize, k: usize, n_digits: usize) -> Option<usize> {
+    max_len.checked_sub(FIXED_OVERHEAD + digits(k) + n_digits).filter(|&cap| cap > 0)
+}
+
+/// The number of fragments (and its digit count) that carry a `len`-byte message in fragments
+/// of at most `max_len`, counted band by band of equal-width `k`: tries 1, 2 then 3 digits for
+/// `n`, as the pieces' room depends on them.
+fn count_pieces(len: usize, max_len: usize) -> Result<(usize, usize), WireError> {
     let max_n = usize::from(MAX_FRAGMENTS);
     // The smallest fragment: one-digit k and n, one byte of piece.
     if max_len < FIXED_OVERHEAD + 3 {
@@ -152,20 +271,26 @@ fn piece_bounds(len: usize, max_len: usize) -> Result<Vec<(usize, usize)>, WireE
     }
     'digits: for n_digits in 1..=digits(max_n) {
         let most = 10usize.pow(n_digits as u32).saturating_sub(1).min(max_n);
-        let mut bounds = Vec::new();
-        let mut pos = 0usize;
-        while pos < len && bounds.len() < most {
-            let k = bounds.len() + 1;
-            let overhead = FIXED_OVERHEAD + digits(k) + n_digits;
-            let Some(cap) = max_len.checked_sub(overhead).filter(|&c| c > 0) else {
+        let (mut count, mut left, mut first) = (0usize, len, 1usize);
+        while left > 0 && first <= most {
+            // Pieces first..=last all have the same number of digits, hence the same room.
+            let last = (first.saturating_mul(10).saturating_sub(1)).min(most);
+            let Some(cap) = piece_capacity(max_len, first, n_digits) else {
                 continue 'digits;
             };
-            let end = pos.saturating_add(cap).min(len);
-            bounds.push((pos, end));
-            pos = end;
+            let needed = left.div_ceil(cap);
+            let band = last - first + 1;
+            if needed <= band {
+                count += needed;
+                left = 0;
+            } else {
+                count += band;
+                left -= band * cap;
+                first = last + 1;
+            }
         }
-        if pos >= len && digits(bounds.len()) == n_digits {
-            return Ok(bounds);
+        if left == 0 && digits(count) == n_digits {
+            return Ok((count, n_digits));
         }
     }
     Err(WireError::TooManyFragments)
@@ -291,6 +416,9 @@ impl Buffer {
 pub struct Reassembler {
     buffers: Vec<Buffer>,
     tick: u64,
+    /// [`Reassembler::held_bytes`], kept up to date as buffers and pieces come and go, so the
+    /// budget checks made on every call never rescan the buffers.
+    held: usize,
 }
 
 impl Reassembler {
@@ -311,13 +439,21 @@ impl Reassembler {
 
     /// Drops incomplete messages whose first piece is more than [`FRAGMENT_TIMEOUT_SECS`] old.
     pub fn expire(&mut self, now: u64) {
-        self.buffers.retain(|b| now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS);
+        let held = &mut self.held;
+        self.buffers.retain(|b| {
+            let keep = now.saturating_sub(b.created) <= FRAGMENT_TIMEOUT_SECS;
+            if !keep {
+                *held = held.saturating_sub(b.held_bytes());
+            }
+            keep
+        });
     }
 
     /// Bytes held for incomplete messages: per message [`BUFFER_OVERHEAD`], per received piece
     /// [`PIECE_OVERHEAD`] plus the piece's bytes. Grows only with pieces actually received.
+    /// A running total: constant time.
     pub fn held_bytes(&self) -> usize {
-        self.buffers.iter().map(Buffer::held_bytes).fold(0, usize::saturating_add)
+        self.held
     }
 
     /// Takes one fragment. Returns the whole armoured message once all its pieces have arrived
@@ -338,6 +474,17 @@ impl Reassembler {
     pub fn accept_within(&mut self, message: &str, now: u64, room: usize) -> Result<Option<String>, WireError> {
         self.expire(now);
         let f = parse_fragment(message)?;
+        self.take(f, now, room)
+    }
+
+    /// As [`Reassembler::accept_within`], for a fragment the caller already parsed (to check
+    /// its tags): it is not parsed again.
+    pub fn accept_fragment(&mut self, f: Fragment<'_>, now: u64, room: usize) -> Result<Option<String>, WireError> {
+        self.expire(now);
+        self.take(f, now, room)
+    }
+
+    fn take(&mut self, f: Fragment<'_>, now: u64, room: usize) -> Result<Option<String>, WireError> {
         if f.n == 1 {
             return Ok(Some(f.piece.to_owned()));
         }
@@ -367,6 +514,7 @@ impl Reassembler {
                     created: now,
                     last_used: self.tick,
                 });
+                self.held = self.held.saturating_add(BUFFER_OVERHEAD);
                 self.buffers.len().saturating_sub(1)
             }
         };
@@ -388,6 +536,7 @@ impl Reassembler {
         buf.pieces.push((f.k, f.piece.to_owned()));
         buf.total_len = total;
         buf.last_used = tick;
+        self.held = self.held.saturating_add(PIECE_OVERHEAD).saturating_add(f.piece.len());
         if buf.pieces.len() < usize::from(buf.n) {
             return Ok(None);
         }
@@ -406,7 +555,8 @@ impl Reassembler {
 
     fn remove(&mut self, idx: usize) {
         if idx < self.buffers.len() {
-            self.buffers.swap_remove(idx);
+            let gone = self.buffers.swap_remove(idx);
+            self.held = self.held.saturating_sub(gone.held_bytes());
         }
     }
 
@@ -458,6 +608,108 @@ mod tests {
             }
         }
         assert!(fragments_needed(MAX_ENCODED_LEN + 1, 1400).is_err());
+    }
+
+    /// The piece bounds as they were computed before `count_pieces` (one Vec entry per piece),
+    /// kept as the model the arithmetic must agree with.
+    fn reference_bounds(len: usize, max_len: usize) -> Result<Vec<(usize, usize)>, WireError> {
+        let max_n = usize::from(MAX_FRAGMENTS);
+        if max_len < FIXED_OVERHEAD + 3 {
+            return Err(WireError::MaxLenTooSmall);
+        }
+        'digits: for n_digits in 1..=digits(max_n) {
+            let most = 10usize.pow(n_digits as u32).saturating_sub(1).min(max_n);
+            let mut bounds = Vec::new();
+            let mut pos = 0usize;
+            while pos < len && bounds.len() < most {
+                let k = bounds.len() + 1;
+                let overhead = FIXED_OVERHEAD + digits(k) + n_digits;
+                let Some(cap) = max_len.checked_sub(overhead).filter(|&c| c > 0) else {
+                    continue 'digits;
+                };
+                let end = pos.saturating_add(cap).min(len);
+                bounds.push((pos, end));
+                pos = end;
+            }
+            if pos >= len && digits(bounds.len()) == n_digits {
+                return Ok(bounds);
+            }
+        }
+        Err(WireError::TooManyFragments)
+    }
+
+    #[test]
+    fn the_piece_count_is_the_one_the_bounds_gave() {
+        for max_len in (30..120).chain([200, 399, 400, 401, 1000, 1400, 4096, 70_000]) {
+            let lens = (1..2_000).step_by(7).chain([9_999, 10_000, 20_000, 60_000, MAX_ENCODED_LEN]);
+            for len in lens.filter(|&len| len > max_len) {
+                let expected = reference_bounds(len, max_len).map(|b| b.len());
+                assert_eq!(count_pieces(len, max_len).map(|(count, _)| count), expected, "len {len} max {max_len}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_plan_is_followed_piece_by_piece() {
+        let m = crate::wire::armour::encode(&[5u8; 3000]);
+        for max_len in [64usize, 100, 1000, 1400, 4100, 0] {
+            let plan = plan(m.len(), max_len).unwrap();
+            let pieces: Vec<String> = plan.pieces(&m, 9, A, B).unwrap().collect();
+            if max_len == 0 || m.len() <= max_len {
+                assert!(plan.goes_whole(m.len()) && pieces.is_empty() && plan.count() == 1);
+                continue;
+            }
+            assert_eq!(pieces, split(&m, max_len, 9, A, B).unwrap(), "max {max_len}");
+            assert_eq!(pieces.len(), plan.count());
+            assert!(pieces.iter().all(|p| p.capacity() > p.len()), "room for the C API's NUL");
+        }
+        // A text of another length than planned gets its own plan.
+        let short = crate::wire::armour::encode(&[5u8; 1000]);
+        let pieces: Vec<String> = plan(m.len(), 100).unwrap().pieces(&short, 9, A, B).unwrap().collect();
+        assert_eq!(pieces, split(&short, 100, 9, A, B).unwrap());
+        assert_eq!(plan(MAX_ENCODED_LEN + 1, 0), Err(WireError::TooLarge));
+        assert_eq!(plan(100, 37), Err(WireError::MaxLenTooSmall));
+    }
+
+    /// Sums what the buffers hold, as `held_bytes` did before it kept a running total.
+    fn recount(r: &Reassembler) -> usize {
+        r.buffers.iter().map(Buffer::held_bytes).sum()
+    }
+
+    #[test]
+    fn the_running_total_is_what_the_buffers_hold() {
+        let mut r = Reassembler::new();
+        let mut now = 0;
+        for round in 0..300u32 {
+            let sender = InstanceTag(0x100 + round % 7);
+            let id = round % 5;
+            let n = 2 + (round % 4) as u16;
+            let k = 1 + (round % u32::from(n)) as u16;
+            let piece = "A".repeat(1 + (round as usize * 37) % 900);
+            let _ = r.accept_within(&frag(id, sender, k, n, &piece), now, 2_000 + (round as usize % 3) * 1_000);
+            assert_eq!(r.held_bytes(), recount(&r), "round {round}");
+            now += u64::from(round % 11);
+        }
+        r.expire(now + FRAGMENT_TIMEOUT_SECS + 1);
+        assert_eq!((r.held_bytes(), r.open_buffers()), (0, 0));
+        // An oversized message is dropped with what it held.
+        let big = "A".repeat(MAX_ASSEMBLED_LEN / 2 + 1);
+        r.accept(&frag(1, A, 1, 3, &big), now).unwrap();
+        assert_eq!(r.accept(&frag(1, A, 2, 3, &big), now), Err(WireError::TooLarge));
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn a_parsed_fragment_is_taken_as_is() {
+        let mut r = Reassembler::new();
+        let first = frag(3, A, 1, 2, "?OFR:");
+        r.accept_fragment(parse_fragment(&first).unwrap(), 0, usize::MAX).unwrap();
+        let second = frag(3, A, 2, 2, "AA=.");
+        let whole = r.accept_fragment(parse_fragment(&second).unwrap(), 0, usize::MAX).unwrap();
+        assert_eq!(whole.as_deref(), Some("?OFR:AA=."));
+        let third = frag(4, A, 1, 2, "?OFR:");
+        assert_eq!(r.accept_fragment(parse_fragment(&third).unwrap(), 0, 10), Err(WireError::OverBudget));
+        assert_eq!(r.held_bytes(), 0);
     }
 
     fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {

@@ -57,8 +57,13 @@ impl Peer {
         let Some(session) = self.sessions.get_mut(&tag) else { return Err(ClientError::NoSession) };
         let protocol = session.protocol();
         // Refused before the session advances if the result could not be carried: a refused
-        // send must not burn a message number or the reveals that would ride on it.
-        let mut check = |binary_len: usize| transport::fits(protocol, binary_len, limit);
+        // send must not burn a message number or the reveals that would ride on it. The plan
+        // made here is the one the message is sent by.
+        let mut plan = None;
+        let mut check = |binary_len: usize| {
+            plan = Some(transport::plan(protocol, binary_len, limit)?);
+            Ok(())
+        };
         let sealed = session.seal(
             ctx.our_tag,
             flags,
@@ -70,7 +75,8 @@ impl Peer {
             ctx.now,
             ctx.rng,
         )?;
-        self.send_binary_within(ctx, protocol, &sealed.bytes, tag, limit)?;
+        let plan = plan.ok_or(ClientError::MessageTooLarge)?;
+        self.send_planned(ctx, &sealed.bytes, tag, plan)?;
         Ok(sealed)
     }
 

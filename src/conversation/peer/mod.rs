@@ -129,7 +129,7 @@ impl Peer {
             return ctx.event(&self.name, fragment.receiver.0, Event::ForOtherInstance);
         }
         let before = self.reassembler.held_bytes();
-        let accepted = self.reassembler.accept_within(message, ctx.now, ctx.unauth_room);
+        let accepted = self.reassembler.accept_fragment(fragment, ctx.now, ctx.unauth_room);
         let grown = self.reassembler.held_bytes().saturating_sub(before);
         ctx.unauth_room = ctx.unauth_room.saturating_sub(grown);
         match accepted {
