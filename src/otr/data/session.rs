@@ -130,6 +130,12 @@ impl DataSession {
 
     /// Encrypts `plaintext` (already `text ‖ NUL ‖ TLVs`) into a binary data message.
     pub fn encrypt(&mut self, flags: u8, plaintext: &[u8]) -> Result<Vec<u8>, DataError> {
+        let next_dh = self.keys.our_current_public().to_minimal_bytes();
+        self.encrypt_announcing(flags, plaintext, next_dh)
+    }
+
+    /// [`DataSession::encrypt`] with `next_dh` as the announced next key (tests forge bad ones).
+    fn encrypt_announcing(&mut self, flags: u8, plaintext: &[u8], next_dh: Vec<u8>) -> Result<Vec<u8>, DataError> {
         if plaintext.len() > MAX_CIPHERTEXT_LEN {
             return Err(DataError::TooLong);
         }
@@ -144,7 +150,7 @@ impl DataSession {
             flags,
             sender_keyid,
             recipient_keyid: self.keys.their_keyid,
-            next_dh: self.keys.our_current_public().to_minimal_bytes(),
+            next_dh,
             counter,
             ciphertext,
         };
@@ -221,5 +227,65 @@ impl DataSession {
     pub fn finish(mut self, flags: u8, plaintext: &[u8]) -> Result<Vec<u8>, DataError> {
         self.reveal_all();
         self.encrypt(flags, plaintext)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DeterministicRandom;
+    use crate::otr::ake::SsidBoldHalf;
+    use crate::otr::data::DataError;
+    use crate::otr::group::GroupError;
+    use crate::otr::identity::DsaIdentity;
+    use crate::otr::message::MessageError;
+
+    fn sessions() -> (DataSession, DataSession, DeterministicRandom) {
+        let mut rng = DeterministicRandom::from_label("session unit");
+        let identity = DsaIdentity::generate(&mut rng).unwrap();
+        let a = DhKeyPair::generate(&mut rng).unwrap();
+        let b = DhKeyPair::generate(&mut rng).unwrap();
+        let established = |ours: &DhKeyPair, theirs: &DhKeyPair, our_tag, their_tag| EstablishedAke {
+            version: OtrVersion::V3,
+            our_tag: InstanceTag(our_tag),
+            their_tag: InstanceTag(their_tag),
+            ssid: [0; 8],
+            bold_half: SsidBoldHalf::First,
+            their_public_key: identity.public_key().clone(),
+            their_fingerprint: identity.fingerprint(),
+            our_dh: ours.clone(),
+            our_keyid: 1,
+            their_dh: theirs.public().clone(),
+            their_keyid: 1,
+        };
+        let alice = DataSession::new(established(&a, &b, 0x100, 0x200), &mut rng).unwrap();
+        let bob = DataSession::new(established(&b, &a, 0x200, 0x100), &mut rng).unwrap();
+        (alice, bob, rng)
+    }
+
+    #[test]
+    fn an_authentic_message_with_a_bad_next_key_is_refused_and_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = sessions();
+        let mut p_minus_two = crate::otr::group::prime_bytes();
+        if let Some(last) = p_minus_two.last_mut() {
+            *last -= 2;
+        }
+        for (next, expected) in [
+            (vec![1u8], GroupError::OutOfRange),
+            (p_minus_two, GroupError::NotInSubgroup),
+            (vec![0xFF; 193], GroupError::TooLarge),
+        ] {
+            let message = alice.encrypt_announcing(0, b"x\0", next).unwrap();
+            let before = bob.keyids();
+            assert_eq!(
+                bob.decrypt(&message, &mut rng).unwrap_err(),
+                DataError::Malformed(MessageError::Group(expected))
+            );
+            assert_eq!(bob.keyids(), before);
+        }
+        // An honest message under the next counter still reads.
+        let message = alice.encrypt(0, b"ok\0").unwrap();
+        assert_eq!(&*bob.decrypt(&message, &mut rng).unwrap().plaintext, b"ok\0");
+        assert_eq!(bob.keyids(), (2, 2), "their key rotated once, ours not yet");
     }
 }
