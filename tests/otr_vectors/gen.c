@@ -8,6 +8,9 @@
  *   gen session 2 > tests/vectors/otr3_v2_session.json  v2 (both sides allow v2 only)
  *   gen verify FILE     each line "p q g y m sig" (hex): libotr's otrl_privkey_verify must
  *                       accept the signature sig over the 32-byte m; prints one line each
+ *   gen peer 3|2        a live libotr party ("alice") driven over stdin/stdout by
+ *                       tests/otr_live.rs, which plays "bob" with offrec's OTR core; commands
+ *                       are listed at run_peer()
  *
  * It reads libotr's private state (context_priv.h, auth.h, dh.h are installed with
  * libotr5-dev) only to dump secrets; the protocol itself is driven through the public API.
@@ -58,6 +61,7 @@ static struct queued queue[MAX_QUEUE];
 static int qhead, qtail;
 
 static int first_message = 1;
+static int peer_mode;      /* gen peer: report events instead of failing */
 static int message_index;
 
 /* ---- small helpers ---- */
@@ -152,6 +156,13 @@ static void op_received_symkey(void *opdata, ConnContext *context, unsigned int 
                                size_t usedatalen, const unsigned char *symkey)
 {
     struct party *p = &parties[party_of(context->accountname)];
+    if (peer_mode) {
+        char *d = hex(usedata, usedatalen), *k = hex(symkey, 32);
+        printf("SYMKEY %u %s %s\n", use, d, k);
+        free(d);
+        free(k);
+        return;
+    }
     p->symkey_seen = 1;
     p->symkey_use = use;
     p->symkey_usedata = hex(usedata, usedatalen);
@@ -169,6 +180,10 @@ static void op_msg_event(void *opdata, OtrlMessageEvent event, ConnContext *cont
 {
     /* Anything but "heartbeat received/sent" or "log" means the run went wrong. */
     if (event == OTRL_MSGEVENT_LOG_HEARTBEAT_RCVD || event == OTRL_MSGEVENT_LOG_HEARTBEAT_SENT) return;
+    if (peer_mode) {
+        printf("EVENT %d\n", (int)event);
+        return;
+    }
     die("unexpected libotr message event %d for %s (err %s)", (int)event, context ? context->accountname : "?",
         gcry_strerror(err));
 }
@@ -530,11 +545,139 @@ static int run_verify(const char *path)
     return failures || count == 0;
 }
 
+/* ---- live peer ---- */
+
+/* Alice's context with Bob's instance (v3) or the master context (v2). */
+static ConnContext *peer_context(void)
+{
+    ConnContext *found = NULL;
+    for (ConnContext *c = parties[ALICE].us->context_root; c; c = c->next) {
+        if (strcmp(c->username, ACCOUNTS[BOB]) != 0) continue;
+        if (policy_bits & OTRL_POLICY_ALLOW_V3 ? c->their_instance != 0 : c->their_instance == 0) found = c;
+    }
+    return found;
+}
+
+static void flush_sends(void)
+{
+    while (qhead < qtail) {
+        printf("SEND %s\n", queue[qhead].text);
+        free(queue[qhead].text);
+        qhead++;
+    }
+}
+
+static unsigned char *unhex_text(const char *s)
+{
+    size_t len;
+    unsigned char *b = unhex(s, &len);
+    unsigned char *out = realloc(b, len + 1);
+    if (!out) die("out of memory");
+    out[len] = '\0';
+    return out;
+}
+
+/*
+ * Commands, one per line; each answer ends with a line "END":
+ *   RECV <text>         Alice receives <text> from Bob: "SEND <text>" per message she sends
+ *                       back, "MSG <hex>" for text shown to her, "SYMKEY <use> <hex> <key>" for
+ *                       a TLV 8, "EVENT <n>" for a libotr message event, "TLV <type>" per TLV
+ *   SENDMSG <hex>       Alice sends the text: "SEND <text>"
+ *   SYMKEY <use> <hex>  Alice sends a TLV 8: "SEND <text>", "KEY <hex>"
+ *   DISCONNECT          Alice ends the session: "SEND <text>"
+ *   STATUS              "STATUS <msgstate> <ssid> <first|second> <our_keyid> <their_keyid> <fp>"
+ * At start: "READY <alice instance tag> <alice fingerprint>".
+ */
+static int run_peer(int version)
+{
+    char dir[] = "/tmp/offrec-otr-peer-XXXXXX";
+    if (!mkdtemp(dir)) die("mkdtemp");
+    peer_mode = 1;
+    policy_bits = version == 3 ? (OTRL_POLICY_ALLOW_V2 | OTRL_POLICY_ALLOW_V3) : OTRL_POLICY_ALLOW_V2;
+    setup(dir);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    unsigned char fp[20];
+    otrl_privkey_fingerprint_raw(parties[ALICE].us, fp, ACCOUNTS[ALICE], PROTOCOL);
+    char *fph = hex(fp, 20);
+    printf("READY %u %s\n", otrl_instag_find(parties[ALICE].us, ACCOUNTS[ALICE], PROTOCOL)->instag, fph);
+    free(fph);
+
+    static char line[1 << 20];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "RECV ", 5) == 0) {
+            char *newmsg = NULL;
+            OtrlTLV *tlvs = NULL;
+            int ignore = otrl_message_receiving(parties[ALICE].us, &ops, NULL, ACCOUNTS[ALICE], PROTOCOL,
+                                                ACCOUNTS[BOB], line + 5, &newmsg, &tlvs, NULL, NULL, NULL);
+            flush_sends();
+            if (!ignore && newmsg) {
+                char *h = hex((const unsigned char *)newmsg, strlen(newmsg));
+                printf("MSG %s\n", h);
+                free(h);
+            }
+            for (OtrlTLV *t = tlvs; t; t = t->next) printf("TLV %u\n", t->type);
+            otrl_message_free(newmsg);
+            otrl_tlv_free(tlvs);
+        } else if (strncmp(line, "SENDMSG ", 8) == 0) {
+            ConnContext *c = peer_context();
+            unsigned char *text = unhex_text(line + 8);
+            char *out = NULL;
+            gcry_error_t err = otrl_message_sending(parties[ALICE].us, &ops, NULL, ACCOUNTS[ALICE], PROTOCOL,
+                                                    ACCOUNTS[BOB], c ? c->their_instance : OTRL_INSTAG_BEST,
+                                                    (const char *)text, NULL, &out, OTRL_FRAGMENT_SEND_SKIP,
+                                                    NULL, NULL, NULL);
+            if (err || !out) printf("ERROR sending\n");
+            else printf("SEND %s\n", out);
+            otrl_message_free(out);
+            free(text);
+        } else if (strncmp(line, "SYMKEY ", 7) == 0) {
+            unsigned int use;
+            char data[1024];
+            if (sscanf(line + 7, "%u %1023s", &use, data) != 2) die("bad SYMKEY");
+            size_t len;
+            unsigned char *d = unhex(data, &len), key[32];
+            if (otrl_message_symkey(parties[ALICE].us, &ops, NULL, peer_context(), use, d, len, key))
+                printf("ERROR symkey\n");
+            flush_sends();
+            char *h = hex(key, 32);
+            printf("KEY %s\n", h);
+            free(h);
+            free(d);
+        } else if (strcmp(line, "DISCONNECT") == 0) {
+            ConnContext *c = peer_context();
+            otrl_message_disconnect(parties[ALICE].us, &ops, NULL, ACCOUNTS[ALICE], PROTOCOL, ACCOUNTS[BOB],
+                                    c ? c->their_instance : 0);
+            flush_sends();
+        } else if (strcmp(line, "STATUS") == 0) {
+            ConnContext *c = peer_context();
+            if (!c) {
+                printf("STATUS none\n");
+            } else {
+                char *ssid = hex(c->sessionid, c->sessionid_len);
+                char *their = c->active_fingerprint ? hex(c->active_fingerprint->fingerprint, 20) : strdup("-");
+                printf("STATUS %d %s %s %u %u %s\n", (int)c->msgstate, c->sessionid_len ? ssid : "-",
+                       c->sessionid_half == OTRL_SESSIONID_FIRST_HALF_BOLD ? "first" : "second",
+                       c->context_priv->our_keyid, c->context_priv->their_keyid, their);
+                free(ssid);
+                free(their);
+            }
+        } else {
+            printf("ERROR unknown command\n");
+        }
+        printf("END\n");
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) != 0;
+}
+
 int main(int argc, char **argv)
 {
     OTRL_INIT;
     if (argc == 3 && strcmp(argv[1], "session") == 0) return run_session(atoi(argv[2]) == 2 ? 2 : 3);
     if (argc == 3 && strcmp(argv[1], "verify") == 0) return run_verify(argv[2]);
-    fprintf(stderr, "usage: %s session 3|2 | verify FILE\n", argv[0]);
+    if (argc == 3 && strcmp(argv[1], "peer") == 0) return run_peer(atoi(argv[2]) == 2 ? 2 : 3);
+    fprintf(stderr, "usage: %s session 3|2 | verify FILE | peer 3|2\n", argv[0]);
     return 2;
 }

@@ -4,6 +4,7 @@
 #   make -f tests/otr_vectors/vectors.mk                   rebuild the generator, rewrite
 #                                                          tests/vectors/otr3_session.json and
 #                                                          tests/vectors/otr3_v2_session.json
+#   make -f tests/otr_vectors/vectors.mk otr-live          tests/otr_live.rs against a live libotr
 #   make -f tests/otr_vectors/vectors.mk otr-signatures    offrec signs (cargo test writes
 #                                                          tests/vectors/otr3_offrec_signatures.txt,
 #                                                          deterministic), libotr's
@@ -35,3 +36,9 @@ otr-signatures: $(OTR_VECTORS_BIN)
 $(OTR_VECTORS_BIN): $(OTR_VECTORS_SRC)
 	mkdir -p $(dir $@)
 	$(CC) $(OTR_VECTORS_CFLAGS) $< -o $@ $(OTR_VECTORS_LDLIBS)
+
+# A live libotr party (gen peer) against offrec's OTR core: tests/otr_live.rs, both AKE roles,
+# v3 and v2, data both ways, extra keys, the end of the session.
+.PHONY: otr-live
+otr-live: $(OTR_VECTORS_BIN)
+	OFFREC_OTR_PEER=$(abspath $(OTR_VECTORS_BIN)) $(CARGO) test --test otr_live -- --ignored
