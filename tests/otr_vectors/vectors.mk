@@ -3,7 +3,8 @@
 #
 #   make -f tests/otr_vectors/vectors.mk                   rebuild the generator, rewrite
 #                                                          tests/vectors/otr3_session.json and
-#                                                          tests/vectors/otr3_v2_session.json
+#                                                          tests/vectors/otr3_v2_session.json, then
+#                                                          otr-signatures (they use the new key)
 #   make -f tests/otr_vectors/vectors.mk otr-live          tests/otr_live.rs against a live libotr
 #   make -f tests/otr_vectors/vectors.mk otr-signatures    offrec signs (cargo test writes
 #                                                          tests/vectors/otr3_offrec_signatures.txt,
@@ -27,6 +28,7 @@ otr-vectors: $(OTR_VECTORS_BIN)
 	mv tests/vectors/otr3_session.json.tmp tests/vectors/otr3_session.json
 	$(OTR_VECTORS_BIN) session 2 > tests/vectors/otr3_v2_session.json.tmp
 	mv tests/vectors/otr3_v2_session.json.tmp tests/vectors/otr3_v2_session.json
+	$(MAKE) -f tests/otr_vectors/vectors.mk otr-signatures
 	@echo "tests/vectors/otr3_session.json and otr3_v2_session.json regenerated; run cargo test --test otr_core"
 
 otr-signatures: $(OTR_VECTORS_BIN)

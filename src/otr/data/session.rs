@@ -74,17 +74,21 @@ impl DataSession {
     /// current (libotr's `go_encrypted`), so our first message announces it.
     pub fn new(ake: EstablishedAke, rng: &mut dyn RandomSource) -> Result<DataSession, DataError> {
         let next = DhKeyPair::generate(rng).map_err(|_| DataError::Random)?;
-        let keys = KeyRing::new(ake.our_dh.clone(), ake.our_keyid, next, ake.their_dh.clone(), ake.their_keyid)
-            .ok_or(DataError::Exhausted)?;
-        Ok(DataSession {
-            version: ake.version,
-            our_tag: ake.our_tag,
-            their_tag: ake.their_tag,
-            ssid: ake.ssid,
-            their_public_key: ake.their_public_key.clone(),
-            their_fingerprint: ake.their_fingerprint,
-            keys,
-        })
+        let EstablishedAke {
+            version,
+            our_tag,
+            their_tag,
+            ssid,
+            bold_half: _,
+            their_public_key,
+            their_fingerprint,
+            our_dh,
+            our_keyid,
+            their_dh,
+            their_keyid,
+        } = ake;
+        let keys = KeyRing::new(our_dh, our_keyid, next, their_dh, their_keyid).ok_or(DataError::Exhausted)?;
+        Ok(DataSession { version, our_tag, their_tag, ssid, their_public_key, their_fingerprint, keys })
     }
 
     /// The session's OTR version.
