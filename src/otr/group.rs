@@ -61,8 +61,9 @@ pub enum GroupError {
     BadExponent,
 }
 
-/// A public group element (or any integer below p), as carried in an MPI.
-#[derive(Clone, PartialEq, Eq)]
+/// A public group element (or any integer below p), as carried in an MPI. A DH shared secret
+/// is also an `Element`: hold it in `Zeroizing<Element>` so it is wiped.
+#[derive(Clone, PartialEq, Eq, Zeroize)]
 pub struct Element(U1536);
 
 impl std::fmt::Debug for Element {

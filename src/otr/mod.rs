@@ -6,6 +6,12 @@
 //! Nothing here is hand-rolled cryptography: big numbers come from crypto-bigint, DSA from the
 //! `dsa` crate, hashes, HMAC and AES-CTR from RustCrypto.
 
+pub mod ake;
+pub mod data;
 pub mod group;
+pub mod identity;
+pub mod kdf;
+pub mod message;
 pub mod mpi;
 pub mod smp;
+pub mod tlv;

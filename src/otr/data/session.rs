@@ -1,0 +1,295 @@
+//! The OTR data path of one established session: encrypting and decrypting data messages with
+//! libotr 4.1.1's rules (v3 spec, "Data Message"; libotr `proto.c`):
+//!
+//! - send under (our previous key, their current key), announcing our current key as next_dh;
+//!   the counter's top half goes 1, 2, 3… per key pair; the MAC covers the header through
+//!   DATA(ciphertext); the used receiving MAC keys of discarded pairs ride along and are then
+//!   forgotten;
+//! - receive only under keyids we hold, checking the MAC (constant time) first, then that the
+//!   counter increased, then decrypting — and only then rotating: their keyid was our current
+//!   one → new key of ours; their sender keyid was their current one → their next_dh becomes
+//!   their current key (range- and subgroup-checked, which libotr omits).
+//!
+//! Every failure leaves the session exactly as it was.
+
+use zeroize::Zeroizing;
+
+use crate::crypto::RandomSource;
+use crate::otr::ake::EstablishedAke;
+use crate::otr::group::Element;
+use crate::otr::identity::{DsaPublicKey, Fingerprint};
+use crate::otr::message::{DataMessage, DataMessageFields, Header, MessageType, OtrVersion, MAX_CIPHERTEXT_LEN};
+use crate::wire::InstanceTag;
+
+use super::key_ring::{KeyRing, Ours, Theirs};
+use super::symmetric::{aes128_ctr, ct_eq, hmac_sha1};
+use super::{DataError, DhKeyPair, UnreadableReason};
+
+/// A decrypted data message.
+pub struct Decrypted {
+    /// The message flags.
+    pub flags: u8,
+    /// `text ‖ NUL ‖ TLVs` (see `otr::tlv::decode_plaintext`). Wiped on drop.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The extra symmetric key of the key pair this message used (for a TLV 8 in it).
+    pub extra_key: Zeroizing<[u8; 32]>,
+    /// The MAC keys the peer revealed in this message (public information, for transcripts).
+    pub revealed_mac_keys: Vec<[u8; 20]>,
+}
+
+impl std::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field("flags", &self.flags)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An established OTR session's keys and data path.
+pub struct DataSession {
+    version: OtrVersion,
+    our_tag: InstanceTag,
+    their_tag: InstanceTag,
+    ssid: [u8; 8],
+    their_public_key: DsaPublicKey,
+    their_fingerprint: Fingerprint,
+    keys: KeyRing,
+}
+
+impl std::fmt::Debug for DataSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataSession")
+            .field("version", &self.version)
+            .field("our_tag", &self.our_tag)
+            .field("their_tag", &self.their_tag)
+            .field("our_keyid", &self.keys.our_keyid)
+            .field("their_keyid", &self.keys.their_keyid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DataSession {
+    /// The session an AKE established: our AKE key becomes our previous key, a fresh one our
+    /// current (libotr's `go_encrypted`), so our first message announces it.
+    pub fn new(ake: EstablishedAke, rng: &mut dyn RandomSource) -> Result<DataSession, DataError> {
+        let next = DhKeyPair::generate(rng).map_err(|_| DataError::Random)?;
+        let EstablishedAke {
+            version,
+            our_tag,
+            their_tag,
+            ssid,
+            bold_half: _,
+            their_public_key,
+            their_fingerprint,
+            our_dh,
+            our_keyid,
+            their_dh,
+            their_keyid,
+        } = ake;
+        let keys = KeyRing::new(our_dh, our_keyid, next, their_dh, their_keyid).ok_or(DataError::Exhausted)?;
+        Ok(DataSession { version, our_tag, their_tag, ssid, their_public_key, their_fingerprint, keys })
+    }
+
+    /// The session's OTR version.
+    pub fn version(&self) -> OtrVersion {
+        self.version
+    }
+
+    /// Our instance tag and the peer's (v3).
+    pub fn tags(&self) -> (InstanceTag, InstanceTag) {
+        (self.our_tag, self.their_tag)
+    }
+
+    /// The secure session id.
+    pub fn ssid(&self) -> [u8; 8] {
+        self.ssid
+    }
+
+    /// The peer's long-term key and its fingerprint.
+    pub fn their_identity(&self) -> (&DsaPublicKey, &Fingerprint) {
+        (&self.their_public_key, &self.their_fingerprint)
+    }
+
+    /// Our current keyid and the peer's (libotr's `our_keyid` / `their_keyid`).
+    pub fn keyids(&self) -> (u32, u32) {
+        (self.keys.our_keyid, self.keys.their_keyid)
+    }
+
+    /// How many MAC keys the next message will reveal.
+    pub fn pending_reveal_count(&self) -> usize {
+        self.keys.pending_reveals().len()
+    }
+
+    /// The extra symmetric key the next message we send will be under (what libotr's
+    /// `otrl_message_symkey` returns): send the TLV 8 in that message.
+    pub fn sending_extra_key(&mut self) -> Zeroizing<[u8; 32]> {
+        let Some(keys) = self.keys.derived(Ours::Previous, Theirs::Current) else {
+            return Zeroizing::new([0; 32]);
+        };
+        let extra = Zeroizing::new(keys.extra_key);
+        self.keys.store(Ours::Previous, Theirs::Current, keys);
+        extra
+    }
+
+    /// Encrypts `plaintext` (already `text ‖ NUL ‖ TLVs`) into a binary data message.
+    pub fn encrypt(&mut self, flags: u8, plaintext: &[u8]) -> Result<Vec<u8>, DataError> {
+        let next_dh = self.keys.our_current_public().to_minimal_bytes();
+        self.encrypt_announcing(flags, plaintext, next_dh)
+    }
+
+    /// [`DataSession::encrypt`] with `next_dh` as the announced next key (tests forge bad ones).
+    fn encrypt_announcing(&mut self, flags: u8, plaintext: &[u8], next_dh: Vec<u8>) -> Result<Vec<u8>, DataError> {
+        if plaintext.len() > MAX_CIPHERTEXT_LEN {
+            return Err(DataError::TooLong);
+        }
+        let sender_keyid = self.keys.our_keyid.checked_sub(1).ok_or(DataError::Exhausted)?;
+        let mut keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
+        keys.send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
+        let counter = keys.send_counter.to_be_bytes();
+        let mut ciphertext = plaintext.to_vec();
+        aes128_ctr(&keys.keys.sending_aes, &counter, &mut ciphertext);
+        let fields = DataMessageFields {
+            header: Header::new(self.version, MessageType::Data, self.our_tag, self.their_tag),
+            flags,
+            sender_keyid,
+            recipient_keyid: self.keys.their_keyid,
+            next_dh,
+            counter,
+            ciphertext,
+        };
+        let authenticated = fields.authenticated_bytes();
+        let mac = hmac_sha1(&keys.keys.sending_mac, &[&authenticated]);
+        let message = DataMessage::assemble(&authenticated, &mac, self.keys.pending_reveals());
+        self.keys.store(Ours::Previous, Theirs::Current, keys);
+        self.keys.clear_reveals();
+        Ok(message)
+    }
+
+    /// Checks and decrypts a binary data message, then rotates keys as it says.
+    pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
+        let message = DataMessage::parse(bytes)?;
+        let fields = &message.fields;
+        if fields.header.version != self.version
+            || (self.version == OtrVersion::V3
+                && (fields.header.receiver_tag != self.our_tag || fields.header.sender_tag != self.their_tag))
+        {
+            return Err(DataError::NotForThisSession);
+        }
+        let unreadable = |reason| DataError::Unreadable { reason, flags: fields.flags };
+        let (ours, theirs) = self
+            .keys
+            .pair_for(fields.sender_keyid, fields.recipient_keyid)
+            .ok_or(unreadable(UnreadableReason::UnknownKeys))?;
+        let mut keys = self.keys.derived(ours, theirs).ok_or(unreadable(UnreadableReason::UnknownKeys))?;
+        let authenticated = bytes.get(..message.authenticated_len()).ok_or(unreadable(UnreadableReason::BadMac))?;
+        if !ct_eq(&hmac_sha1(&keys.keys.receiving_mac, &[authenticated]), &message.mac) {
+            return Err(unreadable(UnreadableReason::BadMac));
+        }
+        let counter = u64::from_be_bytes(fields.counter);
+        if counter <= keys.receive_counter {
+            return Err(unreadable(UnreadableReason::CounterNotIncreasing));
+        }
+        // Everything that can fail happens before the first change.
+        let their_next = if theirs == Theirs::Current {
+            let next = Element::from_peer(&fields.next_dh).map_err(|e| DataError::Malformed(e.into()))?;
+            self.keys.their_keyid.checked_add(1).ok_or(DataError::Exhausted)?;
+            Some(next)
+        } else {
+            None
+        };
+        let our_fresh = if ours == Ours::Current {
+            self.keys.our_keyid.checked_add(1).ok_or(DataError::Exhausted)?;
+            Some(DhKeyPair::generate(rng).map_err(|_| DataError::Random)?)
+        } else {
+            None
+        };
+        let mut plaintext = Zeroizing::new(fields.ciphertext.clone());
+        aes128_ctr(&keys.keys.receiving_aes, &fields.counter, &mut plaintext);
+        let extra_key = Zeroizing::new(keys.extra_key);
+
+        keys.receive_counter = counter;
+        keys.receive_mac_used = true;
+        self.keys.store(ours, theirs, keys);
+        if let Some(fresh) = our_fresh {
+            // Checked above: cannot fail.
+            self.keys.rotate_ours(fresh).ok_or(DataError::Exhausted)?;
+        }
+        if let Some(next) = their_next {
+            self.keys.rotate_theirs(next).ok_or(DataError::Exhausted)?;
+        }
+        Ok(Decrypted { flags: fields.flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys.clone() })
+    }
+
+    /// Queues every used receiving MAC key for the next message (the end of the session).
+    pub fn reveal_all(&mut self) {
+        self.keys.reveal_all();
+    }
+
+    /// Ends the session with a last message (e.g. TLV 1, flagged IGNORE_UNREADABLE) that
+    /// reveals every receiving MAC key that was used; the session's secrets are wiped.
+    pub fn finish(mut self, flags: u8, plaintext: &[u8]) -> Result<Vec<u8>, DataError> {
+        self.reveal_all();
+        self.encrypt(flags, plaintext)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DeterministicRandom;
+    use crate::otr::ake::SsidBoldHalf;
+    use crate::otr::data::DataError;
+    use crate::otr::group::GroupError;
+    use crate::otr::identity::DsaIdentity;
+    use crate::otr::message::MessageError;
+
+    fn sessions() -> (DataSession, DataSession, DeterministicRandom) {
+        let mut rng = DeterministicRandom::from_label("session unit");
+        let identity = DsaIdentity::generate(&mut rng).unwrap();
+        let a = DhKeyPair::generate(&mut rng).unwrap();
+        let b = DhKeyPair::generate(&mut rng).unwrap();
+        let established = |ours: &DhKeyPair, theirs: &DhKeyPair, our_tag, their_tag| EstablishedAke {
+            version: OtrVersion::V3,
+            our_tag: InstanceTag(our_tag),
+            their_tag: InstanceTag(their_tag),
+            ssid: [0; 8],
+            bold_half: SsidBoldHalf::First,
+            their_public_key: identity.public_key().clone(),
+            their_fingerprint: identity.fingerprint(),
+            our_dh: ours.clone(),
+            our_keyid: 1,
+            their_dh: theirs.public().clone(),
+            their_keyid: 1,
+        };
+        let alice = DataSession::new(established(&a, &b, 0x100, 0x200), &mut rng).unwrap();
+        let bob = DataSession::new(established(&b, &a, 0x200, 0x100), &mut rng).unwrap();
+        (alice, bob, rng)
+    }
+
+    #[test]
+    fn an_authentic_message_with_a_bad_next_key_is_refused_and_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = sessions();
+        let mut p_minus_two = crate::otr::group::prime_bytes();
+        if let Some(last) = p_minus_two.last_mut() {
+            *last -= 2;
+        }
+        for (next, expected) in [
+            (vec![1u8], GroupError::OutOfRange),
+            (p_minus_two, GroupError::NotInSubgroup),
+            (vec![0xFF; 193], GroupError::TooLarge),
+        ] {
+            let message = alice.encrypt_announcing(0, b"x\0", next).unwrap();
+            let before = bob.keyids();
+            assert_eq!(
+                bob.decrypt(&message, &mut rng).unwrap_err(),
+                DataError::Malformed(MessageError::Group(expected))
+            );
+            assert_eq!(bob.keyids(), before);
+        }
+        // An honest message under the next counter still reads.
+        let message = alice.encrypt(0, b"ok\0").unwrap();
+        assert_eq!(&*bob.decrypt(&message, &mut rng).unwrap().plaintext, b"ok\0");
+        assert_eq!(bob.keyids(), (2, 2), "their key rotated once, ours not yet");
+    }
+}

@@ -1,0 +1,168 @@
+//! A peer's (or our own) DSA public key as OTR carries it: the PUBKEY field
+//! `SHORT 0x0000 ‖ MPI p ‖ MPI q ‖ MPI g ‖ MPI y`. Only minimal MPIs are accepted, so the bytes
+//! we hash for the fingerprint and MAC in the AKE are the only encoding of the key.
+
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, NonZero, Odd};
+use dsa::signature::hazmat::PrehashVerifier;
+use sha1::{Digest, Sha1};
+
+use crate::otr::mpi;
+use crate::wire::{Reader, Writer};
+
+use super::scalar::{self, P_BITS, P_LEN, Q_LEN, Q_PRECISION};
+use super::{Fingerprint, IdentityError};
+
+/// The PUBKEY type of DSA keys, the only type OTR defines.
+pub const PUBKEY_TYPE_DSA: u16 = 0x0000;
+/// An OTR DSA signature: r and s, 20 bytes each.
+pub const SIGNATURE_LEN: usize = 2 * Q_LEN;
+
+/// A checked DSA-1024/160 public key with its exact PUBKEY encoding.
+#[derive(Clone)]
+pub struct DsaPublicKey {
+    /// PUBKEY with the type bytes, minimal MPIs (what the AKE MACs and sends).
+    encoded: Vec<u8>,
+    verifying_key: dsa::VerifyingKey,
+}
+
+/// The four public values, minimal big-endian bytes (for storage and export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DsaPublicComponents {
+    /// The prime modulus (1024 bits).
+    pub p: Vec<u8>,
+    /// The subgroup order (160 bits).
+    pub q: Vec<u8>,
+    /// The generator of the order-q subgroup.
+    pub g: Vec<u8>,
+    /// The public value g^x mod p.
+    pub y: Vec<u8>,
+}
+
+impl PartialEq for DsaPublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.encoded == other.encoded
+    }
+}
+
+impl Eq for DsaPublicKey {}
+
+impl std::fmt::Debug for DsaPublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DsaPublicKey({})", super::human_fingerprint(&self.fingerprint()))
+    }
+}
+
+/// Checks p, q, g, y as DSA-1024/160 parameters and builds the crate's key. Public values:
+/// variable-time arithmetic is fine.
+fn verifying_key(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Result<dsa::VerifyingKey, IdentityError> {
+    let (p_min, q_min) = (scalar::strip_leading_zeros(p), scalar::strip_leading_zeros(q));
+    // Exactly 1024 and 160 bits: the top bit of a full-length value is set.
+    let full = |bytes: &[u8], len: usize| bytes.len() == len && bytes.first().is_some_and(|b| b & 0x80 != 0);
+    if !full(p_min, P_LEN) || !full(q_min, Q_LEN) {
+        return Err(IdentityError::BadParameters);
+    }
+    let p = scalar::to_uint(p, P_BITS).ok_or(IdentityError::BadParameters)?;
+    let q = scalar::to_uint(q, Q_PRECISION).ok_or(IdentityError::BadParameters)?;
+    let g = scalar::to_uint(g, P_BITS).ok_or(IdentityError::BadParameters)?;
+    let y = scalar::to_uint(y, P_BITS).ok_or(IdentityError::BadParameters)?;
+    // 1 < g < p and 1 < y < p (the crate's own checks let g = 1 through).
+    let two = BoxedUint::from(2u8);
+    if g < two || g >= p || y < two || y >= p {
+        return Err(IdentityError::BadParameters);
+    }
+    let odd_p = Option::<Odd<BoxedUint>>::from(Odd::new(p.clone())).ok_or(IdentityError::BadParameters)?;
+    let nonzero_q = Option::<NonZero<BoxedUint>>::from(NonZero::new(q.clone())).ok_or(IdentityError::BadParameters)?;
+    // q | p - 1
+    let p_minus_one = p.wrapping_sub(BoxedUint::one());
+    if !bool::from(p_minus_one.rem_vartime(&nonzero_q).is_zero()) {
+        return Err(IdentityError::BadParameters);
+    }
+    // g generates the subgroup of order q (the crate checks y^q = 1).
+    let params = BoxedMontyParams::new_vartime(odd_p);
+    if !bool::from(BoxedMontyForm::new(g.clone(), &params).pow(&q).retrieve().is_one()) {
+        return Err(IdentityError::BadParameters);
+    }
+    let components = dsa::Components::from_components(p, q, g).map_err(|_| IdentityError::BadParameters)?;
+    dsa::VerifyingKey::from_components(components, y).map_err(|_| IdentityError::BadParameters)
+}
+
+impl DsaPublicKey {
+    /// Reads a PUBKEY field: type 0, four minimal MPIs, checked parameters.
+    pub fn read(reader: &mut Reader<'_>) -> Result<DsaPublicKey, IdentityError> {
+        let mut probe = reader.clone();
+        if probe.u16()? != PUBKEY_TYPE_DSA {
+            return Err(IdentityError::UnsupportedKeyType);
+        }
+        let mut values = [&[][..]; 4];
+        for value in &mut values {
+            let magnitude = mpi::read(&mut probe)?;
+            if magnitude.first().is_none_or(|&b| b == 0) {
+                return Err(IdentityError::NonMinimalMpi);
+            }
+            *value = magnitude;
+        }
+        let [p, q, g, y] = values;
+        let key = DsaPublicKey::from_components(p, q, g, y)?;
+        *reader = probe;
+        Ok(key)
+    }
+
+    /// Parses exactly one PUBKEY field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<DsaPublicKey, IdentityError> {
+        let mut reader = Reader::new(bytes);
+        let key = DsaPublicKey::read(&mut reader)?;
+        reader.finish()?;
+        Ok(key)
+    }
+
+    /// A key from its values (leading zeros allowed; the encoding is made minimal).
+    pub fn from_components(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Result<DsaPublicKey, IdentityError> {
+        let verifying_key = verifying_key(p, q, g, y)?;
+        let mut writer = Writer::with_capacity(2 + 4 * 4 + p.len() + q.len() + g.len() + y.len());
+        writer.u16(PUBKEY_TYPE_DSA);
+        for value in [p, q, g, y] {
+            mpi::write(&mut writer, value);
+        }
+        Ok(DsaPublicKey { encoded: writer.into_vec(), verifying_key })
+    }
+
+    /// The PUBKEY field, type bytes included, as the AKE sends and MACs it.
+    pub fn to_bytes(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    /// SHA-1 over the PUBKEY without its two type bytes.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Sha1::digest(self.encoded.get(2..).unwrap_or_default()).into()
+    }
+
+    /// p, q, g and y as minimal big-endian bytes.
+    pub fn components(&self) -> DsaPublicComponents {
+        let components = self.verifying_key.components();
+        DsaPublicComponents {
+            p: scalar::to_minimal(components.p()),
+            q: scalar::to_minimal(components.q()),
+            g: scalar::to_minimal(components.g()),
+            y: scalar::to_minimal(self.verifying_key.y()),
+        }
+    }
+
+    /// Verifies an OTR signature (`r ‖ s`, 20 bytes each) over the 32-byte value `m`, which is
+    /// reduced mod q as libotr does (not truncated, not hashed again).
+    pub fn verify(&self, m: &[u8; 32], signature: &[u8]) -> Result<(), IdentityError> {
+        let (r, s) = signature.split_at_checked(Q_LEN).ok_or(IdentityError::BadSignature)?;
+        if s.len() != Q_LEN {
+            return Err(IdentityError::BadSignature);
+        }
+        let r = scalar::to_uint(r, Q_PRECISION).ok_or(IdentityError::BadSignature)?;
+        let s = scalar::to_uint(s, Q_PRECISION).ok_or(IdentityError::BadSignature)?;
+        let signature = dsa::Signature::from_components(r, s).ok_or(IdentityError::BadSignature)?;
+        let z = scalar::reduce_mod_q(m, self.verifying_key.components().q()).ok_or(IdentityError::BadSignature)?;
+        self.verifying_key.verify_prehash(&z, &signature).map_err(|_| IdentityError::BadSignature)
+    }
+
+    pub(super) fn verifying_key(&self) -> &dsa::VerifyingKey {
+        &self.verifying_key
+    }
+}

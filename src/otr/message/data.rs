@@ -1,0 +1,192 @@
+//! The data message (OTR v3 spec, "Data Message"): header ‖ flags ‖ sender keyid ‖ recipient
+//! keyid ‖ MPI next_dh ‖ CTR(8) ‖ DATA(ciphertext) ‖ MAC(20) ‖ DATA(old MAC keys). The MAC
+//! covers everything from the version bytes through DATA(ciphertext), its length included; the
+//! revealed old MAC keys after it are not covered.
+
+use crate::otr::mpi;
+use crate::wire::{Reader, Writer, MAX_ENCODED_LEN};
+
+use super::{Header, MessageError, MessageType};
+
+/// The longest ciphertext accepted: nothing longer fits in an armoured message we accept.
+pub const MAX_CIPHERTEXT_LEN: usize = MAX_ENCODED_LEN;
+/// The most old MAC keys one message may reveal. libotr reveals at most four per message (two
+/// per key rotation); other implementations may reveal more at once, so the cap is generous.
+pub const MAX_REVEALED_MAC_KEYS: usize = 128;
+/// Length of a data message MAC (HMAC-SHA1) and of a revealed MAC key.
+const MAC_LEN: usize = 20;
+
+/// The fields of a data message, as parsed or before writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataMessageFields {
+    /// Version, type, tags.
+    pub header: Header,
+    /// Flags (see [`super::FLAG_IGNORE_UNREADABLE`]).
+    pub flags: u8,
+    /// The sender's keyid of the DH key this message was made with.
+    pub sender_keyid: u32,
+    /// The recipient's keyid of the DH key this message was made with.
+    pub recipient_keyid: u32,
+    /// The sender's next DH public key (keyid `sender_keyid + 1`), as the MPI's magnitude bytes
+    /// exactly as received (leading zeros kept; checked by the data path when it is used).
+    pub next_dh: Vec<u8>,
+    /// The top half of the AES-CTR counter block.
+    pub counter: [u8; 8],
+    /// The encrypted plaintext.
+    pub ciphertext: Vec<u8>,
+}
+
+/// A whole data message: the fields, the MAC, the revealed old MAC keys, and how many leading
+/// bytes of the original message the MAC covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataMessage {
+    /// Everything the MAC covers.
+    pub fields: DataMessageFields,
+    /// HMAC-SHA1 over the first [`DataMessage::authenticated_len`] bytes.
+    pub mac: [u8; MAC_LEN],
+    /// MAC keys the sender no longer uses, published for deniability.
+    pub old_mac_keys: Vec<[u8; MAC_LEN]>,
+    authenticated_len: usize,
+}
+
+impl DataMessageFields {
+    /// The bytes the MAC covers: header through DATA(ciphertext). `next_dh` is written minimal.
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut writer = Writer::with_capacity(
+            self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4 + self.ciphertext.len(),
+        );
+        self.header.write(&mut writer);
+        writer.u8(self.flags).u32(self.sender_keyid).u32(self.recipient_keyid);
+        mpi::write(&mut writer, &self.next_dh);
+        writer.bytes(&self.counter);
+        // The ciphertext is bounded by the plaintext our caller passed; a length that does not
+        // fit in 32 bits would be refused by every receiver anyway.
+        writer.u32(u32::try_from(self.ciphertext.len()).unwrap_or(u32::MAX)).bytes(&self.ciphertext);
+        writer.into_vec()
+    }
+}
+
+impl DataMessage {
+    /// Appends the MAC and the revealed keys to the authenticated bytes: the whole message.
+    pub fn assemble(authenticated: &[u8], mac: &[u8; MAC_LEN], old_mac_keys: &[[u8; MAC_LEN]]) -> Vec<u8> {
+        let reveal_len = old_mac_keys.len() * MAC_LEN;
+        let mut writer = Writer::with_capacity(authenticated.len() + MAC_LEN + 4 + reveal_len);
+        writer.bytes(authenticated).bytes(mac);
+        writer.u32(u32::try_from(reveal_len).unwrap_or(u32::MAX));
+        for key in old_mac_keys {
+            writer.bytes(key);
+        }
+        writer.into_vec()
+    }
+
+    /// Parses a whole data message (v2 or v3).
+    pub fn parse(bytes: &[u8]) -> Result<DataMessage, MessageError> {
+        let mut reader = Reader::new(bytes);
+        let header = Header::read_expecting(&mut reader, MessageType::Data)?;
+        let flags = reader.u8()?;
+        let sender_keyid = reader.u32()?;
+        let recipient_keyid = reader.u32()?;
+        let next_dh = mpi::read(&mut reader)?.to_vec();
+        let counter = reader.array::<8>()?;
+        let ciphertext = reader.data()?;
+        if ciphertext.len() > MAX_CIPHERTEXT_LEN {
+            return Err(MessageError::TooLong("ciphertext"));
+        }
+        let ciphertext = ciphertext.to_vec();
+        let authenticated_len = bytes.len() - reader.remaining();
+        let mac = reader.array::<MAC_LEN>()?;
+        let revealed = reader.data()?;
+        if revealed.len() % MAC_LEN != 0 {
+            return Err(MessageError::BadLength("old MAC keys"));
+        }
+        if revealed.len() / MAC_LEN > MAX_REVEALED_MAC_KEYS {
+            return Err(MessageError::TooLong("old MAC keys"));
+        }
+        reader.finish()?;
+        let old_mac_keys =
+            revealed.chunks_exact(MAC_LEN).filter_map(|chunk| <[u8; MAC_LEN]>::try_from(chunk).ok()).collect();
+        Ok(DataMessage {
+            fields: DataMessageFields { header, flags, sender_keyid, recipient_keyid, next_dh, counter, ciphertext },
+            mac,
+            old_mac_keys,
+            authenticated_len,
+        })
+    }
+
+    /// How many leading bytes of the parsed message the MAC covers.
+    pub fn authenticated_len(&self) -> usize {
+        self.authenticated_len
+    }
+
+    /// The flags of a data message that may not parse as a whole (libotr reads them to decide
+    /// whether to complain about an unreadable message). `None` unless the header is a valid
+    /// data message header followed by a flags byte.
+    pub fn peek_flags(bytes: &[u8]) -> Option<u8> {
+        let mut reader = Reader::new(bytes);
+        Header::read_expecting(&mut reader, MessageType::Data).ok()?;
+        reader.u8().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otr::message::OtrVersion;
+    use crate::wire::{InstanceTag, WireError};
+
+    fn fields() -> DataMessageFields {
+        DataMessageFields {
+            header: Header::new(OtrVersion::V3, MessageType::Data, InstanceTag(0x101), InstanceTag(0x202)),
+            flags: 1,
+            sender_keyid: 3,
+            recipient_keyid: 4,
+            next_dh: vec![5; 192],
+            counter: [0, 0, 0, 0, 0, 0, 0, 1],
+            ciphertext: b"secret".to_vec(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_authenticated_span() {
+        let fields = fields();
+        let authenticated = fields.authenticated_bytes();
+        let bytes = DataMessage::assemble(&authenticated, &[7; 20], &[[8; 20], [9; 20]]);
+        let parsed = DataMessage::parse(&bytes).unwrap();
+        assert_eq!(parsed.fields, fields);
+        assert_eq!(parsed.authenticated_len(), authenticated.len());
+        assert_eq!(&bytes[..parsed.authenticated_len()], &authenticated[..]);
+        assert_eq!(parsed.mac, [7; 20]);
+        assert_eq!(parsed.old_mac_keys, vec![[8; 20], [9; 20]]);
+        assert_eq!(DataMessage::peek_flags(&bytes), Some(1));
+        assert_eq!(DataMessage::peek_flags(&bytes[..11]), None);
+    }
+
+    #[test]
+    fn v2_has_flags_but_no_tags() {
+        let mut fields = fields();
+        fields.header = Header::new(OtrVersion::V2, MessageType::Data, InstanceTag(0x101), InstanceTag(0x202));
+        let bytes = DataMessage::assemble(&fields.authenticated_bytes(), &[0; 20], &[]);
+        assert_eq!(&bytes[..4], &[0, 2, 3, 1]);
+        assert_eq!(DataMessage::parse(&bytes).unwrap().fields, fields);
+    }
+
+    #[test]
+    fn refuses_bad_reveals_and_trailing_bytes() {
+        let authenticated = fields().authenticated_bytes();
+        let mut odd = DataMessage::assemble(&authenticated, &[0; 20], &[]);
+        let len = odd.len();
+        odd[len - 4..].copy_from_slice(&[0, 0, 0, 19]);
+        odd.extend_from_slice(&[0; 19]);
+        assert_eq!(DataMessage::parse(&odd), Err(MessageError::BadLength("old MAC keys")));
+
+        let many = vec![[0u8; 20]; MAX_REVEALED_MAC_KEYS + 1];
+        let bytes = DataMessage::assemble(&authenticated, &[0; 20], &many);
+        assert_eq!(DataMessage::parse(&bytes), Err(MessageError::TooLong("old MAC keys")));
+        let max = vec![[0u8; 20]; MAX_REVEALED_MAC_KEYS];
+        assert!(DataMessage::parse(&DataMessage::assemble(&authenticated, &[0; 20], &max)).is_ok());
+
+        let mut trailing = DataMessage::assemble(&authenticated, &[0; 20], &[]);
+        trailing.push(0);
+        assert_eq!(DataMessage::parse(&trailing), Err(MessageError::Wire(WireError::TrailingBytes)));
+    }
+}

@@ -1,0 +1,221 @@
+//! The plaintext of an OTR data message: `text ‖ NUL ‖ TLVs` (v3 spec, "Data Message", and
+//! brief §1.6–1.7). We always write the NUL (libotr does; a heartbeat is then the single byte
+//! 0); we accept its absence (otr4j leaves it out when there are no TLVs). The text therefore
+//! cannot contain NUL. TLVs are parsed as leniently as libotr (an incomplete record at the end
+//! is ignored) but their number is capped.
+//!
+//! OTR's TLV numbering differs from offrec's modern table (`wire::TlvType`: there 7 is the
+//! extra key, here 8), so the two live apart.
+
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::wire::Reader;
+
+/// OTR's TLV types (a namespace, since unknown types must survive parsing).
+#[derive(Debug)]
+pub enum OtrTlvType {}
+
+impl OtrTlvType {
+    /// Ignored bytes that hide the message length.
+    pub const PADDING: u16 = 0;
+    /// The sender ended the private conversation.
+    pub const DISCONNECTED: u16 = 1;
+    /// SMP message 1.
+    pub const SMP1: u16 = 2;
+    /// SMP message 2.
+    pub const SMP2: u16 = 3;
+    /// SMP message 3.
+    pub const SMP3: u16 = 4;
+    /// SMP message 4.
+    pub const SMP4: u16 = 5;
+    /// SMP aborted.
+    pub const SMP_ABORT: u16 = 6;
+    /// SMP message 1 with a question: `question ‖ NUL ‖ SMP1 value`.
+    pub const SMP1Q: u16 = 7;
+    /// Use of the extra symmetric key: `INT use ‖ use-specific data`.
+    pub const EXTRA_SYMMETRIC_KEY: u16 = 8;
+}
+
+/// The most TLVs one plaintext may carry. libotr sends at most two.
+pub const MAX_OTR_TLVS: usize = 64;
+/// The longest plaintext accepted or produced (the ciphertext cap of a data message).
+pub const MAX_PLAINTEXT_LEN: usize = crate::otr::message::MAX_CIPHERTEXT_LEN;
+
+/// One OTR TLV. The value is wiped on drop (an SMP question, an extra-key context).
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct OtrTlv {
+    /// The type; see [`OtrTlvType`].
+    pub kind: u16,
+    /// The value, at most 65535 bytes.
+    pub value: Vec<u8>,
+}
+
+impl std::fmt::Debug for OtrTlv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtrTlv").field("kind", &self.kind).field("len", &self.value.len()).finish()
+    }
+}
+
+/// A decoded plaintext: the human-readable text and the TLVs in wire order. Wiped on drop.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct OtrPlaintext {
+    /// The text before the first NUL (UTF-8, possibly HTML, by convention; not checked here).
+    pub text: Vec<u8>,
+    /// Every complete TLV after the NUL.
+    pub tlvs: Vec<OtrTlv>,
+}
+
+impl std::fmt::Debug for OtrPlaintext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtrPlaintext").field("text_len", &self.text.len()).field("tlvs", &self.tlvs).finish()
+    }
+}
+
+/// Why a plaintext cannot be built or read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TlvError {
+    /// The text contains a NUL byte, which OTR uses to end the text.
+    #[error("text contains a NUL byte")]
+    TextContainsNul,
+    /// A TLV value longer than its 16-bit length field.
+    #[error("TLV value longer than 65535 bytes")]
+    ValueTooLong,
+    /// More than [`MAX_OTR_TLVS`] TLVs.
+    #[error("too many TLVs")]
+    TooManyTlvs,
+    /// The plaintext is longer than [`MAX_PLAINTEXT_LEN`].
+    #[error("plaintext too long")]
+    TooLong,
+}
+
+impl OtrTlv {
+    /// A TLV of `kind` with `value`.
+    pub fn new(kind: u16, value: &[u8]) -> OtrTlv {
+        OtrTlv { kind, value: value.to_vec() }
+    }
+
+    /// TLV 8: `INT use ‖ data`, telling the peer what the extra symmetric key is for.
+    pub fn extra_symmetric_key(use_code: u32, data: &[u8]) -> OtrTlv {
+        let mut value = Vec::with_capacity(4 + data.len());
+        value.extend_from_slice(&use_code.to_be_bytes());
+        value.extend_from_slice(data);
+        OtrTlv { kind: OtrTlvType::EXTRA_SYMMETRIC_KEY, value }
+    }
+
+    /// Reads TLV 8's value back as (use, data); `None` if shorter than the use field (libotr
+    /// ignores such a TLV).
+    pub fn parse_extra_symmetric_key(value: &[u8]) -> Option<(u32, &[u8])> {
+        let (use_code, data) = value.split_first_chunk::<4>()?;
+        Some((u32::from_be_bytes(*use_code), data))
+    }
+}
+
+impl OtrPlaintext {
+    /// The first TLV of `kind`, as libotr looks them up (by type, not in wire order).
+    pub fn find(&self, kind: u16) -> Option<&OtrTlv> {
+        self.tlvs.iter().find(|tlv| tlv.kind == kind)
+    }
+
+    /// Whether there is text to show (a heartbeat or a pure SMP message has none).
+    pub fn has_text(&self) -> bool {
+        !self.text.is_empty()
+    }
+}
+
+/// `text ‖ NUL ‖ TLVs`, the NUL always written.
+pub fn encode_plaintext(text: &[u8], tlvs: &[OtrTlv]) -> Result<Zeroizing<Vec<u8>>, TlvError> {
+    if text.contains(&0) {
+        return Err(TlvError::TextContainsNul);
+    }
+    if tlvs.len() > MAX_OTR_TLVS {
+        return Err(TlvError::TooManyTlvs);
+    }
+    let mut len = text.len().checked_add(1).ok_or(TlvError::TooLong)?;
+    for tlv in tlvs {
+        if tlv.value.len() > usize::from(u16::MAX) {
+            return Err(TlvError::ValueTooLong);
+        }
+        len = len.checked_add(4 + tlv.value.len()).ok_or(TlvError::TooLong)?;
+    }
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(TlvError::TooLong);
+    }
+    // Sized up front: no reallocation leaves copies of the plaintext behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    out.extend_from_slice(text);
+    out.push(0);
+    for tlv in tlvs {
+        out.extend_from_slice(&tlv.kind.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(tlv.value.len()).unwrap_or(u16::MAX).to_be_bytes());
+        out.extend_from_slice(&tlv.value);
+    }
+    Ok(out)
+}
+
+/// Splits a decrypted plaintext into text and TLVs. No NUL: all text, no TLVs. An incomplete
+/// TLV at the end is ignored (libotr's rule); more than [`MAX_OTR_TLVS`] is refused.
+pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
+    if bytes.len() > MAX_PLAINTEXT_LEN {
+        return Err(TlvError::TooLong);
+    }
+    let (text, rest) = match bytes.iter().position(|&b| b == 0) {
+        Some(nul) => (bytes.get(..nul).unwrap_or_default(), bytes.get(nul + 1..).unwrap_or_default()),
+        None => (bytes, &[][..]),
+    };
+    let mut plaintext = OtrPlaintext { text: text.to_vec(), tlvs: Vec::new() };
+    let mut reader = Reader::new(rest);
+    while reader.remaining() >= 4 {
+        let (Ok(kind), Ok(len)) = (reader.u16(), reader.u16()) else { break };
+        let Ok(value) = reader.bytes(usize::from(len)) else { break };
+        if plaintext.tlvs.len() >= MAX_OTR_TLVS {
+            return Err(TlvError::TooManyTlvs);
+        }
+        plaintext.tlvs.push(OtrTlv::new(kind, value));
+    }
+    Ok(plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_the_nul_and_reads_it_back() {
+        let tlvs = [OtrTlv::extra_symmetric_key(0x0102_0304, b"file.txt"), OtrTlv::new(OtrTlvType::PADDING, &[0; 3])];
+        let bytes = encode_plaintext(b"hello", &tlvs).unwrap();
+        assert_eq!(&bytes[..6], b"hello\0");
+        assert_eq!(&bytes[6..10], &[0, 8, 0, 12]);
+        let plaintext = decode_plaintext(&bytes).unwrap();
+        assert_eq!(plaintext.text, b"hello");
+        assert_eq!(plaintext.tlvs, tlvs);
+        let key = plaintext.find(OtrTlvType::EXTRA_SYMMETRIC_KEY).unwrap();
+        assert_eq!(OtrTlv::parse_extra_symmetric_key(&key.value), Some((0x0102_0304, &b"file.txt"[..])));
+        assert_eq!(*encode_plaintext(b"", &[]).unwrap(), vec![0], "a heartbeat is one NUL");
+    }
+
+    #[test]
+    fn accepts_a_missing_nul_and_an_incomplete_tail() {
+        let plaintext = decode_plaintext(b"no tlvs").unwrap();
+        assert_eq!(plaintext.text, b"no tlvs");
+        assert!(plaintext.tlvs.is_empty());
+        let plaintext = decode_plaintext(&[b'a', 0, 0, 1, 0, 0, 0, 2, 0, 5, 1]).unwrap();
+        assert_eq!(plaintext.tlvs, vec![OtrTlv::new(1, &[])], "the cut-short second TLV is ignored");
+        assert!(!decode_plaintext(&[0]).unwrap().has_text());
+        assert_eq!(OtrTlv::parse_extra_symmetric_key(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn refuses_nul_in_text_long_values_and_too_many_tlvs() {
+        assert_eq!(encode_plaintext(b"a\0b", &[]).unwrap_err(), TlvError::TextContainsNul);
+        assert_eq!(encode_plaintext(b"", &[OtrTlv::new(0, &vec![0; 65536])]).unwrap_err(), TlvError::ValueTooLong);
+        let many = vec![OtrTlv::new(0, &[]); MAX_OTR_TLVS + 1];
+        assert_eq!(encode_plaintext(b"", &many).unwrap_err(), TlvError::TooManyTlvs);
+        let mut bytes = vec![0u8];
+        for _ in 0..=MAX_OTR_TLVS {
+            bytes.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        assert_eq!(decode_plaintext(&bytes).unwrap_err(), TlvError::TooManyTlvs);
+        bytes.truncate(1 + 4 * MAX_OTR_TLVS);
+        assert_eq!(decode_plaintext(&bytes).unwrap().tlvs.len(), MAX_OTR_TLVS);
+    }
+}
