@@ -5,5 +5,5 @@ pub mod key_kind;
 pub mod store;
 
 pub use fingerprint::{format_fingerprint, format_ssid};
-pub use key_kind::KeyKind;
+pub use key_kind::{otr_fingerprint, otr_key_id, KeyKind, OTR_KEY_ID_PREFIX};
 pub use store::{KnownKey, Observation, Trust, TrustStore, MAX_KEYS_PER_PEER};

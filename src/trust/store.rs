@@ -1,5 +1,6 @@
 //! The trust store: per peer, every identity key seen and whether the user verified it.
 
+use super::key_kind::KeyKind;
 use std::collections::BTreeMap;
 
 /// How far a key is trusted.
@@ -56,8 +57,8 @@ pub enum Observation {
     },
 }
 
-/// A peer may accumulate at most this many keys; the oldest unverified ones go first. A peer
-/// changing keys endlessly cannot grow the store without bound.
+/// A peer may accumulate at most this many keys of each kind; the oldest unverified ones go
+/// first. A peer changing keys endlessly cannot grow the store without bound.
 pub const MAX_KEYS_PER_PEER: usize = 16;
 
 /// Every peer's known keys, most recently used last.
@@ -76,16 +77,25 @@ impl TrustStore {
             keys.push(key);
             return Observation::Known(trust);
         }
-        let observation = match keys.last() {
+        // Keys of another kind do not count: a peer's OTR key (Pidgin on another device) does
+        // not replace its offrec key, nor the reverse.
+        let kind = KeyKind::of(&fingerprint);
+        let same_kind = |k: &&KnownKey| KeyKind::of(&k.fingerprint) == kind;
+        let observation = match keys.iter().rfind(same_kind) {
             None => Observation::FirstKey,
             Some(last) => Observation::Changed {
                 previous: last.fingerprint,
-                previous_verified: keys.iter().any(|k| k.trust.is_verified()),
+                previous_verified: keys.iter().filter(same_kind).any(|k| k.trust.is_verified()),
             },
         };
-        if keys.len() >= MAX_KEYS_PER_PEER {
-            let victim = keys.iter().position(|k| !k.trust.is_verified()).unwrap_or(0);
-            keys.remove(victim);
+        if keys.iter().filter(same_kind).count() >= MAX_KEYS_PER_PEER {
+            let victim = keys
+                .iter()
+                .position(|k| same_kind(&k) && !k.trust.is_verified())
+                .or_else(|| keys.iter().position(|k| same_kind(&k)));
+            if let Some(victim) = victim {
+                keys.remove(victim);
+            }
         }
         keys.push(KnownKey { fingerprint, trust: Trust::Unverified });
         observation
@@ -139,6 +149,25 @@ impl TrustStore {
 
 #[cfg(test)]
 mod tests {
+    use crate::trust::otr_key_id;
+
+    #[test]
+    fn keys_of_another_kind_are_neither_a_change_nor_evicted() {
+        let mut store = TrustStore::default();
+        store.observe("bob", [1; 32]);
+        store.set_trust("bob", [1; 32], Trust::VerifiedSmp);
+        // Bob's Pidgin key is his first OTR key, not a change of his offrec key.
+        assert_eq!(store.observe("bob", otr_key_id(&[9; 20])), Observation::FirstKey);
+        assert!(matches!(
+            store.observe("bob", otr_key_id(&[8; 20])),
+            Observation::Changed { previous, previous_verified: false } if previous == otr_key_id(&[9; 20])
+        ));
+        for n in 0..MAX_KEYS_PER_PEER as u8 {
+            store.observe("bob", otr_key_id(&[n; 20]));
+        }
+        assert_eq!(store.trust("bob", &[1; 32]), Trust::VerifiedSmp, "DSA keys never push out the modern key");
+    }
+
     use super::*;
 
     #[test]

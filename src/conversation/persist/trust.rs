@@ -4,7 +4,7 @@
 //! key was used most recently survives a reload.
 
 use super::{read_count, read_name, write_name, StateError, MAX_STORED_PEERS};
-use crate::trust::{KeyKind, Trust, TrustStore, MAX_KEYS_PER_PEER};
+use crate::trust::{otr_fingerprint, otr_key_id, KeyKind, Trust, TrustStore, MAX_KEYS_PER_PEER};
 use crate::wire::{Reader, Writer};
 
 /// Keys one stored peer may have: the live cap for each kind.
@@ -15,7 +15,7 @@ pub(super) fn max_len(trust: &TrustStore) -> usize {
     4 + trust.peers().map(|(peer, keys)| 8 + peer.len() + keys.len() * (2 + 32)).sum::<usize>()
 }
 
-/// Writes every peer's keys, each with its kind (all Modern today).
+/// Writes every peer's keys, each with its kind and that kind's fingerprint.
 pub(super) fn write(w: &mut Writer, trust: &TrustStore) {
     let trusted: Vec<_> = trust.peers().collect();
     w.u32(trusted.len() as u32);
@@ -23,7 +23,11 @@ pub(super) fn write(w: &mut Writer, trust: &TrustStore) {
         write_name(w, peer);
         w.u32(keys.len() as u32);
         for key in keys {
-            w.u8(KeyKind::Modern.code()).bytes(&key.fingerprint).u8(key.trust as u8);
+            match otr_fingerprint(&key.fingerprint) {
+                Some(dsa) => w.u8(KeyKind::OtrDsa.code()).bytes(&dsa),
+                None => w.u8(KeyKind::Modern.code()).bytes(&key.fingerprint),
+            };
+            w.u8(key.trust as u8);
         }
     }
 }
@@ -38,17 +42,16 @@ pub(super) fn read(r: &mut Reader<'_>, with_kinds: bool) -> Result<TrustStore, S
         let mut loaded = Vec::with_capacity(keys);
         for _ in 0..keys {
             let kind = if with_kinds { r.u8()? } else { KeyKind::Modern.code() };
-            match KeyKind::from_code(kind) {
-                Some(KeyKind::Modern) => {}
-                // The format has room for OTR's DSA keys; the trust store does not hold them
-                // yet, and dropping a trust decision silently is worse than refusing the store.
-                Some(KeyKind::OtrDsa) | None => return Err(StateError::UnsupportedKeyKind(kind)),
-            }
-            let fingerprint = r.array::<32>()?;
+            let fingerprint = match KeyKind::from_code(kind) {
+                Some(KeyKind::Modern) => r.array::<32>()?,
+                Some(KeyKind::OtrDsa) => otr_key_id(&r.array::<20>()?),
+                // Dropping a trust decision silently is worse than refusing the store.
+                None => return Err(StateError::UnsupportedKeyKind(kind)),
+            };
             let level = Trust::from_u32(u32::from(r.u8()?)).ok_or(StateError::Invalid("trust level"))?;
             loaded.push((fingerprint, level));
         }
-        if loaded.len() > MAX_KEYS_PER_PEER {
+        if loaded.len() > MAX_STORED_KEYS_PER_PEER {
             return Err(StateError::Invalid("key count"));
         }
         // Observe in stored order (oldest first) to keep "most recently used last".
@@ -88,13 +91,21 @@ mod tests {
     }
 
     #[test]
-    fn keys_of_a_kind_the_store_cannot_hold_refuse_the_store() {
+    fn dsa_keys_are_stored_as_20_bytes_and_unknown_kinds_refuse_the_store() {
+        let mut trust = TrustStore::default();
+        trust.observe("bob", [1; 32]);
+        let dsa = otr_key_id(&[7; 20]);
+        trust.observe("bob", dsa);
+        trust.set_trust("bob", dsa, Trust::VerifiedManual);
         let mut w = Writer::new();
-        w.u32(1);
-        write_name(&mut w, "bob");
-        w.u32(1).u8(KeyKind::OtrDsa.code()).bytes(&[7; 20]).u8(0);
+        write(&mut w, &trust);
         let bytes = w.into_vec();
-        assert_eq!(read(&mut Reader::new(&bytes), true), Err(StateError::UnsupportedKeyKind(1)));
+        // bob's second key: kind 1, 20 fingerprint bytes, trust.
+        let second = 15 + 1 + 32 + 1;
+        assert_eq!(bytes[second], KeyKind::OtrDsa.code());
+        assert_eq!(&bytes[second + 1..second + 21], &[7; 20]);
+        assert_eq!(bytes.len(), second + 22);
+        assert_eq!(read(&mut Reader::new(&bytes), true).unwrap(), trust);
         let mut unknown = bytes.clone();
         unknown[15] = 9;
         assert_eq!(read(&mut Reader::new(&unknown), true), Err(StateError::UnsupportedKeyKind(9)));
