@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod held;
 mod names;
+mod otr_session;
 mod peer;
 pub(crate) mod persist;
 mod policy;
@@ -30,5 +31,5 @@ pub use peer::handshake::{
 };
 pub use policy::Policy;
 pub use protocol::Protocol;
-pub use session::SessionInfo;
+pub use session::{OtrSessionInfo, SessionInfo};
 pub use settings::*;

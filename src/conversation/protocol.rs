@@ -16,7 +16,7 @@ use super::error::ClientError;
 use super::events::MessageId;
 use super::session::{SentLog, Session, SessionInfo};
 use crate::crypto::RandomSource;
-use crate::smp::{SmpError, SmpStep, SmpTlv};
+use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::DataMessage;
 use crate::wire::unreadable_report::LostScope;
@@ -190,9 +190,9 @@ pub(crate) trait ProtocolSession: core::fmt::Debug + Send {
         secret: &[u8],
         question: Option<&str>,
         rng: &mut dyn RandomSource,
-    ) -> Result<Vec<SmpTlv>, SmpError>;
+    ) -> Result<Vec<SmpTlv>, ClientError>;
     /// Answers the peer's request with our secret.
-    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, SmpError>;
+    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, ClientError>;
     /// An SMP message arrived.
     fn smp_receive(&mut self, message: &SmpTlv, rng: &mut dyn RandomSource) -> SmpStep;
     /// Aborts any run; the message telling the peer.

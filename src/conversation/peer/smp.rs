@@ -57,7 +57,7 @@ impl Peer {
         if !session.smp_may_start(ctx.now) {
             return Err(ClientError::SmpRateLimited);
         }
-        let messages = session.smp_start(secret, question, ctx.rng).map_err(ClientError::from)?;
+        let messages = session.smp_start(secret, question, ctx.rng)?;
         session.smp_started(ctx.now);
         let controls: Vec<Control<'_>> = messages.iter().map(Control::Smp).collect();
         self.encrypt_to(ctx, tag, &[], &controls, FLAG_IGNORE_UNREADABLE)?;
@@ -68,7 +68,7 @@ impl Peer {
     /// Answers the peer's SMP question with our secret.
     pub fn smp_respond(&mut self, ctx: &mut Ctx<'_>, tag: u32, secret: &[u8]) -> Result<(), ClientError> {
         let session = self.sessions.get_mut(&tag).filter(|s| s.usable()).ok_or(ClientError::NoSession)?;
-        let message = session.smp_respond(secret, ctx.rng).map_err(ClientError::from)?;
+        let message = session.smp_respond(secret, ctx.rng)?;
         self.encrypt_to(ctx, tag, &[], &[Control::Smp(&message)], FLAG_IGNORE_UNREADABLE)?;
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())

@@ -16,7 +16,7 @@ use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::crypto::RandomSource;
 use crate::ratchet::RatchetError;
-use crate::smp::{SmpError, SmpStep, SmpTlv};
+use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::{self, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{key_prefix, LostScope};
@@ -38,6 +38,22 @@ pub struct SessionInfo {
     pub we_initiated: bool,
     /// Whether an SMP run is in progress.
     pub smp_in_progress: bool,
+    /// The protocol the session speaks.
+    pub protocol: Protocol,
+    /// For an OTR session: what libotr-based clients show about it.
+    pub otr: Option<OtrSessionInfo>,
+}
+
+/// What an OTR session shows beyond [`SessionInfo`], in libotr's terms, so that a user can
+/// compare it with what Pidgin shows the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtrSessionInfo {
+    /// The peer's DSA fingerprint (SHA-1 of its public key).
+    pub their_fingerprint: [u8; 20],
+    /// OTR's 8-byte secure session id (show it as two words, `%08x %08x`).
+    pub ssid: [u8; 8],
+    /// Whether the first word is the one shown bold (we sent the Reveal Signature).
+    pub first_half_bold: bool,
 }
 
 /// A session's live state. Replaced whole when a new handshake with the same instance
@@ -214,6 +230,8 @@ impl ProtocolSession for Session {
             ssid: self.ssid,
             we_initiated: self.we_initiated,
             smp_in_progress: self.smp_in_progress(),
+            protocol: Protocol::ModernV1,
+            otr: None,
         }
     }
 
@@ -336,12 +354,12 @@ impl ProtocolSession for Session {
         secret: &[u8],
         question: Option<&str>,
         rng: &mut dyn RandomSource,
-    ) -> Result<Vec<SmpTlv>, SmpError> {
-        self.smp().start(secret, question, rng)
+    ) -> Result<Vec<SmpTlv>, ClientError> {
+        Ok(self.smp().start(secret, question, rng)?)
     }
 
-    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, SmpError> {
-        self.smp().respond(secret, rng)
+    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, ClientError> {
+        Ok(self.smp().respond(secret, rng)?)
     }
 
     fn smp_receive(&mut self, message: &SmpTlv, rng: &mut dyn RandomSource) -> SmpStep {

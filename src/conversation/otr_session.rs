@@ -1,0 +1,390 @@
+//! An OTR v3/v2 session with one remote instance, behind the same [`ProtocolSession`] interface
+//! as a modern session: the peer routes, holds, reports and persists without knowing which
+//! protocol a session speaks. The keys and the data path are `otr::data::DataSession`'s, SMP is
+//! `otr::smp::OtrSmp`'s; this file maps them onto the interface (OTR's TLV numbers, its
+//! `text NUL TLVs` body, its one extra key per key pair) and keeps the bookkeeping every
+//! session keeps (times, heartbeat, SMP limits).
+//!
+//! OTR sessions are never stored (libotr does not store them either): a restart heals through
+//! OTR's error message and a new AKE (PROTOCOL.md part B).
+
+use zeroize::Zeroizing;
+
+use super::error::ClientError;
+use super::events::{MessageId, SessionState};
+use super::protocol::{
+    Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
+};
+use super::session::{OtrSessionInfo, SentLog, SessionInfo};
+use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use crate::crypto::RandomSource;
+use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
+use crate::otr::data::{DataError, DataSession};
+use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
+use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
+use crate::otr::tlv::{decode_plaintext, encode_plaintext, OtrTlv, OtrTlvType};
+use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
+use crate::trust::{otr_key_id, TrustStore};
+use crate::wire::unreadable_report::LostScope;
+
+/// The private TLV of the in-session upgrade probe (PROTOCOL.md part B): "OF".
+pub const TLV_OFFREC_PROBE: u16 = 0x4F46;
+
+/// Fixed bytes of an OTR data message around its ciphertext, at most: v3 header (11), flags,
+/// two keyids, MPI next key (4 + 192), counter, ciphertext length, MAC, reveal length.
+const DATA_MESSAGE_OVERHEAD: usize = 11 + 1 + 8 + 4 + 192 + 8 + 4 + 20 + 4;
+/// Bytes of one revealed MAC key.
+const REVEALED_KEY_LEN: usize = 20;
+/// OTR reveals every pending key in the next message; the peer's parser caps them.
+const REVEALS_PER_MESSAGE: usize = crate::otr::message::MAX_REVEALED_MAC_KEYS;
+
+/// One OTR session.
+pub(crate) struct OtrSession {
+    data: DataSession,
+    their_tag: u32,
+    key_id: [u8; 32],
+    their_dsa_fingerprint: [u8; 20],
+    our_dsa_fingerprint: [u8; 20],
+    first_half_bold: bool,
+    smp: Option<Box<OtrSmp>>,
+    /// The last SMP result was ours as the answerer of the peer's question (only the asker
+    /// verifies, as libotr decides).
+    answered_question: bool,
+    smp_last_started: Option<u64>,
+    smp_failures: u32,
+    finished: bool,
+    last_received: u64,
+    last_sent: u64,
+    last_text_received: u64,
+    unanswered_since: Option<u64>,
+}
+
+impl core::fmt::Debug for OtrSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OtrSession")
+            .field("version", &self.data.version())
+            .field("their_tag", &self.their_tag)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtrSession {
+    /// The session an OTR AKE established. `their_tag` is the peer's instance tag, or for v2
+    /// (which has none) the pseudo-instance the peer keeps v2 sessions under.
+    pub fn new(
+        established: EstablishedAke,
+        their_tag: u32,
+        our_dsa_fingerprint: [u8; 20],
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<OtrSession, ClientError> {
+        let their_dsa_fingerprint = established.their_fingerprint;
+        let first_half_bold = established.bold_half == SsidBoldHalf::First;
+        let data = DataSession::new(established, rng).map_err(|_| ClientError::Random)?;
+        Ok(OtrSession {
+            data,
+            their_tag,
+            key_id: otr_key_id(&their_dsa_fingerprint),
+            their_dsa_fingerprint,
+            our_dsa_fingerprint,
+            first_half_bold,
+            smp: None,
+            answered_question: false,
+            smp_last_started: None,
+            smp_failures: 0,
+            finished: false,
+            last_received: now,
+            last_sent: now,
+            last_text_received: now,
+            unanswered_since: None,
+        })
+    }
+
+    /// The SMP context: both DSA fingerprints and the ssid.
+    fn smp_context(&self) -> OtrSmpContext {
+        OtrSmpContext {
+            our_fingerprint: self.our_dsa_fingerprint,
+            their_fingerprint: self.their_dsa_fingerprint,
+            ssid: self.data.ssid(),
+        }
+    }
+
+    fn smp(&mut self) -> &mut OtrSmp {
+        self.smp.get_or_insert_with(|| Box::new(OtrSmp::new()))
+    }
+}
+
+fn to_shared(tlv: OtrSmpTlv) -> SmpTlv {
+    SmpTlv { tlv_type: tlv.tlv_type, payload: tlv.payload.clone() }
+}
+
+fn smp_error(error: OtrSmpError) -> ClientError {
+    match error {
+        OtrSmpError::Random(e) => ClientError::Smp(SmpError::Random(e)),
+        OtrSmpError::SecretTooLong { .. } => ClientError::MessageTooLarge,
+        OtrSmpError::QuestionTooLong { .. } => ClientError::MessageTooLarge,
+        OtrSmpError::QuestionHasNul => ClientError::InvalidArgument("an OTR SMP question cannot contain NUL"),
+        _ => ClientError::InvalidArgument("SMP"),
+    }
+}
+
+impl ProtocolSession for OtrSession {
+    fn protocol(&self) -> Protocol {
+        match self.data.version() {
+            OtrVersion::V3 => Protocol::OtrV3,
+            OtrVersion::V2 => Protocol::OtrV2,
+        }
+    }
+
+    fn their_tag(&self) -> u32 {
+        self.their_tag
+    }
+
+    fn their_fingerprint(&self) -> [u8; 32] {
+        self.key_id
+    }
+
+    fn info(&self, trust: &TrustStore, peer: &str) -> SessionInfo {
+        let ssid8 = self.data.ssid();
+        let mut ssid = [0u8; 32];
+        ssid[..8].copy_from_slice(&ssid8);
+        SessionInfo {
+            instance: self.their_tag,
+            state: if self.finished {
+                SessionState::Finished
+            } else if trust.trust(peer, &self.key_id).is_verified() {
+                SessionState::EncryptedVerified
+            } else {
+                SessionState::EncryptedUnverified
+            },
+            their_fingerprint: self.key_id,
+            ssid,
+            // The Reveal Signature's sender (OTR's initiator, who answered the query) shows
+            // the first half bold.
+            we_initiated: self.first_half_bold,
+            smp_in_progress: self.smp_in_progress(),
+            protocol: self.protocol(),
+            otr: Some(OtrSessionInfo {
+                their_fingerprint: self.their_dsa_fingerprint,
+                ssid: ssid8,
+                first_half_bold: self.first_half_bold,
+            }),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn is_restored(&self) -> bool {
+        false
+    }
+
+    fn last_received(&self) -> u64 {
+        self.last_received
+    }
+
+    fn last_text_received(&self) -> u64 {
+        self.last_text_received
+    }
+
+    fn last_activity(&self) -> u64 {
+        self.last_received.max(self.last_sent)
+    }
+
+    fn seal(
+        &mut self,
+        _our_tag: u32,
+        flags: u8,
+        text: &[u8],
+        controls: &[Control<'_>],
+        padding_block: usize,
+        even_finished: bool,
+        check: LengthCheck<'_>,
+        now: u64,
+        _rng: &mut dyn RandomSource,
+    ) -> Result<Sealed, ClientError> {
+        if self.finished && !even_finished {
+            return Err(ClientError::SessionFinished);
+        }
+        // OTR's text ends at the first NUL: a NUL would cut the user's message short.
+        if text.contains(&0) {
+            return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
+        }
+        let mut extra_key = None;
+        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len() + 1);
+        for control in controls {
+            tlvs.push(match *control {
+                Control::Disconnected => OtrTlv { kind: OtrTlvType::DISCONNECTED, value: Vec::new() },
+                Control::Smp(smp) => OtrTlv { kind: smp.tlv_type, value: smp.payload.clone() },
+                Control::ExtraKey { usage, context } => {
+                    // OTR has one extra key per key pair, whatever the usage (libotr's
+                    // otrl_message_symkey): the key the next message is sent under.
+                    extra_key = Some(self.data.sending_extra_key());
+                    OtrTlv::extra_symmetric_key(usage, context)
+                }
+            });
+        }
+        let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
+        if padding_block > 0 {
+            // A padding TLV (type 0, which every OTR implementation ignores) rounds the body
+            // up to the block, so message lengths say less about the text.
+            let padded = unpadded.div_ceil(padding_block).max(1) * padding_block;
+            let fill = padded.saturating_sub(unpadded + 4);
+            tlvs.push(OtrTlv { kind: OtrTlvType::PADDING, value: vec![0; fill] });
+        }
+        let body = encode_plaintext(text, &tlvs).map_err(|_| ClientError::MessageTooLarge)?;
+        if body.len() > MAX_CIPHERTEXT_LEN {
+            return Err(ClientError::MessageTooLarge);
+        }
+        check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * self.data.pending_reveal_count())?;
+        let bytes = self.data.encrypt(flags, &body).map_err(|error| match error {
+            DataError::TooLong => ClientError::MessageTooLarge,
+            DataError::Random => ClientError::Random,
+            _ => ClientError::NoSession,
+        })?;
+        self.last_sent = now;
+        self.unanswered_since = None;
+        Ok(Sealed { bytes, extra_key, log_marker: None })
+    }
+
+    fn record_sent(&mut self, _sent: &Sealed, _id: MessageId) {
+        // OTR's error messages name no message: there is nothing to look up later.
+    }
+
+    fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
+        let Inbound::Otr(bytes) = message else { return Err(OpenError::Unreadable) };
+        let decrypted = self.data.decrypt(bytes, rng).map_err(|error| match error {
+            DataError::Malformed(_) => OpenError::Malformed,
+            _ => OpenError::Unreadable,
+        })?;
+        self.last_received = now;
+        let plaintext = decode_plaintext(&decrypted.plaintext).map_err(|_| OpenError::Malformed)?;
+        let mut controls = Vec::new();
+        for tlv in &plaintext.tlvs {
+            controls.push(match tlv.kind {
+                OtrTlvType::PADDING => continue,
+                OtrTlvType::DISCONNECTED => ReceivedControl::Disconnected,
+                OtrTlvType::SMP1..=OtrTlvType::SMP1Q => {
+                    ReceivedControl::Smp(SmpTlv { tlv_type: tlv.kind, payload: tlv.value.clone() })
+                }
+                OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(&tlv.value) {
+                    Some((usage, context)) => ReceivedControl::ExtraKey {
+                        usage,
+                        context: context.to_vec(),
+                        key: Zeroizing::new(*decrypted.extra_key),
+                    },
+                    None => ReceivedControl::Malformed,
+                },
+                _ => ReceivedControl::Other,
+            });
+        }
+        Ok(Opened { text: Zeroizing::new(plaintext.text.clone()), controls })
+    }
+
+    fn text_received(&mut self, now: u64) {
+        self.last_text_received = now;
+        // libotr's rule: a heartbeat is due only after a message with text.
+        self.unanswered_since.get_or_insert(now);
+    }
+
+    fn take_lost(&mut self, _prefix: &[u8; 8], _number: u32, _scope: LostScope) -> Vec<MessageId> {
+        Vec::new()
+    }
+
+    fn smp_start(
+        &mut self,
+        secret: &[u8],
+        question: Option<&str>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<SmpTlv>, ClientError> {
+        let ctx = self.smp_context();
+        let messages = self.smp().start(secret, question, &ctx, rng).map_err(smp_error)?;
+        Ok(messages.into_iter().map(to_shared).collect())
+    }
+
+    fn smp_respond(&mut self, secret: &[u8], rng: &mut dyn RandomSource) -> Result<SmpTlv, ClientError> {
+        let ctx = self.smp_context();
+        self.smp().respond(secret, &ctx, rng).map(to_shared).map_err(smp_error)
+    }
+
+    fn smp_receive(&mut self, message: &SmpTlv, rng: &mut dyn RandomSource) -> SmpStep {
+        let step = self.smp().receive(message.tlv_type, &message.payload, rng);
+        self.answered_question =
+            matches!(step.event, Some(OtrSmpEvent::Succeeded { role: SmpRole::Responder, question: true }));
+        let event = step.event.map(|event| match event {
+            OtrSmpEvent::AskedForSecret { question } => SmpEvent::AskedForSecret { question },
+            OtrSmpEvent::InProgress => SmpEvent::InProgress,
+            OtrSmpEvent::Succeeded { .. } => SmpEvent::Succeeded,
+            OtrSmpEvent::Failed { .. } => SmpEvent::Failed,
+            OtrSmpEvent::Cheated => SmpEvent::Cheated,
+            _ => SmpEvent::Aborted,
+        });
+        SmpStep { reply: step.reply.map(to_shared), event, error: None }
+    }
+
+    fn smp_abort(&mut self) -> SmpTlv {
+        to_shared(self.smp().abort())
+    }
+
+    fn smp_answering_question(&self) -> bool {
+        self.answered_question
+    }
+
+    fn smp_in_progress(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_in_progress())
+    }
+
+    fn smp_awaiting_secret(&self) -> bool {
+        self.smp.as_ref().is_some_and(|smp| smp.is_awaiting_secret())
+    }
+
+    fn smp_may_start(&self, now: u64) -> bool {
+        let too_soon = self.smp_last_started.is_some_and(|last| now < last.saturating_add(SMP_MIN_INTERVAL));
+        !too_soon && self.smp_failures < SMP_MAX_FAILURES
+    }
+
+    fn smp_started(&mut self, now: u64) {
+        self.smp_last_started = Some(now);
+    }
+
+    fn smp_failed(&mut self) {
+        self.smp_failures = self.smp_failures.saturating_add(1);
+    }
+
+    fn expire(&mut self, _now: u64) {
+        // OTR keeps no skipped keys: nothing ages out.
+    }
+
+    fn heartbeat_due(&self, now: u64, interval: u64) -> bool {
+        self.unanswered_since.is_some_and(|since| now >= since.saturating_add(interval))
+    }
+
+    fn end_by_peer(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        self.finished = true;
+        if let Some(smp) = self.smp.as_mut() {
+            smp.abort();
+        }
+        true
+    }
+
+    fn reveal_everything(&mut self) {
+        self.data.reveal_all();
+    }
+
+    fn pending_reveals(&self) -> usize {
+        self.data.pending_reveal_count()
+    }
+
+    fn reveals_per_message(&self) -> usize {
+        REVEALS_PER_MESSAGE
+    }
+
+    fn take_sent_log(&mut self) -> SentLog {
+        SentLog::default()
+    }
+}
