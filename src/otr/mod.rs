@@ -8,3 +8,4 @@
 
 pub mod group;
 pub mod mpi;
+pub mod text;
