@@ -5,7 +5,8 @@
 //! everything without OTR in it):
 //! 1. `?OFR:`, `?OFR|`, `?OFR Error:` at the start → offrec's own message;
 //! 2. the first `?OTR` followed by `|` or `,` → an OTR fragment (v3 `?OTR|s|r,`, v2 `?OTR,`;
-//!    OTRv4's `?OTR|id|s|r,` → foreign);
+//!    OTRv4's `?OTR|id|s|r,` → foreign; libotr also takes one after other markers, see
+//!    [`super::fragment`]);
 //! 3. `?OTR:` at the start (after leading whitespace) → an OTR encoded message of the version
 //!    its prefix announces (`AAM` v3, `AAI` v2; `AAE` v1, `AAQ` v4 and anything else → foreign);
 //! 4. the first `?OTR` is `?OTR Error:` → an OTR error message;
@@ -294,6 +295,6 @@ mod tests {
         assert_eq!(remove_spans("abcdef", vec![3..5, 1..2]), "acf");
         assert_eq!(remove_spans("abcdef", vec![1..5, 2..3]), "af");
         assert_eq!(remove_spans("abcdef", vec![]), "abcdef");
-        assert_eq!(remove_spans("abcdef", vec![0..6]), "");
+        assert_eq!(remove_spans("abcdef", vec![0..6, 2..3]), "");
     }
 }

@@ -7,14 +7,19 @@
 //! - v2: `?OTR,<k>,<n>,<piece>,`;
 //! - OTRv4: `?OTR|<id>|<sender>|<receiver>,…`, recognised by its third `|` field and refused.
 //!
-//! Reading follows libotr 4.1.1 and the 4.1.1 spec: a message is a fragment when its *first*
-//! `?OTR` is immediately followed by `|` or `,` (text before it is ignored); tags are hex of any
-//! case and width, numbers decimal, both with leading zeros allowed (`00001`). We are stricter
-//! than libotr's `sscanf` where it is lax for no benefit: no signs, no `0x`, at most
-//! [`MAX_HEX_DIGITS`] / [`MAX_DECIMAL_DIGITS`] digits, values must fit (libotr wraps `n` modulo
-//! 65536), only base64 and `?OTR:` characters in a piece (only encoded messages are ever
-//! fragmented), only whitespace after the last comma, the whole fragment within
-//! [`MAX_OTR_ENCODED_LEN`]. The reassembly rules are in [`super::reassembler`].
+//! Reading follows libotr 4.1.1 and the 4.1.1 spec: tags are hex of any case and width,
+//! numbers decimal, both with leading zeros allowed (`00001`), text before the fragment is
+//! ignored. A message is a fragment when its *first* `?OTR` is immediately followed by `|` or
+//! `,` (design brief §4.3). libotr 4.1.1 as shipped (Debian 4.1.1-5, measured through
+//! `otrl_message_receiving`) is laxer: it takes a `?OTR|`, or else a `?OTR,`, *anywhere* as a
+//! fragment, even after a query (`?OTRv3? ?OTR,1,2,x,` is a fragment there, a query here); only
+//! its choice of instance context looks at the first `?OTR`. No client sends such a message.
+//!
+//! We are also stricter than libotr's `sscanf` where it is lax for no benefit: no signs, no
+//! `0x`, at most [`MAX_HEX_DIGITS`] / [`MAX_DECIMAL_DIGITS`] digits, values must fit (libotr
+//! wraps `n` modulo 65536: `65537` is 1 there), only base64 and `?OTR:` characters in a piece
+//! (only encoded messages are ever fragmented), only whitespace after the last comma, the whole
+//! fragment within [`MAX_OTR_ENCODED_LEN`]. The reassembly rules are in [`super::reassembler`].
 //!
 //! Writing: each fragment is at most `mms` characters. libotr's are at most `mms - 1` (its
 //! header allowance is one character larger than the header it writes); for the same pieces
