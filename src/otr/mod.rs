@@ -15,3 +15,4 @@ pub mod message;
 pub mod mpi;
 pub mod smp;
 pub mod tlv;
+pub mod text;

@@ -10,10 +10,10 @@ pub const TAG_BASE: &str = " \t  \t\t\t\t \t   \t\t ";
 /// OTR's base tag (`OT` as bits). We never answer it; we only notice it.
 pub const OTR_TAG_BASE: &str = " \t  \t\t\t\t \t \t \t  ";
 /// The length of one encoded version character.
-const GROUP_LEN: usize = 8;
+pub const GROUP_LEN: usize = 8;
 
 /// Eight spaces/tabs for one byte.
-fn encode_byte(byte: u8, out: &mut String) {
+pub fn encode_byte(byte: u8, out: &mut String) {
     for bit in (0..8).rev() {
         out.push(if (byte >> bit) & 1 == 1 { '\t' } else { ' ' });
     }
@@ -48,6 +48,18 @@ pub fn append_tag(text: &str, versions: Versions) -> String {
 /// and its groups removed, plus the versions advertised. Unknown versions are removed too but
 /// not reported.
 pub fn find_tag(text: &str) -> Option<(String, Versions)> {
+    let (span, versions) = find_tag_span(text)?;
+    // The span's ends sit next to ASCII whitespace, so both are char boundaries.
+    let mut stripped = String::with_capacity(text.len() - span.len());
+    stripped.push_str(text.get(..span.start)?);
+    stripped.push_str(text.get(span.end..)?);
+    Some((stripped, versions))
+}
+
+/// Where [`find_tag`] finds the tag (byte range of the base and its groups) and the versions
+/// it advertises, without building the stripped text: for callers that strip several tags at
+/// once (OTR's and ours, `crate::otr::text::classify`).
+pub fn find_tag_span(text: &str) -> Option<(core::ops::Range<usize>, Versions)> {
     let start = text.find(TAG_BASE)?;
     let groups_start = start + TAG_BASE.len();
     let bytes = text.as_bytes();
@@ -59,11 +71,7 @@ pub fn find_tag(text: &str) -> Option<(String, Versions)> {
         }
         end += GROUP_LEN;
     }
-    // `start` and `end` sit next to ASCII whitespace, so both are char boundaries.
-    let mut stripped = String::with_capacity(text.len() - (end - start));
-    stripped.push_str(text.get(..start)?);
-    stripped.push_str(text.get(end..)?);
-    Some((stripped, versions))
+    Some((start..end, versions))
 }
 
 /// Whether `text` carries OTR's whitespace tag.
