@@ -65,6 +65,7 @@ replay_tests!(
     store_load,
     client_receive,
     ffi_calls,
+    otr_text,
 );
 
 /// Writes the seed corpus from real runs of the fixtures. Run after changing the wire format

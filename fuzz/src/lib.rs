@@ -33,6 +33,8 @@ use offrec::wire::{
     Incoming, InstanceTag, Reassembler, Tlv, Versions,
 };
 
+pub mod otr_text;
+
 /// A target's body.
 pub type Target = fn(&[u8]);
 
@@ -48,6 +50,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("store_load", store_load),
     ("client_receive", client_receive),
     ("ffi_calls", ffi_calls),
+    ("otr_text", otr_text::otr_text),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,11 @@
 //! 8. anything else → [`Incoming::Plaintext`] unchanged.
 //!
 //! Our markers mid-message (rules 1–3) do not count: a user quoting one is just chatting.
+//!
+//! This is the classification of a client that does not speak OTR. One that does calls
+//! [`crate::otr::text::classify()`], which returns exactly this [`Incoming`] whenever OTR is not
+//! involved in the message, and OTR's own kinds (queries, tags, encoded messages, fragments,
+//! errors) otherwise.
 
 use super::armour::ARMOUR_PREFIX;
 use super::error_message;

@@ -1,6 +1,9 @@
 //! Query messages: `?OFRv1?` plus a human-readable sentence, sent to ask the peer to start an
 //! encrypted conversation. The sentence is for people whose client does not speak offrec, so it
 //! names no participant and no software.
+//!
+//! A client that also offers OTR sends the combined query of
+//! [`crate::otr::text::combined_query`] (`?OTRv3? ?OFRv1? …`); this parser still finds its part.
 
 use super::versions::Versions;
 

@@ -9,10 +9,10 @@ use super::versions::Versions;
 pub const TAG_BASE: &str = " \t  \t\t\t\t \t   \t\t ";
 /// OTR's base tag (`OT` as bits). We never answer it; we only notice it.
 pub const OTR_TAG_BASE: &str = " \t  \t\t\t\t \t \t \t  ";
-/// The length of one encoded version character.
+/// The length of one encoded version character (in OTR's tags too).
 pub const GROUP_LEN: usize = 8;
 
-/// Eight spaces/tabs for one byte.
+/// Eight spaces/tabs for one byte (OTR's version groups use the same encoding).
 pub fn encode_byte(byte: u8, out: &mut String) {
     for bit in (0..8).rev() {
         out.push(if (byte >> bit) & 1 == 1 { '\t' } else { ' ' });

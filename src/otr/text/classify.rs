@@ -1,7 +1,7 @@
 //! One classification for a client that speaks OTR as well as offrec (design brief §4.3):
 //! which protocol and which kind of message an incoming text is.
 //!
-//! Precedence, first match wins (offrec's own rules, [`crate::wire::classify`], are kept for
+//! Precedence, first match wins (offrec's own rules, [`crate::wire::classify()`], are kept for
 //! everything without OTR in it):
 //! 1. `?OFR:`, `?OFR|`, `?OFR Error:` at the start → offrec's own message;
 //! 2. the first `?OTR` followed by `|` or `,` → an OTR fragment (v3 `?OTR|s|r,`, v2 `?OTR,`;
@@ -19,7 +19,7 @@
 //! 9. anything else → plaintext.
 //!
 //! Integration with [`Incoming`]: the result is either [`Classified::Modern`] holding exactly
-//! what [`crate::wire::classify`] returns for the message (so the conversation layer keeps its
+//! what [`crate::wire::classify()`] returns for the message (so the conversation layer keeps its
 //! existing handling), or [`Classified::Otr`] for a message OTR is involved in. A caller that
 //! does not speak OTR (policy without OTR) passes `speak_otr = false` and always gets
 //! `Modern(wire::classify(message))`: OTR traffic is then reported as
@@ -40,7 +40,7 @@ use super::whitespace::find_otr_tag;
 /// What an incoming message is, for a client that may speak OTR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Classified<'a> {
-    /// No OTR involved (or the caller does not speak OTR): exactly [`crate::wire::classify`].
+    /// No OTR involved (or the caller does not speak OTR): exactly [`crate::wire::classify()`].
     Modern(Incoming<'a>),
     /// A message OTR is involved in.
     Otr(OtrIncoming<'a>),

@@ -104,9 +104,11 @@ impl OtrReassembler {
         self.buffers.retain(|b| b.owner != Owner::V2);
     }
 
-    /// Takes one fragment received by instance `ours`; returns the whole encoded message when
-    /// its last piece arrives, `None` while pieces are missing. The result still has to be
-    /// classified and decoded like any received message.
+    /// Takes one fragment received by instance `ours`; returns the whole message when its last
+    /// piece arrives, `None` while pieces are missing. The result still has to be classified and
+    /// decoded; act on it only if it is an encoded message ([`super::OtrIncoming::Encoded`]):
+    /// libotr acts on whatever reassembles, a query included, but only encoded messages are
+    /// ever fragmented, and never a fragment inside a fragment.
     ///
     /// Errors: what [`parse_fragment_for`] reports (nothing changes), [`TextError::OutOfOrder`]
     /// (the buffer was dropped), [`TextError::TooLarge`] (the message grew past
