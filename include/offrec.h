@@ -108,24 +108,48 @@
 #define OFFREC_POLICY_ERROR_START_AKE 16
 
 /**
+ * Policy flag: speak OTR v3 with peers that do not offer offrec (libotr, Pidgin, Adium,
+ * irssi-otr, Jitsi). Weaker than offrec's protocol: see SECURITY.md "Legacy OTR".
+ */
+#define OFFREC_POLICY_ALLOW_OTR_V3 32
+
+/**
+ * Policy flag: speak OTR v2 with peers that offer nothing newer (python-potr: weechat-otr).
+ */
+#define OFFREC_POLICY_ALLOW_OTR_V2 64
+
+/**
+ * Policy flag: inside OTR sessions, announce offrec and upgrade to its protocol when the peer
+ * runs offrec too.
+ */
+#define OFFREC_POLICY_DOWNGRADE_GUARD 128
+
+/**
+ * Policy flag: never speak OTR (the strict opt-out; overrides the two `ALLOW_OTR` flags).
+ */
+#define OFFREC_POLICY_REQUIRE_MODERN 256
+
+/**
  * Policy preset: never encrypt.
  */
 #define OFFREC_POLICY_NEVER 0
 
 /**
- * Policy preset: encrypt only when a user starts a session or the peer asks.
+ * Policy preset: encrypt only when a user starts a session or the peer asks; OTR v3/v2 as
+ * fallback.
  */
-#define OFFREC_POLICY_MANUAL OFFREC_POLICY_ALLOW
+#define OFFREC_POLICY_MANUAL (OFFREC_POLICY_ALLOW | OTR_FALLBACK)
 
 /**
- * Policy preset: advertise with the whitespace tag and encrypt whenever the peer can.
+ * Policy preset: advertise with the whitespace tag and encrypt whenever the peer can; OTR
+ * v3/v2 as fallback.
  */
-#define OFFREC_POLICY_OPPORTUNISTIC ((OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG) | OFFREC_POLICY_WHITESPACE_START_AKE)
+#define OFFREC_POLICY_OPPORTUNISTIC (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG) | OFFREC_POLICY_WHITESPACE_START_AKE) | OTR_FALLBACK)
 
 /**
- * Policy preset: encrypt or do not send.
+ * Policy preset: encrypt or do not send; OTR v3/v2 as fallback.
  */
-#define OFFREC_POLICY_ALWAYS ((OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION) | OFFREC_POLICY_WHITESPACE_START_AKE)
+#define OFFREC_POLICY_ALWAYS (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION) | OFFREC_POLICY_WHITESPACE_START_AKE) | OTR_FALLBACK)
 
 /**
  * Result of a fallible `offrec_*` call. `OFFREC_RESULT_OK` (0) means success; every other value
@@ -260,6 +284,10 @@ enum offrec_result
      * nothing was read from it.
      */
     OFFREC_RESULT_STORE_NOT_A_FILE = 122,
+    /**
+     * OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
+     */
+    OFFREC_RESULT_NO_OTR_KEY = 123,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -519,6 +547,12 @@ enum offrec_event_code
      * (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
      */
     OFFREC_EVENT_CODE_INPUT_DROPPED = 33,
+    /**
+     * An OTR session started with a peer that does not speak offrec's protocol; `reason` is
+     * the `offrec_protocol` (`OFFREC_PROTOCOL_OTR_V3` or `_OTR_V2`). Encrypted and
+     * authenticated, but weaker than offrec's protocol: show it (SECURITY.md "Legacy OTR").
+     */
+    OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED = 34,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -726,6 +760,61 @@ typedef uint32_t offrec_handshake_failure;
 #endif // __cplusplus
 
 /**
+ * Which protocol a session speaks (`offrec_session_protocol.protocol`).
+ */
+enum offrec_protocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * offrec's own protocol (X25519, double ratchet, AES-256-GCM).
+     */
+    OFFREC_PROTOCOL_MODERN_V1 = 1,
+    /**
+     * OTR version 3, as libotr 4 speaks it (Pidgin, Adium, irssi-otr, Jitsi...).
+     */
+    OFFREC_PROTOCOL_OTR_V3 = 2,
+    /**
+     * OTR version 2 (python-potr: weechat-otr, Gajim).
+     */
+    OFFREC_PROTOCOL_OTR_V2 = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_protocol offrec_protocol;
+#else
+typedef uint32_t offrec_protocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How strong a session's cryptography is (`offrec_session_protocol.strength`).
+ */
+enum offrec_strength
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * offrec's protocol: ~128-bit security throughout.
+     */
+    OFFREC_STRENGTH_STRONG = 1,
+    /**
+     * OTR: DSA-1024 signatures (~80 bits), a 1536-bit DH group, SHA-1 MACs. Show it apart
+     * from STRONG (SECURITY.md "Legacy OTR").
+     */
+    OFFREC_STRENGTH_LEGACY = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_strength offrec_strength;
+#else
+typedef uint32_t offrec_strength;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A conversation client: one local account with its identity key, instance tag, policy,
  * trust store and every conversation.
  *
@@ -929,6 +1018,41 @@ typedef struct offrec_session_info {
      */
     bool smp_in_progress;
 } offrec_session_info;
+
+/**
+ * What protocol one session speaks and, for OTR, what libotr-based clients show about it.
+ */
+typedef struct offrec_session_protocol {
+    /**
+     * The remote instance tag (as in `offrec_session_info`).
+     */
+    uint32_t instance;
+    /**
+     * An `offrec_protocol`.
+     */
+    uint32_t protocol;
+    /**
+     * An `offrec_strength`.
+     */
+    uint32_t strength;
+    /**
+     * Whether the three OTR fields below are set (OTR sessions only).
+     */
+    bool has_otr_fingerprint;
+    /**
+     * The peer's DSA fingerprint (SHA-1, 20 bytes); show it with
+     * `offrec_otr_fingerprint_format`, as Pidgin shows it.
+     */
+    uint8_t their_otr_fingerprint[20];
+    /**
+     * OTR's secure session id: read it aloud as two words, `%08x %08x`.
+     */
+    uint8_t otr_ssid[8];
+    /**
+     * Whether the first word is shown bold on our side (the peer shows the other one bold).
+     */
+    bool otr_ssid_first_half_bold;
+} offrec_session_protocol;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1317,6 +1441,73 @@ offrec_result offrec_forge(const char *captured,
                            const uint8_t *new_text,
                            size_t new_len,
                            struct offrec_buffer *out);
+
+/**
+ * Fills `*out` with the protocol of session number `index` with `peer` (the same numbering as
+ * `offrec_client_session_info`; otherwise `OFFREC_RESULT_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_session_protocol(const struct offrec_client *client,
+                                             const char *peer,
+                                             size_t peer_len,
+                                             size_t index,
+                                             struct offrec_session_protocol *out);
+
+/**
+ * Makes the client's OTR DSA-1024 key now if it has none, and writes its fingerprint (20
+ * bytes) to `fingerprint_out` (may be NULL). It takes 0.1-0.3 s: call it off the UI thread at a
+ * moment of your choosing (account creation), as libotr's `otrl_privkey_generate`. Without
+ * it, the key is made inside the call that first needs it (the first OTR handshake). Save
+ * the client afterwards (a `PERSIST_NEEDED` event follows the next call that reports events).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `fingerprint_out` is NULL or 20 writable bytes.
+ */
+offrec_result offrec_client_generate_otr_key(struct offrec_client *client,
+                                             uint8_t *fingerprint_out);
+
+/**
+ * Writes the fingerprint of our OTR DSA key (20 bytes) to `out`; `OFFREC_RESULT_NO_OTR_KEY`
+ * before the key exists.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `out` is NULL or 20 writable bytes.
+ */
+offrec_result offrec_client_otr_fingerprint(const struct offrec_client *client, uint8_t *out);
+
+/**
+ * Writes an OTR DSA fingerprint (20 bytes at `fingerprint`) as libotr and Pidgin show it, five
+ * groups of eight upper-case hex digits (`CB5EFC9C 5C6C88A7 E4926E47 D40421EC F28B3275`),
+ * NUL-terminated, into `buf` (`cap` bytes; 45 always fits). Buffer rules as
+ * `offrec_fingerprint_format` (which shows the same text for an OTR key's 32-byte key id).
+ * Safe from any thread.
+ *
+ * # Safety
+ *
+ * `fingerprint` is NULL or 20 readable bytes; `buf` is NULL or `cap` writable bytes;
+ * `out_len` is writable.
+ */
+offrec_result offrec_otr_fingerprint_format(const uint8_t *fingerprint,
+                                            char *buf,
+                                            size_t cap,
+                                            size_t *out_len);
+
+/**
+ * Whether a 32-byte key id (a fingerprint in events, session info and the trust calls) names
+ * an OTR DSA key (true) or an offrec key (false); for an OTR key, its 20-byte DSA fingerprint
+ * is written to `dsa_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `key_id` is NULL or 32 readable bytes; `dsa_out` is NULL or 20 writable bytes; `out` is
+ * writable.
+ */
+offrec_result offrec_key_id_is_otr(const uint8_t *key_id, uint8_t *dsa_out, bool *out);
 
 #if defined(OFFREC_TEST_HOOKS)
 /**

@@ -81,13 +81,19 @@ fn an_unknown_critical_section_refuses_the_store() {
 }
 
 #[test]
-fn the_otr_identity_section_is_kept_as_written() {
+fn the_otr_identity_section_holds_a_checked_dsa_key() {
     let plain = alice_state();
-    let identity = section(4, 1, &[0xD5; 440]);
+    let mut rng = DeterministicRandom::from_label("dsa for the store");
+    let identity = offrec::otr::identity::DsaIdentity::generate(&mut rng).unwrap();
     let mut with_identity = plain.clone();
-    with_identity.extend_from_slice(&identity);
+    with_identity.extend_from_slice(&section(4, 1, &identity.to_stored()));
     let client = load(&with_identity).unwrap();
+    assert_eq!(client.otr_fingerprint(), Some(identity.fingerprint()));
     assert_eq!(encode_client(&client)[..], with_identity[..], "written back unchanged, after the peers");
+    // Bytes that are not a valid DSA key are refused, never used as one.
+    let mut garbage = plain.clone();
+    garbage.extend_from_slice(&section(4, 1, &[0xD5; 440]));
+    assert_eq!(load(&garbage).unwrap_err(), StoreError::InvalidState("OTR identity"));
     // Over its cap it is refused, not cut.
     let mut too_long = plain.clone();
     too_long.extend_from_slice(&section(4, 1, &vec![0; 4097]));
@@ -123,13 +129,14 @@ fn trust_entries_carry_a_key_kind() {
     assert_eq!(trust[15], 0, "kind Modern");
     assert_eq!(trust.len(), 15 + 1 + 32 + 1);
     assert_eq!(trust[48], 2, "VerifiedManual");
-    // An OTR DSA entry (kind 1, a 20-byte fingerprint) has its place in the format, but this
-    // library's trust store cannot hold it yet: the store is refused, not loaded without it.
+    // An OTR DSA entry (kind 1, a 20-byte fingerprint) loads as that key's 32-byte key id.
     let mut otr = b"\x00\x00\x00\x01\x00\x00\x00\x05carol\x00\x00\x00\x01\x01".to_vec();
     otr.extend_from_slice(&[7; 20]);
     otr.push(1);
     let with_otr = [found[0].clone(), (2, 1, otr), found[2].clone()];
-    assert_eq!(load(&state_of(&with_otr)).unwrap_err(), StoreError::UnsupportedKeyKind(1));
+    let client = load(&state_of(&with_otr)).unwrap();
+    let key_id = offrec::trust::otr_key_id(&[7; 20]);
+    assert_eq!(client.trust_store().trust("carol", &key_id), offrec::trust::Trust::VerifiedSmp);
     let mut unknown = found.clone();
     unknown[1].2[15] = 9;
     assert_eq!(load(&state_of(&unknown)).unwrap_err(), StoreError::UnsupportedKeyKind(9));

@@ -1340,7 +1340,7 @@ mod ffi_driver {
             2 => 0,     // NEVER
             3 => 1 | 4 | 8,
             4 => 1 | 2 | 8, // ALWAYS
-            5 => 31,
+            5 => 0x1ff,
             6 => 1 | 16,
             7 => 1 << (b >> 3),
             8 => 2,
@@ -1593,7 +1593,7 @@ mod ffi_driver {
                         let r = check("set_policy", fc::offrec_client_set_policy(h, policy));
                         let want = if h.is_null() {
                             OffrecResult::NullArgument
-                        } else if policy & !31 != 0 {
+                        } else if policy & !0x1ff != 0 {
                             OffrecResult::InvalidPolicy
                         } else {
                             OffrecResult::Ok
@@ -1994,7 +1994,7 @@ mod ffi_driver {
                 assert_eq!(out as usize, SENTINEL_PTR, "client_new wrote *out on error");
                 return;
             }
-            let args_ok = !nul && account.valid_name() && protocol.valid_name() && policy & !31 == 0 && cbs_ok;
+            let args_ok = !nul && account.valid_name() && protocol.valid_name() && policy & !0x1ff == 0 && cbs_ok;
             assert!(args_ok, "client_new succeeded with bad arguments");
             if let Some((secret, _, tag)) = identity {
                 assert!(secret.is_some() && tag >= 0x100, "new_with_identity succeeded with bad identity");
@@ -2411,7 +2411,7 @@ mod ffi_driver {
             let foreign = genuine.as_ref().is_none_or(|(_, a, _)| *a != account);
             let untouched = genuine.as_ref().is_some_and(|(g, _, _)| sealed.slice() == Some(&g[..]));
             let right_key = genuine.as_ref().is_some_and(|(_, _, k)| which == Some(*k));
-            let args_ok = !nul && policy & !31 == 0 && cbs_ok;
+            let args_ok = !nul && policy & !0x1ff == 0 && cbs_ok;
             if untouched && right_key && args_ok {
                 let want = if foreign { OffrecResult::StoreWrongAccount } else { OffrecResult::Ok };
                 expect("load of a genuine store", r, want);

@@ -14,6 +14,7 @@ use super::protocol::ProtocolSession;
 use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
+use crate::otr::identity::DsaIdentity;
 use crate::trust::{Trust, TrustStore};
 use crate::wire::InstanceTag;
 
@@ -37,7 +38,8 @@ pub struct Client {
     /// ([`Client::with_transport_limits`]); empty between calls.
     pub(crate) call_limits: BTreeMap<String, usize>,
     /// The OTR DSA identity, encoded by the OTR layer and stored as is (`persist.rs`).
-    pub(crate) otr_identity: Option<Zeroizing<Vec<u8>>>,
+    /// The OTR DSA-1024 identity, made at the first OTR need or by `generate_otr_key`.
+    pub(crate) otr_identity: Option<Box<DsaIdentity>>,
 }
 
 impl core::fmt::Debug for Client {
@@ -127,6 +129,27 @@ impl Client {
         self.identity.fingerprint()
     }
 
+    /// The SHA-1 fingerprint of our OTR DSA identity (what Pidgin shows our OTR users), or
+    /// `None` before the identity exists.
+    pub fn otr_fingerprint(&self) -> Option<[u8; 20]> {
+        self.otr_identity.as_ref().map(|identity| identity.fingerprint())
+    }
+
+    /// Makes the OTR DSA-1024 identity now if the client has none, and returns its fingerprint.
+    /// It takes 0.1-0.3 s (libotr's `otrl_privkey_generate`): call it off the UI thread, at a
+    /// moment of the application's choosing (account creation). Without it, the identity is
+    /// made at the first OTR need (the first OTR handshake), inside that call. The actions
+    /// ask for a save (`PersistNeeded`) when a key was made.
+    pub fn generate_otr_key(&mut self) -> Result<([u8; 20], Vec<Action>), ClientError> {
+        if let Some(fingerprint) = self.otr_fingerprint() {
+            return Ok((fingerprint, Vec::new()));
+        }
+        let identity = DsaIdentity::generate(self.rng.as_mut()).map_err(|_| ClientError::Random)?;
+        let fingerprint = identity.fingerprint();
+        self.set_otr_identity(Some(identity));
+        Ok((fingerprint, self.finish_call(Vec::new())))
+    }
+
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -205,7 +228,9 @@ impl Client {
         unauth_room: usize,
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
-        let Client { account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, .. } = self;
+        let Client {
+            account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, otr_identity, ..
+        } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
         if pin {
@@ -225,6 +250,7 @@ impl Client {
             dirty: 0,
             unauth_room,
             transport_limit: call_limits.get(peer).copied(),
+            otr_identity,
         };
         let result = f(state, &mut ctx);
         self.dirty |= ctx.dirty;

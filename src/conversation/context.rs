@@ -1,9 +1,11 @@
 //! What a peer's logic borrows from its client for one call: identity, settings, trust store,
 //! randomness, the clock, and the list of actions being produced.
 
-use super::events::{Action, Event, SessionState};
+use super::error::ClientError;
+use super::events::{Action, Event, SessionState, PERSIST_OTHER};
 use super::settings::Settings;
 use crate::crypto::{IdentityKey, RandomSource};
+use crate::otr::identity::DsaIdentity;
 use crate::trust::TrustStore;
 
 pub(crate) struct Ctx<'a> {
@@ -25,6 +27,8 @@ pub(crate) struct Ctx<'a> {
     /// The transport's limit for this peer as the application answered it for this call only
     /// (0 = the client-wide limit); `None` when it was not asked (then the peer's own limit).
     pub transport_limit: Option<usize>,
+    /// The client's OTR DSA identity, made at the first OTR need ([`Ctx::otr_identity`]).
+    pub otr_identity: &'a mut Option<Box<DsaIdentity>>,
 }
 
 impl Ctx<'_> {
@@ -61,6 +65,21 @@ impl Ctx<'_> {
             SessionState::EncryptedVerified
         } else {
             SessionState::EncryptedUnverified
+        }
+    }
+
+    /// The OTR DSA identity and the random source, generating the identity first if the client
+    /// has none (0.1-0.3 s, once per client: libotr's `create_privkey` moment; apps that want
+    /// to choose the moment call `Client::generate_otr_key` beforehand).
+    pub fn otr_identity(&mut self) -> Result<(&DsaIdentity, &mut dyn RandomSource), ClientError> {
+        if self.otr_identity.is_none() {
+            let identity = DsaIdentity::generate(self.rng).map_err(|_| ClientError::Random)?;
+            *self.otr_identity = Some(Box::new(identity));
+            self.dirty |= PERSIST_OTHER;
+        }
+        match self.otr_identity.as_deref() {
+            Some(identity) => Ok((identity, &mut *self.rng)),
+            None => Err(ClientError::Random),
         }
     }
 

@@ -140,6 +140,10 @@ pub enum Event {
     /// application never addressed) was dropped because the client's unauthenticated-input
     /// budget is full ([`super::Settings::unauthenticated_budget`]).
     InputDropped,
+    /// An OTR session (v3 or v2, `protocol` says which) started with a peer that does not
+    /// speak offrec's protocol: encrypted and authenticated, but weaker (SECURITY.md "Legacy
+    /// OTR"). Also reported as `HandshakeComplete` and a state change.
+    LegacySessionStarted { protocol: super::Protocol },
 }
 
 /// [`Event::PersistNeeded`]: the set of sessions changed (one was installed, ended, finished by
@@ -194,6 +198,7 @@ impl Event {
             Self::SmpVerifiedByPeer => 31,
             Self::KeyConsentRequired { .. } => 32,
             Self::InputDropped => 33,
+            Self::LegacySessionStarted { .. } => 34,
         }
     }
 }

@@ -27,9 +27,6 @@ use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
 
-/// The private TLV of the in-session upgrade probe (PROTOCOL.md part B): "OF".
-pub const TLV_OFFREC_PROBE: u16 = 0x4F46;
-
 /// Fixed bytes of an OTR data message around its ciphertext, at most: v3 header (11), flags,
 /// two keyids, MPI next key (4 + 192), counter, ciphertext length, MAC, reveal length.
 const DATA_MESSAGE_OVERHEAD: usize = 11 + 1 + 8 + 4 + 192 + 8 + 4 + 20 + 4;

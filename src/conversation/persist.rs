@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::client::Client;
-use super::error::ClientError;
 use super::events::PERSIST_OTHER;
 use super::held::{Held, HeldMessages};
 use super::peer::Peer;
 use super::settings::{Settings, MAX_HELD_MESSAGES, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
+use crate::otr::identity::DsaIdentity;
 use crate::trust::TrustStore;
 use crate::wire::{Reader, WireError, Writer};
 
@@ -134,7 +134,7 @@ impl Client {
             + self.own_section_len()
             + trust::max_len(&self.trust)
             + self.peers_section_len()
-            + self.otr_identity.as_ref().map_or(0, |identity| identity.len())
+            + self.otr_identity.as_ref().map_or(0, |_| MAX_OTR_IDENTITY_LEN)
     }
 
     fn own_section_len(&self) -> usize {
@@ -166,9 +166,10 @@ impl Client {
             }
         });
         if let Some(identity) = &self.otr_identity {
+            let stored = identity.to_stored();
             // Critical: a reader that dropped it would give the user a new OTR fingerprint.
-            section::write(w, section::OTR_IDENTITY, true, identity.len(), |w| {
-                w.bytes(identity);
+            section::write(w, section::OTR_IDENTITY, true, stored.len(), |w| {
+                w.bytes(&stored);
             });
         }
     }
@@ -207,7 +208,10 @@ impl Client {
             Some(bytes) if bytes.len() > MAX_OTR_IDENTITY_LEN => {
                 return Err(StateError::Invalid("OTR identity length"))
             }
-            found => found.map(|bytes| Zeroizing::new(bytes.to_vec())),
+            Some(bytes) => {
+                Some(Box::new(DsaIdentity::from_stored(bytes).map_err(|_| StateError::Invalid("OTR identity"))?))
+            }
+            None => None,
         };
         Client::assemble(own, trust, peers, otr_identity, settings, rng)
     }
@@ -233,7 +237,7 @@ impl Client {
         own: Own,
         trust: TrustStore,
         peers: BTreeMap<String, Peer>,
-        otr_identity: Option<Zeroizing<Vec<u8>>>,
+        otr_identity: Option<Box<DsaIdentity>>,
         settings: Settings,
         rng: Box<dyn RandomSource>,
     ) -> Result<Client, StateError> {
@@ -247,23 +251,11 @@ impl Client {
         Ok(client)
     }
 
-    /// The client's OTR DSA identity as the OTR layer encoded it, if it has one. Stored in
-    /// its own section (STORAGE.md §4.1); this layer never looks inside.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the OTR identity (src/otr) is its caller"))]
-    pub(crate) fn otr_identity(&self) -> Option<&[u8]> {
-        self.otr_identity.as_ref().map(|identity| identity.as_slice())
-    }
-
-    /// Sets (`None`: removes) the OTR identity saved with the client, and asks for a save
-    /// (`PERSIST_OTHER`). Longer than [`MAX_OTR_IDENTITY_LEN`] is refused.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the OTR identity (src/otr) is its caller"))]
-    pub(crate) fn set_otr_identity(&mut self, identity: Option<Zeroizing<Vec<u8>>>) -> Result<(), ClientError> {
-        if identity.as_ref().is_some_and(|identity| identity.len() > MAX_OTR_IDENTITY_LEN) {
-            return Err(ClientError::InvalidArgument("OTR identity too long"));
-        }
-        self.otr_identity = identity;
+    /// Sets (`None`: removes) the client's OTR DSA identity, and asks for a save
+    /// (`PERSIST_OTHER`).
+    pub(crate) fn set_otr_identity(&mut self, identity: Option<DsaIdentity>) {
+        self.otr_identity = identity.map(Box::new);
         self.dirty |= PERSIST_OTHER;
-        Ok(())
     }
 }
 
@@ -315,18 +307,23 @@ mod tests {
     fn the_otr_identity_is_kept_in_its_own_section() {
         let mut alice = client();
         let (without, loaded) = reload(&alice);
-        assert_eq!(loaded.otr_identity(), None);
-        assert!(alice.set_otr_identity(Some(Zeroizing::new(vec![0xD5; 450]))).is_ok());
+        assert!(loaded.otr_identity.is_none());
+        let identity = DsaIdentity::generate(&mut DeterministicRandom::from_label("dsa")).unwrap();
+        let fingerprint = identity.fingerprint();
+        alice.set_otr_identity(Some(identity));
         assert_ne!(alice.dirty, 0, "a new identity asks for a save");
         let (with, loaded) = reload(&alice);
-        assert_eq!(loaded.otr_identity(), Some(&[0xD5; 450][..]));
+        assert_eq!(loaded.otr_identity.as_ref().map(|i| i.fingerprint()), Some(fingerprint));
         // The same state plus one critical section, tag 4, at the end.
         assert_eq!(&with[..without.len()], &without[..]);
-        assert_eq!(&with[without.len()..without.len() + 7], &[0, 4, 1, 0, 0, 0x01, 0xC2]);
-        assert_eq!(with.len(), without.len() + 7 + 450);
-        let too_long = Some(Zeroizing::new(vec![0; MAX_OTR_IDENTITY_LEN + 1]));
-        assert!(alice.set_otr_identity(too_long).is_err());
-        assert!(alice.set_otr_identity(None).is_ok());
+        assert_eq!(&with[without.len()..without.len() + 3], &[0, 4, 1]);
+        // A damaged key is refused, never used.
+        let mut damaged = with.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        let rng = Box::new(DeterministicRandom::from_label("damaged"));
+        assert!(Client::read_state(Reader::new(&damaged), Settings::default(), rng).is_err());
+        alice.set_otr_identity(None);
         assert_eq!(reload(&alice).0, without);
     }
 

@@ -100,6 +100,10 @@ pub enum OffrecEventCode {
     /// never addressed) was dropped: the client's budget for unauthenticated input
     /// (`OFFREC_OPTION_UNAUTHENTICATED_BUDGET`) is full. Nothing else about the client changed.
     InputDropped = 33,
+    /// An OTR session started with a peer that does not speak offrec's protocol; `reason` is
+    /// the `offrec_protocol` (`OFFREC_PROTOCOL_OTR_V3` or `_OTR_V2`). Encrypted and
+    /// authenticated, but weaker than offrec's protocol: show it (SECURITY.md "Legacy OTR").
+    LegacySessionStarted = 34,
 }
 
 /// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
@@ -156,6 +160,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::KeyConsentRequired { .. } => C::KeyConsentRequired,
         Event::PersistNeeded { .. } => C::PersistNeeded,
         Event::InputDropped => C::InputDropped,
+        Event::LegacySessionStarted { .. } => C::LegacySessionStarted,
     }
 }
 
@@ -263,6 +268,7 @@ impl EventStorage {
             }
             Event::HandshakeFailed { reason } => c.reason = *reason,
             Event::PersistNeeded { what } => c.reason = *what,
+            Event::LegacySessionStarted { protocol } => c.reason = *protocol as u32,
             Event::ExtraKeyReceived { usage, context, key } => {
                 c.usage = *usage;
                 if !context.is_empty() {
@@ -327,13 +333,14 @@ mod tests {
             Event::KeyConsentRequired { message: 4, fingerprint: [3; 32] },
             Event::PersistNeeded { what: 5 },
             Event::InputDropped,
+            Event::LegacySessionStarted { protocol: crate::conversation::Protocol::OtrV3 },
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 32, "codes 1..=28 and 30..=33 (29 is retired)");
+        assert_eq!(events.len(), 33, "codes 1..=28 and 30..=34 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");

@@ -82,6 +82,8 @@ pub enum OffrecResult {
     /// Store: the store path is not a regular file (a symbolic link, FIFO, device or socket);
     /// nothing was read from it.
     StoreNotAFile = 122,
+    /// OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
+    NoOtrKey = 123,
 }
 
 impl OffrecResult {
@@ -91,7 +93,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 30] = [
+    const ALL: [OffrecResult; 31] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -122,6 +124,7 @@ impl OffrecResult {
         Self::StoreUnsupportedVersion,
         Self::StoreWrongAccount,
         Self::StoreNotAFile,
+        Self::NoOtrKey,
     ];
 
     /// The code's number, as C sees it.
@@ -162,6 +165,7 @@ impl OffrecResult {
             119 => Self::StoreUnsupportedVersion,
             121 => Self::StoreWrongAccount,
             122 => Self::StoreNotAFile,
+            123 => Self::NoOtrKey,
             _ => return None,
         })
     }
@@ -199,6 +203,7 @@ impl OffrecResult {
             Self::StoreUnsupportedVersion => c"the store was written by a newer version of the library",
             Self::StoreWrongAccount => c"the store belongs to another account",
             Self::StoreNotAFile => c"the store path is not a regular file",
+            Self::NoOtrKey => c"no OTR key yet (generate one first)",
         }
     }
 }
@@ -236,7 +241,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-            116, 117, 118, 119, 121, 122,
+            116, 117, 118, 119, 121, 122, 123,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

@@ -35,16 +35,31 @@ pub const OFFREC_POLICY_SEND_WHITESPACE_TAG: u32 = 4;
 pub const OFFREC_POLICY_WHITESPACE_START_AKE: u32 = 8;
 /// Policy flag: start a handshake when an error message arrives (off in every preset).
 pub const OFFREC_POLICY_ERROR_START_AKE: u32 = 16;
+/// Policy flag: speak OTR v3 with peers that do not offer offrec (libotr, Pidgin, Adium,
+/// irssi-otr, Jitsi). Weaker than offrec's protocol: see SECURITY.md "Legacy OTR".
+pub const OFFREC_POLICY_ALLOW_OTR_V3: u32 = 32;
+/// Policy flag: speak OTR v2 with peers that offer nothing newer (python-potr: weechat-otr).
+pub const OFFREC_POLICY_ALLOW_OTR_V2: u32 = 64;
+/// Policy flag: inside OTR sessions, announce offrec and upgrade to its protocol when the peer
+/// runs offrec too.
+pub const OFFREC_POLICY_DOWNGRADE_GUARD: u32 = 128;
+/// Policy flag: never speak OTR (the strict opt-out; overrides the two `ALLOW_OTR` flags).
+pub const OFFREC_POLICY_REQUIRE_MODERN: u32 = 256;
 /// Policy preset: never encrypt.
 pub const OFFREC_POLICY_NEVER: u32 = 0;
-/// Policy preset: encrypt only when a user starts a session or the peer asks.
-pub const OFFREC_POLICY_MANUAL: u32 = OFFREC_POLICY_ALLOW;
-/// Policy preset: advertise with the whitespace tag and encrypt whenever the peer can.
+/// What every encrypting preset adds: OTR v3 and v2 as fallback, with the downgrade guard, as
+/// libotr's presets allow v2 and v3.
+const OTR_FALLBACK: u32 = OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2 | OFFREC_POLICY_DOWNGRADE_GUARD;
+/// Policy preset: encrypt only when a user starts a session or the peer asks; OTR v3/v2 as
+/// fallback.
+pub const OFFREC_POLICY_MANUAL: u32 = OFFREC_POLICY_ALLOW | OTR_FALLBACK;
+/// Policy preset: advertise with the whitespace tag and encrypt whenever the peer can; OTR
+/// v3/v2 as fallback.
 pub const OFFREC_POLICY_OPPORTUNISTIC: u32 =
-    OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG | OFFREC_POLICY_WHITESPACE_START_AKE;
-/// Policy preset: encrypt or do not send.
+    OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG | OFFREC_POLICY_WHITESPACE_START_AKE | OTR_FALLBACK;
+/// Policy preset: encrypt or do not send; OTR v3/v2 as fallback.
 pub const OFFREC_POLICY_ALWAYS: u32 =
-    OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION | OFFREC_POLICY_WHITESPACE_START_AKE;
+    OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION | OFFREC_POLICY_WHITESPACE_START_AKE | OTR_FALLBACK;
 
 /// Maps policy bits from C; unknown bits are `OFFREC_RESULT_INVALID_POLICY`.
 pub(crate) fn policy_from_c(bits: u32) -> Result<Policy, OffrecResult> {
@@ -280,11 +295,15 @@ mod tests {
         assert_eq!(OFFREC_POLICY_SEND_WHITESPACE_TAG, Policy::SEND_WHITESPACE_TAG.bits());
         assert_eq!(OFFREC_POLICY_WHITESPACE_START_AKE, Policy::WHITESPACE_START_AKE.bits());
         assert_eq!(OFFREC_POLICY_ERROR_START_AKE, Policy::ERROR_START_AKE.bits());
+        assert_eq!(OFFREC_POLICY_ALLOW_OTR_V3, Policy::ALLOW_OTR_V3.bits());
+        assert_eq!(OFFREC_POLICY_ALLOW_OTR_V2, Policy::ALLOW_OTR_V2.bits());
+        assert_eq!(OFFREC_POLICY_DOWNGRADE_GUARD, Policy::DOWNGRADE_GUARD.bits());
+        assert_eq!(OFFREC_POLICY_REQUIRE_MODERN, Policy::REQUIRE_MODERN.bits());
         assert_eq!(OFFREC_POLICY_NEVER, Policy::NEVER.bits());
         assert_eq!(OFFREC_POLICY_MANUAL, Policy::MANUAL.bits());
         assert_eq!(OFFREC_POLICY_OPPORTUNISTIC, Policy::OPPORTUNISTIC.bits());
         assert_eq!(OFFREC_POLICY_ALWAYS, Policy::ALWAYS.bits());
-        assert_eq!(policy_from_c(1 << 5).err(), Some(OffrecResult::InvalidPolicy));
+        assert_eq!(policy_from_c(1 << 9).err(), Some(OffrecResult::InvalidPolicy));
     }
 
     #[test]

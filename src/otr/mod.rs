@@ -14,5 +14,5 @@ pub mod kdf;
 pub mod message;
 pub mod mpi;
 pub mod smp;
-pub mod tlv;
 pub mod text;
+pub mod tlv;

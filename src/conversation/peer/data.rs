@@ -190,6 +190,9 @@ impl Peer {
         if instance.is_none() {
             self.initiator = None;
             self.responders.clear();
+            if let Some(otr) = self.otr.as_mut() {
+                otr.clear();
+            }
             self.fail_held(ctx, super::super::NotSentReason::SessionEnded);
         }
     }

@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 mod data;
 pub(super) mod handshake;
 mod holding;
+pub(crate) mod otr;
 mod persist;
 mod routing;
 mod smp;
@@ -83,6 +84,8 @@ pub(crate) struct Peer {
     /// When we last restarted the session because the peer reported it lost it.
     last_heal_started: Option<u64>,
     max_message_size: Option<usize>,
+    /// OTR exchanges and fragments in progress, made on first use.
+    otr: Option<Box<otr::OtrPeer>>,
     /// The application addressed this peer (sent to it, started a session, set a limit). Peers
     /// that only ever sent us something are forgotten as soon as they hold no state, so strangers
     /// cannot make us keep an entry per name they send from.
@@ -100,7 +103,11 @@ impl Peer {
             self.deliver_plaintext(ctx, text.to_owned());
             return;
         }
-        match classify(text) {
+        let incoming = match crate::otr::text::classify(text, ctx.settings.policy.speaks_otr()) {
+            crate::otr::text::Classified::Modern(incoming) => incoming,
+            crate::otr::text::Classified::Otr(otr) => return self.receive_otr(ctx, text, otr),
+        };
+        match incoming {
             Incoming::Fragment(message) => self.receive_fragment(ctx, message),
             Incoming::Encoded(message) => self.receive_encoded(ctx, message),
             Incoming::Error(peer_text) => self.receive_error(ctx, peer_text),
@@ -224,7 +231,14 @@ impl Peer {
     pub fn send_query(&mut self, ctx: &mut Ctx<'_>) {
         self.advertised = Versions::SUPPORTED.bits();
         self.last_query_sent = Some(ctx.now);
-        let query = encode_query(Versions::SUPPORTED, &ctx.settings.query_text);
+        let otr = ctx.settings.policy.otr_versions();
+        let query = if otr.is_empty() {
+            encode_query(Versions::SUPPORTED, &ctx.settings.query_text)
+        } else {
+            // `?OTRv3? ?OFRv1? ...`: OTR peers answer in OTR, offrec peers in the modern
+            // protocol, which wins (an offrec peer that sees both never answers in OTR).
+            crate::otr::text::combined_query(otr, Versions::SUPPORTED, &ctx.settings.query_text)
+        };
         ctx.send(&self.name, query);
     }
 
@@ -311,7 +325,13 @@ impl Peer {
         let plain = std::str::from_utf8(text).map_err(|_| ClientError::InvalidUtf8)?;
         if policy.allows_protocol() && policy.has(super::Policy::SEND_WHITESPACE_TAG) && !self.stop_tagging {
             self.advertised = Versions::SUPPORTED.bits();
-            ctx.send(&self.name, whitespace::append_tag(plain, Versions::SUPPORTED));
+            let otr = policy.otr_versions();
+            let tagged = if otr.is_empty() {
+                whitespace::append_tag(plain, Versions::SUPPORTED)
+            } else {
+                crate::otr::text::append_combined_tag(plain, otr, Versions::SUPPORTED)
+            };
+            ctx.send(&self.name, tagged);
         } else {
             ctx.send(&self.name, plain.to_owned());
         }

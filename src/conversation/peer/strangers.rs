@@ -29,6 +29,7 @@ impl Peer {
             && self.responders.is_empty()
             && self.held.is_empty()
             && self.reassembler.open_buffers() == 0
+            && self.otr.as_ref().is_none_or(|otr| otr.is_idle())
             && self.max_message_size.is_none()
     }
 
@@ -37,6 +38,7 @@ impl Peer {
     /// no session ("a stranger"), its entry and any handshake we started for it.
     pub fn unauthenticated_bytes(&self) -> usize {
         let mut total = self.reassembler.held_bytes();
+        total = total.saturating_add(self.otr.as_ref().map_or(0, |otr| otr.unauthenticated_bytes()));
         total = total.saturating_add(self.responders.len().saturating_mul(PENDING_HANDSHAKE_COST));
         if self.is_stranger() {
             total = total.saturating_add(STRANGER_ENTRY_COST).saturating_add(self.name.len());

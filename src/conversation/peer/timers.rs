@@ -31,6 +31,9 @@ impl Peer {
             self.initiator = None;
         }
         self.responders.retain(|_, r| r.started_at >= handshake_deadline);
+        if let Some(otr) = self.otr.as_mut() {
+            otr.expire(now, handshake_deadline);
+        }
 
         let tags: Vec<u32> = self.sessions.keys().copied().collect();
         for tag in tags {
@@ -45,7 +48,10 @@ impl Peer {
             }
             session.expire(now);
             let idle_for = now.saturating_sub(session.last_activity());
-            if settings.session_expiry > 0 && idle_for >= settings.session_expiry {
+            // Never for OTR sessions: libotr peers have no expiry, and a disconnect after a
+            // silence would leave their users in a finished conversation.
+            let expires = settings.session_expiry > 0 && !session.protocol().is_legacy();
+            if expires && idle_for >= settings.session_expiry {
                 self.close_session(ctx, tag);
                 ctx.event(&self.name, tag, Event::SessionExpired);
                 continue;

@@ -7,6 +7,8 @@ use super::Peer;
 use crate::conversation::context::Ctx;
 use crate::conversation::error::ClientError;
 use crate::conversation::protocol::Protocol;
+use crate::otr::message::OtrVersion;
+use crate::otr::text::{armour as otr_armour, fragment as otr_fragment};
 use crate::wire::{armour, fragment, InstanceTag};
 
 /// How a binary message will travel: the size check and the fragment count in one.
@@ -14,6 +16,9 @@ use crate::wire::{armour, fragment, InstanceTag};
 pub(super) enum Plan {
     /// A modern message: `?OFR:` armour, `?OFR|` fragments.
     Modern(fragment::Plan),
+    /// An OTR message of this version: `?OTR:` armour, then (`count` > 1) `?OTR|` (v3) or
+    /// `?OTR,` (v2) fragments.
+    Otr { version: OtrVersion, count: usize },
 }
 
 /// Plans a binary message of `binary_len` bytes for `protocol` within `limit` characters per
@@ -23,8 +28,16 @@ pub(super) fn plan(protocol: Protocol, binary_len: usize, limit: usize) -> Resul
         Protocol::ModernV1 => fragment::plan(armour::encoded_len(binary_len), limit)
             .map(Plan::Modern)
             .map_err(|_| ClientError::MessageTooLarge),
-        Protocol::OtrV3 | Protocol::OtrV2 => Err(ClientError::NoSession),
+        Protocol::OtrV3 => otr_plan(OtrVersion::V3, binary_len, limit),
+        Protocol::OtrV2 => otr_plan(OtrVersion::V2, binary_len, limit),
     }
+}
+
+/// Plans an OTR message of `version` (see [`plan`]).
+pub(super) fn otr_plan(version: OtrVersion, binary_len: usize, limit: usize) -> Result<Plan, ClientError> {
+    let count = otr_fragment::fragments_needed(otr_armour::encoded_len(binary_len), limit, version)
+        .map_err(|_| ClientError::MessageTooLarge)?;
+    Ok(Plan::Otr { version, count })
 }
 
 impl Peer {
@@ -60,6 +73,34 @@ impl Peer {
                 }
                 Ok(())
             }
+            Plan::Otr { version, count } => {
+                let encoded = otr_armour::encode(bytes);
+                if count <= 1 {
+                    ctx.send(&self.name, encoded);
+                    return Ok(());
+                }
+                let limit = self.transport_limit(ctx);
+                let pieces =
+                    otr_fragment::split(&encoded, limit, version, InstanceTag(ctx.our_tag), InstanceTag(receiver_tag))
+                        .map_err(|_| ClientError::MessageTooLarge)?;
+                for piece in pieces {
+                    ctx.send(&self.name, piece);
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// Armours an OTR binary message (an AKE message) of `version` and sends it, fragmented to
+    /// the transport's limit.
+    pub(super) fn send_otr_binary(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        version: OtrVersion,
+        bytes: &[u8],
+        receiver_tag: u32,
+    ) -> Result<(), ClientError> {
+        let plan = otr_plan(version, bytes.len(), self.transport_limit(ctx))?;
+        self.send_planned(ctx, bytes, receiver_tag, plan)
     }
 }

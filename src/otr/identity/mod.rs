@@ -8,6 +8,7 @@ mod private_key;
 mod public_key;
 mod rng_adapter;
 mod scalar;
+mod stored;
 
 pub use fingerprint::{human_fingerprint, Fingerprint, FINGERPRINT_LEN};
 pub use private_key::{DsaComponents, DsaIdentity};

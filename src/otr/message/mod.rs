@@ -17,7 +17,7 @@ use super::group::GroupError;
 
 /// The OTR protocol versions offrec speaks. Version 1 is never spoken; version 4 is someone
 /// else's protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OtrVersion {
     /// OTR v2: no instance tags (python-potr, Go x/crypto/otr).
     V2,

@@ -2,17 +2,10 @@
 //! speak. OTR numbers its versions 1 to 4; we speak 3 and 2 only: version 1 is broken and
 //! retired, version 4 is a different protocol (it is only recognised, never answered).
 
-/// An OTR protocol version we speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OtrVersion {
-    /// OTR version 2 (python-potr, Go `x/crypto/otr`): no instance tags.
-    V2,
-    /// OTR version 3 (libotr 4, Pidgin, Adium, otr4j, CoyIM): instance tags.
-    V3,
-}
+pub use crate::otr::message::OtrVersion;
 
 impl OtrVersion {
-    /// The version number as written in binary headers (`00 02` / `00 03`).
+    /// The version number (`2` / `3`), as queries and headers write it.
     pub const fn number(self) -> u8 {
         match self {
             OtrVersion::V2 => 2,

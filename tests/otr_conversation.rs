@@ -1,0 +1,165 @@
+//! OTR v3/v2 sessions through the conversation manager, between two offrec clients forced onto
+//! OTR (a man in the middle removed the modern offer, or a policy allows OTR only in one
+//! direction). The interop suite (tests/interop, `make interop`) proves the same against
+//! libotr 4.1.1; this proves the engine's routing, events and calls on OTR sessions.
+
+mod support;
+
+use offrec::conversation::{Event, Policy, Protocol, Security, SessionState};
+use support::{settings, Net};
+
+/// Alice and Bob with an OTR session of `version`: Bob's query reached Alice with its modern
+/// offer stripped, so Alice answered in OTR.
+fn otr_pair(query: &str) -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", query, now);
+    net.apply("alice", actions);
+    net.run();
+    net
+}
+
+#[test]
+fn a_stripped_query_gives_an_otr_v3_session_that_carries_text_both_ways() {
+    let mut net = otr_pair("?OTRv3?");
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        let sessions = net.party(id).client.sessions(peer);
+        assert_eq!(sessions.len(), 1, "{id}");
+        assert_eq!(sessions[0].protocol, Protocol::OtrV3);
+        assert_eq!(net.state(id, peer), SessionState::EncryptedUnverified);
+        assert!(net.party(id).saw(&Event::LegacySessionStarted { protocol: Protocol::OtrV3 }), "{id}");
+    }
+    // The fingerprints each side shows are the other's DSA key, as libotr would show them.
+    let alice_sees = net.party("alice").client.sessions("bob")[0].otr.unwrap();
+    let bob_sees = net.party("bob").client.sessions("alice")[0].otr.unwrap();
+    assert_eq!(Some(alice_sees.their_fingerprint), net.party("bob").client.otr_fingerprint());
+    assert_eq!(Some(bob_sees.their_fingerprint), net.party("alice").client.otr_fingerprint());
+    assert_eq!(alice_sees.ssid, bob_sees.ssid);
+    assert_ne!(alice_sees.first_half_bold, bob_sees.first_half_bold, "opposite halves are bold");
+
+    for round in 0..5 {
+        net.send("alice", "bob", &format!("to bob {round} <b>&amp;</b> ✓"));
+        net.run();
+        net.send("bob", "alice", &format!("to alice {round}"));
+        net.run();
+    }
+    net.send("alice", "bob", &"x".repeat(10_000));
+    net.run();
+    let bob = net.party("bob");
+    assert_eq!(bob.texts().len(), 6);
+    assert_eq!(bob.texts()[3], "to bob 3 <b>&amp;</b> ✓");
+    assert!(bob.delivered.iter().all(|d| d.security == Security::EncryptedUnverified));
+    for (_, _, text) in &net.wire_log {
+        assert!(!text.contains("to bob"), "plaintext on the wire: {text}");
+        assert!(!text.starts_with("?OFR:"), "modern traffic in an OTR session");
+    }
+    assert!(net.wire_log.iter().any(|(_, _, t)| t.starts_with("?OTR:AAMD")), "OTR v3 data messages");
+}
+
+#[test]
+fn otr_v2_when_only_v2_is_offered() {
+    let mut net = otr_pair("?OTRv2?");
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV2);
+    net.send("bob", "alice", "over v2");
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["over v2"]);
+    assert!(net.wire_log.iter().any(|(_, _, t)| t.starts_with("?OTR:AAID")), "OTR v2 data messages");
+}
+
+#[test]
+fn the_modern_protocol_wins_when_both_are_offered() {
+    let net = otr_pair("?OTRv3? ?OFRv1?");
+    let sessions = net.party("alice").client.sessions("bob");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].protocol, Protocol::ModernV1);
+    assert!(!net.wire_log.iter().any(|(_, _, t)| t.starts_with("?OTR")), "no OTR message was sent");
+}
+
+#[test]
+fn require_modern_never_speaks_otr() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL | Policy::REQUIRE_MODERN));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("alice").client.sessions("bob").is_empty());
+    assert!(net.party("alice").saw(&Event::ForeignProtocol));
+    assert!(net.wire_log.is_empty(), "nothing answered");
+}
+
+#[test]
+fn smp_extra_key_heartbeat_and_ending_work_over_otr() {
+    let mut net = otr_pair("?OTRv3?");
+    // SMP with a question: only the asker verifies (libotr's rule).
+    let now = net.now;
+    let actions = net.client("alice").smp_start("bob", None, b"shared secret", Some("our city?"), now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("bob").saw(&Event::SmpAskedForSecret { question: Some("our city?".into()) }));
+    let actions = net.client("bob").smp_respond("alice", None, b"shared secret", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+    assert!(net.party("bob").saw(&Event::SmpVerifiedByPeer));
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
+    assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
+
+    // The extra symmetric key: the same 32 bytes on both sides.
+    let now = net.now;
+    let (key, actions) = net.client("bob").extra_symmetric_key("alice", None, 7, b"file.txt", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    let received = net.party("alice").events.iter().find_map(|(_, _, e)| match e {
+        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), **key)),
+        _ => None,
+    });
+    assert_eq!(received, Some((7, b"file.txt".to_vec(), *key)));
+
+    // A heartbeat after a minute of silence following user text.
+    net.send("alice", "bob", "ping");
+    net.run();
+    net.now += 61;
+    net.tick("bob");
+    net.run();
+    assert!(net.party("bob").saw(&Event::HeartbeatSent));
+    assert!(net.party("alice").saw(&Event::HeartbeatReceived));
+
+    // Ending: the peer sees it finished, and a send fails instead of going out in the clear.
+    let now = net.now;
+    let actions = net.client("alice").end_session("bob", None, now);
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.state("bob", "alice"), SessionState::Finished);
+    assert!(net.party("bob").saw(&Event::PeerEndedSession));
+    let now = net.now;
+    assert!(net.client("bob").send("alice", b"after the end", now).is_err());
+}
+
+#[test]
+fn otr_data_without_a_session_is_answered_with_one_otr_error() {
+    let mut net = otr_pair("?OTRv3?");
+    net.lose_sessions("bob");
+    net.send("alice", "bob", "lost one");
+    net.send("alice", "bob", "lost two");
+    net.run();
+    let errors: Vec<_> =
+        net.wire_log.iter().filter(|(from, _, t)| from == "bob" && t.starts_with("?OTR Error:")).collect();
+    assert_eq!(errors.len(), 1, "rate-limited: {errors:?}");
+    assert!(errors[0].2.contains("You transmitted an unreadable encrypted message."));
+    assert!(net.party("bob").saw(&Event::NotInPrivate));
+    assert!(net.party("alice").events.iter().any(|(_, _, e)| matches!(e, Event::PeerError { .. })));
+    assert!(net.party("bob").texts().is_empty());
+}
+
+#[test]
+fn a_nul_in_text_for_an_otr_session_is_refused_and_nothing_is_sent() {
+    let mut net = otr_pair("?OTRv3?");
+    let sent_before = net.wire_log.len() + net.queue.len();
+    let now = net.now;
+    assert!(net.client("alice").send("bob", b"a\0b", now).is_err());
+    assert_eq!(net.wire_log.len() + net.queue.len(), sent_before);
+}
