@@ -135,21 +135,27 @@
 #define OFFREC_POLICY_NEVER 0
 
 /**
+ * Policy flags every encrypting preset adds: OTR v3 and v2 as fallback, with the downgrade
+ * guard, as libotr's presets allow v2 and v3.
+ */
+#define OFFREC_POLICY_OTR_FALLBACK ((OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2) | OFFREC_POLICY_DOWNGRADE_GUARD)
+
+/**
  * Policy preset: encrypt only when a user starts a session or the peer asks; OTR v3/v2 as
  * fallback.
  */
-#define OFFREC_POLICY_MANUAL (OFFREC_POLICY_ALLOW | OTR_FALLBACK)
+#define OFFREC_POLICY_MANUAL (OFFREC_POLICY_ALLOW | OFFREC_POLICY_OTR_FALLBACK)
 
 /**
  * Policy preset: advertise with the whitespace tag and encrypt whenever the peer can; OTR
  * v3/v2 as fallback.
  */
-#define OFFREC_POLICY_OPPORTUNISTIC (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG) | OFFREC_POLICY_WHITESPACE_START_AKE) | OTR_FALLBACK)
+#define OFFREC_POLICY_OPPORTUNISTIC (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG) | OFFREC_POLICY_WHITESPACE_START_AKE) | OFFREC_POLICY_OTR_FALLBACK)
 
 /**
  * Policy preset: encrypt or do not send; OTR v3/v2 as fallback.
  */
-#define OFFREC_POLICY_ALWAYS (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION) | OFFREC_POLICY_WHITESPACE_START_AKE) | OTR_FALLBACK)
+#define OFFREC_POLICY_ALWAYS (((OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION) | OFFREC_POLICY_WHITESPACE_START_AKE) | OFFREC_POLICY_OTR_FALLBACK)
 
 /**
  * Result of a fallible `offrec_*` call. `OFFREC_RESULT_OK` (0) means success; every other value

@@ -47,19 +47,24 @@ pub const OFFREC_POLICY_DOWNGRADE_GUARD: u32 = 128;
 pub const OFFREC_POLICY_REQUIRE_MODERN: u32 = 256;
 /// Policy preset: never encrypt.
 pub const OFFREC_POLICY_NEVER: u32 = 0;
-/// What every encrypting preset adds: OTR v3 and v2 as fallback, with the downgrade guard, as
-/// libotr's presets allow v2 and v3.
-const OTR_FALLBACK: u32 = OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2 | OFFREC_POLICY_DOWNGRADE_GUARD;
+/// Policy flags every encrypting preset adds: OTR v3 and v2 as fallback, with the downgrade
+/// guard, as libotr's presets allow v2 and v3.
+pub const OFFREC_POLICY_OTR_FALLBACK: u32 =
+    OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2 | OFFREC_POLICY_DOWNGRADE_GUARD;
 /// Policy preset: encrypt only when a user starts a session or the peer asks; OTR v3/v2 as
 /// fallback.
-pub const OFFREC_POLICY_MANUAL: u32 = OFFREC_POLICY_ALLOW | OTR_FALLBACK;
+pub const OFFREC_POLICY_MANUAL: u32 = OFFREC_POLICY_ALLOW | OFFREC_POLICY_OTR_FALLBACK;
 /// Policy preset: advertise with the whitespace tag and encrypt whenever the peer can; OTR
 /// v3/v2 as fallback.
-pub const OFFREC_POLICY_OPPORTUNISTIC: u32 =
-    OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG | OFFREC_POLICY_WHITESPACE_START_AKE | OTR_FALLBACK;
+pub const OFFREC_POLICY_OPPORTUNISTIC: u32 = OFFREC_POLICY_ALLOW
+    | OFFREC_POLICY_SEND_WHITESPACE_TAG
+    | OFFREC_POLICY_WHITESPACE_START_AKE
+    | OFFREC_POLICY_OTR_FALLBACK;
 /// Policy preset: encrypt or do not send; OTR v3/v2 as fallback.
-pub const OFFREC_POLICY_ALWAYS: u32 =
-    OFFREC_POLICY_ALLOW | OFFREC_POLICY_REQUIRE_ENCRYPTION | OFFREC_POLICY_WHITESPACE_START_AKE | OTR_FALLBACK;
+pub const OFFREC_POLICY_ALWAYS: u32 = OFFREC_POLICY_ALLOW
+    | OFFREC_POLICY_REQUIRE_ENCRYPTION
+    | OFFREC_POLICY_WHITESPACE_START_AKE
+    | OFFREC_POLICY_OTR_FALLBACK;
 
 /// Maps policy bits from C; unknown bits are `OFFREC_RESULT_INVALID_POLICY`.
 pub(crate) fn policy_from_c(bits: u32) -> Result<Policy, OffrecResult> {

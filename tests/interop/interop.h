@@ -12,12 +12,6 @@
 
 #include "offrec.h"
 
-/* The OTR API that is being added in parallel (compile-only check of the prepared scenarios:
- * `make interop-planned`). A no-op once offrec.h has it. */
-#ifdef INTEROP_PLANNED_API
-#include "planned_api.h"
-#endif
-
 /* libotr's headers depend on each other in this order. */
 #include <gcrypt.h>
 #include <libotr/proto.h>

@@ -5,8 +5,6 @@
 #   make interop          build liboffrec and the harness, compile-check the prepared OTR
 #                         scenarios, run every scenario, then once more built with
 #                         AddressSanitizer/UBSan (quiet); part of TEST_TARGETS (`make test`)
-#   make interop-planned  compile the prepared OTR scenarios against the planned API
-#                         (tests/interop/planned_api.h) without linking, so they cannot rot
 #                         while the API is being written
 #   make interop-valgrind the plain harness under valgrind (slow, about 40 s today)
 #
@@ -29,7 +27,7 @@ INTEROP_ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 INTEROP_ARGS ?=
 
-.PHONY: interop interop-build interop-planned interop-valgrind
+.PHONY: interop interop-build interop-valgrind
 
 # The library's soname is liboffrec.so.$(ABI_VERSION): link through symlinks, as bench.mk does.
 interop-build: build
@@ -44,12 +42,10 @@ $(INTEROP_BIN): $(INTEROP_SRCS) $(INTEROP_HDRS) include/offrec.h $(SHARED_LIB) $
 $(INTEROP_BIN).asan: $(INTEROP_SRCS) $(INTEROP_HDRS) include/offrec.h $(SHARED_LIB) $(INTEROP_DIR)/interop.mk
 	$(CC) $(INTEROP_CFLAGS) $(INTEROP_SAN_FLAGS) $(INTEROP_SRCS) -o $@ $(INTEROP_LDLIBS)
 
-interop: interop-build interop-planned
+interop: interop-build
 	$(INTEROP_BIN) $(INTEROP_ARGS)
 	$(INTEROP_ASAN_ENV) $(INTEROP_BIN).asan -q $(INTEROP_ARGS)
 
-interop-planned:
-	$(CC) $(INTEROP_CFLAGS) -DINTEROP_PLANNED_API -fsyntax-only $(INTEROP_SRCS)
 
 interop-valgrind: interop-build
 	valgrind --error-exitcode=1 --quiet $(INTEROP_BIN) -q $(INTEROP_ARGS)

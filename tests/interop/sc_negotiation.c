@@ -36,7 +36,7 @@ static size_t foreign(struct party *o) {
 /* N10: offrec without the OTR bits never answers OTR, never sends ?OTR, reports
  * ForeignProtocol; both sides keep chatting in plaintext. */
 static void n10_no_otr(void) {
-    struct party *o = party_offrec("alice", "alice", "bob", OFFREC_POLICY_OPPORTUNISTIC);
+    struct party *o = party_offrec("alice", "alice", "bob", OFFREC_POLICY_ALLOW | OFFREC_POLICY_SEND_WHITESPACE_TAG | OFFREC_POLICY_WHITESPACE_START_AKE);
     struct party *l = party_libotr("bob", "bob", "alice", OTRL_POLICY_OPPORTUNISTIC, NULL);
     struct party *c = party_libotr("carol", "carol", "bob", OTRL_POLICY_MANUAL, NULL);
 
@@ -112,7 +112,7 @@ static void n10_no_otr(void) {
  * text and queries; offrec reports; offrec's plaintext reaches libotr only as an
  * RCVDMSG_UNENCRYPTED event. */
 static void n10r_libotr_requires(void) {
-    struct party *o = party_offrec("alice", "alice", "bob", OFFREC_POLICY_MANUAL);
+    struct party *o = party_offrec("alice", "alice", "bob", OFFREC_POLICY_ALLOW);
     struct party *l = party_libotr("bob", "bob", "alice", OTRL_POLICY_ALWAYS, NULL);
     party_send(l, "secret plans");
     CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_ENCRYPTION_REQUIRED) == 1);

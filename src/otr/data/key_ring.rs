@@ -158,14 +158,17 @@ impl KeyRing {
         Some(())
     }
 
-    /// Queues every used receiving MAC key still held (the end of the session).
+    /// Queues the used receiving MAC key of every pair for revealing (the session ends). The
+    /// pairs themselves stay, with their counters: the last messages are still sent under
+    /// them, and a pair recomputed from scratch would start its counter again, repeating an
+    /// AES-CTR keystream. The session must not decrypt afterwards (`DataSession` refuses to).
     pub(super) fn reveal_all(&mut self) {
-        self.discard(&[
-            (Ours::Previous, Theirs::Current),
-            (Ours::Previous, Theirs::Previous),
-            (Ours::Current, Theirs::Current),
-            (Ours::Current, Theirs::Previous),
-        ]);
+        for keys in self.pairs.iter_mut().flatten().flatten() {
+            if keys.receive_mac_used {
+                self.pending_reveals.push(keys.keys.receiving_mac);
+                keys.receive_mac_used = false;
+            }
+        }
     }
 
     /// The MAC keys waiting to be revealed.

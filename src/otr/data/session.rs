@@ -55,6 +55,9 @@ pub struct DataSession {
     their_public_key: DsaPublicKey,
     their_fingerprint: Fingerprint,
     keys: KeyRing,
+    /// Every receiving MAC key was revealed ([`DataSession::reveal_all`]): anyone could forge
+    /// a message under them now, so nothing is decrypted any more.
+    revealed: bool,
 }
 
 impl std::fmt::Debug for DataSession {
@@ -88,7 +91,16 @@ impl DataSession {
             their_keyid,
         } = ake;
         let keys = KeyRing::new(our_dh, our_keyid, next, their_dh, their_keyid).ok_or(DataError::Exhausted)?;
-        Ok(DataSession { version, our_tag, their_tag, ssid, their_public_key, their_fingerprint, keys })
+        Ok(DataSession {
+            version,
+            our_tag,
+            their_tag,
+            ssid,
+            their_public_key,
+            their_fingerprint,
+            keys,
+            revealed: false,
+        })
     }
 
     /// The session's OTR version.
@@ -177,6 +189,9 @@ impl DataSession {
             return Err(DataError::NotForThisSession);
         }
         let unreadable = |reason| DataError::Unreadable { reason, flags: fields.flags };
+        if self.revealed {
+            return Err(unreadable(UnreadableReason::UnknownKeys));
+        }
         let (ours, theirs) = self
             .keys
             .pair_for(fields.sender_keyid, fields.recipient_keyid)
@@ -224,6 +239,7 @@ impl DataSession {
     /// Queues every used receiving MAC key for the next message (the end of the session).
     pub fn reveal_all(&mut self) {
         self.keys.reveal_all();
+        self.revealed = true;
     }
 
     /// Ends the session with a last message (e.g. TLV 1, flagged IGNORE_UNREADABLE) that
@@ -266,6 +282,31 @@ mod tests {
         let bob = DataSession::new(established(&b, &a, 0x200, 0x100), &mut rng).unwrap();
         (alice, bob, rng)
     }
+
+    #[test]
+    fn revealing_everything_keeps_the_counter_and_stops_decrypting() {
+        let (mut alice, mut bob, mut rng) = sessions();
+        let first = alice.encrypt(0, b"one\0").unwrap();
+        bob.decrypt(&first, &mut rng).unwrap();
+        let reply = bob.encrypt(0, b"two\0").unwrap();
+        alice.decrypt(&reply, &mut rng).unwrap();
+        let counter = |bytes: &[u8]| DataMessage::parse(bytes).unwrap().fields.counter;
+        let before = alice.encrypt(0, b"three\0").unwrap();
+        bob.decrypt(&before, &mut rng).unwrap();
+        // The session ends: every used receiving MAC key is queued...
+        alice.reveal_all();
+        assert!(alice.pending_reveal_count() >= 1);
+        // ...and the last message is sent under the next counter, never a repeated one (a
+        // pair recomputed from scratch would restart at 1 and repeat the AES-CTR keystream).
+        let last = alice.encrypt(FLAG_LAST, b"\0").unwrap();
+        assert!(u64::from_be_bytes(counter(&last)) > u64::from_be_bytes(counter(&before)));
+        assert_eq!(&*bob.decrypt(&last, &mut rng).unwrap().plaintext, b"\0", "the peer reads it");
+        // Nothing is decrypted after the reveal: anyone can forge under revealed keys.
+        let late = bob.encrypt(0, b"late\0").unwrap();
+        assert!(matches!(alice.decrypt(&late, &mut rng), Err(DataError::Unreadable { .. })));
+    }
+
+    const FLAG_LAST: u8 = crate::otr::message::FLAG_IGNORE_UNREADABLE;
 
     #[test]
     fn an_authentic_message_with_a_bad_next_key_is_refused_and_changes_nothing() {
