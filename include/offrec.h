@@ -559,6 +559,17 @@ enum offrec_event_code
      * authenticated, but weaker than offrec's protocol: show it (SECURITY.md "Legacy OTR").
      */
     OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED = 34,
+    /**
+     * The OTR session with this `instance` was replaced by a session of offrec's own protocol
+     * (the peer runs offrec too): the session is STRONG now.
+     */
+    OFFREC_EVENT_CODE_PROTOCOL_UPGRADED = 35,
+    /**
+     * The peer announced offrec inside an OTR session, but the modern handshake did not
+     * complete in time: someone may be blocking offrec's protocol (a downgrade attack). The
+     * OTR session stays; tell the user.
+     */
+    OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED = 36,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

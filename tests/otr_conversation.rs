@@ -8,12 +8,17 @@ mod support;
 use offrec::conversation::{Event, Policy, Protocol, Security, SessionState};
 use support::{settings, Net};
 
+/// OTR as fallback without the downgrade guard: sessions stay OTR (the guard is tested below).
+fn otr_fallback() -> Policy {
+    Policy::ALLOW | Policy::ALLOW_OTR_V3 | Policy::ALLOW_OTR_V2
+}
+
 /// Alice and Bob with an OTR session of `version`: Bob's query reached Alice with its modern
 /// offer stripped, so Alice answered in OTR.
 fn otr_pair(query: &str) -> Net {
     let mut net = Net::new();
-    net.add("alice", "alice", settings(Policy::MANUAL));
-    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob", "bob", settings(otr_fallback()));
     let now = net.now;
     let actions = net.client("alice").receive("bob", query, now);
     net.apply("alice", actions);
@@ -81,7 +86,7 @@ fn the_modern_protocol_wins_when_both_are_offered() {
 fn require_modern_never_speaks_otr() {
     let mut net = Net::new();
     net.add("alice", "alice", settings(Policy::MANUAL | Policy::REQUIRE_MODERN));
-    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(otr_fallback()));
     let now = net.now;
     let actions = net.client("alice").receive("bob", "?OTRv3?", now);
     net.apply("alice", actions);
@@ -162,4 +167,77 @@ fn a_nul_in_text_for_an_otr_session_is_refused_and_nothing_is_sent() {
     let now = net.now;
     assert!(net.client("alice").send("bob", b"a\0b", now).is_err());
     assert_eq!(net.wire_log.len() + net.queue.len(), sent_before);
+}
+
+/// A man in the middle who removes offrec's offer from every query, and (with `block_modern`)
+/// drops every modern message.
+fn stripping_net(block_modern: bool) -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.filter = Some(Box::new(move |_, _, text: &str| {
+        if text.starts_with("?OTRv") {
+            return vec![text.replacen(" ?OFRv1?", "", 1)];
+        }
+        if block_modern && text.starts_with("?OFR") {
+            return vec![];
+        }
+        vec![text.to_owned()]
+    }));
+    net
+}
+
+#[test]
+fn a_stripped_query_between_two_offrec_users_is_upgraded_to_the_modern_protocol() {
+    let mut net = stripping_net(false);
+    net.start("alice", "bob");
+    net.run();
+    // OTR first (the offer was stripped), then each side's probe started the modern handshake.
+    assert!(net.wire_log.iter().any(|(_, _, t)| t.starts_with("?OTR:AAMC")), "an OTR AKE ran first");
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        assert!(net.party(id).saw(&Event::LegacySessionStarted { protocol: Protocol::OtrV3 }), "{id}");
+        assert!(net.party(id).saw(&Event::ProtocolUpgraded), "{id}");
+        assert!(!net.party(id).saw(&Event::DowngradeSuspected), "{id}");
+        let sessions = net.party(id).client.sessions(peer);
+        assert_eq!(sessions.len(), 1, "{id}: the OTR session was replaced, not kept beside");
+        assert_eq!(sessions[0].protocol, Protocol::ModernV1, "{id}");
+    }
+    let upgraded_at = net.wire_log.len();
+    net.send("alice", "bob", "after the upgrade");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["after the upgrade"]);
+    assert!(net.wire_log[upgraded_at..].iter().all(|(_, _, t)| t.starts_with("?OFR:")), "modern traffic only");
+}
+
+#[test]
+fn a_blocked_upgrade_is_reported_as_a_suspected_downgrade() {
+    let mut net = stripping_net(true);
+    net.start("alice", "bob");
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV3);
+    assert!(!net.party("alice").saw(&Event::DowngradeSuspected), "not before the handshake timeout");
+    net.now += net.party("alice").client.settings().handshake_timeout + 1;
+    net.tick("alice");
+    net.tick("bob");
+    net.run();
+    for id in ["alice", "bob"] {
+        assert_eq!(net.party(id).count(|e| matches!(e, Event::DowngradeSuspected)), 1, "{id}: reported once");
+    }
+    net.now += 1000;
+    net.tick("alice");
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::DowngradeSuspected)), 1, "never repeated");
+    // The OTR session still works: the users are told, not cut off.
+    net.send("alice", "bob", "still here");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["still here"]);
+}
+
+#[test]
+fn without_the_guard_no_probe_is_sent_and_the_session_stays_otr() {
+    let mut net = otr_pair("?OTRv3?");
+    assert!(!net.party("alice").saw(&Event::ProtocolUpgraded));
+    assert!(!net.wire_log.iter().any(|(_, _, t)| t.starts_with("?OFR:")), "no modern handshake");
+    net.send("alice", "bob", "x");
+    net.run();
+    assert_eq!(net.party("bob").client.sessions("alice")[0].protocol, Protocol::OtrV3);
 }

@@ -144,6 +144,14 @@ pub enum Event {
     /// speak offrec's protocol: encrypted and authenticated, but weaker (SECURITY.md "Legacy
     /// OTR"). Also reported as `HandshakeComplete` and a state change.
     LegacySessionStarted { protocol: super::Protocol },
+    /// The OTR session with this instance was replaced by a session of offrec's own protocol:
+    /// the peer runs offrec too, and its upgrade probe (or ours) led to a modern handshake.
+    ProtocolUpgraded,
+    /// The peer announced offrec inside an OTR session, but the modern handshake did not
+    /// complete within the handshake timeout: someone may be blocking the modern protocol
+    /// (a downgrade attack), or the peer's transport drops its messages. The OTR session
+    /// stays; show it.
+    DowngradeSuspected,
 }
 
 /// [`Event::PersistNeeded`]: the set of sessions changed (one was installed, ended, finished by
@@ -199,6 +207,8 @@ impl Event {
             Self::KeyConsentRequired { .. } => 32,
             Self::InputDropped => 33,
             Self::LegacySessionStarted { .. } => 34,
+            Self::ProtocolUpgraded => 35,
+            Self::DowngradeSuspected => 36,
         }
     }
 }

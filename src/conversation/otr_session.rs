@@ -27,6 +27,28 @@ use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
 
+/// The private TLV of the upgrade probe (PROTOCOL.md part B): "OF". libotr and every OTR
+/// implementation but python-potr ignore unknown TLV types; v2 sessions never send it.
+pub const TLV_MODERN_OFFER: u16 = 0x4F46;
+/// The probe's value starts with this.
+const MODERN_OFFER_MAGIC: &[u8] = b"offrec";
+
+/// The probe TLV's value: magic, the modern versions byte, the 32-byte modern fingerprint.
+fn modern_offer_value(versions: u8, fingerprint: &[u8; 32]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(MODERN_OFFER_MAGIC.len() + 1 + 32);
+    value.extend_from_slice(MODERN_OFFER_MAGIC);
+    value.push(versions);
+    value.extend_from_slice(fingerprint);
+    value
+}
+
+/// Parses a probe value; `None` if it is not exactly one.
+fn parse_modern_offer(value: &[u8]) -> Option<(u8, [u8; 32])> {
+    let rest = value.strip_prefix(MODERN_OFFER_MAGIC)?;
+    let (&versions, fingerprint) = rest.split_first()?;
+    Some((versions, fingerprint.try_into().ok()?))
+}
+
 /// Fixed bytes of an OTR data message around its ciphertext, at most: v3 header (11), flags,
 /// two keyids, MPI next key (4 + 192), counter, ciphertext length, MAC, reveal length.
 const DATA_MESSAGE_OVERHEAD: usize = 11 + 1 + 8 + 4 + 192 + 8 + 4 + 20 + 4;
@@ -221,6 +243,9 @@ impl ProtocolSession for OtrSession {
                     extra_key = Some(self.data.sending_extra_key());
                     OtrTlv::extra_symmetric_key(usage, context)
                 }
+                Control::ModernOffer { versions, fingerprint } => {
+                    OtrTlv { kind: TLV_MODERN_OFFER, value: modern_offer_value(versions, &fingerprint) }
+                }
             });
         }
         let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
@@ -273,6 +298,10 @@ impl ProtocolSession for OtrSession {
                         key: Zeroizing::new(*decrypted.extra_key),
                     },
                     None => ReceivedControl::Malformed,
+                },
+                TLV_MODERN_OFFER => match parse_modern_offer(&tlv.value) {
+                    Some((versions, fingerprint)) => ReceivedControl::ModernOffer { versions, fingerprint },
+                    None => ReceivedControl::Other,
                 },
                 _ => ReceivedControl::Other,
             });

@@ -49,6 +49,9 @@ pub(crate) enum Control<'a> {
     Smp(&'a SmpTlv),
     /// Use the extra symmetric key for `usage`, with application `context`.
     ExtraKey { usage: u32, context: &'a [u8] },
+    /// Inside an OTR v3 session: "I run offrec and speak its protocol `versions` with identity
+    /// `fingerprint`" (the upgrade probe, PROTOCOL.md part B). Modern sessions never carry it.
+    ModernOffer { versions: u8, fingerprint: [u8; 32] },
 }
 
 /// A control item that arrived inside an encrypted message.
@@ -60,6 +63,9 @@ pub(crate) enum ReceivedControl {
     Smp(SmpTlv),
     /// The peer uses the extra symmetric key; `key` is the key both sides hold for it.
     ExtraKey { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
+    /// The peer's upgrade probe inside an OTR session: it runs offrec, speaks its protocol
+    /// `versions`, with identity `fingerprint` (authenticated by the OTR session).
+    ModernOffer { versions: u8, fingerprint: [u8; 32] },
     /// A TLV that was malformed (reported, otherwise ignored).
     Malformed,
     /// A TLV of a type this protocol does not define (ignored, as the protocols say).

@@ -104,6 +104,13 @@ pub enum OffrecEventCode {
     /// the `offrec_protocol` (`OFFREC_PROTOCOL_OTR_V3` or `_OTR_V2`). Encrypted and
     /// authenticated, but weaker than offrec's protocol: show it (SECURITY.md "Legacy OTR").
     LegacySessionStarted = 34,
+    /// The OTR session with this `instance` was replaced by a session of offrec's own protocol
+    /// (the peer runs offrec too): the session is STRONG now.
+    ProtocolUpgraded = 35,
+    /// The peer announced offrec inside an OTR session, but the modern handshake did not
+    /// complete in time: someone may be blocking offrec's protocol (a downgrade attack). The
+    /// OTR session stays; tell the user.
+    DowngradeSuspected = 36,
 }
 
 /// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
@@ -161,6 +168,8 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::PersistNeeded { .. } => C::PersistNeeded,
         Event::InputDropped => C::InputDropped,
         Event::LegacySessionStarted { .. } => C::LegacySessionStarted,
+        Event::ProtocolUpgraded => C::ProtocolUpgraded,
+        Event::DowngradeSuspected => C::DowngradeSuspected,
     }
 }
 
@@ -334,13 +343,15 @@ mod tests {
             Event::PersistNeeded { what: 5 },
             Event::InputDropped,
             Event::LegacySessionStarted { protocol: crate::conversation::Protocol::OtrV3 },
+            Event::ProtocolUpgraded,
+            Event::DowngradeSuspected,
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 33, "codes 1..=28 and 30..=34 (29 is retired)");
+        assert_eq!(events.len(), 35, "codes 1..=28 and 30..=36 (29 is retired)");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");

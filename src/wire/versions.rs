@@ -16,6 +16,12 @@ impl Versions {
         Versions(0)
     }
 
+    /// The set with these raw bits (bit 0 = version 1; bits naming unknown versions are kept
+    /// and simply match nothing we speak).
+    pub const fn from_bits(bits: u8) -> Self {
+        Versions(bits)
+    }
+
     /// The raw bits (bit 0 = version 1).
     pub const fn bits(self) -> u8 {
         self.0

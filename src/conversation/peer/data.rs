@@ -144,6 +144,9 @@ impl Peer {
                 ReceivedControl::ExtraKey { usage, context, key } => {
                     ctx.event(&self.name, tag, Event::ExtraKeyReceived { usage, context, key })
                 }
+                ReceivedControl::ModernOffer { versions, fingerprint } => {
+                    self.modern_offered(ctx, tag, versions, fingerprint)
+                }
                 ReceivedControl::Malformed => ctx.event(&self.name, tag, Event::Malformed),
                 ReceivedControl::Other => {} // unknown TLVs are ignored, as the protocols say
             }

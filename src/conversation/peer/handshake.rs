@@ -233,6 +233,8 @@ impl Peer {
             Observation::Known(_) => {}
         }
         let same_protocol = self.sessions.get(&tag).is_some_and(|old| old.protocol() == session.protocol());
+        let replaced_legacy =
+            !session.protocol().is_legacy() && self.sessions.get(&tag).is_some_and(|old| old.protocol().is_legacy());
         if self.sessions.contains_key(&tag) && !same_protocol {
             // Another protocol's session with this instance (an upgrade from OTR, say): it
             // publishes what it still has to reveal in its own messages, then goes.
@@ -261,7 +263,11 @@ impl Peer {
                 self.drop_session(idle);
             }
         }
+        let modern = !session.protocol().is_legacy();
         self.sessions.insert(tag, session);
+        if modern {
+            self.upgrade_completed(ctx, tag, fingerprint, replaced_legacy);
+        }
         let routable = self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref()));
         if routable {
             self.preferred = Some(tag);

@@ -16,6 +16,7 @@ mod smp;
 mod strangers;
 mod timers;
 mod transport;
+mod upgrade;
 
 pub(crate) use routing::Route;
 pub(crate) use strangers::Afterwards;
@@ -86,6 +87,8 @@ pub(crate) struct Peer {
     max_message_size: Option<usize>,
     /// OTR exchanges and fragments in progress, made on first use.
     otr: Option<Box<otr::OtrPeer>>,
+    /// An upgrade from OTR to the modern protocol that the peer's probe asked for.
+    upgrade: Option<upgrade::PendingUpgrade>,
     /// The application addressed this peer (sent to it, started a session, set a limit). Peers
     /// that only ever sent us something are forgotten as soon as they hold no state, so strangers
     /// cannot make us keep an entry per name they send from.

@@ -239,6 +239,9 @@ impl Peer {
                         let protocol = if version == OtrVersion::V3 { Protocol::OtrV3 } else { Protocol::OtrV2 };
                         self.install_session(ctx, Box::new(session));
                         ctx.event(&self.name, instance, Event::LegacySessionStarted { protocol });
+                        if version == OtrVersion::V3 {
+                            self.send_modern_offer(ctx, instance);
+                        }
                     }
                     Err(_) => ctx.event(&self.name, instance, Event::HandshakeFailed { reason: HANDSHAKE_OTR_FAILED }),
                 }

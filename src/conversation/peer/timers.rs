@@ -34,6 +34,7 @@ impl Peer {
         if let Some(otr) = self.otr.as_mut() {
             otr.expire(now, handshake_deadline);
         }
+        self.check_upgrade(ctx, settings.handshake_timeout);
 
         let tags: Vec<u32> = self.sessions.keys().copied().collect();
         for tag in tags {

@@ -278,13 +278,15 @@ impl ProtocolSession for Session {
         let mut usage = None;
         let tlvs: Vec<Tlv> = controls
             .iter()
-            .map(|control| match *control {
-                Control::Disconnected => Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() },
-                Control::Smp(smp) => Tlv { kind: smp.tlv_type, value: smp.payload.clone() },
+            .filter_map(|control| match *control {
+                Control::Disconnected => Some(Tlv { kind: TlvType::DISCONNECTED, value: Vec::new() }),
+                Control::Smp(smp) => Some(Tlv { kind: smp.tlv_type, value: smp.payload.clone() }),
                 Control::ExtraKey { usage: u, context } => {
                     usage = Some(u);
-                    Tlv::extra_key(u, context)
+                    Some(Tlv::extra_key(u, context))
                 }
+                // Only OTR sessions announce the modern protocol: this one already speaks it.
+                Control::ModernOffer { .. } => None,
             })
             .collect();
         let body = Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
