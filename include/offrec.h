@@ -448,7 +448,8 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_PEER_ERROR = 11,
     /**
-     * The peer speaks OTR (v2/v3/v4), which this library does not.
+     * OTR traffic this client does not answer: OTR v1 or v4, or any OTR when the policy speaks
+     * no OTR version (`OFFREC_POLICY_ALLOW_OTR_V3`/`_V2` unset, or `_REQUIRE_MODERN`).
      */
     OFFREC_EVENT_CODE_FOREIGN_PROTOCOL = 12,
     /**
@@ -767,6 +768,11 @@ enum offrec_handshake_failure
      * initiator. Check that each side uses the account name the other knows it by.
      */
     OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER = 8,
+    /**
+     * An OTR (v3/v2) handshake failed: a signature, MAC or commitment did not verify, or a DH
+     * value was out of range (someone tampered with it, or a broken peer).
+     */
+    OFFREC_HANDSHAKE_FAILURE_OTR_FAILED = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -241,3 +241,43 @@ fn without_the_guard_no_probe_is_sent_and_the_session_stays_otr() {
     net.run();
     assert_eq!(net.party("bob").client.sessions("alice")[0].protocol, Protocol::OtrV3);
 }
+
+#[test]
+fn otr_bodies_are_padded_to_whole_blocks() {
+    let mut net = Net::new();
+    let padded = offrec::conversation::Settings { padding_block: 32, ..settings(otr_fallback()) };
+    net.add("alice", "alice", padded);
+    net.add("bob", "bob", settings(otr_fallback()));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    let before = net.wire_log.len();
+    for len in [1, 12, 13, 27, 28, 29, 31, 32, 60] {
+        net.send("alice", "bob", &"p".repeat(len));
+        net.run();
+    }
+    assert_eq!(net.party("bob").texts().len(), 9);
+    for (from, _, text) in &net.wire_log[before..] {
+        if from != "alice" {
+            continue;
+        }
+        let bytes = offrec::otr::text::armour::decode(text).unwrap();
+        let message = offrec::otr::message::DataMessage::parse(&bytes).unwrap();
+        assert_eq!(message.fields.ciphertext.len() % 32, 0, "{} bytes", message.fields.ciphertext.len());
+    }
+}
+
+#[test]
+fn a_flood_of_v2_queries_costs_one_commit() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob", "bob", settings(otr_fallback()));
+    let now = net.now;
+    for _ in 0..20 {
+        let actions = net.client("alice").receive("bob", "?OTRv2?", now);
+        net.apply("alice", actions);
+    }
+    let commits = net.party("alice").sent.iter().filter(|(_, t)| t.starts_with("?OTR:AAIC")).count();
+    assert_eq!(commits, 1);
+}

@@ -84,7 +84,8 @@ pub enum Event {
     UnencryptedWhileRequired,
     /// The peer sent an error message; the text is the peer's and untrusted.
     PeerError { text: String },
-    /// The peer speaks OTR (v2/v3/v4), which this library does not; nothing was answered.
+    /// OTR traffic this client does not answer: OTR v1 or v4 (never spoken), or any OTR when the
+    /// policy speaks no OTR version (`ALLOW_OTR_V3`/`_V2` unset, or `REQUIRE_MODERN`).
     ForeignProtocol,
     /// The peer sent a heartbeat.
     HeartbeatReceived,

@@ -29,6 +29,7 @@ pub use names::{normalise_name, normalise_protocol, phi, NameBinding};
 pub use peer::handshake::{
     handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT,
 };
+pub use peer::otr::HANDSHAKE_OTR_FAILED;
 pub use policy::Policy;
 pub use protocol::Protocol;
 pub use session::{OtrSessionInfo, SessionInfo};

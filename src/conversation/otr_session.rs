@@ -252,15 +252,16 @@ impl ProtocolSession for OtrSession {
         if padding_block > 0 {
             // A padding TLV (type 0, which every OTR implementation ignores) rounds the body
             // up to the block, so message lengths say less about the text.
-            let padded = unpadded.div_ceil(padding_block).max(1) * padding_block;
-            let fill = padded.saturating_sub(unpadded + 4);
+            let padded = (unpadded + 4).div_ceil(padding_block) * padding_block;
+            let fill = padded - unpadded - 4;
             tlvs.push(OtrTlv { kind: OtrTlvType::PADDING, value: vec![0; fill] });
         }
         let body = encode_plaintext(text, &tlvs).map_err(|_| ClientError::MessageTooLarge)?;
         if body.len() > MAX_CIPHERTEXT_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * self.data.pending_reveal_count())?;
+        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
+        check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * reveals)?;
         let bytes = self.data.encrypt(flags, &body).map_err(|error| match error {
             DataError::TooLong => ClientError::MessageTooLarge,
             DataError::Random => ClientError::Random,

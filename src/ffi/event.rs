@@ -34,7 +34,8 @@ pub enum OffrecEventCode {
     UnencryptedWhileRequired = 10,
     /// The peer sent an error message; `text` is the peer's words, untrusted.
     PeerError = 11,
-    /// The peer speaks OTR (v2/v3/v4), which this library does not.
+    /// OTR traffic this client does not answer: OTR v1 or v4, or any OTR when the policy speaks
+    /// no OTR version (`OFFREC_POLICY_ALLOW_OTR_V3`/`_V2` unset, or `_REQUIRE_MODERN`).
     ForeignProtocol = 12,
     /// The peer sent a heartbeat.
     HeartbeatReceived = 13,

@@ -204,6 +204,9 @@ pub enum OffrecHandshakeFailure {
     /// both sides at once: the responder sees it in the peer's first message and tells the
     /// initiator. Check that each side uses the account name the other knows it by.
     NamesDiffer = 8,
+    /// An OTR (v3/v2) handshake failed: a signature, MAC or commitment did not verify, or a DH
+    /// value was out of range (someone tampered with it, or a broken peer).
+    OtrFailed = 9,
 }
 
 /// A client tunable for `offrec_client_set_option`. Times are in seconds of the `now` clock.
@@ -359,6 +362,7 @@ mod tests {
         }
         assert_eq!(crate::conversation::HANDSHAKE_UNSENDABLE, OffrecHandshakeFailure::Unsendable as u32);
         assert_eq!(crate::conversation::HANDSHAKE_NAMES_DIFFER, OffrecHandshakeFailure::NamesDiffer as u32);
+        assert_eq!(crate::conversation::HANDSHAKE_OTR_FAILED, OffrecHandshakeFailure::OtrFailed as u32);
         assert_eq!(OFFREC_MAX_NAME_LEN, crate::conversation::MAX_NAME_LEN);
         assert_eq!(OFFREC_MAX_TEXT_LEN, crate::wire::MAX_ENCODED_LEN);
         assert_eq!(OFFREC_MAX_SMP_QUESTION_LEN, crate::smp::MAX_QUESTION_LEN);

@@ -298,10 +298,13 @@ impl Peer {
     /// query, and the only one for v2.
     pub(super) fn start_otr_ake(&mut self, ctx: &mut Ctx<'_>, version: OtrVersion) {
         let now = ctx.now;
-        if let Some((_, at)) = &self.otr_state().master {
-            if now < at.saturating_add(MIN_SECONDS_BETWEEN_COMMITS) {
-                return;
-            }
+        let otr = self.otr_state();
+        let last = match version {
+            OtrVersion::V3 => otr.master.as_ref().map(|(_, at)| *at),
+            OtrVersion::V2 => otr.akes.get(&OTR_V2_INSTANCE).map(|(_, at)| *at),
+        };
+        if last.is_some_and(|at| now < at.saturating_add(MIN_SECONDS_BETWEEN_COMMITS)) {
+            return;
         }
         let mut ake = Box::new(Ake::new(version, InstanceTag(ctx.our_tag), InstanceTag::NONE));
         let commit = {

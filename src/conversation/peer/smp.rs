@@ -59,8 +59,11 @@ impl Peer {
         }
         let messages = session.smp_start(secret, question, ctx.rng)?;
         session.smp_started(ctx.now);
-        let controls: Vec<Control<'_>> = messages.iter().map(Control::Smp).collect();
-        self.encrypt_to(ctx, tag, &[], &controls, FLAG_IGNORE_UNREADABLE)?;
+        // One message each (an abort of a run under way, then SMP1): OTR peers look TLVs up
+        // by type, not in order, and would read the abort after the new SMP1.
+        for message in &messages {
+            self.encrypt_to(ctx, tag, &[], &[Control::Smp(message)], FLAG_IGNORE_UNREADABLE)?;
+        }
         ctx.event(&self.name, tag, Event::SmpInProgress);
         Ok(())
     }

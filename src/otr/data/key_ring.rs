@@ -29,6 +29,11 @@ pub(super) enum Theirs {
 /// A MAC key being revealed.
 pub(super) type MacKey = [u8; 20];
 
+/// How many MAC keys one message reveals at most (what a receiving offrec accepts).
+const MAX_REVEALED_MAC_KEYS: usize = crate::otr::message::MAX_REVEALED_MAC_KEYS;
+/// How many MAC keys wait to be revealed at most.
+pub(super) const MAX_PENDING_REVEALS: usize = 2 * MAX_REVEALED_MAC_KEYS;
+
 pub(super) struct KeyRing {
     pub(super) our_keyid: u32,
     our_current: DhKeyPair,
@@ -130,6 +135,7 @@ impl KeyRing {
                 }
             }
         }
+        self.cap_reveals();
     }
 
     /// The peer used our current key: it becomes our previous one and `fresh` our current
@@ -169,16 +175,35 @@ impl KeyRing {
                 keys.receive_mac_used = false;
             }
         }
+        self.cap_reveals();
     }
 
-    /// The MAC keys waiting to be revealed.
+    /// The MAC keys the next message reveals: at most [`MAX_REVEALED_MAC_KEYS`], the oldest
+    /// first (a receiving offrec refuses more in one message).
     pub(super) fn pending_reveals(&self) -> &[MacKey] {
-        &self.pending_reveals
+        &self.pending_reveals[..self.pending_reveals.len().min(MAX_REVEALED_MAC_KEYS)]
     }
 
-    /// Empties the reveal queue (after a message carried it).
+    /// How many MAC keys wait to be revealed in all.
+    pub(super) fn pending_reveal_count(&self) -> usize {
+        self.pending_reveals.len()
+    }
+
+    /// Drops from the queue what a message just carried ([`KeyRing::pending_reveals`]).
     pub(super) fn clear_reveals(&mut self) {
-        self.pending_reveals.zeroize();
-        self.pending_reveals.clear();
+        let sent = self.pending_reveals.len().min(MAX_REVEALED_MAC_KEYS);
+        self.pending_reveals[..sent].iter_mut().for_each(Zeroize::zeroize);
+        self.pending_reveals.drain(..sent);
+    }
+
+    /// Keeps the queue bounded: a peer that rotates its key in every message while we never
+    /// answer would grow it without end. The oldest keys go (a deniability cost for those
+    /// messages only, never a confidentiality one).
+    fn cap_reveals(&mut self) {
+        let excess = self.pending_reveals.len().saturating_sub(MAX_PENDING_REVEALS);
+        if excess > 0 {
+            self.pending_reveals[..excess].iter_mut().for_each(Zeroize::zeroize);
+            self.pending_reveals.drain(..excess);
+        }
     }
 }

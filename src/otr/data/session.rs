@@ -130,7 +130,7 @@ impl DataSession {
 
     /// How many MAC keys the next message will reveal.
     pub fn pending_reveal_count(&self) -> usize {
-        self.keys.pending_reveals().len()
+        self.keys.pending_reveal_count()
     }
 
     /// The extra symmetric key the next message we send will be under (what libotr's
@@ -307,6 +307,26 @@ mod tests {
     }
 
     const FLAG_LAST: u8 = crate::otr::message::FLAG_IGNORE_UNREADABLE;
+
+    #[test]
+    fn a_peer_that_keeps_rotating_cannot_grow_our_reveal_queue_without_bound() {
+        let (mut alice, mut bob, mut rng) = sessions();
+        // A malicious (authenticated) Bob announces a fresh key in every message while Alice
+        // never answers: each one makes Alice discard a used pair and queue its MAC key.
+        for _ in 0..(super::super::key_ring::MAX_PENDING_REVEALS + 50) {
+            let message = bob.encrypt(0, b"x\0").unwrap();
+            alice.decrypt(&message, &mut rng).unwrap();
+            bob.keys.rotate_ours(DhKeyPair::generate(&mut rng).unwrap()).unwrap();
+        }
+        assert!(alice.pending_reveal_count() <= super::super::key_ring::MAX_PENDING_REVEALS);
+        assert!(alice.pending_reveal_count() > crate::otr::message::MAX_REVEALED_MAC_KEYS);
+        // One message carries at most what a receiver accepts; the rest waits for the next.
+        let queued = alice.pending_reveal_count();
+        let message = alice.encrypt(0, b"y\0").unwrap();
+        let parsed = DataMessage::parse(&message).unwrap();
+        assert_eq!(parsed.old_mac_keys.len(), crate::otr::message::MAX_REVEALED_MAC_KEYS);
+        assert_eq!(alice.pending_reveal_count(), queued - crate::otr::message::MAX_REVEALED_MAC_KEYS);
+    }
 
     #[test]
     fn an_authentic_message_with_a_bad_next_key_is_refused_and_changes_nothing() {
