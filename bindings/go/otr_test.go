@@ -7,13 +7,17 @@ import (
 	"testing"
 )
 
+// otrPolicy is the presets' OTR fallback without PolicyDowngradeGuard: two offrec clients
+// forced onto OTR stay there (with the guard, its probe is meant to upgrade them).
+const otrPolicy = PolicyAllow | PolicyAllowOTRV3 | PolicyAllowOTRV2
+
 // otrPair gives alice and bob an OTR session: alice is handed query as if bob had sent it (a
 // query whose modern offer was stripped on the way), and the traffic is relayed.
 func otrPair(t *testing.T, query string) (*network, *party, *Client, *party, *Client) {
 	t.Helper()
 	n := newNetwork()
-	pa, a := newParty(t, n, "alice", PolicyManual)
-	pb, b := newParty(t, n, "bob", PolicyManual)
+	pa, a := newParty(t, n, "alice", otrPolicy)
+	pb, b := newParty(t, n, "bob", otrPolicy)
 	must(t, a.Receive("bob", query))
 	n.pump(t)
 	return n, pa, a, pb, b
@@ -282,7 +286,7 @@ func TestModernSessionReportsStrong(t *testing.T) {
 
 func TestGenerateOTRKeyIsIdempotentAndPersisted(t *testing.T) {
 	n := newNetwork()
-	pa, a := newParty(t, n, "alice", PolicyManual)
+	pa, a := newParty(t, n, "alice", otrPolicy)
 	if _, err := a.OTRFingerprint(); !errors.Is(err, ErrNoOTRKey) {
 		t.Fatalf("before: %v", err)
 	}
@@ -319,8 +323,7 @@ func TestGenerateOTRKeyIsIdempotentAndPersisted(t *testing.T) {
 		t.Errorf("after LoadClientFromDir: %v %v", got, err)
 	}
 	// The generated key is the one OTR sessions use.
-	pb, b := newParty(t, n, "bob", PolicyManual)
-	_ = pb
+	_, b := newParty(t, n, "bob", otrPolicy)
 	must(t, b.Receive("alice", "?OTRv3?"))
 	n.pump(t)
 	sp, err := b.SessionProtocol("alice", 0)

@@ -10,8 +10,8 @@ seen = []
 clients = {}
 
 
-def make(name):
-    return offrec.Client(name, "memcheck", on_send=lambda to, text: wire.append((to, name, text)),
+def make(name, policy=offrec.Policy.MANUAL):
+    return offrec.Client(name, "memcheck", policy, on_send=lambda to, text: wire.append((to, name, text)),
                          on_deliver=lambda peer, text, security, instance: seen.append((name, text)))
 
 
@@ -61,7 +61,8 @@ bob.close()
 assert ("bob", "after restore") in seen, seen
 
 # OTR: a session forced by a query whose modern offer was stripped, and every OTR call.
-clients["carol"], clients["dave"] = carol, dave = make("carol"), make("dave")
+otr_only = offrec.Policy.ALLOW | offrec.Policy.ALLOW_OTR_V3 | offrec.Policy.ALLOW_OTR_V2
+clients["carol"], clients["dave"] = carol, dave = make("carol", otr_only), make("dave", otr_only)
 assert carol.otr_fingerprint() is None  # the NO_OTR_KEY error path
 dave_fp = dave.generate_otr_key()
 assert dave.generate_otr_key() == dave_fp
