@@ -170,6 +170,11 @@ static offrec_result go_extra_symmetric_key(uintptr_t frame, offrec_client *c, c
 	offrec_result r = offrec_client_extra_symmetric_key(c, peer, peer_len, instance, usage, context, context_len, key_out);
 	GO_LEAVE;
 }
+static offrec_result go_generate_otr_key(uintptr_t frame, offrec_client *c, uint8_t *fingerprint_out) {
+	GO_ENTER;
+	offrec_result r = offrec_client_generate_otr_key(c, fingerprint_out);
+	GO_LEAVE;
+}
 // The frame of the call running on this thread (0 outside any call): lets Close refuse to run
 // from inside one of the client's own callbacks.
 static uintptr_t go_current_frame(void) { return offrec_go_frame; }
@@ -720,4 +725,17 @@ func (c *Client) ExtraSymmetricKey(peer string, instance, usage uint32, context 
 		return nil, err
 	}
 	return key, nil
+}
+
+// GenerateOTRKey makes our OTR DSA-1024 key now if there is none, and returns its fingerprint
+// (the same one on every later call). It takes 0.1-0.3 s: call it at a moment of your choosing
+// (account creation), off the UI goroutine, as libotr's otrl_privkey_generate. Without it the
+// key is made inside the call that first needs it (the first OTR handshake). Save the client
+// afterwards (an EventPersistNeeded event says so).
+func (c *Client) GenerateOTRKey() (OTRFingerprint, error) {
+	var f OTRFingerprint
+	err := c.call("GenerateOTRKey", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+		return C.go_generate_otr_key(frame, p, (*C.uint8_t)(unsafe.Pointer(&f[0])))
+	})
+	return f, err
 }

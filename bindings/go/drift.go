@@ -38,6 +38,7 @@ func _() {
 	_ = x[ResultStoreUnsupportedVersion-C.OFFREC_RESULT_STORE_UNSUPPORTED_VERSION]
 	_ = x[ResultStoreWrongAccount-C.OFFREC_RESULT_STORE_WRONG_ACCOUNT]
 	_ = x[ResultStoreNotAFile-C.OFFREC_RESULT_STORE_NOT_A_FILE]
+	_ = x[ResultNoOTRKey-C.OFFREC_RESULT_NO_OTR_KEY]
 
 	_ = x[StatePlaintext-C.OFFREC_SESSION_STATE_PLAINTEXT]
 	_ = x[StateEncryptedUnverified-C.OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED]
@@ -88,6 +89,13 @@ func _() {
 	_ = x[PersistSentLog-C.OFFREC_PERSIST_FLAG_SENT_LOG]
 	_ = x[PersistOther-C.OFFREC_PERSIST_FLAG_OTHER]
 	_ = x[EventInputDropped-C.OFFREC_EVENT_CODE_INPUT_DROPPED]
+	_ = x[EventLegacySessionStarted-C.OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED]
+
+	_ = x[ProtocolModernV1-C.OFFREC_PROTOCOL_MODERN_V1]
+	_ = x[ProtocolOTRV3-C.OFFREC_PROTOCOL_OTR_V3]
+	_ = x[ProtocolOTRV2-C.OFFREC_PROTOCOL_OTR_V2]
+	_ = x[StrengthStrong-C.OFFREC_STRENGTH_STRONG]
+	_ = x[StrengthLegacy-C.OFFREC_STRENGTH_LEGACY]
 
 	_ = x[NotSentEncryptionTimeout-C.OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT]
 	_ = x[NotSentSessionFinished-C.OFFREC_NOT_SENT_REASON_SESSION_FINISHED]
@@ -119,8 +127,16 @@ func _() {
 	_ = x[PolicySendWhitespaceTag-C.OFFREC_POLICY_SEND_WHITESPACE_TAG]
 	_ = x[PolicyWhitespaceStartAKE-C.OFFREC_POLICY_WHITESPACE_START_AKE]
 	_ = x[PolicyErrorStartAKE-C.OFFREC_POLICY_ERROR_START_AKE]
+	_ = x[PolicyAllowOTRV3-C.OFFREC_POLICY_ALLOW_OTR_V3]
+	_ = x[PolicyAllowOTRV2-C.OFFREC_POLICY_ALLOW_OTR_V2]
+	_ = x[PolicyDowngradeGuard-C.OFFREC_POLICY_DOWNGRADE_GUARD]
+	_ = x[PolicyRequireModern-C.OFFREC_POLICY_REQUIRE_MODERN]
 	_ = x[PolicyNever-C.OFFREC_POLICY_NEVER]
 	_ = x[PolicyManual-C.OFFREC_POLICY_MANUAL]
 	_ = x[PolicyOpportunistic-C.OFFREC_POLICY_OPPORTUNISTIC]
 	_ = x[PolicyAlways-C.OFFREC_POLICY_ALWAYS]
+
+	// Struct sizes: the Go mirror of offrec_session_protocol's OTR arrays.
+	_ = x[len(OTRFingerprint{})-len(C.offrec_session_protocol{}.their_otr_fingerprint)]
+	_ = x[len(OTRSSID{})-len(C.offrec_session_protocol{}.otr_ssid)]
 }

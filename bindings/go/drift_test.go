@@ -29,9 +29,13 @@ func TestHeaderDriftDetects(t *testing.T) {
 	}
 	added := strings.Replace(string(header), "    OFFREC_RESULT_OK = 0,", "    OFFREC_RESULT_OK = 0,\n    OFFREC_RESULT_BRAND_NEW = 120,", 1)
 	renumbered := strings.Replace(string(header), "OFFREC_EVENT_CODE_SMP_CHEATED = 28,", "OFFREC_EVENT_CODE_SMP_CHEATED = 30,", 1)
+	protocol := strings.Replace(string(header), "OFFREC_PROTOCOL_OTR_V2 = 3,", "OFFREC_PROTOCOL_OTR_V2 = 4,", 1)
+	flag := strings.Replace(string(header), "#define OFFREC_POLICY_REQUIRE_MODERN 256", "#define OFFREC_POLICY_REQUIRE_MODERN 512", 1)
 	for _, tc := range []struct{ header, want string }{
 		{added, "OFFREC_RESULT_BRAND_NEW = 120 is in the header but missing"},
 		{renumbered, "OFFREC_EVENT_CODE_SMP_CHEATED: header 30, Go 28"},
+		{protocol, "OFFREC_PROTOCOL_OTR_V2: header 4, Go 3"},
+		{flag, "OFFREC_POLICY_REQUIRE_MODERN = 512: Go has 256"},
 	} {
 		found := false
 		for _, p := range driftProblems([]byte(tc.header)) {
@@ -71,6 +75,8 @@ func driftProblems(header []byte) []string {
 		{"OFFREC_OPTION_", conv(func() map[uint32]string { return u32(optionNames) })},
 		{"OFFREC_PERSIST_FLAG_", conv(func() map[uint32]string { return u32(persistFlagNames) })},
 		{"OFFREC_HANDSHAKE_FAILURE_", conv(func() map[uint32]string { return u32(handshakeFailureNames) })},
+		{"OFFREC_PROTOCOL_", conv(func() map[uint32]string { return u32(protocolNames) })},
+		{"OFFREC_STRENGTH_", conv(func() map[uint32]string { return u32(strengthNames) })},
 	}
 	for _, tb := range tables {
 		re := regexp.MustCompile(`(?m)^\s*` + tb.prefix + `([A-Z0-9_]+) = (\d+),`)
@@ -96,16 +102,24 @@ func driftProblems(header []byte) []string {
 			}
 		}
 	}
-	// Policy flags are #defines with a plain number.
-	re := regexp.MustCompile(`(?m)^#define OFFREC_POLICY_([A-Z_]+) (\d+)$`)
+	// Policy flags are #defines with a plain number (the presets, expressions, are checked in
+	// drift.go at compile time).
+	re := regexp.MustCompile(`(?m)^#define OFFREC_POLICY_([A-Z0-9_]+) (\d+)$`)
+	seenFlags := map[string]bool{}
 	for _, m := range re.FindAllSubmatch(header, -1) {
 		name := string(m[1])
 		num, _ := strconv.ParseUint(string(m[2]), 10, 32)
 		if name == "NEVER" {
 			continue // a preset, checked in drift.go
 		}
+		seenFlags[name] = true
 		if got, ok := policies[name]; !ok || uint64(got) != num {
 			problems = append(problems, fmt.Sprintf("OFFREC_POLICY_%s = %d: Go has %d (present: %v)", name, num, got, ok))
+		}
+	}
+	for name := range policies {
+		if !seenFlags[name] {
+			problems = append(problems, fmt.Sprintf("Go maps OFFREC_POLICY_%s, which the header does not have", name))
 		}
 	}
 	return problems

@@ -45,6 +45,7 @@ const (
 	ResultStoreUnsupportedVersion Result = 119
 	ResultStoreWrongAccount       Result = 121
 	ResultStoreNotAFile           Result = 122
+	ResultNoOTRKey                Result = 123
 )
 
 // resultNames maps every code to its name in the header (after OFFREC_RESULT_). The drift test
@@ -80,6 +81,7 @@ var resultNames = map[Result]string{
 	ResultStoreUnsupportedVersion: "STORE_UNSUPPORTED_VERSION",
 	ResultStoreWrongAccount:       "STORE_WRONG_ACCOUNT",
 	ResultStoreNotAFile:           "STORE_NOT_A_FILE",
+	ResultNoOTRKey:                "NO_OTR_KEY",
 }
 
 // String returns the header's name of the code, such as "NO_SESSION", or "Result(n)".
@@ -154,6 +156,8 @@ var (
 	ErrStoreUnsupportedVersion = sentinel(ResultStoreUnsupportedVersion)
 	ErrStoreWrongAccount       = sentinel(ResultStoreWrongAccount)
 	ErrStoreNotAFile           = sentinel(ResultStoreNotAFile)
+	// ErrNoOTRKey: the client has no OTR DSA key yet (Client.GenerateOTRKey makes one).
+	ErrNoOTRKey = sentinel(ResultNoOTRKey)
 )
 
 // Errors of the binding itself (no library call was made).

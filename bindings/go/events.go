@@ -118,7 +118,12 @@ const (
 	// was set up; otherwise that message is held (sent on consent, else EventMessageNotSent
 	// with NotSentKeyChanged after the held-message timeout).
 	EventKeyConsentRequired EventCode = 32
-	EventInputDropped EventCode = 33 // unauthenticated input dropped: the client's budget is full
+	EventInputDropped       EventCode = 33 // unauthenticated input dropped: the client's budget is full
+	// EventLegacySessionStarted: an OTR session started with a peer that does not speak
+	// offrec's protocol; Event.Reason is the [Protocol] (ProtocolOTRV3 or ProtocolOTRV2; see
+	// Event.Protocol). Encrypted and authenticated, but weaker than offrec's protocol: show it
+	// (SECURITY.md "Legacy OTR").
+	EventLegacySessionStarted EventCode = 34
 )
 
 var eventNames = map[EventCode]string{
@@ -154,6 +159,7 @@ var eventNames = map[EventCode]string{
 	EventSMPVerifiedByPeer:         "SMP_VERIFIED_BY_PEER",
 	EventKeyConsentRequired:        "KEY_CONSENT_REQUIRED",
 	EventInputDropped:              "INPUT_DROPPED",
+	EventLegacySessionStarted:      "LEGACY_SESSION_STARTED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -261,6 +267,46 @@ func (r HandshakeFailure) String() string {
 	return lowerName(handshakeFailureNames, r, "HandshakeFailure")
 }
 
+// Protocol is the protocol a session speaks (offrec_protocol).
+type Protocol uint32
+
+const (
+	ProtocolModernV1 Protocol = 1 // offrec's own protocol (X25519, double ratchet, AES-256-GCM)
+	ProtocolOTRV3    Protocol = 2 // OTR version 3, as libotr 4 speaks it (Pidgin, Adium, irssi-otr...)
+	ProtocolOTRV2    Protocol = 3 // OTR version 2 (python-potr: weechat-otr, Gajim)
+)
+
+var protocolNames = map[Protocol]string{
+	ProtocolModernV1: "MODERN_V1",
+	ProtocolOTRV3:    "OTR_V3",
+	ProtocolOTRV2:    "OTR_V2",
+}
+
+// String returns the lower-case name, such as "otr_v3".
+func (p Protocol) String() string { return lowerName(protocolNames, p, "Protocol") }
+
+// IsOTR reports whether the protocol is one of OTR's versions.
+func (p Protocol) IsOTR() bool { return p == ProtocolOTRV3 || p == ProtocolOTRV2 }
+
+// Strength says how strong a session's cryptography is (offrec_strength).
+type Strength uint32
+
+const (
+	// StrengthStrong: offrec's protocol, ~128-bit security throughout.
+	StrengthStrong Strength = 1
+	// StrengthLegacy: OTR, with DSA-1024 signatures (~80 bits), a 1536-bit DH group and SHA-1
+	// MACs. Show it apart from StrengthStrong (SECURITY.md "Legacy OTR").
+	StrengthLegacy Strength = 2
+)
+
+var strengthNames = map[Strength]string{
+	StrengthStrong: "STRONG",
+	StrengthLegacy: "LEGACY",
+}
+
+// String returns the lower-case name, such as "legacy".
+func (s Strength) String() string { return lowerName(strengthNames, s, "Strength") }
+
 // Option is a client tunable for [Client.SetOption] (offrec_option). Times are in seconds of
 // the client's clock.
 type Option uint32
@@ -295,6 +341,11 @@ var optionNames = map[Option]string{
 func (o Option) String() string { return lowerName(optionNames, o, "Option") }
 
 // Policy is a combination of policy flags (OFFREC_POLICY_*), or one of the presets.
+//
+// The encrypting presets include OTR v3/v2 as fallback with the downgrade guard (as libotr's
+// presets allow v2 and v3): a peer that offers only OTR gets an OTR session
+// ([StrengthLegacy]). Add PolicyRequireModern (or leave out the PolicyAllowOTR bits) to never
+// speak OTR.
 type Policy uint32
 
 const (
@@ -303,11 +354,23 @@ const (
 	PolicySendWhitespaceTag  Policy = 4  // advertise support in plaintext
 	PolicyWhitespaceStartAKE Policy = 8  // start a handshake on a tagged plaintext
 	PolicyErrorStartAKE      Policy = 16 // start a handshake on an error message
+	// PolicyAllowOTRV3: speak OTR v3 with peers that do not offer offrec (libotr: Pidgin,
+	// Adium, irssi-otr, Jitsi). Weaker than offrec's protocol (SECURITY.md "Legacy OTR").
+	PolicyAllowOTRV3 Policy = 32
+	// PolicyAllowOTRV2: speak OTR v2 with peers that offer nothing newer (python-potr).
+	PolicyAllowOTRV2 Policy = 64
+	// PolicyDowngradeGuard: inside OTR sessions, announce offrec and upgrade to its protocol
+	// when the peer runs offrec too.
+	PolicyDowngradeGuard Policy = 128
+	// PolicyRequireModern: never speak OTR (the strict opt-out; overrides PolicyAllowOTRV3/V2).
+	PolicyRequireModern Policy = 256
+
+	policyOTRFallback = PolicyAllowOTRV3 | PolicyAllowOTRV2 | PolicyDowngradeGuard
 
 	PolicyNever         Policy = 0
-	PolicyManual        Policy = PolicyAllow
-	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE
-	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE
+	PolicyManual        Policy = PolicyAllow | policyOTRFallback
+	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE | policyOTRFallback
+	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE | policyOTRFallback
 )
 
 // policyFlagNames names the flags (after OFFREC_POLICY_); presets are checked in drift.go.
@@ -320,6 +383,10 @@ var policyFlagNames = []struct {
 	{PolicySendWhitespaceTag, "SEND_WHITESPACE_TAG"},
 	{PolicyWhitespaceStartAKE, "WHITESPACE_START_AKE"},
 	{PolicyErrorStartAKE, "ERROR_START_AKE"},
+	{PolicyAllowOTRV3, "ALLOW_OTR_V3"},
+	{PolicyAllowOTRV2, "ALLOW_OTR_V2"},
+	{PolicyDowngradeGuard, "DOWNGRADE_GUARD"},
+	{PolicyRequireModern, "REQUIRE_MODERN"},
 }
 
 // String returns a preset's name ("manual") or the flags joined by "|".
@@ -373,7 +440,8 @@ type Event struct {
 	// EventPeerCouldNotRead, EventKeyConsentRequired.
 	MessageID uint64
 	// Reason: a NotSentReason for EventMessageNotSent; a HandshakeFailure for
-	// EventHandshakeFailed; a PersistFlag bitmask for EventPersistNeeded.
+	// EventHandshakeFailed; a PersistFlag bitmask for EventPersistNeeded; a Protocol for
+	// EventLegacySessionStarted.
 	Reason uint32
 	// Text: the peer's (untrusted) words for EventPeerError; the question for
 	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).
@@ -395,6 +463,9 @@ func (e *Event) NotSentReason() NotSentReason { return NotSentReason(e.Reason) }
 
 // HandshakeFailure returns Reason as a HandshakeFailure (meaningful for EventHandshakeFailed).
 func (e *Event) HandshakeFailure() HandshakeFailure { return HandshakeFailure(e.Reason) }
+
+// Protocol returns Reason as a Protocol (meaningful for EventLegacySessionStarted).
+func (e *Event) Protocol() Protocol { return Protocol(e.Reason) }
 
 func fingerprintFrom(p *C.uint8_t) *Fingerprint {
 	if p == nil {

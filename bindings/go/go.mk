@@ -11,7 +11,12 @@
 
 GO ?= go
 GO_DIR := bindings/go
-GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local
+# Go's build cache does not see changes to C headers outside the package directory, so a new
+# include/offrec.h would leave the cgo compile (and drift.go's compile-time checks of every
+# constant) cached from the old header. The header's hash in CGO_CFLAGS is part of the cache
+# key: any change to it recompiles the package.
+GO_HEADER_HASH := $(shell sha256sum include/offrec.h 2>/dev/null | cut -c1-16)
+GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local CGO_CFLAGS="-O2 -g -DOFFREC_HEADER_SHA256_16=$(GO_HEADER_HASH)"
 
 TEST_TARGETS += go-tests
 

@@ -60,6 +60,7 @@ struct party {
     uint32_t delivered_security[MAX_LOG];
     int event_count;
     uint32_t events[4096];
+    uint32_t event_reasons[4096]; /* the `reason` of each event in `events` */
     int persist_events; /* PERSIST_NEEDED, counted apart: one comes with nearly every call */
     char smp_question[MAX_TEXT];
     uint8_t extra_key[32];
@@ -193,6 +194,7 @@ static inline void cb_event(void *ud, const offrec_event *e) {
     if (e->code == OFFREC_EVENT_CODE_PERSIST_NEEDED) {
         p->persist_events++;
     } else if (p->event_count < (int)(sizeof p->events / sizeof p->events[0])) {
+        p->event_reasons[p->event_count] = e->reason;
         p->events[p->event_count++] = e->code;
     } else {
         failed++; /* a test that needs more must say so, not lose events silently */
@@ -236,6 +238,20 @@ static inline int party_has_event(struct party *p, uint32_t code) {
     pthread_mutex_lock(&p->lock);
     for (i = 0; i < p->event_count; i++) {
         if (p->events[i] == code) {
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+/* The reason of the party's last event with `code` into *reason; 0 if it had none. */
+static inline int party_event_reason(struct party *p, uint32_t code, uint32_t *reason) {
+    int i, found = 0;
+    pthread_mutex_lock(&p->lock);
+    for (i = 0; i < p->event_count; i++) {
+        if (p->events[i] == code) {
+            *reason = p->event_reasons[i];
             found = 1;
         }
     }

@@ -67,8 +67,11 @@ static void test_result_codes(void) {
         {OFFREC_RESULT_STORE_WRONG_KEY, 117},
         {OFFREC_RESULT_STORE_CORRUPTED, 118},
         {OFFREC_RESULT_STORE_UNSUPPORTED_VERSION, 119},
+        {OFFREC_RESULT_STORE_WRONG_ACCOUNT, 121},
+        {OFFREC_RESULT_STORE_NOT_A_FILE, 122},
+        {OFFREC_RESULT_NO_OTR_KEY, 123},
     };
-    static const uint32_t unknown[] = {8, 99, 120, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {8, 99, 120, 124, 1000, UINT32_MAX};
     const char *unknown_message = offrec_result_message(UINT32_MAX);
     size_t i, j;
 

@@ -39,7 +39,8 @@ static void test_create_errors(void) {
              OFFREC_RESULT_NULL_ARGUMENT);
     CHECK_RC(offrec_client_new(S("\xff\xfe"), S("n"), OFFREC_POLICY_MANUAL, &cb, NULL, &c),
              OFFREC_RESULT_INVALID_UTF8);
-    CHECK_RC(offrec_client_new(S("a"), S("n"), 1u << 5, &cb, NULL, &c), OFFREC_RESULT_INVALID_POLICY);
+    /* the lowest bit that names no flag (32..256 are the OTR flags) */
+    CHECK_RC(offrec_client_new(S("a"), S("n"), 1u << 9, &cb, NULL, &c), OFFREC_RESULT_INVALID_POLICY);
     CHECK_RC(offrec_client_new(S("a"), S("n"), UINT32_MAX, &cb, NULL, &c),
              OFFREC_RESULT_INVALID_POLICY);
     CHECK_RC(offrec_client_new(S("a"), S("n"), OFFREC_POLICY_MANUAL, NULL, NULL, &c),
@@ -102,7 +103,7 @@ static void test_create_errors(void) {
     CHECK_RC(offrec_client_new_with_identity(S("a"), S("n"), OFFREC_POLICY_MANUAL, secret, 0xff,
                                              &cb, NULL, &c),
              OFFREC_RESULT_INVALID_ARGUMENT);
-    CHECK_RC(offrec_client_new_with_identity(S("a"), S("n"), 64, secret, tag, &cb, NULL, &c),
+    CHECK_RC(offrec_client_new_with_identity(S("a"), S("n"), 1u << 9, secret, tag, &cb, NULL, &c),
              OFFREC_RESULT_INVALID_POLICY);
     CHECK_RC(offrec_client_new_with_identity(S("a"), S("n"), OFFREC_POLICY_MANUAL, secret, tag, &cb,
                                              NULL, NULL),
@@ -234,7 +235,7 @@ static void test_argument_checks(struct party *a) {
     CHECK_RC(offrec_client_set_max_message_size(a->client, S("zed"), 10),
              OFFREC_RESULT_INVALID_ARGUMENT);
     CHECK_RC(offrec_client_set_max_message_size(a->client, S("zed"), 0), OFFREC_RESULT_OK);
-    CHECK_RC(offrec_client_set_policy(a->client, 1u << 7), OFFREC_RESULT_INVALID_POLICY);
+    CHECK_RC(offrec_client_set_policy(a->client, 1u << 9), OFFREC_RESULT_INVALID_POLICY);
     CHECK_RC(offrec_client_send_to_instance(a->client, S("zed"), 0, S("x"), &id),
              OFFREC_RESULT_INVALID_ARGUMENT);
     /* nothing written on failure */

@@ -10,10 +10,15 @@ from .client import (
     FINGERPRINT_LEN,
     KEY_LEN,
     Client,
+    OTR_FINGERPRINT_LEN,
     KnownKey,
+    OtrSession,
     SessionInfo,
+    SessionProtocol,
     format_fingerprint,
+    format_otr_fingerprint,
     format_ssid,
+    key_id_is_otr,
     version,
 )
 from .errors import (
@@ -28,6 +33,7 @@ from .errors import (
     InvalidUtf8Error,
     MessageTooLargeError,
     NoMatchingRevealError,
+    NoOtrKeyError,
     NoSessionError,
     NotADataMessageError,
     NotEncryptedError,
@@ -57,7 +63,20 @@ from .errors import (
     WrongKeyError,
     result_message,
 )
-from .events import Event, EventCode, HandshakeFailure, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
+from .events import (
+    Event,
+    EventCode,
+    HandshakeFailure,
+    NotSentReason,
+    Option,
+    PersistFlag,
+    Policy,
+    Protocol,
+    Security,
+    SessionState,
+    Strength,
+    Trust,
+)
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
 
 __version__ = "0.1.0"
@@ -77,13 +96,14 @@ __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
     "EventCode", "FINGERPRINT_LEN", "ForgeError", "HandshakeFailure", "InternalError", "InvalidArgumentError",
     "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
-    "MessageTooLargeError", "NoMatchingRevealError", "NoSessionError", "NotADataMessageError",
+    "MessageTooLargeError", "NoMatchingRevealError", "NoOtrKeyError", "NoSessionError", "NotADataMessageError",
     "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
-    "OutOfMemoryError", "PanicError", "PersistFlag", "Policy", "PolicyForbidsError", "QueueFullError",
+    "OTR_FINGERPRINT_LEN", "OtrSession", "OutOfMemoryError", "PanicError", "PersistFlag", "Policy",
+    "PolicyForbidsError", "Protocol", "QueueFullError",
     "RandomFailedError", "Result", "Security", "SessionError", "SessionFinishedError",
-    "SessionInfo", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
-    "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotAFileError", "StoreNotFoundError", "TextDoesNotFitError",
+    "SessionInfo", "SessionProtocol", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
+    "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotAFileError", "StoreNotFoundError", "Strength", "TextDoesNotFitError",
     "Trust", "UnknownEnumValueError", "UnknownPeerError", "UnsupportedVersionError",
-    "WrongAccountError", "WrongKeyError", "forge", "format_fingerprint", "format_ssid", "loaded_from",
+    "WrongAccountError", "WrongKeyError", "forge", "format_fingerprint", "format_otr_fingerprint", "format_ssid", "key_id_is_otr", "loaded_from",
     "result_message", "version",
 ]

@@ -86,6 +86,20 @@ class offrec_session_info(Structure):
     ]
 
 
+class offrec_session_protocol(Structure):
+    """What ``offrec_client_session_protocol`` fills in."""
+
+    _fields_ = [
+        ("instance", c_uint32),
+        ("protocol", c_uint32),
+        ("strength", c_uint32),
+        ("has_otr_fingerprint", c_bool),
+        ("their_otr_fingerprint", c_uint8 * 20),
+        ("otr_ssid", c_uint8 * 8),
+        ("otr_ssid_first_half_bold", c_bool),
+    ]
+
+
 # Opaque client handle: a plain address.
 CLIENT_P = c_void_p
 CLIENT_PP = POINTER(c_void_p)
@@ -98,6 +112,8 @@ U64_P = POINTER(c_uint64)
 BUFFER_P = POINTER(offrec_buffer)
 CALLBACKS_P = POINTER(offrec_callbacks)
 SESSION_INFO_P = POINTER(offrec_session_info)
+SESSION_PROTOCOL_P = POINTER(offrec_session_protocol)
+BOOL_P = POINTER(c_bool)
 R = c_uint32  # offrec_result
 
 # Every function of the header: name -> (restype, argtypes, optional). Optional functions are the
@@ -183,4 +199,11 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
         R, [CLIENT_P, BYTES_IN, c_size_t, c_size_t, U8_OUT, U32_P], False,
     ),
     "offrec_version": (c_char_p, [], False),
+    "offrec_client_session_protocol": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, c_size_t, SESSION_PROTOCOL_P], False,
+    ),
+    "offrec_client_generate_otr_key": (R, [CLIENT_P, U8_OUT], False),
+    "offrec_client_otr_fingerprint": (R, [CLIENT_P, U8_OUT], False),
+    "offrec_otr_fingerprint_format": (R, [BYTES_IN, CHAR_OUT, c_size_t, SIZE_P], False),
+    "offrec_key_id_is_otr": (R, [BYTES_IN, U8_OUT, BOOL_P], False),
 }

@@ -36,15 +36,17 @@ import traceback
 import weakref
 from ctypes import byref, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p, string_at
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import _types as T
 from ._ffi import lib
-from .errors import ClosedError, check
-from .events import Event, Option, Policy, Security, SessionState, Trust, event_code
+from .errors import ClosedError, NoOtrKeyError, check
+from .events import Event, Option, Policy, Protocol, Security, SessionState, Strength, Trust, event_code
 
 FINGERPRINT_LEN = 32
 KEY_LEN = 32
+#: Length of an OTR DSA fingerprint (SHA-1).
+OTR_FINGERPRINT_LEN = 20
 
 StrOrBytes = Union[str, bytes]
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -230,8 +232,8 @@ def version() -> str:
     return raw.decode("ascii")
 
 
-def _format(fn_name: str, data: bytes, what: str) -> str:
-    data = _fixed(data, FINGERPRINT_LEN, what)
+def _format(fn_name: str, data: bytes, what: str, length: int = FINGERPRINT_LEN) -> str:
+    data = _fixed(data, length, what)
     buf = ctypes.create_string_buffer(80)
     n = c_size_t(0)
     check(getattr(lib(), fn_name)(data, buf, len(buf), byref(n)))
@@ -239,8 +241,32 @@ def _format(fn_name: str, data: bytes, what: str) -> str:
 
 
 def format_fingerprint(fingerprint: bytes) -> str:
-    """Eight groups of eight upper-case hex digits, as users compare them."""
+    """Eight groups of eight upper-case hex digits, as users compare them.
+
+    A key id that names an OTR DSA key (see :func:`key_id_is_otr`) is shown as OTR clients
+    show it instead: five groups of eight (the same text as :func:`format_otr_fingerprint`).
+    """
     return _format("offrec_fingerprint_format", fingerprint, "fingerprint")
+
+
+def format_otr_fingerprint(fingerprint: bytes) -> str:
+    """An OTR DSA fingerprint (20 bytes) as libotr and Pidgin show it: five groups of eight
+    upper-case hex digits, such as ``"CB5EFC9C 5C6C88A7 E4926E47 D40421EC F28B3275"``."""
+    return _format("offrec_otr_fingerprint_format", fingerprint, "OTR fingerprint", OTR_FINGERPRINT_LEN)
+
+
+def key_id_is_otr(key_id: bytes) -> Optional[bytes]:
+    """The 20-byte DSA fingerprint if the 32-byte ``key_id`` names an OTR key, else None.
+
+    Fingerprints in events, :class:`SessionInfo`, :meth:`Client.trust` / :meth:`Client.set_trust`
+    and :meth:`Client.known_keys` are 32-byte key ids; an OTR peer's DSA key appears there as
+    ``b"otr-dsa-sha1"`` followed by its SHA-1 fingerprint. This tells the two kinds apart.
+    """
+    kid = _fixed(key_id, FINGERPRINT_LEN, "key id")
+    dsa = (c_uint8 * OTR_FINGERPRINT_LEN)()
+    out = ctypes.c_bool(False)
+    check(lib().offrec_key_id_is_otr(kid, dsa, byref(out)))
+    return bytes(dsa) if out.value else None
 
 
 def format_ssid(ssid: bytes) -> str:
@@ -262,6 +288,53 @@ class SessionInfo:
     @property
     def ssid_text(self) -> str:
         return format_ssid(self.ssid)
+
+
+@dataclass(frozen=True)
+class OtrSession:
+    """What OTR clients (Pidgin, Adium...) show about an OTR session."""
+
+    #: The peer's DSA fingerprint (20 bytes; :func:`format_otr_fingerprint` shows it).
+    their_fingerprint: bytes
+    #: OTR's secure session id (8 bytes), read aloud as two words.
+    ssid: bytes
+    #: Whether the first word is shown bold on our side (the peer shows the other one bold).
+    first_half_bold: bool
+
+    @property
+    def their_fingerprint_text(self) -> str:
+        """The peer's fingerprint as libotr shows it (five groups of eight hex digits)."""
+        return format_otr_fingerprint(self.their_fingerprint)
+
+    @property
+    def ssid_words(self) -> Tuple[str, str]:
+        """The secure session id as libotr shows it: two words of eight lower-case hex digits."""
+        return (self.ssid[:4].hex(), self.ssid[4:].hex())
+
+    @property
+    def bold_word(self) -> str:
+        """The word of :attr:`ssid_words` that this side shows bold."""
+        return self.ssid_words[0 if self.first_half_bold else 1]
+
+
+@dataclass(frozen=True)
+class SessionProtocol:
+    """Which protocol one session speaks (``offrec_session_protocol``).
+
+    ``otr`` is set for OTR sessions only. ``instance`` is the remote instance tag, as in
+    :class:`SessionInfo`; an OTR v2 session (v2 has no instance tags) is kept under the
+    pseudo-instance 2.
+    """
+
+    instance: int
+    protocol: Union[Protocol, int]
+    strength: Union[Strength, int]
+    otr: Optional[OtrSession]
+
+    @property
+    def is_legacy(self) -> bool:
+        """True for OTR sessions: weaker cryptography, to be shown apart from offrec's."""
+        return self.strength == Strength.LEGACY
 
 
 @dataclass(frozen=True)
@@ -644,6 +717,40 @@ class Client:
                 break
         return out
 
+    def session_protocol(self, peer: StrOrBytes, index: int) -> SessionProtocol:
+        """The protocol of session number ``index`` with ``peer`` (the numbering of
+        :meth:`session_info`; :class:`~offrec.InvalidArgumentError` past the last one).
+
+        For an OTR session, ``otr`` carries the peer's DSA fingerprint and the secure session
+        id as OTR clients show them; ``strength`` is :attr:`Strength.LEGACY`.
+        """
+        p = _name(peer, "peer")
+        raw = T.offrec_session_protocol()
+        self._call("offrec_client_session_protocol", p, len(p), index, byref(raw))
+        otr = None
+        if raw.has_otr_fingerprint:
+            otr = OtrSession(
+                their_fingerprint=bytes(raw.their_otr_fingerprint),
+                ssid=bytes(raw.otr_ssid),
+                first_half_bold=bool(raw.otr_ssid_first_half_bold),
+            )
+        return SessionProtocol(
+            instance=raw.instance,
+            protocol=_enum(Protocol, raw.protocol),
+            strength=_enum(Strength, raw.strength),
+            otr=otr,
+        )
+
+    def session_protocols(self, peer: StrOrBytes) -> List[SessionProtocol]:
+        """:meth:`session_protocol` of every session with ``peer``, in :meth:`sessions` order."""
+        out = []
+        for i in range(self.session_count(peer)):
+            try:
+                out.append(self.session_protocol(peer, i))
+            except Exception:  # noqa: BLE001 - another thread ended one meanwhile
+                break
+        return out
+
     # -- identity --------------------------------------------------------------------------
     @property
     def fingerprint(self) -> bytes:
@@ -674,6 +781,28 @@ class Client:
             return bytes(buf)
         finally:
             _wipe(buf)
+
+    def generate_otr_key(self) -> bytes:
+        """Makes our OTR DSA-1024 key now if there is none; returns its 20-byte fingerprint.
+
+        Slow (0.1-0.3 s): call it at a moment of your choosing (account creation), off the UI
+        thread, as libotr's ``otrl_privkey_generate``. Without it the key is made inside the
+        call that first needs it (the first OTR handshake). Calling it again returns the same
+        fingerprint. Save the client afterwards (a PERSIST_NEEDED event says so).
+        """
+        buf = (c_uint8 * OTR_FINGERPRINT_LEN)()
+        self._call("offrec_client_generate_otr_key", buf)
+        return bytes(buf)
+
+    def otr_fingerprint(self) -> Optional[bytes]:
+        """Our OTR DSA key's fingerprint (20 bytes; :func:`format_otr_fingerprint` shows it),
+        or None while we have no OTR key (see :meth:`generate_otr_key`)."""
+        buf = (c_uint8 * OTR_FINGERPRINT_LEN)()
+        try:
+            self._call("offrec_client_otr_fingerprint", buf)
+        except NoOtrKeyError:
+            return None
+        return bytes(buf)
 
     def extra_symmetric_key(
         self, peer: StrOrBytes, usage: int, context: bytes = b"", instance: int = 0

@@ -45,6 +45,7 @@ class Result(enum.IntEnum):
     STORE_UNSUPPORTED_VERSION = 119
     STORE_WRONG_ACCOUNT = 121
     STORE_NOT_A_FILE = 122
+    NO_OTR_KEY = 123
 
 
 class OffrecError(Exception):
@@ -209,6 +210,10 @@ class StoreNotAFileError(StoreError):
     """The store path is a symbolic link, FIFO, device or socket; nothing was read."""
 
 
+class NoOtrKeyError(OffrecError, LookupError):
+    """The client has no OTR DSA key yet (:meth:`~offrec.Client.generate_otr_key` makes one)."""
+
+
 ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.NULL_ARGUMENT: NullArgumentError,
     Result.INVALID_ARGUMENT: InvalidArgumentError,
@@ -239,6 +244,7 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.STORE_UNSUPPORTED_VERSION: UnsupportedVersionError,
     Result.STORE_WRONG_ACCOUNT: WrongAccountError,
     Result.STORE_NOT_A_FILE: StoreNotAFileError,
+    Result.NO_OTR_KEY: NoOtrKeyError,
 }
 
 

@@ -77,6 +77,10 @@ class EventCode(enum.IntEnum):
     #: is held (sent on consent, else MESSAGE_NOT_SENT with KEY_CHANGED after the timeout).
     KEY_CONSENT_REQUIRED = 32
     INPUT_DROPPED = 33
+    #: An OTR session started with a peer that does not speak offrec's protocol. ``reason`` is
+    #: the :class:`Protocol` (OTR_V3 or OTR_V2). Encrypted and authenticated, but weaker than
+    #: offrec's protocol: show it (SECURITY.md "Legacy OTR").
+    LEGACY_SESSION_STARTED = 34
 
 
 class PersistFlag(enum.IntFlag):
@@ -140,7 +144,13 @@ class Option(enum.IntEnum):
 
 
 class Policy(enum.IntFlag):
-    """``OFFREC_POLICY_*`` flags and presets."""
+    """``OFFREC_POLICY_*`` flags and presets.
+
+    The encrypting presets include OTR v3/v2 as fallback with the downgrade guard (as
+    libotr's presets allow v2 and v3): a peer that offers only OTR gets an OTR session
+    (:attr:`Strength.LEGACY`). Add ``REQUIRE_MODERN`` (or leave out the ``ALLOW_OTR_*`` bits)
+    to never speak OTR.
+    """
 
     NEVER = 0
     ALLOW = 1
@@ -148,9 +158,38 @@ class Policy(enum.IntFlag):
     SEND_WHITESPACE_TAG = 4
     WHITESPACE_START_AKE = 8
     ERROR_START_AKE = 16
-    MANUAL = ALLOW
-    OPPORTUNISTIC = ALLOW | SEND_WHITESPACE_TAG | WHITESPACE_START_AKE
-    ALWAYS = ALLOW | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE
+    #: Speak OTR v3 with peers that do not offer offrec (libotr: Pidgin, Adium, irssi-otr...).
+    ALLOW_OTR_V3 = 32
+    #: Speak OTR v2 with peers that offer nothing newer (python-potr: weechat-otr).
+    ALLOW_OTR_V2 = 64
+    #: Inside OTR sessions, announce offrec and upgrade when the peer runs offrec too.
+    DOWNGRADE_GUARD = 128
+    #: Never speak OTR (the strict opt-out; overrides the two ``ALLOW_OTR_*`` flags).
+    REQUIRE_MODERN = 256
+    MANUAL = ALLOW | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
+    OPPORTUNISTIC = ALLOW | SEND_WHITESPACE_TAG | WHITESPACE_START_AKE | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
+    ALWAYS = ALLOW | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
+
+
+class Protocol(enum.IntEnum):
+    """Which protocol a session speaks (``offrec_protocol``)."""
+
+    #: offrec's own protocol (X25519, double ratchet, AES-256-GCM).
+    MODERN_V1 = 1
+    #: OTR version 3, as libotr 4 speaks it (Pidgin, Adium, irssi-otr, Jitsi...).
+    OTR_V3 = 2
+    #: OTR version 2 (python-potr: weechat-otr, Gajim).
+    OTR_V2 = 3
+
+
+class Strength(enum.IntEnum):
+    """How strong a session's cryptography is (``offrec_strength``)."""
+
+    #: offrec's protocol: ~128-bit security throughout.
+    STRONG = 1
+    #: OTR: DSA-1024 signatures (~80 bits), a 1536-bit DH group, SHA-1 MACs. Show it apart
+    #: from STRONG (SECURITY.md "Legacy OTR").
+    LEGACY = 2
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Run under valgrind and AddressSanitizer by `make python-memcheck` (not a pytest module):
 every kind of call through the binding (conversation, SMP, extra key, trust, persistence,
-forging, errors raised from callbacks), so memory errors or leaks in the library or in the
+forging, errors raised from callbacks, OTR sessions and keys), so memory errors or leaks in the library or in the
 binding's C boundary show up with the Python frames that caused them."""
 
 import offrec
@@ -10,8 +10,8 @@ seen = []
 clients = {}
 
 
-def make(name):
-    return offrec.Client(name, "memcheck", on_send=lambda to, text: wire.append((to, name, text)),
+def make(name, policy=offrec.Policy.MANUAL):
+    return offrec.Client(name, "memcheck", policy, on_send=lambda to, text: wire.append((to, name, text)),
                          on_deliver=lambda peer, text, security, instance: seen.append((name, text)))
 
 
@@ -59,4 +59,31 @@ pump()
 restored.close()
 bob.close()
 assert ("bob", "after restore") in seen, seen
+
+# OTR: a session forced by a query whose modern offer was stripped, and every OTR call.
+otr_only = offrec.Policy.ALLOW | offrec.Policy.ALLOW_OTR_V3 | offrec.Policy.ALLOW_OTR_V2
+clients["carol"], clients["dave"] = carol, dave = make("carol", otr_only), make("dave", otr_only)
+assert carol.otr_fingerprint() is None  # the NO_OTR_KEY error path
+dave_fp = dave.generate_otr_key()
+assert dave.generate_otr_key() == dave_fp
+carol.receive("dave", "?OTRv3?")
+pump()
+carol.send("dave", "over otr")
+dave.send("carol", "back over otr")
+pump()
+sp = carol.session_protocol("dave", 0)
+assert sp.protocol == offrec.Protocol.OTR_V3 and sp.otr.their_fingerprint == dave_fp
+assert offrec.key_id_is_otr(carol.sessions("dave")[0].their_fingerprint) == dave_fp
+assert offrec.format_otr_fingerprint(dave_fp) == offrec.format_fingerprint(b"otr-dsa-sha1" + dave_fp)
+carol.smp_start("dave", "secret", "question?")
+pump()
+dave.smp_respond("carol", "secret")
+pump()
+carol.extra_symmetric_key("dave", 3, b"ctx")
+pump()
+carol.end_session("dave")
+pump()
+carol.close()
+dave.close()
+assert ("dave", "over otr") in seen and ("carol", "back over otr") in seen, seen
 print("memcheck_session: ok")

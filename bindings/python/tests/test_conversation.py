@@ -30,7 +30,9 @@ def test_two_clients_converse(net: Net) -> None:
         ("alice", "second", Security.ENCRYPTED_UNVERIFIED),
     ]
     assert a.delivered == [("bob", "hi alice \u00e9\u263a", Security.ENCRYPTED_UNVERIFIED)]
-    assert all(t.startswith("?OFR") for _, _, t in net.wire)
+    # The presets' query offers OTR v2/v3 first; everything after it is offrec's protocol.
+    assert net.wire[0][2].startswith("?OTRv23? ?OFRv1?")
+    assert all(t.startswith("?OFR") for _, _, t in net.wire[1:])
     assert not any("hello bob" in t for _, _, t in net.wire)
 
     # What each side knows of the session matches the other side.
@@ -169,7 +171,7 @@ def test_policy_and_argument_errors(net: Net) -> None:
     assert isinstance(info.value, ValueError) and isinstance(info.value, offrec.OffrecError)
     assert info.value.message == offrec.result_message(2)
     with pytest.raises(offrec.InvalidPolicyError):
-        a.set_policy(1 << 7)
+        a.set_policy(1 << 9)  # 32..256 are the OTR flags now
     with pytest.raises(offrec.MessageTooLargeError):
         a.send("ben", "a" * (offrec.MAX_TEXT_LEN + 1))
     with pytest.raises(offrec.NoSessionError):
@@ -213,7 +215,7 @@ def test_set_policy_takes_effect(net: Net) -> None:
     a, b = net.party("ann"), net.party("ben")
     a.set_policy(Policy.ALWAYS)
     a.send("ben", "never in the clear")
-    assert all(text.startswith("?OFR") for _, _, text in net.wire), net.wire
+    assert all(text.startswith(("?OFR", "?OTRv23? ?OFRv1?")) for _, _, text in net.wire), net.wire
     assert EventCode.ENCRYPTION_REQUIRED in a.codes()
     net.pump()
     assert b.texts() == ["never in the clear"]

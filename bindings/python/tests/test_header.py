@@ -5,7 +5,9 @@
   functions carry exactly those;
 * the structs and callback types match field by field;
 * every OFFREC_RESULT_* has an exception class, every enum constant (event codes, states,
-  security, trust, options, not-sent reasons) and policy flag is mapped with the same number;
+  security, trust, options, not-sent reasons, protocols, strengths) and policy flag and
+  preset is mapped with the same number;
+* every #define is self-contained: it names nothing the header does not define;
 * limits and versions agree with the header and Cargo.toml.
 """
 
@@ -21,7 +23,19 @@ import pytest
 import offrec
 from offrec import _ffi, _types as T
 from offrec.errors import ERROR_CLASSES, Result
-from offrec.events import EventCode, HandshakeFailure, NotSentReason, Option, PersistFlag, Policy, Security, SessionState, Trust
+from offrec.events import (
+    EventCode,
+    HandshakeFailure,
+    NotSentReason,
+    Option,
+    PersistFlag,
+    Policy,
+    Protocol,
+    Security,
+    SessionState,
+    Strength,
+    Trust,
+)
 
 from conftest import PKG_ROOT, REPO_ROOT, header_text
 
@@ -95,21 +109,36 @@ def parse_enums(text: str) -> Dict[str, Dict[str, int]]:
     return out
 
 
-def parse_defines(text: str) -> Dict[str, int]:
+class _Unresolved(Exception):
+    """A #define names something the header does not define (C code using it cannot compile)."""
+
+
+def parse_defines(text: str) -> Tuple[Dict[str, int], Dict[str, str]]:
+    """(values of the numeric OFFREC_* defines, {name: expression} of those naming unknowns)."""
     raw = dict(re.findall(r"^#define (OFFREC_\w+) (.+)$", text, flags=re.M))
     values: Dict[str, int] = {}
+    unresolved: Dict[str, str] = {}
 
     def ev(name: str) -> int:
+        if name not in raw:
+            raise _Unresolved(name)
         if name not in values:
             expr = raw[name].strip()
             assert re.fullmatch(r"[\w\s()|*+]+", expr), expr
-            values[name] = int(eval(re.sub(r"OFFREC_\w+", lambda m: str(ev(m.group(0))), expr)))
+            expr = re.sub(r"OFFREC_\w+", lambda m: str(ev(m.group(0))), expr)
+            stray = re.search(r"[A-Za-z_]\w*", expr)
+            if stray:
+                raise _Unresolved(stray.group(0))
+            values[name] = int(eval(expr))
         return values[name]
 
     for name, value in raw.items():
         if not value.startswith('"'):
-            ev(name)
-    return values
+            try:
+                ev(name)
+            except _Unresolved:
+                unresolved[name] = value.strip()
+    return values, unresolved
 
 
 # --- C type -> ctypes -----------------------------------------------------------------------
@@ -130,11 +159,13 @@ ARG_TYPES: Dict[str, Any] = {
     "uint64_t *": POINTER(c_uint64),
     "offrec_trust *": POINTER(c_uint32),
     "offrec_session_state *": POINTER(c_uint32),
+    "bool *": POINTER(c_bool),
     "struct offrec_client *": c_void_p,
     "const struct offrec_client *": c_void_p,
     "struct offrec_client **": POINTER(c_void_p),
     "struct offrec_buffer *": POINTER(T.offrec_buffer),
     "struct offrec_session_info *": POINTER(T.offrec_session_info),
+    "struct offrec_session_protocol *": POINTER(T.offrec_session_protocol),
     "const struct offrec_callbacks *": POINTER(T.offrec_callbacks),
     "void *": c_void_p,
     "const char *const *": POINTER(c_char_p),
@@ -161,7 +192,7 @@ HEADER = header_text()
 FUNCTIONS = parse_functions(HEADER)
 STRUCTS = parse_structs(HEADER)
 ENUMS = parse_enums(HEADER)
-DEFINES = parse_defines(HEADER)
+DEFINES, UNRESOLVED_DEFINES = parse_defines(HEADER)
 
 
 def _arg(t: str) -> Any:
@@ -173,7 +204,9 @@ def test_parser_sees_the_whole_api() -> None:
     assert len(FUNCTIONS) >= 38
     assert {"offrec_client_new", "offrec_forge", "offrec_version", "offrec_test_panic"} <= set(FUNCTIONS)
     assert FUNCTIONS["offrec_test_panic"][2] and not FUNCTIONS["offrec_client_new"][2]
-    assert set(STRUCTS) == {"offrec_buffer", "offrec_event", "offrec_callbacks", "offrec_session_info"}
+    assert set(STRUCTS) == {
+        "offrec_buffer", "offrec_event", "offrec_callbacks", "offrec_session_info", "offrec_session_protocol",
+    }
     assert len(ENUMS["offrec_result"]) >= 28 and len(ENUMS["offrec_event_code"]) >= 28
 
 
@@ -260,6 +293,8 @@ def test_result_messages_come_from_the_library() -> None:
         ("offrec_not_sent_reason", NotSentReason),
         ("offrec_persist_flag", PersistFlag),
         ("offrec_handshake_failure", HandshakeFailure),
+        ("offrec_protocol", Protocol),
+        ("offrec_strength", Strength),
     ],
 )
 def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:
@@ -271,11 +306,26 @@ def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:
     assert set(py_enum.__members__) == set(values)
 
 
+def test_defines_name_only_what_the_header_defines() -> None:
+    # A macro that expands to a name the header lacks breaks every C program that uses it.
+    assert not UNRESOLVED_DEFINES, f"#defines naming something undefined: {UNRESOLVED_DEFINES}"
+
+
+def test_parser_sees_unresolved_defines() -> None:
+    values, unresolved = parse_defines("#define OFFREC_A 1\n#define OFFREC_B (OFFREC_A | HIDDEN)\n")
+    assert values == {"OFFREC_A": 1} and unresolved == {"OFFREC_B": "(OFFREC_A | HIDDEN)"}
+
+
 def test_policy_flags_and_presets() -> None:
-    flags = {k[len("OFFREC_POLICY_"):]: v for k, v in DEFINES.items() if k.startswith("OFFREC_POLICY_")}
-    assert len(flags) >= 9
-    for name, value in flags.items():
-        assert int(Policy[name]) == value, name
+    names = [k[len("OFFREC_POLICY_"):] for k in re.findall(r"^#define (OFFREC_POLICY_\w+) ", HEADER, flags=re.M)]
+    assert len(names) >= 13 and {"ALLOW_OTR_V3", "ALLOW_OTR_V2", "DOWNGRADE_GUARD", "REQUIRE_MODERN"} <= set(names)
+    assert set(names) == set(Policy.__members__), "offrec.Policy and the header name different flags"
+    for name in names:
+        assert int(Policy[name]) == DEFINES["OFFREC_POLICY_" + name], name
+    # The encrypting presets carry OTR v3/v2 as fallback with the guard, as libotr's do.
+    fallback = Policy.ALLOW_OTR_V3 | Policy.ALLOW_OTR_V2 | Policy.DOWNGRADE_GUARD
+    for preset in (Policy.MANUAL, Policy.OPPORTUNISTIC, Policy.ALWAYS):
+        assert preset & fallback == fallback and not preset & Policy.REQUIRE_MODERN
 
 
 def test_limits_and_versions() -> None:

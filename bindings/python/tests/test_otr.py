@@ -1,0 +1,310 @@
+"""OTR v3/v2 sessions through the binding, between two offrec clients forced onto OTR: one of
+them is handed ``?OTRv3?`` (or ``?OTRv2?``) as if the other had sent it, a query whose modern
+offer was stripped on the way, and the traffic is relayed."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import List, Tuple
+
+import pytest
+
+import offrec
+from offrec import EventCode, Policy, Protocol, Security, SessionState, Strength, Trust
+
+from conftest import Net, Party
+
+OTR_PREFIX = b"otr-dsa-sha1"
+#: The presets' OTR fallback without DOWNGRADE_GUARD: two offrec clients forced onto OTR stay
+#: there (with the guard, its probe is meant to upgrade them to the modern protocol).
+OTR_POLICY = Policy.ALLOW | Policy.ALLOW_OTR_V3 | Policy.ALLOW_OTR_V2
+
+
+def otr_pair(net: Net, query: str = "?OTRv3?", policy: int = OTR_POLICY) -> Tuple[Party, Party]:
+    a, b = net.party("alice", policy), net.party("bob", policy)
+    a.receive("bob", query)  # as if bob had sent it
+    net.pump()
+    return a, b
+
+
+def data_messages(net: Net, sender: str) -> List[Tuple[int, int, bytes]]:
+    """(sender keyid, recipient keyid, counter) of every OTR data message ``sender`` sent."""
+    out = []
+    for frm, _, text in net.wire:
+        if frm != sender or not text.startswith(("?OTR:AAMD", "?OTR:AAID")):
+            continue
+        raw = base64.b64decode(text[5 : text.index(".")])
+        offset = 3 + (8 if raw[1] == 3 else 0) + 1  # version, type, [instance tags], flags
+        sender_keyid, recipient_keyid = struct.unpack(">II", raw[offset : offset + 8])
+        offset += 8
+        (mpi_len,) = struct.unpack(">I", raw[offset : offset + 4])
+        offset += 4 + mpi_len
+        out.append((sender_keyid, recipient_keyid, raw[offset : offset + 8]))
+    return out
+
+
+def test_otr_v3_session_carries_text_both_ways_and_reports_itself(net: Net) -> None:
+    a, b = otr_pair(net)
+    views = {}
+    for me, peer, other in ((a, "bob", b), (b, "alice", a)):
+        [sp] = me.session_protocols(peer)
+        assert sp == me.session_protocol(peer, 0)
+        assert sp.protocol is Protocol.OTR_V3 and sp.strength is Strength.LEGACY and sp.is_legacy
+        assert sp.instance == other.instance_tag
+        assert sp.otr is not None
+        # Each side sees the other's DSA key, as libotr would show it.
+        assert sp.otr.their_fingerprint == other.otr_fingerprint()
+        assert sp.otr.their_fingerprint_text == offrec.format_otr_fingerprint(other.otr_fingerprint())
+        assert me.session_state(peer) == SessionState.ENCRYPTED_UNVERIFIED
+        started = [e for e in me.events if e.code == EventCode.LEGACY_SESSION_STARTED]
+        assert len(started) == 1 and started[0].reason == Protocol.OTR_V3 and started[0].peer == peer
+        # session_info and events name the DSA key by its 32-byte key id.
+        [info] = me.sessions(peer)
+        assert info.their_fingerprint == OTR_PREFIX + other.otr_fingerprint()
+        assert offrec.key_id_is_otr(info.their_fingerprint) == other.otr_fingerprint()
+        new_fp = [e for e in me.events if e.code == EventCode.NEW_FINGERPRINT]
+        assert new_fp and new_fp[-1].fingerprint == info.their_fingerprint
+        views[me.name] = sp.otr
+    assert views["alice"].ssid == views["bob"].ssid and len(views["alice"].ssid) == 8
+    assert views["alice"].first_half_bold != views["bob"].first_half_bold, "opposite halves are bold"
+    assert views["alice"].ssid_words == views["bob"].ssid_words
+    assert views["alice"].bold_word != views["bob"].bold_word
+    assert a.otr_fingerprint() != b.otr_fingerprint()
+
+    for i in range(3):
+        a.send("bob", f"to bob {i} <b>&amp;</b> \u2713")
+        net.pump()
+        b.send("alice", f"to alice {i}")
+        net.pump()
+    assert b.texts() == [f"to bob {i} <b>&amp;</b> \u2713" for i in range(3)]
+    assert a.texts() == [f"to alice {i}" for i in range(3)]
+    assert all(sec == Security.ENCRYPTED_UNVERIFIED for _, _, sec in a.delivered + b.delivered)
+    assert any(t.startswith("?OTR:AAMC") for f, _, t in net.wire if f == "alice"), "alice's D-H Commit"
+    assert any(t.startswith("?OTR:AAMD") for _, _, t in net.wire), "OTR v3 data messages"
+    for _, _, text in net.wire:
+        assert "to bob" not in text and "to alice" not in text, f"plaintext on the wire: {text}"
+        assert not text.startswith("?OFR"), "modern traffic in an OTR session"
+
+
+def test_otr_v2_session(net: Net) -> None:
+    a, b = otr_pair(net, "?OTRv2?")
+    sp = a.session_protocol("bob", 0)
+    assert sp.protocol is Protocol.OTR_V2 and sp.strength is Strength.LEGACY
+    assert sp.instance == 2, "v2 has no instance tags: the pseudo-instance 2"
+    assert sp.otr is not None and sp.otr.their_fingerprint == b.otr_fingerprint()
+    assert [e.reason for e in b.events if e.code == EventCode.LEGACY_SESSION_STARTED] == [Protocol.OTR_V2]
+    b.send("alice", "over v2")
+    net.pump()
+    assert a.texts() == ["over v2"]
+    assert any(t.startswith("?OTR:AAID") for _, _, t in net.wire), "OTR v2 data messages"
+
+
+def test_smp_with_a_question_over_otr_verifies_only_the_asker(net: Net) -> None:
+    a, b = otr_pair(net)
+    a.smp_start("bob", "shared secret", "our city?")
+    net.pump()
+    asked = [e for e in b.events if e.code == EventCode.SMP_ASKED_FOR_SECRET]
+    assert asked and asked[-1].text == "our city?"
+    b.smp_respond("alice", "shared secret")
+    net.pump()
+    assert EventCode.SMP_SUCCEEDED in a.codes() and EventCode.SMP_SUCCEEDED not in b.codes()
+    assert EventCode.SMP_VERIFIED_BY_PEER in b.codes()
+    assert a.session_state("bob") == SessionState.ENCRYPTED_VERIFIED
+    assert b.session_state("alice") == SessionState.ENCRYPTED_UNVERIFIED
+    bob_key = a.sessions("bob")[0].their_fingerprint
+    alice_key = b.sessions("alice")[0].their_fingerprint
+    assert a.trust("bob", bob_key) == Trust.VERIFIED_SMP
+    assert b.trust("alice", alice_key) == Trust.UNVERIFIED
+    assert a.known_keys("bob") == [offrec.KnownKey(bob_key, Trust.VERIFIED_SMP)]
+    # The usual trust call works on the OTR key id too.
+    b.set_trust("alice", alice_key, Trust.VERIFIED_MANUAL)
+    assert b.session_state("alice") == SessionState.ENCRYPTED_VERIFIED
+
+
+def test_smp_with_a_wrong_answer_over_otr_fails_on_both_sides(net: Net) -> None:
+    a, b = otr_pair(net)
+    a.smp_start("bob", "right", "the word?")
+    net.pump()
+    b.smp_respond("alice", "wrong")
+    net.pump()
+    assert EventCode.SMP_FAILED in a.codes() and EventCode.SMP_FAILED in b.codes()
+    assert a.session_state("bob") == SessionState.ENCRYPTED_UNVERIFIED
+
+
+def test_extra_key_over_otr_is_the_same_on_both_sides(net: Net) -> None:
+    a, b = otr_pair(net)
+    key = b.extra_symmetric_key("alice", 7, b"file.txt")
+    net.pump()
+    got = [e for e in a.events if e.code == EventCode.EXTRA_KEY_RECEIVED]
+    assert len(got) == 1
+    assert got[0].usage == 7 and got[0].context == b"file.txt"
+    assert got[0].key == bytearray(key) and len(key) == 32 and key != bytes(32)
+
+
+def test_ending_an_otr_session(net: Net) -> None:
+    a, b = otr_pair(net)
+    a.end_session("bob")
+    net.pump()
+    assert b.session_state("alice") == SessionState.FINISHED
+    assert EventCode.PEER_ENDED_SESSION in b.codes()
+    with pytest.raises(offrec.SessionFinishedError):
+        b.send("alice", "after the end")
+
+
+def test_require_modern_reports_otr_and_never_answers(net: Net) -> None:
+    a = net.party("alice", Policy.MANUAL | Policy.REQUIRE_MODERN)
+    net.party("bob")
+    a.receive("bob", "?OTRv3?")
+    net.pump()
+    assert a.sessions("bob") == [] and a.session_protocols("bob") == []
+    assert EventCode.FOREIGN_PROTOCOL in a.codes()
+    assert EventCode.LEGACY_SESSION_STARTED not in a.codes()
+    assert net.wire == [], "nothing answered"
+    assert a.otr_fingerprint() is None, "no DSA key made"
+    a.start_session("bob")
+    assert net.wire[-1][2].startswith("?OFRv1?"), "its own query offers only offrec"
+
+
+def test_policy_without_otr_bits_reports_otr_and_never_answers(net: Net) -> None:
+    a = net.party("alice", Policy.ALLOW)
+    net.party("bob")
+    a.receive("bob", "?OTRv3?")
+    net.pump()
+    assert a.sessions("bob") == []
+    assert EventCode.FOREIGN_PROTOCOL in a.codes()
+    assert net.wire == []
+
+
+def test_modern_session_reports_strong_and_no_otr(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    sp = a.session_protocol("bob", 0)
+    assert sp == offrec.SessionProtocol(b.instance_tag, Protocol.MODERN_V1, Strength.STRONG, None)
+    assert not sp.is_legacy
+    assert EventCode.LEGACY_SESSION_STARTED not in a.codes()
+    assert offrec.key_id_is_otr(a.sessions("bob")[0].their_fingerprint) is None
+    assert a.otr_fingerprint() is None, "no OTR need arose, so no DSA key"
+    with pytest.raises(offrec.InvalidArgumentError):
+        a.session_protocol("bob", 1)
+    with pytest.raises(offrec.InvalidArgumentError):
+        a.session_protocol("nobody", 0)
+
+
+def test_generate_otr_key_is_idempotent_and_persisted(net: Net) -> None:
+    a = net.party("alice", OTR_POLICY)
+    assert a.otr_fingerprint() is None
+    persist_before = a.codes().count(EventCode.PERSIST_NEEDED)
+    fp = a.generate_otr_key()
+    assert len(fp) == 20 and fp != bytes(20)
+    assert a.codes().count(EventCode.PERSIST_NEEDED) == persist_before + 1, "worth saving"
+    assert a.otr_fingerprint() == fp
+    assert a.generate_otr_key() == fp, "idempotent"
+    assert a.codes().count(EventCode.PERSIST_NEEDED) == persist_before + 1, "nothing new to save"
+
+    sealed = a.save(key=bytes(range(32)))
+    with offrec.Client.load(sealed, account="alice", key=bytes(range(32)), on_send=print, on_deliver=print) as c:
+        assert c.otr_fingerprint() == fp
+        assert c.generate_otr_key() == fp
+    # The key made at the first OTR need is used in OTR sessions.
+    b = net.party("bob", OTR_POLICY)
+    b.receive("alice", "?OTRv3?")
+    net.pump()
+    assert b.session_protocol("alice", 0).otr.their_fingerprint == fp  # type: ignore[union-attr]
+
+
+def test_otr_key_through_save_to_dir(net: Net, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    a, _ = otr_pair(net)
+    fp = a.otr_fingerprint()
+    assert fp is not None, "made at the first OTR need"
+    a.save_to_dir(tmp_path / "store", passphrase="pw")
+    with offrec.Client.load_from_dir(
+        tmp_path / "store", account="alice", passphrase="pw", on_send=print, on_deliver=print
+    ) as c:
+        assert c.otr_fingerprint() == fp
+
+
+def test_no_otr_key_error_is_mapped() -> None:
+    err = offrec.errors.error_for(offrec.Result.NO_OTR_KEY)
+    assert isinstance(err, offrec.NoOtrKeyError) and isinstance(err, offrec.OffrecError)
+    assert err.code == 123 and "OTR" in err.message
+
+
+def test_format_otr_fingerprint() -> None:
+    fp = bytes(i * 0x11 & 0xFF for i in range(20))
+    assert offrec.format_otr_fingerprint(fp) == "00112233 44556677 8899AABB CCDDEEFF 10213243"
+    # An OTR key id is shown the same way by format_fingerprint.
+    assert offrec.format_fingerprint(OTR_PREFIX + fp) == offrec.format_otr_fingerprint(fp)
+    with pytest.raises(ValueError):
+        offrec.format_otr_fingerprint(bytes(32))
+    with pytest.raises(ValueError):
+        offrec.format_otr_fingerprint(b"")
+
+
+def test_key_id_is_otr() -> None:
+    dsa = bytes(range(100, 120))
+    assert offrec.key_id_is_otr(OTR_PREFIX + dsa) == dsa
+    assert offrec.key_id_is_otr(b"otr-dsa-sha2" + dsa) is None
+    assert offrec.key_id_is_otr(bytes(32)) is None
+    with pytest.raises(ValueError):
+        offrec.key_id_is_otr(dsa)  # 20 bytes: not a key id
+
+
+def test_new_calls_on_a_closed_client(net: Net) -> None:
+    a = net.party("alice")
+    a.close()
+    for call in (a.generate_otr_key, a.otr_fingerprint, lambda: a.session_protocol("bob", 0)):
+        with pytest.raises(offrec.ClosedError):
+            call()
+
+
+# --- engine behaviour that looks wrong (reported; strict xfail: they fail today, and turn into
+# --- failures to remove the mark once the engine is fixed) ------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="engine: the disconnect reuses counter 1 of the current key pair")
+def test_ending_after_sending_reaches_the_peer_and_never_reuses_a_counter(net: Net) -> None:
+    """close_session reveals every MAC key first (OtrSession::reveal_everything ->
+    KeyRing::reveal_all discards the current sending pair too), so the disconnect is encrypted
+    again under the same AES key at counter 1: the keystream of alice's first message under
+    that pair is reused (an observer XORs the two and reads her text), and bob drops the
+    disconnect as a replay, staying encrypted to a session alice has wiped."""
+    a, b = otr_pair(net)
+    a.send("bob", "secret123")
+    net.pump()
+    a.end_session("bob")
+    net.pump()
+    sent = data_messages(net, "alice")
+    assert len(sent) == 2
+    assert len(set(sent)) == len(sent), f"a (keyids, counter) used twice: {sent}"
+    assert EventCode.PEER_ENDED_SESSION in b.codes()
+    assert b.session_state("alice") == SessionState.FINISHED
+
+
+@pytest.mark.xfail(strict=True, reason="engine: OTR sessions are not stored, so a restored client sends in the clear")
+def test_a_restored_client_does_not_send_in_the_clear_to_its_otr_peer(net: Net) -> None:
+    """Stored modern sessions are restarted after a load (the next send is held until a new
+    handshake); an OTR session is not stored at all, so under MANUAL the first message after a
+    restart goes out in plaintext while the peer still shows an encrypted OTR session (it gets
+    UNENCRYPTED_WHILE_ENCRYPTED). libotr behaves so too, but the binding's docs promise held
+    messages for every stored session."""
+    a, b = otr_pair(net, policy=Policy.MANUAL)
+    sealed = a.save(key=bytes(32))
+    a.close()
+    restored = net.add(Party(net, "alice", Policy.MANUAL, sealed=sealed, key=bytes(32)), "alice")
+    restored.send("bob", "after the restart")
+    assert not any("after the restart" in text for _, _, text in net.wire), "sent in the clear"
+    net.pump()
+    assert b.delivered[-1] == ("alice", "after the restart", Security.ENCRYPTED_UNVERIFIED)
+
+
+@pytest.mark.xfail(strict=True, reason="engine: DOWNGRADE_GUARD is not implemented yet")
+def test_downgrade_guard_upgrades_two_offrec_clients_forced_onto_otr(net: Net) -> None:
+    """The header promises that under DOWNGRADE_GUARD (in every preset) an OTR session
+    announces offrec and upgrades when the peer runs offrec too; nothing reads the flag yet."""
+    a, b = otr_pair(net, policy=Policy.MANUAL)
+    a.send("bob", "one")
+    net.pump()
+    b.send("alice", "two")
+    net.pump()
+    for me, peer in ((a, "bob"), (b, "alice")):
+        assert [sp.protocol for sp in me.session_protocols(peer)] == [Protocol.MODERN_V1]
