@@ -90,6 +90,8 @@ func _() {
 	_ = x[PersistOther-C.OFFREC_PERSIST_FLAG_OTHER]
 	_ = x[EventInputDropped-C.OFFREC_EVENT_CODE_INPUT_DROPPED]
 	_ = x[EventLegacySessionStarted-C.OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED]
+	_ = x[EventProtocolUpgraded-C.OFFREC_EVENT_CODE_PROTOCOL_UPGRADED]
+	_ = x[EventDowngradeSuspected-C.OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED]
 
 	_ = x[ProtocolModernV1-C.OFFREC_PROTOCOL_MODERN_V1]
 	_ = x[ProtocolOTRV3-C.OFFREC_PROTOCOL_OTR_V3]
@@ -120,6 +122,7 @@ func _() {
 	_ = x[HandshakeRandom-C.OFFREC_HANDSHAKE_FAILURE_RANDOM]
 	_ = x[HandshakeUnsendable-C.OFFREC_HANDSHAKE_FAILURE_UNSENDABLE]
 	_ = x[HandshakeNamesDiffer-C.OFFREC_HANDSHAKE_FAILURE_NAMES_DIFFER]
+	_ = x[HandshakeOTRFailed-C.OFFREC_HANDSHAKE_FAILURE_OTR_FAILED]
 	_ = x[OptionUnauthenticatedBudget-C.OFFREC_OPTION_UNAUTHENTICATED_BUDGET]
 
 	_ = x[PolicyAllow-C.OFFREC_POLICY_ALLOW]
@@ -131,6 +134,7 @@ func _() {
 	_ = x[PolicyAllowOTRV2-C.OFFREC_POLICY_ALLOW_OTR_V2]
 	_ = x[PolicyDowngradeGuard-C.OFFREC_POLICY_DOWNGRADE_GUARD]
 	_ = x[PolicyRequireModern-C.OFFREC_POLICY_REQUIRE_MODERN]
+	_ = x[PolicyOTRFallback-C.OFFREC_POLICY_OTR_FALLBACK]
 	_ = x[PolicyNever-C.OFFREC_POLICY_NEVER]
 	_ = x[PolicyManual-C.OFFREC_POLICY_MANUAL]
 	_ = x[PolicyOpportunistic-C.OFFREC_POLICY_OPPORTUNISTIC]

@@ -124,6 +124,13 @@ const (
 	// Event.Protocol). Encrypted and authenticated, but weaker than offrec's protocol: show it
 	// (SECURITY.md "Legacy OTR").
 	EventLegacySessionStarted EventCode = 34
+	// EventProtocolUpgraded: the OTR session with this instance was replaced by a session of
+	// offrec's own protocol (the peer runs offrec too): it is STRONG now.
+	EventProtocolUpgraded EventCode = 35
+	// EventDowngradeSuspected: the peer announced offrec inside an OTR session, but the modern
+	// handshake did not complete in time (or completed with another key than announced):
+	// someone may be blocking offrec's protocol. The OTR session stays; tell the user.
+	EventDowngradeSuspected EventCode = 36
 )
 
 var eventNames = map[EventCode]string{
@@ -160,6 +167,8 @@ var eventNames = map[EventCode]string{
 	EventKeyConsentRequired:        "KEY_CONSENT_REQUIRED",
 	EventInputDropped:              "INPUT_DROPPED",
 	EventLegacySessionStarted:      "LEGACY_SESSION_STARTED",
+	EventProtocolUpgraded:          "PROTOCOL_UPGRADED",
+	EventDowngradeSuspected:        "DOWNGRADE_SUSPECTED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -250,6 +259,9 @@ const (
 	HandshakeRandom               HandshakeFailure = 6
 	HandshakeUnsendable           HandshakeFailure = 7
 	HandshakeNamesDiffer          HandshakeFailure = 8
+	// HandshakeOTRFailed: an OTR (v3/v2) handshake failed: a signature, MAC or commitment did
+	// not verify, or a DH value was out of range.
+	HandshakeOTRFailed HandshakeFailure = 9
 )
 
 var handshakeFailureNames = map[HandshakeFailure]string{
@@ -261,6 +273,7 @@ var handshakeFailureNames = map[HandshakeFailure]string{
 	HandshakeRandom:               "RANDOM",
 	HandshakeUnsendable:           "UNSENDABLE",
 	HandshakeNamesDiffer:          "NAMES_DIFFER",
+	HandshakeOTRFailed:            "OTR_FAILED",
 }
 
 func (r HandshakeFailure) String() string {
@@ -364,13 +377,14 @@ const (
 	PolicyDowngradeGuard Policy = 128
 	// PolicyRequireModern: never speak OTR (the strict opt-out; overrides PolicyAllowOTRV3/V2).
 	PolicyRequireModern Policy = 256
-
-	policyOTRFallback = PolicyAllowOTRV3 | PolicyAllowOTRV2 | PolicyDowngradeGuard
+	// PolicyOTRFallback: what every encrypting preset adds, OTR v3 and v2 as fallback with
+	// the downgrade guard (as libotr's presets allow v2 and v3).
+	PolicyOTRFallback Policy = PolicyAllowOTRV3 | PolicyAllowOTRV2 | PolicyDowngradeGuard
 
 	PolicyNever         Policy = 0
-	PolicyManual        Policy = PolicyAllow | policyOTRFallback
-	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE | policyOTRFallback
-	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE | policyOTRFallback
+	PolicyManual        Policy = PolicyAllow | PolicyOTRFallback
+	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE | PolicyOTRFallback
+	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE | PolicyOTRFallback
 )
 
 // policyFlagNames names the flags (after OFFREC_POLICY_); presets are checked in drift.go.

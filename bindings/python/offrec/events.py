@@ -81,6 +81,13 @@ class EventCode(enum.IntEnum):
     #: the :class:`Protocol` (OTR_V3 or OTR_V2). Encrypted and authenticated, but weaker than
     #: offrec's protocol: show it (SECURITY.md "Legacy OTR").
     LEGACY_SESSION_STARTED = 34
+    #: The OTR session with this instance was replaced by a session of offrec's own protocol
+    #: (the peer runs offrec too): it is STRONG now.
+    PROTOCOL_UPGRADED = 35
+    #: The peer announced offrec inside an OTR session, but the modern handshake did not
+    #: complete in time (or completed with another key than announced): someone may be
+    #: blocking offrec's protocol. The OTR session stays; tell the user.
+    DOWNGRADE_SUSPECTED = 36
 
 
 class PersistFlag(enum.IntFlag):
@@ -124,6 +131,8 @@ class HandshakeFailure(enum.IntEnum):
     RANDOM = 6
     UNSENDABLE = 7
     NAMES_DIFFER = 8
+    #: An OTR (v3/v2) handshake failed: a signature, MAC or commitment did not verify.
+    OTR_FAILED = 9
 
 
 class Option(enum.IntEnum):
@@ -166,6 +175,8 @@ class Policy(enum.IntFlag):
     DOWNGRADE_GUARD = 128
     #: Never speak OTR (the strict opt-out; overrides the two ``ALLOW_OTR_*`` flags).
     REQUIRE_MODERN = 256
+    #: What every encrypting preset adds: OTR v3 and v2 as fallback, with the downgrade guard.
+    OTR_FALLBACK = ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
     MANUAL = ALLOW | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
     OPPORTUNISTIC = ALLOW | SEND_WHITESPACE_TAG | WHITESPACE_START_AKE | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
     ALWAYS = ALLOW | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE | ALLOW_OTR_V3 | ALLOW_OTR_V2 | DOWNGRADE_GUARD
