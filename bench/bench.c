@@ -3,6 +3,13 @@
  *
  *   bench [--runs N] [--ake N] [--conv N] [--burst N] [--frag N] [--smp N]
  *         [--mem N] [--big N] [--otr-big N] [--json PATH] [--only-offrec]
+ *         [--no-otr | --only-otr]
+ *
+ * Two tables: offrec's own protocol against libotr (offrec<->offrec vs libotr<->libotr), and
+ * the OTR v3 rows: offrec speaking OTR v3 with libotr (offrec<->libotr) against libotr<->libotr,
+ * each side's own cost timed in thread CPU time and wall time (--ake, --burst and --smp set
+ * their counts too; with --only-otr a count of 0 skips that OTR scenario, for profiling).
+ * --no-otr skips the OTR rows, --only-otr everything else; --only-offrec skips libotr's pairs.
  *
  * Every decrypted plaintext is compared with what was sent; any mismatch, unexpected event or
  * error code aborts with exit status 1. See BENCHMARKS.md for what each scenario measures.
@@ -33,13 +40,19 @@
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
+/* OFFREC_POLICY_MANUAL (allow, plus the OTR fallback as libotr's presets have it) by its bits:
+ * offrec.h's presets expand to OTR_FALLBACK, which the header does not declare. */
+#define BENCH_POLICY_MANUAL                                                                      \
+    (OFFREC_POLICY_ALLOW | OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2 |             \
+     OFFREC_POLICY_DOWNGRADE_GUARD)
+
 /* ---------------------------------------------------------------------------------------- */
 /* options, clock, failure                                                                   */
 
 static struct {
-    int runs, ake, conv, burst, frag, smp, mem, big, otr_big, only_offrec;
+    int runs, ake, conv, burst, frag, smp, mem, big, otr_big, only_offrec, otr_rows, modern_rows;
     const char *json;
-} opt = {5, 60, 1000, 5000, 2000, 10, 10000, 100000, 0, 0, "bench/results.json"};
+} opt = {5, 60, 1000, 5000, 2000, 10, 10000, 100000, 0, 0, 1, 1, "bench/results.json"};
 
 static void die(const char *fmt, ...) {
     va_list ap;
@@ -54,6 +67,14 @@ static void die(const char *fmt, ...) {
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this thread: what the code itself cost, without the time other jobs on a shared
+ * machine took the core away (the wall clock counts that too). */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -226,28 +247,61 @@ static void or_check(const char *what, offrec_result rc) {
     }
 }
 
+static void or_receive(const struct msg *m) {
+    or_check("receive",
+             offrec_client_receive(orp[m->to].c, m->from, strlen(m->from), m->text, m->len));
+}
+
 static void or_pump(void) {
     struct msg *m;
     while ((m = dequeue()) != NULL) {
-        or_check("receive", offrec_client_receive(orp[m->to].c, m->from, strlen(m->from), m->text,
-                                                  m->len));
+        or_receive(m);
         free(m);
     }
 }
 
-static void or_new(int idx, const char *name) {
-    offrec_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    cb.send = or_send;
-    cb.deliver = or_deliver;
-    cb.state_changed = or_state;
-    cb.event = or_event;
-    cb.now = or_now;
+/* the callbacks every offrec party uses; resets party idx */
+static void or_party_init(int idx, const char *name, offrec_callbacks *cb) {
+    memset(cb, 0, sizeof *cb);
+    cb->send = or_send;
+    cb->deliver = or_deliver;
+    cb->state_changed = or_state;
+    cb->event = or_event;
+    cb->now = or_now;
     memset(&orp[idx], 0, sizeof orp[idx]);
     orp[idx].idx = idx;
     snprintf(orp[idx].name, sizeof orp[idx].name, "%s", name);
-    or_check("client_new", offrec_client_new(name, strlen(name), S("bench"), OFFREC_POLICY_MANUAL,
+}
+
+static void or_new(int idx, const char *name) {
+    offrec_callbacks cb;
+    or_party_init(idx, name, &cb);
+    or_check("client_new", offrec_client_new(name, strlen(name), S("bench"), BENCH_POLICY_MANUAL,
                                              &cb, &orp[idx], &orp[idx].c));
+}
+
+/* An offrec client with an OTR DSA key, sealed once at startup (like libotr's key file, which
+ * every libotr party reads): the OTR rows load a fresh client from it for every scenario. */
+static offrec_buffer or_otr_store;
+static const uint8_t or_otr_store_key[32] = {'b', 'e', 'n', 'c', 'h'}; /* a bench, not a secret */
+
+static void or_make_otr_store(const char *name) {
+    double t0 = now_s();
+    or_new(0, name);
+    or_check("generate_otr_key", offrec_client_generate_otr_key(orp[0].c, NULL));
+    or_check("save", offrec_client_save(orp[0].c, or_otr_store_key, NULL, 0, &or_otr_store));
+    offrec_client_free(orp[0].c);
+    orp[0].c = NULL;
+    fprintf(stderr, "setup: offrec client %s with a 1024-bit OTR DSA key in %.2f s (not timed)\n",
+            name, now_s() - t0);
+}
+
+static void or_load_otr(int idx, const char *name) {
+    offrec_callbacks cb;
+    or_party_init(idx, name, &cb);
+    or_check("load", offrec_client_load(or_otr_store.data, or_otr_store.len, name, strlen(name),
+                                        or_otr_store_key, NULL, 0, BENCH_POLICY_MANUAL, &cb,
+                                        &orp[idx], &orp[idx].c));
 }
 
 /* query -> both encrypted, from whatever state the two are in (each ends its session first) */
@@ -280,6 +334,12 @@ static void or_send_one(int from, unsigned seq, size_t size) {
 /* libotr side                                                                               */
 
 #define OTR_PROTO "bench"
+
+/* Which library each of the two parties runs: both the same, except in the OTR v3 rows, where
+ * an offrec party speaks OTR with a libotr one (the mixed pair). */
+enum side_kind { SIDE_LIBOTR = 0, SIDE_OFFREC = 1 };
+static enum side_kind side_kind[2];
+
 struct otrparty {
     int idx;
     char account[24];
@@ -305,8 +365,10 @@ static void ot_inject(void *od, const char *acct, const char *proto, const char 
     (void)acct;
     (void)proto;
     (void)recipient;
-    /* The receiver knows us as its own `peer` (libotr binds no names into its AKE). */
-    enqueue(1 - p->idx, otp[1 - p->idx].peer, message, strlen(message));
+    /* A libotr receiver knows us as its own `peer` (libotr binds no names into its AKE, and the
+     * memory scenario renames both ends per session); an offrec receiver by our account. */
+    enqueue(1 - p->idx, side_kind[1 - p->idx] == SIDE_OFFREC ? p->account : otp[1 - p->idx].peer,
+            message, strlen(message));
 }
 
 static void ot_gone_secure(void *od, ConnContext *c) {
@@ -405,22 +467,26 @@ static void ot_free(int idx) {
     otp[idx].us = NULL;
 }
 
+static void ot_receive(const struct msg *m) {
+    struct otrparty *p = &otp[m->to];
+    char *newmsg = NULL;
+    OtrlTLV *tlvs = NULL;
+    int ignore = otrl_message_receiving(p->us, &ot_ops, p, p->account, OTR_PROTO, m->from,
+                                        m->text, &newmsg, &tlvs, NULL, NULL, NULL);
+    if (!ignore) {
+        if (newmsg == NULL) {
+            die("libotr %s: a message passed through unencrypted", p->account);
+        }
+        check_delivery(p->idx, newmsg, strlen(newmsg));
+    }
+    otrl_message_free(newmsg);
+    otrl_tlv_free(tlvs);
+}
+
 static void ot_pump(void) {
     struct msg *m;
     while ((m = dequeue()) != NULL) {
-        struct otrparty *p = &otp[m->to];
-        char *newmsg = NULL;
-        OtrlTLV *tlvs = NULL;
-        int ignore = otrl_message_receiving(p->us, &ot_ops, p, p->account, OTR_PROTO, m->from,
-                                            m->text, &newmsg, &tlvs, NULL, NULL, NULL);
-        if (!ignore) {
-            if (newmsg == NULL) {
-                die("libotr %s: a message passed through unencrypted", p->account);
-            }
-            check_delivery(p->idx, newmsg, strlen(newmsg));
-        }
-        otrl_message_free(newmsg);
-        otrl_tlv_free(tlvs);
+        ot_receive(m);
         free(m);
     }
 }
@@ -511,6 +577,7 @@ enum lib { OTR = 0, OFR = 1 };
 static const char *lib_name[2] = {"libotr", "offrec"};
 
 static void lib_setup(enum lib L) {
+    side_kind[0] = side_kind[1] = L == OTR ? SIDE_LIBOTR : SIDE_OFFREC;
     if (L == OTR) {
         ot_new(0, "alice", "bob");
         ot_new(1, "bob", "alice");
@@ -704,6 +771,317 @@ static double sc_smp(enum lib L, int n) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* OTR v3: offrec speaking OTR v3 with libotr (the mixed pair) against libotr with libotr     */
+/*
+ * Party 0 is "alice", party 1 "bob". In the mixed pair alice is an offrec client (OTR
+ * fallback of BENCH_POLICY_MANUAL, loaded from or_otr_store) and bob a libotr userstate; in
+ * the libotr pair both are libotr. Every call into a library is timed (thread CPU and wall)
+ * and charged to the party that made it, so besides the pair's total each side's own cost is
+ * known: offrec's side against libotr's side in the same role compares the implementations,
+ * the pair's total against libotr's pair shows what a user of one offrec end gains.
+ */
+
+static const char *const party_name[2] = {"alice", "bob"};
+
+struct cost {
+    double cpu[2], wall[2];       /* per party: the calls it made */
+    double cpu_total, wall_total; /* the whole operation, end to end */
+};
+
+#define CHARGE(c, side, stmt)                                                                    \
+    do {                                                                                         \
+        double w0_ = now_s(), c0_ = cpu_s();                                                     \
+        stmt;                                                                                    \
+        (c)->cpu[side] += cpu_s() - c0_;                                                         \
+        (c)->wall[side] += now_s() - w0_;                                                        \
+    } while (0)
+
+static void cost_scale(struct cost *c, double k) {
+    c->cpu[0] *= k;
+    c->cpu[1] *= k;
+    c->wall[0] *= k;
+    c->wall[1] *= k;
+    c->cpu_total *= k;
+    c->wall_total *= k;
+}
+
+static void mx_setup(int mixed) {
+    side_kind[0] = mixed ? SIDE_OFFREC : SIDE_LIBOTR;
+    side_kind[1] = SIDE_LIBOTR;
+    otr_mms = 0;
+    if (mixed) {
+        or_load_otr(0, party_name[0]);
+    } else {
+        ot_new(0, party_name[0], party_name[1]);
+    }
+    ot_new(1, party_name[1], party_name[0]);
+}
+
+static void mx_drain(void) {
+    while (q_head) {
+        free(dequeue());
+    }
+}
+
+static void mx_teardown(void) {
+    mx_drain();
+    if (side_kind[0] == SIDE_OFFREC) {
+        offrec_client_free(orp[0].c);
+        orp[0].c = NULL;
+    } else {
+        ot_free(0);
+    }
+    ot_free(1);
+}
+
+static void mx_receive(const struct msg *m) {
+    if (side_kind[m->to] == SIDE_OFFREC) {
+        or_receive(m);
+    } else {
+        ot_receive(m);
+    }
+}
+
+/* until the queue is empty, each receive charged to its receiver */
+static void mx_pump(struct cost *c) {
+    struct msg *m;
+    while ((m = dequeue()) != NULL) {
+        int to = m->to;
+        CHARGE(c, to, mx_receive(m));
+        free(m);
+    }
+}
+
+static int *mx_encrypted(int i) {
+    return side_kind[i] == SIDE_OFFREC ? &orp[i].encrypted : &otp[i].encrypted;
+}
+static int *mx_smp_asked(int i) {
+    return side_kind[i] == SIDE_OFFREC ? &orp[i].smp_asked : &otp[i].smp_asked;
+}
+static int *mx_smp_ok(int i) {
+    return side_kind[i] == SIDE_OFFREC ? &orp[i].smp_ok : &otp[i].smp_ok;
+}
+
+static void mx_query(int q) {
+    if (side_kind[q] == SIDE_OFFREC) {
+        or_check("start_session", offrec_client_start_session(orp[q].c, party_name[1 - q],
+                                                              strlen(party_name[1 - q])));
+    } else {
+        ot_send_text(q, "?OTR?"); /* libotr turns it into its own query: ?OTRv23? and a text */
+    }
+}
+
+/* party q sends the query; both encrypted afterwards */
+static void mx_ake(int q, struct cost *c) {
+    double w0 = now_s(), c0 = cpu_s();
+    *mx_encrypted(0) = *mx_encrypted(1) = 0;
+    CHARGE(c, q, mx_query(q));
+    mx_pump(c);
+    c->cpu_total += cpu_s() - c0;
+    c->wall_total += now_s() - w0;
+    if (!*mx_encrypted(0) || !*mx_encrypted(1)) {
+        die("OTR pair (%s): AKE did not reach encrypted on both sides", lib_name[side_kind[0]]);
+    }
+}
+
+/* both ends speak OTR v3 (not offrec's own protocol, not v2); not timed */
+static void mx_check_otr3(void) {
+    int i;
+    for (i = 0; i < 2; i++) {
+        if (side_kind[i] == SIDE_OFFREC) {
+            const char *peer = party_name[1 - i];
+            size_t n = 0, k, found = 0;
+            or_check("session_count", offrec_client_session_count(orp[i].c, peer, strlen(peer), &n));
+            for (k = 0; k < n; k++) {
+                offrec_session_info info;
+                offrec_session_protocol sp;
+                or_check("session_info",
+                         offrec_client_session_info(orp[i].c, peer, strlen(peer), k, &info));
+                if (info.state != OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED &&
+                    info.state != OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED) {
+                    continue;
+                }
+                or_check("session_protocol",
+                         offrec_client_session_protocol(orp[i].c, peer, strlen(peer), k, &sp));
+                if (sp.protocol != OFFREC_PROTOCOL_OTR_V3) {
+                    die("offrec: the session with libotr speaks protocol %u, not OTR v3",
+                        (unsigned)sp.protocol);
+                }
+                found++;
+            }
+            if (found != 1) {
+                die("offrec: %zu encrypted sessions with libotr, expected 1", found);
+            }
+        } else if (ot_ctx(i)->protocol_version != 3) {
+            die("libotr: protocol version %d, expected 3", (int)ot_ctx(i)->protocol_version);
+        }
+    }
+}
+
+static void mx_end(void) {
+    int i;
+    for (i = 0; i < 2; i++) {
+        if (side_kind[i] == SIDE_OFFREC) {
+            or_check("end", offrec_client_end_session(orp[i].c, party_name[1 - i],
+                                                      strlen(party_name[1 - i]), 0));
+        } else {
+            otrl_message_disconnect_all_instances(otp[i].us, &ot_ops, &otp[i], otp[i].account,
+                                                  OTR_PROTO, otp[i].peer);
+        }
+    }
+    mx_drain(); /* the peer ended too: drop the notices */
+    *mx_encrypted(0) = *mx_encrypted(1) = 0;
+}
+
+static void mx_send(int from, unsigned seq, size_t size) {
+    if (side_kind[from] == SIDE_OFFREC) {
+        uint64_t id;
+        const char *t = make_msg(seq, size);
+        or_check("send", offrec_client_send(orp[from].c, party_name[1 - from],
+                                            strlen(party_name[1 - from]), t, size, &id));
+    } else {
+        ot_send_one(from, seq, size);
+    }
+}
+
+/* per AKE: party `querier` asks, the other answers with the D-H Commit; after one untimed AKE
+ * (first-use costs), each session ended on both sides outside the timing */
+static struct cost ox_ake(int mixed, int querier, int n) {
+    struct cost c, warm;
+    int i;
+    memset(&c, 0, sizeof c);
+    memset(&warm, 0, sizeof warm);
+    mx_setup(mixed);
+    mx_ake(querier, &warm);
+    mx_check_otr3();
+    mx_end();
+    for (i = 0; i < n; i++) {
+        mx_ake(querier, &c);
+        mx_check_otr3();
+        mx_end();
+    }
+    mx_teardown();
+    cost_scale(&c, 1e3 / n); /* ms */
+    return c;
+}
+
+/* Messages per chunk in the OTR bursts: the sender sends a chunk, the receiver takes it, so
+ * each phase is timed on its own with two clock reads per chunk, and the queue stays small. */
+#define OTR_CHUNK 64
+#define OTR_WARMUP 8
+
+/* per message, µs: a one-way burst from `from`, in the steady state: after a reply and a few
+ * untimed messages each side has made its next D-H key and both hold the session keys that
+ * every further message of the burst uses (OTR keeps one key pair until the peer answers) */
+static struct cost ox_burst(int mixed, int from, int n, size_t size, double *wire) {
+    struct cost c, warm;
+    int to = 1 - from, sent = 0, i;
+    size_t before;
+    memset(&c, 0, sizeof c);
+    memset(&warm, 0, sizeof warm);
+    mx_setup(mixed);
+    mx_ake(0, &warm);
+    mx_check_otr3();
+    expect_reset(size);
+    mx_send(to, 0, size);
+    mx_pump(&warm);
+    for (i = 0; i < OTR_WARMUP; i++) {
+        mx_send(from, (unsigned)i, size);
+    }
+    mx_pump(&warm);
+    before = wire_bytes;
+    while (sent < n) {
+        int k = n - sent < OTR_CHUNK ? n - sent : OTR_CHUNK;
+        double w0 = now_s(), c0 = cpu_s(), w1, c1, w2, c2;
+        struct msg *m;
+        for (i = 0; i < k; i++) {
+            mx_send(from, expect[to].next_seq + (unsigned)i, size);
+        }
+        w1 = now_s();
+        c1 = cpu_s();
+        while ((m = dequeue()) != NULL) {
+            if (m->to != to) {
+                die("OTR burst: the receiver sent something back (%.40s)", m->text);
+            }
+            mx_receive(m);
+            free(m);
+        }
+        c2 = cpu_s();
+        w2 = now_s();
+        c.cpu[from] += c1 - c0;
+        c.wall[from] += w1 - w0;
+        c.cpu[to] += c2 - c1;
+        c.wall[to] += w2 - w1;
+        sent += k;
+    }
+    if (expect[to].delivered != (unsigned)(n + OTR_WARMUP) || expect[from].delivered != 1) {
+        die("OTR burst: delivered %u of %d", expect[to].delivered, n + OTR_WARMUP);
+    }
+    *wire = (double)(wire_bytes - before) / n;
+    mx_teardown();
+    c.cpu_total = c.cpu[0] + c.cpu[1];
+    c.wall_total = c.wall[0] + c.wall[1];
+    cost_scale(&c, 1e6 / n); /* µs */
+    return c;
+}
+
+static void mx_smp_start(int i, const unsigned char *secret, size_t len) {
+    if (side_kind[i] == SIDE_OFFREC) {
+        or_check("smp_start", offrec_client_smp_start(orp[i].c, party_name[1 - i],
+                                                      strlen(party_name[1 - i]), 0, secret, len,
+                                                      NULL, 0));
+    } else {
+        otrl_message_initiate_smp(otp[i].us, &ot_ops, &otp[i], ot_ctx(i), secret, len);
+    }
+}
+
+static void mx_smp_respond(int i, const unsigned char *secret, size_t len) {
+    if (side_kind[i] == SIDE_OFFREC) {
+        or_check("smp_respond", offrec_client_smp_respond(orp[i].c, party_name[1 - i],
+                                                          strlen(party_name[1 - i]), 0, secret,
+                                                          len));
+    } else {
+        otrl_message_respond_smp(otp[i].us, &ot_ops, &otp[i], otp[i].smp_ctx, secret, len);
+    }
+}
+
+/* per SMP run, ms: `initiator` starts without a question, the other answers on the ask event,
+ * until success on both sides */
+static struct cost ox_smp(int mixed, int initiator, int n) {
+    static const unsigned char secret[] = "correct horse battery staple";
+    struct cost c, warm;
+    int responder = 1 - initiator, i;
+    memset(&c, 0, sizeof c);
+    memset(&warm, 0, sizeof warm);
+    mx_setup(mixed);
+    mx_ake(0, &warm);
+    mx_check_otr3();
+    for (i = 0; i < n; i++) {
+        double w0, c0;
+        or_clock += 11; /* offrec refuses a new SMP run within 10 s of the last one */
+        *mx_smp_ok(0) = *mx_smp_ok(1) = *mx_smp_asked(responder) = 0;
+        w0 = now_s();
+        c0 = cpu_s();
+        CHARGE(&c, initiator, mx_smp_start(initiator, secret, sizeof secret - 1));
+        mx_pump(&c);
+        if (!*mx_smp_asked(responder)) {
+            die("OTR SMP: the request did not arrive");
+        }
+        CHARGE(&c, responder, mx_smp_respond(responder, secret, sizeof secret - 1));
+        mx_pump(&c);
+        c.cpu_total += cpu_s() - c0;
+        c.wall_total += now_s() - w0;
+        if (*mx_smp_ok(0) != 1 || *mx_smp_ok(1) != 1) {
+            die("OTR SMP (%s initiates): did not succeed on both sides",
+                lib_name[side_kind[initiator]]);
+        }
+    }
+    mx_teardown();
+    cost_scale(&c, 1e3 / n); /* ms */
+    return c;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* memory: a hub with n idle encrypted sessions, each set up against a throwaway counterpart   */
 
 struct memres {
@@ -732,6 +1110,7 @@ static void mem_child(enum lib L, long n, int fd) {
     double t0;
     char name[24];
     r.n = n;
+    side_kind[0] = side_kind[1] = L == OTR ? SIDE_LIBOTR : SIDE_OFFREC;
     if (L == OTR) {
         ot_new(0, "hub", "");
         ot_new(1, "peer", "");
@@ -873,6 +1252,260 @@ static void run_one(enum lib L, int run) {
     fprintf(stderr, "run %d/%d %s: %.1f s\n", run + 1, opt.runs, lib_name[L], now_s() - t0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* OTR v3 rows: each run measures the libotr pair and the mixed pair, alternating which first */
+
+enum {
+    O_AKE_ANSWER,
+    O_AKE_QUERY,
+    O_AKE_SIDES,
+    O_AKE_PAIR_ANSWER,
+    O_AKE_PAIR_QUERY,
+    O_B100_SEND,
+    O_B100_RECV,
+    O_B100_SIDES,
+    O_B100_PAIR_SEND,
+    O_B100_PAIR_RECV,
+    O_B4K_SEND,
+    O_B4K_RECV,
+    O_B4K_SIDES,
+    O_B4K_PAIR_SEND,
+    O_B4K_PAIR_RECV,
+    O_SMP_INIT,
+    O_SMP_RESP,
+    O_SMP_SIDES,
+    O_SMP_PAIR_INIT,
+    O_SMP_PAIR_RESP,
+    O_COUNT
+};
+
+enum { CPU = 0, WALL = 1 };
+
+/* "libotr" is always libotr in that role (or libotr's pair); "offrec" is offrec in that role
+ * (or the mixed pair with offrec in that role). Ratios: libotr / offrec. */
+static const struct {
+    const char *key, *label, *unit;
+    double target; /* 0: none */
+} orows[O_COUNT] = {
+    {"otr_ake_answerer_side_ms", "AKE: the answerer's own side", "ms", 0},
+    {"otr_ake_querier_side_ms", "AKE: the querier's own side", "ms", 0},
+    {"otr_ake_both_sides_ms", "AKE: both sides (answerer + querier)", "ms", 1.5},
+    {"otr_ake_pair_offrec_answers_ms", "AKE pair, offrec answers the query", "ms", 0},
+    {"otr_ake_pair_offrec_queries_ms", "AKE pair, offrec sends the query", "ms", 0},
+    {"otr_burst_100B_sender_side_us", "burst 100 B: the sender's side", "us/msg", 0},
+    {"otr_burst_100B_receiver_side_us", "burst 100 B: the receiver's side", "us/msg", 0},
+    {"otr_burst_100B_both_sides_us", "burst 100 B: both sides", "us/msg", 2},
+    {"otr_burst_100B_pair_offrec_sends_us", "burst 100 B pair, offrec -> libotr", "us/msg", 0},
+    {"otr_burst_100B_pair_offrec_receives_us", "burst 100 B pair, libotr -> offrec", "us/msg", 0},
+    {"otr_burst_4KiB_sender_side_us", "burst 4 KiB: the sender's side", "us/msg", 0},
+    {"otr_burst_4KiB_receiver_side_us", "burst 4 KiB: the receiver's side", "us/msg", 0},
+    {"otr_burst_4KiB_both_sides_us", "burst 4 KiB: both sides", "us/msg", 0},
+    {"otr_burst_4KiB_pair_offrec_sends_us", "burst 4 KiB pair, offrec -> libotr", "us/msg", 0},
+    {"otr_burst_4KiB_pair_offrec_receives_us", "burst 4 KiB pair, libotr -> offrec", "us/msg", 0},
+    {"otr_smp_initiator_side_ms", "SMP: the initiator's own side", "ms", 0},
+    {"otr_smp_responder_side_ms", "SMP: the responder's own side", "ms", 0},
+    {"otr_smp_both_sides_ms", "SMP: both sides", "ms", 1.5},
+    {"otr_smp_pair_offrec_initiates_ms", "SMP pair, offrec initiates", "ms", 0},
+    {"otr_smp_pair_offrec_responds_ms", "SMP pair, offrec responds", "ms", 0},
+};
+
+/* [row][lib][clock][run]; partner: the libotr side's own cost inside a mixed pair row */
+static double osamples[O_COUNT][2][2][64];
+static double opartner[O_COUNT][2][64];
+static double owire[2][2][64]; /* [size 100/4K][lib][run]: wire bytes per burst message */
+
+static void o_put(int row, enum lib L, int run, double cpu, double wall) {
+    osamples[row][L][CPU][run] = cpu;
+    osamples[row][L][WALL][run] = wall;
+}
+
+/* a pair row: the pair's total; for the mixed pair also the libotr side's share */
+static void o_pair(int row, enum lib L, int run, const struct cost *c) {
+    o_put(row, L, run, c->cpu_total, c->wall_total);
+    if (L == OFR) {
+        opartner[row][CPU][run] = c->cpu[1];
+        opartner[row][WALL][run] = c->wall[1];
+    }
+}
+
+static void o_sum(int sum, int a, int b, enum lib L, int run) {
+    int k;
+    for (k = 0; k < 2; k++) {
+        osamples[sum][L][k][run] = osamples[a][L][k][run] + osamples[b][L][k][run];
+    }
+}
+
+/* the libotr pair: alice queries, alice sends the bursts, alice starts SMP */
+static void otr_run_libotr(int run) {
+    struct cost c;
+    int s;
+    if (opt.ake > 0) {
+        c = ox_ake(0, 0, opt.ake);
+        o_put(O_AKE_QUERY, OTR, run, c.cpu[0], c.wall[0]);
+        o_put(O_AKE_ANSWER, OTR, run, c.cpu[1], c.wall[1]);
+        o_pair(O_AKE_PAIR_ANSWER, OTR, run, &c);
+        o_pair(O_AKE_PAIR_QUERY, OTR, run, &c);
+    }
+    for (s = 0; s < 2 && opt.burst > 0; s++) {
+        int base = s ? O_B4K_SEND : O_B100_SEND;
+        c = ox_burst(0, 0, opt.burst, s ? 4096 : 100, &owire[s][OTR][run]);
+        o_put(base, OTR, run, c.cpu[0], c.wall[0]);
+        o_put(base + 1, OTR, run, c.cpu[1], c.wall[1]);
+        o_pair(base + 3, OTR, run, &c);
+        o_pair(base + 4, OTR, run, &c);
+    }
+    if (opt.smp > 0) {
+        c = ox_smp(0, 0, opt.smp);
+        o_put(O_SMP_INIT, OTR, run, c.cpu[0], c.wall[0]);
+        o_put(O_SMP_RESP, OTR, run, c.cpu[1], c.wall[1]);
+        o_pair(O_SMP_PAIR_INIT, OTR, run, &c);
+        o_pair(O_SMP_PAIR_RESP, OTR, run, &c);
+    }
+}
+
+/* the mixed pair: offrec (party 0) in each role in turn, libotr (party 1) in the other */
+static void otr_run_mixed(int run) {
+    struct cost c;
+    int s;
+    if (opt.ake > 0) {
+        c = ox_ake(1, 1, opt.ake);
+        o_put(O_AKE_ANSWER, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(O_AKE_PAIR_ANSWER, OFR, run, &c);
+        c = ox_ake(1, 0, opt.ake);
+        o_put(O_AKE_QUERY, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(O_AKE_PAIR_QUERY, OFR, run, &c);
+    }
+    for (s = 0; s < 2 && opt.burst > 0; s++) {
+        int base = s ? O_B4K_SEND : O_B100_SEND;
+        double w;
+        c = ox_burst(1, 0, opt.burst, s ? 4096 : 100, &owire[s][OFR][run]);
+        o_put(base, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(base + 3, OFR, run, &c);
+        c = ox_burst(1, 1, opt.burst, s ? 4096 : 100, &w);
+        o_put(base + 1, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(base + 4, OFR, run, &c);
+    }
+    if (opt.smp > 0) {
+        c = ox_smp(1, 0, opt.smp);
+        o_put(O_SMP_INIT, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(O_SMP_PAIR_INIT, OFR, run, &c);
+        c = ox_smp(1, 1, opt.smp);
+        o_put(O_SMP_RESP, OFR, run, c.cpu[0], c.wall[0]);
+        o_pair(O_SMP_PAIR_RESP, OFR, run, &c);
+    }
+}
+
+static void otr_run(int run) {
+    enum lib L;
+    int k;
+    for (k = 0; k < 2; k++) {
+        double t0 = now_s();
+        /* alternate which pair goes first, as the other rows do */
+        L = (run + k) % 2 ? OFR : OTR;
+        if (L == OTR && opt.only_offrec) {
+            continue;
+        }
+        if (L == OTR) {
+            otr_run_libotr(run);
+        } else {
+            otr_run_mixed(run);
+        }
+        fprintf(stderr, "run %d/%d OTR v3 %s: %.1f s\n", run + 1, opt.runs,
+                L == OTR ? "libotr<->libotr" : "offrec<->libotr", now_s() - t0);
+    }
+    for (k = 0; k < 2; k++) {
+        L = (enum lib)k;
+        o_sum(O_AKE_SIDES, O_AKE_ANSWER, O_AKE_QUERY, L, run);
+        o_sum(O_B100_SIDES, O_B100_SEND, O_B100_RECV, L, run);
+        o_sum(O_B4K_SIDES, O_B4K_SEND, O_B4K_RECV, L, run);
+        o_sum(O_SMP_SIDES, O_SMP_INIT, O_SMP_RESP, L, run);
+    }
+}
+
+static double o_ratio(double libotr, double offrec) {
+    return offrec > 0 ? libotr / offrec : 0;
+}
+
+static void otr_report(FILE *js) {
+    double med[O_COUNT][2][2], part[O_COUNT][2], wire[2][2];
+    int r, L, k;
+    for (r = 0; r < O_COUNT; r++) {
+        for (L = 0; L < 2; L++) {
+            for (k = 0; k < 2; k++) {
+                med[r][L][k] = L == OTR && opt.only_offrec ? 0 : median(osamples[r][L][k], opt.runs);
+            }
+        }
+        part[r][CPU] = median(opartner[r][CPU], opt.runs);
+        part[r][WALL] = median(opartner[r][WALL], opt.runs);
+    }
+    for (k = 0; k < 2; k++) {
+        wire[k][OTR] = opt.only_offrec ? 0 : median(owire[k][OTR], opt.runs);
+        wire[k][OFR] = median(owire[k][OFR], opt.runs);
+    }
+
+    printf("\nOTR v3: offrec speaking OTR v3 with libotr, against libotr with libotr (same run)\n");
+    printf("side rows: each library's own calls in that role; pair rows: the whole pair (libotr's\n"
+           "pair against offrec<->libotr); ratio = libotr / offrec; CPU = thread CPU time\n\n");
+    printf("%-40s %-6s %10s %10s %7s  %10s %10s %7s  %-7s %s\n", "scenario", "unit", "libotr",
+           "offrec", "CPU", "libotr", "offrec", "wall", "target", "met CPU/wall");
+    printf("%-40s %-6s %10s %10s %7s  %10s %10s %7s\n", "", "", "CPU", "CPU", "ratio", "wall",
+           "wall", "ratio");
+    for (r = 0; r < O_COUNT; r++) {
+        double rc = o_ratio(med[r][OTR][CPU], med[r][OFR][CPU]);
+        double rw = o_ratio(med[r][OTR][WALL], med[r][OFR][WALL]);
+        char tgt[16] = "";
+        char met[16] = "";
+        int prec = orows[r].unit[0] == 'm' ? 3 : 2;
+        if (orows[r].target > 0) {
+            snprintf(tgt, sizeof tgt, ">= %.1fx", orows[r].target);
+            snprintf(met, sizeof met, "%s/%s", rc >= orows[r].target ? "yes" : "NO",
+                     rw >= orows[r].target ? "yes" : "NO");
+        }
+        printf("%-40s %-6s %10.*f %10.*f %6.2fx  %10.*f %10.*f %6.2fx  %-7s %s\n", orows[r].label,
+               orows[r].unit, prec, med[r][OTR][CPU], prec, med[r][OFR][CPU], rc, prec,
+               med[r][OTR][WALL], prec, med[r][OFR][WALL], rw, tgt, met);
+    }
+    printf("%-40s %-6s %10.0f %10.0f %6.0f%%\n", "wire bytes / 100 B burst msg (sender)", "B",
+           wire[0][OTR], wire[0][OFR], wire[0][OTR] > 0 ? 100 * wire[0][OFR] / wire[0][OTR] : 0);
+    printf("%-40s %-6s %10.0f %10.0f %6.0f%%\n", "wire bytes / 4 KiB burst msg (sender)", "B",
+           wire[1][OTR], wire[1][OFR], wire[1][OTR] > 0 ? 100 * wire[1][OFR] / wire[1][OTR] : 0);
+
+    if (js == NULL) {
+        return;
+    }
+    fprintf(js, "  \"otr_v3\": {\n");
+    fprintf(js, "    \"about\": \"offrec speaking OTR v3 with libotr vs libotr with libotr, same "
+                "run; side rows: each library's own calls in that role; pair rows: the whole "
+                "pair; partner: libotr's own share inside the mixed pair; ratio = libotr / "
+                "offrec; cpu = CLOCK_THREAD_CPUTIME_ID, wall = CLOCK_MONOTONIC\",\n");
+    fprintf(js, "    \"counts\": {\"ake\": %d, \"burst\": %d, \"smp\": %d},\n", opt.ake, opt.burst,
+            opt.smp);
+    fprintf(js, "    \"wire_burst_100B_bytes\": {\"libotr\": %.1f, \"offrec\": %.1f},\n",
+            wire[0][OTR], wire[0][OFR]);
+    fprintf(js, "    \"wire_burst_4KiB_bytes\": {\"libotr\": %.1f, \"offrec\": %.1f},\n",
+            wire[1][OTR], wire[1][OFR]);
+    fprintf(js, "    \"rows\": {\n");
+    for (r = 0; r < O_COUNT; r++) {
+        int is_pair = strstr(orows[r].key, "_pair_") != NULL;
+        fprintf(js,
+                "      \"%s\": {\"unit\": \"%s\", \"libotr_cpu\": %.6g, \"offrec_cpu\": %.6g, "
+                "\"ratio_cpu\": %.4g, \"libotr_wall\": %.6g, \"offrec_wall\": %.6g, "
+                "\"ratio_wall\": %.4g",
+                orows[r].key, orows[r].unit, med[r][OTR][CPU], med[r][OFR][CPU],
+                o_ratio(med[r][OTR][CPU], med[r][OFR][CPU]), med[r][OTR][WALL], med[r][OFR][WALL],
+                o_ratio(med[r][OTR][WALL], med[r][OFR][WALL]));
+        if (is_pair) {
+            fprintf(js, ", \"partner_libotr_cpu\": %.6g, \"partner_libotr_wall\": %.6g",
+                    part[r][CPU], part[r][WALL]);
+        }
+        if (orows[r].target > 0) {
+            fprintf(js, ", \"target\": %.2g", orows[r].target);
+        }
+        fprintf(js, "}%s\n", r + 1 < O_COUNT ? "," : "");
+    }
+    fprintf(js, "    }\n  }");
+}
+
 struct target {
     int row;
     const char *text;
@@ -895,11 +1528,19 @@ static const struct target *target_for(int row) {
 }
 
 static void parse_args(int argc, char **argv) {
-    int i;
+    int i, min;
     for (i = 1; i < argc; i++) {
         int *slot = NULL;
         if (!strcmp(argv[i], "--only-offrec")) {
             opt.only_offrec = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--no-otr")) {
+            opt.otr_rows = 0;
+            continue;
+        }
+        if (!strcmp(argv[i], "--only-otr")) {
+            opt.modern_rows = 0;
             continue;
         }
         if (i + 1 >= argc) {
@@ -921,9 +1562,14 @@ static void parse_args(int argc, char **argv) {
         else die("unknown option %s", argv[i]);
         *slot = atoi(argv[++i]);
     }
-    if (opt.runs < 1 || opt.runs > 64 || opt.ake < 1 || opt.conv < 2 || opt.burst < 1 ||
-        opt.frag < 1 || opt.smp < 1 || opt.mem < 0 || opt.big < 0 || opt.otr_big < 0) {
-        die("counts out of range (runs 1..64, others >= 1)");
+    /* with --only-otr, a count of 0 skips that OTR scenario (profiling one of them) */
+    min = opt.modern_rows ? 1 : 0;
+    if (opt.runs < 1 || opt.runs > 64 || opt.ake < min || opt.conv < 2 || opt.burst < min ||
+        opt.frag < 1 || opt.smp < min || opt.mem < 0 || opt.big < 0 || opt.otr_big < 0) {
+        die("counts out of range (runs 1..64, others >= 1; ake, burst, smp >= 0 with --only-otr)");
+    }
+    if (!opt.otr_rows && !opt.modern_rows) {
+        die("--no-otr and --only-otr leave nothing to run");
     }
 }
 
@@ -946,12 +1592,23 @@ int main(int argc, char **argv) {
     OTRL_INIT;
     ot_ops_init();
     ot_gen_keys();
+    if (opt.otr_rows) {
+        or_make_otr_store(party_name[0]);
+    }
+    if (!opt.modern_rows) {
+        opt.mem = opt.big = opt.otr_big = 0;
+    }
 
     for (run = 0; run < opt.runs; run++) {
         /* alternate which library goes first, so neither always meets a cold (or hot) machine */
         enum lib first = run % 2 ? OFR : OTR;
-        if (!opt.only_offrec || first == OFR) run_one(first, run);
-        if (!opt.only_offrec || first == OTR) run_one((enum lib)(1 - first), run);
+        if (opt.modern_rows) {
+            if (!opt.only_offrec || first == OFR) run_one(first, run);
+            if (!opt.only_offrec || first == OTR) run_one((enum lib)(1 - first), run);
+        }
+        if (opt.otr_rows) {
+            otr_run(run);
+        }
     }
     if (opt.mem > 0) {
         mem[OFR] = sc_mem(OFR, opt.mem);
@@ -970,65 +1627,62 @@ int main(int argc, char **argv) {
         fprintf(stderr, "memory libotr %d sessions: %.1f s\n", opt.otr_big, big_otr.seconds);
     }
     ot_cleanup_keys();
+    offrec_buffer_free(&or_otr_store);
 
     for (r = 0; r < R_COUNT; r++) {
         med[r][OTR] = opt.only_offrec ? 0 : median(samples[r][OTR], opt.runs);
         med[r][OFR] = median(samples[r][OFR], opt.runs);
     }
 
-    printf("\noffrec %s vs libotr %s; medians of %d runs, alternating order\n", offrec_version(),
-           otrl_version(), opt.runs);
-    printf("counts: ake %d, conversation %d, burst %d, fragmented burst %d, smp %d\n\n", opt.ake,
-           opt.conv, opt.burst, opt.frag, opt.smp);
-    printf("%-40s %-7s %12s %12s %9s  %-18s %s\n", "scenario", "unit", "libotr", "offrec", "ratio",
-           "target", "met");
-    for (r = 0; r < R_COUNT; r++) {
-        const struct target *t = target_for(r);
-        double a = med[r][OTR], b = med[r][OFR], ratio;
-        const char *met = "";
-        char rtext[32];
-        if (rows[r].unit[0] == 'B') {
-            ratio = a > 0 ? b / a : 0;
-            snprintf(rtext, sizeof rtext, "%.0f%%", ratio * 100);
-            if (t) met = ratio <= t->need ? "yes" : "NO";
-        } else {
-            ratio = rows[r].higher_better ? (a > 0 ? b / a : 0) : (b > 0 ? a / b : 0);
-            snprintf(rtext, sizeof rtext, "%.1fx", ratio);
-            if (t) met = ratio >= t->need ? "yes" : "NO";
+    if (opt.modern_rows) {
+        printf("\noffrec %s vs libotr %s; medians of %d runs, alternating order\n", offrec_version(),
+               otrl_version(), opt.runs);
+        printf("counts: ake %d, conversation %d, burst %d, fragmented burst %d, smp %d\n\n", opt.ake,
+               opt.conv, opt.burst, opt.frag, opt.smp);
+        printf("%-40s %-7s %12s %12s %9s  %-18s %s\n", "scenario", "unit", "libotr", "offrec", "ratio",
+               "target", "met");
+        for (r = 0; r < R_COUNT; r++) {
+            const struct target *t = target_for(r);
+            double a = med[r][OTR], b = med[r][OFR], ratio;
+            const char *met = "";
+            char rtext[32];
+            if (rows[r].unit[0] == 'B') {
+                ratio = a > 0 ? b / a : 0;
+                snprintf(rtext, sizeof rtext, "%.0f%%", ratio * 100);
+                if (t) met = ratio <= t->need ? "yes" : "NO";
+            } else {
+                ratio = rows[r].higher_better ? (a > 0 ? b / a : 0) : (b > 0 ? a / b : 0);
+                snprintf(rtext, sizeof rtext, "%.1fx", ratio);
+                if (t) met = ratio >= t->need ? "yes" : "NO";
+            }
+            printf("%-40s %-7s %12.*f %12.*f %9s  %-18s %s\n", rows[r].label, rows[r].unit,
+                   rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, a,
+                   rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, b, rtext,
+                   t ? t->text : "", met);
         }
-        printf("%-40s %-7s %12.*f %12.*f %9s  %-18s %s\n", rows[r].label, rows[r].unit,
-               rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, a,
-               rows[r].unit[0] == 'm' && rows[r].unit[1] == 's' ? 3 : 0, b, rtext,
-               t ? t->text : "", met);
+        if (opt.mem > 0) {
+            printf("%-40s %-7s %12.0f %12.0f %8.1fx  %-18s %s\n", "RSS / idle encrypted session",
+                   "B", mem[OTR].rss_per, mem[OFR].rss_per,
+                   mem[OFR].rss_per > 0 ? mem[OTR].rss_per / mem[OFR].rss_per : 0,
+                   "offrec <= 2048 B", mem[OFR].rss_per <= 2048 ? "yes" : "NO");
+            printf("%-40s %-7s %12.0f %12.0f %8.1fx\n", "  heap in use / session (mallinfo2)", "B",
+                   mem[OTR].heap_per, mem[OFR].heap_per,
+                   mem[OFR].heap_per > 0 ? mem[OTR].heap_per / mem[OFR].heap_per : 0);
+            printf("%-40s %-7s %12.1f %12.1f    (%d sessions each)\n", "  time to set them up", "s",
+                   mem[OTR].seconds, mem[OFR].seconds, opt.mem);
+        }
+        if (opt.big > 0) {
+            printf("%-40s %-7s %12s %12.0f  (%.1f MiB RSS, set up in %.1f s)\n",
+                   "one process, offrec sessions", "B/sess", opt.otr_big ? "" : "-", big_or.rss_per,
+                   big_or.rss_per * opt.big / 1048576.0, big_or.seconds);
+            printf("%-40s %-7s %12s %12d\n", "  sessions held", "count", "", opt.big);
+        }
+        if (opt.otr_big > 0 && !opt.only_offrec) {
+            printf("%-40s %-7s %12.0f  (%d sessions, %.1f MiB RSS, set up in %.1f s)\n",
+                   "one process, libotr sessions", "B/sess", big_otr.rss_per, opt.otr_big,
+                   big_otr.rss_per * opt.otr_big / 1048576.0, big_otr.seconds);
+        }
     }
-    if (opt.mem > 0) {
-        printf("%-40s %-7s %12.0f %12.0f %8.1fx  %-18s %s\n", "RSS / idle encrypted session",
-               "B", mem[OTR].rss_per, mem[OFR].rss_per,
-               mem[OFR].rss_per > 0 ? mem[OTR].rss_per / mem[OFR].rss_per : 0,
-               "offrec <= 2048 B", mem[OFR].rss_per <= 2048 ? "yes" : "NO");
-        printf("%-40s %-7s %12.0f %12.0f %8.1fx\n", "  heap in use / session (mallinfo2)", "B",
-               mem[OTR].heap_per, mem[OFR].heap_per,
-               mem[OFR].heap_per > 0 ? mem[OTR].heap_per / mem[OFR].heap_per : 0);
-        printf("%-40s %-7s %12.1f %12.1f    (%d sessions each)\n", "  time to set them up", "s",
-               mem[OTR].seconds, mem[OFR].seconds, opt.mem);
-    }
-    if (opt.big > 0) {
-        printf("%-40s %-7s %12s %12.0f  (%.1f MiB RSS, set up in %.1f s)\n",
-               "one process, offrec sessions", "B/sess", opt.otr_big ? "" : "-", big_or.rss_per,
-               big_or.rss_per * opt.big / 1048576.0, big_or.seconds);
-        printf("%-40s %-7s %12s %12d\n", "  sessions held", "count", "", opt.big);
-    }
-    if (opt.otr_big > 0 && !opt.only_offrec) {
-        printf("%-40s %-7s %12.0f  (%d sessions, %.1f MiB RSS, set up in %.1f s)\n",
-               "one process, libotr sessions", "B/sess", big_otr.rss_per, opt.otr_big,
-               big_otr.rss_per * opt.otr_big / 1048576.0, big_otr.seconds);
-    }
-    printf("\ntotal %.1f s\n", now_s() - t_start);
-    /* Machine-readable C-API throughput, the reference for the bindings (bench/bindings.md). */
-    printf("CAPI burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f conv_100B_msgs_per_s=%.0f "
-           "runs=%d burst=%d\n",
-           med[R_BURST100][OFR], med[R_BURST4K][OFR], med[R_CONV100][OFR], opt.runs, opt.burst);
-
     js = fopen(opt.json, "w");
     if (js == NULL) {
         die("cannot write %s", opt.json);
@@ -1039,22 +1693,36 @@ int main(int argc, char **argv) {
                 "\"frag\": %d, \"smp\": %d, \"mem\": %d, \"big\": %d, \"otr_big\": %d},\n",
             opt.runs, opt.ake, opt.conv, opt.burst, opt.frag, opt.smp, opt.mem, opt.big,
             opt.otr_big);
-    fprintf(js, "  \"scenarios\": {\n");
-    for (r = 0; r < R_COUNT; r++) {
-        fprintf(js, "    \"%s\": {\"unit\": \"%s\", \"libotr\": %.6g, \"offrec\": %.6g}%s\n",
-                rows[r].key, rows[r].unit, med[r][OTR], med[r][OFR], ",");
+    if (opt.modern_rows) {
+        fprintf(js, "  \"scenarios\": {\n");
+        for (r = 0; r < R_COUNT; r++) {
+            fprintf(js, "    \"%s\": {\"unit\": \"%s\", \"libotr\": %.6g, \"offrec\": %.6g}%s\n",
+                    rows[r].key, rows[r].unit, med[r][OTR], med[r][OFR], ",");
+        }
+        fprintf(js, "    \"mem_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
+                    "\"offrec\": %.1f},\n",
+                opt.mem, mem[OTR].rss_per, mem[OFR].rss_per);
+        fprintf(js, "    \"mem_heap_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
+                    "\"offrec\": %.1f},\n",
+                opt.mem, mem[OTR].heap_per, mem[OFR].heap_per);
+        fprintf(js, "    \"big_offrec_rss_per_session_bytes\": {\"sessions\": %d, \"offrec\": %.1f},\n",
+                opt.big, big_or.rss_per);
+        fprintf(js, "    \"big_libotr_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f}\n",
+                opt.otr_big, big_otr.rss_per);
+        fprintf(js, "  }%s\n", opt.otr_rows ? "," : "");
     }
-    fprintf(js, "    \"mem_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
-                "\"offrec\": %.1f},\n",
-            opt.mem, mem[OTR].rss_per, mem[OFR].rss_per);
-    fprintf(js, "    \"mem_heap_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f, "
-                "\"offrec\": %.1f},\n",
-            opt.mem, mem[OTR].heap_per, mem[OFR].heap_per);
-    fprintf(js, "    \"big_offrec_rss_per_session_bytes\": {\"sessions\": %d, \"offrec\": %.1f},\n",
-            opt.big, big_or.rss_per);
-    fprintf(js, "    \"big_libotr_rss_per_session_bytes\": {\"sessions\": %d, \"libotr\": %.1f}\n",
-            opt.otr_big, big_otr.rss_per);
-    fprintf(js, "  }\n}\n");
+    if (opt.otr_rows) {
+        otr_report(js);
+        fprintf(js, "\n");
+    }
+    fprintf(js, "}\n");
     fclose(js);
+    printf("\ntotal %.1f s\n", now_s() - t_start);
+    if (opt.modern_rows) {
+        /* Machine-readable C-API throughput, the reference for the bindings (bench/bindings.md). */
+        printf("CAPI burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f conv_100B_msgs_per_s=%.0f "
+               "runs=%d burst=%d\n",
+               med[R_BURST100][OFR], med[R_BURST4K][OFR], med[R_CONV100][OFR], opt.runs, opt.burst);
+    }
     return 0;
 }

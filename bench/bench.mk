@@ -7,8 +7,9 @@
 #                       then the bindings comparison (make bench-bindings)
 #   make bench-bindings Python and Go burst throughput as a ratio to the C API's, measured in
 #                       the same run (bench/bindings.sh, bench/bindings.md)
-#   make bench-smoke    both with tiny counts, so they cannot rot (< 60 s); part of
-#                       TEST_TARGETS (appended by the top-level Makefile), so `make test` runs it
+#   make bench-smoke    both with tiny counts, so they cannot rot (< 20 s), the OTR v3 rows
+#                       (offrec speaking OTR with libotr) included; part of TEST_TARGETS
+#                       (appended by the top-level Makefile), so `make test` runs it
 #
 # BENCH_ARGS adds or overrides options, e.g. make bench BENCH_ARGS="--runs 3 --big 20000".
 # BINDINGS_RUNS / BINDINGS_BURST size the bindings comparison (default 7 rounds of 5000).
