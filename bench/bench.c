@@ -40,11 +40,8 @@
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
-/* OFFREC_POLICY_MANUAL (allow, plus the OTR fallback as libotr's presets have it) by its bits:
- * offrec.h's presets expand to OTR_FALLBACK, which the header does not declare. */
-#define BENCH_POLICY_MANUAL                                                                      \
-    (OFFREC_POLICY_ALLOW | OFFREC_POLICY_ALLOW_OTR_V3 | OFFREC_POLICY_ALLOW_OTR_V2 |             \
-     OFFREC_POLICY_DOWNGRADE_GUARD)
+/* offrec's MANUAL preset: allow, plus the OTR fallback as libotr's presets have it. */
+#define BENCH_POLICY_MANUAL OFFREC_POLICY_MANUAL
 
 /* ---------------------------------------------------------------------------------------- */
 /* options, clock, failure                                                                   */
