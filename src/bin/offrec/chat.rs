@@ -481,12 +481,37 @@ impl Chat {
     fn fingerprints(&mut self) {
         let ours = format!("* you ({}): {}", self.client.account(), format_fingerprint(&self.client.fingerprint()));
         self.say(&ours);
+        if let Some(otr) = self.client.otr_fingerprint() {
+            let line = format!(
+                "* you, for OTR users (as Pidgin shows it): {}",
+                offrec::otr::identity::human_fingerprint(&otr)
+            );
+            self.say(&line);
+        }
         match self.current_session() {
             Some(s) => {
                 let trust = self.client.trust_store().trust(&self.peer, &s.their_fingerprint);
                 let (first, second) = format_ssid(&s.ssid);
+                let session_id = match s.otr {
+                    // OTR's own session id, shown as Pidgin shows it (the bold half in brackets).
+                    Some(otr) => {
+                        let word = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                        let (a, b) = (word(&otr.ssid[..4]), word(&otr.ssid[4..]));
+                        if otr.first_half_bold {
+                            format!("[{a}] {b}")
+                        } else {
+                            format!("{a} [{b}]")
+                        }
+                    }
+                    None => format!("[{first}] {second}"),
+                };
+                let protocol = match s.protocol {
+                    offrec::conversation::Protocol::ModernV1 => "offrec",
+                    offrec::conversation::Protocol::OtrV3 => "classic OTR v3, weaker",
+                    offrec::conversation::Protocol::OtrV2 => "classic OTR v2, weaker",
+                };
                 let lines = format!(
-                    "* {} (instance {:08x}): {} ({})\n* session id: [{first}] {second} (both sides see the same; read the bracketed half aloud)",
+                    "* {} (instance {:08x}, {protocol}): {} ({})\n* session id: {session_id} (both sides see the same; read the bracketed half aloud)",
                     self.peer,
                     s.instance,
                     format_fingerprint(&s.their_fingerprint),

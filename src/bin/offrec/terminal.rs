@@ -119,12 +119,26 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
         Event::UnencryptedWhileEncrypted => format!("* warning: {peer} sent a message in the clear although the session is encrypted"),
         Event::UnencryptedWhileRequired => format!("* warning: {peer} sent a message in the clear, but your policy requires encryption"),
         Event::PeerError { text } => format!("* {peer} reports an error: {}", printable(text)),
-        Event::ForeignProtocol => format!("* {peer} seems to run OTR, not offrec: nothing was answered; ask them to use offrec"),
+        Event::ForeignProtocol => format!("* {peer} sent OTR traffic this program does not answer (OTR v1/v4, or OTR is off in your policy)"),
+        Event::LegacySessionStarted { protocol } => format!(
+            "* encrypted with classic OTR ({}): compatible with Pidgin, Adium and irssi-otr, but weaker than offrec's protocol (1024-bit signing key, 1536-bit key exchange, SHA-1); compare fingerprints with /fp",
+            if *protocol == offrec::conversation::Protocol::OtrV2 { "v2" } else { "v3" }
+        ),
+        Event::ProtocolUpgraded => format!("* {peer} runs offrec too: the session now uses offrec's own protocol"),
+        Event::DowngradeSuspected => format!(
+            "* warning: {peer} announced offrec inside classic OTR, but offrec's own handshake did not get through; someone may be blocking it. The conversation stays on classic OTR"
+        ),
         Event::HeartbeatReceived | Event::HeartbeatSent => return None,
         Event::PeerEndedSession => return None, // reported by the state change to finished
         Event::SessionExpired => "* the encrypted session expired after a long silence; /start a new one".to_owned(),
         Event::HandshakeFailed { reason } => {
-            format!("* the handshake with {peer} failed (code {reason}); any previous session is kept; try /start again")
+            let why = match *reason {
+                8 => "the two sides bind different account names (check the names you use for each other)",
+                9 => "an OTR signature, MAC or key did not verify",
+                7 => "a handshake message does not fit the transport's size limit",
+                _ => "a handshake message was malformed or did not authenticate",
+            };
+            format!("* the handshake with {peer} failed: {why}; any previous session is kept; try /start again")
         }
         Event::HandshakeComplete => format!("* handshake with {peer} complete"),
         Event::ExtraKeyReceived { usage, .. } => format!("* {peer} derived an extra symmetric key (usage {usage}); this program does not use it"),
