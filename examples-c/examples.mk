@@ -1,6 +1,7 @@
 # C examples, included from the top-level Makefile.
 #
-#   make examples        build hello (linked), hello_dlopen (dlopen only) and chat
+#   make examples        build hello (linked), hello_dlopen (dlopen only), chat and the parties
+#                        (party: offrec; party_libotr: libotr 4.1.1 alone, for `make demo`)
 #   make examples-test   run hello, hello_dlopen and the two-process chat test (in `make test`)
 
 EX_DIR := examples-c
@@ -9,7 +10,8 @@ EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -Iinclude
 EX_LIB_DIR := $(C_LIB_DIR)
 EX_LINK := -L$(EX_LIB_DIR) -Wl,-rpath,$(abspath $(EX_LIB_DIR)) -loffrec
 
-EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat $(EX_BUILD_DIR)/party
+EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat $(EX_BUILD_DIR)/party \
+	$(EX_BUILD_DIR)/party_libotr
 
 TEST_TARGETS += examples-test
 
@@ -31,6 +33,11 @@ $(EX_BUILD_DIR)/chat: $(EX_DIR)/chat.c include/offrec.h $(SHARED_LIB)
 
 $(EX_BUILD_DIR)/party: $(EX_DIR)/party.c include/offrec.h $(SHARED_LIB)
 	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
+
+# A Pidgin-like party on libotr 4.1.1 (libotr5-dev, tests/setup.sh): no offrec inside.
+$(EX_BUILD_DIR)/party_libotr: $(EX_DIR)/party_libotr.c
+	$(CC) $(EX_CFLAGS) $< -o $@ -lotr -lgcrypt || { \
+	    echo "party_libotr (make demo) needs libotr 4.1: apt-get install libotr5-dev (tests/setup.sh)"; exit 1; }
 
 examples-test: examples
 	$(EX_BUILD_DIR)/hello

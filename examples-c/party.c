@@ -39,8 +39,22 @@ static const char *const event_names[] = {
     "handshake_complete", "extra_key_received", "peer_could_not_read", "new_fingerprint",
     "fingerprint_changed", "smp_asked_for_secret", "smp_in_progress", "smp_succeeded", "smp_failed",
     "smp_aborted", "smp_cheated", "event_29", "persist_needed", "smp_verified_by_peer",
-    "key_consent_required",
+    "key_consent_required", "input_dropped", "legacy_session_started", "protocol_upgraded",
+    "downgrade_suspected",
 };
+
+static const char *protocol_name(uint32_t protocol) {
+    switch (protocol) {
+    case OFFREC_PROTOCOL_MODERN_V1: return "modern_v1";
+    case OFFREC_PROTOCOL_OTR_V3: return "otr_v3";
+    case OFFREC_PROTOCOL_OTR_V2: return "otr_v2";
+    default: return "?";
+    }
+}
+
+static const char *strength_name(uint32_t strength) {
+    return strength == OFFREC_STRENGTH_STRONG ? "strong" : strength == OFFREC_STRENGTH_LEGACY ? "legacy" : "?";
+}
 
 static const char *state_names[] = {"plaintext", "encrypted_unverified", "encrypted_verified", "finished"};
 
@@ -98,25 +112,81 @@ static void on_send(void *ud, const char *peer, size_t peer_len, const char *tex
     fflush(stdout);
 }
 
+
+/* The protocol of our session with `peer`'s `instance` (callbacks may call the library). */
+static int session_protocol(const char *peer, size_t peer_len, uint32_t instance, offrec_session_protocol *out) {
+    size_t n = 0, i;
+    if (offrec_client_session_count(client, peer, peer_len, &n) != OFFREC_RESULT_OK) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (offrec_client_session_protocol(client, peer, peer_len, i, out) == OFFREC_RESULT_OK &&
+            out->instance == instance) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void on_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance, const uint8_t *text,
                        size_t len, offrec_security security) {
+    offrec_session_protocol sp;
     (void)ud;
-    (void)instance;
     printf("{\"type\":\"deliver\",\"peer\":");
     json_string(peer, peer_len);
     printf(",\"text\":");
     json_string((const char *)text, len);
-    printf(",\"security\":\"%s\"}\n", security <= 2 ? state_names[security] : "?");
+    printf(",\"security\":\"%s\"", security <= 2 ? state_names[security] : "?");
+    if (security != OFFREC_SECURITY_PLAINTEXT && session_protocol(peer, peer_len, instance, &sp)) {
+        printf(",\"protocol\":\"%s\"", protocol_name(sp.protocol));
+    }
+    printf("}\n");
     fflush(stdout);
 }
 
 static void on_state(void *ud, const char *peer, size_t peer_len, uint32_t instance, offrec_session_state state) {
+    offrec_session_protocol sp;
     (void)ud;
-    (void)instance;
     printf("{\"type\":\"state\",\"peer\":");
     json_string(peer, peer_len);
-    printf(",\"state\":\"%s\"}\n", state <= 3 ? state_names[state] : "?");
+    printf(",\"state\":\"%s\"", state <= 3 ? state_names[state] : "?");
+    if ((state == OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED || state == OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED) &&
+        session_protocol(peer, peer_len, instance, &sp)) {
+        printf(",\"protocol\":\"%s\",\"strength\":\"%s\"", protocol_name(sp.protocol), strength_name(sp.strength));
+    }
+    printf("}\n");
     fflush(stdout);
+}
+
+/* {"type":"protocol","peer":P,"sessions":[{instance, protocol, strength, OTR details}]} */
+static offrec_result print_protocol(const char *peer) {
+    size_t n = 0, i;
+    offrec_session_protocol sp;
+    offrec_result rc = offrec_client_session_count(client, peer, strlen(peer), &n);
+    if (rc != OFFREC_RESULT_OK) {
+        return rc;
+    }
+    printf("{\"type\":\"protocol\",\"peer\":");
+    json_string(peer, strlen(peer));
+    printf(",\"sessions\":[");
+    for (i = 0; i < n; i++) {
+        rc = offrec_client_session_protocol(client, peer, strlen(peer), i, &sp);
+        if (rc != OFFREC_RESULT_OK) {
+            break;
+        }
+        printf("%s{\"instance\":%u,\"protocol\":\"%s\",\"strength\":\"%s\"", i ? "," : "", sp.instance,
+               protocol_name(sp.protocol), strength_name(sp.strength));
+        if (sp.has_otr_fingerprint) {
+            printf(",\"their_otr_fingerprint\":");
+            json_hex(sp.their_otr_fingerprint, 20);
+            printf(",\"otr_ssid\":\"%02x%02x%02x%02x %02x%02x%02x%02x\",\"bold\":\"%s\"", sp.otr_ssid[0],
+                   sp.otr_ssid[1], sp.otr_ssid[2], sp.otr_ssid[3], sp.otr_ssid[4], sp.otr_ssid[5], sp.otr_ssid[6],
+                   sp.otr_ssid[7], sp.otr_ssid_first_half_bold ? "first" : "second");
+        }
+        printf("}");
+    }
+    printf("]}\n");
+    return rc;
 }
 
 static void on_event(void *ud, const offrec_event *e) {
@@ -128,6 +198,9 @@ static void on_event(void *ud, const offrec_event *e) {
     if (e->code == OFFREC_EVENT_CODE_SMP_ASKED_FOR_SECRET && e->text != NULL) {
         printf(",\"question\":");
         json_string(e->text, e->text_len);
+    }
+    if (e->code == OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) {
+        printf(",\"protocol\":\"%s\"", protocol_name(e->reason));
     }
     if (e->code == OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED && e->key != NULL) {
         printf(",\"usage\":%u,\"key\":", e->usage);
@@ -262,6 +335,8 @@ static int run_command(char *line) {
         }
     } else if (strcmp(cmd, "end") == 0) {
         rc = offrec_client_end_session(client, peer, strlen(peer), 0);
+    } else if (strcmp(cmd, "protocol") == 0) {
+        rc = print_protocol(peer);
     } else {
         rc = OFFREC_RESULT_INVALID_ARGUMENT;
     }

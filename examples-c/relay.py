@@ -6,25 +6,37 @@ forwards each as `FROM <sender> <text>` to the party of that name. It is a stand
 network: it sees only what a chat server would see, so everything it prints is what crossed
 "the wire". Lines longer than --max-line bytes are dropped, like a network with a size limit.
 
-    relay.py [--port 0] [--max-line 4096] [--hold-every N] [--quiet]
+    relay.py [--port 0] [--max-line 4096] [--hold-every N] [--strip-modern-offer] [--quiet]
 
 --hold-every N holds back every N-th encrypted message to a party and delivers it right after
 the next message to that party (or after 0.3 s if none comes), so delivery is out of order.
 
-Prints `LISTENING <port>` first, then `<from> -> <to>: <text>` for every forwarded line.
+--strip-modern-offer plays a man in the middle who wants two offrec users on OTR v3: it
+removes offrec's offer (` ?OFRv1?`) from every OTR query line (`?OTRv23? ?OFRv1? ...` arrives
+as `?OTRv23? ...`). Only query lines: the parties' manual policy sends no whitespace tags.
+
+Prints `LISTENING <port>` first, then `<from> -> <to>: <text>` for every forwarded line (as
+forwarded), and `# <note>` for what the relay itself did to a line (stripping).
 """
 import argparse
+import re
 import selectors
 import socket
 import sys
 import time
 
 
+# An OTR query (`?OTR?`, `?OTRv23?`) at the start of a line, and offrec's offer inside one.
+OTR_QUERY = re.compile(r"\s*\?OTR(\?|v[0-9]*\?)")
+MODERN_OFFER = re.compile(r" ?\?OFRv[0-9]+\?")
+
+
 class Relay:
-    def __init__(self, max_line: int, quiet: bool, hold_every: int = 0) -> None:
+    def __init__(self, max_line: int, quiet: bool, hold_every: int = 0, strip_modern_offer: bool = False) -> None:
         self.max_line = max_line
         self.quiet = quiet
         self.hold_every = hold_every
+        self.strip_modern_offer = strip_modern_offer
         self.counts: dict[str, int] = {}
         self.held: dict[str, tuple[bytes, float]] = {}
         # Lines for a party that has not said HELLO yet (it may be a moment behind its peer).
@@ -86,6 +98,12 @@ class Relay:
         if len(text.encode()) > self.max_line:
             print(f"relay: {sender} -> {peer}: dropped a {len(text)}-byte line (limit {self.max_line})", file=sys.stderr)
             return
+        if self.strip_modern_offer and OTR_QUERY.match(text):
+            stripped = MODERN_OFFER.sub("", text)
+            if stripped != text:
+                removed = " ".join(m.strip() for m in MODERN_OFFER.findall(text))
+                self.log(f"# removed {removed} from {sender}'s query to {peer}")
+                text = stripped
         self.log(f"{sender} -> {peer}: {text}")
         target = self.by_name.get(peer)
         line_out = f"FROM {sender} {text}\n".encode()
@@ -136,10 +154,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-line", type=int, default=4096)
     parser.add_argument("--hold-every", type=int, default=0)
+    parser.add_argument("--strip-modern-offer", action="store_true",
+                        help="remove ' ?OFRv1?' from OTR query lines (a downgrading man in the middle)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     try:
-        Relay(args.max_line, args.quiet, args.hold_every).serve(args.port)
+        Relay(args.max_line, args.quiet, args.hold_every, args.strip_modern_offer).serve(args.port)
     except KeyboardInterrupt:
         pass
 

@@ -23,6 +23,8 @@ def party_command(language: str) -> list[str]:
     """The command line that starts a party written in `language`."""
     if language == "c":
         return [str(ROOT / "target" / "examples" / "party")]
+    if language == "libotr":  # libotr 4.1.1 alone, no offrec: a Pidgin-like OTR v2/v3 client
+        return [str(ROOT / "target" / "examples" / "party_libotr")]
     if language == "python":
         return [sys.executable, str(ROOT / "bindings" / "python" / "examples" / "party.py")]
     if language == "go":
@@ -38,11 +40,15 @@ def party_env() -> dict[str, str]:
 
 
 class Relay:
-    """The example relay on a free port; `wire` collects every forwarded line."""
+    """The example relay on a free port; `wire` collects every forwarded line, `notes` what the
+    relay itself did (with `strip_modern_offer`: which queries lost offrec's offer)."""
 
-    def __init__(self, max_line: int = 4096, hold_every: int = 0) -> None:
+    def __init__(self, max_line: int = 4096, hold_every: int = 0, strip_modern_offer: bool = False) -> None:
+        command = [sys.executable, str(RELAY), "--port", "0", "--max-line", str(max_line), "--hold-every", str(hold_every)]
+        if strip_modern_offer:
+            command.append("--strip-modern-offer")
         self.process = subprocess.Popen(
-            [sys.executable, str(RELAY), "--port", "0", "--max-line", str(max_line), "--hold-every", str(hold_every)],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -53,13 +59,20 @@ class Relay:
             raise RuntimeError(f"relay did not start: {first}")
         self.port = int(first[1])
         self.wire: list[str] = []
+        self.notes: list[str] = []
         self.on_wire: Optional[Callable[[str], None]] = None
+        self.on_note: Optional[Callable[[str], None]] = None
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             line = line.rstrip("\n")
+            if line.startswith("# "):
+                self.notes.append(line[2:])
+                if self.on_note is not None:
+                    self.on_note(line[2:])
+                continue
             self.wire.append(line)
             if self.on_wire is not None:
                 self.on_wire(line)
@@ -136,8 +149,8 @@ class Party:
         self.reports: "queue.Queue[dict]" = queue.Queue()
         self.seen: list[dict] = []
         threading.Thread(target=self._read, daemon=True).start()
-        ready = self.expect(lambda r: r["type"] == "ready", what="ready")
-        self.fingerprint = ready["fingerprint"]
+        self.ready = self.expect(lambda r: r["type"] == "ready", what="ready")
+        self.fingerprint = self.ready["fingerprint"]
 
     def _read(self) -> None:
         assert self.process.stdout is not None
