@@ -47,9 +47,14 @@ examples-test: examples
 	bash tests/c/chat_test.sh $(EX_BUILD_DIR)/chat
 
 # The two-command quick start's first command, and its IRC variant (needs ngircd).
-.PHONY: demo demo-irc demo-test
+.PHONY: demo demo-irc demo-test demo-setup
 
-DEMO_DEPS := examples go-party
+demo-setup:
+	bash tests/setup.sh --demo
+
+# demo-setup first: installs (as root) or names what the demo needs, e.g. libotr5-dev for its
+# libotr party (tests/setup.sh --demo).
+DEMO_DEPS := demo-setup examples go-party
 DEMO_ENV := OFFREC_LIB=$(abspath $(SHARED_LIB))
 
 demo: $(DEMO_DEPS)

@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config valgrind binutils python3 python3-venv python3-pytest python3-cryptography ngircd libotr5-dev"
+# `--demo`: only what `make demo` needs (its libotr party is a Pidgin-like OTR user).
+DEMO_ONLY=0
+if [ "${1:-}" = "--demo" ]; then
+    DEMO_ONLY=1
+    APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config python3 libotr5-dev"
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null; then
@@ -28,10 +34,16 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get install -y --no-install-recommends "${missing[@]}" || { rm -f /usr/sbin/policy-rc.d; exit 1; }
         rm -f /usr/sbin/policy-rc.d
     else
-        echo "test-setup: missing Debian packages. Run, then make test again:" >&2
+        echo "test-setup: missing Debian packages. Run, then make again:" >&2
         echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
         exit 1
     fi
+fi
+
+if [ "$DEMO_ONLY" = 1 ]; then
+    command -v go >/dev/null || { echo "demo-setup: no Go toolchain on PATH (install the Go version bindings/go/go.mod names)" >&2; exit 1; }
+    echo "demo-setup: everything make demo needs is installed"
+    exit 0
 fi
 
 # The Python tests' modules (bindings/python/requirements-test.txt). Debian's python3 has them
