@@ -211,7 +211,7 @@ struct party *party_offrec(const char *label, const char *account, const char *p
 void party_libotr_restart(struct party *p);
 /* Frees every party and its records (between scenarios). */
 void parties_reset(void);
-/* Removes the DSA key cache (end of the run). */
+/* Removes the DSA key cache and frees the offrec store cache (end of the run). */
 void keys_cleanup(void);
 
 /* Sends user text as the application would (libotr: otrl_message_sending with

@@ -79,7 +79,10 @@ static const char *key_file(const char *slot, const char *account) {
     return k->path;
 }
 
+static void stores_cleanup(void);
+
 void keys_cleanup(void) {
+    stores_cleanup();
     for (int i = 0; i < nkeys; i++) unlink(keys[i].path);
     if (keydir[0] != '\0') rmdir(keydir);
     nkeys = 0;
@@ -478,14 +481,68 @@ static offrec_callbacks or_callbacks(void) {
     return cb;
 }
 
+/* ---- offrec store cache: one fresh client per (label, account), saved once ----------------- */
+
+/* An offrec client makes its OTR DSA key at first need, which takes 0.05-0.9 s; the harness
+ * builds dozens of worlds. So each (label, account) gets its client made once, with its key,
+ * and saved before it meets anyone; every later world loads that store (under a millisecond):
+ * the same identity, DSA key and instance tag, and nothing else (no trust, no sessions). */
+struct cached_store {
+    char label[NAME_LEN];
+    char account[NAME_LEN];
+    uint8_t *bytes;
+    size_t len;
+};
+static struct cached_store stores[16];
+static int nstores;
+static const uint8_t store_key[32] = {'i', 'n', 't', 'e', 'r', 'o', 'p'};
+
+static struct cached_store *store_find(const char *label, const char *account) {
+    for (int i = 0; i < nstores; i++) {
+        if (!strcmp(stores[i].label, label) && !strcmp(stores[i].account, account)) return &stores[i];
+    }
+    return NULL;
+}
+
+static void store_remember(const char *label, const char *account, offrec_client *client) {
+    if (nstores == (int)(sizeof stores / sizeof stores[0])) return; /* just not cached */
+    struct offrec_buffer buf;
+    offrec_result rc = offrec_client_save(client, store_key, NULL, 0, &buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_save: %s", offrec_result_message(rc));
+    struct cached_store *s = &stores[nstores++];
+    snprintf(s->label, sizeof s->label, "%s", label);
+    snprintf(s->account, sizeof s->account, "%s", account);
+    s->bytes = (uint8_t *)xmemdup(buf.data, buf.len);
+    s->len = buf.len;
+    offrec_buffer_free(&buf);
+}
+
+static void stores_cleanup(void) {
+    for (int i = 0; i < nstores; i++) free(stores[i].bytes);
+    nstores = 0;
+}
+
 struct party *party_offrec(const char *label, const char *account, const char *peer,
                            uint32_t policy) {
     struct party *p = party_alloc(PARTY_OFFREC, label, account, peer);
     p->or_policy = policy;
     offrec_callbacks cb = or_callbacks();
-    offrec_result rc = offrec_client_new(account, strlen(account), OFFREC_NETWORK,
-                                         strlen(OFFREC_NETWORK), policy, &cb, p, &p->client);
+    const struct cached_store *s = store_find(label, account);
+    offrec_result rc;
+    if (s != NULL) {
+        rc = offrec_client_load(s->bytes, s->len, account, strlen(account), store_key, NULL, 0, policy, &cb,
+                                p, &p->client);
+        if (rc != OFFREC_RESULT_OK) fatal("offrec_client_load: %s", offrec_result_message(rc));
+        return p;
+    }
+    rc = offrec_client_new(account, strlen(account), OFFREC_NETWORK, strlen(OFFREC_NETWORK), policy, &cb, p,
+                           &p->client);
     if (rc != OFFREC_RESULT_OK) fatal("offrec_client_new: %s", offrec_result_message(rc));
+#if HAVE_OFFREC_OTR
+    rc = offrec_client_generate_otr_key(p->client, NULL);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_generate_otr_key: %s", offrec_result_message(rc));
+#endif
+    store_remember(label, account, p->client);
     return p;
 }
 
