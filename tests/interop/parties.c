@@ -547,17 +547,19 @@ struct party *party_offrec(const char *label, const char *account, const char *p
 }
 
 void party_offrec_restart(struct party *p) {
-    uint8_t secret[32];
-    uint32_t tag = party_instag(p);
-    if (offrec_client_identity_secret(p->client, secret) != OFFREC_RESULT_OK) fatal("identity_secret");
+    /* What an application does: it saved the client (store), quits, and loads the store. OTR
+     * sessions are never stored, so they are gone; identity, DSA key, instance tag and trust
+     * come back. */
+    struct offrec_buffer buf;
+    offrec_result rc = offrec_client_save(p->client, store_key, NULL, 0, &buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_save: %s", offrec_result_message(rc));
     offrec_client_free(p->client);
     p->client = NULL;
     offrec_callbacks cb = or_callbacks();
-    offrec_result rc = offrec_client_new_with_identity(p->account, strlen(p->account), OFFREC_NETWORK,
-                                                       strlen(OFFREC_NETWORK), p->or_policy, secret,
-                                                       tag, &cb, p, &p->client);
-    memset(secret, 0, sizeof secret);
-    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_new_with_identity: %s", offrec_result_message(rc));
+    rc = offrec_client_load(buf.data, buf.len, p->account, strlen(p->account), store_key, NULL, 0, p->or_policy,
+                            &cb, p, &p->client);
+    offrec_buffer_free(&buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_load: %s", offrec_result_message(rc));
 }
 
 void party_libotr_restart(struct party *p) {
@@ -821,6 +823,23 @@ void otr_smp_respond(struct party *p, const char *secret) {
     otrl_message_respond_smp(p->us, &otr_ops, p, p->smp_ctx, (const unsigned char *)secret,
                              strlen(secret));
     net_settle();
+}
+
+void otr_smp_abort(struct party *p, struct party *q) {
+    ConnContext *c = otr_ctx(p, q);
+    if (c == NULL) return;
+    p->smp_pending = false;
+    otrl_message_abort_smp(p->us, &otr_ops, p, c);
+    net_settle();
+}
+
+size_t otr_encrypted_contexts(struct party *p, struct party *q) {
+    size_t n = 0;
+    for (ConnContext *c = p->us->context_root; c != NULL; c = c->next) {
+        n += !strcmp(c->username, q->account) && !strcmp(c->accountname, p->account) &&
+             c->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+    }
+    return n;
 }
 
 gcry_error_t otr_symkey(struct party *p, struct party *q, unsigned use, const uint8_t *data,

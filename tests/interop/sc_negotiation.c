@@ -310,6 +310,223 @@ static void n9_v2_only(void) {
     CHECK(!party_encrypted_with(o, l) && !party_encrypted_with(l, o));
     CHECK(net_count_containing(o, l, "?OTR:") == 0);
 }
+
+/* The SSID libotr's context with o holds (8 bytes; zero if none). */
+static void libotr_ssid(struct party *l, struct party *o, uint8_t out[8]) {
+    ConnContext *c = otr_ctx(l, o);
+    memset(out, 0, 8);
+    if (c != NULL && c->sessionid_len == 8) memcpy(out, c->sessionid, 8);
+}
+
+/* N5: ERROR_START_AKE both ways. libotr (OPPORTUNISTIC includes it) answers offrec's
+ * `?OTR Error:` with a query and the AKE re-keys; offrec with ERROR_START_AKE answers
+ * libotr's error with its query and the AKE re-keys; offrec without it only reports the
+ * error, and the session goes on. */
+static void n5_error_start_ake(void) {
+    static const char unreadable[] = "?OTR Error: You transmitted an unreadable encrypted message.";
+    struct party *o, *l;
+    /* libotr heals: a restarted offrec (same instance tag) cannot read libotr's data */
+    otr_pair(&o, &l, 0, OTRL_POLICY_OPPORTUNISTIC, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(l, "before the restart");
+    party_offrec_restart(o);
+    size_t queries = net_count_containing(l, o, "?OTRv23?");
+    party_send(l, "lost in the restart");
+    CHECK(net_count_containing(o, l, unreadable) == 1);
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR) == 1);
+    CHECK(net_count_containing(l, o, "?OTRv23?") == queries + 1);
+    CHECK(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) == 2); /* before and after */
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_MSG_RESENT) == 0);
+    chat(l, "after libotr healed");
+    chat(o, "read you");
+    assert_global();
+    parties_reset();
+    net_reset();
+
+    /* offrec heals: a MITM damages offrec's message, libotr sends its error, offrec queries */
+    for (int error_start = 1; error_start >= 0; error_start--) {
+        otr_pair(&o, &l, error_start ? OFFREC_POLICY_ERROR_START_AKE : 0, OTRL_POLICY_MANUAL, 0);
+        REQUIRE(ake_offrec_asks(o, l));
+        chat(o, "hello");
+        chat(l, "hi");
+        uint8_t ssid0[8], ssid1[8];
+        libotr_ssid(l, o, ssid0);
+        size_t offrec_queries = net_count_containing(o, l, "?OTRv");
+        size_t n = net_count(o, l);
+        net_rule_add(o, l, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1,
+                                             .rewrite = rewrite_flip_middle});
+        party_send(o, "damaged on the way");
+        CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_UNREADABLE) == 1);
+        CHECK(net_count_containing(l, o, unreadable) == 1);
+        const struct evrec *pe = ev_last(o, EV_OFFREC, OFFREC_EVENT_CODE_PEER_ERROR);
+        CHECK(pe != NULL && pe->text != NULL && strstr(pe->text, "unreadable encrypted message") != NULL);
+        CHECK(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+        libotr_ssid(l, o, ssid1);
+        if (error_start) {
+            CHECK(net_count_containing(o, l, "?OTRv") == offrec_queries + 1);
+            CHECK(memcmp(ssid0, ssid1, 8) != 0);
+            CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) == 2);
+        } else {
+            CHECK(net_count_containing(o, l, "?OTRv") == offrec_queries);
+            CHECK(memcmp(ssid0, ssid1, 8) == 0);
+            CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) == 1);
+        }
+        chat(o, "after the error");
+        chat(l, "got it");
+        if (error_start) {
+            assert_global();
+            parties_reset();
+            net_reset();
+        }
+    }
+}
+
+/* One side's exchange messages (D-H Commit, Key, Reveal Signature, Signature) from wire log
+ * entry `from_index` on. */
+static size_t ake_messages(const struct party *p, size_t from_index) {
+    size_t n = 0;
+    for (size_t i = from_index; i < net_log_count(); i++) {
+        const struct wire_rec *w = net_log(i);
+        struct otr_header h;
+        if (w->from == p->id && otr_wire_header(w->text, &h) && h.type != OTR_TYPE_DATA) n++;
+    }
+    return n;
+}
+
+/* Makes the D-H Commits of o and l cross: both queries are on the wire before either is read,
+ * so each side answers the other's query with a commit before it sees the other's commit.
+ * offrec_first: offrec's commit reaches libotr before libotr's reaches offrec. Returns which
+ * side's commit has the higher hash (1 offrec, 0 libotr, -1 unknown). */
+static int cross_commits(struct party *o, struct party *l, bool offrec_first, size_t *log_from) {
+    net_autopump = false;
+    *log_from = net_log_count();
+    if (offrec_first) {
+        otr_query(l); /* read first: offrec's commit goes out first */
+        or_start(o);
+    } else {
+        or_start(o);
+        otr_query(l);
+    }
+    net_pump_n(1);
+    net_pump_n(1);
+    /* both commits are on the wire now, nobody has read one */
+    const char *co = NULL, *cl = NULL;
+    size_t io = 0, il = 0;
+    for (size_t i = *log_from; i < net_log_count(); i++) {
+        const struct wire_rec *w = net_log(i);
+        if (!strncmp(w->text, "?OTR:AAMC", 9) && w->from == o->id && co == NULL) co = w->text, io = i;
+        if (!strncmp(w->text, "?OTR:AAMC", 9) && w->from == l->id && cl == NULL) cl = w->text, il = i;
+    }
+    CHECKF(co != NULL && cl != NULL, "the commits did not cross (offrec %s, libotr %s)", co ? "sent" : "none",
+           cl ? "sent" : "none");
+    if (co != NULL && cl != NULL) CHECK(offrec_first ? io < il : il < io);
+    net_autopump = true;
+    net_pump();
+    uint8_t ho[32], hl[32];
+    if (co == NULL || cl == NULL || !otr_wire_commit_hash(co, ho) || !otr_wire_commit_hash(cl, hl)) return -1;
+    return memcmp(ho, hl, 32) > 0 ? 1 : 0;
+}
+
+/* N6: crossed D-H Commits, both arrival orders, on a fresh pair (libotr makes the child
+ * context for offrec's instance from the commit) and on a re-key (the child context exists
+ * and is ENCRYPTED), each until both winners of the hash comparison were seen: exactly one
+ * session per side, libotr's one ENCRYPTED context is the child, no error messages, a
+ * bounded number of exchange messages. */
+static void n6_crossed_commits(void) {
+    int runs = 0;
+    for (int rekey = 0; rekey < 2; rekey++) {
+        for (int offrec_first = 1; offrec_first >= 0; offrec_first--) {
+            bool seen[2] = {false, false};
+            for (int attempt = 0; attempt < 8 && !(seen[0] && seen[1]); attempt++) {
+                struct party *o, *l;
+                otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+                uint8_t ssid0[8] = {0};
+                if (rekey) {
+                    REQUIRE(ake_offrec_asks(o, l));
+                    chat(o, "before the crossing");
+                    libotr_ssid(l, o, ssid0);
+                }
+                size_t from = 0;
+                int offrec_wins = cross_commits(o, l, offrec_first, &from);
+                if (offrec_wins >= 0) seen[offrec_wins] = true;
+                trace("  N6 %s, %s commit first, %s hash higher", rekey ? "re-key" : "fresh",
+                      offrec_first ? "offrec's" : "libotr's", offrec_wins ? "offrec's" : "libotr's");
+                size_t n = 0;
+                CHECK(offrec_client_session_count(o->client, "bob", 3, &n) == OFFREC_RESULT_OK && n == 1);
+                CHECK(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+                CHECK(otr_encrypted_contexts(l, o) == 1);
+                ConnContext *child = otr_ctx(l, o);
+                CHECK(child != NULL && child->m_context != child && child->msgstate == OTRL_MSGSTATE_ENCRYPTED);
+                CHECK(net_count_containing(o, l, "?OTR Error:") == 0 && net_count_containing(l, o, "?OTR Error:") == 0);
+                size_t ao = ake_messages(o, from), al = ake_messages(l, from);
+                CHECKF(ao <= 4 && al <= 4, "exchange messages after the crossing: offrec %zu, libotr %zu", ao, al);
+                observe("N6 crossed commits (%s, %s commit read first, %s hash higher): offrec sent %zu exchange "
+                        "messages, libotr %zu", rekey ? "re-key" : "fresh", offrec_first ? "offrec's" : "libotr's",
+                        offrec_wins ? "offrec's" : "libotr's", ao, al);
+                if (rekey) {
+                    uint8_t ssid1[8];
+                    libotr_ssid(l, o, ssid1);
+                    CHECK(memcmp(ssid0, ssid1, 8) != 0);
+                }
+                chat(o, "after the crossing");
+                chat(l, "read you");
+                assert_global();
+                parties_reset();
+                net_reset();
+                runs++;
+            }
+            CHECKF(seen[0] && seen[1], "N6 %s/%s: not both hash winners seen", rekey ? "re-key" : "fresh",
+                   offrec_first ? "offrec first" : "libotr first");
+        }
+    }
+    trace("  N6: %d crossings", runs);
+}
+
+/* N8: a message in flight across a re-key. libotr's message is delayed; offrec's query re-keys
+ * meanwhile; the message arrives under the old keys: offrec reports it unreadable and answers
+ * with one `?OTR Error:`. libotr (OPPORTUNISTIC: ERROR_START_AKE) queries and the AKE re-keys
+ * again, but does not resend the message (T15: v3 handles the error in the master context);
+ * nothing loops. */
+static void n8_in_flight(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_OPPORTUNISTIC, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(o, "hello");
+    chat(l, "hi");
+    uint8_t ssid0[8], ssid1[8], ssid2[8];
+    libotr_ssid(l, o, ssid0);
+    size_t n = net_count(l, o);
+    net_rule_add(l, o, (struct net_rule){.action = RULE_DELAY, .nth = (unsigned)n + 1, .delay = 5});
+    static const char lost[] = "in flight across the re-key";
+    party_send(l, lost);
+    CHECK(or_start(o) == OFFREC_RESULT_OK);
+    REQUIRE(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+    libotr_ssid(l, o, ssid1);
+    CHECK(memcmp(ssid0, ssid1, 8) != 0);
+    CHECK(!delivered(o, lost, strlen(lost)));
+    size_t queries = net_count_containing(l, o, "?OTRv23?");
+    clock_advance(5); /* the old message arrives */
+    CHECK(!delivered(o, lost, strlen(lost)));
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_UNREADABLE) == 1);
+    CHECK(net_count_containing(o, l, "?OTR Error: You transmitted an unreadable encrypted message.") == 1);
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR) == 1);
+    CHECK(net_count_containing(l, o, "?OTRv23?") == queries + 1);
+    CHECK(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+    libotr_ssid(l, o, ssid2);
+    CHECK(memcmp(ssid1, ssid2, 8) != 0);
+    size_t log_before = net_log_count();
+    clock_advance(60);
+    CHECK(ev_count(l, EV_OTR_MSG, OTRL_MSGEVENT_MSG_RESENT) == 0);
+    CHECK(net_count_containing(o, l, "?OTR Error:") == 1);
+    CHECK(net_count_containing(l, o, "?OTRv23?") == queries + 1);
+    CHECKF(net_log_count() - log_before <= 2, "%zu messages in the 60 s after healing",
+           net_log_count() - log_before);
+    observe("N8: libotr re-keys after offrec's error for a message in flight across a re-key, but does "
+            "not resend it (no [resent] within 60 s)");
+    chat(l, "after the re-keys");
+    chat(o, "read you");
+}
 #endif
 
 const struct scenario negotiation_scenarios[] = {
@@ -317,7 +534,10 @@ const struct scenario negotiation_scenarios[] = {
     OTR_SCENARIO("N2", "libotr queries, offrec commits to receiver 0, mms 0/417", n2_libotr_queries),
     OTR_SCENARIO("N3", "offrec whitespace tag starts libotr's AKE, tags stripped", n3_offrec_tag),
     OTR_SCENARIO("N4", "libotr whitespace tag starts offrec's AKE; offrec stops tagging", n4_libotr_tag),
+    OTR_SCENARIO("N5", "ERROR_START_AKE both ways; offrec without it only reports", n5_error_start_ake),
+    OTR_SCENARIO("N6", "crossed D-H Commits: both orders, fresh and re-key, both winners", n6_crossed_commits),
     OTR_SCENARIO("N7", "re-key by query while encrypted, both directions", n7_rekey),
+    OTR_SCENARIO("N8", "message in flight across a re-key: one error, no resend, no loop", n8_in_flight),
     OTR_SCENARIO("N9", "libotr v2 only: v2 session; offrec v2 off: none", n9_v2_only),
     {"N10", "offrec without OTR: never answers, never sends ?OTR, reports it", n10_no_otr},
     {"N10r", "libotr REQUIRE_ENCRYPTION vs offrec without OTR", n10r_libotr_requires},
