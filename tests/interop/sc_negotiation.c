@@ -152,6 +152,13 @@ static void check_v3_session(struct party *o, struct party *l) {
     chat(l, "back over v3");
 }
 
+/* The SSID libotr's context with o holds (8 bytes; zero if none). */
+static void libotr_ssid(struct party *l, struct party *o, uint8_t out[8]) {
+    ConnContext *c = otr_ctx(l, o);
+    memset(out, 0, 8);
+    if (c != NULL && c->sessionid_len == 8) memcpy(out, c->sessionid, 8);
+}
+
 /* N1: offrec start_session -> combined query -> libotr commits (v3). */
 static void n1_offrec_queries(void) {
     static const int mmss[] = {0, 417};
@@ -276,6 +283,30 @@ static void n7_rekey(void) {
     chat(o, "read you too");
 }
 
+/* N7g: offrec's flood guard: it sends no D-H Commit within 2 s of its last one, so a query
+ * (libotr's "refresh") that arrives that soon after a re-key is ignored without a word; one
+ * 2 s later re-keys. */
+static void n7g_commit_guard(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(ake_libotr_asks(l, o));
+    uint8_t ssid0[8], ssid1[8];
+    libotr_ssid(l, o, ssid0);
+    size_t commits = net_count_containing(o, l, "?OTR:AAMC");
+    clock_advance(1);
+    otr_query(l);
+    CHECK(net_count_containing(o, l, "?OTR:AAMC") == commits);
+    libotr_ssid(l, o, ssid1);
+    CHECK(!memcmp(ssid0, ssid1, 8));
+    observe("offrec ignores an OTR query that arrives within 2 s of its last D-H Commit (no commit, no event)");
+    clock_advance(1);
+    otr_query(l);
+    CHECK(net_count_containing(o, l, "?OTR:AAMC") == commits + 1);
+    libotr_ssid(l, o, ssid1);
+    CHECK(memcmp(ssid0, ssid1, 8) != 0);
+    chat(l, "re-keyed");
+}
+
 /* N9: libotr allows v2 only: a v2 session (header 00 02, `?OTR,` fragments, no tags); with
  * offrec's v2 off: no session and nothing breaks. */
 static void n9_v2_only(void) {
@@ -311,12 +342,6 @@ static void n9_v2_only(void) {
     CHECK(net_count_containing(o, l, "?OTR:") == 0);
 }
 
-/* The SSID libotr's context with o holds (8 bytes; zero if none). */
-static void libotr_ssid(struct party *l, struct party *o, uint8_t out[8]) {
-    ConnContext *c = otr_ctx(l, o);
-    memset(out, 0, 8);
-    if (c != NULL && c->sessionid_len == 8) memcpy(out, c->sessionid, 8);
-}
 
 /* N5: ERROR_START_AKE both ways. libotr (OPPORTUNISTIC includes it) answers offrec's
  * `?OTR Error:` with a query and the AKE re-keys; offrec with ERROR_START_AKE answers
@@ -537,6 +562,7 @@ const struct scenario negotiation_scenarios[] = {
     OTR_SCENARIO("N5", "ERROR_START_AKE both ways; offrec without it only reports", n5_error_start_ake),
     OTR_SCENARIO("N6", "crossed D-H Commits: both orders, fresh and re-key, both winners", n6_crossed_commits),
     OTR_SCENARIO("N7", "re-key by query while encrypted, both directions", n7_rekey),
+    OTR_SCENARIO("N7g", "offrec's 2 s commit guard: a query right after a re-key is ignored", n7g_commit_guard),
     OTR_SCENARIO("N8", "message in flight across a re-key: one error, no resend, no loop", n8_in_flight),
     OTR_SCENARIO("N9", "libotr v2 only: v2 session; offrec v2 off: none", n9_v2_only),
     {"N10", "offrec without OTR: never answers, never sends ?OTR, reports it", n10_no_otr},
