@@ -636,10 +636,10 @@ long party_send_to(struct party *p, uint32_t instance, const char *text) {
     return rc;
 }
 
-/* libotr shows a message as encrypted only when it came out of a data message. */
+/* libotr shows a message as encrypted only when it came out of a data message (or its
+ * fragments, which may follow other text: F2). */
 static bool libotr_was_encrypted(const char *wire, const char *shown, const ConnContext *c) {
-    return shown != NULL && c != NULL && c->msgstate == OTRL_MSGSTATE_ENCRYPTED &&
-           !strncmp(wire, "?OTR", 4);
+    return shown != NULL && c != NULL && c->msgstate == OTRL_MSGSTATE_ENCRYPTED && strstr(wire, "?OTR") != NULL;
 }
 
 static void libotr_receive(struct party *p, int from_id, const char *from_account,

@@ -86,9 +86,35 @@ static void styled_head(char *out, size_t cap, enum frag_style st, uint32_t s, u
     }
 }
 
-/* F2: hand-made variants of libotr's fragment format that libotr itself reads (sscanf with %x
- * and %hu): no leading zeros, upper-case hex, more leading zeros, receiver tag 0, text before
- * the fragment, and a message in one piece. offrec reassembles each. */
+/* A libotr sender "bob" and a receiver "alice" (offrec, or libotr for reference) in a v3
+ * session, bob's messages to alice kept off the wire by `cap`. */
+static bool fragment_world(bool offrec_receives, struct party **snd, struct party **rcv, struct net_capture *cap) {
+    bool ok;
+    if (offrec_receives) {
+        otr_pair(rcv, snd, 0, OTRL_POLICY_MANUAL, 0);
+        ok = ake_offrec_asks(*rcv, *snd);
+    } else {
+        *rcv = party_libotr("alice", "alice", "bob", OTRL_POLICY_MANUAL, NULL);
+        *snd = party_libotr("bob", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+        otr_query(*rcv);
+        ok = party_encrypted_with(*rcv, *snd) && party_encrypted_with(*snd, *rcv);
+    }
+    memset(cap, 0, sizeof *cap);
+    net_rule_add(*snd, *rcv, (struct net_rule){.action = RULE_REWRITE, .rewrite = rewrite_capture, .arg = cap});
+    return ok;
+}
+
+static void end_world(struct net_capture *cap) {
+    net_capture_free(cap);
+    assert_global();
+    parties_reset();
+    net_reset();
+}
+
+/* F2: hand-made variants of libotr's fragment format: no leading zeros, upper-case hex, more
+ * leading zeros, receiver tag 0, text before each fragment, a message in one piece. offrec
+ * reassembles every one; libotr, fed the same, is the reference (recorded; it reads them all,
+ * its sscanf takes %x and %hu). */
 static void f2_fragment_variants(void) {
     static const struct {
         enum frag_style style;
@@ -100,96 +126,122 @@ static void f2_fragment_variants(void) {
         {FS_RECEIVER_ZERO, 2, "receiver tag 0"},   {FS_TEXT_BEFORE, 3, "text before each fragment"},
         {FS_LIBOTR, 1, "one piece, 00001 of 00001"},
     };
-    struct party *o, *l;
-    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
-    REQUIRE(ake_offrec_asks(o, l));
-    struct net_capture cap = {0};
-    net_rule_add(l, o, (struct net_rule){.action = RULE_REWRITE, .rewrite = rewrite_capture, .arg = &cap});
-    net_tap_lenient = true; /* hand-made fragments are not libotr's format on purpose */
-    uint32_t s = party_instag(l), r = party_instag(o);
-    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        char text[96];
-        snprintf(text, sizeof text, "fragments with %s", variants[v].name);
-        char *m = libotr_message(l, &cap, text);
-        if (m == NULL) continue;
-        expect_delivery(o, text, strlen(text), SEC_ENCRYPTED);
-        size_t len = strlen(m), n = variants[v].pieces, size = (len + n - 1) / n;
-        for (unsigned k = 1; k <= n; k++) {
-            char head[96];
-            styled_head(head, sizeof head, variants[v].style, s, r, k, (unsigned)n);
-            size_t off = (k - 1) * size, plen = off + size > len ? len - off : size;
-            char *f = hand_fragment(head, m + off, plen);
-            net_inject(l, o, f);
-            free(f);
+    for (int offrec_receives = 1; offrec_receives >= 0; offrec_receives--) {
+        struct party *l, *rcv;
+        struct net_capture cap;
+        REQUIRE(fragment_world(offrec_receives, &l, &rcv, &cap));
+        uint32_t s = party_instag(l), r = party_instag(rcv);
+        char unread[256] = "";
+        for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+            char text[96];
+            snprintf(text, sizeof text, "fragments with %s", variants[v].name);
+            char *m = libotr_message(l, &cap, text);
+            if (m == NULL) continue;
+            size_t len = strlen(m), n = variants[v].pieces, size = (len + n - 1) / n;
+            net_tap_lenient = true; /* hand-made fragments are not libotr's format on purpose */
+            for (unsigned k = 1; k <= n; k++) {
+                char head[96];
+                styled_head(head, sizeof head, variants[v].style, s, r, k, (unsigned)n);
+                size_t off = (k - 1) * size, plen = off + size > len ? len - off : size;
+                char *f = hand_fragment(head, m + off, plen);
+                net_inject(l, rcv, f);
+                free(f);
+            }
+            net_pump();
+            net_tap_lenient = false;
+            bool read = delivered(rcv, text, strlen(text));
+            if (read) expect_delivery(rcv, text, strlen(text), SEC_ENCRYPTED);
+            if (offrec_receives) {
+                CHECKF(read, "offrec did not reassemble fragments with %s", variants[v].name);
+            } else if (!read && strlen(unread) + strlen(variants[v].name) + 3 < sizeof unread) {
+                strcat(strcat(unread, unread[0] ? ", " : ""), variants[v].name);
+            }
+            free(m);
         }
-        net_pump();
-        CHECKF(delivered(o, text, strlen(text)), "offrec did not reassemble %s", variants[v].name);
-        free(m);
+        if (offrec_receives) {
+            CHECK(ev_count(rcv, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED) == 0);
+        } else {
+            observe("F2 reference: libotr reads fragments with every variant%s%s", unread[0] ? " but " : "", unread);
+        }
+        chat(rcv, "all read");
+        end_world(&cap);
     }
-    net_tap_lenient = false;
-    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED) == 0);
-    chat(o, "all read");
-    net_capture_free(&cap);
 }
 
 /* F3: invalid fragments, each carrying a whole message that would be shown if the fragment
  * were taken: k = 0, n = 0, k > n, an empty piece (taken, it would make piece 2 complete the
- * message), n > 65535 (libotr wraps 65537 to 1 and shows the message!), a sender tag below
- * 0x100, a receiver tag of another instance. offrec rejects each and shows nothing; the same
- * message sent whole afterwards is read, so the rejection changed nothing. */
+ * message), n > 65535 (libotr's %hu wraps 65537 to 1), a sender tag below 0x100, a receiver
+ * tag of another instance. offrec rejects each and shows nothing; the same message sent whole
+ * afterwards is read, so the rejection changed nothing. libotr, fed the same, is recorded. */
 static void f3_invalid_fragments(void) {
-    struct party *o, *l;
-    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
-    REQUIRE(ake_offrec_asks(o, l));
-    o->allow_offrec_malformed = true;
-    struct net_capture cap = {0};
-    net_rule_add(l, o, (struct net_rule){.action = RULE_REWRITE, .rewrite = rewrite_capture, .arg = &cap});
-    uint32_t s = party_instag(l), r = party_instag(o);
     static const char *names[] = {"k = 0", "n = 0", "k > n", "an empty piece", "n = 65537", "k = n = 65537",
                                   "sender tag 0xff", "another receiver"};
-    for (size_t v = 0; v < sizeof names / sizeof names[0]; v++) {
-        char text[96], head[96];
-        snprintf(text, sizeof text, "never shown from a fragment with %s", names[v]);
-        char *m = libotr_message(l, &cap, text);
-        if (m == NULL) continue;
-        size_t len = strlen(m), malformed = ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED);
-        size_t sent_by_o = net_count(o, l);
-        net_tap_lenient = true;
-        switch (v) {
-        case 0: snprintf(head, sizeof head, "?OTR|%08x|%08x,00000,00001,", s, r); break;
-        case 1: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00000,", s, r); break;
-        case 2: snprintf(head, sizeof head, "?OTR|%08x|%08x,00002,00001,", s, r); break;
-        case 3: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00002,", s, r); break;
-        case 4: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,65537,", s, r); break;
-        case 5: snprintf(head, sizeof head, "?OTR|%08x|%08x,65537,65537,", s, r); break;
-        case 6: snprintf(head, sizeof head, "?OTR|000000ff|%08x,00001,00001,", r); break;
-        default: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00001,", s, r ^ 0x01010101u); break;
-        }
-        char *f = v == 3 ? hand_fragment(head, "", 0) : hand_fragment(head, m, len);
-        net_inject(l, o, f);
-        free(f);
-        if (v == 3) {
-            snprintf(head, sizeof head, "?OTR|%08x|%08x,00002,00002,", s, r);
-            f = hand_fragment(head, m, len);
-            net_inject(l, o, f);
+    for (int offrec_receives = 1; offrec_receives >= 0; offrec_receives--) {
+        struct party *l, *rcv;
+        struct net_capture cap;
+        REQUIRE(fragment_world(offrec_receives, &l, &rcv, &cap));
+        rcv->allow_offrec_malformed = true;
+        allow_otr_event(rcv, OTRL_MSGEVENT_RCVDMSG_MALFORMED);
+        uint32_t s = party_instag(l), r = party_instag(rcv);
+        char reported[256] = "", silent[256] = "", shown[256] = "";
+        size_t answered = 0;
+        for (size_t v = 0; v < sizeof names / sizeof names[0]; v++) {
+            char text[96], head[96];
+            snprintf(text, sizeof text, "never shown from a fragment with %s", names[v]);
+            clock_advance(10); /* libotr answers some with an error message, unlimited */
+            char *m = libotr_message(l, &cap, text);
+            if (m == NULL) continue;
+            size_t len = strlen(m), sent_back = net_count(rcv, l);
+            size_t bad = offrec_receives ? ev_count(rcv, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED)
+                                         : ev_count(rcv, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_MALFORMED);
+            net_tap_lenient = true;
+            switch (v) {
+            case 0: snprintf(head, sizeof head, "?OTR|%08x|%08x,00000,00001,", s, r); break;
+            case 1: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00000,", s, r); break;
+            case 2: snprintf(head, sizeof head, "?OTR|%08x|%08x,00002,00001,", s, r); break;
+            case 3: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00002,", s, r); break;
+            case 4: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,65537,", s, r); break;
+            case 5: snprintf(head, sizeof head, "?OTR|%08x|%08x,65537,65537,", s, r); break;
+            case 6: snprintf(head, sizeof head, "?OTR|000000ff|%08x,00001,00001,", r); break;
+            default: snprintf(head, sizeof head, "?OTR|%08x|%08x,00001,00001,", s, r ^ 0x01010101u); break;
+            }
+            char *f = v == 3 ? hand_fragment(head, "", 0) : hand_fragment(head, m, len);
+            net_inject(l, rcv, f);
             free(f);
+            if (v == 3) {
+                snprintf(head, sizeof head, "?OTR|%08x|%08x,00002,00002,", s, r);
+                f = hand_fragment(head, m, len);
+                net_inject(l, rcv, f);
+                free(f);
+            }
+            net_pump();
+            net_tap_lenient = false;
+            bool read = delivered(rcv, text, strlen(text));
+            size_t now_bad = offrec_receives ? ev_count(rcv, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED)
+                                             : ev_count(rcv, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_MALFORMED);
+            char *list = read ? shown : now_bad > bad ? reported : silent;
+            if (strlen(list) + strlen(names[v]) + 3 < 256) strcat(strcat(list, list[0] ? ", " : ""), names[v]);
+            answered += net_count(rcv, l) > sent_back;
+            expect_delivery(rcv, text, strlen(text), SEC_ENCRYPTED);
+            if (offrec_receives) {
+                CHECKF(!read, "offrec showed a message from a fragment with %s", names[v]);
+            }
+            if (!read) { /* the message itself was fine */
+                net_inject(l, rcv, m);
+                net_pump();
+                CHECKF(delivered(rcv, text, strlen(text)), "the message behind the fragment with %s was lost", names[v]);
+            }
+            free(m);
         }
-        net_pump();
-        net_tap_lenient = false;
-        CHECKF(!delivered(o, text, strlen(text)), "offrec showed a message from a fragment with %s", names[v]);
-        observe("F3: a fragment with %s: offrec %s%s", names[v],
-                ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_MALFORMED) > malformed ? "reports MALFORMED" : "drops it silently",
-                net_count(o, l) > sent_by_o ? " and answers" : "");
-        /* the message itself was fine */
-        expect_delivery(o, text, strlen(text), SEC_ENCRYPTED);
-        net_inject(l, o, m);
-        net_pump();
-        CHECKF(delivered(o, text, strlen(text)), "the message behind the fragment with %s was lost", names[v]);
-        free(m);
+        observe("F3 %s: reports a fragment with %s as malformed; drops %s silently; shows the message for %s; "
+                "answers %zu",
+                offrec_receives ? "offrec" : "reference, libotr", reported, silent[0] ? silent : "none",
+                shown[0] ? shown : "none", answered);
+        clock_advance(10);
+        chat(rcv, "still fine");
+        chat(l, "yes");
+        end_world(&cap);
     }
-    chat(o, "still fine");
-    chat(l, "yes");
-    net_capture_free(&cap);
 }
 
 /* Injects the captured fragments of two messages: `a`'s first piece, then all of `b`, then the

@@ -283,6 +283,153 @@ static void n7_rekey(void) {
     chat(o, "read you too");
 }
 
+/* N6L: a re-key that loses one of the answering side's exchange messages, then the libotr
+ * side asks again (libotr's "Refresh"); found by R2. The answering side x (offrec, or libotr as
+ * the reference) keeps its half-done exchange with libotr's instance and starts a new one with
+ * a new D-H Commit; libotr answers it with a D-H Key from its instance context. libotr as x
+ * takes that D-H Key into a copy of its new commit (otrl_auth_copy_on_key overrides the
+ * half-done exchange) and the re-key completes. offrec answers from the half-done exchange:
+ *  - lost Reveal Signature (libotr asked first): libotr's context, still waiting for a Reveal
+ *    Signature, keeps the new commit and sends the same D-H Key again (as the spec says);
+ *    offrec sends its lost Reveal Signature again, which opens the old commit: libotr ignores it;
+ *  - lost D-H Key (x asked first, libotr committed): offrec still waits for libotr's Reveal
+ *    Signature and ignores the D-H Key (wrong state).
+ * Either way no re-key completes until offrec's half-done exchange expires (120 s). */
+static void n6l_lost_exchange_message(void) {
+    for (int lose_dh_key = 0; lose_dh_key < 2; lose_dh_key++) {
+        for (int reference = 1; reference >= 0; reference--) {
+            struct party *x, *l; /* x: libotr (reference) or offrec */
+            if (reference) {
+                x = party_libotr("alice", "alice", "bob", OTRL_POLICY_MANUAL, NULL);
+                l = party_libotr("bob", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+            } else {
+                otr_pair(&x, &l, 0, OTRL_POLICY_MANUAL, 0);
+            }
+            const char *what = lose_dh_key ? "?OTR:AAMK" : "?OTR:AAMR";
+            /* the first AKE is asked for by the side that asks again below, so that x keeps no
+             * commit of its own from it (see N6s) */
+            if (!lose_dh_key) {
+                otr_query(l);
+            } else if (reference) {
+                otr_query(x);
+            } else {
+                CHECK(or_start(x) == OFFREC_RESULT_OK);
+            }
+            REQUIRE(party_encrypted_with(x, l) && party_encrypted_with(l, x));
+            chat(l, "hello");
+            chat(x, "hi");
+            uint8_t ssid0[8], ssid1[8];
+            libotr_ssid(l, x, ssid0);
+            clock_advance(3);
+            size_t sent = net_count_containing(x, l, what);
+            net_rule_add(x, l, (struct net_rule){.action = RULE_DROP, .match = what, .times = 1});
+            if (!lose_dh_key) {
+                otr_query(l); /* x commits, libotr sends its D-H Key, x's Reveal Signature is lost */
+            } else if (reference) {
+                otr_query(x); /* libotr commits, x's D-H Key is lost */
+            } else {
+                CHECK(or_start(x) == OFFREC_RESULT_OK);
+            }
+            CHECK(net_count_containing(x, l, what) == sent + 1); /* sent, and lost */
+            char *lost = strdup(net_last(x, l));
+            libotr_ssid(l, x, ssid1);
+            /* the asking libotr keeps the old session; libotr as x is PLAINTEXT meanwhile (T16) */
+            CHECK(!memcmp(ssid0, ssid1, 8) && party_encrypted_with(l, x));
+            if (!reference) CHECK(party_encrypted_with(x, l));
+            clock_advance(3);
+            size_t dhkeys = net_count_containing(l, x, "?OTR:AAMK");
+            otr_query(l); /* "Refresh" */
+            CHECK(net_count_containing(l, x, "?OTR:AAMK") == dhkeys + 1);
+            libotr_ssid(l, x, ssid1);
+            bool rekeyed = party_encrypted_with(x, l) && party_encrypted_with(l, x) && memcmp(ssid0, ssid1, 8) != 0;
+            if (reference) {
+                CHECKF(rekeyed, "reference: libotr did not re-key after a lost %s", lose_dh_key ? "D-H Key" : "Reveal Signature");
+            } else if (!rekeyed) {
+                const char *last = net_last(x, l);
+                check_fail(__FILE__, __LINE__,
+                           "OFFREC BUG: no re-key after a lost %s and a new query: offrec answered libotr's D-H Key "
+                           "to its new commit %s",
+                           lose_dh_key ? "D-H Key" : "Reveal Signature",
+                           lose_dh_key ? "with nothing (its old exchange waits for a Reveal Signature)"
+                           : last != NULL && !strcmp(last, lost) ? "with the lost Reveal Signature, unchanged (it opens the old commit); libotr ignored it"
+                                                                 : "with something else");
+                /* it heals only when offrec's old exchange has expired */
+                clock_advance(120);
+                otr_query(l);
+                libotr_ssid(l, x, ssid1);
+                CHECK(party_encrypted_with(x, l) && memcmp(ssid0, ssid1, 8) != 0);
+            }
+            free(lost);
+            chat(l, "after the refresh");
+            chat(x, "read you");
+            assert_global();
+            parties_reset();
+            net_reset();
+        }
+    }
+}
+
+/* N6s: libotr re-keys (offrec queried) within 120 s of an AKE offrec answered with its own D-H
+ * Commit (receiver 0). offrec keeps that commit for other instances of the peer (as libotr keeps
+ * its master commit for 60 s), and treats libotr's new commit as crossing it: when the old
+ * commit's hash is the higher, offrec sends the old commit again instead of a D-H Key, and the
+ * new session is keyed with offrec's old g^x. libotr never lets a commit cross its master's old
+ * commit (a commit goes to the instance context, which answers it with a D-H Key). Asserted:
+ * offrec answers a commit from an instance it completed an exchange with by a D-H Key. The
+ * comparison is random, so the re-key is repeated until offrec's old hash was the higher. */
+static void n6s_stale_commit(void) {
+    int crossing = 0, tries = 0;
+    for (; tries < 16 && crossing == 0; tries++) {
+        struct party *o, *l;
+        otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+        REQUIRE(ake_libotr_asks(l, o)); /* offrec answers with its commit to every instance */
+        const char *first = NULL;
+        for (size_t i = 0; i < net_log_count() && first == NULL; i++) {
+            if (net_log(i)->from == o->id && !strncmp(net_log(i)->text, "?OTR:AAMC", 9)) first = net_log(i)->text;
+        }
+        uint8_t old_hash[32], h[32];
+        REQUIRE(first != NULL && otr_wire_commit_hash(first, old_hash));
+        ConnContext *c = otr_ctx(l, o);
+        REQUIRE(c != NULL && c->context_priv->their_keyid == 1);
+        gcry_mpi_t old_gx = gcry_mpi_copy(c->context_priv->their_y); /* offrec's g^x of that AKE */
+        clock_advance(3);
+        size_t from = net_log_count();
+        CHECK(or_start(o) == OFFREC_RESULT_OK); /* libotr commits */
+        const char *theirs = NULL, *answer = NULL;
+        for (size_t i = from; i < net_log_count(); i++) {
+            const struct wire_rec *w = net_log(i);
+            if (w->from == l->id && !strncmp(w->text, "?OTR:AAMC", 9) && theirs == NULL) theirs = w->text;
+            if (w->from == o->id && theirs != NULL && answer == NULL && !strncmp(w->text, "?OTR:AAM", 8)) answer = w->text;
+        }
+        if (theirs == NULL || answer == NULL || !otr_wire_commit_hash(theirs, h)) {
+            check_fail(__FILE__, __LINE__, "no commit from libotr or no answer from offrec");
+            gcry_mpi_release(old_gx);
+            return;
+        }
+        CHECK(party_encrypted_with(o, l) && party_encrypted_with(l, o));
+        if (memcmp(old_hash, h, 32) > 0) { /* else offrec answers with a D-H Key anyway */
+            crossing = 1;
+            if (strncmp(answer, "?OTR:AAMK", 9) != 0) {
+                c = otr_ctx(l, o);
+                bool reused = c != NULL && c->context_priv->their_keyid == 1 &&
+                              gcry_mpi_cmp(c->context_priv->their_y, old_gx) == 0;
+                check_fail(__FILE__, __LINE__,
+                           "OFFREC BUG: offrec answered libotr's re-key commit with %s instead of a D-H Key (it took "
+                           "the commit as crossing its own, kept from the AKE 3 s earlier)%s",
+                           !strcmp(answer, first) ? "its old D-H Commit again" : "another message",
+                           reused ? "; the new session is keyed with that AKE's g^x again" : "");
+            }
+        }
+        gcry_mpi_release(old_gx);
+        chat(o, "after the re-key");
+        chat(l, "read you");
+        assert_global();
+        parties_reset();
+        net_reset();
+    }
+    CHECKF(crossing, "no re-key met offrec's old commit with a lower hash in %d tries", tries);
+}
+
 /* N7g: offrec's flood guard: it sends no D-H Commit within 2 s of its last one, so a query
  * (libotr's "refresh") that arrives that soon after a re-key is ignored without a word; one
  * 2 s later re-keys. */
@@ -460,6 +607,7 @@ static int cross_commits(struct party *o, struct party *l, bool offrec_first, si
  * bounded number of exchange messages. */
 static void n6_crossed_commits(void) {
     int runs = 0;
+    size_t most[2][2] = {{0, 0}, {0, 0}}; /* [offrec's hash higher][offrec, libotr]: exchange messages */
     for (int rekey = 0; rekey < 2; rekey++) {
         for (int offrec_first = 1; offrec_first >= 0; offrec_first--) {
             bool seen[2] = {false, false};
@@ -486,9 +634,11 @@ static void n6_crossed_commits(void) {
                 CHECK(net_count_containing(o, l, "?OTR Error:") == 0 && net_count_containing(l, o, "?OTR Error:") == 0);
                 size_t ao = ake_messages(o, from), al = ake_messages(l, from);
                 CHECKF(ao <= 4 && al <= 4, "exchange messages after the crossing: offrec %zu, libotr %zu", ao, al);
-                observe("N6 crossed commits (%s, %s commit read first, %s hash higher): offrec sent %zu exchange "
-                        "messages, libotr %zu", rekey ? "re-key" : "fresh", offrec_first ? "offrec's" : "libotr's",
-                        offrec_wins ? "offrec's" : "libotr's", ao, al);
+                if (offrec_wins >= 0) {
+                    size_t *m = most[offrec_wins];
+                    m[0] = ao > m[0] ? ao : m[0];
+                    m[1] = al > m[1] ? al : m[1];
+                }
                 if (rekey) {
                     uint8_t ssid1[8];
                     libotr_ssid(l, o, ssid1);
@@ -505,7 +655,9 @@ static void n6_crossed_commits(void) {
                    offrec_first ? "offrec first" : "libotr first");
         }
     }
-    trace("  N6: %d crossings", runs);
+    observe("N6: %d crossed-commit runs converge to one session each side without errors; at most %zu/%zu "
+            "exchange messages (offrec/libotr) when libotr's hash is higher, %zu/%zu when offrec's is",
+            runs, most[0][0], most[0][1], most[1][0], most[1][1]);
 }
 
 /* N8: a message in flight across a re-key. libotr's message is delayed; offrec's query re-keys
@@ -561,6 +713,8 @@ const struct scenario negotiation_scenarios[] = {
     OTR_SCENARIO("N4", "libotr whitespace tag starts offrec's AKE; offrec stops tagging", n4_libotr_tag),
     OTR_SCENARIO("N5", "ERROR_START_AKE both ways; offrec without it only reports", n5_error_start_ake),
     OTR_SCENARIO("N6", "crossed D-H Commits: both orders, fresh and re-key, both winners", n6_crossed_commits),
+    OTR_SCENARIO("N6L", "re-key losing offrec's Reveal Signature or D-H Key, then a new query", n6l_lost_exchange_message),
+    OTR_SCENARIO("N6s", "libotr's re-key commit vs offrec's old commit kept for other instances", n6s_stale_commit),
     OTR_SCENARIO("N7", "re-key by query while encrypted, both directions", n7_rekey),
     OTR_SCENARIO("N7g", "offrec's 2 s commit guard: a query right after a re-key is ignored", n7g_commit_guard),
     OTR_SCENARIO("N8", "message in flight across a re-key: one error, no resend, no loop", n8_in_flight),
