@@ -611,7 +611,7 @@ static void n6_crossed_commits(void) {
     for (int rekey = 0; rekey < 2; rekey++) {
         for (int offrec_first = 1; offrec_first >= 0; offrec_first--) {
             bool seen[2] = {false, false};
-            for (int attempt = 0; attempt < 8 && !(seen[0] && seen[1]); attempt++) {
+            for (int attempt = 0; attempt < 24 && !(seen[0] && seen[1]); attempt++) {
                 struct party *o, *l;
                 otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
                 uint8_t ssid0[8] = {0};
