@@ -204,7 +204,9 @@ extern int nparties;
  * instance tag. Two parties with one account and different tags are two logins of it. */
 struct party *party_libotr(const char *label, const char *account, const char *peer,
                            OtrlPolicy policy, const char *keyslot);
-/* Creates an offrec client for `account` on OFFREC_NETWORK with `policy`. */
+/* Creates an offrec client for `account` on OFFREC_NETWORK with `policy`. The first client of a
+ * (label, account) is made with its OTR DSA key and saved; later ones load that store (same
+ * identity, DSA key and instance tag, nothing else): two parties of one account need two labels. */
 struct party *party_offrec(const char *label, const char *account, const char *peer,
                            uint32_t policy);
 /* A libotr restart: a new userstate with the same DSA key and instance tag (contexts, and so
