@@ -82,6 +82,7 @@ extern const struct scenario data_scenarios[];
 extern const struct scenario fragment_scenarios[];
 extern const struct scenario smp_scenarios[];
 extern const struct scenario misc_scenarios[];
+extern const struct scenario robust_scenarios[];
 /* Each table ends with an entry whose id is NULL. */
 
 /* ---- the fake clock (clock.c) ---------------------------------------------------------- */
@@ -203,7 +204,9 @@ extern int nparties;
  * instance tag. Two parties with one account and different tags are two logins of it. */
 struct party *party_libotr(const char *label, const char *account, const char *peer,
                            OtrlPolicy policy, const char *keyslot);
-/* Creates an offrec client for `account` on OFFREC_NETWORK with `policy`. */
+/* Creates an offrec client for `account` on OFFREC_NETWORK with `policy`. The first client of a
+ * (label, account) is made with its OTR DSA key and saved; later ones load that store (same
+ * identity, DSA key and instance tag, nothing else): two parties of one account need two labels. */
 struct party *party_offrec(const char *label, const char *account, const char *peer,
                            uint32_t policy);
 /* A libotr restart: a new userstate with the same DSA key and instance tag (contexts, and so
@@ -211,7 +214,7 @@ struct party *party_offrec(const char *label, const char *account, const char *p
 void party_libotr_restart(struct party *p);
 /* Frees every party and its records (between scenarios). */
 void parties_reset(void);
-/* Removes the DSA key cache (end of the run). */
+/* Removes the DSA key cache and frees the offrec store cache (end of the run). */
 void keys_cleanup(void);
 
 /* Sends user text as the application would (libotr: otrl_message_sending with
@@ -252,6 +255,9 @@ void otr_query(struct party *p);                         /* sends "?OTR?" (libot
 void otr_disconnect(struct party *p, struct party *q);
 void otr_smp_start(struct party *p, struct party *q, const char *question, const char *secret);
 void otr_smp_respond(struct party *p, const char *secret);
+void otr_smp_abort(struct party *p, struct party *q);   /* otrl_message_abort_smp (TLV 6) */
+/* How many of libotr p's contexts for q's account are ENCRYPTED (master and children). */
+size_t otr_encrypted_contexts(struct party *p, struct party *q);
 gcry_error_t otr_symkey(struct party *p, struct party *q, unsigned use, const uint8_t *data,
                         size_t len, uint8_t key[32]);
 void otr_fingerprint(struct party *p, uint8_t out[20]); /* our own DSA fingerprint */
@@ -261,8 +267,8 @@ const char *otr_trust(struct party *p, struct party *q); /* trust of q's active 
 /* offrec helpers */
 bool or_session_info(struct party *p, struct party *q, struct offrec_session_info *out);
 offrec_result or_start(struct party *p);
-/* Replaces the client by a new one with the same identity key and instance tag: an offrec
- * restart (sessions and anything else in memory are gone). */
+/* An offrec restart: the client is saved, freed and loaded again (identity, OTR DSA key,
+ * instance tag and trust come back; OTR sessions are never stored, so they are gone). */
 void party_offrec_restart(struct party *p);
 
 #if HAVE_OFFREC_OTR
@@ -336,6 +342,22 @@ void net_release_held(void);
 extern bool net_tap_lenient;
 /* Adds a fault rule to the from->to link. */
 void net_rule_add(struct party *from, struct party *to, struct net_rule rule);
+/* A RULE_REWRITE that flips the middle character (a MITM damaging a message; `arg` unused). */
+char *rewrite_flip_middle(const char *text, void *arg);
+/* Messages kept off the wire by a RULE_REWRITE with `rewrite_capture` and `arg` = the capture:
+ * while `on`, each text entering the link is kept here (in order) and dropped; otherwise it
+ * passes. Scenarios then hand the texts on in any order, damaged or not (net_inject, or
+ * party_receive directly). Free with net_capture_free. */
+#define CAPTURE_MAX 256
+struct net_capture {
+    bool on;
+    size_t n;
+    char *texts[CAPTURE_MAX];
+};
+char *rewrite_capture(const char *text, void *arg);
+/* Takes the oldest captured text (malloc'd; NULL if none). */
+char *net_capture_take(struct net_capture *c);
+void net_capture_free(struct net_capture *c);
 /* The wire log: every text that entered the network, in order. */
 size_t net_log_count(void);
 const struct wire_rec *net_log(size_t i);
@@ -369,6 +391,7 @@ struct otr_data {
     unsigned flags;
     uint32_t sender_keyid, recipient_keyid;
     uint8_t ctr[8];
+    size_t ct_len;   /* bytes of ciphertext (= plaintext body: AES-CTR) */
     size_t mac_span; /* the MAC covers the decoded bytes [0, mac_span) */
     uint8_t mac[20];
     size_t nrevealed; /* old MAC keys revealed by this message */
@@ -376,6 +399,12 @@ struct otr_data {
 };
 /* Decode a whole `?OTR:...` message (not a fragment); false if it is not one. */
 bool otr_wire_header(const char *text, struct otr_header *out);
+/* The binary message inside `?OTR:...` (malloc'd), and back (malloc'd `?OTR:...`), with
+ * libotr's own base64 code. */
+bool otr_wire_decode(const char *text, unsigned char **buf, size_t *len);
+char *otr_wire_encode(const unsigned char *buf, size_t len);
+/* The committed hash of g^x in a D-H Commit (what decides crossed commits). */
+bool otr_wire_commit_hash(const char *text, uint8_t out[32]);
 bool otr_wire_data(const char *text, struct otr_data *out);
 uint64_t otr_ctr_value(const struct otr_data *d);
 /* Whether HMAC-SHA1 with mac_key verifies this data message's MAC. */

@@ -274,6 +274,44 @@ void net_rule_add(struct party *from, struct party *to, struct net_rule rule) {
     l->rules[l->nrules++] = rule;
 }
 
+char *rewrite_flip_middle(const char *text, void *arg) {
+    (void)arg;
+    char *t = strdup(text);
+    if (t == NULL) exit(2);
+    size_t i = strlen(t) / 2;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    return t;
+}
+
+char *rewrite_capture(const char *text, void *arg) {
+    struct net_capture *c = arg;
+    if (!c->on || c->n == CAPTURE_MAX) {
+        if (c->on) check_fail(__FILE__, __LINE__, "capture full: message passes");
+        char *t = strdup(text);
+        if (t == NULL) exit(2);
+        return t;
+    }
+    c->texts[c->n] = strdup(text);
+    if (c->texts[c->n] == NULL) exit(2);
+    c->n++;
+    trace("  net: captured (%zu B)", strlen(text));
+    return NULL;
+}
+
+char *net_capture_take(struct net_capture *c) {
+    if (c->n == 0) return NULL;
+    char *t = c->texts[0];
+    memmove(c->texts, c->texts + 1, (c->n - 1) * sizeof c->texts[0]);
+    c->n--;
+    return t;
+}
+
+void net_capture_free(struct net_capture *c) {
+    for (size_t i = 0; i < c->n; i++) free(c->texts[i]);
+    c->n = 0;
+    c->on = false;
+}
+
 /* The first message of a link that may be delivered now. Sequence numbers grow along a
  * link's list, so it is also the link's lowest deliverable one. */
 static struct wire_msg **first_deliverable(struct link *l) {

@@ -79,7 +79,10 @@ static const char *key_file(const char *slot, const char *account) {
     return k->path;
 }
 
+static void stores_cleanup(void);
+
 void keys_cleanup(void) {
+    stores_cleanup();
     for (int i = 0; i < nkeys; i++) unlink(keys[i].path);
     if (keydir[0] != '\0') rmdir(keydir);
     nkeys = 0;
@@ -478,29 +481,85 @@ static offrec_callbacks or_callbacks(void) {
     return cb;
 }
 
+/* ---- offrec store cache: one fresh client per (label, account), saved once ----------------- */
+
+/* An offrec client makes its OTR DSA key at first need, which takes 0.05-0.9 s; the harness
+ * builds dozens of worlds. So each (label, account) gets its client made once, with its key,
+ * and saved before it meets anyone; every later world loads that store (under a millisecond):
+ * the same identity, DSA key and instance tag, and nothing else (no trust, no sessions). */
+struct cached_store {
+    char label[NAME_LEN];
+    char account[NAME_LEN];
+    uint8_t *bytes;
+    size_t len;
+};
+static struct cached_store stores[16];
+static int nstores;
+static const uint8_t store_key[32] = {'i', 'n', 't', 'e', 'r', 'o', 'p'};
+
+static struct cached_store *store_find(const char *label, const char *account) {
+    for (int i = 0; i < nstores; i++) {
+        if (!strcmp(stores[i].label, label) && !strcmp(stores[i].account, account)) return &stores[i];
+    }
+    return NULL;
+}
+
+static void store_remember(const char *label, const char *account, offrec_client *client) {
+    if (nstores == (int)(sizeof stores / sizeof stores[0])) return; /* just not cached */
+    struct offrec_buffer buf;
+    offrec_result rc = offrec_client_save(client, store_key, NULL, 0, &buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_save: %s", offrec_result_message(rc));
+    struct cached_store *s = &stores[nstores++];
+    snprintf(s->label, sizeof s->label, "%s", label);
+    snprintf(s->account, sizeof s->account, "%s", account);
+    s->bytes = (uint8_t *)xmemdup(buf.data, buf.len);
+    s->len = buf.len;
+    offrec_buffer_free(&buf);
+}
+
+static void stores_cleanup(void) {
+    for (int i = 0; i < nstores; i++) free(stores[i].bytes);
+    nstores = 0;
+}
+
 struct party *party_offrec(const char *label, const char *account, const char *peer,
                            uint32_t policy) {
     struct party *p = party_alloc(PARTY_OFFREC, label, account, peer);
     p->or_policy = policy;
     offrec_callbacks cb = or_callbacks();
-    offrec_result rc = offrec_client_new(account, strlen(account), OFFREC_NETWORK,
-                                         strlen(OFFREC_NETWORK), policy, &cb, p, &p->client);
+    const struct cached_store *s = store_find(label, account);
+    offrec_result rc;
+    if (s != NULL) {
+        rc = offrec_client_load(s->bytes, s->len, account, strlen(account), store_key, NULL, 0, policy, &cb,
+                                p, &p->client);
+        if (rc != OFFREC_RESULT_OK) fatal("offrec_client_load: %s", offrec_result_message(rc));
+        return p;
+    }
+    rc = offrec_client_new(account, strlen(account), OFFREC_NETWORK, strlen(OFFREC_NETWORK), policy, &cb, p,
+                           &p->client);
     if (rc != OFFREC_RESULT_OK) fatal("offrec_client_new: %s", offrec_result_message(rc));
+#if HAVE_OFFREC_OTR
+    rc = offrec_client_generate_otr_key(p->client, NULL);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_generate_otr_key: %s", offrec_result_message(rc));
+#endif
+    store_remember(label, account, p->client);
     return p;
 }
 
 void party_offrec_restart(struct party *p) {
-    uint8_t secret[32];
-    uint32_t tag = party_instag(p);
-    if (offrec_client_identity_secret(p->client, secret) != OFFREC_RESULT_OK) fatal("identity_secret");
+    /* What an application does: it saved the client (store), quits, and loads the store. OTR
+     * sessions are never stored, so they are gone; identity, DSA key, instance tag and trust
+     * come back. */
+    struct offrec_buffer buf;
+    offrec_result rc = offrec_client_save(p->client, store_key, NULL, 0, &buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_save: %s", offrec_result_message(rc));
     offrec_client_free(p->client);
     p->client = NULL;
     offrec_callbacks cb = or_callbacks();
-    offrec_result rc = offrec_client_new_with_identity(p->account, strlen(p->account), OFFREC_NETWORK,
-                                                       strlen(OFFREC_NETWORK), p->or_policy, secret,
-                                                       tag, &cb, p, &p->client);
-    memset(secret, 0, sizeof secret);
-    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_new_with_identity: %s", offrec_result_message(rc));
+    rc = offrec_client_load(buf.data, buf.len, p->account, strlen(p->account), store_key, NULL, 0, p->or_policy,
+                            &cb, p, &p->client);
+    offrec_buffer_free(&buf);
+    if (rc != OFFREC_RESULT_OK) fatal("offrec_client_load: %s", offrec_result_message(rc));
 }
 
 void party_libotr_restart(struct party *p) {
@@ -577,10 +636,10 @@ long party_send_to(struct party *p, uint32_t instance, const char *text) {
     return rc;
 }
 
-/* libotr shows a message as encrypted only when it came out of a data message. */
+/* libotr shows a message as encrypted only when it came out of a data message (or its
+ * fragments, which may follow other text: F2). */
 static bool libotr_was_encrypted(const char *wire, const char *shown, const ConnContext *c) {
-    return shown != NULL && c != NULL && c->msgstate == OTRL_MSGSTATE_ENCRYPTED &&
-           !strncmp(wire, "?OTR", 4);
+    return shown != NULL && c != NULL && c->msgstate == OTRL_MSGSTATE_ENCRYPTED && strstr(wire, "?OTR") != NULL;
 }
 
 static void libotr_receive(struct party *p, int from_id, const char *from_account,
@@ -764,6 +823,23 @@ void otr_smp_respond(struct party *p, const char *secret) {
     otrl_message_respond_smp(p->us, &otr_ops, p, p->smp_ctx, (const unsigned char *)secret,
                              strlen(secret));
     net_settle();
+}
+
+void otr_smp_abort(struct party *p, struct party *q) {
+    ConnContext *c = otr_ctx(p, q);
+    if (c == NULL) return;
+    p->smp_pending = false;
+    otrl_message_abort_smp(p->us, &otr_ops, p, c);
+    net_settle();
+}
+
+size_t otr_encrypted_contexts(struct party *p, struct party *q) {
+    size_t n = 0;
+    for (ConnContext *c = p->us->context_root; c != NULL; c = c->next) {
+        n += !strcmp(c->username, q->account) && !strcmp(c->accountname, p->account) &&
+             c->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+    }
+    return n;
 }
 
 gcry_error_t otr_symkey(struct party *p, struct party *q, unsigned use, const uint8_t *data,

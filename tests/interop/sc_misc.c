@@ -4,6 +4,7 @@
  */
 #include "interop.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #if HAVE_OFFREC_OTR
@@ -141,6 +142,124 @@ static void i1_two_logins(void) {
     party_send(b2, "from the laptop");
     CHECK(last_delivery(o) != NULL && last_delivery(o)->instance == party_instag(b2));
 }
+
+/* I2: offrec's one D-H Commit (receiver 0) answered by both logins of a libotr account: one
+ * commit, a D-H Key from each, two sessions keyed from the same g^x (libotr's their_y for key
+ * id 1 is equal in both contexts) with different SSIDs; messages reach only their instance. */
+static void i2_one_commit_two_sessions(void) {
+    struct party *o = party_offrec("alice", "alice", "bob", OR_POLICY_OTR);
+    struct party *b1 = party_libotr("bob#1", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+    struct party *b2 = party_libotr("bob#2", "bob", "alice", OTRL_POLICY_MANUAL, "bob-laptop");
+    otr_query(b1); /* offrec answers with its commit to every instance of bob */
+    CHECK(net_count_containing(o, b1, "?OTR:AAMC") == 1 && net_count_containing(o, b2, "?OTR:AAMC") == 1);
+    CHECK(net_count_containing(b1, o, "?OTR:AAMK") == 1 && net_count_containing(b2, o, "?OTR:AAMK") == 1);
+    const char *c1 = NULL, *c2 = NULL;
+    for (size_t i = 0; i < net_log_count(); i++) {
+        const struct wire_rec *w = net_log(i);
+        if (w->from != o->id || strncmp(w->text, "?OTR:AAMC", 9) != 0) continue;
+        if (w->to == b1->id) c1 = w->text;
+        if (w->to == b2->id) c2 = w->text;
+    }
+    CHECK(c1 != NULL && c2 != NULL && !strcmp(c1, c2));
+    size_t n = 0;
+    CHECK(offrec_client_session_count(o->client, "bob", 3, &n) == OFFREC_RESULT_OK && n == 2);
+    REQUIRE(party_encrypted_with(o, b1) && party_encrypted_with(b1, o));
+    REQUIRE(party_encrypted_with(o, b2) && party_encrypted_with(b2, o));
+    ConnContext *x1 = otr_ctx(b1, o), *x2 = otr_ctx(b2, o);
+    REQUIRE(x1 != NULL && x2 != NULL);
+    CHECK(x1->context_priv->their_keyid == 1 && x2->context_priv->their_keyid == 1);
+    CHECK(gcry_mpi_cmp(x1->context_priv->their_y, x2->context_priv->their_y) == 0);
+    CHECK(memcmp(x1->sessionid, x2->sessionid, 8) != 0);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) == 2);
+
+    expect_delivery(b1, "to the desktop", 14, SEC_ENCRYPTED);
+    CHECK(party_send_to(o, party_instag(b1), "to the desktop") == OFFREC_RESULT_OK);
+    expect_delivery(b2, "to the laptop", 13, SEC_ENCRYPTED);
+    CHECK(party_send_to(o, party_instag(b2), "to the laptop") == OFFREC_RESULT_OK);
+    expect_delivery(o, "from the desktop", 16, SEC_ENCRYPTED);
+    party_send(b1, "from the desktop");
+    CHECK(last_delivery(o) != NULL && last_delivery(o)->instance == party_instag(b1));
+    expect_delivery(o, "from the laptop", 15, SEC_ENCRYPTED);
+    party_send(b2, "from the laptop");
+    CHECK(last_delivery(o) != NULL && last_delivery(o)->instance == party_instag(b2));
+}
+
+/* I3: one offrec account on two devices (two clients, two instance tags, two DSA keys) and one
+ * libotr user. The first device's query makes libotr commit from its master context (receiver
+ * 0); both devices answer with a D-H Key, and libotr copies the master's exchange into a child
+ * context per device (otrl_auth_copy_on_key): two sessions, each device reads only its own. */
+static void i3_two_offrec_devices(void) {
+    struct party *o1 = party_offrec("alice#1", "alice", "bob", OR_POLICY_OTR);
+    struct party *o2 = party_offrec("alice#2", "alice", "bob", OR_POLICY_OTR);
+    struct party *l = party_libotr("bob", "bob", "alice", OTRL_POLICY_MANUAL, NULL);
+    CHECK(party_instag(o1) != party_instag(o2));
+    CHECK(or_start(o1) == OFFREC_RESULT_OK);
+    CHECK(net_count_containing(l, o1, "?OTR:AAMC") == 1 && net_count_containing(l, o2, "?OTR:AAMC") == 1);
+    CHECK(net_count_containing(o1, l, "?OTR:AAMK") == 1 && net_count_containing(o2, l, "?OTR:AAMK") == 1);
+    REQUIRE(party_encrypted_with(o1, l) && party_encrypted_with(l, o1));
+    REQUIRE(party_encrypted_with(o2, l) && party_encrypted_with(l, o2));
+    CHECK(otr_encrypted_contexts(l, o1) == 2);
+    CHECK(ev_count(l, EV_OTR_OP, OP_GONE_SECURE) == 2);
+    ConnContext *x1 = otr_ctx(l, o1), *x2 = otr_ctx(l, o2);
+    REQUIRE(x1 != NULL && x2 != NULL && x1 != x2);
+    CHECK(x1->their_instance == party_instag(o1) && x2->their_instance == party_instag(o2));
+    CHECK(x1->m_context == x2->m_context && x1->m_context->msgstate == OTRL_MSGSTATE_PLAINTEXT);
+
+    size_t other = ev_count(o2, EV_OFFREC, OFFREC_EVENT_CODE_FOR_OTHER_INSTANCE);
+    expect_delivery(o1, "to the phone", 12, SEC_ENCRYPTED);
+    party_send_to(l, party_instag(o1), "to the phone");
+    CHECK(ev_count(o2, EV_OFFREC, OFFREC_EVENT_CODE_FOR_OTHER_INSTANCE) == other + 1);
+    expect_delivery(o2, "to the laptop", 13, SEC_ENCRYPTED);
+    party_send_to(l, party_instag(o2), "to the laptop");
+    expect_delivery(l, "from the phone", 14, SEC_ENCRYPTED);
+    CHECK(party_send(o1, "from the phone") == OFFREC_RESULT_OK);
+    CHECK(last_delivery(l) != NULL && last_delivery(l)->instance == party_instag(o1));
+    expect_delivery(l, "from the laptop", 15, SEC_ENCRYPTED);
+    CHECK(party_send(o2, "from the laptop") == OFFREC_RESULT_OK);
+    CHECK(last_delivery(l) != NULL && last_delivery(l)->instance == party_instag(o2));
+}
+
+/* H3: an exchange answered after its commit expired completes nowhere. libotr's master commit
+ * (answering offrec's query) is cleared by its poll after 60 s (T1); offrec's D-H Key, delayed
+ * 80 s, then starts nothing: no Reveal Signature, no session. offrec's own commit to every
+ * instance ages out with its handshake timeout (120 s) the same way. A fresh AKE then works. */
+static void h3_commit_expiry(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    net_rule_add(o, l, (struct net_rule){.action = RULE_DELAY, .match = "?OTR:AAMK", .times = 1, .delay = 80});
+    CHECK(or_start(o) == OFFREC_RESULT_OK);
+    ConnContext *m = otr_master(l);
+    REQUIRE(m != NULL);
+    CHECK(m->auth.authstate == OTRL_AUTHSTATE_AWAITING_DHKEY);
+    CHECK(net_count_containing(o, l, "?OTR:AAMK") == 1);
+    clock_advance(75);
+    CHECK(m->auth.authstate == OTRL_AUTHSTATE_NONE);
+    size_t events = l->nev;
+    clock_advance(10); /* the late D-H Key arrives */
+    CHECK(net_count_containing(l, o, "?OTR:AAMR") == 0);
+    CHECK(!party_encrypted_with(o, l) && !party_encrypted_with(l, o));
+    CHECK(ev_count(l, EV_OTR_OP, OP_GONE_SECURE) == 0);
+    observe("H3: libotr ignores a D-H Key answering its expired master commit (%zu event(s))", l->nev - events);
+    clock_advance(40); /* offrec drops its half-done exchange (120 s) */
+    REQUIRE(ake_offrec_asks(o, l));
+    chat(o, "fresh session");
+    chat(l, "fresh indeed");
+    assert_global();
+    parties_reset();
+    net_reset();
+
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    net_rule_add(l, o, (struct net_rule){.action = RULE_DELAY, .match = "?OTR:AAMK", .times = 1, .delay = 130});
+    otr_query(l); /* offrec commits to every instance */
+    CHECK(net_count_containing(o, l, "?OTR:AAMC") == 1 && net_count_containing(l, o, "?OTR:AAMK") == 1);
+    clock_advance(131);
+    CHECK(net_count_containing(o, l, "?OTR:AAMR") == 0);
+    CHECK(!party_encrypted_with(o, l) && !party_encrypted_with(l, o));
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED) == 0);
+    REQUIRE(ake_libotr_asks(l, o));
+    chat(l, "fresh session");
+    chat(o, "fresh indeed");
+}
 #endif
 
 const struct scenario misc_scenarios[] = {
@@ -148,6 +267,9 @@ const struct scenario misc_scenarios[] = {
     OTR_SCENARIO("E1", "ending the session from either side, restart", e1_end),
     OTR_SCENARIO("H1", "libotr heartbeat after 61 s (fake clock)", h1_libotr_heartbeat),
     OTR_SCENARIO("H2", "offrec heartbeat after 60 s (fake clock)", h2_offrec_heartbeat),
+    OTR_SCENARIO("H3", "commit expiry (libotr 60 s poll, offrec 120 s): no stale AKE completes", h3_commit_expiry),
     OTR_SCENARIO("I1", "libotr account logged in twice: two sessions from one query", i1_two_logins),
+    OTR_SCENARIO("I2", "offrec's one commit answered by two libotr logins: two sessions", i2_one_commit_two_sessions),
+    OTR_SCENARIO("I3", "two offrec devices of one account vs libotr (copy-on-key)", i3_two_offrec_devices),
     {NULL, NULL, NULL},
 };

@@ -295,14 +295,6 @@ static void t8_two_instances(void) {
 
 /* ---- T9: the network's fault rules on libotr traffic ------------------------------------ */
 
-static char *flip_middle(const char *text, void *arg) {
-    (void)arg;
-    char *t = strdup(text);
-    size_t i = strlen(t) / 2;
-    t[i] = t[i] == 'A' ? 'B' : 'A';
-    return t;
-}
-
 static void t9_faults(void) {
     struct party *a, *b;
     libotr_pair(&a, &b, OTRL_POLICY_MANUAL, 0);
@@ -347,7 +339,7 @@ static void t9_faults(void) {
     /* rewrite (MITM flips a character): not shown, reported */
     clock_advance(10);
     n = net_count(a, b);
-    net_rule_add(a, b, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1, .rewrite = flip_middle});
+    net_rule_add(a, b, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1, .rewrite = rewrite_flip_middle});
     party_send(a, "tampered");
     CHECK(!delivered(b, "tampered", 8));
     CHECK(ev_count(b, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_UNREADABLE) == 3); /* MAC check fails */
@@ -475,7 +467,7 @@ static void t15_healing(void) {
     REQUIRE(libotr_ake(a, b));
     chat(b, "hello");
     size_t n = net_count(a, b);
-    net_rule_add(a, b, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1, .rewrite = flip_middle});
+    net_rule_add(a, b, (struct net_rule){.action = RULE_REWRITE, .nth = (unsigned)n + 1, .rewrite = rewrite_flip_middle});
     party_send(a, "lost once");
     CHECK(ev_count(b, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_UNREADABLE) == 1);
     CHECK(ev_count(a, EV_OTR_MSG, OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR) == 1);

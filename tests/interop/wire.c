@@ -19,6 +19,14 @@ static bool decode(const char *text, unsigned char **buf, size_t *len) {
     return otrl_base64_otr_decode(text, buf, len) == 0;
 }
 
+bool otr_wire_decode(const char *text, unsigned char **buf, size_t *len) {
+    return decode(text, buf, len);
+}
+
+char *otr_wire_encode(const unsigned char *buf, size_t len) {
+    return otrl_base64_otr_encode(buf, len);
+}
+
 bool otr_wire_header(const char *text, struct otr_header *out) {
     unsigned char *buf = NULL;
     size_t len = 0;
@@ -66,6 +74,7 @@ static bool parse_data(const unsigned char *buf, size_t len, struct otr_data *ou
     memcpy(out->ctr, buf + off, 8);
     off += 8;
     if (!skip_data(buf, len, &off, &n) || len - off < 20) return false; /* ciphertext */
+    out->ct_len = n;
     out->mac_span = off;
     memcpy(out->mac, buf + off, 20);
     off += 20;
@@ -127,4 +136,17 @@ uint64_t otr_ctr_value(const struct otr_data *d) {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) v = v << 8 | d->ctr[i];
     return v;
+}
+
+bool otr_wire_commit_hash(const char *text, uint8_t out[32]) {
+    unsigned char *buf = NULL;
+    size_t len = 0, n = 0;
+    if (!decode(text, &buf, &len)) return false;
+    /* header (v3: 11 bytes), DATA encrypted g^x, DATA hashed g^x (32 bytes) */
+    size_t off = len >= 3 && buf[1] == 3 ? 11 : 3;
+    bool ok = len >= off && buf[2] == OTR_TYPE_COMMIT && skip_data(buf, len, &off, &n) &&
+              skip_data(buf, len, &off, &n) && n == 32;
+    if (ok) memcpy(out, buf + off - 32, 32);
+    free(buf);
+    return ok;
 }
