@@ -1039,6 +1039,22 @@ static CATALOGUE: &[Case] = &[
         },
         Sends::Repeated("dhkey", MAX_PENDING_RESPONDERS),
     ),
+    case_with(
+        "ake_v2_commit_in_a_v3_session_is_answered_never_installed",
+        |_| {
+            // Anyone may start an AKE, v2 included (the policy allows it): Alice answers with a
+            // v2 D-H Key, and garbage can never complete it.
+            let mut commit = vec![0u8, 2, MessageType::DhCommit.wire()];
+            commit.extend_from_slice(&mpi(&[0x42; 196]));
+            commit.extend_from_slice(&mpi(&[0xFF; 32]));
+            let mut reveal = vec![0u8, 2, MessageType::RevealSignature.wire()];
+            reveal.extend_from_slice(&mpi(&[0x11; 16]));
+            reveal.extend_from_slice(&mpi(&[0x22; 466]));
+            reveal.extend_from_slice(&[0x33; 20]);
+            vec![inj(armour::encode(&commit), &[]), inj(armour::encode(&reveal), &[failed()])]
+        },
+        Sends::Exactly(&["dhkey"]),
+    ),
     case("ake_commit_to_other_instance", |fx| {
         let b = fx.bob_tag;
         vec![inj(armour::encode(&commit_bytes(b, 0x9999_9999, 1)), &[Event::ForOtherInstance])]
@@ -1379,6 +1395,32 @@ fn hostile_otr_fragments() {
 #[test]
 fn hostile_otr_text_layer() {
     run_group("text_");
+}
+
+/// An unreadable report goes to Bob, who must not answer it (an error is never answered with
+/// an error): corrupted traffic can never make the two clients ping-pong.
+#[test]
+fn unreadable_reports_never_loop_between_two_clients() {
+    let mut fx = Fixture::new();
+    let before = fx.net.wire_log.len();
+    for i in 0..20u8 {
+        let text = mutated(&mut fx, |b| {
+            let (_, _, mac, _) = data_offsets(b);
+            b[mac] ^= i + 1;
+        });
+        fx.net.queue.push_back(("bob".into(), "alice".into(), text));
+        fx.net.now += 3;
+        fx.net.run();
+    }
+    let traffic: Vec<String> =
+        fx.net.wire_log[before..].iter().map(|(from, _, t)| format!("{from}: {}", describe_send(t))).collect();
+    // 20 corrupted messages 3 s apart (at 3, 6 ... 60 s): one report per 10 s from Alice (at 3,
+    // 15, 27, 39 and 51 s), nothing back from Bob.
+    let reports = traffic.iter().filter(|t| *t == "alice: error:unreadable").count();
+    assert_eq!(reports, 5, "{traffic:?}");
+    assert_eq!(traffic.len(), 20 + reports, "Bob answered a report: {traffic:?}");
+    assert_eq!(fx.net.party("bob").count(|e| matches!(e, Event::PeerError { .. })), reports);
+    fx.assert_still_works();
 }
 
 /// Regression (fixed; was a bug in src/conversation/peer/otr.rs, `receive_otr_ake`, which
