@@ -1,7 +1,10 @@
 //! The `otr_messages` target: OTR's binary parsers (`offrec::otr::message`, the plaintext of a
 //! data message, SMP's MPI arrays) and OTR's SMP state machine on arbitrary bytes.
 //!
-//! First byte, mod 4:
+//! (OTR's SMP state machine is left to its unit and vector tests: every step costs several
+//! 1536-bit exponentiations, which would slow this target a thousandfold.)
+//!
+//! First byte, mod 3:
 //! * 0 — the rest is a binary message: the header and every message parser (D-H Commit, D-H
 //!   Key, Reveal Signature, Signature, data message). Whatever parses must agree with the header,
 //!   write back to the same bytes (the D-H Key and the data message up to MPI leading zeros),
@@ -10,30 +13,18 @@
 //!   re-encoding of what decoded decodes to the same.
 //! * 2 — the rest is an SMP TLV value: SMP1..SMP4 and the SMP1Q split; what parses writes back
 //!   to bytes that parse again to the same bytes.
-//! * 3 — an SMP run in the state chosen by the second byte (idle, answering, expecting SMP2,
-//!   SMP3 or SMP4) receives a TLV of the type chosen by the third byte: a genuine message of that
-//!   type edited by the rest ([`super::mutate`]). Whatever happens, a run never ends in success
-//!   from an edited message, and a refused one leaves no secrets behind.
 
-use offrec::crypto::DeterministicRandom;
 use offrec::otr::message::{parse_header, DataMessage, DhCommit, DhKey, MessageType, RevealSignature, Signature};
 use offrec::otr::smp::messages::{split_question, Smp1, Smp2, Smp3, Smp4};
-use offrec::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpEvent, OtrSmpTlv, TLV_SMP1, TLV_SMP1Q};
 use offrec::otr::tlv::{decode_plaintext, encode_plaintext};
-
-use super::{mutate, Input};
-
-/// The secret both sides of the SMP fixture type.
-const SECRET: &[u8] = b"the name of our first cat";
 
 /// One message, decided by the first byte.
 pub fn otr_messages(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
-    match mode % 4 {
+    match mode % 3 {
         0 => binary_message(rest),
         1 => plaintext(rest),
-        2 => smp_values(rest),
-        _ => smp_run(rest),
+        _ => smp_values(rest),
     }
 }
 
@@ -114,114 +105,6 @@ fn smp_values(value: &[u8]) {
     }
 }
 
-/// The contexts of the two sides of the SMP fixture (Alice asks, Bob answers).
-fn contexts() -> (OtrSmpContext, OtrSmpContext) {
-    let (alice, bob, ssid) = ([0xA1; 20], [0xB0; 20], [0x55; 8]);
-    (
-        OtrSmpContext { our_fingerprint: alice, their_fingerprint: bob, ssid },
-        OtrSmpContext { our_fingerprint: bob, their_fingerprint: alice, ssid },
-    )
-}
-
-/// Names of the states [`smp_in_state`] builds.
-pub const OTR_SMP_STATES: [&str; 5] = ["Idle", "AwaitingSecret", "Expect2", "Expect3", "Expect4"];
-
-/// A genuine run, replayed deterministically: the side in state `which` of
-/// [`OTR_SMP_STATES`], its random source, and the run's four messages.
-pub fn smp_in_state(which: usize) -> (OtrSmp, DeterministicRandom, [OtrSmpTlv; 4]) {
-    let (ca, cb) = contexts();
-    let mut ra = DeterministicRandom::from_label("otr smp alice");
-    let mut rb = DeterministicRandom::from_label("otr smp bob");
-    let mut alice = OtrSmp::new();
-    let mut bob = OtrSmp::new();
-    let smp1 = alice.start(SECRET, None, &ca, &mut ra).expect("start").remove(0);
-    let _ = bob.receive(smp1.tlv_type, &smp1.payload, &mut rb);
-    let smp2 = bob.respond(SECRET, &cb, &mut rb).expect("respond");
-    let smp3 = alice.receive(smp2.tlv_type, &smp2.payload, &mut ra).reply.expect("smp3");
-    let smp4 = bob.receive(smp3.tlv_type, &smp3.payload, &mut rb).reply.expect("smp4");
-    let transcript = [smp1, smp2, smp3, smp4];
-    // Rebuild the side wanted, with a fresh copy of its random source at that point.
-    let mut ra = DeterministicRandom::from_label("otr smp alice");
-    let mut rb = DeterministicRandom::from_label("otr smp bob");
-    let mut alice = OtrSmp::new();
-    let mut bob = OtrSmp::new();
-    let [m1, m2, m3, _] = &transcript;
-    match which {
-        0 => (OtrSmp::new(), ra, transcript),
-        1 => {
-            let _ = bob.receive(m1.tlv_type, &m1.payload, &mut rb);
-            (bob, rb, transcript)
-        }
-        2 => {
-            let _ = alice.start(SECRET, None, &ca, &mut ra).expect("start");
-            (alice, ra, transcript)
-        }
-        3 => {
-            let _ = bob.receive(m1.tlv_type, &m1.payload, &mut rb);
-            let _ = bob.respond(SECRET, &cb, &mut rb).expect("respond");
-            (bob, rb, transcript)
-        }
-        _ => {
-            let _ = alice.start(SECRET, None, &ca, &mut ra).expect("start");
-            let _ = alice.receive(m2.tlv_type, &m2.payload, &mut ra);
-            let _ = m3;
-            (alice, ra, transcript)
-        }
-    }
-}
-
-fn smp_run(rest: &[u8]) {
-    let mut input = Input::new(rest);
-    let which = usize::from(input.u8()) % OTR_SMP_STATES.len();
-    let kind = input.u8();
-    let (mut smp, mut rng, transcript) = smp_in_state(which);
-    // Types 2..=7 (SMP1..SMP4, abort, SMP1Q) and, rarely, one that is not SMP's.
-    let tlv_type = match kind % 8 {
-        7 => u16::from(kind),
-        k => u16::from(k) + 2,
-    };
-    let base = match tlv_type {
-        TLV_SMP1 | TLV_SMP1Q => transcript[0].payload.clone(),
-        t @ 3..=5 => transcript[usize::from(t - 2)].payload.clone(),
-        _ => Vec::new(),
-    };
-    let base = if tlv_type == TLV_SMP1Q {
-        let mut q = b"question?\0".to_vec();
-        q.extend_from_slice(&base);
-        q
-    } else {
-        base
-    };
-    let edited = mutate(&base, &mut input);
-    let genuine_next = match which {
-        0 => tlv_type == TLV_SMP1,
-        2 => tlv_type == 3,
-        3 => tlv_type == 4,
-        4 => tlv_type == 5,
-        _ => false,
-    };
-    let step = smp.receive(tlv_type, &edited, &mut rng);
-    if matches!(step.event, Some(OtrSmpEvent::Succeeded { .. })) {
-        // MPIs are read leniently (leading zeros): compare the values, not the bytes.
-        assert!(
-            genuine_next && canonical(tlv_type, &edited) == canonical(tlv_type, &base),
-            "SMP succeeded on an edited message"
-        );
-    }
-    if step.error.is_some() {
-        assert!(!smp.holds_secrets(), "a refused message left secrets behind");
-    }
-}
-
-/// The canonical encoding of an SMP3 or SMP4 value, if it parses.
-fn canonical(tlv_type: u16, value: &[u8]) -> Option<Vec<u8>> {
-    match tlv_type {
-        4 => Smp3::parse(value).ok().map(|m| m.to_bytes()),
-        5 => Smp4::parse(value).ok().map(|m| m.to_bytes()),
-        _ => None,
-    }
-}
-
 /// Hex strings following `key` in `text` (the frozen libotr vectors, read without a JSON
 /// parser so that this file depends on `offrec` and `std` only).
 pub(crate) fn hex_after(text: &str, key: &str) -> Vec<Vec<u8>> {
@@ -236,8 +119,8 @@ pub(crate) fn hex_after(text: &str, key: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// Seeds: every binary message of libotr's v3 and v2 sessions, their plaintexts, libotr's SMP
-/// values, and each SMP state fed its genuine next message.
+/// Seeds: every binary message of libotr's v3 and v2 sessions, their plaintexts and libotr's
+/// SMP values.
 pub fn seeds() -> Vec<Vec<u8>> {
     let v3 = include_str!("../../tests/vectors/otr3_session.json");
     let v2 = include_str!("../../tests/vectors/otr3_v2_session.json");
@@ -251,9 +134,6 @@ pub fn seeds() -> Vec<Vec<u8>> {
     }
     for value in hex_after(smp, "\"value\": \"").into_iter().take(8) {
         out.push([&[2u8][..], &value].concat());
-    }
-    for (state, kind) in [(0u8, 0u8), (1, 4), (2, 1), (3, 2), (4, 3), (0, 5), (2, 4)] {
-        out.push(vec![3, state, kind]);
     }
     out.dedup();
     out
