@@ -66,6 +66,8 @@ replay_tests!(
     client_receive,
     ffi_calls,
     otr_text,
+    otr_messages,
+    otr_client_receive,
 );
 
 /// Writes the seed corpus from real runs of the fixtures. Run after changing the wire format

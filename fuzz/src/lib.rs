@@ -33,6 +33,8 @@ use offrec::wire::{
     Incoming, InstanceTag, Reassembler, Tlv, Versions,
 };
 
+pub mod otr_client_receive;
+pub mod otr_messages;
 pub mod otr_text;
 
 /// A target's body.
@@ -51,6 +53,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("client_receive", client_receive),
     ("ffi_calls", ffi_calls),
     ("otr_text", otr_text::otr_text),
+    ("otr_messages", otr_messages::otr_messages),
+    ("otr_client_receive", otr_client_receive::otr_client_receive),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -879,6 +883,10 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
     // ffi_calls
     out.extend(ffi_seeds().into_iter().map(|p| ("ffi_calls", p)));
+
+    // OTR
+    out.extend(otr_messages::seeds().into_iter().map(|s| ("otr_messages", s)));
+    out.extend(otr_client_receive::seeds().into_iter().map(|s| ("otr_client_receive", s)));
     out
 }
 

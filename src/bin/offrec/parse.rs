@@ -1,5 +1,7 @@
 //! `offrec parse`: take any wire message apart and print every field.
 
+mod otr;
+
 use std::io::Read;
 
 use offrec::ake::message::{is_ake_message, AKE_HEADER_LEN};
@@ -24,10 +26,19 @@ newline is removed) and prints its kind and every field:
   armoured handshake   kind, instance tags, ephemeral key, payload lengths
   armoured data        version, instance tags, flags, ratchet key, PN, N, each revealed
                        material (H and E_K(J0)), ciphertext length, tag
-  OTR traffic          identified as foreign (offrec does not speak OTR)
+  OTR query            the OTR versions it asks for (and offrec's, in a combined query)
+  OTR whitespace tag   the OTR (and offrec) versions advertised and the text without tags
+  OTR error message    the peer's error text
+  OTR fragment         form (v3 or v2), sender and receiver instance tags, k of n, length
+  OTR encoded message  version, type, instance tags, then per type: D-H Commit (encrypted
+                       g^x length, hash of g^x), D-H Key (g^y length and value), Reveal
+                       Signature (r, encrypted signature length, MAC), Signature (encrypted
+                       signature length, MAC), data (flags, keyids, next DH key, counter,
+                       ciphertext length, MAC, revealed MAC keys)
+  OTR v1 and OTRv4     identified as foreign (offrec does not speak them)
 Anything else is plaintext.
 
-A malformed offrec message is reported with what is wrong and exit status 2.
+A malformed offrec or OTR message is reported with what is wrong and exit status 2.
 ";
 
 /// Runs `offrec parse`.
@@ -76,6 +87,10 @@ pub fn printable(text: &str) -> String {
 pub fn describe(text: &str) -> Result<Vec<String>, CliError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| CliError::input(format!("malformed {what}: {e}"));
     let mut out = Vec::new();
+    if let offrec::otr::text::Classified::Otr(o) = offrec::otr::text::classify(text, true) {
+        otr::describe(text, o, &mut out)?;
+        return Ok(out);
+    }
     match classify(text) {
         Incoming::Query(v) => {
             out.push("kind: query (asks for an encrypted session)".to_owned());
