@@ -337,7 +337,10 @@ pub struct ClientFixture {
 }
 
 fn client_settings() -> Settings {
-    Settings { policy: Policy::MANUAL, padding_block: 16, ..Settings::default() }
+    // MANUAL without the downgrade guard: the OTR fixtures' sessions must stay OTR (with the
+    // guard two offrec clients upgrade to the modern protocol).
+    let policy = Policy::ALLOW | Policy::ALLOW_OTR_V3 | Policy::ALLOW_OTR_V2;
+    Settings { policy, padding_block: 16, ..Settings::default() }
 }
 
 fn new_client(account: &str, tag: u32, state_label: &str) -> Client {

@@ -49,6 +49,11 @@ impl Policy {
         (bits & !Self::ALL_BITS == 0).then_some(Policy(bits))
     }
 
+    /// Both policies' flags (`|` in constant expressions).
+    pub const fn union(self, other: Policy) -> Policy {
+        Policy(self.0 | other.0)
+    }
+
     /// The raw bits.
     pub fn bits(self) -> u32 {
         self.0

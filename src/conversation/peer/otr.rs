@@ -12,7 +12,7 @@ use super::super::otr_session::OtrSession;
 use super::super::protocol::{Inbound, OpenError, Protocol};
 use super::super::settings::{MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use super::Peer;
-use crate::otr::ake::{Ake, AkeError, AkeOutcome};
+use crate::otr::ake::{Ake, AkeError, AkeOutcome, AkeState};
 use crate::otr::message::{parse_header, MessageType, OtrVersion, FLAG_IGNORE_UNREADABLE};
 use crate::otr::text::{self, OtrIncoming, OtrReassembler, OtrVersions};
 use crate::wire::{InstanceTag, OtrKind, Versions};
@@ -35,6 +35,8 @@ pub(crate) struct OtrPeer {
     /// Our D-H Commit to every instance (receiver tag 0), kept so that each instance that
     /// answers gets its own copy of the exchange (libotr's copy-on-key), until it times out.
     master: Option<(Box<Ake>, u64)>,
+    /// Instances that completed an exchange with `master` (their later commits are re-keys).
+    finished_with_master: Vec<u32>,
     /// Exchanges in progress with one remote instance (v2 under [`OTR_V2_INSTANCE`]).
     akes: BTreeMap<u32, (Box<Ake>, u64)>,
     reassembler: OtrReassembler,
@@ -56,6 +58,7 @@ impl OtrPeer {
         self.reassembler.expire(now);
         if self.master.as_ref().is_some_and(|(_, at)| *at < deadline) {
             self.master = None;
+            self.finished_with_master.clear();
         }
         self.akes.retain(|_, (_, at)| *at >= deadline);
     }
@@ -63,6 +66,7 @@ impl OtrPeer {
     /// Forgets every exchange in progress (the user ended the conversation).
     pub fn clear(&mut self) {
         self.master = None;
+        self.finished_with_master.clear();
         self.akes.clear();
     }
 }
@@ -179,28 +183,44 @@ impl Peer {
 
     fn receive_otr_ake(&mut self, ctx: &mut Ctx<'_>, version: OtrVersion, instance: u32, bytes: &[u8]) {
         let now = ctx.now;
+        let message_type = parse_header(bytes).map_or(MessageType::Data, |h| h.message_type);
         let otr = self.otr_state();
-        if !otr.akes.contains_key(&instance) {
-            // An answer to our commit to every instance gets its own copy of the exchange; a
-            // commit crossing ours meets it there (the higher hash wins, as OTR says).
-            let copy = otr
-                .master
-                .as_ref()
-                .filter(|(ake, _)| ake.version() == version)
-                .map(|(ake, _)| Box::new((**ake).clone()));
-            let fresh = match copy {
-                Some(copy) => copy,
-                // Only a D-H Commit starts an exchange with an instance we have none with.
-                None if MessageType::DhCommit == parse_header(bytes).map_or(MessageType::Data, |h| h.message_type) => {
-                    Box::new(Ake::new(version, InstanceTag(ctx.our_tag), InstanceTag::NONE))
-                }
-                None => return,
-            };
+        // Our commit to every instance, unless this instance already completed an exchange
+        // with it: a later commit from that instance is a re-key, not a crossing.
+        let master = otr
+            .master
+            .as_ref()
+            .filter(|(ake, _)| ake.version() == version && !otr.finished_with_master.contains(&instance))
+            .map(|(ake, _)| &**ake);
+        let existing = otr.akes.get(&instance).map(|(ake, _)| ake.state());
+        // An exchange in which we answered the instance's commit before we sent our current
+        // commit to every instance: a D-H Key from that instance now answers our commit (it
+        // dropped its own, or our D-H Key never arrived), so it replaces that exchange.
+        let master_at = otr.master.as_ref().map(|(_, at)| *at);
+        let superseded = otr.akes.get(&instance).is_some_and(|(ake, at)| {
+            ake.state() == AkeState::AwaitingRevealSignature && master_at.is_some_and(|m| *at < m)
+        });
+        // An instance without an exchange gets its own copy of our commit to every instance
+        // (libotr's copy-on-key): a D-H Key answers it, a D-H Commit crosses it (the higher
+        // hash wins).
+        let fresh = match (message_type, existing, master) {
+            (MessageType::DhKey | MessageType::DhCommit, None, Some(master)) => Some(Box::new(master.clone())),
+            (MessageType::DhKey, Some(_), Some(master)) if superseded => Some(Box::new(master.clone())),
+            (MessageType::DhCommit, None, None) => {
+                Some(Box::new(Ake::new(version, InstanceTag(ctx.our_tag), InstanceTag::NONE)))
+            }
+            (_, None, _) => return,
+            _ => None,
+        };
+        if let Some(fresh) = fresh {
             // An exchange started by an unauthenticated message must fit the budget.
-            if ctx.unauth_room < PENDING_HANDSHAKE_COST || otr.akes.len() >= MAX_PENDING_RESPONDERS {
+            let grows = existing.is_none();
+            if grows && (ctx.unauth_room < PENDING_HANDSHAKE_COST || otr.akes.len() >= MAX_PENDING_RESPONDERS) {
                 return ctx.event(&self.name, instance, Event::InputDropped);
             }
-            ctx.unauth_room = ctx.unauth_room.saturating_sub(PENDING_HANDSHAKE_COST);
+            if grows {
+                ctx.unauth_room = ctx.unauth_room.saturating_sub(PENDING_HANDSHAKE_COST);
+            }
             otr.akes.insert(instance, (fresh, now));
         }
         let outcome = {
@@ -228,6 +248,8 @@ impl Peer {
                     otr.akes.remove(&instance);
                     if version == OtrVersion::V2 {
                         otr.master = None;
+                    } else if otr.master.is_some() && !otr.finished_with_master.contains(&instance) {
+                        otr.finished_with_master.push(instance);
                     }
                 }
                 if let Some(reply) = reply {
@@ -330,11 +352,14 @@ impl Peer {
         if version == OtrVersion::V2 {
             otr.akes.insert(OTR_V2_INSTANCE, (ake, now));
         } else {
-            // Exchanges copied from an older commit are superseded by this one.
+            // Exchanges that continue an older commit of ours (awaiting a D-H Key or the
+            // Signature) are superseded by this one: their r would open the old commit.
             otr.akes.retain(|_, (a, _)| {
-                a.version() != OtrVersion::V3 || a.state() != crate::otr::ake::AkeState::AwaitingDhKey
+                a.version() != OtrVersion::V3
+                    || !matches!(a.state(), AkeState::AwaitingDhKey | AkeState::AwaitingSignature)
             });
             otr.master = Some((ake, now));
+            otr.finished_with_master.clear();
         }
         if self.send_otr_binary(ctx, version, &commit, 0).is_err() {
             ctx.event(&self.name, 0, Event::HandshakeFailed { reason: super::handshake::HANDSHAKE_UNSENDABLE });
