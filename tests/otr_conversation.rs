@@ -281,3 +281,33 @@ fn a_flood_of_v2_queries_costs_one_commit() {
     let commits = net.party("alice").sent.iter().filter(|(_, t)| t.starts_with("?OTR:AAIC")).count();
     assert_eq!(commits, 1);
 }
+
+#[test]
+fn a_lost_probe_is_repeated_in_the_first_user_messages() {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    // The man in the middle strips the offer and drops each side's first OTR data message
+    // (the probe that opens every OTR v3 session).
+    let mut dropped: Vec<String> = Vec::new();
+    net.filter = Some(Box::new(move |from: &str, _: &str, text: &str| {
+        if text.starts_with("?OTRv") {
+            return vec![text.replacen(" ?OFRv1?", "", 1)];
+        }
+        if text.starts_with("?OTR:AAMD") && !dropped.iter().any(|d| d == from) {
+            dropped.push(from.to_owned());
+            return vec![];
+        }
+        vec![text.to_owned()]
+    }));
+    net.start("alice", "bob");
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV3, "no probe arrived yet");
+    net.send("alice", "bob", "hello over OTR");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["hello over OTR"], "the text arrives with the probe beside it");
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        assert!(net.party(id).saw(&Event::ProtocolUpgraded), "{id}");
+        assert_eq!(net.party(id).client.sessions(peer)[0].protocol, Protocol::ModernV1, "{id}");
+    }
+}

@@ -49,6 +49,9 @@ fn parse_modern_offer(value: &[u8]) -> Option<(u8, [u8; 32])> {
     Some((versions, fingerprint.try_into().ok()?))
 }
 
+/// How many user messages repeat the upgrade probe after the session's first message.
+const OFFER_REPEATS: u8 = 2;
+
 /// Fixed bytes of an OTR data message around its ciphertext, at most: v3 header (11), flags,
 /// two keyids, MPI next key (4 + 192), counter, ciphertext length, MAC, reveal length.
 const DATA_MESSAGE_OVERHEAD: usize = 11 + 1 + 8 + 4 + 192 + 8 + 4 + 20 + 4;
@@ -71,6 +74,8 @@ pub(crate) struct OtrSession {
     answered_question: bool,
     smp_last_started: Option<u64>,
     smp_failures: u32,
+    /// User messages that still carry the upgrade probe again (v3 only).
+    offer_repeats: u8,
     finished: bool,
     last_received: u64,
     last_sent: u64,
@@ -112,6 +117,7 @@ impl OtrSession {
             answered_question: false,
             smp_last_started: None,
             smp_failures: 0,
+            offer_repeats: OFFER_REPEATS,
             finished: false,
             last_received: now,
             last_sent: now,
@@ -270,6 +276,14 @@ impl ProtocolSession for OtrSession {
         self.last_sent = now;
         self.unanswered_since = None;
         Ok(Sealed { bytes, extra_key, log_marker: None })
+    }
+
+    fn repeat_modern_offer(&mut self) -> bool {
+        if self.data.version() != OtrVersion::V3 || self.offer_repeats == 0 {
+            return false;
+        }
+        self.offer_repeats -= 1;
+        true
     }
 
     fn record_sent(&mut self, _sent: &Sealed, _id: MessageId) {

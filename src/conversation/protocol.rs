@@ -174,6 +174,12 @@ pub(crate) trait ProtocolSession: core::fmt::Debug + Send {
         now: u64,
         rng: &mut dyn RandomSource,
     ) -> Result<Sealed, ClientError>;
+    /// Whether the next user message should carry our upgrade probe again (OTR v3 sessions:
+    /// the probe of the session's first message may have been lost; it rides on the first two
+    /// user messages too). Counts down.
+    fn repeat_modern_offer(&mut self) -> bool {
+        false
+    }
     /// Remembers that `sent` carried the user's message `id` (for unreadable reports).
     fn record_sent(&mut self, sent: &Sealed, id: MessageId);
 

@@ -32,7 +32,8 @@ impl Peer {
         id: MessageId,
         text: &[u8],
     ) -> Result<(), ClientError> {
-        let sent = self.seal_and_send(ctx, tag, text, &[], 0, false)?;
+        let offer = self.modern_offer_for_user_message(ctx, tag);
+        let sent = self.seal_and_send(ctx, tag, text, offer.as_slice(), 0, false)?;
         if let Some(session) = self.sessions.get_mut(&tag) {
             session.record_sent(&sent, id);
             if sent.log_marker.is_some() {

@@ -39,6 +39,18 @@ impl Peer {
         let _ = self.encrypt_to(ctx, instance, &[], &[offer], FLAG_IGNORE_UNREADABLE);
     }
 
+    /// The probe again, for one of the first user messages of an OTR v3 session (the first
+    /// probe travels alone and may have been lost like any message).
+    pub(super) fn modern_offer_for_user_message(&mut self, ctx: &Ctx<'_>, tag: u32) -> Option<Control<'static>> {
+        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) {
+            return None;
+        }
+        let session = self.sessions.get_mut(&tag)?;
+        session
+            .repeat_modern_offer()
+            .then_some(Control::ModernOffer { versions: Versions::SUPPORTED.bits(), fingerprint: ctx.our_fingerprint })
+    }
+
     /// The peer's probe arrived on the OTR session `instance`: it runs offrec. Start the
     /// modern handshake (crossed starts from both sides converge as usual).
     pub(super) fn modern_offered(&mut self, ctx: &mut Ctx<'_>, instance: u32, versions: u8, fingerprint: [u8; 32]) {
