@@ -1047,7 +1047,8 @@ typedef struct offrec_session_info {
  */
 typedef struct offrec_session_protocol {
     /**
-     * The remote instance tag (as in `offrec_session_info`).
+     * The remote instance tag (as in `offrec_session_info`). OTR v2 has no instance tags: a v2
+     * session is listed under the pseudo-instance 2 (never a valid OTR tag, which is >= 0x100).
      */
     uint32_t instance;
     /**
@@ -1499,7 +1500,7 @@ offrec_result offrec_client_generate_otr_key(struct offrec_client *client,
  *
  * # Safety
  *
- * `client` is a live client; `out` is NULL or 20 writable bytes.
+ * `client` is a live client; `out` is 20 writable bytes (NULL: `OFFREC_RESULT_NULL_ARGUMENT`).
  */
 offrec_result offrec_client_otr_fingerprint(const struct offrec_client *client, uint8_t *out);
 

@@ -50,7 +50,8 @@ impl From<Protocol> for OffrecProtocol {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct OffrecSessionProtocol {
-    /// The remote instance tag (as in `offrec_session_info`).
+    /// The remote instance tag (as in `offrec_session_info`). OTR v2 has no instance tags: a v2
+    /// session is listed under the pseudo-instance 2 (never a valid OTR tag, which is >= 0x100).
     pub instance: u32,
     /// An `offrec_protocol`.
     pub protocol: u32,
@@ -131,7 +132,7 @@ pub unsafe extern "C" fn offrec_client_generate_otr_key(
 ///
 /// # Safety
 ///
-/// `client` is a live client; `out` is NULL or 20 writable bytes.
+/// `client` is a live client; `out` is 20 writable bytes (NULL: `OFFREC_RESULT_NULL_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn offrec_client_otr_fingerprint(client: *const offrec_client, out: *mut u8) -> OffrecResult {
     catch_result(|| {
