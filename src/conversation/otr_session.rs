@@ -15,8 +15,7 @@ use super::events::{MessageId, SessionState};
 use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
-use super::session::{OtrSessionInfo, SentLog, SessionInfo};
-use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
 use crate::crypto::RandomSource;
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession};
@@ -72,8 +71,7 @@ pub(crate) struct OtrSession {
     /// The last SMP result was ours as the answerer of the peer's question (only the asker
     /// verifies, as libotr decides).
     answered_question: bool,
-    smp_last_started: Option<u64>,
-    smp_failures: u32,
+    smp_limit: SmpLimit,
     /// User messages that still carry the upgrade probe again (v3 only).
     offer_repeats: u8,
     finished: bool,
@@ -115,8 +113,7 @@ impl OtrSession {
             first_half_bold,
             smp: None,
             answered_question: false,
-            smp_last_started: None,
-            smp_failures: 0,
+            smp_limit: SmpLimit::default(),
             offer_repeats: OFFER_REPEATS,
             finished: false,
             last_received: now,
@@ -382,16 +379,15 @@ impl ProtocolSession for OtrSession {
     }
 
     fn smp_may_start(&self, now: u64) -> bool {
-        let too_soon = self.smp_last_started.is_some_and(|last| now < last.saturating_add(SMP_MIN_INTERVAL));
-        !too_soon && self.smp_failures < SMP_MAX_FAILURES
+        self.smp_limit.may_start(now)
     }
 
     fn smp_started(&mut self, now: u64) {
-        self.smp_last_started = Some(now);
+        self.smp_limit.started(now);
     }
 
     fn smp_failed(&mut self) {
-        self.smp_failures = self.smp_failures.saturating_add(1);
+        self.smp_limit.failed();
     }
 
     fn expire(&mut self, _now: u64) {

@@ -1,6 +1,9 @@
 //! One encrypted session with one remote instance of a peer.
 
 mod persist;
+mod smp_limit;
+
+pub(crate) use smp_limit::SmpLimit;
 
 use crate::ake::Established;
 use crate::crypto::keys::fingerprint;
@@ -12,7 +15,6 @@ use super::events::{MessageId, SessionState};
 use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
-use super::settings::{SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
 use crate::crypto::kdf::extra_symmetric_key;
 use crate::crypto::RandomSource;
 use crate::ratchet::RatchetError;
@@ -78,8 +80,7 @@ pub(crate) struct Session {
     /// Created on first use: an idle SMP state machine is most of a session's size.
     smp: Option<Box<Smp>>,
     our_fingerprint: [u8; 32],
-    smp_last_started: Option<u64>,
-    smp_failures: u32,
+    smp_limit: SmpLimit,
     /// Recent user messages by (ratchet key prefix, number), to tell the user which ones the
     /// peer reports it could not read.
     sent_log: SentLog,
@@ -161,8 +162,7 @@ impl Session {
             unanswered_since: None,
             smp: None,
             our_fingerprint,
-            smp_last_started: None,
-            smp_failures: 0,
+            smp_limit: SmpLimit::default(),
             sent_log: SentLog::default(),
             restored: false,
         }
@@ -385,17 +385,16 @@ impl ProtocolSession for Session {
     }
 
     fn smp_may_start(&self, now: u64) -> bool {
-        let too_soon = self.smp_last_started.is_some_and(|last| now < last.saturating_add(SMP_MIN_INTERVAL));
-        !too_soon && self.smp_failures < SMP_MAX_FAILURES
+        self.smp_limit.may_start(now)
     }
 
     fn smp_started(&mut self, now: u64) {
-        self.smp_last_started = Some(now);
+        self.smp_limit.started(now);
     }
 
     fn smp_failed(&mut self) {
         // Not a reason to save: a restored session is restarted, with a fresh counter.
-        self.smp_failures = self.smp_failures.saturating_add(1);
+        self.smp_limit.failed();
     }
 
     fn expire(&mut self, now: u64) {

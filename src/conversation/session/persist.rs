@@ -17,7 +17,7 @@ impl Session {
         w.u8(u8::from(self.we_initiated)).u8(u8::from(self.finished));
         w.u64(self.last_received).u64(self.last_sent);
         w.u8(u8::from(self.unanswered_since.is_some())).u64(self.unanswered_since.unwrap_or(0));
-        w.u32(self.smp_failures);
+        w.u32(self.smp_limit.failures());
         self.sent_log.write_state(w);
         // A stored session is only ever loaded as restored, whose keys are wiped at once: write
         // it already retired, so no store on disk holds a key that could decrypt a message.
@@ -59,8 +59,7 @@ impl Session {
             unanswered_since: has_unanswered.then_some(unanswered),
             smp: None,
             our_fingerprint,
-            smp_last_started: None,
-            smp_failures,
+            smp_limit: super::SmpLimit::with_failures(smp_failures),
             sent_log,
             restored: true,
         })
