@@ -5,7 +5,7 @@
 # Runs the C bench (offrec only, no memory scenarios) and takes its CAPI line, then the Python
 # (bindings/python/bench_burst.py) and Go (bindings/go/cmd/benchburst) burst benches with the
 # same burst size: RUNS rounds of all three, one run each per round. Prints each one's median
-# throughput and its ratio to the C API's against the targets (Python >= 25 %, Go >= 70 %).
+# throughput and its ratio to the C API's against the targets (Python >= 30 %, Go >= 75 %, issue #17).
 # A missed target is reported, not a failure; a wrong plaintext or any error is (exit != 0).
 #
 # Environment: RUNS (5 rounds), BURST (5000), BENCH (target/bench/bench), GOBENCH
@@ -64,7 +64,7 @@ go="GO burst_100B_msgs_per_s=$(med burst_100B_msgs_per_s "${gos[@]}") burst_4KiB
 
 printf '\n%-8s %12s %12s %10s %10s  %-8s %s\n' binding "100B msg/s" "4KiB msg/s" "100B vs C" "4KiB vs C" target met
 printf '%-8s %12.0f %12.0f\n' "C API" "$c100" "$c4k"
-for line in "$py:Python:0.25" "$go:Go:0.70"; do
+for line in "$py:Python:0.30" "$go:Go:0.75"; do
     l=${line%:*:*}; rest=${line#"$l":}; name=${rest%%:*}; need=${rest#*:}
     awk -v n="$name" -v a="$(field "$l" burst_100B_msgs_per_s)" -v b="$(field "$l" burst_4KiB_msgs_per_s)" \
         -v c="$c100" -v d="$c4k" -v need="$need" 'BEGIN {
