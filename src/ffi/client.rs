@@ -69,6 +69,9 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
         ClientError::Random => OffrecResult::RandomFailed,
         ClientError::Smp(_) => OffrecResult::SmpError,
+        ClientError::TlvTypeReserved => OffrecResult::TlvTypeReserved,
+        ClientError::TooManyTlvs => OffrecResult::TooManyTlvs,
+        ClientError::TlvsUnsupported => OffrecResult::TlvsUnsupported,
     }
 }
 

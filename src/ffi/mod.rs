@@ -51,6 +51,7 @@ pub mod panic;
 pub mod result;
 pub mod smp;
 pub mod store;
+pub mod tlv;
 pub mod trust;
 pub mod types;
 pub mod version;
