@@ -1088,6 +1088,56 @@ typedef struct offrec_session_info {
 } offrec_session_info;
 
 /**
+ * Wire messages to send, in order, handed back by `offrec_client_send_inplace`.
+ *
+ * `messages` points to `count` library-allocated buffers, each one wire message (ASCII, not
+ * NUL-terminated: use its `len`), NULL when `count` is 0. Send them to the peer in order,
+ * as separate transport messages (an in-place hook typically replaces the outgoing line with
+ * the first and sends the others after it). Release the whole list with
+ * `offrec_wire_messages_free`, never `free()` and never `offrec_buffer_free` on one element.
+ * Plain data: no internal locking; it belongs to whoever holds it.
+ */
+typedef struct offrec_wire_messages {
+    /**
+     * The messages, or NULL when `count` is 0.
+     */
+    struct offrec_buffer *messages;
+    /**
+     * How many messages `messages` holds.
+     */
+    size_t count;
+} offrec_wire_messages;
+
+/**
+ * What `offrec_client_receive_inplace` says about one received line.
+ *
+ * Plain data. When `ignore` is false, `text` is library-allocated: release it with
+ * `offrec_buffer_free(&incoming.text)` (it is wiped then).
+ */
+typedef struct offrec_incoming {
+    /**
+     * True: the line was protocol traffic (a handshake message, heartbeat, SMP step,
+     * TLV-only message, error message, fragment...) or could not be read: show nothing.
+     * False: show `text`.
+     */
+    bool ignore;
+    /**
+     * The text to show (the plaintext of an encrypted message, or a plaintext line with any
+     * whitespace tag removed; any bytes, UTF-8 unless the peer sent otherwise; may be empty).
+     * Empty (`data` NULL) when `ignore` is true.
+     */
+    struct offrec_buffer text;
+    /**
+     * The remote instance the text came from; 0 for plaintext or when `ignore` is true.
+     */
+    uint32_t instance;
+    /**
+     * How the text arrived; `OFFREC_SECURITY_PLAINTEXT` when `ignore` is true.
+     */
+    offrec_security security;
+} offrec_incoming;
+
+/**
  * What protocol one session speaks and, for OTR, what libotr-based clients show about it.
  */
 typedef struct offrec_session_protocol {
@@ -1529,6 +1579,74 @@ offrec_result offrec_forge(const char *captured,
                            const uint8_t *new_text,
                            size_t new_len,
                            struct offrec_buffer *out);
+
+/**
+ * Releases a list from `offrec_client_send_inplace` (every message and the list itself) and
+ * resets it to empty, so freeing it again is harmless. NULL, or an empty list, is a no-op.
+ * The list must have come from this library with `messages` and `count` unchanged. Thread
+ * rules: not concurrently with any other use of the same list.
+ *
+ * # Safety
+ *
+ * `list` is NULL or points to a writable `offrec_wire_messages` filled in by this library.
+ */
+void offrec_wire_messages_free(struct offrec_wire_messages *list);
+
+/**
+ * Sends `text` to `peer` exactly as `offrec_client_send` does (policy, holding, routing,
+ * errors), but instead of calling the `send` callback it hands every wire message this call
+ * makes to the caller in `*out_wire`, in order: the encrypted message or its fragments, held
+ * messages that go first, or the query that starts a session when the message is held
+ * (`count` may then be 1 with a query, or 0). The caller sends them, in order, for example by
+ * replacing the outgoing line in a Pidgin `sending-im-msg` hook, an irssi `message own_private`
+ * signal or a weechat `irc_out_privmsg` modifier. Events (`ENCRYPTION_REQUIRED`, ...) and
+ * state changes still go through their callbacks, during this call; wire messages of calls
+ * made from inside those callbacks go through `send` as usual.
+ *
+ * On success `*out_wire` receives the list (release it with `offrec_wire_messages_free`) and
+ * `*out_message_id` the message's id; on error neither is written and nothing was sent.
+ * Thread rules as `offrec_client_send`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` and `text` are NULL or valid for their lengths;
+ * `out_wire` and `out_message_id` are writable.
+ */
+offrec_result offrec_client_send_inplace(struct offrec_client *client,
+                                         const char *peer,
+                                         size_t peer_len,
+                                         const char *text,
+                                         size_t text_len,
+                                         struct offrec_wire_messages *out_wire,
+                                         uint64_t *out_message_id);
+
+/**
+ * Handles one line that arrived from `peer` exactly as `offrec_client_receive` does, but
+ * instead of calling `deliver` it says what to show in `*out`: `ignore` true for protocol
+ * traffic (hide the line, as libotr's `otrl_message_receiving` returning 1), else the text to
+ * show in place of the wire line, with its instance and security. This is what a Pidgin
+ * `receiving-im-msg` hook, an irssi `message private` signal or a weechat `irc_in_privmsg`
+ * modifier needs. Protocol replies (handshake messages, heartbeats, SMP steps, error messages
+ * to the peer) still go out through `send`, and events and state changes through their
+ * callbacks, all during this call. In the rare case that one line yields more than one text,
+ * the first comes back here and the others go to `deliver`.
+ *
+ * `wire` is UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN` bytes. A malformed
+ * or unreadable message is not an error (it is an event, and `ignore` is true). On success
+ * `*out` is written (release `out->text` with `offrec_buffer_free`); on error it is not.
+ * Thread rules as `offrec_client_receive`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` and `wire` are NULL or valid for their lengths; `out` is
+ * writable.
+ */
+offrec_result offrec_client_receive_inplace(struct offrec_client *client,
+                                            const char *peer,
+                                            size_t peer_len,
+                                            const char *wire,
+                                            size_t wire_len,
+                                            struct offrec_incoming *out);
 
 /**
  * Fills `*out` with the protocol of session number `index` with `peer` (the same numbering as
