@@ -1,8 +1,10 @@
 # C examples, included from the top-level Makefile.
 #
-#   make examples        build hello (linked), hello_dlopen (dlopen only), chat and the parties
+#   make examples        build hello (linked), hello_dlopen (dlopen only), inplace (the in-place
+#                        style beside the callback style), chat and the parties
 #                        (party: offrec; party_libotr: libotr 4.1.1 alone, for `make demo`)
-#   make examples-test   run hello, hello_dlopen and the two-process chat test (in `make test`)
+#   make examples-test   run hello, hello_dlopen, inplace and the two-process chat test (in
+#                        `make test`)
 
 EX_DIR := examples-c
 EX_BUILD_DIR := target/examples
@@ -11,7 +13,7 @@ EX_LIB_DIR := $(C_LIB_DIR)
 EX_LINK := -L$(EX_LIB_DIR) -Wl,-rpath,$(abspath $(EX_LIB_DIR)) -loffrec
 
 EXAMPLES := $(EX_BUILD_DIR)/hello $(EX_BUILD_DIR)/hello_dlopen $(EX_BUILD_DIR)/chat $(EX_BUILD_DIR)/party \
-	$(EX_BUILD_DIR)/party_libotr
+	$(EX_BUILD_DIR)/party_libotr $(EX_BUILD_DIR)/inplace
 
 TEST_TARGETS += examples-test
 
@@ -27,6 +29,9 @@ $(EX_BUILD_DIR)/hello: $(EX_DIR)/hello.c include/offrec.h $(SHARED_LIB)
 # No -loffrec: the library is found at run time with dlopen.
 $(EX_BUILD_DIR)/hello_dlopen: $(EX_DIR)/hello_dlopen.c $(EX_DIR)/hello.c include/offrec.h
 	$(CC) $(EX_CFLAGS) $< -o $@ -ldl
+
+$(EX_BUILD_DIR)/inplace: $(EX_DIR)/inplace.c include/offrec.h $(SHARED_LIB)
+	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
 
 $(EX_BUILD_DIR)/chat: $(EX_DIR)/chat.c include/offrec.h $(SHARED_LIB)
 	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LINK)
@@ -44,6 +49,7 @@ examples-test: examples
 	@if ldd $(EX_BUILD_DIR)/hello_dlopen | grep -q liboffrec; then \
 	    echo "hello_dlopen must not link liboffrec"; exit 1; fi
 	$(EX_BUILD_DIR)/hello_dlopen $(abspath $(EX_LIB_DIR))/liboffrec.so.$(ABI_VERSION)
+	$(EX_BUILD_DIR)/inplace
 	bash tests/c/chat_test.sh $(EX_BUILD_DIR)/chat
 
 # The two-command quick start's first command, and its IRC variant (needs ngircd).

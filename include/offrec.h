@@ -43,6 +43,28 @@
 #define OFFREC_MAX_STORE_LEN ((256 * 1024) * 1024)
 
 /**
+ * The first TLV type applications may use; their range is `OFFREC_TLV_APP_FIRST` to 0xFFFF,
+ * in both protocols. Lower types are the protocols' own (offrec's 0-7, OTR's 0-8, offrec's
+ * upgrade probe 0x4F46 inside OTR, and any a later version adds) and are refused with
+ * `OFFREC_RESULT_TLV_TYPE_RESERVED`. OTR peers skip types they do not know, so a libotr
+ * program that does not look for a type ignores it (one that does finds it with
+ * `otrl_tlv_find`).
+ */
+#define OFFREC_TLV_APP_FIRST 32768
+
+/**
+ * The most application TLVs one `offrec_client_send_tlvs` call sends
+ * (`OFFREC_RESULT_TOO_MANY_TLVS` beyond).
+ */
+#define OFFREC_MAX_TLVS 16
+
+/**
+ * The most bytes of TLV values one call sends, all TLVs together
+ * (`OFFREC_RESULT_MESSAGE_TOO_LARGE` beyond).
+ */
+#define OFFREC_MAX_TLV_BYTES 65535
+
+/**
  * Length in bytes of a fingerprint, a session id and an extra symmetric key.
  */
 #define OFFREC_FINGERPRINT_LEN 32
@@ -294,6 +316,20 @@ enum offrec_result
      * OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
      */
     OFFREC_RESULT_NO_OTR_KEY = 123,
+    /**
+     * An application TLV's type is reserved for the protocols (applications use
+     * `OFFREC_TLV_APP_FIRST` to 0xFFFF).
+     */
+    OFFREC_RESULT_TLV_TYPE_RESERVED = 144,
+    /**
+     * More application TLVs in one message than `OFFREC_MAX_TLVS`.
+     */
+    OFFREC_RESULT_TOO_MANY_TLVS = 145,
+    /**
+     * The session cannot carry application TLVs: OTR v2 (python-potr, its main
+     * implementation, fails on TLV types it does not know).
+     */
+    OFFREC_RESULT_TLVS_UNSUPPORTED = 146,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -571,6 +607,14 @@ enum offrec_event_code
      * OTR session stays; tell the user.
      */
     OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED = 36,
+    /**
+     * An application TLV arrived inside an encrypted message: `usage` is its type (in the
+     * application range, `OFFREC_TLV_APP_FIRST` to 0xFFFF) and `context`/`context_len` its
+     * value (NULL with length 0 when empty), valid during the callback only (wiped after it).
+     * One event per TLV, in the message's order, before the `deliver` of any text it carried.
+     * See `offrec_client_send_tlvs`.
+     */
+    OFFREC_EVENT_CODE_TLV_RECEIVED = 44,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -920,11 +964,12 @@ typedef struct offrec_event {
      */
     bool old_was_verified;
     /**
-     * EXTRA_KEY_RECEIVED: the usage number the peer chose.
+     * EXTRA_KEY_RECEIVED: the usage number the peer chose. TLV_RECEIVED: the TLV's type.
      */
     uint32_t usage;
     /**
-     * EXTRA_KEY_RECEIVED: the context bytes the peer sent (may be NULL with length 0).
+     * EXTRA_KEY_RECEIVED: the context bytes the peer sent. TLV_RECEIVED: the TLV's value
+     * (wiped right after the callback returns). May be NULL with length 0.
      */
     const uint8_t *context;
     /**
@@ -1043,6 +1088,56 @@ typedef struct offrec_session_info {
 } offrec_session_info;
 
 /**
+ * Wire messages to send, in order, handed back by `offrec_client_send_inplace`.
+ *
+ * `messages` points to `count` library-allocated buffers, each one wire message (ASCII, not
+ * NUL-terminated: use its `len`), NULL when `count` is 0. Send them to the peer in order,
+ * as separate transport messages (an in-place hook typically replaces the outgoing line with
+ * the first and sends the others after it). Release the whole list with
+ * `offrec_wire_messages_free`, never `free()` and never `offrec_buffer_free` on one element.
+ * Plain data: no internal locking; it belongs to whoever holds it.
+ */
+typedef struct offrec_wire_messages {
+    /**
+     * The messages, or NULL when `count` is 0.
+     */
+    struct offrec_buffer *messages;
+    /**
+     * How many messages `messages` holds.
+     */
+    size_t count;
+} offrec_wire_messages;
+
+/**
+ * What `offrec_client_receive_inplace` says about one received line.
+ *
+ * Plain data. When `ignore` is false, `text` is library-allocated: release it with
+ * `offrec_buffer_free(&incoming.text)` (it is wiped then).
+ */
+typedef struct offrec_incoming {
+    /**
+     * True: the line was protocol traffic (a handshake message, heartbeat, SMP step,
+     * TLV-only message, error message, fragment...) or could not be read: show nothing.
+     * False: show `text`.
+     */
+    bool ignore;
+    /**
+     * The text to show (the plaintext of an encrypted message, or a plaintext line with any
+     * whitespace tag removed; any bytes, UTF-8 unless the peer sent otherwise; may be empty).
+     * Empty (`data` NULL) when `ignore` is true.
+     */
+    struct offrec_buffer text;
+    /**
+     * The remote instance the text came from; 0 for plaintext or when `ignore` is true.
+     */
+    uint32_t instance;
+    /**
+     * How the text arrived; `OFFREC_SECURITY_PLAINTEXT` when `ignore` is true.
+     */
+    offrec_security security;
+} offrec_incoming;
+
+/**
  * What protocol one session speaks and, for OTR, what libotr-based clients show about it.
  */
 typedef struct offrec_session_protocol {
@@ -1077,6 +1172,25 @@ typedef struct offrec_session_protocol {
      */
     bool otr_ssid_first_half_bold;
 } offrec_session_protocol;
+
+/**
+ * One application TLV to send with `offrec_client_send_tlvs`. Plain data, borrowed by the
+ * call only.
+ */
+typedef struct offrec_tlv {
+    /**
+     * The type: `OFFREC_TLV_APP_FIRST` to 0xFFFF.
+     */
+    uint16_t type;
+    /**
+     * The value's bytes (may be NULL when `len` is 0).
+     */
+    const uint8_t *data;
+    /**
+     * The value's length in bytes.
+     */
+    size_t len;
+} offrec_tlv;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1467,6 +1581,74 @@ offrec_result offrec_forge(const char *captured,
                            struct offrec_buffer *out);
 
 /**
+ * Releases a list from `offrec_client_send_inplace` (every message and the list itself) and
+ * resets it to empty, so freeing it again is harmless. NULL, or an empty list, is a no-op.
+ * The list must have come from this library with `messages` and `count` unchanged. Thread
+ * rules: not concurrently with any other use of the same list.
+ *
+ * # Safety
+ *
+ * `list` is NULL or points to a writable `offrec_wire_messages` filled in by this library.
+ */
+void offrec_wire_messages_free(struct offrec_wire_messages *list);
+
+/**
+ * Sends `text` to `peer` exactly as `offrec_client_send` does (policy, holding, routing,
+ * errors), but instead of calling the `send` callback it hands every wire message this call
+ * makes to the caller in `*out_wire`, in order: the encrypted message or its fragments, held
+ * messages that go first, or the query that starts a session when the message is held
+ * (`count` may then be 1 with a query, or 0). The caller sends them, in order, for example by
+ * replacing the outgoing line in a Pidgin `sending-im-msg` hook, an irssi `message own_private`
+ * signal or a weechat `irc_out_privmsg` modifier. Events (`ENCRYPTION_REQUIRED`, ...) and
+ * state changes still go through their callbacks, during this call; wire messages of calls
+ * made from inside those callbacks go through `send` as usual.
+ *
+ * On success `*out_wire` receives the list (release it with `offrec_wire_messages_free`) and
+ * `*out_message_id` the message's id; on error neither is written and nothing was sent.
+ * Thread rules as `offrec_client_send`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` and `text` are NULL or valid for their lengths;
+ * `out_wire` and `out_message_id` are writable.
+ */
+offrec_result offrec_client_send_inplace(struct offrec_client *client,
+                                         const char *peer,
+                                         size_t peer_len,
+                                         const char *text,
+                                         size_t text_len,
+                                         struct offrec_wire_messages *out_wire,
+                                         uint64_t *out_message_id);
+
+/**
+ * Handles one line that arrived from `peer` exactly as `offrec_client_receive` does, but
+ * instead of calling `deliver` it says what to show in `*out`: `ignore` true for protocol
+ * traffic (hide the line, as libotr's `otrl_message_receiving` returning 1), else the text to
+ * show in place of the wire line, with its instance and security. This is what a Pidgin
+ * `receiving-im-msg` hook, an irssi `message private` signal or a weechat `irc_in_privmsg`
+ * modifier needs. Protocol replies (handshake messages, heartbeats, SMP steps, error messages
+ * to the peer) still go out through `send`, and events and state changes through their
+ * callbacks, all during this call. In the rare case that one line yields more than one text,
+ * the first comes back here and the others go to `deliver`.
+ *
+ * `wire` is UTF-8, at most `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN` bytes. A malformed
+ * or unreadable message is not an error (it is an event, and `ignore` is true). On success
+ * `*out` is written (release `out->text` with `offrec_buffer_free`); on error it is not.
+ * Thread rules as `offrec_client_receive`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` and `wire` are NULL or valid for their lengths; `out` is
+ * writable.
+ */
+offrec_result offrec_client_receive_inplace(struct offrec_client *client,
+                                            const char *peer,
+                                            size_t peer_len,
+                                            const char *wire,
+                                            size_t wire_len,
+                                            struct offrec_incoming *out);
+
+/**
  * Fills `*out` with the protocol of session number `index` with `peer` (the same numbering as
  * `offrec_client_session_info`; otherwise `OFFREC_RESULT_INVALID_ARGUMENT`).
  *
@@ -1713,6 +1895,45 @@ offrec_result offrec_client_load_from_dir(const char *dir,
                                           const struct offrec_callbacks *callbacks,
                                           void *userdata,
                                           struct offrec_client **out);
+
+/**
+ * Sends `text` (`text_len` bytes, may be 0) with `count` application TLVs from `tlvs` to
+ * `peer`, over the encrypted session a plain `offrec_client_send` would use (after any
+ * messages held for `peer`, which go first). It works in offrec's protocol and in OTR v3,
+ * where the TLVs travel in the data message's TLV area as libotr's `otrl_message_sending`
+ * puts them. OTR v2 sessions refuse TLVs with `OFFREC_RESULT_TLVS_UNSUPPORTED` (python-potr,
+ * v2's main implementation, fails on TLV types it does not know; text alone still works). The peer's `event` callback gets one
+ * `OFFREC_EVENT_CODE_TLV_RECEIVED` per TLV, in order, then `deliver` for the text if it is
+ * not empty. An empty text with TLVs is a TLV-only message (libotr sends those too); empty
+ * text with no TLV is `OFFREC_RESULT_INVALID_ARGUMENT`.
+ *
+ * Nothing is held and nothing is sent in the clear: without an encrypted session that plain
+ * sends may use (none, only sessions awaiting key consent, or sessions restored from a store)
+ * it returns `OFFREC_RESULT_NO_SESSION` and sends nothing; start a session first.
+ *
+ * Errors, checked before anything is sent: a type below `OFFREC_TLV_APP_FIRST`:
+ * `OFFREC_RESULT_TLV_TYPE_RESERVED`; more than `OFFREC_MAX_TLVS`:
+ * `OFFREC_RESULT_TOO_MANY_TLVS`; values over `OFFREC_MAX_TLV_BYTES` together, text over
+ * `OFFREC_MAX_TEXT_LEN`, or a message the transport cannot carry:
+ * `OFFREC_RESULT_MESSAGE_TOO_LARGE`; a NUL byte in the text of an OTR session:
+ * `OFFREC_RESULT_INVALID_ARGUMENT`. On success `*out_message_id` receives the message's id,
+ * after the call's callbacks (`send`, events) ran on this thread. Thread rules as
+ * `offrec_client_send`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` and `text` are NULL or valid for their lengths; `tlvs`
+ * is NULL (with `count` 0) or points to `count` `offrec_tlv`s whose `data` are NULL or valid
+ * for their `len`; `out_message_id` is writable.
+ */
+offrec_result offrec_client_send_tlvs(struct offrec_client *client,
+                                      const char *peer,
+                                      size_t peer_len,
+                                      const char *text,
+                                      size_t text_len,
+                                      const struct offrec_tlv *tlvs,
+                                      size_t count,
+                                      uint64_t *out_message_id);
 
 /**
  * Writes a fingerprint (32 bytes at `fingerprint`) as eight groups of eight upper-case hex

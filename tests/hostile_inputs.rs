@@ -1073,8 +1073,14 @@ static CATALOGUE: &[Case] = &[
         vec![inj(fx.puppet_body(&body_with(&records), 0), &[Event::HeartbeatReceived])]
     }),
     case("body_unknown_tlvs_ignored", |fx| {
-        let body = body_with(&[tlv(0x00BE, &[1, 2, 3]), tlv(0xFFFF, &[0; 300])]);
+        let body = body_with(&[tlv(0x00BE, &[1, 2, 3]), tlv(0x7FFF, &[0; 300])]);
         vec![inj(fx.puppet_body(&body, 0), &[])]
+    }),
+    // The application range (0x8000 and up) is reported to the app, never interpreted.
+    case("body_application_tlvs_reported", |fx| {
+        let body = body_with(&[tlv(0xFFFF, &[0; 300]), tlv(0x00BE, &[1])]);
+        let value = zeroize::Zeroizing::new(vec![0; 300]);
+        vec![inj(fx.puppet_body(&body, 0), &[Event::TlvReceived { kind: 0xFFFF, value }])]
     }),
     case("body_extra_key_tlv_too_short", |fx| {
         vec![

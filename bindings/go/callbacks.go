@@ -72,6 +72,7 @@ type CallbackPanic struct {
 	Stack    []byte
 }
 
+// Error describes the panic, its callback and the callback's stack.
 func (p *CallbackPanic) Error() string {
 	return fmt.Sprintf("offrec: panic in %s callback: %v\n\ncallback stack:\n%s", p.Callback, p.Value, p.Stack)
 }

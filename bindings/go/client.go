@@ -178,6 +178,10 @@ static offrec_result go_generate_otr_key(uintptr_t frame, offrec_client *c, uint
 // The frame of the call running on this thread (0 outside any call): lets Close refuse to run
 // from inside one of the client's own callbacks.
 static uintptr_t go_current_frame(void) { return offrec_go_frame; }
+// GO_ENTER / GO_LEAVE for shims in other files of the package (tlv.go, inplace.go), whose
+// preambles cannot see this file's thread-local: not static, declared extern there.
+uintptr_t offrec_go_enter(uintptr_t frame) { uintptr_t prev = offrec_go_frame; offrec_go_frame = frame; return prev; }
+void offrec_go_leave(uintptr_t prev) { offrec_go_frame = prev; }
 */
 import "C"
 
@@ -218,6 +222,17 @@ func RawKey(key [32]byte) StoreKey { return StoreKey{raw: &key} }
 
 // Passphrase seals with a passphrase (UTF-8, 1 to 4096 bytes).
 func Passphrase(p string) StoreKey { return StoreKey{passphrase: p} }
+
+// String hides the key: fmt never prints a store key or passphrase.
+func (k StoreKey) String() string {
+	if k.raw != nil {
+		return "StoreKey{raw key <hidden>}"
+	}
+	return "StoreKey{passphrase <hidden>}"
+}
+
+// GoString is String: %#v shows no secret either.
+func (k StoreKey) GoString() string { return k.String() }
 
 func (k StoreKey) c() (*C.uint8_t, *C.char, C.size_t) {
 	if k.raw != nil {

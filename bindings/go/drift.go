@@ -39,6 +39,9 @@ func _() {
 	_ = x[ResultStoreWrongAccount-C.OFFREC_RESULT_STORE_WRONG_ACCOUNT]
 	_ = x[ResultStoreNotAFile-C.OFFREC_RESULT_STORE_NOT_A_FILE]
 	_ = x[ResultNoOTRKey-C.OFFREC_RESULT_NO_OTR_KEY]
+	_ = x[ResultTLVTypeReserved-C.OFFREC_RESULT_TLV_TYPE_RESERVED]
+	_ = x[ResultTooManyTLVs-C.OFFREC_RESULT_TOO_MANY_TLVS]
+	_ = x[ResultTLVsUnsupported-C.OFFREC_RESULT_TLVS_UNSUPPORTED]
 
 	_ = x[StatePlaintext-C.OFFREC_SESSION_STATE_PLAINTEXT]
 	_ = x[StateEncryptedUnverified-C.OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED]
@@ -92,6 +95,10 @@ func _() {
 	_ = x[EventLegacySessionStarted-C.OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED]
 	_ = x[EventProtocolUpgraded-C.OFFREC_EVENT_CODE_PROTOCOL_UPGRADED]
 	_ = x[EventDowngradeSuspected-C.OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED]
+	_ = x[EventTLVReceived-C.OFFREC_EVENT_CODE_TLV_RECEIVED]
+	_ = x[TLVAppFirst-C.OFFREC_TLV_APP_FIRST]
+	_ = x[MaxTLVs-C.OFFREC_MAX_TLVS]
+	_ = x[MaxTLVBytes-C.OFFREC_MAX_TLV_BYTES]
 
 	_ = x[ProtocolModernV1-C.OFFREC_PROTOCOL_MODERN_V1]
 	_ = x[ProtocolOTRV3-C.OFFREC_PROTOCOL_OTR_V3]

@@ -46,6 +46,9 @@ const (
 	ResultStoreWrongAccount       Result = 121
 	ResultStoreNotAFile           Result = 122
 	ResultNoOTRKey                Result = 123
+	ResultTLVTypeReserved         Result = 144 // an application TLV type below TLVAppFirst
+	ResultTooManyTLVs             Result = 145 // more than MaxTLVs application TLVs
+	ResultTLVsUnsupported         Result = 146 // the session (OTR v2) cannot carry application TLVs
 )
 
 // resultNames maps every code to its name in the header (after OFFREC_RESULT_). The drift test
@@ -82,6 +85,9 @@ var resultNames = map[Result]string{
 	ResultStoreWrongAccount:       "STORE_WRONG_ACCOUNT",
 	ResultStoreNotAFile:           "STORE_NOT_A_FILE",
 	ResultNoOTRKey:                "NO_OTR_KEY",
+	ResultTLVTypeReserved:         "TLV_TYPE_RESERVED",
+	ResultTooManyTLVs:             "TOO_MANY_TLVS",
+	ResultTLVsUnsupported:         "TLVS_UNSUPPORTED",
 }
 
 // String returns the header's name of the code, such as "NO_SESSION", or "Result(n)".
@@ -107,6 +113,7 @@ type Error struct {
 	Op      string
 }
 
+// Error returns "offrec: <Op>: <message> (<CODE>)", or without Op for sentinels.
 func (e *Error) Error() string {
 	if e.Op == "" {
 		return fmt.Sprintf("offrec: %s (%s)", e.Message, e.Code)
@@ -158,6 +165,12 @@ var (
 	ErrStoreNotAFile           = sentinel(ResultStoreNotAFile)
 	// ErrNoOTRKey: the client has no OTR DSA key yet (Client.GenerateOTRKey makes one).
 	ErrNoOTRKey = sentinel(ResultNoOTRKey)
+	// ErrTLVTypeReserved: an application TLV's type is below TLVAppFirst (the protocols' own).
+	ErrTLVTypeReserved = sentinel(ResultTLVTypeReserved)
+	// ErrTooManyTLVs: more application TLVs in one message than MaxTLVs.
+	ErrTooManyTLVs = sentinel(ResultTooManyTLVs)
+	// ErrTLVsUnsupported: the session is OTR v2 (python-potr fails on unknown TLVs).
+	ErrTLVsUnsupported = sentinel(ResultTLVsUnsupported)
 )
 
 // Errors of the binding itself (no library call was made).

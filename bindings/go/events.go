@@ -12,10 +12,10 @@ import (
 type SessionState uint32
 
 const (
-	StatePlaintext           SessionState = 0
-	StateEncryptedUnverified SessionState = 1
-	StateEncryptedVerified   SessionState = 2
-	StateFinished            SessionState = 3
+	StatePlaintext           SessionState = 0 // no encryption
+	StateEncryptedUnverified SessionState = 1 // encrypted; the peer's key is not verified
+	StateEncryptedVerified   SessionState = 2 // encrypted; the peer's key is verified (SMP or by hand)
+	StateFinished            SessionState = 3 // the peer ended the session: end or restart it
 )
 
 var sessionStateNames = map[SessionState]string{
@@ -37,9 +37,9 @@ func (s SessionState) Encrypted() bool {
 type Security uint32
 
 const (
-	SecurityPlaintext           Security = 0
-	SecurityEncryptedUnverified Security = 1
-	SecurityEncryptedVerified   Security = 2
+	SecurityPlaintext           Security = 0 // it came in the clear
+	SecurityEncryptedUnverified Security = 1 // encrypted by a peer whose key is not verified
+	SecurityEncryptedVerified   Security = 2 // encrypted by a verified peer
 )
 
 var securityNames = map[Security]string{
@@ -55,9 +55,9 @@ func (s Security) String() string { return lowerName(securityNames, s, "Security
 type Trust uint32
 
 const (
-	TrustUnverified     Trust = 0
-	TrustVerifiedSMP    Trust = 1
-	TrustVerifiedManual Trust = 2
+	TrustUnverified     Trust = 0 // not verified (a key seen, nothing more)
+	TrustVerifiedSMP    Trust = 1 // verified by the Socialist Millionaires' Protocol
+	TrustVerifiedManual Trust = 2 // verified by the user comparing fingerprints
 )
 
 var trustNames = map[Trust]string{
@@ -74,34 +74,34 @@ func (t Trust) String() string { return lowerName(trustNames, t, "Trust") }
 type EventCode uint32
 
 const (
-	EventEncryptionRequired        EventCode = 1
-	EventHeldMessageSent           EventCode = 2
-	EventMessageNotSent            EventCode = 3
-	EventUnreadable                EventCode = 4
-	EventMalformed                 EventCode = 5
-	EventNotInPrivate              EventCode = 6
-	EventForOtherInstance          EventCode = 7
-	EventReflected                 EventCode = 8
-	EventUnencryptedWhileEncrypted EventCode = 9
-	EventUnencryptedWhileRequired  EventCode = 10
-	EventPeerError                 EventCode = 11
-	EventForeignProtocol           EventCode = 12
-	EventHeartbeatReceived         EventCode = 13
-	EventHeartbeatSent             EventCode = 14
-	EventPeerEndedSession          EventCode = 15
-	EventSessionExpired            EventCode = 16
-	EventHandshakeFailed           EventCode = 17
-	EventHandshakeComplete         EventCode = 18
-	EventExtraKeyReceived          EventCode = 19
-	EventPeerCouldNotRead          EventCode = 20
-	EventNewFingerprint            EventCode = 21
-	EventFingerprintChanged        EventCode = 22
-	EventSMPAskedForSecret         EventCode = 23
-	EventSMPInProgress             EventCode = 24
-	EventSMPSucceeded              EventCode = 25
-	EventSMPFailed                 EventCode = 26
-	EventSMPAborted                EventCode = 27
-	EventSMPCheated                EventCode = 28
+	EventEncryptionRequired        EventCode = 1  // a message (MessageID) is held until the session is encrypted
+	EventHeldMessageSent           EventCode = 2  // a held message (MessageID) was sent encrypted
+	EventMessageNotSent            EventCode = 3  // a message (MessageID) was not sent; see Event.NotSentReason
+	EventUnreadable                EventCode = 4  // an encrypted message could not be read
+	EventMalformed                 EventCode = 5  // a message was not well-formed
+	EventNotInPrivate              EventCode = 6  // encrypted data arrived without a session for it
+	EventForOtherInstance          EventCode = 7  // a message for another instance of this account (ignored)
+	EventReflected                 EventCode = 8  // a message we sent came back to us
+	EventUnencryptedWhileEncrypted EventCode = 9  // plaintext arrived while the session is encrypted
+	EventUnencryptedWhileRequired  EventCode = 10 // plaintext arrived while the policy requires encryption
+	EventPeerError                 EventCode = 11 // the peer sent an error message (Text: its untrusted words)
+	EventForeignProtocol           EventCode = 12 // OTR traffic this client does not answer
+	EventHeartbeatReceived         EventCode = 13 // the peer sent a heartbeat
+	EventHeartbeatSent             EventCode = 14 // we sent a heartbeat
+	EventPeerEndedSession          EventCode = 15 // the peer ended the encrypted session
+	EventSessionExpired            EventCode = 16 // the session expired after a long silence
+	EventHandshakeFailed           EventCode = 17 // a handshake failed; see Event.HandshakeFailure
+	EventHandshakeComplete         EventCode = 18 // a handshake completed
+	EventExtraKeyReceived          EventCode = 19 // the peer used an extra symmetric key (Usage, Context, Key)
+	EventPeerCouldNotRead          EventCode = 20 // the peer could not read our message MessageID
+	EventNewFingerprint            EventCode = 21 // the first key seen for this peer (Fingerprint)
+	EventFingerprintChanged        EventCode = 22 // the peer's key changed (Fingerprint, OldFingerprint)
+	EventSMPAskedForSecret         EventCode = 23 // SMP: the peer asks for our secret (Text: the question)
+	EventSMPInProgress             EventCode = 24 // SMP: in progress
+	EventSMPSucceeded              EventCode = 25 // SMP: succeeded; the key is verified
+	EventSMPFailed                 EventCode = 26 // SMP: the secrets did not match
+	EventSMPAborted                EventCode = 27 // SMP: aborted
+	EventSMPCheated                EventCode = 28 // SMP: a proof failed (someone cheated)
 	// 29 is retired in the C API and never reused.
 
 	// EventPersistNeeded: state worth keeping changed during the call; save now (from the
@@ -131,6 +131,10 @@ const (
 	// handshake did not complete in time (or completed with another key than announced):
 	// someone may be blocking offrec's protocol. The OTR session stays; tell the user.
 	EventDowngradeSuspected EventCode = 36
+	// EventTLVReceived: an application TLV arrived inside an encrypted message
+	// ([Client.SendTLVs]): Event.TLVType (0x8000-0xFFFF) and Event.TLVValue. One event per TLV,
+	// in order, before the Deliver of the message's text.
+	EventTLVReceived EventCode = 44
 )
 
 var eventNames = map[EventCode]string{
@@ -169,6 +173,7 @@ var eventNames = map[EventCode]string{
 	EventLegacySessionStarted:      "LEGACY_SESSION_STARTED",
 	EventProtocolUpgraded:          "PROTOCOL_UPGRADED",
 	EventDowngradeSuspected:        "DOWNGRADE_SUSPECTED",
+	EventTLVReceived:               "TLV_RECEIVED",
 }
 
 // String returns the snake_case name, such as "smp_asked_for_secret", or "event_<n>" for
@@ -225,12 +230,12 @@ func (f PersistFlag) String() string {
 type NotSentReason uint32
 
 const (
-	NotSentEncryptionTimeout NotSentReason = 1
-	NotSentSessionFinished   NotSentReason = 2
-	NotSentKeyChanged        NotSentReason = 3
-	NotSentSessionEnded      NotSentReason = 4
-	NotSentQueueFull         NotSentReason = 5
-	NotSentTooLarge          NotSentReason = 6
+	NotSentEncryptionTimeout NotSentReason = 1 // encryption is required and no session came up in time
+	NotSentSessionFinished   NotSentReason = 2 // the peer ended the session
+	NotSentKeyChanged        NotSentReason = 3 // only a new, unverified key's session was up, without consent
+	NotSentSessionEnded      NotSentReason = 4 // the user ended the session first
+	NotSentQueueFull         NotSentReason = 5 // too many messages were waiting for encryption
+	NotSentTooLarge          NotSentReason = 6 // larger than the peer accepts
 )
 
 var notSentNames = map[NotSentReason]string{
@@ -242,6 +247,7 @@ var notSentNames = map[NotSentReason]string{
 	NotSentTooLarge:          "TOO_LARGE",
 }
 
+// String returns the lower-case name, such as "encryption_timeout".
 func (r NotSentReason) String() string { return lowerName(notSentNames, r, "NotSentReason") }
 
 // HandshakeFailure says why a handshake failed (Event.Reason of EventHandshakeFailed;
@@ -251,14 +257,14 @@ func (r NotSentReason) String() string { return lowerName(notSentNames, r, "NotS
 type HandshakeFailure uint32
 
 const (
-	HandshakeMalformed            HandshakeFailure = 1
-	HandshakeWrongInstance        HandshakeFailure = 2
-	HandshakeVersionMismatch      HandshakeFailure = 3
-	HandshakeAuthenticationFailed HandshakeFailure = 4
-	HandshakeNonContributory      HandshakeFailure = 5
-	HandshakeRandom               HandshakeFailure = 6
-	HandshakeUnsendable           HandshakeFailure = 7
-	HandshakeNamesDiffer          HandshakeFailure = 8
+	HandshakeMalformed            HandshakeFailure = 1 // a handshake message was not well-formed
+	HandshakeWrongInstance        HandshakeFailure = 2 // a handshake message for another instance
+	HandshakeVersionMismatch      HandshakeFailure = 3 // no protocol version in common
+	HandshakeAuthenticationFailed HandshakeFailure = 4 // the peer's proof of identity did not verify
+	HandshakeNonContributory      HandshakeFailure = 5 // a key exchange value was degenerate
+	HandshakeRandom               HandshakeFailure = 6 // the random number source failed
+	HandshakeUnsendable           HandshakeFailure = 7 // a handshake message does not fit the transport
+	HandshakeNamesDiffer          HandshakeFailure = 8 // the two sides bind different names
 	// HandshakeOTRFailed: an OTR (v3/v2) handshake failed: a signature, MAC or commitment did
 	// not verify, or a DH value was out of range.
 	HandshakeOTRFailed HandshakeFailure = 9
@@ -276,6 +282,7 @@ var handshakeFailureNames = map[HandshakeFailure]string{
 	HandshakeOTRFailed:            "OTR_FAILED",
 }
 
+// String returns the lower-case name, such as "names_differ".
 func (r HandshakeFailure) String() string {
 	return lowerName(handshakeFailureNames, r, "HandshakeFailure")
 }
@@ -351,6 +358,7 @@ var optionNames = map[Option]string{
 	OptionNameBinding:           "NAME_BINDING",
 }
 
+// String returns the lower-case name, such as "padding_block".
 func (o Option) String() string { return lowerName(optionNames, o, "Option") }
 
 // Policy is a combination of policy flags (OFFREC_POLICY_*), or one of the presets.
@@ -381,10 +389,15 @@ const (
 	// the downgrade guard (as libotr's presets allow v2 and v3).
 	PolicyOTRFallback Policy = PolicyAllowOTRV3 | PolicyAllowOTRV2 | PolicyDowngradeGuard
 
-	PolicyNever         Policy = 0
-	PolicyManual        Policy = PolicyAllow | PolicyOTRFallback
+	// PolicyNever: never encrypt.
+	PolicyNever Policy = 0
+	// PolicyManual: encrypt when the user starts a session or the peer asks; OTR as fallback.
+	PolicyManual Policy = PolicyAllow | PolicyOTRFallback
+	// PolicyOpportunistic: advertise with the whitespace tag and encrypt whenever the peer
+	// can; OTR as fallback.
 	PolicyOpportunistic Policy = PolicyAllow | PolicySendWhitespaceTag | PolicyWhitespaceStartAKE | PolicyOTRFallback
-	PolicyAlways        Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE | PolicyOTRFallback
+	// PolicyAlways: encrypt or do not send; OTR as fallback.
+	PolicyAlways Policy = PolicyAllow | PolicyRequireEncryption | PolicyWhitespaceStartAKE | PolicyOTRFallback
 )
 
 // policyFlagNames names the flags (after OFFREC_POLICY_); presets are checked in drift.go.
@@ -467,10 +480,78 @@ type Event struct {
 	OldFingerprint *Fingerprint
 	OldWasVerified bool
 	// Usage, Context, Key: EventExtraKeyReceived. Key is 32 bytes; wipe it after use.
+	// EventTLVReceived: Usage is the TLV's type and Context its value (see TLVType, TLVValue).
 	Usage   uint32
 	Context []byte
 	Key     []byte
 }
+
+// TLVType returns the application TLV's type (meaningful for EventTLVReceived).
+func (e *Event) TLVType() uint16 { return uint16(e.Usage) }
+
+// TLVValue returns the application TLV's value (meaningful for EventTLVReceived; never nil
+// for it, possibly empty).
+func (e *Event) TLVValue() []byte {
+	if e.Context == nil && e.Code == EventTLVReceived {
+		return []byte{}
+	}
+	return e.Context
+}
+
+// String shows the event readably, with only the fields that apply to its code, and never a
+// secret: the extra key is "<hidden>", an extra key's context and a TLV's value appear as
+// their length. fmt's %v and %+v use it.
+func (e Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Event{%s peer=%q", e.Code, e.Peer)
+	if e.Instance != 0 {
+		fmt.Fprintf(&b, " instance=0x%08x", e.Instance)
+	}
+	if e.MessageID != 0 {
+		fmt.Fprintf(&b, " message=%d", e.MessageID)
+	}
+	switch e.Code {
+	case EventMessageNotSent:
+		fmt.Fprintf(&b, " reason=%s", e.NotSentReason())
+	case EventHandshakeFailed:
+		fmt.Fprintf(&b, " reason=%s", e.HandshakeFailure())
+	case EventPersistNeeded:
+		fmt.Fprintf(&b, " reason=%s", PersistFlag(e.Reason))
+	case EventLegacySessionStarted:
+		fmt.Fprintf(&b, " reason=%s", e.Protocol())
+	default:
+		if e.Reason != 0 {
+			fmt.Fprintf(&b, " reason=%d", e.Reason)
+		}
+	}
+	if e.HasText {
+		fmt.Fprintf(&b, " text=%q", e.Text)
+	}
+	if e.Fingerprint != nil {
+		fmt.Fprintf(&b, " fingerprint=%s", e.Fingerprint)
+	}
+	if e.OldFingerprint != nil {
+		fmt.Fprintf(&b, " old_fingerprint=%s old_was_verified=%t", e.OldFingerprint, e.OldWasVerified)
+	}
+	if e.Code == EventTLVReceived {
+		fmt.Fprintf(&b, " tlv_type=0x%04x tlv_value=<%d bytes>", e.TLVType(), len(e.Context))
+	} else {
+		if e.Usage != 0 {
+			fmt.Fprintf(&b, " usage=%d", e.Usage)
+		}
+		if e.Context != nil {
+			fmt.Fprintf(&b, " context=<%d bytes>", len(e.Context))
+		}
+	}
+	if e.Key != nil {
+		b.WriteString(" key=<hidden>")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String: %#v shows no secret either.
+func (e Event) GoString() string { return e.String() }
 
 // NotSentReason returns Reason as a NotSentReason (meaningful for EventMessageNotSent).
 func (e *Event) NotSentReason() NotSentReason { return NotSentReason(e.Reason) }

@@ -53,7 +53,7 @@ impl core::fmt::Debug for Client {
     }
 }
 
-fn check_name(name: &str, what: &'static str) -> Result<(), ClientError> {
+pub(super) fn check_name(name: &str, what: &'static str) -> Result<(), ClientError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Err(ClientError::InvalidArgument(what));
     }
@@ -185,7 +185,7 @@ impl Client {
     /// unauthenticated senders by at most the room left (fragments and handshakes check it
     /// before keeping anything); a stranger that still ends up over it is forgotten whole, with
     /// [`super::Event::InputDropped`].
-    fn with_peer<R>(
+    pub(super) fn with_peer<R>(
         &mut self,
         peer: &str,
         now: u64,
@@ -259,7 +259,7 @@ impl Client {
 
     /// Ends a public call: if stored state changed, appends the call's one
     /// [`Event::PersistNeeded`] as its last action.
-    fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
+    pub(super) fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
         let what = std::mem::take(&mut self.dirty);
         if what != 0 {
             actions.push(Action::Event { peer: String::new(), instance: 0, event: Event::PersistNeeded { what } });
@@ -270,7 +270,7 @@ impl Client {
     /// Ends a public call that failed: its actions are dropped with the error, and so is the
     /// persist notice (a failed call changes nothing worth saving except, possibly, the message
     /// id counter, which the next successful call reports).
-    fn finish_failed_call(&mut self) {
+    pub(super) fn finish_failed_call(&mut self) {
         self.dirty &= PERSIST_OTHER;
     }
 
@@ -307,7 +307,7 @@ impl Client {
         self.unauthenticated_held = self.peers.values().map(Peer::unauthenticated_bytes).fold(0, usize::saturating_add);
     }
 
-    fn allocate_id(&mut self) -> MessageId {
+    pub(super) fn allocate_id(&mut self) -> MessageId {
         let id = self.next_message_id;
         self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
         self.dirty |= PERSIST_OTHER;

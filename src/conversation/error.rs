@@ -37,6 +37,17 @@ pub enum ClientError {
     /// The OS random number generator failed.
     #[error("random number generator failed")]
     Random,
+    /// An application TLV's type is outside the application range ([`super::APP_TLV_FIRST`]
+    /// and up): the lower types belong to the protocols.
+    #[error("TLV type reserved for the protocol; applications use 0x8000-0xFFFF")]
+    TlvTypeReserved,
+    /// More application TLVs in one message than [`super::MAX_APP_TLVS`].
+    #[error("too many TLVs in one message")]
+    TooManyTlvs,
+    /// The session's protocol does not carry application TLVs: OTR v2, whose main
+    /// implementation (python-potr: weechat-otr, Gajim) fails on TLV types it does not know.
+    #[error("this session (OTR v2) cannot carry application TLVs")]
+    TlvsUnsupported,
 }
 
 impl From<crate::crypto::RandomError> for ClientError {

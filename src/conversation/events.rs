@@ -153,6 +153,10 @@ pub enum Event {
     /// (a downgrade attack), or the peer's transport drops its messages. The OTR session
     /// stays; show it.
     DowngradeSuspected,
+    /// An application TLV arrived inside an encrypted message (`kind` in the application
+    /// range, [`super::APP_TLV_FIRST`] and up): for the application, which the library does
+    /// not interpret. Any text of the same message is delivered after its TLVs' events.
+    TlvReceived { kind: u16, value: Zeroizing<Vec<u8>> },
 }
 
 /// [`Event::PersistNeeded`]: the set of sessions changed (one was installed, ended, finished by
@@ -210,6 +214,7 @@ impl Event {
             Self::LegacySessionStarted { .. } => 34,
             Self::ProtocolUpgraded => 35,
             Self::DowngradeSuspected => 36,
+            Self::TlvReceived { .. } => 44,
         }
     }
 }

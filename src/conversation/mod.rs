@@ -4,6 +4,7 @@
 //!
 //! Sans-I/O: no call performs I/O, sleeps or starts a thread; time comes in as `now`
 //! (seconds, from any monotonic or wall clock the application likes).
+mod app_tlv;
 mod client;
 mod context;
 mod error;
@@ -19,6 +20,7 @@ mod session;
 mod settings;
 
 pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;
+pub use app_tlv::{AppTlv, APP_TLV_FIRST, MAX_APP_TLVS, MAX_APP_TLV_BYTES};
 pub use client::Client;
 pub use error::ClientError;
 pub use events::{

@@ -10,6 +10,7 @@
 
 use zeroize::Zeroizing;
 
+use super::app_tlv::is_app_tlv_type;
 use super::error::ClientError;
 use super::events::{MessageId, SessionState};
 use super::protocol::{
@@ -249,6 +250,7 @@ impl ProtocolSession for OtrSession {
                 Control::ModernOffer { versions, fingerprint } => {
                     OtrTlv { kind: TLV_MODERN_OFFER, value: modern_offer_value(versions, &fingerprint) }
                 }
+                Control::App { kind, value } => OtrTlv::new(kind, value),
             });
         }
         let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
@@ -315,6 +317,9 @@ impl ProtocolSession for OtrSession {
                     Some((versions, fingerprint)) => ReceivedControl::ModernOffer { versions, fingerprint },
                     None => ReceivedControl::Other,
                 },
+                kind if is_app_tlv_type(kind) => {
+                    ReceivedControl::App { kind, value: Zeroizing::new(tlv.value.clone()) }
+                }
                 _ => ReceivedControl::Other,
             });
         }

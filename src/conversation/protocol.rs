@@ -52,6 +52,9 @@ pub(crate) enum Control<'a> {
     /// Inside an OTR v3 session: "I run offrec and speak its protocol `versions` with identity
     /// `fingerprint`" (the upgrade probe, PROTOCOL.md part B). Modern sessions never carry it.
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// An application TLV (`super::app_tlv`): a type in the application range and its value,
+    /// carried as is in either protocol's body.
+    App { kind: u16, value: &'a [u8] },
 }
 
 /// A control item that arrived inside an encrypted message.
@@ -66,6 +69,8 @@ pub(crate) enum ReceivedControl {
     /// The peer's upgrade probe inside an OTR session: it runs offrec, speaks its protocol
     /// `versions`, with identity `fingerprint` (authenticated by the OTR session).
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// An application TLV (a type in the application range, `super::app_tlv`), for the app.
+    App { kind: u16, value: Zeroizing<Vec<u8>> },
     /// A TLV that was malformed (reported, otherwise ignored).
     Malformed,
     /// A TLV of a type this protocol does not define (ignored, as the protocols say).

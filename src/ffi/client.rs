@@ -69,6 +69,9 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
         ClientError::Random => OffrecResult::RandomFailed,
         ClientError::Smp(_) => OffrecResult::SmpError,
+        ClientError::TlvTypeReserved => OffrecResult::TlvTypeReserved,
+        ClientError::TooManyTlvs => OffrecResult::TooManyTlvs,
+        ClientError::TlvsUnsupported => OffrecResult::TlvsUnsupported,
     }
 }
 
@@ -113,6 +116,18 @@ impl ClientHandle {
         sizing: Sizing<'_>,
         f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
     ) -> Result<R, OffrecResult> {
+        let (result, actions) = self.run_collect(sizing, f)?;
+        self.callbacks.dispatch(actions);
+        Ok(result)
+    }
+
+    /// Steps 1 and 2 of [`ClientHandle::run`]: the actions come back (the lock released) for
+    /// the caller to carry out, some through [`ClientHandle::dispatch`] (the in-place calls).
+    pub(crate) fn run_collect<R>(
+        &self,
+        sizing: Sizing<'_>,
+        f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
+    ) -> Result<(R, Vec<Action>), OffrecResult> {
         let now = self.callbacks.now();
         let sizes: Vec<(String, usize)> = match sizing {
             Sizing::None => Vec::new(),
@@ -131,8 +146,12 @@ impl ClientHandle {
             let limits = sizes.into_iter().collect();
             client.with_transport_limits(limits, |client| f(client, now))?
         }; // unlocked here
+        Ok((result, actions))
+    }
+
+    /// Carries out actions through the app's callbacks; no lock may be held.
+    pub(crate) fn dispatch(&self, actions: Vec<Action>) {
         self.callbacks.dispatch(actions);
-        Ok(result)
     }
 }
 

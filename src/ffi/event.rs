@@ -112,6 +112,12 @@ pub enum OffrecEventCode {
     /// complete in time: someone may be blocking offrec's protocol (a downgrade attack). The
     /// OTR session stays; tell the user.
     DowngradeSuspected = 36,
+    /// An application TLV arrived inside an encrypted message: `usage` is its type (in the
+    /// application range, `OFFREC_TLV_APP_FIRST` to 0xFFFF) and `context`/`context_len` its
+    /// value (NULL with length 0 when empty), valid during the callback only (wiped after it).
+    /// One event per TLV, in the message's order, before the `deliver` of any text it carried.
+    /// See `offrec_client_send_tlvs`.
+    TlvReceived = 44,
 }
 
 /// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
@@ -171,6 +177,7 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::LegacySessionStarted { .. } => C::LegacySessionStarted,
         Event::ProtocolUpgraded => C::ProtocolUpgraded,
         Event::DowngradeSuspected => C::DowngradeSuspected,
+        Event::TlvReceived { .. } => C::TlvReceived,
     }
 }
 
@@ -207,9 +214,10 @@ pub struct OffrecEvent {
     pub old_fingerprint: *const u8,
     /// FINGERPRINT_CHANGED: whether a previously known key was verified.
     pub old_was_verified: bool,
-    /// EXTRA_KEY_RECEIVED: the usage number the peer chose.
+    /// EXTRA_KEY_RECEIVED: the usage number the peer chose. TLV_RECEIVED: the TLV's type.
     pub usage: u32,
-    /// EXTRA_KEY_RECEIVED: the context bytes the peer sent (may be NULL with length 0).
+    /// EXTRA_KEY_RECEIVED: the context bytes the peer sent. TLV_RECEIVED: the TLV's value
+    /// (wiped right after the callback returns). May be NULL with length 0.
     pub context: *const u8,
     /// Length of `context` in bytes.
     pub context_len: usize,
@@ -287,6 +295,13 @@ impl EventStorage {
                 }
                 c.key = key.as_ptr();
             }
+            Event::TlvReceived { kind, value } => {
+                c.usage = u32::from(*kind);
+                if !value.is_empty() {
+                    c.context = value.as_ptr();
+                    c.context_len = value.len();
+                }
+            }
             Event::NewFingerprint { fingerprint } => c.fingerprint = fingerprint.as_ptr(),
             Event::KeyConsentRequired { message, fingerprint } => {
                 c.message_id = *message;
@@ -346,13 +361,14 @@ mod tests {
             Event::LegacySessionStarted { protocol: crate::conversation::Protocol::OtrV3 },
             Event::ProtocolUpgraded,
             Event::DowngradeSuspected,
+            Event::TlvReceived { kind: 0x8001, value: Zeroizing::new(b"tlv".to_vec()) },
         ]
     }
 
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 35, "codes 1..=28 and 30..=36 (29 is retired)");
+        assert_eq!(events.len(), 36, "codes 1..=28, 30..=36 (29 is retired) and 44");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -374,6 +390,13 @@ mod tests {
         assert_eq!((v.code, v.message_id, v.instance), (32, 9, 0x101));
         // Safety: the view borrows `s`, which holds the 32-byte fingerprint.
         assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[7; 32]);
+        let s = EventStorage::new("bob", Event::TlvReceived { kind: 0x8123, value: Zeroizing::new(b"abc".to_vec()) });
+        let v = s.view(0x102);
+        assert_eq!((v.code, v.usage, v.context_len, v.instance), (44, 0x8123, 3, 0x102));
+        // Safety: the view borrows `s`, which holds the 3-byte value.
+        assert_eq!(unsafe { std::slice::from_raw_parts(v.context, 3) }, b"abc");
+        let s = EventStorage::new("bob", Event::TlvReceived { kind: 0x8000, value: Zeroizing::new(Vec::new()) });
+        assert!(s.view(1).context.is_null());
         let s = EventStorage::new("", Event::PersistNeeded { what: 12 });
         let v = s.view(0);
         assert_eq!((v.code, v.reason, v.peer_len), (30, 12, 0));

@@ -38,19 +38,21 @@
 // The pointer helpers (`handle`, `out`, and the helper functions in `bytes`) are crate-private:
 // they would be unsound as safe public Rust API. `bytes` itself is public for `offrec_buffer`
 // and `offrec_buffer_free`. The per-object files (client, callbacks, event, trust, smp, forge,
-// types) hold the exported functions, one concept per file.
+// types, tlv, inplace) hold the exported functions, one concept per file.
 pub mod bytes;
 pub mod callbacks;
 pub mod client;
 pub mod event;
 pub mod forge;
 pub(crate) mod handle;
+pub mod inplace;
 pub mod otr;
 pub(crate) mod out;
 pub mod panic;
 pub mod result;
 pub mod smp;
 pub mod store;
+pub mod tlv;
 pub mod trust;
 pub mod types;
 pub mod version;

@@ -84,6 +84,14 @@ pub enum OffrecResult {
     StoreNotAFile = 122,
     /// OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
     NoOtrKey = 123,
+    /// An application TLV's type is reserved for the protocols (applications use
+    /// `OFFREC_TLV_APP_FIRST` to 0xFFFF).
+    TlvTypeReserved = 144,
+    /// More application TLVs in one message than `OFFREC_MAX_TLVS`.
+    TooManyTlvs = 145,
+    /// The session cannot carry application TLVs: OTR v2 (python-potr, its main
+    /// implementation, fails on TLV types it does not know).
+    TlvsUnsupported = 146,
 }
 
 impl OffrecResult {
@@ -93,7 +101,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 31] = [
+    const ALL: [OffrecResult; 34] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -125,6 +133,9 @@ impl OffrecResult {
         Self::StoreWrongAccount,
         Self::StoreNotAFile,
         Self::NoOtrKey,
+        Self::TlvTypeReserved,
+        Self::TooManyTlvs,
+        Self::TlvsUnsupported,
     ];
 
     /// The code's number, as C sees it.
@@ -166,6 +177,9 @@ impl OffrecResult {
             121 => Self::StoreWrongAccount,
             122 => Self::StoreNotAFile,
             123 => Self::NoOtrKey,
+            144 => Self::TlvTypeReserved,
+            145 => Self::TooManyTlvs,
+            146 => Self::TlvsUnsupported,
             _ => return None,
         })
     }
@@ -204,6 +218,9 @@ impl OffrecResult {
             Self::StoreWrongAccount => c"the store belongs to another account",
             Self::StoreNotAFile => c"the store path is not a regular file",
             Self::NoOtrKey => c"no OTR key yet (generate one first)",
+            Self::TlvTypeReserved => c"TLV type reserved for the protocol (applications use 0x8000-0xFFFF)",
+            Self::TooManyTlvs => c"too many TLVs in one message",
+            Self::TlvsUnsupported => c"this session (OTR v2) cannot carry application TLVs",
         }
     }
 }
@@ -241,7 +258,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-            116, 117, 118, 119, 121, 122, 123,
+            116, 117, 118, 119, 121, 122, 123, 144, 145, 146,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

@@ -263,6 +263,13 @@ gcry_error_t otr_symkey(struct party *p, struct party *q, unsigned use, const ui
 void otr_fingerprint(struct party *p, uint8_t out[20]); /* our own DSA fingerprint */
 void otr_poll(struct party *p);                          /* otrl_message_poll */
 const char *otr_trust(struct party *p, struct party *q); /* trust of q's active fp, or NULL */
+/* otrl_message_sending with `tlvs` (libotr injects the result; the caller frees `tlvs`). */
+long otr_send_tlvs(struct party *p, const char *text, OtrlTLV *tlvs);
+/* Hands `text` from `from` to libotr party p as the network does, and looks up TLV `type` in
+ * what otrl_message_receiving handed back with otrl_tlv_find: true and its value (malloc'd,
+ * *value; free it) if there. */
+bool otr_receive_find_tlv(struct party *p, struct party *from, const char *text,
+                          unsigned short type, uint8_t **value, size_t *len);
 
 /* offrec helpers */
 bool or_session_info(struct party *p, struct party *q, struct offrec_session_info *out);

@@ -413,7 +413,9 @@ static void or_cb_event(void *ud, const struct offrec_event *ev) {
     if (ev->code == OFFREC_EVENT_CODE_PERSIST_NEEDED) return; /* comes with nearly every call */
     struct evrec *e = add_event(p, EV_OFFREC, (int)ev->code, ev->instance);
     set_event_text(e, ev->text, ev->text_len);
-    e->usage = ev->code == OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED ? ev->usage : ev->reason;
+    e->usage = ev->code == OFFREC_EVENT_CODE_EXTRA_KEY_RECEIVED || ev->code == OFFREC_EVENT_CODE_TLV_RECEIVED
+                   ? ev->usage
+                   : ev->reason;
     if (ev->context != NULL) {
         e->data = (uint8_t *)xmemdup(ev->context, ev->context_len);
         e->data_len = ev->context_len;
@@ -642,8 +644,17 @@ static bool libotr_was_encrypted(const char *wire, const char *shown, const Conn
     return shown != NULL && c != NULL && c->msgstate == OTRL_MSGSTATE_ENCRYPTED && strstr(wire, "?OTR") != NULL;
 }
 
-static void libotr_receive(struct party *p, int from_id, const char *from_account,
-                           const char *text) {
+/* libotr's receive, as an application does it; with `find` non-NULL it also looks up TLV
+ * `find->type` in the handed-back list with otrl_tlv_find (copying its value into `find`). */
+struct tlv_lookup {
+    unsigned short type;
+    bool found;
+    uint8_t *data;
+    size_t len;
+};
+
+static void libotr_receive_finding(struct party *p, int from_id, const char *from_account,
+                                   const char *text, struct tlv_lookup *find) {
     char *shown = NULL;
     OtrlTLV *tlvs = NULL;
     ConnContext *c = NULL;
@@ -659,11 +670,43 @@ static void libotr_receive(struct party *p, int from_id, const char *from_accoun
         e->data = (uint8_t *)xmemdup(t->data, t->len);
         e->data_len = t->len;
     }
+    if (find != NULL) {
+        OtrlTLV *t = otrl_tlv_find(tlvs, find->type);
+        find->found = t != NULL;
+        if (t != NULL) {
+            find->data = (uint8_t *)xmemdup(t->data, t->len);
+            find->len = t->len;
+        }
+    }
     otrl_message_free(shown);
     otrl_tlv_free(tlvs);
     if (p->smp_pending && p->smp_auto_secret != NULL) {
         otr_smp_respond(p, p->smp_auto_secret);
     }
+}
+
+static void libotr_receive(struct party *p, int from_id, const char *from_account,
+                           const char *text) {
+    libotr_receive_finding(p, from_id, from_account, text, NULL);
+}
+
+bool otr_receive_find_tlv(struct party *p, struct party *from, const char *text,
+                          unsigned short type, uint8_t **value, size_t *len) {
+    struct tlv_lookup find = {.type = type};
+    libotr_receive_finding(p, from->id, from->account, text, &find);
+    *value = find.data;
+    *len = find.len;
+    return find.found;
+}
+
+long otr_send_tlvs(struct party *p, const char *text, OtrlTLV *tlvs) {
+    char *out = NULL;
+    gcry_error_t err = otrl_message_sending(p->us, &otr_ops, p, p->account, OTR_PROTO, p->peer,
+                                            OTRL_INSTAG_BEST, text, tlvs, &out,
+                                            OTRL_FRAGMENT_SEND_ALL, NULL, NULL, NULL);
+    otrl_message_free(out);
+    net_settle();
+    return (long)err;
 }
 
 void party_receive(struct party *p, int from_id, const char *from_account, const char *text) {

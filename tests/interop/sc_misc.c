@@ -5,6 +5,7 @@
 #include "interop.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if HAVE_OFFREC_OTR
@@ -262,8 +263,81 @@ static void h3_commit_expiry(void) {
 }
 #endif
 
+#if HAVE_OFFREC_OTR
+/* X1: application TLVs both ways. libotr's otrl_message_sending with TLVs (an application
+ * type, and type 9, which no protocol defines and is below offrec's application range) reaches
+ * offrec as one TLV_RECEIVED for the application type only, before the text; a TLV-only
+ * message shows nothing. offrec_client_send_tlvs reaches libotr's otrl_message_receiving,
+ * whose TLV list otrl_tlv_find searches, with the text shown as usual; a TLV-only one shows
+ * nothing at libotr either. */
+static void x1_app_tlvs(void) {
+    struct party *o, *l;
+    otr_pair(&o, &l, 0, OTRL_POLICY_MANUAL, 0);
+    REQUIRE(ake_offrec_asks(o, l));
+
+    OtrlTLV *tlvs = otrl_tlv_new(0x8001, 5, (const unsigned char *)"hello");
+    tlvs->next = otrl_tlv_new(9, 3, (const unsigned char *)"abc");
+    expect_delivery(o, "libotr with tlvs", 16, SEC_ENCRYPTED);
+    CHECK(otr_send_tlvs(l, "libotr with tlvs", tlvs) == 0);
+    otrl_tlv_free(tlvs);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_TLV_RECEIVED) == 1);
+    const struct evrec *e = ev_last(o, EV_OFFREC, OFFREC_EVENT_CODE_TLV_RECEIVED);
+    REQUIRE(e != NULL);
+    CHECK(e->usage == 0x8001 && e->data_len == 5 && !memcmp(e->data, "hello", 5));
+    CHECK(e->instance == party_instag(l));
+
+    size_t shown = delivered_count(o);
+    tlvs = otrl_tlv_new(0xFFFF, 0, (const unsigned char *)"");
+    CHECK(otr_send_tlvs(l, "", tlvs) == 0);
+    otrl_tlv_free(tlvs);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_TLV_RECEIVED) == 2);
+    e = ev_last(o, EV_OFFREC, OFFREC_EVENT_CODE_TLV_RECEIVED);
+    CHECK(e != NULL && e->usage == 0xFFFF && e->data_len == 0);
+    CHECK(delivered_count(o) == shown);
+    CHECK(ev_count(o, EV_OFFREC, OFFREC_EVENT_CODE_HEARTBEAT_RECEIVED) == 0);
+
+    /* offrec -> libotr, the message taken off the wire and read with otrl_tlv_find. */
+    struct net_capture cap = {.on = true};
+    net_rule_add(o, l, (struct net_rule){.action = RULE_REWRITE, .rewrite = rewrite_capture, .arg = &cap});
+    offrec_tlv t = {0x8002, (const uint8_t *)"world", 5};
+    uint64_t id = 0;
+    CHECK(offrec_client_send_tlvs(o->client, "bob", 3, "offrec with a tlv", 17, &t, 1, &id) ==
+          OFFREC_RESULT_OK);
+    net_settle();
+    cap.on = false;
+    char *wire = net_capture_take(&cap);
+    REQUIRE(wire != NULL);
+    CHECK(cap.n == 0);
+    uint8_t *value = NULL;
+    size_t len = 0;
+    expect_delivery(l, "offrec with a tlv", 17, SEC_ENCRYPTED);
+    CHECK(otr_receive_find_tlv(l, o, wire, 0x8002, &value, &len));
+    CHECK(len == 5 && value != NULL && !memcmp(value, "world", 5));
+    free(value);
+    free(wire);
+    net_capture_free(&cap);
+
+    shown = delivered_count(l);
+    t.type = 0xFFFE;
+    CHECK(offrec_client_send_tlvs(o->client, "bob", 3, NULL, 0, &t, 1, &id) == OFFREC_RESULT_OK);
+    net_settle();
+    CHECK(ev_count(l, EV_OTR_TLV, 0xFFFE) == 1);
+    CHECK(delivered_count(l) == shown);
+    /* A reserved type never leaves offrec. */
+    size_t before = net_count(o, l);
+    t.type = OTRL_TLV_DISCONNECTED;
+    CHECK(offrec_client_send_tlvs(o->client, "bob", 3, "x", 1, &t, 1, &id) == OFFREC_RESULT_TLV_TYPE_RESERVED);
+    CHECK(net_count(o, l) == before);
+    CHECK(otr_ctx(l, o) != NULL && otr_ctx(l, o)->msgstate == OTRL_MSGSTATE_ENCRYPTED);
+    chat(l, "still fine");
+    observe("X1: libotr ignores offrec's application TLVs beside the text (shown as usual) and "
+            "hands them back in otrl_message_receiving's list; a TLV-only message shows nothing");
+}
+#endif
+
 const struct scenario misc_scenarios[] = {
     OTR_SCENARIO("K1", "extra symmetric key both ways, changes after rotation", k1_extra_key),
+    OTR_SCENARIO("X1", "application TLVs both ways (send_tlvs / otrl_message_sending with tlvs)", x1_app_tlvs),
     OTR_SCENARIO("E1", "ending the session from either side, restart", e1_end),
     OTR_SCENARIO("H1", "libotr heartbeat after 61 s (fake clock)", h1_libotr_heartbeat),
     OTR_SCENARIO("H2", "offrec heartbeat after 60 s (fake clock)", h2_offrec_heartbeat),

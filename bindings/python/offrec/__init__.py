@@ -10,7 +10,9 @@ from .client import (
     FINGERPRINT_LEN,
     KEY_LEN,
     Client,
+    Incoming,
     OTR_FINGERPRINT_LEN,
+    Outgoing,
     KnownKey,
     OtrSession,
     SessionInfo,
@@ -56,6 +58,9 @@ from .errors import (
     StoreNotAFileError,
     StoreNotFoundError,
     TextDoesNotFitError,
+    TlvsUnsupportedError,
+    TlvTypeReservedError,
+    TooManyTlvsError,
     UnknownEnumValueError,
     UnknownPeerError,
     UnsupportedVersionError,
@@ -77,6 +82,7 @@ from .events import (
     Strength,
     Trust,
 )
+from .fingerprint import Fingerprint
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
 
 __version__ = "0.1.0"
@@ -91,10 +97,16 @@ MAX_PASSPHRASE_LEN = 4096
 MAX_PATH_LEN = 4096
 MAX_FORGE_LATER = 1024
 MAX_STORE_LEN = 256 * 1024 * 1024
+#: The first application TLV type (:meth:`Client.send_tlvs`); applications use it to 0xFFFF.
+TLV_APP_FIRST = 0x8000
+#: The most application TLVs in one message.
+MAX_TLVS = 16
+#: The most bytes of TLV values in one message, all TLVs together.
+MAX_TLV_BYTES = 65535
 
 __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
-    "EventCode", "FINGERPRINT_LEN", "ForgeError", "HandshakeFailure", "InternalError", "InvalidArgumentError",
+    "EventCode", "FINGERPRINT_LEN", "Fingerprint", "Incoming", "Outgoing", "ForgeError", "HandshakeFailure", "InternalError", "InvalidArgumentError",
     "InvalidPolicyError", "InvalidUtf8Error", "KEY_LEN", "KnownKey", "LibraryNotFoundError",
     "MessageTooLargeError", "NoMatchingRevealError", "NoOtrKeyError", "NoSessionError", "NotADataMessageError",
     "NotEncryptedError", "NotSentReason", "NullArgumentError", "OffrecError", "Option",
@@ -103,6 +115,7 @@ __all__ = [
     "RandomFailedError", "Result", "Security", "SessionError", "SessionFinishedError",
     "SessionInfo", "SessionProtocol", "SessionState", "SmpError", "SmpInProgressError", "SmpRateLimitedError",
     "SmpRefusedError", "StoreError", "StoreIOError", "StoreNotAFileError", "StoreNotFoundError", "Strength", "TextDoesNotFitError",
+    "TlvsUnsupportedError", "TlvTypeReservedError", "TooManyTlvsError", "MAX_TLVS", "MAX_TLV_BYTES", "TLV_APP_FIRST",
     "Trust", "UnknownEnumValueError", "UnknownPeerError", "UnsupportedVersionError",
     "WrongAccountError", "WrongKeyError", "forge", "format_fingerprint", "format_otr_fingerprint", "format_ssid", "key_id_is_otr", "loaded_from",
     "result_message", "version",

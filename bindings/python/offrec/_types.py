@@ -16,6 +16,7 @@ from ctypes import (
     c_bool,
     c_char_p,
     c_size_t,
+    c_uint16,
     c_uint8,
     c_uint32,
     c_uint64,
@@ -100,6 +101,25 @@ class offrec_session_protocol(Structure):
     ]
 
 
+class offrec_tlv(Structure):
+    """One application TLV for ``offrec_client_send_tlvs`` (borrowed by the call only)."""
+
+    _fields_ = [("type", c_uint16), ("data", c_void_p), ("len", c_size_t)]
+
+
+class offrec_wire_messages(Structure):
+    """Wire messages from ``offrec_client_send_inplace``; free with ``offrec_wire_messages_free``."""
+
+    _fields_ = [("messages", POINTER(offrec_buffer)), ("count", c_size_t)]
+
+
+class offrec_incoming(Structure):
+    """What ``offrec_client_receive_inplace`` says about a line; ``text`` is freed with
+    ``offrec_buffer_free``."""
+
+    _fields_ = [("ignore", c_bool), ("text", offrec_buffer), ("instance", c_uint32), ("security", c_uint32)]
+
+
 # Opaque client handle: a plain address.
 CLIENT_P = c_void_p
 CLIENT_PP = POINTER(c_void_p)
@@ -114,6 +134,9 @@ CALLBACKS_P = POINTER(offrec_callbacks)
 SESSION_INFO_P = POINTER(offrec_session_info)
 SESSION_PROTOCOL_P = POINTER(offrec_session_protocol)
 BOOL_P = POINTER(c_bool)
+TLV_P = POINTER(offrec_tlv)
+WIRE_MESSAGES_P = POINTER(offrec_wire_messages)
+INCOMING_P = POINTER(offrec_incoming)
 R = c_uint32  # offrec_result
 
 # Every function of the header: name -> (restype, argtypes, optional). Optional functions are the
@@ -206,4 +229,14 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     "offrec_client_otr_fingerprint": (R, [CLIENT_P, U8_OUT], False),
     "offrec_otr_fingerprint_format": (R, [BYTES_IN, CHAR_OUT, c_size_t, SIZE_P], False),
     "offrec_key_id_is_otr": (R, [BYTES_IN, U8_OUT, BOOL_P], False),
+    "offrec_client_send_tlvs": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, TLV_P, c_size_t, U64_P], False,
+    ),
+    "offrec_client_send_inplace": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, WIRE_MESSAGES_P, U64_P], False,
+    ),
+    "offrec_client_receive_inplace": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, INCOMING_P], False,
+    ),
+    "offrec_wire_messages_free": (None, [WIRE_MESSAGES_P], False),
 }

@@ -42,6 +42,7 @@ from . import _types as T
 from ._ffi import lib
 from .errors import ClosedError, NoOtrKeyError, check
 from .events import Event, Option, Policy, Protocol, Security, SessionState, Strength, Trust, event_code
+from .fingerprint import Fingerprint
 
 FINGERPRINT_LEN = 32
 KEY_LEN = 32
@@ -120,7 +121,7 @@ def _tr_state_changed(ud, peer, peer_len, instance, state):  # type: ignore[no-u
 
 def _copy_event(e: T.offrec_event) -> Event:
     def fixed(p: Optional[int]) -> Optional[bytes]:
-        return string_at(p, FINGERPRINT_LEN) if p else None
+        return Fingerprint(string_at(p, FINGERPRINT_LEN)) if p else None
 
     return Event(
         code=event_code(e.code),
@@ -266,7 +267,7 @@ def key_id_is_otr(key_id: bytes) -> Optional[bytes]:
     dsa = (c_uint8 * OTR_FINGERPRINT_LEN)()
     out = ctypes.c_bool(False)
     check(lib().offrec_key_id_is_otr(kid, dsa, byref(out)))
-    return bytes(dsa) if out.value else None
+    return Fingerprint(bytes(dsa)) if out.value else None
 
 
 def format_ssid(ssid: bytes) -> str:
@@ -274,9 +275,18 @@ def format_ssid(ssid: bytes) -> str:
     return _format("offrec_ssid_format", ssid, "ssid")
 
 
-@dataclass(frozen=True)
+def _ssid_words(ssid: bytes) -> str:
+    return f"{ssid[:4].hex()} {ssid[4:8].hex()}"
+
+
+@dataclass(frozen=True, repr=False)
 class SessionInfo:
-    """One session with a remote instance (``offrec_session_info``)."""
+    """One session with a remote instance (``offrec_session_info``).
+
+    ``their_fingerprint`` is the peer's key id (a :class:`~offrec.Fingerprint`); ``ssid`` the
+    session id both sides share (read its first 8 bytes aloud: :attr:`ssid_text`). The repr
+    shows the state, the formatted fingerprint and the SSID words: all public.
+    """
 
     instance: int
     state: Union[SessionState, int]
@@ -287,12 +297,21 @@ class SessionInfo:
 
     @property
     def ssid_text(self) -> str:
+        """The session id for reading aloud: two groups of eight lower-case hex digits."""
         return format_ssid(self.ssid)
 
+    def __repr__(self) -> str:
+        state = self.state.name if isinstance(self.state, SessionState) else self.state
+        return (
+            f"SessionInfo(instance=0x{self.instance:08x}, state={state}, "
+            f"their_fingerprint={Fingerprint(self.their_fingerprint)!r}, ssid={_ssid_words(self.ssid)!r}, "
+            f"we_initiated={self.we_initiated}, smp_in_progress={self.smp_in_progress})"
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class OtrSession:
-    """What OTR clients (Pidgin, Adium...) show about an OTR session."""
+    """What OTR clients (Pidgin, Adium...) show about an OTR session (all public)."""
 
     #: The peer's DSA fingerprint (20 bytes; :func:`format_otr_fingerprint` shows it).
     their_fingerprint: bytes
@@ -315,6 +334,11 @@ class OtrSession:
     def bold_word(self) -> str:
         """The word of :attr:`ssid_words` that this side shows bold."""
         return self.ssid_words[0 if self.first_half_bold else 1]
+
+    def __repr__(self) -> str:
+        words = self.ssid_words
+        shown = f"*{words[0]}* {words[1]}" if self.first_half_bold else f"{words[0]} *{words[1]}*"
+        return f"OtrSession(their_fingerprint={Fingerprint(self.their_fingerprint)!r}, ssid={shown!r})"
 
 
 @dataclass(frozen=True)
@@ -339,10 +363,61 @@ class SessionProtocol:
 
 @dataclass(frozen=True)
 class KnownKey:
-    """A key known for a peer, and how far it is trusted."""
+    """A key known for a peer (a :class:`~offrec.Fingerprint` key id), and how far it is
+    trusted."""
 
     fingerprint: bytes
     trust: Union[Trust, int]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What :meth:`Client.send_inplace` hands back: the message id and the wire messages to
+    send, in order, in place of the line the user typed (ASCII texts; there may be several
+    fragments, or none when the message was held and a session is already being set up)."""
+
+    message_id: int
+    wire: List[str]
+
+
+@dataclass(frozen=True, repr=False)
+class Incoming:
+    """What :meth:`Client.receive_inplace` says about a received line.
+
+    ``ignore`` True: protocol traffic, show nothing (``text`` is None). Otherwise show
+    ``text`` (a ``str``; bytes that are not UTF-8 are kept as surrogates, as for
+    ``on_deliver``), which came from remote ``instance`` (0 for plaintext) with ``security``.
+    The repr shows the text's length, not the text.
+    """
+
+    ignore: bool
+    text: Optional[str]
+    instance: int
+    security: Union[Security, int]
+
+    def __repr__(self) -> str:
+        if self.ignore:
+            return "Incoming(ignore=True)"
+        security = self.security.name if isinstance(self.security, Security) else self.security
+        length = len(self.text or "")
+        return f"Incoming(text=<{length} chars>, instance=0x{self.instance:08x}, security={security})"
+
+
+def _tlv_array(tlvs: Any) -> Tuple[Any, List[bytes]]:
+    """(ctypes array of offrec_tlv, the value buffers it points into: keep them alive)."""
+    items = list(tlvs.items()) if isinstance(tlvs, dict) else list(tlvs)
+    keep: List[bytes] = []
+    arr = (T.offrec_tlv * len(items))()
+    for i, item in enumerate(items):
+        kind, value = item
+        data = _payload(value, "TLV value")
+        if not isinstance(kind, int) or not 0 <= kind <= 0xFFFF:
+            raise ValueError(f"a TLV type is a number from 0 to 0xFFFF, not {kind!r}")
+        keep.append(data)
+        arr[i].type = kind
+        arr[i].data = ctypes.cast(ctypes.c_char_p(data), c_void_p) if data else None
+        arr[i].len = len(data)
+    return arr, keep
 
 
 def _enum(cls: Any, v: int) -> Any:
@@ -536,6 +611,7 @@ class Client:
     # -- lifetime --------------------------------------------------------------------------
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed client raises ``ClosedError`` when used)."""
         return self._handle is None
 
     def close(self) -> None:
@@ -637,6 +713,71 @@ class Client:
         self._call("offrec_client_send_to_instance", p, len(p), instance, t, len(t), byref(mid))
         return mid.value
 
+    def send_tlvs(
+        self, peer: StrOrBytes, text: StrOrBytes, tlvs: Any
+    ) -> int:
+        """Sends ``text`` (may be empty) with application TLVs over the encrypted session a
+        plain :meth:`send` would use; returns the message id.
+
+        ``tlvs`` is a sequence of ``(type, value)`` pairs (or a dict ``{type: value}``): types
+        from :data:`~offrec.TLV_APP_FIRST` (0x8000) to 0xFFFF, at most
+        :data:`~offrec.MAX_TLVS` of them and :data:`~offrec.MAX_TLV_BYTES` of values. The peer
+        gets an ``EventCode.TLV_RECEIVED`` event per TLV (``tlv_type``, ``tlv_value``), in
+        order, then ``on_deliver`` for a non-empty text. Works in offrec's protocol and OTR v3
+        (a libotr peer finds them with ``otrl_tlv_find``). Nothing is held or sent in the
+        clear: without such a session it raises :class:`~offrec.NoSessionError`. Raises
+        :class:`~offrec.TlvTypeReservedError` (a type below 0x8000),
+        :class:`~offrec.TooManyTlvsError`, :class:`~offrec.MessageTooLargeError`,
+        :class:`~offrec.TlvsUnsupportedError` (an OTR v2 session), ``InvalidArgumentError``
+        (no text and no TLV); nothing is sent then.
+        """
+        p, t = _name(peer, "peer"), _payload(text)
+        arr, keep = _tlv_array(tlvs)
+        mid = c_uint64(0)
+        self._call("offrec_client_send_tlvs", p, len(p), t, len(t), arr, len(arr), byref(mid))
+        del keep
+        return mid.value
+
+    def send_inplace(self, peer: StrOrBytes, text: StrOrBytes) -> Outgoing:
+        """Sends ``text`` as :meth:`send` does, but hands the wire messages back instead of
+        calling ``on_send``: the in-place style of Pidgin's sending hook, irssi signals and
+        weechat modifiers. Send ``Outgoing.wire`` in order in place of the user's line.
+
+        Events still reach ``on_event`` and state changes ``on_state_changed``, during the
+        call; wire messages of calls made from inside those callbacks go through ``on_send``.
+        """
+        p, t = _name(peer, "peer"), _payload(text)
+        wire = T.offrec_wire_messages()
+        mid = c_uint64(0)
+        self._call("offrec_client_send_inplace", p, len(p), t, len(t), byref(wire), byref(mid))
+        try:
+            texts = [
+                string_at(wire.messages[i].data, wire.messages[i].len).decode("ascii", "replace")
+                for i in range(wire.count)
+            ]
+        finally:
+            lib().offrec_wire_messages_free(byref(wire))
+        return Outgoing(mid.value, texts)
+
+    def receive_inplace(self, peer: StrOrBytes, wire: StrOrBytes) -> Incoming:
+        """Handles a received line as :meth:`receive` does, but returns what to show instead
+        of calling ``on_deliver``: ``Incoming.ignore`` for protocol traffic (hide the line),
+        else the text to show in its place (the in-place style of Pidgin's receiving hook).
+
+        Protocol replies (handshake messages, heartbeats, SMP steps) still go out through
+        ``on_send``, events through ``on_event``, during the call.
+        """
+        p, w = _name(peer, "peer"), _payload(wire, "wire")
+        raw = T.offrec_incoming()
+        self._call("offrec_client_receive_inplace", p, len(p), w, len(w), byref(raw))
+        try:
+            if raw.ignore:
+                return Incoming(True, None, 0, Security.PLAINTEXT)
+            text = _text(raw.text.data, raw.text.len).decode("utf-8", "surrogateescape")
+            return Incoming(False, text, raw.instance, _enum(Security, raw.security))
+        finally:
+            lib().offrec_buffer_free(byref(raw.text))
+
     def accept_key(self, peer: StrOrBytes, instance: int) -> None:
         """Lets plain :meth:`send` use the session with ``instance`` although its key is not
         verified while an earlier key of ``peer`` is (after KEY_CONSENT_REQUIRED).
@@ -670,9 +811,12 @@ class Client:
 
     # -- configuration ---------------------------------------------------------------------
     def set_policy(self, policy: int) -> None:
+        """Replaces the client's policy (:class:`~offrec.Policy` flags or a preset)."""
         self._call("offrec_client_set_policy", int(policy))
 
     def set_option(self, option: Option, value: int) -> None:
+        """Sets one tunable (:class:`~offrec.Option`; times in seconds of the ``now`` clock).
+        A value out of the documented range raises ``InvalidArgumentError``."""
         self._call("offrec_client_set_option", int(option), value)
 
     def set_max_message_size(self, peer: StrOrBytes, size: int) -> None:
@@ -689,19 +833,22 @@ class Client:
         return _enum(SessionState, out.value)  # type: ignore[no-any-return]
 
     def session_count(self, peer: StrOrBytes) -> int:
+        """How many sessions (one per remote instance) exist with ``peer``."""
         p = _name(peer, "peer")
         out = c_size_t(0)
         self._call("offrec_client_session_count", p, len(p), byref(out))
         return out.value
 
     def session_info(self, peer: StrOrBytes, index: int) -> SessionInfo:
+        """Session number ``index`` with ``peer``, ordered by instance tag
+        (``InvalidArgumentError`` past the last one; :meth:`sessions` gives them all)."""
         p = _name(peer, "peer")
         info = T.offrec_session_info()
         self._call("offrec_client_session_info", p, len(p), index, byref(info))
         return SessionInfo(
             instance=info.instance,
             state=_enum(SessionState, info.state),
-            their_fingerprint=bytes(info.their_fingerprint),
+            their_fingerprint=Fingerprint(bytes(info.their_fingerprint)),
             ssid=bytes(info.ssid),
             we_initiated=bool(info.we_initiated),
             smp_in_progress=bool(info.smp_in_progress),
@@ -730,7 +877,7 @@ class Client:
         otr = None
         if raw.has_otr_fingerprint:
             otr = OtrSession(
-                their_fingerprint=bytes(raw.their_otr_fingerprint),
+                their_fingerprint=Fingerprint(bytes(raw.their_otr_fingerprint)),
                 ssid=bytes(raw.otr_ssid),
                 first_half_bold=bool(raw.otr_ssid_first_half_bold),
             )
@@ -754,10 +901,10 @@ class Client:
     # -- identity --------------------------------------------------------------------------
     @property
     def fingerprint(self) -> bytes:
-        """Our own fingerprint (32 bytes; see :func:`format_fingerprint`)."""
+        """Our own fingerprint (a 32-byte :class:`~offrec.Fingerprint`; ``str()`` formats it)."""
         buf = (c_uint8 * FINGERPRINT_LEN)()
         self._call("offrec_client_fingerprint", buf)
-        return bytes(buf)
+        return Fingerprint(bytes(buf))
 
     @property
     def account(self) -> str:
@@ -769,6 +916,7 @@ class Client:
 
     @property
     def instance_tag(self) -> int:
+        """Our instance tag (which of our devices or logins a message is for)."""
         out = c_uint32(0)
         self._call("offrec_client_instance_tag", byref(out))
         return out.value
@@ -792,7 +940,7 @@ class Client:
         """
         buf = (c_uint8 * OTR_FINGERPRINT_LEN)()
         self._call("offrec_client_generate_otr_key", buf)
-        return bytes(buf)
+        return Fingerprint(bytes(buf))
 
     def otr_fingerprint(self) -> Optional[bytes]:
         """Our OTR DSA key's fingerprint (20 bytes; :func:`format_otr_fingerprint` shows it),
@@ -802,7 +950,7 @@ class Client:
             self._call("offrec_client_otr_fingerprint", buf)
         except NoOtrKeyError:
             return None
-        return bytes(buf)
+        return Fingerprint(bytes(buf))
 
     def extra_symmetric_key(
         self, peer: StrOrBytes, usage: int, context: bytes = b"", instance: int = 0
@@ -844,6 +992,7 @@ class Client:
         self._call("offrec_client_smp_respond", p, len(p), instance, s, len(s))
 
     def smp_abort(self, peer: StrOrBytes, instance: int = 0) -> None:
+        """Aborts any SMP run with ``peer`` (and tells the peer)."""
         p = _name(peer, "peer")
         self._call("offrec_client_smp_abort", p, len(p), instance)
 
@@ -855,6 +1004,7 @@ class Client:
         self._call("offrec_client_set_trust", p, len(p), fp, int(trust))
 
     def trust(self, peer: StrOrBytes, fingerprint: bytes) -> Trust:
+        """How far a key of ``peer`` is trusted (``Trust.UNVERIFIED`` for an unknown key)."""
         p = _name(peer, "peer")
         fp = _fixed(fingerprint, FINGERPRINT_LEN, "fingerprint")
         out = c_uint32(0)
@@ -871,7 +1021,7 @@ class Client:
             fp = (c_uint8 * FINGERPRINT_LEN)()
             tr = c_uint32(0)
             self._call("offrec_client_known_key", p, len(p), i, fp, byref(tr))
-            keys.append(KnownKey(bytes(fp), _enum(Trust, tr.value)))
+            keys.append(KnownKey(Fingerprint(bytes(fp)), _enum(Trust, tr.value)))
         return keys
 
     # -- persistence -----------------------------------------------------------------------

@@ -46,6 +46,9 @@ class Result(enum.IntEnum):
     STORE_WRONG_ACCOUNT = 121
     STORE_NOT_A_FILE = 122
     NO_OTR_KEY = 123
+    TLV_TYPE_RESERVED = 144
+    TOO_MANY_TLVS = 145
+    TLVS_UNSUPPORTED = 146
 
 
 class OffrecError(Exception):
@@ -214,6 +217,18 @@ class NoOtrKeyError(OffrecError, LookupError):
     """The client has no OTR DSA key yet (:meth:`~offrec.Client.generate_otr_key` makes one)."""
 
 
+class TlvTypeReservedError(ArgumentError):
+    """An application TLV's type is below ``TLV_APP_FIRST`` (0x8000): it belongs to the protocols."""
+
+
+class TooManyTlvsError(ArgumentError):
+    """More application TLVs in one message than ``MAX_TLVS``."""
+
+
+class TlvsUnsupportedError(SessionError):
+    """The session cannot carry application TLVs: OTR v2 (python-potr fails on unknown TLVs)."""
+
+
 ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.NULL_ARGUMENT: NullArgumentError,
     Result.INVALID_ARGUMENT: InvalidArgumentError,
@@ -245,6 +260,9 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.STORE_WRONG_ACCOUNT: WrongAccountError,
     Result.STORE_NOT_A_FILE: StoreNotAFileError,
     Result.NO_OTR_KEY: NoOtrKeyError,
+    Result.TLV_TYPE_RESERVED: TlvTypeReservedError,
+    Result.TOO_MANY_TLVS: TooManyTlvsError,
+    Result.TLVS_UNSUPPORTED: TlvsUnsupportedError,
 }
 
 

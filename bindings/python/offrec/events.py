@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 
 class Security(enum.IntEnum):
@@ -33,7 +33,15 @@ class Trust(enum.IntEnum):
 
 
 class EventCode(enum.IntEnum):
-    """``offrec_event_code``. Unknown future codes reach ``on_event`` as plain ints."""
+    """What an :class:`Event` is about (``offrec_event_code``; the C header documents each).
+
+    Unknown future codes reach ``on_event`` as plain ints. The ones an application usually
+    shows: ``NEW_FINGERPRINT`` / ``FINGERPRINT_CHANGED`` (verify the key), ``SMP_*`` (the
+    Socialist Millionaires' Protocol), ``MESSAGE_NOT_SENT`` (``Event.not_sent_reason`` says
+    why), ``HANDSHAKE_FAILED`` (``Event.handshake_failure``), ``KEY_CONSENT_REQUIRED``,
+    ``LEGACY_SESSION_STARTED`` (an OTR session: weaker), ``PERSIST_NEEDED`` (save now) and
+    ``TLV_RECEIVED`` (an application TLV: ``Event.tlv_type``, ``Event.tlv_value``).
+    """
 
     ENCRYPTION_REQUIRED = 1
     HELD_MESSAGE_SENT = 2
@@ -65,9 +73,9 @@ class EventCode(enum.IntEnum):
     SMP_ABORTED = 27
     SMP_CHEATED = 28
     # 29 is retired (the SMP rate limit is the result code SMP_RATE_LIMITED); never reused.
+    #: State worth keeping changed in this call: save now. ``reason`` is a :class:`PersistFlag`
+    #: bitmask; ``peer`` is empty. At most one per call, delivered last.
     PERSIST_NEEDED = 30
-    """State worth keeping changed in this call: save now. ``reason`` is a :class:`PersistFlag`
-    bitmask; ``peer`` is empty. At most one per call, delivered last."""
     #: We answered the peer's SMP *question* correctly: the peer now trusts us. Our trust in
     #: the peer is NOT changed (the asker chose the question); ask your own to verify them.
     SMP_VERIFIED_BY_PEER = 31
@@ -88,6 +96,9 @@ class EventCode(enum.IntEnum):
     #: complete in time (or completed with another key than announced): someone may be
     #: blocking offrec's protocol. The OTR session stays; tell the user.
     DOWNGRADE_SUSPECTED = 36
+    #: An application TLV arrived inside an encrypted message (:meth:`Client.send_tlvs`):
+    #: ``tlv_type`` (0x8000-0xFFFF) and ``tlv_value``. One per TLV, before the message's text.
+    TLV_RECEIVED = 44
 
 
 class PersistFlag(enum.IntFlag):
@@ -106,7 +117,14 @@ class PersistFlag(enum.IntFlag):
 
 
 class NotSentReason(enum.IntEnum):
-    """Why a message was not sent (``reason`` of MESSAGE_NOT_SENT)."""
+    """Why a message was not sent (``reason`` of MESSAGE_NOT_SENT; ``Event.not_sent_reason``).
+
+    ENCRYPTION_TIMEOUT: encryption is required and no session came up in time;
+    SESSION_FINISHED: the peer ended the session; KEY_CHANGED: only a session with a new,
+    unverified key was up and the app did not consent to it; SESSION_ENDED: the user ended the
+    session first; QUEUE_FULL: too many messages were waiting; TOO_LARGE: larger than the peer
+    accepts.
+    """
 
     ENCRYPTION_TIMEOUT = 1
     SESSION_FINISHED = 2
@@ -117,7 +135,8 @@ class NotSentReason(enum.IntEnum):
 
 
 class HandshakeFailure(enum.IntEnum):
-    """Why a handshake failed (``reason`` of HANDSHAKE_FAILED; ``offrec_handshake_failure``).
+    """Why a handshake failed (``reason`` of HANDSHAKE_FAILED, ``Event.handshake_failure``;
+    ``offrec_handshake_failure``).
 
     NAMES_DIFFER: the two sides bind different names (account names after normalisation,
     network, or ``Option.NAME_BINDING``); both sides get it at once (PROTOCOL.md §4.2).
@@ -203,12 +222,26 @@ class Strength(enum.IntEnum):
     LEGACY = 2
 
 
-@dataclass(frozen=True)
+def _enum_name(value: Any) -> str:
+    """``Cls.MEMBER`` for enum members, the number otherwise (repr helper)."""
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    return repr(value)
+
+
+@dataclass(frozen=True, repr=False)
 class Event:
     """Something that happened (a copy of ``offrec_event``; safe to keep).
 
-    Fields that do not apply to ``code`` are 0, False or None. ``key`` (EXTRA_KEY_RECEIVED)
-    is a secret: it is a ``bytearray`` so you can wipe it when done.
+    Fields that do not apply to ``code`` are 0, False or None. ``reason`` is a
+    :class:`NotSentReason` for MESSAGE_NOT_SENT, a :class:`HandshakeFailure` for
+    HANDSHAKE_FAILED, a :class:`PersistFlag` for PERSIST_NEEDED and a :class:`Protocol` for
+    LEGACY_SESSION_STARTED (the typed properties below give it). ``fingerprint`` and
+    ``old_fingerprint`` are :class:`~offrec.Fingerprint` key ids. ``usage`` and ``context`` are
+    the extra key's (EXTRA_KEY_RECEIVED) or the application TLV's type and value
+    (TLV_RECEIVED; see ``tlv_type``, ``tlv_value``). ``key`` (EXTRA_KEY_RECEIVED) is a secret:
+    a ``bytearray`` you can wipe when done. ``repr`` never shows the key, the TLV value or the
+    extra key's context, only their lengths.
     """
 
     code: Union[EventCode, int]
@@ -230,6 +263,86 @@ class Event:
         if isinstance(self.code, EventCode):
             return self.code.name.lower()
         return f"event_{int(self.code)}"
+
+    @property
+    def not_sent_reason(self) -> Optional[Union[NotSentReason, int]]:
+        """Why the message was not sent (MESSAGE_NOT_SENT), else None."""
+        if self.code != EventCode.MESSAGE_NOT_SENT:
+            return None
+        return _typed(NotSentReason, self.reason)
+
+    @property
+    def handshake_failure(self) -> Optional[Union[HandshakeFailure, int]]:
+        """Why the handshake failed (HANDSHAKE_FAILED), else None."""
+        if self.code != EventCode.HANDSHAKE_FAILED:
+            return None
+        return _typed(HandshakeFailure, self.reason)
+
+    @property
+    def persist_flags(self) -> Optional[PersistFlag]:
+        """What changed (PERSIST_NEEDED), else None."""
+        if self.code != EventCode.PERSIST_NEEDED:
+            return None
+        return PersistFlag(self.reason)
+
+    @property
+    def protocol(self) -> Optional[Union[Protocol, int]]:
+        """The OTR version of a LEGACY_SESSION_STARTED event, else None."""
+        if self.code != EventCode.LEGACY_SESSION_STARTED:
+            return None
+        return _typed(Protocol, self.reason)
+
+    @property
+    def tlv_type(self) -> Optional[int]:
+        """The application TLV's type (TLV_RECEIVED), else None."""
+        return self.usage if self.code == EventCode.TLV_RECEIVED else None
+
+    @property
+    def tlv_value(self) -> Optional[bytes]:
+        """The application TLV's value (TLV_RECEIVED; may be empty), else None."""
+        if self.code != EventCode.TLV_RECEIVED:
+            return None
+        return self.context or b""
+
+    def __repr__(self) -> str:
+        parts = [f"code={_enum_name(self.code)}", f"peer={self.peer!r}"]
+        if self.instance:
+            parts.append(f"instance=0x{self.instance:08x}")
+        if self.message_id:
+            parts.append(f"message_id={self.message_id}")
+        typed = self.not_sent_reason or self.handshake_failure or self.protocol
+        if self.code == EventCode.PERSIST_NEEDED:
+            typed = self.persist_flags
+        if typed is not None:
+            parts.append(f"reason={_enum_name(typed)}")
+        elif self.reason:
+            parts.append(f"reason={self.reason}")
+        if self.text is not None:
+            parts.append(f"text={self.text!r}")
+        for name in ("fingerprint", "old_fingerprint"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value!r}")
+        if self.old_fingerprint is not None:
+            parts.append(f"old_was_verified={self.old_was_verified}")
+        if self.code == EventCode.TLV_RECEIVED:
+            parts.append(f"tlv_type=0x{self.usage:04x}")
+            parts.append(f"tlv_value=<{len(self.context or b'')} bytes>")
+        else:
+            if self.usage:
+                parts.append(f"usage={self.usage}")
+            if self.context is not None:
+                parts.append(f"context=<{len(self.context)} bytes>")
+        if self.key is not None:
+            parts.append("key=<hidden>")
+        return f"Event({', '.join(parts)})"
+
+
+def _typed(cls: Any, value: int) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        return value
 
 
 def event_code(n: int) -> Union[EventCode, int]:

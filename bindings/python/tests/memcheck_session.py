@@ -1,6 +1,6 @@
 """Run under valgrind and AddressSanitizer by `make python-memcheck` (not a pytest module):
 every kind of call through the binding (conversation, SMP, extra key, trust, persistence,
-forging, errors raised from callbacks, OTR sessions and keys), so memory errors or leaks in the library or in the
+forging, errors raised from callbacks, OTR sessions and keys, TLVs, in-place calls), so memory errors or leaks in the library or in the
 binding's C boundary show up with the Python frames that caused them."""
 
 import offrec
@@ -34,6 +34,17 @@ bob.smp_respond("alice", "secret")
 pump()
 key = alice.extra_symmetric_key("bob", 7, b"context")
 pump()
+# Application TLVs and the in-place calls (their buffers and lists cross the boundary).
+alice.send_tlvs("bob", "with tlvs", [(0x8001, b"value"), (0x8002, b"")])
+pump()
+out = alice.send_inplace("bob", "in place " * 40)
+for text in out.wire:
+    wire.append(("bob", "alice", text))
+pump()
+bob.send("alice", "to be shown in place")
+while wire:
+    to, sender, text = wire.pop(0)
+    got = clients[to].receive_inplace(sender, text) if to == "alice" else clients[to].receive(sender, text)
 alice.set_trust("bob", bob.fingerprint, offrec.Trust.VERIFIED_MANUAL)
 alice.accept_key("bob", bob.instance_tag)
 try:

@@ -167,6 +167,9 @@ ARG_TYPES: Dict[str, Any] = {
     "struct offrec_session_info *": POINTER(T.offrec_session_info),
     "struct offrec_session_protocol *": POINTER(T.offrec_session_protocol),
     "const struct offrec_callbacks *": POINTER(T.offrec_callbacks),
+    "const struct offrec_tlv *": POINTER(T.offrec_tlv),
+    "struct offrec_wire_messages *": POINTER(T.offrec_wire_messages),
+    "struct offrec_incoming *": POINTER(T.offrec_incoming),
     "void *": c_void_p,
     "const char *const *": POINTER(c_char_p),
 }
@@ -179,7 +182,10 @@ FIELD_TYPES: Dict[str, Any] = {
     "size_t": c_size_t,
     "bool": c_bool,
     "uint8_t": c_uint8,
+    "uint16_t": ctypes.c_uint16,
     "offrec_security": c_uint32,
+    "struct offrec_buffer": T.offrec_buffer,
+    "struct offrec_buffer *": POINTER(T.offrec_buffer),
     "offrec_session_state": c_uint32,
     "const char *": c_void_p,
     "const uint8_t *": c_void_p,
@@ -206,6 +212,7 @@ def test_parser_sees_the_whole_api() -> None:
     assert FUNCTIONS["offrec_test_panic"][2] and not FUNCTIONS["offrec_client_new"][2]
     assert set(STRUCTS) == {
         "offrec_buffer", "offrec_event", "offrec_callbacks", "offrec_session_info", "offrec_session_protocol",
+        "offrec_tlv", "offrec_wire_messages", "offrec_incoming",
     }
     assert len(ENUMS["offrec_result"]) >= 28 and len(ENUMS["offrec_event_code"]) >= 28
 
@@ -331,7 +338,7 @@ def test_policy_flags_and_presets() -> None:
 def test_limits_and_versions() -> None:
     for name in ("MAX_NAME_LEN", "MAX_TEXT_LEN", "MAX_SMP_SECRET_LEN", "MAX_SMP_QUESTION_LEN",
                  "MAX_CONTEXT_LEN", "MAX_PASSPHRASE_LEN", "MAX_PATH_LEN", "MAX_FORGE_LATER",
-                 "MAX_STORE_LEN"):
+                 "MAX_STORE_LEN", "TLV_APP_FIRST", "MAX_TLVS", "MAX_TLV_BYTES"):
         assert getattr(offrec, name) == DEFINES["OFFREC_" + name], name
     assert offrec.FINGERPRINT_LEN == DEFINES["OFFREC_FINGERPRINT_LEN"]
     assert _ffi.ABI_VERSION == DEFINES["OFFREC_ABI_VERSION"]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
 
+mod app_tlv;
 mod data;
 pub(super) mod handshake;
 mod holding;

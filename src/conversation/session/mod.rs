@@ -10,6 +10,7 @@ use crate::crypto::keys::fingerprint;
 use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
+use super::app_tlv::is_app_tlv_type;
 use super::error::ClientError;
 use super::events::{MessageId, SessionState};
 use super::protocol::{
@@ -287,6 +288,7 @@ impl ProtocolSession for Session {
                 }
                 // Only OTR sessions announce the modern protocol: this one already speaks it.
                 Control::ModernOffer { .. } => None,
+                Control::App { kind, value } => Some(Tlv { kind, value: value.to_vec() }),
             })
             .collect();
         let body = Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
@@ -335,6 +337,7 @@ impl ProtocolSession for Session {
                     },
                     None => ReceivedControl::Malformed,
                 },
+                kind if is_app_tlv_type(kind) => ReceivedControl::App { kind, value: Zeroizing::new(tlv.value) },
                 _ => ReceivedControl::Other,
             });
         }
