@@ -51,6 +51,8 @@ pub mod panic;
 pub mod result;
 pub mod smp;
 pub mod store;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks_otr;
 pub mod trust;
 pub mod types;
 pub mod version;
