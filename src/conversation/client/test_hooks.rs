@@ -18,7 +18,7 @@ use crate::otr::smp::{TLV_SMP1, TLV_SMP1Q};
 use crate::smp::SmpTlv;
 use crate::wire::data_message::FLAG_IGNORE_UNREADABLE;
 
-/// At most this many queued chunks, each at most [`MAX_CHUNK_LEN`] bytes: a test queues a few
+/// At most this many queued chunks, each at most `MAX_CHUNK_LEN` (4096) bytes: a test queues a few
 /// DH secrets, never more.
 pub const MAX_QUEUED_CHUNKS: usize = 256;
 /// The largest queued chunk (an SMP exponent is 192 bytes, a DSA nonce seed less).
@@ -76,9 +76,9 @@ impl Client {
         Ok(self.finish_call(Vec::new()))
     }
 
-    /// Test hook: queues `chunks` in front of the client's random source (see [`QueuedRandom`]).
-    /// Refuses (changing nothing) more than [`MAX_QUEUED_CHUNKS`] in all, an empty chunk or one
-    /// over [`MAX_CHUNK_LEN`] bytes.
+    /// Test hook: queues `chunks` in front of the client's random source (`QueuedRandom`).
+    /// Refuses (changing nothing) more than `MAX_QUEUED_CHUNKS` (256) in all, an empty chunk or one
+    /// over `MAX_CHUNK_LEN` (4096) bytes.
     pub fn test_queue_random(&mut self, chunks: Vec<Zeroizing<Vec<u8>>>) -> Result<(), ClientError> {
         if chunks.iter().any(|c| c.is_empty() || c.len() > MAX_CHUNK_LEN) {
             return Err(ClientError::InvalidArgument("a queued chunk is empty or too long"));
