@@ -27,6 +27,9 @@ STATIC_LIB := $(RELEASE_DIR)/liboffrec.a
 
 # Cargo features for tests: test-hooks exports offrec_test_panic (never in `make build`).
 TEST_FEATURES := --features test-hooks
+# The library with those hooks that c-tests-hooks, python-tests-hooks and go-tests-hooks load: a
+# debug build (its crypto dependencies are optimised, Cargo.toml), never installed or shipped.
+HOOKS_LIB := target/debug/liboffrec.so
 
 # ---------------------------------------------------------------------------------------------
 # Test hook: test fragments append their phony targets here (TEST_TARGETS += my-tests), and
@@ -69,6 +72,10 @@ test-setup:
 
 cargo-test:
 	$(CARGO) test --all-targets $(TEST_FEATURES)
+
+.PHONY: hooks-lib
+hooks-lib:
+	$(CARGO) build --lib $(TEST_FEATURES)
 
 install-test: build
 	bash tests/install_test.sh

@@ -1896,6 +1896,87 @@ offrec_result offrec_client_load_from_dir(const char *dir,
                                           void *userdata,
                                           struct offrec_client **out);
 
+#if defined(OFFREC_TEST_HOOKS)
+/**
+ * Test hook: gives `client` the OTR DSA-1024 key with components `p`, `q`, `g`, `y` (public)
+ * and `x` (private), each a big-endian magnitude of at most 256 bytes, replacing any OTR key
+ * it had (`OFFREC_RESULT_INVALID_ARGUMENT`, and no change, if they do not form a valid
+ * DSA-1024/160 key). The vector tests use it to play a party of a recorded libotr session.
+ * Exported only with the `test-hooks` cargo feature (never in release packages).
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client; each pointer is NULL or valid for its length.
+ */
+offrec_result offrec_test_client_set_otr_key(struct offrec_client *client,
+                                             const uint8_t *p,
+                                             size_t p_len,
+                                             const uint8_t *q,
+                                             size_t q_len,
+                                             const uint8_t *g,
+                                             size_t g_len,
+                                             const uint8_t *y,
+                                             size_t y_len,
+                                             const uint8_t *x,
+                                             size_t x_len);
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/**
+ * Test hook: queues `len` bytes at `chunk` (1 to 4096 bytes, at most 256 chunks queued) in
+ * front of the client's random source. The next draw of exactly `len` bytes takes this chunk
+ * (chunks go out in the order queued, each to the first draw of its size once every older
+ * chunk is gone); draws of other sizes stay random. So a vector test hands libotr's DH secrets
+ * (40 bytes) and `r` (16 bytes) to the client in the order libotr drew them. Exported only with
+ * the `test-hooks` cargo feature (never in release packages).
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client; `chunk` is NULL or valid for `len` bytes.
+ */
+offrec_result offrec_test_client_queue_random(struct offrec_client *client,
+                                              const uint8_t *chunk,
+                                              size_t len);
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/**
+ * Test hook: writes to `*out` how many chunks queued with `offrec_test_client_queue_random` no
+ * draw has taken yet (a vector test checks that the client drew every secret libotr drew).
+ * Exported only with the `test-hooks` cargo feature (never in release packages).
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client; `out` is NULL or writable.
+ */
+offrec_result offrec_test_client_queued_random_left(const struct offrec_client *client,
+                                                    size_t *out);
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/**
+ * Test hook: sends one OTR SMP TLV of type `tlv_type` (2-7: SMP1, SMP2, SMP3, SMP4, SMP_ABORT,
+ * SMP1Q) carrying `value` (any bytes, at most `OFFREC_MAX_TEXT_LEN`) in a data message on the
+ * OTR session with remote `instance` of `peer` (0 = the session `offrec_client_send` would
+ * use), as libotr sends SMP (empty text, IGNORE_UNREADABLE). The client's own SMP state is not
+ * touched. Tests use it to put on the wire what no honest client sends: libotr's recorded SMP
+ * messages, malformed SMP values. `OFFREC_RESULT_NO_SESSION` without an OTR session,
+ * `OFFREC_RESULT_INVALID_ARGUMENT` for another TLV type. Exported only with the `test-hooks`
+ * cargo feature (never in release packages).
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live client; pointers are NULL or valid for their lengths.
+ */
+offrec_result offrec_test_client_send_otr_smp(struct offrec_client *client,
+                                              const char *peer,
+                                              size_t peer_len,
+                                              uint32_t instance,
+                                              uint32_t tlv_type,
+                                              const uint8_t *value,
+                                              size_t value_len);
+#endif
+
 /**
  * Sends `text` (`text_len` bytes, may be 0) with `count` application TLVs from `tlvs` to
  * `peer`, over the encrypted session a plain `offrec_client_send` would use (after any

@@ -33,6 +33,16 @@ go-tests: go-lib
 	# does not run under valgrind; -asan is its supported memory checker).
 	cd $(GO_DIR) && $(GO_ENV) ASAN_OPTIONS=detect_leaks=1 $(GO) test -asan -count=1 .
 
+# The tests of the library's test hooks (otr_vectors_test.go, -tags offrec_testhooks: libotr's
+# OTR vectors through the binding), linked against the hooks library (link_testhooks.go).
+TEST_TARGETS += go-tests-hooks
+.PHONY: go-tests-hooks
+go-tests-hooks: hooks-lib
+	ln -sfn liboffrec.so $(dir $(HOOKS_LIB))liboffrec.so.$(ABI_VERSION)
+	cd $(GO_DIR) && $(GO_ENV) $(GO) vet -tags offrec_testhooks .
+	cd $(GO_DIR) && $(GO_ENV) $(GO) test -tags offrec_testhooks -race -count=1 \
+	    -run 'OTRVector|OTRTestHooks|LibotrSMP|TamperedLibotr' .
+
 # The Go scripted party for tests/cross (the driver runs target/go-party).
 .PHONY: go-party
 go-party: go-lib

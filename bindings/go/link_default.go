@@ -1,4 +1,4 @@
-//go:build !offrec_pkgconfig
+//go:build !offrec_pkgconfig && !offrec_testhooks
 
 package offrec
 

@@ -26,6 +26,14 @@ python-tests: build
 	         "(or apt-get install python3-pytest python3-cryptography)" >&2; exit 1; }
 	OFFREC_LIB=$(abspath $(SHARED_LIB)) $(PYTHON) -m pytest -q -p no:cacheprovider $(PY_DIR)/tests
 
+# The tests of the library's test hooks (test_otr_vectors.py: libotr's OTR vectors through the
+# binding) against the hooks library; plain python-tests skips them, here their absence fails.
+TEST_TARGETS += python-tests-hooks
+.PHONY: python-tests-hooks
+python-tests-hooks: hooks-lib
+	OFFREC_LIB=$(abspath $(HOOKS_LIB)) OFFREC_REQUIRE_TEST_HOOKS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    $(PY_DIR)/tests/test_otr_vectors.py
+
 # pip builds in the source tree and runs cargo (already up to date after `build`). The venv is
 # recreated each time; the smoke test runs from /tmp so the source tree is not on sys.path.
 python-install-test: build

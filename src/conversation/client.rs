@@ -18,6 +18,9 @@ use crate::otr::identity::DsaIdentity;
 use crate::trust::{Trust, TrustStore};
 use crate::wire::InstanceTag;
 
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
+
 /// One local account.
 pub struct Client {
     pub(crate) account: String,
@@ -40,6 +43,9 @@ pub struct Client {
     /// The OTR DSA identity, encoded by the OTR layer and stored as is (`persist.rs`).
     /// The OTR DSA-1024 identity, made at the first OTR need or by `generate_otr_key`.
     pub(crate) otr_identity: Option<Box<DsaIdentity>>,
+    /// Random chunks a test queued (`test-hooks` only, `client/test_hooks.rs`).
+    #[cfg(feature = "test-hooks")]
+    test_random: test_hooks::QueuedChunks,
 }
 
 impl core::fmt::Debug for Client {
@@ -101,6 +107,8 @@ impl Client {
             unauthenticated_held: 0,
             call_limits: BTreeMap::new(),
             otr_identity: None,
+            #[cfg(feature = "test-hooks")]
+            test_random: test_hooks::QueuedChunks::default(),
         })
     }
 

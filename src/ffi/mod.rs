@@ -52,6 +52,8 @@ pub mod panic;
 pub mod result;
 pub mod smp;
 pub mod store;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks_otr;
 pub mod tlv;
 pub mod trust;
 pub mod types;

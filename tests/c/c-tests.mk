@@ -1,5 +1,9 @@
 # C tests, included from the top-level Makefile.
 #
+# Tests of the test hooks (offrec_test_*: libotr's OTR vectors replayed through the API) are in
+# C_HOOK_TESTS: built with -DOFFREC_TEST_HOOKS against the hooks library (HOOKS_LIB, a debug
+# build with the test-hooks feature) and run the same three ways by c-tests-hooks.
+#
 # Add a test: drop tests/c/<name>.c (it prints "<name>: N passed, N failed" and exits non-zero on
 # failure) and append <name> to C_TESTS. Each test is built twice against include/offrec.h and
 # target/release/liboffrec.so (through soname links in target/c-tests/lib, rpath) with -std=c11 -Wall -Wextra -Wpedantic -Werror, then run
@@ -47,6 +51,32 @@ $(C_BUILD_DIR)/%: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(S
 
 $(C_BUILD_DIR)/%.asan: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(SHARED_LIB) $(C_TEST_DIR)/c-tests.mk
 	$(CC) $(C_TEST_CFLAGS) $(C_SAN_FLAGS) $< -o $@ $(C_TEST_LDLIBS)
+
+C_HOOK_TESTS := test_otr_vectors
+C_HOOKS_LIB_DIR := $(C_BUILD_DIR)/hooks-lib
+C_HOOK_TEST_BINS := $(addprefix $(C_BUILD_DIR)/hooks/,$(C_HOOK_TESTS))
+C_HOOK_LDLIBS := -L$(C_HOOKS_LIB_DIR) -Wl,-rpath,$(abspath $(C_HOOKS_LIB_DIR)) -loffrec -pthread
+
+TEST_TARGETS += c-tests-hooks
+.PHONY: c-tests-hooks
+
+c-tests-hooks: hooks-lib
+	@mkdir -p $(C_HOOKS_LIB_DIR) $(C_BUILD_DIR)/hooks
+	ln -sfn $(abspath $(HOOKS_LIB)) $(C_HOOKS_LIB_DIR)/liboffrec.so.$(ABI_VERSION)
+	ln -sfn liboffrec.so.$(ABI_VERSION) $(C_HOOKS_LIB_DIR)/liboffrec.so
+	$(MAKE) --no-print-directory $(C_HOOK_TEST_BINS) $(addsuffix .asan,$(C_HOOK_TEST_BINS))
+	@set -e; for t in $(C_HOOK_TEST_BINS); do \
+	    echo "== $$t"; $$t; \
+	    echo "== $$t.asan"; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t.asan; \
+	    echo "== valgrind $$t"; $(VALGRIND) $$t; \
+	done
+
+$(C_BUILD_DIR)/hooks/%: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(HOOKS_LIB) $(C_TEST_DIR)/c-tests.mk
+	$(CC) $(C_TEST_CFLAGS) -DOFFREC_TEST_HOOKS $< -o $@ $(C_HOOK_LDLIBS)
+
+$(C_BUILD_DIR)/hooks/%.asan: $(C_TEST_DIR)/%.c $(C_TEST_DIR)/harness.h include/offrec.h $(HOOKS_LIB) $(C_TEST_DIR)/c-tests.mk
+	$(CC) $(C_TEST_CFLAGS) -DOFFREC_TEST_HOOKS $(C_SAN_FLAGS) $< -o $@ $(C_HOOK_LDLIBS)
 
 # The same C tests against a liboffrec whose own Rust code is instrumented by AddressSanitizer
 # (nightly rustc -Zsanitizer=address; std itself is not rebuilt, so its internals are not

@@ -182,6 +182,16 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
         R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, c_uint32, BYTES_IN, c_size_t, U8_OUT], False,
     ),
     "offrec_test_client_panic_next": (R, [CLIENT_P], True),
+    "offrec_test_client_set_otr_key": (
+        R,
+        [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, c_size_t],
+        True,
+    ),
+    "offrec_test_client_queue_random": (R, [CLIENT_P, BYTES_IN, c_size_t], True),
+    "offrec_test_client_queued_random_left": (R, [CLIENT_P, SIZE_P], True),
+    "offrec_test_client_send_otr_smp": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, c_uint32, BYTES_IN, c_size_t], True,
+    ),
     "offrec_forge": (
         R,
         [
