@@ -52,6 +52,9 @@ pub(crate) enum Control<'a> {
     /// Inside an OTR v3 session: "I run offrec and speak its protocol `versions` with identity
     /// `fingerprint`" (the upgrade probe, PROTOCOL.md part B). Modern sessions never carry it.
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// Inside a modern session: "my OTR DSA key has this fingerprint" (key linking, PROTOCOL.md
+    /// part B). OTR sessions never carry it.
+    LinkedOtrKey { fingerprint: [u8; 20] },
 }
 
 /// A control item that arrived inside an encrypted message.
@@ -66,6 +69,9 @@ pub(crate) enum ReceivedControl {
     /// The peer's upgrade probe inside an OTR session: it runs offrec, speaks its protocol
     /// `versions`, with identity `fingerprint` (authenticated by the OTR session).
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// The peer's key link inside a modern session: its OTR DSA key has `fingerprint`
+    /// (authenticated by the modern session).
+    LinkedOtrKey { fingerprint: [u8; 20] },
     /// A TLV that was malformed (reported, otherwise ignored).
     Malformed,
     /// A TLV of a type this protocol does not define (ignored, as the protocols say).

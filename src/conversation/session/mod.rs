@@ -287,6 +287,7 @@ impl ProtocolSession for Session {
                 }
                 // Only OTR sessions announce the modern protocol: this one already speaks it.
                 Control::ModernOffer { .. } => None,
+                Control::LinkedOtrKey { fingerprint } => Some(Tlv::linked_otr_key(&fingerprint)),
             })
             .collect();
         let body = Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
@@ -333,6 +334,10 @@ impl ProtocolSession for Session {
                         context: context.to_vec(),
                         key: Zeroizing::new(*extra_symmetric_key(&decrypted.extra_key_seed(), usage).expose()),
                     },
+                    None => ReceivedControl::Malformed,
+                },
+                TlvType::LINKED_OTR_KEY => match Tlv::parse_linked_otr_key(&tlv.value) {
+                    Some(fingerprint) => ReceivedControl::LinkedOtrKey { fingerprint },
                     None => ReceivedControl::Malformed,
                 },
                 _ => ReceivedControl::Other,
