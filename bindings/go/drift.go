@@ -92,6 +92,9 @@ func _() {
 	_ = x[EventLegacySessionStarted-C.OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED]
 	_ = x[EventProtocolUpgraded-C.OFFREC_EVENT_CODE_PROTOCOL_UPGRADED]
 	_ = x[EventDowngradeSuspected-C.OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED]
+	_ = x[EventDowngradeDetected-C.OFFREC_EVENT_CODE_DOWNGRADE_DETECTED]
+	_ = x[EventLegacyWithModernPeer-C.OFFREC_EVENT_CODE_LEGACY_WITH_MODERN_PEER]
+	_ = x[EventOTRKeyLinked-C.OFFREC_EVENT_CODE_OTR_KEY_LINKED]
 
 	_ = x[ProtocolModernV1-C.OFFREC_PROTOCOL_MODERN_V1]
 	_ = x[ProtocolOTRV3-C.OFFREC_PROTOCOL_OTR_V3]
