@@ -1,4 +1,4 @@
-//! The protocol pins' stored form (STORAGE.md §4.5): section 5, written only when something is
+//! The protocol pins' stored form (STORAGE.md §4.7): section 5, written only when something is
 //! pinned, and *optional* (not critical): a library that does not know it skips it, and losing
 //! it costs downgrade detection until the next modern session, never a trust decision (trust
 //! that flowed along a link is in the trust section).
@@ -18,7 +18,7 @@ use crate::wire::{Reader, Writer};
 /// Bytes of one stored link.
 const LINK_LEN: usize = 32 + 20 + 8;
 
-/// Upper bound of [`write`]'s output.
+/// Upper bound of [`write()`]'s output.
 pub(super) fn max_len(pins: &ProtocolPins) -> usize {
     4 + pins.peers().map(|(peer, p)| 4 + peer.len() + 1 + 8 + 4 + p.links.len() * LINK_LEN).sum::<usize>()
 }
