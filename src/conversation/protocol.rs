@@ -186,6 +186,11 @@ pub(crate) trait ProtocolSession: core::fmt::Debug + Send {
     fn repeat_modern_offer(&mut self) -> bool {
         false
     }
+    /// Whether a key link the peer sent on this session is its first (modern sessions: one
+    /// claim per session counts, so a session cannot churn the peer's links). Counts it.
+    fn first_link_claim(&mut self) -> bool {
+        false
+    }
     /// Remembers that `sent` carried the user's message `id` (for unreadable reports).
     fn record_sent(&mut self, sent: &Sealed, id: MessageId);
 

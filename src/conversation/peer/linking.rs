@@ -27,10 +27,13 @@ impl Peer {
         let _ = self.encrypt_to(ctx, tag, &[], &[Control::LinkedOtrKey { fingerprint }], FLAG_IGNORE_UNREADABLE);
     }
 
-    /// The modern session `tag` says the peer's OTR DSA key has fingerprint `dsa`.
+    /// The modern session `tag` says the peer's OTR DSA key has fingerprint `dsa`. Only its
+    /// first claim counts: a peer sends one per session, and more could only churn its links.
     pub(super) fn otr_key_claimed(&mut self, ctx: &mut Ctx<'_>, tag: u32, dsa: [u8; 20]) {
-        let modern = self.sessions.get(&tag).filter(|s| !s.protocol().is_legacy()).map(|s| s.their_fingerprint());
-        let Some(modern) = modern else { return };
+        let session = self.sessions.get_mut(&tag).filter(|s| !s.protocol().is_legacy());
+        let Some(modern) = session.and_then(|s| s.first_link_claim().then(|| s.their_fingerprint())) else {
+            return;
+        };
         self.record_link(ctx, tag, modern, dsa, modern, otr_key_id(&dsa));
     }
 

@@ -90,6 +90,9 @@ pub(crate) struct Session {
     /// after the save, no forgery from material already revealed): it is restarted with a new
     /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
     restored: bool,
+    /// The peer's key link arrived on this session (only the first counts). Not stored: a
+    /// restored session never decrypts again.
+    link_claimed: bool,
 }
 
 /// How many recent user messages per session can be named in an unreadable report.
@@ -165,6 +168,7 @@ impl Session {
             smp_limit: SmpLimit::default(),
             sent_log: SentLog::default(),
             restored: false,
+            link_claimed: false,
         }
     }
 
@@ -303,6 +307,10 @@ impl ProtocolSession for Session {
             bytes: encrypted.bytes,
             extra_key,
         })
+    }
+
+    fn first_link_claim(&mut self) -> bool {
+        !std::mem::replace(&mut self.link_claimed, true)
     }
 
     fn record_sent(&mut self, sent: &Sealed, id: MessageId) {
