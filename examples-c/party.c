@@ -40,7 +40,7 @@ static const char *const event_names[] = {
     "fingerprint_changed", "smp_asked_for_secret", "smp_in_progress", "smp_succeeded", "smp_failed",
     "smp_aborted", "smp_cheated", "event_29", "persist_needed", "smp_verified_by_peer",
     "key_consent_required", "input_dropped", "legacy_session_started", "protocol_upgraded",
-    "downgrade_suspected",
+    "downgrade_suspected", "downgrade_detected", "legacy_with_modern_peer", "otr_key_linked",
 };
 
 static const char *protocol_name(uint32_t protocol) {

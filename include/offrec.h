@@ -608,6 +608,33 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_DOWNGRADE_SUSPECTED = 36,
     /**
+     * An OTR session (v3 or v2) was set up with a DSA key linked to one of this peer's offrec
+     * keys (PROTOCOL.md part B, "Key links and pins"): the peer runs offrec, so someone removed
+     * offrec's offer. Reported right after the OTR handshake, before any user text. User text
+     * for that session is held (`ENCRYPTION_REQUIRED` per message; never sent over OTR) and an
+     * offrec handshake was started: when it completes, the OTR session is replaced
+     * (`PROTOCOL_UPGRADED`) and the held text goes out (`HELD_MESSAGE_SENT`); if it does not
+     * complete within the handshake timeout, `DOWNGRADE_SUSPECTED` follows, the held text fails
+     * (`MESSAGE_NOT_SENT`, `OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT`) and later text uses the
+     * OTR session. Tell the user someone may be interfering.
+     */
+    OFFREC_EVENT_CODE_DOWNGRADE_DETECTED = 37,
+    /**
+     * An OTR session was set up with a peer that had offrec sessions with us before, using a
+     * DSA key not linked to its offrec key (typically the peer's other device running Pidgin or
+     * another OTR program). Allowed; a UI may say "usually uses offrec; this conversation uses
+     * classic OTR from another device or key".
+     */
+    OFFREC_EVENT_CODE_LEGACY_WITH_MODERN_PEER = 38,
+    /**
+     * A new key link was recorded: the peer's offrec key and its OTR DSA key belong to one
+     * installation, as one of them claimed inside its authenticated session. `fingerprint` is
+     * the DSA key's 32-byte key id (`offrec_key_id_is_otr` gives its 20-byte fingerprint). If
+     * the key whose session carried the claim is verified, the linked key now is too, at the
+     * same trust level (never the other way round; a claim never lowers trust).
+     */
+    OFFREC_EVENT_CODE_OTR_KEY_LINKED = 39,
+    /**
      * An application TLV arrived inside an encrypted message: `usage` is its type (in the
      * application range, `OFFREC_TLV_APP_FIRST` to 0xFFFF) and `context`/`context_len` its
      * value (NULL with length 0 when empty), valid during the callback only (wiped after it).
@@ -952,7 +979,7 @@ typedef struct offrec_event {
     size_t text_len;
     /**
      * NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
-     * fingerprint, 32 bytes; else NULL.
+     * fingerprint, 32 bytes; OTR_KEY_LINKED: the linked DSA key's 32-byte key id; else NULL.
      */
     const uint8_t *fingerprint;
     /**

@@ -1088,6 +1088,23 @@ static CATALOGUE: &[Case] = &[
             inj(fx.puppet_body(&body_with(&[tlv(7, &[])]), 0), &[Event::Malformed]),
         ]
     }),
+    // Key links (modern TLV 8, PROTOCOL.md B.12): exactly a 20-byte DSA fingerprint, and only
+    // the first claim of a session counts (more could only churn the peer's links).
+    case("body_linked_otr_key_of_the_wrong_length", |fx| {
+        vec![
+            inj(fx.puppet_body(&body_with(&[tlv(8, &[1; 19])]), 0), &[Event::Malformed]),
+            inj(fx.puppet_body(&body_with(&[tlv(8, &[1; 21])]), 0), &[Event::Malformed]),
+            inj(fx.puppet_body(&body_with(&[tlv(8, &[])]), 0), &[Event::Malformed]),
+        ]
+    }),
+    case("body_linked_otr_key_only_the_first_claim_of_a_session_counts", |fx| {
+        let linked = Event::OtrKeyLinked { fingerprint: offrec::trust::otr_key_id(&[1; 20]) };
+        let saved = Event::PersistNeeded { what: offrec::conversation::PERSIST_TRUST };
+        vec![
+            inj(fx.puppet_body(&body_with(&[tlv(8, &[1; 20]), tlv(8, &[2; 20])]), 0), &[linked, saved]),
+            inj(fx.puppet_body(&body_with(&[tlv(8, &[3; 20])]), 0), &[]),
+        ]
+    }),
     case("body_invalid_utf8_text_delivered_as_bytes", |fx| {
         let text = [0xFF, 0xFE, 0xC0, 0x80, 0xED, 0xA0, 0x80, 0x00, b'a'];
         let wire = fx.puppet_text(&text);

@@ -81,6 +81,8 @@ fn loads_and_the_conversation_continues(path: &str) {
     assert_eq!(hex::encode(bob.fingerprint()), json["bob_fingerprint"].as_str().unwrap());
     assert_eq!(hex::encode(alice.sessions("bob")[0].ssid), json["ssid"].as_str().unwrap());
     assert_eq!(bob.sessions("alice")[0].ssid, alice.sessions("bob")[0].ssid);
+    // Written before protocol pins existed (no section 5): they load with none.
+    assert!(alice.protocol_pins().is_empty() && bob.protocol_pins().is_empty());
     // Stored sessions are restarted, not resumed: the message waits for a new handshake.
     let (_, actions) = bob.send("alice", b"still works", 5000).unwrap();
     let mut delivered = Vec::new();
@@ -111,6 +113,10 @@ fn loads_and_the_conversation_continues(path: &str) {
     }
     assert_eq!(delivered, ["still works"]);
     assert_ne!(hex::encode(alice.sessions("bob")[0].ssid), json["ssid"].as_str().unwrap(), "a new session");
+    // The new modern session is pinned, and the next save adds the optional pins section last.
+    assert_eq!(alice.protocol_pins().last_modern_session("bob"), Some(5000));
+    let tags: Vec<(u16, u8)> = sections(&encode_client(&alice)).iter().map(|(tag, flags, _)| (*tag, *flags)).collect();
+    assert_eq!(tags, [(1, 1), (2, 1), (3, 1), (5, 0)], "client, trust, peers (critical), pins (optional)");
 }
 
 #[test]

@@ -131,6 +131,20 @@ const (
 	// handshake did not complete in time (or completed with another key than announced):
 	// someone may be blocking offrec's protocol. The OTR session stays; tell the user.
 	EventDowngradeSuspected EventCode = 36
+	// EventDowngradeDetected: an OTR session came up with a DSA key linked to one of this
+	// peer's offrec keys: the peer runs offrec, so someone removed offrec's offer. User text for
+	// it is held (never sent over OTR) while an offrec handshake runs; then it goes out over the
+	// offrec session (EventProtocolUpgraded, EventHeldMessageSent), or fails after the handshake
+	// timeout (EventDowngradeSuspected, EventMessageNotSent with NotSentEncryptionTimeout).
+	EventDowngradeDetected EventCode = 37
+	// EventLegacyWithModernPeer: an OTR session came up with a peer that had offrec sessions
+	// before, with a DSA key not linked to it (say, its other device runs Pidgin). Allowed.
+	EventLegacyWithModernPeer EventCode = 38
+	// EventOTRKeyLinked: a new key link: the peer's offrec key and its OTR DSA key
+	// (Event.Fingerprint, the 32-byte key id) belong together, as one claimed inside its
+	// authenticated session. Trust flows from the claiming key if it is verified, never the
+	// other way, never lowered.
+	EventOTRKeyLinked EventCode = 39
 	// EventTLVReceived: an application TLV arrived inside an encrypted message
 	// ([Client.SendTLVs]): Event.TLVType (0x8000-0xFFFF) and Event.TLVValue. One event per TLV,
 	// in order, before the Deliver of the message's text.
@@ -173,6 +187,9 @@ var eventNames = map[EventCode]string{
 	EventLegacySessionStarted:      "LEGACY_SESSION_STARTED",
 	EventProtocolUpgraded:          "PROTOCOL_UPGRADED",
 	EventDowngradeSuspected:        "DOWNGRADE_SUSPECTED",
+	EventDowngradeDetected:         "DOWNGRADE_DETECTED",
+	EventLegacyWithModernPeer:      "LEGACY_WITH_MODERN_PEER",
+	EventOTRKeyLinked:              "OTR_KEY_LINKED",
 	EventTLVReceived:               "TLV_RECEIVED",
 }
 
@@ -474,7 +491,8 @@ type Event struct {
 	// EventSMPAskedForSecret. HasText is false when the library gave none (no question).
 	Text    string
 	HasText bool
-	// Fingerprint: EventNewFingerprint, EventFingerprintChanged, EventKeyConsentRequired.
+	// Fingerprint: EventNewFingerprint, EventFingerprintChanged, EventKeyConsentRequired,
+	// EventOTRKeyLinked (the linked DSA key's key id).
 	Fingerprint *Fingerprint
 	// OldFingerprint, OldWasVerified: EventFingerprintChanged.
 	OldFingerprint *Fingerprint

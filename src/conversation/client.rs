@@ -15,7 +15,7 @@ use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::otr::identity::DsaIdentity;
-use crate::trust::{Trust, TrustStore};
+use crate::trust::{ProtocolPins, Trust, TrustStore};
 use crate::wire::InstanceTag;
 
 #[cfg(feature = "test-hooks")]
@@ -29,6 +29,8 @@ pub struct Client {
     pub(crate) our_tag: u32,
     pub(crate) settings: Settings,
     pub(crate) trust: TrustStore,
+    /// Key links and modern sessions seen, per peer (downgrade detection).
+    pub(crate) pins: ProtocolPins,
     pub(crate) peers: BTreeMap<String, Peer>,
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) next_message_id: MessageId,
@@ -100,6 +102,7 @@ impl Client {
             our_tag: instance_tag,
             settings,
             trust: TrustStore::default(),
+            pins: ProtocolPins::default(),
             peers: BTreeMap::new(),
             rng,
             next_message_id: 1,
@@ -181,6 +184,13 @@ impl Client {
         &self.trust
     }
 
+    /// What the client remembers about which protocols its peers speak: key links between
+    /// their modern and OTR DSA keys, and when each last had a modern session (PROTOCOL.md
+    /// part B, "Key links and pins"). Stored with the client.
+    pub fn protocol_pins(&self) -> &ProtocolPins {
+        &self.pins
+    }
+
     /// Replaces the trust store (after loading it).
     pub fn set_trust_store(&mut self, trust: TrustStore) {
         self.trust = trust;
@@ -237,7 +247,18 @@ impl Client {
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
         let Client {
-            account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, otr_identity, ..
+            account,
+            protocol,
+            identity,
+            our_tag,
+            settings,
+            trust,
+            pins,
+            peers,
+            rng,
+            call_limits,
+            otr_identity,
+            ..
         } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
@@ -252,6 +273,7 @@ impl Client {
             our_tag: *our_tag,
             settings,
             trust,
+            pins,
             rng: rng.as_mut(),
             now,
             out: Vec::new(),

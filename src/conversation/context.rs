@@ -6,7 +6,7 @@ use super::events::{Action, Event, SessionState, PERSIST_OTHER};
 use super::settings::Settings;
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::otr::identity::DsaIdentity;
-use crate::trust::TrustStore;
+use crate::trust::{ProtocolPins, TrustStore};
 
 pub(crate) struct Ctx<'a> {
     pub account: &'a str,
@@ -16,6 +16,8 @@ pub(crate) struct Ctx<'a> {
     pub our_tag: u32,
     pub settings: &'a Settings,
     pub trust: &'a mut TrustStore,
+    /// Which protocols each peer speaks: key links and modern sessions seen.
+    pub pins: &'a mut ProtocolPins,
     pub rng: &'a mut dyn RandomSource,
     pub now: u64,
     pub out: Vec<Action>,

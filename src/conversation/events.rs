@@ -153,6 +153,23 @@ pub enum Event {
     /// (a downgrade attack), or the peer's transport drops its messages. The OTR session
     /// stays; show it.
     DowngradeSuspected,
+    /// An OTR session (v3 or v2) was set up with a DSA key linked to a modern key of this peer
+    /// (PROTOCOL.md part B, "Key links and pins"): the peer runs offrec, so someone removed
+    /// offrec's offer. User text for this session is held (never sent over OTR), a modern
+    /// handshake was started, and the OTR session is replaced when it completes
+    /// (`ProtocolUpgraded`, then the held text goes out); if it does not complete within the
+    /// handshake timeout, `DowngradeSuspected` follows and the held text fails with
+    /// `EncryptionTimeout`. Reported right after the OTR handshake, before any user text.
+    DowngradeDetected,
+    /// An OTR session was set up with a peer that had sessions of offrec's own protocol
+    /// before, with a DSA key not linked to it (typically the peer's other device running
+    /// Pidgin or another OTR program). Allowed; a UI may say "usually uses offrec".
+    LegacyWithModernPeer,
+    /// A new key link was recorded: the peer's modern key and its OTR DSA key `fingerprint`
+    /// (a key id, `trust::otr_key_id`) belong to one offrec installation, as one of them
+    /// claimed inside its authenticated session. If the claiming key was verified, the other
+    /// now is too (trust flows only from the side that carried the claim).
+    OtrKeyLinked { fingerprint: [u8; 32] },
     /// An application TLV arrived inside an encrypted message (`kind` in the application
     /// range, [`super::APP_TLV_FIRST`] and up): for the application, which the library does
     /// not interpret. Any text of the same message is delivered after its TLVs' events.
@@ -163,7 +180,7 @@ pub enum Event {
 /// the peer or expired).
 pub const PERSIST_SESSIONS: u32 = 1;
 /// [`Event::PersistNeeded`]: the trust store changed (a key was first seen, changed, or its
-/// trust was set by SMP or `set_trust`).
+/// trust was set by SMP, `set_trust` or a key link), or a key link was recorded.
 pub const PERSIST_TRUST: u32 = 2;
 /// [`Event::PersistNeeded`]: messages held for encryption were queued, sent or failed.
 pub const PERSIST_HELD_MESSAGES: u32 = 4;
@@ -214,6 +231,9 @@ impl Event {
             Self::LegacySessionStarted { .. } => 34,
             Self::ProtocolUpgraded => 35,
             Self::DowngradeSuspected => 36,
+            Self::DowngradeDetected => 37,
+            Self::LegacyWithModernPeer => 38,
+            Self::OtrKeyLinked { .. } => 39,
             Self::TlvReceived { .. } => 44,
         }
     }

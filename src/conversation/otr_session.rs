@@ -250,6 +250,8 @@ impl ProtocolSession for OtrSession {
                 Control::ModernOffer { versions, fingerprint } => {
                     OtrTlv { kind: TLV_MODERN_OFFER, value: modern_offer_value(versions, &fingerprint) }
                 }
+                // Links travel inside modern sessions only; OTR's TLV 8 is the extra key.
+                Control::LinkedOtrKey { .. } => continue,
                 Control::App { kind, value } => OtrTlv::new(kind, value),
             });
         }

@@ -8,6 +8,7 @@
 //! reassembled, and strangers (peers the application never addressed that hold no session and
 //! no held message). Everything read back is checked against the live caps.
 
+mod pins;
 mod section;
 mod trust;
 
@@ -22,7 +23,7 @@ use super::peer::Peer;
 use super::settings::{Settings, MAX_HELD_MESSAGES, MAX_NAME_LEN};
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::otr::identity::DsaIdentity;
-use crate::trust::TrustStore;
+use crate::trust::{ProtocolPins, TrustStore};
 use crate::wire::{Reader, WireError, Writer};
 
 /// A stored state may name at most this many peers.
@@ -119,6 +120,7 @@ struct Known<'a> {
     trust: Option<&'a [u8]>,
     peers: Option<&'a [u8]>,
     otr_identity: Option<&'a [u8]>,
+    pins: Option<&'a [u8]>,
 }
 
 impl Known<'_> {
@@ -130,8 +132,9 @@ impl Known<'_> {
 impl Client {
     /// Upper bound of [`Client::write_state`]'s output, for reserving buffers.
     pub(crate) fn max_state_len(&self) -> usize {
-        4 * section::FRAMING_LEN
+        5 * section::FRAMING_LEN
             + self.own_section_len()
+            + pins::max_len(&self.pins)
             + trust::max_len(&self.trust)
             + self.peers_section_len()
             + self.otr_identity.as_ref().map_or(0, |_| MAX_OTR_IDENTITY_LEN)
@@ -172,6 +175,11 @@ impl Client {
                 w.bytes(&stored);
             });
         }
+        if !self.pins.is_empty() {
+            // Optional: a reader that drops it loses downgrade detection until the next modern
+            // session, never a trust decision (those are in the trust section).
+            section::write(w, section::PINS, false, pins::max_len(&self.pins), |w| pins::write(w, &self.pins));
+        }
     }
 
     /// Rebuilds a client from [`Client::write_state`]'s sections, with the application's
@@ -189,6 +197,7 @@ impl Client {
                 section::TRUST => &mut known.trust,
                 section::PEERS => &mut known.peers,
                 section::OTR_IDENTITY => &mut known.otr_identity,
+                section::PINS => &mut known.pins,
                 tag if found.critical => return Err(StateError::UnsupportedSection(tag)),
                 // Optional and unknown: skipped (and not written back, section.rs).
                 _ => continue,
@@ -213,7 +222,18 @@ impl Client {
             }
             None => None,
         };
-        Client::assemble(own, trust, peers, otr_identity, settings, rng)
+        let pins = match known.pins {
+            Some(bytes) => {
+                let mut r = Reader::new(bytes);
+                let pins = pins::read(&mut r)?;
+                section::finish(r)?;
+                pins
+            }
+            None => ProtocolPins::default(),
+        };
+        let mut client = Client::assemble(own, trust, peers, otr_identity, settings, rng)?;
+        client.pins = pins;
+        Ok(client)
     }
 
     /// Rebuilds a client from a version-1 state (STORAGE.md §4.1): the same fields, in one
@@ -325,6 +345,32 @@ mod tests {
         assert!(Client::read_state(Reader::new(&damaged), Settings::default(), rng).is_err());
         alice.set_otr_identity(None);
         assert_eq!(reload(&alice).0, without);
+    }
+
+    #[test]
+    fn pins_are_kept_in_an_optional_section_written_only_when_there_are_some() {
+        let mut alice = client();
+        let (without, loaded) = reload(&alice);
+        assert!(loaded.pins.is_empty());
+        alice.pins.modern_session("bob", 77);
+        alice.pins.link("bob", [1; 32], [2; 20], 78);
+        let (with, loaded) = reload(&alice);
+        assert_eq!(loaded.pins, alice.pins);
+        // The same state plus one optional section, tag 5 (flags 0), at the end.
+        assert_eq!(&with[..without.len()], &without[..]);
+        assert_eq!(&with[without.len()..without.len() + 3], &[0, 5, 0]);
+        // A reader that does not know it (here: one that cut it off) still loads the rest.
+        let rng = Box::new(DeterministicRandom::from_label("older"));
+        let older = Client::read_state(Reader::new(&with[..without.len()]), Settings::default(), rng).unwrap();
+        assert!(older.pins.is_empty());
+        // A malformed pins section is refused, not half read.
+        let mut damaged = with.clone();
+        let last = damaged.len() - 1;
+        damaged.truncate(last);
+        let at = without.len() + 3;
+        damaged[at..at + 4].copy_from_slice(&((with.len() - without.len() - 7 - 1) as u32).to_be_bytes());
+        let rng = Box::new(DeterministicRandom::from_label("damaged"));
+        assert!(Client::read_state(Reader::new(&damaged), Settings::default(), rng).is_err());
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub(crate) enum Control<'a> {
     /// Inside an OTR v3 session: "I run offrec and speak its protocol `versions` with identity
     /// `fingerprint`" (the upgrade probe, PROTOCOL.md part B). Modern sessions never carry it.
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// Inside a modern session: "my OTR DSA key has this fingerprint" (key linking, PROTOCOL.md
+    /// part B). OTR sessions never carry it.
+    LinkedOtrKey { fingerprint: [u8; 20] },
     /// An application TLV (`super::app_tlv`): a type in the application range and its value,
     /// carried as is in either protocol's body.
     App { kind: u16, value: &'a [u8] },
@@ -69,6 +72,9 @@ pub(crate) enum ReceivedControl {
     /// The peer's upgrade probe inside an OTR session: it runs offrec, speaks its protocol
     /// `versions`, with identity `fingerprint` (authenticated by the OTR session).
     ModernOffer { versions: u8, fingerprint: [u8; 32] },
+    /// The peer's key link inside a modern session: its OTR DSA key has `fingerprint`
+    /// (authenticated by the modern session).
+    LinkedOtrKey { fingerprint: [u8; 20] },
     /// An application TLV (a type in the application range, `super::app_tlv`), for the app.
     App { kind: u16, value: Zeroizing<Vec<u8>> },
     /// A TLV that was malformed (reported, otherwise ignored).
@@ -183,6 +189,11 @@ pub(crate) trait ProtocolSession: core::fmt::Debug + Send {
     /// the probe of the session's first message may have been lost; it rides on the first two
     /// user messages too). Counts down.
     fn repeat_modern_offer(&mut self) -> bool {
+        false
+    }
+    /// Whether a key link the peer sent on this session is its first (modern sessions: one
+    /// claim per session counts, so a session cannot churn the peer's links). Counts it.
+    fn first_link_claim(&mut self) -> bool {
         false
     }
     /// Remembers that `sent` carried the user's message `id` (for unreadable reports).

@@ -112,6 +112,27 @@ pub enum OffrecEventCode {
     /// complete in time: someone may be blocking offrec's protocol (a downgrade attack). The
     /// OTR session stays; tell the user.
     DowngradeSuspected = 36,
+    /// An OTR session (v3 or v2) was set up with a DSA key linked to one of this peer's offrec
+    /// keys (PROTOCOL.md part B, "Key links and pins"): the peer runs offrec, so someone removed
+    /// offrec's offer. Reported right after the OTR handshake, before any user text. User text
+    /// for that session is held (`ENCRYPTION_REQUIRED` per message; never sent over OTR) and an
+    /// offrec handshake was started: when it completes, the OTR session is replaced
+    /// (`PROTOCOL_UPGRADED`) and the held text goes out (`HELD_MESSAGE_SENT`); if it does not
+    /// complete within the handshake timeout, `DOWNGRADE_SUSPECTED` follows, the held text fails
+    /// (`MESSAGE_NOT_SENT`, `OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT`) and later text uses the
+    /// OTR session. Tell the user someone may be interfering.
+    DowngradeDetected = 37,
+    /// An OTR session was set up with a peer that had offrec sessions with us before, using a
+    /// DSA key not linked to its offrec key (typically the peer's other device running Pidgin or
+    /// another OTR program). Allowed; a UI may say "usually uses offrec; this conversation uses
+    /// classic OTR from another device or key".
+    LegacyWithModernPeer = 38,
+    /// A new key link was recorded: the peer's offrec key and its OTR DSA key belong to one
+    /// installation, as one of them claimed inside its authenticated session. `fingerprint` is
+    /// the DSA key's 32-byte key id (`offrec_key_id_is_otr` gives its 20-byte fingerprint). If
+    /// the key whose session carried the claim is verified, the linked key now is too, at the
+    /// same trust level (never the other way round; a claim never lowers trust).
+    OtrKeyLinked = 39,
     /// An application TLV arrived inside an encrypted message: `usage` is its type (in the
     /// application range, `OFFREC_TLV_APP_FIRST` to 0xFFFF) and `context`/`context_len` its
     /// value (NULL with length 0 when empty), valid during the callback only (wiped after it).
@@ -177,6 +198,9 @@ pub(crate) fn event_code(event: &Event) -> OffrecEventCode {
         Event::LegacySessionStarted { .. } => C::LegacySessionStarted,
         Event::ProtocolUpgraded => C::ProtocolUpgraded,
         Event::DowngradeSuspected => C::DowngradeSuspected,
+        Event::DowngradeDetected => C::DowngradeDetected,
+        Event::LegacyWithModernPeer => C::LegacyWithModernPeer,
+        Event::OtrKeyLinked { .. } => C::OtrKeyLinked,
         Event::TlvReceived { .. } => C::TlvReceived,
     }
 }
@@ -208,7 +232,7 @@ pub struct OffrecEvent {
     /// Length of `text` in bytes, without the NUL.
     pub text_len: usize,
     /// NEW_FINGERPRINT, FINGERPRINT_CHANGED, KEY_CONSENT_REQUIRED: the peer's (new)
-    /// fingerprint, 32 bytes; else NULL.
+    /// fingerprint, 32 bytes; OTR_KEY_LINKED: the linked DSA key's 32-byte key id; else NULL.
     pub fingerprint: *const u8,
     /// FINGERPRINT_CHANGED: the previous fingerprint, 32 bytes; else NULL.
     pub old_fingerprint: *const u8,
@@ -302,7 +326,9 @@ impl EventStorage {
                     c.context_len = value.len();
                 }
             }
-            Event::NewFingerprint { fingerprint } => c.fingerprint = fingerprint.as_ptr(),
+            Event::NewFingerprint { fingerprint } | Event::OtrKeyLinked { fingerprint } => {
+                c.fingerprint = fingerprint.as_ptr()
+            }
             Event::KeyConsentRequired { message, fingerprint } => {
                 c.message_id = *message;
                 c.fingerprint = fingerprint.as_ptr();
@@ -361,6 +387,9 @@ mod tests {
             Event::LegacySessionStarted { protocol: crate::conversation::Protocol::OtrV3 },
             Event::ProtocolUpgraded,
             Event::DowngradeSuspected,
+            Event::DowngradeDetected,
+            Event::LegacyWithModernPeer,
+            Event::OtrKeyLinked { fingerprint: [4; 32] },
             Event::TlvReceived { kind: 0x8001, value: Zeroizing::new(b"tlv".to_vec()) },
         ]
     }
@@ -368,7 +397,7 @@ mod tests {
     #[test]
     fn every_event_maps_to_its_engine_code() {
         let events = every_event();
-        assert_eq!(events.len(), 36, "codes 1..=28, 30..=36 (29 is retired) and 44");
+        assert_eq!(events.len(), 39, "codes 1..=28, 30..=39 (29 is retired) and 44");
         let mut seen = std::collections::HashSet::new();
         for e in &events {
             assert_eq!(event_code(e) as u32, e.code(), "{e:?}");
@@ -390,6 +419,11 @@ mod tests {
         assert_eq!((v.code, v.message_id, v.instance), (32, 9, 0x101));
         // Safety: the view borrows `s`, which holds the 32-byte fingerprint.
         assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[7; 32]);
+        let s = EventStorage::new("bob", Event::OtrKeyLinked { fingerprint: [8; 32] });
+        let v = s.view(0x102);
+        assert_eq!((v.code, v.instance), (39, 0x102));
+        // Safety: the view borrows `s`, which holds the 32-byte key id.
+        assert_eq!(unsafe { std::slice::from_raw_parts(v.fingerprint, 32) }, &[8; 32]);
         let s = EventStorage::new("bob", Event::TlvReceived { kind: 0x8123, value: Zeroizing::new(b"abc".to_vec()) });
         let v = s.view(0x102);
         assert_eq!((v.code, v.usage, v.context_len, v.instance), (44, 0x8123, 3, 0x102));

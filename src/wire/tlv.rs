@@ -27,6 +27,8 @@ impl TlvType {
     pub const SMP_ABORT: u16 = 6;
     /// Request to use the extra symmetric key.
     pub const EXTRA_SYMMETRIC_KEY: u16 = 7;
+    /// The sender's OTR DSA key: its 20-byte fingerprint (key linking, PROTOCOL.md part B).
+    pub const LINKED_OTR_KEY: u16 = 8;
 }
 
 /// The most TLVs one body may carry (padding included). Bounds the work a hostile body causes.
@@ -56,6 +58,16 @@ impl Tlv {
     pub fn parse_extra_key(value: &[u8]) -> Option<(u32, &[u8])> {
         let (usage, context) = value.split_first_chunk::<4>()?;
         Some((u32::from_be_bytes(*usage), context))
+    }
+
+    /// The key-link record: the sender's 20-byte OTR DSA fingerprint.
+    pub fn linked_otr_key(fingerprint: &[u8; 20]) -> Tlv {
+        Tlv { kind: TlvType::LINKED_OTR_KEY, value: fingerprint.to_vec() }
+    }
+
+    /// Reads a key-link record's value back; `None` unless it is exactly 20 bytes.
+    pub fn parse_linked_otr_key(value: &[u8]) -> Option<[u8; 20]> {
+        value.try_into().ok()
     }
 }
 
@@ -132,6 +144,16 @@ mod tests {
         assert_eq!(tlv.value, b"\x01\x02\x03\x04file");
         assert_eq!(Tlv::parse_extra_key(&tlv.value), Some((0x0102_0304, &b"file"[..])));
         assert_eq!(Tlv::parse_extra_key(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn linked_otr_key_record_is_exactly_a_dsa_fingerprint() {
+        let tlv = Tlv::linked_otr_key(&[9; 20]);
+        assert_eq!((tlv.kind, tlv.value.len()), (8, 20));
+        assert_eq!(Tlv::parse_linked_otr_key(&tlv.value), Some([9; 20]));
+        for len in [0, 19, 21, 32] {
+            assert_eq!(Tlv::parse_linked_otr_key(&vec![9; len]), None, "{len} bytes");
+        }
     }
 
     fn smp(v: &[u8]) -> Tlv {

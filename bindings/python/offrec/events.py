@@ -96,6 +96,19 @@ class EventCode(enum.IntEnum):
     #: complete in time (or completed with another key than announced): someone may be
     #: blocking offrec's protocol. The OTR session stays; tell the user.
     DOWNGRADE_SUSPECTED = 36
+    #: An OTR session came up with a DSA key linked to one of this peer's offrec keys: the peer
+    #: runs offrec, so someone removed offrec's offer. User text for it is held (never sent over
+    #: OTR) while an offrec handshake runs; then it goes out over the offrec session
+    #: (PROTOCOL_UPGRADED, HELD_MESSAGE_SENT), or fails after the handshake timeout
+    #: (DOWNGRADE_SUSPECTED, MESSAGE_NOT_SENT with ENCRYPTION_TIMEOUT). Tell the user.
+    DOWNGRADE_DETECTED = 37
+    #: An OTR session came up with a peer that had offrec sessions before, with a DSA key not
+    #: linked to it (say, its other device runs Pidgin). Allowed; show "usually uses offrec".
+    LEGACY_WITH_MODERN_PEER = 38
+    #: A new key link: the peer's offrec key and its OTR DSA key (``fingerprint``, the 32-byte
+    #: key id) belong together, as one claimed inside its authenticated session. Trust flows
+    #: from the claiming key if it is verified, never the other way, never lowered.
+    OTR_KEY_LINKED = 39
     #: An application TLV arrived inside an encrypted message (:meth:`Client.send_tlvs`):
     #: ``tlv_type`` (0x8000-0xFFFF) and ``tlv_value``. One per TLV, before the message's text.
     TLV_RECEIVED = 44

@@ -306,3 +306,169 @@ def test_downgrade_guard_upgrades_two_offrec_clients_forced_onto_otr(net: Net) -
     net.pump()
     for me, peer in ((a, "bob"), (b, "alice")):
         assert [sp.protocol for sp in me.session_protocols(peer)] == [Protocol.MODERN_V1]
+
+
+# --- the downgrade guard against a man in the middle (PROTOCOL.md part B.12 and "Key links and
+# --- pins"): the MITM sits in the transport, rewriting or dropping texts before delivery -------
+
+
+class MitmNet(Net):
+    """A network whose man in the middle removes offrec's offer from every query and, with
+    ``block_modern``, drops every offrec message; ``drop_first_data`` drops each sender's first
+    OTR data message (the upgrade probe travels alone in it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.strip = False
+        self.block_modern = False
+        self.drop_first_data = False
+        self.dropped_data: set = set()
+
+    def post(self, sender: str, to: str, text: str) -> None:
+        self.wire.append((sender, to, text))
+        if self.strip and text.startswith("?OTRv"):
+            text = text.replace(" ?OFRv1?", "", 1)
+        if self.block_modern and text.startswith("?OFR"):
+            return
+        if self.drop_first_data and text.startswith("?OTR:AAMD") and sender not in self.dropped_data:
+            self.dropped_data.add(sender)
+            return
+        self.queue.append((sender, to, text))
+
+    def pump_one(self) -> str:
+        """Delivers one message; returns it as it arrived."""
+        sender, to, text = self.queue.popleft()
+        target = self.clients.get(to)
+        if target is not None and not target.closed:
+            target.receive(sender, text)
+        return text
+
+
+@pytest.fixture
+def mitm() -> MitmNet:
+    n = MitmNet()
+    yield n
+    for c in n.clients.values():
+        c.close()
+
+
+def keyed_pair(net: MitmNet, policy: int = Policy.MANUAL) -> Tuple[Party, Party]:
+    """alice and bob with OTR DSA keys and the guard (MANUAL)."""
+    a, b = net.party("alice", policy), net.party("bob", policy)
+    a.generate_otr_key()
+    b.generate_otr_key()
+    return a, b
+
+
+def modern_then_ended(net: MitmNet, a: Party, b: Party) -> None:
+    """A modern session (which links each side's DSA key), then both sides end it."""
+    a.start_session("bob")
+    net.pump()
+    assert a.session_protocol("bob", 0).protocol is Protocol.MODERN_V1
+    a.end_session("bob")
+    net.pump()
+    b.end_session("alice")
+    net.pump()
+
+
+def test_a_blocked_upgrade_after_the_probe_is_a_suspected_downgrade(mitm: MitmNet) -> None:
+    a, b = mitm.party("alice"), mitm.party("bob")
+    mitm.strip = mitm.block_modern = True
+    a.start_session("bob")
+    mitm.pump()
+    assert a.session_protocol("bob", 0).protocol is Protocol.OTR_V3
+    # Each side read the other's probe and started an offrec handshake, which never arrives.
+    assert any(t.startswith("?OFR:") for f, _, t in mitm.wire if f == "bob"), "bob tried the upgrade"
+    assert EventCode.DOWNGRADE_SUSPECTED not in a.codes(), "not before the handshake timeout"
+    mitm.clock += 121
+    a.tick()
+    b.tick()
+    mitm.pump()
+    for me in (a, b):
+        assert me.codes().count(EventCode.DOWNGRADE_SUSPECTED) == 1
+    mitm.clock += 1000
+    a.tick()
+    assert a.codes().count(EventCode.DOWNGRADE_SUSPECTED) == 1, "reported once"
+    a.send("bob", "still here")
+    mitm.pump()
+    assert b.texts() == ["still here"], "the OTR session still works"
+
+
+def test_the_probe_rides_on_the_first_user_messages_when_its_own_message_is_lost(mitm: MitmNet) -> None:
+    a, b = mitm.party("alice"), mitm.party("bob")
+    mitm.strip = mitm.drop_first_data = True
+    a.start_session("bob")
+    mitm.pump()
+    assert mitm.dropped_data == {"alice", "bob"}, "each side's probe message was dropped"
+    assert EventCode.PROTOCOL_UPGRADED not in a.codes() + b.codes()
+    a.send("bob", "one")
+    mitm.pump()
+    assert b.texts() == ["one"]
+    for me, peer in ((a, "bob"), (b, "alice")):
+        assert EventCode.PROTOCOL_UPGRADED in me.codes()
+        assert [sp.protocol for sp in me.session_protocols(peer)] == [Protocol.MODERN_V1]
+
+
+def test_a_pinned_key_link_holds_user_text_for_the_modern_session(mitm: MitmNet) -> None:
+    a, b = keyed_pair(mitm)
+    modern_then_ended(mitm, a, b)
+    mitm.strip = True
+    a.start_session("bob")
+    while EventCode.DOWNGRADE_DETECTED not in a.codes():
+        mitm.pump_one()
+    assert a.session_protocol("bob", 0).protocol is Protocol.OTR_V3
+    codes = a.codes()
+    assert codes.index(EventCode.LEGACY_SESSION_STARTED) < codes.index(EventCode.DOWNGRADE_DETECTED)
+    sent_before = len(a.sent)
+    mid = a.send("bob", "held for offrec")
+    assert len(a.sent) == sent_before, "held, nothing sent"
+    assert any(e.code == EventCode.ENCRYPTION_REQUIRED and e.message_id == mid for e in a.events)
+    carrier = None
+    while mitm.queue:
+        text = mitm.pump_one()
+        if carrier is None and "held for offrec" in b.texts():
+            carrier = text
+    assert carrier is not None and carrier.startswith("?OFR:"), f"carried by {carrier!r}, not OTR"
+    assert b.texts() == ["held for offrec"]
+    assert any(e.code == EventCode.HELD_MESSAGE_SENT and e.message_id == mid for e in a.events)
+    for me, peer in ((a, "bob"), (b, "alice")):
+        assert EventCode.DOWNGRADE_DETECTED in me.codes()
+        assert EventCode.PROTOCOL_UPGRADED in me.codes()
+        assert [sp.protocol for sp in me.session_protocols(peer)] == [Protocol.MODERN_V1]
+
+
+def test_another_dsa_key_of_a_peer_that_used_offrec_is_allowed_and_reported(mitm: MitmNet) -> None:
+    a, b = keyed_pair(mitm)
+    modern_then_ended(mitm, a, b)
+    old_dsa = b.otr_fingerprint()
+    # Bob now talks from another device: an OTR-only program with another DSA key.
+    b.close()
+    b2 = mitm.party("bob", OTR_POLICY)
+    mitm.strip = True
+    a.start_session("bob")
+    mitm.pump()
+    assert b2.otr_fingerprint() not in (None, old_dsa)
+    assert EventCode.LEGACY_WITH_MODERN_PEER in a.codes()
+    assert EventCode.DOWNGRADE_DETECTED not in a.codes()
+    a.send("bob", "over otr")
+    mitm.pump()
+    assert b2.texts() == ["over otr"], "allowed: sent over OTR at once"
+    assert a.session_protocol("bob", 0).protocol is Protocol.OTR_V3
+
+
+def test_key_links_carry_trust_only_from_the_verified_side(mitm: MitmNet) -> None:
+    a, b = keyed_pair(mitm)
+    a_dsa, b_dsa = OTR_PREFIX + a.otr_fingerprint(), OTR_PREFIX + b.otr_fingerprint()  # type: ignore[operator]
+    # Alice verified Bob's offrec key; Bob verified Alice's OTR key (Pidgin days), not her offrec key.
+    a.set_trust("bob", b.fingerprint, Trust.VERIFIED_SMP)
+    b.set_trust("alice", a_dsa, Trust.VERIFIED_MANUAL)
+    a.start_session("bob")
+    mitm.pump()
+    linked = [e for e in a.events if e.code == EventCode.OTR_KEY_LINKED]
+    assert len(linked) == 1 and linked[0].fingerprint == b_dsa and linked[0].peer == "bob"
+    assert [e.fingerprint for e in b.events if e.code == EventCode.OTR_KEY_LINKED] == [a_dsa]
+    # Bob's verified offrec key vouched for his DSA key: verified at the same level.
+    assert a.trust("bob", b_dsa) == Trust.VERIFIED_SMP
+    # Alice's unverified offrec key claimed her verified DSA key: nothing flows back.
+    assert b.trust("alice", a.fingerprint) == Trust.UNVERIFIED
+    assert b.trust("alice", a_dsa) == Trust.VERIFIED_MANUAL

@@ -128,6 +128,16 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
         Event::DowngradeSuspected => format!(
             "* warning: {peer} announced offrec inside classic OTR, but offrec's own handshake did not get through; someone may be blocking it. The conversation stays on classic OTR"
         ),
+        Event::DowngradeDetected => format!(
+            "* warning: {peer} uses offrec, but this session came up in classic OTR with {peer}'s own key: someone removed offrec's offer. Your messages are held while offrec's own handshake runs"
+        ),
+        Event::LegacyWithModernPeer => format!(
+            "* {peer} usually uses offrec; this conversation uses classic OTR from another device or key"
+        ),
+        Event::OtrKeyLinked { fingerprint } => format!(
+            "* {peer}'s offrec key and classic OTR key {} belong together (one named the other in its encrypted session; a verified key passes its trust on)",
+            fp(fingerprint)
+        ),
         Event::HeartbeatReceived | Event::HeartbeatSent => return None,
         Event::PeerEndedSession => return None, // reported by the state change to finished
         Event::SessionExpired => "* the encrypted session expired after a long silence; /start a new one".to_owned(),

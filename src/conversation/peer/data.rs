@@ -148,6 +148,7 @@ impl Peer {
                 ReceivedControl::ModernOffer { versions, fingerprint } => {
                     self.modern_offered(ctx, tag, versions, fingerprint)
                 }
+                ReceivedControl::LinkedOtrKey { fingerprint } => self.otr_key_claimed(ctx, tag, fingerprint),
                 ReceivedControl::App { kind, value } => ctx.event(&self.name, tag, Event::TlvReceived { kind, value }),
                 ReceivedControl::Malformed => ctx.event(&self.name, tag, Event::Malformed),
                 ReceivedControl::Other => {} // unknown TLVs are ignored, as the protocols say

@@ -267,6 +267,7 @@ impl Peer {
         self.sessions.insert(tag, session);
         if modern {
             self.upgrade_completed(ctx, tag, fingerprint, replaced_legacy);
+            self.modern_session_installed(ctx, tag);
         }
         let routable = self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref()));
         if routable {

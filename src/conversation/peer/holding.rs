@@ -20,9 +20,10 @@ impl Peer {
         Ok(())
     }
 
-    /// Sends every held message to session `tag`, each reported as sent or not sent.
+    /// Sends every held message to session `tag`, each reported as sent or not sent; nothing
+    /// while `tag` is an OTR session held for an upgrade (`upgrade.rs`).
     pub fn flush_held(&mut self, ctx: &mut Ctx<'_>, tag: u32) {
-        if self.held.is_empty() {
+        if self.held.is_empty() || self.held_for_upgrade(tag) {
             return;
         }
         ctx.changed(PERSIST_HELD_MESSAGES);

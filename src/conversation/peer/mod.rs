@@ -10,6 +10,7 @@ mod app_tlv;
 mod data;
 pub(super) mod handshake;
 mod holding;
+mod linking;
 pub(crate) mod otr;
 mod persist;
 mod routing;
@@ -293,6 +294,9 @@ impl Peer {
                     } else {
                         // Messages held earlier go first, in order.
                         self.flush_held(ctx, tag);
+                    }
+                    if self.held_for_upgrade(tag) {
+                        return self.hold_until_upgraded(ctx, tag, id, text);
                     }
                     return self.encrypt_user_message(ctx, tag, id, text);
                 }

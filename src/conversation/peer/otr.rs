@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::super::context::Ctx;
 use super::super::events::Event;
 use super::super::otr_session::OtrSession;
-use super::super::protocol::{Inbound, OpenError, Protocol};
+use super::super::protocol::{Inbound, OpenError, Protocol, ProtocolSession};
 use super::super::settings::{MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
 use super::Peer;
 use crate::otr::ake::{Ake, AkeError, AkeOutcome, AkeState};
@@ -266,8 +266,10 @@ impl Peer {
                 match OtrSession::new(*session, instance, our_fingerprint, ctx.now, ctx.rng) {
                     Ok(session) => {
                         let protocol = if version == OtrVersion::V3 { Protocol::OtrV3 } else { Protocol::OtrV2 };
+                        let pins = self.check_pins(ctx, instance, &session.their_fingerprint());
                         self.install_session(ctx, Box::new(session));
                         ctx.event(&self.name, instance, Event::LegacySessionStarted { protocol });
+                        self.act_on_pins(ctx, instance, pins);
                         if version == OtrVersion::V3 {
                             self.send_modern_offer(ctx, instance);
                         }

@@ -23,6 +23,8 @@ pub(crate) const TRUST: u16 = 2;
 pub(crate) const PEERS: u16 = 3;
 /// The client's OTR DSA identity, opaque to this layer (absent if it has none).
 pub(crate) const OTR_IDENTITY: u16 = 4;
+/// Protocol pins: key links and modern sessions seen per peer (optional; absent if none).
+pub(crate) const PINS: u16 = 5;
 
 const CRITICAL: u8 = 1;
 /// Bytes a section adds around its body.

@@ -91,6 +91,9 @@ pub(crate) struct Session {
     /// after the save, no forgery from material already revealed): it is restarted with a new
     /// handshake instead. Every load marks every stored session (STORAGE.md §5.1).
     restored: bool,
+    /// The peer's key link arrived on this session (only the first counts). Not stored: a
+    /// restored session never decrypts again.
+    link_claimed: bool,
 }
 
 /// How many recent user messages per session can be named in an unreadable report.
@@ -166,6 +169,7 @@ impl Session {
             smp_limit: SmpLimit::default(),
             sent_log: SentLog::default(),
             restored: false,
+            link_claimed: false,
         }
     }
 
@@ -288,6 +292,7 @@ impl ProtocolSession for Session {
                 }
                 // Only OTR sessions announce the modern protocol: this one already speaks it.
                 Control::ModernOffer { .. } => None,
+                Control::LinkedOtrKey { fingerprint } => Some(Tlv::linked_otr_key(&fingerprint)),
                 Control::App { kind, value } => Some(Tlv { kind, value: value.to_vec() }),
             })
             .collect();
@@ -304,6 +309,10 @@ impl ProtocolSession for Session {
             bytes: encrypted.bytes,
             extra_key,
         })
+    }
+
+    fn first_link_claim(&mut self) -> bool {
+        !std::mem::replace(&mut self.link_claimed, true)
     }
 
     fn record_sent(&mut self, sent: &Sealed, id: MessageId) {
@@ -335,6 +344,10 @@ impl ProtocolSession for Session {
                         context: context.to_vec(),
                         key: Zeroizing::new(*extra_symmetric_key(&decrypted.extra_key_seed(), usage).expose()),
                     },
+                    None => ReceivedControl::Malformed,
+                },
+                TlvType::LINKED_OTR_KEY => match Tlv::parse_linked_otr_key(&tlv.value) {
+                    Some(fingerprint) => ReceivedControl::LinkedOtrKey { fingerprint },
                     None => ReceivedControl::Malformed,
                 },
                 kind if is_app_tlv_type(kind) => ReceivedControl::App { kind, value: Zeroizing::new(tlv.value) },

@@ -62,6 +62,7 @@ impl Session {
             smp_limit: super::SmpLimit::with_failures(smp_failures),
             sent_log,
             restored: true,
+            link_claimed: false,
         })
     }
 }
