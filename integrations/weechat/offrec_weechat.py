@@ -30,7 +30,7 @@ import weechat
 SCRIPT_NAME = "offrec"
 SCRIPT_AUTHOR = "offrec developers"
 SCRIPT_VERSION = "0.1.0"
-SCRIPT_LICENSE = "MIT"
+SCRIPT_LICENSE = "MIT OR Apache-2.0"
 SCRIPT_DESC = "Off-the-Record private messages on IRC with offrec (offrec protocol, OTR v3/v2)"
 
 # IRC's line limit, CRLF included, and what a server puts in front of our PRIVMSG when it
@@ -47,6 +47,7 @@ OPTIONS = {
     "policy": ("manual", "when to encrypt: never, manual (/offrec start), opportunistic (advertise and start on the peer's tag) or always"),
     "network": ("irc", "network name bound into the handshake; must be the one your peers use (offrec chat: `identity new --network irc`)"),
     "name_binding": ("on", "bind both nicks into the handshake (on) or the network only (off, survives nick changes; both sides must agree)"),
+    "log": ("off", "log encrypted conversations with WeeChat's logger (off: the logger is paused in a query buffer while its conversation is encrypted)"),
     "python_path": ("", "directory holding the offrec Python package, if it is not installed for WeeChat's Python (e.g. <checkout>/bindings/python)"),
 }
 
@@ -55,6 +56,7 @@ STATE_COLORS = {"plaintext": "default", "unverified": "yellow", "verified": "gre
 offrec = None  # the binding, imported once the script is registered (python_path may be needed)
 accounts = {}  # (server, nick lower-case) -> Account
 unavailable = {}  # (server, nick lower-case) -> why it could not be opened (said once; retried on option changes)
+paused_logs = {}  # query buffer full name -> its logger level option before we paused it (None: unset)
 injecting = 0  # > 0 while our own /quote runs: the out-modifier lets those lines through
 import_error = ""
 
@@ -150,6 +152,13 @@ def trust_words(trust):
     return "not verified"
 
 
+def path_part(name):
+    """`name` as one directory name: the nick comes from the server, which must not be able to
+    steer where the store goes (no separators, no `..`)."""
+    safe = name.replace("/", "_").replace("\0", "_")
+    return safe if safe.strip(".") else "_" + safe
+
+
 class Account:
     """One offrec client: our nick on one IRC server, with its sealed store."""
 
@@ -157,7 +166,7 @@ class Account:
         self.server = server
         self.nick = nick.lower()
         data_dir = weechat.info_get("weechat_data_dir", "") or weechat.info_get("weechat_dir", "")
-        self.dir = os.path.join(data_dir, "offrec", server, self.nick)
+        self.dir = os.path.join(data_dir, "offrec", path_part(server), path_part(self.nick))
         self.client = None
 
     def open(self):
@@ -218,15 +227,19 @@ class Account:
     def on_state_changed(self, peer, state, instance):
         buffer = peer_buffer(self.server, peer)
         if state == offrec.SessionState.PLAINTEXT:
+            resume_logging(self.server, peer)
             say(buffer, f"the conversation with {peer} is now in plaintext")
         elif state == offrec.SessionState.FINISHED:
+            resume_logging(self.server, peer)
             say(
                 buffer,
                 f"{peer} ended the encrypted session: nothing is sent until you /offrec end (back to plaintext) or /offrec start",
                 STATE_COLORS["finished"],
             )
         else:
-            say(buffer, f"the conversation with {peer} is now {status_text(self, peer)}")
+            off = "" if option("log") == "on" else "; not logged while it lasts (option log)"
+            say(buffer, f"the conversation with {peer} is now {status_text(self, peer)}{off}")
+            pause_logging(self.server, peer)
         weechat.bar_item_update(SCRIPT_NAME)
 
     def on_event(self, event):
@@ -266,6 +279,45 @@ def account_for(server, create=True, retry=False):
             return None
         accounts[key] = account
     return account
+
+
+def pause_logging(server, nick):
+    """Off the record: with option log off (the default), WeeChat's logger is paused for the
+    query with `nick` while the conversation is encrypted (/logger disable on the buffer, the
+    level it had kept to restore it). The query buffer is opened first if need be, so that
+    the first decrypted message does not open it, logged."""
+    if option("log") == "on":
+        return
+    buffer = weechat.info_get("irc_buffer", f"{server},{nick}")
+    if not buffer or private_buffer_peer(buffer)[0] is None:
+        weechat.command(weechat.info_get("irc_buffer", server) or "", f"/mute query -noswitch {nick}")
+        buffer = weechat.info_get("irc_buffer", f"{server},{nick}")
+        if not buffer or private_buffer_peer(buffer)[0] is None:
+            return
+    name = weechat.buffer_get_string(buffer, "full_name")
+    if name in paused_logs:
+        return
+    level = weechat.config_get(f"logger.level.{name}")
+    paused_logs[name] = weechat.config_integer(level) if level else None
+    weechat.command(buffer, "/mute logger disable")
+
+
+def resume_logging(server, nick):
+    """Gives the query buffer its logger level back once the conversation is not encrypted."""
+    buffer = weechat.info_get("irc_buffer", f"{server},{nick}")
+    if buffer:
+        restore_logging(weechat.buffer_get_string(buffer, "full_name"))
+
+
+def restore_logging(name):
+    if name not in paused_logs:
+        return
+    level = paused_logs.pop(name)
+    buffer = weechat.buffer_search("==", name)
+    if level is None:
+        weechat.command(buffer, f"/mute unset logger.level.{name}")
+    else:
+        weechat.command(buffer, f"/mute logger set {level}")
 
 
 def refuse_plaintext():
@@ -426,6 +478,8 @@ def encrypt_line(server, line):
     if not out.wire:
         say(buffer, "held: it is sent once the encrypted session is up")
         return ""
+    if client.session_state(peer) in (offrec.SessionState.ENCRYPTED_UNVERIFIED, offrec.SessionState.ENCRYPTED_VERIFIED):
+        pause_logging(server, target)  # before WeeChat shows (and would log) the line you typed
     return "\n".join(f"PRIVMSG {target} :{wire}" for wire in out.wire)
 
 
@@ -457,6 +511,8 @@ def decrypt_line(server, line):
         return ""
     if incoming.ignore:
         return ""
+    if incoming.security != offrec.Security.PLAINTEXT:
+        pause_logging(server, nick)  # already paused unless this line opens the query
     shown = clean(incoming.text or "")
     if incoming.security != offrec.Security.PLAINTEXT and shown.startswith("/me "):
         shown = "\x01ACTION " + shown[4:] + "\x01"
@@ -640,6 +696,9 @@ def config_cb(data, name, value):
     if name.endswith(".policy"):
         for account in accounts.values():
             account.client.set_policy(policy_value())
+    elif name.endswith(".log") and value == "on":
+        for buffer_name in list(paused_logs):
+            restore_logging(buffer_name)
     elif name.endswith(".name_binding"):
         for account in accounts.values():
             account.client.set_option(offrec.Option.NAME_BINDING, 0 if value == "off" else 1)
@@ -653,6 +712,8 @@ def unload_cb():
         except Exception:  # noqa: BLE001
             show_error("unload")
     accounts.clear()
+    for name in list(paused_logs):
+        restore_logging(name)  # sessions end with the script: log as before
     return weechat.WEECHAT_RC_OK
 
 

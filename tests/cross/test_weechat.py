@@ -132,8 +132,9 @@ class CliParty:
         self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
 
-    def has(self, text: str) -> bool:
-        return any(text in line for line in list(self.lines))
+    def has(self, text: str, since: int = 0) -> bool:
+        """Whether a line from `since` on contains `text`."""
+        return any(text in line for line in list(self.lines)[since:])
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -159,6 +160,9 @@ class WeeChat:
             "/set logger.file.flush_delay 0",  # log lines are written at once
             "/secure set offrec weechat test passphrase",
             f"/set plugins.var.python.offrec.python_path {ROOT / 'bindings' / 'python'}",
+            # The test reads the conversation from WeeChat's log: keep logging while encrypted
+            # (the default, off, is checked at the end).
+            "/set plugins.var.python.offrec.log on",
             f"/python load {SCRIPT}",
             f"/server add {SERVER} 127.0.0.1/{irc_port} -notls",
             f"/set irc.server.{SERVER}.nicks {ME}",
@@ -171,7 +175,7 @@ class WeeChat:
         self.process = subprocess.Popen([binary, "--dir", str(home), "-r", ";".join(commands)],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, env=env)
-        self.fifo = wait_for("WeeChat's fifo", lambda: next(iter(home.glob("weechat_fifo_*")), None), self.diagnostics)
+        self.fifo = wait_for("WeeChat's fifo (the fifo plugin, package weechat-plugins)", lambda: next(iter(home.glob("weechat_fifo_*")), None), self.diagnostics)
 
     def send(self, buffer: str, text: str) -> None:
         """Types `text` (a line or a /command) into the buffer named `buffer` (plugin.name)."""
@@ -262,7 +266,7 @@ def test_weechat_script_talks_to_offrec_chat(world):
     wait_for("WeeChat to register on the IRC server", lambda: any(f" 001 {ME} " in line for line in tap.lines(False)),
              diagnostics)
     wait_for("the CLI to register on the IRC server", cli_said(f"registered on 127.0.0.1:"), diagnostics)
-    wait_for("the script to be loaded", lambda: any("offrec" in m and "loaded" in m
+    wait_for("the script to be loaded (WeeChat's Python plugin: package weechat-python)", lambda: any("offrec" in m and "loaded" in m
                                                      for _, _, m in weechat.log("core.weechat")), diagnostics)
 
     # WeeChat opens a query with the CLI's nick and starts the session from there.
@@ -343,3 +347,19 @@ def test_weechat_script_talks_to_offrec_chat(world):
              diagnostics)
     wait_for("the reloaded script to know bob's key as verified",
              lambda: weechat.said(query, f"key seen before: {their_key} (verified by SMP)", since), diagnostics)
+
+    # Off the record by default: with option log off, the logger is paused while the
+    # conversation is encrypted, and resumes when it ends (here, when bob ends it).
+    weechat.send("core.weechat", "/set plugins.var.python.offrec.log off")
+    mark, since = len(cli.lines), len(weechat.log(query))
+    weechat.send(query, "/offrec start")
+    wait_for("the CLI to see a new session", lambda: cli.has(f"with {ME} is now encrypted-unverified", mark), diagnostics)
+    off_the_record = "this line must not reach WeeChat's log"
+    cli.type(off_the_record)
+    cli.type("/end")
+    wait_for("WeeChat to see bob end the session",
+             lambda: weechat.said(query, f"{PEER} ended the encrypted session", since), diagnostics)
+    assert not cli.has("could not read", mark), "WeeChat could not read the message sent while not logging"
+    assert off_the_record.encode() not in tap.everything()
+    log_text = (weechat.home / "logs" / f"{query}.weechatlog").read_text(encoding="utf-8")
+    assert off_the_record not in log_text, "an encrypted message was logged with option log off"
