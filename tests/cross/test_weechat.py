@@ -5,13 +5,13 @@ WeeChat runs headless with a temporary --dir; commands go in through its fifo pl
 it shows comes back through its logger (one log file per buffer, written at once). Its IRC
 connection runs through a tap that records every byte both ways, so the test can say what
 crossed the server. The other side is the CLI (`target/release/offrec chat --irc`), read
-from its stdout. Run by `make test` (cross-tests); tests/setup.sh installs weechat-headless,
-weechat-python, weechat-plugins and ngircd.
+from its stdout, and then a libotr 4.1.1 party (examples-c/party_libotr.c, as Pidgin is) for
+the OTR v3 fallback. Run by `make test` (cross-tests); tests/setup.sh installs
+weechat-headless, weechat-python, weechat-plugins and ngircd.
 """
 from __future__ import annotations
 
 import os
-import queue
 import selectors
 import shutil
 import socket
@@ -24,7 +24,7 @@ from typing import Callable, List, Optional
 
 import pytest
 
-from driver import ROOT, IrcServer
+from driver import ROOT, IrcServer, Party
 
 SCRIPT = ROOT / "integrations" / "weechat" / "offrec_weechat.py"
 CLI = ROOT / "target" / "release" / "offrec"
@@ -119,7 +119,6 @@ class CliParty:
             text=True, encoding="utf-8", bufsize=1,
         )
         self.lines: List[str] = []
-        self.queue: "queue.Queue[str]" = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -216,30 +215,54 @@ class WeeChat:
                 self.process.wait()
 
 
+class World:
+    """ngircd, the tap, WeeChat with the script loaded and registered; `others` are closed too."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.others: list = []
+        self.irc: Optional[IrcServer] = None
+        self.tap: Optional[WireTap] = None
+        self.weechat: Optional[WeeChat] = None
+
+    def start(self) -> None:
+        self.irc = IrcServer()
+        self.tap = WireTap(self.irc.port)
+        self.weechat = WeeChat(self.tmp / "weechat", self.tap.port)
+
+    def ready(self) -> None:
+        tap, weechat = self.tap, self.weechat
+        wait_for("WeeChat to register on the IRC server",
+                 lambda: any(f" 001 {ME} " in line for line in tap.lines(False)), weechat.diagnostics)
+        wait_for("the script to be loaded (WeeChat's Python plugin: package weechat-python)",
+                 lambda: any("offrec" in m and "loaded" in m for _, _, m in weechat.log("core.weechat")),
+                 weechat.diagnostics)
+
+    def close(self) -> None:
+        """Closes whatever was started, the last first."""
+        for part in list(reversed(self.others)) + [self.weechat, self.tap, self.irc]:
+            if part is not None:
+                part.close()
+
+
 @pytest.fixture
 def world():
-    if not CLI.exists():
-        pytest.fail(f"{CLI} is missing: run `make build` first", pytrace=False)
     tmp = tempfile.TemporaryDirectory(prefix="offrec-weechat-")
-    irc = IrcServer()
-    tap = WireTap(irc.port)
-    parts: list = []
+    made = World(Path(tmp.name))
     try:
-        weechat = WeeChat(Path(tmp.name) / "weechat", tap.port)
-        parts.append(weechat)
-        cli = CliParty(Path(tmp.name), irc.port)
-        parts.append(cli)
-        yield weechat, cli, tap
+        made.start()
+        yield made
     finally:
-        for part in reversed(parts):
-            part.close()
-        tap.close()
-        irc.close()
+        made.close()
         tmp.cleanup()
 
 
 def test_weechat_script_talks_to_offrec_chat(world):
-    weechat, cli, tap = world
+    if not CLI.exists():
+        pytest.fail(f"{CLI} is missing: run `make build` first", pytrace=False)
+    weechat, tap = world.weechat, world.tap
+    cli = CliParty(world.tmp, world.irc.port)
+    world.others.append(cli)
     query = f"irc.{SERVER}.{PEER}"
 
     def diagnostics() -> str:
@@ -263,11 +286,8 @@ def test_weechat_script_talks_to_offrec_chat(world):
         wait_for(f"/offrec status to show {expected!r}",
                  lambda: weechat.said(query, f"status with {PEER}: {expected}", since), diagnostics)
 
-    wait_for("WeeChat to register on the IRC server", lambda: any(f" 001 {ME} " in line for line in tap.lines(False)),
-             diagnostics)
-    wait_for("the CLI to register on the IRC server", cli_said(f"registered on 127.0.0.1:"), diagnostics)
-    wait_for("the script to be loaded (WeeChat's Python plugin: package weechat-python)", lambda: any("offrec" in m and "loaded" in m
-                                                     for _, _, m in weechat.log("core.weechat")), diagnostics)
+    world.ready()
+    wait_for("the CLI to register on the IRC server", cli_said("registered on 127.0.0.1:"), diagnostics)
 
     # WeeChat opens a query with the CLI's nick and starts the session from there.
     weechat.send(f"irc.server.{SERVER}", f"/query {PEER}")
@@ -363,3 +383,47 @@ def test_weechat_script_talks_to_offrec_chat(world):
     assert off_the_record.encode() not in tap.everything()
     log_text = (weechat.home / "logs" / f"{query}.weechatlog").read_text(encoding="utf-8")
     assert off_the_record not in log_text, "an encrypted message was logged with option log off"
+
+
+def test_weechat_script_talks_otr_v3_to_libotr(world):
+    """A Pidgin-like libotr 4.1.1 party (no offrec inside): the script falls back to OTR v3."""
+    binary = ROOT / "target" / "examples" / "party_libotr"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: run `make examples` first", pytrace=False)
+    weechat, tap = world.weechat, world.tap
+    world.ready()
+    carol = Party("libotr", "carol", irc=world.irc)
+    world.others.append(carol)
+    query = f"irc.{SERVER}.carol"
+
+    def diagnostics() -> str:
+        return weechat.diagnostics() + f"\n--- libotr party ---\n{carol.drain()[-10:]}"
+
+    def status(expected: str) -> None:
+        since = len(weechat.log(query))
+        weechat.send(query, "/offrec status")
+        wait_for(f"/offrec status to show {expected!r}",
+                 lambda: weechat.said(query, f"status with carol: {expected}", since), diagnostics)
+
+    weechat.send(f"irc.server.{SERVER}", "/query carol")
+    weechat.send(query, "/offrec start")
+    carol.expect_state(ME, "encrypted_unverified")
+    wait_for("WeeChat to see an OTR v3 session", lambda: weechat.said(query, "encrypted with classic OTR (OTR v3)"),
+             diagnostics)
+    status("encrypted unverified (OTR v3)")
+
+    to_carol = "über OTR v3 to libotr: <not html> & more"
+    weechat.send(query, to_carol)
+    carol.expect_deliver(to_carol)
+    to_weechat = "libotr answers ✓"
+    carol.command(f"send {ME} {to_weechat}")
+    wait_for("WeeChat to show carol's message",
+             lambda: any(p == "carol" and m == to_weechat for _, p, m in weechat.log(query)), diagnostics)
+    wire = tap.everything()
+    assert to_carol.encode() not in wire and to_weechat.encode() not in wire
+    theirs = [line.split(" :", 1)[1] for line in tap.lines(False) if line.startswith(":carol!") and " PRIVMSG " in line]
+    assert theirs and all(text.startswith("?OTR") for text in theirs), theirs
+
+    weechat.send(query, "/offrec end")
+    carol.expect_state(ME, "finished")
+    status("plaintext")
