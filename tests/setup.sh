@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config valgrind binutils python3 python3-venv python3-pytest python3-cryptography ngircd libotr5-dev"
+APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config valgrind binutils python3 python3-venv python3-pytest python3-cryptography ngircd libotr5-dev weechat-headless weechat-python weechat-plugins"
 # `--demo`: only what `make demo` needs (its libotr party is a Pidgin-like OTR user).
 DEMO_ONLY=0
 if [ "${1:-}" = "--demo" ]; then
