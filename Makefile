@@ -4,13 +4,14 @@
 #   make header                  regenerate include/offrec.h (commit it)
 #   make test                    Rust tests, then every target in TEST_TARGETS
 #   make examples                build the C examples (examples-c/)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...]   library, header, offrec.pc and the offrec CLI
 #   make lint                    clippy, rustfmt --check, cargo doc; warnings are errors
 #   make mutants                 mutation testing of the security modules (slow; TESTING.md)
 #   make clean
 
 CARGO ?= cargo
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -24,6 +25,8 @@ ABI_VERSION := $(shell sed -n 's/^\#define OFFREC_ABI_VERSION //p' include/offre
 RELEASE_DIR := target/release
 SHARED_LIB := $(RELEASE_DIR)/liboffrec.so
 STATIC_LIB := $(RELEASE_DIR)/liboffrec.a
+# The command-line tool (src/bin/offrec); it carries the library inside, so needs no rpath.
+CLI_BIN := $(RELEASE_DIR)/offrec
 
 # Cargo features for tests: test-hooks exports offrec_test_panic (never in `make build`).
 TEST_FEATURES := --features test-hooks
@@ -59,10 +62,12 @@ all: build
 build:
 	$(CARGO) build --release
 
-# build.rs writes the header into OUT_DIR; copy the freshest one into the source tree.
+# build.rs writes the header into OUT_DIR; copy the freshest one into the source tree, and into
+# the Go module, which carries its own copy (bindings/go/header_copy_test.go checks they agree).
 header: build
 	cp "$$(ls -t $(RELEASE_DIR)/build/offrec-*/out/offrec.h | head -n 1)" include/offrec.h
-	@echo "include/offrec.h updated; commit it"
+	cp include/offrec.h bindings/go/offrec.h
+	@echo "include/offrec.h and bindings/go/offrec.h updated; commit them"
 
 # test-setup installs (as root) or names what is missing before anything runs (tests/setup.sh).
 test: test-setup cargo-test $(TEST_TARGETS)
@@ -81,7 +86,8 @@ install-test: build
 	bash tests/install_test.sh
 
 install: build
-	install -d "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	install -m 0755 $(CLI_BIN) "$(DESTDIR)$(BINDIR)/offrec"
 	install -m 0755 $(SHARED_LIB) "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(VERSION)"
 	ln -sfn liboffrec.so.$(VERSION) "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(ABI_VERSION)"
 	ln -sfn liboffrec.so.$(ABI_VERSION) "$(DESTDIR)$(LIBDIR)/liboffrec.so"
@@ -93,7 +99,7 @@ install: build
 	chmod 0644 "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
 
 uninstall:
-	rm -f "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(VERSION)" \
+	rm -f "$(DESTDIR)$(BINDIR)/offrec" "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(VERSION)" \
 	      "$(DESTDIR)$(LIBDIR)/liboffrec.so.$(ABI_VERSION)" \
 	      "$(DESTDIR)$(LIBDIR)/liboffrec.so" "$(DESTDIR)$(LIBDIR)/liboffrec.a" \
 	      "$(DESTDIR)$(INCLUDEDIR)/offrec.h" "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"

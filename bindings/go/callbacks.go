@@ -58,8 +58,10 @@ type MaxMessageSizer interface {
 	MaxMessageSize(peer string) int
 }
 
-// Clock gives the current time in seconds (any clock that does not go backwards). Without it
-// the library uses the wall clock.
+// Clock gives the current time in seconds: a clock that does not go backwards and keeps counting
+// across restarts of the program, such as wall-clock seconds (a saved client stores times from
+// it; a clock that starts again from zero makes a loaded client misjudge how long held messages
+// and idle sessions have waited). Without it the library uses the wall clock.
 type Clock interface {
 	Now() uint64
 }

@@ -3,20 +3,18 @@
 #   include bindings/go/go.mk
 #
 #   make go-lib     the soname link target/release/liboffrec.so.<ABI> that cgo's rpath needs
-#   make go-tests   go vet, go test -race, and the GC-stress run (in `make test`)
+#   make go-tests   go vet, go test -race, the GC-stress and the ASan run (in `make test`)
 #
-# The package links target/release/liboffrec.so by default (see bindings/go/link_default.go);
-# build with -tags offrec_pkgconfig to use an installed library through pkg-config instead.
-# Only the standard library is used: no module downloads.
+# The module is self-contained: its own copy of the header (bindings/go/offrec.h, refreshed by
+# `make header`) and, by default, an installed library found through pkg-config. Here in the
+# source tree every build uses the tag offrec_intree, which links target/release/liboffrec.so
+# with an rpath instead (bindings/go/link_intree.go). tests/install_test.sh builds the module
+# the default way, against `make install`. Only the standard library is used: no downloads.
 
 GO ?= go
 GO_DIR := bindings/go
-# Go's build cache does not see changes to C headers outside the package directory, so a new
-# include/offrec.h would leave the cgo compile (and drift.go's compile-time checks of every
-# constant) cached from the old header. The header's hash in CGO_CFLAGS is part of the cache
-# key: any change to it recompiles the package.
-GO_HEADER_HASH := $(shell sha256sum include/offrec.h 2>/dev/null | cut -c1-16)
-GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local CGO_CFLAGS="-O2 -g -DOFFREC_HEADER_SHA256_16=$(GO_HEADER_HASH)"
+# The header is in the package directory, so Go's build cache sees any change to it.
+GO_ENV := CGO_ENABLED=1 GOTOOLCHAIN=local GOFLAGS=-tags=offrec_intree
 
 TEST_TARGETS += go-tests
 

@@ -1,4 +1,4 @@
-//go:build offrec_testhooks && !offrec_pkgconfig
+//go:build offrec_testhooks
 
 package offrec
 
@@ -6,6 +6,5 @@ package offrec
 // go-tests-hooks`): against the debug build with the test-hooks cargo feature in this source
 // tree, target/debug/liboffrec.so (`make hooks-lib`; go.mk adds its soname link).
 
-// #cgo CFLAGS: -I${SRCDIR}/../../include
 // #cgo LDFLAGS: -L${SRCDIR}/../../target/debug -loffrec -Wl,-rpath,${SRCDIR}/../../target/debug
 import "C"

@@ -28,11 +28,17 @@
 //
 // # Linking
 //
-// By default the package links against target/release of this source tree (run `make build`
-// and `make go-lib`); build with `-tags offrec_pkgconfig` to link an installed library found
-// through pkg-config instead.
+// The module carries its own copy of the C header (offrec.h, identical to the repository's
+// include/offrec.h) and by default links an installed liboffrec found through pkg-config
+// (link_pkgconfig.go says how to point it at a custom prefix and how the program then finds
+// the library: an rpath or LD_LIBRARY_PATH). Inside the offrec source tree, `-tags
+// offrec_intree` links target/release instead (link_intree.go).
 package offrec
 
+// The module's own header (offrec.h, in this directory) comes first, before any installed one
+// that pkg-config's Cflags name.
+
+// #cgo CPPFLAGS: -I${SRCDIR}
 // #include <stdlib.h>
 // #include "offrec.h"
 import "C"

@@ -3,18 +3,22 @@
 #   include bindings/python/python.mk
 #
 #   make python-tests          pytest against target/release/liboffrec.so (OFFREC_LIB)
-#   make python-install-test   `pip install ./bindings/python` into a throwaway venv, then import
-#                              it WITHOUT OFFREC_LIB (the bundled library) and run a conversation
+#   make python-wheel-test     the package as users get it (tests/wheel_test.sh): `pip wheel`
+#                              through maturin, auditwheel's check of the manylinux tag, the
+#                              wheel in a fresh venv outside the repository running the README's
+#                              example WITHOUT OFFREC_LIB (the bundled library), `pip install -e`
+#   make python-wheel          the portable wheel (maturin --zig: manylinux2014) in target/wheels,
+#                              with the same checks (not in `make test`: its first run compiles
+#                              every dependency again for the explicit target, minutes)
 #
 # PYTHON may name another interpreter (for example a venv with requirements-test.txt installed).
 
 PYTHON ?= python3
 PY_DIR := bindings/python
-PY_VENV := target/python-install-venv
 
-TEST_TARGETS += python-tests python-install-test
+TEST_TARGETS += python-tests python-wheel-test
 
-.PHONY: python-tests python-install-test
+.PHONY: python-tests python-wheel-test
 
 # A missing test dependency stops the run with the command that installs it, rather than being
 # installed here: the interpreter may be the system's (PEP 668 forbids pip there; Debian's
@@ -34,14 +38,14 @@ python-tests-hooks: hooks-lib
 	OFFREC_LIB=$(abspath $(HOOKS_LIB)) OFFREC_REQUIRE_TEST_HOOKS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
 	    $(PY_DIR)/tests/test_otr_vectors.py
 
-# pip builds in the source tree and runs cargo (already up to date after `build`). The venv is
-# recreated each time; the smoke test runs from /tmp so the source tree is not on sys.path.
-python-install-test: build
-	rm -rf $(PY_VENV)
-	$(PYTHON) -m venv $(PY_VENV)
-	$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ./$(PY_DIR)
-	rm -rf $(PY_DIR)/build $(PY_DIR)/offrec.egg-info
-	cd /tmp && env -u OFFREC_LIB $(abspath $(PY_VENV))/bin/python $(abspath $(PY_DIR))/tests/install_smoke.py
+# After `build`, the wheel's own cdylib (bindings/python/native) is the only thing cargo links
+# anew. Needs PyPI: pip fetches maturin and cffi for the build, auditwheel for the check.
+python-wheel-test: build
+	PYTHON=$(PYTHON) bash $(PY_DIR)/tests/wheel_test.sh
+
+.PHONY: python-wheel
+python-wheel:
+	PYTHON=$(PYTHON) bash $(PY_DIR)/tests/wheel_test.sh --zig
 
 # The binding under the memory checkers (issue: the bindings' tests run under AddressSanitizer and
 # valgrind): one script makes every kind of call; valgrind fails on any error or definite leak

@@ -81,9 +81,12 @@ pub struct OffrecCallbacks {
     /// about 64 bytes) makes sends to that peer fail with `OFFREC_RESULT_MESSAGE_TOO_LARGE`.
     pub max_message_size:
         Option<unsafe extern "C" fn(userdata: *mut c_void, peer: *const c_char, peer_len: usize) -> usize>,
-    /// Optional. The current time in seconds (any clock that does not go backwards). Asked,
-    /// without any lock held, once per call that needs the time. NULL: the wall clock (seconds
-    /// since the Unix epoch).
+    /// Optional. The current time in seconds: a clock that never goes backwards and keeps
+    /// counting across restarts of the program, such as wall-clock seconds (a saved client stores
+    /// times from it, STORAGE.md §5; a clock that restarts from zero, like seconds since boot or
+    /// since the process started, makes a loaded client misjudge how long held messages and
+    /// idle sessions have waited). Asked, without any lock held, once per call that needs the
+    /// time. NULL: the wall clock (seconds since the Unix epoch).
     pub now: Option<unsafe extern "C" fn(userdata: *mut c_void) -> u64>,
 }
 

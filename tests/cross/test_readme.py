@@ -53,6 +53,7 @@ def test_go_example():
             "module readme\n\ngo 1.21\n\nrequire github.com/offrec/offrec/bindings/go v0.0.0\n\n"
             f"replace github.com/offrec/offrec/bindings/go => {ROOT / 'bindings' / 'go'}\n"
         )
-        env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
+        # offrec_intree: link target/release (make go-lib), not an installed library.
+        env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="local", GOFLAGS="-mod=mod -tags=offrec_intree")
         out = run(["go", "run", "."], Path(tmp), env)
         assert "hello, privately" in out

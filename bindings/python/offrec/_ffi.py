@@ -3,7 +3,9 @@
 Search order (the first that exists is loaded):
 
 1. ``$OFFREC_LIB``, when set: a path to the shared library.
-2. The library bundled inside this package (``offrec/liboffrec.so``, copied in by the build).
+2. The library bundled inside this package: ``offrec/_native/lib_native.so``, where maturin's
+   "cffi" bindings put the crate's cdylib (pyproject.toml). The cffi glue beside it
+   (``offrec/_native/__init__.py``) is never imported: this module loads the file with ctypes.
 3. The system's ``liboffrec.so.<ABI>`` (``make install``), through the dynamic loader's search.
 
 Why the override comes *before* the bundled copy (the style guide lists the package first):
@@ -34,16 +36,25 @@ ABI_VERSION = 0
 LIB_ENV = "OFFREC_LIB"
 
 
-def _lib_filename() -> str:
+def _bundled_filename() -> str:
+    """The name maturin gives the cdylib of the extension module ``offrec._native``."""
+    if sys.platform == "darwin":
+        return "lib_native.dylib"
+    if sys.platform == "win32":
+        return "_native.dll"
+    return "lib_native.so"
+
+
+def _system_name() -> str:
     if sys.platform == "darwin":
         return "liboffrec.dylib"
     if sys.platform == "win32":
         return "offrec.dll"
-    return "liboffrec.so"
+    return f"liboffrec.so.{ABI_VERSION}"
 
 
-BUNDLED_PATH = Path(__file__).resolve().parent / _lib_filename()
-SYSTEM_NAME = f"liboffrec.so.{ABI_VERSION}" if sys.platform.startswith("linux") else _lib_filename()
+BUNDLED_PATH = Path(__file__).resolve().parent / "_native" / _bundled_filename()
+SYSTEM_NAME = _system_name()
 
 
 class LibraryNotFoundError(ImportError):
@@ -95,8 +106,8 @@ def _load() -> ctypes.CDLL:
             return _remember(lib, str(BUNDLED_PATH))
     else:
         tried.append(
-            f"{BUNDLED_PATH}: not present (this installation was built without the library, "
-            "for example because cargo was missing)"
+            f"{BUNDLED_PATH}: not present (the package is used from its source directory, "
+            "not installed from a wheel or with pip)"
         )
 
     try:
@@ -111,7 +122,7 @@ def _load() -> ctypes.CDLL:
         "could not load liboffrec. Tried:\n  - "
         + "\n  - ".join(tried)
         + f"\nSet {LIB_ENV} to the path of liboffrec.so (built with `cargo build --release` as "
-        "target/release/liboffrec.so), or reinstall the package where cargo is available."
+        "target/release/liboffrec.so), or install the package (pip install ./bindings/python)."
     )
 
 

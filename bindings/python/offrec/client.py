@@ -442,7 +442,8 @@ class Client:
     * ``max_message_size(peer) -> int`` - optional transport limit per peer (0 = none);
       when given, its answer is used for each call instead of :meth:`set_max_message_size`
       (it is never stored, so peers that only sent us something are still forgotten).
-    * ``now() -> int`` - optional clock in seconds (default: the wall clock).
+    * ``now() -> int`` - optional clock in seconds that keeps counting across restarts, such as
+      wall-clock seconds (saved clients store times from it); default: the wall clock.
 
     An exception raised in a callback is re-raised by the method whose call triggered it.
 

@@ -21,7 +21,7 @@ REPO_ROOT = PKG_ROOT.parent.parent
 HEADER = REPO_ROOT / "include" / "offrec.h"
 sys.path.insert(0, str(PKG_ROOT))
 
-if not os.environ.get("OFFREC_LIB") and not (PKG_ROOT / "offrec" / "liboffrec.so").exists():
+if not os.environ.get("OFFREC_LIB") and not (PKG_ROOT / "offrec" / "_native" / "lib_native.so").exists():
     built = REPO_ROOT / "target" / "release" / "liboffrec.so"
     if built.exists():
         os.environ["OFFREC_LIB"] = str(built)

@@ -1,4 +1,4 @@
-"""Run by `make python-install-test` with the installed package, without OFFREC_LIB:
+"""Run by tests/wheel_test.sh (`make python-wheel-test`) with the installed wheel, without OFFREC_LIB:
 the bundled library loads and two clients converse. Not a pytest module."""
 
 import os
@@ -28,8 +28,8 @@ while wire:
     clients[to].receive(sender, text)
 assert got[-1] == ("bob", "encrypted now", offrec.Security.ENCRYPTED_UNVERIFIED), got
 where = offrec.loaded_from()
-assert where is not None and Path(where).parent == Path(offrec.__file__).parent, where
-print(f"python-install-test: offrec {offrec.version()} from {where}: ok")
+assert where is not None and Path(where).parent == Path(offrec.__file__).parent / "_native", where
+print(f"install_smoke: offrec {offrec.version()} from {where}: ok")
 alice.close()
 bob.close()
 sys.exit(0)

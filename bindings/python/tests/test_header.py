@@ -344,5 +344,6 @@ def test_limits_and_versions() -> None:
     assert _ffi.ABI_VERSION == DEFINES["OFFREC_ABI_VERSION"]
     header_version = re.search(r'#define OFFREC_VERSION "([^"]+)"', HEADER).group(1)  # type: ignore[union-attr]
     cargo_version = re.search(r'^version = "([^"]+)"', (REPO_ROOT / "Cargo.toml").read_text(), re.M).group(1)  # type: ignore[union-attr]
-    py_version = re.search(r'^version = "([^"]+)"', (PKG_ROOT / "pyproject.toml").read_text(), re.M).group(1)  # type: ignore[union-attr]
+    # The package's version is its cdylib crate's (pyproject.toml: dynamic, from native/Cargo.toml).
+    py_version = re.search(r'^version = "([^"]+)"', (PKG_ROOT / "native" / "Cargo.toml").read_text(), re.M).group(1)  # type: ignore[union-attr]
     assert offrec.version() == header_version == cargo_version == py_version == offrec.__version__
