@@ -20,16 +20,6 @@ func (p *party) tlvs() []TLV {
 	return out
 }
 
-func (p *party) texts() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, d := range p.delivered {
-		out = append(out, d.text)
-	}
-	return out
-}
-
 func sameTLVs(a, b []TLV) bool {
 	if len(a) != len(b) {
 		return false
