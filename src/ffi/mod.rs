@@ -45,6 +45,7 @@ pub mod client;
 pub mod event;
 pub mod forge;
 pub(crate) mod handle;
+pub mod migrate;
 pub mod otr;
 pub(crate) mod out;
 pub mod panic;

@@ -203,6 +203,16 @@ class Strength(enum.IntEnum):
     LEGACY = 2
 
 
+class OtrFileFormat(enum.IntEnum):
+    """Which program's key and trust files (``offrec_otr_file_format``; MIGRATING.md)."""
+
+    #: libotr: Pidgin's ``otr.private_key`` / ``otr.fingerprints`` / ``otr.instance_tags``,
+    #: irssi-otr's ``otr.key`` / ``otr.fp`` / ``otr.instag``.
+    LIBOTR = 1
+    #: python-potr: weechat-otr's and Gajim's ``<account>.key3`` and ``<account>.fpr``.
+    POTR = 2
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened (a copy of ``offrec_event``; safe to keep).
