@@ -39,6 +39,12 @@ func _() {
 	_ = x[ResultStoreWrongAccount-C.OFFREC_RESULT_STORE_WRONG_ACCOUNT]
 	_ = x[ResultStoreNotAFile-C.OFFREC_RESULT_STORE_NOT_A_FILE]
 	_ = x[ResultNoOTRKey-C.OFFREC_RESULT_NO_OTR_KEY]
+	_ = x[ResultImportMalformed-C.OFFREC_RESULT_IMPORT_MALFORMED]
+	_ = x[ResultImportInvalidKey-C.OFFREC_RESULT_IMPORT_INVALID_KEY]
+	_ = x[ResultImportNoAccount-C.OFFREC_RESULT_IMPORT_NO_ACCOUNT]
+	_ = x[ResultImportIO-C.OFFREC_RESULT_IMPORT_IO]
+	_ = x[ResultImportKeyExists-C.OFFREC_RESULT_IMPORT_KEY_EXISTS]
+	_ = x[ResultImportInUse-C.OFFREC_RESULT_IMPORT_IN_USE]
 
 	_ = x[StatePlaintext-C.OFFREC_SESSION_STATE_PLAINTEXT]
 	_ = x[StateEncryptedUnverified-C.OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED]
@@ -98,6 +104,8 @@ func _() {
 	_ = x[ProtocolOTRV2-C.OFFREC_PROTOCOL_OTR_V2]
 	_ = x[StrengthStrong-C.OFFREC_STRENGTH_STRONG]
 	_ = x[StrengthLegacy-C.OFFREC_STRENGTH_LEGACY]
+	_ = x[OTRFileLibotr-C.OFFREC_OTR_FILE_FORMAT_LIBOTR]
+	_ = x[OTRFilePotr-C.OFFREC_OTR_FILE_FORMAT_POTR]
 
 	_ = x[NotSentEncryptionTimeout-C.OFFREC_NOT_SENT_REASON_ENCRYPTION_TIMEOUT]
 	_ = x[NotSentSessionFinished-C.OFFREC_NOT_SENT_REASON_SESSION_FINISHED]
