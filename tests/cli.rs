@@ -987,3 +987,53 @@ fn instance_tag_and_potr_files() {
     let out = run(&["import", "--store", &other, "--key-file", &key2, &format!("{weechat}/nothing.txt")], None);
     assert_eq!(out.code, 1);
 }
+
+#[test]
+fn export_into_an_irssi_directory_uses_irssis_names() {
+    let dir = TempDir::new();
+    let store = dir.path("store");
+    let key = new_identity(&dir, "store", "nick", "irc");
+    let purple = purple_dir(&dir);
+    let out = run(
+        &[
+            "import",
+            "--store",
+            &store,
+            "--key-file",
+            &key,
+            "--account-in-file",
+            "bob",
+            "--protocol-in-file",
+            "IRC",
+            &purple,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("1 keys (1 new"), "{}", out.stdout);
+    let irssi = dir.path("irssi-otr");
+    std::fs::create_dir_all(&irssi).unwrap();
+    std::fs::write(format!("{irssi}/otr.key"), "(privkeys)\n").unwrap();
+    std::fs::write(format!("{irssi}/otr.fp"), "").unwrap();
+    let out = run(
+        &[
+            "export",
+            "--store",
+            &store,
+            "--key-file",
+            &key,
+            "--account-in-file",
+            "nick@irc.libera.chat",
+            "--protocol-in-file",
+            "IRC",
+            &irssi,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let key_text = std::fs::read_to_string(format!("{irssi}/otr.key")).unwrap();
+    assert!(key_text.contains("(name \"nick@irc.libera.chat\")\n(protocol IRC)"), "{key_text}");
+    let fp = std::fs::read_to_string(format!("{irssi}/otr.fp")).unwrap();
+    assert_eq!(fp, "zed\tnick@irc.libera.chat\tIRC\ta06666666666666666666666666666666666663c\tsmp\n");
+    assert!(!Path::new(&format!("{irssi}/otr.private_key")).exists());
+}

@@ -51,7 +51,8 @@ Writes the store's OTR key and the OTR fingerprints it knows, with their trust, 
 python-potr's files into OUTDIR (created 0700 if missing; files are 0600 and replaced
 atomically):
   libotr  OUTDIR/otr.private_key, OUTDIR/otr.fingerprints (and otr.instance_tags with
-          --instance-tag). Existing files are merged: other accounts' keys and lines are kept.
+          --instance-tag); irssi-otr's otr.key, otr.fp, otr.instag where OUTDIR has those.
+          Existing files are merged: other accounts' keys and lines are kept.
   potr    OUTDIR/NAME.key3 and OUTDIR/NAME.fpr
 Trust is written as libotr writes it: smp, verified, or empty. offrec's own keys are not
 written (OTR programs cannot use them).
@@ -331,8 +332,16 @@ pub fn export(args: &[String]) -> CliResult {
             .create(out)
             .map_err(|e| CliError::fail(format!("cannot create {}: {e}", out.display())))?;
     }
+    // Into irssi-otr's directory, irssi-otr's names (otr.key, otr.fp, otr.instag) when it has them.
+    let libotr_name = |pidgin: &str, irssi: &str| {
+        if !out.join(pidgin).exists() && out.join(irssi).exists() {
+            irssi.to_owned()
+        } else {
+            pidgin.to_owned()
+        }
+    };
     let (key_name, fpr_name) = match format {
-        OtrFileFormat::Libotr => ("otr.private_key".to_owned(), "otr.fingerprints".to_owned()),
+        OtrFileFormat::Libotr => (libotr_name("otr.private_key", "otr.key"), libotr_name("otr.fingerprints", "otr.fp")),
         OtrFileFormat::Potr => {
             let name = account.unwrap_or(client.account());
             (format!("{name}.key3"), format!("{name}.fpr"))
@@ -353,7 +362,7 @@ pub fn export(args: &[String]) -> CliResult {
         println!("  {} keys left out: their peers' names cannot be written in this format", summary.skipped);
     }
     if parsed.has("--instance-tag") {
-        let path = out.join("otr.instance_tags");
+        let path = out.join(libotr_name("otr.instance_tags", "otr.instag"));
         let existing = read_existing(&path, FileKind::InstanceTags).map_err(explain)?;
         let bytes = client.export_otr_instance_tag(&selector, existing.as_deref().map(|e| &e[..])).map_err(explain)?;
         write_atomically(&path, &bytes).map_err(explain)?;
