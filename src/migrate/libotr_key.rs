@@ -29,8 +29,8 @@
 //!
 //! Writing produces what libotr writes (`gcry_sexp_sprint` in advanced format) byte for byte:
 //! names as tokens, quoted strings or hex exactly as libgcrypt chooses, numbers in upper-case
-//! hex with the `00` sign byte whenever the top bit is set (libgcrypt's signing code reads the
-//! key in signed form, so a missing sign byte would make the number negative).
+//! hex with the `00` sign byte whenever the top bit is set (libgcrypt prints MPIs in signed
+//! form; without the byte a reader that takes the number as signed would see it negative).
 
 use zeroize::Zeroizing;
 
@@ -166,7 +166,8 @@ fn write_hex(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'#');
 }
 
-/// A positive number in libgcrypt's signed form: minimal bytes, `00` first if the top bit is set.
+/// A positive number in libgcrypt's signed form: minimal bytes, `00` first if the top bit is set
+/// (what libgcrypt prints, so that nobody reading the file as signed numbers sees a negative one).
 fn write_number(out: &mut Vec<u8>, minimal: &[u8]) {
     let mut signed = Zeroizing::new(Vec::with_capacity(minimal.len() + 1));
     if minimal.first().is_some_and(|b| b & 0x80 != 0) {
@@ -273,6 +274,46 @@ mod tests {
             let parsed = sexp::parse(&[b"(n ", &out[..], b")"].concat()).unwrap();
             assert_eq!(parsed.atom(1), Some(value), "round trip of {expected}");
         }
+    }
+
+    /// The fixture's accounts with every value stripped of libgcrypt's `00` sign byte, and in
+    /// libgcrypt's canonical encoding: the same keys (read unsigned, as libotr's `make_pubkey`
+    /// reads them), and writing puts the sign bytes back.
+    #[test]
+    fn sign_bytes_and_encodings_do_not_change_the_key() {
+        let text = String::from_utf8(LIBOTR_FILE.to_vec()).unwrap();
+        let unsigned = text.replace(" #00", " #");
+        assert_ne!(unsigned, text);
+        let accounts = read_key_file(unsigned.as_bytes()).unwrap();
+        let alice = accounts[1].identity().unwrap();
+        assert_eq!(human(&alice), ALICE_FP);
+        let back = write_key_file(Some(unsigned.as_bytes()), b"alice@example.org", b"prpl-jabber", &alice).unwrap();
+        assert!(String::from_utf8_lossy(&back).contains("  (q #00"), "sign byte written back");
+
+        fn canonical(list: &List, out: &mut Vec<u8>) {
+            out.push(b'(');
+            for item in &list.items {
+                match item {
+                    Sexp::Atom(atom) => {
+                        out.extend(format!("{}:", atom.bytes().len()).into_bytes());
+                        out.extend_from_slice(atom.bytes());
+                    }
+                    Sexp::List(inner) => canonical(inner, out),
+                }
+            }
+            out.push(b')');
+        }
+        let mut canon = Vec::new();
+        canonical(&sexp::parse(LIBOTR_FILE).unwrap(), &mut canon);
+        assert!(canon.starts_with(b"(8:privkeys(7:account(4:name3:bob)"));
+        let accounts = read_key_file(&canon).unwrap();
+        assert_eq!(human(&accounts[1].identity().unwrap()), ALICE_FP);
+        // Old files: names as quoted strings with escapes and raw bytes, values in base64.
+        let old = b"(privkeys (account (name \"al\\x69ce@example.org\") (protocol |cHJwbC1qYWJiZXI=|)))";
+        let parsed = sexp::parse(old).unwrap();
+        let account = parsed.find(b"account").unwrap();
+        assert_eq!(account.find(b"name").unwrap().atom(1), Some(&b"alice@example.org"[..]));
+        assert_eq!(account.find(b"protocol").unwrap().atom(1), Some(&b"prpl-jabber"[..]));
     }
 
     #[test]
