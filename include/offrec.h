@@ -1615,10 +1615,12 @@ offrec_result offrec_client_import_otr_instance_tag(struct offrec_client *client
 /**
  * Exports our OTR DSA key to `path` as a libotr key file (for Pidgin, irssi-otr: loads with
  * `otrl_privkey_read`) or a potr `.key3` file. In a libotr file the key is written for
- * `account` on `protocol` as the other program names them (NULL: the client's account, and
- * `prpl-jabber` for XMPP or `prpl-<network>` otherwise, Pidgin's ids; irssi-otr uses
- * `nick@server` and `IRC`). If `path` exists it must be a key file: its other accounts are
- * kept byte for byte and this account's entry is replaced. The file is replaced atomically
+ * `account` on `protocol` as the other program names them (NULL: as the existing file
+ * already spells this client's entry, such as Pidgin's `alice@example.org/Home`, else the
+ * client's account, and `prpl-jabber` for XMPP or `prpl-<network>` otherwise, Pidgin's ids;
+ * irssi-otr uses `nick@server` and `IRC`). If `path` exists it must be a key file: its other
+ * accounts are kept byte for byte and the entry of exactly that spelling is replaced (two
+ * entries that both match the client: `OFFREC_RESULT_IMPORT_NO_ACCOUNT`, name one). The file is replaced atomically
  * and created with mode 0600 (it holds the private key). `OFFREC_RESULT_NO_OTR_KEY` if the
  * client has no OTR key.
  *

@@ -3,20 +3,23 @@
 //! byte for byte, so exporting into Pidgin's own `otr.private_key` or `otr.fingerprints`
 //! replaces this account's entries only.
 //!
-//! The account and protocol written default to the client's account and a protocol id for its
-//! network ([`super::default_protocol_id`]: Pidgin's `prpl-jabber` / `prpl-<network>` for
-//! libotr files, the network itself for potr files); name them when the other program uses
-//! other spellings (irssi-otr: `nick@server` and `IRC`).
+//! The account and protocol written are, unless the application names them: the spelling of
+//! the client's entry already in the target (the one an import would take: Pidgin writes
+//! `alice@example.org/Home`, and libotr compares names exactly, so the entry must keep that
+//! spelling), else the client's account and a protocol id for its network
+//! ([`super::default_protocol_id`]: Pidgin's `prpl-jabber` / `prpl-<network>` for libotr
+//! files, the network itself for potr files). Only the entry of exactly that spelling is
+//! replaced; entries of other spellings are other accounts to libotr and stay.
 
 use zeroize::Zeroizing;
 
 use crate::conversation::Client;
 use crate::trust::{otr_fingerprint, KeyKind};
 
-use super::account::{default_protocol_id, AccountSelector, OtrFileFormat};
-use super::fingerprints::{line, unwritable, write_fingerprints, MAX_LINE_LEN};
-use super::instance_tags::write_instance_tags;
-use super::libotr_key::write_key_file;
+use super::account::{default_protocol_id, AccountSelector, OtrFileFormat, Wanted};
+use super::fingerprints::{line, read_fingerprints, unwritable, write_fingerprints, MAX_LINE_LEN};
+use super::instance_tags::{read_instance_tags, write_instance_tags};
+use super::libotr_key::{read_key_file, write_key_file};
 use super::potr::write_key3;
 use super::MigrateError;
 
@@ -31,15 +34,49 @@ pub struct TrustExport {
 }
 
 impl Client {
-    /// The account name and protocol id an export writes.
-    fn export_names(&self, selector: &AccountSelector, format: OtrFileFormat) -> (String, String) {
-        let name = selector.name.clone().unwrap_or_else(|| self.account.clone());
-        let protocol = selector.protocol.clone().unwrap_or_else(|| default_protocol_id(&self.protocol, format));
-        (name, protocol)
+    /// The account name and protocol id an export writes: as the application names them, else
+    /// as the target's entry for this client spells them (`entries`: the target's (account,
+    /// protocol) pairs; `None` picks the first that matches, `Some(pick)` requires exactly
+    /// one), else the defaults.
+    fn export_names(
+        &self,
+        selector: &AccountSelector,
+        format: OtrFileFormat,
+        entries: &[(&[u8], &[u8])],
+        require_one: bool,
+    ) -> Result<(String, String), MigrateError> {
+        let wanted = Wanted::new(selector, &self.account, &self.protocol);
+        let found = if require_one {
+            match wanted.pick(entries) {
+                Ok(index) => entries.get(index).copied(),
+                Err(MigrateError::NoAccount { .. }) => None,
+                Err(other) => return Err(other),
+            }
+        } else {
+            entries.iter().copied().find(|(n, p)| wanted.matches(n, p))
+        };
+        let spelled = |bytes: &[u8]| std::str::from_utf8(bytes).ok().map(str::to_owned);
+        let name = selector
+            .name
+            .clone()
+            .or_else(|| found.and_then(|(n, _)| spelled(n)))
+            .unwrap_or_else(|| self.account.clone());
+        let protocol = selector
+            .protocol
+            .clone()
+            .or_else(|| found.and_then(|(_, p)| spelled(p)))
+            .unwrap_or_else(|| default_protocol_id(&self.protocol, format));
+        Ok((name, protocol))
     }
 
-    fn tsv_names(&self, selector: &AccountSelector, format: OtrFileFormat) -> Result<(String, String), MigrateError> {
-        let (name, protocol) = self.export_names(selector, format);
+    fn tsv_names(
+        &self,
+        selector: &AccountSelector,
+        format: OtrFileFormat,
+        entries: &[(&[u8], &[u8])],
+        require_one: bool,
+    ) -> Result<(String, String), MigrateError> {
+        let (name, protocol) = self.export_names(selector, format, entries, require_one)?;
         if let Some(reason) = unwritable(&name).or_else(|| unwritable(&protocol)) {
             return Err(MigrateError::Unwritable { what: "account or protocol", reason });
         }
@@ -58,7 +95,10 @@ impl Client {
         match format {
             OtrFileFormat::Potr => Ok(write_key3(identity)),
             OtrFileFormat::Libotr => {
-                let (name, protocol) = self.export_names(selector, format);
+                let accounts = existing.map(read_key_file).transpose()?.unwrap_or_default();
+                let entries: Vec<(&[u8], &[u8])> =
+                    accounts.iter().map(|a| (a.name.as_slice(), a.protocol.as_slice())).collect();
+                let (name, protocol) = self.export_names(selector, format, &entries, true)?;
                 write_key_file(existing, name.as_bytes(), protocol.as_bytes(), identity)
             }
         }
@@ -73,7 +113,9 @@ impl Client {
         selector: &AccountSelector,
         existing: Option<&[u8]>,
     ) -> Result<(Vec<u8>, TrustExport), MigrateError> {
-        let (account, protocol) = self.tsv_names(selector, format)?;
+        let old_lines = existing.map(read_fingerprints).transpose()?.unwrap_or_default();
+        let entries: Vec<(&[u8], &[u8])> = old_lines.iter().map(|l| (l.account, l.protocol)).collect();
+        let (account, protocol) = self.tsv_names(selector, format, &entries, false)?;
         let mut summary = TrustExport::default();
         let mut lines = Vec::new();
         for (peer, keys) in self.trust.peers() {
@@ -99,7 +141,9 @@ impl Client {
         selector: &AccountSelector,
         existing: Option<&[u8]>,
     ) -> Result<Vec<u8>, MigrateError> {
-        let (account, protocol) = self.tsv_names(selector, OtrFileFormat::Libotr)?;
+        let tags = existing.map(read_instance_tags).transpose()?.unwrap_or_default();
+        let entries: Vec<(&[u8], &[u8])> = tags.iter().map(|t| (t.account, t.protocol)).collect();
+        let (account, protocol) = self.tsv_names(selector, OtrFileFormat::Libotr, &entries, true)?;
         write_instance_tags(existing, &account, &protocol, self.our_tag)
     }
 }
@@ -176,6 +220,41 @@ mod tests {
             alice.export_otr_fingerprints(OtrFileFormat::Libotr, &bad, None),
             Err(MigrateError::Unwritable { .. })
         ));
+    }
+
+    /// Into Pidgin's files, the entry keeps Pidgin's spelling (`alice@example.org/Home`):
+    /// libotr compares account names exactly.
+    #[test]
+    fn exports_keep_the_spelling_already_in_the_file() {
+        let mut alice = client("alice@example.org", "xmpp");
+        alice.import_otr_key(KEY_FILE, OtrFileFormat::Libotr, &AccountSelector::client(), false).unwrap();
+        alice.set_trust("bob", otr_key_id(&[1; 20]), Trust::VerifiedSmp);
+        let pidgin =
+            String::from_utf8(KEY_FILE.to_vec()).unwrap().replace("alice@example.org", "alice@example.org/Home");
+        let out =
+            alice.export_otr_key(OtrFileFormat::Libotr, &AccountSelector::client(), Some(pidgin.as_bytes())).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out), pidgin, "replaced in place, same spelling");
+        let fps = "bob\talice@example.org/Home\tjabber\t0101010101010101010101010101010101010101\t\n\
+                   bob\talice@example.org/Work\tprpl-jabber\t0101010101010101010101010101010101010101\t\n";
+        let (bytes, _) = alice
+            .export_otr_fingerprints(OtrFileFormat::Libotr, &AccountSelector::client(), Some(fps.as_bytes()))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "bob\talice@example.org/Work\tprpl-jabber\t0101010101010101010101010101010101010101\t\n\
+             bob\talice@example.org/Home\tjabber\t0101010101010101010101010101010101010101\tsmp\n"
+        );
+        // Two spellings of the account's key: the application must name one.
+        let mut file = String::from_utf8(KEY_FILE.to_vec()).unwrap();
+        let alice_entry_start = file.find(" (account\n(name \"alice").unwrap();
+        let entry = file[alice_entry_start..file.len() - 2].to_owned();
+        file.insert_str(file.len() - 2, &entry.replace("alice@example.org", "Alice@Example.org"));
+        assert!(matches!(
+            alice.export_otr_key(OtrFileFormat::Libotr, &AccountSelector::client(), Some(file.as_bytes())),
+            Err(MigrateError::AmbiguousAccount { .. })
+        ));
+        let named = AccountSelector::named(Some("Alice@Example.org"), None);
+        assert!(alice.export_otr_key(OtrFileFormat::Libotr, &named, Some(file.as_bytes())).is_ok());
     }
 
     #[test]

@@ -59,11 +59,12 @@ written (OTR programs cannot use them).
 
   --store DIR             the store
   --format FORMAT         libotr (default) or potr
-  --account-in-file NAME  the account name to write (default: the store's account; irssi-otr and
-                          weechat-otr use nick@server); for potr also the files' NAME
-  --protocol-in-file ID   the protocol id to write (default: prpl-jabber for XMPP, prpl-NETWORK
-                          otherwise for libotr, which is Pidgin's; the network for potr;
-                          irssi-otr uses IRC)
+  --account-in-file NAME  the account name to write (default: as OUTDIR's files already spell
+                          this account, else the store's account; irssi-otr and weechat-otr use
+                          nick@server); for potr also the files' NAME
+  --protocol-in-file ID   the protocol id to write (default: as OUTDIR's files spell it, else
+                          prpl-jabber for XMPP and prpl-NETWORK otherwise for libotr, which are
+                          Pidgin's; the network for potr; irssi-otr uses IRC)
   --instance-tag          also write the instance tag (libotr only; for a program that will
                           replace offrec on this same computer)
 ";
