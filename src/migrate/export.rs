@@ -36,8 +36,8 @@ pub struct TrustExport {
 impl Client {
     /// The account name and protocol id an export writes: as the application names them, else
     /// as the target's entry for this client spells them (`entries`: the target's (account,
-    /// protocol) pairs; `None` picks the first that matches, `Some(pick)` requires exactly
-    /// one), else the defaults.
+    /// protocol) pairs; with `require_one`, two matching entries are an error, as for a key
+    /// file, where each is a key; else the first match counts), else the defaults.
     fn export_names(
         &self,
         selector: &AccountSelector,
