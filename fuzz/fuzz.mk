@@ -13,7 +13,7 @@
 
 FUZZ_SECONDS ?= 60
 FUZZ_TOOLCHAIN ?= +nightly
-FUZZ_TARGETS ?= wire_text fragments ake_messages data_messages tlv_body smp_messages store_load client_receive ffi_calls otr_text otr_messages otr_client_receive
+FUZZ_TARGETS ?= wire_text fragments ake_messages data_messages tlv_body smp_messages store_load client_receive ffi_calls otr_text otr_messages otr_client_receive migrate_sexp migrate_fingerprints migrate_potr
 
 .PHONY: fuzz fuzz-corpus fuzz-cmin
 

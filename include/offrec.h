@@ -319,6 +319,34 @@ enum offrec_result
      */
     OFFREC_RESULT_NO_OTR_KEY = 123,
     /**
+     * Migration: the libotr or potr file is malformed, truncated, too large, or not of the kind
+     * expected; nothing was imported.
+     */
+    OFFREC_RESULT_IMPORT_MALFORMED = 128,
+    /**
+     * Migration: the key fails the DSA checks (group parameters, sizes 1024/160, a private
+     * value that does not match the public one or is out of range); nothing was imported.
+     */
+    OFFREC_RESULT_IMPORT_INVALID_KEY = 129,
+    /**
+     * Migration: the file has no entry for the account (or several that match equally);
+     * name the account and protocol as the file writes them.
+     */
+    OFFREC_RESULT_IMPORT_NO_ACCOUNT = 130,
+    /**
+     * Migration: an OTR file could not be read or written (missing, not a regular file,
+     * permissions, disk full).
+     */
+    OFFREC_RESULT_IMPORT_IO = 131,
+    /**
+     * Migration: the client already has another OTR key; ask to replace it explicitly.
+     */
+    OFFREC_RESULT_IMPORT_KEY_EXISTS = 132,
+    /**
+     * Migration: an instance tag can only be imported into a client without conversations.
+     */
+    OFFREC_RESULT_IMPORT_IN_USE = 133,
+    /**
      * An application TLV's type is reserved for the protocols (applications use
      * `OFFREC_TLV_APP_FIRST` to 0xFFFF).
      */
@@ -907,6 +935,32 @@ enum offrec_strength
 typedef enum offrec_strength offrec_strength;
 #else
 typedef uint32_t offrec_strength;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which program's file layout (`format` argument of the `offrec_client_*_otr_*` calls).
+ */
+enum offrec_otr_file_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * libotr's files: Pidgin's `~/.purple/otr.private_key`, `otr.fingerprints`,
+     * `otr.instance_tags`; irssi-otr's `otr.key`, `otr.fp`, `otr.instag`; Adium's.
+     */
+    OFFREC_OTR_FILE_FORMAT_LIBOTR = 1,
+    /**
+     * python-potr's files: weechat-otr's and Gajim's `<account>.key3` and `<account>.fpr`.
+     */
+    OFFREC_OTR_FILE_FORMAT_POTR = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_otr_file_format offrec_otr_file_format;
+#else
+typedef uint32_t offrec_otr_file_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1679,6 +1733,148 @@ offrec_result offrec_client_receive_inplace(struct offrec_client *client,
                                             const char *wire,
                                             size_t wire_len,
                                             struct offrec_incoming *out);
+
+/**
+ * Imports our OTR DSA key from a libotr key file (`format` `OFFREC_OTR_FILE_FORMAT_LIBOTR`:
+ * Pidgin's `otr.private_key`, irssi-otr's `otr.key`) or a potr key file (`_POTR`:
+ * `<account>.key3`), after every DSA check.
+ *
+ * A libotr file holds several accounts: the one taken is `account` on `protocol` as the file
+ * writes them (for example `nick@irc.libera.chat` and `IRC` for irssi-otr), each NULL (with
+ * length 0) for the client's own account and network, compared as the handshake compares
+ * names (case, an XMPP resource, `prpl-jabber` = `xmpp`). A potr file holds one key; the
+ * account arguments are ignored.
+ *
+ * If the client already has a different OTR key, `replace` must be true (its OTR contacts know
+ * the old one), else `OFFREC_RESULT_IMPORT_KEY_EXISTS`; importing the key it has changes
+ * nothing. On success the key's fingerprint (20 bytes) is written to `fingerprint_out` (may be
+ * NULL): show it with `offrec_otr_fingerprint_format` so the user can compare it with what
+ * Pidgin showed. Save the client afterwards (a `PERSIST_NEEDED` event follows).
+ *
+ * Errors, with the client unchanged: `IMPORT_IO` (cannot read the file), `IMPORT_MALFORMED`
+ * (damaged, truncated, hostile or not a key file), `IMPORT_INVALID_KEY` (wrong group
+ * parameters, a key that does not match its public part...), `IMPORT_NO_ACCOUNT`,
+ * `IMPORT_KEY_EXISTS`, `UNKNOWN_ENUM_VALUE` (format).
+ *
+ * Thread rules: as any call on the client; the file is read before the client is locked.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `path` is valid for `path_len` bytes (a file path, not
+ * NUL-terminated); `account` and `protocol` are NULL or valid for their lengths;
+ * `fingerprint_out` is NULL or 20 writable bytes.
+ */
+offrec_result offrec_client_import_otr_key(struct offrec_client *client,
+                                           const char *path,
+                                           size_t path_len,
+                                           uint32_t format,
+                                           const char *account,
+                                           size_t account_len,
+                                           const char *protocol,
+                                           size_t protocol_len,
+                                           bool replace,
+                                           uint8_t *fingerprint_out);
+
+/**
+ * Imports the trust of a libotr `otr.fingerprints` (irssi-otr: `otr.fp`) or potr `.fpr` file
+ * (both formats share one layout; `format` names which program wrote it). Every key listed
+ * for `account` on `protocol` (NULL: the client's own, as `offrec_client_import_otr_key`
+ * compares them) becomes a known OTR key of its peer with the file's trust: an empty trust
+ * string is `OFFREC_TRUST_UNVERIFIED`, `smp` is `OFFREC_TRUST_VERIFIED_SMP`, anything else
+ * (`verified`, `manual`) `OFFREC_TRUST_VERIFIED_MANUAL`. Trust is only raised, never lowered.
+ * A peer keeps at most 16 keys; verified keys go in first. The number of keys of the account
+ * now in the trust store is written to `imported_out` (may be NULL). Sessions whose key
+ * became verified report it through `state_changed`; save the client afterwards.
+ *
+ * Errors, with the client unchanged: `IMPORT_IO`, `IMPORT_MALFORMED` (a line that libotr
+ * would skip is refused, naming the line), `IMPORT_NO_ACCOUNT` (the file has keys, none for
+ * the account), `UNKNOWN_ENUM_VALUE`.
+ *
+ * # Safety
+ *
+ * As `offrec_client_import_otr_key`; `imported_out` is NULL or writable.
+ */
+offrec_result offrec_client_import_otr_fingerprints(struct offrec_client *client,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    uint32_t format,
+                                                    const char *account,
+                                                    size_t account_len,
+                                                    const char *protocol,
+                                                    size_t protocol_len,
+                                                    size_t *imported_out);
+
+/**
+ * Imports our instance tag from a libotr `otr.instance_tags` file (irssi-otr: `otr.instag`)
+ * for `account` on `protocol` (NULL: the client's own). **Only when offrec replaces that
+ * libotr client on the same device**, so that its peers keep addressing the same instance;
+ * never copy a tag to a second device (both would then look like one to every peer). Only
+ * into a client that has no conversations yet (`OFFREC_RESULT_IMPORT_IN_USE` otherwise): do it
+ * right after creating the client. The tag is written to `tag_out` (may be NULL). Save the
+ * client afterwards.
+ *
+ * # Safety
+ *
+ * As `offrec_client_import_otr_key`; `tag_out` is NULL or writable.
+ */
+offrec_result offrec_client_import_otr_instance_tag(struct offrec_client *client,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    const char *account,
+                                                    size_t account_len,
+                                                    const char *protocol,
+                                                    size_t protocol_len,
+                                                    uint32_t *tag_out);
+
+/**
+ * Exports our OTR DSA key to `path` as a libotr key file (for Pidgin, irssi-otr: loads with
+ * `otrl_privkey_read`) or a potr `.key3` file. In a libotr file the key is written for
+ * `account` on `protocol` as the other program names them (NULL: as the existing file
+ * already spells this client's entry, such as Pidgin's `alice@example.org/Home`, else the
+ * client's account, and `prpl-jabber` for XMPP or `prpl-<network>` otherwise, Pidgin's ids;
+ * irssi-otr uses `nick@server` and `IRC`). If `path` exists it must be a key file: its other
+ * accounts are kept byte for byte and the entry of exactly that spelling is replaced (two
+ * entries that both match the client: `OFFREC_RESULT_IMPORT_NO_ACCOUNT`, name one). The file is replaced atomically
+ * and created with mode 0600 (it holds the private key). `OFFREC_RESULT_NO_OTR_KEY` if the
+ * client has no OTR key.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `path` is valid for `path_len` bytes; `account` and `protocol`
+ * are NULL or valid for their lengths.
+ */
+offrec_result offrec_client_export_otr_key(const struct offrec_client *client,
+                                           const char *path,
+                                           size_t path_len,
+                                           uint32_t format,
+                                           const char *account,
+                                           size_t account_len,
+                                           const char *protocol,
+                                           size_t protocol_len);
+
+/**
+ * Exports the OTR (DSA) keys of the trust store to `path` as a libotr `otr.fingerprints` or
+ * potr `.fpr` file (loads with `otrl_privkey_read_fingerprints`), one line per key for
+ * `account` on `protocol` (NULL: as `offrec_client_export_otr_key`; for potr the network
+ * itself, `irc` or `xmpp`). Trust is written `smp` (`VERIFIED_SMP`), `verified`
+ * (`VERIFIED_MANUAL`) or empty. offrec's own keys have no place in these files and are left
+ * out, as are keys of peers whose names hold a tab or newline. If `path` exists it must be a
+ * fingerprints file: other accounts' lines are kept, this account's are replaced. Replaced
+ * atomically, mode 0600. The number of lines written goes to `written_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * As `offrec_client_export_otr_key`; `written_out` is NULL or writable.
+ */
+offrec_result offrec_client_export_otr_fingerprints(const struct offrec_client *client,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    uint32_t format,
+                                                    const char *account,
+                                                    size_t account_len,
+                                                    const char *protocol,
+                                                    size_t protocol_len,
+                                                    size_t *written_out);
 
 /**
  * Fills `*out` with the protocol of session number `index` with `peer` (the same numbering as

@@ -841,3 +841,199 @@ fn chat_over_irc_with_smp() {
     assert_eq!(alice.quit(), 0);
     assert_eq!(bob.quit(), 0);
 }
+
+// ---- offrec import / export (issue 16, MIGRATING.md) ----------------------------------------
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrate/fixtures").join(name)
+}
+
+/// A copy of the libotr fixtures as a Pidgin user's ~/.purple.
+fn purple_dir(dir: &TempDir) -> String {
+    let purple = dir.path("purple");
+    std::fs::create_dir_all(&purple).unwrap();
+    for name in ["otr.private_key", "otr.fingerprints", "otr.instance_tags"] {
+        std::fs::copy(fixture(name), Path::new(&purple).join(name)).unwrap();
+    }
+    purple
+}
+
+const ALICE_OTR_FP: &str = "982DEAE9 CE05DE82 BD900150 E6031B4C 2FE568C4";
+
+#[test]
+fn import_and_export_help_and_usage_errors() {
+    for args in [&["import", "--help"][..], &["export", "-h"]] {
+        let out = run(args, None);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.contains("Usage") && out.stdout.contains("potr"), "{}", out.stdout);
+    }
+    for args in [
+        &["import"][..],
+        &["import", "--store", "x"],
+        &["import", "--store", "x", "--format", "gpg", "y"],
+        &["export", "--store", "x"],
+        &["export", "--store", "x", "a", "b"],
+        &["export", "--store", "x", "--format", "potr", "--instance-tag", "out"],
+    ] {
+        let out = run(args, None);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("Usage"), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn import_a_pidgin_directory_then_export_it_back() {
+    let dir = TempDir::new();
+    let store = dir.path("store");
+    let key = new_identity(&dir, "store", "alice@example.org", "xmpp");
+    let purple = purple_dir(&dir);
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "--store", &store, "--key-file", &key];
+        args.extend_from_slice(extra);
+        run(&args, None)
+    };
+    let out = import(&[&purple]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(ALICE_OTR_FP), "{}", out.stdout);
+    assert!(out.stdout.contains("5 keys (5 new, 0 newly verified), 1 lines of other accounts"), "{}", out.stdout);
+    assert!(!out.stdout.contains("instance tag"), "only with --instance-tag");
+    let show = run(&["identity", "show", "--store", &store, "--key-file", &key], None);
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    assert!(show.stdout.contains(&format!("OTR fingerprint: {ALICE_OTR_FP}")), "{}", show.stdout);
+    assert!(show.stdout.contains("dave@example.org  A0222222"), "{}", show.stdout);
+    assert!(show.stdout.lines().any(|l| l.contains("dave@example.org") && l.contains("verified (SMP)")));
+    assert!(show.stdout.lines().any(|l| l.contains("erin@example.org") && l.contains("verified (by hand)")));
+
+    // Bob's key is another key: refused without --replace-key, and the store is unchanged.
+    let out = import(&["--account-in-file", "bob", "--protocol-in-file", "IRC", &format!("{purple}/otr.private_key")]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("--replace-key"), "{}", out.stderr);
+    // A damaged file: exit 2, nothing saved.
+    let broken = dir.path("otr.fingerprints");
+    std::fs::write(&broken, "carol\talice@example.org\tprpl-jabber\tnot hex\n").unwrap();
+    let out = import(&[&broken]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stderr.contains("line 1"), "{}", out.stderr);
+    let again = run(&["identity", "show", "--store", &store, "--key-file", &key], None);
+    assert_eq!(again.stdout, show.stdout, "a refused import changed the store");
+    // No account of that name: the error lists what the file has.
+    let out = import(&["--account-in-file", "mallory", &purple]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("bob on IRC") && out.stderr.contains("--account-in-file"), "{}", out.stderr);
+
+    // Export into the Pidgin directory: libotr's own bytes for the key file (bob's key kept).
+    let out = run(&["export", "--store", &store, "--key-file", &key, &purple], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = std::fs::read(format!("{purple}/otr.private_key")).unwrap();
+    assert_eq!(written, std::fs::read(fixture("otr.private_key")).unwrap());
+    let fps = std::fs::read_to_string(format!("{purple}/otr.fingerprints")).unwrap();
+    assert!(fps.contains("zed\tbob\tIRC\ta06666666666666666666666666666666666663c\tsmp\n"), "{fps}");
+    assert!(fps.contains(
+        "frank@example.org\talice@example.org\tprpl-jabber\ta04444444444444444444444444444444444441e\tverified\n"
+    ));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(format!("{purple}/otr.private_key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn instance_tag_and_potr_files() {
+    let dir = TempDir::new();
+    let store = dir.path("store");
+    let key = new_identity(&dir, "store", "alice@example.org", "xmpp");
+    let purple = purple_dir(&dir);
+    let out = run(&["import", "--store", &store, "--key-file", &key, "--instance-tag", &purple], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("instance tag cfc1f450"), "{}", out.stdout);
+    let show = run(&["identity", "show", "--store", &store, "--key-file", &key], None);
+    assert!(show.stdout.contains("instance tag: cfc1f450"), "{}", show.stdout);
+
+    // weechat-otr's layout: NAME.key3 and NAME.fpr, NAME = nick@server.
+    let weechat = dir.path("weechat-otr");
+    let out = run(
+        &[
+            "export",
+            "--store",
+            &store,
+            "--key-file",
+            &key,
+            "--format",
+            "potr",
+            "--account-in-file",
+            "alice@libera",
+            &weechat,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fpr = std::fs::read_to_string(format!("{weechat}/alice@libera.fpr")).unwrap();
+    assert!(
+        fpr.contains("dave@example.org\talice@libera\txmpp\ta022222222222222222222222222222222222278\tsmp\n"),
+        "{fpr}"
+    );
+    assert!(Path::new(&format!("{weechat}/alice@libera.key3")).is_file());
+
+    let other = dir.path("other");
+    let key2 = new_identity(&dir, "other", "alice", "irc");
+    let out = run(&["import", "--store", &other, "--key-file", &key2, "--format", "potr", &weechat], None);
+    // The .fpr names the network xmpp, the store irc: the protocol must be named.
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    let out = run(
+        &["import", "--store", &other, "--key-file", &key2, "--format", "potr", "--protocol-in-file", "xmpp", &weechat],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(ALICE_OTR_FP) && out.stdout.contains("5 keys (5 new"), "{}", out.stdout);
+    let out = run(&["import", "--store", &other, "--key-file", &key2, &format!("{weechat}/nothing.txt")], None);
+    assert_eq!(out.code, 1);
+}
+
+#[test]
+fn export_into_an_irssi_directory_uses_irssis_names() {
+    let dir = TempDir::new();
+    let store = dir.path("store");
+    let key = new_identity(&dir, "store", "nick", "irc");
+    let purple = purple_dir(&dir);
+    let out = run(
+        &[
+            "import",
+            "--store",
+            &store,
+            "--key-file",
+            &key,
+            "--account-in-file",
+            "bob",
+            "--protocol-in-file",
+            "IRC",
+            &purple,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("1 keys (1 new"), "{}", out.stdout);
+    let irssi = dir.path("irssi-otr");
+    std::fs::create_dir_all(&irssi).unwrap();
+    std::fs::write(format!("{irssi}/otr.key"), "(privkeys)\n").unwrap();
+    std::fs::write(format!("{irssi}/otr.fp"), "").unwrap();
+    let out = run(
+        &[
+            "export",
+            "--store",
+            &store,
+            "--key-file",
+            &key,
+            "--account-in-file",
+            "nick@irc.libera.chat",
+            "--protocol-in-file",
+            "IRC",
+            &irssi,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let key_text = std::fs::read_to_string(format!("{irssi}/otr.key")).unwrap();
+    assert!(key_text.contains("(name \"nick@irc.libera.chat\")\n(protocol IRC)"), "{key_text}");
+    let fp = std::fs::read_to_string(format!("{irssi}/otr.fp")).unwrap();
+    assert_eq!(fp, "zed\tnick@irc.libera.chat\tIRC\ta06666666666666666666666666666666666663c\tsmp\n");
+    assert!(!Path::new(&format!("{irssi}/otr.private_key")).exists());
+}

@@ -68,6 +68,9 @@ replay_tests!(
     otr_text,
     otr_messages,
     otr_client_receive,
+    migrate_sexp,
+    migrate_fingerprints,
+    migrate_potr,
 );
 
 /// Writes the seed corpus from real runs of the fixtures. Run after changing the wire format

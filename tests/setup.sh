@@ -56,6 +56,16 @@ if ! python3 -c 'import pytest, cryptography' 2>/dev/null; then
     }
 fi
 
+# python-potr for the potr migration test (bindings/python/tests/test_migrate.py); installed
+# without its dependencies, as bindings/python/requirements-potr.txt explains.
+if ! python3 -c 'import potr, Crypto' 2>/dev/null; then
+    python3 -m pip install --no-deps -r bindings/python/requirements-potr.txt || {
+        echo "test-setup: run: python3 -m pip install --no-deps -r bindings/python/requirements-potr.txt" \
+             "(Debian's own python3: apt-get install python3-potr)" >&2
+        exit 1
+    }
+fi
+
 # The Go binding's tests need a Go toolchain as new as bindings/go/go.mod asks (Debian's
 # golang-go is older): it comes with our machines, not from apt.
 command -v go >/dev/null || { echo "test-setup: no Go toolchain on PATH (install the Go version bindings/go/go.mod names)" >&2; exit 1; }

@@ -175,6 +175,24 @@ static offrec_result go_generate_otr_key(uintptr_t frame, offrec_client *c, uint
 	offrec_result r = offrec_client_generate_otr_key(c, fingerprint_out);
 	GO_LEAVE;
 }
+static offrec_result go_import_otr_key(uintptr_t frame, offrec_client *c, const char *path, size_t path_len, uint32_t format,
+		const char *account, size_t account_len, const char *protocol, size_t protocol_len, bool replace, uint8_t *fp_out) {
+	GO_ENTER;
+	offrec_result r = offrec_client_import_otr_key(c, path, path_len, format, account, account_len, protocol, protocol_len, replace, fp_out);
+	GO_LEAVE;
+}
+static offrec_result go_import_otr_fingerprints(uintptr_t frame, offrec_client *c, const char *path, size_t path_len, uint32_t format,
+		const char *account, size_t account_len, const char *protocol, size_t protocol_len, size_t *imported_out) {
+	GO_ENTER;
+	offrec_result r = offrec_client_import_otr_fingerprints(c, path, path_len, format, account, account_len, protocol, protocol_len, imported_out);
+	GO_LEAVE;
+}
+static offrec_result go_import_otr_instance_tag(uintptr_t frame, offrec_client *c, const char *path, size_t path_len,
+		const char *account, size_t account_len, const char *protocol, size_t protocol_len, uint32_t *tag_out) {
+	GO_ENTER;
+	offrec_result r = offrec_client_import_otr_instance_tag(c, path, path_len, account, account_len, protocol, protocol_len, tag_out);
+	GO_LEAVE;
+}
 // The frame of the call running on this thread (0 outside any call): lets Close refuse to run
 // from inside one of the client's own callbacks.
 static uintptr_t go_current_frame(void) { return offrec_go_frame; }
@@ -753,4 +771,20 @@ func (c *Client) GenerateOTRKey() (OTRFingerprint, error) {
 		return C.go_generate_otr_key(frame, p, (*C.uint8_t)(unsafe.Pointer(&f[0])))
 	})
 	return f, err
+}
+
+// Callers of the migration shims for migrate.go (the shims are static in this file's preamble).
+func goImportOTRKey(frame C.uintptr_t, p *C.offrec_client, path *C.char, pathLen C.size_t, format C.uint32_t,
+	account *C.char, accountLen C.size_t, protocol *C.char, protocolLen C.size_t, replace C.bool, fp *C.uint8_t) C.offrec_result {
+	return C.go_import_otr_key(frame, p, path, pathLen, format, account, accountLen, protocol, protocolLen, replace, fp)
+}
+
+func goImportOTRFingerprints(frame C.uintptr_t, p *C.offrec_client, path *C.char, pathLen C.size_t, format C.uint32_t,
+	account *C.char, accountLen C.size_t, protocol *C.char, protocolLen C.size_t, n *C.size_t) C.offrec_result {
+	return C.go_import_otr_fingerprints(frame, p, path, pathLen, format, account, accountLen, protocol, protocolLen, n)
+}
+
+func goImportOTRInstanceTag(frame C.uintptr_t, p *C.offrec_client, path *C.char, pathLen C.size_t,
+	account *C.char, accountLen C.size_t, protocol *C.char, protocolLen C.size_t, tag *C.uint32_t) C.offrec_result {
+	return C.go_import_otr_instance_tag(frame, p, path, pathLen, account, accountLen, protocol, protocolLen, tag)
 }

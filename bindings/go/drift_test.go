@@ -77,6 +77,7 @@ func driftProblems(header []byte) []string {
 		{"OFFREC_HANDSHAKE_FAILURE_", conv(func() map[uint32]string { return u32(handshakeFailureNames) })},
 		{"OFFREC_PROTOCOL_", conv(func() map[uint32]string { return u32(protocolNames) })},
 		{"OFFREC_STRENGTH_", conv(func() map[uint32]string { return u32(strengthNames) })},
+		{"OFFREC_OTR_FILE_FORMAT_", conv(func() map[uint32]string { return u32(otrFileFormatNames) })},
 	}
 	for _, tb := range tables {
 		re := regexp.MustCompile(`(?m)^\s*` + tb.prefix + `([A-Z0-9_]+) = (\d+),`)

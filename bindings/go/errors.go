@@ -46,6 +46,12 @@ const (
 	ResultStoreWrongAccount       Result = 121
 	ResultStoreNotAFile           Result = 122
 	ResultNoOTRKey                Result = 123
+	ResultImportMalformed         Result = 128
+	ResultImportInvalidKey        Result = 129
+	ResultImportNoAccount         Result = 130
+	ResultImportIO                Result = 131
+	ResultImportKeyExists         Result = 132
+	ResultImportInUse             Result = 133
 	ResultTLVTypeReserved         Result = 144 // an application TLV type below TLVAppFirst
 	ResultTooManyTLVs             Result = 145 // more than MaxTLVs application TLVs
 	ResultTLVsUnsupported         Result = 146 // the session (OTR v2) cannot carry application TLVs
@@ -85,6 +91,12 @@ var resultNames = map[Result]string{
 	ResultStoreWrongAccount:       "STORE_WRONG_ACCOUNT",
 	ResultStoreNotAFile:           "STORE_NOT_A_FILE",
 	ResultNoOTRKey:                "NO_OTR_KEY",
+	ResultImportMalformed:         "IMPORT_MALFORMED",
+	ResultImportInvalidKey:        "IMPORT_INVALID_KEY",
+	ResultImportNoAccount:         "IMPORT_NO_ACCOUNT",
+	ResultImportIO:                "IMPORT_IO",
+	ResultImportKeyExists:         "IMPORT_KEY_EXISTS",
+	ResultImportInUse:             "IMPORT_IN_USE",
 	ResultTLVTypeReserved:         "TLV_TYPE_RESERVED",
 	ResultTooManyTLVs:             "TOO_MANY_TLVS",
 	ResultTLVsUnsupported:         "TLVS_UNSUPPORTED",
@@ -165,6 +177,19 @@ var (
 	ErrStoreNotAFile           = sentinel(ResultStoreNotAFile)
 	// ErrNoOTRKey: the client has no OTR DSA key yet (Client.GenerateOTRKey makes one).
 	ErrNoOTRKey = sentinel(ResultNoOTRKey)
+	// ErrImportMalformed: a libotr or potr file is malformed, truncated, too large or not of
+	// the expected kind; nothing was imported.
+	ErrImportMalformed = sentinel(ResultImportMalformed)
+	// ErrImportInvalidKey: the key fails the DSA checks; nothing was imported.
+	ErrImportInvalidKey = sentinel(ResultImportInvalidKey)
+	// ErrImportNoAccount: the file has no single entry for the account; name it (OTRAccount).
+	ErrImportNoAccount = sentinel(ResultImportNoAccount)
+	// ErrImportIO: an OTR file could not be read or written.
+	ErrImportIO = sentinel(ResultImportIO)
+	// ErrImportKeyExists: the client already has another OTR key; pass replace to replace it.
+	ErrImportKeyExists = sentinel(ResultImportKeyExists)
+	// ErrImportInUse: an instance tag can only be imported into a client without conversations.
+	ErrImportInUse = sentinel(ResultImportInUse)
 	// ErrTLVTypeReserved: an application TLV's type is below TLVAppFirst (the protocols' own).
 	ErrTLVTypeReserved = sentinel(ResultTLVTypeReserved)
 	// ErrTooManyTLVs: more application TLVs in one message than MaxTLVs.

@@ -33,6 +33,7 @@ use offrec::wire::{
     Incoming, InstanceTag, Reassembler, Tlv, Versions,
 };
 
+pub mod migrate;
 pub mod otr_client_receive;
 pub mod otr_messages;
 pub mod otr_text;
@@ -55,6 +56,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("otr_text", otr_text::otr_text),
     ("otr_messages", otr_messages::otr_messages),
     ("otr_client_receive", otr_client_receive::otr_client_receive),
+    ("migrate_sexp", migrate::migrate_sexp),
+    ("migrate_fingerprints", migrate::migrate_fingerprints),
+    ("migrate_potr", migrate::migrate_potr),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -890,6 +894,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     // OTR
     out.extend(otr_messages::seeds().into_iter().map(|s| ("otr_messages", s)));
     out.extend(otr_client_receive::seeds().into_iter().map(|s| ("otr_client_receive", s)));
+    out.extend(migrate::seeds());
     out
 }
 

@@ -289,7 +289,7 @@ impl Client {
 
     /// Ends a public call: if stored state changed, appends the call's one
     /// [`Event::PersistNeeded`] as its last action.
-    pub(super) fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
+    pub(crate) fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
         let what = std::mem::take(&mut self.dirty);
         if what != 0 {
             actions.push(Action::Event { peer: String::new(), instance: 0, event: Event::PersistNeeded { what } });

@@ -46,6 +46,7 @@ pub mod event;
 pub mod forge;
 pub(crate) mod handle;
 pub mod inplace;
+pub mod migrate;
 pub mod otr;
 pub(crate) mod out;
 pub mod panic;

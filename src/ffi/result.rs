@@ -84,6 +84,22 @@ pub enum OffrecResult {
     StoreNotAFile = 122,
     /// OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
     NoOtrKey = 123,
+    /// Migration: the libotr or potr file is malformed, truncated, too large, or not of the kind
+    /// expected; nothing was imported.
+    ImportMalformed = 128,
+    /// Migration: the key fails the DSA checks (group parameters, sizes 1024/160, a private
+    /// value that does not match the public one or is out of range); nothing was imported.
+    ImportInvalidKey = 129,
+    /// Migration: the file has no entry for the account (or several that match equally);
+    /// name the account and protocol as the file writes them.
+    ImportNoAccount = 130,
+    /// Migration: an OTR file could not be read or written (missing, not a regular file,
+    /// permissions, disk full).
+    ImportIo = 131,
+    /// Migration: the client already has another OTR key; ask to replace it explicitly.
+    ImportKeyExists = 132,
+    /// Migration: an instance tag can only be imported into a client without conversations.
+    ImportInUse = 133,
     /// An application TLV's type is reserved for the protocols (applications use
     /// `OFFREC_TLV_APP_FIRST` to 0xFFFF).
     TlvTypeReserved = 144,
@@ -101,7 +117,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 34] = [
+    const ALL: [OffrecResult; 40] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -133,6 +149,12 @@ impl OffrecResult {
         Self::StoreWrongAccount,
         Self::StoreNotAFile,
         Self::NoOtrKey,
+        Self::ImportMalformed,
+        Self::ImportInvalidKey,
+        Self::ImportNoAccount,
+        Self::ImportIo,
+        Self::ImportKeyExists,
+        Self::ImportInUse,
         Self::TlvTypeReserved,
         Self::TooManyTlvs,
         Self::TlvsUnsupported,
@@ -177,6 +199,12 @@ impl OffrecResult {
             121 => Self::StoreWrongAccount,
             122 => Self::StoreNotAFile,
             123 => Self::NoOtrKey,
+            128 => Self::ImportMalformed,
+            129 => Self::ImportInvalidKey,
+            130 => Self::ImportNoAccount,
+            131 => Self::ImportIo,
+            132 => Self::ImportKeyExists,
+            133 => Self::ImportInUse,
             144 => Self::TlvTypeReserved,
             145 => Self::TooManyTlvs,
             146 => Self::TlvsUnsupported,
@@ -218,6 +246,12 @@ impl OffrecResult {
             Self::StoreWrongAccount => c"the store belongs to another account",
             Self::StoreNotAFile => c"the store path is not a regular file",
             Self::NoOtrKey => c"no OTR key yet (generate one first)",
+            Self::ImportMalformed => c"the OTR file is malformed, truncated or not of the expected kind",
+            Self::ImportInvalidKey => c"the OTR key fails the DSA checks",
+            Self::ImportNoAccount => c"the OTR file has no single entry for this account",
+            Self::ImportIo => c"an OTR file could not be read or written",
+            Self::ImportKeyExists => c"the client already has another OTR key",
+            Self::ImportInUse => c"the instance tag can only be imported before any conversation",
             Self::TlvTypeReserved => c"TLV type reserved for the protocol (applications use 0x8000-0xFFFF)",
             Self::TooManyTlvs => c"too many TLVs in one message",
             Self::TlvsUnsupported => c"this session (OTR v2) cannot carry application TLVs",
@@ -258,7 +292,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-            116, 117, 118, 119, 121, 122, 123, 144, 145, 146,
+            116, 117, 118, 119, 121, 122, 123, 128, 129, 130, 131, 132, 133, 144, 145, 146,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");
@@ -269,7 +303,7 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_not_codes() {
-        for n in [8, 99, 120, 1000, u32::MAX] {
+        for n in [8, 99, 120, 134, 1000, u32::MAX] {
             assert_eq!(OffrecResult::from_code(n), None);
         }
     }

@@ -83,6 +83,7 @@ extern const struct scenario fragment_scenarios[];
 extern const struct scenario smp_scenarios[];
 extern const struct scenario misc_scenarios[];
 extern const struct scenario robust_scenarios[];
+extern const struct scenario migrate_scenarios[];
 /* S6 (sc_smp_hostile.c): only in the hooks harness (-DOFFREC_TEST_HOOKS), empty otherwise. */
 extern const struct scenario smp_hostile_scenarios[];
 /* Each table ends with an entry whose id is NULL. */

@@ -239,6 +239,23 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     "offrec_client_otr_fingerprint": (R, [CLIENT_P, U8_OUT], False),
     "offrec_otr_fingerprint_format": (R, [BYTES_IN, CHAR_OUT, c_size_t, SIZE_P], False),
     "offrec_key_id_is_otr": (R, [BYTES_IN, U8_OUT, BOOL_P], False),
+    "offrec_client_import_otr_key": (
+        R,
+        [CLIENT_P, BYTES_IN, c_size_t, c_uint32, BYTES_IN, c_size_t, BYTES_IN, c_size_t, c_bool, U8_OUT],
+        False,
+    ),
+    "offrec_client_import_otr_fingerprints": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, BYTES_IN, c_size_t, BYTES_IN, c_size_t, SIZE_P], False,
+    ),
+    "offrec_client_import_otr_instance_tag": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, BYTES_IN, c_size_t, U32_P], False,
+    ),
+    "offrec_client_export_otr_key": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, BYTES_IN, c_size_t, BYTES_IN, c_size_t], False,
+    ),
+    "offrec_client_export_otr_fingerprints": (
+        R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32, BYTES_IN, c_size_t, BYTES_IN, c_size_t, SIZE_P], False,
+    ),
     "offrec_client_send_tlvs": (
         R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, TLV_P, c_size_t, U64_P], False,
     ),

@@ -41,7 +41,18 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from . import _types as T
 from ._ffi import lib
 from .errors import ClosedError, NoOtrKeyError, check
-from .events import Event, Option, Policy, Protocol, Security, SessionState, Strength, Trust, event_code
+from .events import (
+    Event,
+    Option,
+    OtrFileFormat,
+    Policy,
+    Protocol,
+    Security,
+    SessionState,
+    Strength,
+    Trust,
+    event_code,
+)
 from .fingerprint import Fingerprint
 
 FINGERPRINT_LEN = 32
@@ -212,6 +223,14 @@ def _fixed(value: Any, n: int, what: str) -> bytes:
     if len(b) != n:
         raise ValueError(f"{what} must be exactly {n} bytes, got {len(b)}")
     return b
+
+
+def _optional_name(value: Optional[StrOrBytes], what: str) -> Tuple[Optional[bytes], int]:
+    """An optional account or protocol name: (None, 0) for the client's own."""
+    if value is None:
+        return None, 0
+    raw = _name(value, what)
+    return raw, len(raw)
 
 
 def _key_args(key: Optional[bytes], passphrase: Optional[StrOrBytes]) -> tuple:
@@ -1024,6 +1043,124 @@ class Client:
             self._call("offrec_client_known_key", p, len(p), i, fp, byref(tr))
             keys.append(KnownKey(Fingerprint(bytes(fp)), _enum(Trust, tr.value)))
         return keys
+
+    # -- moving from libotr / potr (MIGRATING.md) -------------------------------------------
+    def import_otr_key(
+        self,
+        path: PathLike,
+        *,
+        format: OtrFileFormat = OtrFileFormat.LIBOTR,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+        replace: bool = False,
+    ) -> bytes:
+        """Imports our OTR DSA key from a libotr key file (Pidgin's ``otr.private_key``,
+        irssi-otr's ``otr.key``) or a potr ``.key3`` file; returns its 20-byte fingerprint
+        (show it with :func:`format_otr_fingerprint` and compare with what Pidgin showed).
+
+        A libotr file holds several accounts: the one taken is ``account`` on ``protocol`` as
+        the file writes them (irssi-otr: ``"nick@irc.libera.chat"``, ``"IRC"``); by default the
+        client's own account and network, compared as the handshake compares names. If the
+        client already has another OTR key, ``replace=True`` is needed
+        (:class:`ImportKeyExistsError` otherwise). All or nothing: on any error the client is
+        unchanged. Save the client afterwards.
+        """
+        p = os.fsencode(path)
+        a, alen = _optional_name(account, "account")
+        pr, prlen = _optional_name(protocol, "protocol")
+        buf = (c_uint8 * OTR_FINGERPRINT_LEN)()
+        self._call(
+            "offrec_client_import_otr_key", p, len(p), int(format), a, alen, pr, prlen, bool(replace), buf
+        )
+        return bytes(buf)
+
+    def import_otr_fingerprints(
+        self,
+        path: PathLike,
+        *,
+        format: OtrFileFormat = OtrFileFormat.LIBOTR,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+    ) -> int:
+        """Imports the trust of a libotr ``otr.fingerprints`` or potr ``.fpr`` file for
+        ``account`` on ``protocol`` (default: the client's own); returns how many of the
+        account's keys are now in the trust store.
+
+        Trust strings map as libotr means them: empty is ``Trust.UNVERIFIED``, ``smp`` is
+        ``Trust.VERIFIED_SMP``, anything else ``Trust.VERIFIED_MANUAL``. Trust is only raised.
+        All or nothing. Save the client afterwards.
+        """
+        p = os.fsencode(path)
+        a, alen = _optional_name(account, "account")
+        pr, prlen = _optional_name(protocol, "protocol")
+        n = c_size_t(0)
+        self._call(
+            "offrec_client_import_otr_fingerprints", p, len(p), int(format), a, alen, pr, prlen, byref(n)
+        )
+        return n.value
+
+    def import_otr_instance_tag(
+        self,
+        path: PathLike,
+        *,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+    ) -> int:
+        """Imports our instance tag from a libotr ``otr.instance_tags`` file and returns it.
+
+        Only when offrec replaces that libotr client *on the same device*, and only into a
+        client without conversations (:class:`ImportInUseError` otherwise): never copy a tag to
+        another device.
+        """
+        p = os.fsencode(path)
+        a, alen = _optional_name(account, "account")
+        pr, prlen = _optional_name(protocol, "protocol")
+        tag = c_uint32(0)
+        self._call("offrec_client_import_otr_instance_tag", p, len(p), a, alen, pr, prlen, byref(tag))
+        return tag.value
+
+    def export_otr_key(
+        self,
+        path: PathLike,
+        *,
+        format: OtrFileFormat = OtrFileFormat.LIBOTR,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+    ) -> None:
+        """Writes our OTR DSA key to ``path`` (mode 0600, replaced atomically) as a libotr key
+        file that ``otrl_privkey_read`` loads, or a potr ``.key3`` file.
+
+        Into an existing libotr key file, other accounts' keys are kept. ``account`` and
+        ``protocol`` name the entry as the other program expects (default: the client's
+        account, and Pidgin's ``prpl-jabber`` / ``prpl-<network>``). Raises
+        :class:`NoOtrKeyError` if the client has no OTR key.
+        """
+        p = os.fsencode(path)
+        a, alen = _optional_name(account, "account")
+        pr, prlen = _optional_name(protocol, "protocol")
+        self._call("offrec_client_export_otr_key", p, len(p), int(format), a, alen, pr, prlen)
+
+    def export_otr_fingerprints(
+        self,
+        path: PathLike,
+        *,
+        format: OtrFileFormat = OtrFileFormat.LIBOTR,
+        account: Optional[StrOrBytes] = None,
+        protocol: Optional[StrOrBytes] = None,
+    ) -> int:
+        """Writes the OTR keys of the trust store to ``path`` as a libotr ``otr.fingerprints``
+        or potr ``.fpr`` file (trust ``smp``, ``verified`` or empty); returns the lines written.
+
+        Into an existing file, other accounts' lines are kept. offrec's own keys are left out.
+        """
+        p = os.fsencode(path)
+        a, alen = _optional_name(account, "account")
+        pr, prlen = _optional_name(protocol, "protocol")
+        n = c_size_t(0)
+        self._call(
+            "offrec_client_export_otr_fingerprints", p, len(p), int(format), a, alen, pr, prlen, byref(n)
+        )
+        return n.value
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, *, key: Optional[bytes] = None, passphrase: Optional[StrOrBytes] = None) -> bytes:

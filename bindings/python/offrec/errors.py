@@ -46,6 +46,12 @@ class Result(enum.IntEnum):
     STORE_WRONG_ACCOUNT = 121
     STORE_NOT_A_FILE = 122
     NO_OTR_KEY = 123
+    IMPORT_MALFORMED = 128
+    IMPORT_INVALID_KEY = 129
+    IMPORT_NO_ACCOUNT = 130
+    IMPORT_IO = 131
+    IMPORT_KEY_EXISTS = 132
+    IMPORT_IN_USE = 133
     TLV_TYPE_RESERVED = 144
     TOO_MANY_TLVS = 145
     TLVS_UNSUPPORTED = 146
@@ -217,6 +223,32 @@ class NoOtrKeyError(OffrecError, LookupError):
     """The client has no OTR DSA key yet (:meth:`~offrec.Client.generate_otr_key` makes one)."""
 
 
+class MigrationError(OffrecError):
+    """Importing or exporting libotr / potr files failed; the client is unchanged."""
+
+
+class ImportMalformedError(MigrationError, ValueError):
+    """The libotr or potr file is malformed, truncated, too large or not of the expected kind."""
+
+
+class ImportInvalidKeyError(MigrationError, ValueError):
+    """The key fails the DSA checks (group parameters, sizes, a private part that does not match)."""
+
+
+class ImportNoAccountError(MigrationError, LookupError):
+    """The file has no single entry for the account: name it as the file writes it."""
+
+
+class ImportIOError(MigrationError):
+    """An OTR file could not be read or written (missing, not a regular file, permissions)."""
+
+
+class ImportKeyExistsError(MigrationError):
+    """The client already has another OTR key; pass ``replace=True`` to replace it."""
+
+
+class ImportInUseError(MigrationError):
+    """An instance tag can only be imported into a client that has no conversations yet."""
 class TlvTypeReservedError(ArgumentError):
     """An application TLV's type is below ``TLV_APP_FIRST`` (0x8000): it belongs to the protocols."""
 
@@ -260,6 +292,12 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.STORE_WRONG_ACCOUNT: WrongAccountError,
     Result.STORE_NOT_A_FILE: StoreNotAFileError,
     Result.NO_OTR_KEY: NoOtrKeyError,
+    Result.IMPORT_MALFORMED: ImportMalformedError,
+    Result.IMPORT_INVALID_KEY: ImportInvalidKeyError,
+    Result.IMPORT_NO_ACCOUNT: ImportNoAccountError,
+    Result.IMPORT_IO: ImportIOError,
+    Result.IMPORT_KEY_EXISTS: ImportKeyExistsError,
+    Result.IMPORT_IN_USE: ImportInUseError,
     Result.TLV_TYPE_RESERVED: TlvTypeReservedError,
     Result.TOO_MANY_TLVS: TooManyTlvsError,
     Result.TLVS_UNSUPPORTED: TlvsUnsupportedError,

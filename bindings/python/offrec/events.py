@@ -235,6 +235,16 @@ class Strength(enum.IntEnum):
     LEGACY = 2
 
 
+class OtrFileFormat(enum.IntEnum):
+    """Which program's key and trust files (``offrec_otr_file_format``; MIGRATING.md)."""
+
+    #: libotr: Pidgin's ``otr.private_key`` / ``otr.fingerprints`` / ``otr.instance_tags``,
+    #: irssi-otr's ``otr.key`` / ``otr.fp`` / ``otr.instag``.
+    LIBOTR = 1
+    #: python-potr: weechat-otr's and Gajim's ``<account>.key3`` and ``<account>.fpr``.
+    POTR = 2
+
+
 def _enum_name(value: Any) -> str:
     """``Cls.MEMBER`` for enum members, the number otherwise (repr helper)."""
     if isinstance(value, enum.Enum):

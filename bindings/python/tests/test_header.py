@@ -28,6 +28,7 @@ from offrec.events import (
     HandshakeFailure,
     NotSentReason,
     Option,
+    OtrFileFormat,
     PersistFlag,
     Policy,
     Protocol,
@@ -159,6 +160,7 @@ ARG_TYPES: Dict[str, Any] = {
     "uint64_t *": POINTER(c_uint64),
     "offrec_trust *": POINTER(c_uint32),
     "offrec_session_state *": POINTER(c_uint32),
+    "bool": c_bool,
     "bool *": POINTER(c_bool),
     "struct offrec_client *": c_void_p,
     "const struct offrec_client *": c_void_p,
@@ -302,6 +304,7 @@ def test_result_messages_come_from_the_library() -> None:
         ("offrec_handshake_failure", HandshakeFailure),
         ("offrec_protocol", Protocol),
         ("offrec_strength", Strength),
+        ("offrec_otr_file_format", OtrFileFormat),
     ],
 )
 def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:

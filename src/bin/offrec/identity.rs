@@ -84,6 +84,9 @@ fn print_identity(client: &Client) {
     println!("network:      {}", client.protocol());
     println!("instance tag: {:08x}", client.instance_tag());
     println!("fingerprint:  {}", format_fingerprint(&client.fingerprint()));
+    if let Some(otr) = client.otr_fingerprint() {
+        println!("OTR fingerprint: {}", offrec::otr::identity::human_fingerprint(&otr));
+    }
 }
 
 /// How a trust level reads.

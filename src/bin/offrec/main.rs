@@ -3,7 +3,8 @@
 //! - `offrec identity new|show`: create an identity in a sealed store, show fingerprints;
 //! - `offrec parse`: take any wire message apart;
 //! - `offrec forge`: demonstrate deniability on a captured data message;
-//! - `offrec chat`: a terminal chat over TCP or IRC.
+//! - `offrec chat`: a terminal chat over TCP or IRC;
+//! - `offrec import|export`: move an OTR key and trust from and to libotr or potr files.
 //!
 //! Exit codes: 0 success, 1 a failure at run time (network, store...), 2 a usage error or
 //! malformed input.
@@ -14,6 +15,7 @@ mod forge;
 mod identity;
 mod irc;
 mod keys;
+mod migrate;
 mod parse;
 mod tcp;
 mod terminal;
@@ -30,12 +32,16 @@ Usage:
   offrec forge --captured TEXT --reveal-from TEXT... --known TEXT --new TEXT
   offrec forge --read --captured TEXT --reveal-from TEXT...
   offrec chat --store DIR (--tcp-listen [ADDR:]PORT | --tcp-connect HOST:PORT | --irc HOST:PORT [--nick NICK]) --peer NAME [options]
+  offrec import --store DIR [--format libotr|potr] [options] PATH...
+  offrec export --store DIR [--format libotr|potr] [options] OUTDIR
 
 Commands:
   identity   create an identity (keys in a sealed store) or show its fingerprint and known peers
   parse      print every field of a wire message (query, tag, error, fragment, handshake, data)
   forge      show deniability: rewrite a captured message using only material the receiver published
   chat       encrypted terminal chat with one peer over TCP or IRC, with trust and SMP commands
+  import     take an OTR key and trusted fingerprints from Pidgin, irssi-otr or weechat-otr files
+  export     write the OTR key and fingerprints back in those programs' formats
 
 Run `offrec COMMAND --help` for a command's options.
 
@@ -91,6 +97,8 @@ fn run(args: &[String]) -> CliResult {
         "parse" => parse::run(rest),
         "forge" => forge::run(rest),
         "chat" => chat::run(rest),
+        "import" => migrate::import(rest),
+        "export" => migrate::export(rest),
         other => Err(CliError::usage(format!("unknown command {other:?}"), USAGE)),
     }
 }
