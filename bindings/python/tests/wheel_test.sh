@@ -69,12 +69,13 @@ if [ "$zig" = 1 ]; then
 fi
 
 # 3. Contents and metadata.
-"$tmp/tools/bin/python" - "$wheel" "$version" <<'PY'
+"$tmp/tools/bin/python" - "$wheel" "$version" "$(git -C "$root" ls-files bindings/python/offrec)" <<'PY'
 import sys, zipfile
-wheel, version = sys.argv[1], sys.argv[2]
+wheel, version, tracked = sys.argv[1], sys.argv[2], sys.argv[3].split()
 names = zipfile.ZipFile(wheel).namelist()
 info = f"offrec-{version}.dist-info/"
-allowed_py = {"__init__.py", "_ffi.py", "_types.py", "client.py", "errors.py", "events.py", "forge.py", "py.typed"}
+# exactly the package's tracked files: nothing stale or generated rides along
+allowed_py = {t[len("bindings/python/offrec/"):] for t in tracked}
 unexpected = []
 for n in names:
     if n.startswith("offrec/_native/"):
