@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use offrec::conversation::{Action, Client, ClientError, Event, Policy, SessionInfo, SessionState, Settings};
 use offrec::store::{FileStore, StoreKey};
 use offrec::trust::{format_fingerprint, format_ssid, Trust};
+use zeroize::Zeroizing;
 
 use crate::args::{usage_error, ChatArgs, PolicyChoice};
 use crate::identity::trust_words;
@@ -41,6 +42,9 @@ const HELP: &[(&str, &str)] = &[
     ("/quit", "save and leave (Ctrl-D too)"),
     ("//text", "send a line that starts with /"),
 ];
+
+/// The commands whose line carries a secret (the line editor does not keep them for Up).
+pub const SECRET_COMMANDS: [&str; 2] = ["/smp", "/answer"];
 
 /// How SMP's arguments are written, after the list.
 const SMP_HELP: &str = "\
@@ -464,8 +468,8 @@ impl Chat {
             }
             "/smp" => {
                 let (secret, question) = match first_word(rest) {
-                    Ok(Some((secret, question))) => (secret, rest_argument(question)),
-                    Ok(None) => (String::new(), String::new()),
+                    Ok(Some((secret, question))) => (Zeroizing::new(secret), rest_argument(question)),
+                    Ok(None) => (Zeroizing::new(String::new()), String::new()),
                     Err(e) => {
                         self.say(&format!("* {e}: /smp \"a secret with spaces\" and a question"));
                         return;
@@ -483,7 +487,7 @@ impl Chat {
                 );
             }
             "/answer" => {
-                let secret = rest_argument(rest);
+                let secret = Zeroizing::new(rest_argument(rest));
                 if secret.is_empty() {
                     self.say("* usage: /answer SECRET (the rest of the line, or one quoted secret)");
                     return;

@@ -18,7 +18,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{ColorMode, Config, Editor, ExternalPrinter, Helper};
 
-use crate::chat::Input;
+use crate::chat::{Input, SECRET_COMMANDS};
 use crate::tcp;
 
 /// The longest line read from a pipe.
@@ -117,7 +117,7 @@ impl LineEditor {
             let prompt = shown.lock().map(|p| p.clone()).unwrap_or_default();
             let input = match editor.readline(&prompt) {
                 Ok(line) => {
-                    if !line.trim().is_empty() {
+                    if worth_recalling(&line) {
                         let _ = editor.add_history_entry(line.as_str());
                     }
                     Input::Line(line)
@@ -163,6 +163,13 @@ impl Drop for LineEditor {
     }
 }
 
+/// Whether Up may show `line` again: not a blank one, and never one that carries an SMP secret
+/// (it would be shown on the screen again).
+fn worth_recalling(line: &str) -> bool {
+    let command = line.split_whitespace().next().unwrap_or("");
+    !line.trim().is_empty() && !SECRET_COMMANDS.contains(&command)
+}
+
 /// `[state] peer> ` padded after the state to `width` characters, so that the text typed
 /// starts in the same column whatever the state.
 fn pad(prompt: &str, width: usize) -> String {
@@ -179,6 +186,12 @@ fn pad(prompt: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_not_recalled() {
+        assert!(worth_recalling("hello") && worth_recalling("/start"));
+        assert!(!worth_recalling("  ") && !worth_recalling("/smp secret question") && !worth_recalling("/answer x"));
+    }
 
     #[test]
     fn prompts_pad_to_one_width() {
