@@ -842,6 +842,233 @@ fn chat_over_irc_with_smp() {
     assert_eq!(bob.quit(), 0);
 }
 
+// ---- the CLI as people use it (issue 18): secrets, loopback, texts, the wire log -----------
+
+#[test]
+fn without_a_secret_or_a_terminal_the_error_names_every_option() {
+    let dir = TempDir::new();
+    new_identity(&dir, "alice", "alice", "tcp");
+    // Standard input is a pipe: no prompt that nobody can answer, an error saying what to give.
+    let out = run(&["identity", "show", "--store", &dir.path("alice")], None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for option in ["--passphrase-env", "--key-file", "OFFREC_PASSPHRASE", "terminal"] {
+        assert!(out.stderr.contains(option), "{option}: {}", out.stderr);
+    }
+    let out = run(&["chat", "--store", &dir.path("alice"), "--peer", "bob", "--tcp-listen", "1"], Some("/quit\n"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--passphrase-env"), "{}", out.stderr);
+}
+
+/// An address of this machine other than loopback, if it has one (no packet is sent).
+fn outward_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    Some(socket.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+#[test]
+fn tcp_listen_with_a_port_alone_listens_on_loopback_only() {
+    let dir = TempDir::new();
+    let key = new_identity(&dir, "alice", "alice", "tcp");
+    new_identity(&dir, "bob", "bob", "tcp");
+    let port = free_port();
+    let bob = ChatProcess::spawn(
+        "bob",
+        &strings(&[
+            "--store",
+            &dir.path("bob"),
+            "--key-file",
+            &key,
+            "--tcp-listen",
+            &port.to_string(),
+            "--peer",
+            "alice",
+        ]),
+    );
+    bob.wait_for(&format!("listening on 127.0.0.1:{port} (this machine only"));
+    if let Some(ip) = outward_address() {
+        let refused = std::net::TcpStream::connect_timeout(&(ip, port).into(), Duration::from_secs(2));
+        assert!(refused.is_err(), "{ip}:{port} accepted a connection");
+    }
+    let alice = ChatProcess::spawn(
+        "alice",
+        &strings(&[
+            "--store",
+            &dir.path("alice"),
+            "--key-file",
+            &key,
+            "--tcp-connect",
+            &format!("127.0.0.1:{port}"),
+            "--peer",
+            "bob",
+        ]),
+    );
+    bob.wait_for("connected");
+    assert_eq!(alice.quit(), 0);
+    assert_eq!(bob.exit_code(), 0);
+}
+
+#[test]
+fn a_failed_handshake_and_a_held_message_are_told_in_words() {
+    let dir = TempDir::new();
+    let key = new_identity(&dir, "alice", "alice", "tcp");
+    new_identity(&dir, "bob", "bob", "tcp");
+    let listen = format!("127.0.0.1:{}", free_port());
+    // Bob knows Alice by another name: the two sides bind different names into the handshake.
+    let bob = ChatProcess::spawn(
+        "bob",
+        &strings(&["--store", &dir.path("bob"), "--key-file", &key, "--tcp-listen", &listen, "--peer", "alicia"]),
+    );
+    bob.wait_for("listening on");
+    let mut alice = ChatProcess::spawn(
+        "alice",
+        &strings(&[
+            "--store",
+            &dir.path("alice"),
+            "--key-file",
+            &key,
+            "--tcp-connect",
+            &listen,
+            "--peer",
+            "bob",
+            "--policy",
+            "always",
+        ]),
+    );
+    alice.wait_for("chatting with bob");
+    alice.type_line("a held hello");
+    alice.wait_for("* your message \"a held hello\" is held until the session is encrypted");
+    let words = "failed: the two sides bind different names (account names, network or name-binding setting): \
+                 each side must name the other by the account the other's store has";
+    alice.wait_for(&format!("the handshake with bob {words}"));
+    bob.wait_for(&format!("the handshake with alicia {words}"));
+    for output in [alice.output(), bob.output()] {
+        assert!(!output.contains("code") && !output.contains("reason"), "{output}");
+    }
+    assert_eq!(alice.quit(), 0);
+    assert_eq!(bob.exit_code(), 0);
+}
+
+#[test]
+fn chat_logs_the_wire_and_parse_takes_the_log_apart() {
+    let dir = TempDir::new();
+    let key = new_identity(&dir, "alice", "alice", "tcp");
+    new_identity(&dir, "bob", "bob", "tcp");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (alice_log, bob_log) = (dir.path("alice.wire"), dir.path("bob.wire"));
+    let chat_args = |store: &str, transport: &str, peer: &str, log: &str| {
+        strings(&[
+            "--store",
+            &dir.path(store),
+            "--key-file",
+            &key,
+            transport,
+            &listen,
+            "--peer",
+            peer,
+            "--policy",
+            "manual",
+            "--log-wire",
+            log,
+        ])
+    };
+    let mut bob = ChatProcess::spawn("bob", &chat_args("bob", "--tcp-listen", "alice", &bob_log));
+    bob.wait_for("listening on");
+    let mut alice = ChatProcess::spawn("alice", &chat_args("alice", "--tcp-connect", "bob", &alice_log));
+    alice.wait_for(&format!("every wire message in and out is logged to {alice_log}"));
+    alice.wait_for("chatting with bob");
+
+    // /help: one line per command.
+    alice.type_line("/help");
+    alice.wait_for("  //text");
+    let output = alice.output();
+    let help: Vec<&str> = output.lines().skip_while(|l| !l.contains("* commands:")).skip(1).take(14).collect();
+    for command in
+        ["/start", "/end", "/fp", "/trust", "/distrust", "/accept", "/smp SECRET [QUESTION]", "/answer SECRET"]
+            .iter()
+            .chain(&["/abort", "/state", "/wire [on [FILE]|off]", "/help", "/quit", "//text"])
+    {
+        let line =
+            help.iter().find(|l| l.trim_start().starts_with(command)).unwrap_or_else(|| panic!("{command}: {help:?}"));
+        assert!(line.len() > command.len() + 10, "{command} is explained on its line: {line}");
+    }
+
+    // /wire off pauses Alice's log; Bob's keeps logging.
+    alice.type_line("plain before");
+    bob.wait_for("[plaintext] <alice> plain before");
+    alice.type_line("/wire off");
+    alice.wait_for(&format!("the wire log {alice_log} is paused"));
+    alice.type_line("plain hidden");
+    bob.wait_for("[plaintext] <alice> plain hidden");
+    alice.type_line("/wire on");
+    alice.wait_for(&format!("logging every wire message to {alice_log}"));
+    alice.type_line("plain after");
+    bob.wait_for("[plaintext] <alice> plain after");
+
+    // An encrypted session, and SMP with a quoted secret and question.
+    alice.type_line("/start");
+    alice.wait_for("now encrypted-unverified");
+    bob.wait_for("now encrypted-unverified");
+    alice.type_line("an encrypted hello");
+    bob.wait_for("[encrypted-unverified] <alice> an encrypted hello");
+    alice.type_line(r#"/smp "two words" "is it 'quoted'?""#);
+    bob.wait_for("Question: is it 'quoted'?");
+    bob.type_line(r#"/answer "two words""#);
+    alice.wait_for("SMP succeeded");
+    bob.wait_for("alice has verified YOU");
+    alice.type_line("/smp \"unclosed");
+    alice.wait_for("the quote \" is not closed");
+    assert_eq!(alice.quit(), 0);
+    assert_eq!(bob.exit_code(), 0);
+
+    // Every line is TIME, in|out, PEER, MESSAGE.
+    let read = |path: &str| std::fs::read_to_string(path).unwrap();
+    let (alice_wire, bob_wire) = (read(&alice_log), read(&bob_log));
+    for (text, peer) in [(&alice_wire, "bob"), (&bob_wire, "alice")] {
+        for line in text.lines() {
+            let fields: Vec<&str> = line.splitn(4, '\t').collect();
+            assert_eq!(fields.len(), 4, "{line}");
+            let time = fields[0];
+            assert!(time.len() == 24 && time.ends_with('Z') && time.as_bytes()[10] == b'T', "{line}");
+            assert!(fields[1] == "in" || fields[1] == "out", "{line}");
+            assert_eq!(fields[2], peer, "{line}");
+        }
+    }
+    let sent = |text: &str, what: &str| text.lines().any(|l| l.contains("\tout\t") && l.contains(what));
+    let received = |text: &str, what: &str| text.lines().any(|l| l.contains("\tin\t") && l.contains(what));
+    assert!(sent(&alice_wire, "plain before") && sent(&alice_wire, "plain after"), "{alice_wire}");
+    assert!(!alice_wire.contains("plain hidden"), "logged while paused: {alice_wire}");
+    assert!(received(&bob_wire, "plain hidden"), "{bob_wire}");
+    assert!(!alice_wire.contains("an encrypted hello") && !bob_wire.contains("two words"), "plaintext of the session");
+    assert!(sent(&alice_wire, "?OFR") && received(&alice_wire, "?OFR"), "{alice_wire}");
+
+    // offrec parse over the log's lines, one by one and as a whole log.
+    for line in alice_wire.lines() {
+        let message = line.splitn(4, '\t').nth(3).unwrap();
+        let out = run(&["parse", message], None);
+        assert_eq!(out.code, 0, "{message}: {}", out.stderr);
+        assert!(out.stdout.starts_with("kind: "), "{}", out.stdout);
+    }
+    let out = run(&["parse", "--log", &alice_log], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let entries = alice_wire.lines().count();
+    assert!(out.stdout.ends_with(&format!("{entries} messages, 0 malformed\n")), "{}", out.stdout);
+    // Alice's /start sends a query; Bob starts the handshake; Alice replies.
+    assert!(out.stdout.contains(" out bob\n  kind: combined query"), "{}", out.stdout);
+    assert!(out.stdout.contains(" in bob\n  kind: handshake message Start"), "{}", out.stdout);
+    assert!(out.stdout.contains(" out bob\n  kind: handshake message Reply"), "{}", out.stdout);
+    assert!(out.stdout.contains("  kind: data message"), "{}", out.stdout);
+    assert!(out.stdout.contains("  text: plain after"), "{}", out.stdout);
+    // The same from standard input; a damaged entry is reported in place, with exit status 2.
+    let out = run(&["parse", "--log", "-"], Some(&bob_wire));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let damaged = format!("{bob_wire}2024-01-01T00:00:00.000Z\tin\talice\t?OFR:AAAA.\n");
+    let out = run(&["parse", "--log", "-"], Some(&damaged));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stdout.contains("malformed"), "{}", out.stdout);
+    assert!(out.stderr.contains("1 of the"), "{}", out.stderr);
+}
+
 // ---- offrec import / export (issue 16, MIGRATING.md) ----------------------------------------
 
 fn fixture(name: &str) -> PathBuf {

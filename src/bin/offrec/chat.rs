@@ -1,82 +1,80 @@
 //! `offrec chat`: a line-oriented terminal chat with one peer over TCP or IRC.
 //!
-//! Threads: one reads stdin, one reads the network; both feed one channel that the main thread
-//! drains, so the client (which does no I/O) is only ever touched by the main thread. The
-//! channel wait times out every second to drive `Client::tick`.
+//! Threads: one reads the user's lines (line_editor.rs), one reads the network; both feed one
+//! channel that the main thread drains, so the client (which does no I/O) is only ever touched
+//! by the main thread. The channel wait times out every half second to drive `Client::tick`.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use offrec::conversation::{Action, Client, ClientError, Event, Policy, SessionInfo, SessionState, Settings};
 use offrec::store::{FileStore, StoreKey};
 use offrec::trust::{format_fingerprint, format_ssid, Trust};
+use zeroize::Zeroizing;
 
-use crate::args::{self, Kind};
+use crate::args::{usage_error, ChatArgs, PolicyChoice};
 use crate::identity::trust_words;
-use crate::keys::{self, KEY_FLAGS, KEY_HELP};
+use crate::keys::{self, Purpose};
+use crate::line_editor::{self, LineEditor};
 use crate::parse::printable;
+use crate::quoting::{first_word, rest_argument};
+use crate::sent_messages::SentMessages;
 use crate::terminal::{event_words, security_name, state_name, state_words, Screen};
+use crate::wire_log::{Direction, WireLog};
 use crate::{irc, tcp, CliError, CliResult};
 
-const USAGE: &str = "\
-Usage: offrec chat --store DIR [--passphrase-env VAR | --key-file FILE]
-                   (--tcp-listen [ADDR:]PORT | --tcp-connect HOST:PORT | --irc HOST:PORT [--nick NICK] [--channel-less])
-                   --peer NAME [--policy never|manual|opportunistic|always] [--max-message-size N]
+/// The chat's commands, one line each, as /help shows them.
+const HELP: &[(&str, &str)] = &[
+    ("/start", "start (or refresh) an encrypted session"),
+    ("/end", "end the encrypted session (back to plaintext)"),
+    ("/fp", "fingerprints and session id, to compare elsewhere"),
+    ("/trust", "mark the peer's key verified (after comparing /fp)"),
+    ("/distrust", "mark the peer's key unverified again"),
+    ("/accept", "use the peer's new, unverified key anyway"),
+    ("/smp SECRET [QUESTION]", "verify the peer by a secret you share (see below)"),
+    ("/answer SECRET", "answer the peer's SMP request (rest of the line)"),
+    ("/abort", "abort an SMP run"),
+    ("/state", "show the sessions with the peer"),
+    ("/wire [on [FILE]|off]", "log every wire message to FILE, or pause the log"),
+    ("/help", "this list"),
+    ("/quit", "save and leave (Ctrl-D too)"),
+    ("//text", "send a line that starts with /"),
+];
 
-A terminal chat with one peer. Type a line to send it; the prompt shows the conversation's
-state, e.g. `[encrypted-unverified] bob> `. Incoming messages show how they were protected:
-[plaintext], [encrypted-unverified] or [encrypted-verified].
+/// The commands whose line carries a secret (the line editor does not keep them for Up).
+pub const SECRET_COMMANDS: [&str; 2] = ["/smp", "/answer"];
 
-Transport (one of):
-  --tcp-listen [ADDR:]PORT  wait for the peer to connect (ADDR defaults to 0.0.0.0)
-  --tcp-connect HOST:PORT   connect to a peer that listens (retries for 10 seconds)
-  --irc HOST:PORT           a plain-text IRC server; messages go as private messages to the
-                            peer's nick (--peer), no channel is joined (--channel-less, the
-                            only mode, may be given for clarity). Wire messages are fragmented
-                            to fit IRC's 512-byte lines automatically.
-  --nick NICK               your IRC nick (default: the store's account name, which the peer
-                            must use as --peer: both names are bound into the handshake)
+/// How SMP's arguments are written, after the list.
+const SMP_HELP: &str = "\
+Quote a secret with spaces: /smp \"our dog\" what is its name? (the question is the
+rest of the line, or one quoted text). With a question only YOU, the asker, learn
+the result; the peer who answers must ask its own question to verify you.";
 
-Options:
-  --store DIR               the store made by `offrec identity new` (saved on exit and
-                            whenever the library reports a change worth keeping: keys, trust,
-                            queued messages; after a restart each session is restarted with a
-                            new handshake, never resumed)
-  --peer NAME               the peer's account name (their IRC nick on IRC)
-  --policy P                never | manual | opportunistic (default) | always
-  --max-message-size N      largest wire line to send, in bytes (0 = unlimited; on IRC the
-                            default is computed from the 512-byte line limit)
+/// The commands, one per line, aligned.
+fn help_lines() -> String {
+    let width = HELP.iter().map(|(command, _)| command.len()).max().unwrap_or(0);
+    HELP.iter().map(|(command, what)| format!("  {command:<width$}  {what}")).collect::<Vec<_>>().join("\n")
+}
 
-Commands:
-  /start              start (or refresh) an encrypted session
-  /end                end the encrypted session (back to plaintext)
-  /fp                 your and the peer's fingerprints and the session id to compare
-  /trust              mark the peer's current fingerprint as verified (after comparing /fp
-                      over another channel: in person, by phone)
-  /distrust           mark it unverified again
-  /accept             send to the peer's new, unverified key although an earlier key was
-                      verified (it stays unverified; held messages are sent to it)
-  /smp SECRET [QUESTION...]  verify the peer with a shared secret (one word) and an optional
-                      question. With a question only YOU (the asker) learn the result: the
-                      peer who answers is told it was verified and must ask its own question
-  /answer SECRET      answer the peer's SMP request (the rest of the line is the secret)
-  /abort              abort an SMP run
-  /state              show the sessions
-  /help               this list
-  /quit               save and leave (the next run starts a new session with the peer)
-  //text              send a line that starts with `/`
-";
-
-const COMMANDS: &str = "commands: /start /end /fp /trust /distrust /accept /smp SECRET [QUESTION] /answer SECRET /abort /state /help /quit";
+/// The end of `offrec chat --help`: the commands, as /help lists them.
+pub fn long_help() -> String {
+    format!(
+        "Commands in the chat (as /help lists them):\n{}\n{SMP_HELP}\n\n\
+         Exit status: 0 success, 1 failure at run time, 2 usage error or malformed input.",
+        help_lines()
+    )
+}
 
 /// What the main loop waits for.
 pub enum Input {
     /// A line typed by the user.
     Line(String),
-    /// Standard input ended.
+    /// Standard input ended (Ctrl-D on the terminal).
     StdinClosed,
+    /// Ctrl-C on the line editor's terminal.
+    Interrupted,
     /// A wire message from the peer.
     Net(String),
     /// The transport is gone: why, and whether it failed (rather than was closed cleanly).
@@ -105,93 +103,71 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn parse_policy(text: &str) -> Result<Policy, CliError> {
-    match text {
-        "never" => Ok(Policy::NEVER),
-        "manual" => Ok(Policy::MANUAL),
-        "opportunistic" => Ok(Policy::OPPORTUNISTIC),
-        "always" => Ok(Policy::ALWAYS),
-        other => {
-            Err(CliError::usage(format!("unknown policy {other:?}: use never, manual, opportunistic or always"), USAGE))
-        }
+fn policy_of(choice: PolicyChoice) -> Policy {
+    match choice {
+        PolicyChoice::Never => Policy::NEVER,
+        PolicyChoice::Manual => Policy::MANUAL,
+        PolicyChoice::Opportunistic => Policy::OPPORTUNISTIC,
+        PolicyChoice::Always => Policy::ALWAYS,
     }
 }
 
-fn spawn_stdin(tx: Sender<Input>) {
-    std::thread::spawn(move || {
-        let stdin = io::stdin();
-        let mut lock = stdin.lock();
-        loop {
-            match tcp::read_line_limited(&mut lock, 64 * 1024) {
-                Ok(Some(Ok(line))) => {
-                    if tx.send(Input::Line(line)).is_err() {
-                        return;
-                    }
-                }
-                Ok(Some(Err(why))) => {
-                    let _ = tx.send(Input::Notice(format!("* your input was not used: {why}")));
-                }
-                Ok(None) | Err(_) => {
-                    let _ = tx.send(Input::StdinClosed);
-                    return;
-                }
-            }
-        }
-    });
+/// The prompt: the conversation's state and the peer.
+fn prompt_text(state: SessionState, peer: &str) -> String {
+    format!("[{}] {peer}> ", state_name(state))
+}
+
+/// The widest prompt any state gives (the line editor pads every prompt to it).
+fn widest_prompt(peer: &str) -> usize {
+    [
+        SessionState::Plaintext,
+        SessionState::EncryptedUnverified,
+        SessionState::EncryptedVerified,
+        SessionState::Finished,
+    ]
+    .into_iter()
+    .map(|state| prompt_text(state, peer).chars().count())
+    .max()
+    .unwrap_or(0)
 }
 
 /// Runs `offrec chat`.
-pub fn run(args: &[String]) -> CliResult {
-    let usage = format!("{USAGE}\n{KEY_HELP}");
-    if args::wants_help(args) {
-        print!("{usage}");
-        return Ok(());
+pub fn run(args: ChatArgs) -> CliResult {
+    if args.irc.is_none() && (args.nick.is_some() || args.channel_less) {
+        return Err(usage_error(&["chat"], "--nick and --channel-less are for --irc"));
     }
-    let mut spec = vec![
-        ("--store", Kind::Value),
-        ("--tcp-listen", Kind::Value),
-        ("--tcp-connect", Kind::Value),
-        ("--irc", Kind::Value),
-        ("--nick", Kind::Value),
-        ("--channel-less", Kind::Switch),
-        ("--peer", Kind::Value),
-        ("--policy", Kind::Value),
-        ("--max-message-size", Kind::Value),
-    ];
-    spec.extend(KEY_FLAGS);
-    let parsed = args::parse(args, &spec, 0, &usage)?;
-    let dir = parsed.required("--store", &usage)?;
-    let peer = parsed.required("--peer", &usage)?.to_owned();
-    let transports = ["--tcp-listen", "--tcp-connect", "--irc"].iter().filter(|f| parsed.has(f)).count();
-    if transports != 1 {
-        return Err(CliError::usage("give exactly one of --tcp-listen, --tcp-connect or --irc", &usage));
-    }
-    if !parsed.has("--irc") && (parsed.has("--nick") || parsed.has("--channel-less")) {
-        return Err(CliError::usage("--nick and --channel-less are for --irc", &usage));
-    }
-    let policy = parse_policy(parsed.value("--policy").unwrap_or("opportunistic"))?;
-    let max_size =
-        match parsed.value("--max-message-size") {
-            Some(n) => Some(n.parse::<usize>().map_err(|_| {
-                CliError::usage(format!("--max-message-size needs a number of bytes, not {n:?}"), &usage)
-            })?),
-            None => None,
-        };
-    let key = keys::store_key(&parsed)?;
+    let dir = args.store.as_str();
+    let peer = args.peer.clone();
+    let policy = policy_of(args.policy);
+    let max_size = args.max_message_size;
+    let key = keys::store_key(&args.secret, dir, Purpose::Open)?;
     let (store, mut client) = keys::load(dir, &key, Settings { policy, ..Settings::default() })?;
     if peer == client.account() {
         return Err(CliError::input(format!("--peer {peer} is this store's own account: name the other person")));
     }
+    let wire = match &args.log_wire {
+        Some(path) => WireLog::open(path).map_err(|e| {
+            CliError::fail(format!(
+                "cannot write the wire log {}: {e} (check the directory and permissions)",
+                path.display()
+            ))
+        })?,
+        None => WireLog::default(),
+    };
 
     let (tx, rx) = mpsc::channel();
-    spawn_stdin(tx.clone());
-    let transport: Box<dyn Transport> = if let Some(addr) = parsed.value("--tcp-listen") {
-        Box::new(tcp::listen(addr, &peer, tx)?)
-    } else if let Some(addr) = parsed.value("--tcp-connect") {
-        Box::new(tcp::connect(addr, tx)?)
+    let terminal = line_editor::on_terminal();
+    if !terminal {
+        // Lines piped in before the connection is up wait in the channel.
+        line_editor::spawn_plain(tx.clone());
+    }
+    let transport: Box<dyn Transport> = if let Some(addr) = &args.tcp_listen {
+        Box::new(tcp::listen(addr, &peer, tx.clone())?)
+    } else if let Some(addr) = &args.tcp_connect {
+        Box::new(tcp::connect(addr, tx.clone())?)
     } else {
-        let addr = parsed.value("--irc").unwrap_or_default();
-        let nick = parsed.value("--nick").unwrap_or(client.account()).to_owned();
+        let addr = args.irc.as_deref().unwrap_or_default();
+        let nick = args.nick.clone().unwrap_or_else(|| client.account().to_owned());
         if !nick.eq_ignore_ascii_case(client.account()) {
             println!(
                 "* note: your nick {nick} differs from the store's account {}: the peer must use --peer {} for the handshake to succeed",
@@ -209,12 +185,25 @@ pub fn run(args: &[String]) -> CliResult {
             None => limit,
         };
         client.set_max_message_size(&peer, size).map_err(|e| CliError::input(format!("--peer: {e}")))?;
-        Box::new(irc::connect(addr, &nick, &peer, tx)?)
+        Box::new(irc::connect(addr, &nick, &peer, tx.clone())?)
     };
-    if let (Some(n), false) = (max_size, parsed.has("--irc")) {
+    if let (Some(n), None) = (max_size, &args.irc) {
         client.set_max_message_size(&peer, n).map_err(|e| CliError::input(format!("--peer: {e}")))?;
     }
     catch_signals();
+    let first_prompt = prompt_text(client.session_state(&peer), &peer);
+    let screen = if terminal {
+        match LineEditor::start(tx.clone(), &first_prompt, widest_prompt(&peer)) {
+            Some(editor) => Screen::with_editor(editor),
+            None => {
+                line_editor::spawn_plain(tx);
+                Screen::new()
+            }
+        }
+    } else {
+        drop(tx);
+        Screen::new()
+    };
     let mut chat = Chat {
         client,
         store,
@@ -222,11 +211,17 @@ pub fn run(args: &[String]) -> CliResult {
         dir: dir.to_owned(),
         peer,
         transport,
-        screen: Screen::new(),
+        screen,
+        wire,
+        sent: SentMessages::default(),
         quit: false,
         failed: false,
     };
-    chat.screen.line(&format!("* chatting with {} ({COMMANDS})", chat.peer));
+    if let Some(path) = chat.wire.active() {
+        let line = format!("* every wire message in and out is logged to {} (/wire off pauses)", path.display());
+        chat.say(&line);
+    }
+    chat.say(&format!("* chatting with {} (type /help for the commands)", chat.peer));
     chat.main_loop(&rx);
     chat.transport.close();
     chat.save();
@@ -246,6 +241,8 @@ struct Chat {
     peer: String,
     transport: Box<dyn Transport>,
     screen: Screen,
+    wire: WireLog,
+    sent: SentMessages,
     quit: bool,
     failed: bool,
 }
@@ -268,7 +265,12 @@ impl Chat {
                     self.screen.input_done();
                     break;
                 }
+                Ok(Input::Interrupted) => {
+                    self.say("* interrupted: saving and leaving");
+                    break;
+                }
                 Ok(Input::Net(text)) => {
+                    self.log_wire(Direction::In, &text);
                     let actions = self.client.receive(&self.peer, &text, now());
                     self.perform(actions);
                 }
@@ -295,13 +297,22 @@ impl Chat {
     }
 
     fn say(&mut self, text: &str) {
+        // The line editor redraws its prompt under every printed line: give it the state now.
+        let prompt = prompt_text(self.client.session_state(&self.peer), &self.peer);
+        self.screen.update_live_prompt(&prompt);
         self.screen.line(text);
     }
 
     fn prompt(&mut self) {
-        let state = state_name(self.client.session_state(&self.peer));
-        let text = format!("[{state}] {}> ", self.peer);
+        let text = prompt_text(self.client.session_state(&self.peer), &self.peer);
         self.screen.prompt(&text);
+    }
+
+    fn log_wire(&mut self, direction: Direction, text: &str) {
+        if let Err(e) = self.wire.write(direction, &self.peer, text) {
+            let message = format!("* the wire log cannot be written ({e}); logging stopped");
+            self.say(&message);
+        }
     }
 
     fn save(&mut self) {
@@ -320,7 +331,11 @@ impl Chat {
         for action in actions {
             match action {
                 Action::Send { text, .. } => {
-                    if let Err(e) = self.transport.send(&text) {
+                    let sent = self.transport.send(&text);
+                    if sent.is_ok() {
+                        self.log_wire(Direction::Out, &text);
+                    }
+                    if let Err(e) = sent {
                         let message = format!("* sending failed: {e}; the connection is probably gone: run the command again to reconnect");
                         self.say(&message);
                         if e.kind() != io::ErrorKind::InvalidInput {
@@ -343,7 +358,7 @@ impl Chat {
                     if matches!(event, Event::PersistNeeded { .. }) {
                         save = true;
                     }
-                    if let Some(words) = event_words(&self.peer, &event) {
+                    if let Some(words) = event_words(&self.peer, &event, &self.sent) {
                         self.say(&words);
                     }
                 }
@@ -394,7 +409,10 @@ impl Chat {
         }
         if !line.starts_with('/') || line.starts_with("//") {
             let text = if line.starts_with("//") { &line[1..] } else { line };
-            let result = self.client.send(&peer, text.as_bytes(), now).map(|(_, actions)| actions);
+            let result = self.client.send(&peer, text.as_bytes(), now).map(|(id, actions)| {
+                self.sent.remember(id, text);
+                actions
+            });
             self.client_result(result, "");
             return;
         }
@@ -402,7 +420,8 @@ impl Chat {
         let rest = rest.trim();
         match command {
             "/quit" | "/exit" => self.quit = true,
-            "/help" => self.say(COMMANDS),
+            "/help" => self.help(),
+            "/wire" => self.wire_command(rest),
             "/start" => {
                 let result = self.client.start_session(&peer, now);
                 self.client_result(result, &format!("* asking {peer} for an encrypted session..."));
@@ -448,24 +467,32 @@ impl Chat {
                 self.client_result(result, &done);
             }
             "/smp" => {
-                let (secret, question) = rest.split_once(' ').map_or((rest, None), |(s, q)| (s, Some(q.trim())));
+                let (secret, question) = match first_word(rest) {
+                    Ok(Some((secret, question))) => (Zeroizing::new(secret), rest_argument(question)),
+                    Ok(None) => (Zeroizing::new(String::new()), String::new()),
+                    Err(e) => {
+                        self.say(&format!("* {e}: /smp \"a secret with spaces\" and a question"));
+                        return;
+                    }
+                };
                 if secret.is_empty() {
-                    self.say("* usage: /smp SECRET [QUESTION...] (the secret is one word; the question, if any, is shown to the peer)");
+                    self.say("* usage: /smp SECRET [QUESTION] (quote a secret with spaces: /smp \"our dog\" what is its name?; the question, if any, is shown to the peer)");
                     return;
                 }
-                let result =
-                    self.client.smp_start(&peer, None, secret.as_bytes(), question.filter(|q| !q.is_empty()), now);
+                let question = Some(question.as_str()).filter(|q| !q.is_empty());
+                let result = self.client.smp_start(&peer, None, secret.as_bytes(), question, now);
                 self.client_result(
                     result,
                     &format!("* asked {peer} to prove they know the secret; waiting for their answer"),
                 );
             }
             "/answer" => {
-                if rest.is_empty() {
-                    self.say("* usage: /answer SECRET");
+                let secret = Zeroizing::new(rest_argument(rest));
+                if secret.is_empty() {
+                    self.say("* usage: /answer SECRET (the rest of the line, or one quoted secret)");
                     return;
                 }
-                let result = self.client.smp_respond(&peer, None, rest.as_bytes(), now);
+                let result = self.client.smp_respond(&peer, None, secret.as_bytes(), now);
                 self.client_result(result, "* answered; checking...");
             }
             "/abort" => {
@@ -473,9 +500,46 @@ impl Chat {
                 self.client_result(result, "* SMP aborted");
             }
             "/state" => self.state(),
-            other => self
-                .say(&format!("* unknown command {}: {COMMANDS} (start a line with // to send a /)", printable(other))),
+            other => self.say(&format!(
+                "* unknown command {}: type /help for the commands (start a line with // to send a line that starts with /)",
+                printable(other)
+            )),
         }
+    }
+
+    fn help(&mut self) {
+        self.say(&format!("* commands:\n{}\n{SMP_HELP}", help_lines()));
+    }
+
+    /// `/wire`, `/wire on [FILE]`, `/wire off`.
+    fn wire_command(&mut self, rest: &str) {
+        let (word, file) = rest.split_once(' ').map_or((rest, ""), |(w, f)| (w, f.trim()));
+        match (word, file) {
+            ("on", "") if self.wire.path().is_some() => self.wire.set_paused(false),
+            ("on", "") => {
+                self.say("* no wire log yet: /wire on FILE (or start with --log-wire FILE)");
+                return;
+            }
+            ("on", file) => match WireLog::open(std::path::Path::new(&rest_argument(file))) {
+                Ok(log) => self.wire = log,
+                Err(e) => {
+                    self.say(&format!("* cannot write the wire log {}: {e}", printable(file)));
+                    return;
+                }
+            },
+            ("off", "") => self.wire.set_paused(true),
+            ("", "") => {}
+            _ => {
+                self.say("* usage: /wire (is it on?), /wire on [FILE], /wire off");
+                return;
+            }
+        }
+        let line = match (self.wire.active(), self.wire.path()) {
+            (Some(path), _) => format!("* logging every wire message to {}", path.display()),
+            (None, Some(path)) => format!("* the wire log {} is paused (/wire on resumes it)", path.display()),
+            (None, None) => "* the wire is not logged (/wire on FILE starts a log)".to_owned(),
+        };
+        self.say(&line);
     }
 
     fn fingerprints(&mut self) {

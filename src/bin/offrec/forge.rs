@@ -4,36 +4,9 @@ use offrec::crypto::aead::RevealedMaterial;
 use offrec::forge::{forge_wire, parse_captured, ForgeError};
 use offrec::wire::data_message::DataMessage;
 
-use crate::args::{self, Kind};
+use crate::args::ForgeArgs;
 use crate::keys::to_hex;
 use crate::{CliError, CliResult};
-
-const USAGE: &str = "\
-Usage:
-  offrec forge --captured TEXT --reveal-from TEXT... --known TEXT --new TEXT
-  offrec forge --read --captured TEXT --reveal-from TEXT... [--known TEXT]
-
-Why: offrec conversations are deniable. After Bob reads a message from Alice, his next message
-publishes that message key's authentication material (the GCM key H and the mask E_K(J0)).
-From then on the message's tag proves nothing: anyone holding the transcript can compute a
-valid tag for any ciphertext under that key, and since the encryption is a stream cipher,
-anyone who knows (or guesses) the text can change it. So a transcript cannot convince a third
-party of who wrote what. Decrypting still needs the key itself, which is never revealed.
-
-Modes:
-  (default)  prints a forged armoured message: the captured one, carrying --new instead of
-             --known, with a tag that verifies under the original key. Nothing secret is used.
-  --read     like otr_readforge: shows which revealed material belongs to the captured message
-             and that its tag verifies with public data only (no key).
-
-  --captured TEXT        the captured data message (`?OFR:...`; reassemble fragments first)
-  --reveal-from TEXT...  the receiver's later messages from the same transcript (the ones it
-                         sent after reading the captured one); one or more, may be repeated
-  --known TEXT           the captured message's text (known or guessed; a wrong guess cannot
-                         be detected without the key, and yields a garbled forgery)
-  --new TEXT             the replacement text; at most as long as the known text plus the
-                         padding (the header and so the length stay the same)
-";
 
 fn load_data(what: &str, text: &str) -> Result<DataMessage, CliError> {
     parse_captured(text).map_err(|_| {
@@ -42,24 +15,9 @@ fn load_data(what: &str, text: &str) -> Result<DataMessage, CliError> {
 }
 
 /// Runs `offrec forge`.
-pub fn run(args: &[String]) -> CliResult {
-    if args::wants_help(args) {
-        print!("{USAGE}");
-        return Ok(());
-    }
-    let spec = [
-        ("--captured", Kind::Value),
-        ("--reveal-from", Kind::Multi),
-        ("--known", Kind::Value),
-        ("--new", Kind::Value),
-        ("--read", Kind::Switch),
-    ];
-    let parsed = args::parse(args, &spec, 0, USAGE)?;
-    let captured_text = parsed.required("--captured", USAGE)?.trim();
-    let later: Vec<&str> = parsed.values("--reveal-from").iter().map(|s| s.trim()).collect();
-    if later.is_empty() {
-        return Err(CliError::usage("missing --reveal-from (the receiver's later messages)", USAGE));
-    }
+pub fn run(args: &ForgeArgs) -> CliResult {
+    let captured_text = args.captured.trim();
+    let later: Vec<&str> = args.reveal_from.iter().map(|s| s.trim()).collect();
     let captured = load_data("--captured", captured_text)?;
     let mut reveals = Vec::new();
     for (i, text) in later.iter().enumerate() {
@@ -68,11 +26,13 @@ pub fn run(args: &[String]) -> CliResult {
             reveals.push((i + 1, j, RevealedMaterial::from_bytes(bytes)));
         }
     }
-    if parsed.has("--read") {
-        return read(&captured, &reveals, parsed.value("--known"));
+    if args.read {
+        return read(&captured, &reveals, args.known.as_deref());
     }
-    let known = parsed.required("--known", USAGE)?;
-    let new = parsed.required("--new", USAGE)?;
+    // clap requires both without --read.
+    let (Some(known), Some(new)) = (&args.known, &args.new) else {
+        return Err(crate::args::usage_error(&["forge"], "give --known and --new (or --read)"));
+    };
     match forge_wire(captured_text, &later, known.as_bytes(), new.as_bytes()) {
         Ok(forged) => {
             println!("{forged}");

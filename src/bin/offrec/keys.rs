@@ -1,46 +1,77 @@
-//! The secret that opens a store: a passphrase from an environment variable, or a 32-byte key
-//! in a file (64 hex digits). Never a command-line argument: any local user can read a
-//! process's arguments (`ps`, /proc/PID/cmdline).
+//! The secret that opens a store: a passphrase from an environment variable, typed on the
+//! terminal (not echoed), or a 32-byte key in a file (64 hex digits). Never a command-line
+//! argument: any local user can read a process's arguments (`ps`, /proc/PID/cmdline).
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use offrec::conversation::{Client, Settings};
 use offrec::crypto::OsRandom;
 use offrec::store::{FileStore, StoreError, StoreKey};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::args::{Kind, Parsed};
+use crate::args::SecretArgs;
 use crate::CliError;
 
-/// The flags every command that opens a store takes.
-pub const KEY_FLAGS: [(&str, Kind); 2] = [("--passphrase-env", Kind::Value), ("--key-file", Kind::Value)];
+/// What the secret is for: a prompt for a new store asks twice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Opening an existing store.
+    Open,
+    /// Creating a store (`identity new`).
+    Create,
+}
 
-/// Help text shared by those commands.
-pub const KEY_HELP: &str = "\
-Store secret (one of):
-  --passphrase-env VAR   read the passphrase from environment variable VAR (stretched with
-                         Argon2id). The passphrase is never taken as an argument: any user on
-                         the machine can read a process's arguments with `ps`.
-  --key-file FILE        a 32-byte key, as 64 hex digits, in FILE (keep it mode 0600)
-  (with neither, the passphrase is read from $OFFREC_PASSPHRASE if it is set)
-";
+/// What to do when no secret was given and no terminal can be asked.
+const NO_SECRET: &str = "no store secret: give --passphrase-env VAR (with the passphrase in $VAR), --key-file FILE \
+(64 hex digits) or set OFFREC_PASSPHRASE; run it on a terminal to be asked for the passphrase";
 
-/// The store key the flags name.
-pub fn store_key(parsed: &Parsed) -> Result<StoreKey, CliError> {
-    match (parsed.value("--passphrase-env"), parsed.value("--key-file")) {
+/// The store key the flags name; with none, $OFFREC_PASSPHRASE, else a passphrase typed on the
+/// terminal (only when standard input is one: a script or pipe gets a clear error instead of a
+/// prompt it cannot answer).
+pub fn store_key(secret: &SecretArgs, dir: &str, purpose: Purpose) -> Result<StoreKey, CliError> {
+    match (&secret.passphrase_env, &secret.key_file) {
         (Some(_), Some(_)) => Err(CliError::input("give either --passphrase-env or --key-file, not both")),
         (Some(var), None) => passphrase_from(var),
-        (None, Some(file)) => key_from_file(Path::new(file)),
+        (None, Some(file)) => key_from_file(file),
         (None, None) => {
             if std::env::var_os("OFFREC_PASSPHRASE").is_some() {
                 passphrase_from("OFFREC_PASSPHRASE")
+            } else if std::io::stdin().is_terminal() {
+                prompt_passphrase(dir, purpose)
             } else {
-                Err(CliError::input(
-                    "no store secret: give --passphrase-env VAR (with the passphrase in $VAR) or --key-file FILE (64 hex digits)",
-                ))
+                Err(CliError::input(NO_SECRET))
             }
         }
     }
+}
+
+fn read_hidden(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .map_err(|e| CliError::fail(format!("cannot read the passphrase from the terminal: {e} ({})", NO_SECRET)))
+}
+
+fn prompt_passphrase(dir: &str, purpose: Purpose) -> Result<StoreKey, CliError> {
+    // No passphrase asked for a store that is not there.
+    if purpose == Purpose::Open && !Path::new(dir).is_dir() {
+        return Err(CliError::fail(explain(&StoreError::NotFound, dir)));
+    }
+    let first = match purpose {
+        Purpose::Open => read_hidden(&format!("Passphrase for the store {dir}: "))?,
+        Purpose::Create => read_hidden(&format!("New passphrase for the store {dir}: "))?,
+    };
+    if first.is_empty() {
+        return Err(CliError::input("the passphrase is empty: type one (it is not shown as you type)"));
+    }
+    if purpose == Purpose::Create {
+        let again = read_hidden("The same passphrase again: ")?;
+        if !bool::from(first.as_bytes().ct_eq(again.as_bytes())) {
+            return Err(CliError::input("the two passphrases differ: run the command again"));
+        }
+    }
+    Ok(StoreKey::Passphrase(first))
 }
 
 fn passphrase_from(var: &str) -> Result<StoreKey, CliError> {

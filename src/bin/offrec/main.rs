@@ -15,38 +15,20 @@ mod forge;
 mod identity;
 mod irc;
 mod keys;
+mod line_editor;
 mod migrate;
 mod parse;
+mod quoting;
+mod sent_messages;
 mod tcp;
 mod terminal;
+mod wire_log;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-offrec: Off-the-Record messaging from the command line
+use clap::Parser;
 
-Usage:
-  offrec identity new --store DIR --account NAME --network NET [--passphrase-env VAR | --key-file FILE] [--force]
-  offrec identity show --store DIR [--passphrase-env VAR | --key-file FILE]
-  offrec parse [TEXT | -]
-  offrec forge --captured TEXT --reveal-from TEXT... --known TEXT --new TEXT
-  offrec forge --read --captured TEXT --reveal-from TEXT...
-  offrec chat --store DIR (--tcp-listen [ADDR:]PORT | --tcp-connect HOST:PORT | --irc HOST:PORT [--nick NICK]) --peer NAME [options]
-  offrec import --store DIR [--format libotr|potr] [options] PATH...
-  offrec export --store DIR [--format libotr|potr] [options] OUTDIR
-
-Commands:
-  identity   create an identity (keys in a sealed store) or show its fingerprint and known peers
-  parse      print every field of a wire message (query, tag, error, fragment, handshake, data)
-  forge      show deniability: rewrite a captured message using only material the receiver published
-  chat       encrypted terminal chat with one peer over TCP or IRC, with trust and SMP commands
-  import     take an OTR key and trusted fingerprints from Pidgin, irssi-otr or weechat-otr files
-  export     write the OTR key and fingerprints back in those programs' formats
-
-Run `offrec COMMAND --help` for a command's options.
-
-Exit status: 0 success, 1 failure at run time, 2 usage error or malformed input.
-";
+use args::{Cli, Command};
 
 /// Why a command failed: the message says what went wrong and what to do.
 #[derive(Debug)]
@@ -70,7 +52,7 @@ impl CliError {
         CliError { message: message.into(), code: 2, usage: None }
     }
 
-    /// A usage error (exit 2), printed with the command's usage.
+    /// A usage error (exit 2), printed with the command's usage (see `args::usage_error`).
     pub fn usage(message: impl Into<String>, usage: &str) -> Self {
         CliError { message: message.into(), code: 2, usage: Some(usage.to_owned()) }
     }
@@ -79,33 +61,24 @@ impl CliError {
 /// What a command returns.
 pub type CliResult = Result<(), CliError>;
 
-fn run(args: &[String]) -> CliResult {
-    let Some(command) = args.first() else {
-        return Err(CliError::usage("no command given", USAGE));
-    };
-    let rest = &args[1..];
-    match command.as_str() {
-        "--help" | "-h" | "help" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        "--version" | "-V" => {
-            println!("offrec {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        "identity" => identity::run(rest),
-        "parse" => parse::run(rest),
-        "forge" => forge::run(rest),
-        "chat" => chat::run(rest),
-        "import" => migrate::import(rest),
-        "export" => migrate::export(rest),
-        other => Err(CliError::usage(format!("unknown command {other:?}"), USAGE)),
+fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Identity { command } => identity::run(command),
+        Command::Parse(args) => parse::run(&args),
+        Command::Forge(args) => forge::run(&args),
+        Command::Chat(args) => chat::run(args),
+        Command::Import(args) => migrate::import(&args),
+        Command::Export(args) => migrate::export(&args),
     }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    // Usage errors exit 2 with the command's usage; --help and --version exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return args::report_parse_error(&error),
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("offrec: {}", error.message);

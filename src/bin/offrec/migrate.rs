@@ -12,84 +12,14 @@ use offrec::migrate::file_io::{read_existing, read_file, write_atomically};
 use offrec::migrate::{AccountSelector, FileKind, MigrateError, OtrFileFormat};
 use offrec::otr::identity::human_fingerprint;
 
-use crate::args::{self, Kind, Parsed};
-use crate::keys::{self, KEY_FLAGS, KEY_HELP};
+use crate::args::{usage_error, ExportArgs, FormatChoice, ImportArgs};
+use crate::keys::{self, Purpose};
 use crate::{CliError, CliResult};
 
-const IMPORT_USAGE: &str = "\
-Usage:
-  offrec import --store DIR [--format libotr|potr] [--account-in-file NAME] [--protocol-in-file ID]
-                [--replace-key] [--instance-tag] PATH...
-
-Imports an OTR key and the fingerprints you trust into the store, from the files of libotr
-(Pidgin: ~/.purple; irssi-otr: ~/.irssi/otr) or python-potr (weechat-otr: ~/.weechat/otr or
-~/.local/share/weechat/otr; Gajim). PATH is a directory holding them, or the files themselves:
-  libotr  otr.private_key (irssi-otr: otr.key), otr.fingerprints (otr.fp),
-          otr.instance_tags (otr.instag, only with --instance-tag)
-  potr    NAME.key3 and NAME.fpr (NAME is the account, such as nick@server)
-Everything is checked before the store is saved: a damaged file changes nothing.
-
-  --store DIR             the store (offrec identity new made it)
-  --format FORMAT         libotr (default) or potr
-  --account-in-file NAME  the account as the files write it, if it is not the store's account
-                          (irssi-otr and weechat-otr write nick@server; potr files default to
-                          their NAME)
-  --protocol-in-file ID   the protocol as the files write it (prpl-jabber, prpl-irc, IRC, irc),
-                          if it does not name the store's network
-  --replace-key           replace the store's OTR key if it already has another one (contacts
-                          who verified the old key will see a new one)
-  --instance-tag          also take the instance tag: only when offrec replaces that program on
-                          this same computer, before the store has been used for any chat
-";
-
-const EXPORT_USAGE: &str = "\
-Usage:
-  offrec export --store DIR [--format libotr|potr] [--account-in-file NAME] [--protocol-in-file ID]
-                [--instance-tag] OUTDIR
-
-Writes the store's OTR key and the OTR fingerprints it knows, with their trust, as libotr's or
-python-potr's files into OUTDIR (created 0700 if missing; files are 0600 and replaced
-atomically):
-  libotr  OUTDIR/otr.private_key, OUTDIR/otr.fingerprints (and otr.instance_tags with
-          --instance-tag); irssi-otr's otr.key, otr.fp, otr.instag where OUTDIR has those.
-          Existing files are merged: other accounts' keys and lines are kept.
-  potr    OUTDIR/NAME.key3 and OUTDIR/NAME.fpr
-Trust is written as libotr writes it: smp, verified, or empty. offrec's own keys are not
-written (OTR programs cannot use them).
-
-  --store DIR             the store
-  --format FORMAT         libotr (default) or potr
-  --account-in-file NAME  the account name to write (default: as OUTDIR's files already spell
-                          this account, else the store's account; irssi-otr and weechat-otr use
-                          nick@server); for potr also the files' NAME
-  --protocol-in-file ID   the protocol id to write (default: as OUTDIR's files spell it, else
-                          prpl-jabber for XMPP and prpl-NETWORK otherwise for libotr, which are
-                          Pidgin's; the network for potr; irssi-otr uses IRC)
-  --instance-tag          also write the instance tag (libotr only; for a program that will
-                          replace offrec on this same computer)
-";
-
-fn usage(text: &str) -> String {
-    format!("{text}\n{KEY_HELP}")
-}
-
-fn flags() -> Vec<(&'static str, Kind)> {
-    let mut spec = vec![
-        ("--store", Kind::Value),
-        ("--format", Kind::Value),
-        ("--account-in-file", Kind::Value),
-        ("--protocol-in-file", Kind::Value),
-        ("--instance-tag", Kind::Switch),
-    ];
-    spec.extend(KEY_FLAGS);
-    spec
-}
-
-fn format_of(parsed: &Parsed, usage: &str) -> Result<OtrFileFormat, CliError> {
-    match parsed.value("--format").unwrap_or("libotr") {
-        "libotr" => Ok(OtrFileFormat::Libotr),
-        "potr" => Ok(OtrFileFormat::Potr),
-        other => Err(CliError::usage(format!("unknown --format {other:?}: use libotr or potr"), usage)),
+fn format_of(choice: FormatChoice) -> OtrFileFormat {
+    match choice {
+        FormatChoice::Libotr => OtrFileFormat::Libotr,
+        FormatChoice::Potr => OtrFileFormat::Potr,
     }
 }
 
@@ -213,25 +143,14 @@ fn scan_dir(dir: &Path, format: OtrFileFormat, account: Option<&str>, found: &mu
 }
 
 /// Runs `offrec import ...`.
-pub fn import(args: &[String]) -> CliResult {
-    let usage = usage(IMPORT_USAGE);
-    if args::wants_help(args) {
-        print!("{usage}");
-        return Ok(());
-    }
-    let mut spec = flags();
-    spec.push(("--replace-key", Kind::Switch));
-    let parsed = args::parse(args, &spec, 64, &usage)?;
-    let dir = parsed.required("--store", &usage)?;
-    let format = format_of(&parsed, &usage)?;
-    if parsed.positional.is_empty() {
-        return Err(CliError::usage("name the directory or files to import", &usage));
-    }
-    let account = parsed.value("--account-in-file");
-    let protocol = parsed.value("--protocol-in-file");
+pub fn import(args: &ImportArgs) -> CliResult {
+    let common = &args.common;
+    let dir = common.store.as_str();
+    let format = format_of(common.format);
+    let account = common.account_in_file.as_deref();
+    let protocol = common.protocol_in_file.as_deref();
     let mut found = Found::default();
-    for path in &parsed.positional {
-        let path = Path::new(path);
+    for path in &args.paths {
         if path.is_dir() {
             scan_dir(path, format, account, &mut found)?;
         } else if path.exists() {
@@ -240,11 +159,11 @@ pub fn import(args: &[String]) -> CliResult {
             return Err(CliError::fail(format!("{} does not exist", path.display())));
         }
     }
-    if parsed.has("--instance-tag") && found.instance_tags.is_none() {
+    if common.instance_tag && found.instance_tags.is_none() {
         return Err(CliError::fail("--instance-tag: no otr.instance_tags (or otr.instag) among the paths"));
     }
 
-    let key = keys::store_key(&parsed)?;
+    let key = keys::store_key(&common.secret, dir, Purpose::Open)?;
     let (store, mut client) = keys::load(dir, &key, Settings::default())?;
     let selector = AccountSelector::named(account, protocol);
     // potr files belong to the account in their name unless one was given.
@@ -252,9 +171,8 @@ pub fn import(args: &[String]) -> CliResult {
 
     if let Some((path, key_format)) = &found.key {
         let file = read_file(path, kind_of(*key_format)).map_err(explain)?;
-        let (fp, _) = client
-            .import_otr_key(&file, *key_format, &selector, parsed.has("--replace-key"))
-            .map_err(|e| explain_in(path, e))?;
+        let (fp, _) =
+            client.import_otr_key(&file, *key_format, &selector, args.replace_key).map_err(|e| explain_in(path, e))?;
         println!("OTR key from {}", path.display());
         println!("  OTR fingerprint: {}", human_fingerprint(&fp));
     }
@@ -274,7 +192,7 @@ pub fn import(args: &[String]) -> CliResult {
             );
         }
     }
-    if parsed.has("--instance-tag") {
+    if common.instance_tag {
         if let Some(path) = &found.instance_tags {
             let file = read_file(path, FileKind::InstanceTags).map_err(explain)?;
             let (tag, _) = client.import_otr_instance_tag(&file, &selector).map_err(|e| explain_in(path, e))?;
@@ -306,26 +224,18 @@ fn explain_in(path: &Path, error: MigrateError) -> CliError {
 }
 
 /// Runs `offrec export ...`.
-pub fn export(args: &[String]) -> CliResult {
-    let usage = usage(EXPORT_USAGE);
-    if args::wants_help(args) {
-        print!("{usage}");
-        return Ok(());
+pub fn export(args: &ExportArgs) -> CliResult {
+    let common = &args.common;
+    let dir = common.store.as_str();
+    let format = format_of(common.format);
+    if common.instance_tag && format == OtrFileFormat::Potr {
+        return Err(usage_error(&["export"], "--instance-tag: potr has no instance tags file"));
     }
-    let parsed = args::parse(args, &flags(), 1, &usage)?;
-    let dir = parsed.required("--store", &usage)?;
-    let format = format_of(&parsed, &usage)?;
-    let Some(out) = parsed.positional.first() else {
-        return Err(CliError::usage("name the directory to write into", &usage));
-    };
-    if parsed.has("--instance-tag") && format == OtrFileFormat::Potr {
-        return Err(CliError::usage("--instance-tag: potr has no instance tags file", &usage));
-    }
-    let key = keys::store_key(&parsed)?;
+    let key = keys::store_key(&common.secret, dir, Purpose::Open)?;
     let (_, client) = keys::load(dir, &key, Settings::default())?;
-    let account = parsed.value("--account-in-file");
-    let selector = AccountSelector::named(account, parsed.value("--protocol-in-file"));
-    let out = Path::new(out);
+    let account = common.account_in_file.as_deref();
+    let selector = AccountSelector::named(account, common.protocol_in_file.as_deref());
+    let out = args.out.as_path();
     if !out.is_dir() {
         fs::DirBuilder::new()
             .recursive(true)
@@ -362,7 +272,7 @@ pub fn export(args: &[String]) -> CliResult {
     if summary.skipped > 0 {
         println!("  {} keys left out: their peers' names cannot be written in this format", summary.skipped);
     }
-    if parsed.has("--instance-tag") {
+    if common.instance_tag {
         let path = out.join(libotr_name("otr.instance_tags", "otr.instag"));
         let existing = read_existing(&path, FileKind::InstanceTags).map_err(explain)?;
         let bytes = client.export_otr_instance_tag(&selector, existing.as_deref().map(|e| &e[..])).map_err(explain)?;

@@ -2,7 +2,8 @@
 
 mod otr;
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 
 use offrec::ake::message::{is_ake_message, AKE_HEADER_LEN};
 use offrec::ake::{AkeKind, AkeMessage};
@@ -10,45 +11,18 @@ use offrec::crypto::aead::RevealedMaterial;
 use offrec::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE};
 use offrec::wire::{armour, classify, parse_fragment, Incoming, OtrKind, Versions, PROTOCOL_VERSION};
 
-use crate::args;
+use crate::args::ParseArgs;
 use crate::keys::to_hex;
+use crate::tcp::{read_line_limited, MAX_LINE};
+use crate::wire_log;
 use crate::{CliError, CliResult};
 
-const USAGE: &str = "\
-Usage: offrec parse [TEXT | -]
-
-Reads one wire message (the argument, or standard input with `-` or no argument; one trailing
-newline is removed) and prints its kind and every field:
-  query                the versions it advertises
-  whitespace tag       the versions the tag advertises and the text without it
-  error message        the peer's error text
-  fragment             id, sender and receiver instance tags, k of n, piece length
-  armoured handshake   kind, instance tags, ephemeral key, payload lengths
-  armoured data        version, instance tags, flags, ratchet key, PN, N, each revealed
-                       material (H and E_K(J0)), ciphertext length, tag
-  OTR query            the OTR versions it asks for (and offrec's, in a combined query)
-  OTR whitespace tag   the OTR (and offrec) versions advertised and the text without tags
-  OTR error message    the peer's error text
-  OTR fragment         form (v3 or v2), sender and receiver instance tags, k of n, length
-  OTR encoded message  version, type, instance tags, then per type: D-H Commit (encrypted
-                       g^x length, hash of g^x), D-H Key (g^y length and value), Reveal
-                       Signature (r, encrypted signature length, MAC), Signature (encrypted
-                       signature length, MAC), data (flags, keyids, next DH key, counter,
-                       ciphertext length, MAC, revealed MAC keys)
-  OTR v1 and OTRv4     identified as foreign (offrec does not speak them)
-Anything else is plaintext.
-
-A malformed offrec or OTR message is reported with what is wrong and exit status 2.
-";
-
 /// Runs `offrec parse`.
-pub fn run(args: &[String]) -> CliResult {
-    if args::wants_help(args) {
-        print!("{USAGE}");
-        return Ok(());
+pub fn run(args: &ParseArgs) -> CliResult {
+    if let Some(log) = &args.log {
+        return run_log(log);
     }
-    let parsed = args::parse(args, &[], 1, USAGE)?;
-    let text = match parsed.positional.first().map(String::as_str) {
+    let text = match args.text.as_deref() {
         None | Some("-") => {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map_err(|e| {
@@ -66,6 +40,58 @@ pub fn run(args: &[String]) -> CliResult {
     };
     for line in describe(&text)? {
         println!("{line}");
+    }
+    Ok(())
+}
+
+/// `offrec parse --log FILE`: every entry of a wire log (or, for a line that is not one, the
+/// line itself as a message), each with a heading; a malformed message is reported in place.
+fn run_log(path: &str) -> CliResult {
+    let mut reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = File::open(path).map_err(|e| CliError::fail(format!("cannot read the wire log {path}: {e}")))?;
+        Box::new(BufReader::new(file))
+    };
+    let (mut number, mut malformed) = (0usize, 0usize);
+    loop {
+        let line = match read_line_limited(&mut reader, MAX_LINE + 256) {
+            Ok(Some(Ok(line))) => line,
+            Ok(Some(Err(why))) => {
+                number += 1;
+                println!("#{number}: {why}\n");
+                malformed += 1;
+                continue;
+            }
+            Ok(None) => break,
+            Err(e) => return Err(CliError::fail(format!("reading the wire log {path} failed: {e}"))),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        number += 1;
+        let message = match wire_log::parse_entry(&line) {
+            Some(entry) => {
+                println!("#{number} {} {} {}", entry.time, entry.direction.word(), printable(entry.peer));
+                entry.message
+            }
+            None => {
+                println!("#{number}");
+                line.as_str()
+            }
+        };
+        match describe(message) {
+            Ok(lines) => lines.iter().for_each(|l| println!("  {l}")),
+            Err(e) => {
+                println!("  {}", e.message);
+                malformed += 1;
+            }
+        }
+        println!();
+    }
+    println!("{number} messages, {malformed} malformed");
+    if malformed > 0 {
+        return Err(CliError::input(format!("{malformed} of the {number} messages in {path} are malformed")));
     }
     Ok(())
 }

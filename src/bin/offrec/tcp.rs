@@ -90,16 +90,32 @@ fn start(stream: TcpStream, tx: Sender<Input>) -> Result<Tcp, CliError> {
     Ok(Tcp { stream })
 }
 
-/// Listens on `addr` (`PORT` or `ADDR:PORT`) and takes the first connection.
+/// Where `--tcp-listen VALUE` listens: a bare PORT means the loopback address (this machine
+/// only); anything else is ADDR:PORT as given (e.g. `0.0.0.0:5000`, `[::]:5000`).
+pub fn listen_address(value: &str) -> String {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        format!("127.0.0.1:{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Listens on `addr` (`PORT` on loopback, or `ADDR:PORT`) and takes the first connection.
 pub fn listen(addr: &str, peer: &str, tx: Sender<Input>) -> Result<Tcp, CliError> {
-    let addr = if addr.contains(':') { addr.to_owned() } else { format!("0.0.0.0:{addr}") };
+    let addr = listen_address(addr);
     let listener = TcpListener::bind(&addr).map_err(|e| {
         CliError::fail(format!(
-            "cannot listen on {addr}: {e} (is the port in use? pick another with --tcp-listen PORT)"
+            "cannot listen on {addr}: {e} (is the port in use? pick another with --tcp-listen PORT; an address must be ADDR:PORT)"
         ))
     })?;
     let local = listener.local_addr().map_or(addr.clone(), |a| a.to_string());
-    println!("* listening on {local}; waiting for {peer} to connect");
+    let reach = match listener.local_addr() {
+        Ok(a) if a.ip().is_loopback() => {
+            " (this machine only: give --tcp-listen 0.0.0.0:PORT to accept other machines)"
+        }
+        _ => "",
+    };
+    println!("* listening on {local}{reach}; waiting for {peer} to connect");
     let (stream, from) =
         listener.accept().map_err(|e| CliError::fail(format!("accepting a connection failed: {e}")))?;
     println!("* connected: {from}");
@@ -149,5 +165,8 @@ mod tests {
         assert_eq!(read_line_limited(&mut input, 8).unwrap(), Some(Ok("last".to_owned())));
         assert_eq!(read_line_limited(&mut input, 8).unwrap(), None);
         assert!(check_one_line("a\nb").is_err());
+        assert_eq!(listen_address("5000"), "127.0.0.1:5000");
+        assert_eq!(listen_address("0.0.0.0:5000"), "0.0.0.0:5000");
+        assert_eq!(listen_address("[::1]:5000"), "[::1]:5000");
     }
 }

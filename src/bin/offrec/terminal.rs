@@ -3,26 +3,42 @@
 
 use std::io::{IsTerminal, Write};
 
-use offrec::conversation::{Event, NotSentReason, Security, SessionState};
+use offrec::ake::AkeError;
+use offrec::conversation::{
+    handshake_failure_code, Event, NotSentReason, Security, SessionState, HANDSHAKE_OTR_FAILED, HANDSHAKE_UNSENDABLE,
+};
 use offrec::trust::format_fingerprint;
 
+use crate::line_editor::LineEditor;
 use crate::parse::printable;
+use crate::sent_messages::SentMessages;
 
-/// The chat's output.
+/// The chat's output: plain lines and a prompt on standard output, or, on a terminal, through
+/// the line editor (messages above the line being typed).
 pub struct Screen {
     tty: bool,
     prompt_shown: bool,
     last_prompt: String,
+    editor: Option<LineEditor>,
 }
 
 impl Screen {
     /// Output to stdout.
     pub fn new() -> Self {
-        Screen { tty: std::io::stdout().is_terminal(), prompt_shown: false, last_prompt: String::new() }
+        Screen { tty: std::io::stdout().is_terminal(), prompt_shown: false, last_prompt: String::new(), editor: None }
+    }
+
+    /// Output through the line editor.
+    pub fn with_editor(editor: LineEditor) -> Self {
+        Screen { editor: Some(editor), ..Screen::new() }
     }
 
     /// Prints one line, first moving past (or erasing, on a terminal) a shown prompt.
     pub fn line(&mut self, text: &str) {
+        if let Some(editor) = &mut self.editor {
+            editor.print(text);
+            return;
+        }
         let mut out = std::io::stdout().lock();
         if self.prompt_shown {
             let _ = out.write_all(if self.tty { b"\r\x1b[K" } else { b"\n" });
@@ -34,6 +50,10 @@ impl Screen {
 
     /// Shows the prompt.
     pub fn prompt(&mut self, text: &str) {
+        if let Some(editor) = &mut self.editor {
+            editor.set_prompt(text);
+            return;
+        }
         if self.prompt_shown && self.last_prompt == text {
             return;
         }
@@ -49,9 +69,16 @@ impl Screen {
         self.prompt_shown = true;
     }
 
+    /// Gives the line editor (if any) the prompt to show under the next printed line.
+    pub fn update_live_prompt(&mut self, text: &str) {
+        if let Some(editor) = &mut self.editor {
+            editor.set_prompt(text);
+        }
+    }
+
     /// The user pressed Enter: the prompt line is finished.
     pub fn input_done(&mut self) {
-        if !self.tty && self.prompt_shown {
+        if !self.tty && self.prompt_shown && self.editor.is_none() {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(b"\n");
             let _ = out.flush();
@@ -104,13 +131,55 @@ fn reason_words(reason: NotSentReason) -> &'static str {
     }
 }
 
+/// Why a handshake failed (`Event::HandshakeFailed`'s reason), in the library's words for it,
+/// with what to do.
+pub fn handshake_failure_words(reason: u32) -> String {
+    let known = [
+        AkeError::Malformed,
+        AkeError::WrongInstance,
+        AkeError::VersionMismatch,
+        AkeError::AuthenticationFailed,
+        AkeError::NonContributory,
+        AkeError::Random,
+        AkeError::NamesDiffer,
+    ];
+    if let Some(error) = known.into_iter().find(|e| handshake_failure_code(*e) == reason) {
+        let advice = match error {
+            AkeError::NamesDiffer => {
+                "each side must name the other by the account the other's store has (--peer), on the same network (identity new --network)"
+            }
+            AkeError::Malformed => "the transport may alter messages, or the peer is broken; try /start again",
+            AkeError::WrongInstance => "it was meant for another program using the same account; usually harmless",
+            AkeError::VersionMismatch => "check both sides' --policy; someone may be rewriting the offer",
+            AkeError::AuthenticationFailed | AkeError::NonContributory => {
+                "someone may be tampering with the conversation, or the peer is broken: do not retry blindly"
+            }
+            _ => "try /start again",
+        };
+        return format!("{error}: {advice}");
+    }
+    match reason {
+        HANDSHAKE_UNSENDABLE => {
+            "a handshake message does not fit the transport's size limit: raise --max-message-size (fragments need 64 bytes or more)".to_owned()
+        }
+        HANDSHAKE_OTR_FAILED => {
+            "an OTR signature, MAC or key did not verify: someone may be tampering with the conversation, or the peer is broken".to_owned()
+        }
+        _ => "a reason this version of offrec chat does not know (upgrade it); try /start again".to_owned(),
+    }
+}
+
 /// An event in words; `None` for events not worth showing (heartbeats).
-pub fn event_words(peer: &str, event: &Event) -> Option<String> {
+pub fn event_words(peer: &str, event: &Event, sent: &SentMessages) -> Option<String> {
     let fp = |f: &[u8; 32]| format_fingerprint(f);
     Some(match event {
-        Event::EncryptionRequired { message } => format!("* message {message} is held until the session is encrypted; starting one"),
-        Event::HeldMessageSent { message } => format!("* held message {message} was sent encrypted"),
-        Event::MessageNotSent { message, reason } => format!("* message {message} was not sent: {}", reason_words(*reason)),
+        Event::EncryptionRequired { message } => {
+            format!("* {} is held until the session is encrypted; starting one", sent.name(*message))
+        }
+        Event::HeldMessageSent { message } => format!("* {} (held) was sent encrypted", sent.name(*message)),
+        Event::MessageNotSent { message, reason } => {
+            format!("* {} was not sent: {}", sent.name(*message), reason_words(*reason))
+        }
         Event::Unreadable => format!("* an encrypted message from {peer} could not be read (no session for it, or it was damaged); {peer} is told"),
         Event::Malformed => format!("* {peer} sent a malformed message (ignored)"),
         Event::NotInPrivate => format!("* {peer} sent an encrypted message for a session we do not have; /start a new one"),
@@ -142,18 +211,12 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
         Event::PeerEndedSession => return None, // reported by the state change to finished
         Event::SessionExpired => "* the encrypted session expired after a long silence; /start a new one".to_owned(),
         Event::HandshakeFailed { reason } => {
-            let why = match *reason {
-                8 => "the two sides bind different account names (check the names you use for each other)",
-                9 => "an OTR signature, MAC or key did not verify",
-                7 => "a handshake message does not fit the transport's size limit",
-                _ => "a handshake message was malformed or did not authenticate",
-            };
-            format!("* the handshake with {peer} failed: {why}; any previous session is kept; try /start again")
+            format!("* the handshake with {peer} failed: {}; any previous session is kept", handshake_failure_words(*reason))
         }
         Event::HandshakeComplete => format!("* handshake with {peer} complete"),
         Event::ExtraKeyReceived { usage, .. } => format!("* {peer} derived an extra symmetric key (usage {usage}); this program does not use it"),
         Event::PeerCouldNotRead { message } => {
-            format!("* {peer} could not read your message {message} (they lost the session); a new one is being started: send it again")
+            format!("* {peer} could not read {} (they lost the session); a new one is being started: send it again", sent.name(*message))
         }
         Event::NewFingerprint { fingerprint } => {
             format!("* first key seen for {peer}: {}\n  verify it: compare with /fp over another channel, then /trust; or /smp SECRET", fp(fingerprint))
@@ -178,13 +241,18 @@ pub fn event_words(peer: &str, event: &Event) -> Option<String> {
             fp(fingerprint)
         ),
         Event::KeyConsentRequired { message, fingerprint } => format!(
-            "* message {message} is held: {peer}'s only session uses the new, unverified key {}.\n  verify it (/fp then /trust, or /smp) or /accept it to send; otherwise the message is dropped after a while",
+            "* {} is held: {peer}'s only session uses the new, unverified key {}.\n  verify it (/fp then /trust, or /smp) or /accept it to send; otherwise the message is dropped after a while",
+            sent.name(*message),
             fp(fingerprint)
         ),
         Event::SmpFailed => format!("* SMP failed: the secrets did not match; {peer} is not verified"),
         Event::SmpAborted => "* SMP aborted".to_owned(),
         Event::SmpCheated => "* SMP failed: a proof did not check out; someone may be tampering with the conversation".to_owned(),
         Event::PersistNeeded { .. } => return None, // the chat saves the store
-        other => format!("* event {}", other.code()),
+        Event::InputDropped => format!(
+            "* a message from {peer} was dropped: too much unauthenticated input arrived at once (a flood?); if a session does not come up, /start again"
+        ),
+        Event::TlvReceived { .. } => format!("* {peer} sent application data inside the session that this program does not use"),
+        _ => format!("* {peer}: something happened that this version of offrec chat has no words for (upgrade it)"),
     })
 }
