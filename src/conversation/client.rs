@@ -2,7 +2,7 @@
 //! its conversations. It does no I/O and starts no threads: every call returns the [`Action`]s
 //! the application must carry out, in order. Several clients can live in one process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zeroize::Zeroizing;
 
@@ -10,6 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
+use super::peer_policies::PeerPolicies;
 use super::protocol::ProtocolSession;
 use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
@@ -40,6 +41,11 @@ pub struct Client {
     /// The OTR DSA identity, encoded by the OTR layer and stored as is (`persist.rs`).
     /// The OTR DSA-1024 identity, made at the first OTR need or by `generate_otr_key`.
     pub(crate) otr_identity: Option<Box<DsaIdentity>>,
+    /// Policies the application set for single peers, over `settings.policy` (stored).
+    pub(crate) peer_policies: PeerPolicies,
+    /// Peers the application reported offline for the current call only
+    /// ([`Client::with_offline_peers`]); empty between calls.
+    pub(crate) call_offline: BTreeSet<String>,
 }
 
 impl core::fmt::Debug for Client {
@@ -101,6 +107,8 @@ impl Client {
             unauthenticated_held: 0,
             call_limits: BTreeMap::new(),
             otr_identity: None,
+            peer_policies: PeerPolicies::default(),
+            call_offline: BTreeSet::new(),
         })
     }
 
@@ -185,7 +193,7 @@ impl Client {
     /// unauthenticated senders by at most the room left (fragments and handshakes check it
     /// before keeping anything); a stranger that still ends up over it is forgotten whole, with
     /// [`super::Event::InputDropped`].
-    fn with_peer<R>(
+    pub(super) fn with_peer<R>(
         &mut self,
         peer: &str,
         now: u64,
@@ -229,7 +237,19 @@ impl Client {
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
         let Client {
-            account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, otr_identity, ..
+            account,
+            protocol,
+            identity,
+            our_tag,
+            settings,
+            trust,
+            peers,
+            rng,
+            call_limits,
+            otr_identity,
+            peer_policies,
+            call_offline,
+            ..
         } = self;
         let our_fingerprint = identity.fingerprint();
         let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
@@ -243,6 +263,8 @@ impl Client {
             our_fingerprint,
             our_tag: *our_tag,
             settings,
+            policy: peer_policies.get(peer).unwrap_or(settings.policy),
+            peer_offline: call_offline.contains(peer),
             trust,
             rng: rng.as_mut(),
             now,
@@ -259,7 +281,7 @@ impl Client {
 
     /// Ends a public call: if stored state changed, appends the call's one
     /// [`Event::PersistNeeded`] as its last action.
-    fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
+    pub(super) fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
         let what = std::mem::take(&mut self.dirty);
         if what != 0 {
             actions.push(Action::Event { peer: String::new(), instance: 0, event: Event::PersistNeeded { what } });
@@ -365,7 +387,7 @@ impl Client {
     /// refreshes it; the old session keeps working until the new one completes.
     pub fn start_session(&mut self, peer: &str, now: u64) -> Result<Vec<Action>, ClientError> {
         check_name(peer, "peer")?;
-        if !self.settings.policy.allows_protocol() {
+        if !self.policy_for(peer).allows_protocol() {
             return Err(ClientError::PolicyForbids);
         }
         let actions = self.with_peer(peer, now, true, |p, ctx| p.send_query(ctx)).1;

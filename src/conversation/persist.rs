@@ -8,6 +8,7 @@
 //! reassembled, and strangers (peers the application never addressed that hold no session and
 //! no held message). Everything read back is checked against the live caps.
 
+mod peer_policies;
 mod section;
 mod trust;
 
@@ -119,6 +120,7 @@ struct Known<'a> {
     trust: Option<&'a [u8]>,
     peers: Option<&'a [u8]>,
     otr_identity: Option<&'a [u8]>,
+    peer_policies: Option<&'a [u8]>,
 }
 
 impl Known<'_> {
@@ -130,11 +132,12 @@ impl Known<'_> {
 impl Client {
     /// Upper bound of [`Client::write_state`]'s output, for reserving buffers.
     pub(crate) fn max_state_len(&self) -> usize {
-        4 * section::FRAMING_LEN
+        5 * section::FRAMING_LEN
             + self.own_section_len()
             + trust::max_len(&self.trust)
             + self.peers_section_len()
             + self.otr_identity.as_ref().map_or(0, |_| MAX_OTR_IDENTITY_LEN)
+            + peer_policies::max_len(&self.peer_policies)
     }
 
     fn own_section_len(&self) -> usize {
@@ -172,6 +175,13 @@ impl Client {
                 w.bytes(&stored);
             });
         }
+        if !self.peer_policies.is_empty() {
+            // Critical: an older reader that dropped a peer's REQUIRE_MODERN or ALWAYS would
+            // quietly lower that peer's protection. Absent when no peer has its own policy, so
+            // such stores stay readable by libraries without this section.
+            let len = peer_policies::max_len(&self.peer_policies);
+            section::write(w, section::PEER_POLICIES, true, len, |w| peer_policies::write(w, &self.peer_policies));
+        }
     }
 
     /// Rebuilds a client from [`Client::write_state`]'s sections, with the application's
@@ -189,6 +199,7 @@ impl Client {
                 section::TRUST => &mut known.trust,
                 section::PEERS => &mut known.peers,
                 section::OTR_IDENTITY => &mut known.otr_identity,
+                section::PEER_POLICIES => &mut known.peer_policies,
                 tag if found.critical => return Err(StateError::UnsupportedSection(tag)),
                 // Optional and unknown: skipped (and not written back, section.rs).
                 _ => continue,
@@ -213,7 +224,13 @@ impl Client {
             }
             None => None,
         };
-        Client::assemble(own, trust, peers, otr_identity, settings, rng)
+        let mut client = Client::assemble(own, trust, peers, otr_identity, settings, rng)?;
+        if let Some(bytes) = known.peer_policies {
+            let mut r = Reader::new(bytes);
+            client.peer_policies = peer_policies::read(&mut r)?;
+            section::finish(r)?;
+        }
+        Ok(client)
     }
 
     /// Rebuilds a client from a version-1 state (STORAGE.md §4.1): the same fields, in one

@@ -69,6 +69,11 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::SmpRateLimited => OffrecResult::SmpRateLimited,
         ClientError::Random => OffrecResult::RandomFailed,
         ClientError::Smp(_) => OffrecResult::SmpError,
+        ClientError::KeyInUse => OffrecResult::KeyInUse,
+        ClientError::UnknownKey => OffrecResult::UnknownKey,
+        ClientError::UnknownPeer => OffrecResult::UnknownPeer,
+        ClientError::SessionActive => OffrecResult::SessionActive,
+        ClientError::InvalidText(_) => OffrecResult::InvalidText,
     }
 }
 

@@ -84,6 +84,16 @@ pub enum OffrecResult {
     StoreNotAFile = 122,
     /// OTR: the client has no OTR DSA key yet (`offrec_client_generate_otr_key` makes one).
     NoOtrKey = 123,
+    // 124..=135: reserved for other work in progress.
+    /// The key is used by a live encrypted session: end that session before forgetting it.
+    KeyInUse = 136,
+    /// That key is not known for that peer.
+    UnknownKey = 137,
+    /// An encrypted session with that peer is live: end it before forgetting the peer.
+    SessionActive = 138,
+    /// A text for `offrec_client_set_text` is too long, holds a control character (other than
+    /// a line feed) or a protocol marker (`?OTR`, `?OFR`).
+    InvalidText = 139,
 }
 
 impl OffrecResult {
@@ -93,7 +103,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 31] = [
+    const ALL: [OffrecResult; 35] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -125,6 +135,10 @@ impl OffrecResult {
         Self::StoreWrongAccount,
         Self::StoreNotAFile,
         Self::NoOtrKey,
+        Self::KeyInUse,
+        Self::UnknownKey,
+        Self::SessionActive,
+        Self::InvalidText,
     ];
 
     /// The code's number, as C sees it.
@@ -166,6 +180,10 @@ impl OffrecResult {
             121 => Self::StoreWrongAccount,
             122 => Self::StoreNotAFile,
             123 => Self::NoOtrKey,
+            136 => Self::KeyInUse,
+            137 => Self::UnknownKey,
+            138 => Self::SessionActive,
+            139 => Self::InvalidText,
             _ => return None,
         })
     }
@@ -204,6 +222,10 @@ impl OffrecResult {
             Self::StoreWrongAccount => c"the store belongs to another account",
             Self::StoreNotAFile => c"the store path is not a regular file",
             Self::NoOtrKey => c"no OTR key yet (generate one first)",
+            Self::KeyInUse => c"the key is in use by an encrypted session; end it first",
+            Self::UnknownKey => c"that key is not known for this peer",
+            Self::SessionActive => c"an encrypted session with this peer is live; end it first",
+            Self::InvalidText => c"the text is too long or holds a control character or protocol marker",
         }
     }
 }
@@ -241,7 +263,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-            116, 117, 118, 119, 121, 122, 123,
+            116, 117, 118, 119, 121, 122, 123, 136, 137, 138, 139,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

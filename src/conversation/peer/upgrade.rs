@@ -31,7 +31,7 @@ impl Peer {
     /// Sends our probe as the first data message of a new OTR v3 session, if the policy guards
     /// against downgrades.
     pub(super) fn send_modern_offer(&mut self, ctx: &mut Ctx<'_>, instance: u32) {
-        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) {
+        if !ctx.policy.has(Policy::DOWNGRADE_GUARD) {
             return;
         }
         let offer = Control::ModernOffer { versions: Versions::SUPPORTED.bits(), fingerprint: ctx.our_fingerprint };
@@ -42,7 +42,7 @@ impl Peer {
     /// The probe again, for one of the first user messages of an OTR v3 session (the first
     /// probe travels alone and may have been lost like any message).
     pub(super) fn modern_offer_for_user_message(&mut self, ctx: &Ctx<'_>, tag: u32) -> Option<Control<'static>> {
-        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) {
+        if !ctx.policy.has(Policy::DOWNGRADE_GUARD) {
             return None;
         }
         let session = self.sessions.get_mut(&tag)?;
@@ -56,7 +56,7 @@ impl Peer {
     pub(super) fn modern_offered(&mut self, ctx: &mut Ctx<'_>, instance: u32, versions: u8, fingerprint: [u8; 32]) {
         let legacy = self.sessions.get(&instance).is_some_and(|s| s.protocol().is_legacy());
         let common = Versions::from_bits(versions).intersection(Versions::SUPPORTED);
-        if !legacy || !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) || common.is_empty() {
+        if !legacy || !ctx.policy.has(Policy::DOWNGRADE_GUARD) || common.is_empty() {
             return;
         }
         if self.upgrade.is_none() {

@@ -23,6 +23,8 @@ pub(crate) const TRUST: u16 = 2;
 pub(crate) const PEERS: u16 = 3;
 /// The client's OTR DSA identity, opaque to this layer (absent if it has none).
 pub(crate) const OTR_IDENTITY: u16 = 4;
+/// Policies the application set for single peers (absent if none has one).
+pub(crate) const PEER_POLICIES: u16 = 5;
 
 const CRITICAL: u8 = 1;
 /// Bytes a section adds around its body.
