@@ -41,16 +41,21 @@
 // types) hold the exported functions, one concept per file.
 pub mod bytes;
 pub mod callbacks;
+pub mod classify;
 pub mod client;
 pub mod event;
 pub mod forge;
 pub(crate) mod handle;
+pub mod names;
 pub mod otr;
 pub(crate) mod out;
 pub mod panic;
+pub mod peer_policy;
+pub mod peers;
 pub mod result;
 pub mod smp;
 pub mod store;
+pub mod texts;
 pub mod trust;
 pub mod types;
 pub mod version;
