@@ -1139,8 +1139,9 @@ typedef struct offrec_event {
  */
 typedef struct offrec_callbacks {
     /**
-     * Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
-     * transport, in order.
+     * Required. Send `text` (wire text: one message or fragment) to `peer` over the
+     * transport, in order. Protocol messages are ASCII; plaintext, and the explanation after a
+     * query (`offrec_client_set_text`), are UTF-8.
      */
     void (*send)(void *userdata,
                  const char *peer,

@@ -34,8 +34,8 @@ import (
 // the Client method that caused the callback (see [CallbackPanic]); the library finishes its
 // call first, so later callbacks of the same call still run.
 type Handler interface {
-	// Send sends a wire text (one message or fragment, ASCII, no newline) to peer over the
-	// transport, in order.
+	// Send sends a wire text (one message or fragment; protocol messages are ASCII, plaintext and
+	// the query's explanation UTF-8, no newline of ours) to peer over the transport, in order.
 	Send(peer, text string)
 	// Deliver shows a message from peer (remote instance, 0 for plaintext) to the user. text
 	// is a copy the handler may keep.

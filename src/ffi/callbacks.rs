@@ -32,8 +32,9 @@ use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct OffrecCallbacks {
-    /// Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
-    /// transport, in order.
+    /// Required. Send `text` (wire text: one message or fragment) to `peer` over the
+    /// transport, in order. Protocol messages are ASCII; plaintext, and the explanation after a
+    /// query (`offrec_client_set_text`), are UTF-8.
     pub send: Option<
         unsafe extern "C" fn(
             userdata: *mut c_void,

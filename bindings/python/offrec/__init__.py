@@ -30,7 +30,9 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     InvalidPolicyError,
+    InvalidTextError,
     InvalidUtf8Error,
+    KeyInUseError,
     MessageTooLargeError,
     NoMatchingRevealError,
     NoOtrKeyError,
@@ -45,6 +47,7 @@ from .errors import (
     QueueFullError,
     RandomFailedError,
     Result,
+    SessionActiveError,
     SessionError,
     SessionFinishedError,
     SmpError,
@@ -57,6 +60,7 @@ from .errors import (
     StoreNotFoundError,
     TextDoesNotFitError,
     UnknownEnumValueError,
+    UnknownKeyError,
     UnknownPeerError,
     UnsupportedVersionError,
     WrongAccountError,
@@ -67,6 +71,8 @@ from .events import (
     Event,
     EventCode,
     HandshakeFailure,
+    KeyKind,
+    MessageKind,
     NotSentReason,
     Option,
     PersistFlag,
@@ -75,9 +81,21 @@ from .events import (
     Security,
     SessionState,
     Strength,
+    Text,
     Trust,
 )
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
+from .names import (
+    classify,
+    event_name,
+    handshake_failure_name,
+    key_kind_name,
+    message_kind_name,
+    not_sent_reason_name,
+    protocol_name,
+    state_name,
+    trust_name,
+)
 
 __version__ = "0.1.0"
 
@@ -91,6 +109,7 @@ MAX_PASSPHRASE_LEN = 4096
 MAX_PATH_LEN = 4096
 MAX_FORGE_LATER = 1024
 MAX_STORE_LEN = 256 * 1024 * 1024
+MAX_CUSTOM_TEXT_LEN = 1024
 
 __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
@@ -106,4 +125,8 @@ __all__ = [
     "Trust", "UnknownEnumValueError", "UnknownPeerError", "UnsupportedVersionError",
     "WrongAccountError", "WrongKeyError", "forge", "format_fingerprint", "format_otr_fingerprint", "format_ssid", "key_id_is_otr", "loaded_from",
     "result_message", "version",
+    # The calls a chat UI needs (issue #16).
+    "InvalidTextError", "KeyInUseError", "KeyKind", "MAX_CUSTOM_TEXT_LEN", "MessageKind", "SessionActiveError",
+    "Text", "UnknownKeyError", "classify", "event_name", "handshake_failure_name", "key_kind_name",
+    "message_kind_name", "not_sent_reason_name", "protocol_name", "state_name", "trust_name",
 ]

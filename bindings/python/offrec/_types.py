@@ -15,6 +15,7 @@ from ctypes import (
     Structure,
     c_bool,
     c_char_p,
+    c_int32,
     c_size_t,
     c_uint8,
     c_uint32,
@@ -58,6 +59,7 @@ STATE_CHANGED_FN = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t, c_uint32, c_uin
 EVENT_FN = CFUNCTYPE(None, c_void_p, POINTER(offrec_event))
 MAX_MESSAGE_SIZE_FN = CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_size_t)
 NOW_FN = CFUNCTYPE(c_uint64, c_void_p)
+IS_LOGGED_IN_FN = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
 
 
 class offrec_callbacks(Structure):
@@ -70,6 +72,7 @@ class offrec_callbacks(Structure):
         ("event", EVENT_FN),
         ("max_message_size", MAX_MESSAGE_SIZE_FN),
         ("now", NOW_FN),
+        ("is_logged_in", IS_LOGGED_IN_FN),
     ]
 
 
@@ -100,6 +103,18 @@ class offrec_session_protocol(Structure):
     ]
 
 
+class offrec_known_key(Structure):
+    """What ``offrec_client_known_key_info`` fills in."""
+
+    _fields_ = [
+        ("key_id", c_uint8 * 32),
+        ("trust", c_uint32),
+        ("kind", c_uint32),
+        ("fingerprint", c_uint8 * 32),
+        ("fingerprint_len", c_size_t),
+    ]
+
+
 # Opaque client handle: a plain address.
 CLIENT_P = c_void_p
 CLIENT_PP = POINTER(c_void_p)
@@ -114,6 +129,7 @@ CALLBACKS_P = POINTER(offrec_callbacks)
 SESSION_INFO_P = POINTER(offrec_session_info)
 SESSION_PROTOCOL_P = POINTER(offrec_session_protocol)
 BOOL_P = POINTER(c_bool)
+KNOWN_KEY_P = POINTER(offrec_known_key)
 R = c_uint32  # offrec_result
 
 # Every function of the header: name -> (restype, argtypes, optional). Optional functions are the
@@ -206,4 +222,24 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
     "offrec_client_otr_fingerprint": (R, [CLIENT_P, U8_OUT], False),
     "offrec_otr_fingerprint_format": (R, [BYTES_IN, CHAR_OUT, c_size_t, SIZE_P], False),
     "offrec_key_id_is_otr": (R, [BYTES_IN, U8_OUT, BOOL_P], False),
+    # Peers and keys, per-peer policies, texts, classification, names.
+    "offrec_client_peer_count": (R, [CLIENT_P, SIZE_P], False),
+    "offrec_client_peer": (R, [CLIENT_P, c_size_t, CHAR_OUT, c_size_t, SIZE_P], False),
+    "offrec_client_known_key_info": (R, [CLIENT_P, BYTES_IN, c_size_t, c_size_t, KNOWN_KEY_P], False),
+    "offrec_client_forget_key": (R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN], False),
+    "offrec_client_forget_peer": (R, [CLIENT_P, BYTES_IN, c_size_t], False),
+    "offrec_client_set_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32], False),
+    "offrec_client_clear_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t], False),
+    "offrec_client_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t, U32_P, BOOL_P], False),
+    "offrec_client_set_text": (R, [CLIENT_P, c_uint32, BYTES_IN, c_size_t], False),
+    "offrec_client_text": (R, [CLIENT_P, c_uint32, CHAR_OUT, c_size_t, SIZE_P], False),
+    "offrec_classify": (R, [BYTES_IN, c_size_t, U32_P], False),
+    "offrec_event_name": (c_char_p, [c_uint32], False),
+    "offrec_state_name": (c_char_p, [c_uint32], False),
+    "offrec_trust_name": (c_char_p, [c_uint32], False),
+    "offrec_handshake_failure_name": (c_char_p, [c_uint32], False),
+    "offrec_not_sent_reason_name": (c_char_p, [c_uint32], False),
+    "offrec_protocol_name": (c_char_p, [c_uint32], False),
+    "offrec_key_kind_name": (c_char_p, [c_uint32], False),
+    "offrec_message_kind_name": (c_char_p, [c_uint32], False),
 }

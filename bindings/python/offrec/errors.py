@@ -46,6 +46,10 @@ class Result(enum.IntEnum):
     STORE_WRONG_ACCOUNT = 121
     STORE_NOT_A_FILE = 122
     NO_OTR_KEY = 123
+    KEY_IN_USE = 136
+    UNKNOWN_KEY = 137
+    SESSION_ACTIVE = 138
+    INVALID_TEXT = 139
 
 
 class OffrecError(Exception):
@@ -214,6 +218,23 @@ class NoOtrKeyError(OffrecError, LookupError):
     """The client has no OTR DSA key yet (:meth:`~offrec.Client.generate_otr_key` makes one)."""
 
 
+class KeyInUseError(SessionError):
+    """The key is used by a live encrypted session: end that session before forgetting it."""
+
+
+class UnknownKeyError(SessionError, LookupError):
+    """That key is not known for that peer."""
+
+
+class SessionActiveError(SessionError):
+    """An encrypted session with that peer is live: end it before forgetting the peer."""
+
+
+class InvalidTextError(ArgumentError):
+    """A text for :meth:`~offrec.Client.set_text` holds a control character (other than a line
+    feed) or a protocol marker (``?OTR``, ``?OFR``)."""
+
+
 ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.NULL_ARGUMENT: NullArgumentError,
     Result.INVALID_ARGUMENT: InvalidArgumentError,
@@ -245,6 +266,10 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.STORE_WRONG_ACCOUNT: WrongAccountError,
     Result.STORE_NOT_A_FILE: StoreNotAFileError,
     Result.NO_OTR_KEY: NoOtrKeyError,
+    Result.KEY_IN_USE: KeyInUseError,
+    Result.UNKNOWN_KEY: UnknownKeyError,
+    Result.SESSION_ACTIVE: SessionActiveError,
+    Result.INVALID_TEXT: InvalidTextError,
 }
 
 

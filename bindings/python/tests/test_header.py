@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from ctypes import POINTER, c_bool, c_char, c_char_p, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char, c_char_p, c_int32, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -26,6 +26,8 @@ from offrec.errors import ERROR_CLASSES, Result
 from offrec.events import (
     EventCode,
     HandshakeFailure,
+    KeyKind,
+    MessageKind,
     NotSentReason,
     Option,
     PersistFlag,
@@ -34,6 +36,7 @@ from offrec.events import (
     Security,
     SessionState,
     Strength,
+    Text,
     Trust,
 )
 
@@ -166,6 +169,7 @@ ARG_TYPES: Dict[str, Any] = {
     "struct offrec_buffer *": POINTER(T.offrec_buffer),
     "struct offrec_session_info *": POINTER(T.offrec_session_info),
     "struct offrec_session_protocol *": POINTER(T.offrec_session_protocol),
+    "struct offrec_known_key *": POINTER(T.offrec_known_key),
     "const struct offrec_callbacks *": POINTER(T.offrec_callbacks),
     "void *": c_void_p,
     "const char *const *": POINTER(c_char_p),
@@ -175,6 +179,7 @@ ARG_TYPES: Dict[str, Any] = {
 FIELD_TYPES: Dict[str, Any] = {
     "void": None,
     "uint32_t": c_uint32,
+    "int32_t": c_int32,
     "uint64_t": c_uint64,
     "size_t": c_size_t,
     "bool": c_bool,
@@ -206,6 +211,7 @@ def test_parser_sees_the_whole_api() -> None:
     assert FUNCTIONS["offrec_test_panic"][2] and not FUNCTIONS["offrec_client_new"][2]
     assert set(STRUCTS) == {
         "offrec_buffer", "offrec_event", "offrec_callbacks", "offrec_session_info", "offrec_session_protocol",
+        "offrec_known_key",
     }
     assert len(ENUMS["offrec_result"]) >= 28 and len(ENUMS["offrec_event_code"]) >= 28
 
@@ -295,6 +301,9 @@ def test_result_messages_come_from_the_library() -> None:
         ("offrec_handshake_failure", HandshakeFailure),
         ("offrec_protocol", Protocol),
         ("offrec_strength", Strength),
+        ("offrec_key_kind", KeyKind),
+        ("offrec_text", Text),
+        ("offrec_message_kind", MessageKind),
     ],
 )
 def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:
@@ -331,7 +340,7 @@ def test_policy_flags_and_presets() -> None:
 def test_limits_and_versions() -> None:
     for name in ("MAX_NAME_LEN", "MAX_TEXT_LEN", "MAX_SMP_SECRET_LEN", "MAX_SMP_QUESTION_LEN",
                  "MAX_CONTEXT_LEN", "MAX_PASSPHRASE_LEN", "MAX_PATH_LEN", "MAX_FORGE_LATER",
-                 "MAX_STORE_LEN"):
+                 "MAX_STORE_LEN", "MAX_CUSTOM_TEXT_LEN"):
         assert getattr(offrec, name) == DEFINES["OFFREC_" + name], name
     assert offrec.FINGERPRINT_LEN == DEFINES["OFFREC_FINGERPRINT_LEN"]
     assert _ffi.ABI_VERSION == DEFINES["OFFREC_ABI_VERSION"]
