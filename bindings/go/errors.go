@@ -46,6 +46,10 @@ const (
 	ResultStoreWrongAccount       Result = 121
 	ResultStoreNotAFile           Result = 122
 	ResultNoOTRKey                Result = 123
+	ResultKeyInUse                Result = 136
+	ResultUnknownKey              Result = 137
+	ResultSessionActive           Result = 138
+	ResultInvalidText             Result = 139
 )
 
 // resultNames maps every code to its name in the header (after OFFREC_RESULT_). The drift test
@@ -82,6 +86,10 @@ var resultNames = map[Result]string{
 	ResultStoreWrongAccount:       "STORE_WRONG_ACCOUNT",
 	ResultStoreNotAFile:           "STORE_NOT_A_FILE",
 	ResultNoOTRKey:                "NO_OTR_KEY",
+	ResultKeyInUse:                "KEY_IN_USE",
+	ResultUnknownKey:              "UNKNOWN_KEY",
+	ResultSessionActive:           "SESSION_ACTIVE",
+	ResultInvalidText:             "INVALID_TEXT",
 }
 
 // String returns the header's name of the code, such as "NO_SESSION", or "Result(n)".
@@ -158,6 +166,16 @@ var (
 	ErrStoreNotAFile           = sentinel(ResultStoreNotAFile)
 	// ErrNoOTRKey: the client has no OTR DSA key yet (Client.GenerateOTRKey makes one).
 	ErrNoOTRKey = sentinel(ResultNoOTRKey)
+	// ErrKeyInUse: a live encrypted session uses the key; end it before forgetting the key.
+	ErrKeyInUse = sentinel(ResultKeyInUse)
+	// ErrUnknownKey: the peer has no such key.
+	ErrUnknownKey = sentinel(ResultUnknownKey)
+	// ErrSessionActive: an encrypted session with the peer is live; end it before forgetting
+	// the peer.
+	ErrSessionActive = sentinel(ResultSessionActive)
+	// ErrInvalidText: a text for SetText holds a control character (other than a line feed)
+	// or a protocol marker (?OTR, ?OFR).
+	ErrInvalidText = sentinel(ResultInvalidText)
 )
 
 // Errors of the binding itself (no library call was made).
