@@ -1523,6 +1523,7 @@ offrec_result offrec_client_tick(struct offrec_client *client);
 
 /**
  * Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+ * Peers given a policy of their own (`offrec_client_set_peer_policy`) keep it.
  *
  * # Safety
  *

@@ -470,6 +470,7 @@ pub unsafe extern "C" fn offrec_client_tick(client: *mut offrec_client) -> Offre
 }
 
 /// Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+/// Peers given a policy of their own (`offrec_client_set_peer_policy`) keep it.
 ///
 /// # Safety
 ///
