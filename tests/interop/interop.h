@@ -83,6 +83,7 @@ extern const struct scenario fragment_scenarios[];
 extern const struct scenario smp_scenarios[];
 extern const struct scenario misc_scenarios[];
 extern const struct scenario robust_scenarios[];
+extern const struct scenario ui_scenarios[];
 /* Each table ends with an entry whose id is NULL. */
 
 /* ---- the fake clock (clock.c) ---------------------------------------------------------- */

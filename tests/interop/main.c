@@ -74,6 +74,7 @@ static double seconds(void) {
 static const struct scenario *const groups[] = {
     selftest_scenarios, negotiation_scenarios, data_scenarios,
     fragment_scenarios, smp_scenarios,        misc_scenarios,   robust_scenarios,
+    ui_scenarios,
 };
 
 static bool selected(const char *id, int argc, char **argv) {
