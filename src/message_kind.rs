@@ -8,7 +8,7 @@ use crate::ake::message::is_ake_message;
 use crate::otr::message::{parse_header, MessageType};
 use crate::otr::text::{self, Classified, OtrIncoming};
 use crate::wire::data_message::DataMessage;
-use crate::wire::{armour, parse_fragment, Incoming, OtrKind};
+use crate::wire::{armour, parse_fragment, Incoming};
 
 /// The kind of a message (the C API's `offrec_message_kind`; stable numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,18 +106,11 @@ fn modern_kind(incoming: Incoming<'_>) -> MessageKind {
         },
         Incoming::Error(_) => MessageKind::OffrecError,
         Incoming::Query(_) => MessageKind::OffrecQuery,
-        Incoming::ForeignOtr(kind) => foreign_kind(kind),
+        // Unreachable with OTR spoken (`otr::text::classify` returns OTR's own kinds for every
+        // message with an OTR marker or tag); kept total rather than guessed at.
+        Incoming::ForeignOtr(_) => MessageKind::OtrForeign,
         Incoming::Plaintext { tag: Some(_), .. } => MessageKind::OffrecTagged,
         Incoming::Plaintext { tag: None, .. } => MessageKind::Plaintext,
-    }
-}
-
-fn foreign_kind(kind: OtrKind) -> MessageKind {
-    match kind {
-        OtrKind::Query => MessageKind::OtrQuery,
-        OtrKind::WhitespaceTag => MessageKind::OtrTagged,
-        OtrKind::Error => MessageKind::OtrError,
-        _ => MessageKind::OtrForeign,
     }
 }
 

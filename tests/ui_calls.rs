@@ -443,6 +443,8 @@ fn hand_made_lines_are_named() {
         (offrec::otr::text::armour::encode(&[0, 3, 2]), K::Malformed),
         ("?OTR:AAMD".into(), K::Malformed),
         ("?OFR:not base64!".into(), K::Malformed),
+        // Armoured, but neither a handshake message nor a data message.
+        (offrec::wire::armour::encode(&[0, 1, 0x7f, 1, 2, 3]), K::Malformed),
         ("?OFR|zz".into(), K::Malformed),
     ];
     for (text, want) in cases {
