@@ -117,17 +117,18 @@ fn modern_kind(incoming: Incoming<'_>) -> MessageKind {
 fn otr_kind(otr: OtrIncoming<'_>) -> MessageKind {
     match otr {
         OtrIncoming::Fragment { .. } => MessageKind::OtrFragment,
-        OtrIncoming::Encoded { version, message } => {
+        // The prefix's version and the header's are the same two bytes.
+        OtrIncoming::Encoded { message, .. } => {
             let Ok(bytes) = text::armour::decode(message) else { return MessageKind::Malformed };
             match parse_header(&bytes) {
-                Ok(header) if header.version == version => match header.message_type {
+                Ok(header) => match header.message_type {
                     MessageType::DhCommit => MessageKind::OtrDhCommit,
                     MessageType::DhKey => MessageKind::OtrDhKey,
                     MessageType::RevealSignature => MessageKind::OtrRevealSignature,
                     MessageType::Signature => MessageKind::OtrSignature,
                     MessageType::Data => MessageKind::OtrData,
                 },
-                _ => MessageKind::Malformed,
+                Err(_) => MessageKind::Malformed,
             }
         }
         OtrIncoming::Error(_) => MessageKind::OtrError,

@@ -195,6 +195,13 @@ fn peer_policies_are_checked_and_capped() {
     assert!(matches!(alice.set_peer_policy("", Policy::NEVER), Err(ClientError::InvalidArgument(_))));
     assert!(matches!(alice.set_peer_policy(&"x".repeat(1025), Policy::NEVER), Err(ClientError::InvalidArgument(_))));
     assert!(alice.clear_peer_policy("nobody").is_ok(), "clearing nothing is fine");
+    let longest = "x".repeat(1024);
+    assert!(alice.set_peer_policy(&longest, Policy::NEVER).is_ok(), "1024 bytes is a name");
+    assert_eq!(alice.peer_policy(&longest), Some(Policy::NEVER));
+    assert!(matches!(alice.clear_peer_policy(""), Err(ClientError::InvalidArgument(_))));
+    assert!(matches!(alice.clear_peer_policy(&"x".repeat(1025)), Err(ClientError::InvalidArgument(_))));
+    assert!(alice.clear_peer_policy(&longest).is_ok());
+    assert_eq!(alice.peer_policy(&longest), None);
 }
 
 // --- peers and keys ------------------------------------------------------------------------------
@@ -218,6 +225,8 @@ fn peers_and_keys_are_listed_with_kind_and_trust() {
     assert_eq!(&otr.fingerprint[..20], &dsa);
     assert_eq!(&otr.fingerprint[20..], &[0; 12]);
     assert_eq!(alice.known_peers(), ["bob", "zoe"], "sorted; a peer with only a policy counts");
+    alice.set_trust("carol", [7; 32], Trust::VerifiedManual);
+    assert_eq!(alice.known_peers(), ["bob", "carol", "zoe"], "a peer with only a known key counts");
     assert!(alice.known_key_infos("zoe").is_empty());
 }
 
@@ -250,6 +259,19 @@ fn a_key_in_use_is_not_forgotten_until_the_session_ends() {
     net.start("alice", "bob");
     net.run();
     assert!(net.party("alice").saw(&Event::NewFingerprint { fingerprint: key }));
+}
+
+#[test]
+fn forgetting_checks_the_name_first() {
+    let mut net = encrypted_pair();
+    let alice = net.client("alice");
+    let longest = "x".repeat(1024);
+    assert_eq!(alice.forget_peer(&longest, 1).err(), Some(ClientError::UnknownPeer), "1024 bytes is a name");
+    assert_eq!(alice.forget_key(&longest, &[1; 32]).err(), Some(ClientError::UnknownKey));
+    for bad in [String::new(), "x".repeat(1025)] {
+        assert!(matches!(alice.forget_peer(&bad, 1), Err(ClientError::InvalidArgument(_))), "{}", bad.len());
+        assert!(matches!(alice.forget_key(&bad, &[1; 32]), Err(ClientError::InvalidArgument(_))), "{}", bad.len());
+    }
 }
 
 #[test]
