@@ -7,7 +7,8 @@ mod support;
 use std::collections::BTreeSet;
 
 use offrec::conversation::{
-    ClientError, Event, NotSentReason, Policy, Protocol, SessionState, TextKind, PERSIST_OTHER, PERSIST_TRUST,
+    ClientError, Event, NotSentReason, Policy, Protocol, SessionState, TextKind, PERSIST_OTHER, PERSIST_SESSIONS,
+    PERSIST_TRUST,
 };
 use offrec::message_kind::{message_kind, MessageKind};
 use offrec::trust::{KeyKind, Trust};
@@ -297,7 +298,17 @@ fn a_peer_with_a_live_session_is_not_forgotten() {
     assert!(alice.sessions("bob").is_empty());
     assert!(alice.known_key_infos("bob").is_empty());
     assert_eq!(alice.peer_policy("bob"), None);
-    assert!(persisted(&net, "alice") & PERSIST_TRUST != 0);
+    let what = persisted(&net, "alice");
+    assert!(what & PERSIST_TRUST != 0 && what & PERSIST_SESSIONS != 0, "{what}");
+    assert!(what & PERSIST_OTHER != 0, "its policy went too");
+    // A stranger (a handshake it started, nothing stored) goes without asking for a save.
+    let now = net.now;
+    let actions = net.client("alice").receive("mallory", "?OFRv1?", now);
+    net.apply("alice", actions);
+    clear_log(&mut net, "alice");
+    let actions = net.client("alice").forget_peer("mallory", now).unwrap();
+    net.apply("alice", actions);
+    assert_eq!(persisted(&net, "alice"), 0);
 }
 
 #[test]
