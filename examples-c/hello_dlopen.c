@@ -5,7 +5,10 @@
  *   hello_dlopen [path/to/liboffrec.so.0]     (else $OFFREC_LIB, else "liboffrec.so.0")
  *
  * The header is used for types and constants only. Each function name used by hello.c is
- * redirected to a pointer filled in from dlsym before hello.c's main runs.
+ * redirected to a pointer filled in from dlsym before hello.c's main runs; the pointers have
+ * the header's function-pointer types (offrec_<name>_fn, one per function), so no signature
+ * is written by hand. Afterwards it names a few numbers with the name functions and classifies
+ * a line, through pointers of the same kind.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "offrec.h"
@@ -28,9 +31,13 @@
     X(offrec_client_send)                                                                        \
     X(offrec_client_fingerprint)                                                                 \
     X(offrec_fingerprint_format)                                                                 \
-    X(offrec_client_session_state)
+    X(offrec_client_session_state)                                                               \
+    X(offrec_event_name)                                                                         \
+    X(offrec_state_name)                                                                         \
+    X(offrec_classify)                                                                           \
+    X(offrec_message_kind_name)
 
-#define DECLARE(name) static __typeof__(&name) p_##name;
+#define DECLARE(name) static name##_fn p_##name;
 OFFREC_FUNCTIONS(DECLARE)
 
 static int load(const char *path) {
@@ -66,6 +73,20 @@ static int load(const char *path) {
 #include "hello.c"
 #undef main
 
+/* The name functions and the classifier, through the same typed pointers. */
+static int names_demo(void) {
+    const char line[] = "?OTRv23?";
+    uint32_t kind = 0;
+    if (p_offrec_classify(line, sizeof line - 1, &kind) != OFFREC_RESULT_OK) {
+        return 1;
+    }
+    printf("hello_dlopen: event %u is %s, state %u is %s, \"%s\" is %s\n",
+           (unsigned)OFFREC_EVENT_CODE_HANDSHAKE_COMPLETE, p_offrec_event_name(OFFREC_EVENT_CODE_HANDSHAKE_COMPLETE),
+           (unsigned)OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED,
+           p_offrec_state_name(OFFREC_SESSION_STATE_ENCRYPTED_UNVERIFIED), line, p_offrec_message_kind_name(kind));
+    return kind == OFFREC_MESSAGE_KIND_OTR_QUERY ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : getenv("OFFREC_LIB");
     if (path == NULL) {
@@ -74,5 +95,8 @@ int main(int argc, char **argv) {
     if (!load(path)) {
         return 1;
     }
-    return hello_main();
+    if (hello_main() != 0) {
+        return 1;
+    }
+    return names_demo();
 }

@@ -45,6 +45,11 @@
 #define OFFREC_MAX_STORE_LEN ((256 * 1024) * 1024)
 
 /**
+ * Longest text for `offrec_client_set_text`, in bytes.
+ */
+#define OFFREC_MAX_CUSTOM_TEXT_LEN 1024
+
+/**
  * The first TLV type applications may use; their range is `OFFREC_TLV_APP_FIRST` to 0xFFFF,
  * in both protocols. Lower types are the protocols' own (offrec's 0-7, OTR's 0-8, offrec's
  * upgrade probe 0x4F46 inside OTR, and any a later version adds) and are refused with
@@ -360,6 +365,23 @@ enum offrec_result
      * implementation, fails on TLV types it does not know).
      */
     OFFREC_RESULT_TLVS_UNSUPPORTED = 146,
+    /**
+     * The key is used by a live encrypted session: end that session before forgetting it.
+     */
+    OFFREC_RESULT_KEY_IN_USE = 136,
+    /**
+     * That key is not known for that peer.
+     */
+    OFFREC_RESULT_UNKNOWN_KEY = 137,
+    /**
+     * An encrypted session with that peer is live: end it before forgetting the peer.
+     */
+    OFFREC_RESULT_SESSION_ACTIVE = 138,
+    /**
+     * A text for `offrec_client_set_text` is too long, holds a control character (other than
+     * a line feed) or a protocol marker (`?OTR`, `?OFR`).
+     */
+    OFFREC_RESULT_INVALID_TEXT = 139,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -965,6 +987,165 @@ typedef uint32_t offrec_otr_file_format;
 #endif // __cplusplus
 
 /**
+ * Which protocol's identity key a known key is (`offrec_known_key.kind`).
+ */
+enum offrec_key_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * offrec's own key (X25519); its fingerprint is 32 bytes (SHA-256).
+     */
+    OFFREC_KEY_KIND_MODERN = 1,
+    /**
+     * An OTR DSA-1024 key (libotr, Pidgin...); its fingerprint is 20 bytes (SHA-1), shown
+     * with `offrec_otr_fingerprint_format`.
+     */
+    OFFREC_KEY_KIND_OTR_DSA = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_key_kind offrec_key_kind;
+#else
+typedef uint32_t offrec_key_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which text `offrec_client_set_text` sets. offrec's own error messages are not among them:
+ * they are machine-readable reports (PROTOCOL.md §9.8) that the peer's offrec turns into
+ * events, which its application words in its own language.
+ */
+enum offrec_text
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The sentence after `?OTRv3? ?OFRv1?` in our query, shown by programs that speak neither
+     * protocol (libotr's default query text plays this part). Default: "An encrypted
+     * conversation was requested, but your program does not support it."
+     */
+    OFFREC_TEXT_QUERY = 1,
+    /**
+     * The text of the `?OTR Error:` we send when an OTR data message could not be read (bad
+     * MAC, unknown keys). libotr-based programs show it to their user. Default: "You
+     * transmitted an unreadable encrypted message."
+     */
+    OFFREC_TEXT_OTR_ERROR_UNREADABLE = 2,
+    /**
+     * The text of the `?OTR Error:` we send when OTR data arrives and we have no OTR session
+     * for it (libotr's `OTRL_ERRCODE_MSG_NOT_IN_PRIVATE`). Default: the unreadable text.
+     */
+    OFFREC_TEXT_OTR_ERROR_NOT_IN_PRIVATE = 3,
+    /**
+     * The text of the `?OTR Error:` we send when an OTR data message could not be parsed
+     * (libotr's `OTRL_ERRCODE_MSG_MALFORMED`). Default: "You transmitted a malformed data
+     * message."
+     */
+    OFFREC_TEXT_OTR_ERROR_MALFORMED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_text offrec_text;
+#else
+typedef uint32_t offrec_text;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a line of text is (`offrec_classify`). New kinds may be added: treat an unknown number
+ * as protocol traffic.
+ */
+enum offrec_message_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Ordinary text with no protocol marker or tag: show it.
+     */
+    OFFREC_MESSAGE_KIND_PLAINTEXT = 1,
+    /**
+     * An offrec query (`?OFRv1?`, also the combined `?OTRv3? ?OFRv1?`).
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_QUERY = 2,
+    /**
+     * Text for the user with offrec's whitespace tag (perhaps OTR's too): `offrec_client_receive`
+     * delivers it without the tag.
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_TAGGED = 3,
+    /**
+     * An offrec handshake message.
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_KEY_EXCHANGE = 4,
+    /**
+     * An offrec encrypted data message.
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_DATA = 5,
+    /**
+     * An offrec error message (`?OFR Error:`).
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_ERROR = 6,
+    /**
+     * A fragment of an offrec message (`?OFR|`).
+     */
+    OFFREC_MESSAGE_KIND_OFFREC_FRAGMENT = 7,
+    /**
+     * An OTR query (`?OTRv23?`, `?OTR?`).
+     */
+    OFFREC_MESSAGE_KIND_OTR_QUERY = 8,
+    /**
+     * Text for the user with OTR's whitespace tag only.
+     */
+    OFFREC_MESSAGE_KIND_OTR_TAGGED = 9,
+    /**
+     * OTR AKE: D-H Commit.
+     */
+    OFFREC_MESSAGE_KIND_OTR_DH_COMMIT = 10,
+    /**
+     * OTR AKE: D-H Key.
+     */
+    OFFREC_MESSAGE_KIND_OTR_DH_KEY = 11,
+    /**
+     * OTR AKE: Reveal Signature.
+     */
+    OFFREC_MESSAGE_KIND_OTR_REVEAL_SIGNATURE = 12,
+    /**
+     * OTR AKE: Signature.
+     */
+    OFFREC_MESSAGE_KIND_OTR_SIGNATURE = 13,
+    /**
+     * An OTR v3 or v2 encrypted data message.
+     */
+    OFFREC_MESSAGE_KIND_OTR_DATA = 14,
+    /**
+     * An OTR error message (`?OTR Error:`).
+     */
+    OFFREC_MESSAGE_KIND_OTR_ERROR = 15,
+    /**
+     * A fragment of an OTR v3 or v2 message.
+     */
+    OFFREC_MESSAGE_KIND_OTR_FRAGMENT = 16,
+    /**
+     * OTR of a version offrec never speaks (v1, OTRv4, unknown).
+     */
+    OFFREC_MESSAGE_KIND_OTR_FOREIGN = 17,
+    /**
+     * Looks like an encoded message or fragment of either protocol but does not decode.
+     */
+    OFFREC_MESSAGE_KIND_MALFORMED = 18,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum offrec_message_kind offrec_message_kind;
+#else
+typedef uint32_t offrec_message_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A conversation client: one local account with its identity key, instance tag, policy,
  * trust store and every conversation.
  *
@@ -1086,8 +1267,9 @@ typedef struct offrec_event {
  */
 typedef struct offrec_callbacks {
     /**
-     * Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
-     * transport, in order.
+     * Required. Send `text` (wire text: one message or fragment) to `peer` over the
+     * transport, in order. Protocol messages are ASCII; plaintext, and the explanation after a
+     * query (`offrec_client_set_text`), are UTF-8.
      */
     void (*send)(void *userdata,
                  const char *peer,
@@ -1140,6 +1322,19 @@ typedef struct offrec_callbacks {
      * time. NULL: the wall clock (seconds since the Unix epoch).
      */
     uint64_t (*now)(void *userdata);
+    /**
+     * Optional (added last, so the struct only grew). Whether `peer` is online, as libotr's
+     * `is_logged_in` asks: 1 yes, 0 no, -1 (or anything else) unknown. Asked, without any lock
+     * held, before `offrec_client_tick` (for every known peer) and
+     * `offrec_client_end_session`; its answer holds for that call only. When it answers 0,
+     * heartbeats and the message that ends a session are not sent to that peer (they would
+     * bounce or wait on the server): the session still ends locally, its remaining keys are
+     * wiped unrevealed. 1 and unknown send, as without the callback (libotr sends these only
+     * on 1). Everything else (user messages, handshakes, SMP) is sent whatever it answers.
+     * Programs built against a header without this field must be rebuilt (the struct is
+     * read whole).
+     */
+    int32_t (*is_logged_in)(void *userdata, const char *peer, size_t peer_len);
 } offrec_callbacks;
 
 /**
@@ -1260,6 +1455,35 @@ typedef struct offrec_session_protocol {
 } offrec_session_protocol;
 
 /**
+ * One key known for a peer (filled in by `offrec_client_known_key_info`). Plain data: it
+ * belongs to whoever holds it.
+ */
+typedef struct offrec_known_key {
+    /**
+     * The 32-byte key id that `offrec_client_set_trust`, `offrec_client_trust`,
+     * `offrec_client_forget_key` and the events use for this key.
+     */
+    uint8_t key_id[32];
+    /**
+     * An `offrec_trust`.
+     */
+    uint32_t trust;
+    /**
+     * An `offrec_key_kind`.
+     */
+    uint32_t kind;
+    /**
+     * The key's own fingerprint as its protocol's programs show it: the first
+     * `fingerprint_len` bytes count (the rest are 0).
+     */
+    uint8_t fingerprint[32];
+    /**
+     * 32 for `OFFREC_KEY_KIND_MODERN`, 20 for `OFFREC_KEY_KIND_OTR_DSA`.
+     */
+    size_t fingerprint_len;
+} offrec_known_key;
+
+/**
  * One application TLV to send with `offrec_client_send_tlvs`. Plain data, borrowed by the
  * call only.
  */
@@ -1295,6 +1519,21 @@ extern "C" {
  * `buf` is NULL or points to a writable `offrec_buffer` filled in by this library.
  */
 void offrec_buffer_free(struct offrec_buffer *buf);
+
+/**
+ * Writes to `*out` what the line `text` (`text_len` bytes of UTF-8, at most
+ * `OFFREC_MAX_TEXT_LEN` + `OFFREC_MAX_NAME_LEN`; not NUL-terminated) is: plaintext, tagged
+ * plaintext, or which offrec or OTR message (an `offrec_message_kind`). It needs no client
+ * and changes nothing: it uses the classification `offrec_client_receive` uses, and looks
+ * inside encoded messages only far enough to name their kind (nothing is decrypted or
+ * authenticated). For apps that keep protocol traffic out of their logs: only `PLAINTEXT`,
+ * `OFFREC_TAGGED` and `OTR_TAGGED` are text for people. Safe from any thread.
+ *
+ * # Safety
+ *
+ * `text` is NULL or valid for `text_len` bytes; `out` is writable.
+ */
+offrec_result offrec_classify(const char *text, size_t text_len, uint32_t *out);
 
 /**
  * Creates a client with a new identity key and instance tag from the OS random generator.
@@ -1458,7 +1697,8 @@ offrec_result offrec_client_start_session(struct offrec_client *client,
 /**
  * Ends the session with one remote `instance` of `peer`, or all of `peer`'s sessions when
  * `instance` is 0: the peer is told, keys are revealed and wiped, held messages fail.
- * Ending a session that does not exist is not an error.
+ * Ending a session that does not exist is not an error. If the `is_logged_in` callback says
+ * the peer is offline, nothing is sent: the session ends here only.
  *
  * # Safety
  *
@@ -1471,7 +1711,9 @@ offrec_result offrec_client_end_session(struct offrec_client *client,
 
 /**
  * Drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it every
- * few seconds (for example from the app's event loop); it may call any callback.
+ * few seconds (for example from the app's event loop); it may call any callback. Peers the
+ * `is_logged_in` callback reports offline get no heartbeat, and a session that expires is not
+ * announced to them.
  *
  * # Safety
  *
@@ -1481,6 +1723,7 @@ offrec_result offrec_client_tick(struct offrec_client *client);
 
 /**
  * Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+ * Peers given a policy of their own (`offrec_client_set_peer_policy`) keep it.
  *
  * # Safety
  *
@@ -1877,6 +2120,52 @@ offrec_result offrec_client_export_otr_fingerprints(const struct offrec_client *
                                                     size_t *written_out);
 
 /**
+ * The name of an `offrec_event_code` (`"smp_failed"`), or `"unknown"`. The returned string is
+ * static: never NULL, never freed. Safe from any thread. Names are the constants' names
+ * without `OFFREC_EVENT_CODE_`, in lower case; they are for logs, not for users.
+ */
+const char *offrec_event_name(uint32_t code);
+
+/**
+ * The name of an `offrec_session_state` (`"encrypted_verified"`), or `"unknown"`. As
+ * `offrec_event_name`.
+ */
+const char *offrec_state_name(uint32_t state);
+
+/**
+ * The name of an `offrec_trust` (`"verified_smp"`), or `"unknown"`. As `offrec_event_name`.
+ */
+const char *offrec_trust_name(uint32_t trust);
+
+/**
+ * The name of an `offrec_handshake_failure` (`"names_differ"`), or `"unknown"`. As
+ * `offrec_event_name`.
+ */
+const char *offrec_handshake_failure_name(uint32_t reason);
+
+/**
+ * The name of an `offrec_not_sent_reason` (`"encryption_timeout"`), or `"unknown"`. As
+ * `offrec_event_name`.
+ */
+const char *offrec_not_sent_reason_name(uint32_t reason);
+
+/**
+ * The name of an `offrec_protocol` (`"otr_v3"`), or `"unknown"`. As `offrec_event_name`.
+ */
+const char *offrec_protocol_name(uint32_t protocol);
+
+/**
+ * The name of an `offrec_key_kind` (`"otr_dsa"`), or `"unknown"`. As `offrec_event_name`.
+ */
+const char *offrec_key_kind_name(uint32_t kind);
+
+/**
+ * The name of an `offrec_message_kind` (`"otr_dh_commit"`), or `"unknown"`. As
+ * `offrec_event_name`.
+ */
+const char *offrec_message_kind_name(uint32_t kind);
+
+/**
  * Fills `*out` with the protocol of session number `index` with `peer` (the same numbering as
  * `offrec_client_session_info`; otherwise `OFFREC_RESULT_INVALID_ARGUMENT`).
  *
@@ -1952,6 +2241,135 @@ offrec_result offrec_key_id_is_otr(const uint8_t *key_id, uint8_t *dsa_out, bool
  */
 offrec_result offrec_test_panic(void);
 #endif
+
+/**
+ * Gives `peer` a policy of its own (`OFFREC_POLICY_*` bits; unknown bits:
+ * `OFFREC_RESULT_INVALID_POLICY`). It replaces the client's policy (`offrec_client_new`,
+ * `offrec_client_set_policy`) for that peer as a whole, not bit by bit: sending, answering
+ * its queries and tags, starting sessions, the downgrade guard and whether to speak OTR with
+ * it all follow it from the next call on; live sessions stay. Peer policies are stored with
+ * the client (`offrec_client_save*`): a `PERSIST_NEEDED` event asks for a save, and a loaded
+ * client has them back, so setting them again at start is harmless but not needed. At most
+ * 100000 peers may have one (`OFFREC_RESULT_INVALID_ARGUMENT` past that).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_set_peer_policy(struct offrec_client *client,
+                                            const char *peer,
+                                            size_t peer_len,
+                                            uint32_t policy);
+
+/**
+ * Removes `peer`'s own policy: the client's applies to it again. Not an error if it had
+ * none. A `PERSIST_NEEDED` event asks for a save when something was removed.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_clear_peer_policy(struct offrec_client *client,
+                                              const char *peer,
+                                              size_t peer_len);
+
+/**
+ * Writes to `*out_policy` the policy that applies to `peer` (its own, else the client's), and
+ * to `*out_own` (may be NULL) whether it is the peer's own.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out_policy` is
+ * writable; `out_own` is NULL or writable.
+ */
+offrec_result offrec_client_peer_policy(const struct offrec_client *client,
+                                        const char *peer,
+                                        size_t peer_len,
+                                        uint32_t *out_policy,
+                                        bool *out_own);
+
+/**
+ * Writes to `*out` how many peers the client knows: peers with known keys, with
+ * conversation state the application caused (sessions, held messages, a peer it sent to or
+ * set a limit for) or with a policy of their own (`offrec_client_set_peer_policy`). Strangers
+ * (peers that only sent us something and hold no session) are not counted. Thread rules: as
+ * any call on the client; another thread may change the list between this call and
+ * `offrec_client_peer`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `out` is writable.
+ */
+offrec_result offrec_client_peer_count(const struct offrec_client *client, size_t *out);
+
+/**
+ * Writes the name of known peer number `index` (0 ≤ index < `offrec_client_peer_count`, else
+ * `OFFREC_RESULT_INVALID_ARGUMENT`; sorted by name, byte order) into `buf` (`cap` bytes),
+ * NUL-terminated; `*out_len` receives the bytes written including the NUL
+ * (`OFFREC_MAX_NAME_LEN + 1` always fits). If `cap` is too small nothing is written to `buf`,
+ * `*out_len` receives the size needed and `OFFREC_RESULT_BUFFER_TOO_SMALL` is returned.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+ */
+offrec_result offrec_client_peer(const struct offrec_client *client,
+                                 size_t index,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *out_len);
+
+/**
+ * Fills `*out` with `peer`'s known key number `index` (0 ≤ index <
+ * `offrec_client_known_key_count`, else `OFFREC_RESULT_INVALID_ARGUMENT`; least recently
+ * used first): its key id, trust, kind, and its own fingerprint with that fingerprint's
+ * length (32 bytes for an offrec key, 20 for an OTR DSA key).
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `out` is writable.
+ */
+offrec_result offrec_client_known_key_info(const struct offrec_client *client,
+                                           const char *peer,
+                                           size_t peer_len,
+                                           size_t index,
+                                           struct offrec_known_key *out);
+
+/**
+ * Forgets `peer`'s key `key_id` (32 bytes) and the trust in it: a later session with that key
+ * reports it as new again. Refused, changing nothing, with `OFFREC_RESULT_KEY_IN_USE` while an
+ * encrypted session uses the key (end it first with `offrec_client_end_session`; libotr's
+ * `otrl_context_forget_fingerprint` refuses the active fingerprint too) and
+ * `OFFREC_RESULT_UNKNOWN_KEY` if the peer has no such key. On success an
+ * `OFFREC_EVENT_CODE_PERSIST_NEEDED` event asks for a save.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes; `key_id` is NULL
+ * or 32 readable bytes.
+ */
+offrec_result offrec_client_forget_key(struct offrec_client *client,
+                                       const char *peer,
+                                       size_t peer_len,
+                                       const uint8_t *key_id);
+
+/**
+ * Forgets everything the client knows about `peer`: its keys and their trust, finished
+ * sessions and sessions loaded from a store, handshakes in progress, its own policy. Messages
+ * held for it fail (`OFFREC_EVENT_CODE_MESSAGE_NOT_SENT` with
+ * `OFFREC_NOT_SENT_REASON_SESSION_ENDED`). Refused, changing nothing, with
+ * `OFFREC_RESULT_SESSION_ACTIVE` while an encrypted session with the peer is live (end it
+ * first; libotr's `otrl_context_forget` refuses a context that is not plaintext) and
+ * `OFFREC_RESULT_UNKNOWN_PEER` if the client knows nothing about it. On success an
+ * `OFFREC_EVENT_CODE_PERSIST_NEEDED` event asks for a save.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `peer` is NULL or valid for `peer_len` bytes.
+ */
+offrec_result offrec_client_forget_peer(struct offrec_client *client,
+                                        const char *peer,
+                                        size_t peer_len);
 
 /**
  * Returns a static, NUL-terminated English description of a result code.
@@ -2206,6 +2624,40 @@ offrec_result offrec_test_client_send_otr_smp(struct offrec_client *client,
 #endif
 
 /**
+ * Sets the text `which` (an `offrec_text`; unknown numbers: `OFFREC_RESULT_UNKNOWN_ENUM_VALUE`)
+ * to `text` (`text_len` bytes of UTF-8, not NUL-terminated; may be empty); NULL with length 0
+ * restores the default. Refused, changing nothing: longer than `OFFREC_MAX_CUSTOM_TEXT_LEN`
+ * (`OFFREC_RESULT_MESSAGE_TOO_LARGE`), not UTF-8 (`OFFREC_RESULT_INVALID_UTF8`), holding a
+ * control character other than a line feed (NUL and tab included) or a protocol marker
+ * (`?OTR`, `?OFR`, in any case) a peer could take for a message of its own
+ * (`OFFREC_RESULT_INVALID_TEXT`). Applies to messages sent after the call. Texts are
+ * settings, not state: they are not stored, so set them after every create or load.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `text` is NULL or valid for `text_len` bytes.
+ */
+offrec_result offrec_client_set_text(struct offrec_client *client,
+                                     uint32_t which,
+                                     const char *text,
+                                     size_t text_len);
+
+/**
+ * Writes the text `which` currently sent (an `offrec_text`) into `buf` (`cap` bytes),
+ * NUL-terminated; `*out_len` receives the bytes written including the NUL
+ * (`OFFREC_MAX_CUSTOM_TEXT_LEN + 1` always fits). Buffer rules as `offrec_client_account`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `buf` is NULL or `cap` writable bytes; `out_len` is writable.
+ */
+offrec_result offrec_client_text(const struct offrec_client *client,
+                                 uint32_t which,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *out_len);
+
+/**
  * Sends `text` (`text_len` bytes, may be 0) with `count` application TLVs from `tlvs` to
  * `peer`, over the encrypted session a plain `offrec_client_send` would use (after any
  * messages held for `peer`, which go first). It works in offrec's protocol and in OTR v3,
@@ -2348,5 +2800,522 @@ const char *offrec_version(void);
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
+
+/*
+ * Function-pointer types, one per function above (`offrec_<name>_fn` for `offrec_<name>`),
+ * for programs that load the library with dlopen() and look functions up with dlsym().
+ * Generated by build.rs from the declarations above.
+ */
+
+/** Pointer to `offrec_buffer_free`. */
+typedef void (*offrec_buffer_free_fn)(struct offrec_buffer *buf);
+
+/** Pointer to `offrec_classify`. */
+typedef offrec_result (*offrec_classify_fn)(const char *text,
+                                            size_t text_len,
+                                            uint32_t *out);
+
+/** Pointer to `offrec_client_new`. */
+typedef offrec_result (*offrec_client_new_fn)(const char *account,
+                                              size_t account_len,
+                                              const char *protocol,
+                                              size_t protocol_len,
+                                              uint32_t policy,
+                                              const struct offrec_callbacks *callbacks,
+                                              void *userdata,
+                                              struct offrec_client **out);
+
+/** Pointer to `offrec_client_new_with_identity`. */
+typedef offrec_result (*offrec_client_new_with_identity_fn)(const char *account,
+                                                            size_t account_len,
+                                                            const char *protocol,
+                                                            size_t protocol_len,
+                                                            uint32_t policy,
+                                                            const uint8_t *identity_secret,
+                                                            uint32_t instance_tag,
+                                                            const struct offrec_callbacks *callbacks,
+                                                            void *userdata,
+                                                            struct offrec_client **out);
+
+/** Pointer to `offrec_client_free`. */
+typedef void (*offrec_client_free_fn)(struct offrec_client *client);
+
+/** Pointer to `offrec_client_send`. */
+typedef offrec_result (*offrec_client_send_fn)(struct offrec_client *client,
+                                               const char *peer,
+                                               size_t peer_len,
+                                               const char *text,
+                                               size_t text_len,
+                                               uint64_t *out_message_id);
+
+/** Pointer to `offrec_client_send_to_instance`. */
+typedef offrec_result (*offrec_client_send_to_instance_fn)(struct offrec_client *client,
+                                                           const char *peer,
+                                                           size_t peer_len,
+                                                           uint32_t instance,
+                                                           const char *text,
+                                                           size_t text_len,
+                                                           uint64_t *out_message_id);
+
+/** Pointer to `offrec_client_accept_key`. */
+typedef offrec_result (*offrec_client_accept_key_fn)(struct offrec_client *client,
+                                                     const char *peer,
+                                                     size_t peer_len,
+                                                     uint32_t instance);
+
+/** Pointer to `offrec_client_receive`. */
+typedef offrec_result (*offrec_client_receive_fn)(struct offrec_client *client,
+                                                  const char *peer,
+                                                  size_t peer_len,
+                                                  const char *text,
+                                                  size_t text_len);
+
+/** Pointer to `offrec_client_start_session`. */
+typedef offrec_result (*offrec_client_start_session_fn)(struct offrec_client *client,
+                                                        const char *peer,
+                                                        size_t peer_len);
+
+/** Pointer to `offrec_client_end_session`. */
+typedef offrec_result (*offrec_client_end_session_fn)(struct offrec_client *client,
+                                                      const char *peer,
+                                                      size_t peer_len,
+                                                      uint32_t instance);
+
+/** Pointer to `offrec_client_tick`. */
+typedef offrec_result (*offrec_client_tick_fn)(struct offrec_client *client);
+
+/** Pointer to `offrec_client_set_policy`. */
+typedef offrec_result (*offrec_client_set_policy_fn)(struct offrec_client *client,
+                                                     uint32_t policy);
+
+/** Pointer to `offrec_client_set_option`. */
+typedef offrec_result (*offrec_client_set_option_fn)(struct offrec_client *client,
+                                                     uint32_t option,
+                                                     uint64_t value);
+
+/** Pointer to `offrec_client_set_max_message_size`. */
+typedef offrec_result (*offrec_client_set_max_message_size_fn)(struct offrec_client *client,
+                                                               const char *peer,
+                                                               size_t peer_len,
+                                                               size_t size);
+
+/** Pointer to `offrec_client_session_state`. */
+typedef offrec_result (*offrec_client_session_state_fn)(const struct offrec_client *client,
+                                                        const char *peer,
+                                                        size_t peer_len,
+                                                        offrec_session_state *out);
+
+/** Pointer to `offrec_client_session_count`. */
+typedef offrec_result (*offrec_client_session_count_fn)(const struct offrec_client *client,
+                                                        const char *peer,
+                                                        size_t peer_len,
+                                                        size_t *out);
+
+/** Pointer to `offrec_client_session_info`. */
+typedef offrec_result (*offrec_client_session_info_fn)(const struct offrec_client *client,
+                                                       const char *peer,
+                                                       size_t peer_len,
+                                                       size_t index,
+                                                       struct offrec_session_info *out);
+
+/** Pointer to `offrec_client_fingerprint`. */
+typedef offrec_result (*offrec_client_fingerprint_fn)(const struct offrec_client *client,
+                                                      uint8_t *out);
+
+/** Pointer to `offrec_client_account`. */
+typedef offrec_result (*offrec_client_account_fn)(const struct offrec_client *client,
+                                                  char *buf,
+                                                  size_t cap,
+                                                  size_t *out_len);
+
+/** Pointer to `offrec_client_instance_tag`. */
+typedef offrec_result (*offrec_client_instance_tag_fn)(const struct offrec_client *client,
+                                                       uint32_t *out);
+
+/** Pointer to `offrec_client_identity_secret`. */
+typedef offrec_result (*offrec_client_identity_secret_fn)(const struct offrec_client *client,
+                                                          uint8_t *out);
+
+/** Pointer to `offrec_client_extra_symmetric_key`. */
+typedef offrec_result (*offrec_client_extra_symmetric_key_fn)(struct offrec_client *client,
+                                                              const char *peer,
+                                                              size_t peer_len,
+                                                              uint32_t instance,
+                                                              uint32_t usage,
+                                                              const uint8_t *context,
+                                                              size_t context_len,
+                                                              uint8_t *key_out);
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_client_panic_next`. */
+typedef offrec_result (*offrec_test_client_panic_next_fn)(struct offrec_client *client);
+
+#endif
+
+/** Pointer to `offrec_forge`. */
+typedef offrec_result (*offrec_forge_fn)(const char *captured,
+                                         size_t captured_len,
+                                         const char *const *later,
+                                         const size_t *later_lens,
+                                         size_t later_count,
+                                         const uint8_t *known_text,
+                                         size_t known_len,
+                                         const uint8_t *new_text,
+                                         size_t new_len,
+                                         struct offrec_buffer *out);
+
+/** Pointer to `offrec_wire_messages_free`. */
+typedef void (*offrec_wire_messages_free_fn)(struct offrec_wire_messages *list);
+
+/** Pointer to `offrec_client_send_inplace`. */
+typedef offrec_result (*offrec_client_send_inplace_fn)(struct offrec_client *client,
+                                                       const char *peer,
+                                                       size_t peer_len,
+                                                       const char *text,
+                                                       size_t text_len,
+                                                       struct offrec_wire_messages *out_wire,
+                                                       uint64_t *out_message_id);
+
+/** Pointer to `offrec_client_receive_inplace`. */
+typedef offrec_result (*offrec_client_receive_inplace_fn)(struct offrec_client *client,
+                                                          const char *peer,
+                                                          size_t peer_len,
+                                                          const char *wire,
+                                                          size_t wire_len,
+                                                          struct offrec_incoming *out);
+
+/** Pointer to `offrec_client_import_otr_key`. */
+typedef offrec_result (*offrec_client_import_otr_key_fn)(struct offrec_client *client,
+                                                         const char *path,
+                                                         size_t path_len,
+                                                         uint32_t format,
+                                                         const char *account,
+                                                         size_t account_len,
+                                                         const char *protocol,
+                                                         size_t protocol_len,
+                                                         bool replace,
+                                                         uint8_t *fingerprint_out);
+
+/** Pointer to `offrec_client_import_otr_fingerprints`. */
+typedef offrec_result (*offrec_client_import_otr_fingerprints_fn)(struct offrec_client *client,
+                                                                  const char *path,
+                                                                  size_t path_len,
+                                                                  uint32_t format,
+                                                                  const char *account,
+                                                                  size_t account_len,
+                                                                  const char *protocol,
+                                                                  size_t protocol_len,
+                                                                  size_t *imported_out);
+
+/** Pointer to `offrec_client_import_otr_instance_tag`. */
+typedef offrec_result (*offrec_client_import_otr_instance_tag_fn)(struct offrec_client *client,
+                                                                  const char *path,
+                                                                  size_t path_len,
+                                                                  const char *account,
+                                                                  size_t account_len,
+                                                                  const char *protocol,
+                                                                  size_t protocol_len,
+                                                                  uint32_t *tag_out);
+
+/** Pointer to `offrec_client_export_otr_key`. */
+typedef offrec_result (*offrec_client_export_otr_key_fn)(const struct offrec_client *client,
+                                                         const char *path,
+                                                         size_t path_len,
+                                                         uint32_t format,
+                                                         const char *account,
+                                                         size_t account_len,
+                                                         const char *protocol,
+                                                         size_t protocol_len);
+
+/** Pointer to `offrec_client_export_otr_fingerprints`. */
+typedef offrec_result (*offrec_client_export_otr_fingerprints_fn)(const struct offrec_client *client,
+                                                                  const char *path,
+                                                                  size_t path_len,
+                                                                  uint32_t format,
+                                                                  const char *account,
+                                                                  size_t account_len,
+                                                                  const char *protocol,
+                                                                  size_t protocol_len,
+                                                                  size_t *written_out);
+
+/** Pointer to `offrec_event_name`. */
+typedef const char *(*offrec_event_name_fn)(uint32_t code);
+
+/** Pointer to `offrec_state_name`. */
+typedef const char *(*offrec_state_name_fn)(uint32_t state);
+
+/** Pointer to `offrec_trust_name`. */
+typedef const char *(*offrec_trust_name_fn)(uint32_t trust);
+
+/** Pointer to `offrec_handshake_failure_name`. */
+typedef const char *(*offrec_handshake_failure_name_fn)(uint32_t reason);
+
+/** Pointer to `offrec_not_sent_reason_name`. */
+typedef const char *(*offrec_not_sent_reason_name_fn)(uint32_t reason);
+
+/** Pointer to `offrec_protocol_name`. */
+typedef const char *(*offrec_protocol_name_fn)(uint32_t protocol);
+
+/** Pointer to `offrec_key_kind_name`. */
+typedef const char *(*offrec_key_kind_name_fn)(uint32_t kind);
+
+/** Pointer to `offrec_message_kind_name`. */
+typedef const char *(*offrec_message_kind_name_fn)(uint32_t kind);
+
+/** Pointer to `offrec_client_session_protocol`. */
+typedef offrec_result (*offrec_client_session_protocol_fn)(const struct offrec_client *client,
+                                                           const char *peer,
+                                                           size_t peer_len,
+                                                           size_t index,
+                                                           struct offrec_session_protocol *out);
+
+/** Pointer to `offrec_client_generate_otr_key`. */
+typedef offrec_result (*offrec_client_generate_otr_key_fn)(struct offrec_client *client,
+                                                           uint8_t *fingerprint_out);
+
+/** Pointer to `offrec_client_otr_fingerprint`. */
+typedef offrec_result (*offrec_client_otr_fingerprint_fn)(const struct offrec_client *client,
+                                                          uint8_t *out);
+
+/** Pointer to `offrec_otr_fingerprint_format`. */
+typedef offrec_result (*offrec_otr_fingerprint_format_fn)(const uint8_t *fingerprint,
+                                                          char *buf,
+                                                          size_t cap,
+                                                          size_t *out_len);
+
+/** Pointer to `offrec_key_id_is_otr`. */
+typedef offrec_result (*offrec_key_id_is_otr_fn)(const uint8_t *key_id,
+                                                 uint8_t *dsa_out,
+                                                 bool *out);
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_panic`. */
+typedef offrec_result (*offrec_test_panic_fn)(void);
+
+#endif
+
+/** Pointer to `offrec_client_set_peer_policy`. */
+typedef offrec_result (*offrec_client_set_peer_policy_fn)(struct offrec_client *client,
+                                                          const char *peer,
+                                                          size_t peer_len,
+                                                          uint32_t policy);
+
+/** Pointer to `offrec_client_clear_peer_policy`. */
+typedef offrec_result (*offrec_client_clear_peer_policy_fn)(struct offrec_client *client,
+                                                            const char *peer,
+                                                            size_t peer_len);
+
+/** Pointer to `offrec_client_peer_policy`. */
+typedef offrec_result (*offrec_client_peer_policy_fn)(const struct offrec_client *client,
+                                                      const char *peer,
+                                                      size_t peer_len,
+                                                      uint32_t *out_policy,
+                                                      bool *out_own);
+
+/** Pointer to `offrec_client_peer_count`. */
+typedef offrec_result (*offrec_client_peer_count_fn)(const struct offrec_client *client,
+                                                     size_t *out);
+
+/** Pointer to `offrec_client_peer`. */
+typedef offrec_result (*offrec_client_peer_fn)(const struct offrec_client *client,
+                                               size_t index,
+                                               char *buf,
+                                               size_t cap,
+                                               size_t *out_len);
+
+/** Pointer to `offrec_client_known_key_info`. */
+typedef offrec_result (*offrec_client_known_key_info_fn)(const struct offrec_client *client,
+                                                         const char *peer,
+                                                         size_t peer_len,
+                                                         size_t index,
+                                                         struct offrec_known_key *out);
+
+/** Pointer to `offrec_client_forget_key`. */
+typedef offrec_result (*offrec_client_forget_key_fn)(struct offrec_client *client,
+                                                     const char *peer,
+                                                     size_t peer_len,
+                                                     const uint8_t *key_id);
+
+/** Pointer to `offrec_client_forget_peer`. */
+typedef offrec_result (*offrec_client_forget_peer_fn)(struct offrec_client *client,
+                                                      const char *peer,
+                                                      size_t peer_len);
+
+/** Pointer to `offrec_result_message`. */
+typedef const char *(*offrec_result_message_fn)(uint32_t code);
+
+/** Pointer to `offrec_client_smp_start`. */
+typedef offrec_result (*offrec_client_smp_start_fn)(struct offrec_client *client,
+                                                    const char *peer,
+                                                    size_t peer_len,
+                                                    uint32_t instance,
+                                                    const uint8_t *secret,
+                                                    size_t secret_len,
+                                                    const char *question,
+                                                    size_t question_len);
+
+/** Pointer to `offrec_client_smp_respond`. */
+typedef offrec_result (*offrec_client_smp_respond_fn)(struct offrec_client *client,
+                                                      const char *peer,
+                                                      size_t peer_len,
+                                                      uint32_t instance,
+                                                      const uint8_t *secret,
+                                                      size_t secret_len);
+
+/** Pointer to `offrec_client_smp_abort`. */
+typedef offrec_result (*offrec_client_smp_abort_fn)(struct offrec_client *client,
+                                                    const char *peer,
+                                                    size_t peer_len,
+                                                    uint32_t instance);
+
+/** Pointer to `offrec_client_save`. */
+typedef offrec_result (*offrec_client_save_fn)(const struct offrec_client *client,
+                                               const uint8_t *key,
+                                               const char *passphrase,
+                                               size_t passphrase_len,
+                                               struct offrec_buffer *out);
+
+/** Pointer to `offrec_client_load`. */
+typedef offrec_result (*offrec_client_load_fn)(const uint8_t *sealed,
+                                               size_t sealed_len,
+                                               const char *account,
+                                               size_t account_len,
+                                               const uint8_t *key,
+                                               const char *passphrase,
+                                               size_t passphrase_len,
+                                               uint32_t policy,
+                                               const struct offrec_callbacks *callbacks,
+                                               void *userdata,
+                                               struct offrec_client **out);
+
+/** Pointer to `offrec_client_save_to_dir`. */
+typedef offrec_result (*offrec_client_save_to_dir_fn)(const struct offrec_client *client,
+                                                      const char *dir,
+                                                      size_t dir_len,
+                                                      const uint8_t *key,
+                                                      const char *passphrase,
+                                                      size_t passphrase_len);
+
+/** Pointer to `offrec_client_load_from_dir`. */
+typedef offrec_result (*offrec_client_load_from_dir_fn)(const char *dir,
+                                                        size_t dir_len,
+                                                        const char *account,
+                                                        size_t account_len,
+                                                        const uint8_t *key,
+                                                        const char *passphrase,
+                                                        size_t passphrase_len,
+                                                        uint32_t policy,
+                                                        const struct offrec_callbacks *callbacks,
+                                                        void *userdata,
+                                                        struct offrec_client **out);
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_client_set_otr_key`. */
+typedef offrec_result (*offrec_test_client_set_otr_key_fn)(struct offrec_client *client,
+                                                           const uint8_t *p,
+                                                           size_t p_len,
+                                                           const uint8_t *q,
+                                                           size_t q_len,
+                                                           const uint8_t *g,
+                                                           size_t g_len,
+                                                           const uint8_t *y,
+                                                           size_t y_len,
+                                                           const uint8_t *x,
+                                                           size_t x_len);
+
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_client_queue_random`. */
+typedef offrec_result (*offrec_test_client_queue_random_fn)(struct offrec_client *client,
+                                                            const uint8_t *chunk,
+                                                            size_t len);
+
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_client_queued_random_left`. */
+typedef offrec_result (*offrec_test_client_queued_random_left_fn)(const struct offrec_client *client,
+                                                                  size_t *out);
+
+#endif
+
+#if defined(OFFREC_TEST_HOOKS)
+/** Pointer to `offrec_test_client_send_otr_smp`. */
+typedef offrec_result (*offrec_test_client_send_otr_smp_fn)(struct offrec_client *client,
+                                                            const char *peer,
+                                                            size_t peer_len,
+                                                            uint32_t instance,
+                                                            uint32_t tlv_type,
+                                                            const uint8_t *value,
+                                                            size_t value_len);
+
+#endif
+
+/** Pointer to `offrec_client_set_text`. */
+typedef offrec_result (*offrec_client_set_text_fn)(struct offrec_client *client,
+                                                   uint32_t which,
+                                                   const char *text,
+                                                   size_t text_len);
+
+/** Pointer to `offrec_client_text`. */
+typedef offrec_result (*offrec_client_text_fn)(const struct offrec_client *client,
+                                               uint32_t which,
+                                               char *buf,
+                                               size_t cap,
+                                               size_t *out_len);
+
+/** Pointer to `offrec_client_send_tlvs`. */
+typedef offrec_result (*offrec_client_send_tlvs_fn)(struct offrec_client *client,
+                                                    const char *peer,
+                                                    size_t peer_len,
+                                                    const char *text,
+                                                    size_t text_len,
+                                                    const struct offrec_tlv *tlvs,
+                                                    size_t count,
+                                                    uint64_t *out_message_id);
+
+/** Pointer to `offrec_fingerprint_format`. */
+typedef offrec_result (*offrec_fingerprint_format_fn)(const uint8_t *fingerprint,
+                                                      char *buf,
+                                                      size_t cap,
+                                                      size_t *out_len);
+
+/** Pointer to `offrec_ssid_format`. */
+typedef offrec_result (*offrec_ssid_format_fn)(const uint8_t *ssid,
+                                               char *buf,
+                                               size_t cap,
+                                               size_t *out_len);
+
+/** Pointer to `offrec_client_set_trust`. */
+typedef offrec_result (*offrec_client_set_trust_fn)(struct offrec_client *client,
+                                                    const char *peer,
+                                                    size_t peer_len,
+                                                    const uint8_t *fingerprint,
+                                                    uint32_t trust);
+
+/** Pointer to `offrec_client_trust`. */
+typedef offrec_result (*offrec_client_trust_fn)(const struct offrec_client *client,
+                                                const char *peer,
+                                                size_t peer_len,
+                                                const uint8_t *fingerprint,
+                                                offrec_trust *out);
+
+/** Pointer to `offrec_client_known_key_count`. */
+typedef offrec_result (*offrec_client_known_key_count_fn)(const struct offrec_client *client,
+                                                          const char *peer,
+                                                          size_t peer_len,
+                                                          size_t *out);
+
+/** Pointer to `offrec_client_known_key`. */
+typedef offrec_result (*offrec_client_known_key_fn)(const struct offrec_client *client,
+                                                    const char *peer,
+                                                    size_t peer_len,
+                                                    size_t index,
+                                                    uint8_t *fingerprint_out,
+                                                    offrec_trust *trust_out);
+
+/** Pointer to `offrec_version`. */
+typedef const char *(*offrec_version_fn)(void);
 
 #endif  /* OFFREC_H */

@@ -14,6 +14,7 @@ pub mod ake;
 pub mod conversation;
 pub mod crypto;
 pub mod forge;
+pub mod message_kind;
 pub mod migrate;
 pub mod otr;
 // The C ABI: the only module allowed `unsafe` (see its docs for the Safety contracts).

@@ -12,7 +12,8 @@
 CARGO_MUTANTS_VERSION ?= 27.1.0
 MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi
 # Extra module groups that may be named in MUTANTS_MODULES: trust-routing (routing consent, SMP trust,
-# name binding: the security fixes of 2026-11).
+# name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
+# presence, message kinds: issue #16).
 MUTANTS_JOBS ?= 1
 MUTANTS_TIMEOUT ?= 300
 # Extra cargo-mutants arguments, e.g. MUTANTS_ARGS=--iterate to retry only what was not caught.
@@ -41,6 +42,8 @@ MUTANTS_TESTS_trust-routing := --lib --test conversation --test routing --test n
 MUTANTS_TESTS_trust := --lib --test conversation --test smp_mitm --test store
 MUTANTS_FILES_forge := src/forge.rs
 MUTANTS_TESTS_forge := --lib --test forge --test forge_vector
+MUTANTS_FILES_ui-calls := {src/conversation/peer_policies.rs,src/conversation/peer_directory.rs,src/conversation/peer/forget.rs,src/conversation/texts.rs,src/conversation/presence.rs,src/conversation/persist/peer_policies.rs,src/message_kind.rs}
+MUTANTS_TESTS_ui-calls := --lib --test ui_calls --test store_v2
 MUTANTS_FILES_ffi := src/ffi/**
 MUTANTS_TESTS_ffi := --lib --test panic_boundary --test zeroize_evidence --test header_drift
 

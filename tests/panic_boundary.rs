@@ -62,6 +62,7 @@ mod hooked {
                 event: None,
                 max_message_size: None,
                 now: None,
+                is_logged_in: None,
             };
             let mut client: *mut offrec_client = std::ptr::null_mut();
             let mut id = 0u64;

@@ -21,7 +21,7 @@ import (
 // Handler receives a client's callbacks. Send and Deliver are required.
 //
 // The client also uses these optional interfaces when the handler implements them:
-// [StateHandler], [EventHandler], [MaxMessageSizer], [Clock]. (Optional interfaces, as
+// [StateHandler], [EventHandler], [MaxMessageSizer], [Clock], [PresenceChecker]. (Optional interfaces, as
 // net/http does with http.Flusher, rather than a struct of funcs: the handler is usually one
 // application object holding the transport and the UI, a method set documents each callback's
 // signature, and which optional callbacks the library gets is decided once, at creation, by
@@ -34,8 +34,8 @@ import (
 // the Client method that caused the callback (see [CallbackPanic]); the library finishes its
 // call first, so later callbacks of the same call still run.
 type Handler interface {
-	// Send sends a wire text (one message or fragment, ASCII, no newline) to peer over the
-	// transport, in order.
+	// Send sends a wire text (one message or fragment; protocol messages are ASCII, plaintext and
+	// the query's explanation UTF-8, no newline of ours) to peer over the transport, in order.
 	Send(peer, text string)
 	// Deliver shows a message from peer (remote instance, 0 for plaintext) to the user. text
 	// is a copy the handler may keep.
@@ -66,11 +66,32 @@ type Clock interface {
 	Now() uint64
 }
 
+// Presence is what a [PresenceChecker] answers about a peer (libotr's is_logged_in).
+type Presence int32
+
+const (
+	// PresenceUnknown: not known; messages are sent as without the callback.
+	PresenceUnknown Presence = -1
+	// PresenceOffline: the peer is offline; heartbeats and session ends are not sent to it.
+	PresenceOffline Presence = 0
+	// PresenceOnline: the peer is online.
+	PresenceOnline Presence = 1
+)
+
+// PresenceChecker says whether peer is online (libotr's is_logged_in). It is asked by
+// [Client.Tick] (for every known peer) and [Client.EndSession]; when it answers
+// PresenceOffline, heartbeats and the message that ends a session are not sent to that peer
+// (the session still ends here, its remaining keys wiped unrevealed). PresenceUnknown and
+// PresenceOnline send.
+type PresenceChecker interface {
+	IsLoggedIn(peer string) Presence
+}
+
 // CallbackPanic is what a Client method panics with when one of its callbacks panicked: the
 // original value, and the callback's stack at the time.
 type CallbackPanic struct {
 	Value    any
-	Callback string // "Send", "Deliver", "StateChanged", "Event", "MaxMessageSize", "Now"
+	Callback string // "Send", "Deliver", "StateChanged", "Event", "MaxMessageSize", "Now", "IsLoggedIn"
 	Stack    []byte
 }
 
@@ -90,11 +111,12 @@ func (p *CallbackPanic) Unwrap() error {
 // clientState is what the callbacks reach through the userdata handle. It does not refer to
 // the *Client, so an unreachable Client can still be finalized.
 type clientState struct {
-	handler Handler
-	state   StateHandler
-	event   EventHandler
-	sizer   MaxMessageSizer
-	clock   Clock
+	handler  Handler
+	state    StateHandler
+	event    EventHandler
+	sizer    MaxMessageSizer
+	clock    Clock
+	presence PresenceChecker
 
 	mu     sync.Mutex
 	orphan *CallbackPanic // a panic from a callback outside any framed call (should not happen)
@@ -102,10 +124,11 @@ type clientState struct {
 
 // Which optional callbacks the library gets (GO_CB_* in offrec.go).
 const (
-	cbState = 1
-	cbEvent = 2
-	cbSize  = 4
-	cbNow   = 8
+	cbState    = 1
+	cbEvent    = 2
+	cbSize     = 4
+	cbNow      = 8
+	cbPresence = 16
 )
 
 func newClientState(h Handler) (*clientState, uint) {
@@ -126,6 +149,10 @@ func newClientState(h Handler) (*clientState, uint) {
 	if c, ok := h.(Clock); ok {
 		st.clock = c
 		mask |= cbNow
+	}
+	if p, ok := h.(PresenceChecker); ok {
+		st.presence = p
+		mask |= cbPresence
 	}
 	return st, mask
 }
@@ -250,4 +277,15 @@ func offrecGoNow(ud, frame C.uintptr_t) (now C.uint64_t) {
 		now = C.uint64_t(st.clock.Now())
 	}
 	return now
+}
+
+//export offrecGoIsLoggedIn
+func offrecGoIsLoggedIn(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t) (answer C.int32_t) {
+	answer = C.int32_t(PresenceUnknown) // also after a panic: send, as without the callback
+	st, f := enterCallback(ud, frame)
+	defer guard(st, f, "IsLoggedIn")
+	if st.presence != nil {
+		answer = C.int32_t(st.presence.IsLoggedIn(goString(peer, peerLen)))
+	}
+	return answer
 }

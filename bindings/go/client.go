@@ -16,6 +16,7 @@ extern void offrecGoStateChanged(uintptr_t ud, uintptr_t frame, char *peer, size
 extern void offrecGoEvent(uintptr_t ud, uintptr_t frame, struct offrec_event *event);
 extern size_t offrecGoMaxMessageSize(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len);
 extern uint64_t offrecGoNow(uintptr_t ud, uintptr_t frame);
+extern int32_t offrecGoIsLoggedIn(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len);
 
 // The Go call that is running on this thread (a cgo.Handle of its frame, 0 if none). Callbacks
 // run on the thread of the call that caused them, so a callback finds its call's frame here,
@@ -43,8 +44,11 @@ static size_t tr_max_message_size(void *ud, const char *peer, size_t peer_len) {
 static uint64_t tr_now(void *ud) {
 	return offrecGoNow((uintptr_t)ud, offrec_go_frame);
 }
+static int32_t tr_is_logged_in(void *ud, const char *peer, size_t peer_len) {
+	return offrecGoIsLoggedIn((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len);
+}
 
-enum { GO_CB_STATE = 1, GO_CB_EVENT = 2, GO_CB_SIZE = 4, GO_CB_NOW = 8 };
+enum { GO_CB_STATE = 1, GO_CB_EVENT = 2, GO_CB_SIZE = 4, GO_CB_NOW = 8, GO_CB_PRESENCE = 16 };
 
 static offrec_callbacks go_callbacks(unsigned mask) {
 	offrec_callbacks cb = {0};
@@ -54,6 +58,7 @@ static offrec_callbacks go_callbacks(unsigned mask) {
 	if (mask & GO_CB_EVENT) cb.event = tr_event;
 	if (mask & GO_CB_SIZE) cb.max_message_size = tr_max_message_size;
 	if (mask & GO_CB_NOW) cb.now = tr_now;
+	if (mask & GO_CB_PRESENCE) cb.is_logged_in = tr_is_logged_in;
 	return cb;
 }
 
@@ -191,6 +196,29 @@ static offrec_result go_import_otr_instance_tag(uintptr_t frame, offrec_client *
 		const char *account, size_t account_len, const char *protocol, size_t protocol_len, uint32_t *tag_out) {
 	GO_ENTER;
 	offrec_result r = offrec_client_import_otr_instance_tag(c, path, path_len, account, account_len, protocol, protocol_len, tag_out);
+static offrec_result go_forget_key(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, const uint8_t *key_id) {
+	GO_ENTER;
+	offrec_result r = offrec_client_forget_key(c, peer, peer_len, key_id);
+	GO_LEAVE;
+}
+static offrec_result go_forget_peer(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_forget_peer(c, peer, peer_len);
+	GO_LEAVE;
+}
+static offrec_result go_set_peer_policy(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, uint32_t policy) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_peer_policy(c, peer, peer_len, policy);
+	GO_LEAVE;
+}
+static offrec_result go_clear_peer_policy(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_clear_peer_policy(c, peer, peer_len);
+	GO_LEAVE;
+}
+static offrec_result go_set_text(uintptr_t frame, offrec_client *c, uint32_t which, const char *text, size_t text_len) {
+	GO_ENTER;
+	offrec_result r = offrec_client_set_text(c, which, text, text_len);
 	GO_LEAVE;
 }
 // The frame of the call running on this thread (0 outside any call): lets Close refuse to run
@@ -469,7 +497,8 @@ func (c *Client) StartSession(peer string) error {
 }
 
 // EndSession ends the session with one remote instance of peer, or all of peer's sessions
-// when instance is 0. Ending a session that does not exist is not an error.
+// when instance is 0. Ending a session that does not exist is not an error. If a
+// [PresenceChecker] handler reports peer offline, nothing is sent: the session ends here only.
 func (c *Client) EndSession(peer string, instance uint32) error {
 	return c.call("EndSession", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
 		pp, pl := cstr(peer)
@@ -491,7 +520,8 @@ func (c *Client) AcceptKey(peer string, instance uint32) error {
 }
 
 // Tick drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it
-// every few seconds.
+// every few seconds. A [PresenceChecker] handler is asked about every known peer: one it
+// reports offline gets no heartbeat, and no message when its session expires.
 func (c *Client) Tick() error {
 	return c.call("Tick", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
 		return C.go_tick(frame, p)
@@ -674,42 +704,6 @@ func (c *Client) Trust(peer string, fp Fingerprint) (Trust, error) {
 	return Trust(t), err
 }
 
-// KnownKey is one of a peer's known keys and our trust in it.
-type KnownKey struct {
-	Fingerprint Fingerprint
-	Trust       Trust
-}
-
-// KnownKeys lists peer's known keys, least recently used first.
-func (c *Client) KnownKeys(peer string) ([]KnownKey, error) {
-	var n C.size_t
-	err := c.query("KnownKeys", func(p *C.offrec_client) C.offrec_result {
-		pp, pl := cstr(peer)
-		return C.offrec_client_known_key_count(p, pp, pl, &n)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]KnownKey, 0, int(n))
-	for i := C.size_t(0); i < n; i++ {
-		var k KnownKey
-		var t C.offrec_trust
-		err := c.query("KnownKeys", func(p *C.offrec_client) C.offrec_result {
-			pp, pl := cstr(peer)
-			return C.offrec_client_known_key(p, pp, pl, i, (*C.uint8_t)(unsafe.Pointer(&k.Fingerprint[0])), &t)
-		})
-		if err != nil {
-			if isCode(err, ResultInvalidArgument) {
-				break
-			}
-			return nil, err
-		}
-		k.Trust = Trust(t)
-		out = append(out, k)
-	}
-	return out, nil
-}
-
 // SMPStart starts the Socialist Millionaires' Protocol with the session with remote instance
 // of peer (0 = the session Send would use), with secret and an optional question ("" = none).
 // Results arrive as events (EventSMPSucceeded, ...). Errors: ErrNoSession, ErrSMPRateLimited,
@@ -787,4 +781,25 @@ func goImportOTRFingerprints(frame C.uintptr_t, p *C.offrec_client, path *C.char
 func goImportOTRInstanceTag(frame C.uintptr_t, p *C.offrec_client, path *C.char, pathLen C.size_t,
 	account *C.char, accountLen C.size_t, protocol *C.char, protocolLen C.size_t, tag *C.uint32_t) C.offrec_result {
 	return C.go_import_otr_instance_tag(frame, p, path, pathLen, account, accountLen, protocol, protocolLen, tag)
+// The shims above are static to this file (they share its thread-local frame); the methods in
+// peers.go and texts.go reach them through these.
+
+func shimForgetKey(frame C.uintptr_t, p *C.offrec_client, peer *C.char, peerLen C.size_t, keyID *C.uint8_t) C.offrec_result {
+	return C.go_forget_key(frame, p, peer, peerLen, keyID)
+}
+
+func shimForgetPeer(frame C.uintptr_t, p *C.offrec_client, peer *C.char, peerLen C.size_t) C.offrec_result {
+	return C.go_forget_peer(frame, p, peer, peerLen)
+}
+
+func shimSetPeerPolicy(frame C.uintptr_t, p *C.offrec_client, peer *C.char, peerLen C.size_t, policy C.uint32_t) C.offrec_result {
+	return C.go_set_peer_policy(frame, p, peer, peerLen, policy)
+}
+
+func shimClearPeerPolicy(frame C.uintptr_t, p *C.offrec_client, peer *C.char, peerLen C.size_t) C.offrec_result {
+	return C.go_clear_peer_policy(frame, p, peer, peerLen)
+}
+
+func shimSetText(frame C.uintptr_t, p *C.offrec_client, which C.uint32_t, text *C.char, textLen C.size_t) C.offrec_result {
+	return C.go_set_text(frame, p, which, text, textLen)
 }

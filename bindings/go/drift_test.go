@@ -78,6 +78,9 @@ func driftProblems(header []byte) []string {
 		{"OFFREC_PROTOCOL_", conv(func() map[uint32]string { return u32(protocolNames) })},
 		{"OFFREC_STRENGTH_", conv(func() map[uint32]string { return u32(strengthNames) })},
 		{"OFFREC_OTR_FILE_FORMAT_", conv(func() map[uint32]string { return u32(otrFileFormatNames) })},
+		{"OFFREC_KEY_KIND_", conv(func() map[uint32]string { return u32(keyKindNames) })},
+		{"OFFREC_TEXT_", conv(func() map[uint32]string { return u32(textKindNames) })},
+		{"OFFREC_MESSAGE_KIND_", conv(func() map[uint32]string { return u32(messageKindNames) })},
 	}
 	for _, tb := range tables {
 		re := regexp.MustCompile(`(?m)^\s*` + tb.prefix + `([A-Z0-9_]+) = (\d+),`)

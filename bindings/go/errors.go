@@ -55,6 +55,10 @@ const (
 	ResultTLVTypeReserved         Result = 144 // an application TLV type below TLVAppFirst
 	ResultTooManyTLVs             Result = 145 // more than MaxTLVs application TLVs
 	ResultTLVsUnsupported         Result = 146 // the session (OTR v2) cannot carry application TLVs
+	ResultKeyInUse                Result = 136
+	ResultUnknownKey              Result = 137
+	ResultSessionActive           Result = 138
+	ResultInvalidText             Result = 139
 )
 
 // resultNames maps every code to its name in the header (after OFFREC_RESULT_). The drift test
@@ -100,6 +104,10 @@ var resultNames = map[Result]string{
 	ResultTLVTypeReserved:         "TLV_TYPE_RESERVED",
 	ResultTooManyTLVs:             "TOO_MANY_TLVS",
 	ResultTLVsUnsupported:         "TLVS_UNSUPPORTED",
+	ResultKeyInUse:                "KEY_IN_USE",
+	ResultUnknownKey:              "UNKNOWN_KEY",
+	ResultSessionActive:           "SESSION_ACTIVE",
+	ResultInvalidText:             "INVALID_TEXT",
 }
 
 // String returns the header's name of the code, such as "NO_SESSION", or "Result(n)".
@@ -196,6 +204,16 @@ var (
 	ErrTooManyTLVs = sentinel(ResultTooManyTLVs)
 	// ErrTLVsUnsupported: the session is OTR v2 (python-potr fails on unknown TLVs).
 	ErrTLVsUnsupported = sentinel(ResultTLVsUnsupported)
+	// ErrKeyInUse: a live encrypted session uses the key; end it before forgetting the key.
+	ErrKeyInUse = sentinel(ResultKeyInUse)
+	// ErrUnknownKey: the peer has no such key.
+	ErrUnknownKey = sentinel(ResultUnknownKey)
+	// ErrSessionActive: an encrypted session with the peer is live; end it before forgetting
+	// the peer.
+	ErrSessionActive = sentinel(ResultSessionActive)
+	// ErrInvalidText: a text for SetText holds a control character (other than a line feed)
+	// or a protocol marker (?OTR, ?OFR).
+	ErrInvalidText = sentinel(ResultInvalidText)
 )
 
 // Errors of the binding itself (no library call was made).

@@ -1228,6 +1228,7 @@ mod ffi_driver {
             event: Some(cb_event),
             max_message_size: Some(cb_max_size),
             now: Some(cb_now),
+            is_logged_in: None,
         };
         match v % 20 {
             15 => (Some(OffrecCallbacks { state_changed: None, event: None, max_message_size: None, ..full }), true),

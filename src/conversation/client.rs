@@ -2,7 +2,7 @@
 //! its conversations. It does no I/O and starts no threads: every call returns the [`Action`]s
 //! the application must carry out, in order. Several clients can live in one process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zeroize::Zeroizing;
 
@@ -10,6 +10,7 @@ use super::context::Ctx;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
+use super::peer_policies::PeerPolicies;
 use super::protocol::ProtocolSession;
 use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
@@ -48,6 +49,11 @@ pub struct Client {
     /// Random chunks a test queued (`test-hooks` only, `client/test_hooks.rs`).
     #[cfg(feature = "test-hooks")]
     test_random: test_hooks::QueuedChunks,
+    /// Policies the application set for single peers, over `settings.policy` (stored).
+    pub(crate) peer_policies: PeerPolicies,
+    /// Peers the application reported offline for the current call only
+    /// ([`Client::with_offline_peers`]); empty between calls.
+    pub(crate) call_offline: BTreeSet<String>,
 }
 
 impl core::fmt::Debug for Client {
@@ -112,6 +118,8 @@ impl Client {
             otr_identity: None,
             #[cfg(feature = "test-hooks")]
             test_random: test_hooks::QueuedChunks::default(),
+            peer_policies: PeerPolicies::default(),
+            call_offline: BTreeSet::new(),
         })
     }
 
@@ -258,6 +266,8 @@ impl Client {
             rng,
             call_limits,
             otr_identity,
+            peer_policies,
+            call_offline,
             ..
         } = self;
         let our_fingerprint = identity.fingerprint();
@@ -272,6 +282,8 @@ impl Client {
             our_fingerprint,
             our_tag: *our_tag,
             settings,
+            policy: peer_policies.get(peer).unwrap_or(settings.policy),
+            peer_offline: call_offline.contains(peer),
             trust,
             pins,
             rng: rng.as_mut(),
@@ -395,7 +407,7 @@ impl Client {
     /// refreshes it; the old session keeps working until the new one completes.
     pub fn start_session(&mut self, peer: &str, now: u64) -> Result<Vec<Action>, ClientError> {
         check_name(peer, "peer")?;
-        if !self.settings.policy.allows_protocol() {
+        if !self.policy_for(peer).allows_protocol() {
             return Err(ClientError::PolicyForbids);
         }
         let actions = self.with_peer(peer, now, true, |p, ctx| p.send_query(ctx)).1;

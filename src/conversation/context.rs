@@ -3,6 +3,7 @@
 
 use super::error::ClientError;
 use super::events::{Action, Event, SessionState, PERSIST_OTHER};
+use super::policy::Policy;
 use super::settings::Settings;
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::otr::identity::DsaIdentity;
@@ -15,6 +16,12 @@ pub(crate) struct Ctx<'a> {
     pub our_fingerprint: [u8; 32],
     pub our_tag: u32,
     pub settings: &'a Settings,
+    /// The policy for this call's peer: its own (`Client::set_peer_policy`) or else the
+    /// client's. Every policy decision about the peer reads this, never `settings.policy`.
+    pub policy: Policy,
+    /// The application said the peer is offline (`is_logged_in` = 0) for this call: nothing
+    /// that only informs the peer (heartbeats, session ends) is sent.
+    pub peer_offline: bool,
     pub trust: &'a mut TrustStore,
     /// Which protocols each peer speaks: key links and modern sessions seen.
     pub pins: &'a mut ProtocolPins,

@@ -48,6 +48,21 @@ pub enum ClientError {
     /// implementation (python-potr: weechat-otr, Gajim) fails on TLV types it does not know.
     #[error("this session (OTR v2) cannot carry application TLVs")]
     TlvsUnsupported,
+    /// The key is used by an encrypted session; end the session before forgetting the key.
+    #[error("the key is in use by an encrypted session; end it first")]
+    KeyInUse,
+    /// The peer has no such key.
+    #[error("that key is not known for this peer")]
+    UnknownKey,
+    /// The client holds nothing about that peer.
+    #[error("unknown peer")]
+    UnknownPeer,
+    /// An encrypted session with the peer is live; end it before forgetting the peer.
+    #[error("an encrypted session with this peer is live; end it first")]
+    SessionActive,
+    /// A text the application gave cannot go inside a protocol message.
+    #[error("invalid text: {0}")]
+    InvalidText(&'static str),
 }
 
 impl From<crate::crypto::RandomError> for ClientError {

@@ -13,11 +13,15 @@ mod held;
 mod names;
 mod otr_session;
 mod peer;
+mod peer_directory;
+pub(crate) mod peer_policies;
 pub(crate) mod persist;
-mod policy;
+pub(crate) mod policy;
+mod presence;
 mod protocol;
 mod session;
 mod settings;
+mod texts;
 
 pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;
 pub use app_tlv::{AppTlv, APP_TLV_FIRST, MAX_APP_TLVS, MAX_APP_TLV_BYTES};
@@ -32,7 +36,10 @@ pub use peer::handshake::{
     handshake_failure_code, HANDSHAKE_NAMES_DIFFER, HANDSHAKE_UNSENDABLE, NAMES_DIFFER_ERROR_TEXT,
 };
 pub use peer::otr::HANDSHAKE_OTR_FAILED;
+pub use peer_directory::KnownKeyInfo;
+pub use peer_policies::MAX_PEER_POLICIES;
 pub use policy::Policy;
 pub use protocol::Protocol;
 pub use session::{OtrSessionInfo, SessionInfo};
 pub use settings::*;
+pub use texts::{check_text, TextKind, Texts, MAX_CUSTOM_TEXT_LEN};

@@ -8,6 +8,7 @@
 //! reassembled, and strangers (peers the application never addressed that hold no session and
 //! no held message). Everything read back is checked against the live caps.
 
+mod peer_policies;
 mod pins;
 mod section;
 mod trust;
@@ -121,6 +122,7 @@ struct Known<'a> {
     peers: Option<&'a [u8]>,
     otr_identity: Option<&'a [u8]>,
     pins: Option<&'a [u8]>,
+    peer_policies: Option<&'a [u8]>,
 }
 
 impl Known<'_> {
@@ -138,6 +140,7 @@ impl Client {
             + trust::max_len(&self.trust)
             + self.peers_section_len()
             + self.otr_identity.as_ref().map_or(0, |_| MAX_OTR_IDENTITY_LEN)
+            + peer_policies::max_len(&self.peer_policies)
     }
 
     fn own_section_len(&self) -> usize {
@@ -180,6 +183,13 @@ impl Client {
             // session, never a trust decision (those are in the trust section).
             section::write(w, section::PINS, false, pins::max_len(&self.pins), |w| pins::write(w, &self.pins));
         }
+        if !self.peer_policies.is_empty() {
+            // Critical: an older reader that dropped a peer's REQUIRE_MODERN or ALWAYS would
+            // quietly lower that peer's protection. Absent when no peer has its own policy, so
+            // such stores stay readable by libraries without this section.
+            let len = peer_policies::max_len(&self.peer_policies);
+            section::write(w, section::PEER_POLICIES, true, len, |w| peer_policies::write(w, &self.peer_policies));
+        }
     }
 
     /// Rebuilds a client from [`Client::write_state`]'s sections, with the application's
@@ -198,6 +208,7 @@ impl Client {
                 section::PEERS => &mut known.peers,
                 section::OTR_IDENTITY => &mut known.otr_identity,
                 section::PINS => &mut known.pins,
+                section::PEER_POLICIES => &mut known.peer_policies,
                 tag if found.critical => return Err(StateError::UnsupportedSection(tag)),
                 // Optional and unknown: skipped (and not written back, section.rs).
                 _ => continue,
@@ -233,6 +244,11 @@ impl Client {
         };
         let mut client = Client::assemble(own, trust, peers, otr_identity, settings, rng)?;
         client.pins = pins;
+        if let Some(bytes) = known.peer_policies {
+            let mut r = Reader::new(bytes);
+            client.peer_policies = peer_policies::read(&mut r)?;
+            section::finish(r)?;
+        }
         Ok(client)
     }
 

@@ -23,8 +23,9 @@ pub struct Settings {
     /// Pad encrypted bodies to a multiple of this many bytes (0 = no padding), hiding exact
     /// lengths at some cost in bytes.
     pub padding_block: usize,
-    /// The human-readable text after our query message.
-    pub query_text: String,
+    /// The human-readable texts we send: the sentence after our query, the words of OTR error
+    /// messages ([`super::Texts`], set by the application for its users' language).
+    pub texts: super::texts::Texts,
     /// What the handshake binds about names (PROTOCOL.md §4.2): normalised account names and
     /// network (default), or the network only. Both sides must agree.
     pub name_binding: NameBinding,
@@ -45,7 +46,7 @@ impl Default for Settings {
             held_message_timeout: 120,
             handshake_timeout: 120,
             padding_block: 16,
-            query_text: crate::wire::DEFAULT_QUERY_TEXT.to_owned(),
+            texts: super::texts::Texts::default(),
             name_binding: NameBinding::Normalised,
             unauthenticated_budget: DEFAULT_UNAUTHENTICATED_BUDGET,
         }

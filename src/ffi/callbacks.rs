@@ -32,8 +32,9 @@ use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct OffrecCallbacks {
-    /// Required. Send `text` (wire text: one message or fragment, ASCII) to `peer` over the
-    /// transport, in order.
+    /// Required. Send `text` (wire text: one message or fragment) to `peer` over the
+    /// transport, in order. Protocol messages are ASCII; plaintext, and the explanation after a
+    /// query (`offrec_client_set_text`), are UTF-8.
     pub send: Option<
         unsafe extern "C" fn(
             userdata: *mut c_void,
@@ -88,6 +89,17 @@ pub struct OffrecCallbacks {
     /// idle sessions have waited). Asked, without any lock held, once per call that needs the
     /// time. NULL: the wall clock (seconds since the Unix epoch).
     pub now: Option<unsafe extern "C" fn(userdata: *mut c_void) -> u64>,
+    /// Optional (added last, so the struct only grew). Whether `peer` is online, as libotr's
+    /// `is_logged_in` asks: 1 yes, 0 no, -1 (or anything else) unknown. Asked, without any lock
+    /// held, before `offrec_client_tick` (for every known peer) and
+    /// `offrec_client_end_session`; its answer holds for that call only. When it answers 0,
+    /// heartbeats and the message that ends a session are not sent to that peer (they would
+    /// bounce or wait on the server): the session still ends locally, its remaining keys are
+    /// wiped unrevealed. 1 and unknown send, as without the callback (libotr sends these only
+    /// on 1). Everything else (user messages, handshakes, SMP) is sent whatever it answers.
+    /// Programs built against a header without this field must be rebuilt (the struct is
+    /// read whole).
+    pub is_logged_in: Option<unsafe extern "C" fn(userdata: *mut c_void, peer: *const c_char, peer_len: usize) -> i32>,
 }
 
 /// The callbacks with the required ones checked, and the app's userdata.
@@ -149,6 +161,15 @@ impl Callbacks {
         let name = nul_terminated(peer.as_bytes());
         // SAFETY: the app's callback; `name` is NUL-terminated and outlives the call.
         Some(unsafe { f(self.userdata, name.as_ptr().cast::<c_char>(), peer.len()) })
+    }
+
+    /// Whether the app reports `peer` offline (its `is_logged_in` answered 0); `false` without
+    /// the callback or for any other answer.
+    pub(crate) fn reports_offline(&self, peer: &str) -> bool {
+        let Some(f) = self.raw.is_logged_in else { return false };
+        let name = nul_terminated(peer.as_bytes());
+        // SAFETY: the app's callback; `name` is NUL-terminated and outlives the call.
+        unsafe { f(self.userdata, name.as_ptr().cast::<c_char>(), peer.len()) == 0 }
     }
 
     /// Carries out a call's actions, in order. Must be called with no lock held.

@@ -72,6 +72,11 @@ pub(crate) fn client_error(error: ClientError) -> OffrecResult {
         ClientError::TlvTypeReserved => OffrecResult::TlvTypeReserved,
         ClientError::TooManyTlvs => OffrecResult::TooManyTlvs,
         ClientError::TlvsUnsupported => OffrecResult::TlvsUnsupported,
+        ClientError::KeyInUse => OffrecResult::KeyInUse,
+        ClientError::UnknownKey => OffrecResult::UnknownKey,
+        ClientError::UnknownPeer => OffrecResult::UnknownPeer,
+        ClientError::SessionActive => OffrecResult::SessionActive,
+        ClientError::InvalidText(_) => OffrecResult::InvalidText,
     }
 }
 
@@ -116,7 +121,26 @@ impl ClientHandle {
         sizing: Sizing<'_>,
         f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
     ) -> Result<R, OffrecResult> {
-        let (result, actions) = self.run_collect(sizing, f)?;
+        self.run_asking(sizing, false, f)
+    }
+
+    /// As [`ClientHandle::run`], also asking the app's `is_logged_in` about the same peers
+    /// (the calls that may send heartbeats or session ends: tick, end_session).
+    pub(crate) fn run_with_presence<R>(
+        &self,
+        sizing: Sizing<'_>,
+        f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
+    ) -> Result<R, OffrecResult> {
+        self.run_asking(sizing, true, f)
+    }
+
+    fn run_asking<R>(
+        &self,
+        sizing: Sizing<'_>,
+        presence: bool,
+        f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
+    ) -> Result<R, OffrecResult> {
+        let (result, actions) = self.collect(sizing, presence, f)?;
         self.callbacks.dispatch(actions);
         Ok(result)
     }
@@ -128,23 +152,35 @@ impl ClientHandle {
         sizing: Sizing<'_>,
         f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
     ) -> Result<(R, Vec<Action>), OffrecResult> {
+        self.collect(sizing, false, f)
+    }
+
+    fn collect<R>(
+        &self,
+        sizing: Sizing<'_>,
+        presence: bool,
+        f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
+    ) -> Result<(R, Vec<Action>), OffrecResult> {
         let now = self.callbacks.now();
-        let sizes: Vec<(String, usize)> = match sizing {
+        let peers: Vec<String> = match sizing {
             Sizing::None => Vec::new(),
-            Sizing::Peer(peer) => {
-                self.callbacks.max_message_size(peer).map(|s| (peer.to_owned(), s)).into_iter().collect()
-            }
-            Sizing::AllPeers => {
-                let peers = self.lock()?.peers();
-                peers.into_iter().filter_map(|p| self.callbacks.max_message_size(&p).map(|s| (p, s))).collect()
-            }
+            Sizing::Peer(peer) => vec![peer.to_owned()],
+            Sizing::AllPeers => self.lock()?.peers(),
+        };
+        let sizes: Vec<(String, usize)> =
+            peers.iter().filter_map(|p| self.callbacks.max_message_size(p).map(|s| (p.clone(), s))).collect();
+        let offline: std::collections::BTreeSet<String> = if presence {
+            peers.into_iter().filter(|p| self.callbacks.reports_offline(p)).collect()
+        } else {
+            Default::default()
         };
         let (result, actions) = {
             let mut client = self.lock()?;
             // The app's answers are inputs of this call only, never stored on a peer: storing
             // them would pin every stranger that sent us something.
             let limits = sizes.into_iter().collect();
-            client.with_transport_limits(limits, |client| f(client, now))?
+            client
+                .with_offline_peers(offline, |client| client.with_transport_limits(limits, |client| f(client, now)))?
         }; // unlocked here
         Ok((result, actions))
     }
@@ -424,7 +460,8 @@ pub unsafe extern "C" fn offrec_client_start_session(
 
 /// Ends the session with one remote `instance` of `peer`, or all of `peer`'s sessions when
 /// `instance` is 0: the peer is told, keys are revealed and wiped, held messages fail.
-/// Ending a session that does not exist is not an error.
+/// Ending a session that does not exist is not an error. If the `is_logged_in` callback says
+/// the peer is offline, nothing is sent: the session ends here only.
 ///
 /// # Safety
 ///
@@ -440,12 +477,14 @@ pub unsafe extern "C" fn offrec_client_end_session(
         let c = handle::borrow::<ClientHandle>(client)?;
         let peer = bytes::borrow_name(peer, peer_len)?;
         let instance = instance_from_c(instance);
-        c.run(Sizing::Peer(peer), |client, now| Ok(((), client.end_session(peer, instance, now))))
+        c.run_with_presence(Sizing::Peer(peer), |client, now| Ok(((), client.end_session(peer, instance, now))))
     })
 }
 
 /// Drives time: heartbeats, session expiry, fragment and held-message timeouts. Call it every
-/// few seconds (for example from the app's event loop); it may call any callback.
+/// few seconds (for example from the app's event loop); it may call any callback. Peers the
+/// `is_logged_in` callback reports offline get no heartbeat, and a session that expires is not
+/// announced to them.
 ///
 /// # Safety
 ///
@@ -454,11 +493,12 @@ pub unsafe extern "C" fn offrec_client_end_session(
 pub unsafe extern "C" fn offrec_client_tick(client: *mut offrec_client) -> OffrecResult {
     catch_result(|| {
         let c = handle::borrow::<ClientHandle>(client)?;
-        c.run(Sizing::AllPeers, |client, now| Ok(((), client.tick(now))))
+        c.run_with_presence(Sizing::AllPeers, |client, now| Ok(((), client.tick(now))))
     })
 }
 
 /// Replaces the policy (`OFFREC_POLICY_*` bits; unknown bits: `OFFREC_RESULT_INVALID_POLICY`).
+/// Peers given a policy of their own (`offrec_client_set_peer_policy`) keep it.
 ///
 /// # Safety
 ///

@@ -41,20 +41,25 @@
 // types, tlv, inplace) hold the exported functions, one concept per file.
 pub mod bytes;
 pub mod callbacks;
+pub mod classify;
 pub mod client;
 pub mod event;
 pub mod forge;
 pub(crate) mod handle;
 pub mod inplace;
 pub mod migrate;
+pub mod names;
 pub mod otr;
 pub(crate) mod out;
 pub mod panic;
+pub mod peer_policy;
+pub mod peers;
 pub mod result;
 pub mod smp;
 pub mod store;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks_otr;
+pub mod texts;
 pub mod tlv;
 pub mod trust;
 pub mod types;

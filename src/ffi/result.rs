@@ -108,6 +108,15 @@ pub enum OffrecResult {
     /// The session cannot carry application TLVs: OTR v2 (python-potr, its main
     /// implementation, fails on TLV types it does not know).
     TlvsUnsupported = 146,
+    /// The key is used by a live encrypted session: end that session before forgetting it.
+    KeyInUse = 136,
+    /// That key is not known for that peer.
+    UnknownKey = 137,
+    /// An encrypted session with that peer is live: end it before forgetting the peer.
+    SessionActive = 138,
+    /// A text for `offrec_client_set_text` is too long, holds a control character (other than
+    /// a line feed) or a protocol marker (`?OTR`, `?OFR`).
+    InvalidText = 139,
 }
 
 impl OffrecResult {
@@ -117,7 +126,7 @@ impl OffrecResult {
     }
 
     // A function rather than a public constant, which cbindgen would export as a broken macro.
-    const ALL: [OffrecResult; 40] = [
+    const ALL: [OffrecResult; 44] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -158,6 +167,10 @@ impl OffrecResult {
         Self::TlvTypeReserved,
         Self::TooManyTlvs,
         Self::TlvsUnsupported,
+        Self::KeyInUse,
+        Self::UnknownKey,
+        Self::SessionActive,
+        Self::InvalidText,
     ];
 
     /// The code's number, as C sees it.
@@ -208,6 +221,10 @@ impl OffrecResult {
             144 => Self::TlvTypeReserved,
             145 => Self::TooManyTlvs,
             146 => Self::TlvsUnsupported,
+            136 => Self::KeyInUse,
+            137 => Self::UnknownKey,
+            138 => Self::SessionActive,
+            139 => Self::InvalidText,
             _ => return None,
         })
     }
@@ -255,6 +272,10 @@ impl OffrecResult {
             Self::TlvTypeReserved => c"TLV type reserved for the protocol (applications use 0x8000-0xFFFF)",
             Self::TooManyTlvs => c"too many TLVs in one message",
             Self::TlvsUnsupported => c"this session (OTR v2) cannot carry application TLVs",
+            Self::KeyInUse => c"the key is in use by an encrypted session; end it first",
+            Self::UnknownKey => c"that key is not known for this peer",
+            Self::SessionActive => c"an encrypted session with this peer is live; end it first",
+            Self::InvalidText => c"the text is too long or holds a control character or protocol marker",
         }
     }
 }
@@ -292,7 +313,7 @@ mod tests {
     fn codes_round_trip_and_are_stable() {
         let expected = [
             0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-            116, 117, 118, 119, 121, 122, 123, 128, 129, 130, 131, 132, 133, 144, 145, 146,
+            116, 117, 118, 119, 121, 122, 123, 128, 129, 130, 131, 132, 133, 136, 137, 138, 139, 144, 145, 146,
         ];
         let codes: Vec<u32> = OffrecResult::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes, expected, "result codes must never be renumbered");

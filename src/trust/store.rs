@@ -133,7 +133,17 @@ impl TrustStore {
         let Some(keys) = self.peers.get_mut(peer) else { return false };
         let before = keys.len();
         keys.retain(|k| &k.fingerprint != fingerprint);
-        before != keys.len()
+        let forgot = before != keys.len();
+        if keys.is_empty() {
+            // No empty entries: a peer with no key left is not a known peer.
+            self.peers.remove(peer);
+        }
+        forgot
+    }
+
+    /// Forgets every key of `peer`; whether it had any.
+    pub fn remove_peer(&mut self, peer: &str) -> bool {
+        self.peers.remove(peer).is_some_and(|keys| !keys.is_empty())
     }
 
     /// A peer's known keys, oldest first.

@@ -12,7 +12,7 @@
 #   3. under valgrind, failing on errors and on definite/indirect leaks;
 # and `c-tests-rust-asan` runs them once more against a library built with ASan itself.
 
-C_TESTS := test_basics test_client test_threads test_store test_vectors test_names test_budget test_reveals test_routing test_otr test_tlv test_inplace test_downgrade test_migrate
+C_TESTS := test_basics test_client test_threads test_store test_vectors test_names test_budget test_reveals test_routing test_otr test_tlv test_inplace test_downgrade test_migrate test_uiapi
 
 C_TEST_DIR := tests/c
 C_BUILD_DIR := target/c-tests

@@ -86,6 +86,7 @@ extern const struct scenario robust_scenarios[];
 extern const struct scenario migrate_scenarios[];
 /* S6 (sc_smp_hostile.c): only in the hooks harness (-DOFFREC_TEST_HOOKS), empty otherwise. */
 extern const struct scenario smp_hostile_scenarios[];
+extern const struct scenario ui_scenarios[];
 /* Each table ends with an entry whose id is NULL. */
 
 /* ---- the fake clock (clock.c) ---------------------------------------------------------- */

@@ -76,6 +76,7 @@ static const struct scenario *const groups[] = {
     fragment_scenarios, smp_scenarios,        misc_scenarios,   robust_scenarios,
     migrate_scenarios,
     smp_hostile_scenarios,
+    ui_scenarios,
 };
 
 static bool selected(const char *id, int argc, char **argv) {

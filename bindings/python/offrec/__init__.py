@@ -38,7 +38,9 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     InvalidPolicyError,
+    InvalidTextError,
     InvalidUtf8Error,
+    KeyInUseError,
     MessageTooLargeError,
     MigrationError,
     NoMatchingRevealError,
@@ -54,6 +56,7 @@ from .errors import (
     QueueFullError,
     RandomFailedError,
     Result,
+    SessionActiveError,
     SessionError,
     SessionFinishedError,
     SmpError,
@@ -69,6 +72,7 @@ from .errors import (
     TlvTypeReservedError,
     TooManyTlvsError,
     UnknownEnumValueError,
+    UnknownKeyError,
     UnknownPeerError,
     UnsupportedVersionError,
     WrongAccountError,
@@ -79,6 +83,8 @@ from .events import (
     Event,
     EventCode,
     HandshakeFailure,
+    KeyKind,
+    MessageKind,
     NotSentReason,
     Option,
     OtrFileFormat,
@@ -88,10 +94,22 @@ from .events import (
     Security,
     SessionState,
     Strength,
+    Text,
     Trust,
 )
 from .fingerprint import Fingerprint
 from .forge import forge  # note: shadows the submodule name; `from offrec.forge import forge` works too
+from .names import (
+    classify,
+    event_name,
+    handshake_failure_name,
+    key_kind_name,
+    message_kind_name,
+    not_sent_reason_name,
+    protocol_name,
+    state_name,
+    trust_name,
+)
 
 __version__ = "0.1.0"
 
@@ -111,6 +129,7 @@ TLV_APP_FIRST = 0x8000
 MAX_TLVS = 16
 #: The most bytes of TLV values in one message, all TLVs together.
 MAX_TLV_BYTES = 65535
+MAX_CUSTOM_TEXT_LEN = 1024
 
 __all__ = [
     "ArgumentError", "BufferTooSmallError", "Client", "ClosedError", "CorruptedError", "Event",
@@ -129,4 +148,8 @@ __all__ = [
     "result_message", "version",
     "MigrationError", "ImportMalformedError", "ImportInvalidKeyError", "ImportNoAccountError", "ImportIOError",
     "ImportKeyExistsError", "ImportInUseError", "OtrFileFormat",
+    # The calls a chat UI needs (issue #16).
+    "InvalidTextError", "KeyInUseError", "KeyKind", "MAX_CUSTOM_TEXT_LEN", "MessageKind", "SessionActiveError",
+    "Text", "UnknownKeyError", "classify", "event_name", "handshake_failure_name", "key_kind_name",
+    "message_kind_name", "not_sent_reason_name", "protocol_name", "state_name", "trust_name",
 ]

@@ -15,6 +15,7 @@ from ctypes import (
     Structure,
     c_bool,
     c_char_p,
+    c_int32,
     c_size_t,
     c_uint16,
     c_uint8,
@@ -59,6 +60,7 @@ STATE_CHANGED_FN = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t, c_uint32, c_uin
 EVENT_FN = CFUNCTYPE(None, c_void_p, POINTER(offrec_event))
 MAX_MESSAGE_SIZE_FN = CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_size_t)
 NOW_FN = CFUNCTYPE(c_uint64, c_void_p)
+IS_LOGGED_IN_FN = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
 
 
 class offrec_callbacks(Structure):
@@ -71,6 +73,7 @@ class offrec_callbacks(Structure):
         ("event", EVENT_FN),
         ("max_message_size", MAX_MESSAGE_SIZE_FN),
         ("now", NOW_FN),
+        ("is_logged_in", IS_LOGGED_IN_FN),
     ]
 
 
@@ -118,6 +121,16 @@ class offrec_incoming(Structure):
     ``offrec_buffer_free``."""
 
     _fields_ = [("ignore", c_bool), ("text", offrec_buffer), ("instance", c_uint32), ("security", c_uint32)]
+class offrec_known_key(Structure):
+    """What ``offrec_client_known_key_info`` fills in."""
+
+    _fields_ = [
+        ("key_id", c_uint8 * 32),
+        ("trust", c_uint32),
+        ("kind", c_uint32),
+        ("fingerprint", c_uint8 * 32),
+        ("fingerprint_len", c_size_t),
+    ]
 
 
 # Opaque client handle: a plain address.
@@ -137,6 +150,7 @@ BOOL_P = POINTER(c_bool)
 TLV_P = POINTER(offrec_tlv)
 WIRE_MESSAGES_P = POINTER(offrec_wire_messages)
 INCOMING_P = POINTER(offrec_incoming)
+KNOWN_KEY_P = POINTER(offrec_known_key)
 R = c_uint32  # offrec_result
 
 # Every function of the header: name -> (restype, argtypes, optional). Optional functions are the
@@ -266,4 +280,24 @@ PROTOTYPES: dict[str, tuple[object, list[object], bool]] = {
         R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN, c_size_t, INCOMING_P], False,
     ),
     "offrec_wire_messages_free": (None, [WIRE_MESSAGES_P], False),
+    # Peers and keys, per-peer policies, texts, classification, names.
+    "offrec_client_peer_count": (R, [CLIENT_P, SIZE_P], False),
+    "offrec_client_peer": (R, [CLIENT_P, c_size_t, CHAR_OUT, c_size_t, SIZE_P], False),
+    "offrec_client_known_key_info": (R, [CLIENT_P, BYTES_IN, c_size_t, c_size_t, KNOWN_KEY_P], False),
+    "offrec_client_forget_key": (R, [CLIENT_P, BYTES_IN, c_size_t, BYTES_IN], False),
+    "offrec_client_forget_peer": (R, [CLIENT_P, BYTES_IN, c_size_t], False),
+    "offrec_client_set_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t, c_uint32], False),
+    "offrec_client_clear_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t], False),
+    "offrec_client_peer_policy": (R, [CLIENT_P, BYTES_IN, c_size_t, U32_P, BOOL_P], False),
+    "offrec_client_set_text": (R, [CLIENT_P, c_uint32, BYTES_IN, c_size_t], False),
+    "offrec_client_text": (R, [CLIENT_P, c_uint32, CHAR_OUT, c_size_t, SIZE_P], False),
+    "offrec_classify": (R, [BYTES_IN, c_size_t, U32_P], False),
+    "offrec_event_name": (c_char_p, [c_uint32], False),
+    "offrec_state_name": (c_char_p, [c_uint32], False),
+    "offrec_trust_name": (c_char_p, [c_uint32], False),
+    "offrec_handshake_failure_name": (c_char_p, [c_uint32], False),
+    "offrec_not_sent_reason_name": (c_char_p, [c_uint32], False),
+    "offrec_protocol_name": (c_char_p, [c_uint32], False),
+    "offrec_key_kind_name": (c_char_p, [c_uint32], False),
+    "offrec_message_kind_name": (c_char_p, [c_uint32], False),
 }

@@ -35,7 +35,7 @@ import time
 import traceback
 import weakref
 from ctypes import byref, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p, string_at
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import _types as T
@@ -45,6 +45,11 @@ from .events import (
     Event,
     Option,
     OtrFileFormat,
+from .errors import ClosedError, InvalidArgumentError, NoOtrKeyError, check
+from .events import (
+    Event,
+    KeyKind,
+    Option,
     Policy,
     Protocol,
     Security,
@@ -54,6 +59,10 @@ from .events import (
     event_code,
 )
 from .fingerprint import Fingerprint
+    Text,
+    Trust,
+    event_code,
+)
 
 FINGERPRINT_LEN = 32
 KEY_LEN = 32
@@ -69,6 +78,7 @@ StateHandler = Callable[[str, SessionState, int], Any]
 EventHandler = Callable[[Event], Any]
 SizeHandler = Callable[[str], int]
 NowHandler = Callable[[], int]
+LoggedInHandler = Callable[[str], Optional[bool]]
 
 # --- registry and trampolines ---------------------------------------------------------------
 _registry: Dict[int, "weakref.ref[Client]"] = {}
@@ -96,7 +106,7 @@ def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def
     if c is None:
         return
     try:
-        c._dispatch("on_send", _peer(peer, peer_len), _text(text, text_len).decode("ascii", "replace"))
+        c._dispatch("on_send", _peer(peer, peer_len), _text(text, text_len).decode("utf-8", "replace"))
     except BaseException as e:  # noqa: BLE001 - re-raised from the triggering call
         c._store_exception(e)
 
@@ -189,6 +199,22 @@ def _tr_now(ud):  # type: ignore[no-untyped-def]
         return c._last_now  # never go backwards
 
 
+def _tr_is_logged_in(ud, peer, peer_len):  # type: ignore[no-untyped-def]
+    c = _client(ud)
+    if c is None:
+        return -1
+    try:
+        online = c._dispatch("is_logged_in", _peer(peer, peer_len))
+        if online is None:
+            return -1
+        if not isinstance(online, (bool, int)):
+            raise TypeError(f"is_logged_in returned {online!r}; return True, False or None")
+        return 1 if online else 0
+    except BaseException as e:  # noqa: BLE001
+        c._store_exception(e)
+        return -1  # unknown: send, as without the callback
+
+
 # Module-level, alive for the process: C keeps these addresses inside every client.
 _SEND = T.SEND_FN(_tr_send)
 _DELIVER = T.DELIVER_FN(_tr_deliver)
@@ -196,8 +222,11 @@ _STATE_CHANGED = T.STATE_CHANGED_FN(_tr_state_changed)
 _EVENT = T.EVENT_FN(_tr_event)
 _MAX_MESSAGE_SIZE = T.MAX_MESSAGE_SIZE_FN(_tr_max_message_size)
 _NOW = T.NOW_FN(_tr_now)
+_IS_LOGGED_IN = T.IS_LOGGED_IN_FN(_tr_is_logged_in)
 
-_HANDLER_NAMES = ("on_send", "on_deliver", "on_state_changed", "on_event", "max_message_size", "now")
+_HANDLER_NAMES = (
+    "on_send", "on_deliver", "on_state_changed", "on_event", "max_message_size", "now", "is_logged_in",
+)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -384,9 +413,25 @@ class SessionProtocol:
 class KnownKey:
     """A key known for a peer (a :class:`~offrec.Fingerprint` key id), and how far it is
     trusted."""
+    """A key known for a peer, and how far it is trusted.
+
+    ``fingerprint`` is the 32-byte key id the trust calls take (:meth:`Client.set_trust`,
+    :meth:`Client.forget_key`, events). ``native_fingerprint`` is the key's own fingerprint as
+    its protocol's programs show it: 32 bytes for an offrec key, 20 for an OTR DSA key
+    (:func:`format_otr_fingerprint` shows that one as Pidgin does).
+    """
 
     fingerprint: bytes
     trust: Union[Trust, int]
+    # Both follow from the key id, so they take no part in comparisons (``KnownKey(id, trust)``
+    # still equals a listed key).
+    kind: Union[KeyKind, int] = field(default=KeyKind.MODERN, compare=False)
+    native_fingerprint: bytes = field(default=b"", compare=False)
+
+    @property
+    def key_id(self) -> bytes:
+        """The same as :attr:`fingerprint`: the key's 32-byte id."""
+        return self.fingerprint
 
 
 @dataclass(frozen=True)
@@ -463,6 +508,11 @@ class Client:
       (it is never stored, so peers that only sent us something are still forgotten).
     * ``now() -> int`` - optional clock in seconds that keeps counting across restarts, such as
       wall-clock seconds (saved clients store times from it); default: the wall clock.
+    * ``now() -> int`` - optional clock in seconds (default: the wall clock).
+    * ``is_logged_in(peer) -> True | False | None`` - optional, libotr's callback of that name:
+      whether ``peer`` is online. Asked by :meth:`tick` (for every known peer) and
+      :meth:`end_session`; when it answers False, heartbeats and the message that ends a session
+      are not sent to that peer (the session still ends here). None (unknown) and True send.
 
     An exception raised in a callback is re-raised by the method whose call triggered it.
 
@@ -501,6 +551,7 @@ class Client:
         on_event: Optional[EventHandler] = None,
         max_message_size: Optional[SizeHandler] = None,
         now: Optional[NowHandler] = None,
+        is_logged_in: Optional[LoggedInHandler] = None,
     ) -> None:
         self._tls = threading.local()
         self._last_now = 0
@@ -511,6 +562,7 @@ class Client:
             "on_event": on_event,
             "max_message_size": max_message_size,
             "now": now,
+            "is_logged_in": is_logged_in,
         }
         self._handlers: Dict[str, Any] = {}
         for name in _HANDLER_NAMES:
@@ -536,6 +588,8 @@ class Client:
             cbs.max_message_size = _MAX_MESSAGE_SIZE
         if "now" in self._handlers:
             cbs.now = _NOW
+        if "is_logged_in" in self._handlers:
+            cbs.is_logged_in = _IS_LOGGED_IN
 
         key_ = next(_keys)
         _registry[key_] = weakref.ref(self)
@@ -1032,7 +1086,7 @@ class Client:
         return _enum(Trust, out.value)  # type: ignore[no-any-return]
 
     def known_keys(self, peer: StrOrBytes) -> List[KnownKey]:
-        """The keys known for ``peer`` (least recently used first)."""
+        """The keys known for ``peer`` (least recently used first), with trust and kind."""
         p = _name(peer, "peer")
         n = c_size_t(0)
         self._call("offrec_client_known_key_count", p, len(p), byref(n))
@@ -1161,6 +1215,108 @@ class Client:
             "offrec_client_export_otr_fingerprints", p, len(p), int(format), a, alen, pr, prlen, byref(n)
         )
         return n.value
+            raw = T.offrec_known_key()
+            try:
+                self._call("offrec_client_known_key_info", p, len(p), i, byref(raw))
+            except InvalidArgumentError:  # another thread forgot one meanwhile
+                break
+            keys.append(
+                KnownKey(
+                    fingerprint=bytes(raw.key_id),
+                    trust=_enum(Trust, raw.trust),
+                    kind=_enum(KeyKind, raw.kind),
+                    native_fingerprint=bytes(raw.fingerprint)[: raw.fingerprint_len],
+                )
+            )
+        return keys
+
+    def forget_key(self, peer: StrOrBytes, key_id: bytes) -> None:
+        """Forgets one of ``peer``'s keys and the trust in it (libotr's
+        ``otrl_context_forget_fingerprint``): a later session with it reports a new key.
+
+        Raises :class:`~offrec.KeyInUseError` while an encrypted session uses the key (end it
+        first) and :class:`~offrec.UnknownKeyError` if the peer has no such key; nothing
+        changes then. A PERSIST_NEEDED event asks for a save.
+        """
+        p = _name(peer, "peer")
+        kid = _fixed(key_id, FINGERPRINT_LEN, "key id")
+        self._call("offrec_client_forget_key", p, len(p), kid)
+
+    def forget_peer(self, peer: StrOrBytes) -> None:
+        """Forgets everything about ``peer`` (libotr's ``otrl_context_forget``): keys and trust,
+        finished or stored sessions, its own policy; messages held for it fail
+        (MESSAGE_NOT_SENT, SESSION_ENDED).
+
+        Raises :class:`~offrec.SessionActiveError` while an encrypted session with it is live
+        (end it first) and :class:`~offrec.UnknownPeerError` if nothing is known about it.
+        """
+        p = _name(peer, "peer")
+        self._call("offrec_client_forget_peer", p, len(p))
+
+    def peers(self) -> List[str]:
+        """Every peer the client knows, sorted: peers with known keys, with sessions or held
+        messages or that we addressed, or with a policy of their own (not strangers that only
+        sent us something)."""
+        n = c_size_t(0)
+        self._call("offrec_client_peer_count", byref(n))
+        names = []
+        buf = ctypes.create_string_buffer(1025)
+        for i in range(n.value):
+            length = c_size_t(0)
+            try:
+                self._call("offrec_client_peer", i, buf, len(buf), byref(length))
+            except InvalidArgumentError:  # another thread forgot one meanwhile
+                break
+            names.append(buf.raw[: max(length.value - 1, 0)].decode("utf-8", "replace"))
+        return names
+
+    # -- per-peer policy -------------------------------------------------------------------
+    def set_peer_policy(self, peer: StrOrBytes, policy: int) -> None:
+        """Gives ``peer`` a policy of its own, replacing the client's for that peer as a whole
+        (libotr asks a policy per conversation). Stored with the client; live sessions stay.
+        """
+        p = _name(peer, "peer")
+        self._call("offrec_client_set_peer_policy", p, len(p), int(policy))
+
+    def clear_peer_policy(self, peer: StrOrBytes) -> None:
+        """Removes ``peer``'s own policy: the client's applies again (no error if none)."""
+        p = _name(peer, "peer")
+        self._call("offrec_client_clear_peer_policy", p, len(p))
+
+    def _peer_policy(self, peer: StrOrBytes) -> Tuple[Policy, bool]:
+        p = _name(peer, "peer")
+        out = c_uint32(0)
+        own = ctypes.c_bool(False)
+        self._call("offrec_client_peer_policy", p, len(p), byref(out), byref(own))
+        return Policy(out.value), bool(own.value)
+
+    def peer_policy(self, peer: StrOrBytes) -> Optional[Policy]:
+        """``peer``'s own policy, or None when the client's applies to it."""
+        policy, own = self._peer_policy(peer)
+        return policy if own else None
+
+    def effective_policy(self, peer: StrOrBytes) -> Policy:
+        """The policy that applies to ``peer``: its own, else the client's."""
+        return self._peer_policy(peer)[0]
+
+    # -- texts -----------------------------------------------------------------------------
+    def set_text(self, which: Text, text: Optional[str]) -> None:
+        """Sets a text we send (:class:`Text`: the query's sentence, the OTR error texts) in
+        the user's language; None restores the default. Texts are settings, not stored.
+
+        Raises :class:`~offrec.InvalidTextError` for control characters (other than a line
+        feed) or protocol markers (``?OTR``, ``?OFR``), :class:`~offrec.MessageTooLargeError`
+        past 1024 bytes; nothing changes then.
+        """
+        raw = None if text is None else _payload(text, "text")
+        self._call("offrec_client_set_text", int(which), raw, 0 if raw is None else len(raw))
+
+    def text(self, which: Text) -> str:
+        """The text currently sent for ``which``."""
+        buf = ctypes.create_string_buffer(1025)
+        n = c_size_t(0)
+        self._call("offrec_client_text", int(which), buf, len(buf), byref(n))
+        return buf.raw[: max(n.value - 1, 0)].decode("utf-8")
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, *, key: Optional[bytes] = None, passphrase: Optional[StrOrBytes] = None) -> bytes:
@@ -1207,3 +1363,8 @@ class Client:
     def now(self) -> int:
         """Optional: the current time in seconds, never going backwards."""
         return int(time.time())
+
+    def is_logged_in(self, peer: str) -> Optional[bool]:
+        """Optional: whether ``peer`` is online (True, False, or None for unknown). When False,
+        heartbeats and session ends are not sent to it."""
+        return None

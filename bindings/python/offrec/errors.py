@@ -55,6 +55,10 @@ class Result(enum.IntEnum):
     TLV_TYPE_RESERVED = 144
     TOO_MANY_TLVS = 145
     TLVS_UNSUPPORTED = 146
+    KEY_IN_USE = 136
+    UNKNOWN_KEY = 137
+    SESSION_ACTIVE = 138
+    INVALID_TEXT = 139
 
 
 class OffrecError(Exception):
@@ -259,6 +263,21 @@ class TooManyTlvsError(ArgumentError):
 
 class TlvsUnsupportedError(SessionError):
     """The session cannot carry application TLVs: OTR v2 (python-potr fails on unknown TLVs)."""
+class KeyInUseError(SessionError):
+    """The key is used by a live encrypted session: end that session before forgetting it."""
+
+
+class UnknownKeyError(SessionError, LookupError):
+    """That key is not known for that peer."""
+
+
+class SessionActiveError(SessionError):
+    """An encrypted session with that peer is live: end it before forgetting the peer."""
+
+
+class InvalidTextError(ArgumentError):
+    """A text for :meth:`~offrec.Client.set_text` holds a control character (other than a line
+    feed) or a protocol marker (``?OTR``, ``?OFR``)."""
 
 
 ERROR_CLASSES: dict[int, type[OffrecError]] = {
@@ -301,6 +320,10 @@ ERROR_CLASSES: dict[int, type[OffrecError]] = {
     Result.TLV_TYPE_RESERVED: TlvTypeReservedError,
     Result.TOO_MANY_TLVS: TooManyTlvsError,
     Result.TLVS_UNSUPPORTED: TlvsUnsupportedError,
+    Result.KEY_IN_USE: KeyInUseError,
+    Result.UNKNOWN_KEY: UnknownKeyError,
+    Result.SESSION_ACTIVE: SessionActiveError,
+    Result.INVALID_TEXT: InvalidTextError,
 }
 
 

@@ -253,6 +253,63 @@ def _enum_name(value: Any) -> str:
 
 
 @dataclass(frozen=True, repr=False)
+class KeyKind(enum.IntEnum):
+    """Which protocol's identity key a known key is (``offrec_key_kind``)."""
+
+    #: offrec's own key; its fingerprint is 32 bytes.
+    MODERN = 1
+    #: An OTR DSA key (libotr, Pidgin...); its fingerprint is 20 bytes.
+    OTR_DSA = 2
+
+
+class Text(enum.IntEnum):
+    """Which text :meth:`Client.set_text` sets (``offrec_text``)."""
+
+    #: The sentence after ``?OTRv3? ?OFRv1?`` in our query.
+    QUERY = 1
+    #: The ``?OTR Error:`` text for an OTR data message that could not be read.
+    OTR_ERROR_UNREADABLE = 2
+    #: The ``?OTR Error:`` text for OTR data that arrives without an OTR session.
+    OTR_ERROR_NOT_IN_PRIVATE = 3
+    #: The ``?OTR Error:`` text for an OTR data message that could not be parsed.
+    OTR_ERROR_MALFORMED = 4
+
+
+class MessageKind(enum.IntEnum):
+    """What a line of text is (``offrec_message_kind``; :func:`offrec.classify`).
+
+    Only PLAINTEXT, OFFREC_TAGGED and OTR_TAGGED are text for people (:attr:`is_for_people`);
+    the rest is protocol traffic.
+    """
+
+    PLAINTEXT = 1
+    OFFREC_QUERY = 2
+    OFFREC_TAGGED = 3
+    OFFREC_KEY_EXCHANGE = 4
+    OFFREC_DATA = 5
+    OFFREC_ERROR = 6
+    OFFREC_FRAGMENT = 7
+    OTR_QUERY = 8
+    OTR_TAGGED = 9
+    OTR_DH_COMMIT = 10
+    OTR_DH_KEY = 11
+    OTR_REVEAL_SIGNATURE = 12
+    OTR_SIGNATURE = 13
+    OTR_DATA = 14
+    OTR_ERROR = 15
+    OTR_FRAGMENT = 16
+    #: OTR of a version offrec never speaks (v1, OTRv4, unknown).
+    OTR_FOREIGN = 17
+    #: Looks like an encoded message or fragment of either protocol but does not decode.
+    MALFORMED = 18
+
+    @property
+    def is_for_people(self) -> bool:
+        """Whether the line is text for a person (possibly tagged) rather than protocol."""
+        return self in (MessageKind.PLAINTEXT, MessageKind.OFFREC_TAGGED, MessageKind.OTR_TAGGED)
+
+
+@dataclass(frozen=True)
 class Event:
     """Something that happened (a copy of ``offrec_event``; safe to keep).
 

@@ -94,6 +94,22 @@ carol.extra_symmetric_key("dave", 3, b"ctx")
 pump()
 carol.end_session("dave")
 pump()
+# The UI calls: peers and keys, forgetting, per-peer policy, texts, classify, names.
+assert carol.peers() == ["dave"]
+[dave_key] = [k for k in carol.known_keys("dave") if k.kind == offrec.KeyKind.OTR_DSA]
+carol.set_peer_policy("erin", offrec.Policy.NEVER)
+assert carol.peer_policy("erin") == offrec.Policy.NEVER
+carol.clear_peer_policy("erin")
+carol.set_text(offrec.Text.QUERY, "Bitte verschlüsseln.")
+assert carol.text(offrec.Text.QUERY) == "Bitte verschlüsseln."
+try:
+    carol.set_text(offrec.Text.QUERY, "?OTR")
+except offrec.InvalidTextError:
+    pass
+carol.forget_key("dave", dave_key.key_id)
+carol.forget_peer("dave")
+assert offrec.classify("?OTRv3?") == offrec.MessageKind.OTR_QUERY
+assert offrec.event_name(offrec.EventCode.SMP_FAILED) == "smp_failed"
 carol.close()
 dave.close()
 assert ("dave", "over otr") in seen and ("carol", "back over otr") in seen, seen

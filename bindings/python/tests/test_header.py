@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from ctypes import POINTER, c_bool, c_char, c_char_p, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char, c_char_p, c_int32, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -26,6 +26,8 @@ from offrec.errors import ERROR_CLASSES, Result
 from offrec.events import (
     EventCode,
     HandshakeFailure,
+    KeyKind,
+    MessageKind,
     NotSentReason,
     Option,
     OtrFileFormat,
@@ -35,6 +37,7 @@ from offrec.events import (
     Security,
     SessionState,
     Strength,
+    Text,
     Trust,
 )
 
@@ -168,6 +171,7 @@ ARG_TYPES: Dict[str, Any] = {
     "struct offrec_buffer *": POINTER(T.offrec_buffer),
     "struct offrec_session_info *": POINTER(T.offrec_session_info),
     "struct offrec_session_protocol *": POINTER(T.offrec_session_protocol),
+    "struct offrec_known_key *": POINTER(T.offrec_known_key),
     "const struct offrec_callbacks *": POINTER(T.offrec_callbacks),
     "const struct offrec_tlv *": POINTER(T.offrec_tlv),
     "struct offrec_wire_messages *": POINTER(T.offrec_wire_messages),
@@ -180,6 +184,7 @@ ARG_TYPES: Dict[str, Any] = {
 FIELD_TYPES: Dict[str, Any] = {
     "void": None,
     "uint32_t": c_uint32,
+    "int32_t": c_int32,
     "uint64_t": c_uint64,
     "size_t": c_size_t,
     "bool": c_bool,
@@ -215,6 +220,7 @@ def test_parser_sees_the_whole_api() -> None:
     assert set(STRUCTS) == {
         "offrec_buffer", "offrec_event", "offrec_callbacks", "offrec_session_info", "offrec_session_protocol",
         "offrec_tlv", "offrec_wire_messages", "offrec_incoming",
+        "offrec_known_key",
     }
     assert len(ENUMS["offrec_result"]) >= 28 and len(ENUMS["offrec_event_code"]) >= 28
 
@@ -305,6 +311,9 @@ def test_result_messages_come_from_the_library() -> None:
         ("offrec_protocol", Protocol),
         ("offrec_strength", Strength),
         ("offrec_otr_file_format", OtrFileFormat),
+        ("offrec_key_kind", KeyKind),
+        ("offrec_text", Text),
+        ("offrec_message_kind", MessageKind),
     ],
 )
 def test_every_enum_constant_is_mapped(c_enum: str, py_enum: Any) -> None:
@@ -342,6 +351,7 @@ def test_limits_and_versions() -> None:
     for name in ("MAX_NAME_LEN", "MAX_TEXT_LEN", "MAX_SMP_SECRET_LEN", "MAX_SMP_QUESTION_LEN",
                  "MAX_CONTEXT_LEN", "MAX_PASSPHRASE_LEN", "MAX_PATH_LEN", "MAX_FORGE_LATER",
                  "MAX_STORE_LEN", "TLV_APP_FIRST", "MAX_TLVS", "MAX_TLV_BYTES"):
+                 "MAX_STORE_LEN", "MAX_CUSTOM_TEXT_LEN"):
         assert getattr(offrec, name) == DEFINES["OFFREC_" + name], name
     assert offrec.FINGERPRINT_LEN == DEFINES["OFFREC_FINGERPRINT_LEN"]
     assert _ffi.ABI_VERSION == DEFINES["OFFREC_ABI_VERSION"]

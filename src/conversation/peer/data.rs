@@ -209,6 +209,8 @@ impl Peer {
     /// messages the peer ignores. Best effort: the session is wiped whether or not they fit the
     /// transport; then it is dropped and the UI told it is back to plaintext.
     ///
+    /// To a peer the application reports offline nothing is sent either.
+    ///
     /// A session restored from a store sends nothing (its sending chain may be stale); its
     /// remaining reveals move to another live session with the peer if there is one, and are
     /// otherwise dropped (a deniability cost for those messages, never a confidentiality one).
@@ -222,6 +224,10 @@ impl Peer {
                     restored.hand_over_reveals_to(live);
                 }
             }
+        } else if ctx.peer_offline {
+            // The application reports the peer offline (`is_logged_in`): nothing is sent, as
+            // libotr does; the keys not yet revealed are wiped unrevealed (a deniability cost
+            // for those messages, never a confidentiality one).
         } else if session.is_finished() {
             session.reveal_everything();
             self.publish_reveals(ctx, tag, 0);

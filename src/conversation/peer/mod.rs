@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 mod app_tlv;
 mod data;
+mod forget;
 pub(super) mod handshake;
 mod holding;
 mod linking;
@@ -30,6 +31,7 @@ use super::held::HeldMessages;
 use super::protocol::ProtocolSession;
 use super::session::{SentLog, SessionInfo};
 use super::settings::ERROR_MESSAGE_INTERVAL;
+use super::texts::TextKind;
 use crate::ake::{AkeMessage, Initiator, Responder};
 use crate::trust::TrustStore;
 use crate::wire::data_message::DataMessage;
@@ -104,11 +106,11 @@ impl Peer {
 
     /// Handles one incoming transport message.
     pub fn receive(&mut self, ctx: &mut Ctx<'_>, text: &str) {
-        if !ctx.settings.policy.allows_protocol() {
+        if !ctx.policy.allows_protocol() {
             self.deliver_plaintext(ctx, text.to_owned());
             return;
         }
-        let incoming = match crate::otr::text::classify(text, ctx.settings.policy.speaks_otr()) {
+        let incoming = match crate::otr::text::classify(text, ctx.policy.speaks_otr()) {
             crate::otr::text::Classified::Modern(incoming) => incoming,
             crate::otr::text::Classified::Otr(otr) => return self.receive_otr(ctx, text, otr),
         };
@@ -187,7 +189,7 @@ impl Peer {
         ctx.event(&self.name, 0, Event::PeerError { text });
         if let Some((prefix, number, scope)) = report {
             self.peer_could_not_read(ctx, &prefix, number, scope);
-        } else if ctx.settings.policy.has(super::Policy::ERROR_START_AKE) {
+        } else if ctx.policy.has(super::Policy::ERROR_START_AKE) {
             self.ask_for_new_session(ctx);
         }
     }
@@ -203,7 +205,7 @@ impl Peer {
     fn receive_plaintext(&mut self, ctx: &mut Ctx<'_>, text: String, tag: Option<Versions>) {
         match tag {
             Some(versions) => {
-                let policy = ctx.settings.policy;
+                let policy = ctx.policy;
                 if policy.has(super::Policy::WHITESPACE_START_AKE)
                     && !versions.intersection(Versions::SUPPORTED).is_empty()
                 {
@@ -214,7 +216,7 @@ impl Peer {
         }
         if self.sessions.values().any(|s| !s.is_finished()) {
             ctx.event(&self.name, 0, Event::UnencryptedWhileEncrypted);
-        } else if ctx.settings.policy.requires_encryption() {
+        } else if ctx.policy.requires_encryption() {
             ctx.event(&self.name, 0, Event::UnencryptedWhileRequired);
         }
         self.deliver_plaintext(ctx, text);
@@ -236,13 +238,13 @@ impl Peer {
     pub fn send_query(&mut self, ctx: &mut Ctx<'_>) {
         self.advertised = Versions::SUPPORTED.bits();
         self.last_query_sent = Some(ctx.now);
-        let otr = ctx.settings.policy.otr_versions();
+        let otr = ctx.policy.otr_versions();
         let query = if otr.is_empty() {
-            encode_query(Versions::SUPPORTED, &ctx.settings.query_text)
+            encode_query(Versions::SUPPORTED, ctx.settings.texts.get(TextKind::Query))
         } else {
             // `?OTRv3? ?OFRv1? ...`: OTR peers answer in OTR, offrec peers in the modern
             // protocol, which wins (an offrec peer that sees both never answers in OTR).
-            crate::otr::text::combined_query(otr, Versions::SUPPORTED, &ctx.settings.query_text)
+            crate::otr::text::combined_query(otr, Versions::SUPPORTED, ctx.settings.texts.get(TextKind::Query))
         };
         ctx.send(&self.name, query);
     }
@@ -316,7 +318,7 @@ impl Peer {
                 Route::Nothing => {}
             }
         }
-        let policy = ctx.settings.policy;
+        let policy = ctx.policy;
         let restarting = restored_instance || (instance.is_none() && self.has_restored_session());
         if policy.requires_encryption() || (restarting && policy.allows_protocol()) {
             self.hold(ctx, id, text)?;
@@ -374,7 +376,7 @@ impl Peer {
     /// flood of queries.
     pub fn ask_for_new_session(&mut self, ctx: &mut Ctx<'_>) {
         let recently = self.last_heal_started.is_some_and(|t| ctx.now < t.saturating_add(ERROR_MESSAGE_INTERVAL));
-        if ctx.settings.policy.allows_protocol() && !recently {
+        if ctx.policy.allows_protocol() && !recently {
             self.last_heal_started = Some(ctx.now);
             self.send_query(ctx);
         }

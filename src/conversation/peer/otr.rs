@@ -11,6 +11,7 @@ use super::super::events::Event;
 use super::super::otr_session::OtrSession;
 use super::super::protocol::{Inbound, OpenError, Protocol, ProtocolSession};
 use super::super::settings::{MAX_PENDING_RESPONDERS, PENDING_HANDSHAKE_COST};
+use super::super::texts::TextKind;
 use super::Peer;
 use crate::otr::ake::{Ake, AkeError, AkeOutcome, AkeState};
 use crate::otr::message::{parse_header, MessageType, OtrVersion, FLAG_IGNORE_UNREADABLE};
@@ -119,7 +120,7 @@ impl Peer {
     }
 
     fn receive_otr_encoded(&mut self, ctx: &mut Ctx<'_>, version: OtrVersion, message: &str) {
-        if !ctx.settings.policy.otr_versions().contains(version.as_set()) {
+        if !ctx.policy.otr_versions().contains(version.as_set()) {
             // A version our policy does not speak: reported, never answered.
             return ctx.event(&self.name, 0, Event::ForeignProtocol);
         }
@@ -160,7 +161,7 @@ impl Peer {
             // never for messages flagged ignore-if-unreadable: heartbeats, SMP, disconnects).
             if !quiet {
                 ctx.event(&self.name, instance, Event::NotInPrivate);
-                self.send_otr_error(ctx, text::error::ERROR_UNREADABLE);
+                self.send_otr_error(ctx, TextKind::OtrNotInPrivate);
             }
             return;
         };
@@ -169,13 +170,13 @@ impl Peer {
             Err(OpenError::Malformed) => {
                 ctx.event(&self.name, instance, Event::Malformed);
                 if !quiet {
-                    self.send_otr_error(ctx, text::error::ERROR_MALFORMED);
+                    self.send_otr_error(ctx, TextKind::OtrMalformed);
                 }
             }
             Err(_) => {
                 if !quiet {
                     ctx.event(&self.name, instance, Event::Unreadable);
-                    self.send_otr_error(ctx, text::error::ERROR_UNREADABLE);
+                    self.send_otr_error(ctx, TextKind::OtrUnreadable);
                 }
             }
         }
@@ -287,7 +288,7 @@ impl Peer {
         // The text is the peer's and untrusted: pass it on bounded, never act on its content.
         let text: String = peer_text.trim().chars().take(256).collect();
         ctx.event(&self.name, 0, Event::PeerError { text });
-        if ctx.settings.policy.has(crate::conversation::Policy::ERROR_START_AKE) {
+        if ctx.policy.has(crate::conversation::Policy::ERROR_START_AKE) {
             self.ask_for_new_session(ctx);
         }
     }
@@ -297,7 +298,7 @@ impl Peer {
             // Both offered: the modern protocol always wins.
             return self.receive_query(ctx, modern);
         }
-        match otr.best(ctx.settings.policy.otr_versions()) {
+        match otr.best(ctx.policy.otr_versions()) {
             Some(version) => self.start_otr_ake(ctx, version),
             None => ctx.event(&self.name, 0, Event::ForeignProtocol),
         }
@@ -312,8 +313,8 @@ impl Peer {
     ) {
         let modern = modern.filter(|m| !m.intersection(Versions::SUPPORTED).is_empty());
         if modern.is_none() {
-            let best = otr.and_then(|o| o.best(ctx.settings.policy.otr_versions()));
-            let start = ctx.settings.policy.has(crate::conversation::Policy::WHITESPACE_START_AKE)
+            let best = otr.and_then(|o| o.best(ctx.policy.otr_versions()));
+            let start = ctx.policy.has(crate::conversation::Policy::WHITESPACE_START_AKE)
                 && !self.sessions.values().any(|s| s.usable());
             if let (Some(version), true) = (best, start) {
                 self.start_otr_ake(ctx, version);
@@ -370,14 +371,16 @@ impl Peer {
 
     /// Sends an OTR error message (`?OTR Error: ...`), sharing the error-message rate limit:
     /// at most one per interval, and never in answer to an error message.
-    pub(super) fn send_otr_error(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+    /// The words are the application's ([`TextKind`], `Client::set_text`).
+    pub(super) fn send_otr_error(&mut self, ctx: &mut Ctx<'_>, kind: TextKind) {
         if let Some(last) = self.last_error_sent {
             if ctx.now < last.saturating_add(super::ERROR_MESSAGE_INTERVAL) {
                 return;
             }
         }
         self.last_error_sent = Some(ctx.now);
-        ctx.send(&self.name, text::error::encode(text));
+        let settings = ctx.settings;
+        ctx.send(&self.name, text::error::encode(settings.texts.get(kind)));
     }
 }
 

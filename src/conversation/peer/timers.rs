@@ -58,7 +58,8 @@ impl Peer {
                 continue;
             }
             let heartbeat_due = session.heartbeat_due(now, settings.heartbeat_interval);
-            if settings.heartbeat_interval > 0 && heartbeat_due {
+            // Not to a peer the application reports offline: it would bounce or queue.
+            if settings.heartbeat_interval > 0 && heartbeat_due && !ctx.peer_offline {
                 // An empty message: moves the ratchet on and publishes pending reveals.
                 if self.encrypt_to(ctx, tag, &[], &[], FLAG_IGNORE_UNREADABLE).is_ok() {
                     ctx.event(&self.name, tag, Event::HeartbeatSent);

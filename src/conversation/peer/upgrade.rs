@@ -54,7 +54,7 @@ impl Peer {
     /// Sends our probe as the first data message of a new OTR v3 session, if the policy guards
     /// against downgrades.
     pub(super) fn send_modern_offer(&mut self, ctx: &mut Ctx<'_>, instance: u32) {
-        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) {
+        if !ctx.policy.has(Policy::DOWNGRADE_GUARD) {
             return;
         }
         let offer = Control::ModernOffer { versions: Versions::SUPPORTED.bits(), fingerprint: ctx.our_fingerprint };
@@ -65,7 +65,7 @@ impl Peer {
     /// The probe again, for one of the first user messages of an OTR v3 session (the first
     /// probe travels alone and may have been lost like any message).
     pub(super) fn modern_offer_for_user_message(&mut self, ctx: &Ctx<'_>, tag: u32) -> Option<Control<'static>> {
-        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) {
+        if !ctx.policy.has(Policy::DOWNGRADE_GUARD) {
             return None;
         }
         let session = self.sessions.get_mut(&tag)?;
@@ -84,7 +84,7 @@ impl Peer {
         // The OTR session's DSA key claims this modern key: a key link, whatever our policy.
         self.modern_key_claimed(ctx, instance, fingerprint);
         let common = Versions::from_bits(versions).intersection(Versions::SUPPORTED);
-        if !ctx.settings.policy.has(Policy::DOWNGRADE_GUARD) || common.is_empty() {
+        if !ctx.policy.has(Policy::DOWNGRADE_GUARD) || common.is_empty() {
             return;
         }
         match self.upgrade.as_mut() {
@@ -103,7 +103,7 @@ impl Peer {
     /// pins say about it. A linked key puts user text for the session on hold at once, so that
     /// nothing held is flushed to it when it is installed.
     pub(super) fn check_pins(&mut self, ctx: &Ctx<'_>, instance: u32, key: &[u8; 32]) -> PinVerdict {
-        let Some(dsa) = otr_fingerprint(key).filter(|_| ctx.settings.policy.has(Policy::DOWNGRADE_GUARD)) else {
+        let Some(dsa) = otr_fingerprint(key).filter(|_| ctx.policy.has(Policy::DOWNGRADE_GUARD)) else {
             return PinVerdict::Unpinned;
         };
         let linked = ctx.pins.modern_keys_of(&self.name, &dsa);

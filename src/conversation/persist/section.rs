@@ -25,6 +25,8 @@ pub(crate) const PEERS: u16 = 3;
 pub(crate) const OTR_IDENTITY: u16 = 4;
 /// Protocol pins: key links and modern sessions seen per peer (optional; absent if none).
 pub(crate) const PINS: u16 = 5;
+/// Policies the application set for single peers (absent if none has one).
+pub(crate) const PEER_POLICIES: u16 = 6;
 
 const CRITICAL: u8 = 1;
 /// Bytes a section adds around its body.
