@@ -25,6 +25,7 @@
 //! header allowance is one character larger than the header it writes); for the same pieces
 //! as libotr at libotr's `mms`, call [`split`] with `mms - 1`.
 
+use crate::wire::armour::is_armour_text;
 use crate::wire::InstanceTag;
 
 use super::armour::{MAX_OTR_ENCODED_LEN, OTR_ARMOUR_PREFIX, OTR_ARMOUR_SUFFIX};
@@ -103,11 +104,6 @@ impl OtrFragment<'_> {
             OtrVersion::V2 => format!("{OTR_V2_FRAGMENT_PREFIX}{:05},{:05},{},", self.k, self.n, self.piece),
         }
     }
-}
-
-/// Whether `c` can appear in an encoded message, hence in a piece.
-fn is_piece_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'?' | b':' | b'.')
 }
 
 /// Splits `s` at the first `sep`, or fails naming `what`.
@@ -194,7 +190,7 @@ fn parse(message: &str, ours: Option<InstanceTag>) -> Result<OtrFragment<'_>, Te
     if piece.is_empty() {
         return Err(TextError::MalformedFragment("empty piece"));
     }
-    if !piece.bytes().all(is_piece_char) {
+    if !is_armour_text(piece.as_bytes()) {
         return Err(TextError::MalformedFragment("character not allowed in a piece"));
     }
     if !after.bytes().all(|b| b.is_ascii_whitespace()) {
@@ -250,7 +246,7 @@ pub fn split(
     }
     let encoded_form = encoded.starts_with(OTR_ARMOUR_PREFIX)
         && encoded.ends_with(OTR_ARMOUR_SUFFIX)
-        && encoded.bytes().all(is_piece_char);
+        && is_armour_text(encoded.as_bytes());
     if !encoded_form {
         return Err(TextError::NotEncoded);
     }
