@@ -3,9 +3,6 @@
 //! laxness here is parsing surface an attacker gets for free. The empty-payload rule follows
 //! CVE-2012-3461, where libotr mishandled `?OTR:.`.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-
 use super::error::WireError;
 
 /// What an armoured message starts with.
@@ -47,7 +44,7 @@ fn is_armour_byte(b: u8) -> bool {
 pub fn encode(binary: &[u8]) -> String {
     let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
     out.push_str(ARMOUR_PREFIX);
-    STANDARD.encode_string(binary, &mut out);
+    super::base64::encode_append(binary, &mut out);
     out.push_str(ARMOUR_SUFFIX);
     out
 }
@@ -63,9 +60,9 @@ pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
     if b64.is_empty() {
         return Err(WireError::Empty);
     }
-    // The STANDARD engine rejects non-alphabet bytes (whitespace included), missing or
-    // non-canonical padding and non-zero trailing bits.
-    let binary = STANDARD.decode(b64).map_err(|_| WireError::BadBase64)?;
+    // Strict: non-alphabet bytes (whitespace included), missing or non-canonical padding and
+    // non-zero trailing bits are rejected.
+    let binary = super::base64::decode(b64.as_bytes()).ok_or(WireError::BadBase64)?;
     if binary.is_empty() {
         return Err(WireError::Empty);
     }

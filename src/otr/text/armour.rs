@@ -11,9 +11,6 @@
 //! The version is read from the prefix as libotr does (`otrl_proto_message_version`): the
 //! first three base64 characters encode the two version bytes and the top of the type byte.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-
 use super::text_error::TextError;
 use super::versions::OtrVersion;
 
@@ -76,7 +73,7 @@ pub fn encoded_len(binary_len: usize) -> usize {
 pub fn encode(binary: &[u8]) -> String {
     let mut out = String::with_capacity(encoded_len(binary.len()));
     out.push_str(OTR_ARMOUR_PREFIX);
-    STANDARD.encode_string(binary, &mut out);
+    crate::wire::base64::encode_append(binary, &mut out);
     out.push_str(OTR_ARMOUR_SUFFIX);
     out
 }
@@ -95,9 +92,9 @@ pub fn decode(message: &str) -> Result<Vec<u8>, TextError> {
     if compact.is_empty() {
         return Err(TextError::Empty);
     }
-    // The STANDARD engine rejects non-alphabet bytes, missing or non-canonical padding and
-    // non-zero trailing bits.
-    let binary = STANDARD.decode(&compact).map_err(|_| TextError::BadBase64)?;
+    // Strict: non-alphabet bytes, missing or non-canonical padding and non-zero trailing bits
+    // are rejected.
+    let binary = crate::wire::base64::decode(&compact).ok_or(TextError::BadBase64)?;
     if binary.is_empty() {
         return Err(TextError::Empty);
     }
