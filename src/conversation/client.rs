@@ -232,7 +232,11 @@ impl Client {
             account, protocol, identity, our_tag, settings, trust, peers, rng, call_limits, otr_identity, ..
         } = self;
         let our_fingerprint = identity.fingerprint();
-        let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        // Looked up by the borrowed name first: the owned key is made only for a new peer.
+        let state = match peers.get_mut(peer) {
+            Some(state) => state,
+            None => peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer)),
+        };
         if pin {
             state.pin();
         }
