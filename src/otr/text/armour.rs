@@ -84,17 +84,24 @@ pub fn decode(message: &str) -> Result<Vec<u8>, TextError> {
         return Err(TextError::TooLarge);
     }
     let body = message.trim_start_matches(is_space).strip_prefix(OTR_ARMOUR_PREFIX).ok_or(TextError::MissingMarker)?;
-    let (b64, after) = body.split_once(OTR_ARMOUR_SUFFIX).ok_or(TextError::MissingTerminator)?;
+    // The terminator is one byte: found with memchr, not a substring search.
+    let (b64, after) = body.split_once('.').ok_or(TextError::MissingTerminator)?;
     if !after.chars().all(is_space) {
         return Err(TextError::MissingTerminator);
     }
-    let compact: Vec<u8> = b64.bytes().filter(|&b| !is_space(char::from(b))).collect();
-    if compact.is_empty() {
-        return Err(TextError::Empty);
-    }
     // Strict: non-alphabet bytes, missing or non-canonical padding and non-zero trailing bits
-    // are rejected.
-    let binary = crate::wire::base64::decode(&compact).ok_or(TextError::BadBase64)?;
+    // are rejected. Whitespace inside (line-wrapping transports) is rare: decoded as it is
+    // first, the text is copied without whitespace only if that fails.
+    let binary = match crate::wire::base64::decode(b64.as_bytes()) {
+        Some(binary) => binary,
+        None => {
+            let compact: Vec<u8> = b64.bytes().filter(|&b| !is_space(char::from(b))).collect();
+            if compact.is_empty() {
+                return Err(TextError::Empty);
+            }
+            crate::wire::base64::decode(&compact).ok_or(TextError::BadBase64)?
+        }
+    };
     if binary.is_empty() {
         return Err(TextError::Empty);
     }
