@@ -69,9 +69,10 @@ pub fn encoded_len(binary_len: usize) -> usize {
     OTR_ARMOUR_PREFIX.len() + binary_len.div_ceil(3) * 4 + OTR_ARMOUR_SUFFIX.len()
 }
 
-/// `?OTR:` + padded standard base64 + `.`.
+/// `?OTR:` + padded standard base64 + `.`. One spare byte of capacity lets the C API append
+/// its NUL without reallocating the message.
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(binary.len()));
+    let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
     out.push_str(OTR_ARMOUR_PREFIX);
     crate::wire::base64::encode_append(binary, &mut out);
     out.push_str(OTR_ARMOUR_SUFFIX);
@@ -120,6 +121,7 @@ mod tests {
             let bin: Vec<u8> = (0..n).map(|i| i as u8).collect();
             let enc = encode(&bin);
             assert_eq!(enc.len(), encoded_len(n));
+            assert!(enc.capacity() > enc.len(), "room for the C API's NUL");
             assert_eq!(decode(&enc).unwrap(), bin);
         }
     }

@@ -94,15 +94,21 @@ pub struct OtrFragment<'a> {
 }
 
 impl OtrFragment<'_> {
-    /// The fragment as we send it (libotr's layout).
+    /// The fragment as we send it (libotr's layout), with one spare byte of capacity for the C
+    /// API's NUL.
     pub fn encode(&self) -> String {
-        match self.version {
-            OtrVersion::V3 => format!(
+        use core::fmt::Write as _;
+        let mut out = String::with_capacity(header_len(self.version) + self.piece.len() + 1);
+        // Writing to a String cannot fail.
+        let _ = match self.version {
+            OtrVersion::V3 => write!(
+                out,
                 "{OTR_V3_FRAGMENT_PREFIX}{:08x}|{:08x},{:05},{:05},{},",
                 self.sender.0, self.receiver.0, self.k, self.n, self.piece
             ),
-            OtrVersion::V2 => format!("{OTR_V2_FRAGMENT_PREFIX}{:05},{:05},{},", self.k, self.n, self.piece),
-        }
+            OtrVersion::V2 => write!(out, "{OTR_V2_FRAGMENT_PREFIX}{:05},{:05},{},", self.k, self.n, self.piece),
+        };
+        out
     }
 }
 
@@ -281,6 +287,7 @@ mod tests {
         let f3 = OtrFragment { version: OtrVersion::V3, sender: A, receiver: B, k: 1, n: 2, piece: "" }.encode();
         assert_eq!(f3, "?OTR|1234abcd|00000100,00001,00002,,");
         assert_eq!(f3.len(), V3_HEADER_LEN);
+        assert!(f3.capacity() > f3.len(), "room for the C API's NUL");
         let f2 = OtrFragment { version: OtrVersion::V2, sender: A, receiver: B, k: 1, n: 2, piece: "" }.encode();
         assert_eq!(f2, "?OTR,00001,00002,,");
         assert_eq!(f2.len(), V2_HEADER_LEN);
