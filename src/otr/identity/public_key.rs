@@ -4,13 +4,13 @@
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, NonZero, Odd};
-use dsa::signature::hazmat::PrehashVerifier;
 use sha1::{Digest, Sha1};
 
 use crate::otr::mpi;
 use crate::wire::{Reader, Writer};
 
 use super::scalar::{self, P_BITS, P_LEN, Q_LEN, Q_PRECISION};
+use super::verifier::Verifier;
 use super::{Fingerprint, IdentityError};
 
 /// The PUBKEY type of DSA keys, the only type OTR defines.
@@ -24,6 +24,8 @@ pub struct DsaPublicKey {
     /// PUBKEY with the type bytes, minimal MPIs (what the AKE MACs and sends).
     encoded: Vec<u8>,
     verifying_key: dsa::VerifyingKey,
+    /// The key's verification constants (see `verifier.rs` for why not `verifying_key`).
+    verifier: Verifier,
 }
 
 /// The four public values, minimal big-endian bytes (for storage and export).
@@ -124,7 +126,10 @@ impl DsaPublicKey {
         for value in [p, q, g, y] {
             mpi::write(&mut writer, value);
         }
-        Ok(DsaPublicKey { encoded: writer.into_vec(), verifying_key })
+        let components = verifying_key.components();
+        let verifier = Verifier::new(components.p(), components.q(), components.g(), verifying_key.y())
+            .ok_or(IdentityError::BadParameters)?;
+        Ok(DsaPublicKey { encoded: writer.into_vec(), verifying_key, verifier })
     }
 
     /// The PUBKEY field, type bytes included, as the AKE sends and MACs it.
@@ -151,6 +156,26 @@ impl DsaPublicKey {
     /// Verifies an OTR signature (`r ‖ s`, 20 bytes each) over the 32-byte value `m`, which is
     /// reduced mod q as libotr does (not truncated, not hashed again).
     pub fn verify(&self, m: &[u8; 32], signature: &[u8]) -> Result<(), IdentityError> {
+        let (r, s) = signature.split_at_checked(Q_LEN).ok_or(IdentityError::BadSignature)?;
+        if s.len() != Q_LEN {
+            return Err(IdentityError::BadSignature);
+        }
+        let (Ok(r), Ok(s)) = (<[u8; Q_LEN]>::try_from(r), <[u8; Q_LEN]>::try_from(s)) else {
+            return Err(IdentityError::BadSignature);
+        };
+        let z = scalar::reduce_mod_q(m, self.verifying_key.components().q()).ok_or(IdentityError::BadSignature)?;
+        if self.verifier.verify(&z, &r, &s) {
+            Ok(())
+        } else {
+            Err(IdentityError::BadSignature)
+        }
+    }
+
+    /// [`DsaPublicKey::verify`] through the `dsa` crate, the reference the tests hold the fast
+    /// path to.
+    #[cfg(test)]
+    pub(crate) fn verify_with_dsa_crate(&self, m: &[u8; 32], signature: &[u8]) -> Result<(), IdentityError> {
+        use dsa::signature::hazmat::PrehashVerifier;
         let (r, s) = signature.split_at_checked(Q_LEN).ok_or(IdentityError::BadSignature)?;
         if s.len() != Q_LEN {
             return Err(IdentityError::BadSignature);
