@@ -261,6 +261,24 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_key_is_the_validated_one_and_bad_keys_are_never_remembered() {
+        let identity = libotr_key();
+        let c = identity.public_key().components();
+        let signature = identity.sign(&[3; 32]).unwrap();
+        for _ in 0..3 {
+            let key = DsaPublicKey::from_components(&c.p, &c.q, &c.g, &c.y).unwrap();
+            assert_eq!(key.to_bytes(), identity.public_key().to_bytes());
+            assert_eq!(key.verify(&[3; 32], &signature), Ok(()));
+            assert_eq!(key.verify(&[4; 32], &signature), Err(IdentityError::BadSignature));
+        }
+        let mut y = c.y.clone();
+        *y.last_mut().unwrap() ^= 2; // y no longer of order q
+        for _ in 0..3 {
+            assert_eq!(DsaPublicKey::from_components(&c.p, &c.q, &c.g, &y).unwrap_err(), IdentityError::BadParameters);
+        }
+    }
+
+    #[test]
     fn components_round_trip_and_mismatches_are_refused() {
         let identity = libotr_key();
         let c = identity.components();
