@@ -26,7 +26,9 @@ pub struct Client {
     pub(crate) our_tag: u32,
     pub(crate) settings: Settings,
     pub(crate) trust: TrustStore,
-    pub(crate) peers: BTreeMap<String, Peer>,
+    /// Boxed: a B-tree node holds eleven entries inline, so an unboxed `Peer` (over 300 bytes)
+    /// would cost every peer a third of a node's empty slots as well (BENCHMARKS.md, memory).
+    pub(crate) peers: BTreeMap<String, Box<Peer>>,
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) next_message_id: MessageId,
     /// `PERSIST_*` bits gathered during the current call (see [`Client::finish_call`]).
@@ -192,7 +194,7 @@ impl Client {
         pin: bool,
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
-        let before = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
+        let before = self.peers.get(peer).map_or(0, |state| state.unauthenticated_bytes());
         let others = self.unauthenticated_held.saturating_sub(before);
         let room = self.settings.unauthenticated_budget.saturating_sub(others);
         // A new stranger's own entry comes out of the room first.
@@ -235,7 +237,7 @@ impl Client {
         // Looked up by the borrowed name first: the owned key is made only for a new peer.
         let state = match peers.get_mut(peer) {
             Some(state) => state,
-            None => peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer)),
+            None => peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))),
         };
         if pin {
             state.pin();
@@ -308,7 +310,8 @@ impl Client {
 
     /// Recomputes [`Client::unauthenticated_bytes`] from every peer (after a load).
     pub(crate) fn recount_unauthenticated(&mut self) {
-        self.unauthenticated_held = self.peers.values().map(Peer::unauthenticated_bytes).fold(0, usize::saturating_add);
+        self.unauthenticated_held =
+            self.peers.values().map(|state| state.unauthenticated_bytes()).fold(0, usize::saturating_add);
     }
 
     fn allocate_id(&mut self) -> MessageId {
@@ -400,7 +403,7 @@ impl Client {
     pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
         check_name(peer, "peer")?;
         super::settings::check_transport_limit(size)?;
-        let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer)));
         let before = state.unauthenticated_bytes();
         state.set_max_message_size(size);
         let after = state.unauthenticated_bytes();

@@ -106,6 +106,10 @@ impl SentLog {
         if self.0.len() == SENT_LOG_LEN {
             self.0.pop_front();
         }
+        // Room for one at first (an idle session often holds one), not the default four.
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
+        }
         self.0.push_back((prefix, number, id));
     }
 
