@@ -2,8 +2,8 @@
 //! global allocator that, while armed, looks into every block handed back to it for a watched
 //! byte pattern. Dropping a boxed `SecretKey`, and `offrec_buffer_free` on a library buffer, must
 //! hand back memory that no longer holds the secret; a plain box, the control, still does.
-//! Removing a wipe (the `ZeroizeOnDrop` on `SecretKey`, the `zeroize` in `offrec_buffer_free`)
-//! fails a test here.
+//! Removing a wipe (the `ZeroizeOnDrop` on `SecretKey`, the `zeroize` in `offrec_buffer_free`,
+//! either half of `crypto::wipe::wipe`) fails a test here.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_char;
@@ -75,6 +75,19 @@ fn a_dropped_secret_key_is_wiped_before_its_memory_is_freed() {
     let key = Box::new(SecretKey::from_bytes(std::hint::black_box(SECRET)));
     assert_eq!(key.expose(), &SECRET);
     assert_eq!(freed_blocks_holding(&SECRET, || drop(key)), 0, "SecretKey bytes left in freed memory");
+}
+
+#[test]
+fn a_buffer_wiped_in_bulk_leaves_nothing_when_freed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Contents and spare capacity both held the secret (a buffer that shrank keeps old bytes).
+    let mut buf = Vec::with_capacity(4 * WATCH_LEN);
+    buf.extend_from_slice(&std::hint::black_box(SECRET));
+    buf.extend_from_slice(&std::hint::black_box(SECRET));
+    buf.truncate(WATCH_LEN);
+    offrec::crypto::wipe::wipe(&mut buf);
+    assert!(buf.is_empty());
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(buf)), 0, "wipe left the secret in the allocation");
 }
 
 #[test]

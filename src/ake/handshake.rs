@@ -170,8 +170,7 @@ impl Initiator {
         offer_seen: u8,
         rng: &mut dyn RandomSource,
     ) -> Result<(Self, AkeMessage), AkeError> {
-        let mut noise =
-            HandshakeState::new(true, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
+        let mut noise = HandshakeState::with_key_pair(true, &prologue(config.phi), config.identity.key_pair());
         noise.mix_hash(&header_bytes(AkeKind::Start, config.our_tag, their_tag));
         let mut payload = vec![SUPPORTED_VERSIONS, offer_seen, SUITE_NOISE_XX];
         payload.extend_from_slice(&phi_commitment(config.phi));
@@ -263,8 +262,7 @@ impl Responder {
         if start.sender_tag < 0x100 {
             return Err(AkeError::Malformed);
         }
-        let mut noise =
-            HandshakeState::new(false, &prologue(config.phi), *config.identity.key_pair().secret_bytes().expose());
+        let mut noise = HandshakeState::with_key_pair(false, &prologue(config.phi), config.identity.key_pair());
         noise.mix_hash(&start.header());
         let payload = noise.read_message(&start.noise)?;
         if payload.len() != START_PAYLOAD_LEN {

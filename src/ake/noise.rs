@@ -338,6 +338,16 @@ impl HandshakeState {
         Self { symmetric, initiator, s, s_pub, e: None, rs: None, re: None, step: 0 }
     }
 
+    /// [`HandshakeState::new`] for a static key pair whose public key is already known (our
+    /// identity's): the public key is taken as it is instead of being computed again (a
+    /// fixed-base scalar multiplication per handshake).
+    pub fn with_key_pair(initiator: bool, prologue: &[u8], local_static: &crate::crypto::DhKeyPair) -> Self {
+        let s = StaticSecret::from(*local_static.secret_bytes().expose());
+        let mut symmetric = SymmetricState::new(PROTOCOL_NAME);
+        symmetric.mix_hash(prologue);
+        Self { symmetric, initiator, s, s_pub: *local_static.public(), e: None, rs: None, re: None, step: 0 }
+    }
+
     /// `MixHash(data)` on the handshake transcript. The caller uses this to bind its own
     /// framing (e.g. a message header) before each message's tokens. Both sides must make the
     /// same calls in the same order, or the next AEAD check fails.
@@ -675,6 +685,26 @@ mod tests {
         i.read_message(&m2).unwrap();
         let m3 = i.write_message(b"three", &mut rng).unwrap();
         (r, m3)
+    }
+
+    #[test]
+    fn a_known_key_pair_runs_the_same_handshake() {
+        let mut rng = DeterministicRandom::from_label("noise known pair");
+        let pair = crate::crypto::DhKeyPair::generate(&mut rng).unwrap();
+        let run = |mut initiator: HandshakeState| {
+            let mut rng = DeterministicRandom::from_label("noise known pair run");
+            let mut responder = HandshakeState::new(false, b"prologue", [9; 32]);
+            let m1 = initiator.write_message(b"1", &mut rng).unwrap();
+            responder.read_message(&m1).unwrap();
+            let m2 = responder.write_message(b"2", &mut rng).unwrap();
+            initiator.read_message(&m2).unwrap();
+            let m3 = initiator.write_message(b"3", &mut rng).unwrap();
+            responder.read_message(&m3).unwrap();
+            (initiator.local_static_public(), m1, m2, m3)
+        };
+        let computed = run(HandshakeState::new(true, b"prologue", *pair.secret_bytes().expose()));
+        assert_eq!(computed, run(HandshakeState::with_key_pair(true, b"prologue", &pair)));
+        assert_eq!(computed.0, *pair.public());
     }
 
     #[test]

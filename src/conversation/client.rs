@@ -32,7 +32,9 @@ pub struct Client {
     pub(crate) trust: TrustStore,
     /// Key links and modern sessions seen, per peer (downgrade detection).
     pub(crate) pins: ProtocolPins,
-    pub(crate) peers: BTreeMap<String, Peer>,
+    /// Boxed: a B-tree node holds eleven entries inline, so an unboxed `Peer` (over 300 bytes)
+    /// would cost every peer a third of a node's empty slots as well (BENCHMARKS.md, memory).
+    pub(crate) peers: BTreeMap<String, Box<Peer>>,
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) next_message_id: MessageId,
     /// `PERSIST_*` bits gathered during the current call (see [`Client::finish_call`]).
@@ -218,7 +220,7 @@ impl Client {
         pin: bool,
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
-        let before = self.peers.get(peer).map_or(0, Peer::unauthenticated_bytes);
+        let before = self.peers.get(peer).map_or(0, |state| state.unauthenticated_bytes());
         let others = self.unauthenticated_held.saturating_sub(before);
         let room = self.settings.unauthenticated_budget.saturating_sub(others);
         // A new stranger's own entry comes out of the room first.
@@ -271,7 +273,11 @@ impl Client {
             ..
         } = self;
         let our_fingerprint = identity.fingerprint();
-        let state = peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        // Looked up by the borrowed name first: the owned key is made only for a new peer.
+        let state = match peers.get_mut(peer) {
+            Some(state) => state,
+            None => peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))),
+        };
         if pin {
             state.pin();
         }
@@ -346,7 +352,8 @@ impl Client {
 
     /// Recomputes [`Client::unauthenticated_bytes`] from every peer (after a load).
     pub(crate) fn recount_unauthenticated(&mut self) {
-        self.unauthenticated_held = self.peers.values().map(Peer::unauthenticated_bytes).fold(0, usize::saturating_add);
+        self.unauthenticated_held =
+            self.peers.values().map(|state| state.unauthenticated_bytes()).fold(0, usize::saturating_add);
     }
 
     pub(super) fn allocate_id(&mut self) -> MessageId {
@@ -438,7 +445,7 @@ impl Client {
     pub fn set_max_message_size(&mut self, peer: &str, size: usize) -> Result<(), ClientError> {
         check_name(peer, "peer")?;
         super::settings::check_transport_limit(size)?;
-        let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Peer::new(peer));
+        let state = self.peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer)));
         let before = state.unauthenticated_bytes();
         state.set_max_message_size(size);
         let after = state.unauthenticated_bytes();

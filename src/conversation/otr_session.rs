@@ -17,12 +17,13 @@ use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
 use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
+use crate::crypto::wipe::wipe;
 use crate::crypto::RandomSource;
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
-use crate::otr::tlv::{decode_plaintext, encode_plaintext, OtrTlv, OtrTlvType};
+use crate::otr::tlv::{encode_plaintext, split_plaintext, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
@@ -269,11 +270,14 @@ impl ProtocolSession for OtrSession {
         }
         let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
         check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * reveals)?;
+        let mut body = body;
         let bytes = self.data.encrypt(flags, &body).map_err(|error| match error {
             DataError::TooLong => ClientError::MessageTooLarge,
             DataError::Random => ClientError::Random,
             _ => ClientError::NoSession,
-        })?;
+        });
+        wipe(&mut body);
+        let bytes = bytes?;
         self.last_sent = now;
         self.unanswered_since = None;
         Ok(Sealed { bytes, extra_key, log_marker: None })
@@ -293,14 +297,14 @@ impl ProtocolSession for OtrSession {
 
     fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
         let Inbound::Otr(bytes) = message else { return Err(OpenError::Unreadable) };
-        let decrypted = self.data.decrypt(bytes, rng).map_err(|error| match error {
+        let mut decrypted = self.data.decrypt(bytes, rng).map_err(|error| match error {
             DataError::Malformed(_) => OpenError::Malformed,
             _ => OpenError::Unreadable,
         })?;
         self.last_received = now;
-        let plaintext = decode_plaintext(&decrypted.plaintext).map_err(|_| OpenError::Malformed)?;
+        let (text_len, tlvs) = split_plaintext(&decrypted.plaintext).map_err(|_| OpenError::Malformed)?;
         let mut controls = Vec::new();
-        for tlv in &plaintext.tlvs {
+        for tlv in tlvs {
             controls.push(match tlv.kind {
                 OtrTlvType::PADDING => continue,
                 OtrTlvType::DISCONNECTED => ReceivedControl::Disconnected,
@@ -325,7 +329,12 @@ impl ProtocolSession for OtrSession {
                 _ => ReceivedControl::Other,
             });
         }
-        Ok(Opened { text: Zeroizing::new(plaintext.text.clone()), controls })
+        // The text is the start of the decrypted buffer: kept there, cut after it (what follows
+        // stays in the buffer's spare room, wiped with it; the NUL's place is room for the C
+        // API's terminator).
+        let mut text = Zeroizing::new(core::mem::take(&mut *decrypted.plaintext));
+        text.truncate(text_len);
+        Ok(Opened { text, controls })
     }
 
     fn text_received(&mut self, now: u64) {

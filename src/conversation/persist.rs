@@ -105,11 +105,11 @@ impl Own {
     }
 }
 
-fn read_peers(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<BTreeMap<String, Peer>, StateError> {
+fn read_peers(r: &mut Reader<'_>, our_fingerprint: [u8; 32]) -> Result<BTreeMap<String, Box<Peer>>, StateError> {
     let mut peers = BTreeMap::new();
     for _ in 0..read_count(r, MAX_STORED_PEERS, "peer count")? {
         let peer = Peer::read_state(r, our_fingerprint)?;
-        peers.insert(peer.name().to_owned(), peer);
+        peers.insert(peer.name().to_owned(), Box::new(peer));
     }
     Ok(peers)
 }
@@ -165,7 +165,7 @@ impl Client {
             // Strangers (peers the application never addressed, holding only what
             // unauthenticated senders gave them) are never stored: a reload must not make them
             // permanent.
-            let stored: Vec<&Peer> = self.peers.values().filter(|p| !p.is_stranger()).collect();
+            let stored: Vec<&Peer> = self.peers.values().map(|p| &**p).filter(|p| !p.is_stranger()).collect();
             w.u32(stored.len() as u32);
             for peer in stored {
                 peer.write_state(w);
@@ -272,7 +272,7 @@ impl Client {
     fn assemble(
         own: Own,
         trust: TrustStore,
-        peers: BTreeMap<String, Peer>,
+        peers: BTreeMap<String, Box<Peer>>,
         otr_identity: Option<Box<DsaIdentity>>,
         settings: Settings,
         rng: Box<dyn RandomSource>,

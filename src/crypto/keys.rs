@@ -92,32 +92,41 @@ impl core::fmt::Debug for DhKeyPair {
 /// A long-term identity: the X25519 static key used in the handshake. Nothing ever signs with
 /// it, which is what makes transcripts deniable.
 #[derive(Clone, Debug)]
-pub struct IdentityKey(DhKeyPair);
+pub struct IdentityKey {
+    pair: DhKeyPair,
+    /// [`fingerprint`] of the public key, computed once: every client call uses it.
+    fingerprint: [u8; 32],
+}
 
 impl IdentityKey {
     /// A new identity from `rng`.
     pub fn generate(rng: &mut dyn RandomSource) -> Result<Self, CryptoError> {
-        DhKeyPair::generate(rng).map(Self)
+        DhKeyPair::generate(rng).map(Self::of_pair)
     }
 
     /// An identity from stored secret bytes.
     pub fn from_secret_bytes(bytes: [u8; 32]) -> Self {
-        Self(DhKeyPair::from_secret_bytes(bytes))
+        Self::of_pair(DhKeyPair::from_secret_bytes(bytes))
+    }
+
+    fn of_pair(pair: DhKeyPair) -> Self {
+        let fingerprint = fingerprint(pair.public());
+        Self { pair, fingerprint }
     }
 
     /// The key pair, for the handshake.
     pub fn key_pair(&self) -> &DhKeyPair {
-        &self.0
+        &self.pair
     }
 
     /// The public key.
     pub fn public(&self) -> &[u8; 32] {
-        self.0.public()
+        self.pair.public()
     }
 
     /// Our fingerprint (see [`fingerprint`]).
     pub fn fingerprint(&self) -> [u8; 32] {
-        fingerprint(self.public())
+        self.fingerprint
     }
 }
 
@@ -156,6 +165,17 @@ mod tests {
         let mut one = [0u8; 32];
         one[0] = 1;
         assert_eq!(a.diffie_hellman(&one), Err(CryptoError::NonContributory));
+    }
+
+    #[test]
+    fn the_kept_fingerprint_is_the_public_key_s() {
+        let mut rng = DeterministicRandom::from_label("identity fingerprint");
+        let made = IdentityKey::generate(&mut rng).unwrap();
+        let loaded = IdentityKey::from_secret_bytes(*made.key_pair().secret_bytes().expose());
+        for identity in [&made, &loaded, &made.clone()] {
+            assert_eq!(identity.fingerprint(), fingerprint(identity.public()));
+        }
+        assert_eq!(made.public(), loaded.public());
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod aead;
 pub mod kdf;
 pub mod keys;
 pub mod random;
+pub mod wipe;
 
 pub use keys::{DhKeyPair, IdentityKey, SecretKey};
 pub use random::{DeterministicRandom, OsRandom, RandomError, RandomSource};

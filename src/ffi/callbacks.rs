@@ -8,6 +8,7 @@ use std::ffi::{c_char, c_void};
 use zeroize::Zeroizing;
 
 use crate::conversation::Action;
+use crate::crypto::wipe::wipe;
 use crate::ffi::event::{EventStorage, OffrecEvent};
 use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
@@ -131,6 +132,7 @@ fn nul_terminate_secret(mut text: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
     if text.capacity() == text.len() {
         let mut roomy = Zeroizing::new(Vec::with_capacity(text.len() + 1));
         roomy.extend_from_slice(&text);
+        wipe(&mut text);
         text = roomy;
     }
     text.push(0);
@@ -195,11 +197,12 @@ impl Callbacks {
                 let Some(deliver) = self.raw.deliver else { return };
                 let p = nul_terminated(peer.as_bytes());
                 let len = text.len();
-                let t = nul_terminate_secret(text);
-                // SAFETY: as above; `t` is wiped when dropped after the call.
+                let mut t = nul_terminate_secret(text);
+                // SAFETY: as above; `t` outlives the call.
                 unsafe {
                     deliver(self.userdata, p.as_ptr().cast(), peer.len(), instance, t.as_ptr(), len, security.into())
                 };
+                wipe(&mut t);
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };

@@ -155,24 +155,31 @@ pub fn encode_plaintext(text: &[u8], tlvs: &[OtrTlv]) -> Result<Zeroizing<Vec<u8
 /// Splits a decrypted plaintext into text and TLVs. No NUL: all text, no TLVs. An incomplete
 /// TLV at the end is ignored (libotr's rule); more than [`MAX_OTR_TLVS`] is refused.
 pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
+    let (text_len, tlvs) = split_plaintext(bytes)?;
+    Ok(OtrPlaintext { text: bytes.get(..text_len).unwrap_or_default().to_vec(), tlvs })
+}
+
+/// [`decode_plaintext`] without copying the text: its length (the text is always the start of
+/// `bytes`) and the TLVs. A receiver keeps the text in the decrypted buffer, truncated.
+pub fn split_plaintext(bytes: &[u8]) -> Result<(usize, Vec<OtrTlv>), TlvError> {
     if bytes.len() > MAX_PLAINTEXT_LEN {
         return Err(TlvError::TooLong);
     }
-    let (text, rest) = match bytes.iter().position(|&b| b == 0) {
-        Some(nul) => (bytes.get(..nul).unwrap_or_default(), bytes.get(nul + 1..).unwrap_or_default()),
-        None => (bytes, &[][..]),
+    let (text_len, rest) = match bytes.iter().position(|&b| b == 0) {
+        Some(nul) => (nul, bytes.get(nul + 1..).unwrap_or_default()),
+        None => (bytes.len(), &[][..]),
     };
-    let mut plaintext = OtrPlaintext { text: text.to_vec(), tlvs: Vec::new() };
+    let mut tlvs = Vec::new();
     let mut reader = Reader::new(rest);
     while reader.remaining() >= 4 {
         let (Ok(kind), Ok(len)) = (reader.u16(), reader.u16()) else { break };
         let Ok(value) = reader.bytes(usize::from(len)) else { break };
-        if plaintext.tlvs.len() >= MAX_OTR_TLVS {
+        if tlvs.len() >= MAX_OTR_TLVS {
             return Err(TlvError::TooManyTlvs);
         }
-        plaintext.tlvs.push(OtrTlv::new(kind, value));
+        tlvs.push(OtrTlv::new(kind, value));
     }
-    Ok(plaintext)
+    Ok((text_len, tlvs))
 }
 
 #[cfg(test)]
@@ -191,6 +198,20 @@ mod tests {
         let key = plaintext.find(OtrTlvType::EXTRA_SYMMETRIC_KEY).unwrap();
         assert_eq!(OtrTlv::parse_extra_symmetric_key(&key.value), Some((0x0102_0304, &b"file.txt"[..])));
         assert_eq!(*encode_plaintext(b"", &[]).unwrap(), vec![0], "a heartbeat is one NUL");
+    }
+
+    #[test]
+    fn the_split_is_the_decoding_without_the_copy() {
+        let tlvs = [OtrTlv::new(OtrTlvType::PADDING, &[0; 7])];
+        for text in [&b""[..], b"hello", b"no nul"] {
+            let mut bytes = encode_plaintext(text, &tlvs).unwrap().to_vec();
+            if text == b"no nul" {
+                bytes.truncate(text.len());
+            }
+            let (len, split) = split_plaintext(&bytes).unwrap();
+            let decoded = decode_plaintext(&bytes).unwrap();
+            assert_eq!((&bytes[..len], &split[..]), (&decoded.text[..], &decoded.tlvs[..]));
+        }
     }
 
     #[test]

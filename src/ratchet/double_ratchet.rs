@@ -103,6 +103,11 @@ pub struct Ratchet {
     /// discarded on it: a number at or below it on that chain is a late message that was lost,
     /// not a duplicate of one read (memory only: a loaded session never decrypts).
     pub(super) discarded: Option<([u8; 32], u32)>,
+    /// A responder's sending chain not derived yet (PROTOCOL.md, "The responder's first sending
+    /// chain"): `root_key` is still the root before that step and `sending.chain_key` a
+    /// placeholder. The step (one DH with the peer's current ratchet key) is taken the first
+    /// time either is needed, with the same result as taking it at once.
+    pub(super) sending_deferred: bool,
 }
 
 /// What a successful decryption will change, computed before anything is changed.
@@ -134,6 +139,7 @@ impl Ratchet {
             receiving_dh_steps: 0,
             pending_reveals: PendingReveals::default(),
             discarded: None,
+            sending_deferred: false,
         })
     }
 
@@ -147,17 +153,41 @@ impl Ratchet {
     ) -> Result<Self, RatchetError> {
         let (root_key, receiving_chain) = root_step(&root_key, &our_first_ratchet.diffie_hellman(their_ratchet)?);
         let next = DhKeyPair::generate(rng)?;
-        let (root_key, sending_chain) = root_step(&root_key, &next.diffie_hellman(their_ratchet)?);
+        // The step to our own sending chain waits for our first message (or the peer's next
+        // ratchet key): see `sending_deferred`.
         Ok(Self {
             root_key,
-            sending: SendingChain { key_pair: next, chain_key: sending_chain, next_number: 0 },
+            sending: SendingChain { key_pair: next, chain_key: SecretKey::from_bytes([0; 32]), next_number: 0 },
             receiving: Some(ReceivingChain { their_key: *their_ratchet, chain_key: receiving_chain, next_number: 0 }),
             previous_chain_length: 0,
             skipped: SkippedKeys::default(),
             receiving_dh_steps: 0,
             pending_reveals: PendingReveals::default(),
             discarded: None,
+            sending_deferred: true,
         })
+    }
+
+    /// The root key and our sending chain key as they are once a deferred step is taken
+    /// (`sending_deferred`), without changing anything.
+    pub(super) fn settled_keys(&self) -> Result<(SecretKey, SecretKey), RatchetError> {
+        match (&self.receiving, self.sending_deferred) {
+            (Some(chain), true) => {
+                Ok(root_step(&self.root_key, &self.sending.key_pair.diffie_hellman(&chain.their_key)?))
+            }
+            _ => Ok((self.root_key.clone(), self.sending.chain_key.clone())),
+        }
+    }
+
+    /// Takes a deferred step to our sending chain, if one is pending.
+    fn settle(&mut self) -> Result<(), RatchetError> {
+        if self.sending_deferred {
+            let (root_key, chain_key) = self.settled_keys()?;
+            self.root_key = root_key;
+            self.sending.chain_key = chain_key;
+            self.sending_deferred = false;
+        }
+        Ok(())
     }
 
     /// Encrypts `body` as a data message between the given instance tags. Queued reveals ride
@@ -170,6 +200,7 @@ impl Ratchet {
         body: &[u8],
     ) -> Result<Encrypted, RatchetError> {
         let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
+        self.settle()?;
         let step = crate::crypto::kdf::chain_step(&self.sending.chain_key);
         let header = DataHeader {
             sender_tag,
@@ -268,8 +299,11 @@ impl Ratchet {
                     }
                     _ => (Vec::new(), None),
                 };
+                // From the root a deferred step would have given (our sending chain then ends
+                // unused, as it would have).
+                let (settled_root, _) = self.settled_keys()?;
                 let (root_key, receiving_chain_key) =
-                    root_step(&self.root_key, &self.sending.key_pair.diffie_hellman(&header.ratchet_key)?);
+                    root_step(&settled_root, &self.sending.key_pair.diffie_hellman(&header.ratchet_key)?);
                 let next_pair = DhKeyPair::generate(rng)?;
                 let (root_key, sending_chain_key) =
                     root_step(&root_key, &next_pair.diffie_hellman(&header.ratchet_key)?);
@@ -305,6 +339,7 @@ impl Ratchet {
             self.root_key = root_key;
             self.previous_chain_length = self.sending.next_number;
             self.sending = sending;
+            self.sending_deferred = false;
         }
         self.store_skipped(plan.skipped_key, plan.skipped, now);
         self.receiving = Some(plan.new_receiving);
@@ -372,6 +407,7 @@ impl Ratchet {
         self.pending_reveals.keep_newest(super::MAX_INHERITED_REVEALS);
         self.root_key = SecretKey::from_bytes([0; 32]);
         self.sending.chain_key = SecretKey::from_bytes([0; 32]);
+        self.sending_deferred = false;
         if let Some(chain) = self.receiving.as_mut() {
             chain.chain_key = SecretKey::from_bytes([0; 32]);
         }
@@ -443,6 +479,71 @@ mod tests {
         assert_eq!(bob.decrypt(&reply, 0, &mut BrokenRandom).unwrap_err(), RatchetError::Random);
         assert_eq!(bob, before);
         assert_eq!(&bob.decrypt(&reply, 0, &mut rng).unwrap().body[..], b"hello");
+    }
+
+    /// A responder and the same state with its deferred step taken at once (what
+    /// `new_responder` computed before the step was deferred), plus the initiator.
+    fn deferred_and_eager(label: &str) -> (Ratchet, Ratchet, Ratchet, DeterministicRandom) {
+        let mut rng = DeterministicRandom::from_label(label);
+        let initiator_first = DhKeyPair::generate(&mut rng).unwrap();
+        let responder_first = DhKeyPair::generate(&mut rng).unwrap();
+        let root = SecretKey::from_bytes([5; 32]);
+        let initiator =
+            Ratchet::new_initiator(root.clone(), initiator_first.clone(), responder_first.public()).unwrap();
+        let deferred = Ratchet::new_responder(root, responder_first, initiator_first.public(), &mut rng).unwrap();
+        let mut eager = deferred.clone();
+        eager.settle().unwrap();
+        assert!(deferred.sending_deferred && !eager.sending_deferred);
+        (initiator, deferred, eager, rng)
+    }
+
+    fn stored(ratchet: &Ratchet) -> Vec<u8> {
+        let mut w = crate::wire::Writer::new();
+        ratchet.write_state(&mut w);
+        w.into_vec()
+    }
+
+    #[test]
+    fn a_deferred_responder_sends_and_stores_as_an_eager_one() {
+        let (mut initiator, mut deferred, mut eager, mut rng) = deferred_and_eager("deferred send");
+        assert_eq!(stored(&deferred), stored(&eager), "a deferred step is stored as taken");
+        let first = DataMessage::parse(&initiator.encrypt(1, 2, 0, b"hi").unwrap().bytes).unwrap();
+        let same = || DeterministicRandom::from_label("same draws");
+        assert_eq!(&deferred.decrypt(&first, 0, &mut same()).unwrap().body[..], b"hi");
+        assert_eq!(&eager.decrypt(&first, 0, &mut same()).unwrap().body[..], b"hi");
+        assert!(deferred.sending_deferred, "receiving on the same chain does not need the step");
+        assert_eq!(stored(&deferred), stored(&eager));
+        let (a, b) = (deferred.encrypt(2, 1, 0, b"hello").unwrap(), eager.encrypt(2, 1, 0, b"hello").unwrap());
+        assert_eq!(a.bytes, b.bytes, "the same message, byte for byte");
+        assert_eq!(deferred, eager, "the same state once the step is taken");
+        let reply = DataMessage::parse(&a.bytes).unwrap();
+        assert_eq!(&initiator.decrypt(&reply, 0, &mut rng).unwrap().body[..], b"hello");
+    }
+
+    #[test]
+    fn a_deferred_responder_takes_a_new_peer_key_as_an_eager_one() {
+        // A peer that moves to a new ratchet key before our first message (an honest one never
+        // does): the new chain starts from the root the deferred step gives.
+        let (_, mut deferred, mut eager, mut rng) = deferred_and_eager("deferred new key");
+        let (settled_root, _) = deferred.settled_keys().unwrap();
+        let next = DhKeyPair::generate(&mut rng).unwrap();
+        let mut peer = Ratchet::new_initiator(settled_root, next, deferred.our_ratchet_key()).unwrap();
+        let message = DataMessage::parse(&peer.encrypt(1, 2, 0, b"new key").unwrap().bytes).unwrap();
+        let same = || DeterministicRandom::from_label("same draws");
+        assert_eq!(&deferred.decrypt(&message, 0, &mut same()).unwrap().body[..], b"new key");
+        assert_eq!(&eager.decrypt(&message, 0, &mut same()).unwrap().body[..], b"new key");
+        assert_eq!(deferred, eager);
+        // And a forged one changes neither.
+        let (_, deferred, eager, mut rng) = deferred_and_eager("deferred forged key");
+        let stranger = DhKeyPair::generate(&mut rng).unwrap();
+        let mut forger =
+            Ratchet::new_initiator(SecretKey::from_bytes([1; 32]), stranger, deferred.our_ratchet_key()).unwrap();
+        let forged = DataMessage::parse(&forger.encrypt(1, 2, 0, b"x").unwrap().bytes).unwrap();
+        for mut state in [deferred, eager] {
+            let before = state.clone();
+            assert!(state.decrypt(&forged, 0, &mut rng).is_err());
+            assert_eq!(state, before);
+        }
     }
 
     #[test]

@@ -23,6 +23,10 @@ impl PendingReveals {
         if self.0.len() >= MAX_PENDING_REVEALS {
             self.0.pop_front();
         }
+        // Room for one at first (an idle session often holds one), not the default four.
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
+        }
         self.0.push_back(material);
     }
 

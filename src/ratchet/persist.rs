@@ -22,9 +22,12 @@ fn key(r: &mut Reader<'_>) -> Result<SecretKey, WireError> {
 impl Ratchet {
     /// Appends this state to `w`.
     pub fn write_state(&self, w: &mut Writer) {
-        w.bytes(self.root_key.expose());
+        // A deferred step is written as taken: the store holds what an eager state would.
+        let (root_key, sending_chain_key) =
+            self.settled_keys().unwrap_or_else(|_| (self.root_key.clone(), self.sending.chain_key.clone()));
+        w.bytes(root_key.expose());
         w.bytes(self.sending.key_pair.secret_bytes().expose());
-        w.bytes(self.sending.chain_key.expose()).u32(self.sending.next_number);
+        w.bytes(sending_chain_key.expose()).u32(self.sending.next_number);
         match &self.receiving {
             Some(chain) => {
                 w.u8(1).bytes(&chain.their_key).bytes(chain.chain_key.expose()).u32(chain.next_number);
@@ -89,6 +92,7 @@ impl Ratchet {
             receiving_dh_steps,
             pending_reveals,
             discarded: None,
+            sending_deferred: false,
         })
     }
 }

@@ -97,6 +97,10 @@ impl TrustStore {
                 keys.remove(victim);
             }
         }
+        // Room for one at first (most peers only ever have one key), not the default four.
+        if keys.capacity() == 0 {
+            keys.reserve_exact(1);
+        }
         keys.push(KnownKey { fingerprint, trust: Trust::Unverified });
         observation
     }

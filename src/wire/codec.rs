@@ -98,7 +98,7 @@ impl core::fmt::Debug for Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.buf);
+        crate::crypto::wipe::wipe(&mut self.buf);
     }
 }
 

@@ -6,9 +6,7 @@
 //! Format: `?OFR|<id>|<sender>|<receiver>,<k>,<n>,<piece>,` with id and tags as 8 lowercase hex
 //! digits and `k`, `n` decimal without leading zeros, `1 <= k <= n <= 512`.
 
-use core::fmt::Write as _;
-
-use super::armour::{ARMOUR_PREFIX, ARMOUR_SUFFIX, MAX_ENCODED_LEN};
+use super::armour::{is_armour_text, ARMOUR_PREFIX, ARMOUR_SUFFIX, MAX_ENCODED_LEN};
 use super::error::WireError;
 use super::instance_tag::InstanceTag;
 
@@ -53,19 +51,44 @@ impl Fragment<'_> {
     /// the C API's NUL terminator does not reallocate it).
     pub fn encode(&self) -> String {
         let len = FIXED_OVERHEAD + digits(usize::from(self.k)) + digits(usize::from(self.n)) + self.piece.len();
+        // Written field by field (no formatting machinery: this runs for every fragment sent).
         let mut out = String::with_capacity(len + 1);
-        // Writing to a String cannot fail.
-        let _ =
-            write!(out, "{FRAGMENT_PREFIX}{:08x}|{}|{},{},{},", self.id, self.sender, self.receiver, self.k, self.n);
+        out.push_str(FRAGMENT_PREFIX);
+        push_hex8(&mut out, self.id);
+        out.push('|');
+        push_hex8(&mut out, self.sender.0);
+        out.push('|');
+        push_hex8(&mut out, self.receiver.0);
+        out.push(',');
+        push_decimal(&mut out, self.k);
+        out.push(',');
+        push_decimal(&mut out, self.n);
+        out.push(',');
         out.push_str(self.piece);
         out.push(',');
         out
     }
 }
 
-/// Whether `c` can appear in an armoured message (`?OFR:` + base64 + `.`), hence in a piece.
-fn is_piece_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'?' | b':' | b'.')
+/// Appends `x` as 8 lowercase hex digits (`{:08x}`).
+fn push_hex8(out: &mut String, x: u32) {
+    for shift in (0..8).rev() {
+        let nibble = (x >> (shift * 4)) & 0xf;
+        out.push(char::from_digit(nibble, 16).unwrap_or('0'));
+    }
+}
+
+/// Appends `x` in decimal without leading zeros (`{}`).
+fn push_decimal(out: &mut String, x: u16) {
+    let x = u32::from(x);
+    let mut unit = 10_000;
+    while unit > 1 && x < unit {
+        unit /= 10;
+    }
+    while unit > 0 {
+        out.push(char::from_digit(x / unit % 10, 10).unwrap_or('0'));
+        unit /= 10;
+    }
 }
 
 /// Decimal digits of `x`.
@@ -229,7 +252,7 @@ pub fn split(
     if encoded.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
-    if !encoded.starts_with(ARMOUR_PREFIX) || !encoded.ends_with(ARMOUR_SUFFIX) || !encoded.bytes().all(is_piece_char) {
+    if !encoded.starts_with(ARMOUR_PREFIX) || !encoded.ends_with(ARMOUR_SUFFIX) || !is_armour_text(encoded.as_bytes()) {
         return Err(WireError::BadFragment("only armoured messages can be fragmented"));
     }
     let (count, n_digits) = count_pieces(encoded.len(), max_len)?;
@@ -363,7 +386,7 @@ pub fn parse_fragment(message: &str) -> Result<Fragment<'_>, WireError> {
     if piece.is_empty() {
         return Err(WireError::BadFragment("empty piece"));
     }
-    if !piece.bytes().all(is_piece_char) {
+    if !is_armour_text(piece.as_bytes()) {
         return Err(WireError::BadFragment("character not allowed in a piece"));
     }
     let dot = piece.find('.');
@@ -714,6 +737,17 @@ mod tests {
 
     fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {
         Fragment { id, sender, receiver: B, k, n, piece }.encode()
+    }
+
+    #[test]
+    fn the_encoding_is_the_formatted_one() {
+        for (id, k, n) in
+            [(0u32, 1u16, 1u16), (0xAB, 9, 10), (u32::MAX, 10, 99), (0x0123_4567, 100, 512), (7, 65535, 65535)]
+        {
+            let f = Fragment { id, sender: A, receiver: InstanceTag::NONE, k, n, piece: "QUJD" };
+            let expected = format!("{FRAGMENT_PREFIX}{id:08x}|{:08x}|{:08x},{k},{n},QUJD,", A.0, 0);
+            assert_eq!(f.encode(), expected);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! layers above decide what a message *means*.
 
 pub mod armour;
+pub mod base64;
 pub mod classify;
 pub mod codec;
 pub mod data_message;

@@ -2,8 +2,6 @@
 //! progress, fragments being reassembled, messages held for encryption. Incoming text is
 //! classified and dispatched here.
 
-use std::collections::BTreeMap;
-
 use zeroize::Zeroizing;
 
 mod app_tlv;
@@ -11,6 +9,7 @@ mod data;
 mod forget;
 pub(super) mod handshake;
 mod holding;
+mod instance_map;
 mod linking;
 pub(crate) mod otr;
 mod persist;
@@ -39,6 +38,7 @@ use crate::wire::{
     armour, classify, error_message, parse_fragment, whitespace, Incoming, InstanceTag, Reassembler, Versions,
 };
 use crate::wire::{encode_query, OtrKind};
+use instance_map::InstanceMap;
 
 /// A handshake we started, kept until it times out so that several remote instances can each
 /// answer the same `Start`.
@@ -62,11 +62,10 @@ pub const RETIRED_SENT_LOGS: usize = 4;
 #[derive(Debug, Default)]
 pub(crate) struct Peer {
     name: String,
-    // Boxed: a B-tree leaf holds eleven values inline, so unboxed sessions and handshake
-    // states would cost every peer tens of kilobytes (BENCHMARKS.md, memory).
-    sessions: BTreeMap<u32, Box<dyn ProtocolSession>>,
+    // Boxed: the map's slots stay small, whatever the session's size (BENCHMARKS.md, memory).
+    sessions: InstanceMap<Box<dyn ProtocolSession>>,
     initiator: Option<Box<PendingInitiator>>,
-    responders: BTreeMap<u32, Box<PendingResponder>>,
+    responders: InstanceMap<Box<PendingResponder>>,
     /// Versions we advertised in our last query or tag (checked against the initiator's echo).
     advertised: u8,
     reassembler: Reassembler,

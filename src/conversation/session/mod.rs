@@ -17,6 +17,7 @@ use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
 use crate::crypto::kdf::extra_symmetric_key;
+use crate::crypto::wipe::wipe;
 use crate::crypto::RandomSource;
 use crate::ratchet::RatchetError;
 use crate::smp::{SmpStep, SmpTlv};
@@ -108,6 +109,10 @@ impl SentLog {
     pub fn push(&mut self, prefix: [u8; 8], number: u32, id: MessageId) {
         if self.0.len() == SENT_LOG_LEN {
             self.0.pop_front();
+        }
+        // Room for one at first (an idle session often holds one), not the default four.
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
         }
         self.0.push_back((prefix, number, id));
     }
@@ -296,11 +301,13 @@ impl ProtocolSession for Session {
                 Control::App { kind, value } => Some(Tlv { kind, value: value.to_vec() }),
             })
             .collect();
-        let body = Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
+        let mut body =
+            Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
         let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
         check(data_message::encoded_len(reveals, body.len()))?;
         let encrypted =
             self.ratchet.encrypt(our_tag, self.their_tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
+        wipe(&mut body);
         self.last_sent = now;
         self.unanswered_since = None;
         let extra_key = usage.map(|u| Zeroizing::new(*extra_symmetric_key(&encrypted.extra_key_seed(), u).expose()));
@@ -323,13 +330,15 @@ impl ProtocolSession for Session {
 
     fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
         let Inbound::Modern(message) = message else { return Err(OpenError::Unreadable) };
-        let decrypted = match self.ratchet.decrypt(message, now, rng) {
+        let mut decrypted = match self.ratchet.decrypt(message, now, rng) {
             Ok(decrypted) => decrypted,
             Err(RatchetError::Duplicate) => return Err(OpenError::Duplicate),
             Err(_) => return Err(OpenError::Unreadable),
         };
         self.last_received = now;
-        let body = decode_body(&decrypted.body).map_err(|_| OpenError::Malformed)?;
+        let body = decode_body(&decrypted.body);
+        wipe(&mut decrypted.body);
+        let body = body.map_err(|_| OpenError::Malformed)?;
         let mut controls = Vec::new();
         for tlv in body.tlvs {
             controls.push(match tlv.kind {

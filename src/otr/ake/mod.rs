@@ -337,7 +337,8 @@ impl Ake {
         if key.gy == *committed.our_dh.public() {
             return Ok(AkeOutcome::Ignored(IgnoreReason::Reflected));
         }
-        let keys = AkeKeys::derive(&committed.our_dh.shared_secbytes(&key.gy));
+        let secbytes = committed.our_dh.shared_secbytes(&key.gy);
+        let keys = AkeKeys::derive(&secbytes);
         let block_keys = BlockKeys { encryption: &keys.c, signature_mac: &keys.m1, message_mac: &keys.m2 };
         let (encrypted_signature, mac) =
             authenticator::build(identity, committed.our_dh.public(), &key.gy, AKE_KEYID, &block_keys)?;
@@ -348,7 +349,8 @@ impl Ake {
             mac,
         }
         .to_bytes();
-        let our_dh = committed.our_dh.clone();
+        // The data path's first key pair needs the same secret: kept, not computed again.
+        let our_dh = committed.our_dh.with_kept_secret(&key.gy, &secbytes);
         self.adopt_sender(&key.header);
         self.state = State::AwaitingSignature(Box::new(Revealed {
             our_dh,
@@ -376,7 +378,8 @@ impl Ake {
         if gx == *responding.our_dh.public() {
             return Ok(AkeOutcome::Ignored(IgnoreReason::Reflected));
         }
-        let keys = AkeKeys::derive(&responding.our_dh.shared_secbytes(&gx));
+        let secbytes = responding.our_dh.shared_secbytes(&gx);
+        let keys = AkeKeys::derive(&secbytes);
         let their_keys = BlockKeys { encryption: &keys.c, signature_mac: &keys.m1, message_mac: &keys.m2 };
         let (their_public_key, their_keyid) = authenticator::check(
             &reveal.encrypted_signature,
@@ -403,7 +406,8 @@ impl Ake {
             bold_half: SsidBoldHalf::Second,
             their_fingerprint: their_public_key.fingerprint(),
             their_public_key,
-            our_dh: responding.our_dh.clone(),
+            // The data path's first key pair needs the same secret: kept, not computed again.
+            our_dh: responding.our_dh.with_kept_secret(&gx, &secbytes),
             our_keyid: AKE_KEYID,
             their_dh: gx,
             their_keyid,

@@ -22,7 +22,7 @@ use crate::otr::message::{DataMessage, DataMessageFields, Header, MessageType, O
 use crate::wire::InstanceTag;
 
 use super::key_ring::{KeyRing, Ours, Theirs};
-use super::symmetric::{aes128_ctr, ct_eq, hmac_sha1};
+use super::symmetric::{aes128_ctr, ct_eq};
 use super::{DataError, DhKeyPair, UnreadableReason};
 
 /// A decrypted data message.
@@ -159,8 +159,6 @@ impl DataSession {
         let mut keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
         keys.send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
         let counter = keys.send_counter.to_be_bytes();
-        let mut ciphertext = plaintext.to_vec();
-        aes128_ctr(&keys.keys.sending_aes, &counter, &mut ciphertext);
         let fields = DataMessageFields {
             header: Header::new(self.version, MessageType::Data, self.our_tag, self.their_tag),
             flags,
@@ -168,11 +166,18 @@ impl DataSession {
             recipient_keyid: self.keys.their_keyid,
             next_dh,
             counter,
-            ciphertext,
+            ciphertext: Vec::new(),
         };
-        let authenticated = fields.authenticated_bytes();
-        let mac = hmac_sha1(&keys.keys.sending_mac, &[&authenticated]);
-        let message = DataMessage::assemble(&authenticated, &mac, self.keys.pending_reveals());
+        // One buffer: the authenticated prefix, the plaintext encrypted in place behind it, then
+        // the MAC and the revealed keys (it is sized for all of it, so the plaintext is never
+        // left behind in a reallocated buffer).
+        let reveals = self.keys.pending_reveals();
+        let mut message = fields.authenticated_prefix(plaintext.len(), DataMessage::tail_len(reveals.len()));
+        let start = message.len();
+        message.extend_from_slice(plaintext);
+        aes128_ctr(&keys.keys.sending_aes, &counter, message.get_mut(start..).unwrap_or_default());
+        let mac = keys.sending_mac.mac(&message);
+        DataMessage::append_tail(&mut message, &mac, reveals);
         self.keys.store(Ours::Previous, Theirs::Current, keys);
         self.keys.clear_reveals();
         Ok(message)
@@ -180,7 +185,7 @@ impl DataSession {
 
     /// Checks and decrypts a binary data message, then rotates keys as it says.
     pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
-        let message = DataMessage::parse(bytes)?;
+        let mut message = DataMessage::parse(bytes)?;
         let fields = &message.fields;
         if fields.header.version != self.version
             || (self.version == OtrVersion::V3
@@ -198,7 +203,7 @@ impl DataSession {
             .ok_or(unreadable(UnreadableReason::UnknownKeys))?;
         let mut keys = self.keys.derived(ours, theirs).ok_or(unreadable(UnreadableReason::UnknownKeys))?;
         let authenticated = bytes.get(..message.authenticated_len()).ok_or(unreadable(UnreadableReason::BadMac))?;
-        if !ct_eq(&hmac_sha1(&keys.keys.receiving_mac, &[authenticated]), &message.mac) {
+        if !ct_eq(&keys.receiving_mac.mac(authenticated), &message.mac) {
             return Err(unreadable(UnreadableReason::BadMac));
         }
         let counter = u64::from_be_bytes(fields.counter);
@@ -219,8 +224,10 @@ impl DataSession {
         } else {
             None
         };
-        let mut plaintext = Zeroizing::new(fields.ciphertext.clone());
-        aes128_ctr(&keys.keys.receiving_aes, &fields.counter, &mut plaintext);
+        let (flags, counter_block) = (fields.flags, fields.counter);
+        // The parsed ciphertext is decrypted in place (it is this message's own copy).
+        let mut plaintext = Zeroizing::new(core::mem::take(&mut message.fields.ciphertext));
+        aes128_ctr(&keys.keys.receiving_aes, &counter_block, &mut plaintext);
         let extra_key = Zeroizing::new(keys.extra_key);
 
         keys.receive_counter = counter;
@@ -233,7 +240,7 @@ impl DataSession {
         if let Some(next) = their_next {
             self.keys.rotate_theirs(next).ok_or(DataError::Exhausted)?;
         }
-        Ok(Decrypted { flags: fields.flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys.clone() })
+        Ok(Decrypted { flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys })
     }
 
     /// Queues every used receiving MAC key for the next message (the end of the session).

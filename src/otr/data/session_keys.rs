@@ -6,6 +6,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::otr::group::Element;
 use crate::otr::kdf::{extra_symmetric_key, DataKeys};
 
+use super::symmetric::Sha1Mac;
 use super::DhKeyPair;
 
 /// One key pair's keys, counters and whether its receiving MAC key was used.
@@ -21,6 +22,12 @@ pub(super) struct SessionKeys {
     /// Whether a received message verified under the receiving MAC key: only such keys are
     /// revealed (libotr's `rcvmacused`).
     pub(super) receive_mac_used: bool,
+    /// `keys.sending_mac` keyed once (see [`Sha1Mac`]; wiped by its own drop).
+    #[zeroize(skip)]
+    pub(super) sending_mac: Sha1Mac,
+    /// `keys.receiving_mac` keyed once.
+    #[zeroize(skip)]
+    pub(super) receiving_mac: Sha1Mac,
 }
 
 impl SessionKeys {
@@ -28,8 +35,11 @@ impl SessionKeys {
     pub(super) fn derive(ours: &DhKeyPair, their_public: &Element) -> SessionKeys {
         let secbytes = ours.shared_secbytes(their_public);
         let extra: Zeroizing<[u8; 32]> = extra_symmetric_key(&secbytes);
+        let keys = DataKeys::derive(&secbytes, ours.public(), their_public);
         SessionKeys {
-            keys: DataKeys::derive(&secbytes, ours.public(), their_public),
+            sending_mac: Sha1Mac::new(&keys.sending_mac),
+            receiving_mac: Sha1Mac::new(&keys.receiving_mac),
+            keys,
             extra_key: *extra,
             send_counter: 0,
             receive_counter: 0,

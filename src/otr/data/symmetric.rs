@@ -37,6 +37,31 @@ pub fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
     mac.finalize().into_bytes().into()
 }
 
+/// An HMAC-SHA1 key with its key schedule done (the inner and outer pad blocks hashed, two
+/// SHA-1 compressions): made once per data key pair, cloned for each message it MACs. The
+/// state is key material: wiped on drop (its two SHA-1 digest cores wipe themselves, with
+/// sha1's `zeroize` feature).
+#[derive(Clone)]
+pub struct Sha1Mac(Hmac<Sha1>);
+
+impl Sha1Mac {
+    /// Keys HMAC-SHA1 with `key`.
+    pub fn new(key: &[u8; 20]) -> Sha1Mac {
+        // HMAC takes keys of any length (a 20-byte key is padded, not hashed): cannot fail.
+        match <Hmac<Sha1> as KeyInit>::new_from_slice(key) {
+            Ok(mac) => Sha1Mac(mac),
+            Err(_) => Sha1Mac(<Hmac<Sha1> as KeyInit>::new(&Default::default())),
+        }
+    }
+
+    /// HMAC-SHA1(key, `data`), the same as [`hmac_sha1`] with this key.
+    pub fn mac(&self, data: &[u8]) -> [u8; 20] {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+}
+
 /// HMAC-SHA256(key, parts…) (the AKE's M and MAC values).
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
@@ -86,6 +111,15 @@ mod tests {
             ]
         );
         assert_eq!(hmac_sha256(b"Jefe", &[data])[..8], [0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e]);
+        let key = [0x0b; 20];
+        let keyed = Sha1Mac::new(&key);
+        for data in [&b""[..], b"Hi There", &[0xdd; 200]] {
+            assert_eq!(keyed.mac(data), hmac_sha1(&key, &[data]), "a kept key MACs as a fresh one");
+        }
+        // The keyed state is two SHA-1 cores (HMAC's inner and outer digests): compiled with
+        // sha1's `zeroize` feature they wipe themselves on drop; without it this fails to build.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<sha1::block_api::Sha1Core>();
         assert!(ct_eq(&[1, 2], &[1, 2]));
         assert!(!ct_eq(&[1, 2], &[1, 3]));
         assert!(!ct_eq(&[1, 2], &[1, 2, 3]));

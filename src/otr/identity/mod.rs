@@ -9,6 +9,7 @@ mod public_key;
 mod rng_adapter;
 mod scalar;
 mod stored;
+mod verifier;
 
 pub use fingerprint::{human_fingerprint, Fingerprint, FINGERPRINT_LEN};
 pub use private_key::{DsaComponents, DsaIdentity};

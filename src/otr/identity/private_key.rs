@@ -207,6 +207,78 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_verification_agrees_with_the_dsa_crate() {
+        let identity = libotr_key();
+        let key = identity.public_key();
+        let q = hex_bytes(Q);
+        let q = q.strip_prefix(&[0]).unwrap_or(&q);
+        let agree = |m: &[u8; 32], signature: &[u8]| {
+            let fast = key.verify(m, signature);
+            assert_eq!(fast, key.verify_with_dsa_crate(m, signature), "m {m:02x?} signature {signature:02x?}");
+            fast.is_ok()
+        };
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..64 {
+            let mut m = [0u8; 32];
+            m.iter_mut().for_each(|b| *b = next() as u8);
+            if round == 0 {
+                m = [0xFF; 32]; // above q: reduced before signing and verifying
+            }
+            let signature = identity.sign(&m).unwrap();
+            assert!(agree(&m, &signature), "a real signature verifies");
+            let mut tampered = signature;
+            tampered[(next() % 40) as usize] ^= 1 << (next() % 8);
+            assert!(!agree(&m, &tampered));
+            let mut other = m;
+            other[(next() % 32) as usize] ^= 1;
+            assert!(!agree(&other, &signature));
+            let mut random = [0u8; 40];
+            random.iter_mut().for_each(|b| *b = next() as u8);
+            assert!(!agree(&m, &random));
+        }
+        // Out-of-range r and s: 0, q, q + 1, all ones; and wrong lengths.
+        let signature = identity.sign(&[7; 32]).unwrap();
+        let mut q_plus_one = q.to_vec();
+        *q_plus_one.last_mut().unwrap() += 1;
+        for bad in [vec![0u8; 20], q.to_vec(), q_plus_one, vec![0xFF; 20]] {
+            let mut with_r = bad.clone();
+            with_r.extend_from_slice(&signature[20..]);
+            assert!(!agree(&[7; 32], &with_r));
+            let mut with_s = signature[..20].to_vec();
+            with_s.extend_from_slice(&bad);
+            assert!(!agree(&[7; 32], &with_s));
+        }
+        assert!(!agree(&[7; 32], &signature[..39]));
+        let mut long = signature.to_vec();
+        long.push(0);
+        assert!(!agree(&[7; 32], &long));
+    }
+
+    #[test]
+    fn a_remembered_key_is_the_validated_one_and_bad_keys_are_never_remembered() {
+        let identity = libotr_key();
+        let c = identity.public_key().components();
+        let signature = identity.sign(&[3; 32]).unwrap();
+        for _ in 0..3 {
+            let key = DsaPublicKey::from_components(&c.p, &c.q, &c.g, &c.y).unwrap();
+            assert_eq!(key.to_bytes(), identity.public_key().to_bytes());
+            assert_eq!(key.verify(&[3; 32], &signature), Ok(()));
+            assert_eq!(key.verify(&[4; 32], &signature), Err(IdentityError::BadSignature));
+        }
+        let mut y = c.y.clone();
+        *y.last_mut().unwrap() ^= 2; // y no longer of order q
+        for _ in 0..3 {
+            assert_eq!(DsaPublicKey::from_components(&c.p, &c.q, &c.g, &y).unwrap_err(), IdentityError::BadParameters);
+        }
+    }
+
+    #[test]
     fn components_round_trip_and_mismatches_are_refused() {
         let identity = libotr_key();
         let c = identity.components();

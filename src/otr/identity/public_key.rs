@@ -4,13 +4,15 @@
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, NonZero, Odd};
-use dsa::signature::hazmat::PrehashVerifier;
+use std::sync::Mutex;
+
 use sha1::{Digest, Sha1};
 
 use crate::otr::mpi;
 use crate::wire::{Reader, Writer};
 
 use super::scalar::{self, P_BITS, P_LEN, Q_LEN, Q_PRECISION};
+use super::verifier::Verifier;
 use super::{Fingerprint, IdentityError};
 
 /// The PUBKEY type of DSA keys, the only type OTR defines.
@@ -24,6 +26,8 @@ pub struct DsaPublicKey {
     /// PUBKEY with the type bytes, minimal MPIs (what the AKE MACs and sends).
     encoded: Vec<u8>,
     verifying_key: dsa::VerifyingKey,
+    /// The key's verification constants (see `verifier.rs` for why not `verifying_key`).
+    verifier: Verifier,
 }
 
 /// The four public values, minimal big-endian bytes (for storage and export).
@@ -87,6 +91,29 @@ fn verifying_key(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Result<dsa::Verifyin
     dsa::VerifyingKey::from_components(components, y).map_err(|_| IdentityError::BadParameters)
 }
 
+/// Keys this process validated recently, by their encoding: a peer's key is validated once
+/// (two exponentiations and the parameter checks), not again at every AKE with that peer.
+/// Validation is a function of the encoding alone (minimal MPIs: one encoding per key), so a
+/// key found here is exactly what validating again would give; only validated keys go in.
+static VALIDATED: Mutex<Vec<DsaPublicKey>> = Mutex::new(Vec::new());
+/// How many keys [`VALIDATED`] keeps (the oldest goes first).
+const VALIDATED_KEYS: usize = 16;
+
+fn recently_validated(encoded: &[u8]) -> Option<DsaPublicKey> {
+    let known = VALIDATED.lock().ok()?;
+    known.iter().find(|key| key.encoded == encoded).cloned()
+}
+
+fn remember_validated(key: &DsaPublicKey) {
+    // A poisoned lock only means no caching.
+    if let Ok(mut known) = VALIDATED.lock() {
+        if known.len() >= VALIDATED_KEYS {
+            known.remove(0);
+        }
+        known.push(key.clone());
+    }
+}
+
 impl DsaPublicKey {
     /// Reads a PUBKEY field: type 0, four minimal MPIs, checked parameters.
     pub fn read(reader: &mut Reader<'_>) -> Result<DsaPublicKey, IdentityError> {
@@ -118,13 +145,22 @@ impl DsaPublicKey {
 
     /// A key from its values (leading zeros allowed; the encoding is made minimal).
     pub fn from_components(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Result<DsaPublicKey, IdentityError> {
-        let verifying_key = verifying_key(p, q, g, y)?;
         let mut writer = Writer::with_capacity(2 + 4 * 4 + p.len() + q.len() + g.len() + y.len());
         writer.u16(PUBKEY_TYPE_DSA);
         for value in [p, q, g, y] {
             mpi::write(&mut writer, value);
         }
-        Ok(DsaPublicKey { encoded: writer.into_vec(), verifying_key })
+        let encoded = writer.into_vec();
+        if let Some(known) = recently_validated(&encoded) {
+            return Ok(known);
+        }
+        let verifying_key = verifying_key(p, q, g, y)?;
+        let components = verifying_key.components();
+        let verifier = Verifier::new(components.p(), components.q(), components.g(), verifying_key.y())
+            .ok_or(IdentityError::BadParameters)?;
+        let key = DsaPublicKey { encoded, verifying_key, verifier };
+        remember_validated(&key);
+        Ok(key)
     }
 
     /// The PUBKEY field, type bytes included, as the AKE sends and MACs it.
@@ -151,6 +187,26 @@ impl DsaPublicKey {
     /// Verifies an OTR signature (`r ‖ s`, 20 bytes each) over the 32-byte value `m`, which is
     /// reduced mod q as libotr does (not truncated, not hashed again).
     pub fn verify(&self, m: &[u8; 32], signature: &[u8]) -> Result<(), IdentityError> {
+        let (r, s) = signature.split_at_checked(Q_LEN).ok_or(IdentityError::BadSignature)?;
+        if s.len() != Q_LEN {
+            return Err(IdentityError::BadSignature);
+        }
+        let (Ok(r), Ok(s)) = (<[u8; Q_LEN]>::try_from(r), <[u8; Q_LEN]>::try_from(s)) else {
+            return Err(IdentityError::BadSignature);
+        };
+        let z = scalar::reduce_mod_q(m, self.verifying_key.components().q()).ok_or(IdentityError::BadSignature)?;
+        if self.verifier.verify(&z, &r, &s) {
+            Ok(())
+        } else {
+            Err(IdentityError::BadSignature)
+        }
+    }
+
+    /// [`DsaPublicKey::verify`] through the `dsa` crate, the reference the tests hold the fast
+    /// path to.
+    #[cfg(test)]
+    pub(crate) fn verify_with_dsa_crate(&self, m: &[u8; 32], signature: &[u8]) -> Result<(), IdentityError> {
+        use dsa::signature::hazmat::PrehashVerifier;
         let (r, s) = signature.split_at_checked(Q_LEN).ok_or(IdentityError::BadSignature)?;
         if s.len() != Q_LEN {
             return Err(IdentityError::BadSignature);

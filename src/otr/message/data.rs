@@ -52,16 +52,23 @@ pub struct DataMessage {
 impl DataMessageFields {
     /// The bytes the MAC covers: header through DATA(ciphertext). `next_dh` is written minimal.
     pub fn authenticated_bytes(&self) -> Vec<u8> {
-        let mut writer = Writer::with_capacity(
-            self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4 + self.ciphertext.len(),
-        );
+        let mut out = self.authenticated_prefix(self.ciphertext.len(), 0);
+        out.extend_from_slice(&self.ciphertext);
+        out
+    }
+
+    /// The authenticated bytes up to the ciphertext's length field for a ciphertext of
+    /// `ciphertext_len` bytes (this struct's own ciphertext is ignored), in a buffer with room
+    /// for that ciphertext and `spare` more bytes: the sender appends the plaintext and
+    /// encrypts it in place, then appends the MAC and the revealed keys, in one buffer.
+    pub fn authenticated_prefix(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
+        let prefix = self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4;
+        let mut writer = Writer::with_capacity(prefix.saturating_add(ciphertext_len).saturating_add(spare));
         self.header.write(&mut writer);
         writer.u8(self.flags).u32(self.sender_keyid).u32(self.recipient_keyid);
         mpi::write(&mut writer, &self.next_dh);
         writer.bytes(&self.counter);
-        // The ciphertext is bounded by the plaintext our caller passed; a length that does not
-        // fit in 32 bits would be refused by every receiver anyway.
-        writer.u32(u32::try_from(self.ciphertext.len()).unwrap_or(u32::MAX)).bytes(&self.ciphertext);
+        writer.u32(u32::try_from(ciphertext_len).unwrap_or(u32::MAX));
         writer.into_vec()
     }
 }
@@ -69,14 +76,26 @@ impl DataMessageFields {
 impl DataMessage {
     /// Appends the MAC and the revealed keys to the authenticated bytes: the whole message.
     pub fn assemble(authenticated: &[u8], mac: &[u8; MAC_LEN], old_mac_keys: &[[u8; MAC_LEN]]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(authenticated.len() + Self::tail_len(old_mac_keys.len()));
+        out.extend_from_slice(authenticated);
+        Self::append_tail(&mut out, mac, old_mac_keys);
+        out
+    }
+
+    /// The bytes after the authenticated part of a message revealing `reveals` MAC keys.
+    pub fn tail_len(reveals: usize) -> usize {
+        MAC_LEN + 4 + reveals.saturating_mul(MAC_LEN)
+    }
+
+    /// Appends the MAC and the revealed keys to `authenticated` ([`DataMessage::assemble`]
+    /// without the copy, for a buffer made by [`DataMessageFields::authenticated_prefix`]).
+    pub fn append_tail(authenticated: &mut Vec<u8>, mac: &[u8; MAC_LEN], old_mac_keys: &[[u8; MAC_LEN]]) {
         let reveal_len = old_mac_keys.len() * MAC_LEN;
-        let mut writer = Writer::with_capacity(authenticated.len() + MAC_LEN + 4 + reveal_len);
-        writer.bytes(authenticated).bytes(mac);
-        writer.u32(u32::try_from(reveal_len).unwrap_or(u32::MAX));
+        authenticated.extend_from_slice(mac);
+        authenticated.extend_from_slice(&u32::try_from(reveal_len).unwrap_or(u32::MAX).to_be_bytes());
         for key in old_mac_keys {
-            writer.bytes(key);
+            authenticated.extend_from_slice(key);
         }
-        writer.into_vec()
     }
 
     /// Parses a whole data message (v2 or v3).
@@ -159,6 +178,19 @@ mod tests {
         assert_eq!(parsed.old_mac_keys, vec![[8; 20], [9; 20]]);
         assert_eq!(DataMessage::peek_flags(&bytes), Some(1));
         assert_eq!(DataMessage::peek_flags(&bytes[..11]), None);
+    }
+
+    #[test]
+    fn the_prefix_is_the_authenticated_bytes_without_the_ciphertext() {
+        let fields = fields();
+        let mut built = fields.authenticated_prefix(fields.ciphertext.len(), 20);
+        let room = built.capacity();
+        built.extend_from_slice(&fields.ciphertext);
+        built.extend_from_slice(&[0; 20]);
+        assert_eq!(built.capacity(), room, "sized for the ciphertext and the spare bytes");
+        assert_eq!(&built[..built.len() - 20], &fields.authenticated_bytes()[..]);
+        let other = DataMessageFields { ciphertext: Vec::new(), ..fields.clone() };
+        assert_eq!(other.authenticated_prefix(6, 0), fields.authenticated_prefix(6, 0));
     }
 
     #[test]

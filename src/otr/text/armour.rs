@@ -11,9 +11,6 @@
 //! The version is read from the prefix as libotr does (`otrl_proto_message_version`): the
 //! first three base64 characters encode the two version bytes and the top of the type byte.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-
 use super::text_error::TextError;
 use super::versions::OtrVersion;
 
@@ -72,11 +69,12 @@ pub fn encoded_len(binary_len: usize) -> usize {
     OTR_ARMOUR_PREFIX.len() + binary_len.div_ceil(3) * 4 + OTR_ARMOUR_SUFFIX.len()
 }
 
-/// `?OTR:` + padded standard base64 + `.`.
+/// `?OTR:` + padded standard base64 + `.`. One spare byte of capacity lets the C API append
+/// its NUL without reallocating the message.
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(binary.len()));
+    let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
     out.push_str(OTR_ARMOUR_PREFIX);
-    STANDARD.encode_string(binary, &mut out);
+    crate::wire::base64::encode_append(binary, &mut out);
     out.push_str(OTR_ARMOUR_SUFFIX);
     out
 }
@@ -87,17 +85,24 @@ pub fn decode(message: &str) -> Result<Vec<u8>, TextError> {
         return Err(TextError::TooLarge);
     }
     let body = message.trim_start_matches(is_space).strip_prefix(OTR_ARMOUR_PREFIX).ok_or(TextError::MissingMarker)?;
-    let (b64, after) = body.split_once(OTR_ARMOUR_SUFFIX).ok_or(TextError::MissingTerminator)?;
+    // The terminator is one byte: found with memchr, not a substring search.
+    let (b64, after) = body.split_once('.').ok_or(TextError::MissingTerminator)?;
     if !after.chars().all(is_space) {
         return Err(TextError::MissingTerminator);
     }
-    let compact: Vec<u8> = b64.bytes().filter(|&b| !is_space(char::from(b))).collect();
-    if compact.is_empty() {
-        return Err(TextError::Empty);
-    }
-    // The STANDARD engine rejects non-alphabet bytes, missing or non-canonical padding and
-    // non-zero trailing bits.
-    let binary = STANDARD.decode(&compact).map_err(|_| TextError::BadBase64)?;
+    // Strict: non-alphabet bytes, missing or non-canonical padding and non-zero trailing bits
+    // are rejected. Whitespace inside (line-wrapping transports) is rare: decoded as it is
+    // first, the text is copied without whitespace only if that fails.
+    let binary = match crate::wire::base64::decode(b64.as_bytes()) {
+        Some(binary) => binary,
+        None => {
+            let compact: Vec<u8> = b64.bytes().filter(|&b| !is_space(char::from(b))).collect();
+            if compact.is_empty() {
+                return Err(TextError::Empty);
+            }
+            crate::wire::base64::decode(&compact).ok_or(TextError::BadBase64)?
+        }
+    };
     if binary.is_empty() {
         return Err(TextError::Empty);
     }
@@ -116,6 +121,7 @@ mod tests {
             let bin: Vec<u8> = (0..n).map(|i| i as u8).collect();
             let enc = encode(&bin);
             assert_eq!(enc.len(), encoded_len(n));
+            assert!(enc.capacity() > enc.len(), "room for the C API's NUL");
             assert_eq!(decode(&enc).unwrap(), bin);
         }
     }

@@ -25,6 +25,7 @@
 //! header allowance is one character larger than the header it writes); for the same pieces
 //! as libotr at libotr's `mms`, call [`split`] with `mms - 1`.
 
+use crate::wire::armour::is_armour_text;
 use crate::wire::InstanceTag;
 
 use super::armour::{MAX_OTR_ENCODED_LEN, OTR_ARMOUR_PREFIX, OTR_ARMOUR_SUFFIX};
@@ -93,21 +94,22 @@ pub struct OtrFragment<'a> {
 }
 
 impl OtrFragment<'_> {
-    /// The fragment as we send it (libotr's layout).
+    /// The fragment as we send it (libotr's layout), with one spare byte of capacity for the C
+    /// API's NUL.
     pub fn encode(&self) -> String {
-        match self.version {
-            OtrVersion::V3 => format!(
+        use core::fmt::Write as _;
+        let mut out = String::with_capacity(header_len(self.version) + self.piece.len() + 1);
+        // Writing to a String cannot fail.
+        let _ = match self.version {
+            OtrVersion::V3 => write!(
+                out,
                 "{OTR_V3_FRAGMENT_PREFIX}{:08x}|{:08x},{:05},{:05},{},",
                 self.sender.0, self.receiver.0, self.k, self.n, self.piece
             ),
-            OtrVersion::V2 => format!("{OTR_V2_FRAGMENT_PREFIX}{:05},{:05},{},", self.k, self.n, self.piece),
-        }
+            OtrVersion::V2 => write!(out, "{OTR_V2_FRAGMENT_PREFIX}{:05},{:05},{},", self.k, self.n, self.piece),
+        };
+        out
     }
-}
-
-/// Whether `c` can appear in an encoded message, hence in a piece.
-fn is_piece_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'?' | b':' | b'.')
 }
 
 /// Splits `s` at the first `sep`, or fails naming `what`.
@@ -194,7 +196,7 @@ fn parse(message: &str, ours: Option<InstanceTag>) -> Result<OtrFragment<'_>, Te
     if piece.is_empty() {
         return Err(TextError::MalformedFragment("empty piece"));
     }
-    if !piece.bytes().all(is_piece_char) {
+    if !is_armour_text(piece.as_bytes()) {
         return Err(TextError::MalformedFragment("character not allowed in a piece"));
     }
     if !after.bytes().all(|b| b.is_ascii_whitespace()) {
@@ -250,7 +252,7 @@ pub fn split(
     }
     let encoded_form = encoded.starts_with(OTR_ARMOUR_PREFIX)
         && encoded.ends_with(OTR_ARMOUR_SUFFIX)
-        && encoded.bytes().all(is_piece_char);
+        && is_armour_text(encoded.as_bytes());
     if !encoded_form {
         return Err(TextError::NotEncoded);
     }
@@ -285,6 +287,7 @@ mod tests {
         let f3 = OtrFragment { version: OtrVersion::V3, sender: A, receiver: B, k: 1, n: 2, piece: "" }.encode();
         assert_eq!(f3, "?OTR|1234abcd|00000100,00001,00002,,");
         assert_eq!(f3.len(), V3_HEADER_LEN);
+        assert!(f3.capacity() > f3.len(), "room for the C API's NUL");
         let f2 = OtrFragment { version: OtrVersion::V2, sender: A, receiver: B, k: 1, n: 2, piece: "" }.encode();
         assert_eq!(f2, "?OTR,00001,00002,,");
         assert_eq!(f2.len(), V2_HEADER_LEN);
