@@ -53,6 +53,10 @@ const EVENTS: &[(u32, &CStr)] = &[
     (E::LegacySessionStarted as u32, c"legacy_session_started"),
     (E::ProtocolUpgraded as u32, c"protocol_upgraded"),
     (E::DowngradeSuspected as u32, c"downgrade_suspected"),
+    (E::DowngradeDetected as u32, c"downgrade_detected"),
+    (E::LegacyWithModernPeer as u32, c"legacy_with_modern_peer"),
+    (E::OtrKeyLinked as u32, c"otr_key_linked"),
+    (E::TlvReceived as u32, c"tlv_received"),
 ];
 
 const STATES: &[(u32, &CStr)] = &[

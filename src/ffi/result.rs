@@ -164,13 +164,13 @@ impl OffrecResult {
         Self::ImportIo,
         Self::ImportKeyExists,
         Self::ImportInUse,
-        Self::TlvTypeReserved,
-        Self::TooManyTlvs,
-        Self::TlvsUnsupported,
         Self::KeyInUse,
         Self::UnknownKey,
         Self::SessionActive,
         Self::InvalidText,
+        Self::TlvTypeReserved,
+        Self::TooManyTlvs,
+        Self::TlvsUnsupported,
     ];
 
     /// The code's number, as C sees it.
