@@ -67,9 +67,16 @@ fn a_never_policy_for_one_peer_sends_and_reads_that_peer_in_the_clear_only() {
     assert_eq!(net.state("alice", "bob"), SessionState::Plaintext, "bob's query is not answered");
     let now = net.now;
     assert_eq!(net.client("alice").start_session("bob", now).err(), Some(ClientError::PolicyForbids));
-    // Clearing it gives bob the client's policy again.
-    net.client("alice").clear_peer_policy("bob").unwrap();
+    // Clearing it gives bob the client's policy again, and asks for a save; clearing nothing
+    // asks for nothing.
+    clear_log(&mut net, "alice");
+    let actions = net.client("alice").clear_peer_policy("bob").unwrap();
+    net.apply("alice", actions);
+    assert_eq!(persisted(&net, "alice"), PERSIST_OTHER);
     assert_eq!(net.client("alice").peer_policy("bob"), None);
+    assert!(net.client("alice").clear_peer_policy("bob").unwrap().is_empty());
+    assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().len() == 1);
+    assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().is_empty(), "unchanged");
     net.start("bob", "alice");
     net.run();
     assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
