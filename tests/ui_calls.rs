@@ -283,6 +283,47 @@ fn forgetting_checks_the_name_first() {
 }
 
 #[test]
+fn a_key_not_in_use_is_forgotten_beside_a_live_session() {
+    let mut net = encrypted_pair();
+    let dsa_id = offrec::trust::otr_key_id(&[0xCB; 20]);
+    net.client("alice").set_trust("bob", dsa_id, Trust::VerifiedManual);
+    net.client("alice").forget_key("bob", &dsa_id).unwrap();
+    assert_eq!(net.party("alice").client.known_key_infos("bob").len(), 1);
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified, "the session stays");
+}
+
+#[test]
+fn a_forgotten_key_must_be_accepted_again() {
+    // Alice verified Bob's laptop key; Bob's phone (another key) needs her consent, which she
+    // gives; she ends that session and forgets the phone's key: when it comes back, she is
+    // asked again (the consent went with the key).
+    let mut net = encrypted_pair();
+    let laptop = net.party("alice").client.known_key_infos("bob")[0].key_id;
+    net.client("alice").set_trust("bob", laptop, Trust::VerifiedManual);
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("bob's phone");
+    let phone = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    let phone_key = phone.fingerprint();
+    net.add_with_identity("bob#2", "bob", settings(Policy::MANUAL), phone);
+    let consents = |net: &Net| {
+        net.party("alice").events.iter().filter(|(_, _, e)| matches!(e, Event::KeyConsentRequired { .. })).count()
+    };
+    net.start("bob#2", "alice");
+    net.run();
+    assert_eq!(consents(&net), 1);
+    let tag = net.party("bob#2").client.instance_tag();
+    let now = net.now;
+    let actions = net.client("alice").accept_key("bob", tag, now).unwrap();
+    net.apply("alice", actions);
+    let actions = net.client("alice").end_session("bob", Some(tag), now);
+    net.apply("alice", actions);
+    net.run();
+    net.client("alice").forget_key("bob", &phone_key).unwrap();
+    net.start("bob#2", "alice");
+    net.run();
+    assert_eq!(consents(&net), 2, "the phone's key is new again, and needs consent again");
+}
+
+#[test]
 fn a_peer_with_a_live_session_is_not_forgotten() {
     let mut net = encrypted_pair();
     assert_eq!(net.client("alice").forget_peer("bob", 1).err(), Some(ClientError::SessionActive));
