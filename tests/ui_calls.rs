@@ -67,9 +67,16 @@ fn a_never_policy_for_one_peer_sends_and_reads_that_peer_in_the_clear_only() {
     assert_eq!(net.state("alice", "bob"), SessionState::Plaintext, "bob's query is not answered");
     let now = net.now;
     assert_eq!(net.client("alice").start_session("bob", now).err(), Some(ClientError::PolicyForbids));
-    // Clearing it gives bob the client's policy again.
-    net.client("alice").clear_peer_policy("bob").unwrap();
+    // Clearing it gives bob the client's policy again, and asks for a save; clearing nothing
+    // asks for nothing.
+    clear_log(&mut net, "alice");
+    let actions = net.client("alice").clear_peer_policy("bob").unwrap();
+    net.apply("alice", actions);
+    assert_eq!(persisted(&net, "alice"), PERSIST_OTHER);
     assert_eq!(net.client("alice").peer_policy("bob"), None);
+    assert!(net.client("alice").clear_peer_policy("bob").unwrap().is_empty());
+    assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().len() == 1);
+    assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().is_empty(), "unchanged");
     net.start("bob", "alice");
     net.run();
     assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
@@ -273,6 +280,47 @@ fn forgetting_checks_the_name_first() {
         assert!(matches!(alice.forget_peer(&bad, 1), Err(ClientError::InvalidArgument(_))), "{}", bad.len());
         assert!(matches!(alice.forget_key(&bad, &[1; 32]), Err(ClientError::InvalidArgument(_))), "{}", bad.len());
     }
+}
+
+#[test]
+fn a_key_not_in_use_is_forgotten_beside_a_live_session() {
+    let mut net = encrypted_pair();
+    let dsa_id = offrec::trust::otr_key_id(&[0xCB; 20]);
+    net.client("alice").set_trust("bob", dsa_id, Trust::VerifiedManual);
+    net.client("alice").forget_key("bob", &dsa_id).unwrap();
+    assert_eq!(net.party("alice").client.known_key_infos("bob").len(), 1);
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified, "the session stays");
+}
+
+#[test]
+fn a_forgotten_key_must_be_accepted_again() {
+    // Alice verified Bob's laptop key; Bob's phone (another key) needs her consent, which she
+    // gives; she ends that session and forgets the phone's key: when it comes back, she is
+    // asked again (the consent went with the key).
+    let mut net = encrypted_pair();
+    let laptop = net.party("alice").client.known_key_infos("bob")[0].key_id;
+    net.client("alice").set_trust("bob", laptop, Trust::VerifiedManual);
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("bob's phone");
+    let phone = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    let phone_key = phone.fingerprint();
+    net.add_with_identity("bob#2", "bob", settings(Policy::MANUAL), phone);
+    let consents = |net: &Net| {
+        net.party("alice").events.iter().filter(|(_, _, e)| matches!(e, Event::KeyConsentRequired { .. })).count()
+    };
+    net.start("bob#2", "alice");
+    net.run();
+    assert_eq!(consents(&net), 1);
+    let tag = net.party("bob#2").client.instance_tag();
+    let now = net.now;
+    let actions = net.client("alice").accept_key("bob", tag, now).unwrap();
+    net.apply("alice", actions);
+    let actions = net.client("alice").end_session("bob", Some(tag), now);
+    net.apply("alice", actions);
+    net.run();
+    net.client("alice").forget_key("bob", &phone_key).unwrap();
+    net.start("bob#2", "alice");
+    net.run();
+    assert_eq!(consents(&net), 2, "the phone's key is new again, and needs consent again");
 }
 
 #[test]

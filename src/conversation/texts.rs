@@ -154,5 +154,10 @@ mod tests {
         texts.set(TextKind::Query, None).unwrap();
         assert_eq!(texts.get(TextKind::Query), crate::wire::DEFAULT_QUERY_TEXT);
         assert!(texts.get(TextKind::OtrMalformed).starts_with("Nachricht"));
+        let longest = "a".repeat(MAX_CUSTOM_TEXT_LEN);
+        texts.set(TextKind::Query, Some(&longest)).unwrap();
+        assert_eq!(texts.get(TextKind::Query), longest, "exactly the cap is fine");
+        let over = "a".repeat(MAX_CUSTOM_TEXT_LEN + 1);
+        assert_eq!(texts.set(TextKind::Query, Some(&over)), Err(ClientError::InvalidText("longer than 1024 bytes")));
     }
 }
