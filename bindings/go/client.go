@@ -196,6 +196,8 @@ static offrec_result go_import_otr_instance_tag(uintptr_t frame, offrec_client *
 		const char *account, size_t account_len, const char *protocol, size_t protocol_len, uint32_t *tag_out) {
 	GO_ENTER;
 	offrec_result r = offrec_client_import_otr_instance_tag(c, path, path_len, account, account_len, protocol, protocol_len, tag_out);
+	GO_LEAVE;
+}
 static offrec_result go_forget_key(uintptr_t frame, offrec_client *c, const char *peer, size_t peer_len, const uint8_t *key_id) {
 	GO_ENTER;
 	offrec_result r = offrec_client_forget_key(c, peer, peer_len, key_id);
@@ -781,6 +783,8 @@ func goImportOTRFingerprints(frame C.uintptr_t, p *C.offrec_client, path *C.char
 func goImportOTRInstanceTag(frame C.uintptr_t, p *C.offrec_client, path *C.char, pathLen C.size_t,
 	account *C.char, accountLen C.size_t, protocol *C.char, protocolLen C.size_t, tag *C.uint32_t) C.offrec_result {
 	return C.go_import_otr_instance_tag(frame, p, path, pathLen, account, accountLen, protocol, protocolLen, tag)
+}
+
 // The shims above are static to this file (they share its thread-local frame); the methods in
 // peers.go and texts.go reach them through these.
 

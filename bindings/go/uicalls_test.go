@@ -18,7 +18,7 @@ func (p *party) lastSent() string {
 	return p.sent[len(p.sent)-1]
 }
 
-func otrKeyID() Fingerprint {
+func sampleOTRKeyID() Fingerprint {
 	var dsa OTRFingerprint
 	for i := range dsa {
 		dsa[i] = byte(0xC0 + i)
@@ -39,7 +39,7 @@ func TestPeersAndKnownKeysWithKind(t *testing.T) {
 		string(keys[0].NativeFingerprint) != string(keys[0].Fingerprint[:]) {
 		t.Fatalf("KnownKeys = %+v", keys)
 	}
-	must(t, a.SetTrust("bob", otrKeyID(), TrustVerifiedManual))
+	must(t, a.SetTrust("bob", sampleOTRKeyID(), TrustVerifiedManual))
 	must(t, a.SetPeerPolicy("zoe", PolicyNever))
 	keys, err = a.KnownKeys("bob")
 	must(t, err)

@@ -129,6 +129,7 @@ TLV_APP_FIRST = 0x8000
 MAX_TLVS = 16
 #: The most bytes of TLV values in one message, all TLVs together.
 MAX_TLV_BYTES = 65535
+#: The longest text `Client.set_text` accepts, in bytes.
 MAX_CUSTOM_TEXT_LEN = 1024
 
 __all__ = [

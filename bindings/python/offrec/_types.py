@@ -121,6 +121,8 @@ class offrec_incoming(Structure):
     ``offrec_buffer_free``."""
 
     _fields_ = [("ignore", c_bool), ("text", offrec_buffer), ("instance", c_uint32), ("security", c_uint32)]
+
+
 class offrec_known_key(Structure):
     """What ``offrec_client_known_key_info`` fills in."""
 

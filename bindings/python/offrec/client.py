@@ -40,29 +40,22 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import _types as T
 from ._ffi import lib
-from .errors import ClosedError, NoOtrKeyError, check
-from .events import (
-    Event,
-    Option,
-    OtrFileFormat,
 from .errors import ClosedError, InvalidArgumentError, NoOtrKeyError, check
 from .events import (
     Event,
     KeyKind,
     Option,
+    OtrFileFormat,
     Policy,
     Protocol,
     Security,
     SessionState,
     Strength,
-    Trust,
-    event_code,
-)
-from .fingerprint import Fingerprint
     Text,
     Trust,
     event_code,
 )
+from .fingerprint import Fingerprint
 
 FINGERPRINT_LEN = 32
 KEY_LEN = 32
@@ -411,9 +404,8 @@ class SessionProtocol:
 
 @dataclass(frozen=True)
 class KnownKey:
-    """A key known for a peer (a :class:`~offrec.Fingerprint` key id), and how far it is
-    trusted."""
-    """A key known for a peer, and how far it is trusted.
+    """A key known for a peer (its 32-byte key id, a :class:`~offrec.Fingerprint`), and how far it is
+    trusted.
 
     ``fingerprint`` is the 32-byte key id the trust calls take (:meth:`Client.set_trust`,
     :meth:`Client.forget_key`, events). ``native_fingerprint`` is the key's own fingerprint as
@@ -508,7 +500,6 @@ class Client:
       (it is never stored, so peers that only sent us something are still forgotten).
     * ``now() -> int`` - optional clock in seconds that keeps counting across restarts, such as
       wall-clock seconds (saved clients store times from it); default: the wall clock.
-    * ``now() -> int`` - optional clock in seconds (default: the wall clock).
     * ``is_logged_in(peer) -> True | False | None`` - optional, libotr's callback of that name:
       whether ``peer`` is online. Asked by :meth:`tick` (for every known peer) and
       :meth:`end_session`; when it answers False, heartbeats and the message that ends a session
@@ -1092,10 +1083,19 @@ class Client:
         self._call("offrec_client_known_key_count", p, len(p), byref(n))
         keys = []
         for i in range(n.value):
-            fp = (c_uint8 * FINGERPRINT_LEN)()
-            tr = c_uint32(0)
-            self._call("offrec_client_known_key", p, len(p), i, fp, byref(tr))
-            keys.append(KnownKey(Fingerprint(bytes(fp)), _enum(Trust, tr.value)))
+            raw = T.offrec_known_key()
+            try:
+                self._call("offrec_client_known_key_info", p, len(p), i, byref(raw))
+            except InvalidArgumentError:  # another thread forgot one meanwhile
+                break
+            keys.append(
+                KnownKey(
+                    fingerprint=Fingerprint(bytes(raw.key_id)),
+                    trust=_enum(Trust, raw.trust),
+                    kind=_enum(KeyKind, raw.kind),
+                    native_fingerprint=bytes(raw.fingerprint)[: raw.fingerprint_len],
+                )
+            )
         return keys
 
     # -- moving from libotr / potr (MIGRATING.md) -------------------------------------------
@@ -1215,20 +1215,6 @@ class Client:
             "offrec_client_export_otr_fingerprints", p, len(p), int(format), a, alen, pr, prlen, byref(n)
         )
         return n.value
-            raw = T.offrec_known_key()
-            try:
-                self._call("offrec_client_known_key_info", p, len(p), i, byref(raw))
-            except InvalidArgumentError:  # another thread forgot one meanwhile
-                break
-            keys.append(
-                KnownKey(
-                    fingerprint=bytes(raw.key_id),
-                    trust=_enum(Trust, raw.trust),
-                    kind=_enum(KeyKind, raw.kind),
-                    native_fingerprint=bytes(raw.fingerprint)[: raw.fingerprint_len],
-                )
-            )
-        return keys
 
     def forget_key(self, peer: StrOrBytes, key_id: bytes) -> None:
         """Forgets one of ``peer``'s keys and the trust in it (libotr's

@@ -263,6 +263,8 @@ class TooManyTlvsError(ArgumentError):
 
 class TlvsUnsupportedError(SessionError):
     """The session cannot carry application TLVs: OTR v2 (python-potr fails on unknown TLVs)."""
+
+
 class KeyInUseError(SessionError):
     """The key is used by a live encrypted session: end that session before forgetting it."""
 

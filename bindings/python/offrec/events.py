@@ -245,14 +245,6 @@ class OtrFileFormat(enum.IntEnum):
     POTR = 2
 
 
-def _enum_name(value: Any) -> str:
-    """``Cls.MEMBER`` for enum members, the number otherwise (repr helper)."""
-    if isinstance(value, enum.Enum):
-        return f"{type(value).__name__}.{value.name}"
-    return repr(value)
-
-
-@dataclass(frozen=True, repr=False)
 class KeyKind(enum.IntEnum):
     """Which protocol's identity key a known key is (``offrec_key_kind``)."""
 
@@ -309,7 +301,14 @@ class MessageKind(enum.IntEnum):
         return self in (MessageKind.PLAINTEXT, MessageKind.OFFREC_TAGGED, MessageKind.OTR_TAGGED)
 
 
-@dataclass(frozen=True)
+def _enum_name(value: Any) -> str:
+    """``Cls.MEMBER`` for enum members, the number otherwise (repr helper)."""
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    return repr(value)
+
+
+@dataclass(frozen=True, repr=False)
 class Event:
     """Something that happened (a copy of ``offrec_event``; safe to keep).
 

@@ -350,8 +350,7 @@ def test_policy_flags_and_presets() -> None:
 def test_limits_and_versions() -> None:
     for name in ("MAX_NAME_LEN", "MAX_TEXT_LEN", "MAX_SMP_SECRET_LEN", "MAX_SMP_QUESTION_LEN",
                  "MAX_CONTEXT_LEN", "MAX_PASSPHRASE_LEN", "MAX_PATH_LEN", "MAX_FORGE_LATER",
-                 "MAX_STORE_LEN", "TLV_APP_FIRST", "MAX_TLVS", "MAX_TLV_BYTES"):
-                 "MAX_STORE_LEN", "MAX_CUSTOM_TEXT_LEN"):
+                 "MAX_STORE_LEN", "TLV_APP_FIRST", "MAX_TLVS", "MAX_TLV_BYTES", "MAX_CUSTOM_TEXT_LEN"):
         assert getattr(offrec, name) == DEFINES["OFFREC_" + name], name
     assert offrec.FINGERPRINT_LEN == DEFINES["OFFREC_FINGERPRINT_LEN"]
     assert _ffi.ABI_VERSION == DEFINES["OFFREC_ABI_VERSION"]
