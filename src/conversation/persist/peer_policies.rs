@@ -78,6 +78,18 @@ mod tests {
     }
 
     #[test]
+    fn the_reserved_length_is_exact() {
+        // The body is reserved up front so the buffer never reallocates; here it is exact.
+        let mut policies = PeerPolicies::default();
+        for (peer, policy) in [("b", Policy::NEVER), ("carol", Policy::ALWAYS), (&*"z".repeat(1024), Policy::MANUAL)] {
+            policies.set(peer, policy).unwrap();
+            let mut w = Writer::new();
+            write(&mut w, &policies);
+            assert_eq!(w.into_vec().len(), max_len(&policies));
+        }
+    }
+
+    #[test]
     fn bad_policy_sections_are_refused() {
         let body = |entries: &[(&str, u32)]| {
             let mut w = Writer::new();
