@@ -127,7 +127,8 @@ pub unsafe extern "C" fn offrec_client_save(
 
 /// Creates a client from bytes made by `offrec_client_save`, with `policy`, `callbacks` and
 /// `userdata` as in `offrec_client_new` (the policy given here applies, not the one in force
-/// when the store was saved: policies are not stored).
+/// when the store was saved: the client's policy is not stored; the policies peers were given
+/// with `offrec_client_set_peer_policy` are, and come back).
 ///
 /// `account` (UTF-8, `account_len` bytes, required) is the account the application expects:
 /// a store saved by a client of any other account name (compared byte for byte) is refused
