@@ -2,7 +2,8 @@
 //! `Noise_XX_25519_AESGCM_SHA256`.
 //!
 //! This is a plain transcription of the specification's `CipherState`, `SymmetricState` and
-//! `HandshakeState` objects (§5). No primitive is implemented here: X25519 is `x25519-dalek`,
+//! `HandshakeState` objects (§5). No primitive is implemented here: X25519 is curve25519-dalek's
+//! (through `crypto::keys::x25519`; key generation is `x25519-dalek`'s),
 //! AES-256-GCM is `aes-gcm`, SHA-256 is `sha2`, and Noise's HKDF (§4.3) is the `hkdf` crate's
 //! RFC 5869 HKDF with `salt = ck`, empty `info` and 64 output bytes, which is the same function
 //! (`T(1) = HMAC(temp_key, 0x01)`, `T(2) = HMAC(temp_key, T(1) ‖ 0x02)`).
@@ -10,7 +11,8 @@
 //! Deviations from a general Noise library, all deliberate:
 //! - the pattern is fixed to XX (`-> e`, `<- e, ee, s, es`, `-> s, se`), without PSKs;
 //! - every DH output must be contributory (not the all-zero encoding of the identity), so a
-//!   low-order public key from the peer is an error ([`NoiseError::NonContributory`]). A received
+//!   low-order public key from the peer is an error ([`NoiseError::NonContributory`]), and so is
+//!   a key on the curve's twist. A received
 //!   ephemeral is not checked when read (no extra DH): the `ee` that uses it refuses it, so a
 //!   forged first message is refused when the responder writes its reply;
 //! - a failed [`HandshakeState::read_message`] or [`HandshakeState::write_message`] leaves the
@@ -118,12 +120,9 @@ fn hkdf2(chaining_key: &[u8; HASH_LEN], ikm: &[u8]) -> (SecretBytes, SecretBytes
 }
 
 /// X25519 with the contributory check: an all-zero output is an error.
+/// (`crate::crypto::keys::x25519`: also refuses a key on the curve's twist.)
 fn dh(secret: &StaticSecret, public: &[u8; DH_LEN]) -> Result<Zeroizing<[u8; DH_LEN]>, NoiseError> {
-    let shared = secret.diffie_hellman(&PublicKey::from(*public));
-    if !shared.was_contributory() {
-        return Err(NoiseError::NonContributory);
-    }
-    Ok(Zeroizing::new(shared.to_bytes()))
+    crate::crypto::keys::x25519(secret, public).map_err(|_| NoiseError::NonContributory)
 }
 
 /// Splits `len` bytes off the front of `input`, or fails with [`NoiseError::WrongLength`].

@@ -14,8 +14,9 @@ pub use random::{DeterministicRandom, OsRandom, RandomError, RandomSource};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
-    /// A Diffie-Hellman output was all zeros (the peer sent a low-order point).
-    #[error("Diffie-Hellman output is not contributory (low-order public key)")]
+    /// A Diffie-Hellman output was all zeros (the peer sent a low-order point), or the peer's
+    /// key is not on Curve25519 (a point of its twist, which no honest peer sends).
+    #[error("Diffie-Hellman output is not contributory (low-order or invalid public key)")]
     NonContributory,
     /// An authentication tag did not verify.
     #[error("message authentication failed")]
