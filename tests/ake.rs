@@ -212,3 +212,118 @@ fn parse_rejects_garbage_and_oversize() {
     let ok = AkeMessage::parse(&[0x4F, 0x01, 0x21, 0, 0, 1, 0, 0, 0, 0, 0, 7]).unwrap();
     assert_eq!((ok.sender_tag, ok.receiver_tag, ok.noise.as_slice()), (0x100, 0, &[7u8][..]));
 }
+
+/// A Reply written by hand with the given payload (what a responder of an older draft, or a
+/// forger holding Alice's identity, would send): the Noise bytes are genuine.
+fn reply_with_payload(p: &mut Parties, start: &AkeMessage, payload: &[u8]) -> AkeMessage {
+    use offrec::ake::handshake::PROLOGUE_LABEL;
+    use offrec::ake::message::header_bytes;
+    use offrec::ake::noise::HandshakeState;
+    use offrec::ake::AkeKind;
+    let mut prologue = PROLOGUE_LABEL.to_vec();
+    prologue.extend_from_slice(&(PHI.len() as u32).to_be_bytes());
+    prologue.extend_from_slice(PHI);
+    let mut noise = HandshakeState::with_key_pair(false, &prologue, p.alice.key_pair());
+    noise.mix_hash(&start.header());
+    noise.read_message(&start.noise).unwrap();
+    noise.mix_hash(&header_bytes(AkeKind::Reply, ALICE_TAG, start.sender_tag));
+    let bytes = noise.write_message(payload, &mut p.rng).unwrap();
+    AkeMessage { kind: AkeKind::Reply, sender_tag: ALICE_TAG, receiver_tag: start.sender_tag, noise: bytes }
+}
+
+#[test]
+fn reply_carries_only_the_versions_and_finish_the_initiator_s_ratchet_key() {
+    let mut p = parties("seeded ratchet");
+    let (bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (alice_resp, reply) = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap();
+    // e_R (32) + sealed s_R (48) + sealed versions byte (1 + 16); framed: 11 more (PROTOCOL.md §4.4).
+    assert_eq!((reply.noise.len(), reply.to_bytes().len()), (97, 108));
+    let (finish, mut bob) = bob_init.finish(&reply, &mut p.rng).unwrap();
+    assert_eq!(finish.to_bytes().len(), 107);
+    let mut alice = alice_resp.finish(&finish, &mut p.rng).unwrap();
+    // Bob's ratchet key (from Finish) is the key of his first chain, and no handshake
+    // ephemeral is: the ephemerals' secrets do not outlive the handshake.
+    let first = bob.ratchet.encrypt(BOB_TAG, ALICE_TAG, 0, b"first").unwrap();
+    assert_eq!(&first.ratchet_key, bob.ratchet.our_ratchet_key());
+    assert_ne!(first.ratchet_key[..], start.noise[..32], "not e_I");
+    assert_ne!(alice.ratchet.our_ratchet_key()[..], reply.noise[..32], "not e_R");
+    let got = alice.ratchet.decrypt(&DataMessage::parse(&first.bytes).unwrap(), 0, &mut p.rng).unwrap();
+    assert_eq!(&got.body[..], b"first");
+
+    // A Reply with anything after the versions byte (the earlier 33-byte P2 with a ratchet key)
+    // is malformed, though its AEAD tags verify.
+    let (bob_init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let mut old_p2 = vec![0x01];
+    old_p2.extend_from_slice(p.alice.public());
+    for payload in [&old_p2[..], &[0x01, 0x00][..], &[][..]] {
+        let reply = reply_with_payload(&mut p, &start, payload);
+        assert_eq!(bob_init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::Malformed, "{payload:?}");
+    }
+    let reply = reply_with_payload(&mut p, &start, &[0x01]);
+    assert!(bob_init.finish(&reply, &mut p.rng).is_ok(), "the hand-written Reply is otherwise genuine");
+}
+
+#[test]
+fn the_first_message_keys_differ_per_direction_and_do_not_reflect() {
+    let mut p = parties("directions");
+    let (mut alice, mut bob) = handshake(&mut p);
+    let from_bob = bob.ratchet.encrypt(BOB_TAG, ALICE_TAG, 0, b"same words").unwrap();
+    let from_alice = alice.ratchet.encrypt(ALICE_TAG, BOB_TAG, 0, b"same words").unwrap();
+    assert_eq!((from_bob.message_number, from_alice.message_number), (0, 0));
+    assert_ne!(from_bob.extra_key_seed(), from_alice.extra_key_seed(), "the two first chains are different keys");
+    assert_ne!(from_bob.ratchet_key, from_alice.ratchet_key);
+    assert_ne!(from_bob.bytes[from_bob.bytes.len() - 26..], from_alice.bytes[from_alice.bytes.len() - 26..]);
+    // A message reflected back to its sender is refused and changes nothing.
+    for (ratchet, own) in [(&mut bob.ratchet, &from_bob), (&mut alice.ratchet, &from_alice)] {
+        let before = ratchet.clone();
+        assert!(ratchet.decrypt(&DataMessage::parse(&own.bytes).unwrap(), 0, &mut p.rng).is_err());
+        assert_eq!(*ratchet, before);
+    }
+    // Each side reads the other's.
+    assert!(alice.ratchet.decrypt(&DataMessage::parse(&from_bob.bytes).unwrap(), 0, &mut p.rng).is_ok());
+    assert!(bob.ratchet.decrypt(&DataMessage::parse(&from_alice.bytes).unwrap(), 0, &mut p.rng).is_ok());
+}
+
+#[test]
+fn a_finish_with_a_bad_ratchet_key_is_refused_at_once() {
+    use offrec::ake::handshake::{phi_commitment, PROLOGUE_LABEL, SUITE_NOISE_XX};
+    use offrec::ake::message::header_bytes;
+    use offrec::ake::noise::HandshakeState;
+    use offrec::ake::AkeKind;
+    let mut p = parties("bad ratchet key");
+    let mut prologue = PROLOGUE_LABEL.to_vec();
+    prologue.extend_from_slice(&(PHI.len() as u32).to_be_bytes());
+    prologue.extend_from_slice(PHI);
+    let mut minus_one = [0xFF; 32];
+    minus_one[0] = 0xEC;
+    minus_one[31] = 0x7F;
+    let mut one = [0; 32];
+    one[0] = 1;
+    let good = *IdentityKey::generate(&mut p.rng).unwrap().public();
+    for (ratchet_key, refused) in [([0; 32], true), (one, true), (minus_one, true), (good, false)] {
+        // Bob's side written by hand, so that Finish can carry any key.
+        let mut bob = HandshakeState::with_key_pair(true, &prologue, p.bob.key_pair());
+        bob.mix_hash(&header_bytes(AkeKind::Start, BOB_TAG, 0));
+        let mut payload = vec![0b1, 0, SUITE_NOISE_XX];
+        payload.extend_from_slice(&phi_commitment(PHI));
+        let start = AkeMessage {
+            kind: AkeKind::Start,
+            sender_tag: BOB_TAG,
+            receiver_tag: 0,
+            noise: bob.write_message(&payload, &mut p.rng).unwrap(),
+        };
+        let (alice_resp, reply) =
+            Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap();
+        bob.mix_hash(&reply.header());
+        bob.read_message(&reply.noise).unwrap();
+        bob.mix_hash(&header_bytes(AkeKind::Finish, BOB_TAG, ALICE_TAG));
+        let noise = bob.write_message(&ratchet_key, &mut p.rng).unwrap();
+        let finish = AkeMessage { kind: AkeKind::Finish, sender_tag: BOB_TAG, receiver_tag: ALICE_TAG, noise };
+        let result = alice_resp.finish(&finish, &mut p.rng);
+        if refused {
+            assert_eq!(result.unwrap_err(), AkeError::NonContributory, "{ratchet_key:?}");
+        } else {
+            assert!(result.is_ok());
+        }
+    }
+}

@@ -109,11 +109,11 @@ fn a_report_for_a_message_sent_just_before_a_refresh_still_names_it() {
 #[test]
 fn a_late_message_whose_key_was_discarded_is_a_loss_not_a_duplicate() {
     let mut rng = DeterministicRandom::from_label("discarded key");
-    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
     let root = SecretKey::from_bytes([5; 32]);
-    let mut bob = Ratchet::new_initiator(root.clone(), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let mut alice = Ratchet::new_responder(root, alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let mut bob = Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), bob_ratchet.clone());
+    let mut alice =
+        Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), bob_ratchet.public(), &mut rng).unwrap();
     let send = |r: &mut Ratchet, t: &[u8]| DataMessage::parse(&r.encrypt(1, 2, 0, t).unwrap().bytes).unwrap();
     let early = send(&mut bob, b"early");
     let read = send(&mut bob, b"read");
@@ -132,11 +132,11 @@ fn the_discard_watermark_follows_the_chain_keys_were_last_discarded_from() {
     // Alice holds skipped keys on two of Bob's chains; when all expire, a late message on the
     // current chain is a loss. The watermark must name the current chain, not the older one.
     let mut rng = DeterministicRandom::from_label("two chains discarded");
-    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
     let root = SecretKey::from_bytes([6; 32]);
-    let mut bob = Ratchet::new_initiator(root.clone(), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let mut alice = Ratchet::new_responder(root, alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let mut bob = Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), bob_ratchet.clone());
+    let mut alice =
+        Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), bob_ratchet.public(), &mut rng).unwrap();
     let send = |r: &mut Ratchet, t: &[u8]| DataMessage::parse(&r.encrypt(1, 2, 0, t).unwrap().bytes).unwrap();
     // Chain 1: messages 0..=5, only 5 read (0..4 stored).
     let chain1: Vec<_> = (0..6).map(|i| send(&mut bob, format!("c1 {i}").as_bytes())).collect();

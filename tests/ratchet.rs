@@ -15,11 +15,16 @@ struct Pair {
 fn pair() -> Pair {
     let mut rng = DeterministicRandom::from_label("ratchet tests");
     let root = [42u8; 32];
-    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
-    let bob = Ratchet::new_initiator(SecretKey::from_bytes(root), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let alice =
-        Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let bob =
+        Ratchet::new_initiator(SecretKey::from_bytes(root), SecretKey::from_bytes([0xC4; 32]), bob_ratchet.clone());
+    let alice = Ratchet::new_responder(
+        SecretKey::from_bytes(root),
+        SecretKey::from_bytes([0xC4; 32]),
+        bob_ratchet.public(),
+        &mut rng,
+    )
+    .unwrap();
     Pair { alice, bob, rng }
 }
 
@@ -244,4 +249,38 @@ fn a_replacing_state_inherits_every_reveal_up_to_its_own_cap() {
     let m = send(&mut sender, "one more");
     recv(&mut reader, &m, &mut rng).unwrap();
     assert_eq!(reader.pending_reveal_count(), MAX_INHERITED_REVEALS);
+}
+
+/// The handshake's two Split outputs seed the ratchet (PROTOCOL.md §5.2): the first is the root,
+/// the second the initiator's first chain. A responder with either one wrong cannot read what
+/// depends on it, and a wrong guess changes nothing.
+#[test]
+fn a_responder_with_a_wrong_root_or_first_chain_cannot_read() {
+    let mut rng = DeterministicRandom::from_label("wrong root");
+    let (root, chain) = ([1u8; 32], [2u8; 32]);
+    let key = || SecretKey::from_bytes;
+    let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
+    let mut bob = Ratchet::new_initiator(key()(root), key()(chain), bob_ratchet.clone());
+    let first = send(&mut bob, "first");
+
+    // The wrong first chain: Bob's first message does not open, and the state is unchanged.
+    let mut wrong_chain = Ratchet::new_responder(key()(root), key()([3; 32]), bob_ratchet.public(), &mut rng).unwrap();
+    let before = wrong_chain.clone();
+    assert_eq!(recv(&mut wrong_chain, &first, &mut rng), Err(RatchetError::AuthenticationFailed));
+    assert_eq!(wrong_chain, before);
+
+    // The wrong root: Bob's first chain opens (it comes from Split alone), but the responder's
+    // own first chain is derived from the root, so Bob cannot read its answer.
+    let mut wrong_root = Ratchet::new_responder(key()([4; 32]), key()(chain), bob_ratchet.public(), &mut rng).unwrap();
+    assert_eq!(recv(&mut wrong_root, &first, &mut rng).unwrap(), "first");
+    let answer = send(&mut wrong_root, "answer");
+    let before = bob.clone();
+    assert_eq!(recv(&mut bob, &answer, &mut rng), Err(RatchetError::AuthenticationFailed));
+    assert_eq!(bob, before);
+
+    // With both right, the answer opens.
+    let mut alice = Ratchet::new_responder(key()(root), key()(chain), bob_ratchet.public(), &mut rng).unwrap();
+    assert_eq!(recv(&mut alice, &first, &mut rng).unwrap(), "first");
+    let answer = send(&mut alice, "answer");
+    assert_eq!(recv(&mut bob, &answer, &mut rng).unwrap(), "answer");
 }

@@ -9,11 +9,16 @@ use offrec::wire::data_message::DataMessage;
 fn pair(label: &str) -> (Ratchet, Ratchet, DeterministicRandom) {
     let mut rng = DeterministicRandom::from_label(label);
     let root = [7u8; 32];
-    let alice_first = DhKeyPair::generate(&mut rng).unwrap();
     let bob_ratchet = DhKeyPair::generate(&mut rng).unwrap();
-    let bob = Ratchet::new_initiator(SecretKey::from_bytes(root), bob_ratchet.clone(), alice_first.public()).unwrap();
-    let alice =
-        Ratchet::new_responder(SecretKey::from_bytes(root), alice_first, bob_ratchet.public(), &mut rng).unwrap();
+    let bob =
+        Ratchet::new_initiator(SecretKey::from_bytes(root), SecretKey::from_bytes([0xC4; 32]), bob_ratchet.clone());
+    let alice = Ratchet::new_responder(
+        SecretKey::from_bytes(root),
+        SecretKey::from_bytes([0xC4; 32]),
+        bob_ratchet.public(),
+        &mut rng,
+    )
+    .unwrap();
     (alice, bob, rng)
 }
 

@@ -3,11 +3,16 @@
 //! The party that sent the query (or whitespace tag) is the *responder*; the party that
 //! answers with a `Start` message is the *initiator*. Three messages, then both hold the same
 //! Double Ratchet root, session id and each other's identity key, and nothing was signed.
+//!
+//! The handshake seeds the ratchet without a DH of its own (PROTOCOL.md §4.6, §5.2): Split gives
+//! the root and the initiator's first sending chain, under a fresh ratchet key the initiator
+//! sends in `Finish`; the responder's first sending chain is its first DH step, on its first send.
 
 use sha2::{Digest, Sha256};
 
 use super::message::{header_bytes, AkeKind, AkeMessage};
 use super::noise::{HandshakeState, NoiseError};
+use crate::crypto::keys::is_usable_public_key;
 use crate::crypto::{DhKeyPair, IdentityKey, RandomSource, SecretKey};
 use crate::ratchet::{Ratchet, RatchetError};
 use crate::wire::Versions;
@@ -135,7 +140,6 @@ pub struct Responder {
     our_tag: u32,
     their_tag: u32,
     version: u8,
-    first_ratchet: DhKeyPair,
 }
 
 fn prologue(phi: &[u8]) -> Vec<u8> {
@@ -216,16 +220,18 @@ impl Initiator {
         let mut noise = self.noise.clone();
         noise.mix_hash(&reply.header());
         let payload = noise.read_message(&reply.noise)?;
-        let (&their_versions, their_ratchet) = payload.split_first().ok_or(AkeError::Malformed)?;
-        let their_ratchet = read_key(their_ratchet).ok_or(AkeError::Malformed)?;
+        let &[their_versions] = payload.as_slice() else {
+            return Err(AkeError::Malformed);
+        };
         let version = chosen_version(SUPPORTED_VERSIONS, their_versions).ok_or(AkeError::VersionMismatch)?;
         let their_identity = noise.remote_static().ok_or(AkeError::Malformed)?;
 
         let our_ratchet = DhKeyPair::generate(rng)?;
         noise.mix_hash(&header_bytes(AkeKind::Finish, self.our_tag, reply.sender_tag));
         let bytes = noise.write_message(our_ratchet.public(), rng)?;
-        let (root, _) = noise.chaining_key_split()?;
-        let ratchet = Ratchet::new_initiator(SecretKey::from_bytes(*root), our_ratchet, &their_ratchet)?;
+        let (root, first_chain) = noise.chaining_key_split()?;
+        let ratchet =
+            Ratchet::new_initiator(SecretKey::from_bytes(*root), SecretKey::from_bytes(*first_chain), our_ratchet);
         let finish = AkeMessage {
             kind: AkeKind::Finish,
             sender_tag: self.our_tag,
@@ -282,18 +288,15 @@ impl Responder {
         }
         let version = chosen_version(SUPPORTED_VERSIONS, their_versions).ok_or(AkeError::VersionMismatch)?;
 
-        let first_ratchet = DhKeyPair::generate(rng)?;
         noise.mix_hash(&header_bytes(AkeKind::Reply, config.our_tag, start.sender_tag));
-        let mut reply_payload = vec![SUPPORTED_VERSIONS];
-        reply_payload.extend_from_slice(first_ratchet.public());
-        let bytes = noise.write_message(&reply_payload, rng)?;
+        let bytes = noise.write_message(&[SUPPORTED_VERSIONS], rng)?;
         let reply = AkeMessage {
             kind: AkeKind::Reply,
             sender_tag: config.our_tag,
             receiver_tag: start.sender_tag,
             noise: bytes,
         };
-        Ok((Self { noise, our_tag: config.our_tag, their_tag: start.sender_tag, version, first_ratchet }, reply))
+        Ok((Self { noise, our_tag: config.our_tag, their_tag: start.sender_tag, version }, reply))
     }
 
     /// The initiator's instance tag.
@@ -313,10 +316,19 @@ impl Responder {
         noise.mix_hash(&finish.header());
         let payload = noise.read_message(&finish.noise)?;
         let their_ratchet = read_key(&payload).ok_or(AkeError::Malformed)?;
+        // Our first DH with it comes only with our first send: refuse a bad key now, as when
+        // the handshake itself took a DH with it.
+        if !is_usable_public_key(&their_ratchet) {
+            return Err(AkeError::NonContributory);
+        }
         let their_identity = noise.remote_static().ok_or(AkeError::Malformed)?;
-        let (root, _) = noise.chaining_key_split()?;
-        let ratchet =
-            Ratchet::new_responder(SecretKey::from_bytes(*root), self.first_ratchet.clone(), &their_ratchet, rng)?;
+        let (root, first_chain) = noise.chaining_key_split()?;
+        let ratchet = Ratchet::new_responder(
+            SecretKey::from_bytes(*root),
+            SecretKey::from_bytes(*first_chain),
+            &their_ratchet,
+            rng,
+        )?;
         Ok(Established {
             ratchet,
             ssid: noise.handshake_hash(),

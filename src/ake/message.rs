@@ -19,7 +19,7 @@ pub const MAX_AKE_MESSAGE_LEN: usize = 1024;
 pub enum AkeKind {
     /// Initiator's ephemeral and offer.
     Start = MSG_AKE1,
-    /// Responder's ephemeral, encrypted static key and first ratchet key.
+    /// Responder's ephemeral, encrypted static key and versions.
     Reply = MSG_AKE2,
     /// Initiator's encrypted static key and first ratchet key.
     Finish = MSG_AKE3,

@@ -122,17 +122,13 @@ struct ReceivePlan {
 }
 
 impl Ratchet {
-    /// The handshake initiator's state: it already knows the responder's first ratchet key and
-    /// can send at once.
-    pub fn new_initiator(
-        root_key: SecretKey,
-        our_ratchet: DhKeyPair,
-        their_ratchet: &[u8; 32],
-    ) -> Result<Self, RatchetError> {
-        let (root_key, chain_key) = root_step(&root_key, &our_ratchet.diffie_hellman(their_ratchet)?);
-        Ok(Self {
+    /// The handshake initiator's state (PROTOCOL.md §5.2): its first sending chain is the
+    /// handshake's second Split output, under a fresh ratchet key pair sent in `Finish`; it can
+    /// send at once, and takes its first DH step on the responder's first message.
+    pub fn new_initiator(root_key: SecretKey, first_chain: SecretKey, our_ratchet: DhKeyPair) -> Self {
+        Self {
             root_key,
-            sending: SendingChain { key_pair: our_ratchet, chain_key, next_number: 0 },
+            sending: SendingChain { key_pair: our_ratchet, chain_key: first_chain, next_number: 0 },
             receiving: None,
             previous_chain_length: 0,
             skipped: SkippedKeys::default(),
@@ -140,25 +136,25 @@ impl Ratchet {
             pending_reveals: PendingReveals::default(),
             discarded: None,
             sending_deferred: false,
-        })
+        }
     }
 
-    /// The handshake responder's state: it receives the initiator's chain with its first ratchet
-    /// key and immediately steps to a new key of its own, so both can send at once.
+    /// The handshake responder's state: it receives the initiator's first chain (the same Split
+    /// output) under the initiator's ratchet key, and gets a new key of its own, so both can
+    /// send at once.
     pub fn new_responder(
         root_key: SecretKey,
-        our_first_ratchet: DhKeyPair,
+        their_first_chain: SecretKey,
         their_ratchet: &[u8; 32],
         rng: &mut dyn RandomSource,
     ) -> Result<Self, RatchetError> {
-        let (root_key, receiving_chain) = root_step(&root_key, &our_first_ratchet.diffie_hellman(their_ratchet)?);
         let next = DhKeyPair::generate(rng)?;
         // The step to our own sending chain waits for our first message (or the peer's next
         // ratchet key): see `sending_deferred`.
         Ok(Self {
             root_key,
             sending: SendingChain { key_pair: next, chain_key: SecretKey::from_bytes([0; 32]), next_number: 0 },
-            receiving: Some(ReceivingChain { their_key: *their_ratchet, chain_key: receiving_chain, next_number: 0 }),
+            receiving: Some(ReceivingChain { their_key: *their_ratchet, chain_key: their_first_chain, next_number: 0 }),
             previous_chain_length: 0,
             skipped: SkippedKeys::default(),
             receiving_dh_steps: 0,
@@ -466,11 +462,11 @@ mod tests {
     #[test]
     fn a_failed_random_source_is_reported_as_such_and_changes_nothing() {
         let mut rng = DeterministicRandom::from_label("broken rng");
-        let alice_first = DhKeyPair::generate(&mut rng).unwrap();
         let bob_first = DhKeyPair::generate(&mut rng).unwrap();
         let root = SecretKey::from_bytes([9; 32]);
-        let mut bob = Ratchet::new_initiator(root.clone(), bob_first.clone(), alice_first.public()).unwrap();
-        let mut alice = Ratchet::new_responder(root, alice_first, bob_first.public(), &mut rng).unwrap();
+        let mut bob = Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), bob_first.clone());
+        let mut alice =
+            Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), bob_first.public(), &mut rng).unwrap();
         // Alice's reply carries a new ratchet key: reading it draws Bob's next key pair.
         let first = DataMessage::parse(&bob.encrypt(1, 2, 0, b"hi").unwrap().bytes).unwrap();
         alice.decrypt(&first, 0, &mut rng).unwrap();
@@ -486,11 +482,12 @@ mod tests {
     fn deferred_and_eager(label: &str) -> (Ratchet, Ratchet, Ratchet, DeterministicRandom) {
         let mut rng = DeterministicRandom::from_label(label);
         let initiator_first = DhKeyPair::generate(&mut rng).unwrap();
-        let responder_first = DhKeyPair::generate(&mut rng).unwrap();
         let root = SecretKey::from_bytes([5; 32]);
         let initiator =
-            Ratchet::new_initiator(root.clone(), initiator_first.clone(), responder_first.public()).unwrap();
-        let deferred = Ratchet::new_responder(root, responder_first, initiator_first.public(), &mut rng).unwrap();
+            Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), initiator_first.clone());
+        let deferred =
+            Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), initiator_first.public(), &mut rng)
+                .unwrap();
         let mut eager = deferred.clone();
         eager.settle().unwrap();
         assert!(deferred.sending_deferred && !eager.sending_deferred);
@@ -527,7 +524,10 @@ mod tests {
         let (_, mut deferred, mut eager, mut rng) = deferred_and_eager("deferred new key");
         let (settled_root, _) = deferred.settled_keys().unwrap();
         let next = DhKeyPair::generate(&mut rng).unwrap();
-        let mut peer = Ratchet::new_initiator(settled_root, next, deferred.our_ratchet_key()).unwrap();
+        // The peer's sending chain is its DH step from that root to the new key.
+        let (peer_root, peer_chain) =
+            root_step(&settled_root, &next.diffie_hellman(deferred.our_ratchet_key()).unwrap());
+        let mut peer = Ratchet::new_initiator(peer_root, peer_chain, next);
         let message = DataMessage::parse(&peer.encrypt(1, 2, 0, b"new key").unwrap().bytes).unwrap();
         let same = || DeterministicRandom::from_label("same draws");
         assert_eq!(&deferred.decrypt(&message, 0, &mut same()).unwrap().body[..], b"new key");
@@ -537,7 +537,7 @@ mod tests {
         let (_, deferred, eager, mut rng) = deferred_and_eager("deferred forged key");
         let stranger = DhKeyPair::generate(&mut rng).unwrap();
         let mut forger =
-            Ratchet::new_initiator(SecretKey::from_bytes([1; 32]), stranger, deferred.our_ratchet_key()).unwrap();
+            Ratchet::new_initiator(SecretKey::from_bytes([1; 32]), SecretKey::from_bytes([0xC4; 32]), stranger);
         let forged = DataMessage::parse(&forger.encrypt(1, 2, 0, b"x").unwrap().bytes).unwrap();
         for mut state in [deferred, eager] {
             let before = state.clone();
@@ -566,11 +566,10 @@ mod tests {
     fn a_retired_ratchet_holds_no_usable_key_and_keeps_its_reveals() {
         let mut rng = DeterministicRandom::from_label("retire");
         let alice_first = DhKeyPair::generate(&mut rng).unwrap();
-        let bob_first = DhKeyPair::generate(&mut rng).unwrap();
         let root = SecretKey::from_bytes([7; 32]);
-        let mut alice = Ratchet::new_initiator(root.clone(), alice_first, bob_first.public()).unwrap();
+        let mut alice = Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), alice_first);
         let alice_key = *alice.our_ratchet_key();
-        let mut bob = Ratchet::new_responder(root, bob_first, &alice_key, &mut rng).unwrap();
+        let mut bob = Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), &alice_key, &mut rng).unwrap();
         let messages: Vec<DataMessage> =
             (0..3).map(|i| DataMessage::parse(&alice.encrypt(1, 2, 0, &[i; 20]).unwrap().bytes).unwrap()).collect();
         bob.decrypt(&messages[2], 0, &mut rng).unwrap(); // 0 and 1 become skipped keys

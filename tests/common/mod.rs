@@ -23,8 +23,8 @@ pub struct Transcript {
 }
 
 /// Runs the whole handshake. Each side draws only from its own random source, in this order:
-/// Bob: Start ephemeral (32), first ratchet key (32); Alice: first ratchet key (32), Reply
-/// ephemeral (32), the ratchet key of her first sending chain (32).
+/// Bob: Start ephemeral (32), first ratchet key (32, sent in Finish); Alice: Reply ephemeral
+/// (32), the ratchet key of her first sending chain (32).
 pub fn handshake(
     alice: &IdentityKey,
     bob: &IdentityKey,

@@ -208,9 +208,7 @@ class Handshake:
         return header + e_pub + p1
 
     def reply(self) -> bytes:
-        """R -> I: `<- e, ee, s, es`, payload P2 = VBITS ‖ RA0 (§4.4). R draws its first
-        ratchet key pair, then its ephemeral (ake.json records that order)."""
-        self.ra0 = self.rng_r.draw(32)
+        """R -> I: `<- e, ee, s, es`, payload P2 = VBITS (§4.4). R draws only its ephemeral."""
         header = framing_header(REPLY, self.tag_r, self.tag_i)
         self.sym.mix_hash(header)
         self.e_r = self.rng_r.draw(32)
@@ -219,7 +217,7 @@ class Handshake:
         self.sym.mix_key(x25519(self.e_r, x25519_public(self.e_i)))  # ee
         s_enc = self.sym.encrypt_and_hash(x25519_public(self.s_r))  # s
         self.sym.mix_key(x25519(self.s_r, x25519_public(self.e_i)))  # es, responder: DH(s, re)
-        p2 = self.sym.encrypt_and_hash(bytes([VBITS]) + x25519_public(self.ra0))
+        p2 = self.sym.encrypt_and_hash(bytes([VBITS]))
         return header + e_pub + s_enc + p2
 
     def finish(self) -> bytes:
@@ -232,9 +230,10 @@ class Handshake:
         p3 = self.sym.encrypt_and_hash(x25519_public(self.rb0))
         return header + s_enc + p3
 
-    def outputs(self) -> Tuple[bytes, bytes]:
-        """(RK0, SSID): the first half of Split and the final h (§4.6)."""
-        return self.sym.split()[0], self.sym.h
+    def outputs(self) -> Tuple[bytes, bytes, bytes]:
+        """(RK0, CK0, SSID): both halves of Split and the final h (§4.6)."""
+        rk0, ck0 = self.sym.split()
+        return rk0, ck0, self.sym.h
 
 
 # --- Key schedule (§5.1) and revealed material (§6.1) ----------------------------------------
@@ -330,18 +329,18 @@ class Party:
     def ratchet_public(self) -> bytes:
         return x25519_public(self.dh_secret)
 
-    def init_initiator(self, rk0: bytes, rb0: bytes, ra0_public: bytes) -> None:
-        """§5.2, initiator: (RK1, CKs) = KDF_RK(RK0, X25519(rb0, RA0)); no receiving chain."""
+    def init_initiator(self, rk0: bytes, ck0: bytes, rb0: bytes) -> None:
+        """§5.2, initiator: root RK0, sending chain CK0 under rb0; no receiving chain; no DH."""
         self.dh_secret = rb0
-        self.rk, self.cks = kdf_rk(rk0, x25519(rb0, ra0_public))
+        self.rk, self.cks = rk0, ck0
 
-    def init_responder(self, rk0: bytes, ra0: bytes, rb0_public: bytes) -> None:
-        """§5.2, responder: (RK1, CKr) = KDF_RK(RK0, X25519(ra0, RB0)); draw ra1;
-        (RK2, CKs) = KDF_RK(RK1, X25519(ra1, RB0))."""
-        rk1, self.ckr = kdf_rk(rk0, x25519(ra0, rb0_public))
+    def init_responder(self, rk0: bytes, ck0: bytes, rb0_public: bytes) -> None:
+        """§5.2, responder: receiving chain CK0 for RB0; draw ra1;
+        (RK1, CKs) = KDF_RK(RK0, X25519(ra1, RB0))."""
+        self.ckr = ck0
         self.their_key = rb0_public
         self.dh_secret = self.rng.draw(32)
-        self.rk, self.cks = kdf_rk(rk1, x25519(self.dh_secret, rb0_public))
+        self.rk, self.cks = kdf_rk(rk0, x25519(self.dh_secret, rb0_public))
 
     def encrypt(self, text: str, flags: int = 0) -> Tuple[bytes, bytes, List[bytes], bytes]:
         """§5.4: returns (wire bytes, header bytes, reveals carried, chain key of the message)."""
@@ -434,13 +433,13 @@ class Scenario:
         self.messages["start"] = self.handshake.start()
         self.messages["reply"] = self.handshake.reply()
         self.messages["finish"] = self.handshake.finish()
-        self.rk0, self.ssid = self.handshake.outputs()
+        self.rk0, self.ck0, self.ssid = self.handshake.outputs()
 
         hs = self.handshake
         self.alice = Party("alice", self.alice_rng, self.alice_tag, self.bob_tag)
         self.bob = Party("bob", self.bob_rng, self.bob_tag, self.alice_tag)
-        self.bob.init_initiator(self.rk0, hs.rb0, x25519_public(hs.ra0))
-        self.alice.init_responder(self.rk0, hs.ra0, x25519_public(hs.rb0))
+        self.bob.init_initiator(self.rk0, self.ck0, hs.rb0)
+        self.alice.init_responder(self.rk0, self.ck0, x25519_public(hs.rb0))
 
     def party(self, name: str) -> Party:
         return {"alice": self.alice, "bob": self.bob}[name]
@@ -551,7 +550,7 @@ def test_handshake_messages_ssid_and_identities() -> None:
     # The offer echo in P1 is what Alice advertised; R requires equality when both are set (§4.5).
     assert AKE["inputs"]["bob"]["offer_seen"] == AKE["inputs"]["alice"]["advertised_versions"] == VBITS
     assert [m["name"] for m in AKE["handshake"]] == ["start", "reply", "finish"]
-    lengths = {"start": 62, "reply": 140, "finish": 107}  # §4.4
+    lengths = {"start": 62, "reply": 108, "finish": 107}  # §4.4
     for recorded in AKE["handshake"]:
         name = recorded["name"]
         ours = scenario.messages[name]
@@ -574,9 +573,8 @@ def test_handshake_messages_ssid_and_identities() -> None:
                                     "their_tag": "%08x" % scenario.bob_tag, "version": 1, "we_initiated": False}
     assert established["bob"] == {"ssid": scenario.ssid.hex(), "their_identity": alice_public.hex(),
                                   "their_tag": "%08x" % scenario.alice_tag, "version": 1, "we_initiated": True}
-    # RA0 travels in Reply, RB0 in Finish; RA1 is the responder's first sending key (§5.2).
+    # RB0 travels in Finish; RA1 is the responder's first sending key (§5.2). Reply carries none.
     assert AKE["first_ratchet_keys"] == {
-        "alice_reply": x25519_public(hs.ra0).hex(),
         "bob_finish": x25519_public(hs.rb0).hex(),
         "alice_first_sending": scenario.alice.ratchet_public.hex(),
     }
@@ -603,9 +601,10 @@ def test_the_reader_side_of_the_handshake_agrees() -> None:
     sym.mix_hash(reply[43:91])
     assert s_r == x25519_public(scenario.alice_identity)
     sym.mix_key(x25519(hs.e_i, s_r))  # es, initiator: DH(e, rs)
-    p2 = AESGCM(sym.k).decrypt(nonce, reply[91:140], sym.h)
-    sym.mix_hash(reply[91:140])
-    assert p2 == bytes([VBITS]) + x25519_public(hs.ra0)
+    assert len(reply) == 108
+    p2 = AESGCM(sym.k).decrypt(nonce, reply[91:108], sym.h)
+    sym.mix_hash(reply[91:108])
+    assert p2 == bytes([VBITS])
     # Alice reads Finish with hers.
     sym.mix_hash(finish[:11])
     s_i = AESGCM(sym.k).decrypt(bytes(4) + struct.pack(">Q", 1), finish[11:59], sym.h)
@@ -615,7 +614,7 @@ def test_the_reader_side_of_the_handshake_agrees() -> None:
     p3 = AESGCM(sym.k).decrypt(nonce, finish[59:107], sym.h)
     sym.mix_hash(finish[59:107])
     assert p3 == x25519_public(hs.rb0)
-    assert sym.h == scenario.ssid and sym.split()[0] == scenario.rk0
+    assert sym.h == scenario.ssid and sym.split() == (scenario.rk0, scenario.ck0)
 
 
 def test_every_data_message_and_delivery() -> None:
@@ -630,13 +629,15 @@ def test_every_data_message_and_delivery() -> None:
 
 def test_a_one_byte_change_in_the_root_label_is_detected(monkeypatch) -> None:
     """Negative control: the comparison is not vacuous. With one byte of "offrec1 RK" changed
-    the handshake still matches (it does not use the label) but the first data message does not."""
+    the handshake and the initiator's first chain (straight from Split, §5.2) still match, but
+    the responder's first chain (its first root step) does not."""
     import sys
 
     monkeypatch.setattr(sys.modules[__name__], "ROOT_LABEL", b"offrec1 Rk")
     scenario = Scenario()
     assert scenario.messages["finish"].hex() == AKE["handshake"][2]["bytes"]
     wire, _, _, _ = scenario.bob.encrypt(AKE["data_messages"][0]["text"])
-    recorded = AKE["data_messages"][0]["bytes"]
-    assert wire[:53].hex() == recorded[:106]  # the header does not depend on the key ...
-    assert wire.hex() != recorded  # ... the ciphertext and tag do
+    assert wire.hex() == AKE["data_messages"][0]["bytes"]  # no root step before Bob's first chain
+    assert extra_key_seed(scenario.alice.cks).hex() != AKE["data_messages"][1]["extra_key_seed"]
+    monkeypatch.undo()
+    assert extra_key_seed(Scenario().alice.cks).hex() == AKE["data_messages"][1]["extra_key_seed"]

@@ -222,7 +222,7 @@ fn describe_ake(bytes: &[u8], out: &mut Vec<String>) -> Result<(), CliError> {
             let rest = m.noise.get(KEY + SEALED_KEY..).ok_or_else(truncated)?;
             out.push(format!("ephemeral key: {}", to_hex(e)));
             out.push(format!("encrypted identity key length: {SEALED_KEY}"));
-            out.push(format!("encrypted payload length: {} (versions and first ratchet key, with tag)", rest.len()));
+            out.push(format!("encrypted payload length: {} (versions, with tag)", rest.len()));
         }
         AkeKind::Finish => {
             let rest = m.noise.get(SEALED_KEY..).ok_or_else(truncated)?;

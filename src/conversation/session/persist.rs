@@ -97,10 +97,10 @@ mod tests {
     fn a_stored_session_holds_no_key_that_decrypts_a_message() {
         let mut rng = DeterministicRandom::from_label("stored keys");
         let theirs = DhKeyPair::generate(&mut rng).unwrap();
-        let ours = DhKeyPair::generate(&mut rng).unwrap();
         let root = SecretKey::from_bytes([3; 32]);
-        let mut sender = Ratchet::new_initiator(root.clone(), theirs.clone(), ours.public()).unwrap();
-        let receiver = Ratchet::new_responder(root, ours, theirs.public(), &mut rng).unwrap();
+        let mut sender = Ratchet::new_initiator(root.clone(), SecretKey::from_bytes([0xC4; 32]), theirs.clone());
+        let receiver =
+            Ratchet::new_responder(root, SecretKey::from_bytes([0xC4; 32]), theirs.public(), &mut rng).unwrap();
         let in_flight = DataMessage::parse(&sender.encrypt(1, 2, 0, b"in flight").unwrap().bytes).unwrap();
         assert!(receiver.clone().decrypt(&in_flight, 0, &mut rng).is_ok(), "the live session could read it");
         let established = Established {
