@@ -871,7 +871,7 @@ class Client:
         h = self._handle
         if h is None:
             raise ClosedError("the client is closed")
-        mid = c_uint64(0)
+        mid = c_uint64()
         try:
             frames = self._tls.frames
         except AttributeError:
