@@ -16,6 +16,8 @@ import (
 	"runtime/cgo"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Handler receives a client's callbacks. Send and Deliver are required.
@@ -118,8 +120,26 @@ type clientState struct {
 	clock    Clock
 	presence PresenceChecker
 
-	mu     sync.Mutex
-	orphan *CallbackPanic // a panic from a callback outside any framed call (should not happen)
+	mu      sync.Mutex
+	orphan  *CallbackPanic // a panic from a callback outside any framed call (should not happen)
+	orphans atomic.Int32   // 1 while orphan is set: lets every call skip mu
+
+	lastPeer atomic.Pointer[string] // the peer name the callbacks gave last (peerName)
+}
+
+// peerName copies a peer name from C, or returns the previous copy when the bytes are the same
+// (a client's callbacks name the same few peers over and over; strings are immutable).
+func (st *clientState) peerName(p *C.char, n C.size_t) string {
+	if p == nil || n == 0 {
+		return ""
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+	if last := st.lastPeer.Load(); last != nil && *last == string(b) {
+		return *last
+	}
+	s := string(b)
+	st.lastPeer.Store(&s)
+	return s
 }
 
 // Which optional callbacks the library gets (GO_CB_* in offrec.go).
@@ -159,46 +179,85 @@ func newClientState(h Handler) (*clientState, uint) {
 
 // callFrame is one Client call in progress; the C side knows it by its handle (thread-local,
 // set by the shims in offrec.go) and hands it back to every callback of that call.
+//
+// Frames are recycled (framePool) with their handle: a call takes one from the pool instead of
+// registering a new cgo.Handle (an insert and a delete in the runtime's handle map per call).
+// A frame is only in the pool between calls, when no C thread-local names it.
 type callFrame struct {
 	st     *clientState
-	handle cgo.Handle
+	ud     C.uintptr_t    // the handle of st, which the callbacks also receive
+	handle cgo.Handle     // of this frame, for its whole life
 	panic  *CallbackPanic // the first panic of a callback of this call
+	out    C.uint64_t     // an output of the call (Send's message id): no allocation per call
 }
 
-func newFrame(st *clientState) *callFrame {
-	f := &callFrame{st: st}
-	f.handle = cgo.NewHandle(f)
+// framePool holds idle frames; at most maxIdleFrames, the rest are released.
+var framePool struct {
+	mu   sync.Mutex
+	idle []*callFrame
+}
+
+const maxIdleFrames = 64
+
+func newFrame(st *clientState, ud cgo.Handle) *callFrame {
+	var f *callFrame
+	framePool.mu.Lock()
+	if n := len(framePool.idle); n > 0 {
+		f = framePool.idle[n-1]
+		framePool.idle[n-1] = nil
+		framePool.idle = framePool.idle[:n-1]
+	}
+	framePool.mu.Unlock()
+	if f == nil {
+		f = &callFrame{}
+		f.handle = cgo.NewHandle(f)
+	}
+	f.st, f.ud = st, C.uintptr_t(ud)
 	return f
 }
 
 func (f *callFrame) id() C.uintptr_t { return C.uintptr_t(f.handle) }
 
-// finish releases the frame and re-raises a callback's panic.
+// finish returns the frame to the pool and re-raises a callback's panic.
 func (f *callFrame) finish() {
-	f.handle.Delete()
-	if f.panic != nil {
-		panic(f.panic)
+	st, p := f.st, f.panic
+	*f = callFrame{handle: f.handle}
+	framePool.mu.Lock()
+	if len(framePool.idle) < maxIdleFrames {
+		framePool.idle = append(framePool.idle, f)
+		f = nil
 	}
-	f.st.mu.Lock()
-	p := f.st.orphan
-	f.st.orphan = nil
-	f.st.mu.Unlock()
+	framePool.mu.Unlock()
+	if f != nil {
+		f.handle.Delete()
+	}
+	if p != nil {
+		panic(p)
+	}
+	if st.orphans.Load() == 0 {
+		return
+	}
+	st.mu.Lock()
+	p = st.orphan
+	st.orphan = nil
+	st.orphans.Store(0)
+	st.mu.Unlock()
 	if p != nil {
 		panic(p)
 	}
 }
 
-// enterCallback finds the state and frame; guard recovers a panic into the frame.
+// enterCallback finds the state and frame; guard recovers a panic into the frame. The frame
+// of the running call normally belongs to the calling client (same userdata): then it also
+// gives the state, and only one handle is looked up.
 func enterCallback(ud, frame C.uintptr_t) (*clientState, *callFrame) {
 	gcStress()
-	st := cgo.Handle(ud).Value().(*clientState)
-	var f *callFrame
 	if frame != 0 {
-		if ff, ok := cgo.Handle(frame).Value().(*callFrame); ok && ff.st == st {
-			f = ff
+		if f, ok := cgo.Handle(frame).Value().(*callFrame); ok && f.ud == ud {
+			return f.st, f
 		}
 	}
-	return st, f
+	return cgo.Handle(ud).Value().(*clientState), nil
 }
 
 func guard(st *clientState, f *callFrame, name string) {
@@ -217,6 +276,7 @@ func guard(st *clientState, f *callFrame, name string) {
 	st.mu.Lock()
 	if st.orphan == nil {
 		st.orphan = p
+		st.orphans.Store(1)
 	}
 	st.mu.Unlock()
 }
@@ -225,7 +285,7 @@ func guard(st *clientState, f *callFrame, name string) {
 func offrecGoSend(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t, text *C.char, textLen C.size_t) {
 	st, f := enterCallback(ud, frame)
 	defer guard(st, f, "Send")
-	st.handler.Send(goString(peer, peerLen), goString(text, textLen))
+	st.handler.Send(st.peerName(peer, peerLen), goString(text, textLen))
 }
 
 //export offrecGoDeliver
@@ -236,7 +296,7 @@ func offrecGoDeliver(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t, inst
 	if msg == nil {
 		msg = []byte{}
 	}
-	st.handler.Deliver(goString(peer, peerLen), uint32(instance), msg, Security(security))
+	st.handler.Deliver(st.peerName(peer, peerLen), uint32(instance), msg, Security(security))
 }
 
 //export offrecGoStateChanged
@@ -244,7 +304,7 @@ func offrecGoStateChanged(ud, frame C.uintptr_t, peer *C.char, peerLen C.size_t,
 	st, f := enterCallback(ud, frame)
 	defer guard(st, f, "StateChanged")
 	if st.state != nil {
-		st.state.StateChanged(goString(peer, peerLen), uint32(instance), SessionState(state))
+		st.state.StateChanged(st.peerName(peer, peerLen), uint32(instance), SessionState(state))
 	}
 }
 
@@ -253,7 +313,7 @@ func offrecGoEvent(ud, frame C.uintptr_t, event *C.struct_offrec_event) {
 	st, f := enterCallback(ud, frame)
 	defer guard(st, f, "Event")
 	if st.event != nil && event != nil {
-		st.event.Event(eventFromC(event))
+		st.event.Event(eventFromC(st, event))
 	}
 }
 

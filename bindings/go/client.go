@@ -245,11 +245,12 @@ import (
 // conversation. Create it with NewClient (or NewClientWithIdentity, LoadClient,
 // LoadClientFromDir) and release it with Close. Safe for use by many goroutines at once.
 type Client struct {
-	mu       sync.Mutex
-	idle     sync.Cond // signalled when inflight drops to 0
-	inflight int
-	closed   bool
-	ptr      *C.offrec_client
+	// calls counts the calls in progress, plus closing once Close has begun: every call
+	// enters with one atomic add (no lock), and Close waits on idle until only its bit is left.
+	calls atomic.Int64
+	mu    sync.Mutex
+	idle  sync.Cond // signalled (under mu) when the last call leaves a closing client
+	ptr   *C.offrec_client
 
 	st *clientState
 	ud cgo.Handle // userdata: a handle of st
@@ -300,7 +301,7 @@ func create(op string, h Handler, fn func(frame C.uintptr_t, mask C.uint, ud C.u
 	}
 	st, mask := newClientState(h)
 	ud := cgo.NewHandle(st)
-	f := newFrame(st)
+	f := newFrame(st, ud)
 	var out *C.offrec_client
 	gcStress()
 	r := fn(f.id(), C.uint(mask), C.uintptr_t(ud), &out)
@@ -372,24 +373,25 @@ func LoadClientFromDir(dir string, account string, key StoreKey, policy Policy, 
 	})
 }
 
+// closing is the bit of Client.calls that Close sets.
+const closing = int64(1) << 62
+
 // acquire marks a call in progress; Close waits for calls in progress to finish.
 func (c *Client) acquire() (*C.offrec_client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	if c.calls.Add(1)&closing != 0 {
+		c.release()
 		return nil, ErrClosed
 	}
-	c.inflight++
+	// Close clears ptr only after every call that got here has released.
 	return c.ptr, nil
 }
 
 func (c *Client) release() {
-	c.mu.Lock()
-	c.inflight--
-	if c.inflight == 0 {
+	if c.calls.Add(-1) == closing { // the last call of a closing client
+		c.mu.Lock()
 		c.idle.Broadcast()
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 }
 
 // call runs a C call that may run callbacks (through a shim that sets the frame).
@@ -398,7 +400,7 @@ func (c *Client) call(op string, fn func(p *C.offrec_client, frame C.uintptr_t) 
 	if err != nil {
 		return err
 	}
-	f := newFrame(c.st)
+	f := newFrame(c.st, c.ud)
 	gcStress()
 	r := fn(p, f.id())
 	gcStress()
@@ -406,6 +408,24 @@ func (c *Client) call(op string, fn func(p *C.offrec_client, frame C.uintptr_t) 
 	runtime.KeepAlive(c)
 	f.finish() // re-raises a callback's panic
 	return check(op, r)
+}
+
+// callOut is call for C calls with one uint64 output, which goes in the frame (a local
+// variable whose address C receives would be allocated on the heap at every call).
+func (c *Client) callOut(op string, fn func(p *C.offrec_client, frame C.uintptr_t, out *C.uint64_t) C.offrec_result) (uint64, error) {
+	p, err := c.acquire()
+	if err != nil {
+		return 0, err
+	}
+	f := newFrame(c.st, c.ud)
+	gcStress()
+	r := fn(p, f.id(), &f.out)
+	gcStress()
+	out := uint64(f.out)
+	c.release()
+	runtime.KeepAlive(c)
+	f.finish() // re-raises a callback's panic
+	return out, check(op, r)
 }
 
 // query runs a C call that runs no callbacks.
@@ -432,12 +452,17 @@ func (c *Client) Close() error {
 		}
 	}
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
+	for {
+		n := c.calls.Load()
+		if n&closing != 0 { // closed, or being closed by another goroutine
+			c.mu.Unlock()
+			return nil
+		}
+		if c.calls.CompareAndSwap(n, n|closing) {
+			break
+		}
 	}
-	c.closed = true
-	for c.inflight > 0 {
+	for c.calls.Load() != closing {
 		c.idle.Wait()
 	}
 	p := c.ptr
@@ -457,26 +482,22 @@ func (c *Client) finalize() { _ = c.Close() }
 // Encrypted text may be any bytes, at most 131072. It returns the message's id; events about
 // the message carry the same id.
 func (c *Client) Send(peer, text string) (uint64, error) {
-	var id C.uint64_t
-	err := c.call("Send", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+	return c.callOut("Send", func(p *C.offrec_client, frame C.uintptr_t, id *C.uint64_t) C.offrec_result {
 		pp, pl := cstr(peer)
 		t, tl := cstr(text)
-		return C.go_send(frame, p, pp, pl, t, tl, &id)
+		return C.go_send(frame, p, pp, pl, t, tl, id)
 	})
-	return uint64(id), err
 }
 
 // SendToInstance sends text encrypted to one remote instance of peer (non-zero); ErrNoSession
 // if there is no session with it. Naming the instance is consent to its key, exactly as
 // [Client.AcceptKey] (messages held for peer are sent to it first).
 func (c *Client) SendToInstance(peer string, instance uint32, text string) (uint64, error) {
-	var id C.uint64_t
-	err := c.call("SendToInstance", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
+	return c.callOut("SendToInstance", func(p *C.offrec_client, frame C.uintptr_t, id *C.uint64_t) C.offrec_result {
 		pp, pl := cstr(peer)
 		t, tl := cstr(text)
-		return C.go_send_to_instance(frame, p, pp, pl, C.uint32_t(instance), t, tl, &id)
+		return C.go_send_to_instance(frame, p, pp, pl, C.uint32_t(instance), t, tl, id)
 	})
-	return uint64(id), err
 }
 
 // Receive handles one wire text that arrived from peer. What it means comes through the

@@ -590,10 +590,10 @@ func fingerprintFrom(p *C.uint8_t) *Fingerprint {
 }
 
 // eventFromC copies everything out of the borrowed C event.
-func eventFromC(e *C.offrec_event) Event {
+func eventFromC(st *clientState, e *C.offrec_event) Event {
 	return Event{
 		Code:           EventCode(e.code),
-		Peer:           goString(e.peer, e.peer_len),
+		Peer:           st.peerName(e.peer, e.peer_len),
 		Instance:       uint32(e.instance),
 		MessageID:      uint64(e.message_id),
 		Reason:         uint32(e.reason),

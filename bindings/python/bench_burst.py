@@ -36,6 +36,8 @@ BAD_EVENTS = {
     EventCode.SMP_FAILED, EventCode.SMP_ABORTED, EventCode.SMP_CHEATED,
 }
 ENCRYPTED = (SessionState.ENCRYPTED_UNVERIFIED, SessionState.ENCRYPTED_VERIFIED)
+# Looked up once: reading an enum member off its class costs ~0.1 us, per delivered message.
+PLAINTEXT = Security.PLAINTEXT
 
 
 class BenchError(Exception):
@@ -63,7 +65,7 @@ class Pair:
             q.append((self.peer_of[name], name, text))
 
         def on_deliver(peer: str, text: str, security: Security, instance: int) -> None:
-            if security == Security.PLAINTEXT:
+            if security == PLAINTEXT:
                 raise BenchError(f"{name}: plaintext delivered")
             if name == "bob":
                 expected = f"{self.next_seq % 100000000:08d}{self.tail}"

@@ -30,6 +30,8 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import struct
+import sys
 import threading
 import time
 import traceback
@@ -43,6 +45,7 @@ from ._ffi import lib
 from .errors import ClosedError, InvalidArgumentError, NoOtrKeyError, check
 from .events import (
     Event,
+    EventCode,
     KeyKind,
     Option,
     OtrFileFormat,
@@ -53,7 +56,6 @@ from .events import (
     Strength,
     Text,
     Trust,
-    event_code,
 )
 from .fingerprint import Fingerprint
 
@@ -86,35 +88,66 @@ def _client(userdata: Optional[int]) -> Optional["Client"]:
     return ref() if ref is not None else None
 
 
+# Bytes at a C address: slicing a c_char array that spans the address space copies exactly the
+# bytes asked for into a new ``bytes``, about three times faster than ``ctypes.string_at`` (a
+# foreign call of its own). The array object is only a view; nothing is read past ``length``.
+_chars_at = (ctypes.c_char * (sys.maxsize // 2)).from_address
+
+
 def _text(ptr: Optional[int], length: int) -> bytes:
-    return string_at(ptr, length) if ptr and length else b""
+    return _chars_at(ptr)[:length] if ptr and length else b""
 
 
 def _peer(ptr: Optional[int], length: int) -> str:
     return _text(ptr, length).decode("utf-8", "replace")
 
 
+# Number -> enum member without Enum.__call__ (its lookup costs more than a whole trampoline
+# otherwise); a number this binding predates stays a plain int.
+_SECURITY: Dict[int, Security] = {int(m): m for m in Security}
+_STATES: Dict[int, SessionState] = {int(m): m for m in SessionState}
+_EVENT_CODES: Dict[int, EventCode] = {int(m): m for m in EventCode}
+
+# The trampolines below run once or more per message: they inline the registry lookup, the
+# handler lookup and the copies instead of calling the helpers above.
+
+
 def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def]
-    c = _client(ud)
+    ref = _registry.get(ud)
+    c = ref() if ref is not None else None
     if c is None:
         return
     try:
-        c._dispatch("on_send", _peer(peer, peer_len), _text(text, text_len).decode("utf-8", "replace"))
+        fn = c._handlers.get("on_send")
+        if fn is None:
+            return
+        if fn is _METHOD:
+            fn = c.on_send
+        fn(
+            _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
+            _chars_at(text)[:text_len].decode("utf-8", "replace") if text and text_len else "",
+        )
     except BaseException as e:  # noqa: BLE001 - re-raised from the triggering call
         c._store_exception(e)
 
 
 def _tr_deliver(ud, peer, peer_len, instance, text, text_len, security):  # type: ignore[no-untyped-def]
-    c = _client(ud)
+    ref = _registry.get(ud)
+    c = ref() if ref is not None else None
     if c is None:
         return
     try:
-        try:
-            sec: Union[Security, int] = Security(security)
-        except ValueError:
-            sec = security
-        msg = _text(text, text_len).decode("utf-8", "surrogateescape")
-        c._dispatch("on_deliver", _peer(peer, peer_len), msg, sec, instance)
+        fn = c._handlers.get("on_deliver")
+        if fn is None:
+            return
+        if fn is _METHOD:
+            fn = c.on_deliver
+        fn(
+            _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
+            _chars_at(text)[:text_len].decode("utf-8", "surrogateescape") if text and text_len else "",
+            _SECURITY.get(security, security),
+            instance,
+        )
     except BaseException as e:  # noqa: BLE001
         c._store_exception(e)
 
@@ -124,41 +157,93 @@ def _tr_state_changed(ud, peer, peer_len, instance, state):  # type: ignore[no-u
     if c is None:
         return
     try:
-        try:
-            st: Union[SessionState, int] = SessionState(state)
-        except ValueError:
-            st = state
-        c._dispatch("on_state_changed", _peer(peer, peer_len), st, instance)
+        c._dispatch("on_state_changed", _peer(peer, peer_len), _STATES.get(state, state), instance)
     except BaseException as e:  # noqa: BLE001
         c._store_exception(e)
 
 
-def _copy_event(e: T.offrec_event) -> Event:
-    def fixed(p: Optional[int]) -> Optional[bytes]:
-        return Fingerprint(string_at(p, FINGERPRINT_LEN)) if p else None
+def _fingerprint_at(p: int) -> Optional[Fingerprint]:
+    return Fingerprint(_chars_at(p)[:FINGERPRINT_LEN]) if p else None
 
-    return Event(
-        code=event_code(e.code),
-        peer=_peer(e.peer, e.peer_len),
-        instance=e.instance,
-        message_id=e.message_id,
-        reason=e.reason,
-        text=_text(e.text, e.text_len).decode("utf-8", "replace") if e.text else None,
-        fingerprint=fixed(e.fingerprint),
-        old_fingerprint=fixed(e.old_fingerprint),
-        old_was_verified=bool(e.old_was_verified),
-        usage=e.usage,
-        context=_text(e.context, e.context_len) if e.context else None,
-        key=bytearray(string_at(e.key, KEY_LEN)) if e.key else None,
-    )
+
+def _struct_of(cls: Any) -> struct.Struct:
+    """A native ``struct`` layout of the ctypes Structure ``cls``: its fields in order, with the
+    padding ctypes put between them, so one ``unpack_from`` reads them all (a ctypes field read
+    costs as much as the whole unpack). Checked against ctypes' offsets by test_hotpath.py."""
+    fmt = "@"
+    for name, ctype in cls._fields_:
+        fmt += "x" * (getattr(cls, name).offset - struct.calcsize(fmt)) + ctype._type_
+    return struct.Struct(fmt + "x" * (ctypes.sizeof(cls) - struct.calcsize(fmt)))
+
+
+_EVENT_STRUCT = _struct_of(T.offrec_event)
+_unpack_event = _EVENT_STRUCT.unpack_from
+_event_at = (ctypes.c_char * _EVENT_STRUCT.size).from_address
+_new_event = object.__new__
+# Events without pointer fields already made, by content (bounded: cleared when full).
+_event_cache: Dict[Tuple[int, bytes, int, int, int], Event] = {}
+_EVENT_CACHE_SIZE = 256
+_set_attr = object.__setattr__
+
+
+def _copy_event_at(addr: int) -> Event:
+    """The event at ``addr`` copied into an :class:`Event` (the C struct dies after the callback).
+
+    Builds the frozen dataclass by setting its instance dict in one step (its __init__ sets the
+    12 fields one by one through object.__setattr__); pointer fields are copied only when set.
+    """
+    (
+        code, peer, peer_len, instance, message_id, reason, text, text_len,
+        fp, old, old_was_verified, usage, context, context_len, key,
+    ) = _unpack_event(_event_at(addr))
+    plain = not (text or fp or old or context or key or usage or old_was_verified)
+    if plain:
+        # An event without pointer fields is fully named by these five numbers and the peer: the
+        # same (immutable) Event serves again, as PERSIST_NEEDED after every send does.
+        cache_key = (code, _chars_at(peer)[:peer_len] if peer and peer_len else b"", instance, message_id, reason)
+        cached = _event_cache.get(cache_key)
+        if cached is not None:
+            return cached
+    ev = _new_event(Event)
+    _set_attr(ev, "__dict__", {
+        "code": _EVENT_CODES.get(code, code),
+        "peer": _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
+        "instance": instance,
+        "message_id": message_id,
+        "reason": reason,
+        "text": _text(text, text_len).decode("utf-8", "replace") if text else None,
+        "fingerprint": _fingerprint_at(fp) if fp else None,
+        "old_fingerprint": _fingerprint_at(old) if old else None,
+        "old_was_verified": old_was_verified,
+        "usage": usage,
+        "context": _text(context, context_len) if context else None,
+        "key": bytearray(_chars_at(key)[:KEY_LEN]) if key else None,
+    })
+    if plain:
+        if len(_event_cache) >= _EVENT_CACHE_SIZE:
+            _event_cache.clear()
+        _event_cache[cache_key] = ev
+    return ev
+
+
+def _copy_event(e: T.offrec_event) -> Event:
+    return _copy_event_at(ctypes.addressof(e))
 
 
 def _tr_event(ud, event_p):  # type: ignore[no-untyped-def]
-    c = _client(ud)
-    if c is None:
+    # Registered as T.EVENT_FN through a cast (see _EVENT below): event_p arrives as a plain
+    # address, not a ctypes pointer object.
+    ref = _registry.get(ud)
+    c = ref() if ref is not None else None
+    if c is None or not event_p:
         return
     try:
-        c._dispatch("on_event", _copy_event(event_p.contents))
+        fn = c._handlers.get("on_event")
+        if fn is None:
+            return
+        if fn is _METHOD:
+            fn = c.on_event
+        fn(_copy_event_at(event_p))
     except BaseException as e:  # noqa: BLE001
         c._store_exception(e)
 
@@ -212,7 +297,10 @@ def _tr_is_logged_in(ud, peer, peer_len):  # type: ignore[no-untyped-def]
 _SEND = T.SEND_FN(_tr_send)
 _DELIVER = T.DELIVER_FN(_tr_deliver)
 _STATE_CHANGED = T.STATE_CHANGED_FN(_tr_state_changed)
-_EVENT = T.EVENT_FN(_tr_event)
+# The event trampoline takes the struct's address (c_void_p, the same ABI as the header's
+# pointer) and is handed to C as T.EVENT_FN; _EVENT_RAW keeps the callable alive.
+_EVENT_RAW = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)(_tr_event)
+_EVENT = ctypes.cast(_EVENT_RAW, T.EVENT_FN)
 _MAX_MESSAGE_SIZE = T.MAX_MESSAGE_SIZE_FN(_tr_max_message_size)
 _NOW = T.NOW_FN(_tr_now)
 _IS_LOGGED_IN = T.IS_LOGGED_IN_FN(_tr_is_logged_in)
@@ -568,6 +656,10 @@ class Client:
             if required not in self._handlers:
                 raise TypeError(f"{required} is required: pass {required}= or override it in a subclass")
 
+        c_lib = lib()
+        self._c_send = c_lib.offrec_client_send
+        self._c_receive = c_lib.offrec_client_receive
+
         cbs = T.offrec_callbacks()
         cbs.send = _SEND
         cbs.deliver = _DELIVER
@@ -727,44 +819,72 @@ class Client:
         return fn(*args)
 
     def _store_exception(self, exc: BaseException) -> None:
-        frames: Optional[List[List[Optional[BaseException]]]] = getattr(self._tls, "frames", None)
+        frames: Optional[List[Optional[BaseException]]] = getattr(self._tls, "frames", None)
         if not frames:
             # A callback outside any call of ours (someone drove the C library directly).
             traceback.print_exception(type(exc), exc, exc.__traceback__)
             return
-        frame = frames[-1]
-        first = frame[0]
+        first = frames[-1]
         if first is None:
-            frame[0] = exc
+            frames[-1] = exc
         elif hasattr(first, "add_note"):
             first.add_note(f"a later callback of the same call also raised {exc!r}")
 
+    def _frames(self) -> List[Optional[BaseException]]:
+        """This thread's stack of calls in progress on this client: one slot per call, None
+        until a callback of that call raises (the first exception goes there)."""
+        tls = self._tls
+        try:
+            return tls.frames  # type: ignore[no-any-return]
+        except AttributeError:
+            frames: List[Optional[BaseException]] = []
+            tls.frames = frames
+            return frames
+
     def _raw_call(self, fname: str, *args: Any) -> None:
         """Calls ``fname``, then re-raises a callback's exception or maps the result code."""
-        frames = getattr(self._tls, "frames", None)
-        if frames is None:
-            frames = self._tls.frames = []
-        frame: List[Optional[BaseException]] = [None]
-        frames.append(frame)
+        self._invoke(getattr(lib(), fname), *args)
+
+    def _invoke(self, fn: Any, *args: Any) -> None:
+        """Calls the C function ``fn`` in a frame of its own (see :meth:`_store_exception`)."""
+        frames = self._frames()
+        frames.append(None)
         try:
-            rc = getattr(lib(), fname)(*args)
+            rc = fn(*args)
         finally:
-            frames.pop()
-        exc = frame[0]
+            exc = frames.pop()
         if exc is not None:
-            frame[0] = None
             raise exc
-        check(rc)
+        if rc:
+            check(rc)
 
     def _call(self, fname: str, *args: Any) -> None:
-        self._raw_call(fname, self._live(), *args)
+        self._invoke(getattr(lib(), fname), self._live(), *args)
 
     # -- messaging -------------------------------------------------------------------------
+    # send and receive run once per message: they inline _name/_payload for str and call the
+    # C function they bound at creation (no getattr on the library per call).
     def send(self, peer: StrOrBytes, text: StrOrBytes) -> int:
         """Sends ``text`` as the policy says (encrypted, held, or plain); returns the message id."""
-        p, t = _name(peer, "peer"), _payload(text)
-        mid = c_uint64(0)
-        self._call("offrec_client_send", p, len(p), t, len(t), byref(mid))
+        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
+        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
+        h = self._handle
+        if h is None:
+            raise ClosedError("the client is closed")
+        mid = c_uint64()
+        try:
+            frames = self._tls.frames
+        except AttributeError:
+            frames = self._frames()
+        frames.append(None)  # _invoke, inlined
+        try:
+            rc = self._c_send(h, p, len(p), t, len(t), mid)
+        finally:
+            exc = frames.pop()
+        if exc is not None:
+            raise exc
+        if rc:
+            check(rc)
         return mid.value
 
     def send_to_instance(self, peer: StrOrBytes, instance: int, text: StrOrBytes) -> int:
@@ -857,8 +977,24 @@ class Client:
 
     def receive(self, peer: StrOrBytes, text: StrOrBytes) -> None:
         """Handles one wire message from ``peer``; results arrive through the callbacks."""
-        p, t = _name(peer, "peer"), _payload(text)
-        self._call("offrec_client_receive", p, len(p), t, len(t))
+        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
+        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
+        h = self._handle
+        if h is None:
+            raise ClosedError("the client is closed")
+        try:
+            frames = self._tls.frames
+        except AttributeError:
+            frames = self._frames()
+        frames.append(None)  # _invoke, inlined
+        try:
+            rc = self._c_receive(h, p, len(p), t, len(t))
+        finally:
+            exc = frames.pop()
+        if exc is not None:
+            raise exc
+        if rc:
+            check(rc)
 
     def start_session(self, peer: StrOrBytes) -> None:
         """Asks ``peer`` for an encrypted session (refreshes one that is up)."""

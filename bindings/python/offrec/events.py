@@ -320,7 +320,8 @@ class Event:
     the extra key's (EXTRA_KEY_RECEIVED) or the application TLV's type and value
     (TLV_RECEIVED; see ``tlv_type``, ``tlv_value``). ``key`` (EXTRA_KEY_RECEIVED) is a secret:
     a ``bytearray`` you can wipe when done. ``repr`` never shows the key, the TLV value or the
-    extra key's context, only their lengths.
+    extra key's context, only their lengths. Equal events without text, fingerprints, context or
+    key (PERSIST_NEEDED after every send, say) may be one shared object: compare with ``==``.
     """
 
     code: Union[EventCode, int]

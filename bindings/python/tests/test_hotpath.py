@@ -1,0 +1,181 @@
+"""The per-message path's shortcuts (bench/notes/bindperf.md) give exactly what the plain code gave:
+the event copied in one unpack, the cache of events without pointer fields, the enum lookups
+without Enum.__call__, the byte copies without ctypes.string_at, send/receive's inlined frames."""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+
+import pytest
+
+import offrec
+from offrec import ClosedError, Event, EventCode, Security, SessionState
+from offrec.events import event_code
+from offrec import _types as T
+from offrec import client as client_mod
+
+from conftest import Net
+
+
+def _event(**fields):  # type: ignore[no-untyped-def]
+    """An offrec_event with the given fields; pointer fields take bytes (kept alive by `keep`)."""
+    ev = T.offrec_event()
+    keep = []
+    for name, value in fields.items():
+        if isinstance(value, bytes):
+            buf = ctypes.create_string_buffer(value, len(value))
+            keep.append(buf)
+            setattr(ev, name, ctypes.addressof(buf))
+            if name + "_len" in dict(T.offrec_event._fields_):
+                setattr(ev, name + "_len", len(value))
+        else:
+            setattr(ev, name, value)
+    return ev, keep
+
+
+def _field_by_field(e: T.offrec_event) -> Event:
+    """What the binding built before the one-unpack copy: every field read through ctypes."""
+
+    def at(p, n):  # type: ignore[no-untyped-def]
+        return ctypes.string_at(p, n) if p and n else b""
+
+    return Event(
+        code=event_code(e.code),
+        peer=at(e.peer, e.peer_len).decode("utf-8", "replace"),
+        instance=e.instance,
+        message_id=e.message_id,
+        reason=e.reason,
+        text=at(e.text, e.text_len).decode("utf-8", "replace") if e.text else None,
+        fingerprint=offrec.Fingerprint(ctypes.string_at(e.fingerprint, 32)) if e.fingerprint else None,
+        old_fingerprint=offrec.Fingerprint(ctypes.string_at(e.old_fingerprint, 32)) if e.old_fingerprint else None,
+        old_was_verified=bool(e.old_was_verified),
+        usage=e.usage,
+        context=at(e.context, e.context_len) if e.context else None,
+        key=bytearray(ctypes.string_at(e.key, 32)) if e.key else None,
+    )
+
+
+def test_event_layout_matches_ctypes_offsets() -> None:
+    s = client_mod._EVENT_STRUCT
+    assert s.size == ctypes.sizeof(T.offrec_event)
+    fmt = "@"
+    for name, ctype in T.offrec_event._fields_:
+        assert struct.calcsize(fmt) <= getattr(T.offrec_event, name).offset
+        fmt += "x" * (getattr(T.offrec_event, name).offset - struct.calcsize(fmt))
+        assert struct.calcsize(fmt) == getattr(T.offrec_event, name).offset, name
+        fmt += ctype._type_
+    # every field lands where ctypes put it: distinct values in each come back in order
+    ev = T.offrec_event()
+    values = []
+    for i, (name, ctype) in enumerate(T.offrec_event._fields_):
+        v = True if ctype is ctypes.c_bool else 0x1000 + i
+        setattr(ev, name, v)
+        values.append(v)
+    assert list(s.unpack_from(ev)) == values
+
+
+def test_every_field_copied_as_before() -> None:
+    fp, old, key = bytes(range(32)), bytes(range(32, 64)), bytes(range(64, 96))
+    ev, keep = _event(
+        code=int(EventCode.FINGERPRINT_CHANGED), peer="bøb".encode(), instance=0x1234, message_id=2**63 + 5,
+        reason=7, text=b"h\x00i \xff", fingerprint=fp, old_fingerprint=old, old_was_verified=True,
+        usage=0x8001, context=b"c\x00tx", key=key,
+    )
+    got = client_mod._copy_event(ev)
+    want = _field_by_field(ev)
+    assert got == want
+    assert got.__dict__ == want.__dict__
+    assert isinstance(got.fingerprint, offrec.Fingerprint) and got.fingerprint == fp
+    assert isinstance(got.key, bytearray) and got.key == key
+    assert got.text == "h\x00i \ufffd" and got.context == b"c\x00tx"
+    with pytest.raises(Exception):
+        got.code = 0  # type: ignore[misc]  # still frozen
+
+
+def test_unknown_codes_stay_numbers() -> None:
+    ev, keep = _event(code=9999, peer=b"x")
+    assert client_mod._copy_event(ev).code == 9999
+    assert not isinstance(client_mod._copy_event(ev).code, EventCode)
+    assert client_mod._SECURITY.get(77, 77) == 77
+    assert client_mod._SECURITY.get(int(Security.ENCRYPTED_UNVERIFIED), 0) is Security.ENCRYPTED_UNVERIFIED
+    assert client_mod._STATES.get(int(SessionState.PLAINTEXT), 0) is SessionState.PLAINTEXT
+
+
+def test_event_cache_never_mixes_events() -> None:
+    client_mod._event_cache.clear()
+    a1, k1 = _event(code=int(EventCode.PERSIST_NEEDED), peer=b"alice", reason=24)
+    a2, k2 = _event(code=int(EventCode.PERSIST_NEEDED), peer=b"alice", reason=24)
+    first, again = client_mod._copy_event(a1), client_mod._copy_event(a2)
+    assert first == again and first.peer == "alice" and first.reason == 24
+    # any differing field gives its own event
+    for change in ({"peer": b"alicf"}, {"reason": 25}, {"instance": 9}, {"message_id": 3},
+                   {"code": int(EventCode.HELD_MESSAGE_SENT)}):
+        fields = dict(code=int(EventCode.PERSIST_NEEDED), peer=b"alice", reason=24)
+        fields.update(change)
+        other, keep = _event(**fields)
+        got = client_mod._copy_event(other)
+        assert got != first and got == _field_by_field(other)
+    # events with pointer fields are never served from (nor put into) the cache
+    for extra in ({"text": b"t"}, {"fingerprint": bytes(32)}, {"key": bytes(32)}, {"context": b""},
+                  {"usage": 1}, {"old_was_verified": True}):
+        fields = dict(code=int(EventCode.PERSIST_NEEDED), peer=b"alice", reason=24, **extra)
+        other, keep = _event(**fields)
+        got = client_mod._copy_event(other)
+        assert got == _field_by_field(other) and got is not first
+    assert all(v.key is None and v.text is None for v in client_mod._event_cache.values())
+    # bounded
+    for i in range(client_mod._EVENT_CACHE_SIZE * 2):
+        e, keep = _event(code=int(EventCode.PERSIST_NEEDED), peer=b"p", message_id=i + 1)
+        assert client_mod._copy_event(e).message_id == i + 1
+    assert len(client_mod._event_cache) <= client_mod._EVENT_CACHE_SIZE
+
+
+def test_event_keys_are_not_shared(net: Net) -> None:
+    """An event's secret key is a fresh bytearray each time: wiping one leaves the next intact."""
+    key = bytes(range(32))
+    ev, keep = _event(code=int(EventCode.EXTRA_KEY_RECEIVED), peer=b"p", key=key)
+    one = client_mod._copy_event(ev)
+    one.key[:] = bytes(32)
+    assert client_mod._copy_event(ev).key == key
+
+
+def test_messages_bytes_and_str_through_the_fast_path(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    a.send("bob", "plain str")
+    a.send(b"bob", b"bytes \xff\xfe")  # non-UTF-8 comes back as surrogates
+    a.send("bob", "x" * 5000 + "\u00e9")
+    a.net.pump()
+    assert [t for _, t, _ in b.delivered[-3:]] == [
+        "plain str", b"bytes \xff\xfe".decode("utf-8", "surrogateescape"), "x" * 5000 + "\u00e9",
+    ]
+    assert all(s is Security.ENCRYPTED_UNVERIFIED for _, _, s in b.delivered[-3:])
+    with pytest.raises(TypeError):
+        a.send("bob", 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        a.receive(5, "x")  # type: ignore[arg-type]
+    ids = [a.send("bob", f"m{i}") for i in range(3)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    a.net.pump()
+
+
+def test_frames_balanced_after_errors(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+
+    def broken(peer, text):  # type: ignore[no-untyped-def]
+        raise ValueError("down")
+
+    a._handlers["on_send"] = broken
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            a.send("bob", "x")
+    a._handlers["on_send"] = client_mod._METHOD
+    assert a._tls.frames == []
+    a.send("bob", "after")
+    a.net.pump()
+    assert b.delivered[-1][1] == "after"
+    a.close()
+    with pytest.raises(ClosedError):
+        a.send("bob", "x")
+    with pytest.raises(ClosedError):
+        a.receive("bob", "x")
