@@ -62,11 +62,44 @@ impl DataMessageFields {
     /// for that ciphertext and `spare` more bytes: the sender appends the plaintext and
     /// encrypts it in place, then appends the MAC and the revealed keys, in one buffer.
     pub fn authenticated_prefix(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
+        DataPrefix {
+            header: self.header,
+            flags: self.flags,
+            sender_keyid: self.sender_keyid,
+            recipient_keyid: self.recipient_keyid,
+            next_dh: &self.next_dh,
+            counter: self.counter,
+        }
+        .write(ciphertext_len, spare)
+    }
+}
+
+/// The fields of a data message before its ciphertext, borrowing `next_dh` (the sender's data
+/// path writes its current key's encoding, kept once per key, without copying it first).
+#[derive(Debug, Clone, Copy)]
+pub struct DataPrefix<'a> {
+    /// Version, type, tags.
+    pub header: Header,
+    /// Flags.
+    pub flags: u8,
+    /// The sender's keyid.
+    pub sender_keyid: u32,
+    /// The recipient's keyid.
+    pub recipient_keyid: u32,
+    /// The sender's next DH public key, minimal MPI magnitude.
+    pub next_dh: &'a [u8],
+    /// The top half of the AES-CTR counter block.
+    pub counter: [u8; 8],
+}
+
+impl DataPrefix<'_> {
+    /// [`DataMessageFields::authenticated_prefix`] of these fields.
+    pub fn write(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
         let prefix = self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4;
         let mut writer = Writer::with_capacity(prefix.saturating_add(ciphertext_len).saturating_add(spare));
         self.header.write(&mut writer);
         writer.u8(self.flags).u32(self.sender_keyid).u32(self.recipient_keyid);
-        mpi::write(&mut writer, &self.next_dh);
+        mpi::write(&mut writer, self.next_dh);
         writer.bytes(&self.counter);
         writer.u32(u32::try_from(ciphertext_len).unwrap_or(u32::MAX));
         writer.into_vec()
