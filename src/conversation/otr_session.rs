@@ -143,6 +143,15 @@ fn to_shared(tlv: OtrSmpTlv) -> SmpTlv {
     SmpTlv { tlv_type: tlv.tlv_type, payload: tlv.payload.clone() }
 }
 
+/// What a failed encryption tells the caller.
+fn data_error(error: DataError) -> ClientError {
+    match error {
+        DataError::TooLong => ClientError::MessageTooLarge,
+        DataError::Random => ClientError::Random,
+        _ => ClientError::NoSession,
+    }
+}
+
 fn smp_error(error: OtrSmpError) -> ClientError {
     match error {
         OtrSmpError::Random(e) => ClientError::Smp(SmpError::Random(e)),
@@ -237,7 +246,7 @@ impl ProtocolSession for OtrSession {
             return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
         }
         let mut extra_key = None;
-        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len() + 1);
+        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len() + usize::from(padding_block > 0));
         for control in controls {
             tlvs.push(match *control {
                 Control::Disconnected => OtrTlv { kind: OtrTlvType::DISCONNECTED, value: Vec::new() },
@@ -264,6 +273,19 @@ impl ProtocolSession for OtrSession {
             let fill = padded - unpadded - 4;
             tlvs.push(OtrTlv { kind: OtrTlvType::PADDING, value: vec![0; fill] });
         }
+        if tlvs.is_empty() {
+            // Text only (most messages): encrypted straight from the caller's buffer.
+            let body_len = text.len().saturating_add(1);
+            if body_len > MAX_CIPHERTEXT_LEN {
+                return Err(ClientError::MessageTooLarge);
+            }
+            let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
+            check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+            let bytes = self.data.encrypt_parts(flags, &[text, &[0]]).map_err(data_error)?;
+            self.last_sent = now;
+            self.unanswered_since = None;
+            return Ok(Sealed { bytes, extra_key, log_marker: None });
+        }
         let body = encode_plaintext(text, &tlvs).map_err(|_| ClientError::MessageTooLarge)?;
         if body.len() > MAX_CIPHERTEXT_LEN {
             return Err(ClientError::MessageTooLarge);
@@ -271,11 +293,7 @@ impl ProtocolSession for OtrSession {
         let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
         check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * reveals)?;
         let mut body = body;
-        let bytes = self.data.encrypt(flags, &body).map_err(|error| match error {
-            DataError::TooLong => ClientError::MessageTooLarge,
-            DataError::Random => ClientError::Random,
-            _ => ClientError::NoSession,
-        });
+        let bytes = self.data.encrypt(flags, &body).map_err(data_error);
         wipe(&mut body);
         let bytes = bytes?;
         self.last_sent = now;
