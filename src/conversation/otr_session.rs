@@ -17,13 +17,12 @@ use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
 use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
-use crate::crypto::wipe::wipe;
 use crate::crypto::RandomSource;
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
-use crate::otr::tlv::{encode_plaintext, split_plaintext, OtrTlv, OtrTlvType};
+use crate::otr::tlv::{encode_tlvs, split_plaintext, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
@@ -246,7 +245,7 @@ impl ProtocolSession for OtrSession {
             return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
         }
         let mut extra_key = None;
-        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len() + usize::from(padding_block > 0));
+        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len());
         for control in controls {
             tlvs.push(match *control {
                 Control::Disconnected => OtrTlv { kind: OtrTlvType::DISCONNECTED, value: Vec::new() },
@@ -266,36 +265,19 @@ impl ProtocolSession for OtrSession {
             });
         }
         let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
-        if padding_block > 0 {
-            // A padding TLV (type 0, which every OTR implementation ignores) rounds the body
-            // up to the block, so message lengths say less about the text.
-            let padded = (unpadded + 4).div_ceil(padding_block) * padding_block;
-            let fill = padded - unpadded - 4;
-            tlvs.push(OtrTlv { kind: OtrTlvType::PADDING, value: vec![0; fill] });
-        }
-        if tlvs.is_empty() {
-            // Text only (most messages): encrypted straight from the caller's buffer.
-            let body_len = text.len().saturating_add(1);
-            if body_len > MAX_CIPHERTEXT_LEN {
-                return Err(ClientError::MessageTooLarge);
-            }
-            let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
-            check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
-            let bytes = self.data.encrypt_parts(flags, &[text, &[0]]).map_err(data_error)?;
-            self.last_sent = now;
-            self.unanswered_since = None;
-            return Ok(Sealed { bytes, extra_key, log_marker: None });
-        }
-        let body = encode_plaintext(text, &tlvs).map_err(|_| ClientError::MessageTooLarge)?;
-        if body.len() > MAX_CIPHERTEXT_LEN {
+        // A padding TLV (type 0, which every OTR implementation ignores) rounds the body up to
+        // the block, so message lengths say less about the text.
+        let padding =
+            (padding_block > 0).then(|| (unpadded + 4).div_ceil(padding_block) * padding_block - unpadded - 4);
+        // The TLV records only: the text is encrypted straight from the caller's buffer.
+        let records = encode_tlvs(text.len(), &tlvs, padding).map_err(|_| ClientError::MessageTooLarge)?;
+        let body_len = text.len() + 1 + records.len();
+        if body_len > MAX_CIPHERTEXT_LEN {
             return Err(ClientError::MessageTooLarge);
         }
         let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
-        check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * reveals)?;
-        let mut body = body;
-        let bytes = self.data.encrypt(flags, &body).map_err(data_error);
-        wipe(&mut body);
-        let bytes = bytes?;
+        check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+        let bytes = self.data.encrypt_parts(flags, &[text, &[0], &records]).map_err(data_error)?;
         self.last_sent = now;
         self.unanswered_since = None;
         Ok(Sealed { bytes, extra_key, log_marker: None })

@@ -152,6 +152,40 @@ pub fn encode_plaintext(text: &[u8], tlvs: &[OtrTlv]) -> Result<Zeroizing<Vec<u8
     Ok(out)
 }
 
+/// The TLV records after the NUL: `tlvs`, then, with `padding = Some(n)`, a padding TLV of `n`
+/// zero bytes. What [`encode_plaintext`] writes after `text ‖ NUL`, for a sender that encrypts
+/// the text straight from its own buffer; the same limits are checked for `text_len` bytes of
+/// text before them.
+pub fn encode_tlvs(text_len: usize, tlvs: &[OtrTlv], padding: Option<usize>) -> Result<Zeroizing<Vec<u8>>, TlvError> {
+    if tlvs.len() + usize::from(padding.is_some()) > MAX_OTR_TLVS {
+        return Err(TlvError::TooManyTlvs);
+    }
+    let mut len = 0usize;
+    for value_len in tlvs.iter().map(|tlv| tlv.value.len()).chain(padding) {
+        if value_len > usize::from(u16::MAX) {
+            return Err(TlvError::ValueTooLong);
+        }
+        len = len.checked_add(4 + value_len).ok_or(TlvError::TooLong)?;
+    }
+    if text_len.checked_add(1).and_then(|n| n.checked_add(len)).is_none_or(|n| n > MAX_PLAINTEXT_LEN) {
+        return Err(TlvError::TooLong);
+    }
+    // Sized up front: no reallocation leaves copies of the values behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    for tlv in tlvs {
+        out.extend_from_slice(&tlv.kind.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(tlv.value.len()).unwrap_or(u16::MAX).to_be_bytes());
+        out.extend_from_slice(&tlv.value);
+    }
+    if let Some(fill) = padding {
+        out.extend_from_slice(&OtrTlvType::PADDING.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(fill).unwrap_or(u16::MAX).to_be_bytes());
+        let end = out.len() + fill;
+        out.resize(end, 0);
+    }
+    Ok(out)
+}
+
 /// Splits a decrypted plaintext into text and TLVs. No NUL: all text, no TLVs. An incomplete
 /// TLV at the end is ignored (libotr's rule); more than [`MAX_OTR_TLVS`] is refused.
 pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
@@ -198,6 +232,23 @@ mod tests {
         let key = plaintext.find(OtrTlvType::EXTRA_SYMMETRIC_KEY).unwrap();
         assert_eq!(OtrTlv::parse_extra_symmetric_key(&key.value), Some((0x0102_0304, &b"file.txt"[..])));
         assert_eq!(*encode_plaintext(b"", &[]).unwrap(), vec![0], "a heartbeat is one NUL");
+        // The records alone, padding last, are what follows the text and its NUL.
+        let padded = [tlvs[0].clone(), OtrTlv::new(OtrTlvType::PADDING, &[0; 5])];
+        let records = encode_tlvs(5, &tlvs[..1], Some(5)).unwrap();
+        assert_eq!(*records, encode_plaintext(b"hello", &padded).unwrap()[6..]);
+        assert_eq!(*encode_tlvs(0, &[], None).unwrap(), Vec::<u8>::new());
+        assert_eq!(encode_tlvs(0, &[], Some(65536)).unwrap_err(), TlvError::ValueTooLong);
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN, &[], None).unwrap_err(), TlvError::TooLong);
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 4, &[], Some(0)).unwrap_err(), TlvError::TooLong);
+        assert_eq!(
+            encode_tlvs(MAX_PLAINTEXT_LEN - 5, &[], Some(0)).unwrap().len(),
+            4,
+            "text, NUL, padding fill the cap"
+        );
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 1, &[], None).unwrap().len(), 0);
+        let many = vec![OtrTlv::new(9, b""); MAX_OTR_TLVS];
+        assert_eq!(encode_tlvs(0, &many, Some(0)).unwrap_err(), TlvError::TooManyTlvs);
+        assert_eq!(encode_tlvs(0, &many, None).unwrap().len(), 4 * MAX_OTR_TLVS);
     }
 
     #[test]
