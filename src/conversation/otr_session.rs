@@ -19,7 +19,7 @@ use super::protocol::{
 use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
 use crate::crypto::RandomSource;
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
-use crate::otr::data::{DataError, DataSession};
+use crate::otr::data::{DataError, DataSession, Decrypted};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
 use crate::otr::tlv::{encode_tlvs, split_plaintext, OtrTlv, OtrTlvType};
@@ -297,12 +297,12 @@ impl ProtocolSession for OtrSession {
 
     fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
         let Inbound::Otr(bytes) = message else { return Err(OpenError::Unreadable) };
-        let mut decrypted = self.data.decrypt(bytes, rng).map_err(|error| match error {
+        let Decrypted { plaintext, extra_key, .. } = self.data.decrypt(bytes, rng).map_err(|error| match error {
             DataError::Malformed(_) => OpenError::Malformed,
             _ => OpenError::Unreadable,
         })?;
         self.last_received = now;
-        let (text_len, tlvs) = split_plaintext(&decrypted.plaintext).map_err(|_| OpenError::Malformed)?;
+        let (text_len, tlvs) = split_plaintext(&plaintext).map_err(|_| OpenError::Malformed)?;
         let mut controls = Vec::new();
         for tlv in tlvs {
             controls.push(match tlv.kind {
@@ -312,11 +312,9 @@ impl ProtocolSession for OtrSession {
                     ReceivedControl::Smp(SmpTlv { tlv_type: tlv.kind, payload: tlv.value.clone() })
                 }
                 OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(&tlv.value) {
-                    Some((usage, context)) => ReceivedControl::ExtraKey {
-                        usage,
-                        context: context.to_vec(),
-                        key: Zeroizing::new(*decrypted.extra_key),
-                    },
+                    Some((usage, context)) => {
+                        ReceivedControl::ExtraKey { usage, context: context.to_vec(), key: Zeroizing::new(*extra_key) }
+                    }
                     None => ReceivedControl::Malformed,
                 },
                 TLV_MODERN_OFFER => match parse_modern_offer(&tlv.value) {
@@ -332,7 +330,7 @@ impl ProtocolSession for OtrSession {
         // The text is the start of the decrypted buffer: kept there, cut after it (what follows
         // stays in the buffer's spare room, wiped with it; the NUL's place is room for the C
         // API's terminator).
-        let mut text = Zeroizing::new(core::mem::take(&mut *decrypted.plaintext));
+        let mut text = plaintext;
         text.truncate(text_len);
         Ok(Opened { text, controls })
     }
