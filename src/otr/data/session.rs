@@ -18,7 +18,9 @@ use crate::crypto::RandomSource;
 use crate::otr::ake::EstablishedAke;
 use crate::otr::group::Element;
 use crate::otr::identity::{DsaPublicKey, Fingerprint};
-use crate::otr::message::{DataMessage, DataPrefix, Header, MessageType, OtrVersion, MAX_CIPHERTEXT_LEN};
+use crate::otr::message::{
+    DataMessage, DataMessageView, DataPrefix, Header, MessageType, OtrVersion, MAX_CIPHERTEXT_LEN,
+};
 use crate::wire::InstanceTag;
 
 use super::key_ring::{KeyRing, Ours, Theirs};
@@ -197,27 +199,25 @@ impl DataSession {
 
     /// Checks and decrypts a binary data message, then rotates keys as it says.
     pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
-        let mut message = DataMessage::parse(bytes)?;
-        let fields = &message.fields;
-        if fields.header.version != self.version
+        let message = DataMessageView::parse(bytes)?;
+        if message.header.version != self.version
             || (self.version == OtrVersion::V3
-                && (fields.header.receiver_tag != self.our_tag || fields.header.sender_tag != self.their_tag))
+                && (message.header.receiver_tag != self.our_tag || message.header.sender_tag != self.their_tag))
         {
             return Err(DataError::NotForThisSession);
         }
-        let unreadable = |reason| DataError::Unreadable { reason, flags: fields.flags };
+        let unreadable = |reason| DataError::Unreadable { reason, flags: message.flags };
         if self.revealed {
             return Err(unreadable(UnreadableReason::UnknownKeys));
         }
         let (ours, theirs) = self
             .keys
-            .pair_for(fields.sender_keyid, fields.recipient_keyid)
+            .pair_for(message.sender_keyid, message.recipient_keyid)
             .ok_or(unreadable(UnreadableReason::UnknownKeys))?;
-        let counter = u64::from_be_bytes(fields.counter);
+        let counter = u64::from_be_bytes(message.counter);
         {
             let keys = self.keys.derived(ours, theirs).ok_or(unreadable(UnreadableReason::UnknownKeys))?;
-            let authenticated = bytes.get(..message.authenticated_len()).ok_or(unreadable(UnreadableReason::BadMac))?;
-            if !ct_eq(&keys.receiving_mac.mac(authenticated), &message.mac) {
+            if !ct_eq(&keys.receiving_mac.mac(message.authenticated), &message.mac) {
                 return Err(unreadable(UnreadableReason::BadMac));
             }
             if counter <= keys.receive_counter {
@@ -226,7 +226,7 @@ impl DataSession {
         }
         // Everything that can fail happens before the first change.
         let their_next = if theirs == Theirs::Current {
-            let next = Element::from_peer(&fields.next_dh).map_err(|e| DataError::Malformed(e.into()))?;
+            let next = Element::from_peer(message.next_dh).map_err(|e| DataError::Malformed(e.into()))?;
             self.keys.their_keyid.checked_add(1).ok_or(DataError::Exhausted)?;
             Some(next)
         } else {
@@ -238,11 +238,10 @@ impl DataSession {
         } else {
             None
         };
-        let (flags, counter_block) = (fields.flags, fields.counter);
-        // The parsed ciphertext is decrypted in place (it is this message's own copy).
-        let mut plaintext = Zeroizing::new(core::mem::take(&mut message.fields.ciphertext));
+        // The ciphertext's one copy, decrypted in place (sized exactly: never reallocated).
+        let mut plaintext = Zeroizing::new(message.ciphertext.to_vec());
         let keys = self.keys.derived(ours, theirs).ok_or(DataError::Exhausted)?;
-        keys.receiving_aes.apply(&counter_block, &mut plaintext);
+        keys.receiving_aes.apply(&message.counter, &mut plaintext);
         let extra_key = Zeroizing::new(keys.extra_key);
         keys.receive_counter = counter;
         keys.receive_mac_used = true;
@@ -253,7 +252,7 @@ impl DataSession {
         if let Some(next) = their_next {
             self.keys.rotate_theirs(next).ok_or(DataError::Exhausted)?;
         }
-        Ok(Decrypted { flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys })
+        Ok(Decrypted { flags: message.flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys() })
     }
 
     /// Queues every used receiving MAC key for the next message (the end of the session).
