@@ -22,7 +22,7 @@ use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession, Decrypted};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
-use crate::otr::tlv::{encode_tlvs, split_plaintext, OtrTlv, OtrTlvType};
+use crate::otr::tlv::{encode_tlvs, padding_record, split_plaintext, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
@@ -269,13 +269,25 @@ impl ProtocolSession for OtrSession {
         // the block, so message lengths say less about the text.
         let padding =
             (padding_block > 0).then(|| (unpadded + 4).div_ceil(padding_block) * padding_block - unpadded - 4);
+        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
+        if let (true, Some((header, zeros))) = (tlvs.is_empty(), padding.and_then(padding_record)) {
+            // Text and padding only (most messages): nothing is encoded or allocated.
+            let body_len = text.len() + 1 + header.len() + zeros.len();
+            if body_len > MAX_CIPHERTEXT_LEN {
+                return Err(ClientError::MessageTooLarge);
+            }
+            check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+            let bytes = self.data.encrypt_parts(flags, &[text, &[0], &header, zeros]).map_err(data_error)?;
+            self.last_sent = now;
+            self.unanswered_since = None;
+            return Ok(Sealed { bytes, extra_key, log_marker: None });
+        }
         // The TLV records only: the text is encrypted straight from the caller's buffer.
         let records = encode_tlvs(text.len(), &tlvs, padding).map_err(|_| ClientError::MessageTooLarge)?;
         let body_len = text.len() + 1 + records.len();
         if body_len > MAX_CIPHERTEXT_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
         check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
         let bytes = self.data.encrypt_parts(flags, &[text, &[0], &records]).map_err(data_error)?;
         self.last_sent = now;

@@ -186,6 +186,22 @@ pub fn encode_tlvs(text_len: usize, tlvs: &[OtrTlv], padding: Option<usize>) -> 
     Ok(out)
 }
 
+/// The longest padding value [`padding_record`] serves: offrec's largest padding block.
+pub const MAX_PADDING_FILL: usize = 4096;
+
+/// Zeros the padding values are borrowed from.
+static PADDING_ZEROS: [u8; MAX_PADDING_FILL] = [0; MAX_PADDING_FILL];
+
+/// A padding TLV of `fill` zero bytes as its 4-byte header and its value, borrowed (what
+/// [`encode_tlvs`] writes for `padding = Some(fill)` with no other TLV, without allocating):
+/// `None` above [`MAX_PADDING_FILL`].
+pub fn padding_record(fill: usize) -> Option<([u8; 4], &'static [u8])> {
+    let value = PADDING_ZEROS.get(..fill)?;
+    let [a, b] = OtrTlvType::PADDING.to_be_bytes();
+    let [c, d] = u16::try_from(fill).ok()?.to_be_bytes();
+    Some(([a, b, c, d], value))
+}
+
 /// Splits a decrypted plaintext into text and TLVs. No NUL: all text, no TLVs. An incomplete
 /// TLV at the end is ignored (libotr's rule); more than [`MAX_OTR_TLVS`] is refused.
 pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
@@ -248,6 +264,11 @@ mod tests {
             "text, NUL, padding fill the cap"
         );
         assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 1, &[], None).unwrap().len(), 0);
+        for fill in [0, 1, 13, MAX_PADDING_FILL] {
+            let (header, value) = padding_record(fill).unwrap();
+            assert_eq!([&header[..], value].concat(), *encode_tlvs(0, &[], Some(fill)).unwrap(), "fill {fill}");
+        }
+        assert_eq!(padding_record(MAX_PADDING_FILL + 1), None);
         let many = vec![OtrTlv::new(9, b""); MAX_OTR_TLVS];
         assert_eq!(encode_tlvs(0, &many, Some(0)).unwrap_err(), TlvError::TooManyTlvs);
         assert_eq!(encode_tlvs(0, &many, None).unwrap().len(), 4 * MAX_OTR_TLVS);
