@@ -17,13 +17,12 @@ use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
 use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
-use crate::crypto::wipe::wipe;
 use crate::crypto::RandomSource;
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
-use crate::otr::data::{DataError, DataSession};
+use crate::otr::data::{DataError, DataSession, Decrypted};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
-use crate::otr::tlv::{encode_plaintext, split_plaintext, OtrTlv, OtrTlvType};
+use crate::otr::tlv::{encode_tlvs, padding_record, split_plaintext, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
@@ -143,6 +142,15 @@ fn to_shared(tlv: OtrSmpTlv) -> SmpTlv {
     SmpTlv { tlv_type: tlv.tlv_type, payload: tlv.payload.clone() }
 }
 
+/// What a failed encryption tells the caller.
+fn data_error(error: DataError) -> ClientError {
+    match error {
+        DataError::TooLong => ClientError::MessageTooLarge,
+        DataError::Random => ClientError::Random,
+        _ => ClientError::NoSession,
+    }
+}
+
 fn smp_error(error: OtrSmpError) -> ClientError {
     match error {
         OtrSmpError::Random(e) => ClientError::Smp(SmpError::Random(e)),
@@ -237,7 +245,7 @@ impl ProtocolSession for OtrSession {
             return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
         }
         let mut extra_key = None;
-        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len() + 1);
+        let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len());
         for control in controls {
             tlvs.push(match *control {
                 Control::Disconnected => OtrTlv { kind: OtrTlvType::DISCONNECTED, value: Vec::new() },
@@ -257,27 +265,31 @@ impl ProtocolSession for OtrSession {
             });
         }
         let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
-        if padding_block > 0 {
-            // A padding TLV (type 0, which every OTR implementation ignores) rounds the body
-            // up to the block, so message lengths say less about the text.
-            let padded = (unpadded + 4).div_ceil(padding_block) * padding_block;
-            let fill = padded - unpadded - 4;
-            tlvs.push(OtrTlv { kind: OtrTlvType::PADDING, value: vec![0; fill] });
+        // A padding TLV (type 0, which every OTR implementation ignores) rounds the body up to
+        // the block, so message lengths say less about the text.
+        let padding =
+            (padding_block > 0).then(|| (unpadded + 4).div_ceil(padding_block) * padding_block - unpadded - 4);
+        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
+        if let (true, Some((header, zeros))) = (tlvs.is_empty(), padding.and_then(padding_record)) {
+            // Text and padding only (most messages): nothing is encoded or allocated.
+            let body_len = text.len() + 1 + header.len() + zeros.len();
+            if body_len > MAX_CIPHERTEXT_LEN {
+                return Err(ClientError::MessageTooLarge);
+            }
+            check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+            let bytes = self.data.encrypt_parts(flags, &[text, &[0], &header, zeros]).map_err(data_error)?;
+            self.last_sent = now;
+            self.unanswered_since = None;
+            return Ok(Sealed { bytes, extra_key, log_marker: None });
         }
-        let body = encode_plaintext(text, &tlvs).map_err(|_| ClientError::MessageTooLarge)?;
-        if body.len() > MAX_CIPHERTEXT_LEN {
+        // The TLV records only: the text is encrypted straight from the caller's buffer.
+        let records = encode_tlvs(text.len(), &tlvs, padding).map_err(|_| ClientError::MessageTooLarge)?;
+        let body_len = text.len() + 1 + records.len();
+        if body_len > MAX_CIPHERTEXT_LEN {
             return Err(ClientError::MessageTooLarge);
         }
-        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
-        check(DATA_MESSAGE_OVERHEAD + body.len() + REVEALED_KEY_LEN * reveals)?;
-        let mut body = body;
-        let bytes = self.data.encrypt(flags, &body).map_err(|error| match error {
-            DataError::TooLong => ClientError::MessageTooLarge,
-            DataError::Random => ClientError::Random,
-            _ => ClientError::NoSession,
-        });
-        wipe(&mut body);
-        let bytes = bytes?;
+        check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+        let bytes = self.data.encrypt_parts(flags, &[text, &[0], &records]).map_err(data_error)?;
         self.last_sent = now;
         self.unanswered_since = None;
         Ok(Sealed { bytes, extra_key, log_marker: None })
@@ -297,12 +309,12 @@ impl ProtocolSession for OtrSession {
 
     fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
         let Inbound::Otr(bytes) = message else { return Err(OpenError::Unreadable) };
-        let mut decrypted = self.data.decrypt(bytes, rng).map_err(|error| match error {
+        let Decrypted { plaintext, extra_key, .. } = self.data.decrypt(bytes, rng).map_err(|error| match error {
             DataError::Malformed(_) => OpenError::Malformed,
             _ => OpenError::Unreadable,
         })?;
         self.last_received = now;
-        let (text_len, tlvs) = split_plaintext(&decrypted.plaintext).map_err(|_| OpenError::Malformed)?;
+        let (text_len, tlvs) = split_plaintext(&plaintext).map_err(|_| OpenError::Malformed)?;
         let mut controls = Vec::new();
         for tlv in tlvs {
             controls.push(match tlv.kind {
@@ -312,11 +324,9 @@ impl ProtocolSession for OtrSession {
                     ReceivedControl::Smp(SmpTlv { tlv_type: tlv.kind, payload: tlv.value.clone() })
                 }
                 OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(&tlv.value) {
-                    Some((usage, context)) => ReceivedControl::ExtraKey {
-                        usage,
-                        context: context.to_vec(),
-                        key: Zeroizing::new(*decrypted.extra_key),
-                    },
+                    Some((usage, context)) => {
+                        ReceivedControl::ExtraKey { usage, context: context.to_vec(), key: Zeroizing::new(*extra_key) }
+                    }
                     None => ReceivedControl::Malformed,
                 },
                 TLV_MODERN_OFFER => match parse_modern_offer(&tlv.value) {
@@ -332,7 +342,7 @@ impl ProtocolSession for OtrSession {
         // The text is the start of the decrypted buffer: kept there, cut after it (what follows
         // stays in the buffer's spare room, wiped with it; the NUL's place is room for the C
         // API's terminator).
-        let mut text = Zeroizing::new(core::mem::take(&mut *decrypted.plaintext));
+        let mut text = plaintext;
         text.truncate(text_len);
         Ok(Opened { text, controls })
     }

@@ -152,6 +152,56 @@ pub fn encode_plaintext(text: &[u8], tlvs: &[OtrTlv]) -> Result<Zeroizing<Vec<u8
     Ok(out)
 }
 
+/// The TLV records after the NUL: `tlvs`, then, with `padding = Some(n)`, a padding TLV of `n`
+/// zero bytes. What [`encode_plaintext`] writes after `text ‖ NUL`, for a sender that encrypts
+/// the text straight from its own buffer; the same limits are checked for `text_len` bytes of
+/// text before them.
+pub fn encode_tlvs(text_len: usize, tlvs: &[OtrTlv], padding: Option<usize>) -> Result<Zeroizing<Vec<u8>>, TlvError> {
+    if tlvs.len() + usize::from(padding.is_some()) > MAX_OTR_TLVS {
+        return Err(TlvError::TooManyTlvs);
+    }
+    let mut len = 0usize;
+    for value_len in tlvs.iter().map(|tlv| tlv.value.len()).chain(padding) {
+        if value_len > usize::from(u16::MAX) {
+            return Err(TlvError::ValueTooLong);
+        }
+        len = len.checked_add(4 + value_len).ok_or(TlvError::TooLong)?;
+    }
+    if text_len.checked_add(1).and_then(|n| n.checked_add(len)).is_none_or(|n| n > MAX_PLAINTEXT_LEN) {
+        return Err(TlvError::TooLong);
+    }
+    // Sized up front: no reallocation leaves copies of the values behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    for tlv in tlvs {
+        out.extend_from_slice(&tlv.kind.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(tlv.value.len()).unwrap_or(u16::MAX).to_be_bytes());
+        out.extend_from_slice(&tlv.value);
+    }
+    if let Some(fill) = padding {
+        out.extend_from_slice(&OtrTlvType::PADDING.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(fill).unwrap_or(u16::MAX).to_be_bytes());
+        let end = out.len() + fill;
+        out.resize(end, 0);
+    }
+    Ok(out)
+}
+
+/// The longest padding value [`padding_record`] serves: offrec's largest padding block.
+pub const MAX_PADDING_FILL: usize = 4096;
+
+/// Zeros the padding values are borrowed from.
+static PADDING_ZEROS: [u8; MAX_PADDING_FILL] = [0; MAX_PADDING_FILL];
+
+/// A padding TLV of `fill` zero bytes as its 4-byte header and its value, borrowed (what
+/// [`encode_tlvs`] writes for `padding = Some(fill)` with no other TLV, without allocating):
+/// `None` above [`MAX_PADDING_FILL`].
+pub fn padding_record(fill: usize) -> Option<([u8; 4], &'static [u8])> {
+    let value = PADDING_ZEROS.get(..fill)?;
+    let [a, b] = OtrTlvType::PADDING.to_be_bytes();
+    let [c, d] = u16::try_from(fill).ok()?.to_be_bytes();
+    Some(([a, b, c, d], value))
+}
+
 /// Splits a decrypted plaintext into text and TLVs. No NUL: all text, no TLVs. An incomplete
 /// TLV at the end is ignored (libotr's rule); more than [`MAX_OTR_TLVS`] is refused.
 pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
@@ -165,9 +215,11 @@ pub fn split_plaintext(bytes: &[u8]) -> Result<(usize, Vec<OtrTlv>), TlvError> {
     if bytes.len() > MAX_PLAINTEXT_LEN {
         return Err(TlvError::TooLong);
     }
-    let (text_len, rest) = match bytes.iter().position(|&b| b == 0) {
-        Some(nul) => (nul, bytes.get(nul + 1..).unwrap_or_default()),
-        None => (bytes.len(), &[][..]),
+    // The first NUL, found with core's word-at-a-time memchr (a byte loop is a fifth of a
+    // 4 KiB message's receive cost).
+    let (text_len, rest) = match core::ffi::CStr::from_bytes_until_nul(bytes) {
+        Ok(text) => (text.count_bytes(), bytes.get(text.count_bytes() + 1..).unwrap_or_default()),
+        Err(_) => (bytes.len(), &[][..]),
     };
     let mut tlvs = Vec::new();
     let mut reader = Reader::new(rest);
@@ -198,6 +250,28 @@ mod tests {
         let key = plaintext.find(OtrTlvType::EXTRA_SYMMETRIC_KEY).unwrap();
         assert_eq!(OtrTlv::parse_extra_symmetric_key(&key.value), Some((0x0102_0304, &b"file.txt"[..])));
         assert_eq!(*encode_plaintext(b"", &[]).unwrap(), vec![0], "a heartbeat is one NUL");
+        // The records alone, padding last, are what follows the text and its NUL.
+        let padded = [tlvs[0].clone(), OtrTlv::new(OtrTlvType::PADDING, &[0; 5])];
+        let records = encode_tlvs(5, &tlvs[..1], Some(5)).unwrap();
+        assert_eq!(*records, encode_plaintext(b"hello", &padded).unwrap()[6..]);
+        assert_eq!(*encode_tlvs(0, &[], None).unwrap(), Vec::<u8>::new());
+        assert_eq!(encode_tlvs(0, &[], Some(65536)).unwrap_err(), TlvError::ValueTooLong);
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN, &[], None).unwrap_err(), TlvError::TooLong);
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 4, &[], Some(0)).unwrap_err(), TlvError::TooLong);
+        assert_eq!(
+            encode_tlvs(MAX_PLAINTEXT_LEN - 5, &[], Some(0)).unwrap().len(),
+            4,
+            "text, NUL, padding fill the cap"
+        );
+        assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 1, &[], None).unwrap().len(), 0);
+        for fill in [0, 1, 13, MAX_PADDING_FILL] {
+            let (header, value) = padding_record(fill).unwrap();
+            assert_eq!([&header[..], value].concat(), *encode_tlvs(0, &[], Some(fill)).unwrap(), "fill {fill}");
+        }
+        assert_eq!(padding_record(MAX_PADDING_FILL + 1), None);
+        let many = vec![OtrTlv::new(9, b""); MAX_OTR_TLVS];
+        assert_eq!(encode_tlvs(0, &many, Some(0)).unwrap_err(), TlvError::TooManyTlvs);
+        assert_eq!(encode_tlvs(0, &many, None).unwrap().len(), 4 * MAX_OTR_TLVS);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub(super) const MAX_PENDING_REVEALS: usize = 2 * MAX_REVEALED_MAC_KEYS;
 pub(super) struct KeyRing {
     pub(super) our_keyid: u32,
     our_current: DhKeyPair,
+    /// `our_current`'s public value as the minimal MPI magnitude every message announces.
+    our_current_minimal: Vec<u8>,
     our_previous: DhKeyPair,
     pub(super) their_keyid: u32,
     their_current: Element,
@@ -65,6 +67,7 @@ impl KeyRing {
     ) -> Option<KeyRing> {
         Some(KeyRing {
             our_keyid: our_ake_keyid.checked_add(1)?,
+            our_current_minimal: next.public().to_minimal_bytes(),
             our_current: next,
             our_previous: our_ake_key,
             their_keyid,
@@ -75,9 +78,10 @@ impl KeyRing {
         })
     }
 
-    /// Our DH public value with keyid `our_keyid` (the `next_dh` of the messages we send).
-    pub(super) fn our_current_public(&self) -> &Element {
-        self.our_current.public()
+    /// Our DH public value with keyid `our_keyid` as a minimal MPI magnitude (the `next_dh` of
+    /// the messages we send), encoded once per key.
+    pub(super) fn our_current_minimal(&self) -> &[u8] {
+        &self.our_current_minimal
     }
 
     /// Which pair a received message's keyids name, if we have it (libotr's acceptance
@@ -104,12 +108,10 @@ impl KeyRing {
         Some((ours, theirs))
     }
 
-    /// The keys of a pair, derived if needed (`None` only for a missing previous key of theirs,
-    /// which [`KeyRing::pair_for`] never names).
-    pub(super) fn derived(&self, ours: Ours, theirs: Theirs) -> Option<SessionKeys> {
-        if let Some(keys) = &self.pairs[ours as usize][theirs as usize] {
-            return Some(keys.clone());
-        }
+    /// The keys of a pair, derived into its slot if needed (`None` only for a missing previous
+    /// key of theirs, which [`KeyRing::pair_for`] never names). Deriving is no change of state
+    /// (libotr derives every pair up front): callers change counters only once they succeed.
+    pub(super) fn derived(&mut self, ours: Ours, theirs: Theirs) -> Option<&mut SessionKeys> {
         let our_key = match ours {
             Ours::Current => &self.our_current,
             Ours::Previous => &self.our_previous,
@@ -118,12 +120,8 @@ impl KeyRing {
             Theirs::Current => &self.their_current,
             Theirs::Previous => self.their_previous.as_ref()?,
         };
-        Some(SessionKeys::derive(our_key, their_key))
-    }
-
-    /// Stores a pair's updated keys and counters.
-    pub(super) fn store(&mut self, ours: Ours, theirs: Theirs, keys: SessionKeys) {
-        self.pairs[ours as usize][theirs as usize] = Some(keys);
+        let slot = &mut self.pairs[ours as usize][theirs as usize];
+        Some(slot.get_or_insert_with(|| SessionKeys::derive(our_key, their_key)))
     }
 
     /// Queues the used receiving MAC keys of the pairs in `slots` for revealing, and forgets them.
@@ -146,6 +144,7 @@ impl KeyRing {
         let [current, previous] = &mut self.pairs;
         std::mem::swap(current, previous);
         *current = Default::default();
+        self.our_current_minimal = fresh.public().to_minimal_bytes();
         self.our_previous = std::mem::replace(&mut self.our_current, fresh);
         self.our_keyid = next_keyid;
         Some(())

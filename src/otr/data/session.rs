@@ -18,11 +18,13 @@ use crate::crypto::RandomSource;
 use crate::otr::ake::EstablishedAke;
 use crate::otr::group::Element;
 use crate::otr::identity::{DsaPublicKey, Fingerprint};
-use crate::otr::message::{DataMessage, DataMessageFields, Header, MessageType, OtrVersion, MAX_CIPHERTEXT_LEN};
+use crate::otr::message::{
+    DataMessage, DataMessageView, DataPrefix, Header, MessageType, OtrVersion, MAX_CIPHERTEXT_LEN,
+};
 use crate::wire::InstanceTag;
 
 use super::key_ring::{KeyRing, Ours, Theirs};
-use super::symmetric::{aes128_ctr, ct_eq};
+use super::symmetric::ct_eq;
 use super::{DataError, DhKeyPair, UnreadableReason};
 
 /// A decrypted data message.
@@ -136,83 +138,95 @@ impl DataSession {
     /// The extra symmetric key the next message we send will be under (what libotr's
     /// `otrl_message_symkey` returns): send the TLV 8 in that message.
     pub fn sending_extra_key(&mut self) -> Zeroizing<[u8; 32]> {
-        let Some(keys) = self.keys.derived(Ours::Previous, Theirs::Current) else {
-            return Zeroizing::new([0; 32]);
-        };
-        let extra = Zeroizing::new(keys.extra_key);
-        self.keys.store(Ours::Previous, Theirs::Current, keys);
-        extra
+        match self.keys.derived(Ours::Previous, Theirs::Current) {
+            Some(keys) => Zeroizing::new(keys.extra_key),
+            None => Zeroizing::new([0; 32]),
+        }
     }
 
     /// Encrypts `plaintext` (already `text ‖ NUL ‖ TLVs`) into a binary data message.
     pub fn encrypt(&mut self, flags: u8, plaintext: &[u8]) -> Result<Vec<u8>, DataError> {
-        let next_dh = self.keys.our_current_public().to_minimal_bytes();
-        self.encrypt_announcing(flags, plaintext, next_dh)
+        self.encrypt_announcing(flags, &[plaintext], None)
     }
 
-    /// [`DataSession::encrypt`] with `next_dh` as the announced next key (tests forge bad ones).
-    fn encrypt_announcing(&mut self, flags: u8, plaintext: &[u8], next_dh: Vec<u8>) -> Result<Vec<u8>, DataError> {
-        if plaintext.len() > MAX_CIPHERTEXT_LEN {
+    /// [`DataSession::encrypt`] of the concatenation of `parts` (the plaintext is never
+    /// assembled anywhere but in the message, where it is encrypted in place).
+    pub fn encrypt_parts(&mut self, flags: u8, parts: &[&[u8]]) -> Result<Vec<u8>, DataError> {
+        self.encrypt_announcing(flags, parts, None)
+    }
+
+    /// [`DataSession::encrypt_parts`] announcing `forged_next_dh` instead of our current key
+    /// when given (tests forge bad ones).
+    fn encrypt_announcing(
+        &mut self,
+        flags: u8,
+        parts: &[&[u8]],
+        forged_next_dh: Option<&[u8]>,
+    ) -> Result<Vec<u8>, DataError> {
+        let plaintext_len = parts.iter().map(|part| part.len()).fold(0usize, usize::saturating_add);
+        if plaintext_len > MAX_CIPHERTEXT_LEN {
             return Err(DataError::TooLong);
         }
         let sender_keyid = self.keys.our_keyid.checked_sub(1).ok_or(DataError::Exhausted)?;
-        let mut keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
-        keys.send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
-        let counter = keys.send_counter.to_be_bytes();
-        let fields = DataMessageFields {
+        let keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
+        let send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
+        let counter = send_counter.to_be_bytes();
+        let prefix = DataPrefix {
             header: Header::new(self.version, MessageType::Data, self.our_tag, self.their_tag),
             flags,
             sender_keyid,
             recipient_keyid: self.keys.their_keyid,
-            next_dh,
+            next_dh: forged_next_dh.unwrap_or(self.keys.our_current_minimal()),
             counter,
-            ciphertext: Vec::new(),
         };
         // One buffer: the authenticated prefix, the plaintext encrypted in place behind it, then
         // the MAC and the revealed keys (it is sized for all of it, so the plaintext is never
         // left behind in a reallocated buffer).
-        let reveals = self.keys.pending_reveals();
-        let mut message = fields.authenticated_prefix(plaintext.len(), DataMessage::tail_len(reveals.len()));
+        let reveal_count = self.keys.pending_reveals().len();
+        let mut message = prefix.write(plaintext_len, DataMessage::tail_len(reveal_count));
         let start = message.len();
-        message.extend_from_slice(plaintext);
-        aes128_ctr(&keys.keys.sending_aes, &counter, message.get_mut(start..).unwrap_or_default());
+        for part in parts {
+            message.extend_from_slice(part);
+        }
+        let keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
+        keys.sending_aes.apply(&counter, message.get_mut(start..).unwrap_or_default());
         let mac = keys.sending_mac.mac(&message);
-        DataMessage::append_tail(&mut message, &mac, reveals);
-        self.keys.store(Ours::Previous, Theirs::Current, keys);
+        keys.send_counter = send_counter;
+        DataMessage::append_tail(&mut message, &mac, self.keys.pending_reveals());
         self.keys.clear_reveals();
         Ok(message)
     }
 
     /// Checks and decrypts a binary data message, then rotates keys as it says.
     pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
-        let mut message = DataMessage::parse(bytes)?;
-        let fields = &message.fields;
-        if fields.header.version != self.version
+        let message = DataMessageView::parse(bytes)?;
+        if message.header.version != self.version
             || (self.version == OtrVersion::V3
-                && (fields.header.receiver_tag != self.our_tag || fields.header.sender_tag != self.their_tag))
+                && (message.header.receiver_tag != self.our_tag || message.header.sender_tag != self.their_tag))
         {
             return Err(DataError::NotForThisSession);
         }
-        let unreadable = |reason| DataError::Unreadable { reason, flags: fields.flags };
+        let unreadable = |reason| DataError::Unreadable { reason, flags: message.flags };
         if self.revealed {
             return Err(unreadable(UnreadableReason::UnknownKeys));
         }
         let (ours, theirs) = self
             .keys
-            .pair_for(fields.sender_keyid, fields.recipient_keyid)
+            .pair_for(message.sender_keyid, message.recipient_keyid)
             .ok_or(unreadable(UnreadableReason::UnknownKeys))?;
-        let mut keys = self.keys.derived(ours, theirs).ok_or(unreadable(UnreadableReason::UnknownKeys))?;
-        let authenticated = bytes.get(..message.authenticated_len()).ok_or(unreadable(UnreadableReason::BadMac))?;
-        if !ct_eq(&keys.receiving_mac.mac(authenticated), &message.mac) {
-            return Err(unreadable(UnreadableReason::BadMac));
-        }
-        let counter = u64::from_be_bytes(fields.counter);
-        if counter <= keys.receive_counter {
-            return Err(unreadable(UnreadableReason::CounterNotIncreasing));
+        let counter = u64::from_be_bytes(message.counter);
+        {
+            let keys = self.keys.derived(ours, theirs).ok_or(unreadable(UnreadableReason::UnknownKeys))?;
+            if !ct_eq(&keys.receiving_mac.mac(message.authenticated), &message.mac) {
+                return Err(unreadable(UnreadableReason::BadMac));
+            }
+            if counter <= keys.receive_counter {
+                return Err(unreadable(UnreadableReason::CounterNotIncreasing));
+            }
         }
         // Everything that can fail happens before the first change.
         let their_next = if theirs == Theirs::Current {
-            let next = Element::from_peer(&fields.next_dh).map_err(|e| DataError::Malformed(e.into()))?;
+            let next = Element::from_peer(message.next_dh).map_err(|e| DataError::Malformed(e.into()))?;
             self.keys.their_keyid.checked_add(1).ok_or(DataError::Exhausted)?;
             Some(next)
         } else {
@@ -224,15 +238,13 @@ impl DataSession {
         } else {
             None
         };
-        let (flags, counter_block) = (fields.flags, fields.counter);
-        // The parsed ciphertext is decrypted in place (it is this message's own copy).
-        let mut plaintext = Zeroizing::new(core::mem::take(&mut message.fields.ciphertext));
-        aes128_ctr(&keys.keys.receiving_aes, &counter_block, &mut plaintext);
+        // The ciphertext's one copy, decrypted in place (sized exactly: never reallocated).
+        let mut plaintext = Zeroizing::new(message.ciphertext.to_vec());
+        let keys = self.keys.derived(ours, theirs).ok_or(DataError::Exhausted)?;
+        keys.receiving_aes.apply(&message.counter, &mut plaintext);
         let extra_key = Zeroizing::new(keys.extra_key);
-
         keys.receive_counter = counter;
         keys.receive_mac_used = true;
-        self.keys.store(ours, theirs, keys);
         if let Some(fresh) = our_fresh {
             // Checked above: cannot fail.
             self.keys.rotate_ours(fresh).ok_or(DataError::Exhausted)?;
@@ -240,7 +252,7 @@ impl DataSession {
         if let Some(next) = their_next {
             self.keys.rotate_theirs(next).ok_or(DataError::Exhausted)?;
         }
-        Ok(Decrypted { flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys })
+        Ok(Decrypted { flags: message.flags, plaintext, extra_key, revealed_mac_keys: message.old_mac_keys() })
     }
 
     /// Queues every used receiving MAC key for the next message (the end of the session).
@@ -347,7 +359,7 @@ mod tests {
             (p_minus_two, GroupError::NotInSubgroup),
             (vec![0xFF; 193], GroupError::TooLarge),
         ] {
-            let message = alice.encrypt_announcing(0, b"x\0", next).unwrap();
+            let message = alice.encrypt_announcing(0, &[b"x\0"], Some(&next)).unwrap();
             let before = bob.keyids();
             assert_eq!(
                 bob.decrypt(&message, &mut rng).unwrap_err(),

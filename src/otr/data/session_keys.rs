@@ -6,11 +6,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::otr::group::Element;
 use crate::otr::kdf::{extra_symmetric_key, DataKeys};
 
-use super::symmetric::Sha1Mac;
+use super::symmetric::{Aes128CtrKey, Sha1Mac};
 use super::DhKeyPair;
 
-/// One key pair's keys, counters and whether its receiving MAC key was used.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// One key pair's keys, counters and whether its receiving MAC key was used. Kept in its
+/// [`super::key_ring::KeyRing`] slot and used in place: never copied per message.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub(super) struct SessionKeys {
     pub(super) keys: DataKeys,
     /// The extra symmetric key (the same for every message under this pair).
@@ -28,6 +29,12 @@ pub(super) struct SessionKeys {
     /// `keys.receiving_mac` keyed once.
     #[zeroize(skip)]
     pub(super) receiving_mac: Sha1Mac,
+    /// `keys.sending_aes`'s key schedule (wiped by its own drop).
+    #[zeroize(skip)]
+    pub(super) sending_aes: Aes128CtrKey,
+    /// `keys.receiving_aes`'s key schedule.
+    #[zeroize(skip)]
+    pub(super) receiving_aes: Aes128CtrKey,
 }
 
 impl SessionKeys {
@@ -39,6 +46,8 @@ impl SessionKeys {
         SessionKeys {
             sending_mac: Sha1Mac::new(&keys.sending_mac),
             receiving_mac: Sha1Mac::new(&keys.receiving_mac),
+            sending_aes: Aes128CtrKey::new(&keys.sending_aes),
+            receiving_aes: Aes128CtrKey::new(&keys.receiving_aes),
             keys,
             extra_key: *extra,
             send_counter: 0,

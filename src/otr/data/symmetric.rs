@@ -2,26 +2,42 @@
 //! CTR: the whole 16-byte block counts up, big-endian) and HMAC-SHA1 / HMAC-SHA256. RustCrypto's,
 //! wrapped so callers cannot get the parameters wrong and no call can panic.
 
-use aes::Aes128;
-use ctr::cipher::{KeyIvInit, StreamCipher};
+use aes::Aes128Enc;
+use ctr::cipher::{InnerIvInit, StreamCipher};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-type Aes128Ctr = ctr::Ctr128BE<Aes128>;
-
 /// XORs AES-128-CTR keystream into `data`, the counter block starting at
 /// `counter_top ‖ 00000000 00000000` (the AKE uses an all-zero top half).
 pub fn aes128_ctr(key: &[u8; 16], counter_top: &[u8; 8], data: &mut [u8]) {
-    let mut iv = [0u8; 16];
-    iv[..8].copy_from_slice(counter_top);
-    let mut cipher = Aes128Ctr::new(key.into(), (&iv).into());
-    // The keystream from any 64-bit top half lasts 2^64 blocks; no OTR message comes close, so
-    // this cannot fail. Should it, the data would stay unencrypted and the MAC still covers it:
-    // refuse rather than send that (callers size-check long before).
-    if cipher.try_apply_keystream(data).is_err() {
-        data.fill(0);
+    Aes128CtrKey::new(key).apply(counter_top, data);
+}
+
+/// An AES-128 key with its key schedule done, for counter mode (which only encrypts, so only
+/// the encryption schedule is made): made once per data key pair instead of once per message.
+/// Wiped on drop (aes's `zeroize` feature, which aes-gcm's turns on; a test checks).
+pub struct Aes128CtrKey(Aes128Enc);
+
+impl Aes128CtrKey {
+    /// The key schedule of `key`.
+    pub fn new(key: &[u8; 16]) -> Aes128CtrKey {
+        Aes128CtrKey(Aes128Enc::new(key.into()))
+    }
+
+    /// [`aes128_ctr`] with this key.
+    pub fn apply(&self, counter_top: &[u8; 8], data: &mut [u8]) {
+        let mut iv = [0u8; 16];
+        iv[..8].copy_from_slice(counter_top);
+        let core = InnerIvInit::inner_iv_init(&self.0, (&iv).into());
+        let mut cipher = ctr::Ctr128BE::<&Aes128Enc>::from_core(core);
+        // The keystream from any 64-bit top half lasts 2^64 blocks; no OTR message comes
+        // close, so this cannot fail. Should it, the data would stay unencrypted and the MAC
+        // still covers it: refuse rather than send that (callers size-check long before).
+        if cipher.try_apply_keystream(data).is_err() {
+            data.fill(0);
+        }
     }
 }
 
@@ -37,27 +53,64 @@ pub fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
     mac.finalize().into_bytes().into()
 }
 
+/// How many leading bytes of a MACed message [`Sha1Mac`] keeps the hash state of: three SHA-1
+/// blocks. A data message starts with its header, flags, keyids and the sender's next D-H
+/// value (216 bytes in v3 for a 192-byte value), the same in every message under one key pair
+/// in one direction; only what follows (counter, ciphertext) changes.
+pub const MAC_PREFIX_LEN: usize = 3 * 64;
+
 /// An HMAC-SHA1 key with its key schedule done (the inner and outer pad blocks hashed, two
-/// SHA-1 compressions): made once per data key pair, cloned for each message it MACs. The
-/// state is key material: wiped on drop (its two SHA-1 digest cores wipe themselves, with
-/// sha1's `zeroize` feature).
-#[derive(Clone)]
-pub struct Sha1Mac(Hmac<Sha1>);
+/// SHA-1 compressions), made once per data key pair, and the state after the last message's
+/// first [`MAC_PREFIX_LEN`] bytes: a message that starts with the same bytes costs three
+/// SHA-1 compressions less (seven → four for a 100-byte text). The states are key material:
+/// wiped on drop (their SHA-1 digest cores wipe themselves, with sha1's `zeroize` feature).
+pub struct Sha1Mac {
+    keyed: Hmac<Sha1>,
+    prefix: Option<Box<MacPrefix>>,
+}
+
+/// The HMAC state after `bytes` (public message bytes).
+struct MacPrefix {
+    bytes: [u8; MAC_PREFIX_LEN],
+    state: Hmac<Sha1>,
+}
 
 impl Sha1Mac {
     /// Keys HMAC-SHA1 with `key`.
     pub fn new(key: &[u8; 20]) -> Sha1Mac {
         // HMAC takes keys of any length (a 20-byte key is padded, not hashed): cannot fail.
-        match <Hmac<Sha1> as KeyInit>::new_from_slice(key) {
-            Ok(mac) => Sha1Mac(mac),
-            Err(_) => Sha1Mac(<Hmac<Sha1> as KeyInit>::new(&Default::default())),
-        }
+        let keyed = match <Hmac<Sha1> as KeyInit>::new_from_slice(key) {
+            Ok(mac) => mac,
+            Err(_) => <Hmac<Sha1> as KeyInit>::new(&Default::default()),
+        };
+        Sha1Mac { keyed, prefix: None }
     }
 
     /// HMAC-SHA1(key, `data`), the same as [`hmac_sha1`] with this key.
-    pub fn mac(&self, data: &[u8]) -> [u8; 20] {
-        let mut mac = self.0.clone();
-        mac.update(data);
+    pub fn mac(&mut self, data: &[u8]) -> [u8; 20] {
+        let (Some(head), Some(tail)) = (data.first_chunk::<MAC_PREFIX_LEN>(), data.get(MAC_PREFIX_LEN..)) else {
+            let mut mac = self.keyed.clone();
+            mac.update(data);
+            return mac.finalize().into_bytes().into();
+        };
+        let prefix = match &mut self.prefix {
+            Some(prefix) if prefix.bytes == *head => prefix,
+            slot => {
+                // A new prefix (the first message of a pair, or another next key or flags).
+                let mut state = self.keyed.clone();
+                state.update(head);
+                match slot {
+                    Some(prefix) => {
+                        prefix.bytes = *head;
+                        prefix.state = state;
+                        prefix
+                    }
+                    None => slot.insert(Box::new(MacPrefix { bytes: *head, state })),
+                }
+            }
+        };
+        let mut mac = prefix.state.clone();
+        mac.update(tail);
         mac.finalize().into_bytes().into()
     }
 }
@@ -81,6 +134,7 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctr::cipher::KeyIvInit;
 
     #[test]
     fn ctr_is_an_involution_and_counts_the_whole_block() {
@@ -91,12 +145,64 @@ mod tests {
         // The second block uses counter 1 + 1 in the low half: the same as starting there.
         let mut tail = *b"0123456789abcdef";
         {
-            let mut cipher = Aes128Ctr::new((&key).into(), (&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]).into());
+            let iv = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+            let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new((&key).into(), (&iv).into());
             cipher.apply_keystream(&mut tail);
         }
         assert_eq!(&tail, &data[16..]);
         aes128_ctr(&key, &[0, 0, 0, 0, 0, 0, 0, 1], &mut data);
         assert_eq!(&data, b"0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn a_kept_prefix_state_is_used_only_for_its_own_prefix() {
+        let key = [0x5a; 20];
+        let mut keyed = Sha1Mac::new(&key);
+        let message = |prefix_byte: u8, tail: &[u8]| {
+            let mut m = vec![prefix_byte; MAC_PREFIX_LEN];
+            m.extend_from_slice(tail);
+            m
+        };
+        // Same prefix, different tails; another prefix; back again; a change in the prefix's
+        // last byte only; the prefix alone; shorter than a prefix.
+        let mut last_byte_differs = message(1, b"tail");
+        last_byte_differs[MAC_PREFIX_LEN - 1] = 2;
+        let cases = [
+            message(1, b"first"),
+            message(1, b"second, longer than the first one"),
+            message(2, b"first"),
+            message(1, b"first"),
+            last_byte_differs,
+            message(1, b"tail"),
+            message(1, b""),
+            vec![1; MAC_PREFIX_LEN - 1],
+            message(1, &[7; 300]),
+        ];
+        for data in &cases {
+            assert_eq!(keyed.mac(data), hmac_sha1(&key, &[data]), "{} bytes", data.len());
+        }
+        // Another key with the same prefix never uses this key's state.
+        let mut other = Sha1Mac::new(&[0xa5; 20]);
+        assert_eq!(other.mac(&cases[0]), hmac_sha1(&[0xa5; 20], &[&cases[0]]));
+        assert_ne!(other.mac(&cases[0]), keyed.mac(&cases[0]));
+    }
+
+    #[test]
+    fn a_kept_aes_key_schedule_is_the_fresh_one_and_is_wiped() {
+        let key = [0x42u8; 16];
+        let kept = Aes128CtrKey::new(&key);
+        for counter in [[0u8; 8], [0, 0, 0, 0, 0, 0, 0, 7]] {
+            let mut a = [0x33u8; 100];
+            let mut b = [0x33u8; 100];
+            kept.apply(&counter, &mut a);
+            let mut iv = [0u8; 16];
+            iv[..8].copy_from_slice(&counter);
+            let mut fresh = ctr::Ctr128BE::<aes::Aes128>::new((&key).into(), (&iv).into());
+            fresh.apply_keystream(&mut b);
+            assert_eq!(a, b);
+        }
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Aes128Enc>();
     }
 
     #[test]
@@ -112,7 +218,7 @@ mod tests {
         );
         assert_eq!(hmac_sha256(b"Jefe", &[data])[..8], [0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e]);
         let key = [0x0b; 20];
-        let keyed = Sha1Mac::new(&key);
+        let mut keyed = Sha1Mac::new(&key);
         for data in [&b""[..], b"Hi There", &[0xdd; 200]] {
             assert_eq!(keyed.mac(data), hmac_sha1(&key, &[data]), "a kept key MACs as a fresh one");
         }

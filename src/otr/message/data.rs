@@ -62,11 +62,44 @@ impl DataMessageFields {
     /// for that ciphertext and `spare` more bytes: the sender appends the plaintext and
     /// encrypts it in place, then appends the MAC and the revealed keys, in one buffer.
     pub fn authenticated_prefix(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
+        DataPrefix {
+            header: self.header,
+            flags: self.flags,
+            sender_keyid: self.sender_keyid,
+            recipient_keyid: self.recipient_keyid,
+            next_dh: &self.next_dh,
+            counter: self.counter,
+        }
+        .write(ciphertext_len, spare)
+    }
+}
+
+/// The fields of a data message before its ciphertext, borrowing `next_dh` (the sender's data
+/// path writes its current key's encoding, kept once per key, without copying it first).
+#[derive(Debug, Clone, Copy)]
+pub struct DataPrefix<'a> {
+    /// Version, type, tags.
+    pub header: Header,
+    /// Flags.
+    pub flags: u8,
+    /// The sender's keyid.
+    pub sender_keyid: u32,
+    /// The recipient's keyid.
+    pub recipient_keyid: u32,
+    /// The sender's next DH public key, minimal MPI magnitude.
+    pub next_dh: &'a [u8],
+    /// The top half of the AES-CTR counter block.
+    pub counter: [u8; 8],
+}
+
+impl DataPrefix<'_> {
+    /// [`DataMessageFields::authenticated_prefix`] of these fields.
+    pub fn write(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
         let prefix = self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4;
         let mut writer = Writer::with_capacity(prefix.saturating_add(ciphertext_len).saturating_add(spare));
         self.header.write(&mut writer);
         writer.u8(self.flags).u32(self.sender_keyid).u32(self.recipient_keyid);
-        mpi::write(&mut writer, &self.next_dh);
+        mpi::write(&mut writer, self.next_dh);
         writer.bytes(&self.counter);
         writer.u32(u32::try_from(ciphertext_len).unwrap_or(u32::MAX));
         writer.into_vec()
@@ -100,35 +133,20 @@ impl DataMessage {
 
     /// Parses a whole data message (v2 or v3).
     pub fn parse(bytes: &[u8]) -> Result<DataMessage, MessageError> {
-        let mut reader = Reader::new(bytes);
-        let header = Header::read_expecting(&mut reader, MessageType::Data)?;
-        let flags = reader.u8()?;
-        let sender_keyid = reader.u32()?;
-        let recipient_keyid = reader.u32()?;
-        let next_dh = mpi::read(&mut reader)?.to_vec();
-        let counter = reader.array::<8>()?;
-        let ciphertext = reader.data()?;
-        if ciphertext.len() > MAX_CIPHERTEXT_LEN {
-            return Err(MessageError::TooLong("ciphertext"));
-        }
-        let ciphertext = ciphertext.to_vec();
-        let authenticated_len = bytes.len() - reader.remaining();
-        let mac = reader.array::<MAC_LEN>()?;
-        let revealed = reader.data()?;
-        if revealed.len() % MAC_LEN != 0 {
-            return Err(MessageError::BadLength("old MAC keys"));
-        }
-        if revealed.len() / MAC_LEN > MAX_REVEALED_MAC_KEYS {
-            return Err(MessageError::TooLong("old MAC keys"));
-        }
-        reader.finish()?;
-        let old_mac_keys =
-            revealed.chunks_exact(MAC_LEN).filter_map(|chunk| <[u8; MAC_LEN]>::try_from(chunk).ok()).collect();
+        let view = DataMessageView::parse(bytes)?;
         Ok(DataMessage {
-            fields: DataMessageFields { header, flags, sender_keyid, recipient_keyid, next_dh, counter, ciphertext },
-            mac,
-            old_mac_keys,
-            authenticated_len,
+            fields: DataMessageFields {
+                header: view.header,
+                flags: view.flags,
+                sender_keyid: view.sender_keyid,
+                recipient_keyid: view.recipient_keyid,
+                next_dh: view.next_dh.to_vec(),
+                counter: view.counter,
+                ciphertext: view.ciphertext.to_vec(),
+            },
+            mac: view.mac,
+            old_mac_keys: view.old_mac_keys(),
+            authenticated_len: view.authenticated_len,
         })
     }
 
@@ -144,6 +162,81 @@ impl DataMessage {
         let mut reader = Reader::new(bytes);
         Header::read_expecting(&mut reader, MessageType::Data).ok()?;
         reader.u8().ok()
+    }
+}
+
+/// A parsed data message borrowing its variable fields from the message bytes: what the
+/// receiving data path reads without copying the next key or the ciphertext first (it copies
+/// the ciphertext once, into the buffer it decrypts in place). Checked exactly as
+/// [`DataMessage::parse`] checks, which is built on it.
+#[derive(Debug, Clone, Copy)]
+pub struct DataMessageView<'a> {
+    /// Version, type, tags.
+    pub header: Header,
+    /// Flags.
+    pub flags: u8,
+    /// The sender's keyid.
+    pub sender_keyid: u32,
+    /// The recipient's keyid.
+    pub recipient_keyid: u32,
+    /// The sender's next DH public key, as received.
+    pub next_dh: &'a [u8],
+    /// The top half of the AES-CTR counter block.
+    pub counter: [u8; 8],
+    /// The encrypted plaintext.
+    pub ciphertext: &'a [u8],
+    /// HMAC-SHA1 over `authenticated`.
+    pub mac: [u8; MAC_LEN],
+    /// The revealed old MAC keys, concatenated (a multiple of 20 bytes, at most
+    /// [`MAX_REVEALED_MAC_KEYS`] keys).
+    pub revealed: &'a [u8],
+    /// The bytes the MAC covers: header through DATA(ciphertext).
+    pub authenticated: &'a [u8],
+    authenticated_len: usize,
+}
+
+impl<'a> DataMessageView<'a> {
+    /// Parses a whole data message (v2 or v3).
+    pub fn parse(bytes: &'a [u8]) -> Result<DataMessageView<'a>, MessageError> {
+        let mut reader = Reader::new(bytes);
+        let header = Header::read_expecting(&mut reader, MessageType::Data)?;
+        let flags = reader.u8()?;
+        let sender_keyid = reader.u32()?;
+        let recipient_keyid = reader.u32()?;
+        let next_dh = mpi::read(&mut reader)?;
+        let counter = reader.array::<8>()?;
+        let ciphertext = reader.data()?;
+        if ciphertext.len() > MAX_CIPHERTEXT_LEN {
+            return Err(MessageError::TooLong("ciphertext"));
+        }
+        let authenticated_len = bytes.len() - reader.remaining();
+        let mac = reader.array::<MAC_LEN>()?;
+        let revealed = reader.data()?;
+        if revealed.len() % MAC_LEN != 0 {
+            return Err(MessageError::BadLength("old MAC keys"));
+        }
+        if revealed.len() / MAC_LEN > MAX_REVEALED_MAC_KEYS {
+            return Err(MessageError::TooLong("old MAC keys"));
+        }
+        reader.finish()?;
+        Ok(DataMessageView {
+            header,
+            flags,
+            sender_keyid,
+            recipient_keyid,
+            next_dh,
+            counter,
+            ciphertext,
+            mac,
+            revealed,
+            authenticated: bytes.get(..authenticated_len).unwrap_or_default(),
+            authenticated_len,
+        })
+    }
+
+    /// The revealed old MAC keys, one by one.
+    pub fn old_mac_keys(&self) -> Vec<[u8; MAC_LEN]> {
+        self.revealed.chunks_exact(MAC_LEN).filter_map(|chunk| <[u8; MAC_LEN]>::try_from(chunk).ok()).collect()
     }
 }
 
@@ -178,6 +271,15 @@ mod tests {
         assert_eq!(parsed.old_mac_keys, vec![[8; 20], [9; 20]]);
         assert_eq!(DataMessage::peek_flags(&bytes), Some(1));
         assert_eq!(DataMessage::peek_flags(&bytes[..11]), None);
+        // The borrowing view reads the same fields, in place.
+        let view = DataMessageView::parse(&bytes).unwrap();
+        assert_eq!(view.authenticated, &authenticated[..]);
+        assert_eq!((view.next_dh, view.ciphertext), (&fields.next_dh[..], &fields.ciphertext[..]));
+        assert_eq!((view.flags, view.sender_keyid, view.recipient_keyid), (1, 3, fields.recipient_keyid));
+        assert_eq!((view.counter, view.mac, view.old_mac_keys()), (fields.counter, [7; 20], vec![[8; 20], [9; 20]]));
+        for cut in [0, 11, authenticated.len(), bytes.len() - 1] {
+            assert!(DataMessageView::parse(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@ mod data;
 mod header;
 
 pub use ake::{DhCommit, DhKey, RevealSignature, Signature, MAX_ENCRYPTED_GX_LEN, MAX_ENCRYPTED_SIGNATURE_LEN};
-pub use data::{DataMessage, DataMessageFields, MAX_CIPHERTEXT_LEN, MAX_REVEALED_MAC_KEYS};
+pub use data::{
+    DataMessage, DataMessageFields, DataMessageView, DataPrefix, MAX_CIPHERTEXT_LEN, MAX_REVEALED_MAC_KEYS,
+};
 pub use header::{parse_header, Header};
 
 use crate::wire::WireError;

@@ -92,6 +92,15 @@ pub enum OtrIncoming<'a> {
 /// Classifies `message`; see the module documentation for the precedence.
 pub fn classify(message: &str, speak_otr: bool) -> Classified<'_> {
     let modern = || Classified::Modern(classify_modern(message));
+    // The common case first: a message that starts with `?OTR:` is an encoded message under
+    // every rule below (its first `?OTR` is followed by `:`, so it is no fragment, error or
+    // query), without searching it for markers.
+    if speak_otr && message.starts_with("?OTR:") {
+        return Classified::Otr(match encoded_version(message).and_then(EncodedVersion::spoken) {
+            Some(version) => OtrIncoming::Encoded { version, message },
+            None => OtrIncoming::Foreign(OtrKind::Data),
+        });
+    }
     if !speak_otr || ["?OFR:", "?OFR|", "?OFR Error:"].iter().any(|p| message.starts_with(p)) {
         return modern();
     }
