@@ -8,7 +8,7 @@ use super::chain::{advance, ReceivingChain, SendingChain};
 use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
-use crate::crypto::aead::{open, seal, RevealedMaterial, TAG_LEN};
+use crate::crypto::aead::{open_revealing, seal, RevealedMaterial, TAG_LEN};
 use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::wipe::wipe;
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
@@ -316,16 +316,18 @@ impl Ratchet {
         if let Some(index) = self.skipped.find(&header.ratchet_key, header.message_number) {
             let stored = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
             let key = message_key(&stored.chain_key);
-            open(&key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
+            let material =
+                open_revealing(&key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
             let chain_key = stored.chain_key.clone();
             self.skipped.remove(index);
-            self.pending_reveals.push(RevealedMaterial::of_key(&key));
+            self.pending_reveals.push(material);
             return Ok(DecryptedInPlace { flags: header.flags, chain_key });
         }
         let plan = self.plan_receive(header, rng)?;
-        open(&plan.current.message_key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
+        let material = open_revealing(&plan.current.message_key, header_bytes, buffer, tag)
+            .map_err(|_| RatchetError::AuthenticationFailed)?;
         let chain_key = plan.current.chain_key.clone();
-        self.commit(plan, now);
+        self.commit(plan, material, now);
         Ok(DecryptedInPlace { flags: header.flags, chain_key })
     }
 
@@ -403,8 +405,9 @@ impl Ratchet {
         }
     }
 
-    fn commit(&mut self, plan: ReceivePlan, now: u64) {
-        self.pending_reveals.push(RevealedMaterial::of_key(&plan.current.message_key));
+    /// Applies `plan` once its message verified; `material` is its key's, to reveal.
+    fn commit(&mut self, plan: ReceivePlan, material: RevealedMaterial, now: u64) {
+        self.pending_reveals.push(material);
         if let Some(old_key) = plan.old_chain_key {
             self.store_skipped(old_key, plan.old_chain_skipped, now);
         }
