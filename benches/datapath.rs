@@ -159,10 +159,13 @@ fn deliver(to: &mut Client, from_name: &str, actions: Vec<Action>, now: u64, exp
         match action {
             Action::Send { text, .. } => {
                 for reaction in to.receive(from_name, &text, now) {
-                    if let Action::Deliver { text, .. } = reaction {
+                    if let Action::Deliver { mut text, .. } = reaction {
                         if let Some(expected) = expect {
                             assert_eq!(&text[..], expected);
                         }
+                        // As the C API does after its callback: one bulk wipe (zeroize's own
+                        // Vec wipe, which the drop would do otherwise, goes byte by byte).
+                        offrec::crypto::wipe::wipe(&mut text);
                         delivered += 1;
                     }
                 }
