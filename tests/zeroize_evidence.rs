@@ -5,11 +5,14 @@
 //! Removing a wipe (the `ZeroizeOnDrop` on `SecretKey`, the `zeroize` in `offrec_buffer_free`,
 //! either half of `crypto::wipe::wipe`) fails a test here.
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_char;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use offrec::conversation::Action;
 use offrec::crypto::SecretKey;
 use offrec::ffi::bytes::offrec_buffer_free;
 use offrec::ffi::forge::offrec_forge;
@@ -125,4 +128,54 @@ fn offrec_buffer_free_wipes_the_buffer_before_freeing_it() {
     let found = freed_blocks_holding(&tail, || unsafe { offrec_buffer_free(&mut out) });
     assert_eq!(found, 0, "offrec_buffer_free returned memory still holding the buffer's bytes");
     assert!(out.data.is_null() && out.len == 0);
+}
+
+/// The modern data path encrypts the body in the buffer it is written into and decrypts in
+/// place, handing the plaintext buffer itself to the application: no copy of the text may
+/// reach the allocator unwiped, on either side, short or long.
+#[test]
+fn a_message_sent_and_received_leaves_no_plaintext_in_freed_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut net = support::encrypted_pair();
+    for len in [100usize, 4096] {
+        let mut text = vec![b'.'; len];
+        text[len / 2..len / 2 + WATCH_LEN].copy_from_slice(&SECRET);
+        let now = net.now;
+        let mut wire = Vec::new();
+        let found = freed_blocks_holding(&SECRET, || {
+            let (_, actions) = net.client("alice").send("bob", &text, now).unwrap();
+            for action in actions {
+                if let Action::Send { text, .. } = action {
+                    wire.push(text);
+                }
+            }
+        });
+        assert_eq!(found, 0, "sending {len} B left plaintext in freed memory");
+        let mut delivered = 0;
+        let found = freed_blocks_holding(&SECRET, || {
+            for message in &wire {
+                for action in net.client("bob").receive("alice", message, now) {
+                    if let Action::Deliver { text: received, .. } = action {
+                        delivered += usize::from(received[..] == text[..]);
+                    }
+                }
+            }
+        });
+        assert_eq!(delivered, 1, "{len} B delivered intact");
+        assert_eq!(found, 0, "receiving {len} B left plaintext in freed memory");
+    }
+}
+
+/// A body decoded in place keeps only its text: what followed it (a TLV's value here) is wiped
+/// from the buffer's spare room, so a plain drop frees nothing of it.
+#[test]
+fn a_body_decoded_in_place_keeps_nothing_but_its_text() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let secret_tlv = offrec::wire::Tlv { kind: 0x1234, value: std::hint::black_box(SECRET).to_vec() };
+    let mut body = offrec::wire::encode_body(b"visible text", &[secret_tlv], 16).unwrap();
+    let tlvs = offrec::wire::decode_body_in_place(&mut body).unwrap();
+    assert_eq!(body, b"visible text");
+    assert_eq!(tlvs.len(), 2, "the TLV and the padding");
+    drop(tlvs); // freed before arming: the parsed TLV is a copy the caller owns
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(body)), 0, "the TLV's bytes stayed in the buffer");
 }

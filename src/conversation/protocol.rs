@@ -96,10 +96,11 @@ pub(crate) struct Sealed {
 }
 
 /// A received data message, as parsed by the protocol's own codec.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) enum Inbound<'a> {
-    /// A modern data message.
-    Modern(&'a DataMessage),
+    /// A modern data message (decrypted in place: its ciphertext becomes the plaintext, which
+    /// the session takes).
+    Modern(&'a mut DataMessage),
     /// An OTR data message, binary (header included).
     #[allow(dead_code)] // until the OTR session lands (the next commits)
     Otr(&'a [u8]),

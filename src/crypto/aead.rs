@@ -47,6 +47,23 @@ pub fn open(
         .map_err(|_| CryptoError::AuthenticationFailed)
 }
 
+/// [`open`], also returning the key's [`RevealedMaterial`] from the same AES key schedule (a
+/// receiver needs both; expanding the key once saves a schedule per message). On failure
+/// nothing is returned and the buffer is left as ciphertext.
+pub fn open_revealing(
+    key: &SecretKey,
+    associated_data: &[u8],
+    buffer: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<RevealedMaterial, CryptoError> {
+    let cipher = Aes256::new(key.expose().into());
+    let material = RevealedMaterial::of_cipher(&cipher);
+    Aes256Gcm::from(cipher)
+        .decrypt_inout_detached(&Nonce::default(), associated_data, buffer.into(), &Tag::from(*tag))
+        .map_err(|_| CryptoError::AuthenticationFailed)?;
+    Ok(material)
+}
+
 /// What the receiver publishes for a message key it will never use again: H = AES_K(0¹²⁸) and
 /// the tag mask AES_K(J0) with J0 = 0⁹⁶ ‖ 0x00000001.
 #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
@@ -60,7 +77,10 @@ pub struct RevealedMaterial {
 impl RevealedMaterial {
     /// Computes the material of a message key.
     pub fn of_key(key: &SecretKey) -> Self {
-        let cipher = Aes256::new(key.expose().into());
+        Self::of_cipher(&Aes256::new(key.expose().into()))
+    }
+
+    fn of_cipher(cipher: &Aes256) -> Self {
         let mut ghash_key = [0u8; 16];
         let mut tag_mask = [0u8; 16];
         tag_mask[15] = 1;
@@ -155,6 +175,21 @@ mod tests {
             assert_eq!(material.tag_for(b"some header bytes", &buffer), tag, "len {len}");
             assert!(material.verifies(b"some header bytes", &buffer, &tag));
         }
+    }
+
+    #[test]
+    fn open_revealing_opens_as_open_and_reveals_as_of_key() {
+        let key = SecretKey::from_bytes([6; 32]);
+        let mut buffer = b"attack at dawn".to_vec();
+        let tag = seal(&key, b"header", &mut buffer).unwrap();
+        let ciphertext = buffer.clone();
+        let mut bad_tag = tag;
+        bad_tag[0] ^= 1;
+        assert!(open_revealing(&key, b"header", &mut buffer, &bad_tag).is_err());
+        assert_eq!(buffer, ciphertext, "failed open leaves the ciphertext");
+        let material = open_revealing(&key, b"header", &mut buffer, &tag).unwrap();
+        assert_eq!(&buffer, b"attack at dawn");
+        assert!(material == RevealedMaterial::of_key(&key));
     }
 
     #[test]

@@ -54,24 +54,33 @@ fn keyed_hmac(key: &[u8; 32]) -> Option<Hmac<Sha256>> {
     <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()
 }
 
+/// HMAC(key, label) from the keyed state, written into `out` (no intermediate copies of the
+/// state or the output).
+fn finish_into(mut mac: Hmac<Sha256>, label: u8, out: &mut [u8; 32]) {
+    mac.update(&[label]);
+    hmac::digest::FixedOutput::finalize_into(mac, out.into());
+}
+
 fn finish(mac: Option<Hmac<Sha256>>, label: u8) -> SecretKey {
-    match mac {
-        Some(mut mac) => {
-            mac.update(&[label]);
-            SecretKey::from_bytes(mac.finalize().into_bytes().into())
-        }
-        None => SecretKey::from_bytes([0u8; 32]),
+    let mut out = [0u8; 32];
+    if let Some(mac) = mac {
+        finish_into(mac, label, &mut out);
     }
+    SecretKey::from_bytes(out)
 }
 
 /// One chain step: message key K = HMAC(ck, 0x01), next chain key ck' = HMAC(ck, 0x02). The
 /// HMAC key schedule is computed once for both.
 pub fn chain_step(chain_key: &SecretKey) -> ChainStep {
-    let mac = keyed_hmac(chain_key.expose());
+    let (mut message_key, mut next_chain_key) = ([0u8; 32], [0u8; 32]);
+    if let Some(mac) = keyed_hmac(chain_key.expose()) {
+        finish_into(mac.clone(), 0x01, &mut message_key);
+        finish_into(mac, 0x02, &mut next_chain_key);
+    }
     ChainStep {
         chain_key: chain_key.clone(),
-        message_key: finish(mac.clone(), 0x01),
-        next_chain_key: finish(mac, 0x02),
+        message_key: SecretKey::from_bytes(message_key),
+        next_chain_key: SecretKey::from_bytes(next_chain_key),
     }
 }
 

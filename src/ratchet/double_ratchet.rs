@@ -8,8 +8,9 @@ use super::chain::{advance, ReceivingChain, SendingChain};
 use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
-use crate::crypto::aead::{open, seal, RevealedMaterial, TAG_LEN};
+use crate::crypto::aead::{open_revealing, seal, RevealedMaterial, TAG_LEN};
 use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
+use crate::crypto::wipe::wipe;
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
 use crate::wire::data_message::{DataHeader, DataMessage};
 
@@ -39,6 +40,9 @@ pub enum RatchetError {
     /// The OS random number generator failed.
     #[error("random number generator failed")]
     Random,
+    /// The body handed to [`Ratchet::encrypt_with`] could not be built at the announced length.
+    #[error("message body could not be built")]
+    BodyTooLarge,
 }
 
 impl From<CryptoError> for RatchetError {
@@ -83,6 +87,23 @@ pub struct Decrypted {
 }
 
 impl Decrypted {
+    /// Seed of this message's extra symmetric keys (derived only when asked for).
+    pub fn extra_key_seed(&self) -> SecretKey {
+        extra_key_seed(&self.chain_key)
+    }
+}
+
+/// A message decrypted in place ([`Ratchet::decrypt_in_place`]): the plaintext is in the
+/// message's `ciphertext` buffer.
+#[derive(Debug)]
+pub struct DecryptedInPlace {
+    /// The message's flags.
+    pub flags: u8,
+    /// The chain key of this message's step (for [`DecryptedInPlace::extra_key_seed`]).
+    chain_key: SecretKey,
+}
+
+impl DecryptedInPlace {
     /// Seed of this message's extra symmetric keys (derived only when asked for).
     pub fn extra_key_seed(&self) -> SecretKey {
         extra_key_seed(&self.chain_key)
@@ -195,6 +216,26 @@ impl Ratchet {
         flags: u8,
         body: &[u8],
     ) -> Result<Encrypted, RatchetError> {
+        self.encrypt_with(sender_tag, receiver_tag, flags, body.len(), |out| {
+            out.extend_from_slice(body);
+            Ok(())
+        })
+    }
+
+    /// As [`Ratchet::encrypt`], the body written by `write_body` straight into the message's
+    /// buffer, where it is encrypted in place: the plaintext is never copied. The buffer has
+    /// room reserved for exactly `body_len` more bytes, and `write_body` must append exactly
+    /// that many (more would reallocate, leaving a plaintext copy behind). If it fails or
+    /// appends another length, the buffer is wiped, nothing changes, and its error (or
+    /// [`RatchetError::BodyTooLarge`]) is returned.
+    pub fn encrypt_with(
+        &mut self,
+        sender_tag: u32,
+        receiver_tag: u32,
+        flags: u8,
+        body_len: usize,
+        write_body: impl FnOnce(&mut Vec<u8>) -> Result<(), RatchetError>,
+    ) -> Result<Encrypted, RatchetError> {
         let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
         self.settle()?;
         let step = crate::crypto::kdf::chain_step(&self.sending.chain_key);
@@ -207,23 +248,31 @@ impl Ratchet {
             message_number: self.sending.next_number,
             revealed: self.pending_reveals.peek_batch(),
         };
-        let header_bytes = header.encode();
-        // The message is built in one buffer and the body encrypted in place in it (one copy
-        // of the payload, not two).
-        let mut bytes = Vec::with_capacity(header_bytes.len() + body.len() + TAG_LEN);
-        bytes.extend_from_slice(&header_bytes);
-        bytes.extend_from_slice(body);
-        let tag = seal(&step.message_key, &header_bytes, &mut bytes[header_bytes.len()..])?;
+        let header_len = header.encoded_len();
+        let message_len = header_len.checked_add(body_len).ok_or(RatchetError::BodyTooLarge)?;
+        let mut bytes = Vec::with_capacity(message_len.saturating_add(TAG_LEN));
+        header.encode_into(&mut bytes);
+        let written = write_body(&mut bytes);
+        let sealed = match written {
+            Ok(()) if bytes.len() == message_len => {
+                let (header_bytes, body) = bytes.split_at_mut(header_len);
+                seal(&step.message_key, header_bytes, body).map_err(RatchetError::from)
+            }
+            Ok(()) => Err(RatchetError::BodyTooLarge),
+            Err(error) => Err(error),
+        };
+        let tag = match sealed {
+            Ok(tag) => tag,
+            Err(error) => {
+                wipe(&mut bytes);
+                return Err(error);
+            }
+        };
         bytes.extend_from_slice(&tag);
         self.pending_reveals.consume(header.revealed.len());
-        self.sending.chain_key = step.next_chain_key.clone();
         self.sending.next_number = next_number;
-        Ok(Encrypted {
-            bytes,
-            ratchet_key: header.ratchet_key,
-            message_number: header.message_number,
-            chain_key: step.chain_key.clone(),
-        })
+        let chain_key = std::mem::replace(&mut self.sending.chain_key, step.next_chain_key.clone());
+        Ok(Encrypted { bytes, ratchet_key: header.ratchet_key, message_number: header.message_number, chain_key })
     }
 
     /// Decrypts a data message. `now` (seconds) timestamps skipped keys for expiry. On any error
@@ -234,21 +283,48 @@ impl Ratchet {
         now: u64,
         rng: &mut dyn RandomSource,
     ) -> Result<Decrypted, RatchetError> {
-        let header = &message.header;
+        let mut body = Zeroizing::new(message.ciphertext.clone());
+        let opened = self.open_in_place(&message.header, &message.header_bytes, &mut body, &message.tag, now, rng)?;
+        Ok(Decrypted { body, flags: message.header.flags, chain_key: opened.chain_key })
+    }
+
+    /// As [`Ratchet::decrypt`], in place: on success `message.ciphertext` holds the plaintext
+    /// (the caller wipes it when done); on any error neither `message` nor `self` has changed.
+    pub fn decrypt_in_place(
+        &mut self,
+        message: &mut DataMessage,
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<DecryptedInPlace, RatchetError> {
+        let DataMessage { header, header_bytes, ciphertext, tag } = message;
+        self.open_in_place(header, header_bytes, ciphertext, tag, now, rng)
+    }
+
+    fn open_in_place(
+        &mut self,
+        header: &DataHeader,
+        header_bytes: &[u8],
+        buffer: &mut [u8],
+        tag: &[u8; TAG_LEN],
+        now: u64,
+        rng: &mut dyn RandomSource,
+    ) -> Result<DecryptedInPlace, RatchetError> {
         if let Some(index) = self.skipped.find(&header.ratchet_key, header.message_number) {
             let stored = self.skipped.get(index).ok_or(RatchetError::AuthenticationFailed)?;
             let key = message_key(&stored.chain_key);
-            let body = open_message(&key, message)?;
+            let material =
+                open_revealing(&key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
             let chain_key = stored.chain_key.clone();
             self.skipped.remove(index);
-            self.pending_reveals.push(RevealedMaterial::of_key(&key));
-            return Ok(Decrypted { body, flags: header.flags, chain_key });
+            self.pending_reveals.push(material);
+            return Ok(DecryptedInPlace { flags: header.flags, chain_key });
         }
         let plan = self.plan_receive(header, rng)?;
-        let body = open_message(&plan.current.message_key, message)?;
+        let material = open_revealing(&plan.current.message_key, header_bytes, buffer, tag)
+            .map_err(|_| RatchetError::AuthenticationFailed)?;
         let chain_key = plan.current.chain_key.clone();
-        self.commit(plan, now);
-        Ok(Decrypted { body, flags: header.flags, chain_key })
+        self.commit(plan, material, now);
+        Ok(DecryptedInPlace { flags: header.flags, chain_key })
     }
 
     fn plan_receive(&self, header: &DataHeader, rng: &mut dyn RandomSource) -> Result<ReceivePlan, RatchetError> {
@@ -325,8 +401,9 @@ impl Ratchet {
         }
     }
 
-    fn commit(&mut self, plan: ReceivePlan, now: u64) {
-        self.pending_reveals.push(RevealedMaterial::of_key(&plan.current.message_key));
+    /// Applies `plan` once its message verified; `material` is its key's, to reveal.
+    fn commit(&mut self, plan: ReceivePlan, material: RevealedMaterial, now: u64) {
+        self.pending_reveals.push(material);
         if let Some(old_key) = plan.old_chain_key {
             self.store_skipped(old_key, plan.old_chain_skipped, now);
         }
@@ -436,12 +513,6 @@ impl Ratchet {
     pub fn receiving_dh_steps(&self) -> u64 {
         self.receiving_dh_steps
     }
-}
-
-fn open_message(key: &SecretKey, message: &DataMessage) -> Result<Zeroizing<Vec<u8>>, RatchetError> {
-    let mut body = Zeroizing::new(message.ciphertext.clone());
-    open(key, &message.header_bytes, &mut body, &message.tag).map_err(|_| RatchetError::AuthenticationFailed)?;
-    Ok(body)
 }
 
 #[cfg(test)]
@@ -588,5 +659,59 @@ mod tests {
         let before = successor.pending_reveal_count();
         retired.hand_over_reveals(&mut successor);
         assert_eq!((retired.pending_reveal_count(), successor.pending_reveal_count()), (0, before + 3));
+    }
+    fn a_pair(label: &str) -> (Ratchet, Ratchet, DeterministicRandom) {
+        let mut rng = DeterministicRandom::from_label(label);
+        let alice_first = DhKeyPair::generate(&mut rng).unwrap();
+        let bob_first = DhKeyPair::generate(&mut rng).unwrap();
+        let root = SecretKey::from_bytes([3; 32]);
+        let alice = Ratchet::new_initiator(root.clone(), alice_first.clone(), bob_first.public()).unwrap();
+        let bob = Ratchet::new_responder(root, bob_first, alice_first.public(), &mut rng).unwrap();
+        (alice, bob, rng)
+    }
+
+    #[test]
+    fn in_place_decryption_reads_what_decrypt_reads_and_a_forgery_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = a_pair("in place");
+        for (i, len) in [0usize, 1, 100, 4096].into_iter().enumerate() {
+            let body = vec![i as u8 + 1; len];
+            let message = DataMessage::parse(&alice.encrypt(1, 2, 0, &body).unwrap().bytes).unwrap();
+            let mut copying = bob.clone();
+            let expected = copying.decrypt(&message, 0, &mut DeterministicRandom::from_label("copying")).unwrap();
+            // A forged tag: neither the message nor the state changes.
+            let mut forged = message.clone();
+            forged.tag[0] ^= 1;
+            let before = (bob.clone(), forged.clone());
+            assert_eq!(bob.decrypt_in_place(&mut forged, 0, &mut rng).unwrap_err(), RatchetError::AuthenticationFailed);
+            assert_eq!((bob.clone(), forged), before);
+            let mut in_place = message;
+            let decrypted = bob.decrypt_in_place(&mut in_place, 0, &mut rng).unwrap();
+            assert_eq!(in_place.ciphertext, &expected.body[..]);
+            assert_eq!(decrypted.extra_key_seed(), expected.extra_key_seed());
+            assert_eq!(bob, copying, "the same state either way");
+        }
+    }
+
+    #[test]
+    fn encrypting_a_body_written_in_place_matches_encrypt_and_a_bad_body_changes_nothing() {
+        let (mut alice, _, _) = a_pair("encrypt with");
+        let mut twin = alice.clone();
+        let body = b"written straight into the message";
+        let built = alice
+            .encrypt_with(1, 2, 0, body.len(), |out| {
+                out.extend_from_slice(body);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(built.bytes, twin.encrypt(1, 2, 0, body).unwrap().bytes);
+        let before = alice.clone();
+        let short = alice.encrypt_with(1, 2, 0, body.len(), |out| {
+            out.extend_from_slice(&body[1..]);
+            Ok(())
+        });
+        assert_eq!(short.unwrap_err(), RatchetError::BodyTooLarge);
+        let failed = alice.encrypt_with(1, 2, 0, body.len(), |_| Err(RatchetError::BodyTooLarge));
+        assert_eq!(failed.unwrap_err(), RatchetError::BodyTooLarge);
+        assert_eq!(alice, before, "no message number or reveal used");
     }
 }

@@ -7,7 +7,7 @@ mod pending_reveals;
 mod persist;
 mod skipped_keys;
 
-pub use double_ratchet::{Decrypted, Encrypted, Ratchet, RatchetError};
+pub use double_ratchet::{Decrypted, DecryptedInPlace, Encrypted, Ratchet, RatchetError};
 pub use pending_reveals::{MAX_INHERITED_REVEALS, MAX_PENDING_REVEALS};
 pub use persist::max_state_len;
 pub use skipped_keys::{MAX_SKIPPED_KEY_AGE_SECS, MAX_SKIPPED_KEY_DH_STEPS, MAX_STORED_SKIPPED_KEYS};

@@ -113,6 +113,11 @@ impl Writer {
         Self { buf: Vec::with_capacity(capacity) }
     }
 
+    /// A writer appending to `buf` (what it holds stays in front).
+    pub fn from_vec(buf: Vec<u8>) -> Self {
+        Self { buf }
+    }
+
     /// One byte.
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);

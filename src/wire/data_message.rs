@@ -45,8 +45,19 @@ pub struct DataHeader {
 impl DataHeader {
     /// The header bytes (also the associated data).
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Length of the header bytes.
+    pub fn encoded_len(&self) -> usize {
+        FIXED_HEADER_LEN + self.revealed.len().min(MAX_REVEALS_PER_MESSAGE) * REVEALED_LEN
+    }
+
+    /// Appends the header bytes to `out` (a sender builds the whole message in one buffer).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         let count = self.revealed.len().min(MAX_REVEALS_PER_MESSAGE);
-        let mut out = Vec::with_capacity(FIXED_HEADER_LEN + count * REVEALED_LEN);
         out.extend_from_slice(&PROTOCOL_VERSION);
         out.push(DATA_MESSAGE_TYPE);
         out.extend_from_slice(&self.sender_tag.to_be_bytes());
@@ -59,7 +70,6 @@ impl DataHeader {
         for material in self.revealed.iter().take(count) {
             out.extend_from_slice(material);
         }
-        out
     }
 }
 
@@ -108,6 +118,28 @@ impl DataMessage {
 
     /// Parses wire bytes; every length is checked against what is actually there.
     pub fn parse(bytes: &[u8]) -> Result<Self, DataMessageError> {
+        let (header, header_len, tag) = Self::parse_header(bytes)?;
+        Ok(Self {
+            header,
+            header_bytes: bytes[..header_len].to_vec(),
+            ciphertext: bytes[header_len..bytes.len() - TAG_LEN].to_vec(),
+            tag,
+        })
+    }
+
+    /// As [`DataMessage::parse`], taking the buffer: the ciphertext stays in it (moved to its
+    /// start), so a received message costs no second copy of its body. On error the buffer is
+    /// dropped.
+    pub fn parse_owned(mut bytes: Vec<u8>) -> Result<Self, DataMessageError> {
+        let (header, header_len, tag) = Self::parse_header(&bytes)?;
+        let header_bytes = bytes[..header_len].to_vec();
+        bytes.truncate(bytes.len() - TAG_LEN);
+        bytes.drain(..header_len);
+        Ok(Self { header, header_bytes, ciphertext: bytes, tag })
+    }
+
+    /// The header, its length and the tag; checks that header and tag fit in `bytes`.
+    fn parse_header(bytes: &[u8]) -> Result<(DataHeader, usize, [u8; TAG_LEN]), DataMessageError> {
         let fixed = bytes.get(..FIXED_HEADER_LEN).ok_or(DataMessageError::Truncated)?;
         if fixed[..2] != PROTOCOL_VERSION {
             return Err(DataMessageError::UnknownVersion);
@@ -134,20 +166,16 @@ impl DataMessage {
             .collect();
         let mut tag = [0u8; TAG_LEN];
         tag.copy_from_slice(&bytes[body_end..]);
-        Ok(Self {
-            header: DataHeader {
-                sender_tag: u32_at(3),
-                receiver_tag: u32_at(7),
-                flags: fixed[11],
-                ratchet_key,
-                previous_chain_length: u32_at(44),
-                message_number: u32_at(48),
-                revealed,
-            },
-            header_bytes: bytes[..header_len].to_vec(),
-            ciphertext: bytes[header_len..body_end].to_vec(),
-            tag,
-        })
+        let header = DataHeader {
+            sender_tag: u32_at(3),
+            receiver_tag: u32_at(7),
+            flags: fixed[11],
+            ratchet_key,
+            previous_chain_length: u32_at(44),
+            message_number: u32_at(48),
+            revealed,
+        };
+        Ok((header, header_len, tag))
     }
 }
 
@@ -181,6 +209,21 @@ mod tests {
         assert_eq!(message.header.revealed, vec![[1; 32], [2; 32]]);
         assert_eq!(message.ciphertext, b"ciphertext");
         assert_eq!(message.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn parse_owned_agrees_with_parse_on_every_cut() {
+        let bytes = sample();
+        for cut in 0..=bytes.len() {
+            assert_eq!(DataMessage::parse_owned(bytes[..cut].to_vec()), DataMessage::parse(&bytes[..cut]), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn header_encoded_len_is_its_length() {
+        let header = DataMessage::parse(&sample()).unwrap().header;
+        assert_eq!(header.encoded_len(), header.encode().len());
+        assert_eq!(header.encode(), DataMessage::parse(&sample()).unwrap().header_bytes);
     }
 
     #[test]

@@ -85,40 +85,95 @@ pub struct Body {
 /// a value or the padding does not fit its length field, and [`WireError::TooManyTlvs`] past
 /// [`MAX_TLVS`].
 pub fn encode_body(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<Vec<u8>, WireError> {
+    // Sized up front: the body is plaintext, and a growing buffer would leave copies behind.
+    let mut w = Writer::with_capacity(encoded_body_len(text, tlvs, pad_to)?);
+    write_body(&mut w, text, tlvs, pad_to)?;
+    Ok(w.into_vec())
+}
+
+/// The length [`encode_body`] gives, with the same errors, without building anything (so a
+/// sender can size one buffer for the whole message and check it against the transport first).
+pub fn encoded_body_len(text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<usize, WireError> {
     let padding_tlvs = usize::from(pad_to > 0);
     if tlvs.len().checked_add(padding_tlvs).ok_or(WireError::TooManyTlvs)? > MAX_TLVS {
         return Err(WireError::TooManyTlvs);
     }
-    // Sized up front: the body is plaintext, and a growing buffer would leave copies behind.
-    let unpadded = tlvs.iter().fold(4 + text.len(), |n, t| n.saturating_add(TLV_HEADER + t.value.len()));
-    // Padding never exceeds one TLV's u16 length (larger requests fail below).
-    let padding_room = if pad_to > 0 { TLV_HEADER + pad_to.min(usize::from(u16::MAX)) } else { 0 };
-    let mut w = Writer::with_capacity(unpadded.saturating_add(padding_room));
+    u32::try_from(text.len()).map_err(|_| WireError::TooLarge)?;
+    let mut unpadded = 4usize.checked_add(text.len()).ok_or(WireError::TooLarge)?;
+    for tlv in tlvs {
+        u16::try_from(tlv.value.len()).map_err(|_| WireError::TooLarge)?;
+        unpadded = unpadded.checked_add(TLV_HEADER + tlv.value.len()).ok_or(WireError::TooLarge)?;
+    }
+    if pad_to == 0 {
+        return Ok(unpadded);
+    }
+    let min_total = unpadded.checked_add(TLV_HEADER).ok_or(WireError::TooLarge)?;
+    let total = min_total.div_ceil(pad_to).checked_mul(pad_to).ok_or(WireError::TooLarge)?;
+    // Padding never exceeds one TLV's u16 length.
+    u16::try_from(total - min_total).map_err(|_| WireError::TooLarge)?;
+    Ok(total)
+}
+
+/// Appends the body [`encode_body`] builds to `out`, which the caller has sized with
+/// [`encoded_body_len`] (so no reallocation copies plaintext). On error `out` may hold part of
+/// the body: the caller wipes it.
+pub fn encode_body_into(out: &mut Vec<u8>, text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<(), WireError> {
+    let mut w = Writer::from_vec(core::mem::take(out));
+    let result = write_body(&mut w, text, tlvs, pad_to);
+    *out = w.into_vec();
+    result
+}
+
+fn write_body(w: &mut Writer, text: &[u8], tlvs: &[Tlv], pad_to: usize) -> Result<(), WireError> {
+    let start = w.len();
     w.data(text)?;
     for tlv in tlvs {
         let len = u16::try_from(tlv.value.len()).map_err(|_| WireError::TooLarge)?;
         w.u16(tlv.kind).u16(len).bytes(&tlv.value);
     }
     if pad_to > 0 {
-        let min_total = w.len().checked_add(TLV_HEADER).ok_or(WireError::TooLarge)?;
+        let min_total = (w.len() - start).checked_add(TLV_HEADER).ok_or(WireError::TooLarge)?;
         let total = min_total.div_ceil(pad_to).checked_mul(pad_to).ok_or(WireError::TooLarge)?;
         let pad_len = total.checked_sub(min_total).ok_or(WireError::TooLarge)?;
         let pad_len16 = u16::try_from(pad_len).map_err(|_| WireError::TooLarge)?;
         w.u16(TlvType::PADDING).u16(pad_len16);
         w.zeros(pad_len);
     }
-    Ok(w.into_vec())
+    Ok(())
 }
 
 /// Parses a body strictly: the text length and every TLV length must fit in what is left, a
 /// partial TLV header is an error, and at most [`MAX_TLVS`] TLVs are accepted.
 pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
-    let mut r = Reader::new(body);
-    let raw = r.data()?;
+    let (raw, tlvs) = parse_body(body)?;
     // One spare byte: the C API NUL-terminates delivered text in place (no reallocation that
     // would leave an unwiped copy of the plaintext).
     let mut text = Vec::with_capacity(raw.len() + 1);
     text.extend_from_slice(raw);
+    Ok(Body { text, tlvs })
+}
+
+/// As [`decode_body`], but the text is left in `body` itself (moved to its start, the rest of
+/// the buffer, TLVs and all, wiped): a received message's plaintext becomes the delivered text
+/// without another allocation or copy. Returns the TLVs; on error `body` is unchanged.
+pub fn decode_body_in_place(body: &mut Vec<u8>) -> Result<Vec<Tlv>, WireError> {
+    let (text_len, tlvs) = {
+        let (raw, tlvs) = parse_body(body)?;
+        (raw.len(), tlvs)
+    };
+    body.copy_within(4..4 + text_len, 0);
+    body.truncate(text_len);
+    // What followed the text (TLVs, padding, the text's old tail) is plaintext too.
+    // The 4 bytes of the length field it held stay as spare room, so the C API's NUL never
+    // reallocates.
+    zeroize::Zeroize::zeroize(body.spare_capacity_mut());
+    Ok(tlvs)
+}
+
+/// The text and the TLVs of a body, parsed strictly (see [`decode_body`]).
+fn parse_body(body: &[u8]) -> Result<(&[u8], Vec<Tlv>), WireError> {
+    let mut r = Reader::new(body);
+    let raw = r.data()?;
     let mut tlvs = Vec::new();
     while r.remaining() > 0 {
         if tlvs.len() >= MAX_TLVS {
@@ -130,7 +185,7 @@ pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
         tlvs.push(Tlv { kind, value });
     }
     r.finish()?;
-    Ok(Body { text, tlvs })
+    Ok((raw, tlvs))
 }
 
 #[cfg(test)]
@@ -232,5 +287,55 @@ mod tests {
         assert_eq!(decode_body(&body), Err(WireError::TooManyTlvs));
         body.truncate(body.len() - 4);
         assert_eq!(decode_body(&body).unwrap().tlvs.len(), MAX_TLVS);
+    }
+    /// Every (text, TLVs, padding) case the tests above use, and larger ones.
+    fn cases() -> Vec<(Vec<u8>, Vec<Tlv>, usize)> {
+        let mut out = Vec::new();
+        for text in [&b""[..], b"hi", b"12345678", b"123456789", &[0xAB; 4096]] {
+            for tlvs in [vec![], vec![smp(&[7, 8])], vec![smp(b""), Tlv { kind: 0xBEEF, value: vec![1; 300] }]] {
+                for pad in [0, 1, 16, 256] {
+                    out.push((text.to_vec(), tlvs.clone(), pad));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_in_place_codec_agrees_with_the_copying_one() {
+        for (text, tlvs, pad) in cases() {
+            let body = encode_body(&text, &tlvs, pad).unwrap();
+            assert_eq!(encoded_body_len(&text, &tlvs, pad), Ok(body.len()));
+            let mut appended = b"head".to_vec();
+            encode_body_into(&mut appended, &text, &tlvs, pad).unwrap();
+            assert_eq!(&appended[4..], &body[..]);
+            let mut in_place = body.clone();
+            let parsed = decode_body(&body).unwrap();
+            assert_eq!(decode_body_in_place(&mut in_place), Ok(parsed.tlvs));
+            assert_eq!(in_place, parsed.text);
+            assert!(in_place.capacity() > in_place.len(), "room for the C API's NUL");
+        }
+    }
+
+    #[test]
+    fn the_body_length_fails_exactly_as_encoding_does() {
+        let big = Tlv { kind: 9, value: vec![0; 0x10000] };
+        let many = vec![smp(b""); MAX_TLVS];
+        let more = vec![smp(b""); MAX_TLVS + 1];
+        let limits: [(&[Tlv], usize); 6] =
+            [(&[big], 0), (&many, 0), (&many, 16), (&more, 0), (&[], 0x20000), (&[], usize::MAX)];
+        for (tlvs, pad) in limits {
+            let expected = encode_body(b"", tlvs, pad).map(|body| body.len());
+            assert_eq!(encoded_body_len(b"", tlvs, pad), expected, "{} TLVs, pad {pad}", tlvs.len());
+        }
+    }
+
+    #[test]
+    fn a_body_that_fails_to_parse_in_place_is_left_unchanged() {
+        for bad in [&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2][..], &[0, 0, 0, 2, b'a'], &[0, 0, 0], &[]] {
+            let mut body = bad.to_vec();
+            assert!(decode_body_in_place(&mut body).is_err());
+            assert_eq!(body, bad);
+        }
     }
 }

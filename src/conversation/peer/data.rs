@@ -81,7 +81,8 @@ impl Peer {
         Ok(sealed)
     }
 
-    pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &DataMessage) {
+    pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &mut DataMessage) {
+        let (ratchet_key, number) = (message.header.ratchet_key, message.header.message_number);
         let header = &message.header;
         let tag = header.sender_tag;
         // Reflection first: a message of ours bounced back is addressed to the peer.
@@ -93,7 +94,7 @@ impl Peer {
         }
         let quiet = header.flags & FLAG_IGNORE_UNREADABLE != 0;
         // Names the message we could not read, so the sender can tell its user which one.
-        let report = || unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::Session);
+        let report = || unreadable_report::encode(&ratchet_key, number, LostScope::Session);
         let Some(session) = self.sessions.get_mut(&tag).filter(|s| !s.is_finished()) else {
             if !quiet {
                 ctx.event(&self.name, tag, Event::NotInPrivate);
@@ -125,8 +126,7 @@ impl Peer {
             Err(OpenError::Unreadable) => {
                 if !quiet {
                     ctx.event(&self.name, tag, Event::Unreadable);
-                    let one =
-                        unreadable_report::encode(&header.ratchet_key, header.message_number, LostScope::OneMessage);
+                    let one = unreadable_report::encode(&ratchet_key, number, LostScope::OneMessage);
                     self.send_error(ctx, &one);
                 }
             }

@@ -168,8 +168,8 @@ impl Peer {
             }
             return;
         }
-        match DataMessage::parse(&bytes) {
-            Ok(data) => self.receive_data(ctx, &data),
+        match DataMessage::parse_owned(bytes) {
+            Ok(mut data) => self.receive_data(ctx, &mut data),
             Err(_) => ctx.event(&self.name, 0, Event::Malformed),
         }
     }

@@ -24,7 +24,7 @@ use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::{self, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{key_prefix, LostScope};
-use crate::wire::{decode_body, encode_body, Tlv, TlvType};
+use crate::wire::{decode_body_in_place, encode_body_into, encoded_body_len, Tlv, TlvType};
 use zeroize::Zeroizing;
 
 /// What a UI needs to know about one session.
@@ -301,13 +301,17 @@ impl ProtocolSession for Session {
                 Control::App { kind, value } => Some(Tlv { kind, value: value.to_vec() }),
             })
             .collect();
-        let mut body =
-            Zeroizing::new(encode_body(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?);
+        // The body is written straight into the message buffer and encrypted there (one copy
+        // of the plaintext, wiped by the encryption itself).
+        let body_len = encoded_body_len(text, &tlvs, padding_block).map_err(|_| ClientError::MessageTooLarge)?;
         let reveals = self.ratchet.pending_reveal_count().min(MAX_REVEALS_PER_MESSAGE);
-        check(data_message::encoded_len(reveals, body.len()))?;
-        let encrypted =
-            self.ratchet.encrypt(our_tag, self.their_tag, flags, &body).map_err(|_| ClientError::MessageTooLarge)?;
-        wipe(&mut body);
+        check(data_message::encoded_len(reveals, body_len))?;
+        let encrypted = self
+            .ratchet
+            .encrypt_with(our_tag, self.their_tag, flags, body_len, |out| {
+                encode_body_into(out, text, &tlvs, padding_block).map_err(|_| RatchetError::BodyTooLarge)
+            })
+            .map_err(|_| ClientError::MessageTooLarge)?;
         self.last_sent = now;
         self.unanswered_since = None;
         let extra_key = usage.map(|u| Zeroizing::new(*extra_symmetric_key(&encrypted.extra_key_seed(), u).expose()));
@@ -330,17 +334,24 @@ impl ProtocolSession for Session {
 
     fn open(&mut self, message: Inbound<'_>, now: u64, rng: &mut dyn RandomSource) -> Result<Opened, OpenError> {
         let Inbound::Modern(message) = message else { return Err(OpenError::Unreadable) };
-        let mut decrypted = match self.ratchet.decrypt(message, now, rng) {
+        // Decrypted in place, and the text left in the same buffer: the plaintext is never
+        // copied, and what is not delivered is wiped here.
+        let decrypted = match self.ratchet.decrypt_in_place(message, now, rng) {
             Ok(decrypted) => decrypted,
             Err(RatchetError::Duplicate) => return Err(OpenError::Duplicate),
             Err(_) => return Err(OpenError::Unreadable),
         };
         self.last_received = now;
-        let body = decode_body(&decrypted.body);
-        wipe(&mut decrypted.body);
-        let body = body.map_err(|_| OpenError::Malformed)?;
+        let mut plaintext = Zeroizing::new(std::mem::take(&mut message.ciphertext));
+        let tlvs = match decode_body_in_place(&mut plaintext) {
+            Ok(tlvs) => tlvs,
+            Err(_) => {
+                wipe(&mut plaintext);
+                return Err(OpenError::Malformed);
+            }
+        };
         let mut controls = Vec::new();
-        for tlv in body.tlvs {
+        for tlv in tlvs {
             controls.push(match tlv.kind {
                 TlvType::PADDING => continue,
                 TlvType::DISCONNECTED => ReceivedControl::Disconnected,
@@ -363,7 +374,7 @@ impl ProtocolSession for Session {
                 _ => ReceivedControl::Other,
             });
         }
-        Ok(Opened { text: Zeroizing::new(body.text), controls })
+        Ok(Opened { text: plaintext, controls })
     }
 
     fn text_received(&mut self, now: u64) {
