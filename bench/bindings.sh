@@ -5,7 +5,8 @@
 # Runs the C bench (offrec only, no memory scenarios) and takes its CAPI line, then the Python
 # (bindings/python/bench_burst.py) and Go (bindings/go/cmd/benchburst) burst benches with the
 # same burst size: RUNS rounds of all three, one run each per round. Prints each one's median
-# throughput and its ratio to the C API's against the targets (Python >= 30 %, Go >= 75 %, issue #17).
+# throughput in CPU and wall time and its ratios to the C API's against the targets (Python >= 30 %,
+# Go >= 75 % of the 100 B burst in CPU time, issue #17).
 # A missed target is reported, not a failure; a wrong plaintext or any error is (exit != 0).
 #
 # Environment: RUNS (5 rounds), BURST (5000), BENCH (target/bench/bench), GOBENCH
@@ -57,29 +58,48 @@ med() {
     for l in "$@"; do field "$l" "$key"; done | sort -g |
         awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-c100=$(med burst_100B_msgs_per_s "${capis[@]}")
-c4k=$(med burst_4KiB_msgs_per_s "${capis[@]}")
-py="PY burst_100B_msgs_per_s=$(med burst_100B_msgs_per_s "${pys[@]}") burst_4KiB_msgs_per_s=$(med burst_4KiB_msgs_per_s "${pys[@]}")"
-go="GO burst_100B_msgs_per_s=$(med burst_100B_msgs_per_s "${gos[@]}") burst_4KiB_msgs_per_s=$(med burst_4KiB_msgs_per_s "${gos[@]}")"
+# Each bench prints its rates in wall time and in CPU time (C and Python: the thread's; Go: the
+# process's, its collector included). The target (issue #17) is the 100 B burst in CPU time, which
+# the machine's other load barely moves; wall time and 4 KiB are printed beside it.
+keys=(burst_100B_cpu_msgs_per_s burst_4KiB_cpu_msgs_per_s burst_100B_msgs_per_s burst_4KiB_msgs_per_s)
+summary() { # tag, lines...: one line of the medians of every key
+    local tag=$1; shift
+    local out=$tag k
+    for k in "${keys[@]}"; do out+=" $k=$(med "$k" "$@")"; done
+    echo "$out"
+}
+capi=$(summary CAPI "${capis[@]}")
+py=$(summary PY "${pys[@]}")
+go=$(summary GO "${gos[@]}")
 
-printf '\n%-8s %12s %12s %10s %10s  %-8s %s\n' binding "100B msg/s" "4KiB msg/s" "100B vs C" "4KiB vs C" target met
-printf '%-8s %12.0f %12.0f\n' "C API" "$c100" "$c4k"
-for line in "$py:Python:0.30" "$go:Go:0.75"; do
+printf '\n%-8s %11s %11s %11s %11s  %9s %9s %9s %9s  %-8s %s\n' binding "100B cpu/s" "4KiB cpu/s" \
+    "100B wall/s" "4KiB wall/s" "100B cpu" "4KiB cpu" "100B wall" "4KiB wall" target "met (100 B, CPU)"
+for line in "$capi:C API:0" "$py:Python:0.30" "$go:Go:0.75"; do
     l=${line%:*:*}; rest=${line#"$l":}; name=${rest%%:*}; need=${rest#*:}
-    awk -v n="$name" -v a="$(field "$l" burst_100B_msgs_per_s)" -v b="$(field "$l" burst_4KiB_msgs_per_s)" \
-        -v c="$c100" -v d="$c4k" -v need="$need" 'BEGIN {
-            r1 = a / c; r2 = b / d
-            printf "%-8s %12.0f %12.0f %9.0f%% %9.0f%%  >= %2.0f %%  %s\n", n, a, b, r1 * 100, r2 * 100,
-                   need * 100, (r1 >= need && r2 >= need) ? "yes" : "NO"
+    awk -v n="$name" -v need="$need" \
+        -v a="$(field "$l" burst_100B_cpu_msgs_per_s)" -v b="$(field "$l" burst_4KiB_cpu_msgs_per_s)" \
+        -v c="$(field "$l" burst_100B_msgs_per_s)" -v d="$(field "$l" burst_4KiB_msgs_per_s)" \
+        -v ca="$(field "$capi" burst_100B_cpu_msgs_per_s)" -v cb="$(field "$capi" burst_4KiB_cpu_msgs_per_s)" \
+        -v cc="$(field "$capi" burst_100B_msgs_per_s)" -v cd="$(field "$capi" burst_4KiB_msgs_per_s)" 'BEGIN {
+            printf "%-8s %11.0f %11.0f %11.0f %11.0f", n, a, b, c, d
+            if (need > 0)
+                printf "  %8.0f%% %8.0f%% %8.0f%% %8.0f%%  >= %2.0f %%  %s", a / ca * 100, b / cb * 100,
+                       c / cc * 100, d / cd * 100, need * 100, (a / ca >= need) ? "yes" : "NO"
+            printf "\n"
         }'
 done
 mkdir -p "$(dirname "$JSON")"
+json_row() { # key: {"c_api": .., "python": .., "go": ..}
+    printf '{"c_api": %s, "python": %s, "go": %s}' "$(field "$capi" "$1")" "$(field "$py" "$1")" "$(field "$go" "$1")"
+}
 cat >"$JSON" <<JSON
 {
   "burst": $BURST,
   "rounds": $RUNS,
-  "burst_100B_msgs_per_s": {"c_api": $c100, "python": $(field "$py" burst_100B_msgs_per_s), "go": $(field "$go" burst_100B_msgs_per_s)},
-  "burst_4KiB_msgs_per_s": {"c_api": $c4k, "python": $(field "$py" burst_4KiB_msgs_per_s), "go": $(field "$go" burst_4KiB_msgs_per_s)}
+  "burst_100B_msgs_per_s": $(json_row burst_100B_msgs_per_s),
+  "burst_4KiB_msgs_per_s": $(json_row burst_4KiB_msgs_per_s),
+  "burst_100B_cpu_msgs_per_s": $(json_row burst_100B_cpu_msgs_per_s),
+  "burst_4KiB_cpu_msgs_per_s": $(json_row burst_4KiB_cpu_msgs_per_s)
 }
 JSON
 [ "$BURST" -ge 1000 ] || echo "(tiny burst of $BURST: a smoke test of the scripts; the ratios mean nothing)"

@@ -9,9 +9,11 @@
 // bob -> alice; then, timed, alice sends N messages (8-digit sequence number + the letter
 // pattern of make_msg, 100 B and 4 KiB) and bob receives them all, every delivered plaintext
 // compared with what was sent. Each figure is the median over R runs (new clients per run).
-// Prints one line:
+// Prints one line, the rates in wall time and in CPU time (the process's user + system time:
+// the Go runtime's collector threads are part of the binding's cost):
 //
-//	GO burst_100B_msgs_per_s=<n> burst_4KiB_msgs_per_s=<n> runs=<r> burst=<n>
+//	GO burst_100B_msgs_per_s=<n> burst_4KiB_msgs_per_s=<n> burst_100B_cpu_msgs_per_s=<n>
+//	   burst_4KiB_cpu_msgs_per_s=<n> runs=<r> burst=<n>
 //
 // Only the public API is used (Client.Send, Client.Receive, the Handler), as an application
 // would. -cpuprofile writes a pprof CPU profile of the timed sections.
@@ -24,6 +26,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"syscall"
 	"time"
 
 	offrec "github.com/offrec/offrec/bindings/go"
@@ -144,8 +147,18 @@ func (p *pair) close() {
 	_ = p.bob.Close()
 }
 
-// burst returns messages per second: alice sends n, then bob receives them all (one run).
-func burst(n, size int) float64 {
+// processCPU is this process's user + system CPU time in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		die("getrusage: %v", err)
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) * 1e-9
+}
+
+// burst returns messages per second in wall and in CPU time: alice sends n, then bob receives
+// them all (one run).
+func burst(n, size int) (float64, float64) {
 	p := newPair(size)
 	defer p.close()
 	if err := p.alice.StartSession("bob"); err != nil {
@@ -162,7 +175,7 @@ func burst(n, size int) float64 {
 		die("Send: %v", err)
 	}
 	p.pump()
-	t0 := time.Now()
+	t0, c0 := time.Now(), processCPU()
 	// received as they go, in chunks like the C bench (equal memory effects)
 	for start := 0; start < n; start += chunk {
 		for i := start; i < n && i < start+chunk; i++ {
@@ -173,11 +186,11 @@ func burst(n, size int) float64 {
 		}
 		p.pump()
 	}
-	t := time.Since(t0).Seconds()
+	t, c := time.Since(t0).Seconds(), processCPU()-c0
 	if p.delivered != n {
 		die("burst: delivered %d of %d", p.delivered, n)
 	}
-	return float64(n) / t
+	return float64(n) / t, float64(n) / c
 }
 
 // chunk is how many messages bob receives at a time (BURST_CHUNK in bench/bench.c).
@@ -211,11 +224,14 @@ func main() {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	var r100, r4k []float64
+	var r100, r4k, c100, c4k []float64
 	for r := 0; r < *runs; r++ {
-		r100 = append(r100, burst(*n, 100))
-		r4k = append(r4k, burst(*n, 4096))
+		wall, cpu := burst(*n, 100)
+		r100, c100 = append(r100, wall), append(c100, cpu)
+		wall, cpu = burst(*n, 4096)
+		r4k, c4k = append(r4k, wall), append(c4k, cpu)
 	}
-	fmt.Printf("GO burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f runs=%d burst=%d\n",
-		median(r100), median(r4k), *runs, *n)
+	fmt.Printf("GO burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f burst_100B_cpu_msgs_per_s=%.0f "+
+		"burst_4KiB_cpu_msgs_per_s=%.0f runs=%d burst=%d\n",
+		median(r100), median(r4k), median(c100), median(c4k), *runs, *n)
 }
