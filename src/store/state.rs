@@ -33,7 +33,8 @@ fn state_error(error: StateError) -> StoreError {
 /// Serialises everything worth keeping. The result holds secrets: seal it before storing.
 ///
 /// This counts as a save: the client's next change is reported by `PersistNeeded` again
-/// (STORAGE.md §1, "When to save"). Prefer `save_to_bytes` or `FileStore::save`, which count only once sealed.
+/// (STORAGE.md §1, "When to save"). Prefer `save_to_bytes` or `FileStore::save`, which count
+/// only once sealed (and written).
 pub fn encode_client(client: &Client) -> Zeroizing<Vec<u8>> {
     let state = encode_state(client);
     client.mark_saved();
