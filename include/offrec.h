@@ -608,16 +608,19 @@ enum offrec_event_code
      */
     OFFREC_EVENT_CODE_SMP_CHEATED = 28,
     /**
-     * State worth keeping changed during this call: save the client now (for example with
-     * `offrec_client_save_to_dir`). It is delivered after every change of the call is complete
-     * and with no lock held, so saving from inside the `event` callback is fine (or note it
-     * and save when the call returns; a passphrase save costs an Argon2id run, so an app may
-     * coalesce several). `reason` is a bitmask of
-     * `offrec_persist_flag` values saying what changed; `peer` is empty and `instance` 0 (it is
-     * about the whole client). At most one per call, delivered last. Sessions are never
-     * resumed from a store (they are restarted with a new handshake), so saving keeps trust
-     * decisions, messages held for encryption and the record of what was sent; see
-     * STORAGE.md §5.1.
+     * State worth keeping changed and is not saved yet: save the client (for example with
+     * `offrec_client_save_to_dir`). Reported once until saved: a call emits it only when it
+     * changes a kind of state (an `offrec_persist_flag` bit) not changed since the last
+     * successful save (`offrec_client_save`, `offrec_client_save_to_dir`; a failed save leaves
+     * it pending), so an app that saves on every notice gets one per changing call, and one
+     * that waits gets no more until it saves. `reason` is the bitmask of everything changed
+     * since that save (what a save would now capture). It is delivered after every change of
+     * the call is complete and with no lock held, so saving from inside the `event` callback
+     * is fine (or note it and save later; a passphrase save costs an Argon2id run). `peer` is
+     * empty and `instance` 0 (it is about the whole client). At most one per call, delivered
+     * last. A loaded client starts with nothing unsaved. Sessions are never resumed from a
+     * store (they are restarted with a new handshake), so saving keeps trust decisions,
+     * messages held for encryption and the record of what was sent; see STORAGE.md §5.1.
      */
     OFFREC_EVENT_CODE_PERSIST_NEEDED = 30,
     /**
@@ -806,7 +809,8 @@ typedef uint32_t offrec_not_sent_reason;
 #endif // __cplusplus
 
 /**
- * Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
+ * Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed since
+ * the last successful save (every bit set since, not only the ones of the call that reported).
  * New bits may be added: save on any non-zero value.
  */
 enum offrec_persist_flag
@@ -2443,6 +2447,11 @@ offrec_result offrec_client_smp_abort(struct offrec_client *client,
  * Argon2id, which takes a noticeable fraction of a second on purpose). The bytes are safe to
  * store anywhere; without the key they reveal nothing but their length.
  *
+ * On success the client counts its state as saved: the next change is reported by an
+ * `OFFREC_EVENT_CODE_PERSIST_NEEDED` event again (until then, changes of kinds already reported
+ * are not reported twice). On failure the notice stays pending. If keeping the bytes fails,
+ * save again.
+ *
  * Thread rules: as any call on the client; it sees a consistent snapshot.
  *
  * # Safety
@@ -2476,8 +2485,8 @@ offrec_result offrec_client_save(const struct offrec_client *client,
  * up (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT`); an encrypted message arriving on the old session
  * is not delivered (`OFFREC_EVENT_CODE_NOT_IN_PRIVATE`), the peer is told which message was
  * lost, and a new handshake is started. SMP and extra-key calls on a restored session return
- * `OFFREC_RESULT_NO_SESSION`. Save again whenever an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event
- * arrives (STORAGE.md §5.1).
+ * `OFFREC_RESULT_NO_SESSION`. The loaded client starts with nothing unsaved; save again when
+ * an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event arrives (STORAGE.md §5.1).
  *
  * Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
  * `..._STORE_UNSUPPORTED_VERSION`, `..._STORE_WRONG_ACCOUNT`.
@@ -2504,7 +2513,9 @@ offrec_result offrec_client_load(const uint8_t *sealed,
  * Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
  * 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
  * new state, never a mix. Temporary files of killed writers older than 10 minutes are removed
- * here (and only here). Key and passphrase as in `offrec_client_save`.
+ * here (and only here). Key and passphrase as in `offrec_client_save`. Once the file is
+ * written the client counts its state as saved, as with `offrec_client_save`; a failed save
+ * leaves the `OFFREC_EVENT_CODE_PERSIST_NEEDED` notice pending.
  *
  * # Safety
  *

@@ -1099,6 +1099,9 @@ static CATALOGUE: &[Case] = &[
     }),
     case("body_linked_otr_key_only_the_first_claim_of_a_session_counts", |fx| {
         let linked = Event::OtrKeyLinked { fingerprint: offrec::trust::otr_key_id(&[1; 20]) };
+        // Saved after the handshake (PersistNeeded is reported once until saved), so the link's
+        // trust change asks for a save of its own.
+        offrec::store::encode_client(&fx.net.party("alice").client);
         let saved = Event::PersistNeeded { what: offrec::conversation::PERSIST_TRUST };
         vec![
             inj(fx.puppet_body(&body_with(&[tlv(8, &[1; 20]), tlv(8, &[2; 20])]), 0), &[linked, saved]),

@@ -238,8 +238,11 @@ fn persist_events(actions: &[Action]) -> Vec<u32> {
         .collect()
 }
 
+/// `PersistNeeded` comes at most once per call, last, and is reported once until saved: only a
+/// call that changes a kind of state not changed since the last successful save reports, naming
+/// every kind changed since.
 #[test]
-fn persist_needed_says_what_changed_once_per_call_and_last() {
+fn persist_needed_is_reported_once_until_saved_and_last() {
     let mut net = Net::new();
     net.add("alice", "alice", settings(Policy::MANUAL));
     net.add("bob", "bob", settings(Policy::MANUAL));
@@ -261,14 +264,43 @@ fn persist_needed_says_what_changed_once_per_call_and_last() {
         net.apply(&to, actions);
     }
     assert_eq!(installs, 2, "both sides installed a session");
+    const SENT: u32 = PERSIST_SENT_LOG | PERSIST_OTHER;
+    save_to_bytes(&net.party("alice").client, &key()).unwrap();
     let (_, actions) = net.client("alice").send("bob", b"hi", now).unwrap();
-    assert_eq!(persist_events(&actions), [PERSIST_SENT_LOG | PERSIST_OTHER]);
+    assert_eq!(persist_events(&actions), [SENT], "saved before: the send reports what it changed");
+    let (_, actions) = net.client("alice").send("bob", b"again", now).unwrap();
+    assert_eq!(persist_events(&actions), [], "not saved since: nothing new to report");
     let fp = net.party("bob").client.fingerprint();
     let actions = net.client("alice").set_trust("bob", fp, offrec::trust::Trust::VerifiedManual);
-    assert_eq!(persist_events(&actions), [PERSIST_TRUST]);
+    assert_eq!(persist_events(&actions), [PERSIST_TRUST | SENT], "a new kind, with everything unsaved");
+    let actions = net.client("alice").set_trust("bob", fp, offrec::trust::Trust::Unverified);
+    assert_eq!(persist_events(&actions), [], "trust again: already unsaved");
+    // A failed save (the store file's place is a directory) leaves the notice pending.
+    let dir = std::env::temp_dir().join(format!("offrec-persist-once-{}", std::process::id()));
+    let blocker = dir.join(offrec::store::STORE_FILE_NAME);
+    std::fs::create_dir_all(&blocker).unwrap();
+    let store = offrec::store::FileStore::open_dir(&dir).unwrap();
+    assert!(store.save(&net.party("alice").client, &key()).is_err());
+    let (_, actions) = net.client("alice").send("bob", b"after a failed save", now).unwrap();
+    assert_eq!(persist_events(&actions), []);
+    // Every save path clears it: the directory store, the sealed bytes, the raw encoding.
+    std::fs::remove_dir(&blocker).unwrap();
+    store.save(&net.party("alice").client, &key()).unwrap();
+    let (_, actions) = net.client("alice").send("bob", b"after a save to the directory", now).unwrap();
+    assert_eq!(persist_events(&actions), [SENT]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    save_to_bytes(&net.party("alice").client, &key()).unwrap();
+    let (_, actions) = net.client("alice").send("bob", b"after a save to bytes", now).unwrap();
+    assert_eq!(persist_events(&actions), [SENT]);
+    offrec::store::encode_client(&net.party("alice").client);
     let actions = net.client("alice").end_session("bob", None, now);
     assert_eq!(persist_events(&actions), [PERSIST_SESSIONS]);
-    // Holding a message for encryption.
+    // A loaded client starts with nothing unsaved.
+    let sealed = save_to_bytes(&net.party("alice").client, &key()).unwrap();
+    crash_and_load(&mut net, "alice", &sealed, Policy::MANUAL, "persist");
+    let (_, actions) = net.client("alice").send("bob", b"after the load", now).unwrap();
+    assert_eq!(persist_events(&actions), [PERSIST_OTHER]);
+    // Holding a message for encryption: a new client's first change is reported.
     let mut strict = Net::new();
     strict.add("carol", "carol", settings(Policy::ALWAYS));
     let (_, actions) = strict.client("carol").send("dave", b"held", now).unwrap();

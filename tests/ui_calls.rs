@@ -25,6 +25,13 @@ fn persisted(net: &Net, id: &str) -> u32 {
         .fold(0, |a, b| a | b)
 }
 
+/// Saves `id` as an app that saves on every notice would: `PersistNeeded` is reported once until
+/// saved, so without it a change of a kind already unsaved would not ask again.
+fn save(net: &Net, id: &str) {
+    let key = offrec::store::StoreKey::Raw(zeroize::Zeroizing::new([7; 32]));
+    offrec::store::save_to_bytes(&net.party(id).client, &key).unwrap();
+}
+
 fn clear_log(net: &mut Net, id: &str) {
     let party = net.parties.get_mut(id).unwrap();
     party.events.clear();
@@ -70,11 +77,13 @@ fn a_never_policy_for_one_peer_sends_and_reads_that_peer_in_the_clear_only() {
     // Clearing it gives bob the client's policy again, and asks for a save; clearing nothing
     // asks for nothing.
     clear_log(&mut net, "alice");
+    save(&net, "alice");
     let actions = net.client("alice").clear_peer_policy("bob").unwrap();
     net.apply("alice", actions);
     assert_eq!(persisted(&net, "alice"), PERSIST_OTHER);
     assert_eq!(net.client("alice").peer_policy("bob"), None);
     assert!(net.client("alice").clear_peer_policy("bob").unwrap().is_empty());
+    save(&net, "alice");
     assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().len() == 1);
     assert!(net.client("alice").set_peer_policy("carol", Policy::OPPORTUNISTIC).unwrap().is_empty(), "unchanged");
     net.start("bob", "alice");
@@ -258,6 +267,7 @@ fn a_key_in_use_is_not_forgotten_until_the_session_ends() {
     let now = net.now;
     net.client("alice").end_session("bob", None, now);
     clear_log(&mut net, "alice");
+    save(&net, "alice");
     let actions = net.client("alice").forget_key("bob", &key).unwrap();
     net.apply("alice", actions);
     assert!(persisted(&net, "alice") & PERSIST_TRUST != 0);
@@ -339,6 +349,7 @@ fn a_peer_with_a_live_session_is_not_forgotten() {
     assert_eq!(held.err(), Some(ClientError::SessionFinished));
     net.client("alice").set_peer_policy("bob", Policy::ALWAYS).unwrap();
     clear_log(&mut net, "alice");
+    save(&net, "alice");
     let actions = net.client("alice").forget_peer("bob", now).unwrap();
     net.apply("alice", actions);
     let alice = &net.party("alice").client;

@@ -348,8 +348,9 @@ func NewClientWithIdentity(account, protocol string, policy Policy, secret [32]b
 // handshake, never resumed (a store cannot be proven current, and resuming a stale one would
 // reuse message keys): they report StatePlaintext, a message sent to the peer is held until the
 // new session is up, and a message arriving on the old session is not delivered (the peer is
-// told which). SMPStart and ExtraSymmetricKey on them return ErrNoSession. Save again on every
-// EventPersistNeeded event.
+// told which). SMPStart and ExtraSymmetricKey on them return ErrNoSession. The loaded client
+// starts with nothing unsaved; save again on every EventPersistNeeded event (or later: it is
+// reported once until saved).
 // Errors: ErrStoreWrongKey, ErrStoreCorrupted, ErrStoreUnsupportedVersion, ErrStoreWrongAccount.
 func LoadClient(sealed []byte, account string, key StoreKey, policy Policy, h Handler) (*Client, error) {
 	return create("LoadClient", h, func(frame C.uintptr_t, mask C.uint, ud C.uintptr_t, out **C.offrec_client) C.offrec_result {
@@ -685,7 +686,9 @@ func (c *Client) IdentitySecret() ([32]byte, error) {
 }
 
 // Save seals the client's whole state (identity, trust, live sessions, held messages). The
-// bytes reveal nothing but their length without the key.
+// bytes reveal nothing but their length without the key. Once sealed, the client counts it as
+// saved: its next change is reported by an EventPersistNeeded event again (a failed save leaves
+// the notice pending). If keeping the bytes fails, save again.
 func (c *Client) Save(key StoreKey) ([]byte, error) {
 	var buf C.offrec_buffer
 	err := c.query("Save", func(p *C.offrec_client) C.offrec_result {
@@ -699,7 +702,8 @@ func (c *Client) Save(key StoreKey) ([]byte, error) {
 }
 
 // SaveToDir saves the client into dir (created 0700 if missing), replacing the previous save
-// atomically.
+// atomically. Once written, the client counts it as saved, as with Save; a failed save leaves
+// the EventPersistNeeded notice pending.
 func (c *Client) SaveToDir(dir string, key StoreKey) error {
 	return c.query("SaveToDir", func(p *C.offrec_client) C.offrec_result {
 		d, dl := cstr(dir)

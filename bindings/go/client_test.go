@@ -677,22 +677,69 @@ func TestRestoredReceiverRejectsReplayAndForgery(t *testing.T) {
 	}
 }
 
+// TestPersistNeededEvent: the event is reported once until saved. A call reports only a kind of
+// change not made since the last successful save, with every kind unsaved since.
 func TestPersistNeededEvent(t *testing.T) {
-	_, pa, a, pb, _ := encryptedPair(t)
+	n, pa, a, pb, b := encryptedPair(t)
 	for _, p := range []*party{pa, pb} {
 		e, ok := p.event(EventPersistNeeded)
 		if !ok || e.Peer != "" || e.Instance != 0 {
 			t.Fatalf("%s: no PersistNeeded after the handshake: %+v", p.name, e)
 		}
 	}
-	pa.mu.Lock()
-	pa.events = nil
-	pa.mu.Unlock()
-	_, err := a.Send("bob", "hi")
+	key := RawKey([32]byte{7})
+	sent := PersistSentLog | PersistOther
+	// The PersistNeeded reasons alice got since the last call of reasons.
+	reasons := func() []PersistFlag {
+		pa.mu.Lock()
+		defer pa.mu.Unlock()
+		var out []PersistFlag
+		for _, e := range pa.events {
+			if e.Code == EventPersistNeeded {
+				out = append(out, PersistFlag(e.Reason))
+			}
+		}
+		pa.events = nil
+		return out
+	}
+	send := func(text string) {
+		t.Helper()
+		_, err := a.Send("bob", text)
+		must(t, err)
+	}
+	_, err := a.Save(key)
 	must(t, err)
-	e, ok := pa.event(EventPersistNeeded)
-	if !ok || PersistFlag(e.Reason) != PersistSentLog|PersistOther {
-		t.Fatalf("after a send: %+v", e)
+	reasons()
+	send("hi")
+	if r := reasons(); len(r) != 1 || r[0] != sent {
+		t.Fatalf("after a save, a send reports what it changed: %v", r)
+	}
+	n.pump(t)
+	send("again")
+	if r := reasons(); len(r) != 0 {
+		t.Fatalf("not saved since: a second send reports nothing, got %v", r)
+	}
+	fb, err := b.Fingerprint()
+	must(t, err)
+	must(t, a.SetTrust("bob", fb, TrustVerifiedManual))
+	if r := reasons(); len(r) != 1 || r[0] != sent|PersistTrust {
+		t.Fatalf("a new kind reports with everything unsaved: %v", r)
+	}
+	// A failed save (the store file's place is a directory) leaves the notice pending.
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "offrec.store"), 0o700))
+	if err := a.SaveToDir(dir, key); err == nil {
+		t.Fatal("a save over a directory succeeded")
+	}
+	send("after a failed save")
+	if r := reasons(); len(r) != 0 {
+		t.Fatalf("after a failed save: %v", r)
+	}
+	must(t, os.Remove(filepath.Join(dir, "offrec.store")))
+	must(t, a.SaveToDir(dir, key))
+	send("after a save")
+	if r := reasons(); len(r) != 1 || r[0] != sent {
+		t.Fatalf("after a save to the directory: %v", r)
 	}
 	if s := (PersistSentLog | PersistOther).String(); s != "sent_log|other" {
 		t.Fatalf("String: %q", s)

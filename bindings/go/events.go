@@ -104,9 +104,12 @@ const (
 	EventSMPCheated                EventCode = 28 // SMP: a proof failed (someone cheated)
 	// 29 is retired in the C API and never reused.
 
-	// EventPersistNeeded: state worth keeping changed during the call; save now (from the
-	// Event callback is fine). Event.Reason is a [PersistFlag] bitmask, Event.Peer is empty.
-	// At most one per call, delivered last.
+	// EventPersistNeeded: state worth keeping changed and is not saved yet; save (from the
+	// Event callback is fine, or later). Reported once until saved: a call reports it only when
+	// it changes a kind of state not changed since the last successful Save or SaveToDir (a
+	// failed save leaves it pending; a loaded client starts with nothing unsaved).
+	// Event.Reason is the [PersistFlag] bitmask of everything changed since that save,
+	// Event.Peer is empty. At most one per call, delivered last.
 	EventPersistNeeded EventCode = 30
 	// EventSMPVerifiedByPeer: we answered the peer's SMP question correctly, so the peer now
 	// trusts our key. Our trust in the peer is NOT changed (the asker chose the question); ask
@@ -202,8 +205,8 @@ func (e EventCode) String() string {
 	return fmt.Sprintf("event_%d", uint32(e))
 }
 
-// PersistFlag says what changed, in Event.Reason of an [EventPersistNeeded] event
-// (offrec_persist_flag). Stored sessions are never resumed after a load (they are restarted
+// PersistFlag says what changed since the last successful save, in Event.Reason of an
+// [EventPersistNeeded] event (offrec_persist_flag): every kind unsaved, not only the call's. Stored sessions are never resumed after a load (they are restarted
 // with a new handshake), so saving keeps trust, held messages and the record of sent
 // messages. New bits may appear: save on any non-zero value.
 type PersistFlag uint32

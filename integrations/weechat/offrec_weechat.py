@@ -23,6 +23,7 @@
 import os
 import shlex
 import sys
+import time
 import traceback
 
 import weechat
@@ -41,6 +42,8 @@ SCRIPT_DESC = "Off-the-Record private messages on IRC with offrec (offrec protoc
 IRC_LINE_LIMIT = 512
 RELAY_PREFIX_RESERVE = 1 + 1 + 10 + 1 + 63 + 1
 SPLIT_MARGIN = 4
+# A failed save is retried this often (seconds).
+SAVE_RETRY_SECS = 30
 
 OPTIONS = {
     "passphrase": ("${sec.data.offrec}", "passphrase sealing the stores (evaluated; keep it in secured data: /secure set offrec ...)"),
@@ -168,6 +171,10 @@ class Account:
         data_dir = weechat.info_get("weechat_data_dir", "") or weechat.info_get("weechat_dir", "")
         self.dir = os.path.join(data_dir, "offrec", path_part(server), path_part(self.nick))
         self.client = None
+        # A failed save leaves the library's PERSIST_NEEDED pending (it is reported once until
+        # saved, so no new notice comes for the same changes): the timer retries.
+        self.save_failed = False
+        self.save_retry_at = 0.0
 
     def open(self):
         """Loads the store, or makes a new identity and saves it. Raises OffrecError."""
@@ -202,8 +209,12 @@ class Account:
     def save(self):
         try:
             self.client.save_to_dir(self.dir, passphrase=passphrase())
+            self.save_failed = False
         except Exception as e:  # noqa: BLE001 - tell the user, keep running
-            say("", f"could not save {self.dir}: {e}", "lightred")
+            if not self.save_failed:
+                say("", f"could not save {self.dir}: {e} (retrying every {SAVE_RETRY_SECS} s)", "lightred")
+            self.save_failed = True
+            self.save_retry_at = time.monotonic() + SAVE_RETRY_SECS
 
     def close(self):
         if self.client is not None:
@@ -547,12 +558,15 @@ def refresh_cb(data, signal, signal_data):
 
 
 def timer_cb(data, remaining):
-    """Heartbeats, timeouts and held-message expiry (Client.tick), once a second."""
+    """Heartbeats, timeouts and held-message expiry (Client.tick), once a second; a save that
+    failed is retried every SAVE_RETRY_SECS."""
     for account in list(accounts.values()):
         try:
             account.client.tick()
         except Exception:  # noqa: BLE001
             show_error("tick")
+        if account.save_failed and account.client is not None and time.monotonic() >= account.save_retry_at:
+            account.save()
     return weechat.WEECHAT_RC_OK
 
 

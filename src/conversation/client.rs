@@ -3,6 +3,7 @@
 //! the application must carry out, in order. Several clients can live in one process.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use zeroize::Zeroizing;
 
@@ -39,6 +40,10 @@ pub struct Client {
     pub(crate) next_message_id: MessageId,
     /// `PERSIST_*` bits gathered during the current call (see [`Client::finish_call`]).
     pub(crate) dirty: u32,
+    /// `PERSIST_*` bits changed since the last successful save (or since the client was made or
+    /// loaded), every one already reported: a call reports `PersistNeeded` only when it adds a
+    /// bit not in here. Atomic because a save only reads the client ([`Client::mark_saved`]).
+    unsaved: AtomicU32,
     /// The sum of every peer's [`Peer::unauthenticated_bytes`], kept within
     /// `settings.unauthenticated_budget`.
     pub(crate) unauthenticated_held: usize,
@@ -115,6 +120,7 @@ impl Client {
             rng,
             next_message_id: 1,
             dirty: 0,
+            unsaved: AtomicU32::new(0),
             unauthenticated_held: 0,
             call_limits: BTreeMap::new(),
             otr_identity: None,
@@ -305,14 +311,29 @@ impl Client {
         (result, ctx.out)
     }
 
-    /// Ends a public call: if stored state changed, appends the call's one
-    /// [`Event::PersistNeeded`] as its last action.
+    /// Ends a public call: if it changed a kind of stored state not changed since the last save,
+    /// appends the call's one [`Event::PersistNeeded`] as its last action, naming everything
+    /// unsaved (reported once until saved: an app that has not saved since the last notice
+    /// already knows it must).
     pub(crate) fn finish_call(&mut self, mut actions: Vec<Action>) -> Vec<Action> {
-        let what = std::mem::take(&mut self.dirty);
-        if what != 0 {
-            actions.push(Action::Event { peer: String::new(), instance: 0, event: Event::PersistNeeded { what } });
+        let changed = std::mem::take(&mut self.dirty);
+        let unsaved = self.unsaved.get_mut();
+        if changed & !*unsaved != 0 {
+            *unsaved |= changed;
+            actions.push(Action::Event {
+                peer: String::new(),
+                instance: 0,
+                event: Event::PersistNeeded { what: *unsaved },
+            });
         }
         actions
+    }
+
+    /// Records that the application now holds everything this client would save: the next
+    /// change is reported again. Called by every save path (`crate::store`) once it succeeded,
+    /// never by a failed one.
+    pub(crate) fn mark_saved(&self) {
+        self.unsaved.store(0, Ordering::Relaxed);
     }
 
     /// Ends a public call that failed: its actions are dropped with the error, and so is the

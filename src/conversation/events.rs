@@ -121,10 +121,13 @@ pub enum Event {
     SmpAborted,
     /// SMP: a proof failed: someone tried to cheat.
     SmpCheated,
-    /// State worth keeping changed during this call: save the client now (after carrying out
-    /// the call's other actions). `what` is a bitmask of the `PERSIST_*` constants. Emitted at
-    /// most once per client call, as its last action, with an empty peer name and instance 0
-    /// (it is about the whole client).
+    /// State worth keeping changed and is not saved yet: save the client (after carrying out
+    /// the call's other actions). Reported once until saved: a call emits it only when it
+    /// changes a kind of state (a `PERSIST_*` bit) not changed since the last successful save
+    /// (`store::save_to_bytes`, `FileStore::save`, `encode_client`; a failed save leaves it
+    /// pending, a loaded client starts with nothing unsaved). `what` is the bitmask of
+    /// everything changed since that save. At most once per client call, as its last action,
+    /// with an empty peer name and instance 0 (it is about the whole client).
     PersistNeeded { what: u32 },
     /// SMP: we answered the peer's *question* correctly. The peer now trusts us; we learned
     /// nothing about the peer (they chose the question, so anyone can ask one they can answer).

@@ -74,16 +74,19 @@ pub enum OffrecEventCode {
     SmpCheated = 28,
     // 29 is retired (an SMP rate limit is reported by the result code
     // OFFREC_RESULT_SMP_RATE_LIMITED of offrec_client_smp_start); never reuse it.
-    /// State worth keeping changed during this call: save the client now (for example with
-    /// `offrec_client_save_to_dir`). It is delivered after every change of the call is complete
-    /// and with no lock held, so saving from inside the `event` callback is fine (or note it
-    /// and save when the call returns; a passphrase save costs an Argon2id run, so an app may
-    /// coalesce several). `reason` is a bitmask of
-    /// `offrec_persist_flag` values saying what changed; `peer` is empty and `instance` 0 (it is
-    /// about the whole client). At most one per call, delivered last. Sessions are never
-    /// resumed from a store (they are restarted with a new handshake), so saving keeps trust
-    /// decisions, messages held for encryption and the record of what was sent; see
-    /// STORAGE.md §5.1.
+    /// State worth keeping changed and is not saved yet: save the client (for example with
+    /// `offrec_client_save_to_dir`). Reported once until saved: a call emits it only when it
+    /// changes a kind of state (an `offrec_persist_flag` bit) not changed since the last
+    /// successful save (`offrec_client_save`, `offrec_client_save_to_dir`; a failed save leaves
+    /// it pending), so an app that saves on every notice gets one per changing call, and one
+    /// that waits gets no more until it saves. `reason` is the bitmask of everything changed
+    /// since that save (what a save would now capture). It is delivered after every change of
+    /// the call is complete and with no lock held, so saving from inside the `event` callback
+    /// is fine (or note it and save later; a passphrase save costs an Argon2id run). `peer` is
+    /// empty and `instance` 0 (it is about the whole client). At most one per call, delivered
+    /// last. A loaded client starts with nothing unsaved. Sessions are never resumed from a
+    /// store (they are restarted with a new handshake), so saving keeps trust decisions,
+    /// messages held for encryption and the record of what was sent; see STORAGE.md §5.1.
     PersistNeeded = 30,
     /// SMP: we answered the peer's question correctly, so the peer now trusts our key. We
     /// learned nothing about theirs (the asker chose the question): our trust store is NOT
@@ -141,7 +144,8 @@ pub enum OffrecEventCode {
     TlvReceived = 44,
 }
 
-/// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed.
+/// Bits of the `reason` field of an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event: what changed since
+/// the last successful save (every bit set since, not only the ones of the call that reported).
 /// New bits may be added: save on any non-zero value.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

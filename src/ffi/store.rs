@@ -102,6 +102,11 @@ fn restore_into(
 /// Argon2id, which takes a noticeable fraction of a second on purpose). The bytes are safe to
 /// store anywhere; without the key they reveal nothing but their length.
 ///
+/// On success the client counts its state as saved: the next change is reported by an
+/// `OFFREC_EVENT_CODE_PERSIST_NEEDED` event again (until then, changes of kinds already reported
+/// are not reported twice). On failure the notice stays pending. If keeping the bytes fails,
+/// save again.
+///
 /// Thread rules: as any call on the client; it sees a consistent snapshot.
 ///
 /// # Safety
@@ -144,8 +149,8 @@ pub unsafe extern "C" fn offrec_client_save(
 /// up (`OFFREC_EVENT_CODE_HELD_MESSAGE_SENT`); an encrypted message arriving on the old session
 /// is not delivered (`OFFREC_EVENT_CODE_NOT_IN_PRIVATE`), the peer is told which message was
 /// lost, and a new handshake is started. SMP and extra-key calls on a restored session return
-/// `OFFREC_RESULT_NO_SESSION`. Save again whenever an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event
-/// arrives (STORAGE.md §5.1).
+/// `OFFREC_RESULT_NO_SESSION`. The loaded client starts with nothing unsaved; save again when
+/// an `OFFREC_EVENT_CODE_PERSIST_NEEDED` event arrives (STORAGE.md §5.1).
 ///
 /// Errors name the problem: `OFFREC_RESULT_STORE_WRONG_KEY`, `..._STORE_CORRUPTED`,
 /// `..._STORE_UNSUPPORTED_VERSION`, `..._STORE_WRONG_ACCOUNT`.
@@ -184,7 +189,9 @@ pub unsafe extern "C" fn offrec_client_load(
 /// Saves the client into the directory `dir` (created with mode 0700 if missing; the file is
 /// 0600), replacing the previous save atomically: a crash at any moment leaves the old or the
 /// new state, never a mix. Temporary files of killed writers older than 10 minutes are removed
-/// here (and only here). Key and passphrase as in `offrec_client_save`.
+/// here (and only here). Key and passphrase as in `offrec_client_save`. Once the file is
+/// written the client counts its state as saved, as with `offrec_client_save`; a failed save
+/// leaves the `OFFREC_EVENT_CODE_PERSIST_NEEDED` notice pending.
 ///
 /// # Safety
 ///

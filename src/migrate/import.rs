@@ -262,6 +262,7 @@ mod tests {
             &crate::migrate::fingerprints::decode_hex::<20>(b"a01111111111111111111111111111111111114b").unwrap(),
         );
         alice.set_trust("carol@example.org", carol, Trust::VerifiedManual);
+        alice.mark_saved(); // saved on set_trust's notice, so the import asks again
         let (summary, actions) = alice.import_otr_fingerprints(FINGERPRINTS, &AccountSelector::client()).unwrap();
         assert_eq!(summary, TrustImport { imported: 5, added: 4, raised: 0, skipped_full: 0, other_accounts: 1 });
         assert!(persisted(&actions));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::seal::{open, seal, StoreKey};
-use super::state::{decode_client, encode_client};
+use super::state::{decode_client, encode_state};
 use super::StoreError;
 use crate::conversation::{Client, Settings};
 use crate::crypto::{OsRandom, RandomSource};
@@ -102,12 +102,16 @@ impl FileStore {
     }
 
     /// Seals and atomically replaces the stored state, creating the directory (0700) if it
-    /// is missing and removing stale temporary files of killed writers.
+    /// is missing and removing stale temporary files of killed writers. Once written, the
+    /// client counts it as saved: its next change is reported by `PersistNeeded` again; a
+    /// failed save leaves the notice pending.
     pub fn save(&self, client: &Client, key: &StoreKey) -> Result<(), StoreError> {
-        let sealed = seal(&encode_client(client), key, &mut OsRandom)?;
+        let sealed = seal(&encode_state(client), key, &mut OsRandom)?;
         self.create_dir()?;
         self.remove_stale_temporaries();
-        self.write_atomically(&sealed)
+        self.write_atomically(&sealed)?;
+        client.mark_saved();
+        Ok(())
     }
 
     /// Loads and opens the stored state, whatever account it belongs to: prefer

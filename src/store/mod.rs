@@ -18,9 +18,13 @@ pub use state::{decode_client, encode_client, MAX_STORED_PEERS, STATE_VERSION};
 use crate::conversation::{Client, Settings};
 use crate::crypto::{OsRandom, RandomSource};
 
-/// The client's state, sealed under `key`, for the application to keep.
+/// The client's state, sealed under `key`, for the application to keep. Once sealed, the
+/// client counts it as saved: its next change is reported by `PersistNeeded` again (a failed
+/// save leaves the notice pending). If keeping the bytes fails, save again.
 pub fn save_to_bytes(client: &Client, key: &StoreKey) -> Result<Vec<u8>, StoreError> {
-    seal(&encode_client(client), key, &mut OsRandom)
+    let sealed = seal(&state::encode_state(client), key, &mut OsRandom)?;
+    client.mark_saved();
+    Ok(sealed)
 }
 
 /// A client from bytes made by [`save_to_bytes`].

@@ -31,7 +31,19 @@ fn state_error(error: StateError) -> StoreError {
 }
 
 /// Serialises everything worth keeping. The result holds secrets: seal it before storing.
+///
+/// This counts as a save: the client's next change is reported by `PersistNeeded` again
+/// (STORAGE.md §1, "When to save"). Prefer `save_to_bytes` or `FileStore::save`, which count
+/// only once sealed (and written).
 pub fn encode_client(client: &Client) -> Zeroizing<Vec<u8>> {
+    let state = encode_state(client);
+    client.mark_saved();
+    state
+}
+
+/// [`encode_client`] without counting as a save: for the save paths, which count once sealed
+/// (and written).
+pub(super) fn encode_state(client: &Client) -> Zeroizing<Vec<u8>> {
     let mut w = Writer::with_capacity(client.max_state_len());
     w.bytes(MAGIC).u16(STATE_VERSION);
     client.write_state(&mut w);

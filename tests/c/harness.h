@@ -61,7 +61,7 @@ struct party {
     int event_count;
     uint32_t events[4096];
     uint32_t event_reasons[4096]; /* the `reason` of each event in `events` */
-    int persist_events; /* PERSIST_NEEDED, counted apart: one comes with nearly every call */
+    int persist_events; /* PERSIST_NEEDED, counted apart: one comes with most changes (once until saved) */
     char smp_question[MAX_TEXT];
     uint8_t extra_key[32];
     uint32_t extra_usage;
@@ -360,6 +360,16 @@ static inline offrec_session_state state_of(struct party *p, struct party *peer)
     offrec_session_state s = 99;
     offrec_client_session_state(p->client, peer->name, strlen(peer->name), &s);
     return s;
+}
+
+/* Saves `p` to bytes and drops them, as an app that saves on a PERSIST_NEEDED notice would:
+ * PERSIST_NEEDED is reported once until saved, so the next change is reported again. */
+static inline void save_now(struct party *p) {
+    uint8_t key[32];
+    offrec_buffer sealed = {NULL, 0};
+    memset(key, 7, sizeof key);
+    CHECK_RC(offrec_client_save(p->client, key, NULL, 0, &sealed), OFFREC_RESULT_OK);
+    offrec_buffer_free(&sealed);
 }
 
 #endif /* OFFREC_TEST_HARNESS_H */

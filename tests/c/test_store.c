@@ -11,15 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* PERSIST_NEEDED events seen (any party), with the OR of their `reason` bitmasks. */
+/* PERSIST_NEEDED events seen (any party), with the OR of their `reason` bitmasks, and the
+ * `reason` of the latest one. */
 static int persist_events;
 static uint32_t persist_what;
+static uint32_t persist_last;
 static int persist_bad_fields;
 
 static void cb_event_persist(void *ud, const offrec_event *e) {
     if (e->code == OFFREC_EVENT_CODE_PERSIST_NEEDED) {
         persist_events++;
         persist_what |= e->reason;
+        persist_last = e->reason;
         if (e->peer_len != 0 || e->instance != 0 || e->reason == 0) {
             persist_bad_fields++;
         }
@@ -389,13 +392,25 @@ static void test_load_applies_its_policy(void) {
     party_free_all();
 }
 
+static void reset_persist(void) {
+    persist_events = 0;
+    persist_what = 0;
+    persist_last = 0;
+}
+
+/* PERSIST_NEEDED is reported once until saved: a call reports only a kind of change not made
+ * since the last successful save, with every kind unsaved since. */
 static void test_persist_needed_event(void) {
     struct party *alice;
     struct party *bob;
     offrec_callbacks cb = party_callbacks();
     uint8_t fp[32];
+    uint8_t key[32];
     uint64_t id = 0;
+    char dir[128], blocker[192];
+    const uint32_t sent = OFFREC_PERSIST_FLAG_SENT_LOG | OFFREC_PERSIST_FLAG_OTHER;
 
+    memset(key, 8, sizeof key);
     alice = party_new("alice", OFFREC_POLICY_MANUAL, 0);
     bob = party_new("bob", OFFREC_POLICY_MANUAL, 0);
     /* party_new installs the harness callbacks; use ours (with the persist recorder). */
@@ -405,24 +420,47 @@ static void test_persist_needed_event(void) {
              OFFREC_RESULT_OK);
     CHECK_RC(offrec_client_new(S("bob"), S("testnet"), OFFREC_POLICY_MANUAL, &cb, bob, &bob->client),
              OFFREC_RESULT_OK);
-    persist_events = 0;
-    persist_what = 0;
+    reset_persist();
     persist_bad_fields = 0;
     CHECK_RC(offrec_client_start_session(alice->client, S("bob")), OFFREC_RESULT_OK);
     CHECK(persist_events == 0); /* a query changes nothing stored */
     pump_all();
     CHECK(persist_events >= 2); /* each side installed a session */
     CHECK((persist_what & OFFREC_PERSIST_FLAG_SESSIONS) != 0 && (persist_what & OFFREC_PERSIST_FLAG_TRUST) != 0);
-    persist_events = 0;
-    persist_what = 0;
+
+    /* Saved: the first send reports what it changed. */
+    save_now(alice);
+    reset_persist();
     CHECK_RC(offrec_client_send(alice->client, S("bob"), S("hi"), &id), OFFREC_RESULT_OK);
-    CHECK(persist_events == 1 && persist_what == (OFFREC_PERSIST_FLAG_SENT_LOG | OFFREC_PERSIST_FLAG_OTHER));
+    CHECK(persist_events == 1 && persist_last == sent);
     pump_all();
-    persist_events = 0;
-    persist_what = 0;
+    /* Not saved since: a second send reports nothing (bob's receive stores nothing either). */
+    reset_persist();
+    CHECK_RC(offrec_client_send(alice->client, S("bob"), S("again"), &id), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK(persist_events == 0);
+    /* A new kind while the send is unsaved: one event naming both. */
     CHECK_RC(offrec_client_fingerprint(bob->client, fp), OFFREC_RESULT_OK);
     CHECK_RC(offrec_client_set_trust(alice->client, S("bob"), fp, OFFREC_TRUST_VERIFIED_MANUAL), OFFREC_RESULT_OK);
-    CHECK(persist_events == 1 && persist_what == OFFREC_PERSIST_FLAG_TRUST);
+    CHECK(persist_events == 1 && persist_last == (sent | OFFREC_PERSIST_FLAG_TRUST));
+
+    /* A failed save (the store file's place is a directory) leaves the notice pending: the
+     * next send still reports nothing. */
+    snprintf(dir, sizeof dir, "/tmp/offrec-c-persist-%ld", (long)getpid());
+    snprintf(blocker, sizeof blocker, "%s/offrec.store", dir);
+    CHECK(mkdir(dir, 0700) == 0 && mkdir(blocker, 0700) == 0);
+    CHECK(offrec_client_save_to_dir(alice->client, dir, strlen(dir), key, NULL, 0) != OFFREC_RESULT_OK);
+    reset_persist();
+    CHECK_RC(offrec_client_send(alice->client, S("bob"), S("after a failed save"), &id), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK(persist_events == 0);
+    /* A successful save to the directory: the next send reports again. */
+    CHECK(rmdir(blocker) == 0);
+    CHECK_RC(offrec_client_save_to_dir(alice->client, dir, strlen(dir), key, NULL, 0), OFFREC_RESULT_OK);
+    CHECK_RC(offrec_client_send(alice->client, S("bob"), S("after a save"), &id), OFFREC_RESULT_OK);
+    CHECK(persist_events == 1 && persist_last == sent);
+    pump_all();
+    CHECK(unlink(blocker) == 0 && rmdir(dir) == 0);
     CHECK(persist_bad_fields == 0);
     party_free_all();
 }

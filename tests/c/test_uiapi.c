@@ -119,7 +119,9 @@ static void peers_and_keys(void) {
     CHECK_RC(offrec_client_known_key_count(alice->client, S("bob"), &n), OFFREC_RESULT_OK);
     CHECK(n == 2);
 
-    /* The DSA key is not in use: forgotten, and a save is asked for. */
+    /* The DSA key is not in use: forgotten, and a save is asked for (reported once until
+     * saved: save first, so the notice is not already pending). */
+    save_now(alice);
     persists = alice->persist_events;
     CHECK_RC(offrec_client_forget_key(alice->client, S("bob"), otr_id), OFFREC_RESULT_OK);
     CHECK(alice->persist_events == persists + 1);
@@ -129,6 +131,7 @@ static void peers_and_keys(void) {
     /* After the session ends, the peer goes whole. */
     CHECK_RC(offrec_client_end_session(alice->client, S("bob"), 0), OFFREC_RESULT_OK);
     drop_all();
+    save_now(alice);
     persists = alice->persist_events;
     CHECK_RC(offrec_client_forget_peer(alice->client, S("bob")), OFFREC_RESULT_OK);
     CHECK(alice->persist_events == persists + 1);

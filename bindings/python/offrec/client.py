@@ -199,7 +199,7 @@ def _copy_event_at(addr: int) -> Event:
     plain = not (text or fp or old or context or key or usage or old_was_verified)
     if plain:
         # An event without pointer fields is fully named by these five numbers and the peer: the
-        # same (immutable) Event serves again, as PERSIST_NEEDED after every send does.
+        # same (immutable) Event serves again, as a PERSIST_NEEDED with the same bits does.
         cache_key = (code, _chars_at(peer)[:peer_len] if peer and peer_len else b"", instance, message_id, reason)
         cached = _event_cache.get(cache_key)
         if cached is not None:
@@ -603,7 +603,8 @@ class Client:
     resumed (a store cannot be proven current, and resuming a stale one would reuse message
     keys): they show ``SessionState.PLAINTEXT``, a message sent to the peer is held until a new
     handshake completes, and a message arriving on the old session is not delivered (the peer
-    is told). Save again on every ``EventCode.PERSIST_NEEDED`` event (see STORAGE.md).
+    is told). The loaded client starts with nothing unsaved: save again on every
+    ``EventCode.PERSIST_NEEDED`` event, or later (it is reported once until saved; STORAGE.md).
 
     Use it as a context manager or call :meth:`close`; a collected client is closed too.
     See the module docstring for the threading rules.
@@ -1442,7 +1443,12 @@ class Client:
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, *, key: Optional[bytes] = None, passphrase: Optional[StrOrBytes] = None) -> bytes:
-        """The client's whole state, sealed with a 32-byte ``key`` or a ``passphrase``."""
+        """The client's whole state, sealed with a 32-byte ``key`` or a ``passphrase``.
+
+        Once sealed, the client counts it as saved: its next change is reported by a
+        PERSIST_NEEDED event again (a failed save leaves the notice pending). If keeping the
+        bytes fails, save again.
+        """
         k, p, plen = _key_args(key, passphrase)
         buf = T.offrec_buffer()
         self._call("offrec_client_save", k, p, plen, byref(buf))
@@ -1458,7 +1464,11 @@ class Client:
         key: Optional[bytes] = None,
         passphrase: Optional[StrOrBytes] = None,
     ) -> None:
-        """Saves into ``store_dir`` (created 0700), atomically replacing the previous save."""
+        """Saves into ``store_dir`` (created 0700), atomically replacing the previous save.
+
+        Once written, the client counts it as saved, as with :meth:`save`; a failed save
+        (raising :class:`~offrec.StoreError`) leaves the PERSIST_NEEDED notice pending.
+        """
         k, p, plen = _key_args(key, passphrase)
         d = os.fsencode(store_dir)
         self._call("offrec_client_save_to_dir", d, len(d), k, p, plen)

@@ -39,8 +39,14 @@ class EventCode(enum.IntEnum):
     shows: ``NEW_FINGERPRINT`` / ``FINGERPRINT_CHANGED`` (verify the key), ``SMP_*`` (the
     Socialist Millionaires' Protocol), ``MESSAGE_NOT_SENT`` (``Event.not_sent_reason`` says
     why), ``HANDSHAKE_FAILED`` (``Event.handshake_failure``), ``KEY_CONSENT_REQUIRED``,
-    ``LEGACY_SESSION_STARTED`` (an OTR session: weaker), ``PERSIST_NEEDED`` (save now) and
+    ``LEGACY_SESSION_STARTED`` (an OTR session: weaker), ``PERSIST_NEEDED`` (save) and
     ``TLV_RECEIVED`` (an application TLV: ``Event.tlv_type``, ``Event.tlv_value``).
+
+    ``PERSIST_NEEDED`` is reported once until saved: a call reports it only when it changes a
+    kind of state (a :class:`PersistFlag`) not changed since the last successful
+    :meth:`Client.save` / :meth:`Client.save_to_dir` (a failed save leaves it pending; a loaded
+    client starts with nothing unsaved). Saving on every notice saves after every change; an
+    app that saves later gets no further notice until it has saved.
     """
 
     ENCRYPTION_REQUIRED = 1
@@ -115,7 +121,8 @@ class EventCode(enum.IntEnum):
 
 
 class PersistFlag(enum.IntFlag):
-    """What changed (``offrec_persist_flag``), in ``Event.reason`` of PERSIST_NEEDED.
+    """What changed since the last successful save (``offrec_persist_flag``), in ``Event.reason``
+    of PERSIST_NEEDED: every kind unsaved, not only the call's.
 
     Stored sessions are never resumed after a load (they are restarted with a new handshake),
     so saving keeps trust decisions, held messages and the record of sent messages. New bits may
@@ -321,7 +328,7 @@ class Event:
     (TLV_RECEIVED; see ``tlv_type``, ``tlv_value``). ``key`` (EXTRA_KEY_RECEIVED) is a secret:
     a ``bytearray`` you can wipe when done. ``repr`` never shows the key, the TLV value or the
     extra key's context, only their lengths. Equal events without text, fingerprints, context or
-    key (PERSIST_NEEDED after every send, say) may be one shared object: compare with ``==``.
+    key (PERSIST_NEEDED, say) may be one shared object: compare with ``==``.
     """
 
     code: Union[EventCode, int]

@@ -156,8 +156,9 @@ def test_restored_receiver_rejects_replays_and_forgeries(pair) -> None:  # type:
     assert b2.texts() == ["after the restart"]
 
 
-def test_persist_needed_event(net: Net) -> None:
+def test_persist_needed_is_reported_once_until_saved(net: Net, tmp_path) -> None:  # type: ignore[no-untyped-def]
     a, b = net.party("alice"), net.party("bob")
+    sent = PersistFlag.SENT_LOG | PersistFlag.OTHER
 
     def persists(p):  # type: ignore[no-untyped-def]
         return [e for e in p.events if e.code == EventCode.PERSIST_NEEDED]
@@ -171,14 +172,30 @@ def test_persist_needed_event(net: Net) -> None:
             assert e.peer == "" and e.instance == 0 and e.name == "persist_needed"
             flags |= e.reason
         assert PersistFlag.SESSIONS in flags and PersistFlag.TRUST in flags
+    a.save(key=KEY)
     a.events.clear()
     a.send("bob", "hi")
-    assert [e.reason for e in persists(a)] == [PersistFlag.SENT_LOG | PersistFlag.OTHER]
+    assert [e.reason for e in persists(a)] == [sent], "saved before: the send reports what it changed"
     assert a.events[-1].code == EventCode.PERSIST_NEEDED, "delivered last"
     net.pump()
     a.events.clear()
+    a.send("bob", "again")
+    assert persists(a) == [], "not saved since: nothing new to report"
     a.set_trust("bob", b.fingerprint, offrec.Trust.VERIFIED_MANUAL)
-    assert [e.reason for e in persists(a)] == [PersistFlag.TRUST]
+    assert [e.reason for e in persists(a)] == [sent | PersistFlag.TRUST], "a new kind, with all unsaved"
+    # A failed save (the store file's place is a directory) leaves the notice pending.
+    store = tmp_path / "store"
+    (store / "offrec.store").mkdir(parents=True)
+    with pytest.raises(offrec.StoreError):
+        a.save_to_dir(store, key=KEY)
+    a.events.clear()
+    a.send("bob", "after a failed save")
+    assert persists(a) == []
+    (store / "offrec.store").rmdir()
+    a.save_to_dir(store, key=KEY)
+    a.send("bob", "after a save")
+    assert [e.reason for e in persists(a)] == [sent]
+    net.pump()
 
 
 # -- issue #13 item 6 / issue #19: loads refuse what is not theirs and never write ---------------

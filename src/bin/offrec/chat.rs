@@ -216,6 +216,7 @@ pub fn run(args: ChatArgs) -> CliResult {
         sent: SentMessages::default(),
         quit: false,
         failed: false,
+        save_failed: false,
     };
     if let Some(path) = chat.wire.active() {
         let line = format!("* every wire message in and out is logged to {} (/wire off pauses)", path.display());
@@ -245,6 +246,9 @@ struct Chat {
     sent: SentMessages,
     quit: bool,
     failed: bool,
+    /// The last save failed: `PersistNeeded` is reported once until saved, so no new notice
+    /// comes for the same changes; the next call's actions retry it.
+    save_failed: bool,
 }
 
 impl Chat {
@@ -316,7 +320,9 @@ impl Chat {
     }
 
     fn save(&mut self) {
-        if let Err(e) = self.store.save(&self.client, &self.key) {
+        let result = self.store.save(&self.client, &self.key);
+        self.save_failed = result.is_err();
+        if let Err(e) = result {
             let message = format!(
                 "* could not save the store: {} (check the disk and the permissions of {})",
                 keys::explain(&e, &self.dir),
@@ -354,7 +360,8 @@ impl Chat {
                     self.say(&line);
                 }
                 Action::Event { event, .. } => {
-                    // The library says when stored state changed (at most once per call, last).
+                    // The library says when stored state changed (at most once per call, last;
+                    // once until saved).
                     if matches!(event, Event::PersistNeeded { .. }) {
                         save = true;
                     }
@@ -364,7 +371,7 @@ impl Chat {
                 }
             }
         }
-        if save {
+        if save || self.save_failed {
             self.save();
         }
     }
