@@ -663,10 +663,10 @@ mod tests {
     fn a_pair(label: &str) -> (Ratchet, Ratchet, DeterministicRandom) {
         let mut rng = DeterministicRandom::from_label(label);
         let alice_first = DhKeyPair::generate(&mut rng).unwrap();
-        let bob_first = DhKeyPair::generate(&mut rng).unwrap();
-        let root = SecretKey::from_bytes([3; 32]);
-        let alice = Ratchet::new_initiator(root.clone(), alice_first.clone(), bob_first.public()).unwrap();
-        let bob = Ratchet::new_responder(root, bob_first, alice_first.public(), &mut rng).unwrap();
+        let alice_public = *alice_first.public();
+        let (root, first_chain) = (SecretKey::from_bytes([3; 32]), SecretKey::from_bytes([0xC4; 32]));
+        let alice = Ratchet::new_initiator(root.clone(), first_chain.clone(), alice_first);
+        let bob = Ratchet::new_responder(root, first_chain, &alice_public, &mut rng).unwrap();
         (alice, bob, rng)
     }
 
