@@ -227,6 +227,9 @@ impl Callbacks {
                     deliver(self.userdata, p, peer.len(), instance, t.as_ptr(), len, security.into())
                 });
                 wipe(&mut t);
+                // Already wiped in bulk: taking the empty buffer out spares the `Zeroizing` drop a
+                // second pass over the allocation.
+                drop(std::mem::take(&mut *t));
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };

@@ -190,9 +190,15 @@ impl ClientHandle {
             let mut client = self.lock()?;
             // The app's answers are inputs of this call only, never stored on a peer: storing
             // them would pin every stranger that sent us something.
-            let limits = sizes.into_iter().collect();
-            client
-                .with_offline_peers(offline, |client| client.with_transport_limits(limits, |client| f(client, now)))?
+            if sizes.is_empty() && offline.is_empty() {
+                // Nothing to install (the client's per-call sets are empty between calls).
+                f(&mut client, now)?
+            } else {
+                let limits = sizes.into_iter().collect();
+                client.with_offline_peers(offline, |client| {
+                    client.with_transport_limits(limits, |client| f(client, now))
+                })?
+            }
         }; // unlocked here
         Ok((result, actions))
     }
