@@ -125,6 +125,24 @@ fn nul_terminated(bytes: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Room for a NUL-terminated peer name on the stack; longer names take the heap.
+const STACK_NAME: usize = 128;
+
+/// Calls `f` with a NUL-terminated copy of the public `name`, kept on the stack when it fits
+/// (every callback of every message passes the peer's name: no allocation for it).
+fn with_c_name<R>(name: &str, f: impl FnOnce(*const c_char) -> R) -> R {
+    let bytes = name.as_bytes();
+    let mut stack = [0u8; STACK_NAME];
+    if bytes.len() < STACK_NAME {
+        if let Some(room) = stack.get_mut(..bytes.len()) {
+            room.copy_from_slice(bytes);
+            return f(stack.as_ptr().cast());
+        }
+    }
+    let heap = nul_terminated(bytes);
+    f(heap.as_ptr().cast())
+}
+
 /// Appends the NUL to secret text in place. The engine leaves one spare byte of capacity, so
 /// this never reallocates (a reallocation would leave an unwiped copy behind); if it ever had
 /// to, the text is first copied into a wiped buffer of the right size.
@@ -157,21 +175,29 @@ impl Callbacks {
         }
     }
 
+    /// Whether the app has a `max_message_size` callback to ask.
+    pub(crate) fn asks_max_message_size(&self) -> bool {
+        self.raw.max_message_size.is_some()
+    }
+
+    /// Whether the app has an `is_logged_in` callback to ask.
+    pub(crate) fn asks_logged_in(&self) -> bool {
+        self.raw.is_logged_in.is_some()
+    }
+
     /// The app's per-peer size limit, or `None` without the callback.
     pub(crate) fn max_message_size(&self, peer: &str) -> Option<usize> {
         let f = self.raw.max_message_size?;
-        let name = nul_terminated(peer.as_bytes());
         // SAFETY: the app's callback; `name` is NUL-terminated and outlives the call.
-        Some(unsafe { f(self.userdata, name.as_ptr().cast::<c_char>(), peer.len()) })
+        Some(with_c_name(peer, |name| unsafe { f(self.userdata, name, peer.len()) }))
     }
 
     /// Whether the app reports `peer` offline (its `is_logged_in` answered 0); `false` without
     /// the callback or for any other answer.
     pub(crate) fn reports_offline(&self, peer: &str) -> bool {
         let Some(f) = self.raw.is_logged_in else { return false };
-        let name = nul_terminated(peer.as_bytes());
         // SAFETY: the app's callback; `name` is NUL-terminated and outlives the call.
-        unsafe { f(self.userdata, name.as_ptr().cast::<c_char>(), peer.len()) == 0 }
+        with_c_name(peer, |name| unsafe { f(self.userdata, name, peer.len()) == 0 })
     }
 
     /// Carries out a call's actions, in order. Must be called with no lock held.
@@ -185,30 +211,30 @@ impl Callbacks {
         match action {
             Action::Send { peer, text } => {
                 let Some(send) = self.raw.send else { return };
-                let p = nul_terminated(peer.as_bytes());
                 let len = text.len();
                 let mut t = text.into_bytes();
                 t.push(0);
                 // SAFETY: the app's callback; both buffers are NUL-terminated and live until
                 // after it returns.
-                unsafe { send(self.userdata, p.as_ptr().cast(), peer.len(), t.as_ptr().cast(), len) };
+                with_c_name(&peer, |p| unsafe { send(self.userdata, p, peer.len(), t.as_ptr().cast(), len) });
             }
             Action::Deliver { peer, instance, text, security } => {
                 let Some(deliver) = self.raw.deliver else { return };
-                let p = nul_terminated(peer.as_bytes());
                 let len = text.len();
                 let mut t = nul_terminate_secret(text);
                 // SAFETY: as above; `t` outlives the call.
-                unsafe {
-                    deliver(self.userdata, p.as_ptr().cast(), peer.len(), instance, t.as_ptr(), len, security.into())
-                };
+                with_c_name(&peer, |p| unsafe {
+                    deliver(self.userdata, p, peer.len(), instance, t.as_ptr(), len, security.into())
+                });
                 wipe(&mut t);
+                // Already wiped in bulk: taking the empty buffer out spares the `Zeroizing` drop a
+                // second pass over the allocation.
+                drop(std::mem::take(&mut *t));
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };
-                let p = nul_terminated(peer.as_bytes());
                 // SAFETY: as above.
-                unsafe { changed(self.userdata, p.as_ptr().cast(), peer.len(), instance, state.into()) };
+                with_c_name(&peer, |p| unsafe { changed(self.userdata, p, peer.len(), instance, state.into()) });
             }
             Action::Event { peer, instance, event } => {
                 let Some(on_event) = self.raw.event else { return };

@@ -162,15 +162,27 @@ impl ClientHandle {
         f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
     ) -> Result<(R, Vec<Action>), OffrecResult> {
         let now = self.callbacks.now();
-        let peers: Vec<String> = match sizing {
-            Sizing::None => Vec::new(),
-            Sizing::Peer(peer) => vec![peer.to_owned()],
-            Sizing::AllPeers => self.lock()?.peers(),
+        let asks_sizes = self.callbacks.asks_max_message_size();
+        let asks_presence = presence && self.callbacks.asks_logged_in();
+        // Only the names the app is asked about are copied: a call to one peer without those
+        // callbacks (every message of most apps) allocates nothing here.
+        let all_peers: Vec<String> = match sizing {
+            Sizing::AllPeers if asks_sizes || asks_presence => self.lock()?.peers(),
+            _ => Vec::new(),
         };
-        let sizes: Vec<(String, usize)> =
-            peers.iter().filter_map(|p| self.callbacks.max_message_size(p).map(|s| (p.clone(), s))).collect();
-        let offline: std::collections::BTreeSet<String> = if presence {
-            peers.into_iter().filter(|p| self.callbacks.reports_offline(p)).collect()
+        let names: &[String] = &all_peers;
+        let one: &[&str] = match &sizing {
+            Sizing::Peer(peer) if asks_sizes || asks_presence => std::slice::from_ref(peer),
+            _ => &[],
+        };
+        let asked = names.iter().map(String::as_str).chain(one.iter().copied());
+        let sizes: Vec<(String, usize)> = if asks_sizes {
+            asked.clone().filter_map(|p| self.callbacks.max_message_size(p).map(|s| (p.to_owned(), s))).collect()
+        } else {
+            Vec::new()
+        };
+        let offline: std::collections::BTreeSet<String> = if asks_presence {
+            asked.filter(|p| self.callbacks.reports_offline(p)).map(str::to_owned).collect()
         } else {
             Default::default()
         };
@@ -178,9 +190,15 @@ impl ClientHandle {
             let mut client = self.lock()?;
             // The app's answers are inputs of this call only, never stored on a peer: storing
             // them would pin every stranger that sent us something.
-            let limits = sizes.into_iter().collect();
-            client
-                .with_offline_peers(offline, |client| client.with_transport_limits(limits, |client| f(client, now)))?
+            if sizes.is_empty() && offline.is_empty() {
+                // Nothing to install (the client's per-call sets are empty between calls).
+                f(&mut client, now)?
+            } else {
+                let limits = sizes.into_iter().collect();
+                client.with_offline_peers(offline, |client| {
+                    client.with_transport_limits(limits, |client| f(client, now))
+                })?
+            }
         }; // unlocked here
         Ok((result, actions))
     }

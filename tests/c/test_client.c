@@ -568,6 +568,71 @@ static void test_forge(void) {
     party_free_all();
 }
 
+/* Peer names of every length reach the callbacks whole and NUL-terminated (the library keeps
+ * short names on the stack and long ones on the heap: both ways checked). */
+static struct {
+    size_t sends, delivers, sizes, bad;
+    const char *want;
+    size_t want_len;
+} long_names;
+
+static int long_name_ok(const char *peer, size_t peer_len) {
+    return peer_len == long_names.want_len && memcmp(peer, long_names.want, peer_len) == 0 &&
+           peer[peer_len] == '\0';
+}
+
+static void ln_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t len) {
+    (void)ud;
+    (void)text;
+    (void)len;
+    long_names.sends++;
+    long_names.bad += !long_name_ok(peer, peer_len);
+}
+
+static void ln_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance, const uint8_t *text,
+                       size_t len, offrec_security security) {
+    (void)ud;
+    (void)instance;
+    (void)security;
+    long_names.delivers++;
+    long_names.bad += !long_name_ok(peer, peer_len) || len != 2 || memcmp(text, "hi", 3) != 0;
+}
+
+static size_t ln_size(void *ud, const char *peer, size_t peer_len) {
+    (void)ud;
+    long_names.sizes++;
+    long_names.bad += !long_name_ok(peer, peer_len);
+    return 0;
+}
+
+static void test_peer_names_in_callbacks(void) {
+    static char name[OFFREC_MAX_NAME_LEN + 1];
+    const size_t lengths[] = {1, 127, 128, 129, 300, OFFREC_MAX_NAME_LEN};
+    offrec_callbacks cb;
+    offrec_client *c = NULL;
+    uint64_t id = 0;
+    size_t i, j;
+    memset(&cb, 0, sizeof cb);
+    cb.send = ln_send;
+    cb.deliver = ln_deliver;
+    cb.max_message_size = ln_size;
+    CHECK_RC(offrec_client_new(S("alice"), S("testnet"), OFFREC_POLICY_MANUAL, &cb, NULL, &c), OFFREC_RESULT_OK);
+    for (i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        for (j = 0; j < lengths[i]; j++) {
+            name[j] = (char)('a' + (i + j) % 26);
+        }
+        name[lengths[i]] = 'X'; /* the library must not rely on the caller's NUL */
+        memset(&long_names, 0, sizeof long_names);
+        long_names.want = name;
+        long_names.want_len = lengths[i];
+        CHECK_RC(offrec_client_send(c, name, lengths[i], S("hi"), &id), OFFREC_RESULT_OK);
+        CHECK_RC(offrec_client_receive(c, name, lengths[i], S("hi")), OFFREC_RESULT_OK);
+        CHECK(long_names.sends == 1 && long_names.delivers == 1 && long_names.sizes == 2);
+        CHECK(long_names.bad == 0);
+    }
+    offrec_client_free(c);
+}
+
 int main(void) {
     CHECK(strcmp(offrec_version(), OFFREC_VERSION) == 0);
     test_create_errors();
@@ -576,6 +641,7 @@ int main(void) {
     test_conversation();
     test_held_messages_and_size_callback();
     test_forge();
+    test_peer_names_in_callbacks();
     printf("test_client: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
