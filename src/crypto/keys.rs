@@ -103,7 +103,10 @@ pub fn is_usable_public_key(u: &[u8; 32]) -> bool {
 pub fn x25519(secret: &StaticSecret, their_public: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     let point = MontgomeryPoint(*their_public).to_edwards(0).ok_or(CryptoError::NonContributory)?;
     let scalar = Zeroizing::new(secret.to_bytes());
-    let shared = Zeroizing::new(point.mul_clamped(*scalar).to_montgomery().to_bytes());
+    // The shared point and its Montgomery form are the DH secret too: wiped, not just dropped.
+    let shared_point = Zeroizing::new(point.mul_clamped(*scalar));
+    let shared_u = Zeroizing::new(shared_point.to_montgomery());
+    let shared = Zeroizing::new(shared_u.to_bytes());
     if bool::from(shared.ct_eq(&[0u8; 32])) {
         return Err(CryptoError::NonContributory);
     }
