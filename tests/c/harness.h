@@ -85,6 +85,28 @@ static struct wire_msg *queue_head, *queue_tail;
 static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t test_clock = 1000000;
 
+/* A whole file as a NUL-terminated string (the frozen vectors; paths from the repository root).
+ * Exits naming the file if it cannot be read. */
+static inline char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long n;
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s (run from the repository root)\n", path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc((size_t)n + 1);
+    if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
+        exit(1);
+    }
+    data[n] = '\0';
+    fclose(f);
+    return data;
+}
+
 static inline uint64_t clock_now(void) {
     uint64_t t;
     pthread_mutex_lock(&clock_lock);

@@ -34,26 +34,6 @@
 
 /* ---- reading the vectors (one message per line; no escapes but \" and \\) ---------------- */
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-    if (f == NULL) {
-        fprintf(stderr, "test_otr_vectors: cannot open %s (run from the repository root)\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
-        exit(1);
-    }
-    data[n] = '\0';
-    fclose(f);
-    return data;
-}
-
 /* The value after `"key": ` in [from, to) (to NULL: the end), or NULL. */
 static const char *json_find(const char *from, const char *to, const char *key) {
     char pattern[96];

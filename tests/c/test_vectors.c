@@ -6,26 +6,6 @@
  */
 #include "harness.h"
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-    if (f == NULL) {
-        fprintf(stderr, "test_vectors: cannot open %s (run from the repository root)\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
-        exit(1);
-    }
-    data[n] = '\0';
-    fclose(f);
-    return data;
-}
-
 /* The string value of the first `"key": "..."` after `from` (no escapes in our vectors). */
 static char *json_string_after(const char *from, const char *key) {
     char pattern[128];
