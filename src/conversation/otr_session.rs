@@ -22,7 +22,7 @@ use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession, Decrypted};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
-use crate::otr::tlv::{encode_tlvs, padding_record, split_plaintext, OtrTlv, OtrTlvType};
+use crate::otr::tlv::{encode_tlvs, padding_record, split_plaintext_records, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
 use crate::trust::{otr_key_id, TrustStore};
 use crate::wire::unreadable_report::LostScope;
@@ -244,6 +244,28 @@ impl ProtocolSession for OtrSession {
         if text.contains(&0) {
             return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
         }
+        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
+        // A padding TLV (type 0, which every OTR implementation ignores) rounds the body up to
+        // the block, so message lengths say less about the text.
+        let padding_for = |unpadded: usize| {
+            (padding_block > 0).then(|| (unpadded + 4).div_ceil(padding_block) * padding_block - unpadded - 4)
+        };
+        // Links travel inside modern sessions only (OTR's TLV 8 is the extra key): a message
+        // whose controls are all links carries the text alone.
+        if controls.iter().all(|control| matches!(control, Control::LinkedOtrKey { .. })) {
+            if let Some((header, zeros)) = padding_for(text.len() + 1).and_then(padding_record) {
+                // Text and padding only (most messages): nothing is encoded or allocated.
+                let body_len = text.len() + 1 + header.len() + zeros.len();
+                if body_len > MAX_CIPHERTEXT_LEN {
+                    return Err(ClientError::MessageTooLarge);
+                }
+                check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
+                let bytes = self.data.encrypt_parts(flags, &[text, &[0], &header, zeros]).map_err(data_error)?;
+                self.last_sent = now;
+                self.unanswered_since = None;
+                return Ok(Sealed { bytes, extra_key: None, log_marker: None });
+            }
+        }
         let mut extra_key = None;
         let mut tlvs: Vec<OtrTlv> = Vec::with_capacity(controls.len());
         for control in controls {
@@ -259,29 +281,11 @@ impl ProtocolSession for OtrSession {
                 Control::ModernOffer { versions, fingerprint } => {
                     OtrTlv { kind: TLV_MODERN_OFFER, value: modern_offer_value(versions, &fingerprint) }
                 }
-                // Links travel inside modern sessions only; OTR's TLV 8 is the extra key.
                 Control::LinkedOtrKey { .. } => continue,
                 Control::App { kind, value } => OtrTlv::new(kind, value),
             });
         }
-        let unpadded = text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>();
-        // A padding TLV (type 0, which every OTR implementation ignores) rounds the body up to
-        // the block, so message lengths say less about the text.
-        let padding =
-            (padding_block > 0).then(|| (unpadded + 4).div_ceil(padding_block) * padding_block - unpadded - 4);
-        let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
-        if let (true, Some((header, zeros))) = (tlvs.is_empty(), padding.and_then(padding_record)) {
-            // Text and padding only (most messages): nothing is encoded or allocated.
-            let body_len = text.len() + 1 + header.len() + zeros.len();
-            if body_len > MAX_CIPHERTEXT_LEN {
-                return Err(ClientError::MessageTooLarge);
-            }
-            check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
-            let bytes = self.data.encrypt_parts(flags, &[text, &[0], &header, zeros]).map_err(data_error)?;
-            self.last_sent = now;
-            self.unanswered_since = None;
-            return Ok(Sealed { bytes, extra_key, log_marker: None });
-        }
+        let padding = padding_for(text.len() + 1 + tlvs.iter().map(|t| 4 + t.value.len()).sum::<usize>());
         // The TLV records only: the text is encrypted straight from the caller's buffer.
         let records = encode_tlvs(text.len(), &tlvs, padding).map_err(|_| ClientError::MessageTooLarge)?;
         let body_len = text.len() + 1 + records.len();
@@ -314,28 +318,28 @@ impl ProtocolSession for OtrSession {
             _ => OpenError::Unreadable,
         })?;
         self.last_received = now;
-        let (text_len, tlvs) = split_plaintext(&plaintext).map_err(|_| OpenError::Malformed)?;
+        // The records are read in place: only what a control keeps is copied (never the
+        // padding every message carries).
+        let (text_len, records) = split_plaintext_records(&plaintext).map_err(|_| OpenError::Malformed)?;
         let mut controls = Vec::new();
-        for tlv in tlvs {
-            controls.push(match tlv.kind {
+        for (kind, value) in records {
+            controls.push(match kind {
                 OtrTlvType::PADDING => continue,
                 OtrTlvType::DISCONNECTED => ReceivedControl::Disconnected,
                 OtrTlvType::SMP1..=OtrTlvType::SMP1Q => {
-                    ReceivedControl::Smp(SmpTlv { tlv_type: tlv.kind, payload: tlv.value.clone() })
+                    ReceivedControl::Smp(SmpTlv { tlv_type: kind, payload: value.to_vec() })
                 }
-                OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(&tlv.value) {
+                OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(value) {
                     Some((usage, context)) => {
                         ReceivedControl::ExtraKey { usage, context: context.to_vec(), key: Zeroizing::new(*extra_key) }
                     }
                     None => ReceivedControl::Malformed,
                 },
-                TLV_MODERN_OFFER => match parse_modern_offer(&tlv.value) {
+                TLV_MODERN_OFFER => match parse_modern_offer(value) {
                     Some((versions, fingerprint)) => ReceivedControl::ModernOffer { versions, fingerprint },
                     None => ReceivedControl::Other,
                 },
-                kind if is_app_tlv_type(kind) => {
-                    ReceivedControl::App { kind, value: Zeroizing::new(tlv.value.clone()) }
-                }
+                kind if is_app_tlv_type(kind) => ReceivedControl::App { kind, value: Zeroizing::new(value.to_vec()) },
                 _ => ReceivedControl::Other,
             });
         }

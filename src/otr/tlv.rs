@@ -9,8 +9,6 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::wire::Reader;
-
 /// OTR's TLV types (a namespace, since unknown types must survive parsing).
 #[derive(Debug)]
 pub enum OtrTlvType {}
@@ -212,6 +210,15 @@ pub fn decode_plaintext(bytes: &[u8]) -> Result<OtrPlaintext, TlvError> {
 /// [`decode_plaintext`] without copying the text: its length (the text is always the start of
 /// `bytes`) and the TLVs. A receiver keeps the text in the decrypted buffer, truncated.
 pub fn split_plaintext(bytes: &[u8]) -> Result<(usize, Vec<OtrTlv>), TlvError> {
+    let (text_len, records) = split_plaintext_records(bytes)?;
+    Ok((text_len, records.map(|(kind, value)| OtrTlv::new(kind, value)).collect()))
+}
+
+/// [`split_plaintext`] without copying anything: the text's length and the TLV records,
+/// borrowed from `bytes` (a receiver looks at each one in place and copies only what it keeps;
+/// the padding TLV of every message is never copied). The same checks: longer than
+/// [`MAX_PLAINTEXT_LEN`] or more than [`MAX_OTR_TLVS`] complete records is refused.
+pub fn split_plaintext_records(bytes: &[u8]) -> Result<(usize, TlvRecords<'_>), TlvError> {
     if bytes.len() > MAX_PLAINTEXT_LEN {
         return Err(TlvError::TooLong);
     }
@@ -221,17 +228,39 @@ pub fn split_plaintext(bytes: &[u8]) -> Result<(usize, Vec<OtrTlv>), TlvError> {
         Ok(text) => (text.count_bytes(), bytes.get(text.count_bytes() + 1..).unwrap_or_default()),
         Err(_) => (bytes.len(), &[][..]),
     };
-    let mut tlvs = Vec::new();
-    let mut reader = Reader::new(rest);
-    while reader.remaining() >= 4 {
-        let (Ok(kind), Ok(len)) = (reader.u16(), reader.u16()) else { break };
-        let Ok(value) = reader.bytes(usize::from(len)) else { break };
-        if tlvs.len() >= MAX_OTR_TLVS {
-            return Err(TlvError::TooManyTlvs);
-        }
-        tlvs.push(OtrTlv::new(kind, value));
+    let records = TlvRecords { rest };
+    // Counted before any is used: a refused plaintext yields nothing.
+    if records.clone().nth(MAX_OTR_TLVS).is_some() {
+        return Err(TlvError::TooManyTlvs);
     }
-    Ok((text_len, tlvs))
+    Ok((text_len, records))
+}
+
+/// The complete TLV records of a plaintext's tail as `(type, value)`, in wire order; an
+/// incomplete record at the end (and anything after it) is ignored, as libotr does.
+#[derive(Clone)]
+pub struct TlvRecords<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for TlvRecords<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        let ([k0, k1, l0, l1], after) = self.rest.split_first_chunk::<4>().map(|(h, a)| (*h, a))?;
+        let Some((value, rest)) = after.split_at_checked(usize::from(u16::from_be_bytes([l0, l1]))) else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = rest;
+        Some((u16::from_be_bytes([k0, k1]), value))
+    }
+}
+
+impl std::fmt::Debug for TlvRecords<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlvRecords").field("remaining_len", &self.rest.len()).finish()
+    }
 }
 
 #[cfg(test)]
@@ -286,6 +315,32 @@ mod tests {
             let decoded = decode_plaintext(&bytes).unwrap();
             assert_eq!((&bytes[..len], &split[..]), (&decoded.text[..], &decoded.tlvs[..]));
         }
+    }
+
+    #[test]
+    fn the_borrowed_records_are_the_decoded_tlvs() {
+        let tlvs = [OtrTlv::new(OtrTlvType::SMP1, b"abc"), OtrTlv::new(OtrTlvType::PADDING, &[0; 9])];
+        let mut bytes = encode_plaintext(b"text", &tlvs).unwrap().to_vec();
+        // A cut-short record at the end is skipped like decode_plaintext skips it.
+        bytes.extend_from_slice(&[0, 1, 0, 9, 1]);
+        let (len, records) = split_plaintext_records(&bytes).unwrap();
+        assert_eq!(len, 4);
+        let borrowed: Vec<(u16, &[u8])> = records.collect();
+        let decoded = decode_plaintext(&bytes).unwrap();
+        let owned: Vec<(u16, &[u8])> = decoded.tlvs.iter().map(|t| (t.kind, &t.value[..])).collect();
+        assert_eq!(borrowed, owned);
+        assert_eq!(borrowed.len(), 2);
+        // The record count is checked before any record is handed out.
+        let mut many = vec![b'x', 0];
+        for _ in 0..=MAX_OTR_TLVS {
+            many.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        assert_eq!(split_plaintext_records(&many).unwrap_err(), TlvError::TooManyTlvs);
+        many.truncate(2 + 4 * MAX_OTR_TLVS);
+        assert_eq!(split_plaintext_records(&many).unwrap().1.count(), MAX_OTR_TLVS);
+        let too_long = vec![b'a'; MAX_PLAINTEXT_LEN + 1];
+        assert_eq!(split_plaintext_records(&too_long).unwrap_err(), TlvError::TooLong);
+        assert_eq!(split_plaintext(&too_long).unwrap_err(), TlvError::TooLong);
     }
 
     #[test]

@@ -129,9 +129,21 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Constant-time equality of two MACs or hashes.
+/// Constant-time equality of two MACs or hashes (the lengths are public). Compared eight bytes
+/// at a time with `subtle`'s word comparison: its slice comparison pays an optimisation
+/// barrier per byte, a tenth of a data message's receive outside the MAC itself.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (a_rest, b_rest) = (a_words.remainder(), b_words.remainder());
+    let mut equal = a_rest.ct_eq(b_rest);
+    for (x, y) in a_words.zip(b_words) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else { return false };
+        equal &= u64::from_ne_bytes(x).ct_eq(&u64::from_ne_bytes(y));
+    }
+    bool::from(equal)
 }
 
 #[cfg(test)]
@@ -232,5 +244,23 @@ mod tests {
         assert!(ct_eq(&[1, 2], &[1, 2]));
         assert!(!ct_eq(&[1, 2], &[1, 3]));
         assert!(!ct_eq(&[1, 2], &[1, 2, 3]));
+        assert!(ct_eq(&[], &[]));
+    }
+
+    #[test]
+    fn the_word_wise_comparison_sees_every_byte() {
+        // 20 bytes (a MAC: two words and a 4-byte rest), 32 (a hash: words only), 7 (rest only):
+        // a change in any one bit of any byte makes them differ.
+        for len in [20usize, 32, 7, 8, 9] {
+            let a: Vec<u8> = (0..len).map(|i| i as u8 ^ 0xa5).collect();
+            assert!(ct_eq(&a, &a.clone()), "{len} bytes equal");
+            for at in 0..len {
+                for bit in 0..8 {
+                    let mut b = a.clone();
+                    b[at] ^= 1 << bit;
+                    assert!(!ct_eq(&a, &b), "{len} bytes, byte {at} bit {bit}");
+                }
+            }
+        }
     }
 }
