@@ -147,14 +147,19 @@ impl Peer {
             return ctx.event(&self.name, instance, Event::ForOtherInstance);
         }
         match header.message_type {
-            MessageType::Data => self.receive_otr_data(ctx, instance, &bytes),
+            // The flags byte follows the header just read (not read a second time).
+            MessageType::Data => {
+                let flags = bytes.get(header.encoded_len()).copied();
+                self.receive_otr_data(ctx, instance, &bytes, flags)
+            }
             _ => self.receive_otr_ake(ctx, version, instance, &bytes),
         }
     }
 
-    fn receive_otr_data(&mut self, ctx: &mut Ctx<'_>, instance: u32, bytes: &[u8]) {
-        let quiet = crate::otr::message::DataMessage::peek_flags(bytes)
-            .is_some_and(|flags| flags & FLAG_IGNORE_UNREADABLE != 0);
+    /// A data message for `instance`; `flags` is its flags byte, if it has one (libotr reads
+    /// them from a message that may not parse, to decide whether to complain).
+    fn receive_otr_data(&mut self, ctx: &mut Ctx<'_>, instance: u32, bytes: &[u8], flags: Option<u8>) {
+        let quiet = flags.is_some_and(|flags| flags & FLAG_IGNORE_UNREADABLE != 0);
         let session = self.sessions.get_mut(&instance).filter(|s| s.protocol().is_legacy() && !s.is_finished());
         let Some(session) = session else {
             // OTR's healing: tell the sender, so that libotr can re-key (rate-limited, and
