@@ -154,7 +154,10 @@ _STATES: Dict[int, SessionState] = {int(m): m for m in SessionState}
 _EVENT_CODES: Dict[int, EventCode] = {int(m): m for m in EventCode}
 
 # The trampolines below run once or more per message: they inline the registry lookup, the
-# handler lookup and the copies instead of calling the helpers above.
+# handler lookup and the copies instead of calling the helpers above. They decode with
+# bytes.decode() first (strict UTF-8, no encoding name to look up: a named codec costs a
+# normalisation of its name per call) and only for bytes that are not UTF-8 with the error
+# handler, which gives the same str for UTF-8 input; send / receive encode the same way.
 
 
 def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def]
@@ -168,10 +171,13 @@ def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def
             return
         if fn is _METHOD:
             fn = c.on_send
-        fn(
-            _MEM[peer : peer + peer_len].decode("utf-8", "replace") if peer and peer_len else "",
-            _MEM[text : text + text_len].decode("utf-8", "replace") if text and text_len else "",
-        )
+        p = _MEM[peer : peer + peer_len] if peer and peer_len else b""
+        t = _MEM[text : text + text_len] if text and text_len else b""
+        try:
+            ps, ts = p.decode(), t.decode()
+        except UnicodeDecodeError:
+            ps, ts = p.decode("utf-8", "replace"), t.decode("utf-8", "replace")
+        fn(ps, ts)
     except BaseException as e:  # noqa: BLE001 - re-raised from the triggering call
         c._store_exception(e)
 
@@ -187,12 +193,13 @@ def _tr_deliver(ud, peer, peer_len, instance, text, text_len, security):  # type
             return
         if fn is _METHOD:
             fn = c.on_deliver
-        fn(
-            _MEM[peer : peer + peer_len].decode("utf-8", "replace") if peer and peer_len else "",
-            _MEM[text : text + text_len].decode("utf-8", "surrogateescape") if text and text_len else "",
-            _SECURITY.get(security, security),
-            instance,
-        )
+        p = _MEM[peer : peer + peer_len] if peer and peer_len else b""
+        t = _MEM[text : text + text_len] if text and text_len else b""
+        try:
+            ps, ts = p.decode(), t.decode()
+        except UnicodeDecodeError:
+            ps, ts = p.decode("utf-8", "replace"), t.decode("utf-8", "surrogateescape")
+        fn(ps, ts, _SECURITY.get(security, security), instance)
     except BaseException as e:  # noqa: BLE001
         c._store_exception(e)
 
@@ -915,8 +922,14 @@ class Client:
     # C function they bound at creation (no getattr on the library per call).
     def send(self, peer: StrOrBytes, text: StrOrBytes) -> int:
         """Sends ``text`` as the policy says (encrypted, held, or plain); returns the message id."""
-        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
-        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
+        p = peer.encode() if type(peer) is str else _name(peer, "peer")
+        if type(text) is str:
+            try:
+                t = text.encode()
+            except UnicodeEncodeError:
+                t = text.encode("utf-8", "surrogateescape")
+        else:
+            t = _payload(text)
         h = self._handle_arg
         if h is None:
             raise ClosedError("the client is closed")
@@ -1036,8 +1049,14 @@ class Client:
 
     def receive(self, peer: StrOrBytes, text: StrOrBytes) -> None:
         """Handles one wire message from ``peer``; results arrive through the callbacks."""
-        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
-        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
+        p = peer.encode() if type(peer) is str else _name(peer, "peer")
+        if type(text) is str:
+            try:
+                t = text.encode()
+            except UnicodeEncodeError:
+                t = text.encode("utf-8", "surrogateescape")
+        else:
+            t = _payload(text)
         h = self._handle_arg
         if h is None:
             raise ClosedError("the client is closed")

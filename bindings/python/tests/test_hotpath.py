@@ -256,3 +256,27 @@ def test_reused_id_outputs_give_each_call_its_own_id(pair) -> None:  # type: ign
     a.net.pump()
     assert [t for _, t, _ in b.delivered[-4:]] == ["first", "nested", "outer", "after"]
     assert len(client_mod._MIDS) >= 2
+
+
+def test_non_utf8_takes_the_error_handlers(pair) -> None:  # type: ignore[no-untyped-def]
+    """Strict UTF-8 first, the error handlers only when it fails: the same str / bytes as
+    always decoding / encoding with them."""
+    a, b = pair
+    # a str with lone surrogates (as on_deliver gives for non-UTF-8 bytes) goes out as those bytes
+    odd = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    a.send("bob", odd)
+    a.send("bob", "caf\u00e9 ok")
+    a.net.pump()
+    assert [t for _, t, _ in b.delivered[-2:]] == [odd, "caf\u00e9 ok"]
+    with pytest.raises(UnicodeEncodeError):
+        a.send("bob\udc80", "x")  # a peer name is strict UTF-8, as before
+    # the trampolines' fallback, directly: one bad side decodes both with the handlers
+    got = []
+    a._handlers["on_send"] = lambda peer, text: got.append((peer, text))
+    try:
+        for peer, text in ((b"bob", b"\xffwire"), (b"\xfe", b"ok"), (b"bob", b"ok")):
+            pb, tb = ctypes.create_string_buffer(peer, len(peer)), ctypes.create_string_buffer(text, len(text))
+            client_mod._tr_send(a._key, ctypes.addressof(pb), len(peer), ctypes.addressof(tb), len(text))
+    finally:
+        a._handlers["on_send"] = client_mod._METHOD
+    assert got == [("bob", "\ufffdwire"), ("\ufffd", "ok"), ("bob", "ok")]
