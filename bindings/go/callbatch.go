@@ -61,6 +61,19 @@ func (f *callFrame) finishBatch(b *C.struct_go_batch) {
 	}
 }
 
+// abandonBatch wipes the records a Goexit left unrun and gives the thread's call back.
+func (f *callFrame) abandonBatch(b *C.struct_go_batch) {
+	if b.len != 0 {
+		clear(unsafe.Slice((*byte)(unsafe.Pointer(b.buf)), int(b.len)))
+		b.len = 0
+	}
+	if b.frame_tls != nil && *b.frame_tls == b.frame {
+		*b.frame_tls = b.prev_frame
+		*b.batch_tls = b.prev
+	}
+	b.frame_tls, b.batch_tls, b.prev = nil, nil, nil
+}
+
 // runBatch runs the recorded callbacks in order and wipes the records.
 func (f *callFrame) runBatch(b *C.struct_go_batch) {
 	n := int(b.len)

@@ -530,6 +530,18 @@ func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, e
 	t, tl := cstr(text)
 	var r C.offrec_result
 	runtime.LockOSThread()
+	completed := false
+	defer func() {
+		if !completed { // a handler called runtime.Goexit (t.FailNow, say): leave nothing behind
+			if b != nil {
+				f.abandonBatch(b)
+			}
+			runtime.UnlockOSThread()
+			c.release()
+			f.panic = nil
+			f.finish()
+		}
+	}()
 	gcStress()
 	switch {
 	case b == nil && send:
@@ -545,6 +557,7 @@ func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, e
 	if b != nil {
 		f.finishBatch(b)
 	}
+	completed = true
 	runtime.UnlockOSThread()
 	out := uint64(f.out)
 	c.release()

@@ -3,9 +3,12 @@ package offrec
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -480,6 +483,67 @@ func TestMessageAllocations(t *testing.T) {
 		}
 		if string(hb.delivered) != msg {
 			t.Fatalf("delivered %q", hb.delivered)
+		}
+	}
+}
+
+// goexitDeliver calls runtime.Goexit in Deliver (as t.FailNow would) once armed.
+type goexitDeliver struct {
+	*party
+	armed atomic.Bool
+}
+
+func (g *goexitDeliver) Deliver(peer string, instance uint32, text []byte, sec Security) {
+	if g.armed.Load() {
+		runtime.Goexit()
+	}
+	g.party.Deliver(peer, instance, text, sec)
+}
+
+// runtime.Goexit in a batched Deliver ends its goroutine without leaving the call acquired
+// (Close returns), the unrun records unwiped, or the thread's call set.
+func TestGoexitInBatchedCallback(t *testing.T) {
+	n := newNetwork()
+	_, a := newParty(t, n, "alice", PolicyManual)
+	gb := &goexitDeliver{party: &party{name: "bob", net: n}}
+	b, err := NewClient("bob", "test", PolicyManual, gb)
+	must(t, err)
+	n.mu.Lock()
+	n.clients["bob"] = b
+	n.mu.Unlock()
+	must(t, a.StartSession("bob"))
+	n.pump(t)
+	_, err = a.Send("bob", strings.Repeat("secret", 20))
+	must(t, err)
+	n.mu.Lock()
+	w := n.queue[0]
+	n.queue = nil
+	n.mu.Unlock()
+	gb.armed.Store(true)
+	done := make(chan bool)
+	go func() {
+		defer close(done)
+		_ = b.Receive(w.from, w.text)
+		t.Error("Receive returned after Goexit")
+	}()
+	<-done
+	closed := make(chan error)
+	go func() { closed <- b.Close() }()
+	select {
+	case err := <-closed:
+		must(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs: the call is still acquired")
+	}
+	framePool.mu.Lock()
+	defer framePool.mu.Unlock()
+	for _, f := range framePool.idle {
+		if f.batch != nil {
+			for _, c := range unsafe.Slice((*byte)(unsafe.Pointer(f.batch.buf)), int(f.batch.cap)) {
+				if c != 0 {
+					t.Fatal("records left unwiped")
+				}
+			}
 		}
 	}
 }
