@@ -8,6 +8,7 @@ package offrec
 #include <stdint.h>
 #include <stddef.h>
 #include "offrec.h"
+#include "callbatch.h"
 */
 import "C"
 
@@ -133,7 +134,14 @@ func (st *clientState) peerName(p *C.char, n C.size_t) string {
 	if p == nil || n == 0 {
 		return ""
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+	return st.peerNameBytes(unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+}
+
+// peerNameBytes is peerName for a name in C memory given as a slice (a batch record).
+func (st *clientState) peerNameBytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
 	if last := st.lastPeer.Load(); last != nil && *last == string(b) {
 		return *last
 	}
@@ -185,10 +193,11 @@ func newClientState(h Handler) (*clientState, uint) {
 // A frame is only in the pool between calls, when no C thread-local names it.
 type callFrame struct {
 	st     *clientState
-	ud     C.uintptr_t    // the handle of st, which the callbacks also receive
-	handle cgo.Handle     // of this frame, for its whole life
-	panic  *CallbackPanic // the first panic of a callback of this call
-	out    C.uint64_t     // an output of the call (Send's message id): no allocation per call
+	ud     C.uintptr_t        // the handle of st, which the callbacks also receive
+	handle cgo.Handle         // of this frame, for its whole life
+	panic  *CallbackPanic     // the first panic of a callback of this call
+	out    C.uint64_t         // an output of the call (Send's message id): no allocation per call
+	batch  *C.struct_go_batch // C memory of Send / Receive's recorded callbacks (callbatch.go), kept with the frame
 }
 
 // framePool holds idle frames; at most maxIdleFrames, the rest are released.
@@ -221,7 +230,7 @@ func (f *callFrame) id() C.uintptr_t { return C.uintptr_t(f.handle) }
 // finish returns the frame to the pool and re-raises a callback's panic.
 func (f *callFrame) finish() {
 	st, p := f.st, f.panic
-	*f = callFrame{handle: f.handle}
+	*f = callFrame{handle: f.handle, batch: f.batch}
 	framePool.mu.Lock()
 	if len(framePool.idle) < maxIdleFrames {
 		framePool.idle = append(framePool.idle, f)
@@ -230,6 +239,9 @@ func (f *callFrame) finish() {
 	framePool.mu.Unlock()
 	if f != nil {
 		f.handle.Delete()
+		if f.batch != nil {
+			freeBatch(f.batch)
+		}
 	}
 	if p != nil {
 		panic(p)

@@ -5,7 +5,9 @@ package offrec
 /*
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "offrec.h"
+#include "callbatch.h"
 
 // The Go side of the callbacks (//export functions in callbacks.go). They take the userdata
 // and the current call frame as integers, never as pointers: a cgo.Handle is a small integer,
@@ -17,6 +19,7 @@ extern void offrecGoEvent(uintptr_t ud, uintptr_t frame, struct offrec_event *ev
 extern size_t offrecGoMaxMessageSize(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len);
 extern uint64_t offrecGoNow(uintptr_t ud, uintptr_t frame);
 extern int32_t offrecGoIsLoggedIn(uintptr_t ud, uintptr_t frame, char *peer, size_t peer_len);
+extern void offrecGoFlush(uintptr_t frame);
 
 // The Go call that is running on this thread (a cgo.Handle of its frame, 0 if none). Callbacks
 // run on the thread of the call that caused them, so a callback finds its call's frame here,
@@ -26,26 +29,128 @@ static __thread uintptr_t offrec_go_frame;
 #define GO_ENTER uintptr_t offrec_go_prev = offrec_go_frame; offrec_go_frame = frame
 #define GO_LEAVE offrec_go_frame = offrec_go_prev; return r
 
+// The batch of the call running on this thread (callbatch.h), if that call batches: valid only
+// while its frame is offrec_go_frame (a nested call that does not batch sets another frame).
+static __thread struct go_batch *offrec_go_batch;
+
+// The running call's batch when it records callbacks of the client ud, else NULL.
+static struct go_batch *go_batch_for(uintptr_t ud) {
+	struct go_batch *b = offrec_go_batch;
+	return b != NULL && b->frame == offrec_go_frame && b->ud == ud ? b : NULL;
+}
+
+// Runs the recorded callbacks of the running call before any other callback (order kept).
+static void go_flush(void) {
+	struct go_batch *b = offrec_go_batch;
+	if (b != NULL && b->len != 0 && b->frame == offrec_go_frame) offrecGoFlush(b->frame);
+}
+
+// A wipe the compiler cannot drop (the buffer held plaintext).
+static void *(*const volatile go_wipe)(void *, int, size_t) = memset;
+
+// Appends one record; 0 if it cannot (no memory, absurd size): the caller then calls Go now.
+static int go_push(struct go_batch *b, uint32_t kind, const char *peer, size_t peer_len, uint32_t instance,
+		const void *text, size_t text_len, uint32_t security) {
+	size_t body = peer_len + text_len;
+	if (peer_len > ((size_t)1 << 30) || text_len > ((size_t)1 << 30)) return 0;
+	size_t need = sizeof(struct go_rec) + ((body + 7) & ~(size_t)7);
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap - b->len < need) cap *= 2;
+		unsigned char *nb = calloc(1, cap); // not realloc: the old block must be wiped before it is freed
+		if (nb == NULL) return 0;
+		if (b->buf != NULL) {
+			memcpy(nb, b->buf, b->len);
+			go_wipe(b->buf, 0, b->len);
+			free(b->buf);
+		}
+		b->buf = nb;
+		b->cap = cap;
+	}
+	struct go_rec h = {kind, instance, security, 0, peer_len, text_len};
+	unsigned char *at = b->buf + b->len;
+	memcpy(at, &h, sizeof h);
+	if (peer_len) memcpy(at + sizeof h, peer, peer_len);
+	if (text_len) memcpy(at + sizeof h + peer_len, text, text_len);
+	b->len += need;
+	return 1;
+}
+
+static void go_batch_free_buffer(struct go_batch *b) {
+	if (b->buf != NULL) {
+		go_wipe(b->buf, 0, b->cap);
+		free(b->buf);
+	}
+	b->buf = NULL;
+	b->len = b->cap = 0;
+}
+static void go_batch_free(struct go_batch *b) {
+	if (b == NULL) return;
+	go_batch_free_buffer(b);
+	free(b);
+}
+
 static void tr_send(void *ud, const char *peer, size_t peer_len, const char *text, size_t text_len) {
+	struct go_batch *b = go_batch_for((uintptr_t)ud);
+	if (b != NULL && go_push(b, GO_REC_SEND, peer, peer_len, 0, text, text_len, 0)) return;
+	go_flush();
 	offrecGoSend((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, (char *)text, text_len);
 }
 static void tr_deliver(void *ud, const char *peer, size_t peer_len, uint32_t instance, const uint8_t *text, size_t text_len, offrec_security security) {
+	struct go_batch *b = go_batch_for((uintptr_t)ud);
+	if (b != NULL && go_push(b, GO_REC_DELIVER, peer, peer_len, instance, text, text_len, (uint32_t)security)) return;
+	go_flush();
 	offrecGoDeliver((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, instance, (uint8_t *)text, text_len, (uint32_t)security);
 }
 static void tr_state_changed(void *ud, const char *peer, size_t peer_len, uint32_t instance, offrec_session_state state) {
+	go_flush();
 	offrecGoStateChanged((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len, instance, (uint32_t)state);
 }
 static void tr_event(void *ud, const struct offrec_event *event) {
+	go_flush();
 	offrecGoEvent((uintptr_t)ud, offrec_go_frame, (struct offrec_event *)event);
 }
 static size_t tr_max_message_size(void *ud, const char *peer, size_t peer_len) {
+	go_flush();
 	return offrecGoMaxMessageSize((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len);
 }
 static uint64_t tr_now(void *ud) {
+	go_flush();
 	return offrecGoNow((uintptr_t)ud, offrec_go_frame);
 }
 static int32_t tr_is_logged_in(void *ud, const char *peer, size_t peer_len) {
+	go_flush();
 	return offrecGoIsLoggedIn((uintptr_t)ud, offrec_go_frame, (char *)peer, peer_len);
+}
+
+// Shims of the batching calls: the batch becomes the running call (frame and batch); when the
+// library returns with records left, both stay set for Go to run them (see callbatch.h).
+#define GO_ENTER_BATCH \
+	b->prev_frame = offrec_go_frame; b->prev = offrec_go_batch; \
+	offrec_go_frame = b->frame; offrec_go_batch = b
+static offrec_result go_leave_batch(struct go_batch *b, offrec_result r) {
+	if (b->len == 0) {
+		offrec_go_frame = b->prev_frame;
+		offrec_go_batch = b->prev;
+	} else {
+		b->frame_tls = &offrec_go_frame;
+		b->batch_tls = &offrec_go_batch;
+	}
+	return r;
+}
+// The batch and the client come as integers: both are C memory, and cgo checks every pointer
+// argument whose type may hold pointers for Go pointers (a cost per call, twice per message).
+static offrec_result go_send_batched(uintptr_t batch, uintptr_t client, const char *peer, size_t peer_len,
+		const char *text, size_t text_len, uint64_t *id) {
+	struct go_batch *b = (struct go_batch *)batch;
+	GO_ENTER_BATCH;
+	return go_leave_batch(b, offrec_client_send((offrec_client *)client, peer, peer_len, text, text_len, id));
+}
+static offrec_result go_receive_batched(uintptr_t batch, uintptr_t client, const char *peer, size_t peer_len,
+		const char *text, size_t text_len) {
+	struct go_batch *b = (struct go_batch *)batch;
+	GO_ENTER_BATCH;
+	return go_leave_batch(b, offrec_client_receive((offrec_client *)client, peer, peer_len, text, text_len));
 }
 
 enum { GO_CB_STATE = 1, GO_CB_EVENT = 2, GO_CB_SIZE = 4, GO_CB_NOW = 8, GO_CB_PRESENCE = 16 };
@@ -411,6 +516,60 @@ func (c *Client) call(op string, fn func(p *C.offrec_client, frame C.uintptr_t) 
 	return check(op, r)
 }
 
+// callBatched is callOut for Send (send) and Receive, whose Send and Deliver callbacks are
+// recorded by the C side and run when the library returns (callbatch.go). The thread stays
+// locked until they have run: the C side's record of the running call is thread-local.
+func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, error) {
+	p, err := c.acquire()
+	if err != nil {
+		return 0, err
+	}
+	f := newFrame(c.st, c.ud)
+	b := f.batchFor(f.ud)
+	pp, pl := cstr(peer)
+	t, tl := cstr(text)
+	var r C.offrec_result
+	runtime.LockOSThread()
+	completed := false
+	defer func() {
+		if !completed { // a handler called runtime.Goexit (t.FailNow, say): leave nothing behind
+			if b != nil {
+				f.abandonBatch(b)
+			}
+			runtime.UnlockOSThread()
+			c.release()
+			f.panic = nil
+			f.finish()
+		}
+	}()
+	gcStress()
+	switch {
+	case b == nil && send:
+		r = C.go_send(f.id(), p, pp, pl, t, tl, &f.out)
+	case b == nil:
+		r = C.go_receive(f.id(), p, pp, pl, t, tl)
+	case send:
+		r = C.go_send_batched(C.uintptr_t(uintptr(unsafe.Pointer(b))), C.uintptr_t(uintptr(unsafe.Pointer(p))), pp, pl, t, tl, &f.out)
+	default:
+		r = C.go_receive_batched(C.uintptr_t(uintptr(unsafe.Pointer(b))), C.uintptr_t(uintptr(unsafe.Pointer(p))), pp, pl, t, tl)
+	}
+	gcStress()
+	if b != nil {
+		f.finishBatch(b)
+	}
+	completed = true
+	runtime.UnlockOSThread()
+	out := uint64(f.out)
+	c.release()
+	runtime.KeepAlive(c)
+	f.finish() // re-raises a callback's panic
+	return out, check(op, r)
+}
+
+func freeBatchBuffer(b *C.struct_go_batch) { C.go_batch_free_buffer(b) }
+
+func freeBatch(b *C.struct_go_batch) { C.go_batch_free(b) }
+
 // callOut is call for C calls with one uint64 output, which goes in the frame (a local
 // variable whose address C receives would be allocated on the heap at every call).
 func (c *Client) callOut(op string, fn func(p *C.offrec_client, frame C.uintptr_t, out *C.uint64_t) C.offrec_result) (uint64, error) {
@@ -483,6 +642,9 @@ func (c *Client) finalize() { _ = c.Close() }
 // Encrypted text may be any bytes, at most 131072. It returns the message's id; events about
 // the message carry the same id.
 func (c *Client) Send(peer, text string) (uint64, error) {
+	if batchCallbacks {
+		return c.callBatched("Send", peer, text, true)
+	}
 	return c.callOut("Send", func(p *C.offrec_client, frame C.uintptr_t, id *C.uint64_t) C.offrec_result {
 		pp, pl := cstr(peer)
 		t, tl := cstr(text)
@@ -504,6 +666,10 @@ func (c *Client) SendToInstance(peer string, instance uint32, text string) (uint
 // Receive handles one wire text that arrived from peer. What it means comes through the
 // handler. A malformed or unreadable message is not an error (it is reported as an event).
 func (c *Client) Receive(peer, text string) error {
+	if batchCallbacks {
+		_, err := c.callBatched("Receive", peer, text, false)
+		return err
+	}
 	return c.call("Receive", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
 		pp, pl := cstr(peer)
 		t, tl := cstr(text)

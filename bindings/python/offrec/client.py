@@ -90,16 +90,61 @@ def _client(userdata: Optional[int]) -> Optional["Client"]:
 
 # Bytes at a C address: slicing a c_char array that spans the address space copies exactly the
 # bytes asked for into a new ``bytes``, about three times faster than ``ctypes.string_at`` (a
-# foreign call of its own). The array object is only a view; nothing is read past ``length``.
-_chars_at = (ctypes.c_char * (sys.maxsize // 2)).from_address
+# foreign call of its own). The array object is only a view; nothing is read outside the slice.
+# One view from address 0, made once: ``_MEM[p:p + n]`` is the n bytes at p (a view made per
+# copy with from_address(p) costs a quarter of the copy again).
+_MEM = (ctypes.c_char * (sys.maxsize // 2)).from_address(0)
 
 
 def _text(ptr: Optional[int], length: int) -> bytes:
-    return _chars_at(ptr)[:length] if ptr and length else b""
+    return _MEM[ptr : ptr + length] if ptr and length else b""
 
 
 def _peer(ptr: Optional[int], length: int) -> str:
     return _text(ptr, length).decode("utf-8", "replace")
+
+
+# send / receive call the library without ctypes' argument conversion: with argtypes every
+# argument goes through its type's from_param (about 1k instructions each, 11 per message),
+# here every argument already has its C type: the handle a c_void_p, the texts bytes (char *),
+# the lengths c_size_t, the id a byref(c_uint64). The same ABI as the declared prototypes.
+_raw_fns: Dict[str, Any] = {}
+
+
+def _raw_fn(name: str) -> Any:
+    """The library function ``name`` without argtypes (a new function object: the library's
+    attribute keeps its prototype for every other caller)."""
+    fn = _raw_fns.get(name)
+    if fn is None:
+        fn = lib()[name]
+        fn.restype = T.R
+        fn.argtypes = None
+        _raw_fns[name] = fn
+    return fn
+
+
+# Lengths as c_size_t, shared by every call (passed by value, never changed): making one per
+# call would cost about as much as the conversion it replaces.
+_SIZES: Dict[int, c_size_t] = {}
+_SIZES_MAX = 4096
+
+
+def _size(n: int) -> c_size_t:
+    s = c_size_t(n)
+    if len(_SIZES) < _SIZES_MAX:
+        _SIZES[n] = s
+    return s
+
+
+# Send's message-id outputs with their byref, reused: one is taken for the length of a call
+# (nested and concurrent calls take others) and put back after its value is read. The library
+# writes the id before a successful return, and it is read only then.
+_MIDS: List[Tuple[c_uint64, Any]] = []
+
+
+def _new_mid() -> Tuple[c_uint64, Any]:
+    mid = c_uint64()
+    return mid, byref(mid)
 
 
 # Number -> enum member without Enum.__call__ (its lookup costs more than a whole trampoline
@@ -109,7 +154,10 @@ _STATES: Dict[int, SessionState] = {int(m): m for m in SessionState}
 _EVENT_CODES: Dict[int, EventCode] = {int(m): m for m in EventCode}
 
 # The trampolines below run once or more per message: they inline the registry lookup, the
-# handler lookup and the copies instead of calling the helpers above.
+# handler lookup and the copies instead of calling the helpers above. They decode with
+# bytes.decode() first (strict UTF-8, no encoding name to look up: a named codec costs a
+# normalisation of its name per call) and only for bytes that are not UTF-8 with the error
+# handler, which gives the same str for UTF-8 input; send / receive encode the same way.
 
 
 def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def]
@@ -123,10 +171,13 @@ def _tr_send(ud, peer, peer_len, text, text_len):  # type: ignore[no-untyped-def
             return
         if fn is _METHOD:
             fn = c.on_send
-        fn(
-            _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
-            _chars_at(text)[:text_len].decode("utf-8", "replace") if text and text_len else "",
-        )
+        p = _MEM[peer : peer + peer_len] if peer and peer_len else b""
+        t = _MEM[text : text + text_len] if text and text_len else b""
+        try:
+            ps, ts = p.decode(), t.decode()
+        except UnicodeDecodeError:
+            ps, ts = p.decode("utf-8", "replace"), t.decode("utf-8", "replace")
+        fn(ps, ts)
     except BaseException as e:  # noqa: BLE001 - re-raised from the triggering call
         c._store_exception(e)
 
@@ -142,12 +193,13 @@ def _tr_deliver(ud, peer, peer_len, instance, text, text_len, security):  # type
             return
         if fn is _METHOD:
             fn = c.on_deliver
-        fn(
-            _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
-            _chars_at(text)[:text_len].decode("utf-8", "surrogateescape") if text and text_len else "",
-            _SECURITY.get(security, security),
-            instance,
-        )
+        p = _MEM[peer : peer + peer_len] if peer and peer_len else b""
+        t = _MEM[text : text + text_len] if text and text_len else b""
+        try:
+            ps, ts = p.decode(), t.decode()
+        except UnicodeDecodeError:
+            ps, ts = p.decode("utf-8", "replace"), t.decode("utf-8", "surrogateescape")
+        fn(ps, ts, _SECURITY.get(security, security), instance)
     except BaseException as e:  # noqa: BLE001
         c._store_exception(e)
 
@@ -163,7 +215,7 @@ def _tr_state_changed(ud, peer, peer_len, instance, state):  # type: ignore[no-u
 
 
 def _fingerprint_at(p: int) -> Optional[Fingerprint]:
-    return Fingerprint(_chars_at(p)[:FINGERPRINT_LEN]) if p else None
+    return Fingerprint(_MEM[p : p + FINGERPRINT_LEN]) if p else None
 
 
 def _struct_of(cls: Any) -> struct.Struct:
@@ -200,14 +252,14 @@ def _copy_event_at(addr: int) -> Event:
     if plain:
         # An event without pointer fields is fully named by these five numbers and the peer: the
         # same (immutable) Event serves again, as a PERSIST_NEEDED with the same bits does.
-        cache_key = (code, _chars_at(peer)[:peer_len] if peer and peer_len else b"", instance, message_id, reason)
+        cache_key = (code, _MEM[peer : peer + peer_len] if peer and peer_len else b"", instance, message_id, reason)
         cached = _event_cache.get(cache_key)
         if cached is not None:
             return cached
     ev = _new_event(Event)
     _set_attr(ev, "__dict__", {
         "code": _EVENT_CODES.get(code, code),
-        "peer": _chars_at(peer)[:peer_len].decode("utf-8", "replace") if peer and peer_len else "",
+        "peer": _MEM[peer : peer + peer_len].decode("utf-8", "replace") if peer and peer_len else "",
         "instance": instance,
         "message_id": message_id,
         "reason": reason,
@@ -217,7 +269,7 @@ def _copy_event_at(addr: int) -> Event:
         "old_was_verified": old_was_verified,
         "usage": usage,
         "context": _text(context, context_len) if context else None,
-        "key": bytearray(_chars_at(key)[:KEY_LEN]) if key else None,
+        "key": bytearray(_MEM[key : key + KEY_LEN]) if key else None,
     })
     if plain:
         if len(_event_cache) >= _EVENT_CACHE_SIZE:
@@ -611,6 +663,7 @@ class Client:
     """
 
     _handle: Optional[int] = None
+    _handle_arg: Optional[c_void_p] = None  # _handle as send / receive pass it
     _key: int = 0
 
     def __init__(
@@ -657,9 +710,8 @@ class Client:
             if required not in self._handlers:
                 raise TypeError(f"{required} is required: pass {required}= or override it in a subclass")
 
-        c_lib = lib()
-        self._c_send = c_lib.offrec_client_send
-        self._c_receive = c_lib.offrec_client_receive
+        self._c_send = _raw_fn("offrec_client_send")
+        self._c_receive = _raw_fn("offrec_client_receive")
 
         cbs = T.offrec_callbacks()
         cbs.send = _SEND
@@ -726,6 +778,7 @@ class Client:
             _registry.pop(key_, None)
             raise
         self._handle = out.value
+        self._handle_arg = c_void_p(out.value)  # send / receive's argument (see _raw_fn)
 
     # -- restoring -------------------------------------------------------------------------
     @classmethod
@@ -780,6 +833,7 @@ class Client:
         if getattr(self._tls, "frames", None):
             raise RuntimeError("a client cannot be closed from inside one of its own callbacks")
         self._handle = None
+        self._handle_arg = None
         _registry.pop(self._key, None)
         lib().offrec_client_free(handle)
 
@@ -795,6 +849,7 @@ class Client:
             handle = self._handle
             if handle is not None:
                 self._handle = None
+                self._handle_arg = None
                 _registry.pop(self._key, None)
                 lib().offrec_client_free(handle)
         except Exception:  # noqa: BLE001 - interpreter shutdown; nothing useful to do
@@ -867,26 +922,42 @@ class Client:
     # C function they bound at creation (no getattr on the library per call).
     def send(self, peer: StrOrBytes, text: StrOrBytes) -> int:
         """Sends ``text`` as the policy says (encrypted, held, or plain); returns the message id."""
-        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
-        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
-        h = self._handle
+        p = peer.encode() if type(peer) is str else _name(peer, "peer")
+        if type(text) is str:
+            try:
+                t = text.encode()
+            except UnicodeEncodeError:
+                t = text.encode("utf-8", "surrogateescape")
+        else:
+            t = _payload(text)
+        h = self._handle_arg
         if h is None:
             raise ClosedError("the client is closed")
-        mid = c_uint64()
+        pl = _SIZES.get(len(p))
+        if pl is None:
+            pl = _size(len(p))
+        tl = _SIZES.get(len(t))
+        if tl is None:
+            tl = _size(len(t))
+        slot = _MIDS.pop() if _MIDS else _new_mid()
         try:
             frames = self._tls.frames
         except AttributeError:
             frames = self._frames()
         frames.append(None)  # _invoke, inlined
         try:
-            rc = self._c_send(h, p, len(p), t, len(t), mid)
+            rc = self._c_send(h, p, pl, t, tl, slot[1])
         finally:
             exc = frames.pop()
         if exc is not None:
+            _MIDS.append(slot)
             raise exc
         if rc:
+            _MIDS.append(slot)
             check(rc)
-        return mid.value
+        mid = slot[0].value
+        _MIDS.append(slot)
+        return mid
 
     def send_to_instance(self, peer: StrOrBytes, instance: int, text: StrOrBytes) -> int:
         """Sends ``text`` encrypted to one remote instance; returns the message id.
@@ -978,18 +1049,30 @@ class Client:
 
     def receive(self, peer: StrOrBytes, text: StrOrBytes) -> None:
         """Handles one wire message from ``peer``; results arrive through the callbacks."""
-        p = peer.encode("utf-8") if type(peer) is str else _name(peer, "peer")
-        t = text.encode("utf-8", "surrogateescape") if type(text) is str else _payload(text)
-        h = self._handle
+        p = peer.encode() if type(peer) is str else _name(peer, "peer")
+        if type(text) is str:
+            try:
+                t = text.encode()
+            except UnicodeEncodeError:
+                t = text.encode("utf-8", "surrogateescape")
+        else:
+            t = _payload(text)
+        h = self._handle_arg
         if h is None:
             raise ClosedError("the client is closed")
+        pl = _SIZES.get(len(p))
+        if pl is None:
+            pl = _size(len(p))
+        tl = _SIZES.get(len(t))
+        if tl is None:
+            tl = _size(len(t))
         try:
             frames = self._tls.frames
         except AttributeError:
             frames = self._frames()
         frames.append(None)  # _invoke, inlined
         try:
-            rc = self._c_receive(h, p, len(p), t, len(t))
+            rc = self._c_receive(h, p, pl, t, tl)
         finally:
             exc = frames.pop()
         if exc is not None:

@@ -179,3 +179,104 @@ def test_frames_balanced_after_errors(pair) -> None:  # type: ignore[no-untyped-
         a.send("bob", "x")
     with pytest.raises(ClosedError):
         a.receive("bob", "x")
+
+
+def test_memory_view_copies_exactly() -> None:
+    """_MEM[p:p + n] (one view of the address space) gives exactly the n bytes at p."""
+    data = bytes(range(256)) * 3
+    buf = ctypes.create_string_buffer(data, len(data))
+    base = ctypes.addressof(buf)
+    for start, n in ((0, 0), (0, 1), (1, 255), (7, 700), (0, len(data)), (767, 1)):
+        assert client_mod._text(base + start, n) == data[start:start + n] == ctypes.string_at(base + start, n)
+    assert client_mod._text(None, 5) == b"" and client_mod._text(base, 0) == b""
+
+
+def test_send_receive_call_without_argtypes_only_on_their_own() -> None:
+    """The fast path's function objects convert nothing; the library's declared ones keep their
+    prototypes (every other caller still gets ctypes' checks)."""
+    from offrec._ffi import lib
+
+    for name in ("offrec_client_send", "offrec_client_receive"):
+        raw = client_mod._raw_fn(name)
+        assert raw.argtypes is None and raw.restype is T.R
+        assert client_mod._raw_fn(name) is raw
+        declared = getattr(lib(), name)
+        assert declared is not raw and declared.argtypes and len(declared.argtypes) >= 5
+
+
+def test_shared_lengths_never_stale(pair) -> None:  # type: ignore[no-untyped-def]
+    """The shared c_size_t lengths hold their own value, whatever lengths came before, also once
+    the cache is full (a stale length would deliver a cut or overlong message)."""
+    a, b = pair
+    client_mod._SIZES.clear()
+    for n in (1, 2, 3, 100, 99, 101, 1000, 7, 7, 4096, 5):
+        text = "".join(chr(ord("a") + (i * 7 + n) % 26) for i in range(n))
+        a.send("bob", text)
+        a.net.pump()
+        assert b.delivered[-1][1] == text
+    assert all(v.value == k for k, v in client_mod._SIZES.items())
+    # full cache: new lengths still go through, as fresh (uncached) objects
+    saved = dict(client_mod._SIZES)
+    try:
+        for i in range(client_mod._SIZES_MAX):
+            client_mod._SIZES.setdefault(10_000_000 + i, ctypes.c_size_t(10_000_000 + i))
+        assert len(client_mod._SIZES) >= client_mod._SIZES_MAX
+        a.send("bob", "q" * 333)
+        a.net.pump()
+        assert b.delivered[-1][1] == "q" * 333 and 333 not in client_mod._SIZES
+    finally:
+        client_mod._SIZES.clear()
+        client_mod._SIZES.update(saved)
+    assert all(v.value == k for k, v in client_mod._SIZES.items())
+
+
+def test_reused_id_outputs_give_each_call_its_own_id(pair) -> None:  # type: ignore[no-untyped-def]
+    """Send's reused id outputs: a send nested in another's callback gets its own id, the outer
+    call still returns its own, and a failed send leaves the next one's id correct."""
+    a, b = pair
+    before = a.send("bob", "first")
+    nested: list = []
+
+    def on_send(peer, text):  # type: ignore[no-untyped-def]
+        if not nested:
+            nested.append(None)
+            nested[0] = a.send("bob", "nested")
+        a.net.post(a.name, peer, text)
+
+    a._handlers["on_send"] = on_send
+    try:
+        outer = a.send("bob", "outer")
+    finally:
+        a._handlers["on_send"] = client_mod._METHOD
+    assert len({before, outer, nested[0]}) == 3 and min(outer, nested[0]) > before
+    with pytest.raises(Exception):
+        a.send("bob", "x" * 200_000)  # too large: an error, no id
+    after = a.send("bob", "after")
+    assert after > max(outer, nested[0])
+    a.net.pump()
+    assert [t for _, t, _ in b.delivered[-4:]] == ["first", "nested", "outer", "after"]
+    assert len(client_mod._MIDS) >= 2
+
+
+def test_non_utf8_takes_the_error_handlers(pair) -> None:  # type: ignore[no-untyped-def]
+    """Strict UTF-8 first, the error handlers only when it fails: the same str / bytes as
+    always decoding / encoding with them."""
+    a, b = pair
+    # a str with lone surrogates (as on_deliver gives for non-UTF-8 bytes) goes out as those bytes
+    odd = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    a.send("bob", odd)
+    a.send("bob", "caf\u00e9 ok")
+    a.net.pump()
+    assert [t for _, t, _ in b.delivered[-2:]] == [odd, "caf\u00e9 ok"]
+    with pytest.raises(UnicodeEncodeError):
+        a.send("bob\udc80", "x")  # a peer name is strict UTF-8, as before
+    # the trampolines' fallback, directly: one bad side decodes both with the handlers
+    got = []
+    a._handlers["on_send"] = lambda peer, text: got.append((peer, text))
+    try:
+        for peer, text in ((b"bob", b"\xffwire"), (b"\xfe", b"ok"), (b"bob", b"ok")):
+            pb, tb = ctypes.create_string_buffer(peer, len(peer)), ctypes.create_string_buffer(text, len(text))
+            client_mod._tr_send(a._key, ctypes.addressof(pb), len(peer), ctypes.addressof(tb), len(text))
+    finally:
+        a._handlers["on_send"] = client_mod._METHOD
+    assert got == [("bob", "\ufffdwire"), ("\ufffd", "ok"), ("bob", "ok")]
