@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
+use super::events::{Action, Event, MessageId, PeerName, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
 use super::peer_policies::PeerPolicies;
 use super::protocol::ProtocolSession;
@@ -241,7 +241,7 @@ impl Client {
         let forget = match fate {
             Afterwards::Forget => true,
             Afterwards::DropOverBudget => {
-                actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
+                actions.push(Action::Event { peer: peer.into(), instance: 0, event: super::Event::InputDropped });
                 true
             }
             Afterwards::Keep => false,
@@ -321,7 +321,7 @@ impl Client {
         if changed & !*unsaved != 0 {
             *unsaved |= changed;
             actions.push(Action::Event {
-                peer: String::new(),
+                peer: PeerName::default(),
                 instance: 0,
                 event: Event::PersistNeeded { what: *unsaved },
             });
@@ -503,11 +503,7 @@ impl Client {
         let mut actions = Vec::new();
         for info in self.sessions(peer) {
             if info.their_fingerprint == fingerprint && info.state.is_encrypted() {
-                actions.push(Action::StateChanged {
-                    peer: peer.to_owned(),
-                    instance: info.instance,
-                    state: info.state,
-                });
+                actions.push(Action::StateChanged { peer: peer.into(), instance: info.instance, state: info.state });
             }
         }
         self.finish_call(actions)
