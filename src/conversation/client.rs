@@ -226,42 +226,6 @@ impl Client {
         pin: bool,
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
-        let before = self.peers.get(peer).map_or(0, |state| state.unauthenticated_bytes());
-        let others = self.unauthenticated_held.saturating_sub(before);
-        let room = self.settings.unauthenticated_budget.saturating_sub(others);
-        // A new stranger's own entry comes out of the room first.
-        let entry =
-            if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
-        let (result, mut actions) =
-            self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
-        let (mut after, fate) = match self.peers.get(peer) {
-            Some(state) => (state.unauthenticated_bytes(), state.afterwards(now, room)),
-            None => (0, Afterwards::Keep),
-        };
-        let forget = match fate {
-            Afterwards::Forget => true,
-            Afterwards::DropOverBudget => {
-                actions.push(Action::Event { peer: peer.into(), instance: 0, event: super::Event::InputDropped });
-                true
-            }
-            Afterwards::Keep => false,
-        };
-        if forget {
-            self.peers.remove(peer);
-            after = 0;
-        }
-        self.unauthenticated_held = others.saturating_add(after);
-        (result, actions)
-    }
-
-    fn run_on_peer<R>(
-        &mut self,
-        peer: &str,
-        now: u64,
-        pin: bool,
-        unauth_room: usize,
-        f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
-    ) -> (R, Vec<Action>) {
         let Client {
             account,
             protocol,
@@ -272,18 +236,25 @@ impl Client {
             pins,
             peers,
             rng,
+            dirty,
+            unauthenticated_held,
             call_limits,
             otr_identity,
             peer_policies,
             call_offline,
             ..
         } = self;
-        let our_fingerprint = identity.fingerprint();
-        // Looked up by the borrowed name first: the owned key is made only for a new peer.
-        let state = match peers.get_mut(peer) {
-            Some(state) => state,
-            None => peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))),
+        // One look-up of the peer per call (every message comes through here), by the borrowed
+        // name: the owned key is made only for a new peer.
+        let (state, known) = match peers.get_mut(peer) {
+            Some(state) => (state, true),
+            None => (peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))), false),
         };
+        let before = if known { state.unauthenticated_bytes() } else { 0 };
+        let others = unauthenticated_held.saturating_sub(before);
+        let room = settings.unauthenticated_budget.saturating_sub(others);
+        // A new stranger's own entry comes out of the room first.
+        let entry = if known || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
         if pin {
             state.pin();
         }
@@ -291,7 +262,7 @@ impl Client {
             account,
             protocol,
             identity,
-            our_fingerprint,
+            our_fingerprint: identity.fingerprint(),
             our_tag: *our_tag,
             settings,
             policy: peer_policies.get(peer).unwrap_or(settings.policy),
@@ -302,13 +273,29 @@ impl Client {
             now,
             out: Vec::new(),
             dirty: 0,
-            unauth_room,
+            unauth_room: room.saturating_sub(before).saturating_sub(entry),
             transport_limit: call_limits.get(peer).copied(),
             otr_identity,
         };
         let result = f(state, &mut ctx);
-        self.dirty |= ctx.dirty;
-        (result, ctx.out)
+        *dirty |= ctx.dirty;
+        let mut actions = ctx.out;
+        let forget = match state.afterwards(now, room) {
+            Afterwards::Forget => true,
+            Afterwards::DropOverBudget => {
+                actions.push(Action::Event { peer: peer.into(), instance: 0, event: super::Event::InputDropped });
+                true
+            }
+            Afterwards::Keep => false,
+        };
+        let after = if forget {
+            peers.remove(peer);
+            0
+        } else {
+            state.unauthenticated_bytes()
+        };
+        *unauthenticated_held = others.saturating_add(after);
+        (result, actions)
     }
 
     /// Ends a public call: if it changed a kind of stored state not changed since the last save,
