@@ -61,7 +61,14 @@ pub struct Client {
     /// Peers the application reported offline for the current call only
     /// ([`Client::with_offline_peers`]); empty between calls.
     pub(crate) call_offline: BTreeSet<String>,
+    /// An empty action list lent by the C API for the next call's actions
+    /// ([`Client::lend_action_buffer`]), so a message does not allocate one.
+    spare_actions: Vec<Action>,
 }
+
+/// The largest lent action list kept ([`Client::lend_action_buffer`]): a message makes one or
+/// two actions; a list grown by a large call is not kept.
+const SPARE_ACTIONS_MAX: usize = 8;
 
 impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -128,6 +135,7 @@ impl Client {
             test_random: test_hooks::QueuedChunks::default(),
             peer_policies: PeerPolicies::default(),
             call_offline: BTreeSet::new(),
+            spare_actions: Vec::new(),
         })
     }
 
@@ -242,6 +250,7 @@ impl Client {
             otr_identity,
             peer_policies,
             call_offline,
+            spare_actions,
             ..
         } = self;
         // One look-up of the peer per call (every message comes through here), by the borrowed
@@ -271,7 +280,7 @@ impl Client {
             pins,
             rng: rng.as_mut(),
             now,
-            out: Vec::new(),
+            out: std::mem::take(spare_actions),
             dirty: 0,
             unauth_room: room.saturating_sub(before).saturating_sub(entry),
             transport_limit: call_limits.get(peer).copied(),
@@ -314,6 +323,14 @@ impl Client {
             });
         }
         actions
+    }
+
+    /// Takes an empty action list (its allocation only) to return the next call's actions in;
+    /// anything else is dropped. The C API hands back the list of the call it just carried out.
+    pub(crate) fn lend_action_buffer(&mut self, buffer: Vec<Action>) {
+        if buffer.is_empty() && buffer.capacity() <= SPARE_ACTIONS_MAX {
+            self.spare_actions = buffer;
+        }
     }
 
     /// Records that the application now holds everything this client would save: the next
@@ -596,5 +613,43 @@ impl Client {
     /// Names of every peer this client has state for.
     pub fn peers(&self) -> Vec<String> {
         self.peers.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::new("alice", "xmpp", Settings::default()).unwrap()
+    }
+
+    #[test]
+    fn a_lent_action_list_carries_only_the_next_calls_actions() {
+        let fresh = client().start_session("bob", 1).unwrap();
+        let mut c = client();
+        let lent: Vec<Action> = Vec::with_capacity(4);
+        let lent_at = lent.as_ptr();
+        c.lend_action_buffer(lent);
+        let actions = c.start_session("bob", 1).unwrap();
+        // The call used the lent allocation, and what it holds is this call's actions only.
+        assert_eq!(actions.as_ptr(), lent_at);
+        assert_eq!(actions.len(), fresh.len());
+        assert!(matches!(actions.first(), Some(Action::Send { peer, .. }) if &**peer == "bob"));
+    }
+
+    #[test]
+    fn only_an_empty_small_list_is_kept() {
+        let mut c = client();
+        // Not empty: dropped, so a call can never return another call's actions.
+        let old = client().start_session("carol", 1).unwrap();
+        assert!(!old.is_empty());
+        c.lend_action_buffer(old);
+        assert_eq!(c.spare_actions.capacity(), 0);
+        // Empty but grown by a large call: dropped.
+        c.lend_action_buffer(Vec::with_capacity(SPARE_ACTIONS_MAX + 1));
+        assert_eq!(c.spare_actions.capacity(), 0);
+        c.lend_action_buffer(Vec::with_capacity(2));
+        assert!(c.spare_actions.capacity() >= 2 && c.spare_actions.is_empty());
     }
 }
