@@ -103,7 +103,9 @@ fn hundred_thousand_messages_over_a_hostile_network() {
                             }
                             *delivered.entry(got).or_default() += 1;
                         }
-                        Action::Send { peer, text } => replies.push((net.parties[&id].account.clone(), peer, text)),
+                        Action::Send { peer, text } => {
+                            replies.push((net.parties[&id].account.clone(), peer.to_string(), text))
+                        }
                         Action::Event { event: Event::PeerCouldNotRead { message }, .. } => {
                             reported_lost.borrow_mut().insert((id.clone(), message));
                         }
@@ -124,7 +126,7 @@ fn hundred_thousand_messages_over_a_hostile_network() {
             for action in actions {
                 if let Action::Send { peer, text: wire } = action {
                     text_of_wire.insert(wire.clone(), text.clone());
-                    in_flight.push((from.to_owned(), peer, wire, false));
+                    in_flight.push((from.to_owned(), peer.to_string(), wire, false));
                     wires += 1;
                 }
             }

@@ -34,7 +34,7 @@ impl Side {
         for action in actions {
             match action {
                 Action::Send { peer, text } => {
-                    assert_eq!(peer, self.peer);
+                    assert_eq!(*peer, *self.peer);
                     self.outbox.push(text);
                 }
                 Action::Deliver { text, .. } => self.delivered.push(String::from_utf8(text.to_vec()).unwrap()),

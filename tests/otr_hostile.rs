@@ -56,11 +56,11 @@ fn split_actions(actions: Vec<Action>) -> Outcome {
     for action in actions {
         match action {
             Action::Send { peer, text } => {
-                assert_eq!(peer, "bob", "Alice sent to someone else");
+                assert_eq!(&*peer, "bob", "Alice sent to someone else");
                 out.sends.push(text);
             }
             Action::Deliver { peer, text, security, .. } => {
-                assert_eq!(peer, "bob");
+                assert_eq!(&*peer, "bob");
                 out.delivered.push((security, text.to_vec()));
             }
             Action::StateChanged { instance, state, .. } => out.states.push((instance, state)),

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::context::Ctx;
 use super::error::ClientError;
-use super::events::{Action, Event, MessageId, SessionState, PERSIST_OTHER, PERSIST_TRUST};
+use super::events::{Action, Event, MessageId, PeerName, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
 use super::peer_policies::PeerPolicies;
 use super::protocol::ProtocolSession;
@@ -61,7 +61,14 @@ pub struct Client {
     /// Peers the application reported offline for the current call only
     /// ([`Client::with_offline_peers`]); empty between calls.
     pub(crate) call_offline: BTreeSet<String>,
+    /// An empty action list lent by the C API for the next call's actions
+    /// ([`Client::lend_action_buffer`]), so a message does not allocate one.
+    spare_actions: Vec<Action>,
 }
+
+/// The largest lent action list kept ([`Client::lend_action_buffer`]): a message makes one or
+/// two actions; a list grown by a large call is not kept.
+const SPARE_ACTIONS_MAX: usize = 8;
 
 impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -128,6 +135,7 @@ impl Client {
             test_random: test_hooks::QueuedChunks::default(),
             peer_policies: PeerPolicies::default(),
             call_offline: BTreeSet::new(),
+            spare_actions: Vec::new(),
         })
     }
 
@@ -226,42 +234,6 @@ impl Client {
         pin: bool,
         f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
     ) -> (R, Vec<Action>) {
-        let before = self.peers.get(peer).map_or(0, |state| state.unauthenticated_bytes());
-        let others = self.unauthenticated_held.saturating_sub(before);
-        let room = self.settings.unauthenticated_budget.saturating_sub(others);
-        // A new stranger's own entry comes out of the room first.
-        let entry =
-            if self.peers.contains_key(peer) || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
-        let (result, mut actions) =
-            self.run_on_peer(peer, now, pin, room.saturating_sub(before).saturating_sub(entry), f);
-        let (mut after, fate) = match self.peers.get(peer) {
-            Some(state) => (state.unauthenticated_bytes(), state.afterwards(now, room)),
-            None => (0, Afterwards::Keep),
-        };
-        let forget = match fate {
-            Afterwards::Forget => true,
-            Afterwards::DropOverBudget => {
-                actions.push(Action::Event { peer: peer.to_owned(), instance: 0, event: super::Event::InputDropped });
-                true
-            }
-            Afterwards::Keep => false,
-        };
-        if forget {
-            self.peers.remove(peer);
-            after = 0;
-        }
-        self.unauthenticated_held = others.saturating_add(after);
-        (result, actions)
-    }
-
-    fn run_on_peer<R>(
-        &mut self,
-        peer: &str,
-        now: u64,
-        pin: bool,
-        unauth_room: usize,
-        f: impl FnOnce(&mut Peer, &mut Ctx<'_>) -> R,
-    ) -> (R, Vec<Action>) {
         let Client {
             account,
             protocol,
@@ -272,18 +244,26 @@ impl Client {
             pins,
             peers,
             rng,
+            dirty,
+            unauthenticated_held,
             call_limits,
             otr_identity,
             peer_policies,
             call_offline,
+            spare_actions,
             ..
         } = self;
-        let our_fingerprint = identity.fingerprint();
-        // Looked up by the borrowed name first: the owned key is made only for a new peer.
-        let state = match peers.get_mut(peer) {
-            Some(state) => state,
-            None => peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))),
+        // One look-up of the peer per call (every message comes through here), by the borrowed
+        // name: the owned key is made only for a new peer.
+        let (state, known) = match peers.get_mut(peer) {
+            Some(state) => (state, true),
+            None => (peers.entry(peer.to_owned()).or_insert_with(|| Box::new(Peer::new(peer))), false),
         };
+        let before = if known { state.unauthenticated_bytes() } else { 0 };
+        let others = unauthenticated_held.saturating_sub(before);
+        let room = settings.unauthenticated_budget.saturating_sub(others);
+        // A new stranger's own entry comes out of the room first.
+        let entry = if known || pin { 0 } else { STRANGER_ENTRY_COST.saturating_add(peer.len()) };
         if pin {
             state.pin();
         }
@@ -291,7 +271,7 @@ impl Client {
             account,
             protocol,
             identity,
-            our_fingerprint,
+            our_fingerprint: identity.fingerprint(),
             our_tag: *our_tag,
             settings,
             policy: peer_policies.get(peer).unwrap_or(settings.policy),
@@ -300,15 +280,31 @@ impl Client {
             pins,
             rng: rng.as_mut(),
             now,
-            out: Vec::new(),
+            out: std::mem::take(spare_actions),
             dirty: 0,
-            unauth_room,
+            unauth_room: room.saturating_sub(before).saturating_sub(entry),
             transport_limit: call_limits.get(peer).copied(),
             otr_identity,
         };
         let result = f(state, &mut ctx);
-        self.dirty |= ctx.dirty;
-        (result, ctx.out)
+        *dirty |= ctx.dirty;
+        let mut actions = ctx.out;
+        let forget = match state.afterwards(now, room) {
+            Afterwards::Forget => true,
+            Afterwards::DropOverBudget => {
+                actions.push(Action::Event { peer: peer.into(), instance: 0, event: super::Event::InputDropped });
+                true
+            }
+            Afterwards::Keep => false,
+        };
+        let after = if forget {
+            peers.remove(peer);
+            0
+        } else {
+            state.unauthenticated_bytes()
+        };
+        *unauthenticated_held = others.saturating_add(after);
+        (result, actions)
     }
 
     /// Ends a public call: if it changed a kind of stored state not changed since the last save,
@@ -321,12 +317,20 @@ impl Client {
         if changed & !*unsaved != 0 {
             *unsaved |= changed;
             actions.push(Action::Event {
-                peer: String::new(),
+                peer: PeerName::default(),
                 instance: 0,
                 event: Event::PersistNeeded { what: *unsaved },
             });
         }
         actions
+    }
+
+    /// Takes an empty action list (its allocation only) to return the next call's actions in;
+    /// anything else is dropped. The C API hands back the list of the call it just carried out.
+    pub(crate) fn lend_action_buffer(&mut self, buffer: Vec<Action>) {
+        if buffer.is_empty() && buffer.capacity() <= SPARE_ACTIONS_MAX {
+            self.spare_actions = buffer;
+        }
     }
 
     /// Records that the application now holds everything this client would save: the next
@@ -503,11 +507,7 @@ impl Client {
         let mut actions = Vec::new();
         for info in self.sessions(peer) {
             if info.their_fingerprint == fingerprint && info.state.is_encrypted() {
-                actions.push(Action::StateChanged {
-                    peer: peer.to_owned(),
-                    instance: info.instance,
-                    state: info.state,
-                });
+                actions.push(Action::StateChanged { peer: peer.into(), instance: info.instance, state: info.state });
             }
         }
         self.finish_call(actions)
@@ -613,5 +613,43 @@ impl Client {
     /// Names of every peer this client has state for.
     pub fn peers(&self) -> Vec<String> {
         self.peers.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::new("alice", "xmpp", Settings::default()).unwrap()
+    }
+
+    #[test]
+    fn a_lent_action_list_carries_only_the_next_calls_actions() {
+        let fresh = client().start_session("bob", 1).unwrap();
+        let mut c = client();
+        let lent: Vec<Action> = Vec::with_capacity(4);
+        let lent_at = lent.as_ptr();
+        c.lend_action_buffer(lent);
+        let actions = c.start_session("bob", 1).unwrap();
+        // The call used the lent allocation, and what it holds is this call's actions only.
+        assert_eq!(actions.as_ptr(), lent_at);
+        assert_eq!(actions.len(), fresh.len());
+        assert!(matches!(actions.first(), Some(Action::Send { peer, .. }) if &**peer == "bob"));
+    }
+
+    #[test]
+    fn only_an_empty_small_list_is_kept() {
+        let mut c = client();
+        // Not empty: dropped, so a call can never return another call's actions.
+        let old = client().start_session("carol", 1).unwrap();
+        assert!(!old.is_empty());
+        c.lend_action_buffer(old);
+        assert_eq!(c.spare_actions.capacity(), 0);
+        // Empty but grown by a large call: dropped.
+        c.lend_action_buffer(Vec::with_capacity(SPARE_ACTIONS_MAX + 1));
+        assert_eq!(c.spare_actions.capacity(), 0);
+        c.lend_action_buffer(Vec::with_capacity(2));
+        assert!(c.spare_actions.capacity() >= 2 && c.spare_actions.is_empty());
     }
 }

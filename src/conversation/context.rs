@@ -2,7 +2,7 @@
 //! randomness, the clock, and the list of actions being produced.
 
 use super::error::ClientError;
-use super::events::{Action, Event, SessionState, PERSIST_OTHER};
+use super::events::{Action, Event, PeerName, SessionState, PERSIST_OTHER};
 use super::policy::Policy;
 use super::settings::Settings;
 use crate::crypto::{IdentityKey, RandomSource};
@@ -41,8 +41,9 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn event(&mut self, peer: &str, instance: u32, event: Event) {
-        self.out.push(Action::Event { peer: peer.to_owned(), instance, event });
+    // The peer's shared name, not a `&str`: an action takes a reference count, not a copy.
+    pub fn event(&mut self, peer: &PeerName, instance: u32, event: Event) {
+        self.out.push(Action::Event { peer: peer.clone(), instance, event });
     }
 
     /// Notes that stored state changed (`PERSIST_*` bits).
@@ -50,12 +51,12 @@ impl Ctx<'_> {
         self.dirty |= what;
     }
 
-    pub fn send(&mut self, peer: &str, text: String) {
-        self.out.push(Action::Send { peer: peer.to_owned(), text });
+    pub fn send(&mut self, peer: &PeerName, text: String) {
+        self.out.push(Action::Send { peer: peer.clone(), text });
     }
 
-    pub fn state(&mut self, peer: &str, instance: u32, state: SessionState) {
-        self.out.push(Action::StateChanged { peer: peer.to_owned(), instance, state });
+    pub fn state(&mut self, peer: &PeerName, instance: u32, state: SessionState) {
+        self.out.push(Action::StateChanged { peer: peer.clone(), instance, state });
     }
 
     /// The largest wire message for `peer`, given its own stored limit: this call's answer

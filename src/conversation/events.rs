@@ -242,15 +242,21 @@ impl Event {
     }
 }
 
-/// What the application must do, in order.
+/// A peer's name as [`Action`]s carry it: shared with the peer's state, so an action costs a
+/// reference count instead of a copy of the name (every message makes one or two actions).
+/// Reads as a `&str` (`&*peer`, `peer.as_ref()`); compare with `&*peer == "name"`.
+pub type PeerName = std::sync::Arc<str>;
+
+/// What the application must do, in order. `peer` is the remote name the action is about (a
+/// [`PeerName`], shared, not copied per action).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Send this text to the peer over the transport (already encoded and fragmented).
-    Send { peer: String, text: String },
+    Send { peer: PeerName, text: String },
     /// Show this message to the user.
-    Deliver { peer: String, instance: u32, text: Zeroizing<Vec<u8>>, security: Security },
+    Deliver { peer: PeerName, instance: u32, text: Zeroizing<Vec<u8>>, security: Security },
     /// A session's state changed.
-    StateChanged { peer: String, instance: u32, state: SessionState },
+    StateChanged { peer: PeerName, instance: u32, state: SessionState },
     /// Something happened; `instance` is 0 when no remote instance is involved.
-    Event { peer: String, instance: u32, event: Event },
+    Event { peer: PeerName, instance: u32, event: Event },
 }

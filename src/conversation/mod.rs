@@ -28,7 +28,7 @@ pub use app_tlv::{AppTlv, APP_TLV_FIRST, MAX_APP_TLVS, MAX_APP_TLV_BYTES};
 pub use client::Client;
 pub use error::ClientError;
 pub use events::{
-    Action, Event, MessageId, NotSentReason, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER,
+    Action, Event, MessageId, NotSentReason, PeerName, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER,
     PERSIST_SENT_LOG, PERSIST_SESSIONS, PERSIST_TRUST,
 };
 pub use names::{normalise_name, normalise_protocol, phi, NameBinding};

@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_void};
 
 use zeroize::Zeroizing;
 
-use crate::conversation::Action;
+use crate::conversation::{Action, Event};
 use crate::crypto::wipe::wipe;
 use crate::ffi::event::{EventStorage, OffrecEvent};
 use crate::ffi::result::OffrecResult;
@@ -125,6 +125,19 @@ fn nul_terminated(bytes: &[u8]) -> Vec<u8> {
     v
 }
 
+std::thread_local! {
+    /// The action list of this thread's last dispatched call, emptied: lent to the client for
+    /// the next call (`Client::lend_action_buffer`), so a message allocates no list of its own.
+    static SPARE_ACTIONS: std::cell::Cell<Vec<Action>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The emptied action list kept by this thread's last [`Callbacks::dispatch`] (empty, possibly
+/// without an allocation). A callback's nested call takes it first; the outer call then keeps
+/// its own.
+pub(crate) fn take_action_buffer() -> Vec<Action> {
+    SPARE_ACTIONS.take()
+}
+
 /// Room for a NUL-terminated peer name on the stack; longer names take the heap.
 const STACK_NAME: usize = 128;
 
@@ -200,10 +213,18 @@ impl Callbacks {
         with_c_name(peer, |name| unsafe { f(self.userdata, name, peer.len()) == 0 })
     }
 
-    /// Carries out a call's actions, in order. Must be called with no lock held.
-    pub(crate) fn dispatch(&self, actions: Vec<Action>) {
-        for action in actions {
+    /// Carries out a call's actions, in order. Must be called with no lock held. The emptied
+    /// list is kept for this thread's next call ([`take_action_buffer`]).
+    pub(crate) fn dispatch(&self, mut actions: Vec<Action>) {
+        let mut keyed = false;
+        for action in actions.drain(..) {
+            // A moved-out action leaves its bytes in the list; an extra key is held inline, so
+            // a list that carried one is freed now (as every list was), never kept.
+            keyed |= matches!(action, Action::Event { event: Event::ExtraKeyReceived { .. }, .. });
             self.dispatch_one(action);
+        }
+        if !keyed {
+            SPARE_ACTIONS.set(actions);
         }
     }
 
@@ -245,5 +266,64 @@ impl Callbacks {
                 unsafe { on_event(self.userdata, &view) };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::{Event, Security};
+
+    unsafe extern "C" fn send(_: *mut c_void, _: *const c_char, _: usize, _: *const c_char, _: usize) {}
+    unsafe extern "C" fn deliver(
+        _: *mut c_void,
+        _: *const c_char,
+        _: usize,
+        _: u32,
+        _: *const u8,
+        _: usize,
+        _: OffrecSecurity,
+    ) {
+    }
+
+    fn callbacks() -> Callbacks {
+        let raw = OffrecCallbacks {
+            send: Some(send),
+            deliver: Some(deliver),
+            state_changed: None,
+            event: None,
+            max_message_size: None,
+            now: None,
+            is_logged_in: None,
+        };
+        Callbacks::new(raw, std::ptr::null_mut()).unwrap()
+    }
+
+    #[test]
+    fn dispatch_keeps_the_emptied_list_unless_it_carried_a_key() {
+        let cb = callbacks();
+        let _ = take_action_buffer();
+        let mut actions = Vec::with_capacity(4);
+        actions.push(Action::Send { peer: "bob".into(), text: "hi".to_owned() });
+        actions.push(Action::Deliver {
+            peer: "bob".into(),
+            instance: 0,
+            text: Zeroizing::new(b"hello".to_vec()),
+            security: Security::Plaintext,
+        });
+        cb.dispatch(actions);
+        let kept = take_action_buffer();
+        assert!(kept.is_empty() && kept.capacity() >= 4);
+        // Taken: the next take finds nothing (a nested call and its outer call never share one).
+        assert_eq!(take_action_buffer().capacity(), 0);
+
+        let mut keyed = Vec::with_capacity(4);
+        keyed.push(Action::Event {
+            peer: "bob".into(),
+            instance: 0x100,
+            event: Event::ExtraKeyReceived { usage: 1, context: vec![], key: Zeroizing::new([7; 32]) },
+        });
+        cb.dispatch(keyed);
+        assert_eq!(take_action_buffer().capacity(), 0, "a list that held a key is freed, not kept");
     }
 }

@@ -152,7 +152,7 @@ pub unsafe extern "C" fn offrec_client_send_inplace(
         let (id, actions) =
             c.run_collect(Sizing::Peer(peer), |client, now| client.send(peer, text, now).map_err(client_error))?;
         let (wire, rest): (Vec<Action>, Vec<Action>) =
-            actions.into_iter().partition(|a| matches!(a, Action::Send { peer: to, .. } if to == peer));
+            actions.into_iter().partition(|a| matches!(a, Action::Send { peer: to, .. } if &**to == peer));
         let wire = wire
             .into_iter()
             .filter_map(|a| match a {
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn offrec_client_receive_inplace(
         out::check(out)?;
         let ((), mut actions) =
             c.run_collect(Sizing::Peer(peer), |client, now| Ok(((), client.receive(peer, wire, now))))?;
-        let shown = actions.iter().position(|a| matches!(a, Action::Deliver { peer: from, .. } if from == peer));
+        let shown = actions.iter().position(|a| matches!(a, Action::Deliver { peer: from, .. } if &**from == peer));
         let incoming = match shown.map(|i| actions.remove(i)) {
             Some(Action::Deliver { instance, text, security, .. }) => {
                 offrec_incoming { ignore: false, text: secret_buffer(&text), instance, security: security.into() }

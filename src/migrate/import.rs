@@ -153,7 +153,7 @@ impl Client {
             for info in self.sessions(peer) {
                 if info.their_fingerprint == *id && info.state.is_encrypted() {
                     actions.push(Action::StateChanged {
-                        peer: peer.clone(),
+                        peer: peer.as_str().into(),
                         instance: info.instance,
                         state: info.state,
                     });

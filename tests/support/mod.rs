@@ -110,17 +110,20 @@ impl Net {
         for action in actions {
             match action {
                 Action::Send { peer, text } => {
+                    let peer = peer.to_string();
                     party.sent.push((peer.clone(), text.clone()));
                     self.queue.push_back((from.clone(), peer, text));
                 }
                 Action::Deliver { peer, instance, text, security } => party.delivered.push(Delivered {
-                    from: peer,
+                    from: peer.to_string(),
                     instance,
                     text: String::from_utf8(text.to_vec()).unwrap(),
                     security,
                 }),
-                Action::StateChanged { peer, instance, state } => party.states.push((peer, instance, state)),
-                Action::Event { peer, instance, event } => party.events.push((peer, instance, event)),
+                Action::StateChanged { peer, instance, state } => {
+                    party.states.push((peer.to_string(), instance, state))
+                }
+                Action::Event { peer, instance, event } => party.events.push((peer.to_string(), instance, event)),
             }
         }
     }

@@ -61,7 +61,8 @@ pub const RETIRED_SENT_LOGS: usize = 4;
 
 #[derive(Debug, Default)]
 pub(crate) struct Peer {
-    name: String,
+    /// Shared with every action about this peer ([`super::PeerName`]).
+    name: super::PeerName,
     // Boxed: the map's slots stay small, whatever the session's size (BENCHMARKS.md, memory).
     sessions: InstanceMap<Box<dyn ProtocolSession>>,
     initiator: Option<Box<PendingInitiator>>,
@@ -100,7 +101,7 @@ pub(crate) struct Peer {
 
 impl Peer {
     pub fn new(name: &str) -> Self {
-        Peer { name: name.to_owned(), ..Peer::default() }
+        Peer { name: name.into(), ..Peer::default() }
     }
 
     /// Handles one incoming transport message.

@@ -25,10 +25,16 @@ impl Peer {
     /// the application accepted the key. Routing therefore never moves from a verified key to
     /// an unverified one without the application's consent.
     pub fn routable(&self, trust: &TrustStore, session: &dyn ProtocolSession) -> bool {
-        session.usable()
-            && (trust.trust(&self.name, &session.their_fingerprint()).is_verified()
-                || !trust.has_verified(&self.name)
-                || self.accepted_keys.contains(&session.their_fingerprint()))
+        if !session.usable() {
+            return false;
+        }
+        // One look-up of the peer's keys answers both trust questions (every send and every
+        // received message asks this).
+        let keys = trust.keys(&self.name);
+        let fingerprint = session.their_fingerprint();
+        keys.iter().find(|k| k.fingerprint == fingerprint).is_some_and(|k| k.trust.is_verified())
+            || !keys.iter().any(|k| k.trust.is_verified())
+            || self.accepted_keys.contains(&fingerprint)
     }
 
     /// Where a message goes. With `instance`: that session (whatever its key: naming it is
