@@ -188,7 +188,7 @@ impl DataMessage {
 ///
 /// Once decrypted the buffer holds plaintext: `Debug` shows the header and lengths only, and
 /// whoever decrypts it wipes the buffer.
-#[derive(PartialEq, Eq)]
+// No `PartialEq`: once decrypted the buffer is plaintext, compared by nobody.
 pub struct OwnedDataMessage {
     /// The parsed header.
     pub header: DataHeader,
