@@ -179,3 +179,34 @@ fn a_body_decoded_in_place_keeps_nothing_but_its_text() {
     drop(tlvs); // freed before arming: the parsed TLV is a copy the caller owns
     assert_eq!(freed_blocks_holding(&SECRET, || drop(body)), 0, "the TLV's bytes stayed in the buffer");
 }
+
+/// A received message's body is decoded where it was decrypted, behind its header: the text
+/// moves to the buffer's start, and neither the copy of the text's tail the move leaves behind
+/// nor what followed the text (a TLV's value here) may stay in the buffer, so a plain drop frees
+/// nothing of them.
+#[test]
+fn a_body_decoded_behind_its_header_keeps_nothing_but_its_text() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (tail, tlv) in [(true, false), (false, true)] {
+        // The secret ends the text (the move leaves a stale copy of the text's tail) or is a
+        // TLV's value.
+        let mut text = b"visible text, then ".to_vec();
+        if tail {
+            text.extend_from_slice(&std::hint::black_box(SECRET));
+        }
+        let tlvs: Vec<offrec::wire::Tlv> = if tlv {
+            vec![offrec::wire::Tlv { kind: 0x1234, value: std::hint::black_box(SECRET).to_vec() }]
+        } else {
+            Vec::new()
+        };
+        let mut buffer = vec![0x11; 85]; // a data message header with one reveal
+        buffer.extend_from_slice(&offrec::wire::encode_body(&text, &tlvs, 16).unwrap());
+        let decoded = offrec::wire::decode_body_in_place_at(&mut buffer, 85).unwrap();
+        assert_eq!(buffer, text);
+        drop(decoded); // freed before arming: the parsed TLVs are copies the caller owns
+                       // The text is the caller's to wipe: wipe it alone (not the spare room), then nothing of
+                       // the secret may be left in the allocation.
+        zeroize::Zeroize::zeroize(&mut buffer[..]);
+        assert_eq!(freed_blocks_holding(&SECRET, || drop(buffer)), 0, "tail {tail}, TLV {tlv}: secret left behind");
+    }
+}

@@ -18,7 +18,7 @@ use super::session::{SentLog, Session, SessionInfo};
 use crate::crypto::RandomSource;
 use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
-use crate::wire::data_message::DataMessage;
+use crate::wire::data_message::OwnedDataMessage;
 use crate::wire::unreadable_report::LostScope;
 
 /// Which protocol a session speaks.
@@ -100,7 +100,7 @@ pub(crate) struct Sealed {
 pub(crate) enum Inbound<'a> {
     /// A modern data message (decrypted in place: its ciphertext becomes the plaintext, which
     /// the session takes).
-    Modern(&'a mut DataMessage),
+    Modern(&'a mut OwnedDataMessage),
     /// An OTR data message, binary (header included).
     #[allow(dead_code)] // until the OTR session lands (the next commits)
     Otr(&'a [u8]),

@@ -12,7 +12,7 @@ use crate::crypto::aead::{open_revealing, seal, RevealedMaterial, TAG_LEN};
 use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::wipe::wipe;
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
-use crate::wire::data_message::{DataHeader, DataMessage};
+use crate::wire::data_message::{DataHeader, DataMessage, OwnedDataMessage};
 
 /// Why a message could not be sent or read. All of them leave the state unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -94,7 +94,7 @@ impl Decrypted {
 }
 
 /// A message decrypted in place ([`Ratchet::decrypt_in_place`]): the plaintext is in the
-/// message's `ciphertext` buffer.
+/// message's buffer, where its ciphertext was.
 #[derive(Debug)]
 pub struct DecryptedInPlace {
     /// The message's flags.
@@ -288,15 +288,16 @@ impl Ratchet {
         Ok(Decrypted { body, flags: message.header.flags, chain_key: opened.chain_key })
     }
 
-    /// As [`Ratchet::decrypt`], in place: on success `message.ciphertext` holds the plaintext
-    /// (the caller wipes it when done); on any error neither `message` nor `self` has changed.
+    /// As [`Ratchet::decrypt`], in the buffer the message was decoded into: on success its
+    /// ciphertext range holds the plaintext (the caller wipes the buffer when done); on any
+    /// error neither `message` nor `self` has changed.
     pub fn decrypt_in_place(
         &mut self,
-        message: &mut DataMessage,
+        message: &mut OwnedDataMessage,
         now: u64,
         rng: &mut dyn RandomSource,
     ) -> Result<DecryptedInPlace, RatchetError> {
-        let DataMessage { header, header_bytes, ciphertext, tag } = message;
+        let (header, header_bytes, ciphertext, tag) = message.parts_mut();
         self.open_in_place(header, header_bytes, ciphertext, tag, now, rng)
     }
 
@@ -675,18 +676,37 @@ mod tests {
         let (mut alice, mut bob, mut rng) = a_pair("in place");
         for (i, len) in [0usize, 1, 100, 4096].into_iter().enumerate() {
             let body = vec![i as u8 + 1; len];
-            let message = DataMessage::parse(&alice.encrypt(1, 2, 0, &body).unwrap().bytes).unwrap();
+            let bytes = alice.encrypt(1, 2, 0, &body).unwrap().bytes;
+            let message = DataMessage::parse(&bytes).unwrap();
             let mut copying = bob.clone();
             let expected = copying.decrypt(&message, 0, &mut DeterministicRandom::from_label("copying")).unwrap();
-            // A forged tag: neither the message nor the state changes.
-            let mut forged = message.clone();
-            forged.tag[0] ^= 1;
-            let before = (bob.clone(), forged.clone());
-            assert_eq!(bob.decrypt_in_place(&mut forged, 0, &mut rng).unwrap_err(), RatchetError::AuthenticationFailed);
-            assert_eq!((bob.clone(), forged), before);
-            let mut in_place = message;
+            // Any byte changed (header, ciphertext or tag) or the message cut short: neither the
+            // message nor the state changes.
+            let header_len = message.header_bytes.len();
+            let tampered = [0, header_len - 1, header_len, bytes.len() - TAG_LEN - 1, bytes.len() - 1];
+            for at in tampered.into_iter().filter(|&at| at < bytes.len()) {
+                let mut forged_bytes = bytes.clone();
+                forged_bytes[at] ^= 1;
+                let Ok(mut forged) = DataMessage::parse_owned(forged_bytes) else { continue };
+                let before = (bob.clone(), forged.to_message());
+                assert!(bob.decrypt_in_place(&mut forged, 0, &mut rng).is_err(), "byte {at}");
+                assert_eq!((bob.clone(), forged.to_message()), before, "byte {at}");
+            }
+            match DataMessage::parse_owned(bytes[..bytes.len() - 1].to_vec()) {
+                Ok(mut short) => {
+                    let before = bob.clone();
+                    assert_eq!(
+                        bob.decrypt_in_place(&mut short, 0, &mut rng).unwrap_err(),
+                        RatchetError::AuthenticationFailed
+                    );
+                    assert_eq!(bob, before);
+                }
+                Err(_) => assert_eq!(len, 0, "only an empty body leaves no byte to cut"),
+            }
+            let mut in_place = DataMessage::parse_owned(bytes).unwrap();
             let decrypted = bob.decrypt_in_place(&mut in_place, 0, &mut rng).unwrap();
-            assert_eq!(in_place.ciphertext, &expected.body[..]);
+            assert_eq!(in_place.ciphertext(), &expected.body[..]);
+            assert_eq!(in_place.header_bytes(), &message.header_bytes[..], "the header is left as it was");
             assert_eq!(decrypted.extra_key_seed(), expected.extra_key_seed());
             assert_eq!(bob, copying, "the same state either way");
         }

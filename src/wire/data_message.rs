@@ -127,15 +127,14 @@ impl DataMessage {
         })
     }
 
-    /// As [`DataMessage::parse`], taking the buffer: the ciphertext stays in it (moved to its
-    /// start), so a received message costs no second copy of its body. On error the buffer is
-    /// dropped.
-    pub fn parse_owned(mut bytes: Vec<u8>) -> Result<Self, DataMessageError> {
+    /// As [`DataMessage::parse`], taking the buffer: nothing is copied or moved, the header
+    /// bytes and the ciphertext stay where base64 decoded them ([`OwnedDataMessage`]). On error
+    /// the buffer is dropped.
+    pub fn parse_owned(mut bytes: Vec<u8>) -> Result<OwnedDataMessage, DataMessageError> {
         let (header, header_len, tag) = Self::parse_header(&bytes)?;
-        let header_bytes = bytes[..header_len].to_vec();
-        bytes.truncate(bytes.len() - TAG_LEN);
-        bytes.drain(..header_len);
-        Ok(Self { header, header_bytes, ciphertext: bytes, tag })
+        // Checked by `parse_header`: header and tag fit, so this only shortens the length.
+        bytes.truncate(bytes.len().saturating_sub(TAG_LEN));
+        Ok(OwnedDataMessage { header, bytes, header_len, tag })
     }
 
     /// The header, its length and the tag; checks that header and tag fit in `bytes`.
@@ -179,6 +178,79 @@ impl DataMessage {
     }
 }
 
+/// A received data message kept in the buffer base64 decoded it into: the header is parsed,
+/// its bytes and the ciphertext are ranges of that one buffer (the tag, 16 bytes, is copied
+/// out). Reading a message therefore copies nothing: the ciphertext is decrypted where it lies
+/// ([`crate::ratchet::Ratchet::decrypt_in_place`]) and the text is then taken out of the same
+/// buffer with one move ([`OwnedDataMessage::into_buffer`] and
+/// [`crate::wire::decode_body_in_place_at`]). Made by [`DataMessage::parse_owned`], which
+/// rejects exactly what [`DataMessage::parse`] rejects.
+///
+/// Once decrypted the buffer holds plaintext: `Debug` shows the header and lengths only, and
+/// whoever decrypts it wipes the buffer.
+// No `PartialEq`: once decrypted the buffer is plaintext, compared by nobody.
+pub struct OwnedDataMessage {
+    /// The parsed header.
+    pub header: DataHeader,
+    /// Header bytes ‖ ciphertext (the tag cut off).
+    bytes: Vec<u8>,
+    /// Where the ciphertext starts; never past `bytes.len()`.
+    header_len: usize,
+    tag: [u8; TAG_LEN],
+}
+
+impl OwnedDataMessage {
+    /// The header exactly as received (the associated data).
+    pub fn header_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.header_len).unwrap_or_default()
+    }
+
+    /// The encrypted body (the plaintext once decrypted in place).
+    pub fn ciphertext(&self) -> &[u8] {
+        self.bytes.get(self.header_len..).unwrap_or_default()
+    }
+
+    /// The GCM tag.
+    pub fn tag(&self) -> &[u8; TAG_LEN] {
+        &self.tag
+    }
+
+    /// The header, the header bytes, the ciphertext (writable, to decrypt it in place) and the
+    /// tag, borrowed together.
+    pub fn parts_mut(&mut self) -> (&DataHeader, &[u8], &mut [u8], &[u8; TAG_LEN]) {
+        let (header_bytes, ciphertext) = self.bytes.split_at_mut_checked(self.header_len).unwrap_or_default();
+        (&self.header, header_bytes, ciphertext, &self.tag)
+    }
+
+    /// Takes the buffer (header bytes ‖ ciphertext, the plaintext once decrypted in place) and
+    /// where the body starts in it, leaving this message empty.
+    pub fn take_buffer(&mut self) -> (Vec<u8>, usize) {
+        let start = std::mem::replace(&mut self.header_len, 0);
+        (std::mem::take(&mut self.bytes), start)
+    }
+
+    /// The copying form, for tools that keep or change a message.
+    pub fn to_message(&self) -> DataMessage {
+        DataMessage {
+            header: self.header.clone(),
+            header_bytes: self.header_bytes().to_vec(),
+            ciphertext: self.ciphertext().to_vec(),
+            tag: self.tag,
+        }
+    }
+}
+
+impl core::fmt::Debug for OwnedDataMessage {
+    // Decrypted in place, the buffer is plaintext.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OwnedDataMessage")
+            .field("header", &self.header)
+            .field("header_len", &self.header_len)
+            .field("body_len", &self.ciphertext().len())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,11 +284,55 @@ mod tests {
     }
 
     #[test]
-    fn parse_owned_agrees_with_parse_on_every_cut() {
+    fn parse_owned_agrees_with_parse_on_every_cut_and_every_reveal_count() {
         let bytes = sample();
+        let owned = |b: &[u8]| DataMessage::parse_owned(b.to_vec()).map(|m| m.to_message());
         for cut in 0..=bytes.len() {
-            assert_eq!(DataMessage::parse_owned(bytes[..cut].to_vec()), DataMessage::parse(&bytes[..cut]), "cut {cut}");
+            assert_eq!(owned(&bytes[..cut]), DataMessage::parse(&bytes[..cut]), "cut {cut}");
         }
+        // A reveal count that claims more (or fewer) reveals than are there, every value.
+        for count in 0..=255u8 {
+            let mut lying = bytes.clone();
+            lying[FIXED_HEADER_LEN - 1] = count;
+            assert_eq!(owned(&lying), DataMessage::parse(&lying), "count {count}");
+        }
+        // Version and type bytes.
+        for (at, value) in [(0, 0u8), (1, 2), (2, 0x21)] {
+            let mut wrong = bytes.clone();
+            wrong[at] = value;
+            assert_eq!(owned(&wrong), DataMessage::parse(&wrong), "byte {at}");
+            assert!(owned(&wrong).is_err());
+        }
+    }
+
+    #[test]
+    fn an_owned_message_addresses_its_parts_in_the_buffer() {
+        let bytes = sample();
+        let parsed = DataMessage::parse(&bytes).unwrap();
+        let mut owned = DataMessage::parse_owned(bytes.clone()).unwrap();
+        assert_eq!(owned.header_bytes(), &parsed.header_bytes[..]);
+        assert_eq!(owned.ciphertext(), b"ciphertext");
+        assert_eq!(owned.tag(), &[0xEE; 16]);
+        let (header, header_bytes, ciphertext, tag) = owned.parts_mut();
+        assert_eq!(
+            (header, header_bytes, &ciphertext[..], tag),
+            (&parsed.header, &parsed.header_bytes[..], &b"ciphertext"[..], &[0xEE; 16])
+        );
+        ciphertext[0] = b'C';
+        let (buffer, start) = owned.take_buffer();
+        assert_eq!(start, parsed.header_bytes.len());
+        assert_eq!(&buffer[..start], &parsed.header_bytes[..]);
+        assert_eq!(&buffer[start..], b"Ciphertext", "written in place, the tag cut off");
+        assert!(owned.header_bytes().is_empty() && owned.ciphertext().is_empty());
+        // An empty body (header and tag only) is a message too.
+        let empty = DataMessage::assemble(&parsed.header_bytes, b"", &[1; 16]);
+        let owned = DataMessage::parse_owned(empty).unwrap();
+        assert!(owned.ciphertext().is_empty());
+        let debug = format!("{owned:?}");
+        assert_eq!(
+            debug,
+            format!("OwnedDataMessage {{ header: {:?}, header_len: {start}, body_len: 0, .. }}", parsed.header)
+        );
     }
 
     #[test]

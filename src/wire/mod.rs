@@ -26,7 +26,10 @@ pub use error::WireError;
 pub use fragment::{parse_fragment, split, Fragment, Reassembler, MAX_FRAGMENTS};
 pub use instance_tag::InstanceTag;
 pub use query::{encode_query, parse_query, DEFAULT_QUERY_TEXT};
-pub use tlv::{decode_body, decode_body_in_place, encode_body, encode_body_into, encoded_body_len, Body, Tlv, TlvType};
+pub use tlv::{
+    decode_body, decode_body_in_place, decode_body_in_place_at, encode_body, encode_body_into, encoded_body_len, Body,
+    Tlv, TlvType,
+};
 pub use versions::Versions;
 
 /// Every offrec message starts with this (or contains it, for queries). It deliberately differs

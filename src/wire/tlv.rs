@@ -157,16 +157,27 @@ pub fn decode_body(body: &[u8]) -> Result<Body, WireError> {
 /// the buffer, TLVs and all, wiped): a received message's plaintext becomes the delivered text
 /// without another allocation or copy. Returns the TLVs; on error `body` is unchanged.
 pub fn decode_body_in_place(body: &mut Vec<u8>) -> Result<Vec<Tlv>, WireError> {
+    decode_body_in_place_at(body, 0)
+}
+
+/// As [`decode_body_in_place`] for a body that starts at `start` in `buffer` (a received
+/// message decrypted where it was decoded, its header in front): the text is moved to the
+/// buffer's start in one move, and everything after it (header, the text's old tail, TLVs,
+/// padding) is wiped. Returns the TLVs; on error (`start` past the end included) `buffer` is
+/// unchanged.
+pub fn decode_body_in_place_at(buffer: &mut Vec<u8>, start: usize) -> Result<Vec<Tlv>, WireError> {
     let (text_len, tlvs) = {
+        let body = buffer.get(start..).ok_or(WireError::Truncated)?;
         let (raw, tlvs) = parse_body(body)?;
         (raw.len(), tlvs)
     };
-    body.copy_within(4..4 + text_len, 0);
-    body.truncate(text_len);
-    // What followed the text (TLVs, padding, the text's old tail) is plaintext too.
-    // The 4 bytes of the length field it held stay as spare room, so the C API's NUL never
-    // reallocates.
-    zeroize::Zeroize::zeroize(body.spare_capacity_mut());
+    // `parse_body` read a 4-byte length and then `text_len` bytes after `start`.
+    let text_start = start + 4;
+    buffer.copy_within(text_start..text_start + text_len, 0);
+    buffer.truncate(text_len);
+    // What followed the text (its old tail, TLVs, padding) is plaintext too. At least the 4
+    // bytes of the length field stay as spare room, so the C API's NUL never reallocates.
+    zeroize::Zeroize::zeroize(buffer.spare_capacity_mut());
     Ok(tlvs)
 }
 
@@ -336,6 +347,34 @@ mod tests {
             let mut body = bad.to_vec();
             assert!(decode_body_in_place(&mut body).is_err());
             assert_eq!(body, bad);
+        }
+    }
+
+    #[test]
+    fn a_body_behind_a_header_decodes_as_alone_and_a_bad_one_changes_nothing() {
+        for (text, tlvs, pad) in cases() {
+            let body = encode_body(&text, &tlvs, pad).unwrap();
+            let parsed = decode_body(&body).unwrap();
+            for start in [0usize, 1, 3, 53, 85, 1000] {
+                let mut buffer = vec![0x5A; start];
+                buffer.extend_from_slice(&body);
+                assert_eq!(decode_body_in_place_at(&mut buffer, start), Ok(parsed.tlvs.clone()), "start {start}");
+                assert_eq!(buffer, parsed.text, "start {start}");
+                assert!(buffer.capacity() > buffer.len(), "room for the C API's NUL");
+            }
+        }
+        for bad in [&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2][..], &[0, 0, 0, 2, b'a'], &[0, 0, 0], &[]] {
+            let mut buffer = b"header".to_vec();
+            buffer.extend_from_slice(bad);
+            let before = buffer.clone();
+            assert!(decode_body_in_place_at(&mut buffer, 6).is_err());
+            assert_eq!(buffer, before);
+        }
+        // A start past the end is an error, not a panic.
+        let mut buffer = b"head".to_vec();
+        for start in [5, usize::MAX] {
+            assert_eq!(decode_body_in_place_at(&mut buffer, start), Err(WireError::Truncated));
+            assert_eq!(buffer, b"head");
         }
     }
 }

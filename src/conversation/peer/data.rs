@@ -8,7 +8,7 @@ use super::super::error::ClientError;
 use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
 use super::super::protocol::{Control, Inbound, OpenError, Opened, ReceivedControl, Sealed};
 use super::{transport, Peer};
-use crate::wire::data_message::{DataMessage, FLAG_IGNORE_UNREADABLE};
+use crate::wire::data_message::{OwnedDataMessage, FLAG_IGNORE_UNREADABLE};
 use crate::wire::unreadable_report::{self, LostScope};
 
 impl Peer {
@@ -81,7 +81,7 @@ impl Peer {
         Ok(sealed)
     }
 
-    pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &mut DataMessage) {
+    pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &mut OwnedDataMessage) {
         let (ratchet_key, number) = (message.header.ratchet_key, message.header.message_number);
         let header = &message.header;
         let tag = header.sender_tag;

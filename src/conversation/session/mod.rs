@@ -24,7 +24,7 @@ use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::{self, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{key_prefix, LostScope};
-use crate::wire::{decode_body_in_place, encode_body_into, encoded_body_len, Tlv, TlvType};
+use crate::wire::{decode_body_in_place_at, encode_body_into, encoded_body_len, Tlv, TlvType};
 use zeroize::Zeroizing;
 
 /// What a UI needs to know about one session.
@@ -342,8 +342,10 @@ impl ProtocolSession for Session {
             Err(_) => return Err(OpenError::Unreadable),
         };
         self.last_received = now;
-        let mut plaintext = Zeroizing::new(std::mem::take(&mut message.ciphertext));
-        let tlvs = match decode_body_in_place(&mut plaintext) {
+        // The buffer is header ‖ plaintext body: the text moves to its start in one move.
+        let (buffer, body_start) = message.take_buffer();
+        let mut plaintext = Zeroizing::new(buffer);
+        let tlvs = match decode_body_in_place_at(&mut plaintext, body_start) {
             Ok(tlvs) => tlvs,
             Err(_) => {
                 wipe(&mut plaintext);
