@@ -182,7 +182,7 @@ impl DataMessage {
 /// its bytes and the ciphertext are ranges of that one buffer (the tag, 16 bytes, is copied
 /// out). Reading a message therefore copies nothing: the ciphertext is decrypted where it lies
 /// ([`crate::ratchet::Ratchet::decrypt_in_place`]) and the text is then taken out of the same
-/// buffer with one move ([`OwnedDataMessage::into_buffer`] and
+/// buffer with one move ([`OwnedDataMessage::take_buffer`] and
 /// [`crate::wire::decode_body_in_place_at`]). Made by [`DataMessage::parse_owned`], which
 /// rejects exactly what [`DataMessage::parse`] rejects.
 ///
