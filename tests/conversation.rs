@@ -369,7 +369,7 @@ fn extra_symmetric_key_is_the_same_on_both_sides() {
     net.apply("alice", actions);
     net.run();
     let received = net.party("bob").events.iter().find_map(|(_, _, e)| match e {
-        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), **key)),
+        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), *key.expose())),
         _ => None,
     });
     assert_eq!(received, Some((7, b"file.tar".to_vec(), *key)));

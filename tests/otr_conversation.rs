@@ -119,7 +119,7 @@ fn smp_extra_key_heartbeat_and_ending_work_over_otr() {
     net.apply("bob", actions);
     net.run();
     let received = net.party("alice").events.iter().find_map(|(_, _, e)| match e {
-        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), **key)),
+        Event::ExtraKeyReceived { usage, context, key } => Some((*usage, context.clone(), *key.expose())),
         _ => None,
     });
     assert_eq!(received, Some((7, b"file.txt".to_vec(), *key)));

@@ -210,3 +210,142 @@ fn a_body_decoded_behind_its_header_keeps_nothing_but_its_text() {
         assert_eq!(freed_blocks_holding(&SECRET, || drop(buffer)), 0, "tail {tail}, TLV {tlv}: secret left behind");
     }
 }
+
+/// A C API pair (alice = 0, bob = 1) whose `send` callback queues wire texts for the other.
+mod c_pair {
+    use std::cell::RefCell;
+    use std::ffi::{c_char, c_void};
+
+    use offrec::ffi::client::{
+        offrec_client, offrec_client_free, offrec_client_new, offrec_client_receive, offrec_client_start_session,
+    };
+    use offrec::ffi::event::OffrecEvent;
+    use offrec::ffi::types::OFFREC_POLICY_MANUAL;
+    use offrec::ffi::{OffrecCallbacks, OffrecResult, OffrecSecurity};
+
+    thread_local! {
+        /// (receiving party, wire text), in order.
+        static QUEUE: RefCell<Vec<(usize, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
+        /// The key of the last extra-key event, copied out of the event.
+        pub static RECEIVED_KEY: RefCell<Option<[u8; 32]>> = const { RefCell::new(None) };
+    }
+
+    unsafe extern "C" fn send(userdata: *mut c_void, _: *const c_char, _: usize, text: *const c_char, len: usize) {
+        // SAFETY: the library passes `len` readable bytes.
+        let wire = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) }.to_vec();
+        QUEUE.with(|q| q.borrow_mut().push((1 - userdata as usize, wire)));
+    }
+
+    unsafe extern "C" fn deliver(
+        _: *mut c_void,
+        _: *const c_char,
+        _: usize,
+        _: u32,
+        _: *const u8,
+        _: usize,
+        _: OffrecSecurity,
+    ) {
+    }
+
+    unsafe extern "C" fn event(_: *mut c_void, event: *const OffrecEvent) {
+        // SAFETY: the event and its key are valid during the callback.
+        let event = unsafe { &*event };
+        if !event.key.is_null() {
+            let mut key = [0u8; 32];
+            // SAFETY: a non-NULL key points to 32 bytes.
+            key.copy_from_slice(unsafe { std::slice::from_raw_parts(event.key, 32) });
+            RECEIVED_KEY.with(|k| *k.borrow_mut() = Some(key));
+        }
+    }
+
+    pub struct Pair(pub [*mut offrec_client; 2]);
+
+    impl Pair {
+        /// Two clients with an encrypted session between them.
+        pub fn encrypted() -> Pair {
+            let callbacks = OffrecCallbacks {
+                send: Some(send),
+                deliver: Some(deliver),
+                state_changed: None,
+                event: Some(event),
+                max_message_size: None,
+                now: None,
+                is_logged_in: None,
+            };
+            let mut clients = [std::ptr::null_mut(); 2];
+            for (i, name) in [c"alice", c"bob"].iter().enumerate() {
+                // SAFETY: valid pointers and lengths; `out` is writable.
+                let r = unsafe {
+                    offrec_client_new(
+                        name.as_ptr(),
+                        name.count_bytes(),
+                        c"net".as_ptr(),
+                        3,
+                        OFFREC_POLICY_MANUAL,
+                        &callbacks,
+                        i as *mut c_void,
+                        &mut clients[i],
+                    )
+                };
+                assert_eq!(r, OffrecResult::Ok);
+            }
+            let pair = Pair(clients);
+            // SAFETY: a live client and a valid name.
+            assert_eq!(unsafe { offrec_client_start_session(pair.0[0], c"bob".as_ptr(), 3) }, OffrecResult::Ok);
+            pair.pump(|| {});
+            pair
+        }
+
+        /// Delivers every queued wire text; a message to bob runs inside `around_bob`'s view.
+        pub fn pump(&self, mut around_bob: impl FnMut()) {
+            while let Some((to, wire)) = QUEUE.with(|q| {
+                let mut q = q.borrow_mut();
+                (!q.is_empty()).then(|| q.remove(0))
+            }) {
+                let from = if to == 1 { c"alice" } else { c"bob" };
+                // SAFETY: a live client, valid name and text.
+                let r = unsafe {
+                    offrec_client_receive(
+                        self.0[to],
+                        from.as_ptr(),
+                        from.count_bytes(),
+                        wire.as_ptr().cast(),
+                        wire.len(),
+                    )
+                };
+                assert_eq!(r, OffrecResult::Ok);
+                if to == 1 {
+                    around_bob();
+                }
+            }
+        }
+    }
+
+    impl Drop for Pair {
+        fn drop(&mut self) {
+            for client in self.0 {
+                // SAFETY: each client is live and freed once.
+                unsafe { offrec_client_free(client) };
+            }
+        }
+    }
+}
+
+/// An extra symmetric key reaches the receiver's `event` callback through the C API's action
+/// list; nothing that carried it on the way (the list the dispatch drained included) may hand
+/// the key back to the allocator unwiped.
+#[test]
+fn a_received_extra_key_leaves_no_copy_in_freed_memory() {
+    use offrec::ffi::client::offrec_client_extra_symmetric_key;
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pair = c_pair::Pair::encrypted();
+    let mut key = [0u8; 32];
+    // SAFETY: a live client, valid name and context, 32 writable bytes.
+    let r = unsafe {
+        offrec_client_extra_symmetric_key(pair.0[0], c"bob".as_ptr(), 3, 0, 7, b"ctx".as_ptr(), 3, key.as_mut_ptr())
+    };
+    assert_eq!(r, OffrecResult::Ok);
+    let found = freed_blocks_holding(&key, || pair.pump(|| {}));
+    assert_eq!(c_pair::RECEIVED_KEY.with(|k| *k.borrow()), Some(key), "bob received the same key");
+    assert_eq!(found, 0, "receiving an extra key left a copy of it in freed memory");
+}

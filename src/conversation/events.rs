@@ -4,6 +4,8 @@
 
 use zeroize::Zeroizing;
 
+use crate::crypto::SecretKey;
+
 /// Identifies a message the application asked to send, so it can be told what became of it.
 pub type MessageId = u64;
 
@@ -99,8 +101,10 @@ pub enum Event {
     HandshakeFailed { reason: u32 },
     /// The handshake with a peer completed (also reported as a state change).
     HandshakeComplete,
-    /// The peer used an extra symmetric key: `key` is the same key on both sides.
-    ExtraKeyReceived { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
+    /// The peer used an extra symmetric key: `key` is the same key on both sides. Boxed, so
+    /// moving the event (through action lists) moves a pointer, never a copy of the key; wiped
+    /// on drop, compared in constant time, redacted in `Debug`.
+    ExtraKeyReceived { usage: u32, context: Vec<u8>, key: Box<SecretKey> },
     /// The peer could not read this message of ours (it lost its session); a new session is
     /// being started if the policy allows. The message is not resent automatically.
     PeerCouldNotRead { message: MessageId },
@@ -259,4 +263,21 @@ pub enum Action {
     StateChanged { peer: PeerName, instance: u32, state: SessionState },
     /// Something happened; `instance` is 0 when no remote instance is involved.
     Event { peer: PeerName, instance: u32, event: Event },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_extra_key_event_never_shows_its_key_in_debug_output() {
+        let event = Event::ExtraKeyReceived {
+            usage: 1,
+            context: b"ctx".to_vec(),
+            key: Box::new(SecretKey::from_bytes([0xab; 32])),
+        };
+        let shown = format!("{event:?}");
+        assert!(shown.contains("ExtraKeyReceived") && shown.contains("SecretKey(..)"), "{shown}");
+        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab, ab"), "the key leaked: {shown}");
+    }
 }

@@ -17,7 +17,7 @@ use super::protocol::{
     Control, Inbound, LengthCheck, OpenError, Opened, Protocol, ProtocolSession, ReceivedControl, Sealed,
 };
 use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
-use crate::crypto::RandomSource;
+use crate::crypto::{RandomSource, SecretKey};
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession, Decrypted};
 use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
@@ -337,9 +337,11 @@ impl ProtocolSession for OtrSession {
                     ReceivedControl::Smp(SmpTlv { tlv_type: kind, payload: value.to_vec() })
                 }
                 OtrTlvType::EXTRA_SYMMETRIC_KEY => match OtrTlv::parse_extra_symmetric_key(value) {
-                    Some((usage, context)) => {
-                        ReceivedControl::ExtraKey { usage, context: context.to_vec(), key: Zeroizing::new(*extra_key) }
-                    }
+                    Some((usage, context)) => ReceivedControl::ExtraKey {
+                        usage,
+                        context: context.to_vec(),
+                        key: Box::new(SecretKey::from_bytes(*extra_key)),
+                    },
                     None => ReceivedControl::Malformed,
                 },
                 TLV_MODERN_OFFER => match parse_modern_offer(value) {

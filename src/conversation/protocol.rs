@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::error::ClientError;
 use super::events::MessageId;
 use super::session::{SentLog, Session, SessionInfo};
-use crate::crypto::RandomSource;
+use crate::crypto::{RandomSource, SecretKey};
 use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::OwnedDataMessage;
@@ -68,7 +68,7 @@ pub(crate) enum ReceivedControl {
     /// An SMP message for this session's SMP state machine.
     Smp(SmpTlv),
     /// The peer uses the extra symmetric key; `key` is the key both sides hold for it.
-    ExtraKey { usage: u32, context: Vec<u8>, key: Zeroizing<[u8; 32]> },
+    ExtraKey { usage: u32, context: Vec<u8>, key: Box<SecretKey> },
     /// The peer's upgrade probe inside an OTR session: it runs offrec, speaks its protocol
     /// `versions`, with identity `fingerprint` (authenticated by the OTR session).
     ModernOffer { versions: u8, fingerprint: [u8; 32] },

@@ -321,7 +321,7 @@ impl EventStorage {
                     c.context = context.as_ptr();
                     c.context_len = context.len();
                 }
-                c.key = key.as_ptr();
+                c.key = key.expose().as_ptr();
             }
             Event::TlvReceived { kind, value } => {
                 c.usage = u32::from(*kind);
@@ -374,7 +374,11 @@ mod tests {
             Event::SessionExpired,
             Event::HandshakeFailed { reason: 9 },
             Event::HandshakeComplete,
-            Event::ExtraKeyReceived { usage: 7, context: b"ctx".to_vec(), key: Zeroizing::new([5; 32]) },
+            Event::ExtraKeyReceived {
+                usage: 7,
+                context: b"ctx".to_vec(),
+                key: Box::new(crate::crypto::SecretKey::from_bytes([5; 32])),
+            },
             Event::PeerCouldNotRead { message: 9 },
             Event::NewFingerprint { fingerprint: [1; 32] },
             Event::FingerprintChanged { old: [1; 32], new: [2; 32], old_was_verified: true },

@@ -364,7 +364,7 @@ impl ProtocolSession for Session {
                     Some((usage, context)) => ReceivedControl::ExtraKey {
                         usage,
                         context: context.to_vec(),
-                        key: Zeroizing::new(*extra_symmetric_key(&decrypted.extra_key_seed(), usage).expose()),
+                        key: Box::new(extra_symmetric_key(&decrypted.extra_key_seed(), usage)),
                     },
                     None => ReceivedControl::Malformed,
                 },
