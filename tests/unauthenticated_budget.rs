@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use offrec::conversation::{
     Action, Client, Event, Policy, Settings, DEFAULT_UNAUTHENTICATED_BUDGET, PENDING_HANDSHAKE_COST,
+    STRANGER_ENTRY_COST,
 };
 use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::store::{decode_client, encode_client};
@@ -285,4 +286,26 @@ fn strangers_are_never_saved() {
         decode_client(&bytes, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("r"))).unwrap();
     assert_eq!(restored.peers(), vec!["friend".to_owned()]);
     assert_eq!(restored.unauthenticated_bytes(), 0);
+}
+
+#[test]
+fn a_stranger_that_is_already_known_can_fill_the_budget_to_its_last_fragment() {
+    let _serial = serial();
+    // A stranger pays its own entry once, when it first appears: a known stranger's later calls
+    // get the whole room that is left, not that room less a second entry.
+    let budget = 6_000;
+    let mut c = client(Settings { unauthenticated_budget: budget, ..settings(Policy::MANUAL) });
+    assert_eq!(dropped(&c.receive("stranger", &claiming_fragment(0, 0x2000), NOW)), 0);
+    let first = c.unauthenticated_bytes();
+    assert_eq!(dropped(&c.receive("stranger", &claiming_fragment(1, 0x2001), NOW)), 0);
+    let step = c.unauthenticated_bytes() - first;
+    assert!(step > 0 && step < STRANGER_ENTRY_COST, "one fragment costs {step} bytes");
+    for i in 2..60u32 {
+        if dropped(&c.receive("stranger", &claiming_fragment(i, 0x2000 + i), NOW)) > 0 {
+            break;
+        }
+    }
+    let held = c.unauthenticated_bytes();
+    assert!(held <= budget, "{held} held");
+    assert!(budget - held < step, "stopped {} bytes short of the budget with fragments of {step}", budget - held);
 }

@@ -479,6 +479,11 @@ mod tests {
                 let mut text = clean.clone();
                 text[at] = 0;
                 assert!(has_nul(&text), "{len} bytes, NUL at {at}");
+                // Two NULs are found too (a fold that toggled instead of remembering would not).
+                if let Some(second) = text.get_mut((at + 7) % len).filter(|_| len > 1 && 7 % len != 0) {
+                    *second = 0;
+                    assert!(has_nul(&text), "{len} bytes, NULs at {at} and {}", (at + 7) % len);
+                }
             }
         }
     }
