@@ -285,6 +285,16 @@ mod tests {
                 bytes[at] = b'Q';
             }
         }
+        // Two high bytes in neighbouring lanes of the blocks: a fold that cancelled equal bits
+        // (XOR instead of OR) would call them ASCII.
+        for len in [64usize, 128, 200] {
+            for at in 0..len - 1 {
+                let mut bytes = vec![b'Q'; len];
+                bytes[at] = 0x80;
+                bytes[at + 1] = 0x80;
+                assert!(!all_ascii(&bytes), "len {len}, high bytes at {at} and {}", at + 1);
+            }
+        }
     }
 
     #[test]
