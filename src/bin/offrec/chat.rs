@@ -191,6 +191,14 @@ pub fn run(args: ChatArgs) -> CliResult {
         client.set_max_message_size(&peer, n).map_err(|e| CliError::input(format!("--peer: {e}")))?;
     }
     catch_signals();
+    // The start-up lines are printed before the line editor starts: printed through it, they
+    // could land after its first prompt with no prompt drawn under them (a race between its
+    // thread drawing the prompt and our external print).
+    let mut greeting = Screen::new();
+    if let Some(path) = wire.active() {
+        greeting.line(&format!("* every wire message in and out is logged to {} (/wire off pauses)", path.display()));
+    }
+    greeting.line(&format!("* chatting with {peer} (type /help for the commands)"));
     let first_prompt = prompt_text(client.session_state(&peer), &peer);
     let screen = if terminal {
         match LineEditor::start(tx.clone(), &first_prompt, widest_prompt(&peer)) {
@@ -218,11 +226,6 @@ pub fn run(args: ChatArgs) -> CliResult {
         failed: false,
         save_failed: false,
     };
-    if let Some(path) = chat.wire.active() {
-        let line = format!("* every wire message in and out is logged to {} (/wire off pauses)", path.display());
-        chat.say(&line);
-    }
-    chat.say(&format!("* chatting with {} (type /help for the commands)", chat.peer));
     chat.main_loop(&rx);
     chat.transport.close();
     chat.save();
