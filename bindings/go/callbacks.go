@@ -188,9 +188,11 @@ func newClientState(h Handler) (*clientState, uint) {
 // callFrame is one Client call in progress; the C side knows it by its handle (thread-local,
 // set by the shims in offrec.go) and hands it back to every callback of that call.
 //
-// Frames are recycled (framePool) with their handle: a call takes one from the pool instead of
-// registering a new cgo.Handle (an insert and a delete in the runtime's handle map per call).
-// A frame is only in the pool between calls, when no C thread-local names it.
+// Frames are recycled with their handle: a call takes the one its client's last call parked
+// (Client.spare), else one from the pool, instead of registering a new cgo.Handle (an insert
+// and a delete in the runtime's handle map per call). A frame is parked or pooled only between
+// calls, when no C thread-local names it; a parked frame keeps its client's st and ud, a
+// pooled one is cleared.
 type callFrame struct {
 	st     *clientState
 	ud     C.uintptr_t        // the handle of st, which the callbacks also receive
@@ -230,6 +232,12 @@ func (f *callFrame) id() C.uintptr_t { return C.uintptr_t(f.handle) }
 // finish returns the frame to the pool and re-raises a callback's panic.
 func (f *callFrame) finish() {
 	st, p := f.st, f.panic
+	f.recycle()
+	reraise(st, p)
+}
+
+// recycle returns the frame to the pool, cleared (or releases it when the pool is full).
+func (f *callFrame) recycle() {
 	*f = callFrame{handle: f.handle, batch: f.batch}
 	framePool.mu.Lock()
 	if len(framePool.idle) < maxIdleFrames {
@@ -243,6 +251,11 @@ func (f *callFrame) finish() {
 			freeBatch(f.batch)
 		}
 	}
+}
+
+// reraise panics with a callback's panic p of a finished call, or with one recorded outside
+// any call of st's client.
+func reraise(st *clientState, p *CallbackPanic) {
 	if p != nil {
 		panic(p)
 	}

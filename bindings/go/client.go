@@ -359,6 +359,11 @@ type Client struct {
 
 	st *clientState
 	ud cgo.Handle // userdata: a handle of st
+
+	// spare is the frame this client's last call left for its next one (frames): one atomic
+	// swap per call instead of the pool's mutex. Calls park it before they release, so once
+	// Close has waited for the calls, nothing parks on a closed client.
+	spare atomic.Pointer[callFrame]
 }
 
 // liveClients counts clients not yet freed (tests check that finalizers free them).
@@ -506,13 +511,14 @@ func (c *Client) call(op string, fn func(p *C.offrec_client, frame C.uintptr_t) 
 	if err != nil {
 		return err
 	}
-	f := newFrame(c.st, c.ud)
+	f := c.frame()
 	gcStress()
 	r := fn(p, f.id())
 	gcStress()
+	cp := c.park(f)
 	c.release()
 	runtime.KeepAlive(c)
-	f.finish() // re-raises a callback's panic
+	reraise(c.st, cp)
 	return check(op, r)
 }
 
@@ -524,7 +530,7 @@ func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, e
 	if err != nil {
 		return 0, err
 	}
-	f := newFrame(c.st, c.ud)
+	f := c.frame()
 	b := f.batchFor(f.ud)
 	pp, pl := cstr(peer)
 	t, tl := cstr(text)
@@ -537,9 +543,8 @@ func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, e
 				f.abandonBatch(b)
 			}
 			runtime.UnlockOSThread()
+			c.park(f)
 			c.release()
-			f.panic = nil
-			f.finish()
 		}
 	}()
 	gcStress()
@@ -560,10 +565,31 @@ func (c *Client) callBatched(op string, peer, text string, send bool) (uint64, e
 	completed = true
 	runtime.UnlockOSThread()
 	out := uint64(f.out)
+	cp := c.park(f)
 	c.release()
 	runtime.KeepAlive(c)
-	f.finish() // re-raises a callback's panic
+	reraise(c.st, cp)
 	return out, check(op, r)
+}
+
+// frame takes a call frame for a call of c: the one c's last call parked, else a pooled one.
+func (c *Client) frame() *callFrame {
+	if f := c.spare.Swap(nil); f != nil {
+		return f
+	}
+	return newFrame(c.st, c.ud)
+}
+
+// park ends a call's use of its frame before the call releases the client: the frame becomes
+// c's spare if none is parked, else it goes back to the pool. It returns the panic of a
+// callback of the call, for reraise once the client is released.
+func (c *Client) park(f *callFrame) *CallbackPanic {
+	p := f.panic
+	f.panic, f.out = nil, 0
+	if !c.spare.CompareAndSwap(nil, f) {
+		f.recycle()
+	}
+	return p
 }
 
 func freeBatchBuffer(b *C.struct_go_batch) { C.go_batch_free_buffer(b) }
@@ -577,14 +603,15 @@ func (c *Client) callOut(op string, fn func(p *C.offrec_client, frame C.uintptr_
 	if err != nil {
 		return 0, err
 	}
-	f := newFrame(c.st, c.ud)
+	f := c.frame()
 	gcStress()
 	r := fn(p, f.id(), &f.out)
 	gcStress()
 	out := uint64(f.out)
+	cp := c.park(f)
 	c.release()
 	runtime.KeepAlive(c)
-	f.finish() // re-raises a callback's panic
+	reraise(c.st, cp)
 	return out, check(op, r)
 }
 
@@ -628,6 +655,9 @@ func (c *Client) Close() error {
 	p := c.ptr
 	c.ptr = nil
 	c.mu.Unlock()
+	if f := c.spare.Swap(nil); f != nil { // no call is left to park another
+		f.recycle()
+	}
 	runtime.SetFinalizer(c, nil)
 	C.offrec_client_free(p)
 	c.ud.Delete()

@@ -67,8 +67,74 @@ func TestRecycledFramesStartClean(t *testing.T) {
 		}
 	}
 	framePool.mu.Unlock()
-	if idle == 0 || idle > maxIdleFrames {
+	if idle > maxIdleFrames {
 		t.Fatalf("%d idle frames", idle)
+	}
+	// a parked frame keeps its client (st, ud) and nothing of its last call
+	for _, c := range []*Client{a, b} {
+		f := c.spare.Load()
+		if f == nil {
+			t.Fatal("no frame parked after a call")
+		}
+		if f.st != c.st || uintptr(f.ud) != uintptr(c.ud) || f.panic != nil || f.out != 0 {
+			t.Errorf("parked frame keeps a call's state: %+v", *f)
+		}
+	}
+}
+
+// idleFrames is every frame between calls: the pool's and those parked on clients.
+func idleFrames(clients ...*Client) []*callFrame {
+	framePool.mu.Lock()
+	frames := append([]*callFrame(nil), framePool.idle...)
+	framePool.mu.Unlock()
+	for _, c := range clients {
+		if f := c.spare.Load(); f != nil {
+			frames = append(frames, f)
+		}
+	}
+	return frames
+}
+
+// Close takes back the frame parked on the client: no frame stays tied to a closed client
+// (nor keeps its state reachable), also with calls racing, and the pool stays bounded.
+func TestCloseReleasesParkedFrame(t *testing.T) {
+	for round := 0; round < 10; round++ {
+		c, err := NewClient("p", "test", PolicyManual, &party{name: "p", net: newNetwork()})
+		must(t, err)
+		st := c.st
+		var wg sync.WaitGroup
+		for w := 0; w < 3; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 30; i++ {
+					if _, err := c.Send("x", "hi"); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		if round%2 == 0 {
+			wg.Wait()
+			if c.spare.Load() == nil {
+				t.Fatal("no frame parked")
+			}
+		}
+		must(t, c.Close())
+		wg.Wait()
+		if f := c.spare.Load(); f != nil {
+			t.Fatalf("round %d: a frame is parked on the closed client", round)
+		}
+		framePool.mu.Lock()
+		for _, f := range framePool.idle {
+			if f.st == st {
+				t.Errorf("round %d: a pooled frame keeps the closed client's state", round)
+			}
+		}
+		if len(framePool.idle) > maxIdleFrames {
+			t.Errorf("%d pooled frames", len(framePool.idle))
+		}
+		framePool.mu.Unlock()
 	}
 }
 
@@ -348,9 +414,7 @@ func TestBatchBufferWipedAndReleased(t *testing.T) {
 	n, _, a, pb, b := encryptedPair(t)
 	check := func() {
 		t.Helper()
-		framePool.mu.Lock()
-		defer framePool.mu.Unlock()
-		for _, f := range framePool.idle {
+		for _, f := range idleFrames(a, b) {
 			if f.batch == nil {
 				continue
 			}
