@@ -211,6 +211,22 @@ fn a_body_decoded_behind_its_header_keeps_nothing_but_its_text() {
     }
 }
 
+/// A received body's text is left where it was decrypted, behind the header (no move): what
+/// followed it (a TLV's value here) must be wiped from the buffer's spare room at once, so that a
+/// wipe of the buffer's contents alone (the header and the text) leaves nothing of the secret.
+#[test]
+fn a_body_left_behind_its_header_keeps_nothing_after_its_text() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let tlvs = vec![offrec::wire::Tlv { kind: 0x1234, value: std::hint::black_box(SECRET).to_vec() }];
+    let mut buffer = vec![0x11; 85]; // a data message header with one reveal
+    buffer.extend_from_slice(&offrec::wire::encode_body(b"visible text", &tlvs, 16).unwrap());
+    let (at, decoded) = offrec::wire::decode_body_behind(&mut buffer, 85).unwrap();
+    assert_eq!(&buffer[at..], b"visible text");
+    drop(decoded); // freed before arming: the parsed TLVs are copies the caller owns
+    zeroize::Zeroize::zeroize(&mut buffer[..]);
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(buffer)), 0, "the TLV's value stayed in the spare room");
+}
+
 /// A C API pair (alice = 0, bob = 1) whose `send` callback queues wire texts for the other.
 mod c_pair {
     use std::cell::RefCell;

@@ -5,10 +5,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use zeroize::Zeroizing;
-
 use crate::conversation::Action;
-use crate::crypto::wipe::wipe;
 use crate::ffi::event::{EventStorage, OffrecEvent};
 use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
@@ -156,20 +153,6 @@ fn with_c_name<R>(name: &str, f: impl FnOnce(*const c_char) -> R) -> R {
     f(heap.as_ptr().cast())
 }
 
-/// Appends the NUL to secret text in place. The engine leaves one spare byte of capacity, so
-/// this never reallocates (a reallocation would leave an unwiped copy behind); if it ever had
-/// to, the text is first copied into a wiped buffer of the right size.
-fn nul_terminate_secret(mut text: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
-    if text.capacity() == text.len() {
-        let mut roomy = Zeroizing::new(Vec::with_capacity(text.len() + 1));
-        roomy.extend_from_slice(&text);
-        wipe(&mut text);
-        text = roomy;
-    }
-    text.push(0);
-    text
-}
-
 impl Callbacks {
     /// Checks that the required callbacks are present.
     pub(crate) fn new(raw: OffrecCallbacks, userdata: *mut c_void) -> Result<Self, OffrecResult> {
@@ -235,18 +218,18 @@ impl Callbacks {
                 // after it returns.
                 with_c_name(&peer, |p| unsafe { send(self.userdata, p, peer.len(), t.as_ptr().cast(), len) });
             }
-            Action::Deliver { peer, instance, text, security } => {
+            Action::Deliver { peer, instance, mut text, security } => {
                 let Some(deliver) = self.raw.deliver else { return };
                 let len = text.len();
-                let mut t = nul_terminate_secret(text);
-                // SAFETY: as above; `t` outlives the call.
+                // The text stays where it was decrypted; the NUL goes in the spare room after it.
+                text.terminate_with_nul();
+                // SAFETY: as above; `text` (its `len` bytes and the NUL after them, all in one
+                // allocation) outlives the call.
                 with_c_name(&peer, |p| unsafe {
-                    deliver(self.userdata, p, peer.len(), instance, t.as_ptr(), len, security.into())
+                    deliver(self.userdata, p, peer.len(), instance, text.as_ptr(), len, security.into())
                 });
-                wipe(&mut t);
-                // Already wiped in bulk: taking the empty buffer out spares the `Zeroizing` drop a
-                // second pass over the allocation.
-                drop(std::mem::take(&mut *t));
+                // One bulk wipe of the whole buffer, then freed.
+                text.wipe();
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };
@@ -304,7 +287,7 @@ mod tests {
         actions.push(Action::Deliver {
             peer: "bob".into(),
             instance: 0,
-            text: Zeroizing::new(b"hello".to_vec()),
+            text: b"hello".to_vec().into(),
             security: Security::Plaintext,
         });
         cb.dispatch(actions);
@@ -327,5 +310,41 @@ mod tests {
         });
         cb.dispatch(keyed);
         assert!(take_action_buffer().capacity() >= 4);
+    }
+
+    thread_local! {
+        /// What the recording `deliver` saw: the text and the byte after it.
+        static SEEN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    unsafe extern "C" fn record(
+        _: *mut c_void,
+        _: *const c_char,
+        _: usize,
+        _: u32,
+        text: *const u8,
+        len: usize,
+        _: OffrecSecurity,
+    ) {
+        // SAFETY: the library promises `len` bytes and a NUL after them.
+        let with_nul = unsafe { std::slice::from_raw_parts(text, len + 1) };
+        SEEN.with(|seen| *seen.borrow_mut() = with_nul.to_vec());
+    }
+
+    #[test]
+    fn a_text_left_behind_its_header_reaches_c_alone_and_nul_terminated() {
+        let raw = OffrecCallbacks { deliver: Some(record), ..callbacks().raw };
+        let cb = Callbacks::new(raw, std::ptr::null_mut()).unwrap();
+        let mut behind = Vec::with_capacity(32);
+        behind.extend_from_slice(b"HEADER\0\0\0\x05hello");
+        let mut exact = b"abc".to_vec();
+        exact.shrink_to_fit(); // no spare room: the text moves to a buffer one byte longer
+        for (buffer, start, expected) in [(behind, 10, &b"hello\0"[..]), (exact, 0, &b"abc\0"[..])] {
+            let text = crate::conversation::DeliveredText::at(zeroize::Zeroizing::new(buffer), start);
+            let deliver =
+                Action::Deliver { peer: "bob".into(), instance: 0, text, security: Security::EncryptedUnverified };
+            cb.dispatch(vec![deliver]);
+            assert_eq!(SEEN.with(|seen| seen.borrow().clone()), expected);
+        }
     }
 }

@@ -181,6 +181,23 @@ pub fn decode_body_in_place_at(buffer: &mut Vec<u8>, start: usize) -> Result<Vec
     Ok(tlvs)
 }
 
+/// As [`decode_body_in_place_at`], without moving the text: it stays where it lies in `buffer`,
+/// at the returned offset (`start` + 4), and `buffer` is cut to end where the text ends. What
+/// followed the text (TLVs, padding, anything in the spare room) is wiped. Returns where the
+/// text starts and the TLVs; on error (`start` past the end included) `buffer` is unchanged.
+pub fn decode_body_behind(buffer: &mut Vec<u8>, start: usize) -> Result<(usize, Vec<Tlv>), WireError> {
+    let (text_len, tlvs) = {
+        let body = buffer.get(start..).ok_or(WireError::Truncated)?;
+        let (raw, tlvs) = parse_body(body)?;
+        (raw.len(), tlvs)
+    };
+    // `parse_body` read a 4-byte length and then `text_len` bytes after `start`.
+    let text_start = start + 4;
+    buffer.truncate(text_start + text_len);
+    zeroize::Zeroize::zeroize(buffer.spare_capacity_mut());
+    Ok((text_start, tlvs))
+}
+
 /// The text and the TLVs of a body, parsed strictly (see [`decode_body`]).
 fn parse_body(body: &[u8]) -> Result<(&[u8], Vec<Tlv>), WireError> {
     let mut r = Reader::new(body);
@@ -374,6 +391,38 @@ mod tests {
         let mut buffer = b"head".to_vec();
         for start in [5, usize::MAX] {
             assert_eq!(decode_body_in_place_at(&mut buffer, start), Err(WireError::Truncated));
+            assert_eq!(buffer, b"head");
+        }
+    }
+
+    #[test]
+    fn a_body_left_behind_its_header_reads_as_alone_and_a_bad_one_changes_nothing() {
+        for (text, tlvs, pad) in cases() {
+            let body = encode_body(&text, &tlvs, pad).unwrap();
+            let parsed = decode_body(&body).unwrap();
+            for start in [0usize, 1, 3, 53, 85, 1000] {
+                let mut buffer = vec![0x5A; start];
+                buffer.extend_from_slice(&body);
+                let (at, got) = decode_body_behind(&mut buffer, start).unwrap();
+                assert_eq!((at, got), (start + 4, parsed.tlvs.clone()), "start {start}");
+                assert_eq!(&buffer[..start], &vec![0x5A; start][..], "the header stays");
+                assert_eq!(&buffer[at..], &parsed.text[..], "start {start}");
+                // What followed the text is wiped from the spare room: tests/zeroize_evidence.rs.
+                // (A received message always has spare room for the C API's NUL: its tag.)
+            }
+        }
+        for bad in [&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2][..], &[0, 0, 0, 2, b'a'], &[0, 0, 0], &[]] {
+            let mut buffer = b"header".to_vec();
+            buffer.extend_from_slice(bad);
+            let before = buffer.clone();
+            assert!(decode_body_behind(&mut buffer, 6).is_err());
+            assert_eq!(buffer, before);
+            // Rejected exactly when the moving form rejects it.
+            assert!(decode_body_in_place_at(&mut before.clone(), 6).is_err());
+        }
+        let mut buffer = b"head".to_vec();
+        for start in [5, usize::MAX] {
+            assert_eq!(decode_body_behind(&mut buffer, start), Err(WireError::Truncated));
             assert_eq!(buffer, b"head");
         }
     }

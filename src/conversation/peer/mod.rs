@@ -2,8 +2,6 @@
 //! progress, fragments being reassembled, messages held for encryption. Incoming text is
 //! classified and dispatched here.
 
-use zeroize::Zeroizing;
-
 mod app_tlv;
 mod data;
 mod forget;
@@ -229,7 +227,7 @@ impl Peer {
         ctx.out.push(super::Action::Deliver {
             peer: self.name.clone(),
             instance: 0,
-            text: Zeroizing::new(text.into_bytes()),
+            text: text.into_bytes().into(),
             security: Security::Plaintext,
         });
     }
