@@ -51,6 +51,13 @@ impl DeliveredText {
         drop(std::mem::take(&mut *self.buffer));
     }
 
+    /// Wipes the whole buffer in one pass and keeps its allocation, empty, for the next message
+    /// to be decoded into ([`super::spare_buffers::SpareBuffers`]).
+    pub(crate) fn wipe_into_spare(mut self) -> SpareText {
+        wipe(&mut self.buffer);
+        SpareText(std::mem::take(&mut *self.buffer))
+    }
+
     /// Writes a NUL just after the text, in the buffer's spare room (moving the text to a buffer
     /// one byte longer first if there is none, wiping the old one), so C can read the text as a
     /// string without another copy. The text itself is unchanged.
@@ -70,6 +77,19 @@ impl DeliveredText {
     /// (allocated and initialised, outside the slice) is a NUL.
     pub(crate) fn as_ptr(&self) -> *const u8 {
         self.buffer.as_ptr().wrapping_add(self.start)
+    }
+}
+
+/// A delivered text's buffer once wiped: empty, every byte of its allocation zero. Made only by
+/// [`DeliveredText::wipe_into_spare`], so a buffer reused for the next message never carries the
+/// last one's text.
+#[derive(Debug)]
+pub(crate) struct SpareText(Vec<u8>);
+
+impl SpareText {
+    /// The empty buffer.
+    pub fn into_empty(self) -> Vec<u8> {
+        self.0
     }
 }
 

@@ -3,6 +3,7 @@
 //! The client calls back **after** releasing its lock (see `client.rs`), so every callback may
 //! re-enter the library, including calls on the same client.
 
+use crate::conversation::SpareText;
 use std::ffi::{c_char, c_void};
 
 use crate::conversation::Action;
@@ -128,6 +129,19 @@ std::thread_local! {
     static SPARE_ACTIONS: std::cell::Cell<Vec<Action>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+std::thread_local! {
+    /// The buffers of this thread's last sent wire text (emptied) and delivered text (wiped),
+    /// lent to the client for the next call's (`Client::lend_message_buffers`).
+    static SPARE_WIRE: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+    static SPARE_TEXT: std::cell::Cell<Option<SpareText>> = const { std::cell::Cell::new(None) };
+}
+
+/// The buffers kept by this thread's last [`Callbacks::dispatch`]: a sent wire text's (empty)
+/// and a delivered text's (wiped), each taken once.
+pub(crate) fn take_message_buffers() -> (Option<String>, Option<SpareText>) {
+    (SPARE_WIRE.take(), SPARE_TEXT.take())
+}
+
 /// The emptied action list kept by this thread's last [`Callbacks::dispatch`] (empty, possibly
 /// without an allocation). A callback's nested call takes it first; the outer call then keeps
 /// its own.
@@ -217,6 +231,9 @@ impl Callbacks {
                 // SAFETY: the app's callback; both buffers are NUL-terminated and live until
                 // after it returns.
                 with_c_name(&peer, |p| unsafe { send(self.userdata, p, peer.len(), t.as_ptr().cast(), len) });
+                // Kept for the next message's wire text (empty: no UTF-8 to check).
+                t.clear();
+                SPARE_WIRE.set(String::from_utf8(t).ok());
             }
             Action::Deliver { peer, instance, mut text, security } => {
                 let Some(deliver) = self.raw.deliver else { return };
@@ -228,8 +245,8 @@ impl Callbacks {
                 with_c_name(&peer, |p| unsafe {
                     deliver(self.userdata, p, peer.len(), instance, text.as_ptr(), len, security.into())
                 });
-                // One bulk wipe of the whole buffer, then freed.
-                text.wipe();
+                // One bulk wipe of the whole buffer, kept for the next message to be decoded into.
+                SPARE_TEXT.set(Some(text.wipe_into_spare()));
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };
@@ -346,5 +363,30 @@ mod tests {
             cb.dispatch(vec![deliver]);
             assert_eq!(SEEN.with(|seen| seen.borrow().clone()), expected);
         }
+    }
+
+    #[test]
+    fn a_delivered_text_is_kept_for_the_next_message_only_once_wiped() {
+        let _ = take_message_buffers();
+        let cb = callbacks();
+        let mut buffer = Vec::with_capacity(64);
+        buffer.extend_from_slice(b"HEADER\0\0\0\x10the secret text!");
+        buffer.extend_from_slice(&[0; 8]); // what followed the text, already wiped
+        buffer.truncate(26);
+        let text = crate::conversation::DeliveredText::at(zeroize::Zeroizing::new(buffer), 10);
+        let deliver =
+            Action::Deliver { peer: "bob".into(), instance: 0, text, security: Security::EncryptedUnverified };
+        let send = Action::Send { peer: "bob".into(), text: "?OFR:wire.".to_owned() };
+        cb.dispatch(vec![deliver, send]);
+        let (wire, text) = take_message_buffers();
+        let wire = wire.unwrap();
+        assert!(wire.is_empty() && wire.capacity() >= 10, "the wire text's buffer is kept, empty");
+        let text = text.unwrap().into_empty();
+        assert!(text.is_empty() && text.capacity() >= 64);
+        // SAFETY (test): the allocation's `capacity` bytes were all written (the text, then the
+        // bulk wipe), so they are initialised.
+        let all = unsafe { std::slice::from_raw_parts(text.as_ptr(), text.capacity()) };
+        assert!(all.iter().all(|&b| b == 0), "the kept buffer still holds text: {all:?}");
+        assert!(matches!(take_message_buffers(), (None, None)), "each is handed out once");
     }
 }

@@ -157,7 +157,7 @@ impl Peer {
     }
 
     fn receive_encoded(&mut self, ctx: &mut Ctx<'_>, message: &str) {
-        let Ok(bytes) = armour::decode(message) else {
+        let Ok(bytes) = armour::decode_into(message, ctx.spares.take_text()) else {
             return ctx.event(&self.name, 0, Event::Malformed);
         };
         if crate::ake::message::is_ake_message(&bytes) {
