@@ -244,15 +244,13 @@ fn deliver(to: &mut Client, from_name: &str, actions: Vec<Action>, now: u64, exp
         match action {
             Action::Send { text, .. } => {
                 for reaction in to.receive(from_name, &text, now) {
-                    if let Action::Deliver { mut text, .. } = reaction {
+                    if let Action::Deliver { text, .. } = reaction {
                         if let Some(expected) = expect {
                             assert_eq!(&text[..], expected);
                         }
-                        // As the C API does after its callback: one bulk wipe, then the empty
-                        // buffer taken out, so the `Zeroizing` drop does not wipe the allocation
-                        // a second time.
-                        offrec::crypto::wipe::wipe(&mut text);
-                        drop(std::mem::take(&mut *text));
+                        // As the C API does after its callback: one bulk wipe of the buffer,
+                        // so the drop does not wipe the allocation a second time.
+                        text.wipe();
                         delivered += 1;
                     }
                 }

@@ -211,6 +211,22 @@ fn a_body_decoded_behind_its_header_keeps_nothing_but_its_text() {
     }
 }
 
+/// A received body's text is left where it was decrypted, behind the header (no move): what
+/// followed it (a TLV's value here) must be wiped from the buffer's spare room at once, so that a
+/// wipe of the buffer's contents alone (the header and the text) leaves nothing of the secret.
+#[test]
+fn a_body_left_behind_its_header_keeps_nothing_after_its_text() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let tlvs = vec![offrec::wire::Tlv { kind: 0x1234, value: std::hint::black_box(SECRET).to_vec() }];
+    let mut buffer = vec![0x11; 85]; // a data message header with one reveal
+    buffer.extend_from_slice(&offrec::wire::encode_body(b"visible text", &tlvs, 16).unwrap());
+    let (at, decoded) = offrec::wire::decode_body_behind(&mut buffer, 85).unwrap();
+    assert_eq!(&buffer[at..], b"visible text");
+    drop(decoded); // freed before arming: the parsed TLVs are copies the caller owns
+    zeroize::Zeroize::zeroize(&mut buffer[..]);
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(buffer)), 0, "the TLV's value stayed in the spare room");
+}
+
 /// A C API pair (alice = 0, bob = 1) whose `send` callback queues wire texts for the other.
 mod c_pair {
     use std::cell::RefCell;
@@ -228,6 +244,8 @@ mod c_pair {
         static QUEUE: RefCell<Vec<(usize, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
         /// The key of the last extra-key event, copied out of the event.
         pub static RECEIVED_KEY: RefCell<Option<[u8; 32]>> = const { RefCell::new(None) };
+        /// Every delivered text, in order.
+        pub static DELIVERED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
     }
 
     unsafe extern "C" fn send(userdata: *mut c_void, _: *const c_char, _: usize, text: *const c_char, len: usize) {
@@ -241,10 +259,14 @@ mod c_pair {
         _: *const c_char,
         _: usize,
         _: u32,
-        _: *const u8,
-        _: usize,
+        text: *const u8,
+        len: usize,
         _: OffrecSecurity,
     ) {
+        // SAFETY: the library passes `len` readable bytes, NUL-terminated.
+        let text = unsafe { std::slice::from_raw_parts(text, len + 1) };
+        assert_eq!(text[len], 0, "delivered text not NUL-terminated");
+        DELIVERED.with(|d| d.borrow_mut().push(text[..len].to_vec()));
     }
 
     unsafe extern "C" fn event(_: *mut c_void, event: *const OffrecEvent) {
@@ -348,4 +370,39 @@ fn a_received_extra_key_leaves_no_copy_in_freed_memory() {
     let found = freed_blocks_holding(&key, || pair.pump(|| {}));
     assert_eq!(c_pair::RECEIVED_KEY.with(|k| *k.borrow()), Some(key), "bob received the same key");
     assert_eq!(found, 0, "receiving an extra key left a copy of it in freed memory");
+}
+
+/// The C API reuses a delivered text's buffer for the next received message (and a sent wire
+/// text's for the next one sent): a shorter message after a longer one is delivered exactly, and
+/// the reused buffer, freed with the client at the end, holds nothing of the first text.
+#[test]
+fn a_reused_message_buffer_carries_nothing_from_the_message_before() {
+    use offrec::ffi::client::{offrec_client_free, offrec_client_receive, offrec_client_send};
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pair = c_pair::Pair::encrypted();
+    let mut long = vec![b'.'; 4096];
+    long[4000..4000 + WATCH_LEN].copy_from_slice(&SECRET);
+    // The last one leaves its buffer kept unused: only its wipe keeps the secret out of it.
+    let texts: [&[u8]; 5] = [&long, &[b's'; 100], b"x", &[b'm'; 2000], &long];
+    c_pair::DELIVERED.with(|d| d.borrow_mut().clear());
+    for text in texts {
+        let mut id = 0;
+        // SAFETY: a live client, valid name and text, a writable id.
+        let r = unsafe { offrec_client_send(pair.0[0], c"bob".as_ptr(), 3, text.as_ptr().cast(), text.len(), &mut id) };
+        assert_eq!(r, OffrecResult::Ok);
+        pair.pump(|| {});
+    }
+    let delivered = c_pair::DELIVERED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    assert_eq!(delivered, texts.map(<[u8]>::to_vec), "every text delivered exactly");
+    // A plaintext line makes bob take the kept buffer into his client without decoding into it;
+    // freeing bob then frees it.
+    // SAFETY: a live client, valid name and text.
+    let r = unsafe { offrec_client_receive(pair.0[1], c"alice".as_ptr(), 5, c"hello".as_ptr(), 5) };
+    assert_eq!(r, OffrecResult::Ok);
+    // Freed here: the pair then frees alice only.
+    let mut pair = pair;
+    let bob = std::mem::replace(&mut pair.0[1], std::ptr::null_mut());
+    // SAFETY: a live client, freed once.
+    let found = freed_blocks_holding(&SECRET, || unsafe { offrec_client_free(bob) });
+    assert_eq!(found, 0, "a reused buffer kept the text of an earlier message");
 }

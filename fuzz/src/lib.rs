@@ -758,8 +758,7 @@ pub fn client_receive(data: &[u8]) {
                     Action::Send { text, .. } => queue.push_back((!at_bob, text)),
                     Action::Deliver { text, security, .. } if security != Security::Plaintext => {
                         assert!(at_bob, "Alice delivered encrypted text Bob never sent");
-                        let idx =
-                            f.sent.iter().position(|s| **s == **text).expect("delivered text that was never sent");
+                        let idx = f.sent.iter().position(|s| **s == *text).expect("delivered text that was never sent");
                         assert!(delivered.insert(idx), "message delivered twice");
                     }
                     _ => {}

@@ -138,7 +138,7 @@ pub fn otr_client_receive(data: &[u8]) {
                         let pending = if at_bob { &mut to_bob } else { &mut to_alice };
                         let idx = pending
                             .iter()
-                            .position(|s| **s == **text)
+                            .position(|s| **s == *text)
                             .expect("delivered a text never sent, or more often than it was sent");
                         pending.swap_remove(idx);
                     }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use zeroize::Zeroizing;
 
 use super::context::Ctx;
+use super::delivered_text::SpareText;
 use super::error::ClientError;
 use super::events::{Action, Event, MessageId, PeerName, SessionState, PERSIST_OTHER, PERSIST_TRUST};
 use super::peer::{Afterwards, Peer, Route};
@@ -15,6 +16,7 @@ use super::peer_policies::PeerPolicies;
 use super::protocol::ProtocolSession;
 use super::session::SessionInfo;
 use super::settings::{Settings, MAX_NAME_LEN, STRANGER_ENTRY_COST};
+use super::spare_buffers::SpareBuffers;
 use crate::crypto::{IdentityKey, OsRandom, RandomSource};
 use crate::otr::identity::DsaIdentity;
 use crate::trust::{ProtocolPins, Trust, TrustStore};
@@ -64,6 +66,8 @@ pub struct Client {
     /// An empty action list lent by the C API for the next call's actions
     /// ([`Client::lend_action_buffer`]), so a message does not allocate one.
     spare_actions: Vec<Action>,
+    /// Message buffers lent by the C API ([`Client::lend_message_buffers`]).
+    spares: SpareBuffers,
 }
 
 /// The largest lent action list kept ([`Client::lend_action_buffer`]): a message makes one or
@@ -136,6 +140,7 @@ impl Client {
             peer_policies: PeerPolicies::default(),
             call_offline: BTreeSet::new(),
             spare_actions: Vec::new(),
+            spares: SpareBuffers::default(),
         })
     }
 
@@ -251,6 +256,7 @@ impl Client {
             peer_policies,
             call_offline,
             spare_actions,
+            spares,
             ..
         } = self;
         // One look-up of the peer per call (every message comes through here), by the borrowed
@@ -285,6 +291,7 @@ impl Client {
             unauth_room: room.saturating_sub(before).saturating_sub(entry),
             transport_limit: call_limits.get(peer).copied(),
             otr_identity,
+            spares,
         };
         let result = f(state, &mut ctx);
         *dirty |= ctx.dirty;
@@ -331,6 +338,13 @@ impl Client {
         if buffer.is_empty() && buffer.capacity() <= SPARE_ACTIONS_MAX {
             self.spare_actions = buffer;
         }
+    }
+
+    /// Takes the buffers of a sent wire text and of a delivered, wiped text for the next
+    /// message's wire text and decoded message. The C API hands back those of the call it just
+    /// carried out.
+    pub(crate) fn lend_message_buffers(&mut self, wire: Option<String>, text: Option<SpareText>) {
+        self.spares.lend(wire, text);
     }
 
     /// Records that the application now holds everything this client would save: the next

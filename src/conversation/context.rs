@@ -5,6 +5,7 @@ use super::error::ClientError;
 use super::events::{Action, Event, PeerName, SessionState, PERSIST_OTHER};
 use super::policy::Policy;
 use super::settings::Settings;
+use super::spare_buffers::SpareBuffers;
 use crate::crypto::{IdentityKey, RandomSource};
 use crate::otr::identity::DsaIdentity;
 use crate::trust::{ProtocolPins, TrustStore};
@@ -38,6 +39,8 @@ pub(crate) struct Ctx<'a> {
     pub transport_limit: Option<usize>,
     /// The client's OTR DSA identity, made at the first OTR need ([`Ctx::otr_identity`]).
     pub otr_identity: &'a mut Option<Box<DsaIdentity>>,
+    /// Message buffers the C API handed back, for this call's wire text and decoded message.
+    pub spares: &'a mut SpareBuffers,
 }
 
 impl Ctx<'_> {

@@ -4,6 +4,7 @@
 
 use zeroize::Zeroizing;
 
+use super::delivered_text::DeliveredText;
 use crate::crypto::SecretKey;
 
 /// Identifies a message the application asked to send, so it can be told what became of it.
@@ -257,8 +258,9 @@ pub type PeerName = std::sync::Arc<str>;
 pub enum Action {
     /// Send this text to the peer over the transport (already encoded and fragmented).
     Send { peer: PeerName, text: String },
-    /// Show this message to the user.
-    Deliver { peer: PeerName, instance: u32, text: Zeroizing<Vec<u8>>, security: Security },
+    /// Show this message to the user. The text reads as a `&[u8]` and is wiped on drop (a
+    /// [`DeliveredText`]: a received message's text stays where it was decrypted).
+    Deliver { peer: PeerName, instance: u32, text: DeliveredText, security: Security },
     /// A session's state changed.
     StateChanged { peer: PeerName, instance: u32, state: SessionState },
     /// Something happened; `instance` is 0 when no remote instance is involved.

@@ -7,6 +7,7 @@
 mod app_tlv;
 mod client;
 mod context;
+mod delivered_text;
 mod error;
 mod events;
 mod held;
@@ -21,11 +22,14 @@ mod presence;
 mod protocol;
 mod session;
 mod settings;
+mod spare_buffers;
 mod texts;
 
 pub use crate::wire::unreadable_report::UNREADABLE_ERROR_TEXT;
 pub use app_tlv::{AppTlv, APP_TLV_FIRST, MAX_APP_TLVS, MAX_APP_TLV_BYTES};
 pub use client::Client;
+pub use delivered_text::DeliveredText;
+pub(crate) use delivered_text::SpareText;
 pub use error::ClientError;
 pub use events::{
     Action, Event, MessageId, NotSentReason, PeerName, Security, SessionState, PERSIST_HELD_MESSAGES, PERSIST_OTHER,

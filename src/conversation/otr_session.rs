@@ -357,7 +357,7 @@ impl ProtocolSession for OtrSession {
         // API's terminator).
         let mut text = plaintext;
         text.truncate(text_len);
-        Ok(Opened { text, controls })
+        Ok(Opened { text: text.into(), controls })
     }
 
     fn text_received(&mut self, now: u64) {

@@ -12,6 +12,7 @@
 
 use zeroize::Zeroizing;
 
+use super::delivered_text::DeliveredText;
 use super::error::ClientError;
 use super::events::MessageId;
 use super::session::{SentLog, Session, SessionInfo};
@@ -110,7 +111,7 @@ pub(crate) enum Inbound<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Opened {
     /// The user text (empty for control-only messages and heartbeats).
-    pub text: Zeroizing<Vec<u8>>,
+    pub text: DeliveredText,
     /// Control items, in the order the protocol defines.
     pub controls: Vec<ReceivedControl>,
 }

@@ -8,15 +8,21 @@
 //! AES outputs on inputs the keystream never uses, so they reveal nothing about any plaintext.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aes::cipher::consts::U12;
 use aes_gcm::aes::cipher::BlockCipherEncrypt;
-use aes_gcm::aes::Aes256;
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use aes_gcm::aes::Aes256Enc;
+use aes_gcm::{AesGcm, Nonce, Tag};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{CryptoError, SecretKey};
+
+/// AES-256-GCM with a 96-bit nonce, as `aes_gcm::Aes256Gcm`, over the encryption-only AES-256:
+/// GCM never decrypts a block, so the inverse key schedule `Aes256` also expands (every message
+/// key is used once) is never computed, and the cipher state is half the size.
+type Aes256Gcm = AesGcm<Aes256Enc, U12>;
 
 /// Length of a GCM tag.
 pub const TAG_LEN: usize = 16;
@@ -56,7 +62,7 @@ pub fn open_revealing(
     buffer: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> Result<RevealedMaterial, CryptoError> {
-    let cipher = Aes256::new(key.expose().into());
+    let cipher = Aes256Enc::new(key.expose().into());
     let material = RevealedMaterial::of_cipher(&cipher);
     Aes256Gcm::from(cipher)
         .decrypt_inout_detached(&Nonce::default(), associated_data, buffer.into(), &Tag::from(*tag))
@@ -77,10 +83,10 @@ pub struct RevealedMaterial {
 impl RevealedMaterial {
     /// Computes the material of a message key.
     pub fn of_key(key: &SecretKey) -> Self {
-        Self::of_cipher(&Aes256::new(key.expose().into()))
+        Self::of_cipher(&Aes256Enc::new(key.expose().into()))
     }
 
-    fn of_cipher(cipher: &Aes256) -> Self {
+    fn of_cipher(cipher: &Aes256Enc) -> Self {
         let mut ghash_key = [0u8; 16];
         let mut tag_mask = [0u8; 16];
         tag_mask[15] = 1;
@@ -163,6 +169,24 @@ mod tests {
         let mut bad_tag = tag;
         bad_tag[15] ^= 0x80;
         assert!(open(&key, b"header", &mut ciphertext.clone(), &bad_tag).is_err());
+    }
+
+    #[test]
+    fn seal_and_open_are_the_standard_aes_256_gcm() {
+        // The encryption-only cipher gives exactly aes-gcm's own AES-256-GCM.
+        let key = SecretKey::from_bytes([8; 32]);
+        let standard = aes_gcm::Aes256Gcm::new(key.expose().into());
+        for len in [0usize, 1, 16, 100, 4100] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+            let mut ours = plaintext.clone();
+            let tag = seal(&key, b"header", &mut ours).unwrap();
+            let mut theirs = plaintext.clone();
+            let their_tag =
+                standard.encrypt_inout_detached(&Nonce::default(), b"header", theirs.as_mut_slice().into()).unwrap();
+            assert_eq!((&ours, tag), (&theirs, their_tag.into()), "len {len}");
+            open_revealing(&key, b"header", &mut ours, &tag).unwrap();
+            assert_eq!(ours, plaintext);
+        }
     }
 
     #[test]

@@ -3,12 +3,10 @@
 //! The client calls back **after** releasing its lock (see `client.rs`), so every callback may
 //! re-enter the library, including calls on the same client.
 
+use crate::conversation::SpareText;
 use std::ffi::{c_char, c_void};
 
-use zeroize::Zeroizing;
-
 use crate::conversation::Action;
-use crate::crypto::wipe::wipe;
 use crate::ffi::event::{EventStorage, OffrecEvent};
 use crate::ffi::result::OffrecResult;
 use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
@@ -131,6 +129,19 @@ std::thread_local! {
     static SPARE_ACTIONS: std::cell::Cell<Vec<Action>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+std::thread_local! {
+    /// The buffers of this thread's last sent wire text (emptied) and delivered text (wiped),
+    /// lent to the client for the next call's (`Client::lend_message_buffers`).
+    static SPARE_WIRE: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+    static SPARE_TEXT: std::cell::Cell<Option<SpareText>> = const { std::cell::Cell::new(None) };
+}
+
+/// The buffers kept by this thread's last [`Callbacks::dispatch`]: a sent wire text's (empty)
+/// and a delivered text's (wiped), each taken once.
+pub(crate) fn take_message_buffers() -> (Option<String>, Option<SpareText>) {
+    (SPARE_WIRE.take(), SPARE_TEXT.take())
+}
+
 /// The emptied action list kept by this thread's last [`Callbacks::dispatch`] (empty, possibly
 /// without an allocation). A callback's nested call takes it first; the outer call then keeps
 /// its own.
@@ -154,20 +165,6 @@ fn with_c_name<R>(name: &str, f: impl FnOnce(*const c_char) -> R) -> R {
     }
     let heap = nul_terminated(bytes);
     f(heap.as_ptr().cast())
-}
-
-/// Appends the NUL to secret text in place. The engine leaves one spare byte of capacity, so
-/// this never reallocates (a reallocation would leave an unwiped copy behind); if it ever had
-/// to, the text is first copied into a wiped buffer of the right size.
-fn nul_terminate_secret(mut text: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
-    if text.capacity() == text.len() {
-        let mut roomy = Zeroizing::new(Vec::with_capacity(text.len() + 1));
-        roomy.extend_from_slice(&text);
-        wipe(&mut text);
-        text = roomy;
-    }
-    text.push(0);
-    text
 }
 
 impl Callbacks {
@@ -234,19 +231,22 @@ impl Callbacks {
                 // SAFETY: the app's callback; both buffers are NUL-terminated and live until
                 // after it returns.
                 with_c_name(&peer, |p| unsafe { send(self.userdata, p, peer.len(), t.as_ptr().cast(), len) });
+                // Kept for the next message's wire text (empty: no UTF-8 to check).
+                t.clear();
+                SPARE_WIRE.set(String::from_utf8(t).ok());
             }
-            Action::Deliver { peer, instance, text, security } => {
+            Action::Deliver { peer, instance, mut text, security } => {
                 let Some(deliver) = self.raw.deliver else { return };
                 let len = text.len();
-                let mut t = nul_terminate_secret(text);
-                // SAFETY: as above; `t` outlives the call.
+                // The text stays where it was decrypted; the NUL goes in the spare room after it.
+                text.terminate_with_nul();
+                // SAFETY: as above; `text` (its `len` bytes and the NUL after them, all in one
+                // allocation) outlives the call.
                 with_c_name(&peer, |p| unsafe {
-                    deliver(self.userdata, p, peer.len(), instance, t.as_ptr(), len, security.into())
+                    deliver(self.userdata, p, peer.len(), instance, text.as_ptr(), len, security.into())
                 });
-                wipe(&mut t);
-                // Already wiped in bulk: taking the empty buffer out spares the `Zeroizing` drop a
-                // second pass over the allocation.
-                drop(std::mem::take(&mut *t));
+                // One bulk wipe of the whole buffer, kept for the next message to be decoded into.
+                SPARE_TEXT.set(Some(text.wipe_into_spare()));
             }
             Action::StateChanged { peer, instance, state } => {
                 let Some(changed) = self.raw.state_changed else { return };
@@ -304,7 +304,7 @@ mod tests {
         actions.push(Action::Deliver {
             peer: "bob".into(),
             instance: 0,
-            text: Zeroizing::new(b"hello".to_vec()),
+            text: b"hello".to_vec().into(),
             security: Security::Plaintext,
         });
         cb.dispatch(actions);
@@ -327,5 +327,66 @@ mod tests {
         });
         cb.dispatch(keyed);
         assert!(take_action_buffer().capacity() >= 4);
+    }
+
+    thread_local! {
+        /// What the recording `deliver` saw: the text and the byte after it.
+        static SEEN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    unsafe extern "C" fn record(
+        _: *mut c_void,
+        _: *const c_char,
+        _: usize,
+        _: u32,
+        text: *const u8,
+        len: usize,
+        _: OffrecSecurity,
+    ) {
+        // SAFETY: the library promises `len` bytes and a NUL after them.
+        let with_nul = unsafe { std::slice::from_raw_parts(text, len + 1) };
+        SEEN.with(|seen| *seen.borrow_mut() = with_nul.to_vec());
+    }
+
+    #[test]
+    fn a_text_left_behind_its_header_reaches_c_alone_and_nul_terminated() {
+        let raw = OffrecCallbacks { deliver: Some(record), ..callbacks().raw };
+        let cb = Callbacks::new(raw, std::ptr::null_mut()).unwrap();
+        let mut behind = Vec::with_capacity(32);
+        behind.extend_from_slice(b"HEADER\0\0\0\x05hello");
+        let mut exact = b"abc".to_vec();
+        exact.shrink_to_fit(); // no spare room: the text moves to a buffer one byte longer
+        for (buffer, start, expected) in [(behind, 10, &b"hello\0"[..]), (exact, 0, &b"abc\0"[..])] {
+            let text = crate::conversation::DeliveredText::at(zeroize::Zeroizing::new(buffer), start);
+            let deliver =
+                Action::Deliver { peer: "bob".into(), instance: 0, text, security: Security::EncryptedUnverified };
+            cb.dispatch(vec![deliver]);
+            assert_eq!(SEEN.with(|seen| seen.borrow().clone()), expected);
+        }
+    }
+
+    #[test]
+    fn a_delivered_text_is_kept_for_the_next_message_only_once_wiped() {
+        let _ = take_message_buffers();
+        let cb = callbacks();
+        let mut buffer = Vec::with_capacity(64);
+        buffer.extend_from_slice(b"HEADER\0\0\0\x10the secret text!");
+        buffer.extend_from_slice(&[0; 8]); // what followed the text, already wiped
+        buffer.truncate(26);
+        let text = crate::conversation::DeliveredText::at(zeroize::Zeroizing::new(buffer), 10);
+        let deliver =
+            Action::Deliver { peer: "bob".into(), instance: 0, text, security: Security::EncryptedUnverified };
+        let send = Action::Send { peer: "bob".into(), text: "?OFR:wire.".to_owned() };
+        cb.dispatch(vec![deliver, send]);
+        let (wire, text) = take_message_buffers();
+        let wire = wire.unwrap();
+        assert!(wire.is_empty() && wire.capacity() >= 10, "the wire text's buffer is kept, empty");
+        let text = text.unwrap().into_empty();
+        assert!(text.is_empty() && text.capacity() >= 64);
+        // SAFETY (test): the allocation's `capacity` bytes were all written (the text, then the
+        // bulk wipe), so they are initialised.
+        let all = unsafe { std::slice::from_raw_parts(text.as_ptr(), text.capacity()) };
+        assert!(all.iter().all(|&b| b == 0), "the kept buffer still holds text: {all:?}");
+        assert!(matches!(take_message_buffers(), (None, None)), "each is handed out once");
     }
 }

@@ -189,6 +189,8 @@ impl ClientHandle {
         let (result, actions) = {
             let mut client = self.lock()?;
             client.lend_action_buffer(super::callbacks::take_action_buffer());
+            let (wire, text) = super::callbacks::take_message_buffers();
+            client.lend_message_buffers(wire, text);
             // The app's answers are inputs of this call only, never stored on a peer: storing
             // them would pin every stranger that sent us something.
             if sizes.is_empty() && offline.is_empty() {

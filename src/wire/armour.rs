@@ -42,7 +42,13 @@ fn is_armour_byte(b: u8) -> bool {
 /// would be rejected by [`decode`]. One spare byte of capacity lets the C API append its NUL
 /// without copying the message into a larger buffer.
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
+    encode_into(binary, String::new())
+}
+
+/// As [`encode`], into `out` (emptied first; reused, not reallocated, if it has the room).
+pub fn encode_into(binary: &[u8], mut out: String) -> String {
+    out.clear();
+    out.reserve_exact(encoded_len(binary.len()) + 1);
     out.push_str(ARMOUR_PREFIX);
     super::base64::encode_append(binary, &mut out);
     out.push_str(ARMOUR_SUFFIX);
@@ -52,6 +58,12 @@ pub fn encode(binary: &[u8]) -> String {
 /// Removes the armour and decodes the binary message. The marker must be the very first
 /// character: unwrapping HTML or other transport markup is the host's job, not ours.
 pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
+    decode_into(message, Vec::new())
+}
+
+/// As [`decode`], into `buffer` (emptied first; reused, not reallocated, if it has the room).
+/// On error the buffer is dropped.
+pub fn decode_into(message: &str, buffer: Vec<u8>) -> Result<Vec<u8>, WireError> {
     if message.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
@@ -62,7 +74,7 @@ pub fn decode(message: &str) -> Result<Vec<u8>, WireError> {
     }
     // Strict: non-alphabet bytes (whitespace included), missing or non-canonical padding and
     // non-zero trailing bits are rejected.
-    let binary = super::base64::decode(b64.as_bytes()).ok_or(WireError::BadBase64)?;
+    let binary = super::base64::decode_into(b64.as_bytes(), buffer).ok_or(WireError::BadBase64)?;
     if binary.is_empty() {
         return Err(WireError::Empty);
     }
@@ -101,6 +113,19 @@ mod tests {
         assert_eq!(encode(b"hi"), "?OFR:aGk=.");
         assert_eq!(decode("?OFR:aGk=.").unwrap(), b"hi");
         assert_eq!(decode(&encode(&[0u8; 1000])).unwrap(), vec![0u8; 1000]);
+    }
+
+    #[test]
+    fn the_reusing_forms_agree_with_the_allocating_ones() {
+        for n in [1usize, 2, 3, 100, 4200] {
+            let binary: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
+            let wire = encode(&binary);
+            assert_eq!(encode_into(&binary, "?OFR:stale text.".repeat(500)), wire, "{n}");
+            assert_eq!(decode_into(&wire, vec![0xEE; 5000]), Ok(binary), "{n}");
+        }
+        for bad in ["?OFR:.", "?OFR:aGk", "x?OFR:aGk=.", "?OFR:aGl=.", "?OFR:aGk*."] {
+            assert_eq!(decode_into(bad, vec![1; 64]), decode(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     STANDARD.decode_to_vec(text).ok()
 }
 
+/// As [`decode`], into `buffer` (emptied first; reused, not reallocated, if it has the room).
+pub fn decode_into(text: &[u8], mut buffer: Vec<u8>) -> Option<Vec<u8>> {
+    buffer.clear();
+    STANDARD.decode_append(text, &mut buffer).ok()?;
+    Some(buffer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,13 +41,16 @@ mod tests {
             [&b"aGk"[..], b"aGk==", b"aGl=", b"aG k=", b"aGk=\n", b"aG-_", b"aGk*", b"====", b"=", b"AB==", b"aGk=aGk="]
         {
             assert_eq!(decode(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(decode_into(bad, Vec::with_capacity(64)), None);
         }
         for n in 0..200usize {
             let data: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
             let mut s = String::new();
             encode_append(&data, &mut s);
             assert_eq!(s.len(), n.div_ceil(3) * 4);
-            assert_eq!(decode(s.as_bytes()), Some(data));
+            assert_eq!(decode(s.as_bytes()), Some(data.clone()));
+            // Into a used buffer: its old contents never show.
+            assert_eq!(decode_into(s.as_bytes(), vec![0xEE; 300]), Some(data));
         }
     }
 }

@@ -27,8 +27,8 @@ pub use fragment::{parse_fragment, split, Fragment, Reassembler, MAX_FRAGMENTS};
 pub use instance_tag::InstanceTag;
 pub use query::{encode_query, parse_query, DEFAULT_QUERY_TEXT};
 pub use tlv::{
-    decode_body, decode_body_in_place, decode_body_in_place_at, encode_body, encode_body_into, encoded_body_len, Body,
-    Tlv, TlvType,
+    decode_body, decode_body_behind, decode_body_in_place, decode_body_in_place_at, encode_body, encode_body_into,
+    encoded_body_len, Body, Tlv, TlvType,
 };
 pub use versions::Versions;
 

@@ -181,19 +181,47 @@ pub fn decode_body_in_place_at(buffer: &mut Vec<u8>, start: usize) -> Result<Vec
     Ok(tlvs)
 }
 
+/// As [`decode_body_in_place_at`], without moving the text: it stays where it lies in `buffer`,
+/// at the returned offset (`start` + 4), and `buffer` is cut to end where the text ends. What
+/// followed the text (TLVs, padding, anything in the spare room) is wiped. Returns where the
+/// text starts and the TLVs other than padding (padding is checked as strictly, and counts
+/// towards [`MAX_TLVS`], but a receiver has no use for it: a message padded and nothing else
+/// allocates no list); on error (`start` past the end included) `buffer` is unchanged.
+pub fn decode_body_behind(buffer: &mut Vec<u8>, start: usize) -> Result<(usize, Vec<Tlv>), WireError> {
+    let (text_len, tlvs) = {
+        let body = buffer.get(start..).ok_or(WireError::Truncated)?;
+        let (raw, tlvs) = parse_body_keeping(body, false)?;
+        (raw.len(), tlvs)
+    };
+    // `parse_body` read a 4-byte length and then `text_len` bytes after `start`.
+    let text_start = start + 4;
+    buffer.truncate(text_start + text_len);
+    zeroize::Zeroize::zeroize(buffer.spare_capacity_mut());
+    Ok((text_start, tlvs))
+}
+
 /// The text and the TLVs of a body, parsed strictly (see [`decode_body`]).
 fn parse_body(body: &[u8]) -> Result<(&[u8], Vec<Tlv>), WireError> {
+    parse_body_keeping(body, true)
+}
+
+/// [`parse_body`], returning padding TLVs only if `padding` (they are parsed and counted alike).
+fn parse_body_keeping(body: &[u8], padding: bool) -> Result<(&[u8], Vec<Tlv>), WireError> {
     let mut r = Reader::new(body);
     let raw = r.data()?;
     let mut tlvs = Vec::new();
+    let mut count = 0;
     while r.remaining() > 0 {
-        if tlvs.len() >= MAX_TLVS {
+        if count >= MAX_TLVS {
             return Err(WireError::TooManyTlvs);
         }
+        count += 1;
         let kind = r.u16()?;
         let len = r.u16()?;
-        let value = r.bytes(usize::from(len))?.to_vec();
-        tlvs.push(Tlv { kind, value });
+        let value = r.bytes(usize::from(len))?;
+        if padding || kind != TlvType::PADDING {
+            tlvs.push(Tlv { kind, value: value.to_vec() });
+        }
     }
     r.finish()?;
     Ok((raw, tlvs))
@@ -298,6 +326,14 @@ mod tests {
         assert_eq!(decode_body(&body), Err(WireError::TooManyTlvs));
         body.truncate(body.len() - 4);
         assert_eq!(decode_body(&body).unwrap().tlvs.len(), MAX_TLVS);
+        // Padding counts as much when it is not returned.
+        let mut padded = vec![0, 0, 0, 0];
+        for _ in 0..=MAX_TLVS {
+            padded.extend_from_slice(&[0, 0, 0, 1, 0]);
+        }
+        assert_eq!(decode_body_behind(&mut padded.clone(), 0), Err(WireError::TooManyTlvs));
+        padded.truncate(padded.len() - 5);
+        assert_eq!(decode_body_behind(&mut padded, 0), Ok((4, Vec::new())));
     }
     /// Every (text, TLVs, padding) case the tests above use, and larger ones.
     fn cases() -> Vec<(Vec<u8>, Vec<Tlv>, usize)> {
@@ -374,6 +410,43 @@ mod tests {
         let mut buffer = b"head".to_vec();
         for start in [5, usize::MAX] {
             assert_eq!(decode_body_in_place_at(&mut buffer, start), Err(WireError::Truncated));
+            assert_eq!(buffer, b"head");
+        }
+    }
+
+    #[test]
+    fn a_body_left_behind_its_header_reads_as_alone_and_a_bad_one_changes_nothing() {
+        for (text, tlvs, pad) in cases() {
+            let body = encode_body(&text, &tlvs, pad).unwrap();
+            let parsed = decode_body(&body).unwrap();
+            for start in [0usize, 1, 3, 53, 85, 1000] {
+                let mut buffer = vec![0x5A; start];
+                buffer.extend_from_slice(&body);
+                let (at, got) = decode_body_behind(&mut buffer, start).unwrap();
+                let unpadded: Vec<Tlv> = parsed.tlvs.iter().filter(|t| t.kind != TlvType::PADDING).cloned().collect();
+                assert_eq!((at, got), (start + 4, unpadded), "start {start}");
+                assert_eq!(&buffer[..start], &vec![0x5A; start][..], "the header stays");
+                assert_eq!(&buffer[at..], &parsed.text[..], "start {start}");
+                // What followed the text is wiped from the spare room: tests/zeroize_evidence.rs.
+                // (A received message always has spare room for the C API's NUL: its tag.)
+            }
+        }
+        for bad in [&[0, 0, 0, 0, 0, 2, 0, 5, 1, 2][..], &[0, 0, 0, 2, b'a'], &[0, 0, 0], &[]] {
+            let mut buffer = b"header".to_vec();
+            buffer.extend_from_slice(bad);
+            let before = buffer.clone();
+            assert!(decode_body_behind(&mut buffer, 6).is_err());
+            assert_eq!(buffer, before);
+            assert_eq!(
+                decode_body_behind(&mut before.clone(), 6).map(|_| ()),
+                decode_body_in_place_at(&mut before.clone(), 6).map(|_| ())
+            );
+            // Rejected exactly when the moving form rejects it.
+            assert!(decode_body_in_place_at(&mut before.clone(), 6).is_err());
+        }
+        let mut buffer = b"head".to_vec();
+        for start in [5, usize::MAX] {
+            assert_eq!(decode_body_behind(&mut buffer, start), Err(WireError::Truncated));
             assert_eq!(buffer, b"head");
         }
     }

@@ -2,8 +2,6 @@
 //! progress, fragments being reassembled, messages held for encryption. Incoming text is
 //! classified and dispatched here.
 
-use zeroize::Zeroizing;
-
 mod app_tlv;
 mod data;
 mod forget;
@@ -159,7 +157,7 @@ impl Peer {
     }
 
     fn receive_encoded(&mut self, ctx: &mut Ctx<'_>, message: &str) {
-        let Ok(bytes) = armour::decode(message) else {
+        let Ok(bytes) = armour::decode_into(message, ctx.spares.take_text()) else {
             return ctx.event(&self.name, 0, Event::Malformed);
         };
         if crate::ake::message::is_ake_message(&bytes) {
@@ -229,7 +227,7 @@ impl Peer {
         ctx.out.push(super::Action::Deliver {
             peer: self.name.clone(),
             instance: 0,
-            text: Zeroizing::new(text.into_bytes()),
+            text: text.into_bytes().into(),
             security: Security::Plaintext,
         });
     }

@@ -58,7 +58,7 @@ impl Peer {
     ) -> Result<(), ClientError> {
         match plan {
             Plan::Modern(plan) => {
-                let encoded = armour::encode(bytes);
+                let encoded = armour::encode_into(bytes, ctx.spares.take_wire());
                 if plan.goes_whole(encoded.len()) {
                     ctx.send(&self.name, encoded);
                     return Ok(());

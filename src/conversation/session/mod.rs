@@ -11,6 +11,7 @@ use crate::ratchet::Ratchet;
 use crate::smp::{Smp, SmpContext};
 
 use super::app_tlv::is_app_tlv_type;
+use super::delivered_text::DeliveredText;
 use super::error::ClientError;
 use super::events::{MessageId, SessionState};
 use super::protocol::{
@@ -24,7 +25,7 @@ use crate::smp::{SmpStep, SmpTlv};
 use crate::trust::TrustStore;
 use crate::wire::data_message::{self, MAX_REVEALS_PER_MESSAGE};
 use crate::wire::unreadable_report::{key_prefix, LostScope};
-use crate::wire::{decode_body_in_place_at, encode_body_into, encoded_body_len, Tlv, TlvType};
+use crate::wire::{decode_body_behind, encode_body_into, encoded_body_len, Tlv, TlvType};
 use zeroize::Zeroizing;
 
 /// What a UI needs to know about one session.
@@ -342,11 +343,12 @@ impl ProtocolSession for Session {
             Err(_) => return Err(OpenError::Unreadable),
         };
         self.last_received = now;
-        // The buffer is header ‖ plaintext body: the text moves to its start in one move.
+        // The buffer is header ‖ plaintext body: the text is delivered where it lies (no move),
+        // and what follows it is wiped here.
         let (buffer, body_start) = message.take_buffer();
         let mut plaintext = Zeroizing::new(buffer);
-        let tlvs = match decode_body_in_place_at(&mut plaintext, body_start) {
-            Ok(tlvs) => tlvs,
+        let (text_start, tlvs) = match decode_body_behind(&mut plaintext, body_start) {
+            Ok(decoded) => decoded,
             Err(_) => {
                 wipe(&mut plaintext);
                 return Err(OpenError::Malformed);
@@ -376,7 +378,7 @@ impl ProtocolSession for Session {
                 _ => ReceivedControl::Other,
             });
         }
-        Ok(Opened { text: plaintext, controls })
+        Ok(Opened { text: DeliveredText::at(plaintext, text_start), controls })
     }
 
     fn text_received(&mut self, now: u64) {
