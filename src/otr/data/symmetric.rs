@@ -101,7 +101,7 @@ impl Sha1Mac {
             return finish(self.keyed.clone(), data);
         };
         let prefix = match &mut self.prefix {
-            Some(prefix) if prefix.bytes == *head => prefix,
+            Some(prefix) if same_prefix(&prefix.bytes, head) => prefix,
             slot => {
                 // A new prefix (the first message of a pair, or another next key or flags).
                 let mut state = self.keyed.clone();
@@ -119,6 +119,13 @@ impl Sha1Mac {
         };
         finish(prefix.state.clone(), tail)
     }
+}
+
+/// Whether two message prefixes (public bytes) are equal: every byte looked at, without an
+/// early exit, which compiles to vector compares inline (the slice comparison calls `bcmp`,
+/// a tenth of the MAC's own bookkeeping).
+fn same_prefix(a: &[u8; MAC_PREFIX_LEN], b: &[u8; MAC_PREFIX_LEN]) -> bool {
+    a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
 }
 
 /// Feeds `data` to an HMAC-SHA1 `state` that holds no partial block (a keyed state, or one
@@ -146,10 +153,11 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Constant-time equality of two MACs or hashes (the lengths are public). Compared eight bytes
-/// at a time with `subtle`'s word comparison (the last word zero-extended): its slice
-/// comparison pays an optimisation barrier per byte, a tenth of a data message's receive
-/// outside the MAC itself.
+/// Constant-time equality of two MACs or hashes (the lengths are public). The differences of
+/// the eight-byte words (the last zero-extended) are ORed together without a branch and the
+/// result compared with zero once, by `subtle` (one optimisation barrier for the whole value:
+/// subtle's slice comparison pays one per byte, a tenth of a data message's receive outside
+/// the MAC itself, and a word-by-word `Choice` one per word).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -162,11 +170,8 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
         }
         u64::from_ne_bytes(w)
     };
-    let mut equal = subtle::Choice::from(1);
-    for (x, y) in a.chunks(8).zip(b.chunks(8)) {
-        equal &= word(x).ct_eq(&word(y));
-    }
-    bool::from(equal)
+    let difference = a.chunks(8).zip(b.chunks(8)).fold(0u64, |acc, (x, y)| acc | (word(x) ^ word(y)));
+    bool::from(difference.ct_eq(&0))
 }
 
 #[cfg(test)]
@@ -223,6 +228,19 @@ mod tests {
         let mut other = Sha1Mac::new(&[0xa5; 20]);
         assert_eq!(other.mac(&cases[0]), hmac_sha1(&[0xa5; 20], &[&cases[0]]));
         assert_ne!(other.mac(&cases[0]), keyed.mac(&cases[0]));
+    }
+
+    #[test]
+    fn a_prefix_differing_in_any_bit_is_another_prefix() {
+        let a: [u8; MAC_PREFIX_LEN] = core::array::from_fn(|i| (i * 13) as u8);
+        assert!(same_prefix(&a, &a.clone()));
+        for at in 0..MAC_PREFIX_LEN {
+            for bit in 0..8 {
+                let mut b = a;
+                b[at] ^= 1 << bit;
+                assert!(!same_prefix(&a, &b), "byte {at} bit {bit}");
+            }
+        }
     }
 
     #[test]
