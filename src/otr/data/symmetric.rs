@@ -129,14 +129,11 @@ fn same_prefix(a: &[u8; MAC_PREFIX_LEN], b: &[u8; MAC_PREFIX_LEN]) -> bool {
 }
 
 /// Feeds `data` to an HMAC-SHA1 `state` that holds no partial block (a keyed state, or one
-/// after whole blocks) and finalises it.
+/// after whole blocks) and finalises it. The block buffer is made empty where it stays (a
+/// buffer made from the last partial block and moved into place costs a stalled copy).
 fn finish(mut state: HmacCore<Sha1>, data: &[u8]) -> [u8; 20] {
-    let (blocks, rest) = Block::<HmacCore<Sha1>>::slice_as_chunks(data);
-    state.update_blocks(blocks);
-    // `rest` is shorter than a block, which is all an eager buffer needs: cannot fail.
-    let Ok(mut buffer) = Buffer::<HmacCore<Sha1>>::try_new(rest) else {
-        return [0; 20];
-    };
+    let mut buffer = Buffer::<HmacCore<Sha1>>::default();
+    buffer.digest_blocks(data, |blocks| state.update_blocks(blocks));
     let mut out = Default::default();
     state.finalize_fixed_core(&mut buffer, &mut out);
     out.into()
