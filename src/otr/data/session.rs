@@ -163,13 +163,19 @@ impl DataSession {
     }
 
     /// [`DataSession::encrypt`] of the concatenation of `parts` (the plaintext is never
-    /// assembled anywhere but in the message, where it is encrypted in place).
+    /// assembled anywhere but in the message, where it is encrypted in place). Inlined, as
+    /// are the functions it and [`DataSession::decrypt`] are built on, into the session's one
+    /// caller per direction: their results (a message buffer, a parsed view, a decrypted
+    /// message) then stay in registers, where returning them through memory had the caller
+    /// read them back in other widths than they were written, a stalled copy per message.
+    #[inline(always)]
     pub fn encrypt_parts(&mut self, flags: u8, parts: &[&[u8]]) -> Result<Vec<u8>, DataError> {
         self.encrypt_announcing(flags, parts, None)
     }
 
     /// [`DataSession::encrypt_parts`] announcing `forged_next_dh` instead of our current key
     /// when given (tests forge bad ones).
+    #[inline(always)]
     fn encrypt_announcing(
         &mut self,
         flags: u8,
@@ -226,7 +232,9 @@ impl DataSession {
         Ok(message)
     }
 
-    /// Checks and decrypts a binary data message, then rotates keys as it says.
+    /// Checks and decrypts a binary data message, then rotates keys as it says (inlined: see
+    /// [`DataSession::encrypt_parts`]).
+    #[inline(always)]
     pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
         let message = DataMessageView::parse(bytes)?;
         if message.header.version != self.version

@@ -215,7 +215,9 @@ pub struct DataMessageView<'a> {
 }
 
 impl<'a> DataMessageView<'a> {
-    /// Parses a whole data message (v2 or v3).
+    /// Parses a whole data message (v2 or v3). Inlined into the receiving data path, which
+    /// reads the view in place (see `DataSession::encrypt_parts`).
+    #[inline(always)]
     pub fn parse(bytes: &'a [u8]) -> Result<DataMessageView<'a>, MessageError> {
         let mut reader = Reader::new(bytes);
         let header = Header::read_expecting(&mut reader, MessageType::Data)?;
