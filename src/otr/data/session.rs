@@ -60,6 +60,18 @@ pub struct DataSession {
     /// Every receiving MAC key was revealed ([`DataSession::reveal_all`]): anyone could forge
     /// a message under them now, so nothing is decrypted any more.
     revealed: bool,
+    /// The start of the last message we sent, kept for the next one.
+    sent_prefix: SentPrefix,
+}
+
+/// The bytes a sent message starts with (header, flags, keyids, our next D-H value: public)
+/// and the (flags, sender keyid, recipient keyid) they were written for. The session's version
+/// and tags never change, and the sender keyid names our next key (its keyid is one higher),
+/// so the same three fields mean the same bytes: written once per key pair, not per message.
+#[derive(Default)]
+struct SentPrefix {
+    fields: Option<(u8, u32, u32)>,
+    bytes: Vec<u8>,
 }
 
 impl std::fmt::Debug for DataSession {
@@ -102,6 +114,7 @@ impl DataSession {
             their_fingerprint,
             keys,
             revealed: false,
+            sent_prefix: SentPrefix::default(),
         })
     }
 
@@ -150,13 +163,19 @@ impl DataSession {
     }
 
     /// [`DataSession::encrypt`] of the concatenation of `parts` (the plaintext is never
-    /// assembled anywhere but in the message, where it is encrypted in place).
+    /// assembled anywhere but in the message, where it is encrypted in place). Inlined, as
+    /// are the functions it and [`DataSession::decrypt`] are built on, into the session's one
+    /// caller per direction: their results (a message buffer, a parsed view, a decrypted
+    /// message) then stay in registers, where returning them through memory had the caller
+    /// read them back in other widths than they were written, a stalled copy per message.
+    #[inline(always)]
     pub fn encrypt_parts(&mut self, flags: u8, parts: &[&[u8]]) -> Result<Vec<u8>, DataError> {
         self.encrypt_announcing(flags, parts, None)
     }
 
     /// [`DataSession::encrypt_parts`] announcing `forged_next_dh` instead of our current key
     /// when given (tests forge bad ones).
+    #[inline(always)]
     fn encrypt_announcing(
         &mut self,
         flags: u8,
@@ -168,27 +187,43 @@ impl DataSession {
             return Err(DataError::TooLong);
         }
         let sender_keyid = self.keys.our_keyid.checked_sub(1).ok_or(DataError::Exhausted)?;
-        let keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
-        let send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
-        let counter = send_counter.to_be_bytes();
-        let prefix = DataPrefix {
+        let fields = (flags, sender_keyid, self.keys.their_keyid);
+        let prefix = |next_dh| DataPrefix {
             header: Header::new(self.version, MessageType::Data, self.our_tag, self.their_tag),
             flags,
             sender_keyid,
             recipient_keyid: self.keys.their_keyid,
-            next_dh: forged_next_dh.unwrap_or(self.keys.our_current_minimal()),
-            counter,
+            next_dh,
+            counter: [0; 8],
         };
+        let forged;
+        let fixed: &[u8] = match forged_next_dh {
+            Some(next_dh) => {
+                forged = prefix(next_dh).fixed_part();
+                &forged
+            }
+            None => {
+                if self.sent_prefix.fields != Some(fields) {
+                    self.sent_prefix = SentPrefix {
+                        fields: Some(fields),
+                        bytes: prefix(self.keys.our_current_minimal()).fixed_part(),
+                    };
+                }
+                &self.sent_prefix.bytes
+            }
+        };
+        let reveal_count = self.keys.pending_reveals().len();
+        let keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
+        let send_counter = keys.send_counter.checked_add(1).ok_or(DataError::Exhausted)?;
+        let counter = send_counter.to_be_bytes();
         // One buffer: the authenticated prefix, the plaintext encrypted in place behind it, then
         // the MAC and the revealed keys (it is sized for all of it, so the plaintext is never
         // left behind in a reallocated buffer).
-        let reveal_count = self.keys.pending_reveals().len();
-        let mut message = prefix.write(plaintext_len, DataMessage::tail_len(reveal_count));
+        let mut message = DataPrefix::write_after(fixed, &counter, plaintext_len, DataMessage::tail_len(reveal_count));
         let start = message.len();
         for part in parts {
             message.extend_from_slice(part);
         }
-        let keys = self.keys.derived(Ours::Previous, Theirs::Current).ok_or(DataError::Exhausted)?;
         keys.sending_aes.apply(&counter, message.get_mut(start..).unwrap_or_default());
         let mac = keys.sending_mac.mac(&message);
         keys.send_counter = send_counter;
@@ -197,7 +232,9 @@ impl DataSession {
         Ok(message)
     }
 
-    /// Checks and decrypts a binary data message, then rotates keys as it says.
+    /// Checks and decrypts a binary data message, then rotates keys as it says (inlined: see
+    /// [`DataSession::encrypt_parts`]).
+    #[inline(always)]
     pub fn decrypt(&mut self, bytes: &[u8], rng: &mut dyn RandomSource) -> Result<Decrypted, DataError> {
         let message = DataMessageView::parse(bytes)?;
         if message.header.version != self.version
@@ -326,6 +363,49 @@ mod tests {
     }
 
     const FLAG_LAST: u8 = crate::otr::message::FLAG_IGNORE_UNREADABLE;
+
+    #[test]
+    fn the_kept_message_start_follows_flags_keyids_and_our_next_key() {
+        let (mut alice, mut bob, mut rng) = sessions();
+        // What a message must start with, written from scratch from the session's state now.
+        let expected_start = |session: &DataSession, flags: u8| {
+            DataPrefix {
+                header: Header::new(session.version, MessageType::Data, session.our_tag, session.their_tag),
+                flags,
+                sender_keyid: session.keys.our_keyid - 1,
+                recipient_keyid: session.keys.their_keyid,
+                next_dh: session.keys.our_current_minimal(),
+                counter: [0; 8],
+            }
+            .fixed_part()
+        };
+        let check = |alice: &mut DataSession, flags: u8| {
+            let start = expected_start(alice, flags);
+            let message = alice.encrypt(flags, b"x\0").unwrap();
+            assert_eq!(&message[..start.len()], &start[..], "flags {flags}, keyids {:?}", alice.keyids());
+            message
+        };
+        // Flags changing back and forth under one key pair.
+        for flags in [0, FLAG_LAST, FLAG_LAST, 0] {
+            check(&mut alice, flags);
+        }
+        // Bob answers: Alice's next message is under her next key and his new one; and again.
+        for _ in 0..2 {
+            let message = check(&mut alice, 0);
+            bob.decrypt(&message, &mut rng).unwrap();
+            let reply = bob.encrypt(0, b"y\0").unwrap();
+            let before = alice.keyids();
+            alice.decrypt(&reply, &mut rng).unwrap();
+            assert_ne!(alice.keyids(), before, "the keys rotated");
+            let message = check(&mut alice, 0);
+            assert_eq!(&*bob.decrypt(&message, &mut rng).unwrap().plaintext, b"x\0");
+        }
+        // A forged next key is written as given, and is not kept for the next message.
+        let forged = alice.encrypt_announcing(0, &[b"x\0"], Some(&[7; 192])).unwrap();
+        let parsed = DataMessage::parse(&forged).unwrap();
+        assert_eq!(parsed.fields.next_dh, vec![7; 192]);
+        check(&mut alice, 0);
+    }
 
     #[test]
     fn a_peer_that_keeps_rotating_cannot_grow_our_reveal_queue_without_bound() {

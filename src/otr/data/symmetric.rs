@@ -4,6 +4,8 @@
 
 use aes::Aes128Enc;
 use ctr::cipher::{InnerIvInit, StreamCipher};
+use hmac::block_api::HmacCore;
+use hmac::digest::block_api::{Block, Buffer, FixedOutputCore, UpdateCore};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -67,24 +69,28 @@ const _: () = assert!(MAC_PREFIX_LEN % 64 == 0);
 /// first [`MAC_PREFIX_LEN`] bytes: a message that starts with the same bytes costs three
 /// SHA-1 compressions less (seven → four for a 100-byte text). The states are key material:
 /// wiped on drop (their SHA-1 digest cores wipe themselves, with sha1's `zeroize` feature).
+///
+/// The states are hmac's block-level core (`HmacCore`): a message is fed as its whole blocks
+/// and its last partial block, so no buffered copy of the state is made per message (what
+/// the buffered `Hmac` type's clone, update and finalisation add around the same SHA-1 work).
 pub struct Sha1Mac {
-    keyed: Hmac<Sha1>,
+    keyed: HmacCore<Sha1>,
     prefix: Option<Box<MacPrefix>>,
 }
 
 /// The HMAC state after `bytes` (public message bytes).
 struct MacPrefix {
     bytes: [u8; MAC_PREFIX_LEN],
-    state: Hmac<Sha1>,
+    state: HmacCore<Sha1>,
 }
 
 impl Sha1Mac {
     /// Keys HMAC-SHA1 with `key`.
     pub fn new(key: &[u8; 20]) -> Sha1Mac {
         // HMAC takes keys of any length (a 20-byte key is padded, not hashed): cannot fail.
-        let keyed = match <Hmac<Sha1> as KeyInit>::new_from_slice(key) {
-            Ok(mac) => mac,
-            Err(_) => <Hmac<Sha1> as KeyInit>::new(&Default::default()),
+        let keyed = match <HmacCore<Sha1> as KeyInit>::new_from_slice(key) {
+            Ok(core) => core,
+            Err(_) => <HmacCore<Sha1> as KeyInit>::new(&Default::default()),
         };
         Sha1Mac { keyed, prefix: None }
     }
@@ -92,16 +98,15 @@ impl Sha1Mac {
     /// HMAC-SHA1(key, `data`), the same as [`hmac_sha1`] with this key.
     pub fn mac(&mut self, data: &[u8]) -> [u8; 20] {
         let (Some(head), Some(tail)) = (data.first_chunk::<MAC_PREFIX_LEN>(), data.get(MAC_PREFIX_LEN..)) else {
-            let mut mac = self.keyed.clone();
-            mac.update(data);
-            return mac.finalize().into_bytes().into();
+            return finish(self.keyed.clone(), data);
         };
         let prefix = match &mut self.prefix {
-            Some(prefix) if prefix.bytes == *head => prefix,
+            Some(prefix) if same_prefix(&prefix.bytes, head) => prefix,
             slot => {
                 // A new prefix (the first message of a pair, or another next key or flags).
                 let mut state = self.keyed.clone();
-                state.update(head);
+                let (blocks, _) = Block::<HmacCore<Sha1>>::slice_as_chunks(head);
+                state.update_blocks(blocks);
                 match slot {
                     Some(prefix) => {
                         prefix.bytes = *head;
@@ -112,10 +117,26 @@ impl Sha1Mac {
                 }
             }
         };
-        let mut mac = prefix.state.clone();
-        mac.update(tail);
-        mac.finalize().into_bytes().into()
+        finish(prefix.state.clone(), tail)
     }
+}
+
+/// Whether two message prefixes (public bytes) are equal: every byte looked at, without an
+/// early exit, which compiles to vector compares inline (the slice comparison calls `bcmp`,
+/// a tenth of the MAC's own bookkeeping).
+fn same_prefix(a: &[u8; MAC_PREFIX_LEN], b: &[u8; MAC_PREFIX_LEN]) -> bool {
+    a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
+}
+
+/// Feeds `data` to an HMAC-SHA1 `state` that holds no partial block (a keyed state, or one
+/// after whole blocks) and finalises it. The block buffer is made empty where it stays (a
+/// buffer made from the last partial block and moved into place costs a stalled copy).
+fn finish(mut state: HmacCore<Sha1>, data: &[u8]) -> [u8; 20] {
+    let mut buffer = Buffer::<HmacCore<Sha1>>::default();
+    buffer.digest_blocks(data, |blocks| state.update_blocks(blocks));
+    let mut out = Default::default();
+    state.finalize_fixed_core(&mut buffer, &mut out);
+    out.into()
 }
 
 /// HMAC-SHA256(key, parts…) (the AKE's M and MAC values).
@@ -129,27 +150,18 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Constant-time equality of two MACs or hashes (the lengths are public). Compared eight bytes
-/// at a time with `subtle`'s word comparison (the last word zero-extended): its slice
-/// comparison pays an optimisation barrier per byte, a tenth of a data message's receive
-/// outside the MAC itself.
+/// Constant-time equality of two MACs or hashes (the lengths are public). The byte
+/// differences are ORed together without a branch (vector operations, no call) and the
+/// result compared with zero once, by `subtle` (one optimisation barrier for the whole value:
+/// subtle's slice comparison pays one per byte, a tenth of a data message's receive outside
+/// the MAC itself; eight-byte words copied out of the slices cost two `memcpy` calls each
+/// once the comparison is not inlined into a caller that knows the length).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word = |bytes: &[u8]| {
-        // A whole word, or the last few bytes zero-extended (both sides the same length).
-        let mut w = [0u8; 8];
-        if let Some(head) = w.get_mut(..bytes.len()) {
-            head.copy_from_slice(bytes);
-        }
-        u64::from_ne_bytes(w)
-    };
-    let mut equal = subtle::Choice::from(1);
-    for (x, y) in a.chunks(8).zip(b.chunks(8)) {
-        equal &= word(x).ct_eq(&word(y));
-    }
-    bool::from(equal)
+    let difference = a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y));
+    bool::from(difference.ct_eq(&0))
 }
 
 #[cfg(test)]
@@ -206,6 +218,33 @@ mod tests {
         let mut other = Sha1Mac::new(&[0xa5; 20]);
         assert_eq!(other.mac(&cases[0]), hmac_sha1(&[0xa5; 20], &[&cases[0]]));
         assert_ne!(other.mac(&cases[0]), keyed.mac(&cases[0]));
+    }
+
+    #[test]
+    fn a_prefix_differing_in_any_bit_is_another_prefix() {
+        let a: [u8; MAC_PREFIX_LEN] = core::array::from_fn(|i| (i * 13) as u8);
+        assert!(same_prefix(&a, &a.clone()));
+        for at in 0..MAC_PREFIX_LEN {
+            for bit in 0..8 {
+                let mut b = a;
+                b[at] ^= 1 << bit;
+                assert!(!same_prefix(&a, &b), "byte {at} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_block_level_mac_matches_hmac_at_every_length() {
+        // Every split of whole blocks and a partial one, with and without the kept prefix,
+        // and the same prefix again (its kept state reused).
+        let key = [0x3c; 20];
+        let mut keyed = Sha1Mac::new(&key);
+        for len in 0..=MAC_PREFIX_LEN + 3 * 64 + 1 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let expected = hmac_sha1(&key, &[&data]);
+            assert_eq!(keyed.mac(&data), expected, "{len} bytes");
+            assert_eq!(keyed.mac(&data), expected, "{len} bytes, again");
+        }
     }
 
     #[test]

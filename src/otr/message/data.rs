@@ -95,14 +95,33 @@ pub struct DataPrefix<'a> {
 impl DataPrefix<'_> {
     /// [`DataMessageFields::authenticated_prefix`] of these fields.
     pub fn write(&self, ciphertext_len: usize, spare: usize) -> Vec<u8> {
-        let prefix = self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len() + 8 + 4;
-        let mut writer = Writer::with_capacity(prefix.saturating_add(ciphertext_len).saturating_add(spare));
+        Self::write_after(&self.fixed_part(), &self.counter, ciphertext_len, spare)
+    }
+
+    /// The bytes before the counter: header, flags, keyids, MPI next_dh. They are the same in
+    /// every message a sender sends under one key pair with the same flags, so the sending
+    /// data path keeps them instead of writing them per message.
+    pub fn fixed_part(&self) -> Vec<u8> {
+        let len = self.header.encoded_len() + 1 + 8 + 4 + self.next_dh.len();
+        let mut writer = Writer::with_capacity(len);
         self.header.write(&mut writer);
         writer.u8(self.flags).u32(self.sender_keyid).u32(self.recipient_keyid);
         mpi::write(&mut writer, self.next_dh);
-        writer.bytes(&self.counter);
-        writer.u32(u32::try_from(ciphertext_len).unwrap_or(u32::MAX));
         writer.into_vec()
+    }
+
+    /// The authenticated bytes up to the ciphertext's length field, from a [`DataPrefix::fixed_part`]
+    /// and the counter, in a buffer with room for a ciphertext of `ciphertext_len` bytes and
+    /// `spare` more (see [`DataMessageFields::authenticated_prefix`]).
+    pub fn write_after(fixed: &[u8], counter: &[u8; 8], ciphertext_len: usize, spare: usize) -> Vec<u8> {
+        let capacity = (fixed.len() + 8 + 4).saturating_add(ciphertext_len).saturating_add(spare);
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(fixed);
+        let mut rest = [0u8; 12];
+        rest[..8].copy_from_slice(counter);
+        rest[8..].copy_from_slice(&u32::try_from(ciphertext_len).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&rest);
+        out
     }
 }
 
@@ -196,7 +215,9 @@ pub struct DataMessageView<'a> {
 }
 
 impl<'a> DataMessageView<'a> {
-    /// Parses a whole data message (v2 or v3).
+    /// Parses a whole data message (v2 or v3). Inlined into the receiving data path, which
+    /// reads the view in place (see `DataSession::encrypt_parts`).
+    #[inline(always)]
     pub fn parse(bytes: &'a [u8]) -> Result<DataMessageView<'a>, MessageError> {
         let mut reader = Reader::new(bytes);
         let header = Header::read_expecting(&mut reader, MessageType::Data)?;

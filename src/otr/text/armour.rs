@@ -49,7 +49,11 @@ impl EncodedVersion {
 /// The version announced by `message`, which must start with `?OTR:` (after optional leading
 /// whitespace); `None` for any other start.
 pub fn encoded_version(message: &str) -> Option<EncodedVersion> {
-    let body = message.trim_start_matches(is_space).strip_prefix(OTR_ARMOUR_PREFIX)?;
+    body_version(message.trim_start_matches(is_space).strip_prefix(OTR_ARMOUR_PREFIX)?)
+}
+
+/// The version announced by the text after `?OTR:` (its first three characters).
+pub fn body_version(body: &str) -> Option<EncodedVersion> {
     match body.as_bytes().get(..3)? {
         b"AAE" => Some(EncodedVersion::V1),
         b"AAI" => Some(EncodedVersion::V2),

@@ -30,7 +30,7 @@ use crate::wire::classify::{classify as classify_modern, Incoming, OtrKind};
 use crate::wire::whitespace::{find_tag_span, OTR_TAG_BASE};
 use crate::wire::{parse_query, Versions};
 
-use super::armour::{encoded_version, EncodedVersion};
+use super::armour::{body_version, encoded_version, EncodedVersion};
 use super::error;
 use super::fragment::{fragment_form, FragmentForm};
 use super::query::{first_marker, parse_otr_query, OTR_MARKER};
@@ -95,8 +95,8 @@ pub fn classify(message: &str, speak_otr: bool) -> Classified<'_> {
     // The common case first: a message that starts with `?OTR:` is an encoded message under
     // every rule below (its first `?OTR` is followed by `:`, so it is no fragment, error or
     // query), without searching it for markers.
-    if speak_otr && message.starts_with("?OTR:") {
-        return Classified::Otr(match encoded_version(message).and_then(EncodedVersion::spoken) {
+    if let Some(body) = message.strip_prefix("?OTR:").filter(|_| speak_otr) {
+        return Classified::Otr(match body_version(body).and_then(EncodedVersion::spoken) {
             Some(version) => OtrIncoming::Encoded { version, message },
             None => OtrIncoming::Foreign(OtrKind::Data),
         });
