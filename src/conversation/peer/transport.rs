@@ -74,7 +74,7 @@ impl Peer {
                 Ok(())
             }
             Plan::Otr { version, count } => {
-                let encoded = otr_armour::encode(bytes);
+                let encoded = otr_armour::encode_into(bytes, ctx.spares.take_wire());
                 if count <= 1 {
                     ctx.send(&self.name, encoded);
                     return Ok(());

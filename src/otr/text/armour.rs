@@ -76,7 +76,14 @@ pub fn encoded_len(binary_len: usize) -> usize {
 /// `?OTR:` + padded standard base64 + `.`. One spare byte of capacity lets the C API append
 /// its NUL without reallocating the message.
 pub fn encode(binary: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(binary.len()) + 1);
+    encode_into(binary, String::new())
+}
+
+/// As [`encode`], into `out` (emptied first; reused, not reallocated, if it has the room): the
+/// C API hands back the last sent wire text's buffer for the next one.
+pub fn encode_into(binary: &[u8], mut out: String) -> String {
+    out.clear();
+    out.reserve_exact(encoded_len(binary.len()) + 1);
     out.push_str(OTR_ARMOUR_PREFIX);
     crate::wire::base64::encode_append(binary, &mut out);
     out.push_str(OTR_ARMOUR_SUFFIX);
@@ -136,6 +143,24 @@ mod tests {
             assert!(enc.capacity() > enc.len(), "room for the C API's NUL");
             assert_eq!(decode(&enc).unwrap(), bin);
         }
+    }
+
+    #[test]
+    fn encoding_into_a_used_buffer_writes_the_same_text_in_it() {
+        let used = encode(&[7u8; 600]);
+        let room = used.capacity();
+        for n in [1usize, 2, 3, 100, 400] {
+            let bin: Vec<u8> = (0..n).map(|i| (i * 13) as u8).collect();
+            let mut lent = String::with_capacity(room);
+            lent.push_str(&used);
+            let reused = encode_into(&bin, lent);
+            assert_eq!(reused, encode(&bin));
+            assert!(reused.capacity() >= room && reused.capacity() > reused.len());
+        }
+        // Too small: grown, still the same text with room for the NUL.
+        let grown = encode_into(&[1u8; 300], String::from("?OTR:x."));
+        assert_eq!(grown, encode(&[1u8; 300]));
+        assert!(grown.capacity() > grown.len());
     }
 
     #[test]
