@@ -246,6 +246,8 @@ mod c_pair {
         pub static RECEIVED_KEY: RefCell<Option<[u8; 32]>> = const { RefCell::new(None) };
         /// Every delivered text, in order.
         pub static DELIVERED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        /// Where each delivered text lay (its address), in order.
+        pub static DELIVERED_AT: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
     }
 
     unsafe extern "C" fn send(userdata: *mut c_void, _: *const c_char, _: usize, text: *const c_char, len: usize) {
@@ -267,6 +269,7 @@ mod c_pair {
         let text = unsafe { std::slice::from_raw_parts(text, len + 1) };
         assert_eq!(text[len], 0, "delivered text not NUL-terminated");
         DELIVERED.with(|d| d.borrow_mut().push(text[..len].to_vec()));
+        DELIVERED_AT.with(|d| d.borrow_mut().push(text.as_ptr() as usize));
     }
 
     unsafe extern "C" fn event(_: *mut c_void, event: *const OffrecEvent) {
@@ -385,15 +388,22 @@ fn a_reused_message_buffer_carries_nothing_from_the_message_before() {
     // The last one leaves its buffer kept unused: only its wipe keeps the secret out of it.
     let texts: [&[u8]; 5] = [&long, &[b's'; 100], b"x", &[b'm'; 2000], &long];
     c_pair::DELIVERED.with(|d| d.borrow_mut().clear());
+    c_pair::DELIVERED_AT.with(|d| d.borrow_mut().clear());
     for text in texts {
         let mut id = 0;
         // SAFETY: a live client, valid name and text, a writable id.
         let r = unsafe { offrec_client_send(pair.0[0], c"bob".as_ptr(), 3, text.as_ptr().cast(), text.len(), &mut id) };
         assert_eq!(r, OffrecResult::Ok);
-        pair.pump(|| {});
     }
+    // Received one after the other, as a burst arrives: each receive call takes the buffer the
+    // delivery before it handed back (the C API lends it to the next call on the thread).
+    pair.pump(|| {});
     let delivered = c_pair::DELIVERED.with(|d| std::mem::take(&mut *d.borrow_mut()));
     assert_eq!(delivered, texts.map(<[u8]>::to_vec), "every text delivered exactly");
+    // The reuse this test is about happened: the 100 B, 1 B and 2000 B texts arrived in the
+    // first 4 KiB text's buffer (same header length, so at the same address).
+    let at = c_pair::DELIVERED_AT.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    assert_eq!(at[1..4], [at[0]; 3], "the first text's buffer was not reused");
     // A plaintext line makes bob take the kept buffer into his client without decoding into it;
     // freeing bob then frees it.
     // SAFETY: a live client, valid name and text.
