@@ -120,6 +120,9 @@ mod tests {
         for n in [1usize, 2, 3, 100, 4200] {
             let binary: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
             let wire = encode(&binary);
+            // Room for the C API's NUL, from an empty buffer too (no reallocation to append it).
+            assert!(wire.capacity() > wire.len(), "{n}");
+            assert_eq!(wire.capacity(), wire.len() + 1, "{n}: exactly one spare byte, not a doubling");
             assert_eq!(encode_into(&binary, "?OFR:stale text.".repeat(500)), wire, "{n}");
             assert_eq!(decode_into(&wire, vec![0xEE; 5000]), Ok(binary), "{n}");
         }
