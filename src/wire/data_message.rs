@@ -181,9 +181,9 @@ impl DataMessage {
 /// A received data message kept in the buffer base64 decoded it into: the header is parsed,
 /// its bytes and the ciphertext are ranges of that one buffer (the tag, 16 bytes, is copied
 /// out). Reading a message therefore copies nothing: the ciphertext is decrypted where it lies
-/// ([`crate::ratchet::Ratchet::decrypt_in_place`]) and the text is then taken out of the same
-/// buffer with one move ([`OwnedDataMessage::take_buffer`] and
-/// [`crate::wire::decode_body_in_place_at`]). Made by [`DataMessage::parse_owned`], which
+/// ([`crate::ratchet::Ratchet::decrypt_in_place`]) and the text is delivered where it lies in
+/// the same buffer ([`OwnedDataMessage::take_buffer`] and [`crate::wire::decode_body_behind`]).
+/// Made by [`DataMessage::parse_owned`], which
 /// rejects exactly what [`DataMessage::parse`] rejects.
 ///
 /// Once decrypted the buffer holds plaintext: `Debug` shows the header and lengths only, and
