@@ -92,13 +92,16 @@ static struct msg *q_head, *q_tail;
 static size_t wire_bytes, wire_msgs, wire_max; /* counted at enqueue */
 
 static void enqueue(int to, const char *from, const char *text, size_t len) {
+    size_t from_len;
     struct msg *m = malloc(sizeof *m + len + 1);
     if (m == NULL) {
         die("out of memory");
     }
     m->next = NULL;
     m->to = to;
-    snprintf(m->from, sizeof m->from, "%s", from);
+    from_len = strnlen(from, sizeof m->from - 1);
+    memcpy(m->from, from, from_len);
+    m->from[from_len] = '\0';
     m->len = len;
     memcpy(m->text, text, len);
     m->text[len] = '\0';
@@ -132,11 +135,20 @@ static struct msg *dequeue(void) {
 static char pattern[8192];
 static char sendbuf[8192];
 
+/* seq % 10^8 as 8 decimal digits ("%08u"). Not printf: the harness runs inside both libraries'
+ * timed loops, so its own cost dilutes every ratio (printf was ~0.03 µs per call here). */
+static void seq_digits(unsigned seq, char out[8]) {
+    unsigned v = seq % 100000000u;
+    int i;
+    for (i = 7; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10u);
+        v /= 10u;
+    }
+}
+
 static const char *make_msg(unsigned seq, size_t n) {
-    char digits[16];
     memcpy(sendbuf, pattern, n);
-    snprintf(digits, sizeof digits, "%08u", seq % 100000000u);
-    memcpy(sendbuf, digits, 8);
+    seq_digits(seq, sendbuf);
     sendbuf[n] = '\0';
     return sendbuf;
 }
@@ -151,11 +163,11 @@ static struct expect expect[2];
 
 static void check_delivery(int who, const char *text, size_t len) {
     struct expect *e = &expect[who];
-    char digits[16];
+    char digits[8];
     if (len != e->size) {
         die("side %d: delivered %zu bytes, expected %zu", who, len, e->size);
     }
-    snprintf(digits, sizeof digits, "%08u", e->next_seq % 100000000u);
+    seq_digits(e->next_seq, digits);
     if (memcmp(text, digits, 8) != 0 || memcmp(text + 8, pattern + 8, len - 8) != 0) {
         die("side %d: plaintext #%u differs from what was sent", who, e->next_seq);
     }
