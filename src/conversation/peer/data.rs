@@ -33,9 +33,14 @@ impl Peer {
         text: &[u8],
     ) -> Result<(), ClientError> {
         let offer = self.modern_offer_for_user_message(ctx, tag);
-        let sent = self.seal_and_send(ctx, tag, text, offer.as_slice(), 0, false)?;
+        // Read in place, not moved out first (see `seal_and_send`).
+        let result = self.seal_and_send(ctx, tag, text, offer.as_slice(), 0, false);
+        let sent = match &result {
+            Ok(sent) => sent,
+            Err(_) => return result.map(|_| ()),
+        };
         if let Some(session) = self.sessions.get_mut(&tag) {
-            session.record_sent(&sent, id);
+            session.record_sent(sent, id);
             if sent.log_marker.is_some() {
                 ctx.changed(PERSIST_SENT_LOG);
             }
@@ -65,7 +70,7 @@ impl Peer {
             plan = Some(transport::plan(protocol, binary_len, limit)?);
             Ok(())
         };
-        let sealed = session.seal(
+        let result = session.seal(
             ctx.our_tag,
             flags,
             text,
@@ -75,10 +80,17 @@ impl Peer {
             &mut check,
             ctx.now,
             ctx.rng,
-        )?;
-        let plan = plan.ok_or(ClientError::MessageTooLarge)?;
+        );
+        // Read where the session wrote it, and handed on whole: moving the fresh `Result` out
+        // first (what `?` does) copied it in other widths than it was written in, a
+        // store-forwarding stall per message.
+        let sealed = match &result {
+            Ok(sealed) => sealed,
+            Err(_) => return result,
+        };
+        let Some(plan) = plan else { return Err(ClientError::MessageTooLarge) };
         self.send_planned(ctx, &sealed.bytes, tag, plan)?;
-        Ok(sealed)
+        result
     }
 
     pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &mut OwnedDataMessage) {
