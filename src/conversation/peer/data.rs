@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::super::context::Ctx;
+use super::super::context::{push_action, Ctx};
 use super::super::error::ClientError;
 use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
 use super::super::protocol::{Control, Inbound, OpenError, Opened, ReceivedControl, Sealed};
@@ -178,7 +178,8 @@ impl Peer {
                 SessionState::EncryptedVerified => super::super::Security::EncryptedVerified,
                 _ => super::super::Security::EncryptedUnverified,
             };
-            ctx.out.push(Action::Deliver { peer: self.name.clone(), instance: tag, text, security });
+            let peer = &self.name;
+            push_action(&mut ctx.out, || Action::Deliver { peer: peer.clone(), instance: tag, text, security });
         } else if only_padding {
             ctx.event(&self.name, tag, Event::HeartbeatReceived);
         }
