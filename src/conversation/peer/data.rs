@@ -147,10 +147,12 @@ impl Peer {
 
     /// Acts on what an opened data message carried, whatever its protocol: control items
     /// (disconnect, SMP, extra key), then the text, delivered with the session's security.
-    pub(super) fn receive_opened(&mut self, ctx: &mut Ctx<'_>, tag: u32, opened: Opened) {
-        let Opened { text, controls } = opened;
-        let only_padding = controls.is_empty();
-        for control in controls {
+    pub(super) fn receive_opened(&mut self, ctx: &mut Ctx<'_>, tag: u32, mut opened: Opened) {
+        // Read where the session wrote it, field by field: taken apart at once, the fresh value
+        // was copied in other widths than it was written in (a store-forwarding stall); the text
+        // moves once, into its action.
+        let only_padding = opened.controls.is_empty();
+        for control in opened.controls.drain(..) {
             match control {
                 ReceivedControl::Disconnected => self.peer_ended(ctx, tag),
                 ReceivedControl::Smp(message) => self.receive_smp(ctx, tag, &message),
@@ -166,7 +168,7 @@ impl Peer {
                 ReceivedControl::Other => {} // unknown TLVs are ignored, as the protocols say
             }
         }
-        if !text.is_empty() {
+        if !opened.text.is_empty() {
             // Only user text moves routing, and only to a session plain sends may use: control
             // messages (heartbeats, SMP, padding, extra keys) never do.
             if self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref())) {
@@ -179,6 +181,7 @@ impl Peer {
                 _ => super::super::Security::EncryptedUnverified,
             };
             let peer = &self.name;
+            let text = opened.text;
             push_action(&mut ctx.out, || Action::Deliver { peer: peer.clone(), instance: tag, text, security });
         } else if only_padding {
             ctx.event(&self.name, tag, Event::HeartbeatReceived);
