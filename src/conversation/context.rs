@@ -43,6 +43,20 @@ pub(crate) struct Ctx<'a> {
     pub spares: &'a mut SpareBuffers,
 }
 
+/// Appends the action `make` builds. When the list has room (the C API lends the previous
+/// call's list, so it nearly always has) the action is written straight into its slot: built
+/// first and pushed with a possible reallocation in between, it went through a stack copy read
+/// back in other widths than it was written in, a store-forwarding stall per action.
+#[inline(always)]
+#[allow(clippy::if_same_then_else)] // the same push, but in the first branch the compiler knows there is room
+pub(crate) fn push_action(out: &mut Vec<Action>, make: impl FnOnce() -> Action) {
+    if out.len() < out.capacity() {
+        out.push(make());
+    } else {
+        out.push(make());
+    }
+}
+
 impl Ctx<'_> {
     // The peer's shared name, not a `&str`: an action takes a reference count, not a copy.
     pub fn event(&mut self, peer: &PeerName, instance: u32, event: Event) {
@@ -55,7 +69,7 @@ impl Ctx<'_> {
     }
 
     pub fn send(&mut self, peer: &PeerName, text: String) {
-        self.out.push(Action::Send { peer: peer.clone(), text });
+        push_action(&mut self.out, || Action::Send { peer: peer.clone(), text });
     }
 
     pub fn state(&mut self, peer: &PeerName, instance: u32, state: SessionState) {

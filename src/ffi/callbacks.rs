@@ -213,12 +213,19 @@ impl Callbacks {
     /// Carries out a call's actions, in order. Must be called with no lock held. The emptied
     /// list is kept for this thread's next call ([`take_action_buffer`]).
     pub(crate) fn dispatch(&self, mut actions: Vec<Action>) {
+        self.dispatch_in_place(&mut actions);
+    }
+
+    /// [`Callbacks::dispatch`] of a list read where the call left it (`actions` is left empty,
+    /// without its allocation): moved out of a fresh `Result` first, the list was copied in
+    /// other widths than it was written in, a store-forwarding stall per call.
+    pub(crate) fn dispatch_in_place(&self, actions: &mut Vec<Action>) {
         // A moved-out action leaves its bytes behind in the list: no action holds a secret
         // inline (texts are on the heap, an extra key is boxed), so the emptied list is kept.
         for action in actions.drain(..) {
             self.dispatch_one(action);
         }
-        SPARE_ACTIONS.set(actions);
+        SPARE_ACTIONS.set(std::mem::take(actions));
     }
 
     fn dispatch_one(&self, action: Action) {

@@ -140,9 +140,12 @@ impl ClientHandle {
         presence: bool,
         f: impl FnOnce(&mut Client, u64) -> Result<(R, Vec<Action>), OffrecResult>,
     ) -> Result<R, OffrecResult> {
-        let (result, actions) = self.collect(sizing, presence, f)?;
-        self.callbacks.dispatch(actions);
-        Ok(result)
+        // Read where the call left it (see `Callbacks::dispatch_in_place`).
+        let mut collected = self.collect(sizing, presence, f);
+        if let Ok((_, actions)) = &mut collected {
+            self.callbacks.dispatch_in_place(actions);
+        }
+        collected.map(|(result, _)| result)
     }
 
     /// Steps 1 and 2 of [`ClientHandle::run`]: the actions come back (the lock released) for
@@ -186,24 +189,21 @@ impl ClientHandle {
         } else {
             Default::default()
         };
-        let (result, actions) = {
-            let mut client = self.lock()?;
-            client.lend_action_buffer(super::callbacks::take_action_buffer());
-            let (wire, text) = super::callbacks::take_message_buffers();
-            client.lend_message_buffers(wire, text);
-            // The app's answers are inputs of this call only, never stored on a peer: storing
-            // them would pin every stranger that sent us something.
-            if sizes.is_empty() && offline.is_empty() {
-                // Nothing to install (the client's per-call sets are empty between calls).
-                f(&mut client, now)?
-            } else {
-                let limits = sizes.into_iter().collect();
-                client.with_offline_peers(offline, |client| {
-                    client.with_transport_limits(limits, |client| f(client, now))
-                })?
-            }
-        }; // unlocked here
-        Ok((result, actions))
+        let mut client = self.lock()?;
+        client.lend_action_buffer(super::callbacks::take_action_buffer());
+        let (wire, text) = super::callbacks::take_message_buffers();
+        client.lend_message_buffers(wire, text);
+        // The app's answers are inputs of this call only, never stored on a peer: storing
+        // them would pin every stranger that sent us something. The call's result is handed
+        // on whole, not taken apart and rebuilt (see `Callbacks::dispatch_in_place`).
+        if sizes.is_empty() && offline.is_empty() {
+            // Nothing to install (the client's per-call sets are empty between calls).
+            f(&mut client, now)
+        } else {
+            let limits = sizes.into_iter().collect();
+            client.with_offline_peers(offline, |client| client.with_transport_limits(limits, |client| f(client, now)))
+        }
+        // unlocked here, when `client` goes
     }
 
     /// Carries out actions through the app's callbacks; no lock may be held.

@@ -286,6 +286,25 @@ static void test_otr_v3_session(void) {
                                      OFFREC_TRUST_VERIFIED_MANUAL),
              OFFREC_RESULT_OK);
     CHECK(state_of(b, a) == OFFREC_SESSION_STATE_ENCRYPTED_VERIFIED);
+    /* Each delivered message carries the trust of the moment: verified, then (trust revoked
+     * through the C API) unverified, then verified again; nothing kept from an earlier one. */
+    CHECK_RC(offrec_client_send(a->client, S("bob"), S("while verified"), &id), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK(b->delivered_count >= 1 && strcmp(b->delivered[b->delivered_count - 1], "while verified") == 0);
+    CHECK(b->delivered_security[b->delivered_count - 1] == OFFREC_SECURITY_ENCRYPTED_VERIFIED);
+    CHECK_RC(offrec_client_set_trust(b->client, S("alice"), ib.their_fingerprint, OFFREC_TRUST_UNVERIFIED),
+             OFFREC_RESULT_OK);
+    CHECK_RC(offrec_client_send(a->client, S("bob"), S("after distrust"), &id), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK(strcmp(b->delivered[b->delivered_count - 1], "after distrust") == 0);
+    CHECK(b->delivered_security[b->delivered_count - 1] == OFFREC_SECURITY_ENCRYPTED_UNVERIFIED);
+    CHECK_RC(offrec_client_set_trust(b->client, S("alice"), ib.their_fingerprint,
+                                     OFFREC_TRUST_VERIFIED_MANUAL),
+             OFFREC_RESULT_OK);
+    CHECK_RC(offrec_client_send(a->client, S("bob"), S("verified again"), &id), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK(strcmp(b->delivered[b->delivered_count - 1], "verified again") == 0);
+    CHECK(b->delivered_security[b->delivered_count - 1] == OFFREC_SECURITY_ENCRYPTED_VERIFIED);
 
     /* the extra symmetric key: the same 32 bytes on both sides */
     memset(key, 0, sizeof key);

@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::super::context::Ctx;
+use super::super::context::{push_action, Ctx};
 use super::super::error::ClientError;
 use super::super::events::{Action, Event, MessageId, SessionState, PERSIST_SENT_LOG, PERSIST_SESSIONS};
 use super::super::protocol::{Control, Inbound, OpenError, Opened, ReceivedControl, Sealed};
@@ -33,9 +33,14 @@ impl Peer {
         text: &[u8],
     ) -> Result<(), ClientError> {
         let offer = self.modern_offer_for_user_message(ctx, tag);
-        let sent = self.seal_and_send(ctx, tag, text, offer.as_slice(), 0, false)?;
+        // Read in place, not moved out first (see `seal_and_send`).
+        let result = self.seal_and_send(ctx, tag, text, offer.as_slice(), 0, false);
+        let sent = match &result {
+            Ok(sent) => sent,
+            Err(_) => return result.map(|_| ()),
+        };
         if let Some(session) = self.sessions.get_mut(&tag) {
-            session.record_sent(&sent, id);
+            session.record_sent(sent, id);
             if sent.log_marker.is_some() {
                 ctx.changed(PERSIST_SENT_LOG);
             }
@@ -65,7 +70,7 @@ impl Peer {
             plan = Some(transport::plan(protocol, binary_len, limit)?);
             Ok(())
         };
-        let sealed = session.seal(
+        let result = session.seal(
             ctx.our_tag,
             flags,
             text,
@@ -75,10 +80,17 @@ impl Peer {
             &mut check,
             ctx.now,
             ctx.rng,
-        )?;
-        let plan = plan.ok_or(ClientError::MessageTooLarge)?;
+        );
+        // Read where the session wrote it, and handed on whole: moving the fresh `Result` out
+        // first (what `?` does) copied it in other widths than it was written in, a
+        // store-forwarding stall per message.
+        let sealed = match &result {
+            Ok(sealed) => sealed,
+            Err(_) => return result,
+        };
+        let Some(plan) = plan else { return Err(ClientError::MessageTooLarge) };
         self.send_planned(ctx, &sealed.bytes, tag, plan)?;
-        Ok(sealed)
+        result
     }
 
     pub fn receive_data(&mut self, ctx: &mut Ctx<'_>, message: &mut OwnedDataMessage) {
@@ -135,10 +147,12 @@ impl Peer {
 
     /// Acts on what an opened data message carried, whatever its protocol: control items
     /// (disconnect, SMP, extra key), then the text, delivered with the session's security.
-    pub(super) fn receive_opened(&mut self, ctx: &mut Ctx<'_>, tag: u32, opened: Opened) {
-        let Opened { text, controls } = opened;
-        let only_padding = controls.is_empty();
-        for control in controls {
+    pub(super) fn receive_opened(&mut self, ctx: &mut Ctx<'_>, tag: u32, mut opened: Opened) {
+        // Read where the session wrote it, field by field: taken apart at once, the fresh value
+        // was copied in other widths than it was written in (a store-forwarding stall); the text
+        // moves once, into its action.
+        let only_padding = opened.controls.is_empty();
+        for control in opened.controls.drain(..) {
             match control {
                 ReceivedControl::Disconnected => self.peer_ended(ctx, tag),
                 ReceivedControl::Smp(message) => self.receive_smp(ctx, tag, &message),
@@ -154,7 +168,7 @@ impl Peer {
                 ReceivedControl::Other => {} // unknown TLVs are ignored, as the protocols say
             }
         }
-        if !text.is_empty() {
+        if !opened.text.is_empty() {
             // Only user text moves routing, and only to a session plain sends may use: control
             // messages (heartbeats, SMP, padding, extra keys) never do.
             if self.sessions.get(&tag).is_some_and(|s| self.routable(ctx.trust, s.as_ref())) {
@@ -166,7 +180,9 @@ impl Peer {
                 SessionState::EncryptedVerified => super::super::Security::EncryptedVerified,
                 _ => super::super::Security::EncryptedUnverified,
             };
-            ctx.out.push(Action::Deliver { peer: self.name.clone(), instance: tag, text, security });
+            let peer = &self.name;
+            let text = opened.text;
+            push_action(&mut ctx.out, || Action::Deliver { peer: peer.clone(), instance: tag, text, security });
         } else if only_padding {
             ctx.event(&self.name, tag, Event::HeartbeatReceived);
         }

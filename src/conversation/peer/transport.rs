@@ -23,6 +23,7 @@ pub(super) enum Plan {
 
 /// Plans a binary message of `binary_len` bytes for `protocol` within `limit` characters per
 /// transport message (0 = no limit): `MessageTooLarge` if it cannot be carried.
+#[inline(always)]
 pub(super) fn plan(protocol: Protocol, binary_len: usize, limit: usize) -> Result<Plan, ClientError> {
     match protocol {
         Protocol::ModernV1 => fragment::plan(armour::encoded_len(binary_len), limit)
@@ -34,6 +35,7 @@ pub(super) fn plan(protocol: Protocol, binary_len: usize, limit: usize) -> Resul
 }
 
 /// Plans an OTR message of `version` (see [`plan`]).
+#[inline(always)]
 pub(super) fn otr_plan(version: OtrVersion, binary_len: usize, limit: usize) -> Result<Plan, ClientError> {
     let count = otr_fragment::fragments_needed(otr_armour::encoded_len(binary_len), limit, version)
         .map_err(|_| ClientError::MessageTooLarge)?;
