@@ -10,8 +10,25 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{CryptoError, RandomSource};
 
 /// 32 secret bytes (a root, chain or message key, a DH output).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub struct SecretKey([u8; 32]);
+
+/// Wiped as a slice: zeroize's `[u8]` impl fills it in one go behind an optimisation barrier
+/// (one 32-byte store), where the derived impl, through the `[u8; 32]` impl, writes 32
+/// single-byte volatile stores. A message drops several keys on each side.
+impl Zeroize for SecretKey {
+    fn zeroize(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// Wraps bytes the caller no longer keeps elsewhere.
