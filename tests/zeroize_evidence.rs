@@ -102,6 +102,28 @@ fn dropped_revealed_material_is_wiped_before_its_memory_is_freed() {
 }
 
 #[test]
+fn a_sent_message_s_chain_key_moved_out_of_the_state_is_wiped_with_the_message() {
+    use offrec::crypto::kdf::extra_key_seed;
+    use offrec::crypto::{DeterministicRandom, DhKeyPair};
+    use offrec::ratchet::Ratchet;
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut rng = DeterministicRandom::from_label("moved chain key");
+    let send_one = |rng: &mut DeterministicRandom| {
+        let pair = DhKeyPair::generate(rng).unwrap();
+        let first_chain = SecretKey::from_bytes(std::hint::black_box(SECRET));
+        let mut ratchet = Ratchet::new_initiator(SecretKey::from_bytes([1; 32]), first_chain, pair);
+        ratchet.encrypt(1, 2, 0, b"hello").unwrap()
+    };
+    // The first message's step starts from the first chain key, which moves into the message.
+    // The control: a message freed without its drop still holds it.
+    let kept = Box::new(std::mem::ManuallyDrop::new(send_one(&mut rng)));
+    assert_eq!(kept.extra_key_seed(), extra_key_seed(&SecretKey::from_bytes(SECRET)));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(kept)), 1, "the control must be caught");
+    let sent = Box::new(send_one(&mut rng));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(sent)), 0, "the moved chain key left in freed memory");
+}
+
+#[test]
 fn a_buffer_wiped_in_bulk_leaves_nothing_when_freed() {
     let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     // Contents and spare capacity both held the secret (a buffer that shrank keeps old bytes).

@@ -40,6 +40,11 @@ impl SecretKey {
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The raw bytes, for a KDF to write its output straight into the key.
+    pub(crate) fn expose_mut(&mut self) -> &mut [u8; 32] {
+        &mut self.0
+    }
 }
 
 impl PartialEq for SecretKey {

@@ -9,7 +9,7 @@ use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
 use crate::crypto::aead::{open_revealing, seal, RevealedMaterial, TAG_LEN};
-use crate::crypto::kdf::{extra_key_seed, message_key, root_step, ChainStep};
+use crate::crypto::kdf::{chain_outputs, extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::wipe::wipe;
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
 use crate::wire::data_message::{DataHeader, DataMessage, OwnedDataMessage};
@@ -131,13 +131,21 @@ pub struct Ratchet {
     pub(super) sending_deferred: bool,
 }
 
-/// What a successful decryption will change, computed before anything is changed.
+/// How to read a message, computed before anything is changed: its keys, and what a successful
+/// decryption will change.
 struct ReceivePlan {
+    message_key: SecretKey,
+    /// The chain key of the message's step (for its extra key seed).
+    chain_key: SecretKey,
+    changes: ReceiveChanges,
+}
+
+/// The state changes of a [`ReceivePlan`], applied once the message verified.
+struct ReceiveChanges {
     skipped: Vec<(u32, SecretKey)>,
     skipped_key: [u8; 32],
     old_chain_skipped: Vec<(u32, SecretKey)>,
     old_chain_key: Option<[u8; 32]>,
-    current: ChainStep,
     new_receiving: ReceivingChain,
     new_root_and_sending: Option<(SecretKey, SendingChain)>,
 }
@@ -238,7 +246,7 @@ impl Ratchet {
     ) -> Result<Encrypted, RatchetError> {
         let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
         self.settle()?;
-        let step = crate::crypto::kdf::chain_step(&self.sending.chain_key);
+        let (message_key, next_chain_key) = chain_outputs(&self.sending.chain_key);
         let header = DataHeader {
             sender_tag,
             receiver_tag,
@@ -256,7 +264,7 @@ impl Ratchet {
         let sealed = match written {
             Ok(()) if bytes.len() == message_len => {
                 let (header_bytes, body) = bytes.split_at_mut(header_len);
-                seal(&step.message_key, header_bytes, body).map_err(RatchetError::from)
+                seal(&message_key, header_bytes, body).map_err(RatchetError::from)
             }
             Ok(()) => Err(RatchetError::BodyTooLarge),
             Err(error) => Err(error),
@@ -271,7 +279,8 @@ impl Ratchet {
         bytes.extend_from_slice(&tag);
         self.pending_reveals.consume(header.revealed.len());
         self.sending.next_number = next_number;
-        let chain_key = std::mem::replace(&mut self.sending.chain_key, step.next_chain_key.clone());
+        // The old chain key moves into `Encrypted` (for the extra key seed): no copies.
+        let chain_key = std::mem::replace(&mut self.sending.chain_key, next_chain_key);
         Ok(Encrypted { bytes, ratchet_key: header.ratchet_key, message_number: header.message_number, chain_key })
     }
 
@@ -315,16 +324,15 @@ impl Ratchet {
             let key = message_key(&stored.chain_key);
             let material =
                 open_revealing(&key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
-            let chain_key = stored.chain_key.clone();
-            self.skipped.remove(index);
+            // Found at `index` just above: removing it cannot fail.
+            let removed = self.skipped.remove(index).ok_or(RatchetError::AuthenticationFailed)?;
             self.pending_reveals.push(material);
-            return Ok(DecryptedInPlace { flags: header.flags, chain_key });
+            return Ok(DecryptedInPlace { flags: header.flags, chain_key: removed.chain_key });
         }
-        let plan = self.plan_receive(header, rng)?;
-        let material = open_revealing(&plan.current.message_key, header_bytes, buffer, tag)
-            .map_err(|_| RatchetError::AuthenticationFailed)?;
-        let chain_key = plan.current.chain_key.clone();
-        self.commit(plan, material, now);
+        let ReceivePlan { message_key, chain_key, changes } = self.plan_receive(header, rng)?;
+        let material =
+            open_revealing(&message_key, header_bytes, buffer, tag).map_err(|_| RatchetError::AuthenticationFailed)?;
+        self.commit(changes, material, now);
         Ok(DecryptedInPlace { flags: header.flags, chain_key })
     }
 
@@ -339,20 +347,23 @@ impl Ratchet {
                 if number - chain.next_number > MAX_SKIP {
                     return Err(RatchetError::TooManySkipped);
                 }
-                let (skipped, current) = advance(&chain.chain_key, chain.next_number, number);
-                let next_chain_key = current.next_chain_key.clone();
+                let (skipped, ChainStep { chain_key, next_chain_key, message_key }) =
+                    advance(&chain.chain_key, chain.next_number, number);
                 Ok(ReceivePlan {
-                    skipped,
-                    skipped_key: chain.their_key,
-                    old_chain_skipped: Vec::new(),
-                    old_chain_key: None,
-                    current,
-                    new_receiving: ReceivingChain {
-                        their_key: chain.their_key,
-                        chain_key: next_chain_key,
-                        next_number: number + 1,
+                    message_key,
+                    chain_key,
+                    changes: ReceiveChanges {
+                        skipped,
+                        skipped_key: chain.their_key,
+                        old_chain_skipped: Vec::new(),
+                        old_chain_key: None,
+                        new_receiving: ReceivingChain {
+                            their_key: chain.their_key,
+                            chain_key: next_chain_key,
+                            next_number: number + 1,
+                        },
+                        new_root_and_sending: None,
                     },
-                    new_root_and_sending: None,
                 })
             }
             _ => {
@@ -380,30 +391,33 @@ impl Ratchet {
                 let next_pair = DhKeyPair::generate(rng)?;
                 let (root_key, sending_chain_key) =
                     root_step(&root_key, &next_pair.diffie_hellman(&header.ratchet_key)?);
-                let (skipped, current) = advance(&receiving_chain_key, 0, number);
-                let next_chain_key = current.next_chain_key.clone();
+                let (skipped, ChainStep { chain_key, next_chain_key, message_key }) =
+                    advance(&receiving_chain_key, 0, number);
                 Ok(ReceivePlan {
-                    skipped,
-                    skipped_key: header.ratchet_key,
-                    old_chain_skipped,
-                    old_chain_key,
-                    current,
-                    new_receiving: ReceivingChain {
-                        their_key: header.ratchet_key,
-                        chain_key: next_chain_key,
-                        next_number: number + 1,
+                    message_key,
+                    chain_key,
+                    changes: ReceiveChanges {
+                        skipped,
+                        skipped_key: header.ratchet_key,
+                        old_chain_skipped,
+                        old_chain_key,
+                        new_receiving: ReceivingChain {
+                            their_key: header.ratchet_key,
+                            chain_key: next_chain_key,
+                            next_number: number + 1,
+                        },
+                        new_root_and_sending: Some((
+                            root_key,
+                            SendingChain { key_pair: next_pair, chain_key: sending_chain_key, next_number: 0 },
+                        )),
                     },
-                    new_root_and_sending: Some((
-                        root_key,
-                        SendingChain { key_pair: next_pair, chain_key: sending_chain_key, next_number: 0 },
-                    )),
                 })
             }
         }
     }
 
-    /// Applies `plan` once its message verified; `material` is its key's, to reveal.
-    fn commit(&mut self, plan: ReceivePlan, material: RevealedMaterial, now: u64) {
+    /// Applies `plan`'s changes once its message verified; `material` is its key's, to reveal.
+    fn commit(&mut self, plan: ReceiveChanges, material: RevealedMaterial, now: u64) {
         self.pending_reveals.push(material);
         if let Some(old_key) = plan.old_chain_key {
             self.store_skipped(old_key, plan.old_chain_skipped, now);
