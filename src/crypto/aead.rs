@@ -72,7 +72,10 @@ pub fn open_revealing(
 
 /// What the receiver publishes for a message key it will never use again: H = AES_K(0¹²⁸) and
 /// the tag mask AES_K(J0) with J0 = 0⁹⁶ ‖ 0x00000001.
+///
+/// Aligned to 16 bytes, as [`SecretKey`] is: it comes back inside a `Result`.
 #[derive(Clone, PartialEq, Eq)]
+#[repr(align(16))]
 pub struct RevealedMaterial {
     /// The GHASH key H.
     pub ghash_key: [u8; 16],

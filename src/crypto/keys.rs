@@ -10,7 +10,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{CryptoError, RandomSource};
 
 /// 32 secret bytes (a root, chain or message key, a DH output).
+///
+/// Aligned to 16 bytes: a key moved inside a `Result` or `Option` (a byte tag, then an
+/// alignment-1 array at offset 1) was copied with unaligned 16-byte loads straight after the
+/// callee's narrower stores, which stall store forwarding on every message.
 #[derive(Clone)]
+#[repr(align(16))]
 pub struct SecretKey([u8; 32]);
 
 /// Wiped as a slice: zeroize's `[u8]` impl fills it in one go behind an optimisation barrier
