@@ -141,11 +141,16 @@ struct ReceivePlan {
 }
 
 /// The state changes of a [`ReceivePlan`], applied once the message verified.
+///
+/// It holds no bare `[u8; 32]` (an alignment-1 array, copied at odd offsets with every move of
+/// the plan, which stalled store forwarding on every message): the skipped keys' chain is the
+/// message's ratchet key (`new_receiving.their_key`), and the old chain's is the current
+/// receiving chain's.
 struct ReceiveChanges {
+    /// Skipped keys of the message's chain, before it.
     skipped: Vec<(u32, SecretKey)>,
-    skipped_key: [u8; 32],
+    /// Skipped keys at the end of the current receiving chain (a new ratchet key arrived).
     old_chain_skipped: Vec<(u32, SecretKey)>,
-    old_chain_key: Option<[u8; 32]>,
     new_receiving: ReceivingChain,
     new_root_and_sending: Option<(SecretKey, SendingChain)>,
 }
@@ -354,9 +359,7 @@ impl Ratchet {
                     chain_key,
                     changes: ReceiveChanges {
                         skipped,
-                        skipped_key: chain.their_key,
                         old_chain_skipped: Vec::new(),
-                        old_chain_key: None,
                         new_receiving: ReceivingChain {
                             their_key: chain.their_key,
                             chain_key: next_chain_key,
@@ -371,7 +374,7 @@ impl Ratchet {
                 if number > MAX_SKIP {
                     return Err(RatchetError::TooManySkipped);
                 }
-                let (old_chain_skipped, old_chain_key) = match &self.receiving {
+                let old_chain_skipped = match &self.receiving {
                     Some(old) if header.previous_chain_length > old.next_number => {
                         if header.previous_chain_length - old.next_number > MAX_SKIP {
                             return Err(RatchetError::TooManySkipped);
@@ -379,9 +382,9 @@ impl Ratchet {
                         let (mut skipped, last) =
                             advance(&old.chain_key, old.next_number, header.previous_chain_length - 1);
                         skipped.push((header.previous_chain_length - 1, last.chain_key));
-                        (skipped, Some(old.their_key))
+                        skipped
                     }
-                    _ => (Vec::new(), None),
+                    _ => Vec::new(),
                 };
                 // From the root a deferred step would have given (our sending chain then ends
                 // unused, as it would have).
@@ -398,9 +401,7 @@ impl Ratchet {
                     chain_key,
                     changes: ReceiveChanges {
                         skipped,
-                        skipped_key: header.ratchet_key,
                         old_chain_skipped,
-                        old_chain_key,
                         new_receiving: ReceivingChain {
                             their_key: header.ratchet_key,
                             chain_key: next_chain_key,
@@ -419,8 +420,11 @@ impl Ratchet {
     /// Applies `plan`'s changes once its message verified; `material` is its key's, to reveal.
     fn commit(&mut self, plan: ReceiveChanges, material: RevealedMaterial, now: u64) {
         self.pending_reveals.push(material);
-        if let Some(old_key) = plan.old_chain_key {
-            self.store_skipped(old_key, plan.old_chain_skipped, now);
+        // Only a new ratchet key ends the current receiving chain; its keys are that chain's.
+        if let Some(old_key) = self.receiving.as_ref().map(|old| old.their_key) {
+            if !plan.old_chain_skipped.is_empty() {
+                self.store_skipped(old_key, plan.old_chain_skipped, now);
+            }
         }
         if let Some((root_key, sending)) = plan.new_root_and_sending {
             self.receiving_dh_steps += 1;
@@ -429,7 +433,7 @@ impl Ratchet {
             self.sending = sending;
             self.sending_deferred = false;
         }
-        self.store_skipped(plan.skipped_key, plan.skipped, now);
+        self.store_skipped(plan.new_receiving.their_key, plan.skipped, now);
         self.receiving = Some(plan.new_receiving);
         self.expire_skipped(now);
     }
