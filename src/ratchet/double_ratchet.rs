@@ -9,7 +9,7 @@ use super::pending_reveals::PendingReveals;
 use super::skipped_keys::{SkippedKey, SkippedKeys};
 use super::MAX_SKIP;
 use crate::crypto::aead::{open_revealing, seal, RevealedMaterial, TAG_LEN};
-use crate::crypto::kdf::{chain_outputs, extra_key_seed, message_key, root_step, ChainStep};
+use crate::crypto::kdf::{chain_step, extra_key_seed, message_key, root_step, ChainStep};
 use crate::crypto::wipe::wipe;
 use crate::crypto::{CryptoError, DhKeyPair, RandomSource, SecretKey};
 use crate::wire::data_message::{DataHeader, DataMessage, OwnedDataMessage};
@@ -251,7 +251,7 @@ impl Ratchet {
     ) -> Result<Encrypted, RatchetError> {
         let next_number = self.sending.next_number.checked_add(1).ok_or(RatchetError::ChainExhausted)?;
         self.settle()?;
-        let (message_key, next_chain_key) = chain_outputs(&self.sending.chain_key);
+        let step = chain_step(&self.sending.chain_key);
         let header = DataHeader {
             sender_tag,
             receiver_tag,
@@ -269,7 +269,7 @@ impl Ratchet {
         let sealed = match written {
             Ok(()) if bytes.len() == message_len => {
                 let (header_bytes, body) = bytes.split_at_mut(header_len);
-                seal(&message_key, header_bytes, body).map_err(RatchetError::from)
+                seal(&step.message_key, header_bytes, body).map_err(RatchetError::from)
             }
             Ok(()) => Err(RatchetError::BodyTooLarge),
             Err(error) => Err(error),
@@ -284,8 +284,10 @@ impl Ratchet {
         bytes.extend_from_slice(&tag);
         self.pending_reveals.consume(header.revealed.len());
         self.sending.next_number = next_number;
-        // The old chain key moves into `Encrypted` (for the extra key seed): no copies.
-        let chain_key = std::mem::replace(&mut self.sending.chain_key, next_chain_key);
+        // The old chain key moves into `Encrypted` (for the extra key seed). Taking the step's
+        // keys apart instead of cloning the next one measured ~45 ns slower on this path
+        // (bench/notes/modern6-r6.md), so the step is kept whole.
+        let chain_key = std::mem::replace(&mut self.sending.chain_key, step.next_chain_key.clone());
         Ok(Encrypted { bytes, ratchet_key: header.ratchet_key, message_number: header.message_number, chain_key })
     }
 
