@@ -2,7 +2,7 @@
 //! global allocator that, while armed, looks into every block handed back to it for a watched
 //! byte pattern. Dropping a boxed `SecretKey`, and `offrec_buffer_free` on a library buffer, must
 //! hand back memory that no longer holds the secret; a plain box, the control, still does.
-//! Removing a wipe (the `ZeroizeOnDrop` on `SecretKey`, the `zeroize` in `offrec_buffer_free`,
+//! Removing a wipe (the `Drop` wipe of `SecretKey` or `RevealedMaterial`, the `zeroize` in `offrec_buffer_free`,
 //! either half of `crypto::wipe::wipe`) fails a test here.
 
 mod support;
@@ -78,6 +78,49 @@ fn a_dropped_secret_key_is_wiped_before_its_memory_is_freed() {
     let key = Box::new(SecretKey::from_bytes(std::hint::black_box(SECRET)));
     assert_eq!(key.expose(), &SECRET);
     assert_eq!(freed_blocks_holding(&SECRET, || drop(key)), 0, "SecretKey bytes left in freed memory");
+}
+
+#[test]
+fn a_secret_key_zeroized_in_place_holds_only_zeros() {
+    use zeroize::Zeroize;
+    let mut key = SecretKey::from_bytes(std::hint::black_box(SECRET));
+    key.zeroize();
+    assert_eq!(key.expose(), &[0u8; 32]);
+}
+
+#[test]
+fn dropped_revealed_material_is_wiped_before_its_memory_is_freed() {
+    use offrec::crypto::aead::RevealedMaterial;
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // The control: the same material freed without its drop still holds the bytes, so the
+    // detector can see them in this layout.
+    let kept = Box::new(std::mem::ManuallyDrop::new(RevealedMaterial::from_bytes(&std::hint::black_box(SECRET))));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(kept)), 1, "the control must be caught");
+    let material = Box::new(RevealedMaterial::from_bytes(&std::hint::black_box(SECRET)));
+    assert_eq!(material.to_bytes(), SECRET);
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(material)), 0, "revealed material left in freed memory");
+}
+
+#[test]
+fn a_sent_message_s_chain_key_moved_out_of_the_state_is_wiped_with_the_message() {
+    use offrec::crypto::kdf::extra_key_seed;
+    use offrec::crypto::{DeterministicRandom, DhKeyPair};
+    use offrec::ratchet::Ratchet;
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut rng = DeterministicRandom::from_label("moved chain key");
+    let send_one = |rng: &mut DeterministicRandom| {
+        let pair = DhKeyPair::generate(rng).unwrap();
+        let first_chain = SecretKey::from_bytes(std::hint::black_box(SECRET));
+        let mut ratchet = Ratchet::new_initiator(SecretKey::from_bytes([1; 32]), first_chain, pair);
+        ratchet.encrypt(1, 2, 0, b"hello").unwrap()
+    };
+    // The first message's step starts from the first chain key, which moves into the message.
+    // The control: a message freed without its drop still holds it.
+    let kept = Box::new(std::mem::ManuallyDrop::new(send_one(&mut rng)));
+    assert_eq!(kept.extra_key_seed(), extra_key_seed(&SecretKey::from_bytes(SECRET)));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(kept)), 1, "the control must be caught");
+    let sent = Box::new(send_one(&mut rng));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(sent)), 0, "the moved chain key left in freed memory");
 }
 
 #[test]

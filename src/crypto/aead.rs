@@ -72,13 +72,33 @@ pub fn open_revealing(
 
 /// What the receiver publishes for a message key it will never use again: H = AES_K(0¹²⁸) and
 /// the tag mask AES_K(J0) with J0 = 0⁹⁶ ‖ 0x00000001.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+///
+/// Aligned to 16 bytes, as [`SecretKey`] is: it comes back inside a `Result`.
+#[derive(Clone, PartialEq, Eq)]
+#[repr(align(16))]
 pub struct RevealedMaterial {
     /// The GHASH key H.
     pub ghash_key: [u8; 16],
     /// E_K(J0), XORed into GHASH to make the tag.
     pub tag_mask: [u8; 16],
 }
+
+/// Wiped as slices (one store each behind zeroize's optimisation barrier), not the derived
+/// byte-by-byte volatile stores: one is dropped per message received.
+impl Zeroize for RevealedMaterial {
+    fn zeroize(&mut self) {
+        self.ghash_key.as_mut_slice().zeroize();
+        self.tag_mask.as_mut_slice().zeroize();
+    }
+}
+
+impl Drop for RevealedMaterial {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for RevealedMaterial {}
 
 impl RevealedMaterial {
     /// Computes the material of a message key.

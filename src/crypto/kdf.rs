@@ -69,24 +69,35 @@ fn finish(mac: Option<Hmac<Sha256>>, label: u8) -> SecretKey {
     SecretKey::from_bytes(out)
 }
 
-/// One chain step: message key K = HMAC(ck, 0x01), next chain key ck' = HMAC(ck, 0x02). The
-/// HMAC key schedule is computed once for both: one resettable state, finalised twice by
-/// reference (cloning the keyed state and moving it into each finalisation cost two ~200-byte
-/// copies per step, every message on both sides). Its keyed states are wiped on drop.
-pub fn chain_step(chain_key: &SecretKey) -> ChainStep {
+/// The two outputs of one chain step from `chain_key`: (message key K = HMAC(ck, 0x01), next
+/// chain key ck' = HMAC(ck, 0x02)). The HMAC key schedule is computed once for both: one
+/// resettable state, finalised twice by reference (cloning the keyed state and moving it into
+/// each finalisation cost two ~200-byte copies per step, every message on both sides). Its keyed
+/// states are wiped on drop; the outputs are written straight into their keys (no stack copies).
+pub fn chain_outputs(chain_key: &SecretKey) -> (SecretKey, SecretKey) {
     use hmac::digest::FixedOutputReset;
-    let (mut message_key, mut next_chain_key) = ([0u8; 32], [0u8; 32]);
+    let mut message_key = SecretKey::from_bytes([0u8; 32]);
+    let mut next_chain_key = SecretKey::from_bytes([0u8; 32]);
     if let Ok(mut mac) = <HmacReset<Sha256> as KeyInit>::new_from_slice(chain_key.expose()) {
         mac.update(&[0x01]);
-        FixedOutputReset::finalize_into_reset(&mut mac, (&mut message_key).into());
+        FixedOutputReset::finalize_into_reset(&mut mac, message_key.expose_mut().into());
         mac.update(&[0x02]);
-        FixedOutputReset::finalize_into_reset(&mut mac, (&mut next_chain_key).into());
+        FixedOutputReset::finalize_into_reset(&mut mac, next_chain_key.expose_mut().into());
     }
-    ChainStep {
-        chain_key: chain_key.clone(),
-        message_key: SecretKey::from_bytes(message_key),
-        next_chain_key: SecretKey::from_bytes(next_chain_key),
+    (message_key, next_chain_key)
+}
+
+impl ChainStep {
+    /// The step that starts at `chain_key`, which it keeps (taken, not copied).
+    pub fn of(chain_key: SecretKey) -> Self {
+        let (message_key, next_chain_key) = chain_outputs(&chain_key);
+        Self { chain_key, next_chain_key, message_key }
     }
+}
+
+/// One chain step ([`chain_outputs`]), keeping a copy of the chain key it started from.
+pub fn chain_step(chain_key: &SecretKey) -> ChainStep {
+    ChainStep::of(chain_key.clone())
 }
 
 /// The next chain key alone, for stepping over skipped messages.
@@ -125,6 +136,8 @@ mod tests {
         assert_ne!(step.next_chain_key, ck);
         assert_eq!(step.message_key, message_key(&ck));
         assert_eq!(step.next_chain_key, next_chain_key(&ck));
+        assert_eq!(step.chain_key, ck);
+        assert_eq!(chain_outputs(&ck), (message_key(&ck), next_chain_key(&ck)));
         assert_eq!(step.message_key, SecretKey::from_bytes(hmac_sha256(&[7; 32], &[&[0x01]])));
         let esk1 = extra_symmetric_key(&seed, 1);
         let esk2 = extra_symmetric_key(&seed, 2);

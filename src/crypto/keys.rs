@@ -10,8 +10,30 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{CryptoError, RandomSource};
 
 /// 32 secret bytes (a root, chain or message key, a DH output).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+///
+/// Aligned to 16 bytes: a key moved inside a `Result` or `Option` (a byte tag, then an
+/// alignment-1 array at offset 1) was copied with unaligned 16-byte loads straight after the
+/// callee's narrower stores, which stall store forwarding on every message.
+#[derive(Clone)]
+#[repr(align(16))]
 pub struct SecretKey([u8; 32]);
+
+/// Wiped as a slice: zeroize's `[u8]` impl fills it in one go behind an optimisation barrier
+/// (one 32-byte store), where the derived impl, through the `[u8; 32]` impl, writes 32
+/// single-byte volatile stores. A message drops several keys on each side.
+impl Zeroize for SecretKey {
+    fn zeroize(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// Wraps bytes the caller no longer keeps elsewhere.
@@ -22,6 +44,11 @@ impl SecretKey {
     /// The raw bytes, for feeding a KDF or cipher.
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// The raw bytes, for a KDF to write its output straight into the key.
+    pub(crate) fn expose_mut(&mut self) -> &mut [u8; 32] {
+        &mut self.0
     }
 }
 

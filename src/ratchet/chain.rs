@@ -1,6 +1,6 @@
 //! The two symmetric chains of a ratchet state.
 
-use crate::crypto::kdf::{chain_step, next_chain_key, ChainStep};
+use crate::crypto::kdf::{next_chain_key, ChainStep};
 use crate::crypto::{DhKeyPair, SecretKey};
 
 /// Our sending chain: our current ratchet key pair and the chain key of the next message.
@@ -31,7 +31,7 @@ pub(crate) fn advance(chain_key: &SecretKey, from: u32, to: u32) -> (Vec<(u32, S
         skipped.push((number, current));
         current = next;
     }
-    (skipped, chain_step(&current))
+    (skipped, ChainStep::of(current))
 }
 
 impl PartialEq for DhKeyPair {

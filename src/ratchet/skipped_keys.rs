@@ -50,10 +50,16 @@ impl SkippedKeys {
 
     /// Removes keys that are too old in DH steps or in time.
     pub fn expire(&mut self, current_dh_step: u64, now: u64) -> Vec<SkippedKey> {
-        let (keep, expired): (VecDeque<_>, VecDeque<_>) = self.0.drain(..).partition(|k| {
+        let fresh = |k: &SkippedKey| {
             current_dh_step.saturating_sub(k.dh_step) <= MAX_SKIPPED_KEY_DH_STEPS
                 && now.saturating_sub(k.stored_at) <= MAX_SKIPPED_KEY_AGE_SECS
-        });
+        };
+        // Every receive calls this, nearly always with nothing to expire (or nothing stored):
+        // then the deque is left as it is, not drained and rebuilt.
+        if self.0.iter().all(fresh) {
+            return Vec::new();
+        }
+        let (keep, expired): (VecDeque<_>, VecDeque<_>) = self.0.drain(..).partition(|k| fresh(k));
         self.0 = keep;
         expired.into()
     }
@@ -69,5 +75,38 @@ impl SkippedKeys {
 
     pub fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
         self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(number: u32, dh_step: u64, stored_at: u64) -> SkippedKey {
+        SkippedKey {
+            their_key: [7; 32],
+            number,
+            chain_key: SecretKey::from_bytes([number as u8; 32]),
+            dh_step,
+            stored_at,
+        }
+    }
+
+    #[test]
+    fn expire_keeps_fresh_keys_in_order_and_returns_only_the_stale_ones() {
+        let mut keys = SkippedKeys::default();
+        let age = MAX_SKIPPED_KEY_AGE_SECS;
+        for (number, dh_step, stored_at) in [(0, 0, 200), (1, 3, 200), (2, 1, 200 + age), (3, 6, 100)] {
+            keys.insert(key(number, dh_step, stored_at));
+        }
+        let before = keys.clone();
+        // Nothing stale: nothing returned, nothing changed.
+        assert!(keys.expire(MAX_SKIPPED_KEY_DH_STEPS, 100 + age).is_empty());
+        assert_eq!(keys, before);
+        // Key 0 too old in DH steps, key 3 too old in time; 1 and 2 stay, in order.
+        let expired = keys.expire(MAX_SKIPPED_KEY_DH_STEPS + 1, 200 + age);
+        assert_eq!(expired.iter().map(|k| k.number).collect::<Vec<_>>(), [0, 3]);
+        assert_eq!(keys.iter().map(|k| k.number).collect::<Vec<_>>(), [1, 2]);
+        assert!(SkippedKeys::default().expire(u64::MAX, u64::MAX).is_empty());
     }
 }
