@@ -2,14 +2,16 @@
 # Bindings throughput against the C API (bench/bindings.md), run by `make bench-bindings`, at
 # the end of `make bench`, and with tiny counts by `make bench-smoke`.
 #
-# Runs the C bench (offrec only, no memory scenarios) and takes its CAPI line, then the Python
+# Runs the C bench's CAPI measurement (`bench --capi WINDOW`), then the Python
 # (bindings/python/bench_burst.py) and Go (bindings/go/cmd/benchburst) burst benches with the
-# same burst size: RUNS rounds of all three, one run each per round. Prints each one's median
+# same method: RUNS rounds of all three, one run (one process) each per round; a run is one
+# untimed warm-up burst of BURST messages per size, then WINDOW timed bursts per size, its rate
+# the WINDOW * BURST messages over their summed time (steady state in all three, bindings.md). Prints each one's median
 # throughput in CPU and wall time and its ratios to the C API's against the targets (Python >= 30 %,
 # Go >= 75 % of the 100 B burst in CPU time, issue #17).
 # A missed target is reported, not a failure; a wrong plaintext or any error is (exit != 0).
 #
-# Environment: RUNS (5 rounds), BURST (5000), BENCH (target/bench/bench), GOBENCH
+# Environment: RUNS (5 rounds), BURST (5000), WINDOW (8 timed bursts per size), BENCH (target/bench/bench), GOBENCH
 # (target/bench/benchburst, built by `make bench-bindings`), PYTHON (python3), OFFREC_LIB
 # (target/release/liboffrec.so), JSON (the medians, default target/bench/bindings.json),
 # ARGS (the C bench's options; derived from BURST), PY_ARGS / GO_ARGS (extra options, e.g.
@@ -19,11 +21,12 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-5}
 BURST=${BURST:-5000}
+WINDOW=${WINDOW:-8}
 BENCH=${BENCH:-target/bench/bench}
 GOBENCH=${GOBENCH:-target/bench/benchburst}
 PYTHON=${PYTHON:-python3}
 OFFREC_LIB=${OFFREC_LIB:-$PWD/target/release/liboffrec.so}
-ARGS=${ARGS:---only-offrec --no-otr --runs 1 --burst $BURST --ake 1 --conv 2 --frag 1 --smp 1 --mem 0 --big 0 --json target/bench/bindings-capi.json}
+ARGS=${ARGS:---capi $WINDOW --runs 1 --burst $BURST --conv 2}
 JSON=${JSON:-target/bench/bindings.json}
 PY_ARGS=${PY_ARGS:-}
 GO_ARGS=${GO_ARGS:-}
@@ -35,16 +38,16 @@ want_line() { # name, line: the line must be there (a bench that printed nothing
 
 # RUNS rounds of C, Python, Go (one run each per round) rather than all C runs first: the
 # machine's other load changes over minutes, and interleaving spreads it over all three.
-echo "== bindings vs C API: burst of $BURST messages, median of $RUNS interleaved rounds"
+echo "== bindings vs C API: bursts of $BURST messages, $WINDOW timed per size after a warm-up, median of $RUNS interleaved rounds"
 capis=() pys=() gos=()
 for round in $(seq 1 "$RUNS"); do
     capi=$("$BENCH" $ARGS 2>target/bench/bindings-capi.log | grep '^CAPI ' | tail -n 1) || true
     [ -n "$capi" ] || cat target/bench/bindings-capi.log >&2
     want_line CAPI "$capi"
     py=$(PYTHONPATH=bindings/python OFFREC_LIB="$OFFREC_LIB" \
-         "$PYTHON" bindings/python/bench_burst.py --burst "$BURST" --runs 1 $PY_ARGS | grep '^PY ') || true
+         "$PYTHON" bindings/python/bench_burst.py --burst "$BURST" --window "$WINDOW" --runs 1 $PY_ARGS | grep '^PY ') || true
     want_line PY "$py"
-    go=$("$GOBENCH" -burst "$BURST" -runs 1 $GO_ARGS | grep '^GO ') || true
+    go=$("$GOBENCH" -burst "$BURST" -window "$WINDOW" -runs 1 $GO_ARGS | grep '^GO ') || true
     want_line GO "$go"
     echo "round $round: $capi"
     echo "round $round: $py"
@@ -95,6 +98,7 @@ json_row() { # key: {"c_api": .., "python": .., "go": ..}
 cat >"$JSON" <<JSON
 {
   "burst": $BURST,
+  "window": $WINDOW,
   "rounds": $RUNS,
   "burst_100B_msgs_per_s": $(json_row burst_100B_msgs_per_s),
   "burst_4KiB_msgs_per_s": $(json_row burst_4KiB_msgs_per_s),

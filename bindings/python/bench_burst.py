@@ -1,15 +1,17 @@
 """One-way burst throughput of the Python binding, comparable with the C API's (bench/bindings.md).
 
     PYTHONPATH=bindings/python OFFREC_LIB=$PWD/target/release/liboffrec.so \
-        python3 bindings/python/bench_burst.py [--burst N] [--runs R] [--profile FILE]
+        python3 bindings/python/bench_burst.py [--burst N] [--window W] [--runs R] [--profile FILE]
 
 The scenario of bench/bench.c's sc_burst: two clients in one process (alice and bob on network
 bench, policy MANUAL), an in-memory FIFO as the transport; alice starts the session and the
 queue is pumped until both are encrypted (not timed); one warm-up message bob -> alice; then,
 timed, alice sends N messages (8-digit sequence number + the letter pattern of make_msg, 100 B
 and 4 KiB) and bob receives them all, every delivered plaintext compared with what was sent.
-Each figure is the median over R runs (new clients per run). Prints one line, the rates in wall
-time and in thread CPU time:
+A run measures the steady state, as `bench --capi W` does for the C API: one untimed warm-up
+burst per size, then W timed bursts per size (100 B and 4 KiB alternating, new clients each),
+each size's rate its W*N messages over their summed time. Each figure is the median over R runs.
+Prints one line, the rates in wall time and in thread CPU time:
 
     PY burst_100B_msgs_per_s=<n> burst_4KiB_msgs_per_s=<n> burst_100B_cpu_msgs_per_s=<n>
        burst_4KiB_cpu_msgs_per_s=<n> runs=<r> burst=<n>
@@ -102,8 +104,8 @@ class Pair:
 
 
 def burst(n: int, size: int) -> Tuple[float, float]:
-    """Messages per second in wall and in thread CPU time: alice sends n, bob receiving each
-    chunk as it arrives (one run)."""
+    """The wall and thread CPU seconds of one burst: alice sends n, bob receiving each chunk as
+    it arrives."""
     p = Pair(size)
     try:
         p.alice.start_session("bob")
@@ -123,24 +125,40 @@ def burst(n: int, size: int) -> Tuple[float, float]:
         t, c = time.perf_counter() - t0, time.thread_time() - c0
         if p.delivered != n:
             raise BenchError(f"burst: delivered {p.delivered} of {n}")
-        return n / t, n / c
+        return t, c
     finally:
         p.close()
+
+
+def run(n: int, window: int) -> Dict[int, Tuple[float, float]]:
+    """Per size, messages per second in wall and in thread CPU time of one run: one untimed
+    warm-up burst per size, then `window` timed bursts per size, alternating."""
+    sizes = (100, 4096)
+    for size in sizes:
+        burst(n, size)
+    spent = {size: [0.0, 0.0] for size in sizes}
+    for _ in range(window):
+        for size in sizes:
+            t, c = burst(n, size)
+            spent[size][0] += t
+            spent[size][1] += c
+    return {size: (n * window / t, n * window / c) for size, (t, c) in spent.items()}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--burst", type=int, default=5000)
+    ap.add_argument("--window", type=int, default=8,
+                    help="timed bursts per size in a run, after one warm-up burst per size")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--profile", metavar="FILE", help="also write a cProfile of one 100 B run")
     a = ap.parse_args()
-    if a.burst < 1 or a.runs < 1:
-        ap.error("--burst and --runs must be >= 1")
+    if a.burst < 1 or a.runs < 1 or a.window < 1:
+        ap.error("--burst, --window and --runs must be >= 1")
     rates: Dict[int, List[float]] = {100: [], 4096: []}
     cpu_rates: Dict[int, List[float]] = {100: [], 4096: []}
     for _ in range(a.runs):
-        for size in (100, 4096):
-            wall, cpu = burst(a.burst, size)
+        for size, (wall, cpu) in run(a.burst, a.window).items():
             rates[size].append(wall)
             cpu_rates[size].append(cpu)
     if a.profile:

@@ -1,14 +1,18 @@
 // Command benchburst measures the one-way burst throughput of the Go binding, to compare with
 // the C API's in the same run (bench/bindings.md, bench/bindings.sh):
 //
-//	benchburst [-burst N] [-runs R] [-cpuprofile FILE]
+//	benchburst [-burst N] [-window W] [-runs R] [-cpuprofile FILE]
 //
 // The scenario of bench/bench.c's sc_burst: two clients in one process (alice and bob on
 // network bench, policy MANUAL), an in-memory FIFO as the transport; alice starts the session
 // and the queue is pumped until both are encrypted (not timed); one warm-up message
 // bob -> alice; then, timed, alice sends N messages (8-digit sequence number + the letter
 // pattern of make_msg, 100 B and 4 KiB) and bob receives them all, every delivered plaintext
-// compared with what was sent. Each figure is the median over R runs (new clients per run).
+// compared with what was sent. A run measures the steady state, as `bench --capi W` does for
+// the C API: one untimed warm-up burst per size, then W timed bursts per size (100 B and
+// 4 KiB alternating, new clients each), each size's rate its W*N messages over their summed
+// time; W*N 100 B messages span several of the collector's cycles (one per ~8,000 here), so
+// the figure does not depend on where a cycle falls. Each figure is the median over R runs.
 // Prints one line, the rates in wall time and in CPU time (the process's user + system time:
 // the Go runtime's collector threads are part of the binding's cost):
 //
@@ -16,7 +20,7 @@
 //	   burst_4KiB_cpu_msgs_per_s=<n> runs=<r> burst=<n>
 //
 // Only the public API is used (Client.Send, Client.Receive, the Handler), as an application
-// would. -cpuprofile writes a pprof CPU profile of the timed sections.
+// would. -cpuprofile writes a pprof CPU profile of the runs.
 package main
 
 import (
@@ -156,8 +160,8 @@ func processCPU() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) * 1e-9
 }
 
-// burst returns messages per second in wall and in CPU time: alice sends n, then bob receives
-// them all (one run).
+// burst returns the wall and CPU seconds of one burst: alice sends n, bob receiving them as
+// they go.
 func burst(n, size int) (float64, float64) {
 	p := newPair(size)
 	defer p.close()
@@ -190,7 +194,26 @@ func burst(n, size int) (float64, float64) {
 	if p.delivered != n {
 		die("burst: delivered %d of %d", p.delivered, n)
 	}
-	return float64(n) / t, float64(n) / c
+	return t, c
+}
+
+// run returns the 100 B and 4 KiB rates (messages per second, wall and CPU) of one run: one
+// untimed warm-up burst per size, then w timed bursts per size, alternating.
+func run(n, w int) (r100, c100, r4k, c4k float64) {
+	sizes := [2]int{100, 4096}
+	var wall, cpu [2]float64
+	for _, size := range sizes {
+		burst(n, size)
+	}
+	for i := 0; i < w; i++ {
+		for k, size := range sizes {
+			t, c := burst(n, size)
+			wall[k] += t
+			cpu[k] += c
+		}
+	}
+	msgs := float64(n) * float64(w)
+	return msgs / wall[0], msgs / cpu[0], msgs / wall[1], msgs / cpu[1]
 }
 
 // chunk is how many messages bob receives at a time (BURST_CHUNK in bench/bench.c).
@@ -207,11 +230,12 @@ func median(v []float64) float64 {
 
 func main() {
 	n := flag.Int("burst", 5000, "messages per burst")
+	window := flag.Int("window", 8, "timed bursts per size in a run, after one warm-up burst per size")
 	runs := flag.Int("runs", 5, "runs (the median is reported)")
 	cpuprofile := flag.String("cpuprofile", "", "write a pprof CPU profile to this file")
 	flag.Parse()
-	if *n < 1 || *runs < 1 {
-		die("-burst and -runs must be >= 1")
+	if *n < 1 || *runs < 1 || *window < 1 {
+		die("-burst, -window and -runs must be >= 1")
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -226,10 +250,9 @@ func main() {
 	}
 	var r100, r4k, c100, c4k []float64
 	for r := 0; r < *runs; r++ {
-		wall, cpu := burst(*n, 100)
-		r100, c100 = append(r100, wall), append(c100, cpu)
-		wall, cpu = burst(*n, 4096)
-		r4k, c4k = append(r4k, wall), append(c4k, cpu)
+		w100, cpu100, w4k, cpu4k := run(*n, *window)
+		r100, c100 = append(r100, w100), append(c100, cpu100)
+		r4k, c4k = append(r4k, w4k), append(c4k, cpu4k)
 	}
 	fmt.Printf("GO burst_100B_msgs_per_s=%.0f burst_4KiB_msgs_per_s=%.0f burst_100B_cpu_msgs_per_s=%.0f "+
 		"burst_4KiB_cpu_msgs_per_s=%.0f runs=%d burst=%d\n",
