@@ -55,12 +55,16 @@ TEST_TARGETS += interop
 TEST_TARGETS += install-test
 # ---------------------------------------------------------------------------------------------
 
-.PHONY: all build header test test-setup cargo-test install-test install uninstall lint clean
+.PHONY: all build build-setup header test test-setup cargo-test install-test install uninstall lint clean
 
 all: build
 
-build:
+# build-setup installs (as root) or names the C and C++ compilers the build needs.
+build: build-setup
 	$(CARGO) build --release
+
+build-setup:
+	@bash tests/setup.sh --build
 
 # build.rs writes the header into OUT_DIR; copy the freshest one into the source tree, and into
 # the Go module, which carries its own copy (bindings/go/header_copy_test.go checks they agree).
@@ -105,7 +109,7 @@ uninstall:
 	      "$(DESTDIR)$(INCLUDEDIR)/offrec.h" "$(DESTDIR)$(PKGCONFIGDIR)/offrec.pc"
 
 # Clippy, formatting and the API docs, each with warnings as errors (CI runs it).
-lint:
+lint: build-setup
 	$(CARGO) clippy --all-targets $(TEST_FEATURES) -- -D warnings
 	$(CARGO) fmt --check
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib

@@ -6,12 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config valgrind binutils python3 python3-venv python3-pytest python3-cryptography ngircd libotr5-dev weechat-headless weechat-python weechat-plugins"
+APT_PACKAGES="ca-certificates gcc g++ libc6-dev make pkg-config valgrind binutils python3 python3-venv python3-pytest python3-cryptography ngircd libotr5-dev weechat-headless weechat-python weechat-plugins"
 # `--demo`: only what `make demo` needs (its libotr party is a Pidgin-like OTR user).
+# `--build`: only what building the library needs (`make build`, `make lint`): C and C++
+# compilers (simdutf, the armours' base64, is C++).
 DEMO_ONLY=0
+BUILD_ONLY=0
 if [ "${1:-}" = "--demo" ]; then
     DEMO_ONLY=1
-    APT_PACKAGES="ca-certificates gcc libc6-dev make pkg-config python3 libotr5-dev"
+    APT_PACKAGES="ca-certificates gcc g++ libc6-dev make pkg-config python3 libotr5-dev"
+elif [ "${1:-}" = "--build" ]; then
+    BUILD_ONLY=1
+    APT_PACKAGES="gcc g++ libc6-dev make"
 fi
 
 missing=()
@@ -38,6 +44,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
         exit 1
     fi
+fi
+
+if [ "$BUILD_ONLY" = 1 ]; then
+    exit 0
 fi
 
 if [ "$DEMO_ONLY" = 1 ]; then
