@@ -2,7 +2,8 @@
 //!
 //! Everything here is exported through cbindgen into `include/offrec.h`. The engine below
 //! (`wire`, `ake`, `ratchet`, `smp`, `conversation`) is safe Rust and knows nothing of C; this
-//! layer converts between C pointers and Rust values and nothing else.
+//! layer converts between C pointers and Rust values and nothing else, and wraps the one
+//! foreign library the engine calls (`simdutf_base64`: simdutf's base64 for the armours).
 //!
 //! # Conventions (the contract is SECURITY.md §9; each exported function documents its part)
 //!
@@ -55,6 +56,7 @@ pub mod panic;
 pub mod peer_policy;
 pub mod peers;
 pub mod result;
+pub(crate) mod simdutf_base64;
 pub mod smp;
 pub mod store;
 #[cfg(feature = "test-hooks")]
