@@ -6,7 +6,8 @@
 //!
 //! Layers, with data flowing one way:
 //! `wire` (bytes <-> messages) → `ake` / `ratchet` / `smp` (protocol state) → `conversation`
-//! (what an app drives) → `ffi` (the C ABI, the only place with `unsafe`).
+//! (what an app drives) → `ffi` (the C ABI, and the one outgoing foreign call: the only place
+//! with `unsafe`).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![deny(unsafe_code)]
 
@@ -17,7 +18,7 @@ pub mod forge;
 pub mod message_kind;
 pub mod migrate;
 pub mod otr;
-// The C ABI: the only module allowed `unsafe` (see its docs for the Safety contracts).
+// The C ABI and the simdutf calls: the only module allowed `unsafe` (see its docs).
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod ratchet;
