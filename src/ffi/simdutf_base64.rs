@@ -20,8 +20,12 @@ pub(crate) fn encode_append(binary: &[u8], out: &mut String) {
         let bytes = out.as_mut_vec();
         bytes.reserve(len);
         let start = bytes.len();
-        let written =
-            simdutf::binary_to_base64(binary.as_ptr(), binary.len(), bytes.as_mut_ptr().add(start), Base64Options::Default);
+        let written = simdutf::binary_to_base64(
+            binary.as_ptr(),
+            binary.len(),
+            bytes.as_mut_ptr().add(start),
+            Base64Options::Default,
+        );
         bytes.set_len(start + written.min(len));
     }
 }
