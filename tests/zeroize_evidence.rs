@@ -8,8 +8,9 @@
 mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::ffi::c_char;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use offrec::conversation::Action;
@@ -20,11 +21,17 @@ use offrec::ffi::{offrec_buffer, OffrecResult};
 
 const WATCH_LEN: usize = 32;
 
-/// Watches freed blocks for `WATCH` while `ARMED`; counts the hits in `FOUND`. Lock-free and
+/// Watches the blocks the armed thread frees for `WATCH`; counts the hits in `FOUND`. Lock-free and
 /// allocation-free, as an allocator must be.
 struct Inspecting;
 
-static ARMED: AtomicBool = AtomicBool::new(false);
+std::thread_local! {
+    /// Armed on the thread under test only: a block another thread frees meanwhile (libtest
+    /// starting the next test's thread, say) may hold a stale copy of the pattern in memory
+    /// malloc recycled from an earlier test, and is none of the test's business. A `const`
+    /// thread-local without a destructor: reading it never allocates.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
 static WATCH: [AtomicU8; WATCH_LEN] = [const { AtomicU8::new(0) }; WATCH_LEN];
 static FOUND: AtomicUsize = AtomicUsize::new(0);
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -35,7 +42,7 @@ unsafe impl GlobalAlloc for Inspecting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if ARMED.load(Ordering::SeqCst) && layout.size() >= WATCH_LEN {
+        if layout.size() >= WATCH_LEN && ARMED.with(Cell::get) {
             // SAFETY: the block is still ours until System.dealloc below.
             let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
             let hit =
@@ -51,15 +58,16 @@ unsafe impl GlobalAlloc for Inspecting {
 #[global_allocator]
 static ALLOCATOR: Inspecting = Inspecting;
 
-/// Runs `free` with the allocator armed for `pattern`; returns how many freed blocks held it.
+/// Runs `free` with the allocator armed for `pattern` on this thread; returns how many blocks
+/// it freed held the pattern.
 fn freed_blocks_holding(pattern: &[u8], free: impl FnOnce()) -> usize {
     for (slot, byte) in WATCH.iter().zip(pattern) {
         slot.store(*byte, Ordering::Relaxed);
     }
     FOUND.store(0, Ordering::SeqCst);
-    ARMED.store(true, Ordering::SeqCst);
+    ARMED.with(|armed| armed.set(true));
     free();
-    ARMED.store(false, Ordering::SeqCst);
+    ARMED.with(|armed| armed.set(false));
     FOUND.load(Ordering::SeqCst)
 }
 
