@@ -280,3 +280,39 @@ def test_non_utf8_takes_the_error_handlers(pair) -> None:  # type: ignore[no-unt
     finally:
         a._handlers["on_send"] = client_mod._METHOD
     assert got == [("bob", "\ufffdwire"), ("\ufffd", "ok"), ("bob", "ok")]
+
+
+def test_peer_names_are_remembered_exactly_and_boundedly(pair) -> None:  # type: ignore[no-untyped-def]
+    """send / receive take a str peer's encoding from _PEER_ARGS: the entry is the name's UTF-8
+    bytes with their byte length (not the str's length), other name types are never keys, a
+    name that cannot be encoded is refused and not remembered, and a full table still works."""
+    a, b = pair
+    saved = dict(client_mod._PEER_ARGS)
+    client_mod._PEER_ARGS.clear()
+    try:
+        for peer in ("bob", b"bob", bytearray(b"bob"), memoryview(b"bob"), "bob"):
+            a.send(peer, f"to {type(peer).__name__}")
+            a.net.pump()
+        assert [t for p, t, _ in b.delivered[-5:] if p == "alice"] == [
+            "to str", "to bytes", "to bytearray", "to memoryview", "to str",
+        ]
+        assert sorted(client_mod._PEER_ARGS) == ["alice", "bob"]  # bob's pump received from "alice"
+        encoded, length = client_mod._PEER_ARGS["bob"]
+        assert encoded == b"bob" and length.value == 3
+        # A name whose UTF-8 is longer than the str: the length is the bytes'.
+        b.receive("d\u00f6rte", "plain hello")
+        assert b.delivered[-1][:2] == ("d\u00f6rte", "plain hello")
+        encoded, length = client_mod._PEER_ARGS["d\u00f6rte"]
+        assert encoded == "d\u00f6rte".encode() and length.value == 6
+        with pytest.raises(UnicodeEncodeError):
+            a.send("bob\udc80", "x")
+        assert "bob\udc80" not in client_mod._PEER_ARGS
+        # Full: a new name still goes through, encoded afresh and not remembered.
+        for i in range(client_mod._PEER_ARGS_MAX):
+            client_mod._PEER_ARGS.setdefault(f"filler {i}", (b"x", ctypes.c_size_t(1)))
+        b.receive("carol", "plain from carol")
+        assert b.delivered[-1][:2] == ("carol", "plain from carol")
+        assert "carol" not in client_mod._PEER_ARGS
+    finally:
+        client_mod._PEER_ARGS.clear()
+        client_mod._PEER_ARGS.update(saved)
