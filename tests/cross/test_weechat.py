@@ -234,6 +234,13 @@ class World:
         tap, weechat = self.tap, self.weechat
         wait_for("WeeChat to register on the IRC server",
                  lambda: any(f" 001 {ME} " in line for line in tap.lines(False)), weechat.diagnostics)
+        # The server having sent its welcome is not WeeChat having read it: a /query typed
+        # into the fifo before then fails ("must be executed on connected irc server"), and a
+        # loaded machine showed it. WeeChat logs the welcome when it handles it (flush delay 0).
+        wait_for("WeeChat to handle the server's welcome",
+                 lambda: any("Welcome to the Internet Relay Network" in m
+                             for _, _, m in weechat.log(f"irc.server.{SERVER}")),
+                 weechat.diagnostics)
         wait_for("the script to be loaded (WeeChat's Python plugin: package weechat-python)",
                  lambda: any("offrec" in m and "loaded" in m for _, _, m in weechat.log("core.weechat")),
                  weechat.diagnostics)
