@@ -1,6 +1,7 @@
 //! Evidence that secrets are wiped before their memory is freed. This test binary installs a
-//! global allocator that, while armed, looks into every block handed back to it for a watched
-//! byte pattern. Dropping a boxed `SecretKey`, and `offrec_buffer_free` on a library buffer, must
+//! global allocator that, while armed on the thread under test, looks into every block that
+//! thread hands back for a watched byte pattern (other threads' frees are not the test's: the
+//! library spawns none). Dropping a boxed `SecretKey`, and `offrec_buffer_free` on a library buffer, must
 //! hand back memory that no longer holds the secret; a plain box, the control, still does.
 //! Removing a wipe (the `Drop` wipe of `SecretKey` or `RevealedMaterial`, the `zeroize` in `offrec_buffer_free`,
 //! either half of `crypto::wipe::wipe`) fails a test here.
