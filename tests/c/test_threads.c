@@ -2,7 +2,8 @@
  * One client ("hub") shared by 8 threads, talking to 4 peers at once. Every thread sends its
  * messages from the hub and pumps the shared (thread-safe) network queue; each peer echoes
  * every message back from inside its deliver callback (re-entrant send). Checks that every
- * message and every echo arrives exactly once (sends to one peer in wire order: see peer_link). Prints "test_threads: N passed, N failed".
+ * message and every echo arrives exactly once (sends to one peer in wire order: see
+ * peer_link). Prints "test_threads: N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
