@@ -54,9 +54,8 @@ mutants-tool:
 	    cargo install --locked cargo-mutants --version $(CARGO_MUTANTS_VERSION)
 
 mutants-list: mutants-tool
-	@for m in $(MUTANTS_MODULES); do \
-	    printf '%-14s %s mutants\n' $$m "$$(cargo mutants --list -f '$(MUTANTS_FILES_'$$m')' | wc -l)"; \
-	done
+	@$(foreach m,$(MUTANTS_MODULES),printf '%-14s %s mutants\n' $(m) \
+	    "$$(cargo mutants --list -f '$(MUTANTS_FILES_$(m))' | wc -l)";)
 
 # `|| true`: cargo-mutants exits non-zero when mutants survive; the summary below says which.
 mutants: mutants-tool
