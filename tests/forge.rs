@@ -5,7 +5,7 @@
 use offrec::ake::{AkeConfig, Established, Initiator, Responder};
 use offrec::crypto::aead::RevealedMaterial;
 use offrec::crypto::{DeterministicRandom, IdentityKey};
-use offrec::forge::{find_reveal, forge, forge_wire, parse_captured, ForgeError};
+use offrec::forge::{find_reveal, forge, forge_wire, parse_captured, revealed_in, ForgeError};
 use offrec::wire::data_message::DataMessage;
 use offrec::wire::{armour, decode_body, encode_body};
 
@@ -52,6 +52,35 @@ fn forged_message_is_accepted_by_the_original_receivers_engine() {
     let mut receiver = snapshot;
     let decrypted = receiver.decrypt(&parse_captured(&forged).unwrap(), 0, &mut rng).unwrap();
     assert_eq!(decode_body(&decrypted.body).unwrap().text, b"hi");
+}
+
+#[test]
+fn revealed_in_lists_the_material_a_reply_carries_and_nothing_before_it() {
+    let mut rng = DeterministicRandom::from_label("forge revealed_in");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    let first = parse_captured(&send(&mut alice, 0x100, 0x200, b"one")).unwrap();
+    let second = parse_captured(&send(&mut alice, 0x100, 0x200, b"two")).unwrap();
+    // Nothing read yet: Alice's messages reveal nothing, and neither does a reply of Bob's
+    // written before he read them.
+    assert!(revealed_in(&first).is_empty());
+    bob.ratchet.decrypt(&first, 0, &mut rng).unwrap();
+    bob.ratchet.decrypt(&second, 0, &mut rng).unwrap();
+    let reply = parse_captured(&send(&mut bob, 0x200, 0x100, b"ok")).unwrap();
+
+    // The reply reveals both keys Bob used: each piece the header carries, in order, and one
+    // of them verifies each of Alice's messages.
+    let listed = revealed_in(&reply);
+    assert_eq!(listed.len(), reply.header.revealed.len());
+    assert_eq!(listed.len(), 2);
+    for (material, raw) in listed.iter().zip(reply.header.revealed.iter()) {
+        assert_eq!(&material.to_bytes(), raw);
+    }
+    for message in [&first, &second] {
+        assert_eq!(
+            listed.iter().filter(|m| m.verifies(&message.header_bytes, &message.ciphertext, &message.tag)).count(),
+            1
+        );
+    }
 }
 
 #[test]
