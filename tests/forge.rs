@@ -7,7 +7,7 @@ use offrec::crypto::aead::RevealedMaterial;
 use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::forge::{find_reveal, forge, forge_wire, parse_captured, revealed_in, ForgeError};
 use offrec::wire::data_message::DataMessage;
-use offrec::wire::{armour, decode_body, encode_body};
+use offrec::wire::{armour, decode_body, encode_body, Tlv, TlvType};
 
 fn sessions(rng: &mut DeterministicRandom) -> (Established, Established) {
     let alice = IdentityKey::generate(rng).unwrap();
@@ -95,6 +95,42 @@ fn wrong_known_text_or_oversize_new_text_is_refused() {
     let too_long = vec![b'x'; message.ciphertext.len()];
     assert_eq!(forge(&message, &revealed, b"short", &too_long).unwrap_err(), ForgeError::NewTextDoesNotFit);
     assert_eq!(forge(&message, &revealed, &too_long, b"x").unwrap_err(), ForgeError::KnownTextDoesNotFit);
+}
+
+#[test]
+fn forged_bodies_are_laid_out_as_the_engine_lays_out_its_own() {
+    let mut rng = DeterministicRandom::from_label("forge layout");
+    let (mut alice, mut bob) = sessions(&mut rng);
+    // 23 bytes of text: a 32-byte body (4 + 23 + a padding TLV of 1 byte).
+    let known = b"I will pay you 10 euros";
+    let message = parse_captured(&send(&mut alice, 0x100, 0x200, known)).unwrap();
+    assert_eq!(message.ciphertext.len(), 32);
+    let receiver = bob.ratchet.clone();
+    bob.ratchet.decrypt(&message, 0, &mut rng).unwrap();
+    let reply = parse_captured(&send(&mut bob, 0x200, 0x100, b"ok")).unwrap();
+    let revealed = find_reveal(&message, reply.header.revealed.iter()).unwrap();
+    let mut opened = |forged: DataMessage| {
+        let mut receiver = receiver.clone();
+        decode_body(&receiver.decrypt(&forged, 0, &mut rng).unwrap().body).unwrap()
+    };
+
+    // A text filling the body exactly: no padding TLV at all.
+    let exact = [b'e'; 28];
+    let body = opened(forge(&message, &revealed, known, &exact).unwrap());
+    assert_eq!((body.text.as_slice(), body.tlvs.as_slice()), (&exact[..], &[][..]));
+    // Four bytes of slack: one padding TLV with an empty value.
+    let body = opened(forge(&message, &revealed, known, &[b'f'; 24]).unwrap());
+    assert_eq!(body.tlvs, vec![Tlv { kind: TlvType::PADDING, value: vec![] }]);
+    // One to three bytes of slack cannot hold a TLV header: refused, for either text.
+    for len in 25..=27 {
+        assert_eq!(forge(&message, &revealed, known, &vec![b'g'; len]).unwrap_err(), ForgeError::NewTextDoesNotFit);
+        assert_eq!(forge(&message, &revealed, &vec![b'g'; len], b"x").unwrap_err(), ForgeError::KnownTextDoesNotFit);
+    }
+    // A short text: one padding TLV covering the rest, its length field exact, its value zero
+    // (zero bytes would also parse as empty padding TLVs, so the list is compared whole).
+    let body = opened(forge(&message, &revealed, known, b"hi").unwrap());
+    assert_eq!(body.text, b"hi");
+    assert_eq!(body.tlvs, vec![Tlv { kind: TlvType::PADDING, value: vec![0; 22] }]);
 }
 
 #[test]
