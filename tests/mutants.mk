@@ -21,7 +21,9 @@ MUTANTS_ARGS ?=
 
 # Which files each module covers, and the test targets that exercise it (the whole suite per
 # mutant would cost minutes each; these sets were chosen to include every test that names the
-# module's behaviour). `--lib` runs the unit tests in src/.
+# module's behaviour). `--lib` runs the unit tests in src/. They go to every cargo call
+# (`--cargo-arg`), so each mutant's build links only these targets, not all ~70 test programs:
+# a forge mutant's build fell from 26-37 s to a few seconds.
 MUTANTS_FILES_crypto := src/crypto/**
 MUTANTS_TESTS_crypto := --lib --test kat_primitives --test vectors --test ratchet --test ake --test zeroize_evidence
 MUTANTS_FILES_ratchet := src/ratchet/**
@@ -74,4 +76,4 @@ mutants-one:
 	mkdir -p target/mutants/$(MUTANTS_MODULE)
 	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) --timeout $(MUTANTS_TIMEOUT) $(MUTANTS_ARGS) \
 	    -f '$(MUTANTS_FILES_$(MUTANTS_MODULE))' -o target/mutants/$(MUTANTS_MODULE) \
-	    $(foreach a,$(MUTANTS_TESTS_$(MUTANTS_MODULE)),--cargo-test-arg=$(a))
+	    $(foreach a,$(MUTANTS_TESTS_$(MUTANTS_MODULE)),--cargo-arg=$(a))
