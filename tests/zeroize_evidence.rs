@@ -111,6 +111,31 @@ fn dropped_revealed_material_is_wiped_before_its_memory_is_freed() {
 }
 
 #[test]
+fn a_dropped_deterministic_random_wipes_its_seed_and_its_unread_block() {
+    use offrec::crypto::{DeterministicRandom, RandomSource};
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Its seed is every key it will ever make, and its buffer the next bytes it would give.
+    let mut upcoming = [0u8; 32];
+    DeterministicRandom::new(SECRET).fill(&mut upcoming).unwrap();
+    let started = || {
+        let mut random = Box::new(DeterministicRandom::new(std::hint::black_box(SECRET)));
+        let mut first = [0u8; 1];
+        random.fill(&mut first).unwrap();
+        assert_eq!(first[0], upcoming[0]);
+        random
+    };
+    // The control: freed without its drop, both are there to be seen.
+    let kept = Box::new(std::mem::ManuallyDrop::new(*started()));
+    let kept_too = Box::new(std::mem::ManuallyDrop::new(*started()));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(kept)), 1, "the control must be caught");
+    assert_eq!(freed_blocks_holding(&upcoming, || drop(kept_too)), 1, "the control must be caught");
+    let random = started();
+    let random_too = started();
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(random)), 0, "the seed left in freed memory");
+    assert_eq!(freed_blocks_holding(&upcoming, || drop(random_too)), 0, "the unread block left in freed memory");
+}
+
+#[test]
 fn a_sent_message_s_chain_key_moved_out_of_the_state_is_wiped_with_the_message() {
     use offrec::crypto::kdf::extra_key_seed;
     use offrec::crypto::{DeterministicRandom, DhKeyPair};
