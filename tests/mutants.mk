@@ -15,7 +15,10 @@ MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ff
 # name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
 # presence, message kinds: issue #16).
 MUTANTS_JOBS ?= 1
-MUTANTS_TIMEOUT ?= 300
+# Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
+# (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
+# returning zeros makes key generation retry forever) against a 5 s baseline.
+MUTANTS_TIMEOUT ?=
 # Extra cargo-mutants arguments, e.g. MUTANTS_ARGS=--iterate to retry only what was not caught.
 MUTANTS_ARGS ?=
 
@@ -79,6 +82,6 @@ mutants: mutants-tool
 
 mutants-one:
 	mkdir -p target/mutants/$(MUTANTS_MODULE)
-	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) --timeout $(MUTANTS_TIMEOUT) $(MUTANTS_ARGS) \
+	cargo mutants --no-shuffle -j $(MUTANTS_JOBS) $(if $(MUTANTS_TIMEOUT),--timeout $(MUTANTS_TIMEOUT)) $(MUTANTS_ARGS) \
 	    -f '$(MUTANTS_FILES_$(MUTANTS_MODULE))' -o target/mutants/$(MUTANTS_MODULE) \
 	    $(foreach a,$(MUTANTS_TESTS_$(MUTANTS_MODULE)),--cargo-arg=$(a))
