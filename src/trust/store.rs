@@ -185,6 +185,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn verified_forget_and_remove_peer_say_what_they_did() {
+        let mut store = TrustStore::default();
+        assert!(!store.has_verified("bob"), "an unknown peer");
+        store.observe("bob", [1; 32]);
+        store.observe("bob", [2; 32]);
+        assert!(!store.has_verified("bob"), "known keys, none verified");
+        store.set_trust("bob", [2; 32], Trust::VerifiedSmp);
+        assert!(store.has_verified("bob"));
+        assert!(!store.has_verified("carol"));
+
+        // Forgetting: only the named key, true only if it was there; the last key takes the
+        // peer with it.
+        assert!(!store.forget("carol", &[1; 32]), "an unknown peer");
+        assert!(!store.forget("bob", &[3; 32]), "an unknown key");
+        assert_eq!(store.keys("bob").len(), 2);
+        assert!(store.forget("bob", &[2; 32]));
+        assert_eq!(store.keys("bob").iter().map(|k| k.fingerprint).collect::<Vec<_>>(), vec![[1; 32]]);
+        assert!(!store.has_verified("bob"), "the verified key is gone");
+        assert!(store.forget("bob", &[1; 32]));
+        assert_eq!(store.peers().count(), 0, "no empty entry left behind");
+
+        // Removing a peer: true only if it had keys, and every key goes.
+        assert!(!store.remove_peer("bob"));
+        store.observe("bob", [1; 32]);
+        store.observe("bob", [2; 32]);
+        store.observe("dave", [4; 32]);
+        assert!(store.remove_peer("bob"));
+        assert!(store.keys("bob").is_empty());
+        assert_eq!(store.keys("dave").len(), 1, "other peers stay");
+        assert!(!store.remove_peer("bob"));
+    }
+
+    #[test]
     fn first_known_and_changed() {
         let mut store = TrustStore::default();
         assert_eq!(store.observe("bob", [1; 32]), Observation::FirstKey);
