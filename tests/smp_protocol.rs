@@ -264,3 +264,40 @@ proptest! {
         prop_assert_eq!(eb, expected);
     }
 }
+
+#[test]
+fn who_answers_a_question_and_who_waits_for_a_secret() {
+    for question in [Some("where did we meet?"), None] {
+        let (mut alice, mut bob) = pair(SSID);
+        let (mut ra, mut rb) = (rng("alice q"), rng("bob q"));
+        assert!(!alice.is_awaiting_secret() && !bob.is_awaiting_secret(), "nothing received yet");
+        let m1 = alice.start(b"s", question, &mut ra).unwrap().remove(0);
+        assert!(!alice.is_awaiting_secret(), "the asker waits for SMP2, not for a secret");
+        bob.receive(m1.tlv_type, &m1.payload, &mut rb);
+        assert!(bob.is_awaiting_secret());
+        // Only the side a question was put to is its answerer.
+        assert_eq!(bob.answering_question(), question.is_some());
+        assert!(!alice.answering_question());
+        let m2 = bob.respond(b"s", &mut rb).unwrap();
+        assert!(!bob.is_awaiting_secret(), "answered");
+        assert_eq!(bob.answering_question(), question.is_some(), "kept for the run's outcome");
+        alice.receive(m2.tlv_type, &m2.payload, &mut ra);
+    }
+}
+
+#[test]
+fn a_question_of_exactly_the_limit_goes_through_and_one_byte_more_does_not() {
+    use offrec::smp::messages::{check_question, MAX_QUESTION_LEN};
+    let longest = "q".repeat(MAX_QUESTION_LEN);
+    assert_eq!(check_question(&longest), Ok(()));
+    let too_long = "q".repeat(MAX_QUESTION_LEN + 1);
+    assert_eq!(check_question(&too_long), Err(SmpError::QuestionTooLong { max: MAX_QUESTION_LEN }));
+    // The receiver's parser draws the line at the same place.
+    let (mut alice, mut bob) = pair(SSID);
+    let (mut ra, mut rb) = (rng("alice long"), rng("bob long"));
+    let m1 = alice.start(b"s", Some(&longest), &mut ra).unwrap().remove(0);
+    assert_eq!(Smp1::parse(&m1.payload).unwrap().question.as_deref(), Some(longest.as_str()));
+    let step = bob.receive(m1.tlv_type, &m1.payload, &mut rb);
+    assert_eq!(step.event, Some(SmpEvent::AskedForSecret { question: Some(longest.clone()) }));
+    assert!(matches!(alice.start(b"s", Some(&too_long), &mut ra), Err(SmpError::QuestionTooLong { .. })));
+}
