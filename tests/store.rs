@@ -274,3 +274,40 @@ fn messages_lost_before_our_restart_are_still_named() {
     net.run();
     assert_eq!(lost_ids(&net, "alice"), ids);
 }
+
+#[test]
+fn file_store_paths_existence_and_only_its_own_stale_temporaries_removed() {
+    use std::time::{Duration, SystemTime};
+    let dir = std::env::temp_dir().join(format!("offrec-store-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = FileStore::open_dir(&dir).unwrap();
+    assert!(!store.exists(), "nothing saved yet");
+    let key = raw_key(8);
+    let net = encrypted_pair();
+    store.save(&net.party("alice").client, &key).unwrap();
+    assert!(store.exists());
+
+    // An hour old: past the stale age. Only the store's own temporary names may go.
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    let names = [".offrec.store.4242.tmp", ".offrec.store.keep", "notes.tmp"];
+    for name in names {
+        let path = dir.join(name);
+        std::fs::write(&path, b"x").unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    }
+    store.save(&net.party("alice").client, &key).unwrap();
+    assert!(!dir.join(names[0]).exists(), "a killed writer's stale temporary file is removed");
+    assert!(dir.join(names[1]).exists() && dir.join(names[2]).exists(), "files that are not its temporaries stay");
+
+    // A path below a plain file is refused at once (the error is not "not found").
+    let plain = dir.join("plain-file");
+    std::fs::write(&plain, b"x").unwrap();
+    assert!(FileStore::open_dir(plain.join("sub")).is_err());
+    // A directory that became a file after it was named: the save refuses, writes nothing.
+    let later = dir.join("later");
+    let late_store = FileStore::open_dir(&later).unwrap();
+    std::fs::write(&later, b"x").unwrap();
+    assert!(matches!(late_store.save(&net.party("alice").client, &key), Err(StoreError::InvalidState(_))));
+    assert_eq!(std::fs::read(&later).unwrap(), b"x");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
