@@ -309,5 +309,14 @@ fn file_store_paths_existence_and_only_its_own_stale_temporaries_removed() {
     std::fs::write(&later, b"x").unwrap();
     assert!(matches!(late_store.save(&net.party("alice").client, &key), Err(StoreError::InvalidState(_))));
     assert_eq!(std::fs::read(&later).unwrap(), b"x");
+
+    // The size limit is 256 MiB: a 2 MiB file is read (and refused as no store), one byte over
+    // the limit is refused unread. Both sparse, so nothing is written to disk.
+    let too_big = offrec::store::MAX_STORE_FILE_LEN + 1;
+    for (len, over) in [(2 << 20, false), (too_big, true)] {
+        std::fs::File::create(store.path()).unwrap().set_len(len).unwrap();
+        let error = store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("v"))).unwrap_err();
+        assert_eq!(error == StoreError::InvalidState("store file larger than the limit"), over, "{len} bytes: {error:?}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
