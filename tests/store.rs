@@ -309,6 +309,10 @@ fn file_store_paths_existence_and_only_its_own_stale_temporaries_removed() {
     std::fs::write(&later, b"x").unwrap();
     assert!(matches!(late_store.save(&net.party("alice").client, &key), Err(StoreError::InvalidState(_))));
     assert_eq!(std::fs::read(&later).unwrap(), b"x");
+    // Loading from it is an error, not "nothing saved yet": an application that takes NotFound
+    // for a first run would make a new identity over an unreadable store.
+    let error = late_store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("u"))).unwrap_err();
+    assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
 
     // The size limit is 256 MiB: a 2 MiB file is read (and refused as no store), one byte over
     // the limit is refused unread. Both sparse, so nothing is written to disk.
