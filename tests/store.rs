@@ -311,7 +311,8 @@ fn file_store_paths_existence_and_only_its_own_stale_temporaries_removed() {
     assert_eq!(std::fs::read(&later).unwrap(), b"x");
     // Loading from it is an error, not "nothing saved yet": an application that takes NotFound
     // for a first run would make a new identity over an unreadable store.
-    let error = late_store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("u"))).unwrap_err();
+    let error =
+        late_store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("u"))).unwrap_err();
     assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
 
     // The size limit is 256 MiB: a 2 MiB file is read (and refused as no store), one byte over
@@ -319,8 +320,13 @@ fn file_store_paths_existence_and_only_its_own_stale_temporaries_removed() {
     let too_big = offrec::store::MAX_STORE_FILE_LEN + 1;
     for (len, over) in [(2 << 20, false), (too_big, true)] {
         std::fs::File::create(store.path()).unwrap().set_len(len).unwrap();
-        let error = store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("v"))).unwrap_err();
-        assert_eq!(error == StoreError::InvalidState("store file larger than the limit"), over, "{len} bytes: {error:?}");
+        let error =
+            store.load(&key, settings(Policy::MANUAL), Box::new(DeterministicRandom::from_label("v"))).unwrap_err();
+        assert_eq!(
+            error == StoreError::InvalidState("store file larger than the limit"),
+            over,
+            "{len} bytes: {error:?}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
