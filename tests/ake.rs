@@ -327,3 +327,125 @@ fn a_finish_with_a_bad_ratchet_key_is_refused_at_once() {
         }
     }
 }
+
+/// A random source that serves `left` more bytes, then fails (as a broken `getrandom` would).
+struct FailsAfter {
+    inner: DeterministicRandom,
+    left: usize,
+}
+
+impl offrec::crypto::RandomSource for FailsAfter {
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), offrec::crypto::RandomError> {
+        if out.len() > self.left {
+            self.left = 0;
+            return Err(offrec::crypto::RandomError);
+        }
+        self.left -= out.len();
+        self.inner.fill(out)
+    }
+}
+
+fn failing(label: &str) -> FailsAfter {
+    FailsAfter { inner: DeterministicRandom::from_label(label), left: 0 }
+}
+
+/// Every handshake step that draws randomness (the ephemeral keys inside Noise, the ratchet
+/// keys after it) reports a broken random source as `Random`, not as a forged message; and the
+/// steps that take `&self` can be retried once the source works again.
+#[test]
+fn a_failing_random_source_is_reported_as_such_at_every_step() {
+    let mut p = parties("failing random");
+    let (alice_cfg, bob_cfg) = (config(&p.alice, ALICE_TAG, PHI), config(&p.bob, BOB_TAG, PHI));
+
+    // Start: Bob's ephemeral key (Noise).
+    let err = Initiator::start(bob_cfg, 0, 0b1, &mut failing("start")).unwrap_err();
+    assert_eq!(err, AkeError::Random);
+    let (bob_init, start) = Initiator::start(bob_cfg, 0, 0b1, &mut p.rng).unwrap();
+
+    // Reply: Alice's ephemeral key (Noise).
+    let err = Responder::respond(alice_cfg, &start, 0b1, &mut failing("reply")).unwrap_err();
+    assert_eq!(err, AkeError::Random);
+    let (alice_resp, reply) = Responder::respond(alice_cfg, &start, 0b1, &mut p.rng).unwrap();
+
+    // Finish: Bob's first ratchet key, drawn before anything is written.
+    let err = bob_init.finish(&reply, &mut failing("finish")).unwrap_err();
+    assert_eq!(err, AkeError::Random);
+    let (finish, mut bob) = bob_init.finish(&reply, &mut p.rng).unwrap();
+
+    // Alice's ratchet key for her first sending step, drawn when she takes Finish.
+    let err = alice_resp.finish(&finish, &mut failing("responder finish")).unwrap_err();
+    assert_eq!(err, AkeError::Random);
+    let mut alice = alice_resp.finish(&finish, &mut p.rng).unwrap();
+
+    // The retried steps give a working session.
+    assert_eq!(alice.ssid, bob.ssid);
+    let m = bob.ratchet.encrypt(BOB_TAG, ALICE_TAG, 0, b"after the retry").unwrap();
+    let got = alice.ratchet.decrypt(&DataMessage::parse(&m.bytes).unwrap(), 0, &mut p.rng).unwrap();
+    assert_eq!(&got.body[..], b"after the retry");
+    let n = alice.ratchet.encrypt(ALICE_TAG, BOB_TAG, 0, b"and back").unwrap();
+    assert!(bob.ratchet.decrypt(&DataMessage::parse(&n.bytes).unwrap(), 0, &mut p.rng).is_ok());
+}
+
+/// The prefix a names-differ report quotes is the first 8 bytes of the Start's ephemeral key:
+/// the initiator recognises its own Start by it, so it must not be a constant.
+#[test]
+fn the_ephemeral_prefix_is_the_start_s_own() {
+    use offrec::ake::handshake::start_ephemeral_prefix;
+    let mut p = parties("prefix");
+    let (first, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (second, again) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let expected: [u8; 8] = start.noise[..8].try_into().unwrap();
+    assert_eq!(start_ephemeral_prefix(&start.noise), Some(expected));
+    assert_eq!(first.ephemeral_prefix(), expected);
+    assert_eq!(second.ephemeral_prefix(), <[u8; 8]>::try_from(&again.noise[..8]).unwrap());
+    assert_ne!(first.ephemeral_prefix(), second.ephemeral_prefix());
+    assert_eq!(start_ephemeral_prefix(&start.noise[..7]), None);
+}
+
+/// Crossed starts: the side whose ephemeral key hashes higher stays initiator, the other
+/// yields; a Start reflected back to its sender is never yielded to.
+#[test]
+fn crossed_starts_yield_to_the_higher_ephemeral_hash() {
+    use sha2::{Digest, Sha256};
+    let mut p = parties("crossed hashes");
+    let (alice_init, alice_start) = Initiator::start(config(&p.alice, ALICE_TAG, PHI), 0, 0, &mut p.rng).unwrap();
+    let (bob_init, bob_start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0, &mut p.rng).unwrap();
+    let hash = |m: &AkeMessage| -> [u8; 32] { Sha256::digest(&m.noise[..32]).into() };
+    let alice_higher = hash(&alice_start) > hash(&bob_start);
+    assert_eq!(alice_init.should_yield_to(&bob_start), !alice_higher);
+    assert_eq!(bob_init.should_yield_to(&alice_start), alice_higher);
+    assert!(!alice_init.should_yield_to(&alice_start));
+    assert!(!bob_init.should_yield_to(&bob_start));
+}
+
+/// Instance tags from 0x100 up are valid (below are reserved, as in OTR): the lowest valid
+/// tag completes a handshake on both sides; 0xFF is refused by both.
+#[test]
+fn the_lowest_valid_instance_tag_is_accepted_and_the_one_below_refused() {
+    let mut p = parties("tag boundary");
+    let (init, start) = Initiator::start(config(&p.bob, 0x100, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (resp, reply) = Responder::respond(config(&p.alice, 0x100, PHI), &start, 0b1, &mut p.rng).unwrap();
+    assert_eq!(resp.their_tag(), 0x100);
+    let (finish, bob) = init.finish(&reply, &mut p.rng).unwrap();
+    let alice = resp.finish(&finish, &mut p.rng).unwrap();
+    assert_eq!((alice.their_tag, bob.their_tag), (0x100, 0x100));
+
+    let (init, start) = Initiator::start(config(&p.bob, 0xFF, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let err = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap_err();
+    assert_eq!(err, AkeError::Malformed);
+    let _ = init;
+    let (init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (_, reply) = Responder::respond(config(&p.alice, 0xFF, PHI), &start, 0b1, &mut p.rng).unwrap();
+    assert_eq!(init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::Malformed);
+}
+
+/// A framed handshake message of exactly the maximum length parses; one byte more does not.
+#[test]
+fn parse_accepts_exactly_the_maximum_length() {
+    use offrec::ake::message::MAX_AKE_MESSAGE_LEN;
+    let mut bytes = vec![0x4F, 0x01, 0x21, 0, 0, 1, 0, 0, 0, 0, 0];
+    bytes.resize(MAX_AKE_MESSAGE_LEN, 7);
+    assert_eq!(AkeMessage::parse(&bytes).unwrap().noise.len(), MAX_AKE_MESSAGE_LEN - 11);
+    bytes.push(7);
+    assert!(AkeMessage::parse(&bytes).is_none());
+}

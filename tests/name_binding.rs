@@ -177,3 +177,26 @@ fn a_names_differ_error_for_someone_elses_start_is_just_an_error() {
     assert!(bob.failures().is_empty());
     assert!(bob.events.iter().any(|e| matches!(e, Event::PeerError { .. })));
 }
+
+#[test]
+fn a_names_differ_error_must_name_our_pending_start_exactly() {
+    // Bob has a Start in flight. Reports naming any other ephemeral prefix (including the
+    // constant ones a careless implementation would compare against) change nothing; the
+    // genuine report Alice sends for his Start is recognised.
+    let mut alice = side("alice", "alice@example.org", "xmpp", "bob@example.org", settings(NameBinding::Normalised));
+    let mut bob = side("bob", "mallory@example.org", "xmpp", "alice@example.org", settings(NameBinding::Normalised));
+    let actions = alice.client.start_session("bob@example.org", 1_000).unwrap();
+    alice.apply(actions);
+    let query = alice.outbox.remove(0);
+    let actions = bob.client.receive("alice@example.org", &query, 1_000);
+    bob.apply(actions);
+    assert_eq!(bob.outbox.len(), 1, "bob answers the query with a Start");
+    for forged in ["0000000000000000", "0101010101010101", "ffffffffffffffff", "0011223344556677"] {
+        let text = format!("?OFR Error: {NAMES_DIFFER_ERROR_TEXT} {forged}");
+        let actions = bob.client.receive("alice@example.org", &text, 1_001);
+        bob.apply(actions);
+    }
+    assert!(bob.failures().is_empty(), "{:?}", bob.events);
+    run(&mut alice, &mut bob, 1_002);
+    assert_eq!((alice.names_differ(), bob.names_differ()), (1, 1));
+}

@@ -339,3 +339,30 @@ impl Responder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highest_common_version_is_chosen() {
+        assert_eq!(chosen_version(0b1, 0b1), Some(1));
+        assert_eq!(chosen_version(0b11, 0b10), Some(2));
+        assert_eq!(chosen_version(0b111, 0b101), Some(3));
+        assert_eq!(chosen_version(0b1000_0001, 0b1000_0000), Some(8));
+        assert_eq!(chosen_version(0b01, 0b10), None);
+        assert_eq!(chosen_version(SUPPORTED_VERSIONS, 0), None);
+    }
+
+    /// Errors from the layers below keep their meaning: a broken random source or a degenerate
+    /// key is not reported as a forged message.
+    #[test]
+    fn lower_layer_errors_keep_their_kind() {
+        assert_eq!(AkeError::from(NoiseError::Random), AkeError::Random);
+        assert_eq!(AkeError::from(NoiseError::NonContributory), AkeError::NonContributory);
+        assert_eq!(AkeError::from(NoiseError::WrongLength), AkeError::Malformed);
+        assert_eq!(AkeError::from(RatchetError::Random), AkeError::Random);
+        assert_eq!(AkeError::from(RatchetError::NonContributory), AkeError::NonContributory);
+        assert_eq!(AkeError::from(crate::crypto::CryptoError::Random(crate::crypto::RandomError)), AkeError::Random);
+    }
+}
