@@ -813,6 +813,7 @@ mod tests {
     #[test]
     fn turns_are_enforced() {
         let (mut i, mut r) = pair(b"", b"");
+        assert!(i.is_initiator() && !r.is_initiator());
         let mut rng = DeterministicRandom::from_label("turns");
         assert_eq!(r.write_message(b"", &mut rng), Err(NoiseError::WrongState));
         assert_eq!(i.read_message(&[0; 64]), Err(NoiseError::WrongState));
