@@ -13,7 +13,7 @@ CARGO_MUTANTS_VERSION ?= 27.1.0
 MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi otr migrate
 # Extra module groups that may be named in MUTANTS_MODULES: trust-routing (routing consent, SMP trust,
 # name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
-# presence, message kinds: issue #16).
+# presence, message kinds: issue #16); data-message (src/wire/data_message.rs).
 MUTANTS_JOBS ?= 1
 # Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
 # (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
@@ -33,6 +33,9 @@ MUTANTS_FILES_ratchet := src/ratchet/**
 MUTANTS_TESTS_ratchet := --lib --test ratchet --test ratchet_boundaries --test ratchet_props --test vectors --test forge --test hostile_inputs --test store --test store_vector --test store_restore_safety --test session_end_reveals --test loss_reports
 MUTANTS_FILES_ake := src/ake/**
 MUTANTS_TESTS_ake := --lib --test ake --test ake_finish_tags --test noise_cacophony --test vectors --test hostile_inputs --test conversation --test name_binding
+# The modern data message's parser and builder alone (a part of `wire` small enough for one sitting).
+MUTANTS_FILES_data-message := src/wire/data_message.rs
+MUTANTS_TESTS_data-message := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test ratchet --test ratchet_boundaries --test forge --test session_end_reveals
 MUTANTS_FILES_smp := src/smp/**
 MUTANTS_TESTS_smp := --lib --test smp_protocol --test smp_tampering --test smp_mitm --test smp_vectors --test smp_degenerate
 MUTANTS_FILES_wire := src/wire/**
