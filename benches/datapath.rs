@@ -129,7 +129,7 @@ fn primitives() {
         let mut work = sealed.0.clone();
         // Each open needs the ciphertext back, so the copy is timed alone and subtracted: on an
         // AMD Zen 3 glibc's `rep movsb` copy of 4 KiB between two neighbouring heap buffers
-        // (destination 16 bytes past a 4 KiB multiple from the source) takes ~1.8 us, which
+        // (destination 16 bytes past a 4 KiB multiple from the source) takes 1.5-1.9 us, which
         // had been counted as AES-GCM.
         let copy = measure(100_000, || {
             work.copy_from_slice(black_box(&sealed.0));

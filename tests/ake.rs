@@ -430,10 +430,9 @@ fn the_lowest_valid_instance_tag_is_accepted_and_the_one_below_refused() {
     let alice = resp.finish(&finish, &mut p.rng).unwrap();
     assert_eq!((alice.their_tag, bob.their_tag), (0x100, 0x100));
 
-    let (init, start) = Initiator::start(config(&p.bob, 0xFF, PHI), 0, 0b1, &mut p.rng).unwrap();
+    let (_, start) = Initiator::start(config(&p.bob, 0xFF, PHI), 0, 0b1, &mut p.rng).unwrap();
     let err = Responder::respond(config(&p.alice, ALICE_TAG, PHI), &start, 0b1, &mut p.rng).unwrap_err();
     assert_eq!(err, AkeError::Malformed);
-    let _ = init;
     let (init, start) = Initiator::start(config(&p.bob, BOB_TAG, PHI), 0, 0b1, &mut p.rng).unwrap();
     let (_, reply) = Responder::respond(config(&p.alice, 0xFF, PHI), &start, 0b1, &mut p.rng).unwrap();
     assert_eq!(init.finish(&reply, &mut p.rng).unwrap_err(), AkeError::Malformed);
