@@ -13,7 +13,8 @@ CARGO_MUTANTS_VERSION ?= 27.1.0
 MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ffi otr migrate
 # Extra module groups that may be named in MUTANTS_MODULES: trust-routing (routing consent, SMP trust,
 # name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
-# presence, message kinds: issue #16); data-message (src/wire/data_message.rs).
+# presence, message kinds: issue #16); data-message (src/wire/data_message.rs); codec
+# (src/wire/codec.rs).
 MUTANTS_JOBS ?= 1
 # Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
 # (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
@@ -36,6 +37,9 @@ MUTANTS_TESTS_ake := --lib --test ake --test ake_finish_tags --test noise_cacoph
 # The modern data message's parser and builder alone (a part of `wire` small enough for one sitting).
 MUTANTS_FILES_data-message := src/wire/data_message.rs
 MUTANTS_TESTS_data-message := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test ratchet --test ratchet_boundaries --test forge --test session_end_reveals
+# The binary field reader and writer every message parser stands on.
+MUTANTS_FILES_codec := src/wire/codec.rs
+MUTANTS_TESTS_codec := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test conversation --test zeroize_evidence
 MUTANTS_FILES_smp := src/smp/**
 MUTANTS_TESTS_smp := --lib --test smp_protocol --test smp_tampering --test smp_mitm --test smp_vectors --test smp_degenerate
 MUTANTS_FILES_wire := src/wire/**

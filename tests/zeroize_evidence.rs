@@ -4,7 +4,8 @@
 //! library spawns none). Dropping a boxed `SecretKey`, and `offrec_buffer_free` on a library buffer, must
 //! hand back memory that no longer holds the secret; a plain box, the control, still does.
 //! Removing a wipe (the `Drop` wipe of `SecretKey` or `RevealedMaterial`, the `zeroize` in `offrec_buffer_free`,
-//! either half of `crypto::wipe::wipe`) fails a test here.
+//! either half of `crypto::wipe::wipe`, the binary `Writer`'s wipe or its reserved capacity) fails a
+//! test here.
 
 mod support;
 
@@ -492,4 +493,29 @@ fn a_reused_message_buffer_carries_nothing_from_the_message_before() {
     // SAFETY: a live client, freed once.
     let found = freed_blocks_holding(&SECRET, || unsafe { offrec_client_free(bob) });
     assert_eq!(found, 0, "a reused buffer kept the text of an earlier message");
+}
+
+/// The binary writer may carry secrets (stored session state): dropped unfinished, it wipes its
+/// buffer before the memory goes back.
+#[test]
+fn a_writer_dropped_with_a_secret_in_it_is_wiped_before_its_memory_is_freed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut writer = offrec::wire::codec::Writer::with_capacity(64);
+    writer.bytes(std::hint::black_box(&SECRET));
+    assert_eq!(freed_blocks_holding(&SECRET, || drop(writer)), 0, "the writer's buffer was freed unwiped");
+}
+
+/// A writer given its capacity up front never reallocates, so writing a secret and then more
+/// after it leaves no copy behind in a block the growth handed back.
+#[test]
+fn a_writer_with_its_capacity_reserved_leaves_no_copy_as_it_fills() {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut writer = offrec::wire::codec::Writer::with_capacity(8 + SECRET.len() + 200);
+    let found = freed_blocks_holding(&SECRET, || {
+        writer.bytes(&[0; 8]);
+        writer.bytes(std::hint::black_box(&SECRET));
+        writer.bytes(&[0; 200]);
+    });
+    assert_eq!(found, 0, "the writer grew and freed a block holding the secret");
+    drop(writer);
 }

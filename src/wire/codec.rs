@@ -185,9 +185,13 @@ mod tests {
     #[test]
     fn integers_round_trip_big_endian() {
         let mut w = Writer::new();
+        assert!(w.is_empty());
+        assert_eq!(w.len(), 0);
         w.u8(0xAB).u16(0x0102).u32(0x03040506).u64(0x0708090A0B0C0D0E);
         w.data(b"xyz").unwrap();
         w.bytes(&[9, 9]);
+        assert!(!w.is_empty());
+        assert_eq!(w.len(), 1 + 2 + 4 + 8 + (4 + 3) + 2);
         let v = w.into_vec();
         assert_eq!(&v[..3], &[0xAB, 0x01, 0x02]);
         let mut r = Reader::new(&v);
