@@ -1,6 +1,8 @@
 //! The handshake: agreement, crossed starts, downgrade and misbinding attempts, wrong
 //! instances, messages in the wrong state, replays from another session.
 
+mod common;
+
 use offrec::ake::{
     phi_commitment, AkeConfig, AkeError, AkeMessage, Established, Initiator, Responder, PHI_COMMITMENT_LEN,
 };
@@ -328,25 +330,9 @@ fn a_finish_with_a_bad_ratchet_key_is_refused_at_once() {
     }
 }
 
-/// A random source that serves `left` more bytes, then fails (as a broken `getrandom` would).
-struct FailsAfter {
-    inner: DeterministicRandom,
-    left: usize,
-}
-
-impl offrec::crypto::RandomSource for FailsAfter {
-    fn fill(&mut self, out: &mut [u8]) -> Result<(), offrec::crypto::RandomError> {
-        if out.len() > self.left {
-            self.left = 0;
-            return Err(offrec::crypto::RandomError);
-        }
-        self.left -= out.len();
-        self.inner.fill(out)
-    }
-}
-
-fn failing(label: &str) -> FailsAfter {
-    FailsAfter { inner: DeterministicRandom::from_label(label), left: 0 }
+/// A random source that fails at its first draw, as a broken `getrandom` would.
+fn broken_random() -> common::Replay {
+    common::Replay(Vec::new())
 }
 
 /// Every handshake step that draws randomness (the ephemeral keys inside Noise, the ratchet
@@ -358,22 +344,22 @@ fn a_failing_random_source_is_reported_as_such_at_every_step() {
     let (alice_cfg, bob_cfg) = (config(&p.alice, ALICE_TAG, PHI), config(&p.bob, BOB_TAG, PHI));
 
     // Start: Bob's ephemeral key (Noise).
-    let err = Initiator::start(bob_cfg, 0, 0b1, &mut failing("start")).unwrap_err();
+    let err = Initiator::start(bob_cfg, 0, 0b1, &mut broken_random()).unwrap_err();
     assert_eq!(err, AkeError::Random);
     let (bob_init, start) = Initiator::start(bob_cfg, 0, 0b1, &mut p.rng).unwrap();
 
     // Reply: Alice's ephemeral key (Noise).
-    let err = Responder::respond(alice_cfg, &start, 0b1, &mut failing("reply")).unwrap_err();
+    let err = Responder::respond(alice_cfg, &start, 0b1, &mut broken_random()).unwrap_err();
     assert_eq!(err, AkeError::Random);
     let (alice_resp, reply) = Responder::respond(alice_cfg, &start, 0b1, &mut p.rng).unwrap();
 
     // Finish: Bob's first ratchet key, drawn before anything is written.
-    let err = bob_init.finish(&reply, &mut failing("finish")).unwrap_err();
+    let err = bob_init.finish(&reply, &mut broken_random()).unwrap_err();
     assert_eq!(err, AkeError::Random);
     let (finish, mut bob) = bob_init.finish(&reply, &mut p.rng).unwrap();
 
     // Alice's ratchet key for her first sending step, drawn when she takes Finish.
-    let err = alice_resp.finish(&finish, &mut failing("responder finish")).unwrap_err();
+    let err = alice_resp.finish(&finish, &mut broken_random()).unwrap_err();
     assert_eq!(err, AkeError::Random);
     let mut alice = alice_resp.finish(&finish, &mut p.rng).unwrap();
 

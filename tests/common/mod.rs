@@ -1,6 +1,6 @@
-//! Shared by `tests/vectors.rs` and `tests/ratchet_props.rs`: the fixed parameters of the frozen
-//! vectors and the handshake as an application runs it (Bob initiates after seeing Alice's
-//! query, Alice responds).
+//! Shared by `tests/vectors.rs`, `tests/ratchet_props.rs` and `tests/ake.rs`: the fixed
+//! parameters of the frozen vectors and the handshake as an application runs it (Bob initiates
+//! after seeing Alice's query, Alice responds), and random sources that record or replay draws.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 use offrec::ake::{AkeConfig, AkeMessage, Established, Initiator, Responder};
