@@ -171,10 +171,15 @@ mod tests {
     fn oversize_is_rejected_before_decoding() {
         let big = format!("?OFR:{}.", "A".repeat(MAX_ENCODED_LEN));
         assert_eq!(decode(&big), Err(WireError::TooLarge));
-        // Exactly at the limit is decoded (and here valid: length is a multiple of 4).
+        // Exactly at the limit passes the size check. No armour is exactly that long (its base64
+        // would be 131,066 characters, not a multiple of 4), so the decoder names the base64.
+        let at_limit = format!("?OFR:{}.", "A".repeat(MAX_ENCODED_LEN - 6));
+        assert_eq!(at_limit.len(), MAX_ENCODED_LEN);
+        assert_eq!(decode(&at_limit), Err(WireError::BadBase64));
+        // The longest valid armour, 2 bytes under the limit, is decoded.
         let n = (MAX_ENCODED_LEN - 6) / 4 * 4;
         let edge = format!("?OFR:{}.", "A".repeat(n));
-        assert!(edge.len() <= MAX_ENCODED_LEN);
+        assert_eq!(edge.len(), MAX_ENCODED_LEN - 2);
         assert_eq!(decode(&edge).unwrap().len(), n / 4 * 3);
     }
 }

@@ -68,6 +68,8 @@ mod tests {
     fn unknown_versions_are_ignored() {
         assert_eq!(parse_query("?OFRv2931?"), Some(Versions::V1));
         assert_eq!(parse_query("?OFRv9?"), Some(Versions::empty()));
+        // A version named twice is still offered.
+        assert_eq!(parse_query("?OFRv11?"), Some(Versions::V1));
     }
 
     #[test]
@@ -80,6 +82,8 @@ mod tests {
         assert_eq!(parse_query("?OFRv1"), None); // no closing '?'
         assert_eq!(parse_query("?OFRv1 is what I use?"), None);
         assert_eq!(parse_query(&format!("?OFRv{}?", "1".repeat(17))), None);
+        // Exactly the most version characters is still a query.
+        assert_eq!(parse_query(&format!("?OFRv{}?", "1".repeat(MAX_VERSION_CHARS))), Some(Versions::V1));
         assert_eq!(parse_query("?OFR?"), None);
         assert_eq!(parse_query("?OTRv1?"), None);
         assert_eq!(parse_query("?ofrv1?"), None);

@@ -80,6 +80,10 @@ mod tests {
             "unreadable encrypted message abab:1",
             "names differ",
             "unreadable encrypted message abababababababab:x",
+            // Too many digits: the first 16 must not be read as the prefix.
+            "unreadable encrypted message abababababababab00:1",
+            // Signs are not hex digits, though `from_str_radix` takes a leading `+`.
+            "unreadable encrypted message +a+b+a+b+a+b+a+b:1",
         ] {
             assert_eq!(parse(other), None, "{other}");
         }

@@ -72,10 +72,22 @@ mod tests {
         assert!(Versions::V1.contains(Versions::V1));
         assert!(!Versions::empty().contains(Versions::V1));
         assert_eq!(Versions::empty().union(Versions::V1), Versions::V1);
+        assert_eq!(Versions::V1.union(Versions::V1), Versions::V1); // a union, not a toggle
         assert_eq!(Versions::V1.intersection(Versions::empty()), Versions::empty());
         assert_eq!(Versions::from_char('1'), Some(Versions::V1));
         assert_eq!(Versions::from_char('2'), None);
         assert_eq!(Versions::V1.chars().collect::<String>(), "1");
         assert_eq!(Versions::empty().chars().count(), 0);
+    }
+
+    #[test]
+    fn raw_bits_round_trip_unknown_versions_included() {
+        // The handshake carries these bits; while version 1 is the only one every caller holds
+        // 0 or 1, so only this test tells the accessor from a constant.
+        for bits in [0u8, 1, 2, 0x81, 0xFE, 0xFF] {
+            assert_eq!(Versions::from_bits(bits).bits(), bits);
+        }
+        assert_eq!(Versions::empty().bits(), 0);
+        assert_eq!(Versions::V1.bits(), 1);
     }
 }
