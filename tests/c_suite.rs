@@ -4,8 +4,8 @@
 //! the few Rust tests that call the exported functions directly.
 //!
 //! Ignored in plain `cargo test`: `make test` already runs these C programs three ways (plainly,
-//! with sanitizers, under valgrind) against the release library. The mutants group runs it with
-//! `-- --ignored`.
+//! with sanitizers, under valgrind) against the release library. The `ffi` mutants group runs it
+//! with `--include-ignored` (tests/mutants.mk).
 //!
 //! Each program listed in tests/c/c-tests.mk's `C_TESTS` is built with ASan and UBSan (as
 //! `c-tests` does, so LeakSanitizer also catches a handle or buffer a mutant stops freeing) and
