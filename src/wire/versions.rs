@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn raw_bits_round_trip_unknown_versions_included() {
-        // The handshake carries these bits; while version 1 is the only one every caller holds
+        // The handshake carries these bits. While version 1 is the only one, every caller holds
         // 0 or 1, so only this test tells the accessor from a constant.
         for bits in [0u8, 1, 2, 0x81, 0xFE, 0xFF] {
             assert_eq!(Versions::from_bits(bits).bits(), bits);
