@@ -309,6 +309,25 @@ static inline struct party *party_new(const char *name, uint32_t policy, int wit
     return p;
 }
 
+/* Gives the party a fixed OTR DSA key, its own by index (account "party<index>" of
+ * tests/c/fixtures/otr-keys.private_key), through the public import call. The OTR-heavy tests
+ * use it because generating a DSA-1024 key is a prime search that dominated their run time
+ * under valgrind (about 5 s a key there). Generation itself keeps its tests: test_otr's
+ * explicit one and its lazy one (inside the first OTR handshake), test_migrate's and
+ * test_downgrade's new device. Run from the repository root, as make test does. */
+static inline void party_use_fixture_otr_key(struct party *p) {
+    static const char path[] = "tests/c/fixtures/otr-keys.private_key";
+    char account[16];
+    offrec_result rc;
+    snprintf(account, sizeof account, "party%d", p->index);
+    rc = offrec_client_import_otr_key(p->client, path, strlen(path), OFFREC_OTR_FILE_FORMAT_LIBOTR,
+                                      account, strlen(account), S("offrec-tests"), false, NULL);
+    if (rc != OFFREC_RESULT_OK) {
+        fprintf(stderr, "importing %s's fixture OTR key: %s\n", p->name, offrec_result_message(rc));
+        abort();
+    }
+}
+
 static inline void party_free_all(void) {
     int i, j;
     struct wire_msg *m;

@@ -75,7 +75,7 @@ static offrec_callbacks mitm_callbacks(void) {
     return cb;
 }
 
-/* Like party_new, with the man in the middle in the send callback. */
+/* Like party_new, with the man in the middle in the send callback, and a fixture OTR key. */
 static struct party *mitm_party(const char *name, uint32_t policy) {
     struct party *p = calloc(1, sizeof *p);
     offrec_callbacks cb = mitm_callbacks();
@@ -90,6 +90,7 @@ static struct party *mitm_party(const char *name, uint32_t policy) {
         abort();
     }
     parties[party_count++] = p;
+    party_use_fixture_otr_key(p);
     return p;
 }
 

@@ -161,6 +161,14 @@ static void test_otr_key(void) {
     party_free_all();
 }
 
+/* A party with a fixture OTR key (harness.h); the keeper test above and alice in the v3
+ * session below make theirs. */
+static struct party *otr_party(const char *name, uint32_t policy) {
+    struct party *p = party_new(name, policy, 0);
+    party_use_fixture_otr_key(p);
+    return p;
+}
+
 static int sent_starting_with(struct party *p, const char *prefix) {
     int i, n = 0;
     for (i = 0; i < p->sent_count; i++) {
@@ -224,8 +232,8 @@ static void check_otr_view(struct party *p, struct party *peer, uint32_t protoco
 }
 
 static void test_otr_v3_session(void) {
-    struct party *a = party_new("alice", OTR_POLICY, 0);
-    struct party *b = party_new("bob", OTR_POLICY, 0);
+    struct party *a = party_new("alice", OTR_POLICY, 0); /* makes its key in the handshake */
+    struct party *b = otr_party("bob", OTR_POLICY);
     offrec_session_protocol pa, pb;
     offrec_session_info ib;
     offrec_trust tr = 99;
@@ -233,7 +241,7 @@ static void test_otr_v3_session(void) {
     uint64_t id = 0;
     int i;
 
-    /* Neither has an OTR key before the first OTR need: it is made inside the handshake. */
+    /* No OTR key before the first OTR need: it is made inside the handshake. */
     CHECK_RC(offrec_client_otr_fingerprint(a->client, key), OFFREC_RESULT_NO_OTR_KEY);
     force_otr(a, b, "?OTRv3?");
     check_otr_view(a, b, OFFREC_PROTOCOL_OTR_V3, &pa);
@@ -327,8 +335,8 @@ static void test_otr_v3_session(void) {
 }
 
 static void test_otr_v2_session(void) {
-    struct party *a = party_new("ann", OTR_POLICY, 0);
-    struct party *b = party_new("ben", OTR_POLICY, 0);
+    struct party *a = otr_party("ann", OTR_POLICY);
+    struct party *b = otr_party("ben", OTR_POLICY);
     offrec_session_protocol pa, pb;
     uint64_t id = 0;
 
@@ -383,8 +391,8 @@ static void test_modern_session_and_arguments(void) {
 /* REQUIRE_MODERN, or a policy without the OTR bits: OTR is reported, never answered, and no
  * DSA key is made. */
 static void test_no_otr(uint32_t policy) {
-    struct party *a = party_new("ada", policy, 0);
-    struct party *b = party_new("bo", OFFREC_POLICY_MANUAL, 0);
+    struct party *a = party_new("ada", policy, 0); /* no fixture key: none may be made */
+    struct party *b = otr_party("bo", OFFREC_POLICY_MANUAL);
     uint8_t fp[20];
     size_t n = 99;
 

@@ -59,6 +59,7 @@ static struct party *tlv_party(const char *name, uint32_t policy) {
         abort();
     }
     parties[party_count++] = p;
+    party_use_fixture_otr_key(p);
     return p;
 }
 
