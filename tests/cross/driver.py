@@ -102,6 +102,10 @@ class IrcServer:
         config.write_text(
             "[Global]\nName = irc.offrec.test\nInfo = offrec demo server\nListen = 127.0.0.1\n"
             f"Ports = {self.port}\nMotdPhrase = offrec demo\n[Limits]\nMaxNickLength = 30\n"
+            # No flood penalties: they only make lines wait (7 s of each IRC test, half a minute
+            # of the IRC demo); what the tests check (IRC-sized fragments, their reassembly)
+            # does not depend on the pace.
+            "MaxPenaltyTime = 0\n"
             "[Options]\nPAM = no\nIdent = no\nDNS = no\n"
         )
         self.process = subprocess.Popen([binary, "-n", "-f", str(config)], stdout=subprocess.DEVNULL,
