@@ -15,7 +15,7 @@ MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ff
 # name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
 # presence, message kinds: issue #16); data-message (src/wire/data_message.rs); codec
 # (src/wire/codec.rs); wire-text (the rest of src/wire but fragment.rs: tags, queries, armour, TLVs,
-# reports).
+# reports); fragment (src/wire/fragment.rs).
 MUTANTS_JOBS ?= 1
 # Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
 # (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
@@ -45,6 +45,9 @@ MUTANTS_TESTS_codec := --lib --test wire_api --test wire_props --test vectors --
 # TLVs, unreadable reports, instance tags): all of src/wire but fragment.rs and the two groups above.
 MUTANTS_FILES_wire-text := src/wire/{armour,base64,classify,error_message,instance_tag,query,tlv,unreadable_report,versions,whitespace}.rs
 MUTANTS_TESTS_wire-text := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test conversation --test otr_text --test otr_downgrade --test app_tlv --test session_end_reveals --test unauthenticated_budget
+# The modern protocol's fragmenter and reassembler (the part of src/wire the groups above leave out).
+MUTANTS_FILES_fragment := src/wire/fragment.rs
+MUTANTS_TESTS_fragment := --lib --test wire_api --test wire_props --test vectors --test hostile_inputs --test fuzz_corpus --test conversation --test unauthenticated_budget --test ui_calls
 MUTANTS_FILES_smp := src/smp/**
 MUTANTS_TESTS_smp := --lib --test smp_protocol --test smp_tampering --test smp_mitm --test smp_vectors --test smp_degenerate
 MUTANTS_FILES_wire := src/wire/**
