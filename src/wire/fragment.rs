@@ -246,9 +246,7 @@ pub fn split(
     if encoded.len() <= max_len {
         return Ok(vec![encoded.to_owned()]);
     }
-    if !sender.is_valid() || !receiver_ok(receiver) {
-        return Err(WireError::BadFragment("invalid instance tag"));
-    }
+    // The instance tags are checked by `Plan::pieces`.
     if encoded.len() > MAX_ENCODED_LEN {
         return Err(WireError::TooLarge);
     }
@@ -631,6 +629,7 @@ mod tests {
             }
         }
         assert!(fragments_needed(MAX_ENCODED_LEN + 1, 1400).is_err());
+        assert_eq!(fragments_needed(MAX_ENCODED_LEN, 4096), Ok(33), "the limit itself is carried");
     }
 
     /// The piece bounds as they were computed before `count_pieces` (one Vec entry per piece),
@@ -691,7 +690,33 @@ mod tests {
         let pieces: Vec<String> = plan(m.len(), 100).unwrap().pieces(&short, 9, A, B).unwrap().collect();
         assert_eq!(pieces, split(&short, 100, 9, A, B).unwrap());
         assert_eq!(plan(MAX_ENCODED_LEN + 1, 0), Err(WireError::TooLarge));
+        assert_eq!(plan(MAX_ENCODED_LEN, 0).map(|p| p.count()), Ok(1), "the limit itself is carried");
         assert_eq!(plan(100, 37), Err(WireError::MaxLenTooSmall));
+    }
+
+    #[test]
+    fn pieces_refuse_either_invalid_tag() {
+        let m = crate::wire::armour::encode(&[5u8; 300]);
+        let plan = plan(m.len(), 100).unwrap();
+        assert!(plan.pieces(&m, 1, A, InstanceTag::NONE).is_ok());
+        for (sender, receiver) in [(InstanceTag(5), B), (A, InstanceTag(5)), (InstanceTag::NONE, B)] {
+            assert!(
+                matches!(plan.pieces(&m, 1, sender, receiver), Err(WireError::BadFragment(_))),
+                "{sender:?} {receiver:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pieces_know_how_many_are_left() {
+        let m = crate::wire::armour::encode(&[5u8; 3000]);
+        let mut pieces = plan(m.len(), 400).unwrap().pieces(&m, 1, A, B).unwrap();
+        let total = pieces.clone().count();
+        assert!(total > 2);
+        for left in (0..=total).rev() {
+            assert_eq!(pieces.size_hint(), (left, Some(left)));
+            assert_eq!(pieces.next().is_some(), left > 0);
+        }
     }
 
     /// Sums what the buffers hold, as `held_bytes` did before it kept a running total.
@@ -735,6 +760,20 @@ mod tests {
         assert_eq!(r.held_bytes(), 0);
     }
 
+    #[test]
+    fn the_piece_that_completes_a_message_is_taken_without_room() {
+        // Completing frees the buffer, so a full budget must not strand a message one piece short.
+        let mut r = Reassembler::new();
+        assert_eq!(r.accept_within(&frag(5, A, 2, 3, "AAAA"), 0, usize::MAX), Ok(None));
+        assert_eq!(r.accept_within(&frag(5, A, 1, 3, "?OFR:"), 0, usize::MAX), Ok(None));
+        // Not completing (another message, or the same id claiming another n): refused.
+        assert_eq!(r.accept_within(&frag(6, A, 1, 2, "?OFR:"), 0, 0), Err(WireError::OverBudget));
+        assert_eq!(r.accept_within(&frag(5, A, 3, 4, "AAAA"), 0, 0), Err(WireError::OverBudget));
+        let whole = r.accept_within(&frag(5, A, 3, 3, "AA=."), 0, 0);
+        assert_eq!(whole, Ok(Some("?OFR:AAAAAA=.".to_owned())));
+        assert_eq!((r.open_buffers(), r.held_bytes()), (0, 0));
+    }
+
     fn frag(id: u32, sender: InstanceTag, k: u16, n: u16, piece: &str) -> String {
         Fragment { id, sender, receiver: B, k, n, piece }.encode()
     }
@@ -748,6 +787,34 @@ mod tests {
             let expected = format!("{FRAGMENT_PREFIX}{id:08x}|{:08x}|{:08x},{k},{n},QUJD,", A.0, 0);
             assert_eq!(f.encode(), expected);
         }
+    }
+
+    #[test]
+    fn an_encoded_fragment_has_exactly_one_spare_byte() {
+        // The C API writes its NUL there; a wrong length computation would reallocate.
+        for (k, n, piece) in [(1u16, 1u16, "Q"), (9, 10, "QUJD"), (10, 99, "QUJDRA"), (100, 512, "QUJD.")] {
+            let f = Fragment { id: 1, sender: A, receiver: B, k, n, piece }.encode();
+            assert_eq!(f.capacity(), f.len() + 1, "k {k} n {n}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for x in 0..=u16::MAX {
+            let mut out = String::new();
+            push_decimal(&mut out, x);
+            assert_eq!(out, x.to_string());
+        }
+    }
+
+    #[test]
+    fn a_fragment_of_exactly_the_largest_length_is_parsed() {
+        let piece = "A".repeat(MAX_ENCODED_LEN - FIXED_OVERHEAD - 2);
+        let f = frag(1, A, 1, 2, &piece);
+        assert_eq!(f.len(), MAX_ENCODED_LEN);
+        assert_eq!(parse_fragment(&f).map(|p| p.piece.len()), Ok(piece.len()));
+        let over = frag(1, A, 1, 2, &format!("{piece}A"));
+        assert_eq!(parse_fragment(&over), Err(WireError::TooLarge));
     }
 
     #[test]
@@ -817,6 +884,10 @@ mod tests {
         assert!(matches!(split(&f, 10, 1, A, B), Err(WireError::BadFragment(_))));
         assert!(matches!(split(&f, 1000, 1, A, B), Err(WireError::BadFragment(_))));
         assert!(matches!(split(&"x".repeat(100), 50, 1, A, B), Err(WireError::BadFragment(_))));
+        // The armour's prefix and suffix around a character no armour has.
+        let mut bad = m.clone();
+        bad.replace_range(10..11, "#");
+        assert!(matches!(split(&bad, 50, 1, A, B), Err(WireError::BadFragment(_))));
         assert!(matches!(split(&m, 50, 1, InstanceTag(5), B), Err(WireError::BadFragment(_))));
         assert!(matches!(split(&m, 50, 1, A, InstanceTag(5)), Err(WireError::BadFragment(_))));
         // More than 512 pieces.
