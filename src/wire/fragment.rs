@@ -695,15 +695,21 @@ mod tests {
     }
 
     #[test]
-    fn pieces_refuse_either_invalid_tag() {
+    fn pieces_refuse_invalid_tags_and_unarmoured_text() {
         let m = crate::wire::armour::encode(&[5u8; 300]);
-        let plan = plan(m.len(), 100).unwrap();
-        assert!(plan.pieces(&m, 1, A, InstanceTag::NONE).is_ok());
+        let planned = plan(m.len(), 100).unwrap();
+        assert!(planned.pieces(&m, 1, A, InstanceTag::NONE).is_ok());
         for (sender, receiver) in [(InstanceTag(5), B), (A, InstanceTag(5)), (InstanceTag::NONE, B)] {
             assert!(
-                matches!(plan.pieces(&m, 1, sender, receiver), Err(WireError::BadFragment(_))),
+                matches!(planned.pieces(&m, 1, sender, receiver), Err(WireError::BadFragment(_))),
                 "{sender:?} {receiver:?}"
             );
+        }
+        // Only an armoured message is cut: its prefix and its suffix, each checked.
+        let (unterminated, unprefixed) = (&m[..m.len() - 1], &m[1..]);
+        for text in [unterminated, unprefixed] {
+            let planned = plan(text.len(), 100).unwrap();
+            assert!(matches!(planned.pieces(text, 1, A, B), Err(WireError::BadFragment(_))), "{text}");
         }
     }
 
