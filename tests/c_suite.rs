@@ -16,10 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-g", "-O1"];
-const SANITIZER_FLAGS: &[&str] =
-    &["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"];
-
 #[test]
 #[ignore = "the C suite is run by `make test` already; `make mutants MUTANTS_MODULES=ffi` runs it here"]
 fn every_c_test_passes_against_this_build_of_the_library() {
@@ -32,11 +28,11 @@ fn every_c_test_passes_against_this_build_of_the_library() {
 
     let mut failures = Vec::new();
     let mut tests: Vec<(String, &[&str])> =
-        c_test_names(source_dir, "C_TESTS").into_iter().map(|name| (name, &[][..])).collect();
+        make_list(source_dir, "C_TESTS").into_iter().map(|name| (name, &[][..])).collect();
     assert!(tests.len() >= 10, "tests/c/c-tests.mk lists only {tests:?}");
     // The programs that drive the exported test hooks, when this build has them.
     if cfg!(feature = "test-hooks") {
-        let hooked = c_test_names(source_dir, "C_HOOK_TESTS");
+        let hooked = make_list(source_dir, "C_HOOK_TESTS");
         tests.extend(hooked.into_iter().map(|name| (name, &["-DOFFREC_TEST_HOOKS"][..])));
     }
     for (name, defines) in &tests {
@@ -89,8 +85,9 @@ fn abi_version(source_dir: &Path) -> String {
         .to_owned()
 }
 
-/// A list `make c-tests` runs, read from its makefile so the two cannot drift apart.
-fn c_test_names(source_dir: &Path, variable: &str) -> Vec<String> {
+/// A list `make c-tests` uses (the programs, the compiler flags), read from its makefile so the
+/// two cannot drift apart.
+fn make_list(source_dir: &Path, variable: &str) -> Vec<String> {
     let makefile = fs::read_to_string(source_dir.join("tests/c/c-tests.mk")).unwrap();
     let line = makefile
         .lines()
@@ -100,21 +97,27 @@ fn c_test_names(source_dir: &Path, variable: &str) -> Vec<String> {
 }
 
 /// The programs link to the library dynamically, so a mutant does not change them: build each
-/// once and again only when its sources or the header change.
+/// once and again only when its sources, the header or the makefile (its flags) change.
 fn compile_if_stale(source_dir: &Path, name: &str, defines: &[&str], binary: &Path, link_dir: &Path) {
     let source = source_dir.join("tests/c").join(format!("{name}.c"));
-    let inputs = [source.clone(), source_dir.join("tests/c/harness.h"), source_dir.join("include/offrec.h")];
+    let inputs = [
+        source.clone(),
+        source_dir.join("tests/c/harness.h"),
+        source_dir.join("include/offrec.h"),
+        source_dir.join("tests/c/c-tests.mk"),
+    ];
     let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
     let newest_input = inputs.iter().filter_map(|p| modified(p)).max().unwrap_or(SystemTime::now());
     if modified(binary).is_some_and(|built| built >= newest_input) {
         return;
     }
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    // `make c-tests`' own flags (with its relative -Iinclude, hence the working directory).
     let status = Command::new(&compiler)
-        .args(C_FLAGS)
-        .args(SANITIZER_FLAGS)
+        .current_dir(source_dir)
+        .args(make_list(source_dir, "C_TEST_CFLAGS"))
+        .args(make_list(source_dir, "C_SAN_FLAGS"))
         .args(defines)
-        .arg(format!("-I{}", source_dir.join("include").display()))
         .arg(&source)
         .arg("-o")
         .arg(binary)
