@@ -15,7 +15,8 @@ MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ff
 # name binding: the security fixes of 2026-11); ui-calls (per-peer policy, forgetting, texts,
 # presence, message kinds: issue #16); data-message (src/wire/data_message.rs); codec
 # (src/wire/codec.rs); wire-text (the rest of src/wire but fragment.rs: tags, queries, armour, TLVs,
-# reports); fragment (src/wire/fragment.rs).
+# reports); fragment (src/wire/fragment.rs); libotr-key-file (the s-expression reader and libotr's
+# private key file in src/migrate, the parsers a hostile file meets first).
 MUTANTS_JOBS ?= 1
 # Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
 # (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
@@ -69,6 +70,8 @@ MUTANTS_FILES_otr := src/otr/**
 MUTANTS_TESTS_otr := --lib --test otr_ake --test otr_core --test otr_data --test otr_smp --test otr_text --test otr_conversation --test otr_downgrade --test otr_hostile --test otr_props
 MUTANTS_FILES_migrate := src/migrate/**
 MUTANTS_TESTS_migrate := --lib --test migrate_hostile --test migrate_props --test cli
+MUTANTS_FILES_libotr-key-file := {src/migrate/sexp.rs,src/migrate/libotr_key.rs}
+MUTANTS_TESTS_libotr-key-file := $(MUTANTS_TESTS_migrate)
 # The FFI layer is where users meet every feature, and its real tests are the C programs in tests/c:
 # tests/c_suite.rs builds them against the mutated library and runs them (ignored in plain `cargo
 # test`, hence the test argument). About 45 s a mutant here; 323 mutants.

@@ -252,13 +252,24 @@ mod tests {
         // Rewriting the file with Alice's key replaced by itself reproduces libotr's bytes.
         let again = write_key_file(Some(LIBOTR_FILE), b"alice@example.org", b"prpl-jabber", &alice).unwrap();
         assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(LIBOTR_FILE));
+        // Only an entry with both the same name and the same protocol is replaced: Bob's IRC key
+        // stays beside a key for "bob" on XMPP, and beside a key for someone else on IRC.
+        for (name, protocol) in [(&b"bob"[..], &b"prpl-jabber"[..]), (b"carol", b"IRC")] {
+            let written = write_key_file(Some(LIBOTR_FILE), name, protocol, &alice).unwrap();
+            let kept: Vec<_> =
+                read_key_file(&written).unwrap().iter().map(|a| (a.name.clone(), a.protocol.clone())).collect();
+            assert_eq!(kept.len(), 3, "{kept:?}");
+            assert_eq!((kept[0].0.as_slice(), kept[0].1.as_slice()), (&b"bob"[..], &b"IRC"[..]));
+            assert_eq!((kept[2].0.as_slice(), kept[2].1.as_slice()), (name, protocol));
+        }
     }
 
     #[test]
     fn names_are_encoded_as_libgcrypt_encodes_them() {
-        let cases: [(&[u8], &str); 9] = [
+        let cases: [(&[u8], &str); 10] = [
             (b"bob", "bob"),
             (b"a b", "\"a b\""),
+            (b"a\tb\nc", "\"a\\tb\\nc\""),
             (b"a\"b", "\"a\\\"b\""),
             (b"x'y", "\"x\\'y\""),
             (b"a\rb\x0b\x0c\x08", "\"a\\rb\\v\\f\\b\""),
@@ -327,6 +338,13 @@ mod tests {
         assert!(bad(b"(privkeys (account (name a) (protocol b) (private-key (rsa (n #01#)))))").contains("DSA"));
         assert!(bad(b"(privkeys (account (name a) (protocol b) (private-key (dsa (p #01#)))))").contains("(q"));
         assert!(read_key_file(b"(privkeys)").unwrap().is_empty());
+        // The size cap: a file of exactly MAX_KEY_FILE_LEN bytes (white space after the list) is
+        // read; one byte more is refused before it is parsed.
+        let mut padded = LIBOTR_FILE.to_vec();
+        padded.resize(MAX_KEY_FILE_LEN, b'\n');
+        assert_eq!(read_key_file(&padded).unwrap().len(), 2);
+        padded.push(b'\n');
+        assert!(matches!(read_key_file(&padded), Err(MigrateError::TooLarge { limit: MAX_KEY_FILE_LEN, .. })));
         assert!(bad(b"(privkeys").contains("truncated"));
     }
 }

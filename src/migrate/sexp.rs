@@ -511,6 +511,8 @@ mod tests {
     fn all_escapes_and_raw_bytes() {
         let list = parse(b"(\"\\b\\t\\v\\n\\f\\r\\'\\\"\\\\a\\\nb\\\r\nc\xc3\xa9\x01\")").unwrap();
         assert_eq!(atoms(&list), vec![b"\x08\t\x0b\n\x0c\r'\"\\abc\xc3\xa9\x01".to_vec()]);
+        // LF CR after a backslash is one line break too; a second break is kept as it is.
+        assert_eq!(atoms(&parse(b"(\"a\\\n\rb\\\r\n\nc\")").unwrap()), vec![b"ab\nc".to_vec()]);
         assert_eq!(kind(b"(\"\\q\")"), SexpErrorKind::BadEscape);
         assert_eq!(kind(b"(\"\\x4\")"), SexpErrorKind::BadEscape);
         assert_eq!(kind(b"(\"\\18\")"), SexpErrorKind::BadEscape);
@@ -566,9 +568,31 @@ mod tests {
 
         let long_token = [&b"(x "[..], &vec![b'a'; MAX_ATOM_LEN + 1], b")"].concat();
         assert_eq!(kind(&long_token), SexpErrorKind::AtomTooLong);
+        let longest_token = [&b"(x "[..], &vec![b'a'; MAX_ATOM_LEN], b")"].concat();
+        assert_eq!(parse(&longest_token).unwrap().atom(1).map(<[u8]>::len), Some(MAX_ATOM_LEN));
 
         let many = [&b"("[..], &b"a ".repeat(MAX_NODES + 1), b")"].concat();
         assert_eq!(kind(&many), SexpErrorKind::TooManyNodes);
+        // Exactly MAX_NODES (the list and MAX_NODES - 1 atoms) is still accepted.
+        let most = [&b"("[..], &b"a ".repeat(MAX_NODES - 1), b")"].concat();
+        assert_eq!(parse(&most).unwrap().items.len(), MAX_NODES - 1);
+    }
+
+    /// Base64 atoms: exactly MAX_ATOM_LEN decoded bytes pass, one more is refused, and a run of
+    /// base64 too long to fit the cap is refused as it is read, before its end is even found.
+    #[test]
+    fn base64_atoms_are_capped_as_they_are_read() {
+        use base64::engine::general_purpose::STANDARD;
+        let atom =
+            |decoded_len: usize| [&b"(x |"[..], STANDARD.encode(vec![7u8; decoded_len]).as_bytes(), b"|)"].concat();
+        assert_eq!(parse(&atom(MAX_ATOM_LEN)).unwrap().atom(1).map(<[u8]>::len), Some(MAX_ATOM_LEN));
+        let error = parse(&atom(MAX_ATOM_LEN + 1)).unwrap_err();
+        assert_eq!((error.kind, error.offset), (SexpErrorKind::AtomTooLong, 3));
+        // 4 * 1366 characters may still decode to MAX_ATOM_LEN bytes; 4 * 1367 cannot.
+        let unterminated = |chars: usize| [&b"(x |"[..], &vec![b'A'; chars]].concat();
+        assert_eq!(kind(&unterminated(4 * 1367 - 1)), SexpErrorKind::UnexpectedEnd);
+        let error = parse(&unterminated(4 * 1367)).unwrap_err();
+        assert_eq!((error.kind, error.offset), (SexpErrorKind::AtomTooLong, 3));
     }
 
     #[test]
