@@ -69,7 +69,7 @@ MUTANTS_TESTS_ui-calls := --lib --test ui_calls --test store_v2
 MUTANTS_FILES_otr := src/otr/**
 MUTANTS_TESTS_otr := --lib --test otr_ake --test otr_core --test otr_data --test otr_smp --test otr_text --test otr_conversation --test otr_downgrade --test otr_hostile --test otr_props
 MUTANTS_FILES_migrate := src/migrate/**
-MUTANTS_TESTS_migrate := --lib --test migrate_hostile --test migrate_props --test cli
+MUTANTS_TESTS_migrate := --lib --test migrate_hostile --test migrate_props --test cli --test otr_conversation
 MUTANTS_FILES_libotr-key-file := {src/migrate/sexp.rs,src/migrate/libotr_key.rs}
 MUTANTS_TESTS_libotr-key-file := $(MUTANTS_TESTS_migrate)
 # The FFI layer is where users meet every feature, and its real tests are the C programs in tests/c:

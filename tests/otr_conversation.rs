@@ -311,3 +311,35 @@ fn a_lost_probe_is_repeated_in_the_first_user_messages() {
         assert_eq!(net.party(id).client.sessions(peer)[0].protocol, Protocol::ModernV1, "{id}");
     }
 }
+
+/// Trust taken from a libotr fingerprints file reaches a running OTR session: verifying the
+/// key the session uses turns it verified, with a state change for the UI; verifying another
+/// key of the same peer changes no session.
+#[test]
+fn imported_libotr_trust_verifies_the_running_otr_session() {
+    use offrec::migrate::AccountSelector;
+    let mut net = otr_pair("?OTRv3?");
+    let line = |fingerprint: &[u8]| {
+        let hex: String = fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+        format!("bob\talice\t{}\t{hex}\tsmp\n", support::PROTOCOL)
+    };
+
+    let before = net.party("alice").states.len();
+    let other_key = line(&[0x55; 20]);
+    let (summary, actions) =
+        net.client("alice").import_otr_fingerprints(other_key.as_bytes(), &AccountSelector::client()).unwrap();
+    assert_eq!(summary.added, 1);
+    net.apply("alice", actions);
+    assert_eq!(net.party("alice").states.len(), before, "{:?}", net.party("alice").states);
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedUnverified);
+
+    let bobs_key = line(&net.party("bob").client.otr_fingerprint().unwrap());
+    let (summary, actions) =
+        net.client("alice").import_otr_fingerprints(bobs_key.as_bytes(), &AccountSelector::client()).unwrap();
+    assert_eq!(summary.raised, 1, "the session's key was known, unverified");
+    net.apply("alice", actions);
+    let states: Vec<_> =
+        net.party("alice").states[before..].iter().map(|(peer, _, state)| (peer.as_str(), *state)).collect();
+    assert_eq!(states, [("bob", SessionState::EncryptedVerified)]);
+    assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
+}

@@ -156,15 +156,29 @@ mod tests {
         assert_eq!(wanted.pick(&entries).unwrap(), 1);
         let none = Wanted::new(&default, "carol", "xmpp");
         match none.pick(&entries).unwrap_err() {
-            MigrateError::NoAccount { available, .. } => {
+            MigrateError::NoAccount { wanted, available } => {
+                assert_eq!(wanted, "carol on xmpp", "the client's own account, as looked for");
                 assert_eq!(available, ["bob on IRC", "alice@example.org on prpl-jabber"])
             }
+            other => panic!("{other:?}"),
+        }
+        // A selector's own name and protocol id are what the error says was looked for.
+        let named = AccountSelector::named(Some("nick@irc.libera.chat"), Some("IRC"));
+        match Wanted::new(&named, "carol", "xmpp").pick(&entries).unwrap_err() {
+            MigrateError::NoAccount { wanted, .. } => assert_eq!(wanted, "nick@irc.libera.chat on IRC"),
             other => panic!("{other:?}"),
         }
         let two: Vec<(&[u8], &[u8])> = vec![(b"a@x/Home", b"prpl-jabber"), (b"a@x/Work", b"prpl-jabber")];
         assert!(matches!(Wanted::new(&default, "a@x", "xmpp").pick(&two), Err(MigrateError::AmbiguousAccount { .. })));
         let exact = AccountSelector::named(Some("a@x/Work"), None);
         assert_eq!(Wanted::new(&exact, "a@x", "xmpp").pick(&two).unwrap(), 1);
+        match Wanted::new(&default, "a@x", "xmpp").pick(&two).unwrap_err() {
+            MigrateError::AmbiguousAccount { wanted, matches } => {
+                assert_eq!(wanted, "a@x on xmpp");
+                assert_eq!(matches, ["a@x/Home on prpl-jabber", "a@x/Work on prpl-jabber"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -215,6 +215,20 @@ mod tests {
                 || e.username != b"erin@example.org"),
             "old lines of the account replaced"
         );
+        // A line libotr reads whole (MAX_LINE_LEN bytes, newline included) is written; one byte
+        // longer is skipped, since libotr's reader would split it.
+        let mut long_names = client("alice@example.org", "xmpp");
+        let overhead = line("", "alice@example.org", "prpl-jabber", &[5; 20], Trust::VerifiedSmp).len();
+        let fits = "f".repeat(MAX_LINE_LEN - overhead);
+        let too_long = "t".repeat(MAX_LINE_LEN - overhead + 1);
+        long_names.set_trust(&fits, otr_key_id(&[5; 20]), Trust::VerifiedSmp);
+        long_names.set_trust(&too_long, otr_key_id(&[6; 20]), Trust::VerifiedSmp);
+        let (bytes, summary) =
+            long_names.export_otr_fingerprints(OtrFileFormat::Libotr, &AccountSelector::client(), None).unwrap();
+        assert_eq!(summary, TrustExport { written: 1, skipped: 1 });
+        let entries = read_fingerprints(&bytes).unwrap();
+        assert_eq!(entries.iter().map(|e| e.username).collect::<Vec<_>>(), [fits.as_bytes()]);
+
         let bad = AccountSelector::named(Some("a\tb"), None);
         assert!(matches!(
             alice.export_otr_fingerprints(OtrFileFormat::Libotr, &bad, None),

@@ -184,4 +184,86 @@ mod tests {
         assert!(matches!(read_file(&dir.join("missing"), FileKind::PotrKey), Err(MigrateError::Io { .. })));
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_file_of_exactly_the_limit_is_read_whole() {
+        let dir = temp_dir("limit");
+        let path = dir.join("exact");
+        fs::write(&path, vec![b'x'; MAX_KEY3_LEN]).unwrap();
+        assert_eq!(read_file(&path, FileKind::PotrKey).unwrap().len(), MAX_KEY3_LEN);
+        fs::write(&path, vec![b'x'; MAX_KEY3_LEN + 1]).unwrap();
+        match read_file(&path, FileKind::PotrKey) {
+            Err(MigrateError::TooLarge { what, limit }) => assert_eq!((what, limit), ("potr key file", MAX_KEY3_LEN)),
+            other => panic!("{other:?}"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A regular file whose size says 0 but which reads on (as one that grows while we read
+    /// would): /proc/self/smaps, tens of KiB for any process. Reading stops one byte past the
+    /// limit and refuses the file.
+    #[test]
+    fn a_file_longer_than_its_size_says_is_refused_after_the_limit() {
+        let smaps = Path::new("/proc/self/smaps");
+        match fs::read(smaps) {
+            Ok(text) if text.len() > MAX_KEY3_LEN => {}
+            _ => {
+                eprintln!("skipped: {} is missing or shorter than the limit here", smaps.display());
+                return;
+            }
+        }
+        assert_eq!(fs::metadata(smaps).unwrap().len(), 0);
+        match read_file(smaps, FileKind::PotrKey) {
+            Err(MigrateError::TooLarge { what, limit }) => assert_eq!((what, limit), ("potr key file", MAX_KEY3_LEN)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Only a missing target means "no existing file": any other failure to look at it (here a
+    /// path through a regular file) is an error, not a file to create from nothing.
+    #[test]
+    fn an_export_target_that_cannot_be_inspected_is_an_error() {
+        let dir = temp_dir("inspect");
+        fs::write(dir.join("plain"), b"x").unwrap();
+        match read_existing(&dir.join("plain").join("otr.fingerprints"), FileKind::Fingerprints) {
+            Err(MigrateError::Io { operation, kind, .. }) => {
+                assert_eq!((operation, kind), ("inspect", ErrorKind::NotADirectory))
+            }
+            other => panic!("{other:?}"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The temporary file is made beside the target, not in the current directory: a rename
+    /// only replaces a file atomically within one file system. Shown with a target on a file
+    /// system other than the current directory's (/dev/shm), where a rename from here fails.
+    #[test]
+    fn the_temporary_file_is_made_beside_the_target() {
+        use std::os::unix::fs::MetadataExt;
+        let shm = Path::new("/dev/shm");
+        let here = fs::metadata(".").unwrap().dev();
+        if !shm.is_dir() || fs::metadata(shm).unwrap().dev() == here {
+            eprintln!("skipped: no tmpfs at /dev/shm apart from the current directory");
+            return;
+        }
+        let dir = shm.join(format!("offrec-migrate-beside-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let result = write_atomically(&dir.join("otr.private_key"), b"beside");
+        let back = fs::read(dir.join("otr.private_key"));
+        fs::remove_dir_all(&dir).unwrap();
+        result.unwrap();
+        assert_eq!(back.unwrap(), b"beside");
+    }
+
+    /// A bare file name (`offrec export` into `otr.private_key`) is written in the current
+    /// directory, whose parent path is empty.
+    #[test]
+    fn a_bare_file_name_is_written_in_the_current_directory() {
+        let name = format!(".offrec-migrate-bare-{}", std::process::id());
+        let path = Path::new(&name);
+        write_atomically(path, b"bare").unwrap();
+        let back = fs::read(path);
+        fs::remove_file(path).unwrap();
+        assert_eq!(back.unwrap(), b"bare");
+    }
 }

@@ -222,6 +222,34 @@ mod tests {
         assert_eq!(lines.concat().as_bytes(), LIBOTR_FILE);
     }
 
+    /// The size cap keeps the promise of its comment: a trust file of 100,000 keys is read, and
+    /// so is one of exactly MAX_FINGERPRINTS_FILE_LEN bytes; one byte more is refused.
+    #[test]
+    fn a_large_trust_file_is_read_up_to_the_cap() {
+        let entry = |user: &str| line(user, "alice@example.org", "prpl-jabber", &[0xab; 20], Trust::VerifiedSmp);
+        let overhead = entry("").len();
+        let mut file: Vec<u8> =
+            (0..100_000).flat_map(|i| entry(&format!("peer{i}@example.org")).into_bytes()).collect();
+        let mut count = 100_000;
+        while file.len() < MAX_FINGERPRINTS_FILE_LEN {
+            let remaining = MAX_FINGERPRINTS_FILE_LEN - file.len();
+            let length = match remaining {
+                r if r >= MAX_LINE_LEN + 2 * overhead => MAX_LINE_LEN,
+                r if r > MAX_LINE_LEN => r / 2,
+                r => r,
+            };
+            file.extend_from_slice(entry(&"u".repeat(length - overhead)).as_bytes());
+            count += 1;
+        }
+        assert_eq!(file.len(), MAX_FINGERPRINTS_FILE_LEN);
+        assert_eq!(read_fingerprints(&file).unwrap().len(), count);
+        file.push(b'\n');
+        assert!(matches!(
+            read_fingerprints(&file),
+            Err(MigrateError::TooLarge { limit: MAX_FINGERPRINTS_FILE_LEN, .. })
+        ));
+    }
+
     #[test]
     fn libotr_leniencies_and_our_refusals() {
         // Optional trust column, CR LF, upper-case hex, trust up to the CR.
@@ -254,5 +282,12 @@ mod tests {
              newpeer\talice@example.org\tprpl-jabber\t0707070707070707070707070707070707070707\tsmp\n"
         );
         assert!(write_fingerprints(Some(b"broken"), "a", "b", &ours).is_err());
+        // Only lines with both our account and our protocol are ours: the same account on
+        // another protocol, and another account on the same protocol, are kept.
+        let neighbours = "x\talice@example.org\tprpl-irc\ta06666666666666666666666666666666666663c\t\n\
+                          y\tcarol@example.org\tprpl-jabber\ta06666666666666666666666666666666666663c\tsmp\n";
+        let merged =
+            write_fingerprints(Some(neighbours.as_bytes()), "alice@example.org", "prpl-jabber", &ours).unwrap();
+        assert_eq!(String::from_utf8(merged).unwrap(), [neighbours, ours[0].as_str()].concat());
     }
 }

@@ -291,6 +291,46 @@ mod tests {
         let broken = [FINGERPRINTS, b"x\ty\n"].concat();
         assert!(alice.import_otr_fingerprints(&broken, &AccountSelector::client()).is_err());
         assert_eq!(alice.trust_store().peers().count(), 0);
+        // A line of our account with no peer name is refused, with its line number.
+        let nameless =
+            [FINGERPRINTS, b"\talice@example.org\tprpl-jabber\ta01111111111111111111111111111111111114b\tsmp\n"]
+                .concat();
+        match alice.import_otr_fingerprints(&nameless, &AccountSelector::client()) {
+            Err(MigrateError::Malformed { detail, .. }) => assert!(detail.starts_with("line 7:"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(alice.trust_store().peers().count(), 0);
+    }
+
+    /// A key the client knows unverified is raised to the file's verified trust, and counted.
+    #[test]
+    fn a_known_unverified_key_is_raised() {
+        let mut alice = client("a", "xmpp");
+        let (known, other) = ([0x33; 20], [0x44; 20]);
+        alice.set_trust("bob", otr_key_id(&known), Trust::Unverified);
+        alice.set_trust("bob", otr_key_id(&other), Trust::Unverified);
+        alice.mark_saved();
+        let file = format!("bob\ta\txmpp\t{}\tsmp\nbob\ta\txmpp\t{}\t\n", "33".repeat(20), "44".repeat(20));
+        let (summary, actions) = alice.import_otr_fingerprints(file.as_bytes(), &AccountSelector::client()).unwrap();
+        assert_eq!(summary, TrustImport { imported: 2, added: 0, raised: 1, skipped_full: 0, other_accounts: 0 });
+        assert!(persisted(&actions));
+        assert_eq!(alice.trust_store().trust("bob", &otr_key_id(&known)), Trust::VerifiedSmp);
+        assert_eq!(alice.trust_store().trust("bob", &otr_key_id(&other)), Trust::Unverified);
+    }
+
+    /// A key the file lists twice for one peer is imported once, with the strongest trust of
+    /// its lines, whichever comes first.
+    #[test]
+    fn a_key_listed_twice_takes_its_strongest_trust() {
+        let mut alice = client("a", "xmpp");
+        let (first, second) = ("11".repeat(20), "22".repeat(20));
+        let file = format!("bob\ta\txmpp\t{first}\tsmp\nbob\ta\txmpp\t{first}\t\nbob\ta\txmpp\t{second}\t\nbob\ta\txmpp\t{second}\tverified\n");
+        let (summary, _) = alice.import_otr_fingerprints(file.as_bytes(), &AccountSelector::client()).unwrap();
+        assert_eq!((summary.imported, summary.added), (2, 2));
+        let store = alice.trust_store();
+        let id = |hex: &str| otr_key_id(&crate::migrate::fingerprints::decode_hex::<20>(hex.as_bytes()).unwrap());
+        assert_eq!(store.trust("bob", &id(&first)), Trust::VerifiedSmp, "a later unverified line does not lower it");
+        assert_eq!(store.trust("bob", &id(&second)), Trust::VerifiedManual, "a later verified line raises it");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::wire::InstanceTag;
 use super::fingerprints::{content, decode_hex, lines};
 use super::MigrateError;
 
-/// Largest instance-tags file read.
+/// Largest instance-tags file read (a line is about 40 bytes: over 20,000 accounts).
 pub const MAX_INSTANCE_TAGS_FILE_LEN: usize = 1024 * 1024;
 
 /// The first line libotr 4.1.1 writes.
@@ -98,6 +98,33 @@ mod tests {
         let again = write_instance_tags(Some(LIBOTR_FILE), "alice@example.org", "prpl-jabber", alice).unwrap();
         assert_eq!(again, LIBOTR_FILE);
         assert!(bob >= 0x100 && alice >= 0x100);
+        // Only the line with both our account and our protocol is replaced: the same account
+        // on another protocol, and another account on the same protocol, keep theirs.
+        let neighbours = "alice@example.org\tprpl-irc\t00000123\ncarol\tprpl-jabber\t00000456\n";
+        let merged =
+            write_instance_tags(Some(neighbours.as_bytes()), "alice@example.org", "prpl-jabber", alice).unwrap();
+        let tags: Vec<u32> = read_instance_tags(&merged).unwrap().iter().map(|e| e.tag).collect();
+        assert_eq!(tags, [0x123, 0x456, alice]);
+    }
+
+    #[test]
+    fn a_file_of_exactly_the_limit_is_read() {
+        // 20,000 accounts, then lines libotr skips (no tab) up to exactly the limit.
+        let mut file = WARNING_LINE.as_bytes().to_vec();
+        for n in 0..20_000u32 {
+            file.extend_from_slice(format!("user{n}@example.org\tprpl-jabber\t{:08x}\n", 0x100 + n).as_bytes());
+        }
+        while file.len() < MAX_INSTANCE_TAGS_FILE_LEN {
+            let length = (MAX_INSTANCE_TAGS_FILE_LEN - file.len()).min(500);
+            file.extend(std::iter::repeat_n(b'#', length - 1).chain([b'\n']));
+        }
+        assert_eq!(file.len(), MAX_INSTANCE_TAGS_FILE_LEN);
+        assert_eq!(read_instance_tags(&file).unwrap().len(), 20_000);
+        file.push(b'\n');
+        assert!(matches!(
+            read_instance_tags(&file),
+            Err(MigrateError::TooLarge { limit: MAX_INSTANCE_TAGS_FILE_LEN, .. })
+        ));
     }
 
     #[test]

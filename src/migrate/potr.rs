@@ -92,5 +92,15 @@ mod tests {
         flipped[last] ^= 1;
         assert!(matches!(error(&flipped), MigrateError::InvalidKey { .. }));
         assert!(matches!(error(&vec![0; MAX_KEY3_LEN + 1]), MigrateError::TooLarge { .. }));
+        // The cap is the largest file shaped as a key: five values of the longest length read.
+        let mut largest = Writer::with_capacity(MAX_KEY3_LEN);
+        largest.u16(PUBKEY_TYPE_DSA);
+        for _ in 0..5 {
+            mpi::write(&mut largest, &[0x80; mpi::MAX_MPI_LEN]);
+        }
+        let largest = largest.into_zeroizing();
+        assert_eq!(largest.len(), MAX_KEY3_LEN);
+        assert!(matches!(error(&largest), MigrateError::InvalidKey { .. }), "read whole, then checked as DSA");
+        assert!(matches!(error(&[&largest[..], &[0]].concat()), MigrateError::TooLarge { .. }));
     }
 }
