@@ -158,6 +158,9 @@ mod tests {
         assert_eq!((header.len, header.ciphertext_len), (91, 10));
         assert_eq!((header.kdf.kind, header.kdf.m_cost, header.kdf.t_cost, header.kdf.p_cost), (1, 8, 1, 1));
         assert_eq!((header.salt, header.check, header.nonce), ([1; 16], [2; 16], [3; 12]));
+        // An empty plaintext seals to a header and a tag alone, and that is a whole file.
+        let empty = parse(&sample(b"")).unwrap();
+        assert_eq!((empty.len, empty.ciphertext_len), (91, 0));
     }
 
     #[test]
@@ -181,5 +184,16 @@ mod tests {
         longer.push(0);
         assert_eq!(parse(&longer).err(), Some(StoreError::Corrupted));
         assert_eq!(parse(b"OFRSTAT").err(), Some(StoreError::NotAStore));
+    }
+
+    /// An unknown version is reported as soon as its two bytes are there, even with nothing
+    /// after them: a newer library's file, not a cut-off one.
+    #[test]
+    fn an_unknown_version_is_named_from_its_two_bytes() {
+        assert_eq!(parse(b"OFRSTORE\x00\x03").err(), Some(StoreError::UnsupportedVersion(3)));
+        assert_eq!(parse(b"OFRSTORE\x00").err(), Some(StoreError::Truncated));
+        let mut newer = sample(b"ciphertext");
+        newer[9] = 9;
+        assert_eq!(parse(&newer).err(), Some(StoreError::UnsupportedVersion(9)));
     }
 }
