@@ -160,6 +160,16 @@ mod tests {
         DsaIdentity::from_components(&hex(P), &hex(Q), &hex(G), &hex(Y), &hex(X)).unwrap()
     }
 
+    #[test]
+    fn public_keys_are_equal_only_to_themselves() {
+        let key = libotr_key();
+        let same = libotr_key();
+        assert_eq!(key.public_key(), same.public_key());
+        let mut rng = DeterministicRandom::from_label("another dsa key");
+        let other = DsaIdentity::generate(&mut rng).unwrap();
+        assert_ne!(key.public_key(), other.public_key());
+    }
+
     fn hex_bytes(s: &str) -> Vec<u8> {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }

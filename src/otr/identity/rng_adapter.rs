@@ -89,6 +89,14 @@ mod tests {
         rng.try_fill_bytes(&mut out).unwrap();
         assert_eq!(out, expected);
         assert!(!rng.failed());
+        // The word-sized draws take the source's next bytes too, little-endian.
+        let mut words = [0u8; 12];
+        let mut next = DeterministicRandom::from_label("adapter");
+        next.fill(&mut [0u8; 16]).unwrap();
+        next.fill(&mut words).unwrap();
+        assert_eq!(rng.try_next_u32().unwrap(), u32::from_le_bytes(words[..4].try_into().unwrap()));
+        assert_eq!(rng.try_next_u64().unwrap(), u64::from_le_bytes(words[4..].try_into().unwrap()));
+        assert!(!rng.failed());
 
         let mut broken = Broken;
         let mut rng = SourceRng::new(&mut broken);

@@ -224,6 +224,7 @@ mod tests {
             mac: [3; 20],
         };
         let bytes = reveal.to_bytes();
+        assert_eq!(bytes.capacity(), bytes.len(), "built in one allocation of exactly its size");
         assert_eq!(RevealSignature::parse(&bytes).unwrap(), reveal);
         let mut short_mac = bytes.clone();
         short_mac.pop();

@@ -284,6 +284,9 @@ mod tests {
         let fields = fields();
         let authenticated = fields.authenticated_bytes();
         let bytes = DataMessage::assemble(&authenticated, &[7; 20], &[[8; 20], [9; 20]]);
+        // Sized in advance, exactly: the sending path allocates once per message.
+        assert_eq!(bytes.len(), authenticated.len() + DataMessage::tail_len(2));
+        assert_eq!(bytes.capacity(), bytes.len());
         let parsed = DataMessage::parse(&bytes).unwrap();
         assert_eq!(parsed.fields, fields);
         assert_eq!(parsed.authenticated_len(), authenticated.len());
@@ -311,6 +314,17 @@ mod tests {
         built.extend_from_slice(&fields.ciphertext);
         built.extend_from_slice(&[0; 20]);
         assert_eq!(built.capacity(), room, "sized for the ciphertext and the spare bytes");
+        assert_eq!(built.len(), room, "and no more");
+        let prefix = DataPrefix {
+            header: fields.header,
+            flags: fields.flags,
+            sender_keyid: fields.sender_keyid,
+            recipient_keyid: fields.recipient_keyid,
+            next_dh: &fields.next_dh,
+            counter: fields.counter,
+        };
+        let fixed = prefix.fixed_part();
+        assert_eq!(fixed.capacity(), fixed.len(), "the kept part is sized exactly");
         assert_eq!(&built[..built.len() - 20], &fields.authenticated_bytes()[..]);
         let other = DataMessageFields { ciphertext: Vec::new(), ..fields.clone() };
         assert_eq!(other.authenticated_prefix(6, 0), fields.authenticated_prefix(6, 0));

@@ -214,5 +214,10 @@ mod tests {
         let n = (MAX_OTR_ENCODED_LEN - 6) / 4 * 4;
         let edge = format!("?OTR:{}.", "A".repeat(n));
         assert_eq!(decode(&edge).unwrap().len(), n / 4 * 3);
+        // Exactly the limit, made up with leading white space (tolerated), still decodes.
+        let exact = format!("{}{edge}", " ".repeat(MAX_OTR_ENCODED_LEN - edge.len()));
+        assert_eq!(exact.len(), MAX_OTR_ENCODED_LEN);
+        assert_eq!(decode(&exact).unwrap().len(), n / 4 * 3);
+        assert_eq!(decode(&format!(" {exact}")), Err(TextError::TooLarge));
     }
 }

@@ -298,6 +298,10 @@ mod tests {
         assert_eq!(fragment_form("?OTR|1|2,1,1,A,"), Some(FragmentForm::V3));
         assert_eq!(fragment_form("?OTR,1,1,A,"), Some(FragmentForm::V2));
         assert_eq!(fragment_form("?OTR|1|2|3,1,1,A,"), Some(FragmentForm::V4));
+        // The bars are looked for over a whole header's length (three fields of the longest
+        // hex and their separators, 51 characters): a second bar 45 characters in still counts.
+        let long_fields = format!("?OTR|{}|{}|3,1,1,A,", "1".repeat(22), "2".repeat(22));
+        assert_eq!(fragment_form(&long_fields), Some(FragmentForm::V4));
         assert_eq!(fragment_form("hi ?OTR|1|2,1,1,A,"), Some(FragmentForm::V3));
         assert_eq!(fragment_form("?OTRv3? ?OTR|1|2,1,1,A,"), None);
         assert_eq!(fragment_form("?OTR:AAMD."), None);

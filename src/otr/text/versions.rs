@@ -117,6 +117,8 @@ mod tests {
         assert_eq!(OtrVersions::V2.best(OtrVersions::V3), None);
         assert_eq!(OtrVersions::V1.union(OtrVersions::V4).best(OtrVersions::from_bits(0xff)), None);
         assert_eq!(OtrVersions::empty().best(OtrVersions::SPOKEN), None);
+        // A union with a version already in the set keeps it.
+        assert_eq!(OtrVersions::SPOKEN.union(OtrVersions::V3), OtrVersions::SPOKEN);
     }
 
     #[test]
