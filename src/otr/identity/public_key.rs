@@ -222,3 +222,55 @@ impl DsaPublicKey {
         &self.verifying_key
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otr::identity::DsaIdentity;
+
+    /// Groups made by tests/otr_identity/dsa_edge_groups.py: valid DSA in every way but their
+    /// size, or of the right size with a first byte of exactly 0x80.
+    const EDGE_GROUPS: &str = include_str!("../../../tests/vectors/dsa_edge_groups.json");
+
+    fn edge_group(name: &str) -> [Vec<u8>; 5] {
+        let groups: serde_json::Value = serde_json::from_str(EDGE_GROUPS).unwrap();
+        ["p", "q", "g", "y", "x"].map(|value| hex::decode(groups[name][value].as_str().unwrap()).unwrap())
+    }
+
+    #[test]
+    fn only_a_1024_bit_p_and_a_160_bit_q_are_accepted_however_valid_the_group() {
+        for (name, p_bits, q_bits) in [("p_1020_bits", 1020, 160), ("q_159_bits", 1024, 159)] {
+            let [p, q, g, y, x] = edge_group(name);
+            // What makes the group wrong is its size alone: same byte lengths as a good key.
+            assert_eq!((p.len(), q.len()), (P_LEN, Q_LEN), "{name}");
+            let bit_length = |v: &[u8]| v.len() * 8 - v[0].leading_zeros() as usize;
+            assert_eq!((bit_length(&p), bit_length(&q)), (p_bits, q_bits), "{name}");
+            assert_eq!(
+                DsaPublicKey::from_components(&p, &q, &g, &y).unwrap_err(),
+                IdentityError::BadParameters,
+                "{name}"
+            );
+            assert_eq!(
+                DsaIdentity::from_components(&p, &q, &g, &y, &x).unwrap_err(),
+                IdentityError::BadParameters,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_p_or_q_whose_first_byte_is_0x80_is_full_length_and_accepted() {
+        for name in ["p_first_byte_80", "q_first_byte_80"] {
+            let [p, q, g, y, x] = edge_group(name);
+            assert!(p[0] == 0x80 || q[0] == 0x80, "{name}");
+            let key = DsaPublicKey::from_components(&p, &q, &g, &y).unwrap();
+            assert_eq!(key.components(), DsaPublicComponents { p, q, g, y: y.clone() }, "{name}");
+            // And the group works: a key in it signs, and its signature verifies.
+            let [p, q, g, _, _] = edge_group(name);
+            let identity = DsaIdentity::from_components(&p, &q, &g, &y, &x).unwrap();
+            let signature = identity.sign(&[5; 32]).unwrap();
+            assert_eq!(key.verify(&[5; 32], &signature), Ok(()), "{name}");
+            assert_eq!(key.verify(&[6; 32], &signature), Err(IdentityError::BadSignature), "{name}");
+        }
+    }
+}
