@@ -16,7 +16,9 @@ MUTANTS_MODULES ?= crypto ratchet ake smp wire conversation store trust forge ff
 # presence, message kinds: issue #16); data-message (src/wire/data_message.rs); codec
 # (src/wire/codec.rs); wire-text (the rest of src/wire but fragment.rs: tags, queries, armour, TLVs,
 # reports); fragment (src/wire/fragment.rs); libotr-key-file (the s-expression reader and libotr's
-# private key file in src/migrate, the parsers a hostile file meets first).
+# private key file in src/migrate, the parsers a hostile file meets first); plaintext-guards (policy,
+# held messages, the downgrade guard and pins, stranger caps: what keeps user text out of the
+# clear); otr-session (the conversation layer's OTR session and its peer side).
 MUTANTS_JOBS ?= 1
 # Empty: cargo-mutants' own limit, 5x the unmutated test time and at least a minute
 # (.cargo/mutants.toml). A fixed 300 s cost five minutes per mutant that loops (a random source
@@ -68,6 +70,14 @@ MUTANTS_TESTS_ui-calls := --lib --test ui_calls --test store_v2
 # otr_live (a live libotr peer) is left out: its tests are #[ignore]d unless `make otr-live` runs them.
 MUTANTS_FILES_otr := src/otr/**
 MUTANTS_TESTS_otr := --lib --test otr_ake --test otr_core --test otr_data --test otr_smp --test otr_text --test otr_conversation --test otr_downgrade --test otr_hostile --test otr_props
+# What stands between the user's text and the clear: policy, held messages, the downgrade guard and
+# protocol pins, and the caps on what strangers can make a client keep.
+MUTANTS_FILES_plaintext-guards := {src/conversation/policy.rs,src/conversation/held.rs,src/conversation/peer/upgrade.rs,src/conversation/peer/holding.rs,src/conversation/peer/strangers.rs,src/conversation/peer/linking.rs}
+MUTANTS_TESTS_plaintext-guards := --lib --test conversation --test conversation_caps --test otr_conversation --test otr_downgrade --test otr_text --test unauthenticated_budget --test hostile_inputs --test adversarial_network --test ui_calls --test routing
+# The conversation layer's OTR v3/v2 session (behind the same interface as a modern one) and the
+# peer's OTR side: instance routing, v2, errors, the upgrade probe.
+MUTANTS_FILES_otr-session := {src/conversation/otr_session.rs,src/conversation/peer/otr.rs}
+MUTANTS_TESTS_otr-session := --lib --test otr_conversation --test otr_downgrade --test otr_hostile --test app_tlv --test ui_calls
 MUTANTS_FILES_migrate := src/migrate/**
 MUTANTS_TESTS_migrate := --lib --test migrate_hostile --test migrate_props --test cli --test otr_conversation
 MUTANTS_FILES_libotr-key-file := {src/migrate/sexp.rs,src/migrate/libotr_key.rs}

@@ -396,5 +396,15 @@ mod tests {
             let e = Exponent::random(320, &mut rng).unwrap();
             assert!(e.to_minimal_bytes().len() <= 40);
         }
+        // The top byte is masked to the bits asked for, and only when they are not whole bytes.
+        struct AllOnes;
+        impl RandomSource for AllOnes {
+            fn fill(&mut self, out: &mut [u8]) -> Result<(), crate::crypto::RandomError> {
+                out.fill(0xFF);
+                Ok(())
+            }
+        }
+        assert_eq!(*Exponent::random(13, &mut AllOnes).unwrap().to_minimal_bytes(), [0x1F, 0xFF]);
+        assert_eq!(*Exponent::random(320, &mut AllOnes).unwrap().to_minimal_bytes(), [0xFF; 40]);
     }
 }

@@ -301,6 +301,8 @@ mod tests {
         let many = vec![OtrTlv::new(9, b""); MAX_OTR_TLVS];
         assert_eq!(encode_tlvs(0, &many, Some(0)).unwrap_err(), TlvError::TooManyTlvs);
         assert_eq!(encode_tlvs(0, &many, None).unwrap().len(), 4 * MAX_OTR_TLVS);
+        // The padding TLV counts towards the cap: one fewer TLV and padding is exactly the cap.
+        assert_eq!(encode_tlvs(0, &many[1..], Some(0)).unwrap().len(), 4 * MAX_OTR_TLVS);
     }
 
     #[test]
@@ -338,9 +340,11 @@ mod tests {
         assert_eq!(split_plaintext_records(&many).unwrap_err(), TlvError::TooManyTlvs);
         many.truncate(2 + 4 * MAX_OTR_TLVS);
         assert_eq!(split_plaintext_records(&many).unwrap().1.count(), MAX_OTR_TLVS);
-        let too_long = vec![b'a'; MAX_PLAINTEXT_LEN + 1];
+        let mut too_long = vec![b'a'; MAX_PLAINTEXT_LEN + 1];
         assert_eq!(split_plaintext_records(&too_long).unwrap_err(), TlvError::TooLong);
         assert_eq!(split_plaintext(&too_long).unwrap_err(), TlvError::TooLong);
+        too_long.pop();
+        assert_eq!(split_plaintext_records(&too_long).unwrap().0, MAX_PLAINTEXT_LEN, "exactly the cap is read");
     }
 
     #[test]
@@ -351,6 +355,7 @@ mod tests {
         let plaintext = decode_plaintext(&[b'a', 0, 0, 1, 0, 0, 0, 2, 0, 5, 1]).unwrap();
         assert_eq!(plaintext.tlvs, vec![OtrTlv::new(1, &[])], "the cut-short second TLV is ignored");
         assert!(!decode_plaintext(&[0]).unwrap().has_text());
+        assert!(decode_plaintext(b"a\0").unwrap().has_text());
         assert_eq!(OtrTlv::parse_extra_symmetric_key(&[1, 2, 3]), None);
     }
 

@@ -5,7 +5,7 @@
 //! Pair keys are derived lazily (libotr derives all four eagerly; the keys and counters are the
 //! same either way, and a turn of the conversation costs two modular exponentiations less).
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::otr::group::Element;
 
@@ -46,13 +46,8 @@ pub(super) struct KeyRing {
     /// `pairs[ours][theirs]`, derived when first needed.
     pairs: [[Option<SessionKeys>; 2]; 2],
     /// Used receiving MAC keys of discarded pairs, published in the next message we send.
-    pending_reveals: Vec<MacKey>,
-}
-
-impl Drop for KeyRing {
-    fn drop(&mut self) {
-        self.pending_reveals.zeroize();
-    }
+    /// Wiped on drop by its type, spare capacity included (the drains below leave copies there).
+    pending_reveals: Zeroizing<Vec<MacKey>>,
 }
 
 impl KeyRing {
@@ -74,7 +69,7 @@ impl KeyRing {
             their_current: their_key,
             their_previous: None,
             pairs: Default::default(),
-            pending_reveals: Vec::new(),
+            pending_reveals: Zeroizing::new(Vec::new()),
         })
     }
 

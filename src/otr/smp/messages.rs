@@ -352,6 +352,10 @@ mod tests {
         let mut value = long.into_bytes();
         value.push(0);
         assert_eq!(split_question(&value), Err(OtrSmpError::QuestionTooLong { max: MAX_QUESTION_LEN }));
+        // Exactly the cap is a question, both ways.
+        let longest = "x".repeat(MAX_QUESTION_LEN);
+        let joined = join_question(&longest, &[7]).unwrap();
+        assert_eq!(split_question(&joined).unwrap(), (longest.as_bytes(), &[7u8][..]));
     }
 
     #[test]

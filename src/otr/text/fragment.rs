@@ -302,6 +302,9 @@ mod tests {
         // hex and their separators, 51 characters): a second bar 45 characters in still counts.
         let long_fields = format!("?OTR|{}|{}|3,1,1,A,", "1".repeat(22), "2".repeat(22));
         assert_eq!(fragment_form(&long_fields), Some(FragmentForm::V4));
+        // ...and a bar beyond those 51 characters does not.
+        let past_header = format!("?OTR|{}|{}|3,1,1,A,", "1".repeat(30), "2".repeat(30));
+        assert_eq!(fragment_form(&past_header), Some(FragmentForm::V3));
         assert_eq!(fragment_form("hi ?OTR|1|2,1,1,A,"), Some(FragmentForm::V3));
         assert_eq!(fragment_form("?OTRv3? ?OTR|1|2,1,1,A,"), None);
         assert_eq!(fragment_form("?OTR:AAMD."), None);
@@ -408,6 +411,11 @@ mod tests {
         assert!(split(&m, 50, OtrVersion::V2, InstanceTag(5), InstanceTag(5)).is_ok());
         let big = format!("?OTR:{}.", "A".repeat(70_000));
         assert_eq!(split(&big, 37, OtrVersion::V3, A, B), Err(TextError::TooManyFragments));
+        // One character a fragment: exactly the most fragments a header can number, and one more.
+        let most = usize::from(MAX_OTR_FRAGMENTS);
+        let one_each = V3_HEADER_LEN + 1;
+        assert_eq!(fragments_needed(most, one_each, OtrVersion::V3), Ok(most));
+        assert_eq!(fragments_needed(most + 1, one_each, OtrVersion::V3), Err(TextError::TooManyFragments));
         let huge = format!("?OTR:{}.", "A".repeat(MAX_OTR_ENCODED_LEN));
         assert_eq!(split(&huge, 1000, OtrVersion::V3, A, B), Err(TextError::TooLarge));
     }
