@@ -145,6 +145,23 @@ fn smp_extra_key_heartbeat_and_ending_work_over_otr() {
 }
 
 #[test]
+fn smp_respond_without_an_instance_answers_the_otr_instance_that_asked() {
+    // Bob runs two clients: both answer Alice's D-H commit, so she holds two OTR v3 sessions.
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob#1", "bob", settings(otr_fallback()));
+    net.add("bob#2", "bob", settings(otr_fallback()));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    let sessions = net.party("alice").client.sessions("bob");
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.protocol == Protocol::OtrV3));
+    support::smp_respond_answers_the_instance_that_asked(&mut net);
+}
+
+#[test]
 fn otr_data_without_a_session_is_answered_with_one_otr_error() {
     let mut net = otr_pair("?OTRv3?");
     net.lose_sessions("bob");

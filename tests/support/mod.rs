@@ -207,3 +207,35 @@ pub fn encrypted_pair() -> Net {
     assert_eq!(net.state("bob", "alice"), SessionState::EncryptedUnverified);
     net
 }
+
+/// Alice holds sessions with two clients of Bob ("bob#1", "bob#2"). Bob#1 asks an SMP question
+/// after an SMP with bob#2 finished (so bob#2's session holds an idle SMP state, not none), then
+/// bob#2 speaks last: answering without an instance must still reach the session whose request
+/// waits for a secret, not the latest-heard one.
+pub fn smp_respond_answers_the_instance_that_asked(net: &mut Net) {
+    let asker = net.party("bob#1").client.instance_tag();
+    let other = net.party("bob#2").client.instance_tag();
+    let now = net.now;
+    let actions = net.client("alice").smp_start("bob", Some(other), b"earlier", None, now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    let actions = net.client("bob#2").smp_respond("alice", None, b"earlier", now).unwrap();
+    net.apply("bob#2", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+
+    let actions = net.client("bob#1").smp_start("alice", None, b"secret", Some("where?"), now).unwrap();
+    net.apply("bob#1", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpAskedForSecret { question: Some("where?".into()) }));
+    net.now += 5;
+    net.send("bob#2", "alice", "newer, from the other client");
+    net.run();
+    let now = net.now;
+    let actions = net.client("alice").smp_respond("bob", None, b"secret", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("bob#1").saw(&Event::SmpSucceeded));
+    let told = net.party("alice").events.iter().find(|(_, _, e)| matches!(e, Event::SmpVerifiedByPeer));
+    assert_eq!(told.map(|(_, instance, _)| *instance), Some(asker));
+}
