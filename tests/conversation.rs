@@ -96,9 +96,14 @@ fn held_message_times_out_with_its_id() {
     let mut net = pair(Policy::ALWAYS, Policy::NEVER);
     let id = net.send("alice", "bob", "never in clear");
     net.run();
-    net.now += 121;
+    let failed = Event::MessageNotSent { message: id, reason: NotSentReason::EncryptionTimeout };
+    // Held for exactly the timeout (120 s): still held. One second more: it fails.
+    net.now += 120;
     net.tick("alice");
-    assert!(net.party("alice").saw(&Event::MessageNotSent { message: id, reason: NotSentReason::EncryptionTimeout }));
+    assert!(!net.party("alice").saw(&failed));
+    net.now += 1;
+    net.tick("alice");
+    assert!(net.party("alice").saw(&failed));
     // Bob (policy never) saw only the query text, not the message.
     assert!(net.party("bob").texts().iter().all(|t| !t.contains("never in clear")));
 }

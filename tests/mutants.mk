@@ -73,7 +73,7 @@ MUTANTS_TESTS_otr := --lib --test otr_ake --test otr_core --test otr_data --test
 # What stands between the user's text and the clear: policy, held messages, the downgrade guard and
 # protocol pins, and the caps on what strangers can make a client keep.
 MUTANTS_FILES_plaintext-guards := {src/conversation/policy.rs,src/conversation/held.rs,src/conversation/peer/upgrade.rs,src/conversation/peer/holding.rs,src/conversation/peer/strangers.rs,src/conversation/peer/linking.rs}
-MUTANTS_TESTS_plaintext-guards := --lib --test conversation --test conversation_caps --test otr_conversation --test otr_downgrade --test otr_text --test unauthenticated_budget --test hostile_inputs --test adversarial_network --test ui_calls --test routing
+MUTANTS_TESTS_plaintext-guards := --lib --test store --test conversation --test conversation_caps --test otr_conversation --test otr_downgrade --test otr_text --test unauthenticated_budget --test hostile_inputs --test adversarial_network --test ui_calls --test routing
 # The conversation layer's OTR v3/v2 session (behind the same interface as a modern one) and the
 # peer's OTR side: instance routing, v2, errors, the upgrade probe.
 MUTANTS_FILES_otr-session := {src/conversation/otr_session.rs,src/conversation/peer/otr.rs}
