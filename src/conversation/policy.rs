@@ -137,4 +137,13 @@ mod tests {
         assert!(!Policy::ALLOW_OTR_V3.speaks_otr(), "OTR needs the protocol allowed at all");
         assert_eq!(Policy::from_bits(3), Some(Policy::ALLOW | Policy::REQUIRE_ENCRYPTION));
     }
+
+    #[test]
+    fn union_is_the_constant_form_of_or() {
+        const STRICT: Policy = Policy::ALWAYS.union(Policy::REQUIRE_MODERN);
+        assert_eq!(STRICT, Policy::ALWAYS | Policy::REQUIRE_MODERN);
+        assert!(STRICT.has(Policy::REQUIRE_MODERN) && STRICT.requires_encryption());
+        // A flag already set stays set (not toggled off).
+        assert_eq!(Policy::ALWAYS.union(Policy::REQUIRE_ENCRYPTION), Policy::ALWAYS);
+    }
 }
