@@ -59,7 +59,8 @@ impl Policy {
         self.0
     }
 
-    /// Whether every flag of `other` is set.
+    /// Whether every flag of `other` is set; `contains(Policy::NEVER)` holds only for `NEVER`
+    /// itself (an encrypting policy does not "contain" never encrypting).
     pub fn contains(self, other: Policy) -> bool {
         self.0 & other.0 == other.0 && (other.0 != 0 || self.0 == 0)
     }
@@ -145,5 +146,15 @@ mod tests {
         assert!(STRICT.has(Policy::REQUIRE_MODERN) && STRICT.requires_encryption());
         // A flag already set stays set (not toggled off).
         assert_eq!(Policy::ALWAYS.union(Policy::REQUIRE_ENCRYPTION), Policy::ALWAYS);
+    }
+
+    #[test]
+    fn contains_needs_every_flag_and_never_only_in_never() {
+        assert!(Policy::ALWAYS.contains(Policy::ALLOW | Policy::REQUIRE_ENCRYPTION));
+        assert!(Policy::ALWAYS.contains(Policy::ALWAYS));
+        assert!(!Policy::OPPORTUNISTIC.contains(Policy::ALWAYS), "one flag missing");
+        assert!(!Policy::MANUAL.contains(Policy::REQUIRE_MODERN));
+        assert!(Policy::NEVER.contains(Policy::NEVER));
+        assert!(!Policy::ALWAYS.contains(Policy::NEVER));
     }
 }
