@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use offrec::conversation::{
-    Action, Client, Event, Policy, Settings, DEFAULT_UNAUTHENTICATED_BUDGET, PENDING_HANDSHAKE_COST,
-    STRANGER_ENTRY_COST,
+    Action, Client, Event, Policy, Settings, DEFAULT_UNAUTHENTICATED_BUDGET, ERROR_MESSAGE_INTERVAL,
+    PENDING_HANDSHAKE_COST, STRANGER_ENTRY_COST,
 };
 use offrec::crypto::{DeterministicRandom, IdentityKey};
 use offrec::store::{decode_client, encode_client};
@@ -323,4 +323,38 @@ fn a_stranger_that_is_already_known_can_fill_the_budget_to_its_last_fragment() {
     let held = c.unauthenticated_bytes();
     assert!(held <= budget, "{held} held");
     assert!(budget - held < step, "stopped {} bytes short of the budget with fragments of {step}", budget - held);
+}
+
+#[test]
+fn a_strangers_error_rate_limit_keeps_its_entry_exactly_the_interval() {
+    let _serial = serial();
+    // An OTR v2 data message (no instance tags, so any client reads it as addressed to it).
+    let mut net = Net::new();
+    let otr = Policy::ALLOW | Policy::ALLOW_OTR_V2;
+    net.add("alice", "alice", settings(otr));
+    net.add("bob", "bob", settings(otr));
+    let actions = net.client("alice").receive("bob", "?OTRv2?", NOW);
+    net.apply("alice", actions);
+    net.run();
+    net.send("alice", "bob", "for bob");
+    let data = net.queue.back().unwrap().2.clone();
+    assert!(data.starts_with("?OTR:AAID"), "{data}");
+
+    // We have no session with "alice": one error, and her entry kept only to rate-limit more.
+    let mut us = client(settings(Policy::MANUAL));
+    let errors = |actions: &[Action]| {
+        actions.iter().filter(|a| matches!(a, Action::Send { text, .. } if text.starts_with("?OTR Error:"))).count()
+    };
+    assert_eq!(errors(&us.receive("alice", &data, NOW)), 1);
+    assert_eq!(errors(&us.receive("alice", &data, NOW + 9)), 0, "rate-limited");
+    us.tick(NOW + 9);
+    assert_eq!(us.peers(), ["alice"]);
+    // At exactly the interval the limit is over: the next one is answered...
+    let next = NOW + ERROR_MESSAGE_INTERVAL;
+    assert_eq!(errors(&us.receive("alice", &data, next)), 1);
+    // ...and once its own interval is over, nothing is left to remember.
+    us.tick(next + ERROR_MESSAGE_INTERVAL - 1);
+    assert_eq!(us.peers(), ["alice"]);
+    us.tick(next + ERROR_MESSAGE_INTERVAL);
+    assert!(us.peers().is_empty());
 }
