@@ -353,3 +353,59 @@ fn pins_survive_a_save_and_load() {
     net.run();
     assert!(net.party("alice").saw(&Event::DowngradeDetected));
 }
+
+#[test]
+fn a_linked_key_is_added_as_a_session_adds_one_and_pushes_out_no_key_of_the_other_kind() {
+    // Keys of the two kinds are capped separately, so a link naming Bob's DSA key must not
+    // push out any of the 16 modern keys Alice knows for "bob" (15 old ones and his verified one).
+    let (mut net, _, bob_dsa) = pair_with_otr_keys();
+    let bob_key = net.party("bob").client.fingerprint();
+    let old_keys: Vec<[u8; 32]> = (1..=15u8).map(|i| [i; 32]).collect();
+    for key in &old_keys {
+        set_trust(&mut net, "alice", "bob", *key, Trust::Unverified);
+    }
+    set_trust(&mut net, "alice", "bob", bob_key, Trust::VerifiedSmp);
+    modern_session(&mut net);
+    assert_eq!(trust(&net, "alice", "bob", &otr_key_id(&bob_dsa)), Trust::VerifiedSmp, "verified via link");
+    let known: Vec<[u8; 32]> =
+        net.party("alice").client.trust_store().keys("bob").iter().map(|k| k.fingerprint).collect();
+    for key in old_keys.iter().chain([&bob_key]) {
+        assert!(known.contains(key), "a modern key was pushed out by the link");
+    }
+    assert_eq!(known.len(), 17);
+    // Added as the newest key, the way a session adds one.
+    assert_eq!(known.last(), Some(&otr_key_id(&bob_dsa)));
+}
+
+#[test]
+fn a_link_changes_the_shown_state_of_no_session_but_the_claimed_keys() {
+    // Mallory, as another client of "bob" with her own key and no DSA key, has an unverified
+    // session with Alice when Bob's link verifies his DSA key: hers must not be shown verified.
+    let (mut net, _, bob_dsa) = pair_with_otr_keys();
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("mallory's key");
+    let identity = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    net.add_with_identity("mallory", "bob", settings(Policy::MANUAL), identity);
+    let bob_key = net.party("bob").client.fingerprint();
+    set_trust(&mut net, "alice", "bob", bob_key, Trust::VerifiedSmp);
+    // Bob is off the network while Mallory answers Alice's handshake.
+    let bob = net.parties.remove("bob").unwrap();
+    net.start("alice", "bob");
+    net.run();
+    net.parties.insert("bob".into(), bob);
+    let mallory_tag = net.party("mallory").client.instance_tag();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].instance, mallory_tag);
+    // Then Bob starts his own session, which carries his link.
+    net.start("bob", "alice");
+    net.run();
+    assert!(net.party("alice").saw(&Event::OtrKeyLinked { fingerprint: otr_key_id(&bob_dsa) }));
+    assert_eq!(trust(&net, "alice", "bob", &otr_key_id(&bob_dsa)), Trust::VerifiedSmp);
+    let shown: Vec<SessionState> = net
+        .party("alice")
+        .states
+        .iter()
+        .filter(|(peer, instance, _)| peer == "bob" && *instance == mallory_tag)
+        .map(|(_, _, state)| *state)
+        .collect();
+    assert_eq!(shown.last(), Some(&SessionState::EncryptedUnverified));
+    assert!(!shown.contains(&SessionState::EncryptedVerified), "Mallory's session shown as verified: {shown:?}");
+}
