@@ -214,6 +214,22 @@ fn irc_sized_limit_fragments_and_reassembles() {
 }
 
 #[test]
+fn a_peer_limit_of_zero_returns_to_the_client_wide_limit() {
+    let mut net = encrypted_pair();
+    let mut wide = net.party("alice").client.settings().clone();
+    wide.max_message_size = 300;
+    net.client("alice").set_settings(wide);
+    net.client("alice").set_max_message_size("bob", 1_000).unwrap();
+    net.client("alice").set_max_message_size("bob", 0).unwrap();
+    let long = "x".repeat(2_000);
+    net.send("alice", "bob", &long);
+    assert!(net.queue.len() > 1, "not fragmented");
+    assert!(net.queue.iter().all(|(_, _, t)| t.len() <= 300), "0 must mean the client default, not no limit");
+    net.run();
+    assert_eq!(net.party("bob").texts(), [long]);
+}
+
+#[test]
 fn lossy_reordering_transport_never_desynchronises() {
     use std::cell::RefCell;
     use std::collections::BTreeSet;
