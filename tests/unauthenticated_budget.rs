@@ -358,3 +358,21 @@ fn a_strangers_error_rate_limit_keeps_its_entry_exactly_the_interval() {
     us.tick(next + ERROR_MESSAGE_INTERVAL);
     assert!(us.peers().is_empty());
 }
+
+#[test]
+fn a_stranger_costing_exactly_the_budget_is_kept_and_one_byte_less_is_dropped() {
+    let _serial = serial();
+    let cost = {
+        let mut c = client(settings(Policy::MANUAL));
+        c.receive("stranger", &claiming_fragment(0, 0x2000), NOW);
+        c.unauthenticated_bytes()
+    };
+    let mut exact = client(Settings { unauthenticated_budget: cost, ..settings(Policy::MANUAL) });
+    assert_eq!(dropped(&exact.receive("stranger", &claiming_fragment(0, 0x2000), NOW)), 0);
+    assert_eq!(exact.unauthenticated_bytes(), cost);
+    assert_eq!(exact.peers(), ["stranger"]);
+    let mut short = client(Settings { unauthenticated_budget: cost - 1, ..settings(Policy::MANUAL) });
+    assert_eq!(dropped(&short.receive("stranger", &claiming_fragment(0, 0x2000), NOW)), 1);
+    assert_eq!(short.unauthenticated_bytes(), 0);
+    assert!(short.peers().is_empty());
+}
