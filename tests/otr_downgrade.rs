@@ -409,3 +409,34 @@ fn a_link_changes_the_shown_state_of_no_session_but_the_claimed_keys() {
     assert_eq!(shown.last(), Some(&SessionState::EncryptedUnverified));
     assert!(!shown.contains(&SessionState::EncryptedVerified), "Mallory's session shown as verified: {shown:?}");
 }
+
+#[test]
+fn a_probe_naming_a_new_modern_key_replaces_the_key_the_pin_expected() {
+    // Bob's DSA key is linked to his old modern key. He moves to a new device: a new modern key,
+    // the same DSA key (imported). The OTR session's probe is the DSA key's own current word, so
+    // the upgrade meeting his new modern key is no downgrade.
+    use offrec::migrate::{AccountSelector, OtrFileFormat};
+    let (mut net, _, bob_dsa) = pair_with_otr_keys();
+    modern_session(&mut net);
+    end_sessions(&mut net);
+    let dsa_file =
+        net.party("bob").client.export_otr_key(OtrFileFormat::Potr, &AccountSelector::client(), None).unwrap();
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("bob's new device");
+    let identity = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    net.parties.remove("bob");
+    net.add_with_identity("bob", "bob", settings(Policy::MANUAL), identity);
+    let (imported, _) =
+        net.client("bob").import_otr_key(&dsa_file, OtrFileFormat::Potr, &AccountSelector::client(), false).unwrap();
+    assert_eq!(imported, bob_dsa);
+    let new_key = net.party("bob").client.fingerprint();
+
+    strip(&mut net, false, false);
+    net.start("alice", "bob");
+    net.run();
+    assert!(net.party("alice").saw(&Event::DowngradeDetected), "the pin saw an offrec installation");
+    assert!(net.party("alice").saw(&Event::ProtocolUpgraded));
+    let sessions = net.party("alice").client.sessions("bob");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!((sessions[0].protocol, sessions[0].their_fingerprint), (Protocol::ModernV1, new_key));
+    assert!(!net.party("alice").saw(&Event::DowngradeSuspected), "the probe's key is the one met");
+}
