@@ -440,3 +440,28 @@ fn a_probe_naming_a_new_modern_key_replaces_the_key_the_pin_expected() {
     assert_eq!((sessions[0].protocol, sessions[0].their_fingerprint), (Protocol::ModernV1, new_key));
     assert!(!net.party("alice").saw(&Event::DowngradeSuspected), "the probe's key is the one met");
 }
+
+#[test]
+fn a_probe_from_another_client_does_not_change_the_key_a_pending_upgrade_expects() {
+    // Two clients of "bob", each with its own modern key, both answer Alice's stripped query
+    // in OTR and both send a probe. The upgrade pending for the first must keep expecting the
+    // first one's key: meeting it is no downgrade.
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob#1", "bob", settings(Policy::MANUAL));
+    let mut rng = offrec::crypto::DeterministicRandom::from_label("bob's second device");
+    let identity = offrec::crypto::IdentityKey::generate(&mut rng).unwrap();
+    net.add_with_identity("bob#2", "bob", settings(Policy::MANUAL), identity);
+    for id in ["alice", "bob#1", "bob#2"] {
+        generate_otr_key(&mut net, id);
+    }
+    strip(&mut net, false, false);
+    net.start("alice", "bob");
+    net.run();
+    let sessions = net.party("alice").client.sessions("bob");
+    // Both OTR sessions were upgraded, each to its own client's modern session.
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.protocol == Protocol::ModernV1), "{sessions:?}");
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::ProtocolUpgraded)), 2);
+    assert!(!net.party("alice").saw(&Event::DowngradeSuspected));
+}
