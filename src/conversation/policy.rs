@@ -144,8 +144,9 @@ mod tests {
         const STRICT: Policy = Policy::ALWAYS.union(Policy::REQUIRE_MODERN);
         assert_eq!(STRICT, Policy::ALWAYS | Policy::REQUIRE_MODERN);
         assert!(STRICT.has(Policy::REQUIRE_MODERN) && STRICT.requires_encryption());
-        // A flag already set stays set (not toggled off).
+        // A flag already set stays set (not toggled off), with either form.
         assert_eq!(Policy::ALWAYS.union(Policy::REQUIRE_ENCRYPTION), Policy::ALWAYS);
+        assert_eq!(Policy::ALWAYS | Policy::REQUIRE_ENCRYPTION, Policy::ALWAYS);
     }
 
     #[test]
