@@ -462,6 +462,21 @@ static void test_conversation(void) {
                  "a long message that certainly needs several fragments at 80 bytes") == 0);
     CHECK_RC(offrec_client_set_max_message_size(a->client, S("bob"), 0), OFFREC_RESULT_OK);
 
+    /* a per-peer 0 means the client-wide limit again, not "no limit" for bob */
+    CHECK_RC(offrec_client_set_option(a->client, OFFREC_OPTION_MAX_MESSAGE_SIZE, 100), OFFREC_RESULT_OK);
+    CHECK_RC(offrec_client_set_max_message_size(a->client, S("bob"), 1000), OFFREC_RESULT_OK);
+    CHECK_RC(offrec_client_set_max_message_size(a->client, S("bob"), 0), OFFREC_RESULT_OK);
+    a->max_sent_len = 0;
+    CHECK_RC(offrec_client_send(a->client, S("bob"),
+                                S("a long message past the client-wide limit of one hundred bytes, so it is sent in pieces"),
+                                &id),
+             OFFREC_RESULT_OK);
+    CHECK(a->max_sent_len > 0 && a->max_sent_len <= 100);
+    pump_all();
+    CHECK(strcmp(b->delivered[b->delivered_count - 1],
+                 "a long message past the client-wide limit of one hundred bytes, so it is sent in pieces") == 0);
+    CHECK_RC(offrec_client_set_option(a->client, OFFREC_OPTION_MAX_MESSAGE_SIZE, 0), OFFREC_RESULT_OK);
+
     /* policy: never lets nothing start */
     CHECK_RC(offrec_client_set_policy(b->client, OFFREC_POLICY_NEVER), OFFREC_RESULT_OK);
     CHECK_RC(offrec_client_start_session(b->client, S("carol")), OFFREC_RESULT_POLICY_FORBIDS);
