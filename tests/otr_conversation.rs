@@ -360,3 +360,56 @@ fn imported_libotr_trust_verifies_the_running_otr_session() {
     assert_eq!(states, [("bob", SessionState::EncryptedVerified)]);
     assert_eq!(net.state("alice", "bob"), SessionState::EncryptedVerified);
 }
+
+/// A random source that can be made to fail, as the OS generator may.
+struct SwitchableRandom {
+    inner: offrec::crypto::DeterministicRandom,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl offrec::crypto::RandomSource for SwitchableRandom {
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), offrec::crypto::RandomError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(offrec::crypto::RandomError);
+        }
+        self.inner.fill(out)
+    }
+}
+
+#[test]
+fn a_failed_random_source_during_otr_smp_is_reported_as_such_and_changes_nothing() {
+    use offrec::conversation::{Client, ClientError};
+    use offrec::smp::SmpError;
+    use std::sync::atomic::Ordering;
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob", "bob", settings(otr_fallback()));
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let old = &net.party("alice").client;
+    let (identity, tag) = (old.identity().clone(), old.instance_tag());
+    let rng = SwitchableRandom {
+        inner: offrec::crypto::DeterministicRandom::from_label("alice switchable"),
+        failing: failing.clone(),
+    };
+    let alice = Client::with_parts("alice", support::PROTOCOL, identity, tag, settings(otr_fallback()), Box::new(rng));
+    net.parties.get_mut("alice").unwrap().client = alice.unwrap();
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV3);
+
+    failing.store(true, Ordering::SeqCst);
+    let result = net.client("alice").smp_start("bob", None, b"secret", None, now);
+    assert!(matches!(result, Err(ClientError::Smp(SmpError::Random(_)))), "{result:?}");
+    assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress, "nothing started");
+    // Once the source works again, SMP runs as usual.
+    failing.store(false, Ordering::SeqCst);
+    let actions = net.client("alice").smp_start("bob", None, b"secret", None, now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    let actions = net.client("bob").smp_respond("alice", None, b"secret", now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpSucceeded));
+}

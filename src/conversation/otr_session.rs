@@ -467,7 +467,30 @@ impl ProtocolSession for OtrSession {
 
 #[cfg(test)]
 mod tests {
-    use super::has_nul;
+    use super::{has_nul, DATA_MESSAGE_OVERHEAD, REVEALED_KEY_LEN};
+    use crate::otr::message::{DataMessage, DataMessageFields, Header, MessageType, OtrVersion};
+    use crate::wire::InstanceTag;
+
+    #[test]
+    fn the_overhead_bound_is_exactly_a_v3_data_message_with_a_full_size_key() {
+        // The length check before encrypting uses this bound: too small and a message that does
+        // not fit the transport would be sent (and the ratchet advanced); too large and one that
+        // fits would be refused.
+        let fields = DataMessageFields {
+            header: Header::new(OtrVersion::V3, MessageType::Data, InstanceTag(0x100), InstanceTag(0x101)),
+            flags: 0,
+            sender_keyid: 1,
+            recipient_keyid: 1,
+            next_dh: vec![0xff; 192],
+            counter: [0; 8],
+            ciphertext: vec![7; 33],
+        };
+        for reveals in [0usize, 1, 5] {
+            let keys = vec![[9u8; 20]; reveals];
+            let bytes = DataMessage::assemble(&fields.authenticated_bytes(), &[1; 20], &keys);
+            assert_eq!(bytes.len(), DATA_MESSAGE_OVERHEAD + 33 + REVEALED_KEY_LEN * reveals, "{reveals} reveals");
+        }
+    }
 
     #[test]
     fn a_nul_anywhere_is_found() {
