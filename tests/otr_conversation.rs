@@ -413,3 +413,56 @@ fn a_failed_random_source_during_otr_smp_is_reported_as_such_and_changes_nothing
     net.run();
     assert!(net.party("alice").saw(&Event::SmpSucceeded));
 }
+
+/// Alice with OTR v3 sessions with three clients of "bob". `speaker` sends text, then bob#3
+/// does (so Alice prefers bob#3) and ends his session: Alice's next plain send goes to the
+/// client that most recently sent text among those left, which is `speaker`.
+fn plain_send_after_the_preferred_session_ends(speaker: &str) -> Vec<String> {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    for id in ["bob#1", "bob#2", "bob#3"] {
+        net.add(id, "bob", settings(otr_fallback()));
+    }
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 3);
+    net.now += 1;
+    net.send(speaker, "alice", "earlier");
+    net.run();
+    net.now += 1;
+    net.send("bob#3", "alice", "later");
+    net.run();
+    let now = net.now;
+    let actions = net.client("bob#3").end_session("alice", None, now);
+    net.apply("bob#3", actions);
+    net.run();
+    net.send("alice", "bob", "to whom?");
+    net.run();
+    ["bob#1", "bob#2", "bob#3"]
+        .into_iter()
+        .filter(|id| net.party(id).texts().contains(&"to whom?".to_owned()))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn without_a_preferred_session_plain_sends_go_to_the_latest_otr_client_that_sent_text() {
+    // Both ways round, so the choice cannot be the sessions' order.
+    assert_eq!(plain_send_after_the_preferred_session_ends("bob#1"), ["bob#1"]);
+    assert_eq!(plain_send_after_the_preferred_session_ends("bob#2"), ["bob#2"]);
+}
+
+#[test]
+fn an_otr_smp_question_over_its_limit_is_refused_as_too_large_and_starts_nothing() {
+    use offrec::conversation::ClientError;
+    use offrec::otr::smp::MAX_QUESTION_LEN;
+    let mut net = otr_pair("?OTRv3?");
+    let now = net.now;
+    let question = "q".repeat(MAX_QUESTION_LEN + 1);
+    let result = net.client("alice").smp_start("bob", None, b"secret", Some(&question), now);
+    assert_eq!(result.map(|_| ()), Err(ClientError::MessageTooLarge));
+    assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress);
+    assert!(net.queue.is_empty(), "nothing sent");
+}
