@@ -466,3 +466,40 @@ fn an_otr_smp_question_over_its_limit_is_refused_as_too_large_and_starts_nothing
     assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress);
     assert!(net.queue.is_empty(), "nothing sent");
 }
+
+/// Alice with OTR v3 sessions with two clients of "bob", both of which started SMP with her;
+/// then `speaker` sends text. Returns which client saw its run aborted after Alice's
+/// `smp_abort` without an instance (the run of the latest-heard session).
+fn smp_abort_without_an_instance(speaker: &str) -> Vec<String> {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    for id in ["bob#1", "bob#2"] {
+        net.add(id, "bob", settings(otr_fallback()));
+    }
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    for id in ["bob#1", "bob#2"] {
+        net.now += 1;
+        let now = net.now;
+        let actions = net.client(id).smp_start("alice", None, b"secret", None, now).unwrap();
+        net.apply(id, actions);
+        net.run();
+    }
+    assert!(net.party("alice").client.sessions("bob").iter().all(|s| s.smp_in_progress));
+    net.now += 1;
+    net.send(speaker, "alice", "latest");
+    net.run();
+    let now = net.now;
+    let actions = net.client("alice").smp_abort("bob", None, now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    ["bob#1", "bob#2"].into_iter().filter(|id| net.party(id).saw(&Event::SmpAborted)).map(str::to_owned).collect()
+}
+
+#[test]
+fn smp_abort_without_an_instance_aborts_the_run_of_the_latest_heard_otr_client() {
+    assert_eq!(smp_abort_without_an_instance("bob#1"), ["bob#1"]);
+    assert_eq!(smp_abort_without_an_instance("bob#2"), ["bob#2"]);
+}
