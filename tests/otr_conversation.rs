@@ -259,10 +259,11 @@ fn without_the_guard_no_probe_is_sent_and_the_session_stays_otr() {
     assert_eq!(net.party("bob").client.sessions("alice")[0].protocol, Protocol::OtrV3);
 }
 
-#[test]
-fn otr_bodies_are_padded_to_whole_blocks() {
+/// The ciphertext lengths of the OTR data messages Alice (padding to `block`) sends for texts
+/// of `lens` bytes.
+fn otr_ciphertext_lengths(block: usize, lens: &[usize]) -> Vec<usize> {
     let mut net = Net::new();
-    let padded = offrec::conversation::Settings { padding_block: 32, ..settings(otr_fallback()) };
+    let padded = offrec::conversation::Settings { padding_block: block, ..settings(otr_fallback()) };
     net.add("alice", "alice", padded);
     net.add("bob", "bob", settings(otr_fallback()));
     let now = net.now;
@@ -270,19 +271,30 @@ fn otr_bodies_are_padded_to_whole_blocks() {
     net.apply("alice", actions);
     net.run();
     let before = net.wire_log.len();
-    for len in [1, 12, 13, 27, 28, 29, 31, 32, 60] {
+    for &len in lens {
         net.send("alice", "bob", &"p".repeat(len));
         net.run();
     }
-    assert_eq!(net.party("bob").texts().len(), 9);
-    for (from, _, text) in &net.wire_log[before..] {
-        if from != "alice" {
-            continue;
-        }
-        let bytes = offrec::otr::text::armour::decode(text).unwrap();
-        let message = offrec::otr::message::DataMessage::parse(&bytes).unwrap();
-        assert_eq!(message.fields.ciphertext.len() % 32, 0, "{} bytes", message.fields.ciphertext.len());
-    }
+    assert_eq!(net.party("bob").texts().len(), lens.len());
+    net.wire_log[before..]
+        .iter()
+        .filter(|(from, _, _)| from == "alice")
+        .map(|(_, _, text)| {
+            let bytes = offrec::otr::text::armour::decode(text).unwrap();
+            offrec::otr::message::DataMessage::parse(&bytes).unwrap().fields.ciphertext.len()
+        })
+        .collect()
+}
+
+#[test]
+fn otr_bodies_are_padded_to_the_next_whole_block_and_no_further() {
+    let lens: [usize; 9] = [1, 12, 13, 27, 28, 29, 31, 32, 60];
+    // Text, its NUL, and a padding TLV (a 4-byte header and zeros) up to the next multiple.
+    let expected: Vec<usize> = lens.iter().map(|len| (len + 1 + 4).div_ceil(32) * 32).collect();
+    assert_eq!(otr_ciphertext_lengths(32, &lens), expected);
+    // A block of 0 turns padding off: the text and its NUL alone.
+    let bare: Vec<usize> = lens.iter().map(|len| len + 1).collect();
+    assert_eq!(otr_ciphertext_lengths(0, &lens), bare);
 }
 
 #[test]
