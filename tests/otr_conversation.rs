@@ -515,3 +515,42 @@ fn smp_abort_without_an_instance_aborts_the_run_of_the_latest_heard_otr_client()
     assert_eq!(smp_abort_without_an_instance("bob#1"), ["bob#1"]);
     assert_eq!(smp_abort_without_an_instance("bob#2"), ["bob#2"]);
 }
+
+#[test]
+fn every_otr_message_length_fits_the_transport_limit_it_was_planned_for() {
+    // Whether a message goes whole or in pieces is planned from the size it will have, before
+    // it is encrypted: a size even one byte short would send some lengths whole past the limit.
+    // A padding block of 1 keeps the padding TLV but lets every length occur, as does 0 (no
+    // padding TLV: the other way a body is built); 1 to 500 bytes of text cross the
+    // 600-character limit.
+    for padding_block in [1, 0] {
+        every_length_fits(padding_block);
+    }
+}
+
+fn every_length_fits(padding_block: usize) {
+    let mut net = Net::new();
+    let every_length = offrec::conversation::Settings { padding_block, ..settings(otr_fallback()) };
+    net.add("alice", "alice", every_length);
+    net.add("bob", "bob", settings(otr_fallback()));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        net.client(id).set_max_message_size(peer, 600).unwrap();
+    }
+    let before = net.wire_log.len();
+    for len in 1..=500 {
+        let text = "m".repeat(len);
+        net.send("alice", "bob", &text);
+        net.run();
+        assert_eq!(net.party("bob").texts().last(), Some(&text), "{len} bytes");
+    }
+    let sent = &net.wire_log[before..];
+    assert!(sent.iter().any(|(_, _, wire)| wire.starts_with("?OTR:")), "some went whole");
+    assert!(sent.iter().any(|(_, _, wire)| wire.starts_with("?OTR|")), "some went in pieces");
+    for (_, _, wire) in sent {
+        assert!(wire.len() <= 600, "{} characters on the wire", wire.len());
+    }
+}
