@@ -572,3 +572,20 @@ fn every_length_fits(padding_block: usize) {
         assert!(wire.len() <= 600, "{} characters on the wire", wire.len());
     }
 }
+
+#[test]
+fn an_otr_message_longer_than_any_receiver_accepts_is_refused_and_burns_nothing() {
+    // Receivers (offrec's among them) refuse encoded OTR messages over 128 KiB: such a message
+    // used to go out whole when no transport limit was set and be lost at the other end.
+    let mut net = otr_pair("?OTRv3?");
+    let now = net.now;
+    let result = net.client("alice").send("bob", "m".repeat(100_000).as_bytes(), now);
+    assert_eq!(result.map(|_| ()), Err(offrec::conversation::ClientError::MessageTooLarge));
+    assert!(net.queue.is_empty(), "nothing sent");
+    // The largest size that fits goes through, and the session is as it was.
+    let fits = "f".repeat(90_000);
+    net.send("alice", "bob", &fits);
+    net.run();
+    assert_eq!(net.party("bob").texts(), [fits]);
+    assert!(!net.party("bob").saw(&Event::Malformed));
+}

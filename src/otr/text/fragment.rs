@@ -216,11 +216,13 @@ const fn header_len(version: OtrVersion) -> usize {
 /// How many fragments [`split`] makes of an encoded message of `len` characters at `mms` (0 =
 /// no limit), or why it cannot.
 pub fn fragments_needed(len: usize, mms: usize, version: OtrVersion) -> Result<usize, TextError> {
-    if mms == 0 || len <= mms {
-        return Ok(1);
-    }
+    // First, whatever the transport: a message no receiver of ours would accept must not go
+    // out whole either (it would be lost there as malformed, silently for the sender).
     if len > MAX_OTR_ENCODED_LEN {
         return Err(TextError::TooLarge);
+    }
+    if mms == 0 || len <= mms {
+        return Ok(1);
     }
     let cap = mms.checked_sub(header_len(version)).filter(|&c| c > 0).ok_or(TextError::MaxLenTooSmall)?;
     let n = len.div_ceil(cap);
@@ -418,5 +420,18 @@ mod tests {
         assert_eq!(fragments_needed(most + 1, one_each, OtrVersion::V3), Err(TextError::TooManyFragments));
         let huge = format!("?OTR:{}.", "A".repeat(MAX_OTR_ENCODED_LEN));
         assert_eq!(split(&huge, 1000, OtrVersion::V3, A, B), Err(TextError::TooLarge));
+    }
+
+    #[test]
+    fn a_message_no_receiver_accepts_is_refused_whatever_the_transport_limit() {
+        // Receivers refuse anything longer than MAX_OTR_ENCODED_LEN, so it must not go whole
+        // either: not without a limit (0), not under a limit it fits.
+        let over = MAX_OTR_ENCODED_LEN + 1;
+        for mms in [0, over, usize::MAX] {
+            assert_eq!(fragments_needed(over, mms, OtrVersion::V3), Err(TextError::TooLarge), "limit {mms}");
+            assert_eq!(fragments_needed(MAX_OTR_ENCODED_LEN, mms, OtrVersion::V3), Ok(1), "limit {mms}");
+        }
+        let huge = format!("?OTR:{}.", "A".repeat(MAX_OTR_ENCODED_LEN));
+        assert_eq!(split(&huge, 0, OtrVersion::V2, A, B), Err(TextError::TooLarge));
     }
 }
