@@ -265,6 +265,21 @@ static void test_otr_v3_session(void) {
     CHECK(sent_starting_with(a, "?OTR:AAMD") >= 3 && sent_starting_with(b, "?OTR:AAMD") >= 3);
     CHECK(sent_containing(a, "to bob") == 0 && sent_containing(b, "to alice") == 0);
 
+    /* a message longer than any receiver accepts (128 KiB armoured) is refused, even with no
+       transport limit set, and nothing goes out */
+    {
+        size_t big_len = 100000;
+        char *big = malloc(big_len);
+        int sent_before = a->sent_count;
+        CHECK(big != NULL);
+        if (big != NULL) {
+            memset(big, 'm', big_len);
+            CHECK_RC(offrec_client_send(a->client, S("bob"), big, big_len, &id), OFFREC_RESULT_MESSAGE_TOO_LARGE);
+            CHECK(a->sent_count == sent_before);
+            free(big);
+        }
+    }
+
     /* SMP with a question: only the asker verifies the peer */
     CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, (const uint8_t *)"shared secret", 13,
                                      S("our city?")),
