@@ -589,3 +589,30 @@ fn an_otr_message_longer_than_any_receiver_accepts_is_refused_and_burns_nothing(
     assert_eq!(net.party("bob").texts(), [fits]);
     assert!(!net.party("bob").saw(&Event::Malformed));
 }
+
+#[test]
+fn otr_smp_is_rate_limited_and_five_failed_runs_lock_it_out() {
+    use offrec::conversation::{ClientError, SMP_MAX_FAILURES, SMP_MIN_INTERVAL};
+    let mut net = otr_pair("?OTRv3?");
+    for run in 0..SMP_MAX_FAILURES {
+        let now = net.now;
+        let actions = net.client("alice").smp_start("bob", None, b"right", None, now).unwrap();
+        net.apply("alice", actions);
+        net.run();
+        // A second start within the interval is refused, run under way or not.
+        let early = net.client("alice").smp_start("bob", None, b"right", None, now + SMP_MIN_INTERVAL - 1);
+        assert_eq!(early.unwrap_err(), ClientError::SmpRateLimited, "run {run}");
+        let actions = net.client("bob").smp_respond("alice", None, b"wrong guess", now).unwrap();
+        net.apply("bob", actions);
+        net.run();
+        assert_eq!(net.party("alice").count(|e| matches!(e, Event::SmpFailed)), run as usize + 1);
+        net.now += SMP_MIN_INTERVAL;
+    }
+    // Five wrong guesses: no more runs in this session, however long Alice waits.
+    net.now += SMP_MIN_INTERVAL * 100;
+    let now = net.now;
+    assert_eq!(
+        net.client("alice").smp_start("bob", None, b"right", None, now).unwrap_err(),
+        ClientError::SmpRateLimited
+    );
+}
