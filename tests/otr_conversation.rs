@@ -124,10 +124,14 @@ fn smp_extra_key_heartbeat_and_ending_work_over_otr() {
     });
     assert_eq!(received, Some((7, b"file.txt".to_vec(), *key)));
 
-    // A heartbeat after a minute of silence following user text.
+    // A heartbeat after a minute of silence following user text, not before.
     net.send("alice", "bob", "ping");
     net.run();
-    net.now += 61;
+    net.now += 59;
+    net.tick("bob");
+    net.run();
+    assert!(!net.party("bob").saw(&Event::HeartbeatSent), "no heartbeat before the interval");
+    net.now += 2;
     net.tick("bob");
     net.run();
     assert!(net.party("bob").saw(&Event::HeartbeatSent));
