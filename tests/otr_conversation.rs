@@ -620,3 +620,22 @@ fn otr_smp_is_rate_limited_and_five_failed_runs_lock_it_out() {
         ClientError::SmpRateLimited
     );
 }
+
+#[cfg(feature = "test-hooks")]
+#[test]
+fn a_malformed_otr_smp_message_is_reported_as_cheating() {
+    let mut net = otr_pair("?OTRv3?");
+    let now = net.now;
+    // SMP1 (TLV type 2) whose value is not the MPIs SMP1 holds: what a cheater or a broken
+    // peer sends.
+    let actions = net.client("bob").test_send_otr_smp("alice", None, 2, &[0, 0, 0, 6, 1, 2, 3], now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    assert!(net.party("alice").saw(&Event::SmpCheated));
+    assert!(!net.party("alice").saw(&Event::SmpAskedForSecret { question: None }));
+    assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress);
+    // The session carries on.
+    net.send("bob", "alice", "still here");
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["still here"]);
+}
