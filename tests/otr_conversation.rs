@@ -639,3 +639,40 @@ fn a_malformed_otr_smp_message_is_reported_as_cheating() {
     net.run();
     assert_eq!(net.party("alice").texts(), ["still here"]);
 }
+
+#[test]
+fn otr_handshakes_with_strangers_are_kept_exactly_the_handshake_timeout() {
+    let timeout = offrec::conversation::Settings::default().handshake_timeout;
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("carol", "carol", settings(otr_fallback()));
+    net.add("dave", "dave", settings(otr_fallback()));
+    let start = net.now;
+    // Carol is asked by a stranger ("eve"): she starts an OTR handshake (her D-H Commit).
+    let actions = net.client("carol").receive("eve", "?OTRv3?", start);
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, offrec::conversation::Action::Send { text, .. } if text.starts_with("?OTR:AAMC"))));
+    // Dave gets a D-H Commit from a stranger (Alice's, answering a query): he answers it.
+    let actions = net.client("alice").receive("frank", "?OTRv3?", start);
+    let commit = actions
+        .iter()
+        .find_map(|a| match a {
+            offrec::conversation::Action::Send { text, .. } if text.starts_with("?OTR:AAMC") => Some(text.to_string()),
+            _ => None,
+        })
+        .unwrap();
+    let actions = net.client("dave").receive("alice", &commit, start);
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, offrec::conversation::Action::Send { text, .. } if text.starts_with("?OTR:AAMK"))));
+    for (id, stranger) in [("carol", "eve"), ("dave", "alice")] {
+        // Kept for the handshake's whole timeout...
+        net.client(id).tick(start + 1);
+        net.client(id).tick(start + timeout);
+        assert_eq!(net.party(id).client.peers(), [stranger], "{id} at the timeout");
+        // ...and forgotten, handshake and all, right after it.
+        net.client(id).tick(start + timeout + 1);
+        assert!(net.party(id).client.peers().is_empty(), "{id} after the timeout");
+    }
+}
