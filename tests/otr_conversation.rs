@@ -676,3 +676,38 @@ fn otr_handshakes_with_strangers_are_kept_exactly_the_handshake_timeout() {
         assert!(net.party(id).client.peers().is_empty(), "{id} after the timeout");
     }
 }
+
+#[test]
+fn the_probe_rides_in_exactly_the_first_two_user_messages() {
+    // Offrec's offer stripped from queries and its messages dropped: the OTR v3 session stays,
+    // and Alice (with the downgrade guard) repeats her probe in her first two user messages
+    // only. The probe is a TLV inside the encryption, so it shows as a longer ciphertext.
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::MANUAL));
+    net.add("bob", "bob", settings(Policy::MANUAL));
+    net.filter = Some(Box::new(|_: &str, _: &str, text: &str| {
+        if text.starts_with("?OTRv") {
+            return vec![text.replacen(" ?OFRv1?", "", 1)];
+        }
+        if text.starts_with("?OFR") {
+            return vec![];
+        }
+        vec![text.to_owned()]
+    }));
+    net.start("alice", "bob");
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV3);
+    let mut lengths = Vec::new();
+    for _ in 0..4 {
+        net.send("alice", "bob", "same text");
+        let wire =
+            net.queue.iter().find(|(from, _, t)| from == "alice" && t.starts_with("?OTR:AAMD")).unwrap().2.clone();
+        let bytes = offrec::otr::text::armour::decode(&wire).unwrap();
+        lengths.push(offrec::otr::message::DataMessage::parse(&bytes).unwrap().fields.ciphertext.len());
+        net.run();
+    }
+    assert_eq!(net.party("bob").texts(), ["same text"; 4]);
+    assert_eq!(lengths[0], lengths[1]);
+    assert_eq!(lengths[2], lengths[3]);
+    assert!(lengths[1] > lengths[2], "{lengths:?}");
+}
