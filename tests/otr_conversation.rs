@@ -711,3 +711,43 @@ fn the_probe_rides_in_exactly_the_first_two_user_messages() {
     assert_eq!(lengths[2], lengths[3]);
     assert!(lengths[1] > lengths[2], "{lengths:?}");
 }
+
+/// Alice's OTR data messages among `sent`, each with the MAC keys it reveals.
+fn revealed_per_message(sent: &[(String, String, String)]) -> Vec<usize> {
+    sent.iter()
+        .filter(|(from, _, text)| from == "alice" && text.starts_with("?OTR:AAMD"))
+        .map(|(_, _, text)| {
+            let bytes = offrec::otr::text::armour::decode(text).unwrap();
+            offrec::otr::message::DataMessage::parse(&bytes).unwrap().old_mac_keys.len()
+        })
+        .collect()
+}
+
+#[test]
+fn ending_an_otr_session_publishes_its_remaining_mac_keys_in_one_message() {
+    for peer_ended_first in [false, true] {
+        let mut net = otr_pair("?OTRv3?");
+        for round in 0..3 {
+            net.send("alice", "bob", &format!("to bob {round}"));
+            net.run();
+            net.send("bob", "alice", &format!("to alice {round}"));
+            net.run();
+        }
+        if peer_ended_first {
+            let now = net.now;
+            let actions = net.client("bob").end_session("alice", None, now);
+            net.apply("bob", actions);
+            net.run();
+            assert_eq!(net.state("alice", "bob"), SessionState::Finished);
+        }
+        let before = net.wire_log.len();
+        let now = net.now;
+        let actions = net.client("alice").end_session("bob", None, now);
+        net.apply("alice", actions);
+        net.run();
+        // One message carries them all (the disconnect, or an empty one once Bob has left).
+        let revealed = revealed_per_message(&net.wire_log[before..]);
+        assert_eq!(revealed.len(), 1, "peer ended first: {peer_ended_first}: {revealed:?}");
+        assert!(revealed[0] > 0, "peer ended first: {peer_ended_first}: nothing revealed");
+    }
+}
