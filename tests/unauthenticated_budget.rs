@@ -376,3 +376,37 @@ fn a_stranger_costing_exactly_the_budget_is_kept_and_one_byte_less_is_dropped() 
     assert_eq!(short.unauthenticated_bytes(), 0);
     assert!(short.peers().is_empty());
 }
+
+#[test]
+fn an_otr_handshake_costing_exactly_the_budget_is_answered_and_one_byte_less_is_dropped() {
+    let _serial = serial();
+    // A stranger's OTR D-H Commit (from a real client answering a query).
+    let mut net = Net::new();
+    let otr = Policy::ALLOW | Policy::ALLOW_OTR_V3;
+    net.add("alice", "alice", settings(otr));
+    let actions = net.client("alice").receive("stranger", "?OTRv3?", NOW);
+    let commit = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Send { text, .. } if text.starts_with("?OTR:AAMC") => Some(text.to_string()),
+            _ => None,
+        })
+        .unwrap();
+    let answered = |actions: &[Action]| {
+        actions.iter().any(|a| matches!(a, Action::Send { text, .. } if text.starts_with("?OTR:AAMK")))
+    };
+    let cost = {
+        let mut c = client(settings(otr));
+        assert!(answered(&c.receive("alice", &commit, NOW)));
+        c.unauthenticated_bytes()
+    };
+    let mut exact = client(Settings { unauthenticated_budget: cost, ..settings(otr) });
+    let actions = exact.receive("alice", &commit, NOW);
+    assert!(answered(&actions) && dropped(&actions) == 0);
+    assert_eq!(exact.unauthenticated_bytes(), cost);
+    let mut short = client(Settings { unauthenticated_budget: cost - 1, ..settings(otr) });
+    let actions = short.receive("alice", &commit, NOW);
+    assert!(!answered(&actions));
+    assert_eq!(dropped(&actions), 1);
+    assert_eq!(short.unauthenticated_bytes(), 0);
+}
