@@ -751,3 +751,30 @@ fn ending_an_otr_session_publishes_its_remaining_mac_keys_in_one_message() {
         assert!(revealed[0] > 0, "peer ended first: {peer_ended_first}: nothing revealed");
     }
 }
+
+#[test]
+fn an_otr_handshake_in_fragments_reaches_the_instance_it_answers() {
+    // Under a 200-character limit every AKE message but the commit goes in fragments, and each
+    // fragment names the instance it is for: a wrong receiver tag would have it ignored there.
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob", "bob", settings(otr_fallback()));
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        net.client(id).set_max_message_size(peer, 200).unwrap();
+    }
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    assert!(
+        net.wire_log.iter().any(|(from, _, t)| from == "bob" && t.starts_with("?OTR|")),
+        "bob answered in fragments"
+    );
+    assert!(net.wire_log.iter().all(|(_, _, t)| t.len() <= 200));
+    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+        assert_eq!(net.party(id).client.sessions(peer)[0].protocol, Protocol::OtrV3, "{id}");
+    }
+    net.send("bob", "alice", "through fragments");
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["through fragments"]);
+}
