@@ -778,3 +778,27 @@ fn an_otr_handshake_in_fragments_reaches_the_instance_it_answers() {
     net.run();
     assert_eq!(net.party("alice").texts(), ["through fragments"]);
 }
+
+#[test]
+fn a_whitespace_tag_during_an_otr_session_starts_no_new_handshake() {
+    use offrec::otr::text::{whitespace::otr_tag, OtrVersions};
+    let mut net = Net::new();
+    let opportunistic = Policy::ALLOW | Policy::ALLOW_OTR_V3 | Policy::WHITESPACE_START_AKE;
+    net.add("alice", "alice", settings(opportunistic));
+    net.add("bob", "bob", settings(opportunistic));
+    let now = net.now;
+    let tagged = format!("hello{}", otr_tag(OtrVersions::V3));
+    // With no session, a tagged plaintext starts an OTR handshake...
+    let actions = net.client("alice").receive("bob", &tagged, now);
+    net.apply("alice", actions);
+    assert!(net.queue.iter().any(|(from, _, t)| from == "alice" && t.starts_with("?OTR:AAMC")));
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob")[0].protocol, Protocol::OtrV3);
+    // ...but with one up, another (anyone can inject plaintext) starts nothing.
+    let before = net.wire_log.len();
+    let actions = net.client("alice").receive("bob", &tagged, now);
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.wire_log[before..].iter().all(|(_, _, t)| !t.starts_with("?OTR:AAMC")), "a new D-H Commit");
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 1);
+}
