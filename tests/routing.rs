@@ -376,20 +376,6 @@ fn smp_respond_without_an_instance_answers_the_session_that_asked() {
 }
 
 #[test]
-fn smp_respond_without_an_instance_answers_the_client_that_asked_not_the_latest_heard() {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(Policy::MANUAL));
-    net.add("bob#1", "bob", settings(Policy::MANUAL));
-    net.add("bob#2", "bob", settings(Policy::MANUAL));
-    net.start("alice", "bob");
-    net.run();
-    let sessions = net.party("alice").client.sessions("bob");
-    assert_eq!(sessions.len(), 2);
-    assert!(sessions.iter().all(|s| s.state == SessionState::EncryptedUnverified));
-    support::smp_respond_answers_the_instance_that_asked(&mut net);
-}
-
-#[test]
 fn after_a_restart_a_new_key_waits_for_consent_and_the_restarted_verified_session_gets_the_message() {
     use offrec::store::{load_from_bytes, save_to_bytes, StoreKey};
     let mut net = verified_pair();
