@@ -802,3 +802,20 @@ fn a_whitespace_tag_during_an_otr_session_starts_no_new_handshake() {
     assert!(net.wire_log[before..].iter().all(|(_, _, t)| !t.starts_with("?OTR:AAMC")), "a new D-H Commit");
     assert_eq!(net.party("alice").client.sessions("bob").len(), 1);
 }
+
+#[test]
+fn a_modern_tag_naming_no_version_we_speak_leaves_the_otr_tag_to_start_otr() {
+    // A future offrec that speaks only newer versions still tags OTR v3: we answer in OTR.
+    use offrec::otr::text::{whitespace::otr_tag, OtrVersions};
+    use offrec::wire::whitespace::append_tag;
+    use offrec::wire::Versions;
+    let mut net = Net::new();
+    let opportunistic = Policy::ALLOW | Policy::ALLOW_OTR_V3 | Policy::WHITESPACE_START_AKE;
+    net.add("alice", "alice", settings(opportunistic));
+    let tagged = append_tag(&format!("hello{}", otr_tag(OtrVersions::V3)), Versions::empty());
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", &tagged, now);
+    net.apply("alice", actions);
+    assert!(net.queue.iter().any(|(from, _, t)| from == "alice" && t.starts_with("?OTR:AAMC")), "{:?}", net.queue);
+    assert_eq!(net.party("alice").texts(), ["hello"]);
+}
