@@ -87,6 +87,20 @@ def test_otr_v3_session_carries_text_both_ways_and_reports_itself(net: Net) -> N
         assert not text.startswith("?OFR"), "modern traffic in an OTR session"
 
 
+def test_an_otr_message_longer_than_any_receiver_accepts_is_refused(net: Net) -> None:
+    # Receivers refuse OTR messages over 128 KiB armoured: with no transport limit set, such a
+    # message must be refused here, not sent whole and lost there.
+    a, b = otr_pair(net)
+    before = len(net.wire)
+    with pytest.raises(offrec.MessageTooLargeError) as info:
+        a.send("bob", "m" * 100_000)
+    assert info.value.code == offrec.Result.MESSAGE_TOO_LARGE
+    assert len(net.wire) == before
+    a.send("bob", "f" * 90_000)
+    net.pump()
+    assert b.texts()[-1] == "f" * 90_000
+
+
 def test_otr_v2_session(net: Net) -> None:
     a, b = otr_pair(net, "?OTRv2?")
     sp = a.session_protocol("bob", 0)
