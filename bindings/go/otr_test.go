@@ -409,3 +409,27 @@ func TestOTRCallsOnAClosedClient(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Receivers refuse OTR messages over 128 KiB armoured: with no transport limit set, such a
+// message must be refused here, not sent whole and lost there.
+func TestOTRMessageLongerThanAnyReceiverAcceptsIsRefused(t *testing.T) {
+	n, pa, a, pb, _ := otrPair(t, "?OTRv3?")
+	before := len(pa.sentSnapshot())
+	if _, err := a.Send("bob", strings.Repeat("m", 100000)); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("100,000 bytes over OTR: %v, want ErrMessageTooLarge", err)
+	}
+	if after := len(pa.sentSnapshot()); after != before {
+		t.Fatalf("%d texts sent for a refused message", after-before)
+	}
+	fits := strings.Repeat("f", 90000)
+	if _, err := a.Send("bob", fits); err != nil {
+		t.Fatal(err)
+	}
+	n.pump(t)
+	pb.mu.Lock()
+	last := pb.delivered[len(pb.delivered)-1].text
+	pb.mu.Unlock()
+	if last != fits {
+		t.Fatalf("bob got %d bytes, want 90,000", len(last))
+	}
+}
