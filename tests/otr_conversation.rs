@@ -819,3 +819,42 @@ fn a_modern_tag_naming_no_version_we_speak_leaves_the_otr_tag_to_start_otr() {
     assert!(net.queue.iter().any(|(from, _, t)| from == "alice" && t.starts_with("?OTR:AAMC")), "{:?}", net.queue);
     assert_eq!(net.party("alice").texts(), ["hello"]);
 }
+
+#[test]
+fn a_late_answer_to_our_otr_commit_from_another_client_still_completes() {
+    // Alice's D-H Commit goes to every client of "bob". Bob#1's answer completes a session at
+    // once; Bob#2's D-H Key is held up until then. Alice's commit must still be there for it.
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob#1", "bob", settings(otr_fallback()));
+    net.add("bob#2", "bob", settings(otr_fallback()));
+    let late_tag = net.party("bob#2").client.instance_tag();
+    let held: Rc<RefCell<Vec<String>>> = Rc::default();
+    let hold = Rc::clone(&held);
+    net.filter = Some(Box::new(move |_: &str, _: &str, text: &str| {
+        let from_late = offrec::otr::text::armour::decode(text)
+            .ok()
+            .and_then(|bytes| offrec::otr::message::parse_header(&bytes).ok())
+            .is_some_and(|h| h.message_type == offrec::otr::message::MessageType::DhKey && h.sender_tag.0 == late_tag);
+        // Held once (the test hands it on itself), then let through.
+        if from_late && !hold.borrow().iter().any(|t| t == text) {
+            hold.borrow_mut().push(text.to_owned());
+            return vec![];
+        }
+        vec![text.to_owned()]
+    }));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 1, "bob#1's session first");
+    let late = held.borrow().first().cloned().expect("bob#2's D-H Key was held");
+    net.now += 1;
+    net.queue.push_back(("bob".into(), "alice".into(), late));
+    net.run();
+    let sessions = net.party("alice").client.sessions("bob");
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert!(sessions.iter().any(|s| s.instance == late_tag && s.protocol == Protocol::OtrV3));
+}
