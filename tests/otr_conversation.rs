@@ -148,20 +148,27 @@ fn smp_extra_key_heartbeat_and_ending_work_over_otr() {
     assert!(net.client("bob").send("alice", b"after the end", now).is_err());
 }
 
-#[test]
-fn smp_respond_without_an_instance_answers_the_otr_instance_that_asked() {
-    // Bob runs two clients: both answer Alice's D-H commit, so she holds two OTR v3 sessions.
+/// Alice with an OTR v3 session with each of `clients` (ids like "bob#1", all of the account
+/// "bob"): every client answers her D-H Commit to "bob".
+fn alice_with_otr_clients_of_bob(clients: &[&str]) -> Net {
     let mut net = Net::new();
     net.add("alice", "alice", settings(otr_fallback()));
-    net.add("bob#1", "bob", settings(otr_fallback()));
-    net.add("bob#2", "bob", settings(otr_fallback()));
+    for id in clients {
+        net.add(id, "bob", settings(otr_fallback()));
+    }
     let now = net.now;
     let actions = net.client("alice").receive("bob", "?OTRv3?", now);
     net.apply("alice", actions);
     net.run();
     let sessions = net.party("alice").client.sessions("bob");
-    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.len(), clients.len());
     assert!(sessions.iter().all(|s| s.protocol == Protocol::OtrV3));
+    net
+}
+
+#[test]
+fn smp_respond_without_an_instance_answers_the_otr_instance_that_asked() {
+    let mut net = alice_with_otr_clients_of_bob(&["bob#1", "bob#2"]);
     support::smp_respond_answers_the_instance_that_asked(&mut net);
 }
 
@@ -434,16 +441,7 @@ fn a_failed_random_source_during_otr_smp_is_reported_as_such_and_changes_nothing
 /// does (so Alice prefers bob#3) and ends his session: Alice's next plain send goes to the
 /// client that most recently sent text among those left, which is `speaker`.
 fn plain_send_after_the_preferred_session_ends(speaker: &str) -> Vec<String> {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(otr_fallback()));
-    for id in ["bob#1", "bob#2", "bob#3"] {
-        net.add(id, "bob", settings(otr_fallback()));
-    }
-    let now = net.now;
-    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
-    net.apply("alice", actions);
-    net.run();
-    assert_eq!(net.party("alice").client.sessions("bob").len(), 3);
+    let mut net = alice_with_otr_clients_of_bob(&["bob#1", "bob#2", "bob#3"]);
     net.now += 1;
     net.send(speaker, "alice", "earlier");
     net.run();
@@ -487,15 +485,7 @@ fn an_otr_smp_question_over_its_limit_is_refused_as_too_large_and_starts_nothing
 /// then `speaker` sends text. Returns which client saw its run aborted after Alice's
 /// `smp_abort` without an instance (the run of the latest-heard session).
 fn smp_abort_without_an_instance(speaker: &str) -> Vec<String> {
-    let mut net = Net::new();
-    net.add("alice", "alice", settings(otr_fallback()));
-    for id in ["bob#1", "bob#2"] {
-        net.add(id, "bob", settings(otr_fallback()));
-    }
-    let now = net.now;
-    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
-    net.apply("alice", actions);
-    net.run();
+    let mut net = alice_with_otr_clients_of_bob(&["bob#1", "bob#2"]);
     for id in ["bob#1", "bob#2"] {
         net.now += 1;
         let now = net.now;
