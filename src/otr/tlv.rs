@@ -285,6 +285,11 @@ mod tests {
         assert_eq!(*records, encode_plaintext(b"hello", &padded).unwrap()[6..]);
         assert_eq!(*encode_tlvs(0, &[], None).unwrap(), Vec::<u8>::new());
         assert_eq!(encode_tlvs(0, &[], Some(65536)).unwrap_err(), TlvError::ValueTooLong);
+        // The largest value a 16-bit length can name is taken, by both writers.
+        assert_eq!(encode_tlvs(0, &[], Some(65535)).unwrap().len(), 4 + 65535);
+        let longest = OtrTlv::new(OtrTlvType::PADDING, &vec![0; 65535]);
+        assert_eq!(encode_tlvs(0, std::slice::from_ref(&longest), None).unwrap().len(), 4 + 65535);
+        assert_eq!(encode_plaintext(b"", &[longest]).unwrap().len(), 1 + 4 + 65535);
         assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN, &[], None).unwrap_err(), TlvError::TooLong);
         assert_eq!(encode_tlvs(MAX_PLAINTEXT_LEN - 4, &[], Some(0)).unwrap_err(), TlvError::TooLong);
         assert_eq!(
