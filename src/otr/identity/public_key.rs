@@ -273,4 +273,34 @@ mod tests {
             assert_eq!(key.verify(&[6; 32], &signature), Err(IdentityError::BadSignature), "{name}");
         }
     }
+
+    /// `value` + 1, big-endian, same length (the tests' values never carry out of the top).
+    fn plus_one(value: &[u8]) -> Vec<u8> {
+        let mut out = value.to_vec();
+        for byte in out.iter_mut().rev() {
+            let (sum, carry) = byte.overflowing_add(1);
+            *byte = sum;
+            if !carry {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_g_or_y_of_p_plus_one_is_refused_though_it_is_one_modulo_p() {
+        // p + 1 fits in 1024 bits and is 1 modulo p: only the range check (< p) stops a
+        // degenerate generator or public value written that way.
+        let [p, q, g, y, _] = edge_group("p_first_byte_80");
+        assert!(DsaPublicKey::from_components(&p, &q, &g, &y).is_ok());
+        let over = plus_one(&p);
+        assert_eq!(over.len(), p.len());
+        for (what, g, y) in [("g", &over, &y), ("y", &g, &over)] {
+            assert_eq!(
+                DsaPublicKey::from_components(&p, &q, g, y).unwrap_err(),
+                IdentityError::BadParameters,
+                "{what}"
+            );
+        }
+    }
 }
