@@ -1,0 +1,178 @@
+//! OTR v3 handshakes that overtake one another. Alice is a real `Client`; Bob is played by hand
+//! with the engine's own `Ake` (as tests/otr_live.rs plays offrec against libotr), so the test
+//! decides which of his messages arrives, when, and whose commit hash is the higher. Alice keeps
+//! one D-H Commit to every client of "bob" and one exchange per client; these cases pin down
+//! which exchange a D-H Key or Reveal Signature from Bob continues when both exist.
+
+mod otr_support;
+mod support;
+
+use offrec::conversation::{Action, Policy, Protocol};
+use offrec::crypto::OsRandom;
+use offrec::otr::ake::{Ake, AkeOutcome};
+use offrec::otr::identity::DsaIdentity;
+use offrec::otr::message::{parse_header, DhCommit, MessageType, OtrVersion};
+use offrec::otr::text::armour;
+use offrec::wire::InstanceTag;
+use otr_support::Vector;
+use support::{settings, Net};
+
+const BOB_TAG: u32 = 0x4242_4242;
+
+/// Bob's side: his DSA key and a fresh exchange whenever the case needs one.
+struct Bob {
+    identity: DsaIdentity,
+    rng: OsRandom,
+}
+
+impl Bob {
+    fn new() -> Bob {
+        Bob { identity: Vector::v3().identity("bob"), rng: OsRandom }
+    }
+
+    fn exchange(&self) -> Ake {
+        Ake::new(OtrVersion::V3, InstanceTag(BOB_TAG), InstanceTag::NONE)
+    }
+
+    fn answer(&mut self, ake: &mut Ake, message: &[u8]) -> AkeOutcome {
+        ake.receive(message, &self.identity, &mut self.rng).unwrap()
+    }
+
+    fn reply(&mut self, ake: &mut Ake, message: &[u8]) -> Vec<u8> {
+        match self.answer(ake, message) {
+            AkeOutcome::Reply(reply) => reply,
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+
+    /// A D-H Commit whose hashed g^x is above `theirs`: where it crosses Alice's commit, Alice
+    /// yields and answers it (the higher hash wins).
+    fn commit_above(&mut self, theirs: &[u8]) -> (Ake, Vec<u8>) {
+        let theirs = DhCommit::parse(theirs).unwrap().hashed_gx;
+        loop {
+            let mut ake = self.exchange();
+            let commit = ake.start(&mut self.rng).unwrap();
+            if DhCommit::parse(&commit).unwrap().hashed_gx > theirs {
+                return (ake, commit);
+            }
+        }
+    }
+}
+
+fn alice() -> Net {
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::ALLOW | Policy::ALLOW_OTR_V3));
+    net
+}
+
+/// Alice receives `text` from "bob"; returns the OTR AKE messages she sends back (Bob's side is
+/// played by the test, so nothing goes on the network queue).
+fn alice_hears(net: &mut Net, text: &str) -> Vec<Vec<u8>> {
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", text, now);
+    let sent = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Send { text, .. } => armour::decode(text).ok(),
+            _ => None,
+        })
+        .filter(|bytes| parse_header(bytes).is_ok_and(|h| h.message_type != MessageType::Data))
+        .collect();
+    net.apply("alice", actions);
+    net.queue.clear();
+    sent
+}
+
+fn alice_hears_binary(net: &mut Net, binary: &[u8]) -> Vec<Vec<u8>> {
+    alice_hears(net, &armour::encode(binary))
+}
+
+fn kinds(messages: &[Vec<u8>]) -> Vec<MessageType> {
+    messages.iter().map(|m| parse_header(m).unwrap().message_type).collect()
+}
+
+fn one(messages: Vec<Vec<u8>>, kind: MessageType) -> Vec<u8> {
+    assert_eq!(kinds(&messages), [kind]);
+    messages.into_iter().next().unwrap()
+}
+
+/// Alice's OTR sessions with Bob's client, by session id.
+fn alice_sessions_with_bob(net: &Net) -> Vec<[u8; 8]> {
+    let sessions = net.party("alice").client.sessions("bob");
+    assert!(sessions.iter().all(|s| s.instance == BOB_TAG && s.protocol == Protocol::OtrV3), "{sessions:?}");
+    sessions.iter().map(|s| s.otr.unwrap().ssid).collect()
+}
+
+#[test]
+fn a_d_h_key_to_our_newer_commit_replaces_the_exchange_it_overtook() {
+    // Alice answers Bob's commit, but her D-H Key is lost. A second later she sends her own
+    // commit to every client; Bob, who gave up on his, answers hers. That D-H Key must take over
+    // from the exchange answering Bob's old commit, or Bob waits for a Reveal Signature forever.
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let mut abandoned = bob.exchange();
+    let commit = abandoned.start(&mut bob.rng).unwrap();
+    one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
+    net.now += 1;
+    let alice_commit = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
+
+    let mut answering = bob.exchange();
+    let key = bob.reply(&mut answering, &alice_commit);
+    let reveal = one(alice_hears_binary(&mut net, &key), MessageType::RevealSignature);
+    let AkeOutcome::Established { reply: Some(signature), session } = bob.answer(&mut answering, &reveal) else {
+        panic!("Alice's Reveal Signature completes Bob's exchange")
+    };
+    assert!(alice_hears_binary(&mut net, &signature).is_empty());
+    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+}
+
+/// Bob's D-H Key to Alice's commit is held up; meanwhile Bob starts again with a commit that
+/// wins the crossing, and Alice answers it `later` seconds after her own commit. The stale D-H
+/// Key then arrives: it must not displace the exchange that answered Bob's newer commit.
+fn a_stale_d_h_key_keeps_the_exchange_answered_after_our_commit(later: u64) {
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let alice_commit = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
+    let stale_key = bob.reply(&mut bob.exchange(), &alice_commit);
+
+    net.now += later;
+    let (mut restarted, commit) = bob.commit_above(&alice_commit);
+    let key = one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
+    assert!(alice_hears_binary(&mut net, &stale_key).is_empty(), "the stale D-H Key is ignored");
+
+    let reveal = bob.reply(&mut restarted, &key);
+    let signature = one(alice_hears_binary(&mut net, &reveal), MessageType::Signature);
+    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut restarted, &signature) else {
+        panic!("Alice's Signature completes Bob's exchange")
+    };
+    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+}
+
+#[test]
+fn a_stale_d_h_key_keeps_an_exchange_answered_in_the_same_second_as_our_commit() {
+    // Within one second the order cannot be told from the clock: the exchange is kept.
+    a_stale_d_h_key_keeps_the_exchange_answered_after_our_commit(0);
+}
+
+#[test]
+fn a_stale_d_h_key_keeps_an_exchange_answered_after_our_commit() {
+    a_stale_d_h_key_keeps_the_exchange_answered_after_our_commit(1);
+}
+
+#[test]
+fn our_new_commit_keeps_the_exchange_that_answers_bobs_commit() {
+    // Alice answers Bob's commit; before Bob's Reveal Signature comes, she sends her own commit
+    // to every client (Bob's query arrived). Only exchanges that continue an older commit of
+    // hers are superseded by it: the one answering Bob's commit must still complete.
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let mut bobs = bob.exchange();
+    let commit = bobs.start(&mut bob.rng).unwrap();
+    let key = one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
+    net.now += 1;
+    one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
+
+    let reveal = bob.reply(&mut bobs, &key);
+    let signature = one(alice_hears_binary(&mut net, &reveal), MessageType::Signature);
+    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut bobs, &signature) else {
+        panic!("Alice's Signature completes Bob's exchange")
+    };
+    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+}
