@@ -261,11 +261,13 @@ impl Peer {
                 if let Some(reply) = reply {
                     let _ = self.send_otr_binary(ctx, version, &reply, instance_receiver(version, instance));
                 }
-                // An exchange that derived the running session's keys (a replayed D-H Key and
-                // Signature meeting our kept commit) is a refresh, as libotr calls it: installing
-                // it anew would restart the counters and let every old message be replayed.
-                let running = self.sessions.get(&instance).filter(|s| s.protocol().is_legacy() && !s.is_finished());
-                if running.and_then(|s| s.info(ctx.trust, &self.name).otr).is_some_and(|otr| otr.ssid == session.ssid) {
+                // An exchange that derived the keys of the instance's session (a replayed D-H Key
+                // and Signature meeting our kept commit) is a refresh, as libotr calls it:
+                // installing it anew would restart the counters and let every old message be
+                // replayed, whether that session is running or finished. `finished_with_master`
+                // already keeps a replay from getting this far; this is the second wall.
+                let current = self.sessions.get(&instance).filter(|s| s.protocol().is_legacy());
+                if current.and_then(|s| s.info(ctx.trust, &self.name).otr).is_some_and(|otr| otr.ssid == session.ssid) {
                     return;
                 }
                 let our_fingerprint = ctx.otr_identity.as_ref().map(|id| id.fingerprint()).unwrap_or([0; 20]);
