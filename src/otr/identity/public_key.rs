@@ -303,4 +303,22 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_g_of_p_plus_a_real_generator_is_refused() {
+        // p + g is g modulo p, so it passes the order check (g^q = 1); only a range check
+        // (ours, and behind it the `dsa` crate's g <= p) refuses it. In the 0x80 group the
+        // sum still fits 1,024 bits, so the length check does not decide.
+        let [p, q, g, y, _] = edge_group("p_first_byte_80");
+        let g = [vec![0; p.len() - g.len()], g].concat();
+        let mut sum = vec![0u8; p.len()];
+        let mut carry = 0u16;
+        for i in (0..p.len()).rev() {
+            let total = u16::from(p[i]) + u16::from(g[i]) + carry;
+            sum[i] = total as u8;
+            carry = total >> 8;
+        }
+        assert_eq!(carry, 0, "p + g fits 1,024 bits");
+        assert_eq!(DsaPublicKey::from_components(&p, &q, &sum, &y).unwrap_err(), IdentityError::BadParameters);
+    }
 }
