@@ -4,7 +4,7 @@
 
 mod support;
 
-use offrec::conversation::{ClientError, Event, NotSentReason, Policy, MAX_HELD_MESSAGES};
+use offrec::conversation::{ClientError, Event, NotSentReason, Policy, Protocol, MAX_HELD_MESSAGES};
 use support::{settings, Net};
 
 #[test]
@@ -72,4 +72,72 @@ fn a_strangers_unfinished_handshake_expires_and_the_stranger_is_forgotten() {
     net.run();
     assert!(net.client("alice").sessions("mallory").is_empty());
     assert!(!net.party("alice").saw(&Event::HandshakeComplete));
+}
+
+/// Alice's sessions with one name are capped at `MAX_INSTANCES_PER_PEER`. A new client past
+/// the cap pushes out one session: never the verified one while an unverified one is left, and
+/// among the unverified the idlest. An OTR session's activity counts as a modern one's does.
+#[test]
+fn a_new_client_past_the_instance_cap_pushes_out_the_idlest_unverified_session() {
+    use offrec::conversation::MAX_INSTANCES_PER_PEER;
+    use offrec::crypto::{DeterministicRandom, IdentityKey};
+    use offrec::trust::Trust;
+
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(Policy::ALLOW | Policy::ALLOW_OTR_V3));
+    let modern_only = || settings(Policy::ALLOW | Policy::REQUIRE_MODERN);
+    // Alice's query reaches one client of Bob's only (a query to all would start a handshake
+    // with every client, the OTR one included): that client starts, and her answers name it.
+    let start = |net: &mut Net, id: &str| {
+        net.now += 1;
+        let now = net.now;
+        let query = offrec::wire::query::encode_query(offrec::wire::Versions::SUPPORTED, "");
+        let actions = net.client(id).receive("alice", &query, now);
+        net.apply(id, actions);
+        net.run();
+    };
+    // The verified client first: the idlest of all, never spoken since.
+    let verified_key = IdentityKey::generate(&mut DeterministicRandom::from_label("bob's verified key")).unwrap();
+    let verified_fingerprint = verified_key.fingerprint();
+    net.add_with_identity("bob#verified", "bob", modern_only(), verified_key);
+    start(&mut net, "bob#verified");
+    let actions = net.client("alice").set_trust("bob", verified_fingerprint, Trust::VerifiedManual);
+    net.apply("alice", actions);
+    // Then an OTR client (its query reaches Alice; only it speaks OTR), older than every
+    // other unverified session but the last to speak.
+    net.add("bob#otr", "bob", settings(Policy::ALLOW | Policy::ALLOW_OTR_V3));
+    net.now += 1;
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.run();
+    let unverified: Vec<String> = (1..MAX_INSTANCES_PER_PEER - 1).map(|i| format!("bob#{i}")).collect();
+    for id in &unverified {
+        net.add(id, "bob", modern_only());
+        start(&mut net, id);
+    }
+    let tag = |net: &Net, id: &str| net.party(id).client.instance_tag();
+    let sessions = |net: &Net| -> Vec<u32> {
+        let mut tags: Vec<u32> = net.party("alice").client.sessions("bob").iter().map(|s| s.instance).collect();
+        tags.sort_unstable();
+        tags
+    };
+    let otr_session =
+        net.party("alice").client.sessions("bob").into_iter().find(|s| s.instance == tag(&net, "bob#otr"));
+    assert_eq!(otr_session.map(|s| s.protocol), Some(Protocol::OtrV3));
+    assert_eq!(sessions(&net).len(), MAX_INSTANCES_PER_PEER);
+    net.now += 1;
+    net.send("bob#otr", "alice", "still here");
+    net.run();
+    assert_eq!(net.party("alice").texts(), ["still here"]);
+
+    // A seventeenth client: the idlest unverified session (bob#1's) makes room for it.
+    net.add("bob#new", "bob", modern_only());
+    start(&mut net, "bob#new");
+    let after = sessions(&net);
+    assert_eq!(after.len(), MAX_INSTANCES_PER_PEER);
+    assert!(!after.contains(&tag(&net, "bob#1")), "the idlest unverified session went");
+    for kept in ["bob#verified", "bob#otr", "bob#2", "bob#new"] {
+        assert!(after.contains(&tag(&net, kept)), "{kept} was pushed out");
+    }
 }
