@@ -469,16 +469,36 @@ fn without_a_preferred_session_plain_sends_go_to_the_latest_otr_client_that_sent
 }
 
 #[test]
-fn an_otr_smp_question_over_its_limit_is_refused_as_too_large_and_starts_nothing() {
+fn otr_smp_arguments_over_their_limits_or_with_a_nul_are_refused_and_start_nothing() {
     use offrec::conversation::ClientError;
-    use offrec::otr::smp::MAX_QUESTION_LEN;
+    use offrec::otr::smp::{MAX_QUESTION_LEN, MAX_SECRET_LEN};
     let mut net = otr_pair("?OTRv3?");
     let now = net.now;
-    let question = "q".repeat(MAX_QUESTION_LEN + 1);
-    let result = net.client("alice").smp_start("bob", None, b"secret", Some(&question), now);
+    let long_question = "q".repeat(MAX_QUESTION_LEN + 1);
+    let long_secret = vec![b's'; MAX_SECRET_LEN + 1];
+    let nul = ClientError::InvalidArgument("an OTR SMP question cannot contain NUL");
+    for (secret, question, refused) in [
+        (&b"secret"[..], Some(long_question.as_str()), ClientError::MessageTooLarge),
+        (&long_secret[..], None, ClientError::MessageTooLarge),
+        // OTR's question ends at its first NUL: the rest would be lost.
+        (&b"secret"[..], Some("which\0one"), nul),
+    ] {
+        let result = net.client("alice").smp_start("bob", None, secret, question, now);
+        assert_eq!(result.map(|_| ()), Err(refused));
+        assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress);
+        assert!(net.queue.is_empty(), "nothing sent");
+    }
+    // The answer's secret has the same limit; the run waits for a usable one.
+    let actions = net.client("bob").smp_start("alice", None, b"secret", None, now).unwrap();
+    net.apply("bob", actions);
+    net.run();
+    let result = net.client("alice").smp_respond("bob", None, &long_secret, now);
     assert_eq!(result.map(|_| ()), Err(ClientError::MessageTooLarge));
-    assert!(!net.party("alice").client.sessions("bob")[0].smp_in_progress);
     assert!(net.queue.is_empty(), "nothing sent");
+    let actions = net.client("alice").smp_respond("bob", None, b"secret", now).unwrap();
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("bob").saw(&Event::SmpSucceeded), "{:?}", net.party("bob").events);
 }
 
 /// Alice with OTR v3 sessions with two clients of "bob", both of which started SMP with her;

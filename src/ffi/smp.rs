@@ -22,7 +22,10 @@ use crate::ffi::types::{OFFREC_MAX_SMP_QUESTION_LEN, OFFREC_MAX_SMP_SECRET_LEN};
 ///
 /// Errors: `OFFREC_RESULT_NO_SESSION` without an encrypted session,
 /// `OFFREC_RESULT_SMP_RATE_LIMITED` when started again within 10 s or after 5 failed runs in
-/// the session, `OFFREC_RESULT_SMP_ERROR` for other refusals.
+/// the session, `OFFREC_RESULT_MESSAGE_TOO_LARGE` for a secret or question over its limit,
+/// `OFFREC_RESULT_INVALID_UTF8` for a question that is not UTF-8,
+/// `OFFREC_RESULT_INVALID_ARGUMENT` for a question with a NUL on an OTR session (OTR's
+/// question ends at its first NUL), `OFFREC_RESULT_SMP_ERROR` for other refusals.
 ///
 /// # Safety
 ///

@@ -280,6 +280,19 @@ static void test_otr_v3_session(void) {
         }
     }
 
+    /* SMP arguments an OTR session cannot carry are refused and start nothing: a secret over
+       its limit, and a question with a NUL in it (OTR's question ends at its first NUL) */
+    {
+        static uint8_t long_secret[OFFREC_MAX_SMP_SECRET_LEN + 1];
+        int sent_before = a->sent_count;
+        memset(long_secret, 's', sizeof long_secret);
+        CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, long_secret, sizeof long_secret, NULL, 0),
+                 OFFREC_RESULT_MESSAGE_TOO_LARGE);
+        CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, (const uint8_t *)"s", 1, S("which\0one")),
+                 OFFREC_RESULT_INVALID_ARGUMENT);
+        CHECK(a->sent_count == sent_before);
+    }
+
     /* SMP with a question: only the asker verifies the peer */
     CHECK_RC(offrec_client_smp_start(a->client, S("bob"), 0, (const uint8_t *)"shared secret", 13,
                                      S("our city?")),
