@@ -273,6 +273,13 @@ fn without_the_guard_no_probe_is_sent_and_the_session_stays_otr() {
 /// The ciphertext lengths of the OTR data messages Alice (padding to `block`) sends for texts
 /// of `lens` bytes.
 fn otr_ciphertext_lengths(block: usize, lens: &[usize]) -> Vec<usize> {
+    let plain: Vec<(usize, Option<usize>)> = lens.iter().map(|&len| (len, None)).collect();
+    otr_ciphertext_lengths_with_tlvs(block, &plain)
+}
+
+/// As [`otr_ciphertext_lengths`], for texts of `len` bytes each sent with an application TLV
+/// whose value has the given length, if any.
+fn otr_ciphertext_lengths_with_tlvs(block: usize, messages: &[(usize, Option<usize>)]) -> Vec<usize> {
     let mut net = Net::new();
     let padded = offrec::conversation::Settings { padding_block: block, ..settings(otr_fallback()) };
     net.add("alice", "alice", padded);
@@ -282,11 +289,21 @@ fn otr_ciphertext_lengths(block: usize, lens: &[usize]) -> Vec<usize> {
     net.apply("alice", actions);
     net.run();
     let before = net.wire_log.len();
-    for &len in lens {
-        net.send("alice", "bob", &"p".repeat(len));
+    for &(len, tlv) in messages {
+        let text = "p".repeat(len);
+        match tlv {
+            None => drop(net.send("alice", "bob", &text)),
+            Some(value_len) => {
+                let value = vec![7; value_len];
+                let tlv = offrec::conversation::AppTlv { kind: offrec::conversation::APP_TLV_FIRST, value: &value };
+                let now = net.now;
+                let (_, actions) = net.client("alice").send_with_tlvs("bob", text.as_bytes(), &[tlv], now).unwrap();
+                net.apply("alice", actions);
+            }
+        }
         net.run();
     }
-    assert_eq!(net.party("bob").texts().len(), lens.len());
+    assert_eq!(net.party("bob").texts().len(), messages.len());
     net.wire_log[before..]
         .iter()
         .filter(|(from, _, _)| from == "alice")
@@ -306,6 +323,16 @@ fn otr_bodies_are_padded_to_the_next_whole_block_and_no_further() {
     // A block of 0 turns padding off: the text and its NUL alone.
     let bare: Vec<usize> = lens.iter().map(|len| len + 1).collect();
     assert_eq!(otr_ciphertext_lengths(0, &lens), bare);
+}
+
+#[test]
+fn otr_bodies_with_tlvs_are_padded_to_the_next_whole_block_too() {
+    // Text, its NUL, each TLV (a 4-byte header and its value), then the padding TLV.
+    let messages: [(usize, Option<usize>); 5] =
+        [(1, Some(0)), (5, Some(3)), (12, Some(10)), (20, Some(40)), (3, Some(17))];
+    let expected: Vec<usize> =
+        messages.iter().map(|&(len, tlv)| (len + 1 + 4 + tlv.unwrap() + 4).div_ceil(32) * 32).collect();
+    assert_eq!(otr_ciphertext_lengths_with_tlvs(32, &messages), expected);
 }
 
 #[test]
