@@ -6,6 +6,8 @@
 mod support;
 
 use offrec::conversation::{Event, Policy, Protocol, Security, SessionState};
+use offrec::otr::message::DataMessage;
+use offrec::otr::text::armour;
 use support::{settings, Net};
 
 /// OTR as fallback without the downgrade guard: sessions stay OTR (the guard is tested below).
@@ -611,6 +613,101 @@ fn every_length_fits(padding_block: usize) {
     assert!(sent.iter().any(|(_, _, wire)| wire.starts_with("?OTR|")), "some went in pieces");
     for (_, _, wire) in sent {
         assert!(wire.len() <= 600, "{} characters on the wire", wire.len());
+    }
+}
+
+#[test]
+fn the_largest_otr_message_under_the_receivers_cap_goes_and_a_byte_more_is_refused() {
+    // The size is planned before encryption: an estimate even 1 byte over would refuse
+    // messages that fit, one under would send messages every receiver drops. Each byte of text
+    // is a byte of the binary message here, so the largest text that goes must make the
+    // largest binary message that armours within the cap, and arrive. A padding block of 1
+    // (a padding TLV, no zeros) takes the text-only path; 0 (no padding TLV) and an application
+    // TLV take the path that encodes TLVs.
+    use offrec::conversation::{AppTlv, ClientError, Settings, APP_TLV_FIRST};
+    use offrec::otr::text::armour::{encoded_len, MAX_OTR_ENCODED_LEN};
+    let largest_binary = (0..MAX_OTR_ENCODED_LEN).rev().find(|&n| encoded_len(n) <= MAX_OTR_ENCODED_LEN).unwrap();
+    for (padding_block, with_tlv) in [(1, false), (0, false), (0, true)] {
+        let case = format!("padding {padding_block}, TLV {with_tlv}");
+        let mut net = Net::new();
+        net.add("alice", "alice", Settings { padding_block, ..settings(otr_fallback()) });
+        net.add("bob", "bob", settings(otr_fallback()));
+        let now = net.now;
+        let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+        net.apply("alice", actions);
+        net.run();
+        let tlv = [AppTlv { kind: APP_TLV_FIRST, value: b"typing" }];
+        let tlvs: &[AppTlv<'_>] = if with_tlv { &tlv } else { &[] };
+        // Refused sends change nothing, and sends without replies reveal nothing, so the
+        // largest that goes is found on one session.
+        let mut send = |net: &mut Net, len: usize| {
+            let now = net.now;
+            let sent = net.client("alice").send_with_tlvs("bob", &vec![b'c'; len], tlvs, now);
+            sent.map(|(_, actions)| net.apply("alice", actions))
+        };
+        let (mut goes, mut refused) = (90_000, 100_000);
+        while refused - goes > 1 {
+            let mid = (goes + refused) / 2;
+            match send(&mut net, mid) {
+                Ok(()) => goes = mid,
+                Err(error) => {
+                    assert_eq!(error, ClientError::MessageTooLarge, "{case}");
+                    refused = mid;
+                }
+            }
+            net.queue.clear();
+        }
+        assert_eq!(send(&mut net, goes + 1), Err(ClientError::MessageTooLarge), "{case}");
+        send(&mut net, goes).unwrap();
+        let wire: Vec<Vec<u8>> = net.queue.iter().map(|(_, _, wire)| armour::decode(wire).unwrap()).collect();
+        assert_eq!(wire.len(), 1, "{case}: whole");
+        assert_eq!(wire[0].len(), largest_binary, "{case}");
+        net.run();
+        assert_eq!(net.party("bob").texts().last().map(String::len), Some(goes), "{case}");
+    }
+}
+
+/// What Alice's next OTR message to Bob looks like on the wire under a transport limit of
+/// `limit` (None: no limit): Alice and Bob are built the same way every time (deterministic
+/// keys), after `rounds` exchanges of messages (rotated keys make Alice reveal old MAC keys),
+/// so twins send the same bytes.
+fn next_otr_message_under(limit: Option<usize>, rounds: usize, with_tlv: bool) -> Vec<String> {
+    let mut net = otr_pair("?OTRv3?");
+    for round in 0..rounds {
+        net.send("alice", "bob", &format!("round {round}"));
+        net.run();
+        net.send("bob", "alice", &format!("reply {round}"));
+        net.run();
+    }
+    if let Some(limit) = limit {
+        net.client("alice").set_max_message_size("bob", limit).unwrap();
+    }
+    let now = net.now;
+    let text = "w".repeat(150);
+    let tlv = offrec::conversation::AppTlv { kind: offrec::conversation::APP_TLV_FIRST, value: b"typing" };
+    let tlvs: &[_] = if with_tlv { &[tlv] } else { &[] };
+    let (_, actions) = net.client("alice").send_with_tlvs("bob", text.as_bytes(), tlvs, now).unwrap();
+    net.apply("alice", actions);
+    let wire: Vec<String> = net.queue.iter().map(|(_, _, wire)| wire.clone()).collect();
+    net.run();
+    assert_eq!(net.party("bob").texts().last(), Some(&text));
+    wire
+}
+
+#[test]
+fn an_otr_message_that_fits_the_limit_exactly_goes_whole() {
+    // The plan must not overestimate either: a message is split only when it would not fit.
+    // Revealed keys and TLVs change the size, so each combination is tried.
+    for (rounds, with_tlv) in [(0, false), (0, true), (2, false), (2, true)] {
+        let case = format!("{rounds} rounds, TLV {with_tlv}");
+        let unlimited = next_otr_message_under(None, rounds, with_tlv);
+        assert_eq!(unlimited.len(), 1, "{case}");
+        let reveals = DataMessage::parse(&armour::decode(&unlimited[0]).unwrap()).unwrap().old_mac_keys.len();
+        assert_eq!(reveals > 0, rounds > 0, "{case}");
+        let exact = unlimited[0].len();
+        assert_eq!(next_otr_message_under(Some(exact), rounds, with_tlv), unlimited, "{case}: whole at the limit");
+        let pieces = next_otr_message_under(Some(exact - 1), rounds, with_tlv);
+        assert!(pieces.len() > 1 && pieces.iter().all(|p| p.len() < exact), "{case}: in pieces one under");
     }
 }
 
