@@ -640,7 +640,7 @@ fn the_largest_otr_message_under_the_receivers_cap_goes_and_a_byte_more_is_refus
         let tlvs: &[AppTlv<'_>] = if with_tlv { &tlv } else { &[] };
         // Refused sends change nothing, and sends without replies reveal nothing, so the
         // largest that goes is found on one session.
-        let mut send = |net: &mut Net, len: usize| {
+        let send = |net: &mut Net, len: usize| {
             let now = net.now;
             let sent = net.client("alice").send_with_tlvs("bob", &vec![b'c'; len], tlvs, now);
             sent.map(|(_, actions)| net.apply("alice", actions))
