@@ -191,6 +191,25 @@ fn otr_data_without_a_session_is_answered_with_one_otr_error() {
 }
 
 #[test]
+fn otr_data_arriving_after_its_sender_ended_the_session_is_not_read() {
+    // Alice's message is held up and her disconnect reaches Bob first, so his session is
+    // finished when the message arrives. A finished session reads no more text (libotr's
+    // FINISHED state): Bob is told, and nothing is delivered.
+    let mut net = otr_pair("?OTRv3?");
+    net.send("alice", "bob", "in flight");
+    let in_flight = net.queue.pop_back().unwrap();
+    let now = net.now;
+    let actions = net.client("alice").end_session("bob", None, now);
+    net.apply("alice", actions);
+    net.run();
+    assert_eq!(net.state("bob", "alice"), SessionState::Finished);
+    net.queue.push_back(in_flight);
+    net.run();
+    assert!(net.party("bob").texts().is_empty());
+    assert!(net.party("bob").saw(&Event::NotInPrivate));
+}
+
+#[test]
 fn a_nul_in_text_for_an_otr_session_is_refused_and_nothing_is_sent() {
     let mut net = otr_pair("?OTRv3?");
     let sent_before = net.wire_log.len() + net.queue.len();
