@@ -210,6 +210,31 @@ fn otr_data_arriving_after_its_sender_ended_the_session_is_not_read() {
 }
 
 #[test]
+fn an_otr_re_key_while_a_session_runs_installs_the_new_keys() {
+    // Bob answers a (stripped) query from Alice while their session runs: a new exchange with
+    // the same instance, new keys, which replace the running session's (libotr re-keys so).
+    let mut net = otr_pair("?OTRv3?");
+    let ssid = |net: &Net, id: &str, peer: &str| net.party(id).client.sessions(peer)[0].otr.unwrap().ssid;
+    let old = ssid(&net, "alice", "bob");
+    net.now += 1;
+    let now = net.now;
+    let actions = net.client("bob").receive("alice", "?OTRv3?", now);
+    net.apply("bob", actions);
+    net.run();
+    let started = |net: &Net, id: &str| {
+        net.party(id).count(|e| matches!(e, Event::LegacySessionStarted { protocol: Protocol::OtrV3 }))
+    };
+    assert_eq!((started(&net, "alice"), started(&net, "bob")), (2, 2));
+    let new = ssid(&net, "alice", "bob");
+    assert_ne!(new, old, "new keys");
+    assert_eq!(new, ssid(&net, "bob", "alice"));
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 1);
+    net.send("alice", "bob", "under the new keys");
+    net.run();
+    assert_eq!(net.party("bob").texts(), ["under the new keys"]);
+}
+
+#[test]
 fn a_nul_in_text_for_an_otr_session_is_refused_and_nothing_is_sent() {
     let mut net = otr_pair("?OTRv3?");
     let sent_before = net.wire_log.len() + net.queue.len();
