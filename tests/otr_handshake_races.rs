@@ -176,3 +176,26 @@ fn our_new_commit_keeps_the_exchange_that_answers_bobs_commit() {
     };
     assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
 }
+
+#[test]
+fn handshake_messages_answering_nothing_cost_nothing() {
+    // A D-H Key, Reveal Signature or Signature that continues no exchange of Alice's (a late
+    // or forged one) is dropped at once: above all, Alice's OTR key (a DSA-1024 generation,
+    // 0.1-0.3 s) is not made for it, and nothing is sent.
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let alice_tag = net.party("alice").client.instance_tag();
+    // Messages of an exchange Bob had with an earlier instance of Alice's that used her tag.
+    let mut earlier = Ake::new(OtrVersion::V3, InstanceTag(alice_tag), InstanceTag::NONE);
+    let mut bobs = bob.exchange();
+    let commit = earlier.start(&mut bob.rng).unwrap();
+    let key = bob.reply(&mut bobs, &commit);
+    let reveal = bob.reply(&mut earlier, &key);
+    let AkeOutcome::Established { reply: Some(signature), .. } = bob.answer(&mut bobs, &reveal) else {
+        panic!("the earlier exchange completes")
+    };
+    for stray in [&key, &reveal, &signature] {
+        assert!(alice_hears_binary(&mut net, stray).is_empty());
+    }
+    assert_eq!(net.party("alice").client.otr_fingerprint(), None, "no OTR key made");
+    assert!(net.party("alice").client.sessions("bob").is_empty());
+}
