@@ -235,6 +235,26 @@ fn an_otr_re_key_while_a_session_runs_installs_the_new_keys() {
 }
 
 #[test]
+fn an_unreadable_report_names_no_message_of_an_otr_session() {
+    // OTR sessions keep no log of what they sent (OTR's own error messages name nothing), so a
+    // modern report of an unreadable message, whoever sent it, finds no message of theirs to
+    // call lost and restarts nothing.
+    use offrec::wire::unreadable_report::{self, LostScope};
+    let mut net = otr_pair("?OTRv3?");
+    net.send("alice", "bob", "read fine");
+    net.run();
+    for scope in [LostScope::OneMessage, LostScope::Session] {
+        let report = offrec::wire::error_message::encode(&unreadable_report::encode(&[7; 32], 0, scope));
+        let now = net.now;
+        let actions = net.client("alice").receive("bob", &report, now);
+        net.apply("alice", actions);
+    }
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::PeerError { .. })), 2);
+    assert_eq!(net.party("alice").count(|e| matches!(e, Event::PeerCouldNotRead { .. })), 0);
+    assert!(net.queue.is_empty(), "no new session asked for");
+}
+
+#[test]
 fn a_nul_in_text_for_an_otr_session_is_refused_and_nothing_is_sent() {
     let mut net = otr_pair("?OTRv3?");
     let sent_before = net.wire_log.len() + net.queue.len();
