@@ -77,7 +77,7 @@ MUTANTS_TESTS_plaintext-guards := --lib --test store --test conversation --test 
 # The conversation layer's OTR v3/v2 session (behind the same interface as a modern one) and the
 # peer's OTR side: instance routing, v2, errors, the upgrade probe.
 MUTANTS_FILES_otr-session := {src/conversation/otr_session.rs,src/conversation/peer/otr.rs}
-MUTANTS_TESTS_otr-session := --lib --test otr_conversation --test otr_downgrade --test otr_hostile --test unauthenticated_budget --test otr_handshake_races --test conversation_caps --test app_tlv --test ui_calls
+MUTANTS_TESTS_otr-session := --lib --test otr_conversation --test otr_downgrade --test otr_hostile --test unauthenticated_budget --test otr_hand_played_peer --test conversation_caps --test app_tlv --test ui_calls
 MUTANTS_FILES_migrate := src/migrate/**
 MUTANTS_TESTS_migrate := --lib --test migrate_hostile --test migrate_props --test cli --test otr_conversation
 MUTANTS_FILES_libotr-key-file := {src/migrate/sexp.rs,src/migrate/libotr_key.rs}

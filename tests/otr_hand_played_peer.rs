@@ -1,18 +1,24 @@
-//! OTR v3 handshakes that overtake one another. Alice is a real `Client`; Bob is played by hand
-//! with the engine's own `Ake` (as tests/otr_live.rs plays offrec against libotr), so the test
-//! decides which of his messages arrives, when, and whose commit hash is the higher. Alice keeps
-//! one D-H Commit to every client of "bob" and one exchange per client; these cases pin down
-//! which exchange a D-H Key or Reveal Signature from Bob continues when both exist.
+//! Alice, a real `Client`, against Bob played by hand with the engine's own `Ake` and
+//! `DataSession` (as tests/otr_live.rs plays offrec against libotr), so the test decides which
+//! of his messages arrives, when, whose commit hash is the higher, and what his messages
+//! carry, as no offrec client would send it:
+//! - OTR v3 handshakes that overtake one another: Alice keeps one D-H Commit to every client of
+//!   "bob" and one exchange per client, and these cases pin down which exchange a D-H Key or
+//!   Reveal Signature from Bob continues when both exist;
+//! - handshake messages that continue nothing;
+//! - TLV types no offrec client sends.
 
 mod otr_support;
 mod support;
 
 use offrec::conversation::{Action, Policy, Protocol};
 use offrec::crypto::OsRandom;
-use offrec::otr::ake::{Ake, AkeOutcome};
+use offrec::otr::ake::{Ake, AkeOutcome, EstablishedAke};
+use offrec::otr::data::DataSession;
 use offrec::otr::identity::DsaIdentity;
 use offrec::otr::message::{parse_header, DhCommit, MessageType, OtrVersion};
 use offrec::otr::text::armour;
+use offrec::otr::tlv::{encode_plaintext, OtrTlv};
 use offrec::wire::InstanceTag;
 use otr_support::Vector;
 use support::{settings, Net};
@@ -198,4 +204,43 @@ fn handshake_messages_answering_nothing_cost_nothing() {
     }
     assert_eq!(net.party("alice").client.otr_fingerprint(), None, "no OTR key made");
     assert!(net.party("alice").client.sessions("bob").is_empty());
+}
+
+/// Bob starts a session with Alice: his commit, her D-H Key, his Reveal Signature, her
+/// Signature.
+fn bob_starts_a_session(net: &mut Net, bob: &mut Bob) -> EstablishedAke {
+    let mut bobs = bob.exchange();
+    let commit = bobs.start(&mut bob.rng).unwrap();
+    let key = one(alice_hears_binary(net, &commit), MessageType::DhKey);
+    let reveal = bob.reply(&mut bobs, &key);
+    let signature = one(alice_hears_binary(net, &reveal), MessageType::Signature);
+    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut bobs, &signature) else {
+        panic!("Alice's Signature completes Bob's exchange")
+    };
+    *session
+}
+
+#[test]
+fn tlv_types_outside_the_application_range_are_not_passed_on_as_application_tlvs() {
+    // The application hears of TLVs in its range (0x8000 and up) only; OTR's own types Alice
+    // handles, and any other (OTRv4's, a future extension's) she ignores, never handing it to
+    // the application as if it were one of its own.
+    use offrec::conversation::{Event, APP_TLV_FIRST};
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let established = bob_starts_a_session(&mut net, &mut bob);
+    let mut data = DataSession::new(established, &mut bob.rng).unwrap();
+    let tlvs = [OtrTlv::new(9, b"otrv4"), OtrTlv::new(APP_TLV_FIRST - 1, b"below"), OtrTlv::new(APP_TLV_FIRST, b"app")];
+    let message = data.encrypt(0, &encode_plaintext(b"hello", &tlvs).unwrap()).unwrap();
+    assert!(alice_hears_binary(&mut net, &message).is_empty());
+    assert_eq!(net.party("alice").texts(), ["hello"]);
+    let passed_on: Vec<(u16, Vec<u8>)> = net
+        .party("alice")
+        .events
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            Event::TlvReceived { kind, value } => Some((*kind, value.to_vec())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(passed_on, [(APP_TLV_FIRST, b"app".to_vec())]);
 }
