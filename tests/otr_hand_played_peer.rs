@@ -244,3 +244,32 @@ fn tlv_types_outside_the_application_range_are_not_passed_on_as_application_tlvs
         .collect();
     assert_eq!(passed_on, [(APP_TLV_FIRST, b"app".to_vec())]);
 }
+
+#[test]
+fn our_new_commit_drops_the_exchanges_of_our_older_one() {
+    // Bob answered Alice's commit and she sent her Reveal Signature; before his Signature
+    // comes, she commits anew (another query, past the 2 s interval). Like libotr, she drops
+    // the exchange of her older commit: its Signature completes nothing. Bob's answer to the
+    // new commit does.
+    let (mut net, mut bob) = (alice(), Bob::new());
+    let older = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
+    let mut answering_older = bob.exchange();
+    let key = bob.reply(&mut answering_older, &older);
+    let reveal = one(alice_hears_binary(&mut net, &key), MessageType::RevealSignature);
+    let AkeOutcome::Established { reply: Some(late_signature), .. } = bob.answer(&mut answering_older, &reveal) else {
+        panic!("Alice's Reveal Signature completes Bob's side")
+    };
+    net.now += 2;
+    let newer = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
+    assert!(alice_hears_binary(&mut net, &late_signature).is_empty());
+    assert!(alice_sessions_with_bob(&net).is_empty(), "the older exchange completed");
+
+    let mut answering_newer = bob.exchange();
+    let key = bob.reply(&mut answering_newer, &newer);
+    let reveal = one(alice_hears_binary(&mut net, &key), MessageType::RevealSignature);
+    let AkeOutcome::Established { reply: Some(signature), session } = bob.answer(&mut answering_newer, &reveal) else {
+        panic!("Alice's Reveal Signature completes Bob's side")
+    };
+    assert!(alice_hears_binary(&mut net, &signature).is_empty());
+    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+}
