@@ -953,24 +953,29 @@ fn ending_an_otr_session_publishes_its_remaining_mac_keys_in_one_message() {
 #[test]
 fn an_otr_handshake_in_fragments_reaches_the_instance_it_answers() {
     // Under a 200-character limit every AKE message but the commit goes in fragments, and each
-    // fragment names the instance it is for: a wrong receiver tag would have it ignored there.
+    // fragment names the instance it is for: a wrong receiver tag would have it ignored there,
+    // and no tag (0) would have every other client of the name reassemble it for nothing.
     let mut net = Net::new();
     net.add("alice", "alice", settings(otr_fallback()));
     net.add("bob", "bob", settings(otr_fallback()));
-    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
+    net.add("bob#2", "bob", settings(otr_fallback()));
+    for (id, peer) in [("alice", "bob"), ("bob", "alice"), ("bob#2", "alice")] {
         net.client(id).set_max_message_size(peer, 200).unwrap();
     }
     let now = net.now;
     let actions = net.client("alice").receive("bob", "?OTRv3?", now);
     net.apply("alice", actions);
     net.run();
-    assert!(
-        net.wire_log.iter().any(|(from, _, t)| from == "bob" && t.starts_with("?OTR|")),
-        "bob answered in fragments"
-    );
+    for from in ["alice", "bob"] {
+        let fragmented = net.wire_log.iter().any(|(f, _, t)| f == from && t.starts_with("?OTR|"));
+        assert!(fragmented, "{from} answered in fragments");
+    }
     assert!(net.wire_log.iter().all(|(_, _, t)| t.len() <= 200));
-    for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
-        assert_eq!(net.party(id).client.sessions(peer)[0].protocol, Protocol::OtrV3, "{id}");
+    assert_eq!(net.party("alice").client.sessions("bob").len(), 2);
+    for id in ["bob", "bob#2"] {
+        assert_eq!(net.party(id).client.sessions("alice")[0].protocol, Protocol::OtrV3, "{id}");
+        // The other client's fragments were dropped unread, by their header.
+        assert_eq!(net.party(id).count(|e| matches!(e, Event::ForOtherInstance)), 0, "{id}");
     }
     net.send("bob", "alice", "through fragments");
     net.run();
