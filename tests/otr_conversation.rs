@@ -593,6 +593,30 @@ fn otr_smp_arguments_over_their_limits_or_with_a_nul_are_refused_and_start_nothi
     net.apply("alice", actions);
     net.run();
     assert!(net.party("bob").saw(&Event::SmpSucceeded), "{:?}", net.party("bob").events);
+    // Bob heard the run go on (Alice's SMP2), and nobody was told it was aborted.
+    assert!(net.party("bob").saw(&Event::SmpInProgress));
+    for id in ["alice", "bob"] {
+        assert!(!net.party(id).saw(&Event::SmpAborted), "{id}");
+    }
+}
+
+#[test]
+fn ending_the_conversation_cancels_an_otr_handshake_in_progress() {
+    // Alice's commit is out when her user ends the conversation: Bob's answer, arriving after,
+    // must not bring up a session the user just ended (nor any later message of that exchange).
+    let mut net = Net::new();
+    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("bob", "bob", settings(otr_fallback()));
+    let now = net.now;
+    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
+    net.apply("alice", actions);
+    net.step(); // Bob answers Alice's commit
+    let actions = net.client("alice").end_session("bob", None, now);
+    net.apply("alice", actions);
+    net.run();
+    assert!(net.party("alice").client.sessions("bob").is_empty());
+    assert!(!net.party("alice").saw(&Event::LegacySessionStarted { protocol: Protocol::OtrV3 }));
+    assert_eq!(net.state("alice", "bob"), SessionState::Plaintext);
 }
 
 /// Alice with OTR v3 sessions with two clients of "bob", both of which started SMP with her;
