@@ -927,10 +927,18 @@ func (c *Client) Trust(peer string, fp Fingerprint) (Trust, error) {
 	return Trust(t), err
 }
 
+// MaxSMPSecretLen and MaxSMPQuestionLen are the longest SMP secret and question, in bytes
+// (ErrMessageTooLarge beyond).
+const (
+	MaxSMPSecretLen   = C.OFFREC_MAX_SMP_SECRET_LEN
+	MaxSMPQuestionLen = C.OFFREC_MAX_SMP_QUESTION_LEN
+)
+
 // SMPStart starts the Socialist Millionaires' Protocol with the session with remote instance
 // of peer (0 = the session Send would use), with secret and an optional question ("" = none).
 // Results arrive as events (EventSMPSucceeded, ...). Errors: ErrNoSession, ErrSMPRateLimited,
-// ErrSMPError.
+// ErrMessageTooLarge (a secret or question over its limit), ErrInvalidArgument (a question
+// with a NUL on an OTR session: OTR's question ends at its first NUL), ErrSMPError.
 func (c *Client) SMPStart(peer string, instance uint32, secret []byte, question string) error {
 	return c.call("SMPStart", func(p *C.offrec_client, frame C.uintptr_t) C.offrec_result {
 		pp, pl := cstr(peer)

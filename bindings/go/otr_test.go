@@ -412,6 +412,21 @@ func TestOTRCallsOnAClosedClient(t *testing.T) {
 
 // Receivers refuse OTR messages over 128 KiB armoured: with no transport limit set, such a
 // message must be refused here, not sent whole and lost there.
+func TestOTRSMPArgumentsAnOTRSessionCannotCarryAreRefused(t *testing.T) {
+	_, pa, a, _, _ := otrPair(t, "?OTRv3?")
+	before := len(pa.sentSnapshot())
+	if err := a.SMPStart("bob", 0, []byte("secret"), "which\x00one"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("a question with a NUL: %v, want ErrInvalidArgument", err)
+	}
+	long := bytes.Repeat([]byte("s"), MaxSMPSecretLen+1)
+	if err := a.SMPStart("bob", 0, long, ""); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("a secret over MaxSMPSecretLen: %v, want ErrMessageTooLarge", err)
+	}
+	if after := len(pa.sentSnapshot()); after != before {
+		t.Fatalf("%d texts sent for refused SMP starts", after-before)
+	}
+}
+
 func TestOTRMessageLongerThanAnyReceiverAcceptsIsRefused(t *testing.T) {
 	n, pa, a, pb, _ := otrPair(t, "?OTRv3?")
 	before := len(pa.sentSnapshot())

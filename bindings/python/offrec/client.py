@@ -1279,7 +1279,12 @@ class Client:
         question: Optional[str] = None,
         instance: int = 0,
     ) -> None:
-        """Starts the Socialist Millionaires' Protocol with ``secret``, optionally asking ``question``."""
+        """Starts the Socialist Millionaires' Protocol with ``secret``, optionally asking ``question``.
+
+        Raises ``MessageTooLargeError`` for a secret or question over its limit
+        (``MAX_SMP_SECRET_LEN``, ``MAX_SMP_QUESTION_LEN``), ``InvalidArgumentError`` for a
+        question with a NUL on an OTR session (OTR's question ends at its first NUL).
+        """
         p, s = _name(peer, "peer"), _payload(secret, "secret")
         q = _name(question, "question") if question is not None else None
         self._call(

@@ -87,6 +87,21 @@ def test_otr_v3_session_carries_text_both_ways_and_reports_itself(net: Net) -> N
         assert not text.startswith("?OFR"), "modern traffic in an OTR session"
 
 
+def test_otr_smp_arguments_an_otr_session_cannot_carry_are_refused(net: Net) -> None:
+    # OTR's SMP question ends at its first NUL, and the secret has a limit: both are refused
+    # before anything is sent.
+    a, _ = otr_pair(net)
+    before = len(net.wire)
+    with pytest.raises(offrec.InvalidArgumentError):
+        a.smp_start("bob", "secret", "which\0one")
+    with pytest.raises(offrec.MessageTooLargeError):
+        a.smp_start("bob", b"s" * (offrec.MAX_SMP_SECRET_LEN + 1))
+    assert len(net.wire) == before
+    a.smp_start("bob", "secret", "which one")
+    net.pump()
+    assert len(net.wire) > before
+
+
 def test_an_otr_message_longer_than_any_receiver_accepts_is_refused(net: Net) -> None:
     # Receivers refuse OTR messages over 128 KiB armoured: with no transport limit set, such a
     # message must be refused here, not sent whole and lost there.
