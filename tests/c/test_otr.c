@@ -439,6 +439,25 @@ static void test_no_otr(uint32_t policy) {
     party_free_all();
 }
 
+/* The user ends the conversation while Alice's D-H Commit is out: Bob's answer, arriving
+ * after, must bring up no session (the end cancels the handshake in progress). */
+static void test_ending_cancels_an_otr_handshake(void) {
+    struct party *a = otr_party("alice", OTR_POLICY);
+    struct party *b = otr_party("bob", OTR_POLICY);
+    size_t n = 99;
+
+    CHECK_RC(offrec_client_receive(a->client, S("bob"), S("?OTRv3?")), OFFREC_RESULT_OK);
+    CHECK(sent_starting_with(a, "?OTR:AAMC") == 1);
+    CHECK(pump_one()); /* Bob answers the commit; his D-H Key is on its way */
+    CHECK_RC(offrec_client_end_session(a->client, S("bob"), 0), OFFREC_RESULT_OK);
+    pump_all();
+    CHECK_RC(offrec_client_session_count(a->client, S("bob"), &n), OFFREC_RESULT_OK);
+    CHECK(n == 0);
+    CHECK(!party_has_event(a, OFFREC_EVENT_CODE_LEGACY_SESSION_STARTED));
+    CHECK(state_of(a, b) == OFFREC_SESSION_STATE_PLAINTEXT);
+    party_free_all();
+}
+
 int main(void) {
     test_constants();
     test_fingerprint_format();
@@ -446,6 +465,7 @@ int main(void) {
     test_otr_key();
     test_otr_v3_session();
     test_otr_v2_session();
+    test_ending_cancels_an_otr_handshake();
     test_modern_session_and_arguments();
     test_no_otr(OFFREC_POLICY_MANUAL | OFFREC_POLICY_REQUIRE_MODERN);
     test_no_otr(OFFREC_POLICY_ALLOW);
