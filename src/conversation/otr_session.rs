@@ -20,7 +20,7 @@ use super::session::{OtrSessionInfo, SentLog, SessionInfo, SmpLimit};
 use crate::crypto::{RandomSource, SecretKey};
 use crate::otr::ake::{EstablishedAke, SsidBoldHalf};
 use crate::otr::data::{DataError, DataSession, Decrypted};
-use crate::otr::message::{OtrVersion, MAX_CIPHERTEXT_LEN};
+use crate::otr::message::OtrVersion;
 use crate::otr::smp::{OtrSmp, OtrSmpContext, OtrSmpError, OtrSmpEvent, OtrSmpTlv, SmpRole};
 use crate::otr::tlv::{encode_tlvs, padding_record, split_plaintext_records, OtrTlv, OtrTlvType};
 use crate::smp::{SmpError, SmpEvent, SmpStep, SmpTlv};
@@ -251,6 +251,9 @@ impl ProtocolSession for OtrSession {
         if has_nul(text) {
             return Err(ClientError::InvalidArgument("an OTR message cannot contain NUL"));
         }
+        // `check` plans the message from the size it will have, revealed keys included, and
+        // refuses it (nothing changed yet) past the receivers' 128 KiB armoured cap, which is
+        // far under the data layer's own ciphertext limit: no other size check is needed here.
         let reveals = self.data.pending_reveal_count().min(REVEALS_PER_MESSAGE);
         // A padding TLV (type 0, which every OTR implementation ignores) rounds the body up to
         // the block, so message lengths say less about the text.
@@ -263,9 +266,6 @@ impl ProtocolSession for OtrSession {
             if let Some((header, zeros)) = padding_for(text.len() + 1).and_then(padding_record) {
                 // Text and padding only (most messages): nothing is encoded or allocated.
                 let body_len = text.len() + 1 + header.len() + zeros.len();
-                if body_len > MAX_CIPHERTEXT_LEN {
-                    return Err(ClientError::MessageTooLarge);
-                }
                 check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
                 let bytes = self.data.encrypt_parts(flags, &[text, &[0], &header, zeros]).map_err(data_error)?;
                 self.last_sent = now;
@@ -296,9 +296,6 @@ impl ProtocolSession for OtrSession {
         // The TLV records only: the text is encrypted straight from the caller's buffer.
         let records = encode_tlvs(text.len(), &tlvs, padding).map_err(|_| ClientError::MessageTooLarge)?;
         let body_len = text.len() + 1 + records.len();
-        if body_len > MAX_CIPHERTEXT_LEN {
-            return Err(ClientError::MessageTooLarge);
-        }
         check(DATA_MESSAGE_OVERHEAD + body_len + REVEALED_KEY_LEN * reveals)?;
         let bytes = self.data.encrypt_parts(flags, &[text, &[0], &records]).map_err(data_error)?;
         self.last_sent = now;
