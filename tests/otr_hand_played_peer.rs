@@ -109,6 +109,31 @@ fn alice_sessions_with_bob(net: &Net) -> Vec<[u8; 8]> {
     sessions.iter().map(|s| s.otr.unwrap().ssid).collect()
 }
 
+/// Bob answers Alice's D-H Key `key` in `exchange` with his Reveal Signature; Alice's
+/// Signature must complete his exchange, and Alice then hold exactly that session with Bob.
+fn bob_reveals_and_both_complete(net: &mut Net, bob: &mut Bob, exchange: &mut Ake, key: &[u8]) -> EstablishedAke {
+    let reveal = bob.reply(exchange, key);
+    let signature = one(alice_hears_binary(net, &reveal), MessageType::Signature);
+    let AkeOutcome::Established { reply: None, session } = bob.answer(exchange, &signature) else {
+        panic!("Alice's Signature completes Bob's exchange")
+    };
+    assert_eq!(alice_sessions_with_bob(net), [session.ssid]);
+    *session
+}
+
+/// Bob answers Alice's D-H Commit with a new exchange; her Reveal Signature must complete his
+/// side, her part must complete with his Signature, and Alice then hold exactly that session.
+fn bob_answers_and_both_complete(net: &mut Net, bob: &mut Bob, alice_commit: &[u8]) {
+    let mut answering = bob.exchange();
+    let key = bob.reply(&mut answering, alice_commit);
+    let reveal = one(alice_hears_binary(net, &key), MessageType::RevealSignature);
+    let AkeOutcome::Established { reply: Some(signature), session } = bob.answer(&mut answering, &reveal) else {
+        panic!("Alice's Reveal Signature completes Bob's side")
+    };
+    assert!(alice_hears_binary(net, &signature).is_empty());
+    assert_eq!(alice_sessions_with_bob(net), [session.ssid]);
+}
+
 #[test]
 fn a_d_h_key_to_our_newer_commit_replaces_the_exchange_it_overtook() {
     // Alice answers Bob's commit, but her D-H Key is lost. A second later she sends her own
@@ -120,15 +145,7 @@ fn a_d_h_key_to_our_newer_commit_replaces_the_exchange_it_overtook() {
     one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
     net.now += 1;
     let alice_commit = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
-
-    let mut answering = bob.exchange();
-    let key = bob.reply(&mut answering, &alice_commit);
-    let reveal = one(alice_hears_binary(&mut net, &key), MessageType::RevealSignature);
-    let AkeOutcome::Established { reply: Some(signature), session } = bob.answer(&mut answering, &reveal) else {
-        panic!("Alice's Reveal Signature completes Bob's exchange")
-    };
-    assert!(alice_hears_binary(&mut net, &signature).is_empty());
-    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+    bob_answers_and_both_complete(&mut net, &mut bob, &alice_commit);
 }
 
 /// Bob's D-H Key to Alice's commit is held up; meanwhile Bob starts again with a commit that
@@ -143,13 +160,7 @@ fn a_stale_d_h_key_keeps_the_exchange_answered_after_our_commit(later: u64) {
     let (mut restarted, commit) = bob.commit_above(&alice_commit);
     let key = one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
     assert!(alice_hears_binary(&mut net, &stale_key).is_empty(), "the stale D-H Key is ignored");
-
-    let reveal = bob.reply(&mut restarted, &key);
-    let signature = one(alice_hears_binary(&mut net, &reveal), MessageType::Signature);
-    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut restarted, &signature) else {
-        panic!("Alice's Signature completes Bob's exchange")
-    };
-    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+    bob_reveals_and_both_complete(&mut net, &mut bob, &mut restarted, &key);
 }
 
 #[test]
@@ -174,13 +185,7 @@ fn our_new_commit_keeps_the_exchange_that_answers_bobs_commit() {
     let key = one(alice_hears_binary(&mut net, &commit), MessageType::DhKey);
     net.now += 1;
     one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
-
-    let reveal = bob.reply(&mut bobs, &key);
-    let signature = one(alice_hears_binary(&mut net, &reveal), MessageType::Signature);
-    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut bobs, &signature) else {
-        panic!("Alice's Signature completes Bob's exchange")
-    };
-    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+    bob_reveals_and_both_complete(&mut net, &mut bob, &mut bobs, &key);
 }
 
 #[test]
@@ -212,12 +217,7 @@ fn bob_starts_a_session(net: &mut Net, bob: &mut Bob) -> EstablishedAke {
     let mut bobs = bob.exchange();
     let commit = bobs.start(&mut bob.rng).unwrap();
     let key = one(alice_hears_binary(net, &commit), MessageType::DhKey);
-    let reveal = bob.reply(&mut bobs, &key);
-    let signature = one(alice_hears_binary(net, &reveal), MessageType::Signature);
-    let AkeOutcome::Established { reply: None, session } = bob.answer(&mut bobs, &signature) else {
-        panic!("Alice's Signature completes Bob's exchange")
-    };
-    *session
+    bob_reveals_and_both_complete(net, bob, &mut bobs, &key)
 }
 
 #[test]
@@ -263,13 +263,5 @@ fn our_new_commit_drops_the_exchanges_of_our_older_one() {
     let newer = one(alice_hears(&mut net, "?OTRv3?"), MessageType::DhCommit);
     assert!(alice_hears_binary(&mut net, &late_signature).is_empty());
     assert!(alice_sessions_with_bob(&net).is_empty(), "the older exchange completed");
-
-    let mut answering_newer = bob.exchange();
-    let key = bob.reply(&mut answering_newer, &newer);
-    let reveal = one(alice_hears_binary(&mut net, &key), MessageType::RevealSignature);
-    let AkeOutcome::Established { reply: Some(signature), session } = bob.answer(&mut answering_newer, &reveal) else {
-        panic!("Alice's Reveal Signature completes Bob's side")
-    };
-    assert!(alice_hears_binary(&mut net, &signature).is_empty());
-    assert_eq!(alice_sessions_with_bob(&net), [session.ssid]);
+    bob_answers_and_both_complete(&mut net, &mut bob, &newer);
 }
