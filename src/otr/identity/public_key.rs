@@ -321,4 +321,18 @@ mod tests {
         assert_eq!(carry, 0, "p + g fits 1,024 bits");
         assert_eq!(DsaPublicKey::from_components(&p, &q, &sum, &y).unwrap_err(), IdentityError::BadParameters);
     }
+
+    #[test]
+    fn a_y_of_0_or_1_is_refused() {
+        // 1 has order 1, which divides q, so the order check alone would pass it: the range
+        // check (ours, and behind it the `dsa` crate's) refuses both degenerate keys.
+        let [p, q, g, _, _] = edge_group("p_first_byte_80");
+        for y in [&[0u8][..], &[1], &[]] {
+            assert_eq!(
+                DsaPublicKey::from_components(&p, &q, &g, y).unwrap_err(),
+                IdentityError::BadParameters,
+                "{y:?}"
+            );
+        }
+    }
 }
