@@ -330,4 +330,17 @@ mod tests {
         assert_eq!(r.open_buffers(), 1);
         assert_eq!(r.accept(&v3(A, 2, 2, "AA=."), US, 1001 + OTR_FRAGMENT_TIMEOUT_SECS), Err(TextError::OutOfOrder));
     }
+
+    #[test]
+    fn clear_drops_every_buffer() {
+        let mut r = OtrReassembler::new();
+        r.accept(&v3(A, 1, 2, "?OTR:"), US, 0).unwrap();
+        r.accept(&v3(B, 1, 2, "?OTR:"), US, 0).unwrap();
+        r.accept(&v2(1, 2, "?OTR:"), US, 0).unwrap();
+        assert_eq!(r.open_buffers(), 3);
+        r.clear();
+        assert_eq!((r.open_buffers(), r.held_bytes()), (0, 0));
+        // What was held is gone: the rest of a message no longer completes it.
+        assert_eq!(r.accept(&v3(A, 2, 2, "AA=."), US, 0), Err(TextError::OutOfOrder));
+    }
 }
