@@ -971,6 +971,7 @@ fn ending_an_otr_session_publishes_its_remaining_mac_keys_in_one_message() {
         // One message carries them all (the disconnect, or an empty one once Bob has left).
         let revealed = revealed_per_message(&net.wire_log[before..]);
         assert_eq!(revealed.len(), 1, "peer ended first: {peer_ended_first}: {revealed:?}");
+        assert!(revealed[0] > 0, "peer ended first: {peer_ended_first}: nothing revealed");
         // OTR's deniability: afterwards every message Bob sent Alice, the last included, can
         // be forged with a MAC key Alice published.
         let alices_keys = mac_keys_revealed_by("alice", &net.wire_log);
