@@ -19,8 +19,17 @@ fn otr_fallback() -> Policy {
 /// Alice and Bob with an OTR session of `version`: Bob's query reached Alice with its modern
 /// offer stripped, so Alice answered in OTR.
 fn otr_pair(query: &str) -> Net {
+    otr_pair_with(settings(otr_fallback()), query)
+}
+
+/// An OTR v3 pair as [`otr_pair`] gives, with Alice padding her bodies to `padding_block`.
+fn otr_v3_pair_padding_to(padding_block: usize) -> Net {
+    otr_pair_with(offrec::conversation::Settings { padding_block, ..settings(otr_fallback()) }, "?OTRv3?")
+}
+
+fn otr_pair_with(alice: offrec::conversation::Settings, query: &str) -> Net {
     let mut net = Net::new();
-    net.add("alice", "alice", settings(otr_fallback()));
+    net.add("alice", "alice", alice);
     net.add("bob", "bob", settings(otr_fallback()));
     let now = net.now;
     let actions = net.client("alice").receive("bob", query, now);
@@ -347,14 +356,7 @@ fn otr_ciphertext_lengths(block: usize, lens: &[usize]) -> Vec<usize> {
 /// As [`otr_ciphertext_lengths`], for texts of `len` bytes each sent with an application TLV
 /// whose value has the given length, if any.
 fn otr_ciphertext_lengths_with_tlvs(block: usize, messages: &[(usize, Option<usize>)]) -> Vec<usize> {
-    let mut net = Net::new();
-    let padded = offrec::conversation::Settings { padding_block: block, ..settings(otr_fallback()) };
-    net.add("alice", "alice", padded);
-    net.add("bob", "bob", settings(otr_fallback()));
-    let now = net.now;
-    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
-    net.apply("alice", actions);
-    net.run();
+    let mut net = otr_v3_pair_padding_to(block);
     let before = net.wire_log.len();
     for &(len, tlv) in messages {
         let text = "p".repeat(len);
@@ -662,14 +664,7 @@ fn every_otr_message_length_fits_the_transport_limit_it_was_planned_for() {
 }
 
 fn every_length_fits(padding_block: usize) {
-    let mut net = Net::new();
-    let every_length = offrec::conversation::Settings { padding_block, ..settings(otr_fallback()) };
-    net.add("alice", "alice", every_length);
-    net.add("bob", "bob", settings(otr_fallback()));
-    let now = net.now;
-    let actions = net.client("alice").receive("bob", "?OTRv3?", now);
-    net.apply("alice", actions);
-    net.run();
+    let mut net = otr_v3_pair_padding_to(padding_block);
     for (id, peer) in [("alice", "bob"), ("bob", "alice")] {
         net.client(id).set_max_message_size(peer, 600).unwrap();
     }
@@ -713,18 +708,12 @@ fn the_largest_otr_message_under_the_receivers_cap_goes_and_a_byte_more_is_refus
     // largest binary message that armours within the cap, and arrive. A padding block of 1
     // (a padding TLV, no zeros) takes the text-only path; 0 (no padding TLV) and an application
     // TLV take the path that encodes TLVs.
-    use offrec::conversation::{AppTlv, ClientError, Settings, APP_TLV_FIRST};
+    use offrec::conversation::{AppTlv, ClientError, APP_TLV_FIRST};
     use offrec::otr::text::armour::{encoded_len, MAX_OTR_ENCODED_LEN};
     let largest_binary = (0..MAX_OTR_ENCODED_LEN).rev().find(|&n| encoded_len(n) <= MAX_OTR_ENCODED_LEN).unwrap();
     for (padding_block, with_tlv) in [(1, false), (0, false), (0, true)] {
         let case = format!("padding {padding_block}, TLV {with_tlv}");
-        let mut net = Net::new();
-        net.add("alice", "alice", Settings { padding_block, ..settings(otr_fallback()) });
-        net.add("bob", "bob", settings(otr_fallback()));
-        let now = net.now;
-        let actions = net.client("alice").receive("bob", "?OTRv3?", now);
-        net.apply("alice", actions);
-        net.run();
+        let mut net = otr_v3_pair_padding_to(padding_block);
         let tlv = [AppTlv { kind: APP_TLV_FIRST, value: b"typing" }];
         let tlvs: &[AppTlv<'_>] = if with_tlv { &tlv } else { &[] };
         // Refused sends change nothing, and sends without replies reveal nothing, so the
