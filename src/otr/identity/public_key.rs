@@ -274,17 +274,17 @@ mod tests {
         }
     }
 
-    /// `value` + 1, big-endian, same length (the tests' values never carry out of the top).
-    fn plus_one(value: &[u8]) -> Vec<u8> {
-        let mut out = value.to_vec();
-        for byte in out.iter_mut().rev() {
-            let (sum, carry) = byte.overflowing_add(1);
-            *byte = sum;
-            if !carry {
-                break;
-            }
+    /// `a` + `b`, big-endian, as long as `a` (`b` no longer); `None` if it carries out of the top.
+    fn sum(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+        let b = [vec![0; a.len() - b.len()], b.to_vec()].concat();
+        let mut out = vec![0u8; a.len()];
+        let mut carry = 0u16;
+        for i in (0..a.len()).rev() {
+            let total = u16::from(a[i]) + u16::from(b[i]) + carry;
+            out[i] = total as u8;
+            carry = total >> 8;
         }
-        out
+        (carry == 0).then_some(out)
     }
 
     #[test]
@@ -293,8 +293,7 @@ mod tests {
         // degenerate generator or public value written that way.
         let [p, q, g, y, _] = edge_group("p_first_byte_80");
         assert!(DsaPublicKey::from_components(&p, &q, &g, &y).is_ok());
-        let over = plus_one(&p);
-        assert_eq!(over.len(), p.len());
+        let over = sum(&p, &[1]).expect("p + 1 fits 1,024 bits");
         for (what, g, y) in [("g", &over, &y), ("y", &g, &over)] {
             assert_eq!(
                 DsaPublicKey::from_components(&p, &q, g, y).unwrap_err(),
@@ -310,16 +309,8 @@ mod tests {
         // (ours, and behind it the `dsa` crate's g <= p) refuses it. In the 0x80 group the
         // sum still fits 1,024 bits, so the length check does not decide.
         let [p, q, g, y, _] = edge_group("p_first_byte_80");
-        let g = [vec![0; p.len() - g.len()], g].concat();
-        let mut sum = vec![0u8; p.len()];
-        let mut carry = 0u16;
-        for i in (0..p.len()).rev() {
-            let total = u16::from(p[i]) + u16::from(g[i]) + carry;
-            sum[i] = total as u8;
-            carry = total >> 8;
-        }
-        assert_eq!(carry, 0, "p + g fits 1,024 bits");
-        assert_eq!(DsaPublicKey::from_components(&p, &q, &sum, &y).unwrap_err(), IdentityError::BadParameters);
+        let p_plus_g = sum(&p, &g).expect("p + g fits 1,024 bits");
+        assert_eq!(DsaPublicKey::from_components(&p, &q, &p_plus_g, &y).unwrap_err(), IdentityError::BadParameters);
     }
 
     #[test]
