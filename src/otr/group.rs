@@ -247,9 +247,10 @@ impl Element {
 
 impl Exponent {
     /// `bits` random bits (OTR DH secrets are 320 bits; SMP exponents 1536 bits, unreduced, as
-    /// libotr draws them).
+    /// libotr draws them). More than 1536 bits are drawn as 1536: the group has no wider value.
     pub fn random(bits: u32, rng: &mut dyn RandomSource) -> Result<Exponent, crate::crypto::RandomError> {
-        let len = (bits as usize).div_ceil(8).min(ELEMENT_LEN);
+        let bits = bits.min(ELEMENT_LEN as u32 * 8);
+        let len = (bits as usize).div_ceil(8);
         let mut bytes = zeroize::Zeroizing::new(vec![0u8; len]);
         rng.fill(&mut bytes)?;
         let excess = len * 8 - bits as usize;
@@ -406,5 +407,16 @@ mod tests {
         }
         assert_eq!(*Exponent::random(13, &mut AllOnes).unwrap().to_minimal_bytes(), [0x1F, 0xFF]);
         assert_eq!(*Exponent::random(320, &mut AllOnes).unwrap().to_minimal_bytes(), [0xFF; 40]);
+        // Wider than the group: clamped to 1536 bits, not a subtraction overflow.
+        assert_eq!(*Exponent::random(2000, &mut AllOnes).unwrap().to_minimal_bytes(), [0xFF; ELEMENT_LEN]);
+    }
+
+    #[test]
+    fn debug_shows_an_element_prefix_and_no_exponent() {
+        let element = Element::from_be_bytes(&[0x01, 0x02, 0x03, 0x04, 0x05]).unwrap();
+        assert_eq!(format!("{element:?}"), "Element(01020304..)");
+        assert_eq!(format!("{:?}", Element::generator()), "Element(02..)");
+        let secret = Exponent::from_be_bytes(&[0xAB, 0xCD]).unwrap();
+        assert_eq!(format!("{secret:?}"), "Exponent(..)");
     }
 }
