@@ -354,6 +354,15 @@ mod tests {
         let max = vec![[0u8; 20]; MAX_REVEALED_MAC_KEYS];
         assert!(DataMessage::parse(&DataMessage::assemble(&authenticated, &[0; 20], &max)).is_ok());
 
+        let sized = |len: usize| {
+            let fields = DataMessageFields { ciphertext: vec![0; len], ..fields() };
+            DataMessage::assemble(&fields.authenticated_bytes(), &[0; 20], &[])
+        };
+        assert!(DataMessageView::parse(&sized(MAX_CIPHERTEXT_LEN)).is_ok());
+        let over = sized(MAX_CIPHERTEXT_LEN + 1);
+        assert_eq!(DataMessageView::parse(&over).err(), Some(MessageError::TooLong("ciphertext")));
+        assert_eq!(DataMessage::parse(&over), Err(MessageError::TooLong("ciphertext")));
+
         let mut trailing = DataMessage::assemble(&authenticated, &[0; 20], &[]);
         trailing.push(0);
         assert_eq!(DataMessage::parse(&trailing), Err(MessageError::Wire(WireError::TrailingBytes)));

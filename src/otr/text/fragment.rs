@@ -366,6 +366,13 @@ mod tests {
         assert_eq!(bad("nothing"), TextError::MissingMarker);
         let huge = format!("?OTR,1,2,{},", "A".repeat(MAX_OTR_ENCODED_LEN));
         assert_eq!(bad(&huge), TextError::TooLarge);
+        // The limit is inclusive: a fragment of exactly MAX_OTR_ENCODED_LEN bytes is read.
+        let frame = "?OTR,1,2,,".len();
+        let largest = format!("?OTR,1,2,{},", "A".repeat(MAX_OTR_ENCODED_LEN - frame));
+        assert_eq!(largest.len(), MAX_OTR_ENCODED_LEN);
+        assert_eq!(parse_fragment(&largest).unwrap().piece.len(), MAX_OTR_ENCODED_LEN - frame);
+        let over = format!("?OTR,1,2,{},", "A".repeat(MAX_OTR_ENCODED_LEN - frame + 1));
+        assert_eq!(bad(&over), TextError::TooLarge);
         assert!(parse_fragment("?OTR|100|100,1,65535,AAAA,").is_ok());
     }
 
