@@ -83,6 +83,9 @@ fn check_agreement(alice: &Party, bob: &Party, version: OtrVersion) {
     let a = alice.established.as_ref().expect("alice established");
     let b = bob.established.as_ref().expect("bob established");
     assert_eq!(a.ssid, b.ssid);
+    // The two words clients print are the ssid's halves, big-endian.
+    let (high, low) = a.ssid_words();
+    assert_eq!([high.to_be_bytes(), low.to_be_bytes()].concat(), a.ssid);
     assert_ne!(a.bold_half, b.bold_half);
     assert_eq!(a.their_fingerprint, bob.identity.fingerprint());
     assert_eq!(b.their_fingerprint, alice.identity.fingerprint());
@@ -194,6 +197,20 @@ fn a_new_commit_restarts_an_exchange_waiting_for_the_signature() {
     assert_ne!(DhKey::parse(&bob_key).unwrap().gy, DhKey::parse(&key).unwrap().gy);
     assert_eq!(run(&mut alice, &mut bob, vec![(true, bob_key)]), 3);
     check_agreement(&alice, &bob, OtrVersion::V3);
+}
+
+#[test]
+fn reset_abandons_the_exchange_in_progress() {
+    let (mut alice, mut bob) = parties(OtrVersion::V3, "reset");
+    let commit = bob.ake.start(&mut bob.rng).unwrap();
+    let key = alice.receive(&commit).unwrap();
+    bob.ake.reset();
+    assert_eq!(bob.ake.state(), AkeState::None);
+    assert_eq!(bob.ake.last_message(), None, "nothing left to retransmit");
+    // Alice's answer to the abandoned commit continues nothing.
+    assert_eq!(bob.receive(&key), None);
+    assert_eq!(bob.ake.state(), AkeState::None);
+    assert!(bob.established.is_none());
 }
 
 #[test]

@@ -268,7 +268,11 @@ fn extra_key_agrees_and_finish_reveals_everything() {
 
 #[test]
 fn oversized_plaintext_is_refused() {
-    let (mut alice, _) = pair(OtrVersion::V3, "big");
+    let (mut alice, mut bob) = pair(OtrVersion::V3, "big");
     let huge = vec![b'a'; offrec::otr::message::MAX_CIPHERTEXT_LEN + 1];
     assert_eq!(alice.session.encrypt(0, &huge).unwrap_err(), DataError::TooLong);
+    // The limit is inclusive, and the refusal used no counter: the largest goes and arrives.
+    let largest = &huge[1..];
+    let sealed = alice.session.encrypt(0, largest).unwrap();
+    assert_eq!(bob.session.decrypt(&sealed, &mut bob.rng).unwrap().plaintext[..], *largest);
 }

@@ -357,6 +357,7 @@ mod tests {
         mal("?OTR|100|100,1,2,AA-A,");
         mal("?OTR|100|1000000000,1,2,AAAA,");
         mal("?OTR|100|100000000000000000,1,2,AAAA,");
+        mal("?OTR|100|00000000000000100,1,2,AAAA,"); // 17 digits, though the value fits
         mal("?OTR|100100,1,2,AAAA,");
         mal("?OTR|g|100,1,2,AAAA,");
         assert_eq!(bad("?OTR|ff|100,1,2,AAAA,"), TextError::InvalidSenderTag);
